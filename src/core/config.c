@@ -1,0 +1,304 @@
+/* Configuration table, parser and validation. */
+#include "core/config.h"
+#include "core/alloc.h"
+#include "core/log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_MODE };
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t offset;
+	size_t string_capacity;
+	long min_value;
+	long max_value;
+	const char *default_value;
+	int is_secret; /* only accepted from the secrets file or the environment */
+};
+
+#define STRING_KEY(field, def) \
+	{#field, CONFIG_STRING, offsetof(struct config, field), sizeof(((struct config *)0)->field), 0, 0, def, 0}
+#define SECRET_KEY(field) \
+	{#field, CONFIG_STRING, offsetof(struct config, field), sizeof(((struct config *)0)->field), 0, 0, "", 1}
+#define INT_KEY(field, lo, hi, def) {#field, CONFIG_INT, offsetof(struct config, field), 0, lo, hi, def, 0}
+#define MODE_KEY(field, def) {#field, CONFIG_MODE, offsetof(struct config, field), 0, 0, 0777, def, 0}
+
+static const struct config_key config_keys[] = {
+	STRING_KEY(listen, "/run/intuka/intuka.sock"),
+	INT_KEY(listen_backlog, 1, 65535, "128"),
+	MODE_KEY(socket_mode, "0660"),
+	INT_KEY(workers, 1, 256, "4"),
+	INT_KEY(max_requests_per_worker, 0, 100000000, "10000"),
+	INT_KEY(shutdown_timeout_s, 1, 3600, "15"),
+	STRING_KEY(user, ""),
+	STRING_KEY(pid_file, ""),
+	STRING_KEY(log_target, "stderr"),
+	STRING_KEY(log_level, "info"),
+	STRING_KEY(db_host, "127.0.0.1"),
+	INT_KEY(db_port, 1, 65535, "3306"),
+	STRING_KEY(db_socket, ""),
+	STRING_KEY(db_name, "intuka"),
+	STRING_KEY(db_user, "intuka"),
+	SECRET_KEY(db_password),
+	INT_KEY(db_connect_timeout_s, 1, 300, "3"),
+	INT_KEY(db_read_timeout_s, 1, 3600, "10"),
+	STRING_KEY(secrets_file, ""),
+	STRING_KEY(migrations_dir, INTUKA_MIGRATIONS_DIR),
+	INT_KEY(max_body_bytes, 1024, 64 * 1024 * 1024, "1048576"),
+	INT_KEY(max_header_bytes, 1024, 1024 * 1024, "16384"),
+	INT_KEY(max_path_bytes, 64, 65536, "2048"),
+	INT_KEY(max_json_depth, 2, 1000, "32"),
+	INT_KEY(max_query_params, 1, 1000, "64"),
+};
+
+static const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);
+
+static const struct config_key *config_find_key(const char *name)
+{
+	for (size_t i = 0; i < config_key_count; i++)
+		if (strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+/* Store one value; the reason for a refusal goes to error without the value
+ * itself when the key is secret. */
+static int config_store(struct config *config, const struct config_key *key, const char *value, char *error,
+	size_t error_size)
+{
+	char *field = (char *)config + key->offset;
+	if (key->type == CONFIG_STRING) {
+		size_t length = strlen(value);
+		if (length >= key->string_capacity) {
+			snprintf(error, error_size, "%s: value longer than %zu bytes", key->name, key->string_capacity - 1);
+			return -1;
+		}
+		memcpy(field, value, length + 1);
+		return 0;
+	}
+	int base = key->type == CONFIG_MODE ? 8 : 10;
+	char *end = NULL;
+	errno = 0;
+	long number = strtol(value, &end, base);
+	if (errno != 0 || end == value || *end != '\0' || number < key->min_value || number > key->max_value) {
+		if (key->type == CONFIG_MODE)
+			snprintf(error, error_size, "%s: expected an octal file mode such as 0660, got \"%s\"", key->name,
+				value);
+		else
+			snprintf(error, error_size, "%s: expected an integer from %ld to %ld, got \"%s\"", key->name,
+				key->min_value, key->max_value, value);
+		return -1;
+	}
+	*(int *)(void *)field = (int)number;
+	return 0;
+}
+
+void config_set_defaults(struct config *config)
+{
+	memset(config, 0, sizeof(*config));
+	char ignored[CONFIG_ERROR_MAX];
+	for (size_t i = 0; i < config_key_count; i++)
+		if (config_store(config, &config_keys[i], config_keys[i].default_value, ignored, sizeof(ignored)) != 0)
+			abort(); /* a bad default is a programming error */
+}
+
+static char *config_trim(char *text)
+{
+	while (isspace((unsigned char)*text))
+		text++;
+	char *end = text + strlen(text);
+	while (end > text && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return text;
+}
+
+int config_parse_text(struct config *config, const char *text, const char *source_name, int allow_secrets,
+	char *error, size_t error_size)
+{
+	char *copy = xstrdup(text);
+	char *cursor = copy;
+	int line_number = 0;
+	int result = 0;
+	while (cursor != NULL && result == 0) {
+		char *line = cursor;
+		char *newline = strchr(cursor, '\n');
+		if (newline != NULL) {
+			*newline = '\0';
+			cursor = newline + 1;
+		} else {
+			cursor = NULL;
+		}
+		line_number++;
+		/* '#' starts a comment only at the start of a line or after blank,
+		 * so a password may contain '#'. */
+		char *trimmed = config_trim(line);
+		if (*trimmed == '\0' || *trimmed == '#')
+			continue;
+		for (char *hash = strchr(trimmed, '#'); hash != NULL; hash = strchr(hash + 1, '#')) {
+			if (hash > trimmed && isspace((unsigned char)hash[-1])) {
+				*hash = '\0';
+				break;
+			}
+		}
+		char *equals = strchr(trimmed, '=');
+		if (equals == NULL) {
+			snprintf(error, error_size, "%s:%d: expected \"key = value\"", source_name, line_number);
+			result = -1;
+			break;
+		}
+		*equals = '\0';
+		char *name = config_trim(trimmed);
+		char *value = config_trim(equals + 1);
+		const struct config_key *key = config_find_key(name);
+		if (key == NULL) {
+			snprintf(error, error_size, "%s:%d: unknown key \"%.64s\"", source_name, line_number, name);
+			result = -1;
+			break;
+		}
+		if (key->is_secret && !allow_secrets) {
+			snprintf(error, error_size, "%s:%d: %s is a secret and belongs in secrets_file", source_name,
+				line_number, name);
+			result = -1;
+			break;
+		}
+		if (!key->is_secret && allow_secrets) {
+			snprintf(error, error_size, "%s:%d: %s is not a secret; put it in the main configuration",
+				source_name, line_number, name);
+			result = -1;
+			break;
+		}
+		char reason[CONFIG_ERROR_MAX];
+		if (config_store(config, key, value, reason, sizeof(reason)) != 0) {
+			snprintf(error, error_size, "%s:%d: %s", source_name, line_number,
+				key->is_secret ? "secret value is too long" : reason);
+			result = -1;
+		}
+	}
+	free(copy);
+	return result;
+}
+
+/* Reads a whole small file; config files larger than this are a mistake. */
+#define CONFIG_FILE_MAX_BYTES (256 * 1024)
+
+static char *config_read_file(const char *path, char *error, size_t error_size)
+{
+	FILE *file = fopen(path, "r");
+	if (file == NULL) {
+		snprintf(error, error_size, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *text = xmalloc(CONFIG_FILE_MAX_BYTES + 1);
+	size_t length = fread(text, 1, CONFIG_FILE_MAX_BYTES + 1, file);
+	int read_failed = ferror(file);
+	fclose(file);
+	if (read_failed || length > CONFIG_FILE_MAX_BYTES) {
+		snprintf(error, error_size, "%s: %s", path, read_failed ? "read error" : "file larger than 256 KiB");
+		free(text);
+		return NULL;
+	}
+	text[length] = '\0';
+	return text;
+}
+
+static int config_check_secrets_permissions(const char *path, char *error, size_t error_size)
+{
+	struct stat info;
+	if (stat(path, &info) != 0) {
+		snprintf(error, error_size, "secrets_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (info.st_mode & (S_IROTH | S_IWOTH | S_IXOTH | S_IWGRP)) {
+		snprintf(error, error_size,
+			"secrets_file %s has mode %04o: it must not be accessible by others nor writable by its group "
+			"(chmod 0600 or 0640)",
+			path, (unsigned)(info.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+int config_apply_environment(struct config *config, char *error, size_t error_size)
+{
+	for (size_t i = 0; i < config_key_count; i++) {
+		char variable[96] = "INTUKA_";
+		size_t used = strlen(variable);
+		for (const char *p = config_keys[i].name; *p != '\0' && used + 1 < sizeof(variable); p++)
+			variable[used++] = (char)toupper((unsigned char)*p);
+		variable[used] = '\0';
+		const char *value = getenv(variable);
+		if (value == NULL)
+			continue;
+		char reason[CONFIG_ERROR_MAX];
+		if (config_store(config, &config_keys[i], value, reason, sizeof(reason)) != 0) {
+			snprintf(error, error_size, "environment %s: %s", variable,
+				config_keys[i].is_secret ? "secret value is too long" : reason);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int config_validate(const struct config *config, char *error, size_t error_size)
+{
+	enum log_level level;
+	enum log_target target;
+	if (config->listen[0] == '\0') {
+		snprintf(error, error_size, "listen: must name a unix socket path or HOST:PORT");
+		return -1;
+	}
+	if (log_level_parse(config->log_level, &level) != 0) {
+		snprintf(error, error_size, "log_level: expected error, warn, info or debug, got \"%s\"",
+			config->log_level);
+		return -1;
+	}
+	if (log_target_parse(config->log_target, &target) != 0) {
+		snprintf(error, error_size, "log_target: expected stderr or syslog, got \"%s\"", config->log_target);
+		return -1;
+	}
+	if (config->db_name[0] == '\0' || config->db_user[0] == '\0') {
+		snprintf(error, error_size, "db_name and db_user must not be empty");
+		return -1;
+	}
+	return 0;
+}
+
+int config_load(struct config *config, const char *path, char *error, size_t error_size)
+{
+	config_set_defaults(config);
+	char *text = config_read_file(path, error, error_size);
+	if (text == NULL)
+		return -1;
+	int result = config_parse_text(config, text, path, 0, error, error_size);
+	free(text);
+	if (result != 0)
+		return -1;
+	/* The environment may name the secrets file too, so apply it first for that key. */
+	const char *secrets_override = getenv("INTUKA_SECRETS_FILE");
+	if (secrets_override != NULL && strlen(secrets_override) < sizeof(config->secrets_file))
+		snprintf(config->secrets_file, sizeof(config->secrets_file), "%s", secrets_override);
+	if (config->secrets_file[0] != '\0') {
+		if (config_check_secrets_permissions(config->secrets_file, error, error_size) != 0)
+			return -1;
+		char *secrets = config_read_file(config->secrets_file, error, error_size);
+		if (secrets == NULL)
+			return -1;
+		result = config_parse_text(config, secrets, config->secrets_file, 1, error, error_size);
+		/* Wipe the secret text before giving the memory back. */
+		explicit_bzero(secrets, strlen(secrets));
+		free(secrets);
+		if (result != 0)
+			return -1;
+	}
+	if (config_apply_environment(config, error, error_size) != 0)
+		return -1;
+	return config_validate(config, error, error_size);
+}

@@ -1,0 +1,52 @@
+/* Typed configuration: one table lists every key with its type, bounds and
+ * default. Loaded from the config file, then the secrets file, then
+ * INTUKA_<KEY> environment overrides, and validated as a whole. */
+#ifndef INTUKA_CORE_CONFIG_H
+#define INTUKA_CORE_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_TEXT_MAX 256
+#define CONFIG_PATH_MAX 1024
+#define CONFIG_ERROR_MAX 512
+
+struct config {
+	char listen[CONFIG_PATH_MAX];
+	int listen_backlog;
+	int socket_mode;
+	int workers;
+	int max_requests_per_worker;
+	int shutdown_timeout_s;
+	char user[CONFIG_TEXT_MAX];
+	char pid_file[CONFIG_PATH_MAX];
+	char log_target[CONFIG_TEXT_MAX];
+	char log_level[CONFIG_TEXT_MAX];
+	char db_host[CONFIG_TEXT_MAX];
+	int db_port;
+	char db_socket[CONFIG_PATH_MAX];
+	char db_name[CONFIG_TEXT_MAX];
+	char db_user[CONFIG_TEXT_MAX];
+	char db_password[CONFIG_TEXT_MAX];
+	int db_connect_timeout_s;
+	int db_read_timeout_s;
+	char secrets_file[CONFIG_PATH_MAX];
+	char migrations_dir[CONFIG_PATH_MAX];
+	int max_body_bytes;
+	int max_header_bytes;
+	int max_path_bytes;
+	int max_json_depth;
+	int max_query_params;
+};
+
+void config_set_defaults(struct config *config);
+/* Full load: defaults, file, secrets file, environment, validation.
+ * Returns 0, or -1 with a one-line reason in error (never a secret value). */
+int config_load(struct config *config, const char *path, char *error, size_t error_size);
+/* Parse one "key = value" text (a file's contents) into config; exposed for tests.
+ * allow_secrets selects which keys may appear: secret keys only in the secrets file. */
+int config_parse_text(struct config *config, const char *text, const char *source_name, int allow_secrets,
+	char *error, size_t error_size);
+int config_apply_environment(struct config *config, char *error, size_t error_size);
+int config_validate(const struct config *config, char *error, size_t error_size);
+
+#endif

@@ -1,0 +1,36 @@
+/* Logging: one JSON object per line on stderr or syslog, so a sysadmin can
+ * read it with tail and a machine can parse it. Never pass a secret here. */
+#ifndef INTUKA_CORE_LOG_H
+#define INTUKA_CORE_LOG_H
+
+#include <stddef.h>
+
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG, LOG_LEVEL__MAX };
+enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG, LOG_TARGET__MAX };
+
+struct access_record {
+	const char *request_id;
+	const char *method;
+	const char *path;
+	const char *tenant_slug; /* NULL before tenant resolution */
+	int http_status;
+	double duration_ms;
+	size_t response_bytes;
+};
+
+void log_init(enum log_target target, enum log_level level, const char *program_name);
+int log_level_parse(const char *text, enum log_level *level);
+int log_target_parse(const char *text, enum log_target *target);
+/* request_id may be NULL outside a request. */
+void log_msg(enum log_level level, const char *request_id, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+void log_access(const struct access_record *record);
+/* Appends text to out as the inside of a JSON string; returns bytes written
+ * (always NUL-terminated, truncated to fit). Exposed for tests. */
+size_t log_json_escape(char *out, size_t out_size, const char *text);
+
+#define log_error(...) log_msg(LOG_LEVEL_ERROR, NULL, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LEVEL_WARN, NULL, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LEVEL_INFO, NULL, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,413 @@
+/* Connection handling, statement cache and the bind/fetch plumbing of
+ * MariaDB Connector/C, kept in one place so modules deal in rows. */
+#include "db/db.h"
+#include "core/alloc.h"
+#include "core/config.h"
+#include "core/log.h"
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DB_STATEMENT_CACHE_SLOTS 256 /* power of two, larger than all statements */
+#define DB_MAX_PARAMS 64
+#define DB_MAX_COLUMNS 64
+#define DB_COLUMN_INITIAL_BYTES 256
+
+struct db_cached_statement {
+	const struct db_statement_def *definition;
+	MYSQL_STMT *handle;
+};
+
+struct db {
+	MYSQL *connection;
+	const struct config *config;
+	int in_transaction;
+	struct db_cached_statement cache[DB_STATEMENT_CACHE_SLOTS];
+	struct db_counters counters;
+	char last_error[512];
+};
+
+struct db *db_new(const struct config *config)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	db->config = config;
+	return db;
+}
+
+static void db_forget_statements(struct db *db)
+{
+	for (size_t i = 0; i < DB_STATEMENT_CACHE_SLOTS; i++) {
+		if (db->cache[i].handle != NULL)
+			mysql_stmt_close(db->cache[i].handle);
+		db->cache[i].handle = NULL;
+		db->cache[i].definition = NULL;
+	}
+}
+
+static void db_disconnect(struct db *db)
+{
+	db_forget_statements(db);
+	if (db->connection != NULL)
+		mysql_close(db->connection);
+	db->connection = NULL;
+	db->in_transaction = 0;
+}
+
+void db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_disconnect(db);
+	free(db);
+}
+
+const char *db_last_error(const struct db *db)
+{
+	return db->last_error;
+}
+
+const struct db_counters *db_get_counters(const struct db *db)
+{
+	return &db->counters;
+}
+
+static int db_error_means_connection_lost(unsigned error_number)
+{
+	switch (error_number) {
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_SERVER_LOST_EXTENDED:
+	case CR_COMMANDS_OUT_OF_SYNC:
+	case CR_STMT_CLOSED:
+	case ER_SERVER_SHUTDOWN:
+	case ER_CONNECTION_KILLED:
+	case ER_UNKNOWN_STMT_HANDLER:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static enum db_result db_classify(struct db *db, unsigned error_number, const char *message)
+{
+	snprintf(db->last_error, sizeof(db->last_error), "%u: %s", error_number, message);
+	if (db_error_means_connection_lost(error_number))
+		return DB_UNAVAILABLE;
+	if (error_number == ER_DUP_ENTRY)
+		return DB_DUPLICATE;
+	if (error_number == ER_LOCK_DEADLOCK)
+		return DB_DEADLOCK;
+	return DB_ERROR;
+}
+
+enum db_result db_ensure_connected(struct db *db)
+{
+	if (db->connection != NULL)
+		return DB_OK;
+	const struct config *config = db->config;
+	MYSQL *connection = mysql_init(NULL);
+	if (connection == NULL)
+		return DB_ERROR;
+	unsigned connect_timeout = (unsigned)config->db_connect_timeout_s;
+	unsigned read_timeout = (unsigned)config->db_read_timeout_s;
+	my_bool no_reconnect = 0; /* we re-prepare statements ourselves after a reconnect */
+	mysql_optionsv(connection, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+	mysql_optionsv(connection, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+	mysql_optionsv(connection, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout);
+	mysql_optionsv(connection, MYSQL_OPT_RECONNECT, &no_reconnect);
+	mysql_optionsv(connection, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* UTC and strict mode on every connection, whatever the server defaults are. */
+	mysql_optionsv(connection, MYSQL_INIT_COMMAND,
+		"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,"
+		"ERROR_FOR_DIVISION_BY_ZERO'");
+	const char *socket_path = config->db_socket[0] ? config->db_socket : NULL;
+	db->counters.round_trips++;
+	if (mysql_real_connect(connection, socket_path ? NULL : config->db_host, config->db_user,
+		    config->db_password, config->db_name, (unsigned)config->db_port, socket_path,
+		    CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS) == NULL) {
+		db_classify(db, CR_CONNECTION_ERROR, mysql_error(connection));
+		mysql_close(connection);
+		return DB_UNAVAILABLE;
+	}
+	db->connection = connection;
+	return DB_OK;
+}
+
+static MYSQL_STMT *db_prepared(struct db *db, const struct db_statement_def *definition, enum db_result *result)
+{
+	size_t slot = ((uintptr_t)definition >> 3) & (DB_STATEMENT_CACHE_SLOTS - 1);
+	for (size_t probe = 0; probe < DB_STATEMENT_CACHE_SLOTS; probe++) {
+		struct db_cached_statement *entry = &db->cache[(slot + probe) & (DB_STATEMENT_CACHE_SLOTS - 1)];
+		if (entry->definition == definition)
+			return entry->handle;
+		if (entry->definition != NULL)
+			continue;
+		MYSQL_STMT *handle = mysql_stmt_init(db->connection);
+		if (handle == NULL) {
+			*result = DB_ERROR;
+			return NULL;
+		}
+		db->counters.round_trips++;
+		if (mysql_stmt_prepare(handle, definition->sql, (unsigned long)strlen(definition->sql)) != 0) {
+			*result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+			mysql_stmt_close(handle);
+			return NULL;
+		}
+		entry->definition = definition;
+		entry->handle = handle;
+		return handle;
+	}
+	snprintf(db->last_error, sizeof(db->last_error), "statement cache full");
+	*result = DB_ERROR;
+	return NULL;
+}
+
+static void db_bind_params(MYSQL_BIND *binds, const struct db_param *params, size_t param_count,
+	unsigned long *lengths)
+{
+	memset(binds, 0, sizeof(MYSQL_BIND) * param_count);
+	for (size_t i = 0; i < param_count; i++) {
+		const struct db_param *param = &params[i];
+		switch (param->type) {
+		case DB_PARAM_NULL:
+			binds[i].buffer_type = MYSQL_TYPE_NULL;
+			break;
+		case DB_PARAM_INT64:
+			binds[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			binds[i].buffer = (void *)&param->int_value;
+			break;
+		case DB_PARAM_UINT64:
+			binds[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			binds[i].buffer = (void *)&param->uint_value;
+			binds[i].is_unsigned = 1;
+			break;
+		case DB_PARAM_TEXT:
+			lengths[i] = (unsigned long)param->text_length;
+			binds[i].buffer_type = MYSQL_TYPE_STRING;
+			binds[i].buffer = (void *)param->text;
+			binds[i].buffer_length = lengths[i];
+			binds[i].length = &lengths[i];
+			break;
+		}
+	}
+}
+
+/* Fetch every row as text. Columns start with small buffers and grow when
+ * the server reports truncation, so wide rows cost nothing up front. */
+static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_callback on_row,
+	void *callback_context)
+{
+	MYSQL_RES *metadata = mysql_stmt_result_metadata(handle);
+	if (metadata == NULL)
+		return DB_OK; /* statement returns no result set */
+	size_t column_count = mysql_num_fields(metadata);
+	mysql_free_result(metadata);
+	if (column_count > DB_MAX_COLUMNS) {
+		snprintf(db->last_error, sizeof(db->last_error), "too many columns (%zu)", column_count);
+		return DB_ERROR;
+	}
+	MYSQL_BIND binds[DB_MAX_COLUMNS];
+	unsigned long lengths[DB_MAX_COLUMNS];
+	my_bool nulls[DB_MAX_COLUMNS];
+	my_bool errors[DB_MAX_COLUMNS];
+	char *buffers[DB_MAX_COLUMNS];
+	size_t capacities[DB_MAX_COLUMNS];
+	const char *values[DB_MAX_COLUMNS];
+	memset(binds, 0, sizeof(binds));
+	for (size_t c = 0; c < column_count; c++) {
+		capacities[c] = DB_COLUMN_INITIAL_BYTES;
+		buffers[c] = xmalloc(capacities[c]);
+		binds[c].buffer_type = MYSQL_TYPE_STRING;
+		binds[c].buffer = buffers[c];
+		binds[c].buffer_length = (unsigned long)capacities[c] - 1;
+		binds[c].length = &lengths[c];
+		binds[c].is_null = &nulls[c];
+		binds[c].error = &errors[c];
+	}
+	enum db_result result = DB_OK;
+	if (mysql_stmt_bind_result(handle, binds) != 0) {
+		result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+		goto done;
+	}
+	int stop = 0;
+	for (;;) {
+		int fetch_status = mysql_stmt_fetch(handle);
+		if (fetch_status == MYSQL_NO_DATA)
+			break;
+		if (fetch_status == 1) {
+			result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+			break;
+		}
+		for (size_t c = 0; c < column_count; c++) {
+			if (fetch_status == MYSQL_DATA_TRUNCATED && !nulls[c] && lengths[c] >= capacities[c]) {
+				capacities[c] = lengths[c] + 1;
+				buffers[c] = xrealloc(buffers[c], capacities[c]);
+				binds[c].buffer = buffers[c];
+				binds[c].buffer_length = (unsigned long)capacities[c] - 1;
+				if (mysql_stmt_fetch_column(handle, &binds[c], (unsigned)c, 0) != 0) {
+					result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+					goto done;
+				}
+			}
+			if (nulls[c]) {
+				values[c] = NULL;
+			} else {
+				buffers[c][lengths[c]] = '\0';
+				values[c] = buffers[c];
+			}
+		}
+		if (!stop) {
+			struct db_row row = {column_count, values, lengths};
+			stop = on_row(callback_context, &row);
+		}
+		/* Rebind after growing a buffer so the next fetch uses it. */
+		if (fetch_status == MYSQL_DATA_TRUNCATED && mysql_stmt_bind_result(handle, binds) != 0) {
+			result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+			break;
+		}
+	}
+done:
+	for (size_t c = 0; c < column_count; c++)
+		free(buffers[c]);
+	return result;
+}
+
+static enum db_result db_run_once(struct db *db, const struct db_statement_def *statement,
+	const struct db_param *params, size_t param_count, uint64_t *affected_rows, uint64_t *insert_id,
+	db_row_callback on_row, void *callback_context)
+{
+	enum db_result result = db_ensure_connected(db);
+	if (result != DB_OK)
+		return result;
+	MYSQL_STMT *handle = db_prepared(db, statement, &result);
+	if (handle == NULL)
+		return result;
+	if (param_count > DB_MAX_PARAMS || mysql_stmt_param_count(handle) != param_count) {
+		snprintf(db->last_error, sizeof(db->last_error), "%s: expects %lu parameters, got %zu",
+			statement->name, mysql_stmt_param_count(handle), param_count);
+		return DB_ERROR;
+	}
+	MYSQL_BIND binds[DB_MAX_PARAMS];
+	unsigned long lengths[DB_MAX_PARAMS];
+	if (param_count > 0) {
+		db_bind_params(binds, params, param_count, lengths);
+		if (mysql_stmt_bind_param(handle, binds) != 0)
+			return db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+	}
+	db->counters.round_trips++;
+	if (mysql_stmt_execute(handle) != 0)
+		return db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+	if (affected_rows != NULL)
+		*affected_rows = mysql_stmt_affected_rows(handle);
+	if (insert_id != NULL)
+		*insert_id = mysql_stmt_insert_id(handle);
+	if (on_row != NULL)
+		result = db_fetch_rows(db, handle, on_row, callback_context);
+	mysql_stmt_free_result(handle);
+	return result;
+}
+
+static enum db_result db_run(struct db *db, const struct db_statement_def *statement, const struct db_param *params,
+	size_t param_count, uint64_t *affected_rows, uint64_t *insert_id, db_row_callback on_row,
+	void *callback_context)
+{
+	enum db_result result =
+		db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context);
+	if (result != DB_UNAVAILABLE)
+		return result;
+	/* The server went away (restart, failover, idle timeout). Inside a
+	 * transaction the work is lost and the caller must fail the request;
+	 * outside one, a fresh connection and one retry are safe. */
+	int was_in_transaction = db->in_transaction;
+	if (db->connection != NULL) {
+		log_warn("database connection lost (%s); reconnecting", db->last_error);
+		db_disconnect(db);
+		db->counters.reconnects++;
+	}
+	if (was_in_transaction)
+		return DB_UNAVAILABLE;
+	return db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context);
+}
+
+enum db_result db_exec(struct db *db, const struct db_statement_def *statement, const struct db_param *params,
+	size_t param_count, uint64_t *affected_rows, uint64_t *insert_id)
+{
+	return db_run(db, statement, params, param_count, affected_rows, insert_id, NULL, NULL);
+}
+
+enum db_result db_query(struct db *db, const struct db_statement_def *statement, const struct db_param *params,
+	size_t param_count, db_row_callback on_row, void *callback_context)
+{
+	return db_run(db, statement, params, param_count, NULL, NULL, on_row, callback_context);
+}
+
+static enum db_result db_simple(struct db *db, const char *sql)
+{
+	db->counters.round_trips++;
+	if (mysql_real_query(db->connection, sql, (unsigned long)strlen(sql)) != 0)
+		return db_classify(db, mysql_errno(db->connection), mysql_error(db->connection));
+	return DB_OK;
+}
+
+enum db_result db_begin(struct db *db)
+{
+	enum db_result result = db_ensure_connected(db);
+	if (result == DB_OK)
+		result = db_simple(db, "START TRANSACTION");
+	if (result == DB_UNAVAILABLE && db->connection != NULL) {
+		/* Nothing has happened yet in this transaction: reconnect once. */
+		db_disconnect(db);
+		db->counters.reconnects++;
+		result = db_ensure_connected(db);
+		if (result == DB_OK)
+			result = db_simple(db, "START TRANSACTION");
+	}
+	if (result == DB_OK)
+		db->in_transaction = 1;
+	return result;
+}
+
+enum db_result db_commit(struct db *db)
+{
+	if (db->connection == NULL)
+		return DB_UNAVAILABLE;
+	enum db_result result = db_simple(db, "COMMIT");
+	db->in_transaction = 0;
+	if (result == DB_UNAVAILABLE)
+		db_disconnect(db);
+	return result;
+}
+
+void db_rollback(struct db *db)
+{
+	if (db->connection != NULL && db_simple(db, "ROLLBACK") == DB_UNAVAILABLE)
+		db_disconnect(db);
+	db->in_transaction = 0;
+}
+
+enum db_result db_exec_script(struct db *db, const char *sql)
+{
+	enum db_result result = db_ensure_connected(db);
+	if (result != DB_OK)
+		return result;
+	result = db_simple(db, sql);
+	/* Drain every result of a multi-statement script; the first error wins. */
+	int status;
+	do {
+		MYSQL_RES *rows = mysql_store_result(db->connection);
+		if (rows != NULL)
+			mysql_free_result(rows);
+		status = mysql_next_result(db->connection);
+		if (status > 0 && result == DB_OK)
+			result = db_classify(db, mysql_errno(db->connection), mysql_error(db->connection));
+	} while (status == 0);
+	if (result == DB_UNAVAILABLE)
+		db_disconnect(db);
+	return result;
+}

@@ -1,0 +1,102 @@
+/* The request struct: everything a handler may read about one FastCGI
+ * request, parsed once with hard limits before routing. Strings live in the
+ * request's arena; the parsed JSON body is released by request_reset(). */
+#ifndef INTUKA_HTTP_REQUEST_H
+#define INTUKA_HTTP_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "core/arena.h"
+
+struct response;
+
+enum http_method {
+	HTTP_GET,
+	HTTP_POST,
+	HTTP_PUT,
+	HTTP_PATCH,
+	HTTP_DELETE,
+	HTTP_OPTIONS,
+	HTTP_HEAD,
+	HTTP_METHOD_OTHER,
+	HTTP_METHOD__MAX
+};
+
+#define REQUEST_ID_MAX 64
+#define ROUTE_MAX_PARAMS 8
+
+struct request_limits {
+	size_t max_body_bytes;
+	size_t max_header_bytes;
+	size_t max_path_bytes;
+	int max_json_depth;
+	size_t max_query_params;
+};
+
+struct query_param {
+	const char *name;
+	const char *value;
+};
+
+struct path_params {
+	size_t count;
+	const char *names[ROUTE_MAX_PARAMS];
+	const char *values[ROUTE_MAX_PARAMS];
+};
+
+/* Who the request speaks for; filled by the authentication step. */
+struct auth_context {
+	uint64_t tenant_id; /* 0 until a tenant is resolved */
+	const char *tenant_slug;
+	uint64_t user_id;
+};
+
+struct request {
+	struct arena *arena;
+	enum http_method method;
+	const char *method_text;
+	const char *path;         /* REQUEST_URI without the query string, not decoded */
+	const char *query_string; /* raw, may be "" */
+	struct query_param *query_params;
+	size_t query_param_count;
+	const char *content_type;
+	const char *host;
+	const char *origin;
+	const char *authorization;
+	const char *remote_addr;
+	char request_id[REQUEST_ID_MAX + 1];
+	const char *body;
+	size_t body_length;
+	json_object *json_body; /* NULL when the body is empty; owned here */
+	struct path_params path_params;
+	struct auth_context auth;
+};
+
+/* Reads bytes of the body; returns bytes read (0 at end) or -1. */
+typedef long (*request_body_reader)(void *reader_context, char *buffer, size_t buffer_size);
+
+void request_init(struct request *request, struct arena *arena);
+/* Releases what the request owns (the JSON tree); the arena is reset by its owner. */
+void request_reset(struct request *request);
+
+/* Parse FastCGI parameters (envp), enforce path/header/query limits and read
+ * the body. On refusal returns non-zero with the error set in response. */
+int request_parse(struct request *request, char **envp, request_body_reader read_body, void *reader_context,
+	const struct request_limits *limits, struct response *response);
+
+const char *request_param(char **envp, const char *name);
+const char *request_query(const struct request *request, const char *name);
+const char *request_path_param(const struct request *request, const char *name);
+enum http_method http_method_parse(const char *text);
+const char *http_method_name(enum http_method method);
+
+/* Decode %XX and '+' (when plus_is_space) in place-free fashion into the arena.
+ * Returns NULL on a malformed escape or an encoded NUL byte. */
+char *request_percent_decode(struct arena *arena, const char *text, size_t length, int plus_is_space);
+/* Accept the client's id when it is short and plain, else generate one. */
+void request_assign_id(struct request *request, const char *client_request_id);
+
+#endif

@@ -1,0 +1,125 @@
+/* Envelope rendering: {"success":true,"data",...} or {"success":false,"error":{...}}. */
+#include "http/response.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void response_init(struct response *response)
+{
+	memset(response, 0, sizeof(*response));
+	response->status = STATUS_OK;
+}
+
+static void response_drop_trees(struct response *response)
+{
+	if (response->data != NULL)
+		json_object_put(response->data);
+	if (response->details != NULL)
+		json_object_put(response->details);
+	if (response->pagination != NULL)
+		json_object_put(response->pagination);
+	response->data = NULL;
+	response->details = NULL;
+	response->pagination = NULL;
+}
+
+void response_reset(struct response *response)
+{
+	response_drop_trees(response);
+	response_init(response);
+}
+
+void response_ok(struct response *response, enum status status, json_object *data, const char *message)
+{
+	response_drop_trees(response);
+	response->status = status;
+	response->data = data;
+	snprintf(response->message, sizeof(response->message), "%s", message ? message : "OK");
+}
+
+void response_list(struct response *response, json_object *items, json_object *pagination, const char *message)
+{
+	response_ok(response, STATUS_OK, items, message);
+	response->pagination = pagination;
+}
+
+void response_error(struct response *response, enum status status, const char *message)
+{
+	response_drop_trees(response);
+	response->status = status;
+	response->details = json_object_new_array();
+	snprintf(response->message, sizeof(response->message), "%s", message);
+}
+
+void response_add_detail(struct response *response, const char *field, const char *format, ...)
+{
+	char issue[512];
+	va_list args;
+	va_start(args, format);
+	vsnprintf(issue, sizeof(issue), format, args);
+	va_end(args);
+	if (response->details == NULL)
+		response->details = json_object_new_array();
+	json_object *detail = json_object_new_object();
+	json_object_object_add(detail, "field", json_object_new_string(field));
+	json_object_object_add(detail, "issue", json_object_new_string(issue));
+	json_object_array_add(response->details, detail);
+}
+
+int response_add_header(struct response *response, const char *name, const char *value)
+{
+	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
+		return -1;
+	size_t room = sizeof(response->extra_headers) - response->extra_headers_length;
+	int written = snprintf(response->extra_headers + response->extra_headers_length, room, "%s: %s\r\n", name,
+		value);
+	if (written < 0 || (size_t)written >= room) {
+		response->extra_headers[response->extra_headers_length] = '\0';
+		return -1;
+	}
+	response->extra_headers_length += (size_t)written;
+	return 0;
+}
+
+const char *response_render_body(const struct response *response, json_object **holder, size_t *length)
+{
+	json_object *envelope = json_object_new_object();
+	if (status_is_success(response->status)) {
+		json_object_object_add(envelope, "success", json_object_new_boolean(1));
+		json_object_object_add(envelope, "data",
+			response->data ? json_object_get(response->data) : json_object_new_object());
+		if (response->pagination != NULL)
+			json_object_object_add(envelope, "pagination", json_object_get(response->pagination));
+		json_object_object_add(envelope, "message", json_object_new_string(response->message));
+	} else {
+		json_object *error = json_object_new_object();
+		json_object_object_add(error, "code", json_object_new_string(status_error_code(response->status)));
+		json_object_object_add(error, "message", json_object_new_string(response->message));
+		json_object_object_add(error, "details",
+			response->details ? json_object_get(response->details) : json_object_new_array());
+		json_object_object_add(envelope, "success", json_object_new_boolean(0));
+		json_object_object_add(envelope, "error", error);
+	}
+	*holder = envelope;
+	return json_object_to_json_string_length(envelope, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		length);
+}
+
+size_t response_render_headers(const struct response *response, const char *request_id, size_t body_length,
+	char *out, size_t out_size)
+{
+	int written = snprintf(out, out_size,
+		"Status: %d %s\r\n"
+		"Content-Type: application/json; charset=utf-8\r\n"
+		"Content-Length: %zu\r\n"
+		"X-Request-Id: %s\r\n"
+		"Cache-Control: no-store\r\n"
+		"X-Content-Type-Options: nosniff\r\n"
+		"%s\r\n",
+		status_http_code(response->status), status_reason(response->status), body_length, request_id,
+		response->extra_headers);
+	if (written < 0)
+		return 0;
+	return (size_t)written < out_size ? (size_t)written : out_size - 1;
+}

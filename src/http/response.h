@@ -1,0 +1,45 @@
+/* The one way out of a request: handlers and pipeline steps set a status and
+ * data here, and response_write() renders the envelope once. Handlers never
+ * print. The response owns its JSON trees and releases them in response_reset. */
+#ifndef INTUKA_HTTP_RESPONSE_H
+#define INTUKA_HTTP_RESPONSE_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "core/status.h"
+
+#define RESPONSE_HEADERS_MAX 2048
+
+struct response {
+	enum status status;
+	json_object *data;       /* success payload, owned */
+	json_object *details;    /* error details array, owned */
+	json_object *pagination; /* list metadata, owned */
+	char message[256];
+	char extra_headers[RESPONSE_HEADERS_MAX]; /* "Name: value\r\n" lines */
+	size_t extra_headers_length;
+};
+
+void response_init(struct response *response);
+void response_reset(struct response *response);
+
+/* Success with data (ownership of data moves to the response). */
+void response_ok(struct response *response, enum status status, json_object *data, const char *message);
+void response_list(struct response *response, json_object *items, json_object *pagination, const char *message);
+/* Error: replaces any earlier success data. */
+void response_error(struct response *response, enum status status, const char *message);
+void response_add_detail(struct response *response, const char *field, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Adds a header line; refuses (returns -1) names or values with CR/LF. */
+int response_add_header(struct response *response, const char *name, const char *value);
+
+/* Render the JSON envelope. The returned string belongs to *holder, which the
+ * caller releases with json_object_put. */
+const char *response_render_body(const struct response *response, json_object **holder, size_t *length);
+/* Render the CGI header block (Status, Content-Type, X-Request-Id, extras, blank line). */
+size_t response_render_headers(const struct response *response, const char *request_id, size_t body_length,
+	char *out, size_t out_size);
+
+#endif

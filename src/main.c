@@ -1,0 +1,153 @@
+/* intukad: reads arguments and configuration, then picks the launch mode:
+ * bind and pre-fork; pre-fork on a socket inherited on fd 0 (lighttpd
+ * bin-path, spawn-fcgi); or serve in this one process (--single, for
+ * Apache mod_fcgid, which manages processes itself). */
+#include "config.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "server/listen_socket.h"
+#include "server/master.h"
+#include "server/privileges.h"
+#include "server/worker.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 64
+#define EXIT_CONFIG 78
+
+static void main_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: intukad -c FILE [--check] [--single]\n"
+		"  -c, --config FILE  configuration file (default " INTUKA_DEFAULT_CONFIG ")\n"
+		"      --check        validate the configuration and secrets file, then exit\n"
+		"      --single       serve on the socket inherited on fd 0 in this process (mod_fcgid)\n"
+		"  -V, --version      print the version\n");
+}
+
+static int main_write_pid_file(const char *path)
+{
+	FILE *file = fopen(path, "w");
+	if (file == NULL)
+		return -1;
+	int failed = fprintf(file, "%ld\n", (long)getpid()) < 0;
+	failed |= fclose(file) != 0;
+	return failed ? -1 : 0;
+}
+
+static void main_apply_logging(const struct config *config)
+{
+	enum log_level level = LOG_LEVEL_INFO;
+	enum log_target target = LOG_TARGET_STDERR;
+	log_level_parse(config->log_level, &level);
+	log_target_parse(config->log_target, &target);
+	log_init(target, level, "intukad");
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = INTUKA_DEFAULT_CONFIG;
+	int check_only = 0;
+	int single_process = 0;
+	static const struct option long_options[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check", no_argument, NULL, 'k'},
+		{"single", no_argument, NULL, 's'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int option;
+	while ((option = getopt_long(argc, argv, "c:Vh", long_options, NULL)) != -1) {
+		switch (option) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'k':
+			check_only = 1;
+			break;
+		case 's':
+			single_process = 1;
+			break;
+		case 'V':
+			printf("intukad %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			main_usage(stdout);
+			return 0;
+		default:
+			main_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		main_usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	static struct config config; /* the master's copy; workers inherit it */
+	char error[CONFIG_ERROR_MAX];
+	log_init(LOG_TARGET_STDERR, LOG_LEVEL_INFO, "intukad");
+	if (config_load(&config, config_path, error, sizeof(error)) != 0) {
+		log_error("configuration error: %s", error);
+		return EXIT_CONFIG;
+	}
+	if (check_only) {
+		printf("%s: configuration ok\n", config_path);
+		return 0;
+	}
+	main_apply_logging(&config);
+
+	int inherited = listen_socket_is_inherited(STDIN_FILENO);
+	if (single_process) {
+		if (!inherited) {
+			log_error("--single needs a listening socket on fd 0 (as mod_fcgid provides)");
+			return EXIT_USAGE;
+		}
+		return worker_run(&config, STDIN_FILENO);
+	}
+
+	uid_t service_uid = (uid_t)-1;
+	gid_t service_gid = (gid_t)-1;
+	int drop_privileges = config.user[0] != '\0' && geteuid() == 0;
+	if (drop_privileges &&
+		privileges_lookup(config.user, &service_uid, &service_gid, error, sizeof(error)) != 0) {
+		log_error("configuration error: user: %s", error);
+		return EXIT_CONFIG;
+	}
+
+	int listen_fd = STDIN_FILENO;
+	int owns_socket_path = 0;
+	if (!inherited) {
+		listen_fd = listen_socket_open(config.listen, config.listen_backlog, config.socket_mode, service_uid,
+			service_gid, error, sizeof(error));
+		if (listen_fd < 0) {
+			log_error("%s", error);
+			return 1;
+		}
+		owns_socket_path = listen_socket_is_unix_path(config.listen);
+	}
+	if (config.pid_file[0] != '\0' && main_write_pid_file(config.pid_file) != 0) {
+		log_error("cannot write pid_file %s: %s", config.pid_file, strerror(errno));
+		return 1;
+	}
+	if (drop_privileges && privileges_drop(config.user, service_uid, service_gid, error, sizeof(error)) != 0) {
+		log_error("%s", error);
+		return 1;
+	}
+
+	struct master_options options = {
+		.config_path = config_path, .listen_fd = listen_fd, .owns_socket_path = owns_socket_path};
+	int exit_status = master_run(&options, &config);
+
+	if (owns_socket_path && unlink(config.listen) != 0)
+		log_warn("cannot remove socket %s: %s", config.listen, strerror(errno));
+	if (config.pid_file[0] != '\0' && unlink(config.pid_file) != 0)
+		log_warn("cannot remove pid_file %s: %s", config.pid_file, strerror(errno));
+	return exit_status;
+}

@@ -1,0 +1,30 @@
+/* intuka-admin commands, one file each; they share the loaded configuration
+ * and one database handle. Each returns a process exit status. */
+#ifndef INTUKA_TOOLS_ADMIN_H
+#define INTUKA_TOOLS_ADMIN_H
+
+struct config;
+struct db;
+
+#define ADMIN_EXIT_OK 0
+#define ADMIN_EXIT_FAILURE 1
+#define ADMIN_EXIT_USAGE 64
+#define ADMIN_EXIT_CONFIG 78
+
+struct admin_context {
+	const struct config *config;
+	struct db *db;
+	const char *migrations_dir;
+};
+
+int admin_migrate(struct admin_context *context);
+/* Highest version found in the migrations directory, or -1 on error. */
+int admin_latest_available_version(const char *migrations_dir);
+int admin_schema_version(struct admin_context *context, long long *version);
+int admin_health(struct admin_context *context);
+int admin_tenant(struct admin_context *context, int argc, char **argv);
+int admin_user(struct admin_context *context, int argc, char **argv);
+/* Prints why the database cannot be reached, without secrets. */
+void admin_report_db_error(const struct admin_context *context, const char *what);
+
+#endif

@@ -1,0 +1,175 @@
+/* Tenant and user commands of intuka-admin. */
+#include "tools/admin.h"
+#include "auth/password.h"
+#include "core/config.h"
+#include "core/identifiers.h"
+#include "db/db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ADMIN_PASSWORD_MIN_BYTES 10
+#define ADMIN_NAME_MAX_BYTES 200
+
+static const struct db_statement_def tenant_insert = {"admin.tenant_insert",
+	"INSERT INTO tenants (slug, name) VALUES (?, ?)", 0};
+static const struct db_statement_def tenant_list = {"admin.tenant_list",
+	"SELECT tenant_id, slug, status, name, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM tenants "
+	"ORDER BY tenant_id",
+	0};
+static const struct db_statement_def tenant_by_slug = {"admin.tenant_by_slug",
+	"SELECT tenant_id FROM tenants WHERE slug = ?", 0};
+static const struct db_statement_def user_insert = {"admin.user_insert",
+	"INSERT INTO users (tenant_id, email, display_name, password_hash) VALUES (?, ?, ?, ?)", 1};
+
+static int admin_print_tenant(void *callback_context, const struct db_row *row)
+{
+	(void)callback_context;
+	if (row->column_count == 5)
+		printf("%s\t%s\t%s\t%s\t%s\n", row->values[0], row->values[1], row->values[2], row->values[4],
+			row->values[3]);
+	return 0;
+}
+
+static int admin_tenant_create(struct admin_context *context, const char *slug, const char *name)
+{
+	if (!identifier_is_valid_slug(slug)) {
+		fprintf(stderr,
+			"intuka-admin: invalid tenant slug \"%s\": use 1-63 lowercase letters, digits and inner hyphens\n",
+			slug);
+		return ADMIN_EXIT_FAILURE;
+	}
+	if (name[0] == '\0' || strlen(name) > ADMIN_NAME_MAX_BYTES) {
+		fprintf(stderr, "intuka-admin: tenant name must be 1-%d bytes\n", ADMIN_NAME_MAX_BYTES);
+		return ADMIN_EXIT_FAILURE;
+	}
+	struct db_param params[] = {DB_TEXT(slug), DB_TEXT(name)};
+	uint64_t tenant_id = 0;
+	enum db_result result = db_exec(context->db, &tenant_insert, params, 2, NULL, &tenant_id);
+	if (result == DB_DUPLICATE) {
+		fprintf(stderr, "intuka-admin: a tenant with slug \"%s\" already exists\n", slug);
+		return ADMIN_EXIT_FAILURE;
+	}
+	if (result != DB_OK) {
+		admin_report_db_error(context, "creating the tenant");
+		return ADMIN_EXIT_FAILURE;
+	}
+	printf("created tenant %s (id %llu)\n", slug, (unsigned long long)tenant_id);
+	return ADMIN_EXIT_OK;
+}
+
+int admin_tenant(struct admin_context *context, int argc, char **argv)
+{
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		printf("ID\tSLUG\tSTATUS\tCREATED\tNAME\n");
+		if (db_query(context->db, &tenant_list, NULL, 0, admin_print_tenant, NULL) != DB_OK) {
+			admin_report_db_error(context, "listing tenants");
+			return ADMIN_EXIT_FAILURE;
+		}
+		return ADMIN_EXIT_OK;
+	}
+	if (argc == 3 && strcmp(argv[0], "create") == 0)
+		return admin_tenant_create(context, argv[1], argv[2]);
+	fprintf(stderr, "usage: intuka-admin tenant create SLUG NAME | tenant list\n");
+	return ADMIN_EXIT_USAGE;
+}
+
+static int admin_copy_id(void *callback_context, const struct db_row *row)
+{
+	unsigned long long *id = callback_context;
+	if (row->column_count > 0 && row->values[0] != NULL)
+		*id = strtoull(row->values[0], NULL, 10);
+	return 0;
+}
+
+/* The password never comes from argv: other users can read it in ps. */
+static int admin_read_password(char *out, size_t out_size)
+{
+	const char *from_environment = getenv("INTUKA_USER_PASSWORD");
+	if (from_environment != NULL) {
+		if (strlen(from_environment) >= out_size)
+			return -1;
+		snprintf(out, out_size, "%s", from_environment);
+		return 0;
+	}
+	if (fgets(out, (int)out_size, stdin) == NULL)
+		return -1;
+	size_t length = strlen(out);
+	if (length > 0 && out[length - 1] != '\n' && !feof(stdin))
+		return -1; /* longer than the buffer */
+	while (length > 0 && (out[length - 1] == '\n' || out[length - 1] == '\r'))
+		out[--length] = '\0';
+	return 0;
+}
+
+static int admin_user_create(struct admin_context *context, const char *tenant_slug, const char *email_input,
+	const char *display_name)
+{
+	char email[IDENTIFIER_EMAIL_MAX + 1];
+	if (identifier_lowercase(email_input, email, sizeof(email)) != 0 || !identifier_is_plausible_email(email)) {
+		fprintf(stderr, "intuka-admin: \"%s\" is not a valid email address\n", email_input);
+		return ADMIN_EXIT_FAILURE;
+	}
+	if (strlen(display_name) > ADMIN_NAME_MAX_BYTES) {
+		fprintf(stderr, "intuka-admin: name longer than %d bytes\n", ADMIN_NAME_MAX_BYTES);
+		return ADMIN_EXIT_FAILURE;
+	}
+	unsigned long long tenant_id = 0;
+	struct db_param slug_param[] = {DB_TEXT(tenant_slug)};
+	if (db_query(context->db, &tenant_by_slug, slug_param, 1, admin_copy_id, &tenant_id) != DB_OK) {
+		admin_report_db_error(context, "looking up the tenant");
+		return ADMIN_EXIT_FAILURE;
+	}
+	if (tenant_id == 0) {
+		fprintf(stderr, "intuka-admin: no tenant with slug \"%s\"\n", tenant_slug);
+		return ADMIN_EXIT_FAILURE;
+	}
+	char password[PASSWORD_MAX_BYTES + 2];
+	if (admin_read_password(password, sizeof(password)) != 0 || strlen(password) < ADMIN_PASSWORD_MIN_BYTES ||
+		strlen(password) > PASSWORD_MAX_BYTES) {
+		explicit_bzero(password, sizeof(password));
+		fprintf(stderr,
+			"intuka-admin: give a password of %d to %d bytes in INTUKA_USER_PASSWORD or on standard input\n",
+			ADMIN_PASSWORD_MIN_BYTES, PASSWORD_MAX_BYTES);
+		return ADMIN_EXIT_FAILURE;
+	}
+	char password_hash_text[PASSWORD_HASH_TEXT_MAX];
+	int hashed = password_hash(password, PASSWORD_DEFAULT_ITERATIONS, password_hash_text, sizeof(password_hash_text));
+	explicit_bzero(password, sizeof(password));
+	if (hashed != 0) {
+		fprintf(stderr, "intuka-admin: password hashing failed\n");
+		return ADMIN_EXIT_FAILURE;
+	}
+	struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(email), DB_TEXT(display_name),
+		DB_TEXT(password_hash_text)};
+	uint64_t user_id = 0;
+	enum db_result result = db_exec(context->db, &user_insert, params, 4, NULL, &user_id);
+	if (result == DB_DUPLICATE) {
+		fprintf(stderr, "intuka-admin: %s already exists in tenant %s\n", email, tenant_slug);
+		return ADMIN_EXIT_FAILURE;
+	}
+	if (result != DB_OK) {
+		admin_report_db_error(context, "creating the user");
+		return ADMIN_EXIT_FAILURE;
+	}
+	printf("created user %s in tenant %s (id %llu)\n", email, tenant_slug, (unsigned long long)user_id);
+	return ADMIN_EXIT_OK;
+}
+
+int admin_user(struct admin_context *context, int argc, char **argv)
+{
+	if ((argc == 3 || argc == 5) && strcmp(argv[0], "create") == 0) {
+		const char *display_name = "";
+		if (argc == 5) {
+			if (strcmp(argv[3], "--name") != 0)
+				goto usage;
+			display_name = argv[4];
+		}
+		return admin_user_create(context, argv[1], argv[2], display_name);
+	}
+usage:
+	fprintf(stderr, "usage: intuka-admin user create TENANT_SLUG EMAIL [--name NAME]\n"
+			"       (password from INTUKA_USER_PASSWORD or one line on standard input)\n");
+	return ADMIN_EXIT_USAGE;
+}

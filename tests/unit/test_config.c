@@ -1,0 +1,153 @@
+/* Configuration: defaults, parsing, bounds, secrets placement, environment. */
+#include "unit_suites.h"
+#include "core/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void config_defaults_are_valid(void)
+{
+	struct config config;
+	char error[CONFIG_ERROR_MAX];
+	config_set_defaults(&config);
+	CU_ASSERT_EQUAL(config.workers, 4);
+	CU_ASSERT_EQUAL(config.max_body_bytes, 1048576);
+	CU_ASSERT_EQUAL(config.socket_mode, 0660);
+	CU_ASSERT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
+}
+
+static void config_parses_keys_comments_and_blank_lines(void)
+{
+	struct config config;
+	char error[CONFIG_ERROR_MAX] = "";
+	config_set_defaults(&config);
+	const char *text = "# comment\n\nworkers = 7\n  listen = 127.0.0.1:9000   # trailing comment\n"
+			   "socket_mode = 0600\nlog_level = debug\n";
+	CU_ASSERT_EQUAL_FATAL(config_parse_text(&config, text, "test.conf", 0, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(config.workers, 7);
+	CU_ASSERT_STRING_EQUAL(config.listen, "127.0.0.1:9000");
+	CU_ASSERT_EQUAL(config.socket_mode, 0600);
+	CU_ASSERT_STRING_EQUAL(config.log_level, "debug");
+}
+
+static void config_refuses_out_of_range_and_non_numeric_values(void)
+{
+	struct config config;
+	char error[CONFIG_ERROR_MAX] = "";
+	config_set_defaults(&config);
+	CU_ASSERT_NOT_EQUAL(config_parse_text(&config, "workers = banana\n", "t", 0, error, sizeof(error)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "t:1: workers"));
+	CU_ASSERT_NOT_EQUAL(config_parse_text(&config, "workers = 0\n", "t", 0, error, sizeof(error)), 0);
+	CU_ASSERT_NOT_EQUAL(config_parse_text(&config, "workers = 12x\n", "t", 0, error, sizeof(error)), 0);
+	CU_ASSERT_NOT_EQUAL(config_parse_text(&config, "socket_mode = 0999\n", "t", 0, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(config.workers, 4);
+}
+
+static void config_refuses_unknown_keys_and_lines_without_equals(void)
+{
+	struct config config;
+	char error[CONFIG_ERROR_MAX] = "";
+	config_set_defaults(&config);
+	CU_ASSERT_NOT_EQUAL(config_parse_text(&config, "wrokers = 3\n", "t", 0, error, sizeof(error)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "unknown key"));
+	CU_ASSERT_NOT_EQUAL(config_parse_text(&config, "workers 3\n", "t", 0, error, sizeof(error)), 0);
+}
+
+static void config_keeps_secrets_out_of_the_main_file_and_out_of_errors(void)
+{
+	struct config config;
+	char error[CONFIG_ERROR_MAX] = "";
+	config_set_defaults(&config);
+	CU_ASSERT_NOT_EQUAL(config_parse_text(&config, "db_password = hunter2\n", "main", 0, error, sizeof(error)), 0);
+	CU_ASSERT_PTR_NULL(strstr(error, "hunter2"));
+	CU_ASSERT_EQUAL(config_parse_text(&config, "db_password = pa#ss word\n", "secrets", 1, error, sizeof(error)), 0);
+	CU_ASSERT_STRING_EQUAL(config.db_password, "pa#ss word");
+	/* and ordinary keys do not belong in the secrets file */
+	CU_ASSERT_NOT_EQUAL(config_parse_text(&config, "workers = 2\n", "secrets", 1, error, sizeof(error)), 0);
+}
+
+static void config_environment_overrides_the_file(void)
+{
+	struct config config;
+	char error[CONFIG_ERROR_MAX] = "";
+	config_set_defaults(&config);
+	setenv("INTUKA_DB_PORT", "3307", 1);
+	setenv("INTUKA_DB_PASSWORD", "from-env", 1);
+	CU_ASSERT_EQUAL(config_apply_environment(&config, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(config.db_port, 3307);
+	CU_ASSERT_STRING_EQUAL(config.db_password, "from-env");
+	setenv("INTUKA_DB_PORT", "70000", 1);
+	CU_ASSERT_NOT_EQUAL(config_apply_environment(&config, error, sizeof(error)), 0);
+	unsetenv("INTUKA_DB_PORT");
+	unsetenv("INTUKA_DB_PASSWORD");
+}
+
+static void config_validate_rejects_unknown_log_level(void)
+{
+	struct config config;
+	char error[CONFIG_ERROR_MAX] = "";
+	config_set_defaults(&config);
+	snprintf(config.log_level, sizeof(config.log_level), "loud");
+	CU_ASSERT_NOT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "log_level"));
+}
+
+static void config_load_refuses_a_world_readable_secrets_file(void)
+{
+	char directory[] = "/tmp/intuka-config-test-XXXXXX";
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(directory));
+	char config_path[256], secrets_path[256];
+	snprintf(config_path, sizeof(config_path), "%s/intuka.conf", directory);
+	snprintf(secrets_path, sizeof(secrets_path), "%s/secrets.conf", directory);
+	FILE *file = fopen(config_path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+	fprintf(file, "workers = 3\nsecrets_file = %s\n", secrets_path);
+	fclose(file);
+	file = fopen(secrets_path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+	fprintf(file, "db_password = s3cret\n");
+	fclose(file);
+
+	struct config config;
+	char error[CONFIG_ERROR_MAX] = "";
+	chmod(secrets_path, 0644);
+	CU_ASSERT_NOT_EQUAL(config_load(&config, config_path, error, sizeof(error)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "0644"));
+	chmod(secrets_path, 0600);
+	CU_ASSERT_EQUAL(config_load(&config, config_path, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(config.workers, 3);
+	CU_ASSERT_STRING_EQUAL(config.db_password, "s3cret");
+
+	unlink(config_path);
+	unlink(secrets_path);
+	rmdir(directory);
+}
+
+static void config_load_reports_a_missing_file(void)
+{
+	struct config config;
+	char error[CONFIG_ERROR_MAX] = "";
+	CU_ASSERT_NOT_EQUAL(config_load(&config, "/nonexistent/intuka.conf", error, sizeof(error)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "/nonexistent/intuka.conf"));
+}
+
+static const struct unit_test config_tests[] = {
+	{"config_defaults_are_valid", config_defaults_are_valid},
+	{"config_parses_keys_comments_and_blank_lines", config_parses_keys_comments_and_blank_lines},
+	{"config_refuses_out_of_range_and_non_numeric_values", config_refuses_out_of_range_and_non_numeric_values},
+	{"config_refuses_unknown_keys_and_lines_without_equals", config_refuses_unknown_keys_and_lines_without_equals},
+	{"config_keeps_secrets_out_of_the_main_file_and_out_of_errors",
+		config_keeps_secrets_out_of_the_main_file_and_out_of_errors},
+	{"config_environment_overrides_the_file", config_environment_overrides_the_file},
+	{"config_validate_rejects_unknown_log_level", config_validate_rejects_unknown_log_level},
+	{"config_load_refuses_a_world_readable_secrets_file", config_load_refuses_a_world_readable_secrets_file},
+	{"config_load_reports_a_missing_file", config_load_reports_a_missing_file},
+};
+
+int register_config_suite(void)
+{
+	return UNIT_SUITE("config", config_tests);
+}

@@ -1,0 +1,115 @@
+/* Envelopes and header block. */
+#include "unit_suites.h"
+#include "http/response.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *render(const struct response *response)
+{
+	json_object *holder = NULL;
+	size_t length = 0;
+	const char *body = response_render_body(response, &holder, &length);
+	char *copy = strdup(body);
+	CU_ASSERT_EQUAL(strlen(copy), length);
+	json_object_put(holder);
+	return copy;
+}
+
+static void success_envelope_has_success_data_and_message(void)
+{
+	struct response response;
+	response_init(&response);
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "x", json_object_new_int(1));
+	response_ok(&response, STATUS_OK, data, "Done");
+	char *body = render(&response);
+	CU_ASSERT_STRING_EQUAL(body, "{\"success\":true,\"data\":{\"x\":1},\"message\":\"Done\"}");
+	free(body);
+	response_reset(&response);
+}
+
+static void list_envelope_carries_pagination(void)
+{
+	struct response response;
+	response_init(&response);
+	json_object *pagination = json_object_new_object();
+	json_object_object_add(pagination, "page", json_object_new_int(1));
+	response_list(&response, json_object_new_array(), pagination, "Listed");
+	char *body = render(&response);
+	CU_ASSERT_STRING_EQUAL(body, "{\"success\":true,\"data\":[],\"pagination\":{\"page\":1},\"message\":\"Listed\"}");
+	free(body);
+	response_reset(&response);
+}
+
+static void error_envelope_has_code_message_and_details(void)
+{
+	struct response response;
+	response_init(&response);
+	response_ok(&response, STATUS_OK, json_object_new_object(), "will be replaced");
+	response_error(&response, STATUS_VALIDATION_ERROR, "Email is required");
+	response_add_detail(&response, "email", "is required");
+	char *body = render(&response);
+	CU_ASSERT_STRING_EQUAL(body, "{\"success\":false,\"error\":{\"code\":\"VALIDATION_ERROR\",\"message\":\"Email is "
+				     "required\",\"details\":[{\"field\":\"email\",\"issue\":\"is required\"}]}}");
+	free(body);
+	response_reset(&response);
+}
+
+static void every_error_status_has_its_http_code(void)
+{
+	CU_ASSERT_EQUAL(status_http_code(STATUS_VALIDATION_ERROR), 400);
+	CU_ASSERT_EQUAL(status_http_code(STATUS_UNAUTHORIZED), 401);
+	CU_ASSERT_EQUAL(status_http_code(STATUS_FORBIDDEN), 403);
+	CU_ASSERT_EQUAL(status_http_code(STATUS_NOT_FOUND), 404);
+	CU_ASSERT_EQUAL(status_http_code(STATUS_CONFLICT), 409);
+	CU_ASSERT_EQUAL(status_http_code(STATUS_UNPROCESSABLE), 422);
+	CU_ASSERT_EQUAL(status_http_code(STATUS_RATE_LIMITED), 429);
+	CU_ASSERT_EQUAL(status_http_code(STATUS_INTERNAL_ERROR), 500);
+	for (int s = STATUS_VALIDATION_ERROR; s < STATUS__MAX; s++) {
+		CU_ASSERT_PTR_NOT_NULL(status_error_code((enum status)s));
+		CU_ASSERT_TRUE(status_http_code((enum status)s) >= 400);
+	}
+	CU_ASSERT_EQUAL(status_http_code((enum status)999), 500);
+}
+
+static void headers_block_has_status_request_id_and_extras(void)
+{
+	struct response response;
+	response_init(&response);
+	response_error(&response, STATUS_METHOD_NOT_ALLOWED, "nope");
+	CU_ASSERT_EQUAL(response_add_header(&response, "Allow", "GET, POST"), 0);
+	char headers[4096];
+	size_t length = response_render_headers(&response, "req-1", 10, headers, sizeof(headers));
+	CU_ASSERT_EQUAL(length, strlen(headers));
+	CU_ASSERT_EQUAL(strncmp(headers, "Status: 405 Method Not Allowed\r\n", 32), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(headers, "X-Request-Id: req-1\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(headers, "Content-Length: 10\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(headers, "Allow: GET, POST\r\n"));
+	CU_ASSERT_EQUAL(strcmp(headers + length - 4, "\r\n\r\n"), 0);
+	response_reset(&response);
+}
+
+static void header_injection_is_refused(void)
+{
+	struct response response;
+	response_init(&response);
+	CU_ASSERT_EQUAL(response_add_header(&response, "X-A", "ok\r\nSet-Cookie: evil"), -1);
+	CU_ASSERT_EQUAL(response_add_header(&response, "X-B:", "v"), -1);
+	CU_ASSERT_EQUAL(response.extra_headers_length, 0);
+	response_reset(&response);
+}
+
+static const struct unit_test response_tests[] = {
+	{"success_envelope_has_success_data_and_message", success_envelope_has_success_data_and_message},
+	{"list_envelope_carries_pagination", list_envelope_carries_pagination},
+	{"error_envelope_has_code_message_and_details", error_envelope_has_code_message_and_details},
+	{"every_error_status_has_its_http_code", every_error_status_has_its_http_code},
+	{"headers_block_has_status_request_id_and_extras", headers_block_has_status_request_id_and_extras},
+	{"header_injection_is_refused", header_injection_is_refused},
+};
+
+int register_response_suite(void)
+{
+	return UNIT_SUITE("response", response_tests);
+}

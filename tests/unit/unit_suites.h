@@ -1,0 +1,27 @@
+/* Each test file registers one CUnit suite. */
+#ifndef INTUKA_TESTS_UNIT_SUITES_H
+#define INTUKA_TESTS_UNIT_SUITES_H
+
+#include <CUnit/CUnit.h>
+
+int register_arena_suite(void);
+int register_config_suite(void);
+int register_identifiers_suite(void);
+int register_json_body_suite(void);
+int register_pagination_suite(void);
+int register_password_suite(void);
+int register_request_suite(void);
+int register_response_suite(void);
+int register_router_suite(void);
+int register_statements_suite(void);
+int register_worker_suite(void);
+
+/* Adds a suite with the given tests; returns 0 or -1. */
+struct unit_test {
+	const char *name;
+	void (*function)(void);
+};
+int unit_add_suite(const char *suite_name, const struct unit_test *tests, size_t test_count);
+#define UNIT_SUITE(name, tests) unit_add_suite(name, tests, sizeof(tests) / sizeof(tests[0]))
+
+#endif
