@@ -5,6 +5,8 @@
 #include "config.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "auth/jwt.h"
+#include "server/keys.h"
 #include "server/listen_socket.h"
 #include "server/master.h"
 #include "server/privileges.h"
@@ -97,6 +99,12 @@ int main(int argc, char **argv)
 		log_error("configuration error: %s", error);
 		return EXIT_CONFIG;
 	}
+	static struct jwt_keyring keyring;
+	if (server_keyring_from_config(&config, &keyring, error, sizeof(error)) != 0) {
+		log_error("configuration error: %s", error);
+		return EXIT_CONFIG;
+	}
+	jwt_keyring_clear(&keyring);
 	if (check_only) {
 		printf("%s: configuration ok\n", config_path);
 		return 0;

@@ -57,6 +57,23 @@ static const struct config_key config_keys[] = {
 	INT_KEY(max_path_bytes, 64, 65536, "2048"),
 	INT_KEY(max_json_depth, 2, 1000, "32"),
 	INT_KEY(max_query_params, 1, 1000, "64"),
+	STRING_KEY(base_domain, ""),
+	STRING_KEY(jwt_issuer, "intuka"),
+	STRING_KEY(jwt_audience, "intuka-api"),
+	STRING_KEY(jwt_signing_kid, ""),
+	INT_KEY(jwt_leeway_s, 0, 300, "30"),
+	INT_KEY(access_token_ttl_s, 60, 86400, "900"),
+	INT_KEY(refresh_token_ttl_s, 300, 31536000, "2592000"),
+	INT_KEY(rate_limit_per_minute, 1, 1000000, "200"),
+	INT_KEY(rate_limit_tenant_per_minute, 0, 100000000, "0"),
+	INT_KEY(login_rate_limit, 1, 100000, "10"),
+	INT_KEY(login_address_rate_limit, 1, 1000000, "10"),
+	INT_KEY(login_rate_window_s, 1, 86400, "900"),
+	INT_KEY(forgot_rate_limit, 1, 100000, "5"),
+	INT_KEY(forgot_rate_window_s, 1, 86400, "3600"),
+	STRING_KEY(mail_command, "/usr/sbin/sendmail -t -i"),
+	STRING_KEY(mail_from, "intuka@localhost"),
+	STRING_KEY(password_reset_url, ""),
 };
 
 static const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);
@@ -110,6 +127,24 @@ void config_set_defaults(struct config *config)
 			abort(); /* a bad default is a programming error */
 }
 
+static int config_add_jwt_key(struct config *config, const char *kid, const char *secret)
+{
+	size_t kid_length = strlen(kid);
+	if (kid_length == 0 || kid_length >= CONFIG_JWT_KID_MAX || strlen(secret) >= CONFIG_JWT_SECRET_MAX ||
+		config->jwt_key_count >= CONFIG_JWT_KEYS_MAX)
+		return -1;
+	for (const char *p = kid; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+			return -1;
+	for (int i = 0; i < config->jwt_key_count; i++)
+		if (strcmp(config->jwt_keys[i].kid, kid) == 0)
+			return -1;
+	struct config_jwt_key *key = &config->jwt_keys[config->jwt_key_count++];
+	memcpy(key->kid, kid, kid_length + 1);
+	memcpy(key->secret, secret, strlen(secret) + 1);
+	return 0;
+}
+
 static char *config_trim(char *text)
 {
 	while (isspace((unsigned char)*text))
@@ -157,6 +192,20 @@ int config_parse_text(struct config *config, const char *text, const char *sourc
 		*equals = '\0';
 		char *name = config_trim(trimmed);
 		char *value = config_trim(equals + 1);
+		if (strncmp(name, "jwt_key.", 8) == 0) {
+			if (!allow_secrets) {
+				snprintf(error, error_size, "%s:%d: %s is a secret and belongs in secrets_file", source_name,
+					line_number, name);
+				result = -1;
+			} else if (config_add_jwt_key(config, name + 8, value) != 0) {
+				snprintf(error, error_size,
+					"%s:%d: jwt_key.<kid>: kid must be 1-32 of A-Z a-z 0-9 . _ -, unique, at most %d keys, "
+					"secret at most %d characters",
+					source_name, line_number, CONFIG_JWT_KEYS_MAX, CONFIG_JWT_SECRET_MAX - 1);
+				result = -1;
+			}
+			continue;
+		}
 		const struct config_key *key = config_find_key(name);
 		if (key == NULL) {
 			snprintf(error, error_size, "%s:%d: unknown key \"%.64s\"", source_name, line_number, name);
@@ -262,6 +311,27 @@ int config_validate(const struct config *config, char *error, size_t error_size)
 	}
 	if (log_target_parse(config->log_target, &target) != 0) {
 		snprintf(error, error_size, "log_target: expected stderr or syslog, got \"%s\"", config->log_target);
+		return -1;
+	}
+	if (config->jwt_signing_kid[0] != '\0') {
+		int found = 0;
+		for (int i = 0; i < config->jwt_key_count; i++)
+			found |= strcmp(config->jwt_keys[i].kid, config->jwt_signing_kid) == 0;
+		if (!found) {
+			snprintf(error, error_size, "jwt_signing_kid: no jwt_key.%s in secrets_file", config->jwt_signing_kid);
+			return -1;
+		}
+	} else if (config->jwt_key_count == 0) {
+		snprintf(error, error_size,
+			"no jwt_key.<kid> in secrets_file: add one such as \"jwt_key.k1 = <output of openssl rand -base64 48>\"");
+		return -1;
+	} else if (config->jwt_key_count > 1) {
+		snprintf(error, error_size, "jwt_signing_kid: several jwt_key entries; name the one that signs");
+		return -1;
+	}
+	if (strlen(config->jwt_issuer) == 0 || strlen(config->jwt_issuer) > 127 || strlen(config->jwt_audience) == 0 ||
+		strlen(config->jwt_audience) > 127) {
+		snprintf(error, error_size, "jwt_issuer and jwt_audience must be 1 to 127 characters");
 		return -1;
 	}
 	if (config->db_name[0] == '\0' || config->db_user[0] == '\0') {

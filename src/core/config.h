@@ -9,6 +9,9 @@
 #define CONFIG_TEXT_MAX 256
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_ERROR_MAX 512
+#define CONFIG_JWT_KEYS_MAX 8
+#define CONFIG_JWT_KID_MAX 33
+#define CONFIG_JWT_SECRET_MAX 256
 
 struct config {
 	char listen[CONFIG_PATH_MAX];
@@ -36,6 +39,30 @@ struct config {
 	int max_path_bytes;
 	int max_json_depth;
 	int max_query_params;
+	/* identity */
+	char base_domain[CONFIG_TEXT_MAX];
+	char jwt_issuer[CONFIG_TEXT_MAX];
+	char jwt_audience[CONFIG_TEXT_MAX];
+	char jwt_signing_kid[CONFIG_TEXT_MAX];
+	int jwt_leeway_s;
+	int access_token_ttl_s;
+	int refresh_token_ttl_s;
+	int rate_limit_per_minute;
+	int rate_limit_tenant_per_minute;
+	int login_rate_limit;
+	int login_address_rate_limit;
+	int login_rate_window_s;
+	int forgot_rate_limit;
+	int forgot_rate_window_s;
+	char mail_command[CONFIG_PATH_MAX];
+	char mail_from[CONFIG_TEXT_MAX];
+	char password_reset_url[CONFIG_PATH_MAX];
+	/* secrets file: "jwt_key.<kid> = <base64 secret>", several for rotation */
+	struct config_jwt_key {
+		char kid[CONFIG_JWT_KID_MAX];
+		char secret[CONFIG_JWT_SECRET_MAX];
+	} jwt_keys[CONFIG_JWT_KEYS_MAX];
+	int jwt_key_count;
 };
 
 void config_set_defaults(struct config *config);

@@ -9,6 +9,7 @@ struct request;
 struct response;
 struct db;
 struct config;
+struct jwt_keyring;
 
 struct worker_info {
 	long pid;
@@ -21,6 +22,12 @@ struct request_context {
 	struct db *db;
 	const struct config *config;
 	const struct worker_info *worker;
+	const struct jwt_keyring *keyring;
+	int64_t now_s; /* wall clock at the start of the request */
+	/* Work to do after the response is sent (e.g. mail), so its duration
+	 * does not show in the response time. One slot is enough for now. */
+	void (*after_response)(struct request_context *context);
+	char after_response_data[1024];
 };
 
 #endif

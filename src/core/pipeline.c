@@ -1,42 +1,149 @@
-/* The request pipeline. Steps that are not built yet (authentication,
- * tenant, rate limit, permission) are fixed points here so later modules
- * slot in without changing the order. */
+/* The request pipeline: parse -> route -> authenticate -> tenant -> rate
+ * limit -> permission -> input validation -> handler. Each step either
+ * passes or leaves its refusal in the response. */
 #include "core/pipeline.h"
+#include "auth/jwt.h"
+#include "auth/principal.h"
+#include "auth/ratelimit.h"
+#include "auth/rbac.h"
+#include "auth/tenant_host.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/respond.h"
 #include "http/response.h"
 #include "http/router.h"
+#include "http/validate.h"
 #include "modules/modules.h"
 
-/* A route that needs credentials gets 401 until a verifier accepts them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void pipeline_unauthorized(struct request_context *context, const char *message)
+{
+	response_error(context->response, STATUS_UNAUTHORIZED, message);
+	response_add_header(context->response, "WWW-Authenticate", "Bearer");
+}
+
+/* "Bearer <token>" with the scheme in any case; NULL when absent. */
+static const char *pipeline_bearer_token(const char *authorization)
+{
+	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
+		return NULL;
+	const char *token = authorization + 7;
+	while (*token == ' ')
+		token++;
+	return *token ? token : NULL;
+}
+
 static int pipeline_authenticate(struct request_context *context, const struct route *route)
 {
 	if (route->credentials == ROUTE_PUBLIC)
 		return 0;
-	response_error(context->response, STATUS_UNAUTHORIZED, "Authentication required");
-	return -1;
+	struct request *request = context->request;
+	const char *token = pipeline_bearer_token(request->authorization);
+	if (token == NULL || !(route->credentials & ROUTE_CRED_JWT)) {
+		pipeline_unauthorized(context, "Authentication required");
+		return -1;
+	}
+	struct jwt_expectations expect = {
+		.issuer = context->config->jwt_issuer,
+		.audience = context->config->jwt_audience,
+		.now_s = context->now_s,
+		.leeway_s = context->config->jwt_leeway_s,
+	};
+	struct jwt_claims claims;
+	enum jwt_result verdict = jwt_verify(context->keyring, token, strlen(token), &expect, &claims);
+	if (verdict != JWT_OK) {
+		log_msg(LOG_LEVEL_INFO, request->request_id, "access token refused: %s", jwt_result_text(verdict));
+		pipeline_unauthorized(context, "Invalid or expired token");
+		return -1;
+	}
+	uint64_t user_id = strtoull(claims.sub, NULL, 10);
+	switch (principal_load(context->db, claims.tenant_id, user_id, claims.session_id, request->arena, &request->auth)) {
+	case PRINCIPAL_OK:
+		return 0;
+	case PRINCIPAL_GONE:
+		pipeline_unauthorized(context, "Session is no longer valid");
+		return -1;
+	case PRINCIPAL_DB_UNAVAILABLE:
+		respond_db_failure(context, DB_UNAVAILABLE, "authenticate");
+		return -1;
+	default:
+		respond_db_failure(context, DB_ERROR, "authenticate");
+		return -1;
+	}
 }
 
+/* A token works only on its own tenant's host: a token of tenant A sent to
+ * b.<base_domain> is refused even though it is genuine. */
 static int pipeline_resolve_tenant(struct request_context *context, const struct route *route)
 {
-	(void)context;
-	(void)route;
-	return 0; /* public routes are not tenant-scoped */
+	if (route->credentials == ROUTE_PUBLIC)
+		return 0;
+	char host_slug[64];
+	const struct request *request = context->request;
+	if (tenant_host_slug(request->host, context->config->base_domain, host_slug, sizeof(host_slug)) &&
+		strcmp(host_slug, request->auth.tenant_slug) != 0) {
+		pipeline_unauthorized(context, "Token not valid for this tenant");
+		return -1;
+	}
+	return 0;
 }
 
 static int pipeline_check_rate_limit(struct request_context *context, const struct route *route)
 {
-	(void)context;
-	(void)route;
+	if (route->credentials == ROUTE_PUBLIC)
+		return 0; /* public routes with a cost (login, forgot) count in their handler */
+	const struct config *config = context->config;
+	const struct auth_context *auth = &context->request->auth;
+	struct ratelimit_bucket buckets[2];
+	size_t bucket_count = 1;
+	buckets[0].tenant_id = auth->tenant_id;
+	snprintf(buckets[0].name, sizeof(buckets[0].name), "u:%llu", (unsigned long long)auth->user_id);
+	buckets[0].limit = (uint32_t)config->rate_limit_per_minute;
+	buckets[0].window_s = 60;
+	if (config->rate_limit_tenant_per_minute > 0) {
+		buckets[1].tenant_id = auth->tenant_id;
+		snprintf(buckets[1].name, sizeof(buckets[1].name), "t");
+		buckets[1].limit = (uint32_t)config->rate_limit_tenant_per_minute;
+		buckets[1].window_s = 60;
+		bucket_count = 2;
+	}
+	struct ratelimit_outcome outcome;
+	int result = ratelimit_hit(context->db, buckets, bucket_count, context->now_s, &outcome);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "rate limit");
+		return -1;
+	}
+	if (!outcome.allowed) {
+		response_error(context->response, STATUS_RATE_LIMITED, "Too many requests");
+		ratelimit_add_headers(context->response, &outcome, context->now_s);
+		return -1;
+	}
+	/* Headers go on the response the handler builds; keep them aside. */
+	ratelimit_add_headers(context->response, &outcome, context->now_s);
+	/* Old windows go away a little at a time, by this tenant's key prefix. */
+	if ((random() & 1023) == 0)
+		ratelimit_purge(context->db, auth->tenant_id, context->now_s, 2 * 86400);
 	return 0;
 }
 
 static int pipeline_check_permission(struct request_context *context, const struct route *route)
 {
-	if (route->permission == NULL)
+	if (route->permission == NULL || rbac_list_grants(context->request->auth.permissions, route->permission))
 		return 0;
 	response_error(context->response, STATUS_FORBIDDEN, "Permission denied");
+	response_add_detail(context->response, "permission", "requires %s", route->permission);
 	return -1;
+}
+
+static int pipeline_validate_input(struct request_context *context, const struct route *route)
+{
+	if (route->input == NULL)
+		return 0;
+	return validate_input(context->request, route->input, context->response);
 }
 
 void pipeline_limits_from_config(const struct config *config, struct request_limits *limits)
@@ -77,7 +184,8 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 	}
 
 	if (pipeline_authenticate(context, route) != 0 || pipeline_resolve_tenant(context, route) != 0 ||
-		pipeline_check_rate_limit(context, route) != 0 || pipeline_check_permission(context, route) != 0)
+		pipeline_check_rate_limit(context, route) != 0 || pipeline_check_permission(context, route) != 0 ||
+		pipeline_validate_input(context, route) != 0)
 		return;
 
 	route->handler(context);

@@ -188,8 +188,10 @@ static void db_bind_params(MYSQL_BIND *binds, const struct db_param *params, siz
 			binds[i].is_unsigned = 1;
 			break;
 		case DB_PARAM_TEXT:
+		case DB_PARAM_BLOB:
+			/* BLOB goes as bytes, with no character set conversion. */
 			lengths[i] = (unsigned long)param->text_length;
-			binds[i].buffer_type = MYSQL_TYPE_STRING;
+			binds[i].buffer_type = param->type == DB_PARAM_BLOB ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
 			binds[i].buffer = (void *)param->text;
 			binds[i].buffer_length = lengths[i];
 			binds[i].length = &lengths[i];

@@ -19,7 +19,7 @@ struct db_statement_def {
 	int tenant_bound;
 };
 
-enum db_param_type { DB_PARAM_NULL, DB_PARAM_INT64, DB_PARAM_UINT64, DB_PARAM_TEXT };
+enum db_param_type { DB_PARAM_NULL, DB_PARAM_INT64, DB_PARAM_UINT64, DB_PARAM_TEXT, DB_PARAM_BLOB };
 
 struct db_param {
 	enum db_param_type type;
@@ -33,6 +33,7 @@ struct db_param {
 #define DB_UINT(v) ((struct db_param){.type = DB_PARAM_UINT64, .uint_value = (v)})
 #define DB_TEXT(s) ((struct db_param){.type = DB_PARAM_TEXT, .text = (s), .text_length = strlen(s)})
 #define DB_TEXTN(s, n) ((struct db_param){.type = DB_PARAM_TEXT, .text = (s), .text_length = (n)})
+#define DB_BLOB(p, n) ((struct db_param){.type = DB_PARAM_BLOB, .text = (const char *)(p), .text_length = (n)})
 #define DB_NULL ((struct db_param){.type = DB_PARAM_NULL})
 
 enum db_result {

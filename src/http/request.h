@@ -47,11 +47,19 @@ struct path_params {
 	const char *values[ROUTE_MAX_PARAMS];
 };
 
-/* Who the request speaks for; filled by the authentication step. */
+/* Who the request speaks for; filled by the authentication step from the
+ * verified token and the current database state. Strings are in the arena. */
 struct auth_context {
 	uint64_t tenant_id; /* 0 until a tenant is resolved */
 	const char *tenant_slug;
 	uint64_t user_id;
+	uint64_t session_id;
+	const char *email;
+	const char *display_name;
+	uint64_t profile_id;
+	const char *profile_name;
+	const char *permissions; /* normalized list, see auth/rbac.h */
+	int64_t profile_version;
 };
 
 struct request {

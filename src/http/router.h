@@ -9,6 +9,7 @@
 #include "http/request.h"
 
 struct request_context;
+struct input_spec;
 
 typedef void (*route_handler)(struct request_context *context);
 
@@ -25,6 +26,7 @@ struct route {
 	const char *pattern;
 	const char *permission; /* "module.action", NULL when none is needed */
 	unsigned credentials;   /* bit set of enum route_credential */
+	const struct input_spec *input; /* JSON body checked before the handler; NULL = no body expected */
 	route_handler handler;
 };
 

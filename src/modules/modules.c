@@ -1,12 +1,16 @@
 /* Registry of modules: adding a module means adding one line to each list. */
 #include "modules/modules.h"
+#include "auth/audit.h"
+#include "auth/principal.h"
+#include "auth/ratelimit.h"
+#include "auth/session.h"
 
 static const struct route_table *const modules_routes[] = {
 	&system_route_table,
-};
-
-static const struct statement_table *const modules_statements[] = {
-	&system_statement_table,
+	&auth_route_table,
+	&users_route_table,
+	&profiles_route_table,
+	&audit_route_table,
 };
 
 const struct route_table *const *modules_route_tables(size_t *table_count)
@@ -15,8 +19,29 @@ const struct route_table *const *modules_route_tables(size_t *table_count)
 	return modules_routes;
 }
 
+
+static struct statement_table auth_layer_tables[4];
+static const struct statement_table *modules_statements[10];
+
 const struct statement_table *const *modules_statement_tables(size_t *table_count)
 {
-	*table_count = sizeof(modules_statements) / sizeof(modules_statements[0]);
+	size_t count = 0;
+	auth_layer_tables[0] = (struct statement_table){"ratelimit", ratelimit_statement_table(&count), 0};
+	auth_layer_tables[0].statement_count = count;
+	auth_layer_tables[1] = (struct statement_table){"session", session_statement_table(&count), 0};
+	auth_layer_tables[1].statement_count = count;
+	auth_layer_tables[2] = (struct statement_table){"principal", principal_statement_table(&count), 0};
+	auth_layer_tables[2].statement_count = count;
+	auth_layer_tables[3] = (struct statement_table){"audit", audit_statement_table(&count), 0};
+	auth_layer_tables[3].statement_count = count;
+	size_t used = 0;
+	modules_statements[used++] = &system_statement_table;
+	modules_statements[used++] = &auth_statement_table;
+	modules_statements[used++] = &users_statement_table;
+	modules_statements[used++] = &profiles_statement_table;
+	modules_statements[used++] = &audit_view_statement_table;
+	for (size_t i = 0; i < 4; i++)
+		modules_statements[used++] = &auth_layer_tables[i];
+	*table_count = used;
 	return modules_statements;
 }

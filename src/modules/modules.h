@@ -1,4 +1,5 @@
-/* The list of modules whose route tables the router searches, in order. */
+/* The list of modules whose route tables the router searches, in order,
+ * and every statement table (so tests can check each binds tenant_id). */
 #ifndef INTUKA_MODULES_MODULES_H
 #define INTUKA_MODULES_MODULES_H
 
@@ -14,10 +15,19 @@ struct statement_table {
 };
 
 extern const struct route_table system_route_table;
+extern const struct route_table auth_route_table;
+extern const struct route_table users_route_table;
+extern const struct route_table profiles_route_table;
+extern const struct route_table audit_route_table;
+
 extern const struct statement_table system_statement_table;
+extern const struct statement_table auth_statement_table;
+extern const struct statement_table users_statement_table;
+extern const struct statement_table profiles_statement_table;
+extern const struct statement_table audit_view_statement_table;
 
 const struct route_table *const *modules_route_tables(size_t *table_count);
-/* Every module's statements, so tests can check each one binds tenant_id. */
+/* Module tables plus the auth layer's own (sessions, rate counters, ...). */
 const struct statement_table *const *modules_statement_tables(size_t *table_count);
 
 #endif

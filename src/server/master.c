@@ -1,7 +1,9 @@
 /* Master loop: spawn, reap, respawn with back-off, reload by generations,
  * drain on SIGTERM with a deadline. */
 #include "server/master.h"
+#include "auth/jwt.h"
 #include "core/log.h"
+#include "server/keys.h"
 #include "server/worker.h"
 
 #include <errno.h>
@@ -209,6 +211,14 @@ static void master_reload(struct master_state *state, const struct master_option
 		free(fresh);
 		return;
 	}
+	static struct jwt_keyring keyring;
+	if (server_keyring_from_config(fresh, &keyring, error, sizeof(error)) != 0) {
+		log_error("master: reload refused, keeping the running configuration: %s", error);
+		explicit_bzero(fresh, sizeof(*fresh));
+		free(fresh);
+		return;
+	}
+	jwt_keyring_clear(&keyring);
 	/* The socket and the identity were fixed at start; say so rather than
 	 * pretend they changed. */
 	if (strcmp(fresh->listen, config->listen) != 0 || strcmp(fresh->user, config->user) != 0)

@@ -4,6 +4,8 @@
  * SIGTERM blocked except inside epoll_pwait, a stop request lands between
  * requests only, and EPOLLEXCLUSIVE wakes one idle worker per connection. */
 #include "server/worker.h"
+#include "auth/jwt.h"
+#include "server/keys.h"
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/context.h"
@@ -148,9 +150,17 @@ int worker_run(const struct config *config, int listen_fd)
 	request_init(&request, &arena);
 	response_init(&response);
 	struct worker_info info = {.pid = (long)getpid(), .requests_served = 0};
+	static struct jwt_keyring keyring;
+	char key_error[512];
+	if (server_keyring_from_config(config, &keyring, key_error, sizeof(key_error)) != 0) {
+		log_error("worker: %s", key_error);
+		close(poll_fd);
+		arena_destroy(&arena);
+		return WORKER_EXIT_FATAL;
+	}
 	struct db *db = db_new(config);
 	struct request_context context = {
-		.request = &request, .response = &response, .db = db, .config = config, .worker = &info};
+		.request = &request, .response = &response, .db = db, .config = config, .worker = &info, .keyring = &keyring};
 	uint64_t max_requests = (uint64_t)config->max_requests_per_worker;
 	int exit_status = 0;
 
@@ -177,6 +187,7 @@ int worker_run(const struct config *config, int listen_fd)
 		struct timespec started;
 		clock_gettime(CLOCK_MONOTONIC, &started);
 		info.requests_served++;
+		context.now_s = (int64_t)time(NULL);
 
 		pipeline_process(&context, fcgx.envp, worker_read_body, fcgx.in);
 		size_t sent_bytes = worker_send(&fcgx, &request, &response);
@@ -193,12 +204,17 @@ int worker_run(const struct config *config, int listen_fd)
 			.response_bytes = sent_bytes,
 		};
 		log_access(&record);
+		if (context.after_response != NULL) {
+			context.after_response(&context);
+			context.after_response = NULL;
+		}
 		request_reset(&request);
 		response_reset(&response);
 		arena_reset(&arena);
 	}
 
 	FCGX_Free(&fcgx, 0);
+	jwt_keyring_clear(&keyring);
 	db_free(db);
 	arena_destroy(&arena);
 	close(poll_fd);

@@ -226,6 +226,8 @@ int admin_migrate(struct admin_context *context)
 	db_query(context->db, &migrate_unlock, NULL, 0, migration_copy_first_column, ignored);
 	if (applied < 0)
 		return ADMIN_EXIT_FAILURE;
+	if (admin_seed_builtin_profiles(context, 0) != 0)
+		return ADMIN_EXIT_FAILURE;
 	long long version = 0;
 	if (admin_schema_version(context, &version) != 0) {
 		admin_report_db_error(context, "reading the schema version");

@@ -1,6 +1,7 @@
 /* Tenant and user commands of intuka-admin. */
 #include "tools/admin.h"
 #include "auth/password.h"
+#include "auth/rbac.h"
 #include "core/config.h"
 #include "core/identifiers.h"
 #include "db/db.h"
@@ -21,7 +22,41 @@ static const struct db_statement_def tenant_list = {"admin.tenant_list",
 static const struct db_statement_def tenant_by_slug = {"admin.tenant_by_slug",
 	"SELECT tenant_id FROM tenants WHERE slug = ?", 0};
 static const struct db_statement_def user_insert = {"admin.user_insert",
-	"INSERT INTO users (tenant_id, email, display_name, password_hash) VALUES (?, ?, ?, ?)", 1};
+	"INSERT INTO users (tenant_id, email, display_name, password_hash, profile_id) VALUES (?, ?, ?, ?, ?)", 1};
+static const struct db_statement_def user_count = {"admin.user_count",
+	"SELECT COUNT(*) FROM users WHERE tenant_id = ?", 1};
+static const struct db_statement_def role_profile = {"admin.role_profile",
+	"SELECT profile_id FROM profiles WHERE tenant_id = ? AND builtin_role = ?", 1};
+/* Built-in roles come from auth/rbac.c, the one place that defines them;
+ * the version moves only when the permissions really change. */
+static const struct db_statement_def seed_builtin = {"admin.seed_builtin",
+	"INSERT INTO profiles (tenant_id, name, description, builtin_role, permissions) "
+	"SELECT tenant_id, ?, ?, ?, ? FROM tenants WHERE ? = 0 OR tenant_id = ? "
+	"ON DUPLICATE KEY UPDATE version = IF(permissions <> VALUES(permissions), version + 1, version), "
+	"permissions = VALUES(permissions), description = VALUES(description)",
+	0};
+static const struct db_statement_def assign_admins = {"admin.assign_admins",
+	"UPDATE users u JOIN profiles p ON p.tenant_id = u.tenant_id AND p.builtin_role = 'tenant_admin' "
+	"SET u.profile_id = p.profile_id WHERE u.profile_id IS NULL",
+	0};
+
+int admin_seed_builtin_profiles(struct admin_context *context, uint64_t tenant_id)
+{
+	for (int role = 0; role < RBAC_ROLE__MAX; role++) {
+		const struct rbac_role_definition *definition = rbac_builtin_role((enum rbac_builtin_role)role);
+		struct db_param params[] = {DB_TEXT(definition->name), DB_TEXT(definition->description),
+			DB_TEXT(definition->key), DB_TEXT(definition->permissions), DB_UINT(tenant_id), DB_UINT(tenant_id)};
+		if (db_exec(context->db, &seed_builtin, params, 6, NULL, NULL) != DB_OK) {
+			admin_report_db_error(context, "seeding built-in profiles");
+			return -1;
+		}
+	}
+	if (tenant_id == 0 && db_exec(context->db, &assign_admins, NULL, 0, NULL, NULL) != DB_OK) {
+		admin_report_db_error(context, "assigning profiles to existing users");
+		return -1;
+	}
+	return 0;
+}
 
 static int admin_print_tenant(void *callback_context, const struct db_row *row)
 {
@@ -46,12 +81,18 @@ static int admin_tenant_create(struct admin_context *context, const char *slug, 
 	}
 	struct db_param params[] = {DB_TEXT(slug), DB_TEXT(name)};
 	uint64_t tenant_id = 0;
-	enum db_result result = db_exec(context->db, &tenant_insert, params, 2, NULL, &tenant_id);
+	enum db_result result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_exec(context->db, &tenant_insert, params, 2, NULL, &tenant_id);
 	if (result == DB_DUPLICATE) {
+		db_rollback(context->db);
 		fprintf(stderr, "intuka-admin: a tenant with slug \"%s\" already exists\n", slug);
 		return ADMIN_EXIT_FAILURE;
 	}
-	if (result != DB_OK) {
+	/* The tenant and its built-in roles appear together or not at all. */
+	if (result != DB_OK || admin_seed_builtin_profiles(context, tenant_id) != 0 ||
+		(result = db_commit(context->db)) != DB_OK) {
+		db_rollback(context->db);
 		admin_report_db_error(context, "creating the tenant");
 		return ADMIN_EXIT_FAILURE;
 	}
@@ -103,9 +144,39 @@ static int admin_read_password(char *out, size_t out_size)
 	return 0;
 }
 
-static int admin_user_create(struct admin_context *context, const char *tenant_slug, const char *email_input,
-	const char *display_name)
+static int admin_copy_number(void *callback_context, const struct db_row *row)
 {
+	unsigned long long *number = callback_context;
+	if (row->column_count > 0 && row->values[0] != NULL)
+		*number = strtoull(row->values[0], NULL, 10);
+	return 0;
+}
+
+/* The profile for role, or by default: Tenant Admin for a tenant's first
+ * user, User afterwards. 0 when it cannot be found. */
+static unsigned long long admin_role_profile(struct admin_context *context, unsigned long long tenant_id,
+	const char *role_key)
+{
+	unsigned long long existing_users = 0, profile_id = 0;
+	if (role_key == NULL) {
+		struct db_param count_params[] = {DB_UINT(tenant_id)};
+		if (db_query(context->db, &user_count, count_params, 1, admin_copy_number, &existing_users) != DB_OK)
+			return 0;
+		role_key = existing_users == 0 ? "tenant_admin" : "user";
+	}
+	struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(role_key)};
+	if (db_query(context->db, &role_profile, params, 2, admin_copy_number, &profile_id) != DB_OK)
+		return 0;
+	return profile_id;
+}
+
+static int admin_user_create(struct admin_context *context, const char *tenant_slug, const char *email_input,
+	const char *display_name, const char *role_key)
+{
+	if (role_key != NULL && rbac_builtin_role_by_key(role_key) == NULL) {
+		fprintf(stderr, "intuka-admin: unknown role \"%s\": use tenant_admin, manager, user or viewer\n", role_key);
+		return ADMIN_EXIT_FAILURE;
+	}
 	char email[IDENTIFIER_EMAIL_MAX + 1];
 	if (identifier_lowercase(email_input, email, sizeof(email)) != 0 || !identifier_is_plausible_email(email)) {
 		fprintf(stderr, "intuka-admin: \"%s\" is not a valid email address\n", email_input);
@@ -125,6 +196,11 @@ static int admin_user_create(struct admin_context *context, const char *tenant_s
 		fprintf(stderr, "intuka-admin: no tenant with slug \"%s\"\n", tenant_slug);
 		return ADMIN_EXIT_FAILURE;
 	}
+	unsigned long long profile_id = admin_role_profile(context, tenant_id, role_key);
+	if (profile_id == 0) {
+		admin_report_db_error(context, "finding the role's profile (has migrate run?)");
+		return ADMIN_EXIT_FAILURE;
+	}
 	char password[PASSWORD_MAX_BYTES + 2];
 	if (admin_read_password(password, sizeof(password)) != 0 || strlen(password) < ADMIN_PASSWORD_MIN_BYTES ||
 		strlen(password) > PASSWORD_MAX_BYTES) {
@@ -142,9 +218,9 @@ static int admin_user_create(struct admin_context *context, const char *tenant_s
 		return ADMIN_EXIT_FAILURE;
 	}
 	struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(email), DB_TEXT(display_name),
-		DB_TEXT(password_hash_text)};
+		DB_TEXT(password_hash_text), DB_UINT(profile_id)};
 	uint64_t user_id = 0;
-	enum db_result result = db_exec(context->db, &user_insert, params, 4, NULL, &user_id);
+	enum db_result result = db_exec(context->db, &user_insert, params, 5, NULL, &user_id);
 	if (result == DB_DUPLICATE) {
 		fprintf(stderr, "intuka-admin: %s already exists in tenant %s\n", email, tenant_slug);
 		return ADMIN_EXIT_FAILURE;
@@ -159,17 +235,22 @@ static int admin_user_create(struct admin_context *context, const char *tenant_s
 
 int admin_user(struct admin_context *context, int argc, char **argv)
 {
-	if ((argc == 3 || argc == 5) && strcmp(argv[0], "create") == 0) {
+	if (argc >= 3 && argc % 2 == 1 && strcmp(argv[0], "create") == 0) {
 		const char *display_name = "";
-		if (argc == 5) {
-			if (strcmp(argv[3], "--name") != 0)
+		const char *role_key = NULL;
+		for (int i = 3; i < argc; i += 2) {
+			if (strcmp(argv[i], "--name") == 0)
+				display_name = argv[i + 1];
+			else if (strcmp(argv[i], "--role") == 0)
+				role_key = argv[i + 1];
+			else
 				goto usage;
-			display_name = argv[4];
 		}
-		return admin_user_create(context, argv[1], argv[2], display_name);
+		return admin_user_create(context, argv[1], argv[2], display_name, role_key);
 	}
 usage:
-	fprintf(stderr, "usage: intuka-admin user create TENANT_SLUG EMAIL [--name NAME]\n"
-			"       (password from INTUKA_USER_PASSWORD or one line on standard input)\n");
+	fprintf(stderr, "usage: intuka-admin user create TENANT_SLUG EMAIL [--name NAME] [--role ROLE]\n"
+			"       ROLE: tenant_admin, manager, user or viewer (default: tenant_admin for a tenant's\n"
+			"       first user, user afterwards); password from INTUKA_USER_PASSWORD or stdin\n");
 	return ADMIN_EXIT_USAGE;
 }

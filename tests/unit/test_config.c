@@ -16,6 +16,12 @@ static void config_defaults_are_valid(void)
 	CU_ASSERT_EQUAL(config.workers, 4);
 	CU_ASSERT_EQUAL(config.max_body_bytes, 1048576);
 	CU_ASSERT_EQUAL(config.socket_mode, 0660);
+	CU_ASSERT_EQUAL(config.access_token_ttl_s, 900);
+	CU_ASSERT_EQUAL(config.rate_limit_per_minute, 200);
+	/* the only thing a working setup must add is a signing key */
+	CU_ASSERT_NOT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "jwt_key"));
+	CU_ASSERT_EQUAL(config_parse_text(&config, "jwt_key.k1 = c2VjcmV0\n", "secrets", 1, error, sizeof(error)), 0);
 	CU_ASSERT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
 }
 
@@ -85,11 +91,30 @@ static void config_environment_overrides_the_file(void)
 	unsetenv("INTUKA_DB_PASSWORD");
 }
 
+static void config_jwt_keys_live_in_the_secrets_file_and_need_a_signer(void)
+{
+	struct config config;
+	char error[CONFIG_ERROR_MAX] = "";
+	config_set_defaults(&config);
+	CU_ASSERT_NOT_EQUAL(config_parse_text(&config, "jwt_key.k1 = abc\n", "main", 0, error, sizeof(error)), 0);
+	CU_ASSERT_PTR_NULL(strstr(error, "abc"));
+	CU_ASSERT_EQUAL(config_parse_text(&config, "jwt_key.old = a\njwt_key.new = b\n", "s", 1, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(config.jwt_key_count, 2);
+	CU_ASSERT_NOT_EQUAL(config_validate(&config, error, sizeof(error)), 0); /* two keys, no signer named */
+	CU_ASSERT_EQUAL(config_parse_text(&config, "jwt_signing_kid = new\n", "m", 0, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(config_parse_text(&config, "jwt_signing_kid = gone\n", "m", 0, error, sizeof(error)), 0);
+	CU_ASSERT_NOT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
+	CU_ASSERT_NOT_EQUAL(config_parse_text(&config, "jwt_key.old = again\n", "s", 1, error, sizeof(error)), 0);
+	CU_ASSERT_NOT_EQUAL(config_parse_text(&config, "jwt_key.b@d = x\n", "s", 1, error, sizeof(error)), 0);
+}
+
 static void config_validate_rejects_unknown_log_level(void)
 {
 	struct config config;
 	char error[CONFIG_ERROR_MAX] = "";
 	config_set_defaults(&config);
+	config_parse_text(&config, "jwt_key.k1 = c2VjcmV0\n", "s", 1, error, sizeof(error));
 	snprintf(config.log_level, sizeof(config.log_level), "loud");
 	CU_ASSERT_NOT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(error, "log_level"));
@@ -108,7 +133,7 @@ static void config_load_refuses_a_world_readable_secrets_file(void)
 	fclose(file);
 	file = fopen(secrets_path, "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(file);
-	fprintf(file, "db_password = s3cret\n");
+	fprintf(file, "db_password = s3cret\njwt_key.k1 = c2VjcmV0\n");
 	fclose(file);
 
 	struct config config;
@@ -142,6 +167,7 @@ static const struct unit_test config_tests[] = {
 	{"config_keeps_secrets_out_of_the_main_file_and_out_of_errors",
 		config_keeps_secrets_out_of_the_main_file_and_out_of_errors},
 	{"config_environment_overrides_the_file", config_environment_overrides_the_file},
+	{"config_jwt_keys_live_in_the_secrets_file_and_need_a_signer", config_jwt_keys_live_in_the_secrets_file_and_need_a_signer},
 	{"config_validate_rejects_unknown_log_level", config_validate_rejects_unknown_log_level},
 	{"config_load_refuses_a_world_readable_secrets_file", config_load_refuses_a_world_readable_secrets_file},
 	{"config_load_reports_a_missing_file", config_load_reports_a_missing_file},

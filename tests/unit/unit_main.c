@@ -23,6 +23,8 @@ int main(void)
 		register_arena_suite,
 		register_config_suite,
 		register_identifiers_suite,
+		register_identity_logic_suite,
+		register_jwt_suite,
 		register_json_body_suite,
 		register_pagination_suite,
 		register_password_suite,

@@ -7,6 +7,8 @@
 int register_arena_suite(void);
 int register_config_suite(void);
 int register_identifiers_suite(void);
+int register_identity_logic_suite(void);
+int register_jwt_suite(void);
 int register_json_body_suite(void);
 int register_pagination_suite(void);
 int register_password_suite(void);

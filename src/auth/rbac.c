@@ -1,0 +1,116 @@
+/* Permission catalogue, built-in roles and permission checks. */
+#include "auth/rbac.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Sorted: normalized lists are built in this order. */
+static const char *const rbac_permissions[] = {
+	"audit.view",
+	"finance.approve",
+	"finance.create",
+	"finance.delete",
+	"finance.edit",
+	"finance.view",
+	"hr.manage",
+	"hr.view",
+	"profiles.manage",
+	"sales.create",
+	"sales.delete",
+	"sales.edit",
+	"sales.view",
+	"users.manage",
+};
+#define RBAC_PERMISSION_COUNT (sizeof(rbac_permissions) / sizeof(rbac_permissions[0]))
+
+static const struct rbac_role_definition rbac_roles[RBAC_ROLE__MAX] = {
+	[RBAC_ROLE_TENANT_ADMIN] = {"tenant_admin", "Tenant Admin", "Full access to all modules and settings",
+		"audit.view finance.approve finance.create finance.delete finance.edit finance.view hr.manage hr.view "
+		"profiles.manage sales.create sales.delete sales.edit sales.view users.manage"},
+	[RBAC_ROLE_MANAGER] = {"manager", "Manager", "Module management with approval capabilities",
+		"finance.approve finance.create finance.delete finance.edit finance.view hr.manage hr.view "
+		"sales.create sales.delete sales.edit sales.view"},
+	[RBAC_ROLE_USER] = {"user", "User", "Standard access: view, create and edit in the business modules",
+		"finance.create finance.edit finance.view hr.view sales.create sales.edit sales.view"},
+	[RBAC_ROLE_VIEWER] = {"viewer", "Viewer", "Read-only access to the business modules",
+		"finance.view hr.view sales.view"},
+};
+
+const struct rbac_role_definition *rbac_builtin_role(enum rbac_builtin_role role)
+{
+	return (unsigned)role < RBAC_ROLE__MAX ? &rbac_roles[role] : NULL;
+}
+
+const struct rbac_role_definition *rbac_builtin_role_by_key(const char *key)
+{
+	for (int i = 0; i < RBAC_ROLE__MAX; i++)
+		if (strcmp(rbac_roles[i].key, key) == 0)
+			return &rbac_roles[i];
+	return NULL;
+}
+
+const char *const *rbac_catalogue(size_t *count)
+{
+	*count = RBAC_PERMISSION_COUNT;
+	return rbac_permissions;
+}
+
+static int rbac_index(const char *permission)
+{
+	for (size_t i = 0; i < RBAC_PERMISSION_COUNT; i++)
+		if (strcmp(rbac_permissions[i], permission) == 0)
+			return (int)i;
+	return -1;
+}
+
+int rbac_permission_is_known(const char *permission)
+{
+	return rbac_index(permission) >= 0;
+}
+
+int rbac_list_grants(const char *list, const char *permission)
+{
+	size_t wanted = strlen(permission);
+	if (list == NULL || wanted == 0)
+		return 0;
+	for (const char *cursor = list; *cursor != '\0';) {
+		const char *end = strchr(cursor, ' ');
+		size_t length = end ? (size_t)(end - cursor) : strlen(cursor);
+		if (length == wanted && memcmp(cursor, permission, length) == 0)
+			return 1;
+		if (end == NULL)
+			break;
+		cursor = end + 1;
+	}
+	return 0;
+}
+
+int rbac_normalize(const char *const *items, size_t item_count, char *out, size_t out_size, const char **unknown)
+{
+	int chosen[RBAC_PERMISSION_COUNT] = {0};
+	*unknown = NULL;
+	for (size_t i = 0; i < item_count; i++) {
+		int index = rbac_index(items[i]);
+		if (index < 0) {
+			*unknown = items[i];
+			return -1;
+		}
+		chosen[index] = 1;
+	}
+	size_t used = 0;
+	if (out_size == 0)
+		return -1;
+	out[0] = '\0';
+	for (size_t i = 0; i < RBAC_PERMISSION_COUNT; i++) {
+		if (!chosen[i])
+			continue;
+		size_t length = strlen(rbac_permissions[i]);
+		if (used + length + 2 > out_size)
+			return -1;
+		if (used > 0)
+			out[used++] = ' ';
+		memcpy(out + used, rbac_permissions[i], length + 1);
+		used += length;
+	}
+	return 0;
+}

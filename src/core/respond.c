@@ -1,0 +1,29 @@
+/* Database failure to response mapping. */
+#include "core/respond.h"
+#include "core/context.h"
+#include "core/log.h"
+#include "db/db.h"
+#include "http/request.h"
+#include "http/response.h"
+
+void respond_db_failure(struct request_context *context, int result, const char *what)
+{
+	const char *request_id = context->request->request_id;
+	switch ((enum db_result)result) {
+	case DB_UNAVAILABLE:
+		log_msg(LOG_LEVEL_WARN, request_id, "%s: database unavailable: %s", what, db_last_error(context->db));
+		response_error(context->response, STATUS_SERVICE_UNAVAILABLE, "Database unavailable, try again shortly");
+		break;
+	case DB_DUPLICATE:
+		response_error(context->response, STATUS_CONFLICT, "Resource already exists");
+		break;
+	case DB_DEADLOCK:
+		log_msg(LOG_LEVEL_WARN, request_id, "%s: deadlock: %s", what, db_last_error(context->db));
+		response_error(context->response, STATUS_CONFLICT, "Concurrent update, try again");
+		break;
+	default:
+		log_msg(LOG_LEVEL_ERROR, request_id, "%s: database error: %s", what, db_last_error(context->db));
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+		break;
+	}
+}

@@ -1,0 +1,52 @@
+/* Declarative validation of JSON bodies: a route names its input spec and
+ * the pipeline checks it before the handler runs, reporting every failing
+ * field in VALIDATION_ERROR details. Handlers then read fields knowing their
+ * type and bounds hold. Unknown fields are refused, never silently dropped. */
+#ifndef INTUKA_HTTP_VALIDATE_H
+#define INTUKA_HTTP_VALIDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+struct request;
+struct response;
+
+enum field_type {
+	FIELD_STRING,
+	FIELD_EMAIL,
+	FIELD_SLUG,
+	FIELD_INTEGER,
+	FIELD_BOOLEAN,
+	FIELD_STRING_ARRAY,
+};
+
+struct field_spec {
+	const char *name;
+	enum field_type type;
+	int required;
+	size_t min_length;   /* strings: bytes; arrays: items */
+	size_t max_length;   /* strings: bytes; arrays: items (0 = 256) */
+	int64_t min_value;   /* integers */
+	int64_t max_value;   /* integers (min = max = 0: any) */
+};
+
+struct input_spec {
+	const struct field_spec *fields;
+	size_t field_count;
+	int allow_unknown_fields;
+};
+
+#define INPUT_SPEC(field_array) {field_array, sizeof(field_array) / sizeof(field_array[0]), 0}
+
+/* 0 when the body satisfies spec; otherwise VALIDATION_ERROR with details. */
+int validate_input(const struct request *request, const struct input_spec *spec, struct response *response);
+
+/* Accessors for validated bodies; NULL / fallback when the field is absent. */
+const char *input_string(const struct request *request, const char *name);
+int64_t input_integer(const struct request *request, const char *name, int64_t fallback);
+int input_boolean(const struct request *request, const char *name, int fallback);
+json_object *input_field(const struct request *request, const char *name);
+
+#endif

@@ -1,0 +1,647 @@
+/* Auth module: login, refresh rotation, logout, me, and the password flows.
+ * Login answers alike (message and work) for an unknown tenant, an unknown
+ * email, a wrong password and a disabled account. */
+#include "auth/audit.h"
+#include "auth/jwt.h"
+#include "auth/mailer.h"
+#include "auth/password.h"
+#include "auth/principal.h"
+#include "auth/ratelimit.h"
+#include "auth/secret_token.h"
+#include "auth/session.h"
+#include "auth/tenant_host.h"
+#include "core/config.h"
+#include "core/context.h"
+#include "core/identifiers.h"
+#include "core/log.h"
+#include "core/respond.h"
+#include "db/db.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/validate.h"
+#include "modules/modules.h"
+
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AUTH_PASSWORD_MIN 10
+#define AUTH_RESET_PREFIX "pr1"
+#define AUTH_RESET_TTL_S 1800
+#define AUTH_MAIL_TIMEOUT_MS 10000
+
+static void auth_login(struct request_context *context);
+static void auth_refresh(struct request_context *context);
+static void auth_logout(struct request_context *context);
+static void auth_logout_all(struct request_context *context);
+static void auth_me(struct request_context *context);
+static void auth_password_forgot(struct request_context *context);
+static void auth_password_reset(struct request_context *context);
+static void auth_password_change(struct request_context *context);
+
+static const struct field_spec login_fields[] = {
+	{.name = "email", .type = FIELD_EMAIL, .required = 1, .min_length = 3, .max_length = IDENTIFIER_EMAIL_MAX},
+	{.name = "password", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = PASSWORD_MAX_BYTES},
+	{.name = "tenantSlug", .type = FIELD_SLUG, .max_length = IDENTIFIER_SLUG_MAX},
+};
+static const struct input_spec login_input = INPUT_SPEC(login_fields);
+
+static const struct field_spec refresh_fields[] = {
+	{.name = "refreshToken", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = SECRET_TOKEN_TEXT_MAX},
+};
+static const struct input_spec refresh_input = INPUT_SPEC(refresh_fields);
+
+static const struct field_spec forgot_fields[] = {
+	{.name = "email", .type = FIELD_EMAIL, .required = 1, .min_length = 3, .max_length = IDENTIFIER_EMAIL_MAX},
+	{.name = "tenantSlug", .type = FIELD_SLUG, .max_length = IDENTIFIER_SLUG_MAX},
+};
+static const struct input_spec forgot_input = INPUT_SPEC(forgot_fields);
+
+static const struct field_spec reset_fields[] = {
+	{.name = "token", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = SECRET_TOKEN_TEXT_MAX},
+	{.name = "newPassword", .type = FIELD_STRING, .required = 1, .min_length = AUTH_PASSWORD_MIN,
+		.max_length = PASSWORD_MAX_BYTES},
+};
+static const struct input_spec reset_input = INPUT_SPEC(reset_fields);
+
+static const struct field_spec change_fields[] = {
+	{.name = "currentPassword", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = PASSWORD_MAX_BYTES},
+	{.name = "newPassword", .type = FIELD_STRING, .required = 1, .min_length = AUTH_PASSWORD_MIN,
+		.max_length = PASSWORD_MAX_BYTES},
+};
+static const struct input_spec change_input = INPUT_SPEC(change_fields);
+
+static const struct route auth_routes[] = {
+	{HTTP_POST, "/api/v1/auth/login", NULL, ROUTE_PUBLIC, &login_input, auth_login},
+	{HTTP_POST, "/api/v1/auth/refresh", NULL, ROUTE_PUBLIC, &refresh_input, auth_refresh},
+	{HTTP_POST, "/api/v1/auth/logout", NULL, ROUTE_CRED_JWT, NULL, auth_logout},
+	{HTTP_POST, "/api/v1/auth/logout-all", NULL, ROUTE_CRED_JWT, NULL, auth_logout_all},
+	{HTTP_GET, "/api/v1/auth/me", NULL, ROUTE_CRED_JWT, NULL, auth_me},
+	{HTTP_POST, "/api/v1/auth/password/forgot", NULL, ROUTE_PUBLIC, &forgot_input, auth_password_forgot},
+	{HTTP_POST, "/api/v1/auth/password/reset", NULL, ROUTE_PUBLIC, &reset_input, auth_password_reset},
+	{HTTP_POST, "/api/v1/auth/password/change", NULL, ROUTE_CRED_JWT, &change_input, auth_password_change},
+};
+
+const struct route_table auth_route_table = {"auth", auth_routes, sizeof(auth_routes) / sizeof(auth_routes[0])};
+
+enum auth_statement {
+	AUTH_STMT_LOGIN_LOOKUP,
+	AUTH_STMT_UPDATE_PASSWORD,
+	AUTH_STMT_PASSWORD_HASH,
+	AUTH_STMT_RESET_INSERT,
+	AUTH_STMT_RESET_FIND,
+	AUTH_STMT_RESET_USE,
+	AUTH_STMT__MAX
+};
+
+static const struct db_statement_def auth_statements[AUTH_STMT__MAX] = {
+	/* Global: the tenant is what we are looking for. */
+	[AUTH_STMT_LOGIN_LOOKUP] = {"auth.login_lookup",
+		"SELECT t.tenant_id, t.status, u.user_id, u.password_hash, u.status, p.version "
+		"FROM tenants t "
+		"LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.email = ? "
+		"LEFT JOIN profiles p ON p.tenant_id = u.tenant_id AND p.profile_id = u.profile_id "
+		"WHERE t.slug = ?",
+		0},
+	[AUTH_STMT_UPDATE_PASSWORD] = {"auth.update_password",
+		"UPDATE users SET password_hash = ? WHERE tenant_id = ? AND user_id = ?", 1},
+	[AUTH_STMT_PASSWORD_HASH] = {"auth.password_hash",
+		"SELECT password_hash FROM users WHERE tenant_id = ? AND user_id = ?", 1},
+	[AUTH_STMT_RESET_INSERT] = {"auth.reset_insert",
+		"INSERT INTO password_resets (tenant_id, token_hash, user_id, expires_at) "
+		"VALUES (?, ?, ?, NOW(3) + INTERVAL ? SECOND)",
+		1},
+	[AUTH_STMT_RESET_FIND] = {"auth.reset_find",
+		"SELECT r.user_id, r.expires_at > NOW(3) AND r.used_at IS NULL AND u.status = 'active' "
+		"FROM password_resets r JOIN users u ON u.tenant_id = r.tenant_id AND u.user_id = r.user_id "
+		"WHERE r.tenant_id = ? AND r.token_hash = ? FOR UPDATE",
+		1},
+	[AUTH_STMT_RESET_USE] = {"auth.reset_use",
+		"UPDATE password_resets SET used_at = NOW(3) WHERE tenant_id = ? AND token_hash = ?", 1},
+};
+
+const struct statement_table auth_statement_table = {"auth", auth_statements, AUTH_STMT__MAX};
+
+/* Verifying against this costs the same as a real hash, so a login for an
+ * unknown account takes as long as one with a wrong password. */
+static const char auth_dummy_hash[] =
+	"$pbkdf2-sha256$i=600000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+/* The tenant slug from the body, else from the Host subdomain. */
+static const char *auth_tenant_slug(struct request_context *context, char *host_slug, size_t host_slug_size)
+{
+	const char *from_body = input_string(context->request, "tenantSlug");
+	if (from_body != NULL)
+		return from_body;
+	if (tenant_host_slug(context->request->host, context->config->base_domain, host_slug, host_slug_size))
+		return host_slug;
+	return NULL;
+}
+
+static void auth_audit(struct request_context *context, uint64_t tenant_id, uint64_t actor_user_id, const char *action,
+	const char *outcome, const char *details)
+{
+	char target[24] = "";
+	if (actor_user_id)
+		snprintf(target, sizeof(target), "%llu", (unsigned long long)actor_user_id);
+	struct audit_event event = {
+		.tenant_id = tenant_id,
+		.actor_user_id = actor_user_id,
+		.action = action,
+		.outcome = outcome,
+		.target_type = actor_user_id ? "user" : "",
+		.target_id = target,
+		.client_address = context->request->remote_addr,
+		.request_id = context->request->request_id,
+		.details = details,
+	};
+	int result = audit_record(context->db, &event);
+	if (result != DB_OK)
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "audit write failed for %s: %s", action,
+			db_last_error(context->db));
+}
+
+/* Count a hit in the given buckets; on refusal the 429 is already set. */
+static int auth_rate_limit(struct request_context *context, struct ratelimit_bucket *buckets, size_t bucket_count)
+{
+	struct ratelimit_outcome outcome;
+	int result = ratelimit_hit(context->db, buckets, bucket_count, context->now_s, &outcome);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "rate limit");
+		return -1;
+	}
+	ratelimit_add_headers(context->response, &outcome, context->now_s);
+	if (!outcome.allowed) {
+		response_error(context->response, STATUS_RATE_LIMITED, "Too many attempts, try again later");
+		return -1;
+	}
+	return 0;
+}
+
+static void auth_address_bucket(struct ratelimit_bucket *bucket, const char *prefix, const char *address,
+	uint32_t limit, uint32_t window_s)
+{
+	bucket->tenant_id = 0;
+	snprintf(bucket->name, sizeof(bucket->name), "%s:%.64s", prefix, address ? address : "-");
+	bucket->limit = limit;
+	bucket->window_s = window_s;
+}
+
+static void auth_account_bucket(struct ratelimit_bucket *bucket, const char *prefix, uint64_t tenant_id,
+	const char *slug, const char *email, uint32_t limit, uint32_t window_s)
+{
+	char key[IDENTIFIER_SLUG_MAX + IDENTIFIER_EMAIL_MAX + 2];
+	snprintf(key, sizeof(key), "%s|%s", slug, email);
+	bucket->tenant_id = tenant_id;
+	ratelimit_bucket_hashed(bucket->name, sizeof(bucket->name), prefix, key);
+	bucket->limit = limit;
+	bucket->window_s = window_s;
+}
+
+/* Access token for a session; 0 or -1. */
+static int auth_issue_access_token(struct request_context *context, uint64_t tenant_id, uint64_t user_id,
+	uint64_t session_id, int64_t profile_version, char *out, size_t out_size)
+{
+	struct jwt_claims claims;
+	memset(&claims, 0, sizeof(claims));
+	snprintf(claims.sub, sizeof(claims.sub), "%llu", (unsigned long long)user_id);
+	claims.tenant_id = tenant_id;
+	claims.session_id = session_id;
+	claims.iat = context->now_s;
+	claims.exp = context->now_s + context->config->access_token_ttl_s;
+	unsigned char random_bytes[12];
+	if (RAND_bytes(random_bytes, sizeof(random_bytes)) != 1)
+		return -1;
+	for (size_t i = 0; i < sizeof(random_bytes); i++)
+		snprintf(claims.jti + 2 * i, 3, "%02x", random_bytes[i]);
+	snprintf(claims.iss, sizeof(claims.iss), "%.127s", context->config->jwt_issuer);
+	snprintf(claims.aud, sizeof(claims.aud), "%.127s", context->config->jwt_audience);
+	claims.profile_version = profile_version;
+	return jwt_sign(context->keyring, &claims, out, out_size);
+}
+
+static void auth_respond_tokens(struct request_context *context, const char *access_token, const char *refresh_token,
+	uint64_t user_id, const char *message)
+{
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "accessToken", json_object_new_string(access_token));
+	json_object_object_add(data, "refreshToken", json_object_new_string(refresh_token));
+	json_object_object_add(data, "tokenType", json_object_new_string("Bearer"));
+	json_object_object_add(data, "expiresIn", json_object_new_int(context->config->access_token_ttl_s));
+	json_object *user = json_object_new_object();
+	json_object_object_add(user, "id", json_object_new_int64((int64_t)user_id));
+	json_object_object_add(data, "user", user);
+	response_ok(context->response, STATUS_OK, data, message);
+}
+
+struct login_row {
+	int tenant_found;
+	uint64_t tenant_id;
+	int tenant_active;
+	uint64_t user_id;
+	char password_hash[PASSWORD_HASH_TEXT_MAX];
+	int user_active;
+	int64_t profile_version;
+};
+
+static int auth_read_login(void *callback_context, const struct db_row *row)
+{
+	struct login_row *out = callback_context;
+	if (row->column_count != 6 || row->values[0] == NULL)
+		return 0;
+	out->tenant_found = 1;
+	out->tenant_id = strtoull(row->values[0], NULL, 10);
+	out->tenant_active = row->values[1] && strcmp(row->values[1], "active") == 0;
+	if (row->values[2] != NULL && row->values[3] != NULL && strlen(row->values[3]) < sizeof(out->password_hash)) {
+		out->user_id = strtoull(row->values[2], NULL, 10);
+		snprintf(out->password_hash, sizeof(out->password_hash), "%s", row->values[3]);
+		out->user_active = row->values[4] && strcmp(row->values[4], "active") == 0 && row->values[5] != NULL;
+		out->profile_version = row->values[5] ? strtoll(row->values[5], NULL, 10) : 0;
+	}
+	return 0;
+}
+
+static void auth_login(struct request_context *context)
+{
+	char host_slug[IDENTIFIER_SLUG_MAX + 1];
+	const char *slug = auth_tenant_slug(context, host_slug, sizeof(host_slug));
+	if (slug == NULL) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid request body");
+		response_add_detail(context->response, "tenantSlug", "is required (or use your tenant's own host name)");
+		return;
+	}
+	char email[IDENTIFIER_EMAIL_MAX + 1];
+	identifier_lowercase(input_string(context->request, "email"), email, sizeof(email));
+	const char *password = input_string(context->request, "password");
+
+	struct login_row row;
+	memset(&row, 0, sizeof(row));
+	struct db_param lookup[] = {DB_TEXT(email), DB_TEXT(slug)};
+	int result = db_query(context->db, &auth_statements[AUTH_STMT_LOGIN_LOOKUP], lookup, 2, auth_read_login, &row);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "login lookup");
+		return;
+	}
+	const struct config *config = context->config;
+	struct ratelimit_bucket buckets[2];
+	auth_account_bucket(&buckets[0], "le", row.tenant_id, slug, email, (uint32_t)config->login_rate_limit,
+		(uint32_t)config->login_rate_window_s);
+	auth_address_bucket(&buckets[1], "la", context->request->remote_addr,
+		(uint32_t)config->login_address_rate_limit, (uint32_t)config->login_rate_window_s);
+	if (auth_rate_limit(context, buckets, 2) != 0)
+		return;
+
+	int password_ok = password_verify(password, row.user_id ? row.password_hash : auth_dummy_hash) == 1;
+	if (!password_ok || !row.tenant_found || !row.tenant_active || !row.user_active) {
+		const char *reason = !row.tenant_found ? "unknown tenant"
+			: !row.user_id                     ? "unknown email"
+			: !password_ok                     ? "wrong password"
+			: !row.tenant_active               ? "tenant suspended"
+							   : "user deactivated";
+		auth_audit(context, row.tenant_id, row.user_id, "auth.login", "failure", reason);
+		response_error(context->response, STATUS_UNAUTHORIZED, "Invalid email or password");
+		return;
+	}
+
+	struct session_grant grant;
+	if ((result = db_begin(context->db)) != DB_OK) {
+		respond_db_failure(context, result, "login");
+		return;
+	}
+	result = session_start(context->db, row.tenant_id, row.user_id, (uint32_t)config->refresh_token_ttl_s,
+		context->request->remote_addr, &grant);
+	if (result == DB_OK)
+		auth_audit(context, row.tenant_id, row.user_id, "auth.login", "success", "");
+	if (result != DB_OK || (result = db_commit(context->db)) != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, "login session");
+		return;
+	}
+	/* Raise the cost of old hashes while we hold the password. */
+	if (password_iterations(row.password_hash) < PASSWORD_DEFAULT_ITERATIONS) {
+		char rehashed[PASSWORD_HASH_TEXT_MAX];
+		if (password_hash(password, PASSWORD_DEFAULT_ITERATIONS, rehashed, sizeof(rehashed)) == 0) {
+			struct db_param update[] = {DB_TEXT(rehashed), DB_UINT(row.tenant_id), DB_UINT(row.user_id)};
+			db_exec(context->db, &auth_statements[AUTH_STMT_UPDATE_PASSWORD], update, 3, NULL, NULL);
+		}
+	}
+	char access_token[JWT_TOKEN_MAX + 1];
+	if (auth_issue_access_token(context, row.tenant_id, row.user_id, grant.session_id, row.profile_version,
+		    access_token, sizeof(access_token)) != 0) {
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "login: cannot sign the access token");
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+		return;
+	}
+	auth_respond_tokens(context, access_token, grant.refresh_token, row.user_id, "Logged in");
+}
+
+static void auth_refresh(struct request_context *context)
+{
+	struct ratelimit_bucket bucket;
+	auth_address_bucket(&bucket, "ra", context->request->remote_addr, (uint32_t)context->config->rate_limit_per_minute,
+		60);
+	if (auth_rate_limit(context, &bucket, 1) != 0)
+		return;
+	uint64_t tenant_id = 0;
+	struct session_grant grant;
+	memset(&grant, 0, sizeof(grant));
+	enum session_outcome outcome = session_rotate(context->db, input_string(context->request, "refreshToken"),
+		(uint32_t)context->config->refresh_token_ttl_s, &tenant_id, &grant);
+	switch (outcome) {
+	case SESSION_OK:
+		break;
+	case SESSION_REUSED:
+		auth_audit(context, tenant_id, grant.user_id, "auth.refresh_reuse", "denied",
+			"retired refresh token presented; session revoked");
+		response_error(context->response, STATUS_UNAUTHORIZED, "Invalid refresh token");
+		return;
+	case SESSION_INVALID:
+		response_error(context->response, STATUS_UNAUTHORIZED, "Invalid refresh token");
+		return;
+	case SESSION_DB_ERROR:
+		respond_db_failure(context, DB_UNAVAILABLE, "refresh");
+		return;
+	}
+	struct auth_context *auth = &context->request->auth;
+	enum principal_outcome state =
+		principal_load(context->db, tenant_id, grant.user_id, grant.session_id, context->request->arena, auth);
+	if (state != PRINCIPAL_OK) {
+		if (state == PRINCIPAL_GONE)
+			response_error(context->response, STATUS_UNAUTHORIZED, "Invalid refresh token");
+		else
+			respond_db_failure(context, state == PRINCIPAL_DB_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR, "refresh");
+		return;
+	}
+	char access_token[JWT_TOKEN_MAX + 1];
+	if (auth_issue_access_token(context, tenant_id, grant.user_id, grant.session_id, auth->profile_version,
+		    access_token, sizeof(access_token)) != 0) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+		return;
+	}
+	auth_respond_tokens(context, access_token, grant.refresh_token, grant.user_id, "Tokens refreshed");
+}
+
+static void auth_logout(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	int result = session_revoke(context->db, auth->tenant_id, auth->session_id, "logout");
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "logout");
+		return;
+	}
+	auth_audit(context, auth->tenant_id, auth->user_id, "auth.logout", "success", "");
+	response_ok(context->response, STATUS_OK, json_object_new_object(), "Logged out");
+}
+
+static void auth_logout_all(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	uint64_t revoked = 0;
+	int result = session_revoke_user(context->db, auth->tenant_id, auth->user_id, 0, "logout_all", &revoked);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "logout-all");
+		return;
+	}
+	auth_audit(context, auth->tenant_id, auth->user_id, "auth.logout_all", "success", "");
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "revokedSessions", json_object_new_int64((int64_t)revoked));
+	response_ok(context->response, STATUS_OK, data, "Logged out everywhere");
+}
+
+/* "a b c" -> ["a","b","c"] */
+static json_object *auth_permission_array(const char *list)
+{
+	json_object *array = json_object_new_array();
+	for (const char *cursor = list; cursor != NULL && *cursor != '\0';) {
+		const char *end = strchr(cursor, ' ');
+		size_t length = end ? (size_t)(end - cursor) : strlen(cursor);
+		json_object_array_add(array, json_object_new_string_len(cursor, (int)length));
+		cursor = end ? end + 1 : NULL;
+	}
+	return array;
+}
+
+static void auth_me(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "id", json_object_new_int64((int64_t)auth->user_id));
+	json_object_object_add(data, "email", json_object_new_string(auth->email));
+	json_object_object_add(data, "name", json_object_new_string(auth->display_name));
+	json_object *tenant = json_object_new_object();
+	json_object_object_add(tenant, "id", json_object_new_int64((int64_t)auth->tenant_id));
+	json_object_object_add(tenant, "slug", json_object_new_string(auth->tenant_slug));
+	json_object_object_add(data, "tenant", tenant);
+	json_object *profile = json_object_new_object();
+	json_object_object_add(profile, "id", json_object_new_int64((int64_t)auth->profile_id));
+	json_object_object_add(profile, "name", json_object_new_string(auth->profile_name));
+	json_object_object_add(profile, "version", json_object_new_int64(auth->profile_version));
+	json_object_object_add(data, "profile", profile);
+	json_object_object_add(data, "permissions", auth_permission_array(auth->permissions));
+	response_ok(context->response, STATUS_OK, data, "Current user");
+}
+
+/* after_response_data holds "to\0token\0". */
+static void auth_send_reset_mail(struct request_context *context)
+{
+	const char *to = context->after_response_data;
+	const char *token = to + strlen(to) + 1;
+	const struct config *config = context->config;
+	char body[2048];
+	if (config->password_reset_url[0] != '\0')
+		snprintf(body, sizeof(body),
+			"A password reset was requested for your account.\n\nOpen this link within 30 minutes:\n%s%s\n\n"
+			"If you did not ask for this, ignore this message.\n",
+			config->password_reset_url, token);
+	else
+		snprintf(body, sizeof(body),
+			"A password reset was requested for your account.\n\nYour reset token (valid 30 minutes):\n%s\n\n"
+			"If you did not ask for this, ignore this message.\n",
+			token);
+	struct mail_message message = {config->mail_from, to, "Reset your password", body};
+	if (mailer_send(config->mail_command, &message, AUTH_MAIL_TIMEOUT_MS) != 0)
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "password reset mail could not be sent");
+	explicit_bzero(context->after_response_data, sizeof(context->after_response_data));
+}
+
+static void auth_password_forgot(struct request_context *context)
+{
+	char host_slug[IDENTIFIER_SLUG_MAX + 1];
+	const char *slug = auth_tenant_slug(context, host_slug, sizeof(host_slug));
+	if (slug == NULL) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid request body");
+		response_add_detail(context->response, "tenantSlug", "is required (or use your tenant's own host name)");
+		return;
+	}
+	char email[IDENTIFIER_EMAIL_MAX + 1];
+	identifier_lowercase(input_string(context->request, "email"), email, sizeof(email));
+	struct login_row row;
+	memset(&row, 0, sizeof(row));
+	struct db_param lookup[] = {DB_TEXT(email), DB_TEXT(slug)};
+	int result = db_query(context->db, &auth_statements[AUTH_STMT_LOGIN_LOOKUP], lookup, 2, auth_read_login, &row);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "forgot lookup");
+		return;
+	}
+	struct ratelimit_bucket bucket;
+	auth_account_bucket(&bucket, "fe", row.tenant_id, slug, email, (uint32_t)context->config->forgot_rate_limit,
+		(uint32_t)context->config->forgot_rate_window_s);
+	if (auth_rate_limit(context, &bucket, 1) != 0)
+		return;
+	if (row.tenant_active && row.user_active) {
+		char token[SECRET_TOKEN_TEXT_MAX];
+		unsigned char hash[SECRET_TOKEN_HASH_BYTES];
+		if (secret_token_new(AUTH_RESET_PREFIX, row.tenant_id, token, sizeof(token), hash) == 0) {
+			struct db_param insert[] = {DB_UINT(row.tenant_id), DB_BLOB(hash, sizeof(hash)), DB_UINT(row.user_id),
+				DB_INT(AUTH_RESET_TTL_S)};
+			result = db_exec(context->db, &auth_statements[AUTH_STMT_RESET_INSERT], insert, 4, NULL, NULL);
+			if (result != DB_OK) {
+				respond_db_failure(context, result, "forgot");
+				return;
+			}
+			auth_audit(context, row.tenant_id, row.user_id, "auth.password_forgot", "success", "");
+			size_t email_length = strlen(email), token_length = strlen(token);
+			if (email_length + token_length + 2 <= sizeof(context->after_response_data)) {
+				memcpy(context->after_response_data, email, email_length + 1);
+				memcpy(context->after_response_data + email_length + 1, token, token_length + 1);
+				context->after_response = auth_send_reset_mail;
+			}
+			explicit_bzero(token, sizeof(token));
+		}
+	}
+	response_ok(context->response, STATUS_OK, json_object_new_object(),
+		"If the account exists, a password reset message has been sent");
+}
+
+struct reset_row {
+	int found;
+	uint64_t user_id;
+	int usable;
+};
+
+static int auth_read_reset(void *callback_context, const struct db_row *row)
+{
+	struct reset_row *out = callback_context;
+	if (row->column_count == 2 && row->values[0] != NULL) {
+		out->found = 1;
+		out->user_id = strtoull(row->values[0], NULL, 10);
+		out->usable = row->values[1] != NULL && row->values[1][0] == '1';
+	}
+	return 0;
+}
+
+static void auth_password_reset(struct request_context *context)
+{
+	struct ratelimit_bucket bucket;
+	auth_address_bucket(&bucket, "rr", context->request->remote_addr,
+		(uint32_t)context->config->login_address_rate_limit, (uint32_t)context->config->login_rate_window_s);
+	if (auth_rate_limit(context, &bucket, 1) != 0)
+		return;
+	uint64_t tenant_id = 0;
+	unsigned char hash[SECRET_TOKEN_HASH_BYTES];
+	if (secret_token_parse(AUTH_RESET_PREFIX, input_string(context->request, "token"), &tenant_id, hash) != 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid or expired reset token");
+		response_add_detail(context->response, "token", "is invalid or expired");
+		return;
+	}
+	char new_hash[PASSWORD_HASH_TEXT_MAX];
+	if (password_hash(input_string(context->request, "newPassword"), PASSWORD_DEFAULT_ITERATIONS, new_hash,
+		    sizeof(new_hash)) != 0) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+		return;
+	}
+	int result = db_begin(context->db);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "reset");
+		return;
+	}
+	struct db_param key[] = {DB_UINT(tenant_id), DB_BLOB(hash, sizeof(hash))};
+	struct reset_row row = {0, 0, 0};
+	result = db_query(context->db, &auth_statements[AUTH_STMT_RESET_FIND], key, 2, auth_read_reset, &row);
+	if (result == DB_OK && (!row.found || !row.usable)) {
+		db_rollback(context->db);
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid or expired reset token");
+		response_add_detail(context->response, "token", "is invalid or expired");
+		return;
+	}
+	struct db_param update[] = {DB_TEXT(new_hash), DB_UINT(tenant_id), DB_UINT(row.user_id)};
+	uint64_t revoked = 0;
+	if (result == DB_OK)
+		result = db_exec(context->db, &auth_statements[AUTH_STMT_RESET_USE], key, 2, NULL, NULL);
+	if (result == DB_OK)
+		result = db_exec(context->db, &auth_statements[AUTH_STMT_UPDATE_PASSWORD], update, 3, NULL, NULL);
+	if (result == DB_OK)
+		result = session_revoke_user(context->db, tenant_id, row.user_id, 0, "password_reset", &revoked);
+	if (result == DB_OK) {
+		struct audit_event event = {tenant_id, row.user_id, "auth.password_reset", "success", "user", "",
+			context->request->remote_addr, context->request->request_id, ""};
+		result = audit_record(context->db, &event);
+	}
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, "reset");
+		return;
+	}
+	response_ok(context->response, STATUS_OK, json_object_new_object(), "Password changed; please log in again");
+}
+
+static int auth_copy_hash(void *callback_context, const struct db_row *row)
+{
+	char *out = callback_context;
+	if (row->column_count == 1 && row->values[0] != NULL && strlen(row->values[0]) < PASSWORD_HASH_TEXT_MAX)
+		snprintf(out, PASSWORD_HASH_TEXT_MAX, "%s", row->values[0]);
+	return 0;
+}
+
+static void auth_password_change(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	const char *current = input_string(context->request, "currentPassword");
+	const char *fresh = input_string(context->request, "newPassword");
+	char stored[PASSWORD_HASH_TEXT_MAX] = "";
+	struct db_param key[] = {DB_UINT(auth->tenant_id), DB_UINT(auth->user_id)};
+	int result = db_query(context->db, &auth_statements[AUTH_STMT_PASSWORD_HASH], key, 2, auth_copy_hash, stored);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "password change");
+		return;
+	}
+	if (password_verify(current, stored) != 1) {
+		auth_audit(context, auth->tenant_id, auth->user_id, "auth.password_change", "failure",
+			"wrong current password");
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Current password is incorrect");
+		response_add_detail(context->response, "currentPassword", "is incorrect");
+		return;
+	}
+	if (strcmp(current, fresh) == 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid request body");
+		response_add_detail(context->response, "newPassword", "must differ from the current password");
+		return;
+	}
+	char new_hash[PASSWORD_HASH_TEXT_MAX];
+	if (password_hash(fresh, PASSWORD_DEFAULT_ITERATIONS, new_hash, sizeof(new_hash)) != 0) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+		return;
+	}
+	uint64_t revoked = 0;
+	struct db_param update[] = {DB_TEXT(new_hash), DB_UINT(auth->tenant_id), DB_UINT(auth->user_id)};
+	if ((result = db_begin(context->db)) == DB_OK &&
+		(result = db_exec(context->db, &auth_statements[AUTH_STMT_UPDATE_PASSWORD], update, 3, NULL, NULL)) == DB_OK &&
+		(result = session_revoke_user(context->db, auth->tenant_id, auth->user_id, auth->session_id,
+			 "password_change", &revoked)) == DB_OK) {
+		struct audit_event event = {auth->tenant_id, auth->user_id, "auth.password_change", "success", "user", "",
+			context->request->remote_addr, context->request->request_id, ""};
+		if ((result = audit_record(context->db, &event)) == DB_OK)
+			result = db_commit(context->db);
+	}
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, "password change");
+		return;
+	}
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "revokedSessions", json_object_new_int64((int64_t)revoked));
+	response_ok(context->response, STATUS_OK, data, "Password changed; other sessions were logged out");
+}

@@ -1,0 +1,25 @@
+/* Small helpers shared by module handlers: path ids, timestamps and the
+ * list plumbing (one statement per whitelisted sort, total via COUNT OVER). */
+#ifndef INTUKA_MODULES_MODULE_UTIL_H
+#define INTUKA_MODULES_MODULE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "db/db.h"
+#include "http/pagination.h"
+
+struct request_context;
+
+/* Strict positive decimal id from the path parameter; 0 when malformed. */
+uint64_t module_path_id(const struct request_context *context, const char *name);
+/* Index into a list-statement array laid out as [field][asc=1|desc=0]. */
+size_t module_sort_statement_index(const struct sort_whitelist *whitelist, const struct page_request *page_request);
+/* A nullable JSON string from a row value. */
+json_object *module_string_or_null(const char *value);
+/* Answer 404 in the standard form. */
+void module_not_found(struct request_context *context, const char *what);
+
+#endif

@@ -1,0 +1,392 @@
+/* Users API: list, create, read, update (name, profile, status) and
+ * deactivate the users of the caller's tenant. Needs users.manage. A user
+ * cannot deactivate themselves or change their own profile, so a tenant
+ * never locks out its last administrator by accident. */
+#include "auth/audit.h"
+#include "auth/password.h"
+#include "auth/session.h"
+#include "core/context.h"
+#include "core/identifiers.h"
+#include "core/log.h"
+#include "core/respond.h"
+#include "db/db.h"
+#include "http/pagination.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/validate.h"
+#include "modules/module_util.h"
+#include "modules/modules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void users_list(struct request_context *context);
+static void users_create(struct request_context *context);
+static void users_get(struct request_context *context);
+static void users_update(struct request_context *context);
+static void users_delete(struct request_context *context);
+
+static const struct field_spec create_fields[] = {
+	{.name = "email", .type = FIELD_EMAIL, .required = 1, .min_length = 3, .max_length = IDENTIFIER_EMAIL_MAX},
+	{.name = "name", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = 200},
+	{.name = "password", .type = FIELD_STRING, .required = 1, .min_length = 10, .max_length = PASSWORD_MAX_BYTES},
+	{.name = "profileId", .type = FIELD_INTEGER, .required = 1, .min_value = 1, .max_value = INT64_MAX},
+};
+static const struct input_spec create_input = INPUT_SPEC(create_fields);
+
+static const struct field_spec update_fields[] = {
+	{.name = "name", .type = FIELD_STRING, .min_length = 1, .max_length = 200},
+	{.name = "profileId", .type = FIELD_INTEGER, .min_value = 1, .max_value = INT64_MAX},
+	{.name = "status", .type = FIELD_STRING, .min_length = 1, .max_length = 16},
+};
+static const struct input_spec update_input = INPUT_SPEC(update_fields);
+
+static const struct route users_routes[] = {
+	{HTTP_GET, "/api/v1/users", "users.manage", ROUTE_CRED_JWT, NULL, users_list},
+	{HTTP_POST, "/api/v1/users", "users.manage", ROUTE_CRED_JWT, &create_input, users_create},
+	{HTTP_GET, "/api/v1/users/{id}", "users.manage", ROUTE_CRED_JWT, NULL, users_get},
+	{HTTP_PATCH, "/api/v1/users/{id}", "users.manage", ROUTE_CRED_JWT, &update_input, users_update},
+	{HTTP_DELETE, "/api/v1/users/{id}", "users.manage", ROUTE_CRED_JWT, NULL, users_delete},
+};
+
+const struct route_table users_route_table = {"users", users_routes, sizeof(users_routes) / sizeof(users_routes[0])};
+
+static const struct sort_field users_sort_fields[] = {
+	{"created_at", "u.created_at"},
+	{"email", "u.email"},
+	{"name", "u.display_name"},
+};
+static const struct sort_whitelist users_sorts = {users_sort_fields, 3, "created_at"};
+
+#define USERS_COLUMNS \
+	"SELECT u.user_id, u.email, u.display_name, u.status, u.profile_id, p.name, " \
+	"DATE_FORMAT(u.created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(u.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ')"
+#define USERS_FROM " FROM users u LEFT JOIN profiles p ON p.tenant_id = u.tenant_id AND p.profile_id = u.profile_id"
+/* Filters: each optional value is bound twice ("? IS NULL OR ..."). */
+#define USERS_WHERE \
+	" WHERE u.tenant_id = ? AND (? IS NULL OR u.status = ?) AND (? IS NULL OR u.profile_id = ?) " \
+	"AND (? IS NULL OR u.email LIKE ? OR u.display_name LIKE ?)"
+#define USERS_LIST_SQL(order) \
+	USERS_COLUMNS ", COUNT(*) OVER ()" USERS_FROM USERS_WHERE " ORDER BY " order " LIMIT ? OFFSET ?"
+
+enum users_statement {
+	USERS_STMT_LIST_CREATED_DESC,
+	USERS_STMT_LIST_CREATED_ASC,
+	USERS_STMT_LIST_EMAIL_DESC,
+	USERS_STMT_LIST_EMAIL_ASC,
+	USERS_STMT_LIST_NAME_DESC,
+	USERS_STMT_LIST_NAME_ASC,
+	USERS_STMT_GET,
+	USERS_STMT_INSERT,
+	USERS_STMT_PROFILE_EXISTS,
+	USERS_STMT_UPDATE,
+	USERS_STMT_COUNT,
+	USERS_STMT__MAX
+};
+
+static const struct db_statement_def users_statements[USERS_STMT__MAX] = {
+	[USERS_STMT_LIST_CREATED_DESC] = {"users.list_created_desc", USERS_LIST_SQL("u.created_at DESC, u.user_id DESC"), 1},
+	[USERS_STMT_LIST_CREATED_ASC] = {"users.list_created_asc", USERS_LIST_SQL("u.created_at ASC, u.user_id ASC"), 1},
+	[USERS_STMT_LIST_EMAIL_DESC] = {"users.list_email_desc", USERS_LIST_SQL("u.email DESC"), 1},
+	[USERS_STMT_LIST_EMAIL_ASC] = {"users.list_email_asc", USERS_LIST_SQL("u.email ASC"), 1},
+	[USERS_STMT_LIST_NAME_DESC] = {"users.list_name_desc", USERS_LIST_SQL("u.display_name DESC, u.user_id DESC"), 1},
+	[USERS_STMT_LIST_NAME_ASC] = {"users.list_name_asc", USERS_LIST_SQL("u.display_name ASC, u.user_id ASC"), 1},
+	[USERS_STMT_GET] = {"users.get", USERS_COLUMNS USERS_FROM " WHERE u.tenant_id = ? AND u.user_id = ?", 1},
+	[USERS_STMT_INSERT] = {"users.insert",
+		"INSERT INTO users (tenant_id, email, display_name, password_hash, profile_id) VALUES (?, ?, ?, ?, ?)", 1},
+	[USERS_STMT_PROFILE_EXISTS] = {"users.profile_exists",
+		"SELECT profile_id FROM profiles WHERE tenant_id = ? AND profile_id = ?", 1},
+	[USERS_STMT_UPDATE] = {"users.update",
+		"UPDATE users SET display_name = COALESCE(?, display_name), profile_id = COALESCE(?, profile_id), "
+		"status = COALESCE(?, status) WHERE tenant_id = ? AND user_id = ?",
+		1},
+	/* Only when a page past the end comes back empty and COUNT OVER had no row to ride on. */
+	[USERS_STMT_COUNT] = {"users.count", "SELECT 0, '', '', '', NULL, NULL, NULL, NULL, COUNT(*)" USERS_FROM USERS_WHERE, 1},
+};
+
+const struct statement_table users_statement_table = {"users", users_statements, USERS_STMT__MAX};
+
+struct users_rows {
+	json_object *items;
+	json_object *single;
+	uint64_t total;
+};
+
+static json_object *users_row_to_json(const struct db_row *row)
+{
+	json_object *user = json_object_new_object();
+	json_object_object_add(user, "id", json_object_new_int64(strtoll(row->values[0], NULL, 10)));
+	json_object_object_add(user, "email", json_object_new_string(row->values[1]));
+	json_object_object_add(user, "name", json_object_new_string(row->values[2]));
+	json_object_object_add(user, "status", json_object_new_string(row->values[3]));
+	json_object *profile = NULL;
+	if (row->values[4] != NULL) {
+		profile = json_object_new_object();
+		json_object_object_add(profile, "id", json_object_new_int64(strtoll(row->values[4], NULL, 10)));
+		json_object_object_add(profile, "name", module_string_or_null(row->values[5]));
+	}
+	json_object_object_add(user, "profile", profile);
+	json_object_object_add(user, "createdAt", module_string_or_null(row->values[6]));
+	json_object_object_add(user, "updatedAt", module_string_or_null(row->values[7]));
+	return user;
+}
+
+static int users_collect(void *callback_context, const struct db_row *row)
+{
+	struct users_rows *rows = callback_context;
+	if (row->column_count < 8 || row->values[0] == NULL)
+		return 0;
+	json_object *user = users_row_to_json(row);
+	if (rows->items != NULL)
+		json_object_array_add(rows->items, user);
+	else {
+		if (rows->single != NULL)
+			json_object_put(rows->single);
+		rows->single = user;
+	}
+	if (row->column_count == 9 && row->values[8] != NULL)
+		rows->total = strtoull(row->values[8], NULL, 10);
+	return 0;
+}
+
+static void users_list(struct request_context *context)
+{
+	struct page_request page_request;
+	if (pagination_parse(context->request, &users_sorts, &page_request, context->response) != 0)
+		return;
+	const char *status = request_query(context->request, "status");
+	const char *profile_text = request_query(context->request, "profileId");
+	const char *text = request_query(context->request, "q");
+	if (status != NULL && strcmp(status, "active") != 0 && strcmp(status, "deactivated") != 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid list parameters");
+		response_add_detail(context->response, "status", "must be active or deactivated");
+		return;
+	}
+	char *end = NULL;
+	long long profile_id = profile_text ? strtoll(profile_text, &end, 10) : 0;
+	if (profile_text != NULL && (end == profile_text || *end != '\0' || profile_id <= 0)) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid list parameters");
+		response_add_detail(context->response, "profileId", "must be a positive integer");
+		return;
+	}
+	char pattern[220];
+	if (text != NULL) {
+		if (strlen(text) > 100 || strpbrk(text, "%_\\") != NULL) {
+			response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid list parameters");
+			response_add_detail(context->response, "q", "at most 100 characters, without %% _ or \\");
+			return;
+		}
+		snprintf(pattern, sizeof(pattern), "%s%%", text); /* prefix match keeps the index usable */
+	}
+	struct db_param params[] = {
+		DB_UINT(context->request->auth.tenant_id),
+		status ? DB_TEXT(status) : DB_NULL, status ? DB_TEXT(status) : DB_NULL,
+		profile_text ? DB_INT(profile_id) : DB_NULL, profile_text ? DB_INT(profile_id) : DB_NULL,
+		text ? DB_TEXT(pattern) : DB_NULL, text ? DB_TEXT(pattern) : DB_NULL, text ? DB_TEXT(pattern) : DB_NULL,
+		DB_INT(page_request.limit), DB_INT((int64_t)pagination_offset(&page_request)),
+	};
+	struct users_rows rows = {json_object_new_array(), NULL, 0};
+	const struct db_statement_def *statement = &users_statements[module_sort_statement_index(&users_sorts, &page_request)];
+	int result = db_query(context->db, statement, params, sizeof(params) / sizeof(params[0]), users_collect, &rows);
+	if (result == DB_OK && json_object_array_length(rows.items) == 0 && page_request.page > 1) {
+		struct users_rows count = {NULL, NULL, 0};
+		result = db_query(context->db, &users_statements[USERS_STMT_COUNT], params, 8, users_collect, &count);
+		if (count.single)
+			json_object_put(count.single);
+		rows.total = count.total;
+	}
+	if (result != DB_OK) {
+		json_object_put(rows.items);
+		respond_db_failure(context, result, "users list");
+		return;
+	}
+	response_list(context->response, rows.items, pagination_block(&page_request, rows.total), "Users");
+}
+
+/* Loads one user as JSON into *out (NULL when not in this tenant). */
+static int users_load(struct request_context *context, uint64_t user_id, json_object **out)
+{
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(user_id)};
+	struct users_rows rows = {NULL, NULL, 0};
+	int result = db_query(context->db, &users_statements[USERS_STMT_GET], params, 2, users_collect, &rows);
+	*out = rows.single;
+	return result;
+}
+
+static int users_copy_found(void *callback_context, const struct db_row *row)
+{
+	(void)row;
+	*(int *)callback_context = 1;
+	return 0;
+}
+
+/* 1 when profile_id belongs to the caller's tenant. */
+static int users_profile_exists(struct request_context *context, int64_t profile_id, int *result)
+{
+	int found = 0;
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_INT(profile_id)};
+	*result = db_query(context->db, &users_statements[USERS_STMT_PROFILE_EXISTS], params, 2, users_copy_found, &found);
+	return found;
+}
+
+static void users_audit(struct request_context *context, const char *action, uint64_t target_user_id,
+	const char *details)
+{
+	char target[24];
+	snprintf(target, sizeof(target), "%llu", (unsigned long long)target_user_id);
+	const struct auth_context *auth = &context->request->auth;
+	struct audit_event event = {auth->tenant_id, auth->user_id, action, "success", "user", target,
+		context->request->remote_addr, context->request->request_id, details};
+	if (audit_record(context->db, &event) != DB_OK)
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "audit write failed for %s", action);
+}
+
+static void users_create(struct request_context *context)
+{
+	char email[IDENTIFIER_EMAIL_MAX + 1];
+	identifier_lowercase(input_string(context->request, "email"), email, sizeof(email));
+	int64_t profile_id = input_integer(context->request, "profileId", 0);
+	int result;
+	if (!users_profile_exists(context, profile_id, &result)) {
+		if (result != DB_OK) {
+			respond_db_failure(context, result, "users create");
+			return;
+		}
+		response_error(context->response, STATUS_UNPROCESSABLE, "Profile does not exist");
+		response_add_detail(context->response, "profileId", "no such profile in this tenant");
+		return;
+	}
+	char hash[PASSWORD_HASH_TEXT_MAX];
+	if (password_hash(input_string(context->request, "password"), PASSWORD_DEFAULT_ITERATIONS, hash, sizeof(hash)) != 0) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+		return;
+	}
+	uint64_t user_id = 0;
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(email),
+		DB_TEXT(input_string(context->request, "name")), DB_TEXT(hash), DB_INT(profile_id)};
+	result = db_exec(context->db, &users_statements[USERS_STMT_INSERT], params, 5, NULL, &user_id);
+	if (result == DB_DUPLICATE) {
+		response_error(context->response, STATUS_CONFLICT, "A user with this email already exists");
+		response_add_detail(context->response, "email", "is already taken in this tenant");
+		return;
+	}
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "users create");
+		return;
+	}
+	users_audit(context, "user.create", user_id, email);
+	json_object *user = NULL;
+	result = users_load(context, user_id, &user);
+	if (result != DB_OK || user == NULL) {
+		if (user)
+			json_object_put(user);
+		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, "users create");
+		return;
+	}
+	response_ok(context->response, STATUS_CREATED, user, "User created");
+}
+
+static void users_get(struct request_context *context)
+{
+	uint64_t user_id = module_path_id(context, "id");
+	json_object *user = NULL;
+	int result = user_id ? users_load(context, user_id, &user) : DB_OK;
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "users get");
+		return;
+	}
+	if (user == NULL) {
+		module_not_found(context, "User");
+		return;
+	}
+	response_ok(context->response, STATUS_OK, user, "User");
+}
+
+/* Applies name/profile/status; status "deactivated" also ends sessions. */
+static void users_apply_update(struct request_context *context, uint64_t user_id, const char *name,
+	const int64_t *profile_id, const char *status, const char *action)
+{
+	const struct auth_context *auth = &context->request->auth;
+	if (user_id == auth->user_id && ((status != NULL && strcmp(status, "active") != 0) || profile_id != NULL)) {
+		response_error(context->response, STATUS_UNPROCESSABLE,
+			"You cannot deactivate yourself or change your own profile");
+		return;
+	}
+	json_object *existing = NULL;
+	int result = users_load(context, user_id, &existing);
+	if (result != DB_OK || existing == NULL) {
+		if (result != DB_OK)
+			respond_db_failure(context, result, "users update");
+		else
+			module_not_found(context, "User");
+		return;
+	}
+	json_object_put(existing);
+	if (profile_id != NULL && !users_profile_exists(context, *profile_id, &result)) {
+		if (result != DB_OK)
+			respond_db_failure(context, result, "users update");
+		else {
+			response_error(context->response, STATUS_UNPROCESSABLE, "Profile does not exist");
+			response_add_detail(context->response, "profileId", "no such profile in this tenant");
+		}
+		return;
+	}
+	struct db_param params[] = {name ? DB_TEXT(name) : DB_NULL, profile_id ? DB_INT(*profile_id) : DB_NULL,
+		status ? DB_TEXT(status) : DB_NULL, DB_UINT(auth->tenant_id), DB_UINT(user_id)};
+	uint64_t revoked = 0;
+	if ((result = db_begin(context->db)) == DB_OK &&
+		(result = db_exec(context->db, &users_statements[USERS_STMT_UPDATE], params, 5, NULL, NULL)) == DB_OK &&
+		(status == NULL || strcmp(status, "deactivated") != 0 ||
+			(result = session_revoke_user(context->db, auth->tenant_id, user_id, 0, "deactivated", &revoked)) ==
+				DB_OK))
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, "users update");
+		return;
+	}
+	char details[96];
+	snprintf(details, sizeof(details), "%s%s%s", name ? "name " : "", profile_id ? "profile " : "",
+		status ? status : "");
+	users_audit(context, action, user_id, details);
+	json_object *user = NULL;
+	if ((result = users_load(context, user_id, &user)) != DB_OK || user == NULL) {
+		if (user)
+			json_object_put(user);
+		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, "users update");
+		return;
+	}
+	response_ok(context->response, STATUS_OK, user, "User updated");
+}
+
+static void users_update(struct request_context *context)
+{
+	uint64_t user_id = module_path_id(context, "id");
+	if (user_id == 0) {
+		module_not_found(context, "User");
+		return;
+	}
+	const char *status = input_string(context->request, "status");
+	if (status != NULL && strcmp(status, "active") != 0 && strcmp(status, "deactivated") != 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid request body");
+		response_add_detail(context->response, "status", "must be active or deactivated");
+		return;
+	}
+	int64_t profile_id = input_integer(context->request, "profileId", 0);
+	users_apply_update(context, user_id, input_string(context->request, "name"), profile_id ? &profile_id : NULL,
+		status, "user.update");
+}
+
+static void users_delete(struct request_context *context)
+{
+	uint64_t user_id = module_path_id(context, "id");
+	if (user_id == 0) {
+		module_not_found(context, "User");
+		return;
+	}
+	/* Users are deactivated, not erased: the audit trail keeps naming them. */
+	users_apply_update(context, user_id, NULL, NULL, "deactivated", "user.deactivate");
+	if (status_is_success(context->response->status))
+		snprintf(context->response->message, sizeof(context->response->message), "User deactivated");
+}

@@ -1,0 +1,202 @@
+/* Pure logic of the identity layer: permissions, rate windows, tenant
+ * hosts, opaque tokens and declarative body validation. */
+#include "unit_suites.h"
+#include "auth/ratelimit.h"
+#include "auth/rbac.h"
+#include "auth/secret_token.h"
+#include "auth/tenant_host.h"
+#include "core/arena.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/validate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void rbac_builtin_roles_nest_as_documented(void)
+{
+	const struct rbac_role_definition *admin = rbac_builtin_role(RBAC_ROLE_TENANT_ADMIN);
+	const struct rbac_role_definition *viewer = rbac_builtin_role_by_key("viewer");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(admin);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(viewer);
+	size_t count = 0;
+	const char *const *catalogue = rbac_catalogue(&count);
+	for (size_t i = 0; i < count; i++)
+		CU_ASSERT_TRUE(rbac_list_grants(admin->permissions, catalogue[i]));
+	CU_ASSERT_TRUE(rbac_list_grants(viewer->permissions, "sales.view"));
+	CU_ASSERT_FALSE(rbac_list_grants(viewer->permissions, "sales.create"));
+	CU_ASSERT_FALSE(rbac_list_grants(rbac_builtin_role(RBAC_ROLE_MANAGER)->permissions, "users.manage"));
+	CU_ASSERT_TRUE(rbac_list_grants(rbac_builtin_role(RBAC_ROLE_MANAGER)->permissions, "finance.approve"));
+	CU_ASSERT_FALSE(rbac_list_grants(rbac_builtin_role(RBAC_ROLE_USER)->permissions, "finance.approve"));
+	CU_ASSERT_PTR_NULL(rbac_builtin_role_by_key("root"));
+}
+
+static void rbac_list_grants_matches_whole_words_only(void)
+{
+	CU_ASSERT_TRUE(rbac_list_grants("hr.view sales.view", "sales.view"));
+	CU_ASSERT_FALSE(rbac_list_grants("hr.view sales.viewer", "sales.view"));
+	CU_ASSERT_FALSE(rbac_list_grants("hr.view", "hr"));
+	CU_ASSERT_FALSE(rbac_list_grants("", "hr.view"));
+	CU_ASSERT_FALSE(rbac_list_grants(NULL, "hr.view"));
+}
+
+static void rbac_normalize_sorts_dedupes_and_refuses_unknown(void)
+{
+	char out[RBAC_PERMISSIONS_TEXT_MAX];
+	const char *unknown = NULL;
+	const char *items[] = {"sales.view", "audit.view", "sales.view"};
+	CU_ASSERT_EQUAL(rbac_normalize(items, 3, out, sizeof(out), &unknown), 0);
+	CU_ASSERT_STRING_EQUAL(out, "audit.view sales.view");
+	const char *bad[] = {"sales.view", "sales.fly"};
+	CU_ASSERT_EQUAL(rbac_normalize(bad, 2, out, sizeof(out), &unknown), -1);
+	CU_ASSERT_STRING_EQUAL(unknown, "sales.fly");
+	CU_ASSERT_EQUAL(rbac_normalize(NULL, 0, out, sizeof(out), &unknown), 0);
+	CU_ASSERT_STRING_EQUAL(out, "");
+}
+
+static void ratelimit_windows_align_and_the_limit_plus_one_is_refused(void)
+{
+	CU_ASSERT_EQUAL(ratelimit_window_start(1000, 60), 960);
+	CU_ASSERT_EQUAL(ratelimit_window_start(960, 60), 960);
+	struct ratelimit_bucket bucket = {.tenant_id = 1, .limit = 10, .window_s = 900};
+	struct ratelimit_outcome outcome;
+	uint32_t hits = 10;
+	ratelimit_evaluate(&bucket, &hits, 1, 1000, &outcome);
+	CU_ASSERT_TRUE(outcome.allowed);
+	CU_ASSERT_EQUAL(outcome.remaining, 0);
+	CU_ASSERT_EQUAL(outcome.reset_epoch_s, 1800);
+	hits = 11;
+	ratelimit_evaluate(&bucket, &hits, 1, 1000, &outcome);
+	CU_ASSERT_FALSE(outcome.allowed);
+	CU_ASSERT_EQUAL(outcome.retry_after_s, 800);
+}
+
+static void ratelimit_reports_the_tightest_of_two_buckets(void)
+{
+	struct ratelimit_bucket buckets[2] = {
+		{.tenant_id = 1, .limit = 200, .window_s = 60},
+		{.tenant_id = 1, .limit = 1000, .window_s = 60},
+	};
+	uint32_t hits[2] = {5, 990};
+	struct ratelimit_outcome outcome;
+	ratelimit_evaluate(buckets, hits, 2, 30, &outcome);
+	CU_ASSERT_TRUE(outcome.allowed);
+	CU_ASSERT_EQUAL(outcome.limit, 1000);
+	CU_ASSERT_EQUAL(outcome.remaining, 10);
+	hits[0] = 201;
+	ratelimit_evaluate(buckets, hits, 2, 30, &outcome);
+	CU_ASSERT_FALSE(outcome.allowed);
+	CU_ASSERT_EQUAL(outcome.retry_after_s, 30);
+}
+
+static void ratelimit_bucket_names_hide_the_email(void)
+{
+	char name[RATELIMIT_BUCKET_MAX];
+	ratelimit_bucket_hashed(name, sizeof(name), "le", "demo|admin@demo.test");
+	CU_ASSERT_EQUAL(strncmp(name, "le:", 3), 0);
+	CU_ASSERT_EQUAL(strlen(name), 3 + 64);
+	CU_ASSERT_PTR_NULL(strstr(name, "admin"));
+}
+
+static void tenant_host_finds_the_slug_under_the_base_domain_only(void)
+{
+	char slug[64];
+	CU_ASSERT_TRUE(tenant_host_slug("demo.example.test", "example.test", slug, sizeof(slug)));
+	CU_ASSERT_STRING_EQUAL(slug, "demo");
+	CU_ASSERT_TRUE(tenant_host_slug("ACME.Example.Test:8443", "example.test", slug, sizeof(slug)));
+	CU_ASSERT_STRING_EQUAL(slug, "acme");
+	CU_ASSERT_FALSE(tenant_host_slug("example.test", "example.test", slug, sizeof(slug)));
+	CU_ASSERT_FALSE(tenant_host_slug("a.b.example.test", "example.test", slug, sizeof(slug)));
+	CU_ASSERT_FALSE(tenant_host_slug("demo.example.test.evil.org", "example.test", slug, sizeof(slug)));
+	CU_ASSERT_FALSE(tenant_host_slug("demoexample.test", "example.test", slug, sizeof(slug)));
+	CU_ASSERT_FALSE(tenant_host_slug("demo.example.test", "", slug, sizeof(slug)));
+	CU_ASSERT_FALSE(tenant_host_slug(NULL, "example.test", slug, sizeof(slug)));
+	CU_ASSERT_FALSE(tenant_host_slug("bad_slug.example.test", "example.test", slug, sizeof(slug)));
+}
+
+static void secret_tokens_round_trip_and_refuse_tampering(void)
+{
+	char token[SECRET_TOKEN_TEXT_MAX];
+	unsigned char made[SECRET_TOKEN_HASH_BYTES], parsed[SECRET_TOKEN_HASH_BYTES];
+	CU_ASSERT_EQUAL_FATAL(secret_token_new("rt1", 42, token, sizeof(token), made), 0);
+	CU_ASSERT_EQUAL(strncmp(token, "rt1.42.", 7), 0);
+	uint64_t tenant_id = 0;
+	CU_ASSERT_EQUAL(secret_token_parse("rt1", token, &tenant_id, parsed), 0);
+	CU_ASSERT_EQUAL(tenant_id, 42);
+	CU_ASSERT_EQUAL(memcmp(made, parsed, sizeof(made)), 0);
+	/* Another tenant id in front changes the hash, so it finds nothing. */
+	char moved[SECRET_TOKEN_TEXT_MAX];
+	snprintf(moved, sizeof(moved), "rt1.43.%s", token + 7);
+	CU_ASSERT_EQUAL(secret_token_parse("rt1", moved, &tenant_id, parsed), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(made, parsed, sizeof(made)), 0);
+	CU_ASSERT_EQUAL(secret_token_parse("pr1", token, &tenant_id, parsed), -1);
+	CU_ASSERT_EQUAL(secret_token_parse("rt1", "rt1.0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &tenant_id, parsed), -1);
+	CU_ASSERT_EQUAL(secret_token_parse("rt1", "rt1.1.short", &tenant_id, parsed), -1);
+	CU_ASSERT_EQUAL(secret_token_parse("rt1", "rt1.1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", &tenant_id, parsed), -1);
+	CU_ASSERT_EQUAL(secret_token_parse("rt1", "rt1.x1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &tenant_id, parsed), -1);
+}
+
+static const struct field_spec sample_fields[] = {
+	{.name = "email", .type = FIELD_EMAIL, .required = 1, .min_length = 3, .max_length = 254},
+	{.name = "age", .type = FIELD_INTEGER, .min_value = 0, .max_value = 150},
+	{.name = "tags", .type = FIELD_STRING_ARRAY, .max_length = 2},
+	{.name = "active", .type = FIELD_BOOLEAN},
+};
+static const struct input_spec sample_input = INPUT_SPEC(sample_fields);
+
+static int validate_text(const char *json, struct response *response)
+{
+	struct arena arena;
+	arena_init(&arena, 1024);
+	struct request request;
+	request_init(&request, &arena);
+	request.json_body = json_tokener_parse(json);
+	int result = validate_input(&request, &sample_input, response);
+	request_reset(&request);
+	arena_destroy(&arena);
+	return result;
+}
+
+static void validation_accepts_a_good_body(void)
+{
+	struct response response;
+	response_init(&response);
+	CU_ASSERT_EQUAL(validate_text("{\"email\":\"a@b.co\",\"age\":3,\"tags\":[\"x\"],\"active\":true}", &response), 0);
+	response_reset(&response);
+}
+
+static void validation_reports_every_bad_field_and_unknown_ones(void)
+{
+	struct response response;
+	response_init(&response);
+	CU_ASSERT_EQUAL(validate_text("{\"age\":\"3\",\"tags\":[\"a\",\"b\",\"c\"],\"active\":1,\"admin\":true}", &response), -1);
+	CU_ASSERT_EQUAL(response.status, STATUS_VALIDATION_ERROR);
+	/* email missing, age type, tags too many, active type, admin unknown */
+	CU_ASSERT_EQUAL(json_object_array_length(response.details), 5);
+	response_reset(&response);
+	response_init(&response);
+	CU_ASSERT_EQUAL(validate_text("{\"email\":\"not-an-email\",\"age\":151}", &response), -1);
+	CU_ASSERT_EQUAL(json_object_array_length(response.details), 2);
+	response_reset(&response);
+	response_init(&response);
+	CU_ASSERT_EQUAL(validate_text("[1,2]", &response), -1);
+	response_reset(&response);
+}
+
+static const struct unit_test identity_tests[] = {
+	{"rbac_builtin_roles_nest_as_documented", rbac_builtin_roles_nest_as_documented},
+	{"rbac_list_grants_matches_whole_words_only", rbac_list_grants_matches_whole_words_only},
+	{"rbac_normalize_sorts_dedupes_and_refuses_unknown", rbac_normalize_sorts_dedupes_and_refuses_unknown},
+	{"ratelimit_windows_align_and_the_limit_plus_one_is_refused", ratelimit_windows_align_and_the_limit_plus_one_is_refused},
+	{"ratelimit_reports_the_tightest_of_two_buckets", ratelimit_reports_the_tightest_of_two_buckets},
+	{"ratelimit_bucket_names_hide_the_email", ratelimit_bucket_names_hide_the_email},
+	{"tenant_host_finds_the_slug_under_the_base_domain_only", tenant_host_finds_the_slug_under_the_base_domain_only},
+	{"secret_tokens_round_trip_and_refuse_tampering", secret_tokens_round_trip_and_refuse_tampering},
+	{"validation_accepts_a_good_body", validation_accepts_a_good_body},
+	{"validation_reports_every_bad_field_and_unknown_ones", validation_reports_every_bad_field_and_unknown_ones},
+};
+
+int register_identity_logic_suite(void)
+{
+	return UNIT_SUITE("identity_logic", identity_tests);
+}
