@@ -8,10 +8,13 @@
 /* json-c's strict mode still takes single-quoted strings, NaN, Infinity and
  * "1." as numbers. Outside strings, standard JSON only has structural
  * characters, numbers and the letters of true/false/null, so one pass finds
- * those extensions. Returns a reason, or NULL when none is found. */
-static const char *json_body_find_lenient_token(const char *body, size_t body_length)
+ * those extensions, and counts container nesting on the way (json-c counts
+ * a scalar as a level of its own, which would make the limit off by one).
+ * Returns a reason, or NULL when none is found. */
+static const char *json_body_find_lenient_token(const char *body, size_t body_length, int max_depth)
 {
 	int in_string = 0;
+	int depth = 0;
 	for (size_t i = 0; i < body_length; i++) {
 		char c = body[i];
 		if (in_string) {
@@ -23,6 +26,11 @@ static const char *json_body_find_lenient_token(const char *body, size_t body_le
 		}
 		if (c == '"')
 			in_string = 1;
+		else if (c == '[' || c == '{') {
+			if (++depth > max_depth)
+				return "nesting too deep";
+		} else if (c == ']' || c == '}')
+			depth--;
 		else if (c == '\'')
 			return "single-quoted strings are not JSON";
 		else if (c == '.' && (i + 1 >= body_length || body[i + 1] < '0' || body[i + 1] > '9'))
@@ -42,14 +50,18 @@ int json_body_parse(const char *body, size_t body_length, int max_depth, json_ob
 		response_add_detail(response, "body", "raw NUL byte in body");
 		return -1;
 	}
-	const char *lenient = json_body_find_lenient_token(body, body_length);
+	const char *lenient = json_body_find_lenient_token(body, body_length, max_depth);
 	if (lenient != NULL) {
 		response_error(response, STATUS_VALIDATION_ERROR, "Malformed JSON body");
-		response_add_detail(response, "body", "%s", lenient);
+		if (strcmp(lenient, "nesting too deep") == 0)
+			response_add_detail(response, "body", "nesting deeper than %d levels", max_depth);
+		else
+			response_add_detail(response, "body", "%s", lenient);
 		return -1;
 	}
-	/* json-c counts the outermost container as depth 1, as we do. */
-	struct json_tokener *tokener = json_tokener_new_ex(max_depth);
+	/* The scan above enforces the container depth; json-c, which counts the
+	 * innermost scalar as one more level, gets one level of room. */
+	struct json_tokener *tokener = json_tokener_new_ex(max_depth + 1);
 	if (tokener == NULL) {
 		response_error(response, STATUS_INTERNAL_ERROR, "Internal error");
 		return -1;

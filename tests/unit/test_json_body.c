@@ -70,6 +70,21 @@ static void json_depth_limit_is_exact(void)
 	}
 }
 
+static void json_depth_counts_containers_not_the_scalar_inside(void)
+{
+	char text[200];
+	enum status status;
+	/* 32 arrays around a number are 32 levels; 33 are too many. */
+	for (int depth = 31; depth <= 33; depth++) {
+		memset(text, '[', (size_t)depth);
+		text[depth] = '7';
+		memset(text + depth + 1, ']', (size_t)depth);
+		CU_ASSERT_EQUAL(parse(text, (size_t)depth * 2 + 1, 32, &status), depth <= 32 ? 0 : -1);
+	}
+	const char *brackets_in_strings = "[\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"]";
+	CU_ASSERT_EQUAL(parse(brackets_in_strings, strlen(brackets_in_strings), 32, &status), 0);
+}
+
 static void json_refuses_raw_nul_and_invalid_utf8(void)
 {
 	enum status status;
@@ -88,6 +103,7 @@ static const struct unit_test json_body_tests[] = {
 	{"json_refuses_trailing_garbage", json_refuses_trailing_garbage},
 	{"json_refuses_lenient_syntax", json_refuses_lenient_syntax},
 	{"json_depth_limit_is_exact", json_depth_limit_is_exact},
+	{"json_depth_counts_containers_not_the_scalar_inside", json_depth_counts_containers_not_the_scalar_inside},
 	{"json_refuses_raw_nul_and_invalid_utf8", json_refuses_raw_nul_and_invalid_utf8},
 };
 

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Runs Intuka on this machine: installs missing Debian packages, builds, starts
+# a private MariaDB, migrates, seeds a demo tenant and user, and serves the API
+# through lighttpd on http://127.0.0.1:${INTUKA_PORT:-8080}.
+#
+#   deploy/run.sh          foreground; Ctrl-C or SIGTERM stops everything
+#   deploy/run.sh start    same, in the background, and return
+#   deploy/run.sh stop     stop what "start" (or a foreground run) started
+#   deploy/run.sh status   each component's pid and a health check
+#
+# Environment: INTUKA_STATE_DIR (default: REPO/.run) holds the database, the
+# configuration, the secrets and all logs; INTUKA_PORT (default 8080);
+# INTUKA_DEMO_PASSWORD for admin@demo.test (default: generated, printed once).
+set -euo pipefail
+
+DEPLOY_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deploy/lib/common.sh
+source "$DEPLOY_DIR/lib/common.sh"
+# shellcheck source=deploy/lib/deps.sh
+source "$DEPLOY_DIR/lib/deps.sh"
+# shellcheck source=deploy/lib/build.sh
+source "$DEPLOY_DIR/lib/build.sh"
+# shellcheck source=deploy/lib/mariadb.sh
+source "$DEPLOY_DIR/lib/mariadb.sh"
+# shellcheck source=deploy/lib/stack.sh
+source "$DEPLOY_DIR/lib/stack.sh"
+
+PORT="${INTUKA_PORT:-8080}"
+DEMO_TENANT=demo
+DEMO_TENANT_NAME="Demo Company"
+DEMO_EMAIL=admin@demo.test
+
+# The state directory: INTUKA_STATE_DIR, else REPO/.run. The web server's
+# user (www-data) must be able to pass through it to the socket, the document
+# root and lighttpd's logs. When the repository sits below a directory it
+# cannot enter (a clone in /root, mode 0700), the default state moves to
+# /var/tmp and REPO/.run becomes a symlink to it, so the paths printed and
+# documented (.run/intuka.conf, .run/intukad.log) still work.
+run_state_dir() {
+	local default="$INTUKA_REPO/.run" target
+	if [[ -n "${INTUKA_STATE_DIR:-}" ]]; then
+		printf '%s\n' "$INTUKA_STATE_DIR"
+	elif [[ -L "$default" ]]; then
+		readlink -f "$default"
+	elif [[ -d "$default" ]] || ((EUID != 0)) || runuser -u "$INTUKA_WEB_USER" -- test -x "$INTUKA_REPO"; then
+		printf '%s\n' "$default"
+	else
+		target="/var/tmp/intuka-state-$(printf '%s' "$INTUKA_REPO" | md5sum | cut -c1-12)"
+		log "$INTUKA_WEB_USER cannot enter $INTUKA_REPO: state goes to $target (linked as .run)"
+		mkdir -p "$target"
+		chmod 0711 "$target"
+		ln -s "$target" "$default"
+		printf '%s\n' "$target"
+	fi
+}
+
+STATE_DIR=$(run_state_dir)
+DB_DIR="$STATE_DIR/mariadb"
+SECRETS="$STATE_DIR/secrets.conf"
+
+usage() {
+	sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+# True when a stack of this state directory is (at least partly) running.
+run_is_running() {
+	local pid
+	pid=$(intukad_pid "$STATE_DIR")
+	[[ -n "$pid" ]] && proc_matches "$pid" intukad && return 0
+	pid=$(web_pid "$STATE_DIR")
+	[[ -n "$pid" ]] && proc_alive "$pid" && return 0
+	mariadb_running "$DB_DIR"
+}
+
+# Seeds tenant "demo" and its admin user, once: when the tenant already
+# exists (an earlier run), nothing is touched and no password is printed.
+run_seed_demo() {
+	local conf="$1" password generated=0
+	# Any whitespace-separated field equal to the slug ("demo-2" must not count).
+	if intuka_admin -c "$conf" tenant list | awk -v slug="$DEMO_TENANT" '
+		{ for (i = 1; i <= NF; i++) if ($i == slug) found = 1 }
+		END { exit !found }'; then
+		log "tenant '$DEMO_TENANT' already exists: seeding skipped"
+		return 0
+	fi
+	password="${INTUKA_DEMO_PASSWORD:-}"
+	if [[ -z "$password" ]]; then
+		password=$(openssl rand -base64 18)
+		generated=1
+	fi
+	intuka_admin -c "$conf" tenant create "$DEMO_TENANT" "$DEMO_TENANT_NAME"
+	# The password travels in the environment, not on the command line (ps).
+	intuka_run env INTUKA_USER_PASSWORD="$password" \
+		"$INTUKA_ADMIN_BIN" -c "$conf" user create "$DEMO_TENANT" "$DEMO_EMAIL" --name "Demo Admin" </dev/null
+	if ((generated)); then
+		printf '\nDemo login (shown only this once): %s / %s (tenant %s)\n' "$DEMO_EMAIL" "$password" "$DEMO_TENANT"
+	else
+		printf '\nDemo login: %s with INTUKA_DEMO_PASSWORD (tenant %s)\n' "$DEMO_EMAIL" "$DEMO_TENANT"
+	fi
+}
+
+# Stops everything of STATE_DIR in order: web server, intukad, MariaDB.
+run_stop_all() {
+	stack_down "$STATE_DIR"
+	mariadb_stop "$DB_DIR" || true
+}
+
+# Refuses to start over a running stack or on a busy port. Runs before the
+# cleanup trap is set, so a refusal leaves the running stack alone.
+run_preflight() {
+	if run_is_running; then
+		log "already running in $STATE_DIR:"
+		stack_status "$STATE_DIR" || true
+		die "stop it first: deploy/run.sh stop"
+	fi
+	port_is_free "$PORT" || die "port $PORT is already in use; choose another one: INTUKA_PORT=8081 deploy/run.sh"
+}
+
+run_up() {
+	local conf
+	deps_ensure
+	# A plain ./configure: release flags, no debug or sanitizers.
+	# shellcheck disable=SC2119
+	build_all
+	mkdir -p "$STATE_DIR"
+	chmod 0711 "$STATE_DIR"
+	mariadb_start "$DB_DIR"
+	mariadb_setup_app "$DB_DIR" "$SECRETS"
+	stack_up lighttpd "$STATE_DIR" "$PORT" "$SECRETS" "$(cat "$DB_DIR/port")"
+	conf=$(cat "$STATE_DIR/config")
+	run_seed_demo "$conf"
+
+	cat <<-EOF
+
+		Intuka is running: http://127.0.0.1:$PORT/api/v1/
+		  curl -i http://127.0.0.1:$PORT/api/v1/health
+		  admin tool: src/intuka-admin -c $conf tenant list
+		  logs:       $STATE_DIR/intukad.log, $STATE_DIR/lighttpd/error.log, $DB_DIR/error.log
+	EOF
+}
+
+run_foreground() {
+	run_preflight
+	# From here on, any way out (Ctrl-C, SIGTERM, an error) stops the stack.
+	trap 'run_stop_all' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	run_up
+	printf '  Ctrl-C stops everything.\n\n'
+	# Returns when any component exits on its own (or via "deploy/run.sh stop").
+	wait -n || true
+	log "a component exited; stopping the rest"
+	exit 1
+}
+
+run_background() {
+	run_preflight
+	# On failure, clean up what was started; on success, leave it running.
+	trap 'run_stop_all' EXIT
+	run_up
+	trap - EXIT
+	printf '  Stop with: deploy/run.sh stop\n'
+}
+
+main() {
+	case "${1:-}" in
+	"") run_foreground ;;
+	start) run_background ;;
+	stop)
+		run_stop_all
+		log "stopped"
+		;;
+	status)
+		local rc=0
+		stack_status "$STATE_DIR" || rc=1
+		mariadb_status "$DB_DIR" || rc=1
+		return "$rc"
+		;;
+	-h | --help | help) usage ;;
+	*)
+		usage >&2
+		exit 64
+		;;
+	esac
+}
+
+main "$@"

@@ -1,0 +1,368 @@
+#!/usr/bin/env bash
+# Builds Intuka for development and runs every test: the CUnit unit tests
+# (make check), then the integration test program against a fresh private
+# stack for each web server flavour, plus a few checks of the server's
+# process behaviour done from here. Ends with one line "N passed, N failed".
+#
+#   deploy/test.sh              debug build (-O0 -g -Werror)
+#   deploy/test.sh --sanitize   debug build with ASan + UBSan (or INTUKA_SANITIZE=1)
+#
+# Environment: INTUKA_TEST_SERVERS (default "lighttpd apache fcgid"),
+# INTUKA_TEST_KEEP=1 keeps the temporary state directory for inspection,
+# INTUKA_ITEST_TIMEOUT_S bounds one integration run (default 1200).
+# Runs as root on Debian 12 (installs missing packages). Everything it starts
+# runs from a mktemp directory on free ports and is stopped on exit.
+set -euo pipefail
+
+DEPLOY_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deploy/lib/common.sh
+source "$DEPLOY_DIR/lib/common.sh"
+# shellcheck source=deploy/lib/deps.sh
+source "$DEPLOY_DIR/lib/deps.sh"
+# shellcheck source=deploy/lib/build.sh
+source "$DEPLOY_DIR/lib/build.sh"
+# shellcheck source=deploy/lib/mariadb.sh
+source "$DEPLOY_DIR/lib/mariadb.sh"
+# shellcheck source=deploy/lib/stack.sh
+source "$DEPLOY_DIR/lib/stack.sh"
+
+SERVERS="${INTUKA_TEST_SERVERS:-lighttpd apache fcgid}"
+SANITIZE="${INTUKA_SANITIZE:-0}"
+ITEST_TIMEOUT_S="${INTUKA_ITEST_TIMEOUT_S:-1200}"
+ITEST_BIN="$INTUKA_REPO/tests/integration/intuka-itest"
+
+TEST_ROOT=""      # mktemp directory holding every state directory
+DB_DIR=""         # the MariaDB shared by all flavours
+SECRETS=""        # its secrets file (db_password)
+PASSED=0
+FAILED=0
+FAILURES=()       # names of failed checks, for the recap
+TORN_DOWN=0
+SUMMARY_PRINTED=0
+BAILED=0          # set when we stop on purpose after recording the failure
+
+# ---------------------------------------------------------------- bookkeeping
+
+pass() {
+	PASSED=$((PASSED + $1))
+}
+
+# fail COUNT NAME: COUNT failed tests under the heading NAME.
+fail() {
+	FAILED=$((FAILED + $1))
+	FAILURES+=("$2")
+	log "FAILED: $2"
+}
+
+# Records a failure that makes going on pointless, and exits (the EXIT trap
+# tears down and prints the summary).
+bail() {
+	fail 1 "$1"
+	BAILED=1
+	exit 1
+}
+
+# A check done by this script counts as one test.
+check() {
+	local name="$1"
+	shift
+	if "$@"; then
+		pass 1
+		log "ok: $name"
+	else
+		fail 1 "$name"
+	fi
+}
+
+# Adds the "tests" row of every CUnit run summary found in the files:
+#   Run Summary:    Type  Total    Ran Passed Failed Inactive
+#                  tests     12     12     11      1        0
+# Prints "PASSED FAILED RUNS" (RUNS = number of summaries found).
+cunit_counts() {
+	awk '
+		/Run Summary:/ { in_summary = 1; next }
+		in_summary && $1 == "tests" && NF >= 6 { passed += $4; failed += $5; runs++; in_summary = 0 }
+		END { printf "%d %d %d\n", passed, failed, runs }
+	' "$@" /dev/null
+}
+
+# Prints the CUnit run summary blocks of the files.
+cunit_print_summaries() {
+	awk '/Run Summary:/ { n = 5 } n > 0 { print; n-- }' "$@" /dev/null
+}
+
+# ---------------------------------------------------------------- teardown
+
+teardown() {
+	local state
+	((TORN_DOWN)) && return 0
+	TORN_DOWN=1
+	[[ -n "$TEST_ROOT" && -d "$TEST_ROOT" ]] || return 0
+	for state in "$TEST_ROOT"/*/; do
+		[[ -f "$state/flavour" ]] && stack_down "${state%/}"
+	done
+	[[ -n "$DB_DIR" ]] && mariadb_stop "$DB_DIR"
+	if [[ "${INTUKA_TEST_KEEP:-0}" == 1 || "$FAILED" -gt 0 ]]; then
+		log "state kept for inspection: $TEST_ROOT"
+	else
+		rm -rf "$TEST_ROOT"
+	fi
+}
+
+print_summary() {
+	local name
+	((SUMMARY_PRINTED)) && return 0
+	SUMMARY_PRINTED=1
+	if ((FAILED > 0)); then
+		printf '\nFailed:\n' >&2
+		for name in "${FAILURES[@]}"; do
+			printf '  - %s\n' "$name" >&2
+		done
+	fi
+	printf '\n%d passed, %d failed\n' "$PASSED" "$FAILED"
+}
+
+# Runs on every exit. A normal run has already torn down and printed the
+# summary; an abort (die, error, signal) still stops everything and reports.
+on_exit() {
+	local rc=$?
+	trap - EXIT
+	if ((!SUMMARY_PRINTED)); then
+		((rc == 0 || BAILED)) || fail 1 "deploy/test.sh aborted (exit $rc)"
+		teardown || true
+		print_summary
+		((FAILED == 0)) || rc=1
+	fi
+	exit "$rc"
+}
+
+# ---------------------------------------------------------------- phases
+
+# Debug build, and sanitizers on request. The sanitizer options are exported
+# so every binary run from here on (unit tests, intukad, intuka-admin, the
+# integration tests) reports leaks and stops at the first error.
+phase_build() {
+	local -a flags=(--enable-debug)
+	if [[ "$SANITIZE" == 1 ]]; then
+		flags+=(--enable-sanitizers)
+		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	fi
+	build_all "${flags[@]}"
+}
+
+# make check: the CUnit unit tests. Counts come from the CUnit summaries in the
+# test logs (automake's harness keeps the program output in *.log files).
+phase_unit_tests() {
+	local stamp="$TEST_ROOT/unit.stamp" rc=0 passed failed runs
+	local -a logs
+	touch "$stamp"
+	log "make check"
+	(cd "$INTUKA_REPO" && make -j2 check) >"$TEST_ROOT/make-check.log" 2>&1 || rc=$?
+	mapfile -t logs < <(find "$INTUKA_REPO/tests" -name '*.log' ! -name 'test-suite.log' -newer "$stamp" 2>/dev/null)
+	# The serial harness (or a crash before any log) leaves output on stdout.
+	((${#logs[@]} > 0)) || logs=("$TEST_ROOT/make-check.log")
+	cunit_print_summaries "${logs[@]}"
+	read -r passed failed runs < <(cunit_counts "${logs[@]}")
+	pass "$passed"
+	((failed == 0)) || fail "$failed" "unit tests (make check): $failed failed"
+	if ((rc != 0)); then
+		show_log_tails "$TEST_ROOT/make-check.log" "$INTUKA_REPO/tests/test-suite.log" "$INTUKA_REPO/test-suite.log"
+		# A build error or crash is a failure even when no CUnit summary says so.
+		((failed > 0)) || fail 1 "make check exited with status $rc"
+	elif ((runs == 0)); then
+		fail 1 "make check printed no CUnit run summary"
+	fi
+}
+
+phase_build_itest() {
+	log "make tests/integration/intuka-itest"
+	(cd "$INTUKA_REPO" && make -j2 tests/integration/intuka-itest)
+}
+
+# intukad --check: 0 for a valid configuration, 78 for an invalid one.
+phase_config_checks() {
+	local dir="$TEST_ROOT/config-check" rc
+	mkdir -p "$dir"
+	stack_write_config "$dir/intuka.conf" "$dir/intuka.sock" "" "$SECRETS" "$(cat "$DB_DIR/port")"
+	sed 's/^workers = .*/workers = banana/' "$dir/intuka.conf" >"$dir/broken.conf"
+	rc=0
+	intuka_run "$INTUKAD_BIN" -c "$dir/intuka.conf" --check >"$dir/good.out" 2>&1 || rc=$?
+	check "intukad --check exits 0 on a valid config (got $rc)" test "$rc" -eq 0
+	((rc == 0)) || show_log_tails "$dir/good.out"
+	rc=0
+	intuka_run "$INTUKAD_BIN" -c "$dir/broken.conf" --check >"$dir/broken.out" 2>&1 || rc=$?
+	check "intukad --check exits 78 on 'workers = banana' (got $rc)" test "$rc" -eq 78
+	((rc == 78)) || show_log_tails "$dir/broken.out"
+}
+
+# Prints the pids of intukad processes whose command line names CONF.
+intukad_processes_using() {
+	local conf="$1" proc comm cmdline
+	for proc in /proc/[0-9]*; do
+		comm=$(cat "$proc/comm" 2>/dev/null) || continue
+		[[ "$comm" == intukad* ]] || continue
+		cmdline=$(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null) || continue
+		[[ "$cmdline" == *"$conf"* ]] && printf '%s ' "${proc#/proc/}"
+	done
+	return 0
+}
+
+# SIGTERM to the master: it must exit 0 within shutdown_timeout_s and remove
+# its socket and pid file, leaving no worker behind.
+check_graceful_shutdown() {
+	local state="$1" pid socket pidfile conf deadline_s rc=0 waited=0 leftovers
+	pid=$(intukad_pid "$state")
+	socket=$(stack_socket "$state")
+	pidfile=$(stack_master_pidfile "$state")
+	conf=$(cat "$state/config")
+	deadline_s="$INTUKA_STACK_SHUTDOWN_TIMEOUT_S"
+	if [[ -z "$pid" ]] || ! proc_matches "$pid" intukad; then
+		log "intukad master not running before the shutdown check"
+		return 1
+	fi
+	kill -TERM "$pid"
+	# Tenths of a second; one second of slack for scheduling and reaping.
+	while proc_alive "$pid" && ((waited < (deadline_s + 1) * 10)); do
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+	if proc_alive "$pid"; then
+		log "master $pid still running $((deadline_s + 1))s after SIGTERM"
+		return 1
+	fi
+	# Our child: wait returns its exit status.
+	wait "$pid" 2>/dev/null || rc=$?
+	rm -f "$state/pids/intukad.pid"
+	log "master exited with status $rc after $((waited / 10)).$((waited % 10))s"
+	leftovers=$(intukad_processes_using "$conf")
+	[[ "$rc" -eq 0 ]] || { log "exit status $rc, expected 0"; return 1; }
+	[[ ! -e "$socket" ]] || { log "socket $socket left behind"; return 1; }
+	[[ ! -e "$pidfile" ]] || { log "pid file $pidfile left behind"; return 1; }
+	[[ -z "$leftovers" ]] || { log "processes still using $conf: $leftovers"; return 1; }
+}
+
+# Brings up FLAVOUR on a fresh schema and runs the integration tests on it.
+phase_flavour() {
+	local flavour="$1" state="$TEST_ROOT/$1" port db_port conf master_pidfile=""
+	local rc=0 passed failed runs stop_cmd start_cmd failed_before="$FAILED"
+	log "===== integration tests behind $flavour ====="
+	# The previous flavour's tests may have left MariaDB stopped.
+	if ! mariadb_start "$DB_DIR" || ! mariadb_reset_app_db "$DB_DIR"; then
+		fail 1 "$flavour: MariaDB not available"
+		return 0
+	fi
+	db_port=$(cat "$DB_DIR/port")
+	port=$(port_find_free)
+	if ! stack_up "$flavour" "$state" "$port" "$SECRETS" "$db_port"; then
+		fail 1 "$flavour: stack did not start"
+		show_log_tails "$state/intukad.log" "$(web_error_log "$state")" "$DB_DIR/error.log"
+		stack_down "$state"
+		return 0
+	fi
+	conf=$(cat "$state/config")
+	[[ "$flavour" == fcgid ]] || master_pidfile=$(stack_master_pidfile "$state")
+	stop_cmd=$(shell_quote bash "$DEPLOY_DIR/lib/mariadb.sh" stop "$DB_DIR")
+	start_cmd=$(shell_quote bash "$DEPLOY_DIR/lib/mariadb.sh" start "$DB_DIR")
+
+	# The output goes to the console (CI log) and to a file for counting; the
+	# "if" keeps set -e away and PIPESTATUS gives the test program's status.
+	# --foreground: stay in the terminal's process group so Ctrl-C reaches it.
+	if INTUKA_TEST_BASE_URL="http://127.0.0.1:$port" \
+		INTUKA_TEST_FLAVOUR="$flavour" \
+		INTUKA_TEST_MASTER_PIDFILE="$master_pidfile" \
+		INTUKA_TEST_DB_STOP_CMD="$stop_cmd" \
+		INTUKA_TEST_DB_START_CMD="$start_cmd" \
+		INTUKA_TEST_CONFIG="$conf" \
+		INTUKA_TEST_ADMIN="$INTUKA_ADMIN_BIN" \
+		timeout --foreground --kill-after=10 "$ITEST_TIMEOUT_S" "$ITEST_BIN" </dev/null 2>&1 |
+		tee "$state/itest.log"; then
+		rc=0
+	else
+		rc=${PIPESTATUS[0]}
+	fi
+	((rc != 124)) || log "intuka-itest killed after ${ITEST_TIMEOUT_S}s"
+	read -r passed failed runs < <(cunit_counts "$state/itest.log")
+	pass "$passed"
+	((failed == 0)) || fail "$failed" "$flavour: $failed integration test(s) failed"
+	if ((runs == 0)); then
+		fail 1 "$flavour: intuka-itest printed no CUnit run summary (exit $rc)"
+	elif ((rc != 0 && failed == 0)); then
+		fail 1 "$flavour: intuka-itest exited with status $rc"
+	fi
+	if [[ "$flavour" == lighttpd ]]; then
+		check "lighttpd: SIGTERM drains intukad, removes socket and pid file" check_graceful_shutdown "$state"
+	fi
+	if ((FAILED > failed_before)); then
+		show_log_tails "$state/intukad.log" "$(web_error_log "$state")" "$DB_DIR/error.log"
+	fi
+	stack_down "$state"
+}
+
+# A sanitizer report in any server or worker log fails the run, even when the
+# HTTP response that triggered it looked fine to the tests.
+check_sanitizer_logs() {
+	local -a logs hits
+	mapfile -t logs < <(find "$TEST_ROOT" -name '*.log' ! -path "$DB_DIR/*" ! -name 'itest.log' 2>/dev/null)
+	((${#logs[@]} > 0)) || return 0
+	local pattern='AddressSanitizer|LeakSanitizer|runtime error:' file
+	mapfile -t hits < <(grep -lE "$pattern" "${logs[@]}" 2>/dev/null || true)
+	((${#hits[@]} == 0)) && return 0
+	for file in "${hits[@]}"; do
+		# The report itself, not the tail: it may sit anywhere in a long log.
+		printf '\n===== sanitizer report in %s =====\n' "$file" >&2
+		grep -n -E -B 2 -A 40 "$pattern" "$file" | head -n 200 >&2
+	done
+	return 1
+}
+
+main() {
+	local flavour
+	case "${1:-}" in
+	--sanitize) SANITIZE=1 ;;
+	"") ;;
+	-h | --help)
+		sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		return 0
+		;;
+	*) die "unknown argument: $1 (only --sanitize)" ;;
+	esac
+	for flavour in $SERVERS; do
+		case "$flavour" in
+		lighttpd | apache | fcgid) ;;
+		*) die "INTUKA_TEST_SERVERS: unknown web server '$flavour' (lighttpd, apache, fcgid)" ;;
+		esac
+	done
+	trap on_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+
+	deps_ensure
+	phase_build || bail "build (autoreconf, ./configure or make) failed"
+	TEST_ROOT=$(mktemp -d /tmp/intuka-test.XXXXXX)
+	# The web server user must pass through to the state directories.
+	chmod 0711 "$TEST_ROOT"
+	log "test state in $TEST_ROOT"
+
+	phase_unit_tests
+	phase_build_itest || bail "make tests/integration/intuka-itest failed"
+
+	DB_DIR="$TEST_ROOT/mariadb"
+	SECRETS="$TEST_ROOT/secrets.conf"
+	mariadb_start "$DB_DIR" || bail "private MariaDB did not start"
+	mariadb_setup_app "$DB_DIR" "$SECRETS" || bail "creating the intuka database and user failed"
+	check "MariaDB: user intuka logs in with the generated password" mariadb_check_app_login "$DB_DIR" "$SECRETS"
+
+	phase_config_checks
+	for flavour in $SERVERS; do
+		phase_flavour "$flavour"
+	done
+	check "no sanitizer report in server or worker logs" check_sanitizer_logs
+
+	teardown
+	print_summary
+	trap - EXIT
+	((FAILED == 0))
+}
+
+main "$@"

@@ -1,0 +1,23 @@
+/*
+ * One registration function per suite; main() calls them and runs what was
+ * asked for. Each returns false only when CUnit itself failed.
+ */
+#ifndef INTUKA_ITEST_SUITES_H
+#define INTUKA_ITEST_SUITES_H
+
+#include <stdbool.h>
+
+#include <CUnit/CUnit.h>
+
+bool contract_suite_register(void);
+bool anomaly_suite_register(void);
+bool admin_suite_register(void);
+
+/*
+ * Registers a test and, when skip_reason is not NULL, deactivates it and says
+ * why on stdout. CUnit then lists it as inactive: a skipped test is never
+ * reported as a passed one.
+ */
+bool itest_add_test(CU_pSuite suite, const char *name, CU_TestFunc function, const char *skip_reason);
+
+#endif
