@@ -126,6 +126,7 @@ run_up() {
 	chmod 0711 "$STATE_DIR"
 	mariadb_start "$DB_DIR"
 	mariadb_setup_app "$DB_DIR" "$SECRETS"
+	secrets_ensure_jwt_key "$SECRETS"
 	stack_up lighttpd "$STATE_DIR" "$PORT" "$SECRETS" "$(cat "$DB_DIR/port")"
 	conf=$(cat "$STATE_DIR/config")
 	run_seed_demo "$conf"

@@ -21,6 +21,12 @@
 INTUKA_STACK_WORKERS="${INTUKA_STACK_WORKERS:-4}"
 # Drain deadline written to the config; deploy/test.sh's shutdown check uses it.
 INTUKA_STACK_SHUTDOWN_TIMEOUT_S="${INTUKA_STACK_SHUTDOWN_TIMEOUT_S:-10}"
+# Tenants are also reached as <slug>.<base domain> (Host header).
+INTUKA_STACK_BASE_DOMAIN="${INTUKA_STACK_BASE_DOMAIN:-intuka.test}"
+# Logins per 15 minutes from one client address (the product default is 10).
+INTUKA_STACK_LOGIN_ADDRESS_LIMIT="${INTUKA_STACK_LOGIN_ADDRESS_LIMIT:-10}"
+# Where the stack's mail command appends messages (set by stack_up).
+INTUKA_STACK_MAIL_DIR=""
 # Seconds to wait for intukad's socket and for the web server's port.
 INTUKA_STACK_START_TIMEOUT_S="${INTUKA_STACK_START_TIMEOUT_S:-20}"
 
@@ -119,8 +125,38 @@ stack_write_config() {
 		max_path_bytes = 2048
 		max_json_depth = 32
 		max_query_params = 64
+		# Tenants answer on <slug>.$INTUKA_STACK_BASE_DOMAIN as well as by tenantSlug.
+		base_domain = $INTUKA_STACK_BASE_DOMAIN
+		jwt_issuer = intuka
+		jwt_audience = intuka-api
+		access_token_ttl_s = 900
+		refresh_token_ttl_s = 2592000
+		rate_limit_per_minute = 200
+		login_rate_limit = 10
+		login_rate_window_s = 900
+		# Everything here comes from 127.0.0.1: a per-address login limit of 10
+		# would throttle the whole test suite, so it is raised on this stack.
+		login_address_rate_limit = $INTUKA_STACK_LOGIN_ADDRESS_LIMIT
+		forgot_rate_limit = 5
+		forgot_rate_window_s = 3600
+		# No mail server here: messages are appended to a file.
+		mail_command = cat >> $INTUKA_STACK_MAIL_DIR/mail.log
+		mail_from = intuka@localhost
 	EOF
 	chmod 0644 "$conf"
+}
+
+# Makes sure SECRETS holds a JWT signing key (jwt_key.<kid>); keeps an
+# existing one so tokens survive a restart of the stack.
+secrets_ensure_jwt_key() {
+	local file="$1"
+	if ! grep -q '^[[:space:]]*jwt_key\.' "$file" 2>/dev/null; then
+		(
+			umask 077
+			printf 'jwt_key.k1 = %s\n' "$(openssl rand -base64 48)" >>"$file"
+		)
+	fi
+	chmod 0600 "$file"
 }
 
 stack_migrate() {
@@ -314,6 +350,16 @@ stack_up() {
 	stack_check_reachable "$state/www/static.txt"
 	printf '%s\n' "$flavour" >"$state/flavour"
 	printf '%s\n' "$port" >"$state/port"
+	secrets_ensure_jwt_key "$secrets" || return 1
+	# The mail file is written by the workers, which run as the web server
+	# user under fcgid.
+	INTUKA_STACK_MAIL_DIR="$state/mail"
+	mkdir -p "$INTUKA_STACK_MAIL_DIR"
+	: >"$INTUKA_STACK_MAIL_DIR/mail.log"
+	if ((EUID == 0)); then
+		chown "$INTUKA_WEB_USER:$INTUKA_WEB_GROUP" "$INTUKA_STACK_MAIL_DIR" "$INTUKA_STACK_MAIL_DIR/mail.log"
+	fi
+	chmod 0755 "$INTUKA_STACK_MAIL_DIR"
 	case "$flavour" in
 	lighttpd | apache)
 		conf="$state/intuka.conf"

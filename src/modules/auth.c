@@ -176,6 +176,10 @@ static int auth_rate_limit(struct request_context *context, struct ratelimit_buc
 		response_error(context->response, STATUS_RATE_LIMITED, "Too many attempts, try again later");
 		return -1;
 	}
+	/* Address buckets live under tenant 0, which no authenticated request
+	 * purges; clear its old windows now and then from here. */
+	if ((random() & 1023) == 0)
+		ratelimit_purge(context->db, 0, context->now_s, 2 * 86400);
 	return 0;
 }
 

@@ -36,6 +36,7 @@ static const struct suite_entry {
     { "contract", contract_suite_register },
     { "anomaly", anomaly_suite_register },
     { "admin", admin_suite_register },
+    { "identity", identity_suite_register },
 };
 
 enum { SUITE_ENTRY_COUNT = sizeof suite_entries / sizeof suite_entries[0] };
