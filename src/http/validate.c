@@ -5,6 +5,7 @@
 #include "http/response.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define VALIDATE_DEFAULT_MAX_ITEMS 256
@@ -64,6 +65,28 @@ static const char *validate_field(json_object *value, const struct field_spec *s
 	}
 	case FIELD_BOOLEAN:
 		return json_object_is_type(value, json_type_boolean) ? NULL : "must be true or false";
+	case FIELD_ENUM: {
+		if (!json_object_is_type(value, json_type_string))
+			return "must be a string";
+		const char *text = json_object_get_string(value);
+		for (const char *const *allowed = spec->enum_values; allowed && *allowed; allowed++)
+			if (strcmp(*allowed, text) == 0)
+				return NULL;
+		size_t used = (size_t)snprintf(issue, issue_size, "must be one of");
+		for (const char *const *allowed = spec->enum_values; allowed && *allowed && used < issue_size; allowed++)
+			used += (size_t)snprintf(issue + used, issue_size - used, " %s", *allowed);
+		return issue;
+	}
+	case FIELD_DATE:
+		if (!json_object_is_type(value, json_type_string) || !validate_date_text(json_object_get_string(value)))
+			return "must be a date written YYYY-MM-DD";
+		return NULL;
+	case FIELD_CURRENCY: {
+		const char *text = json_object_is_type(value, json_type_string) ? json_object_get_string(value) : "";
+		if (strlen(text) != 3 || strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3)
+			return "must be a three-letter currency code such as EUR";
+		return NULL;
+	}
 	case FIELD_STRING_ARRAY: {
 		if (!json_object_is_type(value, json_type_array))
 			return "must be an array of strings";
@@ -97,9 +120,15 @@ int validate_input(const struct request *request, const struct input_spec *spec,
 		const struct field_spec *field = &spec->fields[i];
 		json_object *value = NULL;
 		int present = json_object_object_get_ex(body, field->name, &value);
-		if (!present || value == NULL) {
+		if (!present) {
 			if (field->required)
 				validate_fail(response, &failures, field->name, "is required");
+			continue;
+		}
+		if (value == NULL) {
+			if (!field->nullable)
+				validate_fail(response, &failures, field->name,
+					field->required ? "is required" : "must not be null");
 			continue;
 		}
 		char issue[160];
@@ -122,6 +151,28 @@ int validate_input(const struct request *request, const struct input_spec *spec,
 		}
 	}
 	return failures ? -1 : 0;
+}
+
+int validate_date_text(const char *text)
+{
+	static const int days_in_month[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (strlen(text) != 10 || text[4] != '-' || text[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
+			return 0;
+	int year = atoi(text), month = atoi(text + 5), day = atoi(text + 8);
+	if (year < 1900 || year > 2999 || month < 1 || month > 12 || day < 1 || day > days_in_month[month - 1])
+		return 0;
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	return !(month == 2 && day == 29 && !leap);
+}
+
+int input_has_field(const struct request *request, const char *name)
+{
+	json_object *value = NULL;
+	return request->json_body != NULL && json_object_is_type(request->json_body, json_type_object) &&
+		json_object_object_get_ex(request->json_body, name, &value);
 }
 
 json_object *input_field(const struct request *request, const char *name)

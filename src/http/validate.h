@@ -20,6 +20,9 @@ enum field_type {
 	FIELD_INTEGER,
 	FIELD_BOOLEAN,
 	FIELD_STRING_ARRAY,
+	FIELD_ENUM,     /* a string from enum_values */
+	FIELD_DATE,     /* "YYYY-MM-DD", a real calendar date */
+	FIELD_CURRENCY, /* three capital letters, ISO 4217 style ("EUR") */
 };
 
 struct field_spec {
@@ -30,6 +33,8 @@ struct field_spec {
 	size_t max_length;   /* strings: bytes; arrays: items (0 = 256) */
 	int64_t min_value;   /* integers */
 	int64_t max_value;   /* integers (min = max = 0: any) */
+	const char *const *enum_values; /* FIELD_ENUM: NULL-terminated */
+	int nullable;        /* JSON null accepted (clears the field on update) */
 };
 
 struct input_spec {
@@ -48,5 +53,9 @@ const char *input_string(const struct request *request, const char *name);
 int64_t input_integer(const struct request *request, const char *name, int64_t fallback);
 int input_boolean(const struct request *request, const char *name, int fallback);
 json_object *input_field(const struct request *request, const char *name);
+/* 1 when the body has the member at all, even with a null value. */
+int input_has_field(const struct request *request, const char *name);
+/* 1 when text is a real calendar date written YYYY-MM-DD. */
+int validate_date_text(const char *text);
 
 #endif

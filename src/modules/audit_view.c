@@ -6,6 +6,7 @@
 #include "http/pagination.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "http/validate.h"
 #include "modules/module_util.h"
 #include "modules/modules.h"
 
@@ -80,7 +81,12 @@ static int audit_time_is_plausible(const char *text)
 		if (shape[i] == 'd' ? (text[i] < '0' || text[i] > '9') : text[i] != shape[i])
 			return 0;
 	}
-	return 1;
+	char date[11];
+	memcpy(date, text, 10);
+	date[10] = '\0';
+	if (!validate_date_text(date))
+		return 0;
+	return length == 10 || (atoi(text + 11) < 24 && atoi(text + 14) < 60 && atoi(text + 17) < 60);
 }
 
 static void audit_list(struct request_context *context)

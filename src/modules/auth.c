@@ -92,6 +92,7 @@ enum auth_statement {
 	AUTH_STMT_RESET_INSERT,
 	AUTH_STMT_RESET_FIND,
 	AUTH_STMT_RESET_USE,
+	AUTH_STMT_RESET_RETIRE_ALL,
 	AUTH_STMT__MAX
 };
 
@@ -119,6 +120,9 @@ static const struct db_statement_def auth_statements[AUTH_STMT__MAX] = {
 		1},
 	[AUTH_STMT_RESET_USE] = {"auth.reset_use",
 		"UPDATE password_resets SET used_at = NOW(3) WHERE tenant_id = ? AND token_hash = ?", 1},
+	/* A new password makes every reset link still in a mailbox useless. */
+	[AUTH_STMT_RESET_RETIRE_ALL] = {"auth.reset_retire_all",
+		"UPDATE password_resets SET used_at = NOW(3) WHERE tenant_id = ? AND user_id = ? AND used_at IS NULL", 1},
 };
 
 const struct statement_table auth_statement_table = {"auth", auth_statements, AUTH_STMT__MAX};
@@ -488,10 +492,14 @@ static void auth_password_forgot(struct request_context *context)
 		respond_db_failure(context, result, "forgot lookup");
 		return;
 	}
-	struct ratelimit_bucket bucket;
-	auth_account_bucket(&bucket, "fe", row.tenant_id, slug, email, (uint32_t)context->config->forgot_rate_limit,
+	/* Per account, and per client address so one client cannot send
+	 * reset mail to any number of addresses. */
+	struct ratelimit_bucket buckets[2];
+	auth_account_bucket(&buckets[0], "fe", row.tenant_id, slug, email, (uint32_t)context->config->forgot_rate_limit,
 		(uint32_t)context->config->forgot_rate_window_s);
-	if (auth_rate_limit(context, &bucket, 1) != 0)
+	auth_address_bucket(&buckets[1], "fa", context->request->remote_addr,
+		(uint32_t)context->config->login_address_rate_limit, (uint32_t)context->config->forgot_rate_window_s);
+	if (auth_rate_limit(context, buckets, 2) != 0)
 		return;
 	if (row.tenant_active && row.user_active) {
 		char token[SECRET_TOKEN_TEXT_MAX];
@@ -571,14 +579,19 @@ static void auth_password_reset(struct request_context *context)
 	}
 	struct db_param update[] = {DB_TEXT(new_hash), DB_UINT(tenant_id), DB_UINT(row.user_id)};
 	uint64_t revoked = 0;
+	struct db_param owner[] = {DB_UINT(tenant_id), DB_UINT(row.user_id)};
 	if (result == DB_OK)
 		result = db_exec(context->db, &auth_statements[AUTH_STMT_RESET_USE], key, 2, NULL, NULL);
+	if (result == DB_OK)
+		result = db_exec(context->db, &auth_statements[AUTH_STMT_RESET_RETIRE_ALL], owner, 2, NULL, NULL);
 	if (result == DB_OK)
 		result = db_exec(context->db, &auth_statements[AUTH_STMT_UPDATE_PASSWORD], update, 3, NULL, NULL);
 	if (result == DB_OK)
 		result = session_revoke_user(context->db, tenant_id, row.user_id, 0, "password_reset", &revoked);
 	if (result == DB_OK) {
-		struct audit_event event = {tenant_id, row.user_id, "auth.password_reset", "success", "user", "",
+		char target[24];
+		snprintf(target, sizeof(target), "%llu", (unsigned long long)row.user_id);
+		struct audit_event event = {tenant_id, row.user_id, "auth.password_reset", "success", "user", target,
 			context->request->remote_addr, context->request->request_id, ""};
 		result = audit_record(context->db, &event);
 	}
@@ -603,6 +616,13 @@ static int auth_copy_hash(void *callback_context, const struct db_row *row)
 static void auth_password_change(struct request_context *context)
 {
 	const struct auth_context *auth = &context->request->auth;
+	/* A stolen access token must not become a fast password oracle. */
+	struct ratelimit_bucket bucket = {.tenant_id = auth->tenant_id,
+		.limit = (uint32_t)context->config->login_rate_limit,
+		.window_s = (uint32_t)context->config->login_rate_window_s};
+	snprintf(bucket.name, sizeof(bucket.name), "pc:%llu", (unsigned long long)auth->user_id);
+	if (auth_rate_limit(context, &bucket, 1) != 0)
+		return;
 	const char *current = input_string(context->request, "currentPassword");
 	const char *fresh = input_string(context->request, "newPassword");
 	char stored[PASSWORD_HASH_TEXT_MAX] = "";
@@ -634,8 +654,11 @@ static void auth_password_change(struct request_context *context)
 	if ((result = db_begin(context->db)) == DB_OK &&
 		(result = db_exec(context->db, &auth_statements[AUTH_STMT_UPDATE_PASSWORD], update, 3, NULL, NULL)) == DB_OK &&
 		(result = session_revoke_user(context->db, auth->tenant_id, auth->user_id, auth->session_id,
-			 "password_change", &revoked)) == DB_OK) {
-		struct audit_event event = {auth->tenant_id, auth->user_id, "auth.password_change", "success", "user", "",
+			 "password_change", &revoked)) == DB_OK &&
+		(result = db_exec(context->db, &auth_statements[AUTH_STMT_RESET_RETIRE_ALL], key, 2, NULL, NULL)) == DB_OK) {
+		char target[24];
+		snprintf(target, sizeof(target), "%llu", (unsigned long long)auth->user_id);
+		struct audit_event event = {auth->tenant_id, auth->user_id, "auth.password_change", "success", "user", target,
 			context->request->remote_addr, context->request->request_id, ""};
 		if ((result = audit_record(context->db, &event)) == DB_OK)
 			result = db_commit(context->db);

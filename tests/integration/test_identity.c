@@ -658,10 +658,20 @@ static void password_forgot_is_uniform_and_a_reset_token_works_once(void)
     const char *create[] = { "user", "create", tenant_b, email, NULL };
     if (!ITEST_CHECK(admin_command(create, "old-password-123") == 0, "create forgetful user"))
         return;
-    char before_token[128] = "";
+    char before_token[128] = "", older_token[128] = "";
     last_reset_token(mail_file, before_token, sizeof before_token);
     struct api_reply known, unknown;
     snprintf(body, sizeof body, "{\"email\":\"%s\",\"tenantSlug\":\"%s\"}", email, tenant_b);
+    /* A first request whose token must die when the second one is used. */
+    if (!api_call("POST", "/api/v1/auth/password/forgot", body, NULL, NULL, &known))
+        return;
+    api_reply_free(&known);
+    for (int waited_ms = 0; waited_ms < 5000; waited_ms += 100) {
+        if (last_reset_token(mail_file, older_token, sizeof older_token) && strcmp(older_token, before_token) != 0)
+            break;
+        usleep(100000);
+    }
+    snprintf(before_token, sizeof before_token, "%s", older_token);
     if (!api_call("POST", "/api/v1/auth/password/forgot", body, NULL, NULL, &known))
         return;
     snprintf(body, sizeof body, "{\"email\":\"ghost@%s.test\",\"tenantSlug\":\"%s\"}", tenant_b, tenant_b);
@@ -692,6 +702,11 @@ static void password_forgot_is_uniform_and_a_reset_token_works_once(void)
     }
     if (api_call("POST", "/api/v1/auth/password/reset", body, NULL, NULL, &reply)) {
         expect_status("second use of the token", &reply, 400, "VALIDATION_ERROR");
+        api_reply_free(&reply);
+    }
+    snprintf(body, sizeof body, "{\"token\":\"%s\",\"newPassword\":\"another-password-8\"}", older_token);
+    if (api_call("POST", "/api/v1/auth/password/reset", body, NULL, NULL, &reply)) {
+        expect_status("an older reset token after a successful reset", &reply, 400, "VALIDATION_ERROR");
         api_reply_free(&reply);
     }
     ITEST_CHECK(api_login(email, "old-password-123", tenant_b, NULL, NULL) == 401, "old password refused");
