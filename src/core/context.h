@@ -10,6 +10,7 @@ struct response;
 struct db;
 struct config;
 struct jwt_keyring;
+struct route;
 
 struct worker_info {
 	long pid;
@@ -23,6 +24,7 @@ struct request_context {
 	const struct config *config;
 	const struct worker_info *worker;
 	const struct jwt_keyring *keyring;
+	const struct route *route; /* the matched route, set by the pipeline */
 	int64_t now_s; /* wall clock at the start of the request */
 	/* Work to do after the response is sent (e.g. mail), so its duration
 	 * does not show in the response time. One slot is enough for now. */

@@ -183,6 +183,7 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 		break;
 	}
 
+	context->route = route;
 	if (pipeline_authenticate(context, route) != 0 || pipeline_resolve_tenant(context, route) != 0 ||
 		pipeline_check_rate_limit(context, route) != 0 || pipeline_check_permission(context, route) != 0 ||
 		pipeline_validate_input(context, route) != 0)

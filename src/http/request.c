@@ -268,6 +268,8 @@ int request_parse(struct request *request, char **envp, request_body_reader read
 	request->origin = request_param(envp, "HTTP_ORIGIN");
 	request->authorization = request_param(envp, "HTTP_AUTHORIZATION");
 	request->remote_addr = request_param(envp, "REMOTE_ADDR");
+	request->if_match = request_param(envp, "HTTP_IF_MATCH");
+	request->idempotency_key = request_param(envp, "HTTP_IDEMPOTENCY_KEY");
 
 	if (request_parse_query(request, limits, response) != 0)
 		return -1;

@@ -75,6 +75,8 @@ struct request {
 	const char *origin;
 	const char *authorization;
 	const char *remote_addr;
+	const char *if_match;        /* If-Match header, raw */
+	const char *idempotency_key; /* Idempotency-Key header, raw */
 	char request_id[REQUEST_ID_MAX + 1];
 	const char *body;
 	size_t body_length;

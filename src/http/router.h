@@ -28,6 +28,7 @@ struct route {
 	unsigned credentials;   /* bit set of enum route_credential */
 	const struct input_spec *input; /* JSON body checked before the handler; NULL = no body expected */
 	route_handler handler;
+	const void *data; /* handler-specific, e.g. the resource a generic handler serves */
 };
 
 struct route_table {

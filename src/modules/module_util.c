@@ -36,3 +36,11 @@ void module_not_found(struct request_context *context, const char *what)
 	snprintf(message, sizeof(message), "%s not found", what);
 	response_error(context->response, STATUS_NOT_FOUND, message);
 }
+
+int module_read_uint64(void *callback_context, const struct db_row *row)
+{
+	uint64_t *out = callback_context;
+	if (row->column_count > 0 && row->values[0] != NULL)
+		*out = strtoull(row->values[0], NULL, 10);
+	return 0;
+}

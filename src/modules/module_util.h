@@ -19,6 +19,8 @@ uint64_t module_path_id(const struct request_context *context, const char *name)
 size_t module_sort_statement_index(const struct sort_whitelist *whitelist, const struct page_request *page_request);
 /* A nullable JSON string from a row value. */
 json_object *module_string_or_null(const char *value);
+/* Row callback: first column as an unsigned integer into *(uint64_t *). */
+int module_read_uint64(void *callback_context, const struct db_row *row);
 /* Answer 404 in the standard form. */
 void module_not_found(struct request_context *context, const char *what);
 

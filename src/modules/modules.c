@@ -4,6 +4,7 @@
 #include "auth/principal.h"
 #include "auth/ratelimit.h"
 #include "auth/session.h"
+#include "modules/idempotency.h"
 
 static const struct route_table *const modules_routes[] = {
 	&system_route_table,
@@ -11,6 +12,7 @@ static const struct route_table *const modules_routes[] = {
 	&users_route_table,
 	&profiles_route_table,
 	&audit_route_table,
+	&sales_route_table,
 };
 
 const struct route_table *const *modules_route_tables(size_t *table_count)
@@ -20,8 +22,8 @@ const struct route_table *const *modules_route_tables(size_t *table_count)
 }
 
 
-static struct statement_table auth_layer_tables[4];
-static const struct statement_table *modules_statements[10];
+static struct statement_table auth_layer_tables[5];
+static const struct statement_table *modules_statements[12];
 
 const struct statement_table *const *modules_statement_tables(size_t *table_count)
 {
@@ -34,13 +36,16 @@ const struct statement_table *const *modules_statement_tables(size_t *table_coun
 	auth_layer_tables[2].statement_count = count;
 	auth_layer_tables[3] = (struct statement_table){"audit", audit_statement_table(&count), 0};
 	auth_layer_tables[3].statement_count = count;
+	auth_layer_tables[4] = (struct statement_table){"idempotency", idempotency_statement_table(&count), 0};
+	auth_layer_tables[4].statement_count = count;
 	size_t used = 0;
 	modules_statements[used++] = &system_statement_table;
 	modules_statements[used++] = &auth_statement_table;
 	modules_statements[used++] = &users_statement_table;
 	modules_statements[used++] = &profiles_statement_table;
 	modules_statements[used++] = &audit_view_statement_table;
-	for (size_t i = 0; i < 4; i++)
+	modules_statements[used++] = &sales_statement_table;
+	for (size_t i = 0; i < 5; i++)
 		modules_statements[used++] = &auth_layer_tables[i];
 	*table_count = used;
 	return modules_statements;

@@ -3,6 +3,7 @@
  * the listed global lookups. */
 #include "unit_suites.h"
 #include "modules/modules.h"
+#include "modules/resource.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +56,23 @@ static void every_module_statement_binds_tenant_or_is_a_listed_global(void)
 	CU_ASSERT_TRUE(checked >= 1);
 }
 
+static void every_generated_record_statement_binds_the_tenant_first(void)
+{
+	size_t checked = 0;
+	for (const struct resource_def *const *resource = sales_resources; *resource != NULL; resource++) {
+		CU_ASSERT_EQUAL_FATAL(resource_prepare(*resource), 0);
+		const struct db_statement_def *statements[64];
+		size_t count = resource_statements(*resource, statements, 64);
+		for (size_t i = 0; i < count; i++, checked++) {
+			CU_ASSERT_TRUE(statements[i]->tenant_bound);
+			if (!statement_is_tenant_scoped(statements[i]->sql))
+				fprintf(stderr, "not tenant-scoped: %s\n", statements[i]->sql);
+			CU_ASSERT_TRUE(statement_is_tenant_scoped(statements[i]->sql));
+		}
+	}
+	CU_ASSERT_TRUE(checked >= 40);
+}
+
 static void every_route_has_a_handler_and_an_absolute_pattern(void)
 {
 	size_t table_count = 0;
@@ -71,6 +89,7 @@ static void every_route_has_a_handler_and_an_absolute_pattern(void)
 static const struct unit_test statement_tests[] = {
 	{"every_module_statement_binds_tenant_or_is_a_listed_global",
 		every_module_statement_binds_tenant_or_is_a_listed_global},
+	{"every_generated_record_statement_binds_the_tenant_first", every_generated_record_statement_binds_the_tenant_first},
 	{"every_route_has_a_handler_and_an_absolute_pattern", every_route_has_a_handler_and_an_absolute_pattern},
 };
 

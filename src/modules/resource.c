@@ -1,0 +1,763 @@
+/* The generic record engine: SQL generation from a resource description,
+ * and the five standard handlers. */
+#include "modules/resource.h"
+#include "auth/rbac.h"
+#include "core/alloc.h"
+#include "core/context.h"
+#include "core/log.h"
+#include "core/respond.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/router.h"
+#include "modules/idempotency.h"
+#include "modules/module_util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESOURCE_SQL_MAX 8192
+#define RESOURCE_Q_MAX 100
+
+/* Appends to a growing SQL text; the buffer is sized for the largest table. */
+struct sql_text {
+	char text[RESOURCE_SQL_MAX];
+	size_t used;
+};
+
+static void sql_add(struct sql_text *sql, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void sql_add(struct sql_text *sql, const char *format, ...)
+{
+	va_list args;
+	va_start(args, format);
+	int written = vsnprintf(sql->text + sql->used, sizeof(sql->text) - sql->used, format, args);
+	va_end(args);
+	if (written < 0 || (size_t)written >= sizeof(sql->text) - sql->used)
+		abort(); /* a description too large for the buffer is a programming error */
+	sql->used += (size_t)written;
+}
+
+static int resource_field_writable(const struct resource_field *field)
+{
+	return !(field->flags & RESOURCE_READONLY);
+}
+
+static void resource_select_columns(const struct resource_def *resource, struct sql_text *sql, const char *alias)
+{
+	sql_add(sql, "SELECT %s%s, %sversion", alias, resource->id_column, alias);
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		if (field->kind == RESOURCE_DATE)
+			sql_add(sql, ", DATE_FORMAT(%s%s, '%%Y-%%m-%%d')", alias, field->column);
+		else
+			sql_add(sql, ", %s%s", alias, field->column);
+	}
+	sql_add(sql,
+		", %screated_by, DATE_FORMAT(%screated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'), "
+		"DATE_FORMAT(%supdated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'), %sdeleted_at IS NOT NULL",
+		alias, alias, alias, alias);
+}
+
+/* WHERE clause shared by list and count: tenant, deleted, filters, created range, q. */
+static void resource_list_where(const struct resource_def *resource, struct sql_text *sql)
+{
+	sql_add(sql, " WHERE tenant_id = ? AND (deleted_at IS NULL OR ? = 1)");
+	for (size_t i = 0; i < resource->field_count; i++)
+		if (resource->fields[i].flags & RESOURCE_FILTER)
+			sql_add(sql, " AND (? IS NULL OR %s = ?)", resource->fields[i].column);
+	sql_add(sql, " AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?)");
+	if (resource->runtime->search_count > 0) {
+		sql_add(sql, " AND (? IS NULL");
+		for (size_t i = 0; i < resource->field_count; i++)
+			if (resource->fields[i].flags & RESOURCE_SEARCH)
+				sql_add(sql, " OR %s LIKE ?", resource->fields[i].column);
+		sql_add(sql, ")");
+	}
+}
+
+static const char *resource_store_sql(struct resource_runtime *runtime, size_t slot, const struct sql_text *sql)
+{
+	runtime->sql_texts[slot] = xstrdup(sql->text);
+	return runtime->sql_texts[slot];
+}
+
+static enum field_type resource_field_type(enum resource_field_kind kind)
+{
+	switch (kind) {
+	case RESOURCE_EMAIL:
+		return FIELD_EMAIL;
+	case RESOURCE_INTEGER:
+	case RESOURCE_REFERENCE:
+		return FIELD_INTEGER;
+	case RESOURCE_BOOLEAN:
+		return FIELD_BOOLEAN;
+	case RESOURCE_DATE:
+		return FIELD_DATE;
+	case RESOURCE_ENUM:
+		return FIELD_ENUM;
+	case RESOURCE_CURRENCY:
+		return FIELD_CURRENCY;
+	case RESOURCE_TEXT:
+	default:
+		return FIELD_STRING;
+	}
+}
+
+static void resource_prepare_specs(const struct resource_def *resource)
+{
+	struct resource_runtime *runtime = resource->runtime;
+	size_t count = 0;
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		if (!resource_field_writable(field))
+			continue;
+		struct field_spec spec = {
+			.name = field->api_name,
+			.type = resource_field_type(field->kind),
+			.required = (field->flags & RESOURCE_REQUIRED) != 0,
+			.min_length = (field->flags & RESOURCE_REQUIRED) && field->kind == RESOURCE_TEXT ? 1 : 0,
+			.max_length = field->max_length ? field->max_length : 255,
+			.min_value = field->kind == RESOURCE_REFERENCE ? 1 : field->min_value,
+			.max_value = field->kind == RESOURCE_REFERENCE ? INT64_MAX : field->max_value,
+			.enum_values = field->enum_values,
+			.nullable = (field->flags & RESOURCE_NULLABLE) != 0,
+		};
+		runtime->create_fields[count] = spec;
+		spec.required = 0;
+		runtime->update_fields[count] = spec;
+		count++;
+	}
+	runtime->create_input = (struct input_spec){runtime->create_fields, count, 0};
+	runtime->update_input = (struct input_spec){runtime->update_fields, count, 0};
+}
+
+static const char *resource_default_sql(const struct resource_field *field)
+{
+	if (field->default_sql != NULL)
+		return field->default_sql;
+	if (field->flags & RESOURCE_NULLABLE)
+		return "NULL";
+	switch (field->kind) {
+	case RESOURCE_INTEGER:
+		return "0";
+	case RESOURCE_BOOLEAN:
+		return "FALSE";
+	default:
+		return "''";
+	}
+}
+
+int resource_prepare(const struct resource_def *resource)
+{
+	struct resource_runtime *runtime = resource->runtime;
+	if (runtime->ready)
+		return 0;
+	static struct sql_text sql;
+	size_t slot = 0;
+	runtime->filter_count = 0;
+	runtime->search_count = 0;
+	size_t sort_count = 0;
+	runtime->sort_fields[sort_count++] = (struct sort_field){"created_at", "created_at"};
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		runtime->filter_count += (field->flags & RESOURCE_FILTER) != 0;
+		runtime->search_count += (field->flags & RESOURCE_SEARCH) != 0;
+		if ((field->flags & RESOURCE_SORT) && sort_count < RESOURCE_MAX_SORTS)
+			runtime->sort_fields[sort_count++] = (struct sort_field){field->api_name, field->column};
+	}
+	if (sort_count < RESOURCE_MAX_SORTS)
+		runtime->sort_fields[sort_count++] = (struct sort_field){"updated_at", "updated_at"};
+	runtime->sorts = (struct sort_whitelist){runtime->sort_fields, (unsigned)sort_count, "created_at"};
+
+	/* List: page of ids from the index first, then their rows (cheap deep pages). */
+	for (size_t s = 0; s < sort_count; s++) {
+		for (int ascending = 0; ascending <= 1; ascending++) {
+			const char *direction = ascending ? "ASC" : "DESC";
+			sql.used = 0;
+			resource_select_columns(resource, &sql, "r.");
+			sql_add(&sql, " FROM %s r JOIN (SELECT tenant_id, %s FROM %s", resource->table, resource->id_column,
+				resource->table);
+			resource_list_where(resource, &sql);
+			sql_add(&sql, " ORDER BY %s %s, %s %s LIMIT ? OFFSET ?) page ON page.tenant_id = r.tenant_id AND page.%s = r.%s",
+				runtime->sort_fields[s].sql_fragment, direction, resource->id_column, direction, resource->id_column,
+				resource->id_column);
+			sql_add(&sql, " ORDER BY r.%s %s, r.%s %s", runtime->sort_fields[s].sql_fragment, direction,
+				resource->id_column, direction);
+			struct db_statement_def *list = &runtime->list_statements[s * 2 + (size_t)ascending];
+			list->name = resource->name;
+			list->sql = resource_store_sql(runtime, slot++, &sql);
+			list->tenant_bound = 1;
+		}
+	}
+	sql.used = 0;
+	sql_add(&sql, "SELECT COUNT(*) FROM %s", resource->table);
+	resource_list_where(resource, &sql);
+	runtime->statements[RESOURCE_STMT_COUNT] = (struct db_statement_def){resource->name, resource_store_sql(runtime, slot++, &sql), 1};
+
+	sql.used = 0;
+	resource_select_columns(resource, &sql, "");
+	sql_add(&sql, " FROM %s WHERE tenant_id = ? AND %s = ? AND (deleted_at IS NULL OR ? = 1)", resource->table,
+		resource->id_column);
+	runtime->statements[RESOURCE_STMT_GET] = (struct db_statement_def){resource->name, resource_store_sql(runtime, slot++, &sql), 1};
+
+	sql.used = 0;
+	sql_add(&sql, "INSERT INTO %s (tenant_id, created_by", resource->table);
+	for (size_t i = 0; i < resource->field_count; i++)
+		if (resource_field_writable(&resource->fields[i]))
+			sql_add(&sql, ", %s", resource->fields[i].column);
+	sql_add(&sql, ") VALUES (?, ?");
+	for (size_t i = 0; i < resource->field_count; i++)
+		if (resource_field_writable(&resource->fields[i]))
+			sql_add(&sql, ", IF(? = 1, ?, %s)", resource_default_sql(&resource->fields[i]));
+	sql_add(&sql, ")");
+	runtime->statements[RESOURCE_STMT_INSERT] = (struct db_statement_def){resource->name, resource_store_sql(runtime, slot++, &sql), 1};
+
+	sql.used = 0;
+	sql_add(&sql, "UPDATE %s SET version = version + 1", resource->table);
+	for (size_t i = 0; i < resource->field_count; i++)
+		if (resource_field_writable(&resource->fields[i]))
+			sql_add(&sql, ", %s = IF(? = 1, ?, %s)", resource->fields[i].column, resource->fields[i].column);
+	sql_add(&sql, " WHERE tenant_id = ? AND %s = ? AND deleted_at IS NULL AND (? = 0 OR version = ?)", resource->id_column);
+	runtime->statements[RESOURCE_STMT_UPDATE] = (struct db_statement_def){resource->name, resource_store_sql(runtime, slot++, &sql), 1};
+
+	sql.used = 0;
+	sql_add(&sql,
+		"UPDATE %s SET deleted_at = NOW(3), version = version + 1 "
+		"WHERE tenant_id = ? AND %s = ? AND deleted_at IS NULL AND (? = 0 OR version = ?)",
+		resource->table, resource->id_column);
+	runtime->statements[RESOURCE_STMT_DELETE] = (struct db_statement_def){resource->name, resource_store_sql(runtime, slot++, &sql), 1};
+
+	runtime->statements[RESOURCE_STMT_COUNTER_ADD] = (struct db_statement_def){"resource.counter_add",
+		"INSERT INTO resource_counts (tenant_id, resource, live_rows) VALUES (?, ?, ?) "
+		"ON DUPLICATE KEY UPDATE live_rows = live_rows + VALUES(live_rows)",
+		1};
+	runtime->statements[RESOURCE_STMT_COUNTER_GET] = (struct db_statement_def){"resource.counter_get",
+		"SELECT live_rows FROM resource_counts WHERE tenant_id = ? AND resource = ?", 1};
+
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		if (field->kind != RESOURCE_REFERENCE)
+			continue;
+		sql.used = 0;
+		sql_add(&sql, "SELECT 1 FROM %s WHERE tenant_id = ? AND %s = ? AND %s", field->reference_table,
+			field->reference_id_column,
+			field->reference_live_condition ? field->reference_live_condition : "deleted_at IS NULL");
+		runtime->reference_checks[i] = (struct db_statement_def){field->api_name, resource_store_sql(runtime, slot++, &sql), 1};
+	}
+	resource_prepare_specs(resource);
+	runtime->ready = 1;
+	return 0;
+}
+
+size_t resource_statements(const struct resource_def *resource, const struct db_statement_def **out, size_t capacity)
+{
+	struct resource_runtime *runtime = resource->runtime;
+	size_t count = 0;
+	for (size_t i = 0; i < RESOURCE_STMT__FIXED && count < capacity; i++)
+		out[count++] = &runtime->statements[i];
+	for (size_t i = 0; i < runtime->sorts.field_count * 2 && count < capacity; i++)
+		out[count++] = &runtime->list_statements[i];
+	for (size_t i = 0; i < resource->field_count && count < capacity; i++)
+		if (resource->fields[i].kind == RESOURCE_REFERENCE)
+			out[count++] = &runtime->reference_checks[i];
+	return count;
+}
+
+const struct resource_def *resource_of(const struct request_context *context)
+{
+	const struct resource_def *resource = context->route->data;
+	resource_prepare(resource);
+	return resource;
+}
+
+/* ------------------------------------------------------------- rows to JSON */
+
+struct resource_rows {
+	const struct resource_def *resource;
+	int show_sensitive;
+	json_object *items;  /* list mode */
+	json_object *single; /* get mode */
+	int64_t version;
+};
+
+static json_object *resource_value_json(const struct resource_field *field, const char *value)
+{
+	if (value == NULL)
+		return NULL;
+	switch (field->kind) {
+	case RESOURCE_INTEGER:
+	case RESOURCE_REFERENCE:
+		return json_object_new_int64(strtoll(value, NULL, 10));
+	case RESOURCE_BOOLEAN:
+		return json_object_new_boolean(value[0] == '1');
+	default:
+		return json_object_new_string(value);
+	}
+}
+
+static int resource_collect(void *callback_context, const struct db_row *row)
+{
+	struct resource_rows *rows = callback_context;
+	const struct resource_def *resource = rows->resource;
+	size_t expected = 2 + resource->field_count + 4;
+	if (row->column_count != expected || row->values[0] == NULL)
+		return 0;
+	json_object *record = json_object_new_object();
+	json_object_object_add(record, "id", json_object_new_int64(strtoll(row->values[0], NULL, 10)));
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		if ((field->flags & RESOURCE_SENSITIVE) && !rows->show_sensitive)
+			continue;
+		json_object_object_add(record, field->api_name, resource_value_json(field, row->values[2 + i]));
+	}
+	size_t tail = 2 + resource->field_count;
+	json_object_object_add(record, "createdBy",
+		row->values[tail] ? json_object_new_int64(strtoll(row->values[tail], NULL, 10)) : NULL);
+	json_object_object_add(record, "createdAt", module_string_or_null(row->values[tail + 1]));
+	json_object_object_add(record, "updatedAt", module_string_or_null(row->values[tail + 2]));
+	if (row->values[tail + 3] && row->values[tail + 3][0] == '1')
+		json_object_object_add(record, "deleted", json_object_new_boolean(1));
+	int64_t version = strtoll(row->values[1], NULL, 10);
+	json_object_object_add(record, "version", json_object_new_int64(version));
+	if (rows->items != NULL) {
+		json_object_array_add(rows->items, record);
+	} else {
+		if (rows->single)
+			json_object_put(rows->single);
+		rows->single = record;
+		rows->version = version;
+	}
+	return 0;
+}
+
+static int resource_shows_sensitive(const struct request_context *context, const struct resource_def *resource)
+{
+	return resource->sensitive_permission == NULL ||
+		rbac_list_grants(context->request->auth.permissions, resource->sensitive_permission);
+}
+
+int resource_load(struct request_context *context, const struct resource_def *resource, uint64_t id,
+	int include_deleted, json_object **out, int64_t *version)
+{
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id), DB_INT(include_deleted)};
+	struct resource_rows rows = {resource, resource_shows_sensitive(context, resource), NULL, NULL, 0};
+	int result = db_query(context->db, &resource->runtime->statements[RESOURCE_STMT_GET], params, 3, resource_collect, &rows);
+	*out = rows.single;
+	if (version)
+		*version = rows.version;
+	return result;
+}
+
+static void resource_set_etag(struct request_context *context, int64_t version)
+{
+	char etag[32];
+	snprintf(etag, sizeof(etag), "\"%lld\"", (long long)version);
+	response_add_header(context->response, "ETag", etag);
+}
+
+void resource_respond_one(struct request_context *context, const struct resource_def *resource, uint64_t id,
+	int created_status, const char *message)
+{
+	json_object *record = NULL;
+	int64_t version = 0;
+	int result = resource_load(context, resource, id, 0, &record, &version);
+	if (result != DB_OK || record == NULL) {
+		if (record)
+			json_object_put(record);
+		if (result != DB_OK)
+			respond_db_failure(context, result, resource->name);
+		else
+			module_not_found(context, resource->singular);
+		return;
+	}
+	resource_set_etag(context, version);
+	response_ok(context->response, created_status ? STATUS_CREATED : STATUS_OK, record, message);
+}
+
+int64_t resource_if_match(const struct request_context *context)
+{
+	const char *header = context->request->if_match;
+	if (header == NULL || strcmp(header, "*") == 0)
+		return 0;
+	const char *start = header;
+	if (strncmp(start, "W/", 2) == 0)
+		start += 2;
+	if (*start == '"')
+		start++;
+	char *end = NULL;
+	errno = 0;
+	long long version = strtoll(start, &end, 10);
+	if (errno != 0 || end == start || version <= 0 || (*end != '"' && *end != '\0'))
+		return -1;
+	return version;
+}
+
+/* ------------------------------------------------------------------ list */
+
+static int resource_bad_query(struct request_context *context, int *failures, const char *field, const char *issue)
+{
+	if ((*failures)++ == 0)
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid list parameters");
+	response_add_detail(context->response, field, "%s", issue);
+	return -1;
+}
+
+/* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" -> "YYYY-MM-DD HH:MM:SS" in out. */
+static int resource_parse_instant(const char *text, char *out, size_t out_size)
+{
+	char date[11];
+	if (strlen(text) < 10)
+		return -1;
+	memcpy(date, text, 10);
+	date[10] = '\0';
+	if (!validate_date_text(date))
+		return -1;
+	if (text[10] == '\0') {
+		snprintf(out, out_size, "%s 00:00:00", date);
+		return 0;
+	}
+	int hour, minute, second;
+	char zone;
+	if (strlen(text) != 20 || text[10] != 'T' || sscanf(text + 11, "%2d:%2d:%2d%c", &hour, &minute, &second, &zone) != 4 ||
+		zone != 'Z' || hour > 23 || minute > 59 || second > 59 || hour < 0 || minute < 0 || second < 0)
+		return -1;
+	snprintf(out, out_size, "%s %02d:%02d:%02d", date, hour, minute, second);
+	return 0;
+}
+
+static int resource_filter_value_ok(const struct resource_field *field, const char *value)
+{
+	switch (field->kind) {
+	case RESOURCE_INTEGER:
+	case RESOURCE_REFERENCE: {
+		char *end = NULL;
+		errno = 0;
+		long long number = strtoll(value, &end, 10);
+		return errno == 0 && end != value && *end == '\0' && (field->kind != RESOURCE_REFERENCE || number > 0);
+	}
+	case RESOURCE_BOOLEAN:
+		return strcmp(value, "true") == 0 || strcmp(value, "false") == 0;
+	case RESOURCE_DATE:
+		return validate_date_text(value);
+	case RESOURCE_ENUM:
+		for (const char *const *allowed = field->filter_values ? field->filter_values : field->enum_values;
+			allowed && *allowed; allowed++)
+			if (strcmp(*allowed, value) == 0)
+				return 1;
+		return 0;
+	default:
+		return strlen(value) <= (field->max_length ? field->max_length : 255);
+	}
+}
+
+void resource_list(struct request_context *context)
+{
+	const struct resource_def *resource = resource_of(context);
+	struct resource_runtime *runtime = resource->runtime;
+	struct page_request page_request;
+	if (pagination_parse(context->request, &runtime->sorts, &page_request, context->response) != 0)
+		return;
+	int failures = 0;
+	const char *include_text = request_query(context->request, "includeDeleted");
+	int include_deleted = include_text != NULL && strcmp(include_text, "true") == 0;
+	if (include_text != NULL && !include_deleted && strcmp(include_text, "false") != 0)
+		resource_bad_query(context, &failures, "includeDeleted", "must be true or false");
+	if (include_deleted && !rbac_list_grants(context->request->auth.permissions, resource->delete_permission)) {
+		response_error(context->response, STATUS_FORBIDDEN, "Permission denied");
+		response_add_detail(context->response, "includeDeleted", "requires %s", resource->delete_permission);
+		return;
+	}
+	struct db_param params[64];
+	size_t count = 0;
+	int filtered = include_deleted;
+	params[count++] = DB_UINT(context->request->auth.tenant_id);
+	params[count++] = DB_INT(include_deleted);
+	char boolean_values[RESOURCE_MAX_FIELDS][2];
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		if (!(field->flags & RESOURCE_FILTER))
+			continue;
+		const char *value = request_query(context->request, field->api_name);
+		if (value != NULL && !resource_filter_value_ok(field, value)) {
+			resource_bad_query(context, &failures, field->api_name, "is not a valid value for this filter");
+			value = NULL;
+		}
+		if (value != NULL && field->kind == RESOURCE_BOOLEAN) {
+			snprintf(boolean_values[i], sizeof(boolean_values[i]), "%d", strcmp(value, "true") == 0);
+			value = boolean_values[i];
+		}
+		filtered |= value != NULL;
+		params[count++] = value ? DB_TEXT(value) : DB_NULL;
+		params[count++] = value ? DB_TEXT(value) : DB_NULL;
+	}
+	char from[64] = "", to[64] = "";
+	const char *from_text = request_query(context->request, "createdFrom");
+	const char *to_text = request_query(context->request, "createdTo");
+	if (from_text && resource_parse_instant(from_text, from, sizeof(from)) != 0)
+		resource_bad_query(context, &failures, "createdFrom", "must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+	if (to_text && resource_parse_instant(to_text, to, sizeof(to)) != 0)
+		resource_bad_query(context, &failures, "createdTo", "must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+	filtered |= from_text != NULL || to_text != NULL;
+	params[count++] = from_text ? DB_TEXT(from) : DB_NULL;
+	params[count++] = from_text ? DB_TEXT(from) : DB_NULL;
+	params[count++] = to_text ? DB_TEXT(to) : DB_NULL;
+	params[count++] = to_text ? DB_TEXT(to) : DB_NULL;
+	char pattern[RESOURCE_Q_MAX + 2];
+	const char *q = request_query(context->request, "q");
+	if (runtime->search_count > 0) {
+		if (q != NULL && (strlen(q) == 0 || strlen(q) > RESOURCE_Q_MAX || strpbrk(q, "%_\\") != NULL)) {
+			resource_bad_query(context, &failures, "q", "1 to 100 characters, without % _ or \\");
+			q = NULL;
+		}
+		if (q != NULL)
+			snprintf(pattern, sizeof(pattern), "%s%%", q); /* prefix match: the index stays usable */
+		filtered |= q != NULL;
+		params[count++] = q ? DB_TEXT(pattern) : DB_NULL;
+		for (size_t i = 0; i < runtime->search_count; i++)
+			params[count++] = q ? DB_TEXT(pattern) : DB_NULL;
+	} else if (q != NULL) {
+		resource_bad_query(context, &failures, "q", "this list has no text search");
+	}
+	if (failures)
+		return;
+	size_t where_count = count;
+	params[count++] = DB_INT(page_request.limit);
+	params[count++] = DB_INT((int64_t)pagination_offset(&page_request));
+
+	struct resource_rows rows = {resource, resource_shows_sensitive(context, resource), json_object_new_array(), NULL, 0};
+	int result = db_query(context->db, &runtime->list_statements[module_sort_statement_index(&runtime->sorts, &page_request)],
+		params, count, resource_collect, &rows);
+	/* Total: the live counter when nothing narrows the list (one primary key
+	 * read, however large the tenant), COUNT(*) otherwise. */
+	uint64_t total = 0;
+	if (result == DB_OK) {
+		if (!filtered) {
+			struct db_param counter[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(resource->name)};
+			result = db_query(context->db, &runtime->statements[RESOURCE_STMT_COUNTER_GET], counter, 2,
+				module_read_uint64, &total);
+		} else {
+			result = db_query(context->db, &runtime->statements[RESOURCE_STMT_COUNT], params, where_count,
+				module_read_uint64, &total);
+		}
+	}
+	if (result != DB_OK) {
+		json_object_put(rows.items);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	response_list(context->response, rows.items, pagination_block(&page_request, total), resource->name);
+}
+
+/* ------------------------------------------------------------- get/create */
+
+void resource_get(struct request_context *context)
+{
+	const struct resource_def *resource = resource_of(context);
+	uint64_t id = module_path_id(context, "id");
+	if (id == 0) {
+		module_not_found(context, resource->singular);
+		return;
+	}
+	resource_respond_one(context, resource, id, 0, resource->singular);
+}
+
+/* Each given reference must name a live record of this tenant. */
+static int resource_check_references(struct request_context *context, const struct resource_def *resource)
+{
+	int failures = 0;
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		if (field->kind != RESOURCE_REFERENCE || !resource_field_writable(field))
+			continue;
+		json_object *value = input_field(context->request, field->api_name);
+		if (value == NULL)
+			continue;
+		uint64_t found = 0;
+		struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_INT(json_object_get_int64(value))};
+		int result = db_query(context->db, &resource->runtime->reference_checks[i], params, 2, module_read_uint64, &found);
+		if (result != DB_OK) {
+			respond_db_failure(context, result, resource->name);
+			return -1;
+		}
+		if (found == 0) {
+			if (failures++ == 0)
+				response_error(context->response, STATUS_UNPROCESSABLE, "Referenced record does not exist");
+			response_add_detail(context->response, field->api_name, "no such record in this tenant");
+		}
+	}
+	return failures ? -1 : 0;
+}
+
+/* Binds (given, value) for every writable field from the validated body. */
+static size_t resource_bind_body(struct request_context *context, const struct resource_def *resource,
+	struct db_param *params, char booleans[][2])
+{
+	size_t count = 0;
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		if (!resource_field_writable(field))
+			continue;
+		int given = input_has_field(context->request, field->api_name);
+		json_object *value = input_field(context->request, field->api_name);
+		params[count++] = DB_INT(given);
+		if (!given || value == NULL) {
+			params[count++] = DB_NULL;
+		} else if (field->kind == RESOURCE_INTEGER || field->kind == RESOURCE_REFERENCE) {
+			params[count++] = DB_INT(json_object_get_int64(value));
+		} else if (field->kind == RESOURCE_BOOLEAN) {
+			snprintf(booleans[i], 2, "%d", json_object_get_boolean(value) ? 1 : 0);
+			params[count++] = DB_TEXT(booleans[i]);
+		} else {
+			params[count++] = DB_TEXT(json_object_get_string(value));
+		}
+	}
+	return count;
+}
+
+int resource_count_rows(struct request_context *context, const struct resource_def *resource, int64_t delta)
+{
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(resource->name), DB_INT(delta)};
+	return db_exec(context->db, &resource->runtime->statements[RESOURCE_STMT_COUNTER_ADD], params, 3, NULL, NULL);
+}
+
+int resource_insert_from_body(struct request_context *context, const struct resource_def *resource, uint64_t *new_id)
+{
+	struct db_param params[2 + 2 * RESOURCE_MAX_FIELDS];
+	char booleans[RESOURCE_MAX_FIELDS][2];
+	params[0] = DB_UINT(context->request->auth.tenant_id);
+	params[1] = DB_UINT(context->request->auth.user_id);
+	size_t count = 2 + resource_bind_body(context, resource, params + 2, booleans);
+	int result = db_exec(context->db, &resource->runtime->statements[RESOURCE_STMT_INSERT], params, count, NULL, new_id);
+	if (result == DB_OK)
+		result = resource_count_rows(context, resource, 1);
+	return result;
+}
+
+void resource_create(struct request_context *context)
+{
+	const struct resource_def *resource = resource_of(context);
+	if (validate_input(context->request, &resource->runtime->create_input, context->response) != 0 ||
+		resource_check_references(context, resource) != 0)
+		return;
+	int result = db_begin(context->db);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	int reserved = 0;
+	if (idempotency_begin(context, &reserved) == IDEMPOTENCY_ANSWERED)
+		return;
+	uint64_t id = 0;
+	result = resource_insert_from_body(context, resource, &id);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	char message[96];
+	snprintf(message, sizeof(message), "%s created", resource->singular);
+	resource_respond_one(context, resource, id, 1, message);
+	if (!status_is_success(context->response->status) || (reserved && idempotency_finish(context) != DB_OK) ||
+		(result = db_commit(context->db)) != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
+	}
+}
+
+/* ------------------------------------------------------------ update/delete */
+
+/* After an UPDATE that matched nothing: 404 when the record is gone, 409
+ * when it exists but the client's version is stale. */
+static void resource_explain_miss(struct request_context *context, const struct resource_def *resource, uint64_t id)
+{
+	json_object *record = NULL;
+	int result = resource_load(context, resource, id, 0, &record, NULL);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+	} else if (record == NULL) {
+		module_not_found(context, resource->singular);
+	} else {
+		response_error(context->response, STATUS_CONFLICT, "The record was changed by someone else");
+		response_add_detail(context->response, "If-Match", "does not match the current version; reload and retry");
+	}
+	if (record)
+		json_object_put(record);
+}
+
+void resource_update(struct request_context *context)
+{
+	const struct resource_def *resource = resource_of(context);
+	uint64_t id = module_path_id(context, "id");
+	int64_t expected_version = resource_if_match(context);
+	if (id == 0) {
+		module_not_found(context, resource->singular);
+		return;
+	}
+	if (expected_version < 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid If-Match header");
+		response_add_detail(context->response, "If-Match", "must be an ETag this API returned, such as \"3\"");
+		return;
+	}
+	if (validate_input(context->request, &resource->runtime->update_input, context->response) != 0 ||
+		resource_check_references(context, resource) != 0)
+		return;
+	struct db_param params[2 * RESOURCE_MAX_FIELDS + 4];
+	char booleans[RESOURCE_MAX_FIELDS][2];
+	size_t count = resource_bind_body(context, resource, params, booleans);
+	params[count++] = DB_UINT(context->request->auth.tenant_id);
+	params[count++] = DB_UINT(id);
+	params[count++] = DB_INT(expected_version);
+	params[count++] = DB_INT(expected_version);
+	uint64_t matched = 0;
+	int result = db_exec(context->db, &resource->runtime->statements[RESOURCE_STMT_UPDATE], params, count, &matched, NULL);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	if (matched == 0) {
+		resource_explain_miss(context, resource, id);
+		return;
+	}
+	char message[96];
+	snprintf(message, sizeof(message), "%s updated", resource->singular);
+	resource_respond_one(context, resource, id, 0, message);
+}
+
+void resource_delete(struct request_context *context)
+{
+	const struct resource_def *resource = resource_of(context);
+	uint64_t id = module_path_id(context, "id");
+	int64_t expected_version = resource_if_match(context);
+	if (id == 0) {
+		module_not_found(context, resource->singular);
+		return;
+	}
+	if (expected_version < 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid If-Match header");
+		return;
+	}
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id), DB_INT(expected_version),
+		DB_INT(expected_version)};
+	uint64_t matched = 0;
+	int result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_exec(context->db, &resource->runtime->statements[RESOURCE_STMT_DELETE], params, 4, &matched, NULL);
+	if (result == DB_OK && matched == 1)
+		result = resource_count_rows(context, resource, -1);
+	if (result == DB_OK)
+		result = matched == 1 ? db_commit(context->db) : (db_rollback(context->db), DB_OK);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	if (matched == 0) {
+		resource_explain_miss(context, resource, id);
+		return;
+	}
+	char message[96];
+	snprintf(message, sizeof(message), "%s deleted", resource->singular);
+	response_ok(context->response, STATUS_OK, json_object_new_object(), message);
+}

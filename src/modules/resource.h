@@ -1,0 +1,134 @@
+/* Generic tenant-owned records ("resources"): a module describes a table's
+ * API fields once, and gets list (filters, q, created range, whitelisted
+ * sort, pagination), get, create, update (PATCH with If-Match against the
+ * row version, answered with an ETag) and soft delete, with validation,
+ * permissions per action, sensitive fields and Idempotency-Key replay on
+ * create. The SQL is generated once per process from the description, as
+ * prepared statements whose first parameter is always the tenant id. */
+#ifndef INTUKA_MODULES_RESOURCE_H
+#define INTUKA_MODULES_RESOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "db/db.h"
+#include "http/pagination.h"
+#include "http/validate.h"
+
+struct request_context;
+
+enum resource_field_kind {
+	RESOURCE_TEXT,
+	RESOURCE_EMAIL,
+	RESOURCE_INTEGER, /* also money in minor units: never floating point */
+	RESOURCE_BOOLEAN,
+	RESOURCE_DATE,
+	RESOURCE_ENUM,
+	RESOURCE_CURRENCY,
+	RESOURCE_REFERENCE, /* id of another record of the same tenant */
+};
+
+enum resource_field_flag {
+	RESOURCE_REQUIRED = 1u << 0,  /* must be given on create */
+	RESOURCE_FILTER = 1u << 1,    /* ?apiName=value equality filter */
+	RESOURCE_SEARCH = 1u << 2,    /* part of the q= prefix search */
+	RESOURCE_SORT = 1u << 3,      /* allowed in sortBy */
+	RESOURCE_SENSITIVE = 1u << 4, /* shown only with the resource's sensitive permission */
+	RESOURCE_READONLY = 1u << 5,  /* set by the server (status, totals), never by the body */
+	RESOURCE_NULLABLE = 1u << 6,  /* may be cleared with null */
+};
+
+struct resource_field {
+	const char *api_name;
+	const char *column;
+	enum resource_field_kind kind;
+	unsigned flags;
+	size_t max_length;          /* text: bytes */
+	int64_t min_value, max_value; /* integers */
+	const char *const *enum_values;
+	const char *reference_table;  /* RESOURCE_REFERENCE: table and id column that must hold the id */
+	const char *reference_id_column;
+	const char *reference_live_condition; /* NULL: "deleted_at IS NULL" */
+	const char *default_sql;      /* value on create when absent (SQL literal), NULL = column default */
+	const char *const *filter_values; /* RESOURCE_ENUM: values accepted as a filter, NULL = enum_values */
+};
+
+#define RESOURCE_MAX_FIELDS 24
+#define RESOURCE_MAX_SORTS 8
+
+/* Statements generated at first use; indexes of the fixed ones. */
+enum resource_statement {
+	RESOURCE_STMT_GET,
+	RESOURCE_STMT_COUNT,
+	RESOURCE_STMT_INSERT,
+	RESOURCE_STMT_UPDATE,
+	RESOURCE_STMT_DELETE,
+	RESOURCE_STMT_COUNTER_ADD,
+	RESOURCE_STMT_COUNTER_GET,
+	RESOURCE_STMT__FIXED
+};
+
+struct resource_runtime {
+	int ready;
+	struct db_statement_def statements[RESOURCE_STMT__FIXED];
+	struct db_statement_def list_statements[RESOURCE_MAX_SORTS * 2];
+	struct db_statement_def reference_checks[RESOURCE_MAX_FIELDS];
+	struct sort_field sort_fields[RESOURCE_MAX_SORTS];
+	struct sort_whitelist sorts;
+	struct field_spec create_fields[RESOURCE_MAX_FIELDS];
+	struct field_spec update_fields[RESOURCE_MAX_FIELDS];
+	struct input_spec create_input;
+	struct input_spec update_input;
+	size_t filter_count;
+	size_t search_count;
+	char *sql_texts[RESOURCE_STMT__FIXED + RESOURCE_MAX_SORTS * 2 + RESOURCE_MAX_FIELDS];
+};
+
+struct resource_def {
+	const char *name;     /* "leads": also the counter key */
+	const char *singular; /* "Lead" */
+	const char *table;
+	const char *id_column;
+	const char *view_permission;
+	const char *create_permission;
+	const char *edit_permission;
+	const char *delete_permission;
+	const char *sensitive_permission; /* NULL: no sensitive fields */
+	const struct resource_field *fields;
+	size_t field_count;
+	struct resource_runtime *runtime; /* owned by the module, filled by resource_prepare */
+};
+
+/* Generate SQL and specs once; safe to call on every request. 0 or -1. */
+int resource_prepare(const struct resource_def *resource);
+
+/* Generic route handlers: the route's data points at the resource_def. */
+void resource_list(struct request_context *context);
+void resource_get(struct request_context *context);
+void resource_create(struct request_context *context);
+void resource_update(struct request_context *context);
+void resource_delete(struct request_context *context);
+
+/* Building blocks for module-specific handlers. */
+/* One record as JSON (NULL when absent in this tenant); *version set. */
+int resource_load(struct request_context *context, const struct resource_def *resource, uint64_t id,
+	int include_deleted, json_object **out, int64_t *version);
+/* Answer with one record, setting ETag; status 200 or 201. */
+void resource_respond_one(struct request_context *context, const struct resource_def *resource, uint64_t id,
+	int created_status, const char *message);
+/* Insert from the validated body (plus the tenant, creator) inside the
+ * caller's transaction; bumps the live counter. Returns a db_result. */
+int resource_insert_from_body(struct request_context *context, const struct resource_def *resource,
+	uint64_t *new_id);
+/* Adjust the live row counter behind unfiltered list totals (same transaction as the write). */
+int resource_count_rows(struct request_context *context, const struct resource_def *resource, int64_t delta);
+/* Parsed If-Match version: 0 when absent, -1 when malformed. */
+int64_t resource_if_match(const struct request_context *context);
+/* The route's resource. */
+const struct resource_def *resource_of(const struct request_context *context);
+/* Every generated statement, for the tenant-binding test (after prepare). */
+size_t resource_statements(const struct resource_def *resource, const struct db_statement_def **out, size_t capacity);
+
+#endif
