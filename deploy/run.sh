@@ -92,6 +92,11 @@ run_seed_demo() {
 	# The password travels in the environment, not on the command line (ps).
 	intuka_run env INTUKA_USER_PASSWORD="$password" \
 		"$INTUKA_ADMIN_BIN" -c "$conf" user create "$DEMO_TENANT" "$DEMO_EMAIL" --name "Demo Admin" </dev/null
+	# A realistic sample to explore: hundreds of leads, accounts, contacts,
+	# opportunities (deploy/demo-data.sql), for the demo tenant only.
+	log "loading demo data (deploy/demo-data.sql)"
+	mariadb_sql "$DB_DIR" "$INTUKA_DB_NAME" -e \
+		"SET @tenant_id := (SELECT tenant_id FROM tenants WHERE slug = '$DEMO_TENANT'); SOURCE $DEPLOY_DIR/demo-data.sql;"
 	if ((generated)); then
 		printf '\nDemo login (shown only this once): %s / %s (tenant %s)\n' "$DEMO_EMAIL" "$password" "$DEMO_TENANT"
 	else
