@@ -1,5 +1,6 @@
 /* Random token creation and parsing. */
 #include "auth/secret_token.h"
+#include "auth/jwt.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -12,23 +13,9 @@
 
 size_t secret_token_base64url(const unsigned char *bytes, size_t length, char *out)
 {
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t used = 0;
-	for (size_t i = 0; i < length; i += 3) {
-		uint32_t block = (uint32_t)bytes[i] << 16;
-		if (i + 1 < length)
-			block |= (uint32_t)bytes[i + 1] << 8;
-		if (i + 2 < length)
-			block |= bytes[i + 2];
-		out[used++] = alphabet[(block >> 18) & 63];
-		out[used++] = alphabet[(block >> 12) & 63];
-		if (i + 1 < length)
-			out[used++] = alphabet[(block >> 6) & 63];
-		if (i + 2 < length)
-			out[used++] = alphabet[block & 63];
-	}
-	out[used] = '\0';
-	return used;
+	/* Same alphabet and no padding as JWT parts; out is sized by the caller. */
+	int written = jwt_base64url_encode(bytes, length, out, 4 * ((length + 2) / 3) + 1);
+	return written < 0 ? 0 : (size_t)written;
 }
 
 static void secret_token_hash(const char *token, unsigned char hash_out[SECRET_TOKEN_HASH_BYTES])

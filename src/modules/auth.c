@@ -19,6 +19,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
+#include "modules/module_util.h"
 #include "modules/modules.h"
 
 #include <openssl/rand.h>
@@ -417,18 +418,6 @@ static void auth_logout_all(struct request_context *context)
 	response_ok(context->response, STATUS_OK, data, "Logged out everywhere");
 }
 
-/* "a b c" -> ["a","b","c"] */
-static json_object *auth_permission_array(const char *list)
-{
-	json_object *array = json_object_new_array();
-	for (const char *cursor = list; cursor != NULL && *cursor != '\0';) {
-		const char *end = strchr(cursor, ' ');
-		size_t length = end ? (size_t)(end - cursor) : strlen(cursor);
-		json_object_array_add(array, json_object_new_string_len(cursor, (int)length));
-		cursor = end ? end + 1 : NULL;
-	}
-	return array;
-}
 
 static void auth_me(struct request_context *context)
 {
@@ -446,7 +435,7 @@ static void auth_me(struct request_context *context)
 	json_object_object_add(profile, "name", json_object_new_string(auth->profile_name));
 	json_object_object_add(profile, "version", json_object_new_int64(auth->profile_version));
 	json_object_object_add(data, "profile", profile);
-	json_object_object_add(data, "permissions", auth_permission_array(auth->permissions));
+	json_object_object_add(data, "permissions", module_words_to_array(auth->permissions));
 	response_ok(context->response, STATUS_OK, data, "Current user");
 }
 

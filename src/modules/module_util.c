@@ -44,3 +44,15 @@ int module_read_uint64(void *callback_context, const struct db_row *row)
 		*out = strtoull(row->values[0], NULL, 10);
 	return 0;
 }
+
+json_object *module_words_to_array(const char *words)
+{
+	json_object *array = json_object_new_array();
+	for (const char *cursor = words; cursor != NULL && *cursor != '\0';) {
+		const char *end = strchr(cursor, ' ');
+		size_t length = end ? (size_t)(end - cursor) : strlen(cursor);
+		json_object_array_add(array, json_object_new_string_len(cursor, (int)length));
+		cursor = end ? end + 1 : NULL;
+	}
+	return array;
+}

@@ -17,6 +17,8 @@ struct request_context;
 uint64_t module_path_id(const struct request_context *context, const char *name);
 /* Index into a list-statement array laid out as [field][asc=1|desc=0]. */
 size_t module_sort_statement_index(const struct sort_whitelist *whitelist, const struct page_request *page_request);
+/* "a b c" (a stored permission list) -> ["a","b","c"]. */
+json_object *module_words_to_array(const char *words);
 /* A nullable JSON string from a row value. */
 json_object *module_string_or_null(const char *value);
 /* Row callback: first column as an unsigned integer into *(uint64_t *). */

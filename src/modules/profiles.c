@@ -109,17 +109,6 @@ struct profiles_rows {
 	int64_t user_count;
 };
 
-static json_object *profiles_permission_array(const char *list)
-{
-	json_object *array = json_object_new_array();
-	for (const char *cursor = list; cursor != NULL && *cursor != '\0';) {
-		const char *end = strchr(cursor, ' ');
-		size_t length = end ? (size_t)(end - cursor) : strlen(cursor);
-		json_object_array_add(array, json_object_new_string_len(cursor, (int)length));
-		cursor = end ? end + 1 : NULL;
-	}
-	return array;
-}
 
 static int profiles_collect(void *callback_context, const struct db_row *row)
 {
@@ -132,7 +121,7 @@ static int profiles_collect(void *callback_context, const struct db_row *row)
 	json_object_object_add(profile, "description", json_object_new_string(row->values[2]));
 	json_object_object_add(profile, "builtIn", json_object_new_boolean(row->values[3] != NULL));
 	json_object_object_add(profile, "role", module_string_or_null(row->values[3]));
-	json_object_object_add(profile, "permissions", profiles_permission_array(row->values[4]));
+	json_object_object_add(profile, "permissions", module_words_to_array(row->values[4]));
 	json_object_object_add(profile, "version", json_object_new_int64(strtoll(row->values[5], NULL, 10)));
 	json_object_object_add(profile, "createdAt", module_string_or_null(row->values[6]));
 	json_object_object_add(profile, "updatedAt", module_string_or_null(row->values[7]));
