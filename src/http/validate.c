@@ -45,7 +45,9 @@ static const char *validate_field(json_object *value, const struct field_spec *s
 			return "must not contain NUL characters";
 		if (validate_string_length(text, spec, issue, issue_size) != 0)
 			return issue;
-		if (spec->type == FIELD_EMAIL && !identifier_is_plausible_email(text))
+		/* an optional email may be cleared with "" */
+		if (spec->type == FIELD_EMAIL && !(text[0] == '\0' && spec->min_length == 0) &&
+			!identifier_is_plausible_email(text))
 			return "must be an email address";
 		if (spec->type == FIELD_SLUG && !identifier_is_valid_slug(text))
 			return "must be lowercase letters, digits and inner hyphens";

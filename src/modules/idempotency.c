@@ -17,6 +17,7 @@ enum idempotency_statement {
 	IDEMPOTENCY_STMT_RESERVE,
 	IDEMPOTENCY_STMT_FIND,
 	IDEMPOTENCY_STMT_STORE,
+	IDEMPOTENCY_STMT_PURGE,
 	IDEMPOTENCY_STMT__MAX
 };
 
@@ -33,6 +34,8 @@ static const struct db_statement_def idempotency_statements[IDEMPOTENCY_STMT__MA
 		"UPDATE idempotency_keys SET status_code = ?, response_data = ?, response_message = ? "
 		"WHERE tenant_id = ? AND key_hash = ?",
 		1},
+	[IDEMPOTENCY_STMT_PURGE] = {"idempotency.purge",
+		"DELETE FROM idempotency_keys WHERE tenant_id = ? AND created_at < NOW(3) - INTERVAL 1 DAY LIMIT 1000", 1},
 };
 
 const struct db_statement_def *idempotency_statement_table(size_t *count)
@@ -112,6 +115,9 @@ enum idempotency_outcome idempotency_begin(struct request_context *context, int 
 	struct db_param reserve[] = {DB_UINT(request->auth.tenant_id), DB_BLOB(key_hash, 32), DB_BLOB(request_hash, 32),
 		DB_UINT(request->auth.user_id)};
 	int result = db_exec(context->db, &idempotency_statements[IDEMPOTENCY_STMT_EXPIRE], key, 2, NULL, NULL);
+	/* Now and then, clear this tenant's expired keys (tenant_id, created_at index). */
+	if (result == DB_OK && (random() & 255) == 0)
+		result = db_exec(context->db, &idempotency_statements[IDEMPOTENCY_STMT_PURGE], key, 1, NULL, NULL);
 	if (result == DB_OK)
 		result = db_exec(context->db, &idempotency_statements[IDEMPOTENCY_STMT_RESERVE], reserve, 4, NULL, NULL);
 	if (result == DB_OK) {

@@ -220,6 +220,8 @@ int resource_prepare(const struct resource_def *resource)
 		if (resource_field_writable(&resource->fields[i]))
 			sql_add(&sql, ", %s = IF(? = 1, ?, %s)", resource->fields[i].column, resource->fields[i].column);
 	sql_add(&sql, " WHERE tenant_id = ? AND %s = ? AND deleted_at IS NULL AND (? = 0 OR version = ?)", resource->id_column);
+	if (resource->locked_condition)
+		sql_add(&sql, " AND NOT (%s)", resource->locked_condition);
 	runtime->statements[RESOURCE_STMT_UPDATE] = (struct db_statement_def){resource->name, resource_store_sql(runtime, slot++, &sql), 1};
 
 	sql.used = 0;
@@ -227,6 +229,8 @@ int resource_prepare(const struct resource_def *resource)
 		"UPDATE %s SET deleted_at = NOW(3), version = version + 1 "
 		"WHERE tenant_id = ? AND %s = ? AND deleted_at IS NULL AND (? = 0 OR version = ?)",
 		resource->table, resource->id_column);
+	if (resource->locked_condition)
+		sql_add(&sql, " AND NOT (%s)", resource->locked_condition);
 	runtime->statements[RESOURCE_STMT_DELETE] = (struct db_statement_def){resource->name, resource_store_sql(runtime, slot++, &sql), 1};
 
 	runtime->statements[RESOURCE_STMT_COUNTER_ADD] = (struct db_statement_def){"resource.counter_add",
@@ -384,12 +388,15 @@ int64_t resource_if_match(const struct request_context *context)
 	const char *start = header;
 	if (strncmp(start, "W/", 2) == 0)
 		start += 2;
-	if (*start == '"')
-		start++;
+	int quoted = *start == '"';
+	start += quoted;
+	if (*start < '1' || *start > '9')
+		return -1;
 	char *end = NULL;
 	errno = 0;
 	long long version = strtoll(start, &end, 10);
-	if (errno != 0 || end == start || version <= 0 || (*end != '"' && *end != '\0'))
+	/* "3" and 3 are accepted; "3, 3" and unbalanced quotes are not */
+	if (errno != 0 || version <= 0 || (quoted ? !(end[0] == '"' && end[1] == '\0') : *end != '\0'))
 		return -1;
 	return version;
 }
@@ -669,15 +676,19 @@ void resource_create(struct request_context *context)
 /* ------------------------------------------------------------ update/delete */
 
 /* After an UPDATE that matched nothing: 404 when the record is gone, 409
- * when it exists but the client's version is stale. */
-static void resource_explain_miss(struct request_context *context, const struct resource_def *resource, uint64_t id)
+ * when the client's version is stale, 422 when the record is locked. */
+static void resource_explain_miss(struct request_context *context, const struct resource_def *resource, uint64_t id,
+	int64_t expected_version)
 {
 	json_object *record = NULL;
-	int result = resource_load(context, resource, id, 0, &record, NULL);
+	int64_t version = 0;
+	int result = resource_load(context, resource, id, 0, &record, &version);
 	if (result != DB_OK) {
 		respond_db_failure(context, result, resource->name);
 	} else if (record == NULL) {
 		module_not_found(context, resource->singular);
+	} else if (resource->locked_condition != NULL && (expected_version == 0 || expected_version == version)) {
+		response_error(context->response, STATUS_UNPROCESSABLE, resource->locked_message);
 	} else {
 		response_error(context->response, STATUS_CONFLICT, "The record was changed by someone else");
 		response_add_detail(context->response, "If-Match", "does not match the current version; reload and retry");
@@ -717,7 +728,7 @@ void resource_update(struct request_context *context)
 		return;
 	}
 	if (matched == 0) {
-		resource_explain_miss(context, resource, id);
+		resource_explain_miss(context, resource, id, expected_version);
 		return;
 	}
 	char message[96];
@@ -736,6 +747,7 @@ void resource_delete(struct request_context *context)
 	}
 	if (expected_version < 0) {
 		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid If-Match header");
+		response_add_detail(context->response, "If-Match", "must be an ETag this API returned, such as \"3\"");
 		return;
 	}
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id), DB_INT(expected_version),
@@ -754,7 +766,7 @@ void resource_delete(struct request_context *context)
 		return;
 	}
 	if (matched == 0) {
-		resource_explain_miss(context, resource, id);
+		resource_explain_miss(context, resource, id, expected_version);
 		return;
 	}
 	char message[96];

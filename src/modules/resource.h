@@ -99,6 +99,10 @@ struct resource_def {
 	const struct resource_field *fields;
 	size_t field_count;
 	struct resource_runtime *runtime; /* owned by the module, filled by resource_prepare */
+	/* SQL condition under which a record may no longer be changed or
+	 * deleted through PATCH/DELETE (e.g. a converted lead), and why. */
+	const char *locked_condition;
+	const char *locked_message;
 };
 
 /* Generate SQL and specs once; safe to call on every request. 0 or -1. */

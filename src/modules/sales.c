@@ -2,6 +2,7 @@
  * record engine, plus lead conversion (account, contact and optionally an
  * opportunity in one transaction) and the opportunity pipeline summary.
  * Permissions: sales.view, sales.create, sales.edit, sales.delete. */
+#include "auth/rbac.h"
 #include "core/context.h"
 #include "core/log.h"
 #include "core/respond.h"
@@ -98,8 +99,10 @@ static const struct resource_field opportunity_fields[] = {
 
 static struct resource_runtime lead_runtime, account_runtime, contact_runtime, opportunity_runtime;
 
+/* A converted lead is history: its account, contact and opportunity carry on. */
 static const struct resource_def sales_leads = {"leads", "Lead", "sales_leads", "lead_id", "sales.view", "sales.create",
-	"sales.edit", "sales.delete", NULL, FIELDS(lead_fields), &lead_runtime};
+	"sales.edit", "sales.delete", NULL, FIELDS(lead_fields), &lead_runtime, "status = 'converted'",
+	"A converted lead cannot be changed or deleted"};
 static const struct resource_def sales_accounts = {"accounts", "Account", "sales_accounts", "account_id", "sales.view",
 	"sales.create", "sales.edit", "sales.delete", NULL, FIELDS(account_fields), &account_runtime};
 static const struct resource_def sales_contacts = {"contacts", "Contact", "sales_contacts", "contact_id", "sales.view",
@@ -131,7 +134,8 @@ static const struct input_spec convert_input = INPUT_SPEC(convert_fields);
 static const struct route sales_routes[] = {
 	/* literal paths before "{id}" patterns */
 	{HTTP_GET, "/api/v1/sales/opportunities/summary", "sales.view", ROUTE_CRED_JWT, NULL, sales_opportunity_summary, NULL},
-	{HTTP_POST, "/api/v1/sales/leads/{id}/convert", "sales.edit", ROUTE_CRED_JWT, &convert_input, sales_convert_lead,
+	/* creates records, so sales.create; it also edits the lead (checked inside) */
+	{HTTP_POST, "/api/v1/sales/leads/{id}/convert", "sales.create", ROUTE_CRED_JWT, &convert_input, sales_convert_lead,
 		&sales_leads},
 	RESOURCE_ROUTES("/api/v1/sales/leads", sales_leads),
 	RESOURCE_ROUTES("/api/v1/sales/accounts", sales_accounts),
@@ -211,13 +215,22 @@ static int sales_convert_in_transaction(struct request_context *context, uint64_
 	uint64_t ids[3])
 {
 	const struct auth_context *auth = &context->request->auth;
-	char default_account[220];
+	char default_account[sizeof(lead->first_name) + sizeof(lead->last_name) + 1];
 	const char *account_name = input_string(context->request, "accountName");
 	if (account_name == NULL) {
 		if (lead->company[0] != '\0')
 			account_name = lead->company;
 		else {
-			snprintf(default_account, sizeof(default_account), "%s %s", lead->first_name, lead->last_name);
+			snprintf(default_account, sizeof(default_account), "%s%s%s", lead->first_name,
+				lead->first_name[0] ? " " : "", lead->last_name);
+			/* The column holds 200 bytes here; cut on a character boundary. */
+			size_t length = strlen(default_account);
+			if (length > 200) {
+				length = 200;
+				while (length > 0 && ((unsigned char)default_account[length] & 0xC0) == 0x80)
+					length--;
+				default_account[length] = '\0';
+			}
 			account_name = default_account;
 		}
 	}
@@ -258,6 +271,11 @@ static void sales_convert_lead(struct request_context *context)
 	uint64_t lead_id = module_path_id(context, "id");
 	if (lead_id == 0) {
 		module_not_found(context, "Lead");
+		return;
+	}
+	if (!rbac_list_grants(context->request->auth.permissions, "sales.edit")) {
+		response_error(context->response, STATUS_FORBIDDEN, "Permission denied");
+		response_add_detail(context->response, "permission", "requires sales.edit");
 		return;
 	}
 	int result = db_begin(context->db);

@@ -253,6 +253,16 @@ static void lead_conversion_creates_account_contact_and_opportunity_once(void)
         expect("convert again", &reply, 409, "CONFLICT");
         api_reply_free(&reply);
     }
+    char lead_path[96];
+    snprintf(lead_path, sizeof lead_path, "/api/v1/sales/leads/%lld", (long long)lead);
+    if (api_call("PATCH", lead_path, "{\"status\":\"new\"}", user_token, NULL, &reply)) {
+        expect("reopening a converted lead", &reply, 422, "UNPROCESSABLE");
+        api_reply_free(&reply);
+    }
+    if (api_call("DELETE", lead_path, NULL, manager_token, NULL, &reply)) {
+        expect("deleting a converted lead", &reply, 422, "UNPROCESSABLE");
+        api_reply_free(&reply);
+    }
     if (api_call("GET", "/api/v1/sales/opportunities/summary", NULL, user_token, NULL, &reply)) {
         expect("summary", &reply, 200, NULL);
         json_object *stages = json_path_get(reply.body, "data.stages");
