@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS hr_employees (
   salary_minor  BIGINT NULL,
   salary_currency CHAR(3) NULL,
   national_id   VARCHAR(50) NULL,
+  -- Raised by every leave approval of this employee. The write, unlike a
+  -- SELECT ... FOR UPDATE, also makes two approvals on different Galera
+  -- nodes conflict at commit, so overlapping leave cannot be approved twice.
+  leave_approvals INT UNSIGNED NOT NULL DEFAULT 0,
   created_by    BIGINT UNSIGNED NULL,
   created_at    DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   updated_at    DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),

@@ -198,9 +198,14 @@ static const struct db_statement_def hr_statements[HR_STMT__MAX] = {
 		"SELECT employee_id, employment_status FROM hr_employees "
 		"WHERE tenant_id = ? AND employee_id = ? AND deleted_at IS NULL",
 		1},
-	/* Approvals of one employee's leave queue up on this row lock. */
+	/* Approvals of one employee's leave queue up on this row: a write (not
+	 * SELECT ... FOR UPDATE) so that on a Galera cluster two nodes approving
+	 * at once also conflict, at commit. updated_at stays: the employee
+	 * record itself does not change. */
 	[HR_STMT_EMPLOYEE_LOCK] = {"hr.employee_lock",
-		"SELECT employee_id FROM hr_employees WHERE tenant_id = ? AND employee_id = ? FOR UPDATE", 1},
+		"UPDATE hr_employees SET leave_approvals = leave_approvals + 1, updated_at = updated_at "
+		"WHERE tenant_id = ? AND employee_id = ?",
+		1},
 	[HR_STMT_EMPLOYEE_SENSITIVE_FOR_UPDATE] = {"hr.employee_sensitive",
 		"SELECT salary_minor, salary_currency, national_id FROM hr_employees "
 		"WHERE tenant_id = ? AND employee_id = ? AND deleted_at IS NULL FOR UPDATE",
@@ -840,11 +845,11 @@ static void hr_leave_decide(struct request_context *context, enum hr_leave_actio
 		return;
 	}
 	if (action == HR_LEAVE_APPROVE) {
-		uint64_t locked = 0, overlapping = 0;
+		uint64_t overlapping = 0;
 		struct db_param employee[] = {DB_UINT(auth->tenant_id), DB_UINT(leave.employee_id)};
 		struct db_param overlap[] = {DB_UINT(auth->tenant_id), DB_UINT(leave.employee_id), DB_TEXT(leave.end_date),
 			DB_TEXT(leave.start_date), DB_UINT(id)};
-		result = db_query(context->db, &hr_statements[HR_STMT_EMPLOYEE_LOCK], employee, 2, module_read_uint64, &locked);
+		result = db_exec(context->db, &hr_statements[HR_STMT_EMPLOYEE_LOCK], employee, 2, NULL, NULL);
 		if (result == DB_OK)
 			result = db_query(context->db, &hr_statements[HR_STMT_LEAVE_OVERLAP], overlap, 5, module_read_uint64,
 				&overlapping);
