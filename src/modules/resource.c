@@ -571,7 +571,7 @@ void resource_get(struct request_context *context)
 }
 
 /* Each given reference must name a live record of this tenant. */
-static int resource_check_references(struct request_context *context, const struct resource_def *resource)
+int resource_check_references(struct request_context *context, const struct resource_def *resource)
 {
 	int failures = 0;
 	for (size_t i = 0; i < resource->field_count; i++) {

@@ -126,6 +126,9 @@ void resource_respond_one(struct request_context *context, const struct resource
  * caller's transaction; bumps the live counter. Returns a db_result. */
 int resource_insert_from_body(struct request_context *context, const struct resource_def *resource,
 	uint64_t *new_id);
+/* Each reference the validated body gives must name a live record of this
+ * tenant: 0, or -1 with the response set (422 naming each field). */
+int resource_check_references(struct request_context *context, const struct resource_def *resource);
 /* Adjust the live row counter behind unfiltered list totals (same transaction as the write). */
 int resource_count_rows(struct request_context *context, const struct resource_def *resource, int64_t delta);
 /* Parsed If-Match version: 0 when absent, -1 when malformed. */

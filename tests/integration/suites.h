@@ -14,6 +14,7 @@ bool anomaly_suite_register(void);
 bool admin_suite_register(void);
 bool identity_suite_register(void);
 bool sales_suite_register(void);
+bool hr_suite_register(void);
 
 /*
  * Registers a test and, when skip_reason is not NULL, deactivates it and says

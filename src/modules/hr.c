@@ -1,0 +1,968 @@
+/* HR module: departments, employees and leave requests. Departments and
+ * employees are generic records (read hr.view, write hr.manage); salary and
+ * national id are shown only to hr.manage, and changes to them are audited.
+ * A leave request belongs to an employee: a user files their own through
+ * the employee record linked to their user, sees only their own, and may
+ * cancel it while pending; hr.manage sees and files for everyone and
+ * approves or rejects, never into an overlap with approved leave. */
+#include "auth/audit.h"
+#include "auth/rbac.h"
+#include "core/arena.h"
+#include "core/context.h"
+#include "core/log.h"
+#include "core/respond.h"
+#include "db/db.h"
+#include "http/pagination.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/validate.h"
+#include "modules/hr_leave.h"
+#include "modules/idempotency.h"
+#include "modules/module_util.h"
+#include "modules/modules.h"
+#include "modules/resource.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HR_MANAGE "hr.manage"
+
+static const char *const employment_statuses[] = {"active", "on_leave", "terminated", NULL};
+static const char *const leave_types[] = {"annual", "sick", "unpaid", "other", NULL};
+static const char *const leave_statuses[] = {"pending", "approved", "rejected", "cancelled", NULL};
+
+static const struct resource_field department_fields[] = {
+	{.api_name = "name", .column = "name", .kind = RESOURCE_TEXT,
+		.flags = RESOURCE_REQUIRED | RESOURCE_SEARCH | RESOURCE_SORT, .max_length = 200},
+	{.api_name = "code", .column = "code", .kind = RESOURCE_TEXT, .flags = RESOURCE_FILTER | RESOURCE_SORT,
+		.max_length = 20},
+	{.api_name = "parentDepartmentId", .column = "parent_department_id", .kind = RESOURCE_REFERENCE,
+		.flags = RESOURCE_FILTER | RESOURCE_NULLABLE, .reference_table = "hr_departments",
+		.reference_id_column = "department_id"},
+	{.api_name = "managerEmployeeId", .column = "manager_employee_id", .kind = RESOURCE_REFERENCE,
+		.flags = RESOURCE_FILTER | RESOURCE_NULLABLE, .reference_table = "hr_employees",
+		.reference_id_column = "employee_id"},
+};
+
+/* Sensitive fields are never filters, search terms or sort keys: an ordering
+ * or a match would tell a hr.view user what the value hides. */
+static const struct resource_field employee_fields[] = {
+	{.api_name = "userId", .column = "user_id", .kind = RESOURCE_REFERENCE,
+		.flags = RESOURCE_FILTER | RESOURCE_NULLABLE, .reference_table = "users", .reference_id_column = "user_id",
+		.reference_live_condition = "status = 'active'"},
+	{.api_name = "departmentId", .column = "department_id", .kind = RESOURCE_REFERENCE,
+		.flags = RESOURCE_FILTER | RESOURCE_NULLABLE, .reference_table = "hr_departments",
+		.reference_id_column = "department_id"},
+	{.api_name = "firstName", .column = "first_name", .kind = RESOURCE_TEXT,
+		.flags = RESOURCE_REQUIRED | RESOURCE_SEARCH | RESOURCE_SORT, .max_length = 100},
+	{.api_name = "lastName", .column = "last_name", .kind = RESOURCE_TEXT,
+		.flags = RESOURCE_REQUIRED | RESOURCE_SEARCH | RESOURCE_SORT, .max_length = 100},
+	{.api_name = "email", .column = "email", .kind = RESOURCE_EMAIL, .flags = RESOURCE_FILTER | RESOURCE_SEARCH,
+		.max_length = 254},
+	{.api_name = "jobTitle", .column = "job_title", .kind = RESOURCE_TEXT, .flags = RESOURCE_FILTER | RESOURCE_SORT,
+		.max_length = 100},
+	{.api_name = "hireDate", .column = "hire_date", .kind = RESOURCE_DATE, .flags = RESOURCE_NULLABLE | RESOURCE_SORT},
+	{.api_name = "employmentStatus", .column = "employment_status", .kind = RESOURCE_ENUM, .flags = RESOURCE_FILTER,
+		.enum_values = employment_statuses, .default_sql = "'active'"},
+	/* money travels as integer minor units (cents) */
+	{.api_name = "salary", .column = "salary_minor", .kind = RESOURCE_INTEGER,
+		.flags = RESOURCE_SENSITIVE | RESOURCE_NULLABLE, .min_value = 0, .max_value = INT64_MAX / 4},
+	{.api_name = "salaryCurrency", .column = "salary_currency", .kind = RESOURCE_CURRENCY,
+		.flags = RESOURCE_SENSITIVE | RESOURCE_NULLABLE},
+	{.api_name = "nationalId", .column = "national_id", .kind = RESOURCE_TEXT,
+		.flags = RESOURCE_SENSITIVE | RESOURCE_NULLABLE, .max_length = 50},
+};
+
+/* Leave requests are written only by the handlers below (the employee comes
+ * from the caller's link, the counts from the dates, the status from the
+ * decisions), so the engine serves them read-only: list, get and delete. */
+static const struct resource_field leave_fields[] = {
+	{.api_name = "employeeId", .column = "employee_id", .kind = RESOURCE_REFERENCE,
+		.flags = RESOURCE_FILTER | RESOURCE_READONLY, .reference_table = "hr_employees",
+		.reference_id_column = "employee_id"},
+	{.api_name = "leaveType", .column = "leave_type", .kind = RESOURCE_ENUM, .flags = RESOURCE_FILTER | RESOURCE_READONLY,
+		.enum_values = leave_types},
+	{.api_name = "startDate", .column = "start_date", .kind = RESOURCE_DATE, .flags = RESOURCE_SORT | RESOURCE_READONLY},
+	{.api_name = "endDate", .column = "end_date", .kind = RESOURCE_DATE, .flags = RESOURCE_SORT | RESOURCE_READONLY},
+	{.api_name = "days", .column = "days", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
+	{.api_name = "workingDays", .column = "working_days", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
+	{.api_name = "reason", .column = "reason", .kind = RESOURCE_TEXT, .flags = RESOURCE_READONLY, .max_length = 1000},
+	{.api_name = "status", .column = "status", .kind = RESOURCE_ENUM, .flags = RESOURCE_FILTER | RESOURCE_READONLY,
+		.enum_values = leave_statuses},
+	{.api_name = "decidedBy", .column = "decided_by", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
+	{.api_name = "decidedAt", .column = "decided_at_text", .kind = RESOURCE_TEXT, .flags = RESOURCE_READONLY},
+	{.api_name = "decisionNote", .column = "decision_note", .kind = RESOURCE_TEXT, .flags = RESOURCE_READONLY,
+		.max_length = 500},
+};
+
+#define FIELDS(array) array, sizeof(array) / sizeof(array[0])
+
+static struct resource_runtime department_runtime, employee_runtime, leave_runtime;
+
+static const struct resource_def hr_departments = {"departments", "Department", "hr_departments", "department_id",
+	"hr.view", HR_MANAGE, HR_MANAGE, HR_MANAGE, NULL, FIELDS(department_fields), &department_runtime};
+static const struct resource_def hr_employees = {"employees", "Employee", "hr_employees", "employee_id", "hr.view",
+	HR_MANAGE, HR_MANAGE, HR_MANAGE, HR_MANAGE, FIELDS(employee_fields), &employee_runtime};
+static const struct resource_def hr_leave_requests = {"leave requests", "Leave request", "hr_leave_requests",
+	"leave_request_id", "hr.view", "hr.view", HR_MANAGE, HR_MANAGE, NULL, FIELDS(leave_fields), &leave_runtime};
+
+static void hr_department_update(struct request_context *context);
+static void hr_employee_create(struct request_context *context);
+static void hr_employee_update(struct request_context *context);
+static void hr_leave_list(struct request_context *context);
+static void hr_leave_create(struct request_context *context);
+static void hr_leave_get(struct request_context *context);
+static void hr_leave_approve(struct request_context *context);
+static void hr_leave_reject(struct request_context *context);
+static void hr_leave_cancel(struct request_context *context);
+
+static const struct field_spec leave_create_fields[] = {
+	{.name = "employeeId", .type = FIELD_INTEGER, .min_value = 1, .max_value = INT64_MAX},
+	{.name = "leaveType", .type = FIELD_ENUM, .required = 1, .enum_values = leave_types},
+	{.name = "startDate", .type = FIELD_DATE, .required = 1},
+	{.name = "endDate", .type = FIELD_DATE, .required = 1},
+	{.name = "reason", .type = FIELD_STRING, .max_length = 1000},
+};
+static const struct input_spec leave_create_input = INPUT_SPEC(leave_create_fields);
+
+/* Approve, reject and cancel take no body or a small one, checked in the handler. */
+static const struct field_spec decision_fields[] = {
+	{.name = "decisionNote", .type = FIELD_STRING, .max_length = 500, .nullable = 1},
+};
+static const struct input_spec decision_input = INPUT_SPEC(decision_fields);
+static const struct input_spec empty_input = {NULL, 0, 0};
+
+#define HR_BASE "/api/v1/hr"
+
+static const struct route hr_routes[] = {
+	{HTTP_GET, HR_BASE "/departments", "hr.view", ROUTE_CRED_JWT, NULL, resource_list, &hr_departments},
+	{HTTP_POST, HR_BASE "/departments", HR_MANAGE, ROUTE_CRED_JWT, NULL, resource_create, &hr_departments},
+	{HTTP_GET, HR_BASE "/departments/{id}", "hr.view", ROUTE_CRED_JWT, NULL, resource_get, &hr_departments},
+	{HTTP_PATCH, HR_BASE "/departments/{id}", HR_MANAGE, ROUTE_CRED_JWT, NULL, hr_department_update, &hr_departments},
+	{HTTP_DELETE, HR_BASE "/departments/{id}", HR_MANAGE, ROUTE_CRED_JWT, NULL, resource_delete, &hr_departments},
+
+	{HTTP_GET, HR_BASE "/employees", "hr.view", ROUTE_CRED_JWT, NULL, resource_list, &hr_employees},
+	{HTTP_POST, HR_BASE "/employees", HR_MANAGE, ROUTE_CRED_JWT, NULL, hr_employee_create, &hr_employees},
+	{HTTP_GET, HR_BASE "/employees/{id}", "hr.view", ROUTE_CRED_JWT, NULL, resource_get, &hr_employees},
+	{HTTP_PATCH, HR_BASE "/employees/{id}", HR_MANAGE, ROUTE_CRED_JWT, NULL, hr_employee_update, &hr_employees},
+	{HTTP_DELETE, HR_BASE "/employees/{id}", HR_MANAGE, ROUTE_CRED_JWT, NULL, resource_delete, &hr_employees},
+
+	{HTTP_GET, HR_BASE "/leave-requests", "hr.view", ROUTE_CRED_JWT, NULL, hr_leave_list, &hr_leave_requests},
+	{HTTP_POST, HR_BASE "/leave-requests", "hr.view", ROUTE_CRED_JWT, &leave_create_input, hr_leave_create,
+		&hr_leave_requests},
+	{HTTP_GET, HR_BASE "/leave-requests/{id}", "hr.view", ROUTE_CRED_JWT, NULL, hr_leave_get, &hr_leave_requests},
+	{HTTP_DELETE, HR_BASE "/leave-requests/{id}", HR_MANAGE, ROUTE_CRED_JWT, NULL, resource_delete,
+		&hr_leave_requests},
+	{HTTP_POST, HR_BASE "/leave-requests/{id}/approve", HR_MANAGE, ROUTE_CRED_JWT, NULL, hr_leave_approve,
+		&hr_leave_requests},
+	{HTTP_POST, HR_BASE "/leave-requests/{id}/reject", HR_MANAGE, ROUTE_CRED_JWT, NULL, hr_leave_reject,
+		&hr_leave_requests},
+	{HTTP_POST, HR_BASE "/leave-requests/{id}/cancel", "hr.view", ROUTE_CRED_JWT, NULL, hr_leave_cancel,
+		&hr_leave_requests},
+};
+
+const struct route_table hr_route_table = {"hr", hr_routes, sizeof(hr_routes) / sizeof(hr_routes[0])};
+
+const struct resource_def *const hr_resources[] = {&hr_departments, &hr_employees, &hr_leave_requests, NULL};
+
+enum hr_statement {
+	HR_STMT_DEPARTMENT_UNDER,
+	HR_STMT_EMPLOYEE_BY_USER,
+	HR_STMT_EMPLOYEE_BY_ID,
+	HR_STMT_EMPLOYEE_LOCK,
+	HR_STMT_EMPLOYEE_SENSITIVE_FOR_UPDATE,
+	HR_STMT_LEAVE_INSERT,
+	HR_STMT_LEAVE_STATE,
+	HR_STMT_LEAVE_OVERLAP,
+	HR_STMT_LEAVE_DECIDE,
+	HR_STMT_LEAVE_CANCEL,
+	HR_STMT__MAX
+};
+
+static const struct db_statement_def hr_statements[HR_STMT__MAX] = {
+	/* Is department ? the candidate parent itself or one of its ancestors?
+	 * UNION (not UNION ALL) ends the walk even on a cycle made by a race. */
+	[HR_STMT_DEPARTMENT_UNDER] = {"hr.department_under",
+		"WITH RECURSIVE ancestors (department_id, parent_department_id) AS ("
+		"SELECT department_id, parent_department_id FROM hr_departments WHERE tenant_id = ? AND department_id = ? "
+		"UNION SELECT d.department_id, d.parent_department_id FROM hr_departments d "
+		"JOIN ancestors a ON d.department_id = a.parent_department_id WHERE d.tenant_id = ?) "
+		"SELECT COUNT(*) FROM ancestors WHERE department_id = ?",
+		1},
+	/* live_user_id is user_id on live rows only (unique per tenant) */
+	[HR_STMT_EMPLOYEE_BY_USER] = {"hr.employee_by_user",
+		"SELECT employee_id, employment_status FROM hr_employees WHERE tenant_id = ? AND live_user_id = ?", 1},
+	[HR_STMT_EMPLOYEE_BY_ID] = {"hr.employee_by_id",
+		"SELECT employee_id, employment_status FROM hr_employees "
+		"WHERE tenant_id = ? AND employee_id = ? AND deleted_at IS NULL",
+		1},
+	/* Approvals of one employee's leave queue up on this row: a write (not
+	 * SELECT ... FOR UPDATE) so that on a Galera cluster two nodes approving
+	 * at once also conflict, at commit. updated_at stays: the employee
+	 * record itself does not change. */
+	[HR_STMT_EMPLOYEE_LOCK] = {"hr.employee_lock",
+		"UPDATE hr_employees SET leave_approvals = leave_approvals + 1, updated_at = updated_at "
+		"WHERE tenant_id = ? AND employee_id = ?",
+		1},
+	[HR_STMT_EMPLOYEE_SENSITIVE_FOR_UPDATE] = {"hr.employee_sensitive",
+		"SELECT salary_minor, salary_currency, national_id FROM hr_employees "
+		"WHERE tenant_id = ? AND employee_id = ? AND deleted_at IS NULL FOR UPDATE",
+		1},
+	[HR_STMT_LEAVE_INSERT] = {"hr.leave_insert",
+		"INSERT INTO hr_leave_requests (tenant_id, created_by, employee_id, leave_type, start_date, end_date, days, "
+		"working_days, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		1},
+	[HR_STMT_LEAVE_STATE] = {"hr.leave_state",
+		"SELECT employee_id, status, DATE_FORMAT(start_date, '%Y-%m-%d'), DATE_FORMAT(end_date, '%Y-%m-%d'), version "
+		"FROM hr_leave_requests WHERE tenant_id = ? AND leave_request_id = ? AND deleted_at IS NULL",
+		1},
+	/* A locking read: it sees approvals committed while we waited for the
+	 * employee's lock, which a snapshot read would not. Both ends inclusive. */
+	[HR_STMT_LEAVE_OVERLAP] = {"hr.leave_overlap",
+		"SELECT leave_request_id FROM hr_leave_requests WHERE tenant_id = ? AND employee_id = ? "
+		"AND status = 'approved' AND deleted_at IS NULL AND start_date <= ? AND end_date >= ? "
+		"AND leave_request_id <> ? ORDER BY start_date LIMIT 1 FOR UPDATE",
+		1},
+	/* One conditional UPDATE: of two concurrent decisions only one finds it pending. */
+	[HR_STMT_LEAVE_DECIDE] = {"hr.leave_decide",
+		"UPDATE hr_leave_requests SET status = ?, decided_by = ?, decided_at = NOW(3), decision_note = ?, "
+		"version = version + 1 WHERE tenant_id = ? AND leave_request_id = ? AND status = 'pending' "
+		"AND deleted_at IS NULL AND (? = 0 OR version = ?)",
+		1},
+	[HR_STMT_LEAVE_CANCEL] = {"hr.leave_cancel",
+		"UPDATE hr_leave_requests SET status = 'cancelled', version = version + 1 "
+		"WHERE tenant_id = ? AND leave_request_id = ? AND employee_id = ? AND status = 'pending' "
+		"AND deleted_at IS NULL AND (? = 0 OR version = ?)",
+		1},
+};
+
+const struct statement_table hr_statement_table = {"hr", hr_statements, HR_STMT__MAX};
+
+/* ------------------------------------------------------------------ helpers */
+
+static int hr_is_manager(const struct request_context *context)
+{
+	return rbac_list_grants(context->request->auth.permissions, HR_MANAGE);
+}
+
+static void hr_set_etag(struct request_context *context, int64_t version)
+{
+	char etag[32];
+	snprintf(etag, sizeof(etag), "\"%lld\"", (long long)version);
+	response_add_header(context->response, "ETag", etag);
+}
+
+static int hr_audit(struct request_context *context, const char *action, const char *target_type, uint64_t target_id,
+	const char *details)
+{
+	const struct auth_context *auth = &context->request->auth;
+	char target[24];
+	snprintf(target, sizeof(target), "%llu", (unsigned long long)target_id);
+	struct audit_event event = {auth->tenant_id, auth->user_id, action, "success", target_type, target,
+		context->request->remote_addr, context->request->request_id, details};
+	return audit_record(context->db, &event);
+}
+
+struct hr_employee_link {
+	int found;
+	uint64_t employee_id;
+	char status[16];
+};
+
+static int hr_read_employee_link(void *callback_context, const struct db_row *row)
+{
+	struct hr_employee_link *link = callback_context;
+	if (row->column_count != 2 || row->values[0] == NULL)
+		return 0;
+	link->found = 1;
+	link->employee_id = strtoull(row->values[0], NULL, 10);
+	snprintf(link->status, sizeof(link->status), "%s", row->values[1] ? row->values[1] : "");
+	return 0;
+}
+
+/* The caller's own live employee record (found = 0 when their user has none). */
+static int hr_own_employee(struct request_context *context, struct hr_employee_link *link)
+{
+	memset(link, 0, sizeof(*link));
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(context->request->auth.user_id)};
+	return db_query(context->db, &hr_statements[HR_STMT_EMPLOYEE_BY_USER], params, 2, hr_read_employee_link, link);
+}
+
+static int hr_employee_by_id(struct request_context *context, uint64_t employee_id, struct hr_employee_link *link)
+{
+	memset(link, 0, sizeof(*link));
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(employee_id)};
+	return db_query(context->db, &hr_statements[HR_STMT_EMPLOYEE_BY_ID], params, 2, hr_read_employee_link, link);
+}
+
+/* Strict positive decimal (as the engine's filters accept); 0 otherwise. */
+static uint64_t hr_parse_id(const char *text)
+{
+	if (text == NULL || text[0] < '0' || text[0] > '9')
+		return 0;
+	char *end = NULL;
+	errno = 0;
+	unsigned long long value = strtoull(text, &end, 10);
+	return errno == 0 && *end == '\0' ? value : 0;
+}
+
+/* ------------------------------------------------------------- departments */
+
+/* A department may not be moved under itself or under one of its own
+ * sub-departments: the tree would become a loop with no root. */
+static void hr_department_update(struct request_context *context)
+{
+	const struct resource_def *resource = resource_of(context);
+	uint64_t id = module_path_id(context, "id");
+	if (id == 0 || resource_if_match(context) < 0) {
+		resource_update(context); /* answers 404 / 400 in the engine's words */
+		return;
+	}
+	if (validate_input(context->request, &resource->runtime->update_input, context->response) != 0)
+		return;
+	json_object *parent = input_field(context->request, "parentDepartmentId");
+	if (parent != NULL) {
+		uint64_t parent_id = (uint64_t)json_object_get_int64(parent);
+		uint64_t under = parent_id == id;
+		if (!under) {
+			uint64_t tenant_id = context->request->auth.tenant_id;
+			struct db_param params[] = {DB_UINT(tenant_id), DB_UINT(parent_id), DB_UINT(tenant_id), DB_UINT(id)};
+			int result = db_query(context->db, &hr_statements[HR_STMT_DEPARTMENT_UNDER], params, 4,
+				module_read_uint64, &under);
+			if (result != DB_OK) {
+				respond_db_failure(context, result, "department update");
+				return;
+			}
+		}
+		if (under) {
+			response_error(context->response, STATUS_UNPROCESSABLE,
+				"A department cannot be placed under itself or one of its sub-departments");
+			response_add_detail(context->response, "parentDepartmentId", "would make the department its own ancestor");
+			return;
+		}
+	}
+	resource_update(context);
+}
+
+/* --------------------------------------------------------------- employees */
+
+enum hr_sensitive_field { HR_SALARY, HR_SALARY_CURRENCY, HR_NATIONAL_ID, HR_SENSITIVE__MAX };
+
+static const char *const hr_sensitive_names[HR_SENSITIVE__MAX] = {"salary", "salaryCurrency", "nationalId"};
+
+/* The stored sensitive values of one employee, as text (NULL = SQL NULL). */
+struct hr_sensitive_row {
+	int found;
+	int present[HR_SENSITIVE__MAX];
+	char values[HR_SENSITIVE__MAX][64];
+};
+
+static int hr_read_sensitive(void *callback_context, const struct db_row *row)
+{
+	struct hr_sensitive_row *out = callback_context;
+	if (row->column_count != HR_SENSITIVE__MAX)
+		return 0;
+	out->found = 1;
+	for (size_t i = 0; i < HR_SENSITIVE__MAX; i++) {
+		out->present[i] = row->values[i] != NULL;
+		snprintf(out->values[i], sizeof(out->values[i]), "%s", row->values[i] ? row->values[i] : "");
+	}
+	return 0;
+}
+
+/* Whether the value after the write is set: the body's when it gives one,
+ * else the stored one (old is NULL on create). */
+static int hr_sensitive_set_after(const struct request_context *context, const struct hr_sensitive_row *old,
+	enum hr_sensitive_field field)
+{
+	if (input_has_field(context->request, hr_sensitive_names[field]))
+		return input_field(context->request, hr_sensitive_names[field]) != NULL;
+	return old != NULL && old->present[field];
+}
+
+/* A salary without its currency (or the reverse) is not an amount: they
+ * are set and cleared together. */
+static int hr_check_salary_pair(struct request_context *context, const struct hr_sensitive_row *old)
+{
+	int salary_set = hr_sensitive_set_after(context, old, HR_SALARY);
+	int currency_set = hr_sensitive_set_after(context, old, HR_SALARY_CURRENCY);
+	if (salary_set == currency_set)
+		return 0;
+	response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid request body");
+	response_add_detail(context->response, salary_set ? "salaryCurrency" : "salary",
+		"salary and salaryCurrency are set and cleared together");
+	return -1;
+}
+
+/* 1 when the body changes field from what old holds (old NULL: nothing stored yet). */
+static int hr_sensitive_changed(const struct request_context *context, const struct hr_sensitive_row *old,
+	enum hr_sensitive_field field)
+{
+	if (!input_has_field(context->request, hr_sensitive_names[field]))
+		return 0;
+	json_object *value = input_field(context->request, hr_sensitive_names[field]);
+	int was_set = old != NULL && old->present[field];
+	if (value == NULL || !was_set)
+		return (value != NULL) != was_set;
+	char text[64];
+	if (json_object_is_type(value, json_type_int))
+		snprintf(text, sizeof(text), "%lld", (long long)json_object_get_int64(value));
+	else
+		snprintf(text, sizeof(text), "%s", json_object_get_string(value));
+	return strcmp(text, old->values[field]) != 0;
+}
+
+/* Audit entries for changed salary or national id, inside the write's
+ * transaction. They name the fields, never the values: whoever reads the
+ * audit log need not be allowed to see them. */
+static int hr_audit_sensitive(struct request_context *context, uint64_t employee_id, const struct hr_sensitive_row *old)
+{
+	static const struct {
+		const char *action;
+		enum hr_sensitive_field first, last;
+	} groups[] = {
+		{"hr.employee.salary_change", HR_SALARY, HR_SALARY_CURRENCY},
+		{"hr.employee.national_id_change", HR_NATIONAL_ID, HR_NATIONAL_ID},
+	};
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		char details[160] = "";
+		size_t used = 0;
+		for (int field = (int)groups[g].first; field <= (int)groups[g].last; field++) {
+			if (!hr_sensitive_changed(context, old, (enum hr_sensitive_field)field))
+				continue;
+			used += (size_t)snprintf(details + used, sizeof(details) - used, "%s%s", used ? ", " : "",
+				hr_sensitive_names[field]);
+		}
+		if (used == 0)
+			continue;
+		snprintf(details + used, sizeof(details) - used, old == NULL ? " set on create" : " changed");
+		int result = hr_audit(context, groups[g].action, "employee", employee_id, details);
+		if (result != DB_OK)
+			return result;
+	}
+	return DB_OK;
+}
+
+/* A user is at most one live employee: say so plainly before the unique key would. */
+static int hr_check_user_link(struct request_context *context, uint64_t employee_id)
+{
+	json_object *user = input_field(context->request, "userId");
+	if (user == NULL)
+		return 0;
+	struct hr_employee_link link = {0};
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT((uint64_t)json_object_get_int64(user))};
+	int result = db_query(context->db, &hr_statements[HR_STMT_EMPLOYEE_BY_USER], params, 2, hr_read_employee_link, &link);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "employees");
+		return -1;
+	}
+	if (link.found && link.employee_id != employee_id) {
+		response_error(context->response, STATUS_CONFLICT, "This user is already linked to another employee");
+		response_add_detail(context->response, "userId", "is the user of employee %llu",
+			(unsigned long long)link.employee_id);
+		return -1;
+	}
+	return 0;
+}
+
+/* The engine's create, plus the salary pair, the user link and the audit of
+ * sensitive values, all in the one transaction with the Idempotency-Key. */
+static void hr_employee_create(struct request_context *context)
+{
+	const struct resource_def *resource = resource_of(context);
+	if (validate_input(context->request, &resource->runtime->create_input, context->response) != 0 ||
+		hr_check_salary_pair(context, NULL) != 0 || resource_check_references(context, resource) != 0)
+		return;
+	int result = db_begin(context->db);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	int reserved = 0;
+	if (idempotency_begin(context, &reserved) == IDEMPOTENCY_ANSWERED)
+		return;
+	if (hr_check_user_link(context, 0) != 0) {
+		db_rollback(context->db);
+		return;
+	}
+	uint64_t id = 0;
+	result = resource_insert_from_body(context, resource, &id);
+	if (result == DB_OK)
+		result = hr_audit_sensitive(context, id, NULL);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	resource_respond_one(context, resource, id, 1, "Employee created");
+	if (!status_is_success(context->response->status) || (reserved && idempotency_finish(context) != DB_OK) ||
+		(result = db_commit(context->db)) != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
+	}
+}
+
+/* The engine's PATCH inside a transaction that first locks the row and reads
+ * the sensitive values, so the salary pair is checked against what is
+ * stored and the audit says exactly what changed. */
+static void hr_employee_update(struct request_context *context)
+{
+	const struct resource_def *resource = resource_of(context);
+	uint64_t id = module_path_id(context, "id");
+	if (id == 0 || resource_if_match(context) < 0) {
+		resource_update(context); /* answers 404 / 400 in the engine's words */
+		return;
+	}
+	if (validate_input(context->request, &resource->runtime->update_input, context->response) != 0)
+		return;
+	struct hr_sensitive_row old = {0};
+	struct db_param key[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id)};
+	int result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_query(context->db, &hr_statements[HR_STMT_EMPLOYEE_SENSITIVE_FOR_UPDATE], key, 2,
+			hr_read_sensitive, &old);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	if (!old.found) {
+		db_rollback(context->db);
+		module_not_found(context, resource->singular);
+		return;
+	}
+	if (hr_check_salary_pair(context, &old) != 0 || hr_check_user_link(context, id) != 0) {
+		db_rollback(context->db);
+		return;
+	}
+	resource_update(context);
+	if (!status_is_success(context->response->status)) {
+		db_rollback(context->db);
+		return;
+	}
+	result = hr_audit_sensitive(context, id, &old);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+	}
+}
+
+/* ---------------------------------------------------------- leave requests */
+
+/* Swap (or add) one query parameter, in the request's arena. */
+static void hr_force_query(struct request *request, const char *name, const char *value)
+{
+	struct query_param *params = arena_alloc(request->arena, (request->query_param_count + 1) * sizeof(*params));
+	size_t count = 0;
+	params[count++] = (struct query_param){arena_strdup(request->arena, name), arena_strdup(request->arena, value)};
+	for (size_t i = 0; i < request->query_param_count; i++)
+		if (strcmp(request->query_params[i].name, name) != 0)
+			params[count++] = request->query_params[i];
+	request->query_params = params;
+	request->query_param_count = count;
+}
+
+/* hr.manage lists every request; anyone else only their own, whatever the
+ * query says: the employee filter is set here from their user's link. */
+static void hr_leave_list(struct request_context *context)
+{
+	if (hr_is_manager(context)) {
+		resource_list(context);
+		return;
+	}
+	const struct resource_def *resource = resource_of(context);
+	struct hr_employee_link own;
+	int result = hr_own_employee(context, &own);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	const char *asked_text = request_query(context->request, "employeeId");
+	uint64_t asked = hr_parse_id(asked_text);
+	if (asked_text != NULL && asked == 0) {
+		resource_list(context); /* a malformed filter: the engine says how */
+		return;
+	}
+	if (!own.found || (asked != 0 && asked != own.employee_id)) {
+		/* Nothing of theirs matches: an empty page, after the usual checks. */
+		struct page_request page;
+		if (pagination_parse(context->request, &resource->runtime->sorts, &page, context->response) != 0)
+			return;
+		response_list(context->response, json_object_new_array(), pagination_block(&page, 0), resource->name);
+		return;
+	}
+	char own_id[24];
+	snprintf(own_id, sizeof(own_id), "%llu", (unsigned long long)own.employee_id);
+	hr_force_query(context->request, "employeeId", own_id);
+	resource_list(context);
+}
+
+/* Another employee's request answers 404 to a user without hr.manage, as if
+ * it did not exist. */
+static void hr_leave_get(struct request_context *context)
+{
+	if (hr_is_manager(context)) {
+		resource_get(context);
+		return;
+	}
+	const struct resource_def *resource = resource_of(context);
+	uint64_t id = module_path_id(context, "id");
+	if (id == 0) {
+		module_not_found(context, resource->singular);
+		return;
+	}
+	struct hr_employee_link own;
+	json_object *record = NULL;
+	int64_t version = 0;
+	int result = hr_own_employee(context, &own);
+	if (result == DB_OK && own.found)
+		result = resource_load(context, resource, id, 0, &record, &version);
+	if (result != DB_OK) {
+		if (record)
+			json_object_put(record);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	json_object *owner = NULL;
+	if (record == NULL || !json_object_object_get_ex(record, "employeeId", &owner) ||
+		(uint64_t)json_object_get_int64(owner) != own.employee_id) {
+		if (record)
+			json_object_put(record);
+		module_not_found(context, resource->singular);
+		return;
+	}
+	hr_set_etag(context, version);
+	response_ok(context->response, STATUS_OK, record, resource->singular);
+}
+
+static void hr_refuse_bad_dates(struct request_context *context, const char *issue)
+{
+	response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid request body");
+	response_add_detail(context->response, "endDate", "%s", issue);
+}
+
+/* Files a request for the caller's own employee record, or, with hr.manage,
+ * for the employee the body names. Counts are fixed when filed. */
+static void hr_leave_create(struct request_context *context)
+{
+	const struct resource_def *resource = resource_of(context);
+	const char *start_text = input_string(context->request, "startDate");
+	const char *end_text = input_string(context->request, "endDate");
+	int64_t start = 0, end = 0;
+	if (hr_leave_day_number(start_text, &start) != 0 || hr_leave_day_number(end_text, &end) != 0) {
+		hr_refuse_bad_dates(context, "startDate and endDate must be dates written YYYY-MM-DD");
+		return;
+	}
+	if (end < start) {
+		hr_refuse_bad_dates(context, "must not be before startDate");
+		return;
+	}
+	if (hr_leave_calendar_days(start, end) > HR_LEAVE_MAX_DAYS) {
+		hr_refuse_bad_dates(context, "a leave request covers at most 366 days");
+		return;
+	}
+	int for_other = input_has_field(context->request, "employeeId");
+	if (for_other && !hr_is_manager(context)) {
+		response_error(context->response, STATUS_FORBIDDEN, "Permission denied");
+		response_add_detail(context->response, "employeeId", "requires %s; leave out to file your own request",
+			HR_MANAGE);
+		return;
+	}
+	int result = db_begin(context->db);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	int reserved = 0;
+	if (idempotency_begin(context, &reserved) == IDEMPOTENCY_ANSWERED)
+		return;
+	struct hr_employee_link employee;
+	if (for_other)
+		result = hr_employee_by_id(context, (uint64_t)input_integer(context->request, "employeeId", 0), &employee);
+	else
+		result = hr_own_employee(context, &employee);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	if (!employee.found || strcmp(employee.status, "terminated") == 0) {
+		db_rollback(context->db);
+		if (!employee.found && for_other) {
+			response_error(context->response, STATUS_UNPROCESSABLE, "Referenced record does not exist");
+			response_add_detail(context->response, "employeeId", "no such employee in this tenant");
+		} else if (!employee.found) {
+			response_error(context->response, STATUS_UNPROCESSABLE, "You have no employee record in this tenant");
+			response_add_detail(context->response, "employeeId",
+				"your user is not linked to an employee; HR links it with the employee's userId");
+		} else {
+			response_error(context->response, STATUS_UNPROCESSABLE, "The employee is terminated");
+			response_add_detail(context->response, "employeeId", "a terminated employee cannot file leave");
+		}
+		return;
+	}
+	const struct auth_context *auth = &context->request->auth;
+	const char *reason = input_string(context->request, "reason");
+	struct db_param params[] = {DB_UINT(auth->tenant_id), DB_UINT(auth->user_id), DB_UINT(employee.employee_id),
+		DB_TEXT(input_string(context->request, "leaveType")), DB_TEXT(start_text), DB_TEXT(end_text),
+		DB_INT(hr_leave_calendar_days(start, end)), DB_INT(hr_leave_working_days(start, end)),
+		DB_TEXT(reason ? reason : "")};
+	uint64_t id = 0;
+	result = db_exec(context->db, &hr_statements[HR_STMT_LEAVE_INSERT], params, 9, NULL, &id);
+	if (result == DB_OK)
+		result = resource_count_rows(context, resource, 1);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	resource_respond_one(context, resource, id, 1, "Leave request created");
+	if (!status_is_success(context->response->status) || (reserved && idempotency_finish(context) != DB_OK) ||
+		(result = db_commit(context->db)) != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
+	}
+}
+
+struct hr_leave_row {
+	int found;
+	uint64_t employee_id;
+	enum hr_leave_status status;
+	char start_date[11], end_date[11];
+	int64_t version;
+};
+
+static int hr_read_leave(void *callback_context, const struct db_row *row)
+{
+	struct hr_leave_row *leave = callback_context;
+	if (row->column_count != 5 || row->values[0] == NULL || row->values[2] == NULL || row->values[3] == NULL ||
+		hr_leave_status_parse(row->values[1], &leave->status) != 0)
+		return 0;
+	leave->found = 1;
+	leave->employee_id = strtoull(row->values[0], NULL, 10);
+	snprintf(leave->start_date, sizeof(leave->start_date), "%s", row->values[2]);
+	snprintf(leave->end_date, sizeof(leave->end_date), "%s", row->values[3]);
+	leave->version = row->values[4] ? strtoll(row->values[4], NULL, 10) : 0;
+	return 0;
+}
+
+static int hr_leave_read(struct request_context *context, uint64_t id, struct hr_leave_row *leave)
+{
+	memset(leave, 0, sizeof(*leave));
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id)};
+	return db_query(context->db, &hr_statements[HR_STMT_LEAVE_STATE], params, 2, hr_read_leave, leave);
+}
+
+/* 422 for a decision the status does not allow, 409 for a stale If-Match;
+ * 0 with the next status otherwise. */
+static int hr_leave_refuse_transition(struct request_context *context, const struct hr_leave_row *leave,
+	enum hr_leave_action action, int64_t expected_version, enum hr_leave_status *next)
+{
+	if (hr_leave_transition(leave->status, action, next) != 0) {
+		char message[96];
+		snprintf(message, sizeof(message), "Cannot %s a leave request that is %s", hr_leave_action_name(action),
+			hr_leave_status_name(leave->status));
+		response_error(context->response, STATUS_UNPROCESSABLE, message);
+		response_add_detail(context->response, "status", "is %s; only pending requests can be approved, rejected "
+			"or cancelled", hr_leave_status_name(leave->status));
+		return -1;
+	}
+	if (expected_version != 0 && expected_version != leave->version) {
+		response_error(context->response, STATUS_CONFLICT, "The record was changed by someone else");
+		response_add_detail(context->response, "If-Match", "does not match the current version; reload and retry");
+		return -1;
+	}
+	return 0;
+}
+
+/* After a conditional UPDATE that matched nothing (the transaction rolled
+ * back): say why from what is stored now. */
+static void hr_leave_explain_miss(struct request_context *context, uint64_t id, enum hr_leave_action action,
+	int64_t expected_version)
+{
+	struct hr_leave_row leave;
+	enum hr_leave_status next;
+	int result = hr_leave_read(context, id, &leave);
+	if (result != DB_OK)
+		respond_db_failure(context, result, "leave requests");
+	else if (!leave.found)
+		module_not_found(context, "Leave request");
+	else if (hr_leave_refuse_transition(context, &leave, action, expected_version, &next) == 0)
+		response_error(context->response, STATUS_CONFLICT, "Concurrent update, try again");
+}
+
+/* Approve, reject and cancel accept no body or a JSON object of their fields. */
+static int hr_leave_decision_body(struct request_context *context, const struct input_spec *spec, uint64_t id,
+	int64_t expected_version)
+{
+	if (id == 0) {
+		module_not_found(context, "Leave request");
+		return -1;
+	}
+	if (expected_version < 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid If-Match header");
+		response_add_detail(context->response, "If-Match", "must be an ETag this API returned, such as \"3\"");
+		return -1;
+	}
+	if (context->request->json_body != NULL)
+		return validate_input(context->request, spec, context->response);
+	return 0;
+}
+
+/* Approve or reject in one transaction: read the request, lock its employee
+ * (so approvals of one employee's leave run one at a time), refuse an
+ * approval that overlaps approved leave, then one conditional UPDATE from
+ * pending, and the audit entry. */
+static void hr_leave_decide(struct request_context *context, enum hr_leave_action action)
+{
+	const struct resource_def *resource = resource_of(context);
+	uint64_t id = module_path_id(context, "id");
+	int64_t expected_version = resource_if_match(context);
+	if (hr_leave_decision_body(context, &decision_input, id, expected_version) != 0)
+		return;
+	const struct auth_context *auth = &context->request->auth;
+	struct hr_leave_row leave;
+	int result = db_begin(context->db);
+	if (result == DB_OK)
+		result = hr_leave_read(context, id, &leave);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	enum hr_leave_status next;
+	if (!leave.found) {
+		db_rollback(context->db);
+		module_not_found(context, resource->singular);
+		return;
+	}
+	if (hr_leave_refuse_transition(context, &leave, action, expected_version, &next) != 0) {
+		db_rollback(context->db);
+		return;
+	}
+	if (action == HR_LEAVE_APPROVE) {
+		uint64_t overlapping = 0;
+		struct db_param employee[] = {DB_UINT(auth->tenant_id), DB_UINT(leave.employee_id)};
+		struct db_param overlap[] = {DB_UINT(auth->tenant_id), DB_UINT(leave.employee_id), DB_TEXT(leave.end_date),
+			DB_TEXT(leave.start_date), DB_UINT(id)};
+		result = db_exec(context->db, &hr_statements[HR_STMT_EMPLOYEE_LOCK], employee, 2, NULL, NULL);
+		if (result == DB_OK)
+			result = db_query(context->db, &hr_statements[HR_STMT_LEAVE_OVERLAP], overlap, 5, module_read_uint64,
+				&overlapping);
+		if (result != DB_OK) {
+			db_rollback(context->db);
+			respond_db_failure(context, result, resource->name);
+			return;
+		}
+		if (overlapping != 0) {
+			db_rollback(context->db);
+			response_error(context->response, STATUS_UNPROCESSABLE,
+				"The leave overlaps approved leave of the same employee");
+			response_add_detail(context->response, "startDate", "%s to %s overlaps approved leave request %llu",
+				leave.start_date, leave.end_date, (unsigned long long)overlapping);
+			return;
+		}
+	}
+	const char *note = input_string(context->request, "decisionNote");
+	struct db_param decide[] = {DB_TEXT(hr_leave_status_name(next)), DB_UINT(auth->user_id),
+		note ? DB_TEXT(note) : DB_NULL, DB_UINT(auth->tenant_id), DB_UINT(id), DB_INT(expected_version),
+		DB_INT(expected_version)};
+	uint64_t matched = 0;
+	result = db_exec(context->db, &hr_statements[HR_STMT_LEAVE_DECIDE], decide, 7, &matched, NULL);
+	if (result == DB_OK && matched == 0) {
+		db_rollback(context->db);
+		hr_leave_explain_miss(context, id, action, expected_version);
+		return;
+	}
+	char details[96];
+	snprintf(details, sizeof(details), "employee %llu, %s to %s", (unsigned long long)leave.employee_id,
+		leave.start_date, leave.end_date);
+	if (result == DB_OK)
+		result = hr_audit(context, action == HR_LEAVE_APPROVE ? "hr.leave.approve" : "hr.leave.reject",
+			"leave_request", id, details);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	resource_respond_one(context, resource, id, 0,
+		action == HR_LEAVE_APPROVE ? "Leave request approved" : "Leave request rejected");
+}
+
+static void hr_leave_approve(struct request_context *context)
+{
+	hr_leave_decide(context, HR_LEAVE_APPROVE);
+}
+
+static void hr_leave_reject(struct request_context *context)
+{
+	hr_leave_decide(context, HR_LEAVE_REJECT);
+}
+
+/* Only the employee the request is for may cancel it, while pending. Anyone
+ * else gets 404 (they cannot see it) or, with hr.manage, 403 (reject it instead). */
+static void hr_leave_cancel(struct request_context *context)
+{
+	const struct resource_def *resource = resource_of(context);
+	uint64_t id = module_path_id(context, "id");
+	int64_t expected_version = resource_if_match(context);
+	if (hr_leave_decision_body(context, &empty_input, id, expected_version) != 0)
+		return;
+	const struct auth_context *auth = &context->request->auth;
+	struct hr_employee_link own;
+	struct hr_leave_row leave;
+	int result = hr_own_employee(context, &own);
+	if (result == DB_OK)
+		result = db_begin(context->db);
+	if (result == DB_OK)
+		result = hr_leave_read(context, id, &leave);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	enum hr_leave_status next;
+	int owner = leave.found && own.found && leave.employee_id == own.employee_id;
+	if (!owner) {
+		db_rollback(context->db);
+		if (leave.found && hr_is_manager(context)) {
+			response_error(context->response, STATUS_FORBIDDEN, "Only the employee can cancel their own leave request");
+			response_add_detail(context->response, "employeeId", "is not your employee record; reject the request instead");
+		} else {
+			module_not_found(context, resource->singular);
+		}
+		return;
+	}
+	if (hr_leave_refuse_transition(context, &leave, HR_LEAVE_CANCEL, expected_version, &next) != 0) {
+		db_rollback(context->db);
+		return;
+	}
+	struct db_param cancel[] = {DB_UINT(auth->tenant_id), DB_UINT(id), DB_UINT(own.employee_id),
+		DB_INT(expected_version), DB_INT(expected_version)};
+	uint64_t matched = 0;
+	result = db_exec(context->db, &hr_statements[HR_STMT_LEAVE_CANCEL], cancel, 5, &matched, NULL);
+	if (result == DB_OK && matched == 0) {
+		db_rollback(context->db);
+		hr_leave_explain_miss(context, id, HR_LEAVE_CANCEL, expected_version);
+		return;
+	}
+	char details[96];
+	snprintf(details, sizeof(details), "employee %llu, %s to %s", (unsigned long long)leave.employee_id,
+		leave.start_date, leave.end_date);
+	if (result == DB_OK)
+		result = hr_audit(context, "hr.leave.cancel", "leave_request", id, details);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	resource_respond_one(context, resource, id, 0, "Leave request cancelled");
+}
