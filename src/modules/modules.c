@@ -13,6 +13,7 @@ static const struct route_table *const modules_routes[] = {
 	&profiles_route_table,
 	&audit_route_table,
 	&sales_route_table,
+	&finance_route_table,
 };
 
 const struct route_table *const *modules_route_tables(size_t *table_count)
@@ -23,7 +24,7 @@ const struct route_table *const *modules_route_tables(size_t *table_count)
 
 
 static struct statement_table auth_layer_tables[5];
-static const struct statement_table *modules_statements[12];
+static const struct statement_table *modules_statements[16];
 
 const struct statement_table *const *modules_statement_tables(size_t *table_count)
 {
@@ -45,6 +46,7 @@ const struct statement_table *const *modules_statement_tables(size_t *table_coun
 	modules_statements[used++] = &profiles_statement_table;
 	modules_statements[used++] = &audit_view_statement_table;
 	modules_statements[used++] = &sales_statement_table;
+	modules_statements[used++] = &finance_statement_table;
 	for (size_t i = 0; i < 5; i++)
 		modules_statements[used++] = &auth_layer_tables[i];
 	*table_count = used;
