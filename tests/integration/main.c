@@ -37,6 +37,7 @@ static const struct suite_entry {
     { "anomaly", anomaly_suite_register },
     { "admin", admin_suite_register },
     { "identity", identity_suite_register },
+    { "finance", finance_suite_register },
 };
 
 enum { SUITE_ENTRY_COUNT = sizeof suite_entries / sizeof suite_entries[0] };

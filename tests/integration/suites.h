@@ -13,6 +13,7 @@ bool contract_suite_register(void);
 bool anomaly_suite_register(void);
 bool admin_suite_register(void);
 bool identity_suite_register(void);
+bool finance_suite_register(void);
 
 /*
  * Registers a test and, when skip_reason is not NULL, deactivates it and says
