@@ -14,6 +14,7 @@ static const struct route_table *const modules_routes[] = {
 	&audit_route_table,
 	&sales_route_table,
 	&hr_route_table,
+	&finance_route_table,
 };
 
 const struct route_table *const *modules_route_tables(size_t *table_count)
@@ -47,6 +48,7 @@ const struct statement_table *const *modules_statement_tables(size_t *table_coun
 	modules_statements[used++] = &audit_view_statement_table;
 	modules_statements[used++] = &sales_statement_table;
 	modules_statements[used++] = &hr_statement_table;
+	modules_statements[used++] = &finance_statement_table;
 	for (size_t i = 0; i < 5; i++)
 		modules_statements[used++] = &auth_layer_tables[i];
 	*table_count = used;

@@ -21,6 +21,7 @@ extern const struct route_table profiles_route_table;
 extern const struct route_table audit_route_table;
 extern const struct route_table sales_route_table;
 extern const struct route_table hr_route_table;
+extern const struct route_table finance_route_table;
 
 extern const struct statement_table system_statement_table;
 extern const struct statement_table auth_statement_table;
@@ -29,11 +30,13 @@ extern const struct statement_table profiles_statement_table;
 extern const struct statement_table audit_view_statement_table;
 extern const struct statement_table sales_statement_table;
 extern const struct statement_table hr_statement_table;
+extern const struct statement_table finance_statement_table;
 
 struct resource_def;
 /* NULL-terminated lists of the generic records each module serves. */
 extern const struct resource_def *const sales_resources[];
 extern const struct resource_def *const hr_resources[];
+extern const struct resource_def *const finance_resources[];
 
 const struct route_table *const *modules_route_tables(size_t *table_count);
 /* Module tables plus the auth layer's own (sessions, rate counters, ...). */

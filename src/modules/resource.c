@@ -51,6 +51,8 @@ static void resource_select_columns(const struct resource_def *resource, struct 
 		const struct resource_field *field = &resource->fields[i];
 		if (field->kind == RESOURCE_DATE)
 			sql_add(sql, ", DATE_FORMAT(%s%s, '%%Y-%%m-%%d')", alias, field->column);
+		else if (field->kind == RESOURCE_TIMESTAMP)
+			sql_add(sql, ", DATE_FORMAT(%s%s, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ')", alias, field->column);
 		else
 			sql_add(sql, ", %s%s", alias, field->column);
 	}

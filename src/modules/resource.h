@@ -28,6 +28,7 @@ enum resource_field_kind {
 	RESOURCE_ENUM,
 	RESOURCE_CURRENCY,
 	RESOURCE_REFERENCE, /* id of another record of the same tenant */
+	RESOURCE_TIMESTAMP, /* DATETIME(3) set by the server, shown like createdAt; read-only */
 };
 
 enum resource_field_flag {

@@ -23,6 +23,7 @@ int main(void)
 		register_arena_suite,
 		register_config_suite,
 		register_hr_suite,
+		register_finance_suite,
 		register_identifiers_suite,
 		register_identity_logic_suite,
 		register_jwt_suite,

@@ -1,0 +1,883 @@
+/* Finance module: invoices (with line items whose totals the server computes
+ * in integer minor units) and expenses on the generic record engine, and the
+ * approval flow both share: draft -> submitted -> approved | rejected, then
+ * approved -> paid. Only drafts may be edited or deleted. Permissions:
+ * finance.view, finance.create, finance.edit (and submit), finance.delete,
+ * finance.approve (approve, reject, pay; never one's own document). */
+#include "auth/audit.h"
+#include "core/context.h"
+#include "core/log.h"
+#include "core/respond.h"
+#include "db/db.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/validate.h"
+#include "modules/finance_money.h"
+#include "modules/idempotency.h"
+#include "modules/module_util.h"
+#include "modules/modules.h"
+#include "modules/resource.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FINANCE_LINES_MAX 200
+#define FINANCE_LINE_DESCRIPTION_MAX 500
+#define FINANCE_NOTE_MAX 1000
+
+static const char *const document_statuses[] = {"draft", "submitted", "approved", "rejected", "paid", NULL};
+
+/* Set only by the flow's routes, never by a body. */
+#define FLOW_FIELDS \
+	{.api_name = "status", .column = "status", .kind = RESOURCE_ENUM, .flags = RESOURCE_READONLY | RESOURCE_FILTER, \
+		.enum_values = document_statuses}, \
+	{.api_name = "submittedAt", .column = "submitted_at", .kind = RESOURCE_TIMESTAMP, .flags = RESOURCE_READONLY}, \
+	{.api_name = "decidedBy", .column = "decided_by", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY}, \
+	{.api_name = "decidedAt", .column = "decided_at", .kind = RESOURCE_TIMESTAMP, .flags = RESOURCE_READONLY}, \
+	{.api_name = "decisionNote", .column = "decision_note", .kind = RESOURCE_TEXT, .flags = RESOURCE_READONLY}, \
+	{.api_name = "paidAt", .column = "paid_at", .kind = RESOURCE_TIMESTAMP, .flags = RESOURCE_READONLY}
+
+static const struct resource_field invoice_fields[] = {
+	{.api_name = "number", .column = "number", .kind = RESOURCE_TEXT,
+		.flags = RESOURCE_REQUIRED | RESOURCE_SEARCH | RESOURCE_SORT, .max_length = 40},
+	{.api_name = "customerName", .column = "customer_name", .kind = RESOURCE_TEXT,
+		.flags = RESOURCE_REQUIRED | RESOURCE_SEARCH | RESOURCE_SORT, .max_length = 200},
+	{.api_name = "accountId", .column = "account_id", .kind = RESOURCE_REFERENCE,
+		.flags = RESOURCE_FILTER | RESOURCE_NULLABLE, .reference_table = "sales_accounts",
+		.reference_id_column = "account_id"},
+	{.api_name = "currency", .column = "currency", .kind = RESOURCE_CURRENCY, .flags = RESOURCE_FILTER,
+		.default_sql = "'EUR'"},
+	{.api_name = "issueDate", .column = "issue_date", .kind = RESOURCE_DATE, .flags = RESOURCE_SORT,
+		.default_sql = "CURRENT_DATE"},
+	{.api_name = "dueDate", .column = "due_date", .kind = RESOURCE_DATE, .flags = RESOURCE_NULLABLE | RESOURCE_SORT},
+	{.api_name = "notes", .column = "notes", .kind = RESOURCE_TEXT, .max_length = 2000},
+	/* computed from the lines, in minor units */
+	{.api_name = "subtotal", .column = "subtotal_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
+	{.api_name = "tax", .column = "tax_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
+	{.api_name = "total", .column = "total_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY | RESOURCE_SORT},
+	FLOW_FIELDS,
+};
+
+static const struct resource_field expense_fields[] = {
+	{.api_name = "description", .column = "description", .kind = RESOURCE_TEXT,
+		.flags = RESOURCE_REQUIRED | RESOURCE_SEARCH, .max_length = 500},
+	{.api_name = "category", .column = "category", .kind = RESOURCE_TEXT, .flags = RESOURCE_FILTER, .max_length = 100},
+	{.api_name = "amount", .column = "amount_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_REQUIRED | RESOURCE_SORT,
+		.min_value = 1, .max_value = INT64_MAX / 4},
+	{.api_name = "currency", .column = "currency", .kind = RESOURCE_CURRENCY, .flags = RESOURCE_FILTER,
+		.default_sql = "'EUR'"},
+	{.api_name = "expenseDate", .column = "expense_date", .kind = RESOURCE_DATE, .flags = RESOURCE_SORT,
+		.default_sql = "CURRENT_DATE"},
+	FLOW_FIELDS,
+};
+
+#define FIELDS(array) array, sizeof(array) / sizeof(array[0])
+
+static struct resource_runtime invoice_runtime, expense_runtime;
+
+static const struct resource_def finance_invoices = {"invoices", "Invoice", "finance_invoices", "invoice_id",
+	"finance.view", "finance.create", "finance.edit", "finance.delete", NULL, FIELDS(invoice_fields), &invoice_runtime};
+static const struct resource_def finance_expenses = {"expenses", "Expense", "finance_expenses", "expense_id",
+	"finance.view", "finance.create", "finance.edit", "finance.delete", NULL, FIELDS(expense_fields), &expense_runtime};
+
+/* Statements every document has, in a block per document (see below). */
+enum finance_document_statement {
+	DOC_STMT_STATE,   /* status, created_by, version: explains a refused write */
+	DOC_STMT_LOCK,    /* the same, locking the row before a draft is edited */
+	DOC_STMT_SUBMIT,
+	DOC_STMT_APPROVE,
+	DOC_STMT_REJECT,
+	DOC_STMT_PAY,
+	DOC_STMT_DELETE,
+	DOC_STMT__MAX
+};
+
+/* finance_statements: a DOC_STMT__MAX block per document, then the lines'. */
+enum finance_statement {
+	FINANCE_INVOICE_BLOCK = 0,
+	FINANCE_EXPENSE_BLOCK = DOC_STMT__MAX,
+	FINANCE_STMT_LINES_INSERT = 2 * DOC_STMT__MAX,
+	FINANCE_STMT_LINES_DELETE,
+	FINANCE_STMT_LINES_SELECT,
+	FINANCE_STMT_TOTALS,
+	FINANCE_STMT__MAX
+};
+
+/* A resource that follows the approval flow. */
+struct finance_document {
+	const struct resource_def *resource;
+	const char *kind;                 /* "invoice": audit target type and action part */
+	const struct db_statement_def *statements; /* its DOC_STMT__MAX block */
+	int has_lines;
+};
+
+static const struct db_statement_def finance_statements[FINANCE_STMT__MAX];
+
+static const struct finance_document invoice_document = {&finance_invoices, "invoice",
+	&finance_statements[FINANCE_INVOICE_BLOCK], 1};
+static const struct finance_document expense_document = {&finance_expenses, "expense",
+	&finance_statements[FINANCE_EXPENSE_BLOCK], 0};
+
+static void finance_invoice_create(struct request_context *context);
+static void finance_invoice_get(struct request_context *context);
+static void finance_update(struct request_context *context);
+static void finance_delete(struct request_context *context);
+static void finance_submit(struct request_context *context);
+static void finance_approve(struct request_context *context);
+static void finance_reject(struct request_context *context);
+static void finance_pay(struct request_context *context);
+
+#define FLOW_ROUTES(base, document) \
+	{HTTP_POST, base "/{id}/submit", "finance.edit", ROUTE_CRED_JWT, NULL, finance_submit, &document}, \
+	{HTTP_POST, base "/{id}/approve", "finance.approve", ROUTE_CRED_JWT, NULL, finance_approve, &document}, \
+	{HTTP_POST, base "/{id}/reject", "finance.approve", ROUTE_CRED_JWT, NULL, finance_reject, &document}, \
+	{HTTP_POST, base "/{id}/pay", "finance.approve", ROUTE_CRED_JWT, NULL, finance_pay, &document}
+
+/* The engine's handlers take a resource_def as data, finance's own a finance_document. */
+static const struct route finance_routes[] = {
+	/* longer paths before the "{id}" patterns */
+	FLOW_ROUTES("/api/v1/finance/invoices", invoice_document),
+	FLOW_ROUTES("/api/v1/finance/expenses", expense_document),
+	{HTTP_GET, "/api/v1/finance/invoices", "finance.view", ROUTE_CRED_JWT, NULL, resource_list, &finance_invoices},
+	{HTTP_POST, "/api/v1/finance/invoices", "finance.create", ROUTE_CRED_JWT, NULL, finance_invoice_create,
+		&invoice_document},
+	{HTTP_GET, "/api/v1/finance/invoices/{id}", "finance.view", ROUTE_CRED_JWT, NULL, finance_invoice_get,
+		&invoice_document},
+	{HTTP_PATCH, "/api/v1/finance/invoices/{id}", "finance.edit", ROUTE_CRED_JWT, NULL, finance_update,
+		&invoice_document},
+	{HTTP_DELETE, "/api/v1/finance/invoices/{id}", "finance.delete", ROUTE_CRED_JWT, NULL, finance_delete,
+		&invoice_document},
+	{HTTP_GET, "/api/v1/finance/expenses", "finance.view", ROUTE_CRED_JWT, NULL, resource_list, &finance_expenses},
+	{HTTP_POST, "/api/v1/finance/expenses", "finance.create", ROUTE_CRED_JWT, NULL, resource_create, &finance_expenses},
+	{HTTP_GET, "/api/v1/finance/expenses/{id}", "finance.view", ROUTE_CRED_JWT, NULL, resource_get, &finance_expenses},
+	{HTTP_PATCH, "/api/v1/finance/expenses/{id}", "finance.edit", ROUTE_CRED_JWT, NULL, finance_update,
+		&expense_document},
+	{HTTP_DELETE, "/api/v1/finance/expenses/{id}", "finance.delete", ROUTE_CRED_JWT, NULL, finance_delete,
+		&expense_document},
+};
+
+const struct route_table finance_route_table = {"finance", finance_routes,
+	sizeof(finance_routes) / sizeof(finance_routes[0])};
+
+const struct resource_def *const finance_resources[] = {&finance_invoices, &finance_expenses, NULL};
+
+/* ---------------------------------------------------------------- statements */
+
+#define DOCUMENT_STATEMENTS(block, kind, table, id) \
+	[block + DOC_STMT_STATE] = {"finance." kind "_state", \
+		"SELECT status, created_by, version FROM " table " WHERE tenant_id = ? AND " id " = ? AND deleted_at IS NULL", 1}, \
+	[block + DOC_STMT_LOCK] = {"finance." kind "_lock", \
+		"SELECT status, created_by, version FROM " table " WHERE tenant_id = ? AND " id " = ? AND deleted_at IS NULL " \
+		"FOR UPDATE", 1}, \
+	[block + DOC_STMT_SUBMIT] = {"finance." kind "_submit", \
+		"UPDATE " table " SET status = 'submitted', submitted_at = NOW(3), version = version + 1 " \
+		"WHERE tenant_id = ? AND " id " = ? AND deleted_at IS NULL AND status = 'draft'", 1}, \
+	[block + DOC_STMT_APPROVE] = {"finance." kind "_approve", \
+		"UPDATE " table " SET status = 'approved', decided_by = ?, decided_at = NOW(3), decision_note = ?, " \
+		"version = version + 1 WHERE tenant_id = ? AND " id " = ? AND deleted_at IS NULL AND status = 'submitted' " \
+		"AND NOT (created_by <=> ?)", 1}, \
+	[block + DOC_STMT_REJECT] = {"finance." kind "_reject", \
+		"UPDATE " table " SET status = 'rejected', decided_by = ?, decided_at = NOW(3), decision_note = ?, " \
+		"version = version + 1 WHERE tenant_id = ? AND " id " = ? AND deleted_at IS NULL AND status = 'submitted' " \
+		"AND NOT (created_by <=> ?)", 1}, \
+	[block + DOC_STMT_PAY] = {"finance." kind "_pay", \
+		"UPDATE " table " SET status = 'paid', paid_at = NOW(3), version = version + 1 " \
+		"WHERE tenant_id = ? AND " id " = ? AND deleted_at IS NULL AND status = 'approved'", 1}, \
+	[block + DOC_STMT_DELETE] = {"finance." kind "_delete", \
+		"UPDATE " table " SET deleted_at = NOW(3), version = version + 1 WHERE tenant_id = ? AND " id " = ? " \
+		"AND deleted_at IS NULL AND status = 'draft' AND (? = 0 OR version = ?)", 1}
+
+
+static const struct db_statement_def finance_statements[FINANCE_STMT__MAX] = {
+	DOCUMENT_STATEMENTS(FINANCE_INVOICE_BLOCK, "invoice", "finance_invoices", "invoice_id"),
+	DOCUMENT_STATEMENTS(FINANCE_EXPENSE_BLOCK, "expense", "finance_expenses", "expense_id"),
+	/* All of an invoice's lines in one round trip, whatever their number: the
+	 * server-computed lines travel as one JSON array that JSON_TABLE unpacks
+	 * (integers convert exactly; the amounts are never floating point). */
+	[FINANCE_STMT_LINES_INSERT] = {"finance.invoice_lines_insert",
+		"INSERT INTO finance_invoice_lines (tenant_id, invoice_id, line_no, description, quantity, unit_price_minor, "
+		"tax_rate_bp, line_total_minor, tax_minor) "
+		"SELECT ?, ?, line.line_no, line.description, line.quantity, line.unit_price, line.tax_rate_bp, "
+		"line.line_total, line.tax FROM JSON_TABLE(?, '$[*]' COLUMNS ("
+		"line_no FOR ORDINALITY, description VARCHAR(500) PATH '$.description', quantity INT PATH '$.quantity', "
+		"unit_price BIGINT PATH '$.unitPrice', tax_rate_bp INT PATH '$.taxRateBp', "
+		"line_total BIGINT PATH '$.lineTotal', tax BIGINT PATH '$.tax')) AS line",
+		1},
+	[FINANCE_STMT_LINES_DELETE] = {"finance.invoice_lines_delete",
+		"DELETE FROM finance_invoice_lines WHERE tenant_id = ? AND invoice_id = ?", 1},
+	[FINANCE_STMT_LINES_SELECT] = {"finance.invoice_lines",
+		"SELECT line_no, description, quantity, unit_price_minor, tax_rate_bp, line_total_minor, tax_minor "
+		"FROM finance_invoice_lines WHERE tenant_id = ? AND invoice_id = ? ORDER BY line_no",
+		1},
+	[FINANCE_STMT_TOTALS] = {"finance.invoice_totals",
+		"UPDATE finance_invoices SET subtotal_minor = ?, tax_minor = ?, total_minor = ? "
+		"WHERE tenant_id = ? AND invoice_id = ?",
+		1},
+};
+
+const struct statement_table finance_statement_table = {"finance", finance_statements, FINANCE_STMT__MAX};
+
+/* ---------------------------------------------------------------- the flow */
+
+struct finance_transition {
+	enum finance_document_statement statement;
+	const char *action;      /* "approve": audit action "finance.invoice.approve" */
+	const char *from_status; /* the only status it applies to */
+	const char *to_status;
+	const char *done;        /* "approved", for messages */
+	int decision;            /* records the decider and a note; never on one's own document */
+};
+
+static const struct finance_transition finance_submit_step = {DOC_STMT_SUBMIT, "submit", "draft", "submitted",
+	"submitted", 0};
+static const struct finance_transition finance_approve_step = {DOC_STMT_APPROVE, "approve", "submitted", "approved",
+	"approved", 1};
+static const struct finance_transition finance_reject_step = {DOC_STMT_REJECT, "reject", "submitted", "rejected",
+	"rejected", 1};
+static const struct finance_transition finance_pay_step = {DOC_STMT_PAY, "pay", "approved", "paid", "marked paid", 0};
+
+static const struct field_spec decision_fields[] = {
+	{.name = "note", .type = FIELD_STRING, .max_length = FINANCE_NOTE_MAX},
+};
+static const struct input_spec decision_input = INPUT_SPEC(decision_fields);
+
+/* ---------------------------------------------------------------- helpers */
+
+struct finance_state {
+	int found;
+	char status[16];
+	uint64_t created_by;
+	int64_t version;
+};
+
+static int finance_read_state(void *callback_context, const struct db_row *row)
+{
+	struct finance_state *state = callback_context;
+	if (row->column_count != 3 || row->values[0] == NULL)
+		return 0;
+	state->found = 1;
+	snprintf(state->status, sizeof(state->status), "%s", row->values[0]);
+	state->created_by = row->values[1] ? strtoull(row->values[1], NULL, 10) : 0;
+	state->version = row->values[2] ? strtoll(row->values[2], NULL, 10) : 0;
+	return 0;
+}
+
+static int finance_load_state(struct request_context *context, const struct finance_document *document,
+	enum finance_document_statement statement, uint64_t id, struct finance_state *state)
+{
+	memset(state, 0, sizeof(*state));
+	struct db_param key[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id)};
+	return db_query(context->db, &document->statements[statement], key, 2, finance_read_state, state);
+}
+
+static void finance_refuse_not_draft(struct request_context *context, const struct finance_document *document,
+	const struct finance_state *state, const char *what)
+{
+	char message[160];
+	snprintf(message, sizeof(message), "%s is %s, not draft: it cannot be %s", document->resource->singular,
+		state->status, what);
+	response_error(context->response, STATUS_UNPROCESSABLE, message);
+	response_add_detail(context->response, "status", "is %s", state->status);
+}
+
+static void finance_refuse_stale(struct request_context *context)
+{
+	response_error(context->response, STATUS_CONFLICT, "The record was changed by someone else");
+	response_add_detail(context->response, "If-Match", "does not match the current version; reload and retry");
+}
+
+static void finance_set_etag(struct request_context *context, int64_t version)
+{
+	char etag[32];
+	snprintf(etag, sizeof(etag), "\"%lld\"", (long long)version);
+	response_add_header(context->response, "ETag", etag);
+}
+
+static json_object *finance_int_json(const char *value)
+{
+	return json_object_new_int64(value ? strtoll(value, NULL, 10) : 0);
+}
+
+static int finance_collect_line(void *callback_context, const struct db_row *row)
+{
+	json_object *lines = callback_context;
+	if (row->column_count != 7 || row->values[0] == NULL)
+		return 0;
+	json_object *line = json_object_new_object();
+	json_object_object_add(line, "lineNo", finance_int_json(row->values[0]));
+	json_object_object_add(line, "description", module_string_or_null(row->values[1]));
+	json_object_object_add(line, "quantity", finance_int_json(row->values[2]));
+	json_object_object_add(line, "unitPrice", finance_int_json(row->values[3]));
+	json_object_object_add(line, "taxRateBp", finance_int_json(row->values[4]));
+	json_object_object_add(line, "lineTotal", finance_int_json(row->values[5]));
+	json_object_object_add(line, "tax", finance_int_json(row->values[6]));
+	json_object_array_add(lines, line);
+	return 0;
+}
+
+/* Answer with one document (an invoice with its lines), setting ETag. */
+static void finance_respond(struct request_context *context, const struct finance_document *document, uint64_t id,
+	int created, const char *message)
+{
+	if (!document->has_lines) {
+		resource_respond_one(context, document->resource, id, created, message);
+		return;
+	}
+	json_object *record = NULL;
+	int64_t version = 0;
+	int result = resource_load(context, document->resource, id, 0, &record, &version);
+	json_object *lines = json_object_new_array();
+	if (result == DB_OK && record != NULL) {
+		struct db_param key[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id)};
+		result = db_query(context->db, &finance_statements[FINANCE_STMT_LINES_SELECT], key, 2, finance_collect_line,
+			lines);
+	}
+	if (result != DB_OK || record == NULL) {
+		json_object_put(lines);
+		if (record)
+			json_object_put(record);
+		if (result != DB_OK)
+			respond_db_failure(context, result, document->resource->name);
+		else
+			module_not_found(context, document->resource->singular);
+		return;
+	}
+	json_object_object_add(record, "lines", lines);
+	finance_set_etag(context, version);
+	response_ok(context->response, created ? STATUS_CREATED : STATUS_OK, record, message);
+}
+
+/* A write refused by the database for a duplicate: for invoices the number. */
+static void finance_db_failure(struct request_context *context, const struct finance_document *document, int result)
+{
+	if (result == DB_DUPLICATE && document->has_lines) {
+		response_error(context->response, STATUS_CONFLICT, "An invoice with this number already exists");
+		response_add_detail(context->response, "number", "is already used in this tenant");
+		return;
+	}
+	respond_db_failure(context, result, document->resource->name);
+}
+
+/* ---------------------------------------------------------------- bodies */
+
+struct finance_line {
+	const char *description;
+	int64_t quantity, unit_price_minor, tax_rate_bp;
+	struct finance_line_amounts amounts;
+};
+
+struct finance_lines {
+	int given;
+	size_t count;
+	struct finance_line items[FINANCE_LINES_MAX];
+	struct finance_totals totals;
+};
+
+static void finance_body_issue(struct request_context *context, int *failures, enum status status, const char *field,
+	const char *issue)
+{
+	if ((*failures)++ == 0)
+		response_error(context->response, status,
+			status == STATUS_VALIDATION_ERROR ? "Invalid request body" : "Amounts too large");
+	response_add_detail(context->response, field, "%s", issue);
+}
+
+/* An integer member of a line within [min, max]; json-c clamps numbers above
+ * INT64_MAX, so those are caught by comparing with the unsigned reading. */
+static int finance_line_integer(struct request_context *context, int *failures, json_object *line, size_t index,
+	const char *name, int required, int64_t min_value, int64_t max_value, int64_t *out)
+{
+	char field[64];
+	snprintf(field, sizeof(field), "lines[%zu].%s", index, name);
+	json_object *value = NULL;
+	if (!json_object_object_get_ex(line, name, &value)) {
+		if (required)
+			finance_body_issue(context, failures, STATUS_VALIDATION_ERROR, field, "is required");
+		return -1;
+	}
+	if (value == NULL) {
+		finance_body_issue(context, failures, STATUS_VALIDATION_ERROR, field,
+			required ? "is required" : "must not be null");
+		return -1;
+	}
+	char issue[96];
+	snprintf(issue, sizeof(issue), "must be an integer from %lld to %lld", (long long)min_value,
+		(long long)max_value);
+	if (!json_object_is_type(value, json_type_int)) {
+		finance_body_issue(context, failures, STATUS_VALIDATION_ERROR, field, issue);
+		return -1;
+	}
+	int64_t number = json_object_get_int64(value);
+	if (number < min_value || number > max_value || (number >= 0 && json_object_get_uint64(value) != (uint64_t)number)) {
+		finance_body_issue(context, failures, STATUS_VALIDATION_ERROR, field, issue);
+		return -1;
+	}
+	*out = number;
+	return 0;
+}
+
+static void finance_parse_line(struct request_context *context, int *failures, json_object *line, size_t index,
+	struct finance_line *out)
+{
+	char field[64];
+	if (!json_object_is_type(line, json_type_object)) {
+		snprintf(field, sizeof(field), "lines[%zu]", index);
+		finance_body_issue(context, failures, STATUS_VALIDATION_ERROR, field,
+			"must be an object {description, quantity, unitPrice, taxRateBp}");
+		return;
+	}
+	json_object *description = NULL;
+	snprintf(field, sizeof(field), "lines[%zu].description", index);
+	if (!json_object_object_get_ex(line, "description", &description) || description == NULL) {
+		finance_body_issue(context, failures, STATUS_VALIDATION_ERROR, field, "is required");
+	} else if (!json_object_is_type(description, json_type_string) ||
+		json_object_get_string_len(description) < 1 ||
+		json_object_get_string_len(description) > FINANCE_LINE_DESCRIPTION_MAX ||
+		strlen(json_object_get_string(description)) != (size_t)json_object_get_string_len(description)) {
+		finance_body_issue(context, failures, STATUS_VALIDATION_ERROR, field,
+			"must be a string of 1 to 500 characters without NUL");
+	} else {
+		out->description = json_object_get_string(description);
+	}
+	out->tax_rate_bp = 0;
+	finance_line_integer(context, failures, line, index, "quantity", 1, 1, INT32_MAX, &out->quantity);
+	finance_line_integer(context, failures, line, index, "unitPrice", 1, 0, INT64_MAX, &out->unit_price_minor);
+	finance_line_integer(context, failures, line, index, "taxRateBp", 0, 0, FINANCE_TAX_RATE_BP_MAX,
+		&out->tax_rate_bp);
+	json_object_object_foreach(line, key, unused)
+	{
+		(void)unused;
+		if (strcmp(key, "description") != 0 && strcmp(key, "quantity") != 0 && strcmp(key, "unitPrice") != 0 &&
+			strcmp(key, "taxRateBp") != 0) {
+			snprintf(field, sizeof(field), "lines[%zu].%.32s", index, key);
+			finance_body_issue(context, failures, STATUS_VALIDATION_ERROR, field, "is not a known field");
+		}
+	}
+}
+
+/* Every line's amounts and the invoice totals; 422 when they overflow. */
+static int finance_compute_lines(struct request_context *context, struct finance_lines *lines)
+{
+	int failures = 0;
+	memset(&lines->totals, 0, sizeof(lines->totals));
+	for (size_t i = 0; i < lines->count; i++) {
+		struct finance_line *line = &lines->items[i];
+		char field[32];
+		snprintf(field, sizeof(field), "lines[%zu]", i);
+		if (finance_money_line(line->quantity, line->unit_price_minor, line->tax_rate_bp, &line->amounts) !=
+			FINANCE_MONEY_OK)
+			finance_body_issue(context, &failures, STATUS_UNPROCESSABLE, field,
+				"quantity x unitPrice plus tax does not fit in a 64-bit amount");
+		else if (failures == 0 && finance_money_add_line(&lines->totals, &line->amounts) != FINANCE_MONEY_OK)
+			finance_body_issue(context, &failures, STATUS_UNPROCESSABLE, "lines",
+				"the invoice total does not fit in a 64-bit amount");
+	}
+	return failures ? -1 : 0;
+}
+
+/* The body of a create (creating = 1) or PATCH: the engine's field checks,
+ * then for invoices `lines` (required on create), every failure in one
+ * VALIDATION_ERROR; then the money maths (422 on overflow). */
+static int finance_read_body(struct request_context *context, const struct finance_document *document, int creating,
+	struct finance_lines *lines)
+{
+	const struct resource_runtime *runtime = document->resource->runtime;
+	struct input_spec spec = creating ? runtime->create_input : runtime->update_input;
+	lines->given = 0;
+	lines->count = 0;
+	if (!document->has_lines)
+		return validate_input(context->request, &spec, context->response);
+	spec.allow_unknown_fields = 1; /* "lines" is checked here, and so are unknown members */
+	int failures = validate_input(context->request, &spec, context->response) != 0;
+	json_object *body = context->request->json_body;
+	if (body == NULL || !json_object_is_type(body, json_type_object))
+		return -1;
+	json_object_object_foreach(body, key, unused)
+	{
+		(void)unused;
+		int known = strcmp(key, "lines") == 0;
+		for (size_t i = 0; i < spec.field_count && !known; i++)
+			known = strcmp(spec.fields[i].name, key) == 0;
+		if (!known) {
+			char field[80];
+			snprintf(field, sizeof(field), "%.64s", key);
+			finance_body_issue(context, &failures, STATUS_VALIDATION_ERROR, field, "is not a known field");
+		}
+	}
+	json_object *items = NULL;
+	lines->given = json_object_object_get_ex(body, "lines", &items);
+	if (!lines->given && creating) {
+		finance_body_issue(context, &failures, STATUS_VALIDATION_ERROR, "lines", "is required");
+	} else if (lines->given) {
+		size_t count = json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
+		if (count < 1 || count > FINANCE_LINES_MAX) {
+			finance_body_issue(context, &failures, STATUS_VALIDATION_ERROR, "lines",
+				"must be an array of 1 to 200 lines");
+		} else {
+			lines->count = count;
+			for (size_t i = 0; i < count; i++)
+				finance_parse_line(context, &failures, json_object_array_get_idx(items, i), i, &lines->items[i]);
+		}
+	}
+	if (failures)
+		return -1;
+	return lines->given ? finance_compute_lines(context, lines) : 0;
+}
+
+/* Each given reference (accountId) must name a live record of this tenant. */
+static int finance_check_references(struct request_context *context, const struct resource_def *resource)
+{
+	int failures = 0;
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		json_object *value = input_field(context->request, field->api_name);
+		if (field->kind != RESOURCE_REFERENCE || (field->flags & RESOURCE_READONLY) || value == NULL)
+			continue;
+		uint64_t found = 0;
+		struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_INT(json_object_get_int64(value))};
+		int result = db_query(context->db, &resource->runtime->reference_checks[i], params, 2, module_read_uint64,
+			&found);
+		if (result != DB_OK) {
+			respond_db_failure(context, result, resource->name);
+			return -1;
+		}
+		if (found == 0) {
+			if (failures++ == 0)
+				response_error(context->response, STATUS_UNPROCESSABLE, "Referenced record does not exist");
+			response_add_detail(context->response, field->api_name, "no such record in this tenant");
+		}
+	}
+	return failures ? -1 : 0;
+}
+
+/* (given, value) for every writable field, in the order of the engine's
+ * generated UPDATE. The document fields have no booleans. */
+static size_t finance_bind_body(struct request_context *context, const struct resource_def *resource,
+	struct db_param *params)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		if (field->flags & RESOURCE_READONLY)
+			continue;
+		int given = input_has_field(context->request, field->api_name);
+		json_object *value = input_field(context->request, field->api_name);
+		params[count++] = DB_INT(given);
+		if (!given || value == NULL)
+			params[count++] = DB_NULL;
+		else if (field->kind == RESOURCE_INTEGER || field->kind == RESOURCE_REFERENCE)
+			params[count++] = DB_INT(json_object_get_int64(value));
+		else
+			params[count++] = DB_TEXT(json_object_get_string(value));
+	}
+	return count;
+}
+
+/* Inside the caller's transaction: the invoice's lines (replacing any) and totals. */
+static int finance_store_lines(struct request_context *context, uint64_t invoice_id, const struct finance_lines *lines,
+	int replace)
+{
+	uint64_t tenant_id = context->request->auth.tenant_id;
+	struct db_param key[] = {DB_UINT(tenant_id), DB_UINT(invoice_id)};
+	int result = DB_OK;
+	if (replace)
+		result = db_exec(context->db, &finance_statements[FINANCE_STMT_LINES_DELETE], key, 2, NULL, NULL);
+	if (result != DB_OK)
+		return result;
+	json_object *array = json_object_new_array();
+	for (size_t i = 0; i < lines->count; i++) {
+		const struct finance_line *line = &lines->items[i];
+		json_object *item = json_object_new_object();
+		json_object_object_add(item, "description", json_object_new_string(line->description));
+		json_object_object_add(item, "quantity", json_object_new_int64(line->quantity));
+		json_object_object_add(item, "unitPrice", json_object_new_int64(line->unit_price_minor));
+		json_object_object_add(item, "taxRateBp", json_object_new_int64(line->tax_rate_bp));
+		json_object_object_add(item, "lineTotal", json_object_new_int64(line->amounts.line_total_minor));
+		json_object_object_add(item, "tax", json_object_new_int64(line->amounts.tax_minor));
+		json_object_array_add(array, item);
+	}
+	const char *text = json_object_to_json_string_ext(array, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	struct db_param insert[] = {DB_UINT(tenant_id), DB_UINT(invoice_id), DB_TEXT(text)};
+	uint64_t inserted = 0;
+	result = db_exec(context->db, &finance_statements[FINANCE_STMT_LINES_INSERT], insert, 3, &inserted, NULL);
+	json_object_put(array);
+	if (result == DB_OK && inserted != lines->count) {
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "invoice %llu: %llu of %zu lines stored",
+			(unsigned long long)invoice_id, (unsigned long long)inserted, lines->count);
+		return DB_ERROR;
+	}
+	struct db_param totals[] = {DB_INT(lines->totals.subtotal_minor), DB_INT(lines->totals.tax_minor),
+		DB_INT(lines->totals.total_minor), DB_UINT(tenant_id), DB_UINT(invoice_id)};
+	if (result == DB_OK)
+		result = db_exec(context->db, &finance_statements[FINANCE_STMT_TOTALS], totals, 5, NULL, NULL);
+	return result;
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static void finance_invoice_get(struct request_context *context)
+{
+	const struct finance_document *document = context->route->data;
+	resource_prepare(document->resource);
+	uint64_t id = module_path_id(context, "id");
+	if (id == 0) {
+		module_not_found(context, document->resource->singular);
+		return;
+	}
+	finance_respond(context, document, id, 0, document->resource->singular);
+}
+
+/* Like the engine's create, plus the lines and totals in the same
+ * transaction, and the same Idempotency-Key replay. */
+static void finance_invoice_create(struct request_context *context)
+{
+	const struct finance_document *document = context->route->data;
+	const struct resource_def *resource = document->resource;
+	resource_prepare(resource);
+	struct finance_lines lines; /* about 10 KB */
+	if (finance_read_body(context, document, 1, &lines) != 0 || finance_check_references(context, resource) != 0)
+		return;
+	int result = db_begin(context->db);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	int reserved = 0;
+	if (idempotency_begin(context, &reserved) == IDEMPOTENCY_ANSWERED)
+		return;
+	uint64_t id = 0;
+	result = resource_insert_from_body(context, resource, &id);
+	if (result == DB_OK)
+		result = finance_store_lines(context, id, &lines, 0);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		finance_db_failure(context, document, result);
+		return;
+	}
+	finance_respond(context, document, id, 1, "Invoice created");
+	if (!status_is_success(context->response->status) || (reserved && idempotency_finish(context) != DB_OK) ||
+		(result = db_commit(context->db)) != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
+	}
+}
+
+/* PATCH of a draft. The row is locked first, so a concurrent submit either
+ * happens before (and this answers 422) or waits for this edit to commit. */
+static void finance_update(struct request_context *context)
+{
+	const struct finance_document *document = context->route->data;
+	const struct resource_def *resource = document->resource;
+	resource_prepare(resource);
+	uint64_t id = module_path_id(context, "id");
+	int64_t expected_version = resource_if_match(context);
+	if (id == 0) {
+		module_not_found(context, resource->singular);
+		return;
+	}
+	if (expected_version < 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid If-Match header");
+		response_add_detail(context->response, "If-Match", "must be an ETag this API returned, such as \"3\"");
+		return;
+	}
+	struct finance_lines lines;
+	if (finance_read_body(context, document, 0, &lines) != 0 || finance_check_references(context, resource) != 0)
+		return;
+	struct finance_state state;
+	int result = db_begin(context->db);
+	if (result == DB_OK)
+		result = finance_load_state(context, document, DOC_STMT_LOCK, id, &state);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	if (!state.found || strcmp(state.status, "draft") != 0 ||
+		(expected_version != 0 && state.version != expected_version)) {
+		db_rollback(context->db);
+		if (!state.found)
+			module_not_found(context, resource->singular);
+		else if (strcmp(state.status, "draft") != 0)
+			finance_refuse_not_draft(context, document, &state, "edited");
+		else
+			finance_refuse_stale(context);
+		return;
+	}
+	struct db_param params[2 * RESOURCE_MAX_FIELDS + 4];
+	size_t count = finance_bind_body(context, resource, params);
+	params[count++] = DB_UINT(context->request->auth.tenant_id);
+	params[count++] = DB_UINT(id);
+	params[count++] = DB_INT(expected_version);
+	params[count++] = DB_INT(expected_version);
+	result = db_exec(context->db, &resource->runtime->statements[RESOURCE_STMT_UPDATE], params, count, NULL, NULL);
+	if (result == DB_OK && lines.given)
+		result = finance_store_lines(context, id, &lines, 1);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		finance_db_failure(context, document, result);
+		return;
+	}
+	char message[96];
+	snprintf(message, sizeof(message), "%s updated", resource->singular);
+	finance_respond(context, document, id, 0, message);
+	if (!status_is_success(context->response->status) || (result = db_commit(context->db)) != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
+	}
+}
+
+/* Soft delete of a draft: one conditional UPDATE; a miss is explained by a re-read. */
+static void finance_delete(struct request_context *context)
+{
+	const struct finance_document *document = context->route->data;
+	const struct resource_def *resource = document->resource;
+	resource_prepare(resource);
+	uint64_t id = module_path_id(context, "id");
+	int64_t expected_version = resource_if_match(context);
+	if (id == 0) {
+		module_not_found(context, resource->singular);
+		return;
+	}
+	if (expected_version < 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid If-Match header");
+		return;
+	}
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id), DB_INT(expected_version),
+		DB_INT(expected_version)};
+	uint64_t matched = 0;
+	int result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_exec(context->db, &document->statements[DOC_STMT_DELETE], params, 4, &matched, NULL);
+	if (result == DB_OK && matched == 1)
+		result = resource_count_rows(context, resource, -1);
+	if (result == DB_OK)
+		result = matched == 1 ? db_commit(context->db) : (db_rollback(context->db), DB_OK);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	if (matched == 0) {
+		struct finance_state state;
+		result = finance_load_state(context, document, DOC_STMT_STATE, id, &state);
+		if (result != DB_OK)
+			respond_db_failure(context, result, resource->name);
+		else if (!state.found)
+			module_not_found(context, resource->singular);
+		else if (strcmp(state.status, "draft") != 0)
+			finance_refuse_not_draft(context, document, &state, "deleted");
+		else
+			finance_refuse_stale(context);
+		return;
+	}
+	char message[96];
+	snprintf(message, sizeof(message), "%s deleted", resource->singular);
+	response_ok(context->response, STATUS_OK, json_object_new_object(), message);
+}
+
+/* Why a transition's UPDATE matched nothing, read after the rollback (so it
+ * sees what the winner of a race committed): 404, 422 or 403. */
+static void finance_explain_refusal(struct request_context *context, const struct finance_document *document,
+	const struct finance_transition *transition, uint64_t id)
+{
+	const struct resource_def *resource = document->resource;
+	struct finance_state state;
+	int result = finance_load_state(context, document, DOC_STMT_STATE, id, &state);
+	char message[160];
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+	} else if (!state.found) {
+		module_not_found(context, resource->singular);
+	} else if (strcmp(state.status, transition->from_status) != 0) {
+		snprintf(message, sizeof(message), "%s is %s, not %s: it cannot be %s", resource->singular, state.status,
+			transition->from_status, transition->done);
+		response_error(context->response, STATUS_UNPROCESSABLE, message);
+		response_add_detail(context->response, "status", "is %s", state.status);
+	} else if (transition->decision && state.created_by == context->request->auth.user_id) {
+		snprintf(message, sizeof(message), "You cannot %s your own %s; another approver must decide",
+			transition->action, document->kind);
+		response_error(context->response, STATUS_FORBIDDEN, message);
+		response_add_detail(context->response, "createdBy", "is you");
+	} else {
+		/* the status matched again after the miss: changed meanwhile */
+		response_error(context->response, STATUS_CONFLICT, "Concurrent update, try again");
+	}
+}
+
+/* One step of the flow: a single conditional UPDATE decides it, so of two
+ * concurrent approvals the second waits for the first's row lock, then
+ * matches nothing and answers 422. The audit entry commits with the change. */
+static void finance_transition(struct request_context *context, const struct finance_transition *transition)
+{
+	const struct finance_document *document = context->route->data;
+	const struct resource_def *resource = document->resource;
+	resource_prepare(resource);
+	uint64_t id = module_path_id(context, "id");
+	if (id == 0) {
+		module_not_found(context, resource->singular);
+		return;
+	}
+	const char *note = NULL;
+	if (transition->decision && context->request->json_body != NULL) {
+		if (validate_input(context->request, &decision_input, context->response) != 0)
+			return;
+		note = input_string(context->request, "note");
+	}
+	const struct auth_context *auth = &context->request->auth;
+	struct db_param decision[] = {DB_UINT(auth->user_id), note ? DB_TEXT(note) : DB_NULL, DB_UINT(auth->tenant_id),
+		DB_UINT(id), DB_UINT(auth->user_id)};
+	struct db_param plain[] = {DB_UINT(auth->tenant_id), DB_UINT(id)};
+	const struct db_statement_def *statement = &document->statements[transition->statement];
+	uint64_t matched = 0;
+	int result = db_begin(context->db);
+	if (result == DB_OK)
+		result = transition->decision ? db_exec(context->db, statement, decision, 5, &matched, NULL)
+					      : db_exec(context->db, statement, plain, 2, &matched, NULL);
+	if (result == DB_OK && matched == 0) {
+		db_rollback(context->db);
+		finance_explain_refusal(context, document, transition, id);
+		return;
+	}
+	char action[64], target[24], details[FINANCE_NOTE_MAX + 64];
+	snprintf(action, sizeof(action), "finance.%s.%s", document->kind, transition->action);
+	snprintf(target, sizeof(target), "%llu", (unsigned long long)id);
+	snprintf(details, sizeof(details), "%s -> %s%s%s", transition->from_status, transition->to_status,
+		note ? ": " : "", note ? note : "");
+	struct audit_event event = {auth->tenant_id, auth->user_id, action, "success", document->kind, target,
+		context->request->remote_addr, context->request->request_id, details};
+	if (result == DB_OK)
+		result = audit_record(context->db, &event);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	char message[96];
+	snprintf(message, sizeof(message), "%s %s", resource->singular, transition->done);
+	finance_respond(context, document, id, 0, message);
+	if (!status_is_success(context->response->status) || (result = db_commit(context->db)) != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
+	}
+}
+
+static void finance_submit(struct request_context *context)
+{
+	finance_transition(context, &finance_submit_step);
+}
+
+static void finance_approve(struct request_context *context)
+{
+	finance_transition(context, &finance_approve_step);
+}
+
+static void finance_reject(struct request_context *context)
+{
+	finance_transition(context, &finance_reject_step);
+}
+
+static void finance_pay(struct request_context *context)
+{
+	finance_transition(context, &finance_pay_step);
+}
