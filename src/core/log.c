@@ -155,8 +155,8 @@ void log_access(const struct access_record *record)
 	char body[3072];
 	snprintf(body, sizeof(body),
 		"\"type\":\"access\",\"requestId\":\"%s\",\"method\":\"%s\",\"path\":\"%s\",\"tenant\":%s,"
-		"\"status\":%d,\"durationMs\":%.3f,\"bytes\":%zu",
+		"\"status\":%d,\"durationMs\":%.3f,\"bytes\":%zu,\"dbRoundTrips\":%llu",
 		escaped_id, escaped_method, escaped_path, tenant_json, record->http_status, record->duration_ms,
-		record->response_bytes);
+		record->response_bytes, (unsigned long long)record->db_round_trips);
 	log_emit(LOG_LEVEL_INFO, body);
 }

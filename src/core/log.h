@@ -4,6 +4,7 @@
 #define INTUKA_CORE_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG, LOG_LEVEL__MAX };
 enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG, LOG_TARGET__MAX };
@@ -16,6 +17,7 @@ struct access_record {
 	int http_status;
 	double duration_ms;
 	size_t response_bytes;
+	uint64_t db_round_trips; /* MariaDB round trips made while serving the request */
 };
 
 void log_init(enum log_target target, enum log_level level, const char *program_name);

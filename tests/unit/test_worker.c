@@ -7,7 +7,10 @@
 #include "server/listen_socket.h"
 #include "server/worker.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -174,9 +177,112 @@ static void worker_stops_on_sigterm_while_idle(void)
 	rmdir(directory);
 }
 
+/* A free loopback port with nothing listening: connecting to it is refused. */
+static int closed_loopback_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t length = sizeof(address);
+	int port = -1;
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&address, sizeof(address)) == 0 &&
+		getsockname(fd, (struct sockaddr *)&address, &length) == 0)
+		port = ntohs(address.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* The "dbRoundTrips" value of the first access line for path, or -1. */
+static long access_line_round_trips(const char *log_text, const char *path)
+{
+	const char *needle = "\"type\":\"access\",";
+	for (const char *line = strstr(log_text, needle); line != NULL; line = strstr(line + 1, needle)) {
+		const char *end = strchr(line, '\n');
+		char path_field[200];
+		snprintf(path_field, sizeof(path_field), "\"path\":\"%s\"", path);
+		const char *found_path = strstr(line, path_field);
+		const char *count = strstr(line, "\"dbRoundTrips\":");
+		if (found_path != NULL && count != NULL && (end == NULL || (found_path < end && count < end)))
+			return strtol(count + strlen("\"dbRoundTrips\":"), NULL, 10);
+	}
+	return -1;
+}
+
+/* Each access line counts the MariaDB round trips of its own request: none
+ * for a route without the database, and the (failed) connection attempts
+ * for the health check when nothing listens on the database port. */
+static void worker_access_line_counts_db_round_trips(void)
+{
+	char directory[] = "/tmp/intuka-worker-test-XXXXXX";
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(directory));
+	char socket_path[128], log_path[128];
+	snprintf(socket_path, sizeof(socket_path), "%s/worker.sock", directory);
+	snprintf(log_path, sizeof(log_path), "%s/worker.log", directory);
+	char error[256];
+	int listen_fd = listen_socket_open(socket_path, 16, 0600, (uid_t)-1, (gid_t)-1, error, sizeof(error));
+	CU_ASSERT_TRUE_FATAL(listen_fd >= 0);
+	int db_port = closed_loopback_port();
+	CU_ASSERT_TRUE_FATAL(db_port > 0);
+
+	static struct config config;
+	config_set_defaults(&config);
+	config.max_requests_per_worker = 3;
+	snprintf(config.db_host, sizeof(config.db_host), "127.0.0.1");
+	config.db_port = db_port;
+	config.db_connect_timeout_s = 1;
+	pid_t child = fork();
+	CU_ASSERT_TRUE_FATAL(child >= 0);
+	if (child == 0) {
+		int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+		if (log_fd < 0 || dup2(log_fd, STDERR_FILENO) < 0)
+			_exit(1);
+		log_init(LOG_TARGET_STDERR, LOG_LEVEL_INFO, "unit-worker");
+		_exit(worker_run(&config, listen_fd));
+	}
+	close(listen_fd);
+
+	char response[8192];
+	CU_ASSERT_EQUAL(fcgi_get(socket_path, "/api/v1/version", response, sizeof(response)), 0);
+	CU_ASSERT_EQUAL(fcgi_get(socket_path, "/api/v1/health", response, sizeof(response)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(response, "Status: 503"));
+	CU_ASSERT_EQUAL(fcgi_get(socket_path, "/api/v1/version", response, sizeof(response)), 0);
+	int wait_status = 0;
+	pid_t reaped = 0;
+	for (int waited_ms = 0; waited_ms < 5000 && reaped == 0; waited_ms += 20) {
+		reaped = waitpid(child, &wait_status, WNOHANG);
+		if (reaped == 0)
+			usleep(20000);
+	}
+	if (reaped == 0) {
+		kill(child, SIGKILL);
+		waitpid(child, &wait_status, 0);
+	}
+	CU_ASSERT_EQUAL(reaped, child);
+
+	char log_text[16384];
+	FILE *log_file = fopen(log_path, "r");
+	size_t log_length = log_file ? fread(log_text, 1, sizeof(log_text) - 1, log_file) : 0;
+	if (log_file)
+		fclose(log_file);
+	log_text[log_length] = '\0';
+	CU_ASSERT_EQUAL(access_line_round_trips(log_text, "/api/v1/version"), 0);
+	long health_round_trips = access_line_round_trips(log_text, "/api/v1/health");
+	CU_ASSERT_TRUE(health_round_trips >= 1);
+	/* The count is per request, not cumulative: the last version line is 0 too. */
+	const char *last_line = log_text;
+	for (const char *p = strstr(log_text, "\"path\":\"/api/v1/version\""); p != NULL;
+		p = strstr(p + 1, "\"path\":\"/api/v1/version\""))
+		last_line = p;
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_line, "\"dbRoundTrips\":0}"));
+	unlink(log_path);
+	unlink(socket_path);
+	rmdir(directory);
+}
+
 static const struct unit_test worker_tests[] = {
 	{"worker_answers_and_exits_after_max_requests", worker_answers_and_exits_after_max_requests},
 	{"worker_stops_on_sigterm_while_idle", worker_stops_on_sigterm_while_idle},
+	{"worker_access_line_counts_db_round_trips", worker_access_line_counts_db_round_trips},
 };
 
 int register_worker_suite(void)
