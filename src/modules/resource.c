@@ -191,6 +191,20 @@ int resource_prepare(const struct resource_def *resource)
 			list->name = resource->name;
 			list->sql = resource_store_sql(runtime, slot++, &sql);
 			list->tenant_bound = 1;
+
+			sql.used = 0;
+			resource_select_columns(resource, &sql, "r.");
+			sql_add(&sql,
+				" FROM %s r JOIN (SELECT tenant_id, %s FROM %s WHERE tenant_id = ? AND deleted_at IS NULL"
+				" ORDER BY %s %s, %s %s LIMIT ? OFFSET ?) page ON page.tenant_id = r.tenant_id AND page.%s = r.%s"
+				" ORDER BY r.%s %s, r.%s %s",
+				resource->table, resource->id_column, resource->table, runtime->sort_fields[s].sql_fragment,
+				direction, resource->id_column, direction, resource->id_column, resource->id_column,
+				runtime->sort_fields[s].sql_fragment, direction, resource->id_column, direction);
+			struct db_statement_def *plain = &runtime->plain_list_statements[s * 2 + (size_t)ascending];
+			plain->name = resource->name;
+			plain->sql = resource_store_sql(runtime, slot++, &sql);
+			plain->tenant_bound = 1;
 		}
 	}
 	sql.used = 0;
@@ -265,6 +279,8 @@ size_t resource_statements(const struct resource_def *resource, const struct db_
 		out[count++] = &runtime->statements[i];
 	for (size_t i = 0; i < runtime->sorts.field_count * 2 && count < capacity; i++)
 		out[count++] = &runtime->list_statements[i];
+	for (size_t i = 0; i < runtime->sorts.field_count * 2 && count < capacity; i++)
+		out[count++] = &runtime->plain_list_statements[i];
 	for (size_t i = 0; i < resource->field_count && count < capacity; i++)
 		if (resource->fields[i].kind == RESOURCE_REFERENCE)
 			out[count++] = &runtime->reference_checks[i];
@@ -536,8 +552,14 @@ void resource_list(struct request_context *context)
 	params[count++] = DB_INT((int64_t)pagination_offset(&page_request));
 
 	struct resource_rows rows = {resource, resource_shows_sensitive(context, resource), json_object_new_array(), NULL, 0};
-	int result = db_query(context->db, &runtime->list_statements[module_sort_statement_index(&runtime->sorts, &page_request)],
-		params, count, resource_collect, &rows);
+	size_t sort_index = module_sort_statement_index(&runtime->sorts, &page_request);
+	int result;
+	if (!filtered) {
+		struct db_param plain[] = {params[0], params[where_count], params[where_count + 1]};
+		result = db_query(context->db, &runtime->plain_list_statements[sort_index], plain, 3, resource_collect, &rows);
+	} else {
+		result = db_query(context->db, &runtime->list_statements[sort_index], params, count, resource_collect, &rows);
+	}
 	/* Total: the live counter when nothing narrows the list (one primary key
 	 * read, however large the tenant), COUNT(*) otherwise. */
 	uint64_t total = 0;

@@ -75,6 +75,10 @@ struct resource_runtime {
 	int ready;
 	struct db_statement_def statements[RESOURCE_STMT__FIXED];
 	struct db_statement_def list_statements[RESOURCE_MAX_SORTS * 2];
+	/* Same lists with no filter at all: "? IS NULL OR col = ?" conditions
+	 * name columns outside the sort index and cost a row lookup for every
+	 * entry a deep page skips, so the plain list gets its own statements. */
+	struct db_statement_def plain_list_statements[RESOURCE_MAX_SORTS * 2];
 	struct db_statement_def reference_checks[RESOURCE_MAX_FIELDS];
 	struct sort_field sort_fields[RESOURCE_MAX_SORTS];
 	struct sort_whitelist sorts;
@@ -84,7 +88,7 @@ struct resource_runtime {
 	struct input_spec update_input;
 	size_t filter_count;
 	size_t search_count;
-	char *sql_texts[RESOURCE_STMT__FIXED + RESOURCE_MAX_SORTS * 2 + RESOURCE_MAX_FIELDS];
+	char *sql_texts[RESOURCE_STMT__FIXED + RESOURCE_MAX_SORTS * 4 + RESOURCE_MAX_FIELDS];
 };
 
 struct resource_def {
