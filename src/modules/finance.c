@@ -525,32 +525,6 @@ static int finance_read_body(struct request_context *context, const struct finan
 	return lines->given ? finance_compute_lines(context, lines) : 0;
 }
 
-/* Each given reference (accountId) must name a live record of this tenant. */
-static int finance_check_references(struct request_context *context, const struct resource_def *resource)
-{
-	int failures = 0;
-	for (size_t i = 0; i < resource->field_count; i++) {
-		const struct resource_field *field = &resource->fields[i];
-		json_object *value = input_field(context->request, field->api_name);
-		if (field->kind != RESOURCE_REFERENCE || (field->flags & RESOURCE_READONLY) || value == NULL)
-			continue;
-		uint64_t found = 0;
-		struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_INT(json_object_get_int64(value))};
-		int result = db_query(context->db, &resource->runtime->reference_checks[i], params, 2, module_read_uint64,
-			&found);
-		if (result != DB_OK) {
-			respond_db_failure(context, result, resource->name);
-			return -1;
-		}
-		if (found == 0) {
-			if (failures++ == 0)
-				response_error(context->response, STATUS_UNPROCESSABLE, "Referenced record does not exist");
-			response_add_detail(context->response, field->api_name, "no such record in this tenant");
-		}
-	}
-	return failures ? -1 : 0;
-}
-
 /* (given, value) for every writable field, in the order of the engine's
  * generated UPDATE. The document fields have no booleans. */
 static size_t finance_bind_body(struct request_context *context, const struct resource_def *resource,
@@ -636,7 +610,7 @@ static void finance_invoice_create(struct request_context *context)
 	const struct resource_def *resource = document->resource;
 	resource_prepare(resource);
 	struct finance_lines lines; /* about 10 KB */
-	if (finance_read_body(context, document, 1, &lines) != 0 || finance_check_references(context, resource) != 0)
+	if (finance_read_body(context, document, 1, &lines) != 0 || resource_check_references(context, resource) != 0)
 		return;
 	int result = db_begin(context->db);
 	if (result != DB_OK) {
@@ -682,7 +656,7 @@ static void finance_update(struct request_context *context)
 		return;
 	}
 	struct finance_lines lines;
-	if (finance_read_body(context, document, 0, &lines) != 0 || finance_check_references(context, resource) != 0)
+	if (finance_read_body(context, document, 0, &lines) != 0 || resource_check_references(context, resource) != 0)
 		return;
 	struct finance_state state;
 	int result = db_begin(context->db);
