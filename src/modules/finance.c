@@ -644,17 +644,10 @@ static void finance_update(struct request_context *context)
 	const struct finance_document *document = context->route->data;
 	const struct resource_def *resource = document->resource;
 	resource_prepare(resource);
-	uint64_t id = module_path_id(context, "id");
-	int64_t expected_version = resource_if_match(context);
-	if (id == 0) {
-		module_not_found(context, resource->singular);
+	uint64_t id;
+	int64_t expected_version;
+	if (resource_read_target(context, resource, &id, &expected_version) != 0)
 		return;
-	}
-	if (expected_version < 0) {
-		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid If-Match header");
-		response_add_detail(context->response, "If-Match", "must be an ETag this API returned, such as \"3\"");
-		return;
-	}
 	struct finance_lines lines;
 	if (finance_read_body(context, document, 0, &lines) != 0 || resource_check_references(context, resource) != 0)
 		return;
@@ -707,16 +700,10 @@ static void finance_delete(struct request_context *context)
 	const struct finance_document *document = context->route->data;
 	const struct resource_def *resource = document->resource;
 	resource_prepare(resource);
-	uint64_t id = module_path_id(context, "id");
-	int64_t expected_version = resource_if_match(context);
-	if (id == 0) {
-		module_not_found(context, resource->singular);
+	uint64_t id;
+	int64_t expected_version;
+	if (resource_read_target(context, resource, &id, &expected_version) != 0)
 		return;
-	}
-	if (expected_version < 0) {
-		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid If-Match header");
-		return;
-	}
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id), DB_INT(expected_version),
 		DB_INT(expected_version)};
 	uint64_t matched = 0;

@@ -699,6 +699,23 @@ void resource_create(struct request_context *context)
 
 /* ------------------------------------------------------------ update/delete */
 
+int resource_read_target(struct request_context *context, const struct resource_def *resource, uint64_t *id,
+	int64_t *expected_version)
+{
+	*id = module_path_id(context, "id");
+	*expected_version = resource_if_match(context);
+	if (*id == 0) {
+		module_not_found(context, resource->singular);
+		return -1;
+	}
+	if (*expected_version < 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid If-Match header");
+		response_add_detail(context->response, "If-Match", "must be an ETag this API returned, such as \"3\"");
+		return -1;
+	}
+	return 0;
+}
+
 /* After an UPDATE that matched nothing: 404 when the record is gone, 409
  * when the client's version is stale, 422 when the record is locked. */
 static void resource_explain_miss(struct request_context *context, const struct resource_def *resource, uint64_t id,
@@ -724,17 +741,10 @@ static void resource_explain_miss(struct request_context *context, const struct 
 void resource_update(struct request_context *context)
 {
 	const struct resource_def *resource = resource_of(context);
-	uint64_t id = module_path_id(context, "id");
-	int64_t expected_version = resource_if_match(context);
-	if (id == 0) {
-		module_not_found(context, resource->singular);
+	uint64_t id;
+	int64_t expected_version;
+	if (resource_read_target(context, resource, &id, &expected_version) != 0)
 		return;
-	}
-	if (expected_version < 0) {
-		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid If-Match header");
-		response_add_detail(context->response, "If-Match", "must be an ETag this API returned, such as \"3\"");
-		return;
-	}
 	if (validate_input(context->request, &resource->runtime->update_input, context->response) != 0 ||
 		resource_check_references(context, resource) != 0)
 		return;
@@ -763,17 +773,10 @@ void resource_update(struct request_context *context)
 void resource_delete(struct request_context *context)
 {
 	const struct resource_def *resource = resource_of(context);
-	uint64_t id = module_path_id(context, "id");
-	int64_t expected_version = resource_if_match(context);
-	if (id == 0) {
-		module_not_found(context, resource->singular);
+	uint64_t id;
+	int64_t expected_version;
+	if (resource_read_target(context, resource, &id, &expected_version) != 0)
 		return;
-	}
-	if (expected_version < 0) {
-		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid If-Match header");
-		response_add_detail(context->response, "If-Match", "must be an ETag this API returned, such as \"3\"");
-		return;
-	}
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id), DB_INT(expected_version),
 		DB_INT(expected_version)};
 	uint64_t matched = 0;

@@ -136,6 +136,10 @@ int resource_insert_from_body(struct request_context *context, const struct reso
 int resource_check_references(struct request_context *context, const struct resource_def *resource);
 /* Adjust the live row counter behind unfiltered list totals (same transaction as the write). */
 int resource_count_rows(struct request_context *context, const struct resource_def *resource, int64_t delta);
+/* The record a PATCH/DELETE names: its id from the path and the If-Match
+ * version (0 when absent). 0, or -1 with 404 (bad id) or 400 (bad If-Match) set. */
+int resource_read_target(struct request_context *context, const struct resource_def *resource, uint64_t *id,
+	int64_t *expected_version);
 /* Parsed If-Match version: 0 when absent, -1 when malformed. */
 int64_t resource_if_match(const struct request_context *context);
 /* The route's resource. */
