@@ -12,6 +12,9 @@ static const char *const rbac_permissions[] = {
 	"finance.delete",
 	"finance.edit",
 	"finance.view",
+	"find.manage",
+	"find.provision",
+	"find.view",
 	"hr.manage",
 	"hr.view",
 	"profiles.manage",
@@ -25,15 +28,15 @@ static const char *const rbac_permissions[] = {
 
 static const struct rbac_role_definition rbac_roles[RBAC_ROLE__MAX] = {
 	[RBAC_ROLE_TENANT_ADMIN] = {"tenant_admin", "Tenant Admin", "Full access to all modules and settings",
-		"audit.view finance.approve finance.create finance.delete finance.edit finance.view hr.manage hr.view "
-		"profiles.manage sales.create sales.delete sales.edit sales.view users.manage"},
+		"audit.view finance.approve finance.create finance.delete finance.edit finance.view find.manage "
+		"find.provision find.view hr.manage hr.view profiles.manage sales.create sales.delete sales.edit sales.view users.manage"},
 	[RBAC_ROLE_MANAGER] = {"manager", "Manager", "Module management with approval capabilities",
-		"finance.approve finance.create finance.delete finance.edit finance.view hr.manage hr.view "
-		"sales.create sales.delete sales.edit sales.view"},
+		"finance.approve finance.create finance.delete finance.edit finance.view find.manage find.view "
+		"hr.manage hr.view sales.create sales.delete sales.edit sales.view"},
 	[RBAC_ROLE_USER] = {"user", "User", "Standard access: view, create and edit in the business modules",
-		"finance.create finance.edit finance.view hr.view sales.create sales.edit sales.view"},
+		"finance.create finance.edit finance.view find.view hr.view sales.create sales.edit sales.view"},
 	[RBAC_ROLE_VIEWER] = {"viewer", "Viewer", "Read-only access to the business modules",
-		"finance.view hr.view sales.view"},
+		"finance.view find.view hr.view sales.view"},
 };
 
 const struct rbac_role_definition *rbac_builtin_role(enum rbac_builtin_role role)

@@ -11,6 +11,7 @@ struct db;
 struct config;
 struct jwt_keyring;
 struct route;
+struct find_plan;
 
 struct worker_info {
 	long pid;
@@ -26,6 +27,8 @@ struct request_context {
 	const struct jwt_keyring *keyring;
 	const struct route *route; /* the matched route, set by the pipeline */
 	int64_t now_s; /* wall clock at the start of the request */
+	/* Find API routes: the tenant's plan, loaded by the find gate (in the arena). */
+	const struct find_plan *find_plan;
 	/* Work to do after the response is sent (e.g. mail), so its duration
 	 * does not show in the response time. One slot is enough for now. */
 	void (*after_response)(struct request_context *context);

@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/respond.h"
+#include "find/gate.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/validate.h"
@@ -96,6 +97,8 @@ static int pipeline_check_rate_limit(struct request_context *context, const stru
 {
 	if (route->credentials == ROUTE_PUBLIC)
 		return 0; /* public routes with a cost (login, forgot) count in their handler */
+	if (find_route(route))
+		return find_gate(context, route); /* per-key limits, quota and plan */
 	const struct config *config = context->config;
 	const struct auth_context *auth = &context->request->auth;
 	struct ratelimit_bucket buckets[2];
@@ -184,6 +187,7 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 	}
 
 	context->route = route;
+	context->find_plan = NULL;
 	if (pipeline_authenticate(context, route) != 0 || pipeline_resolve_tenant(context, route) != 0 ||
 		pipeline_check_rate_limit(context, route) != 0 || pipeline_check_permission(context, route) != 0 ||
 		pipeline_validate_input(context, route) != 0)

@@ -47,6 +47,8 @@ struct path_params {
 	const char *values[ROUTE_MAX_PARAMS];
 };
 
+enum auth_kind { AUTH_NONE, AUTH_JWT, AUTH_SECRET_KEY, AUTH_PUBLISHABLE_KEY };
+
 /* Who the request speaks for; filled by the authentication step from the
  * verified token and the current database state. Strings are in the arena. */
 struct auth_context {
@@ -60,6 +62,10 @@ struct auth_context {
 	const char *profile_name;
 	const char *permissions; /* normalized list, see auth/rbac.h */
 	int64_t profile_version;
+	enum auth_kind kind;
+	uint64_t api_key_id; /* set for API keys */
+	/* Find API only: the validated workspace ("" when the request names none). */
+	const char *workspace;
 };
 
 struct request {
@@ -77,6 +83,8 @@ struct request {
 	const char *remote_addr;
 	const char *if_match;        /* If-Match header, raw */
 	const char *idempotency_key; /* Idempotency-Key header, raw */
+	const char *workspace_header; /* X-Workspace-ID header, raw */
+	const char *cors_request_method; /* Access-Control-Request-Method (preflight) */
 	char request_id[REQUEST_ID_MAX + 1];
 	const char *body;
 	size_t body_length;

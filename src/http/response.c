@@ -19,6 +19,9 @@ static void response_drop_trees(struct response *response)
 		json_object_put(response->details);
 	if (response->pagination != NULL)
 		json_object_put(response->pagination);
+	if (response->error_extra != NULL)
+		json_object_put(response->error_extra);
+	response->error_extra = NULL;
 	response->data = NULL;
 	response->details = NULL;
 	response->pagination = NULL;
@@ -27,6 +30,8 @@ static void response_drop_trees(struct response *response)
 void response_reset(struct response *response)
 {
 	response_drop_trees(response);
+	if (response->envelope_extra != NULL)
+		json_object_put(response->envelope_extra);
 	response_init(response);
 }
 
@@ -67,6 +72,34 @@ void response_add_detail(struct response *response, const char *field, const cha
 	json_object_array_add(response->details, detail);
 }
 
+static void response_set_member(json_object **holder, const char *name, json_object *value)
+{
+	if (*holder == NULL)
+		*holder = json_object_new_object();
+	json_object_object_add(*holder, name, value);
+}
+
+void response_set_envelope_member(struct response *response, const char *name, json_object *value)
+{
+	response_set_member(&response->envelope_extra, name, value);
+}
+
+void response_set_error_member(struct response *response, const char *name, json_object *value)
+{
+	response_set_member(&response->error_extra, name, value);
+}
+
+/* Copies every member of extra into target (references, not deep copies). */
+static void response_merge_members(json_object *target, json_object *extra)
+{
+	if (extra == NULL)
+		return;
+	json_object_object_foreach(extra, name, value)
+	{
+		json_object_object_add(target, name, json_object_get(value));
+	}
+}
+
 int response_add_header(struct response *response, const char *name, const char *value)
 {
 	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
@@ -98,9 +131,11 @@ const char *response_render_body(const struct response *response, json_object **
 		json_object_object_add(error, "message", json_object_new_string(response->message));
 		json_object_object_add(error, "details",
 			response->details ? json_object_get(response->details) : json_object_new_array());
+		response_merge_members(error, response->error_extra);
 		json_object_object_add(envelope, "success", json_object_new_boolean(0));
 		json_object_object_add(envelope, "error", error);
 	}
+	response_merge_members(envelope, response->envelope_extra);
 	*holder = envelope;
 	return json_object_to_json_string_length(envelope, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
 		length);

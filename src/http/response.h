@@ -17,6 +17,11 @@ struct response {
 	json_object *data;       /* success payload, owned */
 	json_object *details;    /* error details array, owned */
 	json_object *pagination; /* list metadata, owned */
+	/* Members added at the top level of either envelope (the find API's
+	 * tierLimits and usage); kept when a handler replaces the outcome. */
+	json_object *envelope_extra;
+	/* Members added inside "error" (e.g. trial_ended_at); set after response_error. */
+	json_object *error_extra;
 	char message[256];
 	char extra_headers[RESPONSE_HEADERS_MAX]; /* "Name: value\r\n" lines */
 	size_t extra_headers_length;
@@ -32,6 +37,9 @@ void response_list(struct response *response, json_object *items, json_object *p
 void response_error(struct response *response, enum status status, const char *message);
 void response_add_detail(struct response *response, const char *field, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Adds name: value (owned by the response afterwards) to envelope_extra or error_extra. */
+void response_set_envelope_member(struct response *response, const char *name, json_object *value);
+void response_set_error_member(struct response *response, const char *name, json_object *value);
 /* Adds a header line; refuses (returns -1) names or values with CR/LF. */
 int response_add_header(struct response *response, const char *name, const char *value);
 

@@ -21,6 +21,9 @@ enum route_credential {
 	ROUTE_CRED_PUBLISHABLE_KEY = 1u << 2,
 };
 
+/* The monthly allowance a route counts against (find API). */
+enum route_meter { ROUTE_METER_NONE = 0, ROUTE_METER_SEARCH, ROUTE_METER_CHAT, ROUTE_METER_RECOMMENDATIONS };
+
 struct route {
 	enum http_method method;
 	const char *pattern;
@@ -29,6 +32,7 @@ struct route {
 	const struct input_spec *input; /* JSON body checked before the handler; NULL = no body expected */
 	route_handler handler;
 	const void *data; /* handler-specific, e.g. the resource a generic handler serves */
+	enum route_meter meter;
 };
 
 struct route_table {

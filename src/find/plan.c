@@ -1,0 +1,82 @@
+/* The plan catalogue and what a plan allows. */
+#include "find/plan.h"
+#include "http/router.h"
+
+#include <string.h>
+
+/* Allowances per month and caps on indexed items. Tenants without a plan
+ * row get the default plan named in the configuration. */
+static const struct find_plan find_plans[] = {
+	{"free", 1, 0, 1000, 100, 500, 500, 100, 10, 200, 1, 60, 1000},
+	{"starter", 1, 0, 10000, 1000, 5000, 5000, 1000, 50, 1000, 3, 120, 3000},
+	{"pro", 1, 0, 50000, 4000, 25000, 50000, 10000, 200, 5000, 10, 300, 10000},
+	{"business", 1, 0, 500000, 40000, 250000, 1000000, 100000, 1000, 50000, 50, 1200, 50000},
+};
+static const char *const find_plan_name_list[] = {"free", "starter", "pro", "business", NULL};
+
+const struct find_plan *find_plan_builtin(const char *code)
+{
+	for (size_t i = 0; i < sizeof(find_plans) / sizeof(find_plans[0]); i++)
+		if (strcmp(find_plans[i].code, code) == 0)
+			return &find_plans[i];
+	return NULL;
+}
+
+const char *const *find_plan_names(void)
+{
+	return find_plan_name_list;
+}
+
+enum find_plan_verdict find_plan_check(const struct find_plan *plan, int64_t now_s)
+{
+	/* An ended trial says more than "inactive": it tells the client to subscribe. */
+	if (plan->trial_ends_at_s != 0 && now_s >= plan->trial_ends_at_s)
+		return FIND_PLAN_TRIAL_EXPIRED;
+	if (!plan->subscription_active)
+		return FIND_PLAN_INACTIVE;
+	return FIND_PLAN_OK;
+}
+
+static json_object *find_plan_feature(uint32_t allowance, const char *allowance_name)
+{
+	json_object *feature = json_object_new_object();
+	json_object_object_add(feature, "enabled", json_object_new_boolean(allowance > 0));
+	json_object_object_add(feature, allowance_name, json_object_new_int64(allowance));
+	return feature;
+}
+
+json_object *find_plan_tier_limits(const struct find_plan *plan)
+{
+	json_object *limits = json_object_new_object();
+	json_object_object_add(limits, "plan", json_object_new_string(plan->code));
+	json_object_object_add(limits, "search", find_plan_feature(plan->search_per_month, "queriesPerMonth"));
+	json_object_object_add(limits, "chat", find_plan_feature(plan->chat_per_month, "messagesPerMonth"));
+	json_object_object_add(limits, "recommendations",
+		find_plan_feature(plan->recommendations_per_month, "requestsPerMonth"));
+	json_object *indexing = json_object_new_object();
+	json_object_object_add(indexing, "maxProducts", json_object_new_int64(plan->max_products));
+	json_object_object_add(indexing, "maxPosts", json_object_new_int64(plan->max_posts));
+	json_object_object_add(indexing, "maxPrompts", json_object_new_int64(plan->max_prompts));
+	json_object_object_add(indexing, "maxTaxonomies", json_object_new_int64(plan->max_taxonomies));
+	json_object_object_add(indexing, "maxWebhooks", json_object_new_int64(plan->max_webhooks));
+	json_object_object_add(limits, "indexing", indexing);
+	json_object *rate = json_object_new_object();
+	json_object_object_add(rate, "perMinute", json_object_new_int64(plan->rate_per_minute));
+	json_object_object_add(rate, "perHour", json_object_new_int64(plan->rate_per_hour));
+	json_object_object_add(limits, "rateLimit", rate);
+	return limits;
+}
+
+uint32_t find_plan_allowance(const struct find_plan *plan, int meter)
+{
+	switch (meter) {
+	case ROUTE_METER_SEARCH:
+		return plan->search_per_month;
+	case ROUTE_METER_CHAT:
+		return plan->chat_per_month;
+	case ROUTE_METER_RECOMMENDATIONS:
+		return plan->recommendations_per_month;
+	default:
+		return 0;
+	}
+}

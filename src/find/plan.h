@@ -1,0 +1,42 @@
+/* Find API plans: the monthly allowances and indexing caps a tenant has,
+ * its trial end and subscription state. The catalogue of named plans lives
+ * here; a tenant's row (find_tenant_plans) holds a copy it may adjust. */
+#ifndef INTUKA_FIND_PLAN_H
+#define INTUKA_FIND_PLAN_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#define FIND_PLAN_CODE_MAX 32
+
+struct find_plan {
+	char code[FIND_PLAN_CODE_MAX + 1];
+	int subscription_active;
+	int64_t trial_ends_at_s; /* 0: no trial */
+	uint32_t search_per_month;
+	uint32_t chat_per_month;
+	uint32_t recommendations_per_month;
+	uint32_t max_products;
+	uint32_t max_posts;
+	uint32_t max_prompts;
+	uint32_t max_taxonomies;
+	uint32_t max_webhooks;
+	uint32_t rate_per_minute;
+	uint32_t rate_per_hour;
+};
+
+enum find_plan_verdict { FIND_PLAN_OK, FIND_PLAN_TRIAL_EXPIRED, FIND_PLAN_INACTIVE };
+
+/* A named plan of the catalogue ("free", "starter", "pro", "business"); NULL if unknown. */
+const struct find_plan *find_plan_builtin(const char *code);
+/* Names of the catalogue, NULL-terminated, for help texts. */
+const char *const *find_plan_names(void);
+/* Whether a tenant on this plan may use the API at now_s. */
+enum find_plan_verdict find_plan_check(const struct find_plan *plan, int64_t now_s);
+/* The "tierLimits" member of every find response (new object, caller owns). */
+json_object *find_plan_tier_limits(const struct find_plan *plan);
+/* The allowance for a metered feature (0 when the feature is off). */
+uint32_t find_plan_allowance(const struct find_plan *plan, int meter);
+
+#endif
