@@ -1,5 +1,6 @@
 /* Configuration table, parser and validation. */
 #include "core/config.h"
+#include "find/plan.h"
 #include "core/alloc.h"
 #include "core/log.h"
 
@@ -74,6 +75,8 @@ static const struct config_key config_keys[] = {
 	STRING_KEY(mail_command, "/usr/sbin/sendmail -t -i"),
 	STRING_KEY(mail_from, "intuka@localhost"),
 	STRING_KEY(password_reset_url, ""),
+	STRING_KEY(find_default_plan, "starter"),
+	STRING_KEY(find_upgrade_url, "/pricing"),
 };
 
 static const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);
@@ -311,6 +314,11 @@ int config_validate(const struct config *config, char *error, size_t error_size)
 	}
 	if (log_target_parse(config->log_target, &target) != 0) {
 		snprintf(error, error_size, "log_target: expected stderr or syslog, got \"%s\"", config->log_target);
+		return -1;
+	}
+	if (find_plan_builtin(config->find_default_plan) == NULL) {
+		snprintf(error, error_size, "find_default_plan: expected free, starter, pro or business, got \"%s\"",
+			config->find_default_plan);
 		return -1;
 	}
 	if (config->jwt_signing_kid[0] != '\0') {

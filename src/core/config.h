@@ -57,6 +57,9 @@ struct config {
 	char mail_command[CONFIG_PATH_MAX];
 	char mail_from[CONFIG_TEXT_MAX];
 	char password_reset_url[CONFIG_PATH_MAX];
+	/* find API */
+	char find_default_plan[CONFIG_TEXT_MAX]; /* plan of tenants without a plan row */
+	char find_upgrade_url[CONFIG_PATH_MAX];  /* sent with 402 TRIAL_EXPIRED */
 	/* secrets file: "jwt_key.<kid> = <base64 secret>", several for rotation */
 	struct config_jwt_key {
 		char kid[CONFIG_JWT_KID_MAX];

@@ -3,6 +3,7 @@
  * passes or leaves its refusal in the response. */
 #include "core/pipeline.h"
 #include "auth/jwt.h"
+#include "core/arena.h"
 #include "auth/principal.h"
 #include "auth/ratelimit.h"
 #include "auth/rbac.h"
@@ -10,7 +11,11 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/respond.h"
+#include "find/api_key.h"
+#include "find/cors.h"
+#include "find/find_principal.h"
 #include "find/gate.h"
+#include "find/plan.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/validate.h"
@@ -38,12 +43,53 @@ static const char *pipeline_bearer_token(const char *authorization)
 	return *token ? token : NULL;
 }
 
+/* An API key of the find API: looked up by its hash, with the tenant's plan.
+ * A genuine key on a route its type may not use is a 403, not a 401: the
+ * caller is known, the route is not theirs. */
+static int pipeline_authenticate_key(struct request_context *context, const struct route *route, const char *key)
+{
+	struct request *request = context->request;
+	if (!find_route(route)) {
+		pipeline_unauthorized(context, "API keys are accepted by the find API only");
+		return -1;
+	}
+	struct find_plan *plan = arena_alloc(request->arena, sizeof(*plan));
+	switch (find_principal_from_key(context->db, key, context->now_s, context->config->find_default_plan,
+		request->arena, &request->auth, plan)) {
+	case FIND_PRINCIPAL_OK:
+		break;
+	case FIND_PRINCIPAL_EXPIRED:
+		pipeline_unauthorized(context, "API key has expired");
+		return -1;
+	case FIND_PRINCIPAL_UNKNOWN:
+		pipeline_unauthorized(context, "Invalid or expired API key");
+		return -1;
+	case FIND_PRINCIPAL_DB_UNAVAILABLE:
+		respond_db_failure(context, DB_UNAVAILABLE, "authenticate key");
+		return -1;
+	default:
+		respond_db_failure(context, DB_ERROR, "authenticate key");
+		return -1;
+	}
+	context->find_plan = plan;
+	unsigned needed = request->auth.kind == AUTH_PUBLISHABLE_KEY ? ROUTE_CRED_PUBLISHABLE_KEY : ROUTE_CRED_SECRET_KEY;
+	if (!(route->credentials & needed)) {
+		response_error(context->response, STATUS_FORBIDDEN,
+			needed == ROUTE_CRED_PUBLISHABLE_KEY ? "Publishable keys cannot use this route; use a secret key"
+							     : "This key type cannot use this route");
+		return -1;
+	}
+	return 0;
+}
+
 static int pipeline_authenticate(struct request_context *context, const struct route *route)
 {
 	if (route->credentials == ROUTE_PUBLIC)
 		return 0;
 	struct request *request = context->request;
 	const char *token = pipeline_bearer_token(request->authorization);
+	if (token != NULL && api_key_type_of(token) != API_KEY_NONE)
+		return pipeline_authenticate_key(context, route, token);
 	if (token == NULL || !(route->credentials & ROUTE_CRED_JWT)) {
 		pipeline_unauthorized(context, "Authentication required");
 		return -1;
@@ -64,6 +110,7 @@ static int pipeline_authenticate(struct request_context *context, const struct r
 	uint64_t user_id = strtoull(claims.sub, NULL, 10);
 	switch (principal_load(context->db, claims.tenant_id, user_id, claims.session_id, request->arena, &request->auth)) {
 	case PRINCIPAL_OK:
+		request->auth.kind = AUTH_JWT;
 		return 0;
 	case PRINCIPAL_GONE:
 		pipeline_unauthorized(context, "Session is no longer valid");
@@ -169,6 +216,12 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 	if (request_parse(request, envp, read_body, reader_context, &limits, response) != 0)
 		return;
 
+	context->find_plan = NULL;
+	if (request->method == HTTP_OPTIONS && find_cors_path(request->path)) {
+		find_cors_preflight(context);
+		return;
+	}
+
 	size_t table_count = 0;
 	const struct route_table *const *tables = modules_route_tables(&table_count);
 	const struct route *route = NULL;
@@ -187,7 +240,6 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 	}
 
 	context->route = route;
-	context->find_plan = NULL;
 	if (pipeline_authenticate(context, route) != 0 || pipeline_resolve_tenant(context, route) != 0 ||
 		pipeline_check_rate_limit(context, route) != 0 || pipeline_check_permission(context, route) != 0 ||
 		pipeline_validate_input(context, route) != 0)

@@ -1,44 +1,180 @@
-/* The find gate: workspace, plan and envelope members for find routes. */
+/* The find gate: origin, plan, workspace, metering and envelope members. */
 #include "find/gate.h"
+#include "auth/ratelimit.h"
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/context.h"
+#include "core/respond.h"
+#include "db/db.h"
+#include "find/api_key.h"
+#include "find/cors.h"
+#include "find/find_principal.h"
+#include "find/meter.h"
 #include "find/plan.h"
 #include "find/workspace.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int find_route(const struct route *route)
 {
 	return (route->credentials & (ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY)) != 0;
 }
 
-static int find_gate_workspace(struct request_context *context)
+/* Publishable keys work only from their registered origins, and their
+ * workspace is the origin's host; everyone else names it in X-Workspace-ID. */
+static int find_gate_origin_and_workspace(struct request_context *context)
 {
 	struct request *request = context->request;
-	request->auth.workspace = "";
-	if (request->workspace_header == NULL)
-		return 0;
+	struct auth_context *auth = &request->auth;
 	char workspace[WORKSPACE_MAX + 1];
-	if (workspace_normalize(request->workspace_header, workspace, sizeof(workspace)) != 0) {
+	auth->workspace = "";
+	if (auth->kind == AUTH_PUBLISHABLE_KEY) {
+		if (!api_key_origin_allowed(auth->key_allowed_origins, request->origin)) {
+			response_error(context->response, STATUS_FORBIDDEN, "Origin not allowed for this key");
+			response_add_detail(context->response, "Origin", "%s",
+				request->origin ? "not among the key's allowed origins" : "required with a publishable key");
+			return -1;
+		}
+		find_cors_allow(context->response, request->origin);
+		if (workspace_from_origin(request->origin, workspace, sizeof(workspace)) != 0) {
+			response_error(context->response, STATUS_VALIDATION_ERROR, "Origin does not name a usable workspace");
+			return -1;
+		}
+	} else if (request->workspace_header == NULL) {
+		return 0;
+	} else if (workspace_normalize(request->workspace_header, workspace, sizeof(workspace)) != 0) {
 		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid X-Workspace-ID");
 		response_add_detail(context->response, "X-Workspace-ID",
 			"use 1-%d lowercase letters, digits and hyphens (dots become hyphens)", WORKSPACE_MAX);
 		return -1;
 	}
-	request->auth.workspace = arena_strdup(request->arena, workspace);
-	return request->auth.workspace ? 0 : -1;
+	auth->workspace = arena_strdup(request->arena, workspace);
+	return auth->workspace ? 0 : -1;
+}
+
+static int find_gate_plan(struct request_context *context)
+{
+	if (context->find_plan != NULL) /* loaded with the key */
+		return 0;
+	struct find_plan *plan = arena_alloc(context->request->arena, sizeof(*plan));
+	enum find_principal_outcome outcome = find_principal_plan(context->db, context->request->auth.tenant_id,
+		context->config->find_default_plan, plan);
+	if (outcome != FIND_PRINCIPAL_OK) {
+		respond_db_failure(context, outcome == FIND_PRINCIPAL_DB_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR, "find plan");
+		return -1;
+	}
+	context->find_plan = plan;
+	return 0;
+}
+
+static int find_gate_subscription(struct request_context *context)
+{
+	const struct find_plan *plan = context->find_plan;
+	switch (find_plan_check(plan, context->now_s)) {
+	case FIND_PLAN_OK:
+		return 0;
+	case FIND_PLAN_TRIAL_EXPIRED: {
+		char ended[32];
+		time_t ended_s = (time_t)plan->trial_ends_at_s;
+		struct tm calendar;
+		gmtime_r(&ended_s, &calendar);
+		strftime(ended, sizeof(ended), "%Y-%m-%dT%H:%M:%SZ", &calendar);
+		/* The data stays; only its use waits for a subscription. */
+		response_error(context->response, STATUS_PAYMENT_REQUIRED, "Your free trial has ended");
+		response_set_error_member(context->response, "trial_ended_at", json_object_new_string(ended));
+		response_set_error_member(context->response, "upgrade_url",
+			json_object_new_string(context->config->find_upgrade_url));
+		return -1;
+	}
+	case FIND_PLAN_INACTIVE:
+	default:
+		response_error(context->response, STATUS_SUBSCRIPTION_INACTIVE, "Subscription is inactive");
+		return -1;
+	}
+}
+
+static const char *find_gate_feature(enum route_meter meter)
+{
+	switch (meter) {
+	case ROUTE_METER_CHAT:
+		return "chat";
+	case ROUTE_METER_RECOMMENDATIONS:
+		return "recommendations";
+	default:
+		return "search";
+	}
+}
+
+static json_object *find_gate_usage(const struct find_meter_outcome *outcome, uint32_t allowance)
+{
+	json_object *remaining = json_object_new_object();
+	json_object_object_add(remaining, "perMinute", json_object_new_int64(outcome->remaining_per_minute));
+	json_object_object_add(remaining, "perHour", json_object_new_int64(outcome->remaining_per_hour));
+	json_object *rate = json_object_new_object();
+	json_object_object_add(rate, "remaining", remaining);
+	json_object_object_add(rate, "resetTime", json_object_new_int64(outcome->minute_reset_s * 1000));
+	json_object *quota = json_object_new_object();
+	json_object_object_add(quota, "current", json_object_new_int64((int64_t)outcome->quota_used));
+	json_object_object_add(quota, "limit", json_object_new_int64(allowance));
+	json_object_object_add(quota, "resetDate", json_object_new_string(outcome->quota_reset_date));
+	json_object *usage = json_object_new_object();
+	json_object_object_add(usage, "rateLimit", rate);
+	json_object_object_add(usage, "quota", quota);
+	return usage;
+}
+
+static int find_gate_meter(struct request_context *context, const struct route *route)
+{
+	const struct auth_context *auth = &context->request->auth;
+	const struct find_plan *plan = context->find_plan;
+	struct find_meter_request meter = {
+		.tenant_id = auth->tenant_id,
+		.per_minute = plan->rate_per_minute,
+		.per_hour = plan->rate_per_hour,
+		.feature = find_gate_feature(route->meter),
+		.counts = route->meter != ROUTE_METER_NONE,
+		.now_s = context->now_s,
+	};
+	meter.allowance = find_plan_allowance(plan, route->meter == ROUTE_METER_NONE ? ROUTE_METER_SEARCH : route->meter);
+	/* Keys are limited each on its own; a signed-in user on their own. */
+	if (auth->kind == AUTH_JWT)
+		snprintf(meter.caller, sizeof(meter.caller), "u%llu", (unsigned long long)auth->user_id);
+	else
+		snprintf(meter.caller, sizeof(meter.caller), "k%llu", (unsigned long long)auth->api_key_id);
+	struct find_meter_outcome outcome;
+	int result = find_meter_hit(context->db, &meter, &outcome);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "find meter");
+		return -1;
+	}
+	response_set_envelope_member(context->response, "usage", find_gate_usage(&outcome, meter.allowance));
+	ratelimit_add_headers(context->response, &outcome.rate, context->now_s);
+	if (!outcome.rate.allowed) {
+		response_error(context->response, STATUS_RATE_LIMITED, "Too many requests");
+		return -1;
+	}
+	if (outcome.quota_exceeded) {
+		response_error(context->response, STATUS_QUOTA_EXCEEDED, "Monthly quota exceeded");
+		response_add_detail(context->response, meter.feature, "%u per month on plan %s; resets %s", meter.allowance,
+			plan->code, outcome.quota_reset_date);
+		return -1;
+	}
+	if ((random() & 1023) == 0)
+		ratelimit_purge(context->db, auth->tenant_id, context->now_s, 2 * 86400);
+	return 0;
 }
 
 int find_gate(struct request_context *context, const struct route *route)
 {
-	(void)route;
-	if (find_gate_workspace(context) != 0)
+	if (find_gate_origin_and_workspace(context) != 0 || find_gate_plan(context) != 0 ||
+		find_gate_subscription(context) != 0)
 		return -1;
-	context->find_plan = find_plan_builtin("starter");
 	response_set_envelope_member(context->response, "tierLimits", find_plan_tier_limits(context->find_plan));
-	return 0;
+	return find_gate_meter(context, route);
 }

@@ -4,6 +4,9 @@
 #include "auth/principal.h"
 #include "auth/ratelimit.h"
 #include "auth/session.h"
+#include "find/cors.h"
+#include "find/find_principal.h"
+#include "find/meter.h"
 #include "modules/idempotency.h"
 
 static const struct route_table *const modules_routes[] = {
@@ -15,6 +18,7 @@ static const struct route_table *const modules_routes[] = {
 	&sales_route_table,
 	&hr_route_table,
 	&finance_route_table,
+	&find_keys_route_table,
 };
 
 const struct route_table *const *modules_route_tables(size_t *table_count)
@@ -24,8 +28,8 @@ const struct route_table *const *modules_route_tables(size_t *table_count)
 }
 
 
-static struct statement_table auth_layer_tables[5];
-static const struct statement_table *modules_statements[16];
+static struct statement_table auth_layer_tables[8];
+static const struct statement_table *modules_statements[32];
 
 const struct statement_table *const *modules_statement_tables(size_t *table_count)
 {
@@ -40,6 +44,12 @@ const struct statement_table *const *modules_statement_tables(size_t *table_coun
 	auth_layer_tables[3].statement_count = count;
 	auth_layer_tables[4] = (struct statement_table){"idempotency", idempotency_statement_table(&count), 0};
 	auth_layer_tables[4].statement_count = count;
+	auth_layer_tables[5] = (struct statement_table){"find_principal", find_principal_statement_table(&count), 0};
+	auth_layer_tables[5].statement_count = count;
+	auth_layer_tables[6] = (struct statement_table){"find_meter", find_meter_statement_table(&count), 0};
+	auth_layer_tables[6].statement_count = count;
+	auth_layer_tables[7] = (struct statement_table){"find_cors", find_cors_statement_table(&count), 0};
+	auth_layer_tables[7].statement_count = count;
 	size_t used = 0;
 	modules_statements[used++] = &system_statement_table;
 	modules_statements[used++] = &auth_statement_table;
@@ -49,7 +59,8 @@ const struct statement_table *const *modules_statement_tables(size_t *table_coun
 	modules_statements[used++] = &sales_statement_table;
 	modules_statements[used++] = &hr_statement_table;
 	modules_statements[used++] = &finance_statement_table;
-	for (size_t i = 0; i < 5; i++)
+	modules_statements[used++] = &find_keys_statement_table;
+	for (size_t i = 0; i < sizeof(auth_layer_tables) / sizeof(auth_layer_tables[0]); i++)
 		modules_statements[used++] = &auth_layer_tables[i];
 	*table_count = used;
 	return modules_statements;

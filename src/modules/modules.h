@@ -22,6 +22,7 @@ extern const struct route_table audit_route_table;
 extern const struct route_table sales_route_table;
 extern const struct route_table hr_route_table;
 extern const struct route_table finance_route_table;
+extern const struct route_table find_keys_route_table;
 
 extern const struct statement_table system_statement_table;
 extern const struct statement_table auth_statement_table;
@@ -31,6 +32,7 @@ extern const struct statement_table audit_view_statement_table;
 extern const struct statement_table sales_statement_table;
 extern const struct statement_table hr_statement_table;
 extern const struct statement_table finance_statement_table;
+extern const struct statement_table find_keys_statement_table;
 
 struct resource_def;
 /* NULL-terminated lists of the generic records each module serves. */

@@ -1,5 +1,5 @@
 /* intuka-admin: the sysadmin's command line for schema migrations, tenants,
- * users and a health check. Clear messages on stderr, sysexits-style codes. */
+ * users, find API plans and a health check. Clear messages on stderr, sysexits-style codes. */
 #include "config.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -18,6 +18,11 @@ static void admin_usage(FILE *out)
 		"  tenant list                             list tenants\n"
 		"  user create TENANT_SLUG EMAIL [--name NAME]\n"
 		"                                          create a user (password from INTUKA_USER_PASSWORD or stdin)\n"
+		"  find-plan show SLUG                     the tenant's find API plan\n"
+		"  find-plan set SLUG PLAN [OPTIONS]       set it: PLAN is free, starter, pro or business; options\n"
+		"      --trial-ends DATE|none --trial-days N --status active|inactive --search-quota N\n"
+		"      --chat-quota N --recommendations-quota N --max-products N --max-posts N --max-prompts N\n"
+		"      --max-taxonomies N --max-webhooks N --rate-per-minute N --rate-per-hour N\n"
 		"  health                                  check the database and the schema version\n"
 		"  -c FILE   configuration file (default " INTUKA_DEFAULT_CONFIG ")\n");
 }
@@ -98,6 +103,8 @@ int main(int argc, char **argv)
 		status = admin_tenant(&context, rest_count, rest);
 	} else if (strcmp(command, "user") == 0) {
 		status = admin_user(&context, rest_count, rest);
+	} else if (strcmp(command, "find-plan") == 0) {
+		status = admin_find_plan(&context, rest_count, rest);
 	} else if (strcmp(command, "health") == 0 && rest_count == 0) {
 		status = admin_health(&context);
 	} else {

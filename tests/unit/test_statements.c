@@ -11,6 +11,8 @@
 static const char *const global_statements[] = {
 	"system.schema_version",
 	"auth.login_lookup", /* finds the tenant by slug: the tenant is the answer */
+	"find.key_lookup",   /* finds an API key by its hash: the tenant is the answer */
+	"find.origin_allowed", /* CORS preflight: only whether some publishable key lists the origin */
 };
 
 /* Scoped means: an INSERT whose first column is tenant_id, or a condition

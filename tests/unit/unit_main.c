@@ -24,6 +24,7 @@ int main(void)
 		register_config_suite,
 		register_hr_suite,
 		register_finance_suite,
+		register_find_access_suite,
 		register_identifiers_suite,
 		register_identity_logic_suite,
 		register_jwt_suite,

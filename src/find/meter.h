@@ -1,0 +1,48 @@
+/* Metering of find requests in one round trip: the per-minute and per-hour
+ * counters of the caller (an API key, or a user with a JWT) and the
+ * tenant's monthly counter of the route's feature, all in rate_counters.
+ * A monthly row is keyed by the first second of the next month, so the
+ * periodic purge of old windows removes it once its month is over. */
+#ifndef INTUKA_FIND_METER_H
+#define INTUKA_FIND_METER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/ratelimit.h"
+
+struct db;
+struct db_statement_def;
+
+struct find_meter_request {
+	uint64_t tenant_id;
+	char caller[48];      /* "k<key_id>" or "u<user_id>" */
+	uint32_t per_minute;
+	uint32_t per_hour;
+	const char *feature;  /* "search", "chat", "recommendations" */
+	uint32_t allowance;   /* of that feature this month */
+	int counts;           /* 1 when this request uses the allowance, 0 to only read it */
+	int64_t now_s;
+};
+
+struct find_meter_outcome {
+	struct ratelimit_outcome rate; /* the tighter of minute and hour */
+	uint32_t remaining_per_minute;
+	uint32_t remaining_per_hour;
+	int64_t minute_reset_s;
+	uint64_t quota_used; /* after this request, capped at the allowance when refused */
+	int quota_exceeded;
+	char quota_reset_date[11]; /* "YYYY-MM-DD" (UTC), first day of next month */
+};
+
+/* The first second (UTC) of the month after now_s, and that date as text. */
+int64_t find_meter_next_month(int64_t now_s, char reset_date[11]);
+/* Pure: the decision from the three counts (for tests and for find_meter_hit). */
+void find_meter_evaluate(const struct find_meter_request *request, uint32_t minute_hits, uint32_t hour_hits,
+	uint64_t quota_hits, struct find_meter_outcome *outcome);
+/* Count and decide. A request refused for its rate or its quota gives its
+ * quota unit back, so refusals never use the allowance. Returns a db_result. */
+int find_meter_hit(struct db *db, const struct find_meter_request *request, struct find_meter_outcome *outcome);
+const struct db_statement_def *find_meter_statement_table(size_t *count);
+
+#endif

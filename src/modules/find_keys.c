@@ -1,0 +1,456 @@
+/* Find API keys (/api/v1/find/provision/keys): list, create, revoke and
+ * rotate. A key's full text is returned only by create and rotate; the
+ * database keeps its SHA-256. Open to secret keys and to users holding
+ * find.provision (Tenant Admin). */
+#include "auth/audit.h"
+#include "auth/rbac.h"
+#include "core/context.h"
+#include "core/log.h"
+#include "core/respond.h"
+#include "db/db.h"
+#include "find/api_key.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/validate.h"
+#include "modules/module_util.h"
+#include "modules/modules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FIND_KEYS_MAX_ORIGINS 20
+#define FIND_KEYS_MAX_PER_TENANT 200
+#define FIND_KEYS_ORIGIN_MAX 255
+
+static void find_keys_list(struct request_context *context);
+static void find_keys_create(struct request_context *context);
+static void find_keys_revoke(struct request_context *context);
+static void find_keys_rotate(struct request_context *context);
+
+static const char *const key_types[] = {"secret", "publishable", NULL};
+static const char *const key_environments[] = {"live", "test", NULL};
+
+static const struct field_spec create_fields[] = {
+	{.name = "label", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = 200},
+	{.name = "keyType", .type = FIELD_ENUM, .required = 1, .enum_values = key_types},
+	{.name = "scopes", .type = FIELD_STRING_ARRAY, .max_length = 8},
+	{.name = "expiresAt", .type = FIELD_STRING, .max_length = 40, .nullable = 1},
+	{.name = "environment", .type = FIELD_ENUM, .enum_values = key_environments},
+	{.name = "allowedOrigins", .type = FIELD_STRING_ARRAY, .max_length = FIND_KEYS_MAX_ORIGINS},
+};
+static const struct input_spec create_input = INPUT_SPEC(create_fields);
+
+#define FIND_KEYS_CREDENTIALS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
+static const struct route find_keys_routes[] = {
+	{HTTP_GET, "/api/v1/find/provision/keys", "find.provision", FIND_KEYS_CREDENTIALS, NULL, find_keys_list},
+	{HTTP_POST, "/api/v1/find/provision/keys", "find.provision", FIND_KEYS_CREDENTIALS, &create_input,
+		find_keys_create},
+	{HTTP_POST, "/api/v1/find/provision/keys/{id}/revoke", "find.provision", FIND_KEYS_CREDENTIALS, NULL,
+		find_keys_revoke},
+	{HTTP_POST, "/api/v1/find/provision/keys/{id}/rotate", "find.provision", FIND_KEYS_CREDENTIALS, NULL,
+		find_keys_rotate},
+};
+
+const struct route_table find_keys_route_table = {
+	"find_keys", find_keys_routes, sizeof(find_keys_routes) / sizeof(find_keys_routes[0])};
+
+enum find_keys_statement {
+	KEYS_STMT_LIST,
+	KEYS_STMT_COUNT,
+	KEYS_STMT_INSERT,
+	KEYS_STMT_INSERT_ORIGIN,
+	KEYS_STMT_STATE,
+	KEYS_STMT_REVOKE,
+	KEYS_STMT_DROP_ORIGINS,
+	KEYS_STMT_ROTATE,
+	KEYS_STMT__MAX
+};
+
+#define KEYS_COLUMNS                                                                                              \
+	"key_id, label, prefix, key_type, environment, scopes, allowed_origins, "                                   \
+	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(last_used_at, '%Y-%m-%dT%H:%i:%sZ'), "      \
+	"DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%sZ'), DATE_FORMAT(revoked_at, '%Y-%m-%dT%H:%i:%sZ'), "           \
+	"DATE_FORMAT(rotated_at, '%Y-%m-%dT%H:%i:%sZ'), expires_at IS NOT NULL AND expires_at <= NOW(3)"
+#define KEYS_COLUMN_COUNT 13
+
+static const struct db_statement_def find_keys_statements[KEYS_STMT__MAX] = {
+	[KEYS_STMT_LIST] = {"find_keys.list",
+		"SELECT " KEYS_COLUMNS " FROM find_api_keys WHERE tenant_id = ? ORDER BY key_id DESC LIMIT 500", 1},
+	[KEYS_STMT_COUNT] = {"find_keys.count",
+		"SELECT COUNT(*) FROM find_api_keys WHERE tenant_id = ? AND revoked_at IS NULL", 1},
+	[KEYS_STMT_INSERT] = {"find_keys.insert",
+		"INSERT INTO find_api_keys (tenant_id, key_hash, prefix, key_type, label, environment, scopes, "
+		"allowed_origins, expires_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?), ?)",
+		1},
+	[KEYS_STMT_INSERT_ORIGIN] = {"find_keys.insert_origin",
+		"INSERT IGNORE INTO find_key_origins (origin, tenant_id, key_id) SELECT ?, tenant_id, key_id "
+		"FROM find_api_keys WHERE tenant_id = ? AND key_id = ?",
+		1},
+	[KEYS_STMT_STATE] = {"find_keys.state",
+		"SELECT key_type, revoked_at IS NOT NULL FROM find_api_keys WHERE tenant_id = ? AND key_id = ? FOR UPDATE", 1},
+	[KEYS_STMT_REVOKE] = {"find_keys.revoke",
+		"UPDATE find_api_keys SET revoked_at = NOW(3) WHERE tenant_id = ? AND key_id = ? AND revoked_at IS NULL", 1},
+	[KEYS_STMT_DROP_ORIGINS] = {"find_keys.drop_origins",
+		"DELETE FROM find_key_origins WHERE tenant_id = ? AND key_id = ?", 1},
+	[KEYS_STMT_ROTATE] = {"find_keys.rotate",
+		"UPDATE find_api_keys SET key_hash = ?, prefix = ?, rotated_at = NOW(3), last_used_at = NULL "
+		"WHERE tenant_id = ? AND key_id = ? AND revoked_at IS NULL",
+		1},
+};
+
+const struct statement_table find_keys_statement_table = {"find_keys", find_keys_statements, KEYS_STMT__MAX};
+
+static void find_keys_audit(struct request_context *context, const char *action, uint64_t key_id, const char *details)
+{
+	const struct auth_context *auth = &context->request->auth;
+	char target[32];
+	snprintf(target, sizeof(target), "%llu", (unsigned long long)key_id);
+	struct audit_event event = {auth->tenant_id, auth->user_id, action, "success", "api_key", target,
+		context->request->remote_addr, context->request->request_id, details};
+	if (audit_record(context->db, &event) != DB_OK)
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "audit write failed for %s", action);
+}
+
+static json_object *find_keys_words(const char *words)
+{
+	return module_words_to_array(words ? words : "");
+}
+
+static int find_keys_row(void *callback_context, const struct db_row *row)
+{
+	json_object *keys = callback_context;
+	if (row->column_count != KEYS_COLUMN_COUNT)
+		return 1;
+	const char *const *v = row->values;
+	json_object *key = json_object_new_object();
+	json_object_object_add(key, "id", json_object_new_string(v[0]));
+	json_object_object_add(key, "label", json_object_new_string(v[1]));
+	json_object_object_add(key, "prefix", json_object_new_string(v[2]));
+	json_object_object_add(key, "type", json_object_new_string(v[3]));
+	json_object_object_add(key, "environment", json_object_new_string(v[4]));
+	json_object_object_add(key, "scopes", find_keys_words(v[5]));
+	json_object_object_add(key, "allowedOrigins", find_keys_words(v[6]));
+	json_object_object_add(key, "createdAt", module_string_or_null(v[7]));
+	json_object_object_add(key, "lastUsedAt", module_string_or_null(v[8]));
+	json_object_object_add(key, "expiresAt", module_string_or_null(v[9]));
+	json_object_object_add(key, "revokedAt", module_string_or_null(v[10]));
+	json_object_object_add(key, "rotatedAt", module_string_or_null(v[11]));
+	const char *status = v[10] ? "revoked" : (v[12] && v[12][0] == '1') ? "expired" : "active";
+	json_object_object_add(key, "status", json_object_new_string(status));
+	json_object_array_add(keys, key);
+	return 0;
+}
+
+static void find_keys_list(struct request_context *context)
+{
+	json_object *keys = json_object_new_array();
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id)};
+	enum db_result result =
+		db_query(context->db, &find_keys_statements[KEYS_STMT_LIST], params, 1, find_keys_row, keys);
+	if (result != DB_OK) {
+		json_object_put(keys);
+		respond_db_failure(context, result, "list keys");
+		return;
+	}
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "total", json_object_new_int64((int64_t)json_object_array_length(keys)));
+	json_object_object_add(data, "keys", keys);
+	response_ok(context->response, STATUS_OK, data, "API keys");
+}
+
+/* "2027-01-31" (end of that day, UTC) or "2027-01-31T12:00:00Z"; 0 on error. */
+static int64_t find_keys_parse_expiry(const char *text)
+{
+	struct tm calendar = {0};
+	const char *end = NULL;
+	if (strlen(text) == 10 && validate_date_text(text)) {
+		end = strptime(text, "%Y-%m-%d", &calendar);
+		calendar.tm_hour = 23, calendar.tm_min = 59, calendar.tm_sec = 59;
+	} else {
+		end = strptime(text, "%Y-%m-%dT%H:%M:%S", &calendar);
+		if (end != NULL && strcmp(end, "Z") != 0 && strcmp(end, ".000Z") != 0)
+			end = NULL;
+		else if (end != NULL)
+			end = "";
+	}
+	if (end == NULL || *end != '\0')
+		return 0;
+	return (int64_t)timegm(&calendar);
+}
+
+/* Scopes: find permissions a secret key is limited to, normalized. */
+static int find_keys_scopes(struct request_context *context, char *out, size_t out_size)
+{
+	out[0] = '\0';
+	json_object *scopes = input_field(context->request, "scopes");
+	size_t count = scopes ? json_object_array_length(scopes) : 0;
+	if (count == 0)
+		return 0;
+	const char *items[8];
+	for (size_t i = 0; i < count; i++) {
+		items[i] = json_object_get_string(json_object_array_get_idx(scopes, i));
+		if (strncmp(items[i], "find.", 5) != 0) {
+			response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid scopes");
+			response_add_detail(context->response, "scopes", "\"%.60s\" is not one of find.view, find.manage, "
+				"find.provision", items[i]);
+			return -1;
+		}
+	}
+	const char *unknown = NULL;
+	if (rbac_normalize(items, count, out, out_size, &unknown) != 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid scopes");
+		response_add_detail(context->response, "scopes", "\"%.60s\" is not one of find.view, find.manage, "
+			"find.provision", unknown ? unknown : "?");
+		return -1;
+	}
+	return 0;
+}
+
+/* Origins: normalized, space-separated; at least one for publishable keys. */
+static int find_keys_origins(struct request_context *context, int publishable, char *out, size_t out_size)
+{
+	out[0] = '\0';
+	json_object *origins = input_field(context->request, "allowedOrigins");
+	size_t count = origins ? json_object_array_length(origins) : 0;
+	if (publishable && count == 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Publishable keys need allowed origins");
+		response_add_detail(context->response, "allowedOrigins", "list the sites (https://shop.example) the key "
+			"is used from");
+		return -1;
+	}
+	if (!publishable && count > 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Secret keys are not used from browsers");
+		response_add_detail(context->response, "allowedOrigins", "only publishable keys take origins");
+		return -1;
+	}
+	size_t used = 0;
+	for (size_t i = 0; i < count; i++) {
+		char origin[FIND_KEYS_ORIGIN_MAX + 1];
+		const char *given = json_object_get_string(json_object_array_get_idx(origins, i));
+		if (api_key_origin_normalize(given, origin, sizeof(origin)) != 0) {
+			response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid allowed origin");
+			response_add_detail(context->response, "allowedOrigins", "\"%.80s\" is not scheme://host[:port]",
+				given);
+			return -1;
+		}
+		size_t length = strlen(origin);
+		if (used + length + 2 > out_size)
+			return -1;
+		if (used > 0)
+			out[used++] = ' ';
+		memcpy(out + used, origin, length + 1);
+		used += length;
+	}
+	return 0;
+}
+
+static enum db_result find_keys_write_origins(struct request_context *context, uint64_t key_id, const char *origins)
+{
+	uint64_t tenant_id = context->request->auth.tenant_id;
+	for (const char *cursor = origins; *cursor != '\0';) {
+		size_t length = strcspn(cursor, " ");
+		struct db_param params[] = {DB_TEXTN(cursor, length), DB_UINT(tenant_id), DB_UINT(key_id)};
+		enum db_result result =
+			db_exec(context->db, &find_keys_statements[KEYS_STMT_INSERT_ORIGIN], params, 3, NULL, NULL);
+		if (result != DB_OK)
+			return result;
+		cursor += length;
+		while (*cursor == ' ')
+			cursor++;
+	}
+	return DB_OK;
+}
+
+static json_object *find_keys_secret_answer(uint64_t key_id, const char *key, const char *prefix,
+	enum api_key_type type, const char *message)
+{
+	char id[32];
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)key_id);
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "id", json_object_new_string(id));
+	json_object_object_add(data, "key", json_object_new_string(key));
+	json_object_object_add(data, "prefix", json_object_new_string(prefix));
+	json_object_object_add(data, "type", json_object_new_string(api_key_type_name(type)));
+	json_object_object_add(data, "message", json_object_new_string(message));
+	return data;
+}
+
+static void find_keys_create(struct request_context *context)
+{
+	struct request *request = context->request;
+	enum api_key_type type = api_key_type_parse(input_string(request, "keyType"));
+	const char *environment = input_string(request, "environment");
+	const char *expires_text = input_string(request, "expiresAt");
+	int64_t expires_at_s = 0;
+	if (expires_text != NULL) {
+		expires_at_s = find_keys_parse_expiry(expires_text);
+		if (expires_at_s <= context->now_s) {
+			response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid expiresAt");
+			response_add_detail(context->response, "expiresAt", "a future date, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+			return;
+		}
+	}
+	char scopes[256], origins[(FIND_KEYS_ORIGIN_MAX + 1) * FIND_KEYS_MAX_ORIGINS];
+	if (find_keys_scopes(context, scopes, sizeof(scopes)) != 0 ||
+		find_keys_origins(context, type == API_KEY_PUBLISHABLE, origins, sizeof(origins)) != 0)
+		return;
+	if (type == API_KEY_PUBLISHABLE && scopes[0] != '\0' && strcmp(scopes, "find.view") != 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Publishable keys are read-only");
+		response_add_detail(context->response, "scopes", "publishable keys can only hold find.view");
+		return;
+	}
+
+	char key[API_KEY_TEXT_MAX], prefix[API_KEY_DISPLAY_PREFIX_CHARS + 1];
+	unsigned char hash[API_KEY_HASH_BYTES];
+	if (api_key_generate(type, key, sizeof(key)) != 0) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Could not generate a key");
+		return;
+	}
+	api_key_hash(key, hash);
+	api_key_display_prefix(key, prefix, sizeof(prefix));
+
+	uint64_t tenant_id = request->auth.tenant_id, key_id = 0, active_keys = 0;
+	enum db_result result = db_begin(context->db);
+	struct db_param count_params[] = {DB_UINT(tenant_id)};
+	if (result == DB_OK)
+		result = db_query(context->db, &find_keys_statements[KEYS_STMT_COUNT], count_params, 1, module_read_uint64,
+			&active_keys);
+	if (result == DB_OK && active_keys >= FIND_KEYS_MAX_PER_TENANT) {
+		db_rollback(context->db);
+		response_error(context->response, STATUS_CONFLICT, "Too many active keys; revoke unused ones first");
+		return;
+	}
+	struct db_param params[] = {DB_UINT(tenant_id), DB_BLOB(hash, sizeof(hash)), DB_TEXT(prefix),
+		DB_TEXT(api_key_type_name(type)), DB_TEXT(input_string(request, "label")),
+		DB_TEXT(environment ? environment : "live"), DB_TEXT(scopes), DB_TEXT(origins),
+		expires_at_s ? DB_INT(expires_at_s) : DB_NULL,
+		request->auth.user_id ? DB_UINT(request->auth.user_id) : DB_NULL};
+	if (result == DB_OK)
+		result = db_exec(context->db, &find_keys_statements[KEYS_STMT_INSERT], params, 10, NULL, &key_id);
+	if (result == DB_OK)
+		result = find_keys_write_origins(context, key_id, origins);
+	if (result == DB_OK) {
+		find_keys_audit(context, "find.key_create", key_id, api_key_type_name(type));
+		result = db_commit(context->db);
+	}
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, "create key");
+		return;
+	}
+	response_ok(context->response, STATUS_CREATED,
+		find_keys_secret_answer(key_id, key, prefix, type, "Store this key now: it is not shown again"),
+		"API key created");
+}
+
+struct find_keys_state {
+	int found;
+	enum api_key_type type;
+	int revoked;
+};
+
+static int find_keys_read_state(void *callback_context, const struct db_row *row)
+{
+	struct find_keys_state *state = callback_context;
+	if (row->column_count != 2 || row->values[0] == NULL || row->values[1] == NULL)
+		return 1;
+	state->found = 1;
+	state->type = api_key_type_parse(row->values[0]);
+	state->revoked = row->values[1][0] == '1';
+	return 0;
+}
+
+/* Begins a transaction and locks the key row; on refusal the response is set. */
+static int find_keys_lock(struct request_context *context, uint64_t key_id, struct find_keys_state *state)
+{
+	if (key_id == 0) {
+		module_not_found(context, "API key");
+		return -1;
+	}
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(key_id)};
+	enum db_result result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_query(context->db, &find_keys_statements[KEYS_STMT_STATE], params, 2, find_keys_read_state, state);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, "read key");
+		return -1;
+	}
+	if (!state->found) {
+		db_rollback(context->db);
+		module_not_found(context, "API key");
+		return -1;
+	}
+	return 0;
+}
+
+static void find_keys_revoke(struct request_context *context)
+{
+	uint64_t key_id = module_path_id(context, "id");
+	struct find_keys_state state = {0};
+	if (find_keys_lock(context, key_id, &state) != 0)
+		return;
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(key_id)};
+	enum db_result result = DB_OK;
+	if (!state.revoked) {
+		result = db_exec(context->db, &find_keys_statements[KEYS_STMT_REVOKE], params, 2, NULL, NULL);
+		if (result == DB_OK)
+			result = db_exec(context->db, &find_keys_statements[KEYS_STMT_DROP_ORIGINS], params, 2, NULL, NULL);
+		if (result == DB_OK)
+			find_keys_audit(context, "find.key_revoke", key_id, api_key_type_name(state.type));
+	}
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, "revoke key");
+		return;
+	}
+	char id[32];
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)key_id);
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "id", json_object_new_string(id));
+	json_object_object_add(data, "revoked", json_object_new_boolean(1));
+	/* Revoking twice answers the same: a retried request must not fail. */
+	response_ok(context->response, STATUS_OK, data, state.revoked ? "API key was already revoked" : "API key revoked");
+}
+
+static void find_keys_rotate(struct request_context *context)
+{
+	uint64_t key_id = module_path_id(context, "id");
+	struct find_keys_state state = {0};
+	if (find_keys_lock(context, key_id, &state) != 0)
+		return;
+	if (state.revoked) {
+		db_rollback(context->db);
+		response_error(context->response, STATUS_CONFLICT, "A revoked key cannot be rotated");
+		return;
+	}
+	char key[API_KEY_TEXT_MAX], prefix[API_KEY_DISPLAY_PREFIX_CHARS + 1];
+	unsigned char hash[API_KEY_HASH_BYTES];
+	if (api_key_generate(state.type, key, sizeof(key)) != 0) {
+		db_rollback(context->db);
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Could not generate a key");
+		return;
+	}
+	api_key_hash(key, hash);
+	api_key_display_prefix(key, prefix, sizeof(prefix));
+	struct db_param params[] = {DB_BLOB(hash, sizeof(hash)), DB_TEXT(prefix),
+		DB_UINT(context->request->auth.tenant_id), DB_UINT(key_id)};
+	enum db_result result = db_exec(context->db, &find_keys_statements[KEYS_STMT_ROTATE], params, 4, NULL, NULL);
+	if (result == DB_OK) {
+		find_keys_audit(context, "find.key_rotate", key_id, api_key_type_name(state.type));
+		result = db_commit(context->db);
+	}
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, "rotate key");
+		return;
+	}
+	response_ok(context->response, STATUS_OK,
+		find_keys_secret_answer(key_id, key, prefix, state.type,
+			"The previous key stopped working; store this one now: it is not shown again"),
+		"API key rotated");
+}

@@ -1,0 +1,225 @@
+/* Find API access logic: workspaces, key text, origins, plans and metering. */
+#include "unit_suites.h"
+#include "find/api_key.h"
+#include "find/meter.h"
+#include "find/plan.h"
+#include "find/workspace.h"
+#include "http/response.h"
+#include "http/router.h"
+
+#include <string.h>
+
+static void workspace_header_turns_dots_into_hyphens_and_refuses_the_rest(void)
+{
+	char out[WORKSPACE_MAX + 1];
+	CU_ASSERT_EQUAL(workspace_normalize("my-store-com", out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "my-store-com");
+	CU_ASSERT_EQUAL(workspace_normalize("my.store.com", out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "my-store-com");
+	CU_ASSERT_EQUAL(workspace_normalize("", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(workspace_normalize("My-Store", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(workspace_normalize("a b", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(workspace_normalize("shop_1", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(workspace_normalize("../etc", out, sizeof(out)), -1);
+	char long_name[80];
+	memset(long_name, 'a', 64);
+	long_name[64] = '\0';
+	CU_ASSERT_EQUAL(workspace_normalize(long_name, out, sizeof(out)), -1);
+	long_name[63] = '\0';
+	CU_ASSERT_EQUAL(workspace_normalize(long_name, out, sizeof(out)), 0);
+}
+
+static void workspace_from_origin_uses_the_lowercased_host(void)
+{
+	char out[WORKSPACE_MAX + 1];
+	CU_ASSERT_EQUAL(workspace_from_origin("https://Shop.Example.com", out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "shop-example-com");
+	CU_ASSERT_EQUAL(workspace_from_origin("http://localhost:8080", out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "localhost");
+	CU_ASSERT_EQUAL(workspace_from_origin("https://shop.example/path", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(workspace_from_origin("ftp://shop.example", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(workspace_from_origin("https://", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(workspace_from_origin("https://a:99999999", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(workspace_from_origin(NULL, out, sizeof(out)), -1);
+}
+
+static void generated_keys_have_their_prefix_and_differ(void)
+{
+	char secret[API_KEY_TEXT_MAX], publishable[API_KEY_TEXT_MAX], again[API_KEY_TEXT_MAX];
+	CU_ASSERT_EQUAL_FATAL(api_key_generate(API_KEY_SECRET, secret, sizeof(secret)), 0);
+	CU_ASSERT_EQUAL_FATAL(api_key_generate(API_KEY_PUBLISHABLE, publishable, sizeof(publishable)), 0);
+	CU_ASSERT_EQUAL_FATAL(api_key_generate(API_KEY_SECRET, again, sizeof(again)), 0);
+	CU_ASSERT_EQUAL(strncmp(secret, "if_sk_", 6), 0);
+	CU_ASSERT_EQUAL(strncmp(publishable, "if_pk_", 6), 0);
+	CU_ASSERT_EQUAL(strlen(secret), 6 + API_KEY_RANDOM_CHARS);
+	CU_ASSERT_TRUE(api_key_well_formed(secret));
+	CU_ASSERT_TRUE(api_key_well_formed(publishable));
+	CU_ASSERT_STRING_NOT_EQUAL(secret, again);
+	CU_ASSERT_EQUAL(api_key_type_of(secret), API_KEY_SECRET);
+	CU_ASSERT_EQUAL(api_key_type_of(publishable), API_KEY_PUBLISHABLE);
+	CU_ASSERT_EQUAL(api_key_generate(API_KEY_SECRET, again, 20), -1);
+	char prefix[API_KEY_DISPLAY_PREFIX_CHARS + 1];
+	api_key_display_prefix(secret, prefix, sizeof(prefix));
+	CU_ASSERT_EQUAL(strlen(prefix), API_KEY_DISPLAY_PREFIX_CHARS);
+	CU_ASSERT_EQUAL(strncmp(prefix, secret, API_KEY_DISPLAY_PREFIX_CHARS), 0);
+}
+
+static void malformed_keys_are_refused_before_any_lookup(void)
+{
+	CU_ASSERT_FALSE(api_key_well_formed("if_sk_short"));
+	CU_ASSERT_FALSE(api_key_well_formed("if_sk_0123456789012345678901234567890!"));
+	CU_ASSERT_FALSE(api_key_well_formed("if_xk_01234567890123456789012345678901"));
+	CU_ASSERT_FALSE(api_key_well_formed("eyJhbGciOiJIUzI1NiJ9.e30.x"));
+	CU_ASSERT_TRUE(api_key_well_formed("if_sk_01234567890123456789012345678901"));
+	CU_ASSERT_EQUAL(api_key_type_of("eyJhbGciOiJIUzI1NiJ9.e30.x"), API_KEY_NONE);
+	CU_ASSERT_EQUAL(api_key_type_of(NULL), API_KEY_NONE);
+}
+
+static void key_hash_is_sha256_of_the_whole_key(void)
+{
+	unsigned char hash[API_KEY_HASH_BYTES];
+	api_key_hash("abc", hash);
+	/* SHA-256("abc"), FIPS 180-2 appendix B.1 */
+	static const unsigned char expected[32] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
+		0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
+		0xf2, 0x00, 0x15, 0xad};
+	CU_ASSERT_EQUAL(memcmp(hash, expected, 32), 0);
+}
+
+static void origins_match_exactly_after_normalizing(void)
+{
+	const char *allowed = "https://shop.example http://localhost:3000";
+	CU_ASSERT_TRUE(api_key_origin_allowed(allowed, "https://shop.example"));
+	CU_ASSERT_TRUE(api_key_origin_allowed(allowed, "https://SHOP.example/"));
+	CU_ASSERT_TRUE(api_key_origin_allowed(allowed, "http://localhost:3000"));
+	CU_ASSERT_FALSE(api_key_origin_allowed(allowed, "http://shop.example"));
+	CU_ASSERT_FALSE(api_key_origin_allowed(allowed, "https://evil.example"));
+	CU_ASSERT_FALSE(api_key_origin_allowed(allowed, "https://shop.example.evil.test"));
+	CU_ASSERT_FALSE(api_key_origin_allowed(allowed, "https://shop"));
+	CU_ASSERT_FALSE(api_key_origin_allowed(allowed, "http://localhost:30001"));
+	CU_ASSERT_FALSE(api_key_origin_allowed(allowed, NULL));
+	CU_ASSERT_FALSE(api_key_origin_allowed("", "https://shop.example"));
+	char out[64];
+	CU_ASSERT_EQUAL(api_key_origin_normalize("https://user@shop.example", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(api_key_origin_normalize("https://shop.example/a", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(api_key_origin_normalize("https://shop.example?x", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(api_key_origin_normalize("javascript:alert(1)", out, sizeof(out)), -1);
+}
+
+static void plans_refuse_after_the_trial_and_when_inactive(void)
+{
+	struct find_plan plan = *find_plan_builtin("pro");
+	CU_ASSERT_EQUAL(find_plan_check(&plan, 1000), FIND_PLAN_OK);
+	plan.trial_ends_at_s = 2000;
+	CU_ASSERT_EQUAL(find_plan_check(&plan, 1999), FIND_PLAN_OK);
+	CU_ASSERT_EQUAL(find_plan_check(&plan, 2000), FIND_PLAN_TRIAL_EXPIRED);
+	plan.subscription_active = 0;
+	CU_ASSERT_EQUAL(find_plan_check(&plan, 2000), FIND_PLAN_TRIAL_EXPIRED);
+	CU_ASSERT_EQUAL(find_plan_check(&plan, 1000), FIND_PLAN_INACTIVE);
+	CU_ASSERT_PTR_NULL(find_plan_builtin("platinum"));
+	CU_ASSERT_EQUAL(find_plan_allowance(&plan, ROUTE_METER_SEARCH), 50000);
+	CU_ASSERT_EQUAL(find_plan_allowance(&plan, ROUTE_METER_CHAT), 4000);
+	CU_ASSERT_EQUAL(find_plan_allowance(&plan, ROUTE_METER_NONE), 0);
+}
+
+static void tier_limits_name_each_feature_with_its_allowance(void)
+{
+	struct find_plan plan = *find_plan_builtin("free");
+	plan.chat_per_month = 0;
+	json_object *limits = find_plan_tier_limits(&plan);
+	json_object *search = NULL, *chat = NULL, *value = NULL;
+	CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(limits, "search", &search));
+	CU_ASSERT_TRUE(json_object_object_get_ex(search, "queriesPerMonth", &value) && json_object_get_int(value) == 1000);
+	CU_ASSERT_TRUE(json_object_object_get_ex(search, "enabled", &value) && json_object_get_boolean(value));
+	CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(limits, "chat", &chat));
+	CU_ASSERT_TRUE(json_object_object_get_ex(chat, "enabled", &value) && !json_object_get_boolean(value));
+	json_object_put(limits);
+}
+
+static void next_month_rolls_over_the_year(void)
+{
+	char date[11];
+	/* 2026-11-23T07:00:00Z */
+	CU_ASSERT_EQUAL(find_meter_next_month(1795417200, date), 1796083200); /* 2026-12-01T00:00:00Z */
+	CU_ASSERT_STRING_EQUAL(date, "2026-12-01");
+	/* 2026-12-31T23:59:59Z */
+	CU_ASSERT_EQUAL(find_meter_next_month(1798761599, date), 1798761600);
+	CU_ASSERT_STRING_EQUAL(date, "2027-01-01");
+}
+
+static void meter_refuses_over_rate_or_quota_and_reports_remaining(void)
+{
+	struct find_meter_request request = {.tenant_id = 1, .per_minute = 10, .per_hour = 100, .feature = "search",
+		.allowance = 5, .counts = 1, .now_s = 1795417230};
+	struct find_meter_outcome outcome;
+	find_meter_evaluate(&request, 3, 40, 5, &outcome);
+	CU_ASSERT_TRUE(outcome.rate.allowed);
+	CU_ASSERT_FALSE(outcome.quota_exceeded);
+	CU_ASSERT_EQUAL(outcome.remaining_per_minute, 7);
+	CU_ASSERT_EQUAL(outcome.remaining_per_hour, 60);
+	CU_ASSERT_EQUAL(outcome.quota_used, 5);
+	CU_ASSERT_EQUAL(outcome.minute_reset_s, 1795417260);
+	CU_ASSERT_STRING_EQUAL(outcome.quota_reset_date, "2026-12-01");
+
+	find_meter_evaluate(&request, 3, 40, 6, &outcome);
+	CU_ASSERT_TRUE(outcome.quota_exceeded);
+	CU_ASSERT_EQUAL(outcome.quota_used, 5);
+
+	find_meter_evaluate(&request, 11, 40, 1, &outcome);
+	CU_ASSERT_FALSE(outcome.rate.allowed);
+	CU_ASSERT_EQUAL(outcome.remaining_per_minute, 0);
+
+	find_meter_evaluate(&request, 1, 101, 1, &outcome);
+	CU_ASSERT_FALSE(outcome.rate.allowed);
+
+	/* A route that only reads the quota is never refused for it. */
+	request.counts = 0;
+	find_meter_evaluate(&request, 1, 1, 9, &outcome);
+	CU_ASSERT_FALSE(outcome.quota_exceeded);
+	CU_ASSERT_EQUAL(outcome.quota_used, 5);
+}
+
+static void envelope_members_survive_an_error_and_error_members_land_inside_error(void)
+{
+	struct response response;
+	response_init(&response);
+	response_set_envelope_member(&response, "usage", json_object_new_int(7));
+	response_ok(&response, STATUS_OK, json_object_new_object(), "ok");
+	response_error(&response, STATUS_PAYMENT_REQUIRED, "Your free trial has ended");
+	response_set_error_member(&response, "upgrade_url", json_object_new_string("/pricing"));
+	json_object *holder = NULL;
+	size_t length = 0;
+	const char *body = response_render_body(&response, &holder, &length);
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "\"usage\":7"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "\"code\":\"TRIAL_EXPIRED\""));
+	json_object *parsed = json_tokener_parse(body);
+	json_object *error = NULL, *url = NULL;
+	CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(parsed, "error", &error) &&
+		json_object_object_get_ex(error, "upgrade_url", &url));
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(url), "/pricing");
+	json_object_put(parsed);
+	json_object_put(holder);
+	response_reset(&response);
+}
+
+static const struct unit_test find_access_tests[] = {
+	{"workspace_header_turns_dots_into_hyphens_and_refuses_the_rest",
+		workspace_header_turns_dots_into_hyphens_and_refuses_the_rest},
+	{"workspace_from_origin_uses_the_lowercased_host", workspace_from_origin_uses_the_lowercased_host},
+	{"generated_keys_have_their_prefix_and_differ", generated_keys_have_their_prefix_and_differ},
+	{"malformed_keys_are_refused_before_any_lookup", malformed_keys_are_refused_before_any_lookup},
+	{"key_hash_is_sha256_of_the_whole_key", key_hash_is_sha256_of_the_whole_key},
+	{"origins_match_exactly_after_normalizing", origins_match_exactly_after_normalizing},
+	{"plans_refuse_after_the_trial_and_when_inactive", plans_refuse_after_the_trial_and_when_inactive},
+	{"tier_limits_name_each_feature_with_its_allowance", tier_limits_name_each_feature_with_its_allowance},
+	{"next_month_rolls_over_the_year", next_month_rolls_over_the_year},
+	{"meter_refuses_over_rate_or_quota_and_reports_remaining",
+		meter_refuses_over_rate_or_quota_and_reports_remaining},
+	{"envelope_members_survive_an_error_and_error_members_land_inside_error",
+		envelope_members_survive_an_error_and_error_members_land_inside_error},
+};
+
+int register_find_access_suite(void)
+{
+	return UNIT_SUITE("find_access", find_access_tests);
+}
