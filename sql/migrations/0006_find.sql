@@ -1,5 +1,6 @@
 -- Find API (Intufind-compatible search): each tenant's plan, its API keys,
--- the indexed products, posts and taxonomies, and the search log. Content
+-- the indexed products, posts and taxonomies, and the search log. Rate and
+-- monthly quota counters live in rate_counters (src/find/meter.c). Content
 -- rows keep the document the client sent (unknown fields included) in
 -- `document`; the other columns are what search, filters and facets read.
 
@@ -61,15 +62,6 @@ CREATE TABLE IF NOT EXISTS find_key_origins (
   PRIMARY KEY (origin, tenant_id, key_id),
   KEY find_key_origins_key (tenant_id, key_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-
--- Monthly usage per metered feature ('search', 'chat', 'recommendations').
-CREATE TABLE IF NOT EXISTS find_usage (
-  tenant_id  BIGINT UNSIGNED NOT NULL,
-  period     CHAR(7) NOT NULL, -- 'YYYY-MM' (UTC)
-  feature    VARCHAR(32) NOT NULL,
-  used       BIGINT UNSIGNED NOT NULL DEFAULT 0,
-  PRIMARY KEY (tenant_id, period, feature)
-) ENGINE=InnoDB;
 
 CREATE TABLE IF NOT EXISTS find_products (
   tenant_id        BIGINT UNSIGNED NOT NULL,
