@@ -15,6 +15,8 @@ static const struct route_table *const modules_routes[] = {
 	&sales_route_table,
 	&hr_route_table,
 	&finance_route_table,
+	&find_content_route_table,
+	&find_search_route_table,
 };
 
 const struct route_table *const *modules_route_tables(size_t *table_count)
@@ -25,7 +27,7 @@ const struct route_table *const *modules_route_tables(size_t *table_count)
 
 
 static struct statement_table auth_layer_tables[5];
-static const struct statement_table *modules_statements[16];
+static const struct statement_table *modules_statements[24];
 
 const struct statement_table *const *modules_statement_tables(size_t *table_count)
 {
@@ -49,6 +51,13 @@ const struct statement_table *const *modules_statement_tables(size_t *table_coun
 	modules_statements[used++] = &sales_statement_table;
 	modules_statements[used++] = &hr_statement_table;
 	modules_statements[used++] = &finance_statement_table;
+	modules_statements[used++] = &find_products_statement_table;
+	modules_statements[used++] = &find_posts_statement_table;
+	modules_statements[used++] = &find_taxonomies_statement_table;
+	modules_statements[used++] = &find_counters_statement_table;
+	modules_statements[used++] = &find_product_search_statement_table;
+	modules_statements[used++] = &find_post_search_statement_table;
+	modules_statements[used++] = &find_search_log_statement_table;
 	for (size_t i = 0; i < 5; i++)
 		modules_statements[used++] = &auth_layer_tables[i];
 	*table_count = used;
