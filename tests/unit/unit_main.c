@@ -24,6 +24,8 @@ int main(void)
 		register_config_suite,
 		register_hr_suite,
 		register_finance_suite,
+		register_find_documents_suite,
+		register_find_query_suite,
 		register_identifiers_suite,
 		register_identity_logic_suite,
 		register_jwt_suite,

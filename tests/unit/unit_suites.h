@@ -8,6 +8,8 @@ int register_arena_suite(void);
 int register_config_suite(void);
 int register_hr_suite(void);
 int register_finance_suite(void);
+int register_find_documents_suite(void);
+int register_find_query_suite(void);
 int register_identifiers_suite(void);
 int register_identity_logic_suite(void);
 int register_jwt_suite(void);
