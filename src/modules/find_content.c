@@ -12,6 +12,7 @@
 #include "http/response.h"
 #include "http/router.h"
 #include "modules/find_common.h"
+#include "modules/find_content.h"
 #include "modules/find_documents.h"
 #include "modules/find_query.h"
 #include "modules/find_sql.h"
@@ -22,30 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIND_BULK_MAX 500
 #define FIND_IDS_LIMIT_DEFAULT 100
 #define FIND_IDS_LIMIT_MAX 1000
-#define FIND_DELETE_BATCH 500
-
-enum find_content_statement {
-	FC_EXISTS,
-	FC_INSERT,
-	FC_UPDATE,
-	FC_GET_WS,
-	FC_GET_ANY,
-	FC_DELETE,
-	FC_IDS_WS,
-	FC_IDS_ANY,
-	FC_COUNT_WS,
-	FC_COUNT_ANY,
-	FC_MATCH_IDS,
-	FC_DELETE_IDS,
-	/* Term statements last: taxonomies have no terms and stop before them. */
-	FC_TERMS_DELETE,
-	FC_TERMS_INSERT,
-	FC_TERMS_DELETE_IDS,
-	FC__MAX
-};
 
 #define FIND_SQL_COMMON(table, id_column, name)                                                                 \
 	[FC_EXISTS] = {name ".exists", "SELECT 1 FROM " table " WHERE tenant_id = ? AND workspace = ? AND " id_column   \
@@ -87,7 +66,7 @@ static const struct db_statement_def find_product_statements[FC__MAX] = {
 		" brands_text = ?, document = ?, updated_at = NOW(3) WHERE tenant_id = ? AND workspace = ? AND product_id = ?", 1},
 	[FC_MATCH_IDS] = {"find.products.match_ids",
 		"SELECT e.product_id FROM find_products e WHERE e.tenant_id = ? AND e.workspace = ?" FIND_SQL_PRODUCT_FILTERS
-		" ORDER BY e.product_id LIMIT 500", 1},
+		" ORDER BY e.product_id LIMIT " FIND_DELETE_BATCH_TEXT, 1},
 };
 
 static const struct db_statement_def find_post_statements[FC__MAX] = {
@@ -102,7 +81,7 @@ static const struct db_statement_def find_post_statements[FC__MAX] = {
 		" WHERE tenant_id = ? AND workspace = ? AND post_id = ?", 1},
 	[FC_MATCH_IDS] = {"find.posts.match_ids",
 		"SELECT e.post_id FROM find_posts e WHERE e.tenant_id = ? AND e.workspace = ?" FIND_SQL_POST_FILTERS
-		" ORDER BY e.post_id LIMIT 500", 1},
+		" ORDER BY e.post_id LIMIT " FIND_DELETE_BATCH_TEXT, 1},
 };
 
 static const struct db_statement_def find_taxonomy_statements[FC__MAX] = {
@@ -115,7 +94,7 @@ static const struct db_statement_def find_taxonomy_statements[FC__MAX] = {
 		" updated_at = NOW(3) WHERE tenant_id = ? AND workspace = ? AND taxonomy_id = ?", 1},
 	[FC_MATCH_IDS] = {"find.taxonomies.match_ids",
 		"SELECT e.taxonomy_id FROM find_taxonomies e WHERE e.tenant_id = ? AND e.workspace = ?" FIND_SQL_TAXONOMY_FILTERS
-		" ORDER BY e.taxonomy_id LIMIT 500", 1},
+		" ORDER BY e.taxonomy_id LIMIT " FIND_DELETE_BATCH_TEXT, 1},
 };
 
 enum find_counter_statement { FIND_COUNTER_ADD, FIND_COUNTER_GET, FIND_COUNTER__MAX };
@@ -132,13 +111,6 @@ const struct statement_table find_posts_statement_table = {"find.posts", find_po
 const struct statement_table find_taxonomies_statement_table = {"find.taxonomies", find_taxonomy_statements, FC_TERMS_DELETE};
 const struct statement_table find_counters_statement_table = {"find.counters", find_counter_statements, FIND_COUNTER__MAX};
 
-/* What the generic handlers need to know about an entity. */
-struct find_entity_def {
-	enum find_entity_kind kind;
-	const char *counter_name; /* resource_counts.resource */
-	const struct db_statement_def *statements;
-};
-
 static const struct find_entity_def find_products_def = {FIND_PRODUCT, "find.products", find_product_statements};
 static const struct find_entity_def find_posts_def = {FIND_POST, "find.posts", find_post_statements};
 static const struct find_entity_def find_taxonomies_def = {FIND_TAXONOMY, "find.taxonomies", find_taxonomy_statements};
@@ -146,10 +118,7 @@ static const struct find_entity_def find_taxonomies_def = {FIND_TAXONOMY, "find.
 static void find_upsert(struct request_context *context);
 static void find_get(struct request_context *context);
 static void find_delete(struct request_context *context);
-static void find_bulk_upsert(struct request_context *context);
-static void find_bulk_delete(struct request_context *context);
 static void find_ids(struct request_context *context);
-static void find_delete_by_query(struct request_context *context);
 
 #define FIND_CREDENTIALS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
 /* Literal paths (bulk, ids, delete-by-query) come before "{id}": the router takes the first match. */
@@ -180,17 +149,17 @@ const struct route_table find_content_route_table = {"find_content", find_conten
 
 /* ---------------------------------------------------------------- helpers */
 
-static const struct find_entity_def *find_def(const struct request_context *context)
+const struct find_entity_def *find_content_def(const struct request_context *context)
 {
 	return context->route->data;
 }
 
-static uint64_t find_tenant(const struct request_context *context)
+uint64_t find_content_tenant(const struct request_context *context)
 {
 	return context->request->auth.tenant_id;
 }
 
-static uint32_t find_cap(const struct request_context *context, enum find_entity_kind kind)
+static uint32_t find_content_cap(const struct request_context *context, enum find_entity_kind kind)
 {
 	const struct find_plan *plan = context->find_plan;
 	if (plan == NULL)
@@ -206,7 +175,7 @@ static uint32_t find_cap(const struct request_context *context, enum find_entity
 }
 
 /* The request body as an object, or NULL after answering 400. */
-static json_object *find_body_object(struct request_context *context)
+json_object *find_content_body(struct request_context *context)
 {
 	json_object *body = context->request->json_body;
 	if (body != NULL && json_object_is_type(body, json_type_object))
@@ -216,7 +185,7 @@ static json_object *find_body_object(struct request_context *context)
 	return NULL;
 }
 
-static void find_respond_errors(struct request_context *context, const char *message, const struct find_errors *errors)
+void find_content_respond_errors(struct request_context *context, const char *message, const struct find_errors *errors)
 {
 	response_error(context->response, STATUS_VALIDATION_ERROR, message);
 	for (size_t i = 0; i < errors->count; i++)
@@ -267,9 +236,9 @@ static size_t find_bind_columns(const struct find_columns *columns, struct db_pa
 	return count;
 }
 
-static int find_counter_add(struct request_context *context, const struct find_entity_def *def, int64_t delta)
+int find_content_counter_add(struct request_context *context, const struct find_entity_def *def, int64_t delta)
 {
-	struct db_param params[] = {DB_UINT(find_tenant(context)), DB_TEXT(def->counter_name), DB_INT(delta)};
+	struct db_param params[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(def->counter_name), DB_INT(delta)};
 	return db_exec(context->db, &find_counter_statements[FIND_COUNTER_ADD], params, 3, NULL, NULL);
 }
 
@@ -281,16 +250,14 @@ static int find_read_int64(void *callback_context, const struct db_row *row)
 	return 0;
 }
 
-enum find_store_outcome { FIND_STORED, FIND_CAP_REACHED, FIND_STORE_FAILED };
-
 /* One entity in its own transaction: the row, its terms and, for a new id,
  * the live-row counter checked against the plan's cap. A race with another
  * writer of the same new id (duplicate key, deadlock) is retried once. */
-static enum find_store_outcome find_store(struct request_context *context, const struct find_entity_def *def,
+enum find_store_outcome find_content_store(struct request_context *context, const struct find_entity_def *def,
 	const char *workspace, const struct find_columns *columns, int *created, int *db_result)
 {
 	const struct db_statement_def *statements = def->statements;
-	struct db_param keys[] = {DB_UINT(find_tenant(context)), DB_TEXT(workspace), DB_TEXT(columns->id)};
+	struct db_param keys[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(workspace), DB_TEXT(columns->id)};
 	struct db_param params[32];
 	int result = DB_OK;
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -308,13 +275,13 @@ static enum find_store_outcome find_store(struct request_context *context, const
 			size_t count = 3 + find_bind_columns(columns, params + 3);
 			result = db_exec(context->db, &statements[FC_INSERT], params, count, NULL, NULL);
 			int64_t live_rows = 0;
-			struct db_param counter[] = {DB_UINT(find_tenant(context)), DB_TEXT(def->counter_name)};
+			struct db_param counter[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(def->counter_name)};
 			if (result == DB_OK)
-				result = find_counter_add(context, def, 1);
+				result = find_content_counter_add(context, def, 1);
 			if (result == DB_OK)
 				result = db_query(context->db, &find_counter_statements[FIND_COUNTER_GET], counter, 2,
 					find_read_int64, &live_rows);
-			if (result == DB_OK && !find_cap_allows(live_rows, find_cap(context, def->kind))) {
+			if (result == DB_OK && !find_cap_allows(live_rows, find_content_cap(context, def->kind))) {
 				db_rollback(context->db);
 				return FIND_CAP_REACHED;
 			}
@@ -340,17 +307,17 @@ static enum find_store_outcome find_store(struct request_context *context, const
 }
 
 /* Removes one entity, its terms and its count; *found is 0 when absent. */
-static int find_remove(struct request_context *context, const struct find_entity_def *def, const char *workspace,
+int find_content_remove(struct request_context *context, const struct find_entity_def *def, const char *workspace,
 	const char *id, int *found)
 {
-	struct db_param keys[] = {DB_UINT(find_tenant(context)), DB_TEXT(workspace), DB_TEXT(id)};
+	struct db_param keys[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(workspace), DB_TEXT(id)};
 	uint64_t deleted = 0;
 	*found = 0;
 	int result = db_begin(context->db);
 	if (result == DB_OK)
 		result = db_exec(context->db, &def->statements[FC_DELETE], keys, 3, &deleted, NULL);
 	if (result == DB_OK && deleted > 0) {
-		result = find_counter_add(context, def, -(int64_t)deleted);
+		result = find_content_counter_add(context, def, -(int64_t)deleted);
 		if (result == DB_OK && find_entity_has_facet(def->kind, FIND_FACET_CATEGORIES))
 			result = db_exec(context->db, &def->statements[FC_TERMS_DELETE], keys, 3, NULL, NULL);
 	}
@@ -364,34 +331,34 @@ static int find_remove(struct request_context *context, const struct find_entity
 	return DB_OK;
 }
 
-static void find_cap_message(const struct request_context *context, const struct find_entity_def *def, char *out,
+void find_content_cap_message(const struct request_context *context, const struct find_entity_def *def, char *out,
 	size_t out_size)
 {
 	snprintf(out, out_size, "Plan limit reached: your plan allows %u %s; delete some or upgrade",
-		(unsigned)find_cap(context, def->kind), find_entity_plural(def->kind));
+		(unsigned)find_content_cap(context, def->kind), find_entity_plural(def->kind));
 }
 
 /* -------------------------------------------------------------- handlers */
 
 static void find_upsert(struct request_context *context)
 {
-	const struct find_entity_def *def = find_def(context);
+	const struct find_entity_def *def = find_content_def(context);
 	const char *workspace = find_require_workspace(context);
 	json_object *body;
-	if (workspace == NULL || (body = find_body_object(context)) == NULL)
+	if (workspace == NULL || (body = find_content_body(context)) == NULL)
 		return;
 	struct find_columns columns;
 	struct find_errors errors = {0};
 	char message[160];
 	if (find_document_parse(def->kind, body, &columns, &errors) != 0) {
 		snprintf(message, sizeof(message), "Invalid %s", find_entity_singular(def->kind));
-		find_respond_errors(context, message, &errors);
+		find_content_respond_errors(context, message, &errors);
 		return;
 	}
 	int created = 0, result = DB_OK;
-	switch (find_store(context, def, workspace, &columns, &created, &result)) {
+	switch (find_content_store(context, def, workspace, &columns, &created, &result)) {
 	case FIND_CAP_REACHED:
-		find_cap_message(context, def, message, sizeof(message));
+		find_content_cap_message(context, def, message, sizeof(message));
 		response_error(context->response, STATUS_PLAN_LIMIT_REACHED, message);
 		break;
 	case FIND_STORE_FAILED:
@@ -431,7 +398,7 @@ static int find_read_document(void *callback_context, const struct db_row *row)
 
 static void find_get(struct request_context *context)
 {
-	const struct find_entity_def *def = find_def(context);
+	const struct find_entity_def *def = find_content_def(context);
 	const char *id = find_path_id(context, def);
 	if (id == NULL)
 		return;
@@ -439,10 +406,10 @@ static void find_get(struct request_context *context)
 	json_object *document = NULL;
 	int result;
 	if (workspace[0] != '\0') {
-		struct db_param params[] = {DB_UINT(find_tenant(context)), DB_TEXT(workspace), DB_TEXT(id)};
+		struct db_param params[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(workspace), DB_TEXT(id)};
 		result = db_query(context->db, &def->statements[FC_GET_WS], params, 3, find_read_document, &document);
 	} else {
-		struct db_param params[] = {DB_UINT(find_tenant(context)), DB_TEXT(id)};
+		struct db_param params[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(id)};
 		result = db_query(context->db, &def->statements[FC_GET_ANY], params, 2, find_read_document, &document);
 	}
 	if (result != DB_OK) {
@@ -462,13 +429,13 @@ static void find_get(struct request_context *context)
 
 static void find_delete(struct request_context *context)
 {
-	const struct find_entity_def *def = find_def(context);
+	const struct find_entity_def *def = find_content_def(context);
 	const char *workspace = find_require_workspace(context);
 	const char *id;
 	if (workspace == NULL || (id = find_path_id(context, def)) == NULL)
 		return;
 	int found = 0;
-	int result = find_remove(context, def, workspace, id, &found);
+	int result = find_content_remove(context, def, workspace, id, &found);
 	if (result != DB_OK) {
 		respond_db_failure(context, result, find_entity_plural(def->kind));
 		return;
@@ -482,134 +449,6 @@ static void find_delete(struct request_context *context)
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "id", json_object_new_string(id));
 	json_object_object_add(data, "message", json_object_new_string(message));
-	response_ok(context->response, STATUS_OK, data, message);
-}
-
-/* The array member of a bulk body: 1 to FIND_BULK_MAX items, or NULL after answering 400. */
-static json_object *find_bulk_array(struct request_context *context, const char *member)
-{
-	json_object *body = find_body_object(context);
-	json_object *array = NULL;
-	if (body == NULL)
-		return NULL;
-	if (!json_object_object_get_ex(body, member, &array) || !json_object_is_type(array, json_type_array) ||
-		json_object_array_length(array) == 0) {
-		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid bulk request");
-		response_add_detail(context->response, member, "must be a non-empty array");
-		return NULL;
-	}
-	if (json_object_array_length(array) > FIND_BULK_MAX) {
-		response_error(context->response, STATUS_VALIDATION_ERROR, "Too many items in one bulk request");
-		response_add_detail(context->response, member, "at most %d items per request; split the batch", FIND_BULK_MAX);
-		return NULL;
-	}
-	return array;
-}
-
-static void find_add_failure(json_object *failed, json_object *id, size_t index, const char *error)
-{
-	json_object *item = json_object_new_object();
-	json_object_object_add(item, "id", id);
-	json_object_object_add(item, "index", json_object_new_int64((int64_t)index));
-	json_object_object_add(item, "error", json_object_new_string(error));
-	json_object_array_add(failed, item);
-}
-
-/* The id an item claims, for its failedItems entry (null when it has none). */
-static json_object *find_item_id(json_object *entity)
-{
-	json_object *id = NULL;
-	if (json_object_is_type(entity, json_type_object) && json_object_object_get_ex(entity, "id", &id) &&
-		(json_object_is_type(id, json_type_string) || json_object_is_type(id, json_type_int)))
-		return json_object_new_string(json_object_get_string(id));
-	return NULL;
-}
-
-static void find_bulk_upsert(struct request_context *context)
-{
-	const struct find_entity_def *def = find_def(context);
-	const char *workspace = find_require_workspace(context);
-	json_object *entities;
-	if (workspace == NULL || (entities = find_bulk_array(context, "entities")) == NULL)
-		return;
-	json_object *successful = json_object_new_array();
-	json_object *failed = json_object_new_array();
-	size_t length = json_object_array_length(entities);
-	char error[512];
-	for (size_t i = 0; i < length; i++) {
-		json_object *entity = json_object_array_get_idx(entities, i);
-		struct find_columns columns;
-		struct find_errors errors = {0};
-		if (find_document_parse(def->kind, entity, &columns, &errors) != 0) {
-			find_errors_summary(&errors, error, sizeof(error));
-			find_add_failure(failed, find_item_id(entity), i, error);
-			continue;
-		}
-		int created = 0, result = DB_OK;
-		switch (find_store(context, def, workspace, &columns, &created, &result)) {
-		case FIND_STORED:
-			json_object_array_add(successful, json_object_new_string(columns.id));
-			break;
-		case FIND_CAP_REACHED:
-			find_cap_message(context, def, error, sizeof(error));
-			find_add_failure(failed, json_object_new_string(columns.id), i, error);
-			break;
-		case FIND_STORE_FAILED:
-			log_msg(LOG_LEVEL_ERROR, context->request->request_id, "%s bulk item %zu: database error %d: %s",
-				find_entity_plural(def->kind), i, result, db_last_error(context->db));
-			find_add_failure(failed, json_object_new_string(columns.id), i,
-				result == DB_UNAVAILABLE ? "database unavailable, retry this item" : "internal error storing this item");
-			break;
-		}
-		find_columns_release(&columns);
-	}
-	size_t stored = json_object_array_length(successful);
-	json_object *data = json_object_new_object();
-	json_object_object_add(data, "successfulIds", successful);
-	json_object_object_add(data, "failedItems", failed);
-	json_object_object_add(data, "processed", json_object_new_int64((int64_t)length));
-	char message[128];
-	snprintf(message, sizeof(message), "Indexed %zu of %zu %s", stored, length, find_entity_plural(def->kind));
-	response_ok(context->response, STATUS_OK, data, message);
-}
-
-static void find_bulk_delete(struct request_context *context)
-{
-	const struct find_entity_def *def = find_def(context);
-	const char *workspace = find_require_workspace(context);
-	json_object *ids;
-	if (workspace == NULL || (ids = find_bulk_array(context, "ids")) == NULL)
-		return;
-	json_object *deleted = json_object_new_array();
-	json_object *failed = json_object_new_array();
-	size_t length = json_object_array_length(ids);
-	for (size_t i = 0; i < length; i++) {
-		json_object *item = json_object_array_get_idx(ids, i);
-		if (!(json_object_is_type(item, json_type_string) || json_object_is_type(item, json_type_int)) ||
-			!find_id_valid(json_object_get_string(item))) {
-			find_add_failure(failed, find_item_id(item), i, "invalid id");
-			continue;
-		}
-		const char *id = json_object_get_string(item);
-		int found = 0;
-		int result = find_remove(context, def, workspace, id, &found);
-		if (result != DB_OK) {
-			log_msg(LOG_LEVEL_ERROR, context->request->request_id, "%s bulk delete %zu: database error %d: %s",
-				find_entity_plural(def->kind), i, result, db_last_error(context->db));
-			find_add_failure(failed, json_object_new_string(id), i,
-				result == DB_UNAVAILABLE ? "database unavailable, retry this item" : "internal error");
-		} else if (!found) {
-			find_add_failure(failed, json_object_new_string(id), i, "not found");
-		} else {
-			json_object_array_add(deleted, json_object_new_string(id));
-		}
-	}
-	char message[128];
-	snprintf(message, sizeof(message), "Deleted %zu of %zu %s", json_object_array_length(deleted), length,
-		find_entity_plural(def->kind));
-	json_object *data = json_object_new_object();
-	json_object_object_add(data, "deletedIds", deleted);
-	json_object_object_add(data, "failedItems", failed);
 	response_ok(context->response, STATUS_OK, data, message);
 }
 
@@ -641,7 +480,7 @@ static int find_query_integer(struct request_context *context, const char *name,
 	return 0;
 }
 
-static int find_collect_ids(void *callback_context, const struct db_row *row)
+int find_content_collect_ids(void *callback_context, const struct db_row *row)
 {
 	if (row->column_count > 0 && row->values[0] != NULL)
 		json_object_array_add(callback_context, json_object_new_string(row->values[0]));
@@ -650,7 +489,7 @@ static int find_collect_ids(void *callback_context, const struct db_row *row)
 
 static void find_ids(struct request_context *context)
 {
-	const struct find_entity_def *def = find_def(context);
+	const struct find_entity_def *def = find_content_def(context);
 	int64_t limit, offset;
 	int failures = 0;
 	find_query_integer(context, "limit", FIND_IDS_LIMIT_DEFAULT, 1, FIND_IDS_LIMIT_MAX, &limit, &failures);
@@ -662,13 +501,13 @@ static void find_ids(struct request_context *context)
 	uint64_t total = 0;
 	int result;
 	if (workspace[0] != '\0') {
-		struct db_param params[] = {DB_UINT(find_tenant(context)), DB_TEXT(workspace), DB_INT(limit), DB_INT(offset)};
-		result = db_query(context->db, &def->statements[FC_IDS_WS], params, 4, find_collect_ids, ids);
+		struct db_param params[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(workspace), DB_INT(limit), DB_INT(offset)};
+		result = db_query(context->db, &def->statements[FC_IDS_WS], params, 4, find_content_collect_ids, ids);
 		if (result == DB_OK)
 			result = db_query(context->db, &def->statements[FC_COUNT_WS], params, 2, module_read_uint64, &total);
 	} else {
-		struct db_param params[] = {DB_UINT(find_tenant(context)), DB_INT(limit), DB_INT(offset)};
-		result = db_query(context->db, &def->statements[FC_IDS_ANY], params, 3, find_collect_ids, ids);
+		struct db_param params[] = {DB_UINT(find_content_tenant(context)), DB_INT(limit), DB_INT(offset)};
+		result = db_query(context->db, &def->statements[FC_IDS_ANY], params, 3, find_content_collect_ids, ids);
 		if (result == DB_OK)
 			result = db_query(context->db, &def->statements[FC_COUNT_ANY], params, 1, module_read_uint64, &total);
 	}
@@ -684,73 +523,4 @@ static void find_ids(struct request_context *context)
 	json_object_object_add(data, "has_more", json_object_new_boolean((uint64_t)offset + returned < total));
 	json_object_object_add(data, "returned_count", json_object_new_int64((int64_t)returned));
 	response_ok(context->response, STATUS_OK, data, "Ids retrieved");
-}
-
-/* Deletes what the filters match in batches, each batch one transaction
- * (ids selected, then their terms, rows and count removed). */
-static void find_delete_by_query(struct request_context *context)
-{
-	const struct find_entity_def *def = find_def(context);
-	const char *workspace = find_require_workspace(context);
-	json_object *body;
-	if (workspace == NULL || (body = find_body_object(context)) == NULL)
-		return;
-	json_object *filters_json = NULL;
-	json_object_object_get_ex(body, "filters", &filters_json);
-	struct find_filters filters;
-	struct find_errors errors = {0};
-	find_filters_init(&filters);
-	if (find_delete_filters_parse(def->kind, filters_json, &filters, &errors) != 0) {
-		find_filters_release(&filters);
-		find_respond_errors(context, "Invalid delete-by-query filters", &errors);
-		return;
-	}
-	uint64_t found_count = 0, deleted_count = 0;
-	int result = DB_OK;
-	for (int batch = 0; batch < 100000; batch++) {
-		struct db_param params[2 + FIND_SQL_PRODUCT_FILTER_PARAMS];
-		params[0] = DB_UINT(find_tenant(context));
-		params[1] = DB_TEXT(workspace);
-		size_t count = 2 + find_filters_bind(def->kind, &filters, params + 2);
-		json_object *ids = json_object_new_array();
-		uint64_t removed = 0;
-		result = db_begin(context->db);
-		if (result == DB_OK)
-			result = db_query(context->db, &def->statements[FC_MATCH_IDS], params, count, find_collect_ids, ids);
-		size_t matched = json_object_array_length(ids);
-		if (result == DB_OK && matched > 0) {
-			const char *id_list = json_object_to_json_string_ext(ids, JSON_C_TO_STRING_PLAIN);
-			struct db_param targets[] = {params[0], params[1], DB_TEXT(id_list)};
-			if (find_entity_has_facet(def->kind, FIND_FACET_CATEGORIES))
-				result = db_exec(context->db, &def->statements[FC_TERMS_DELETE_IDS], targets, 3, NULL, NULL);
-			if (result == DB_OK)
-				result = db_exec(context->db, &def->statements[FC_DELETE_IDS], targets, 3, &removed, NULL);
-			if (result == DB_OK && removed > 0)
-				result = find_counter_add(context, def, -(int64_t)removed);
-		}
-		if (result == DB_OK)
-			result = db_commit(context->db);
-		json_object_put(ids);
-		if (result != DB_OK) {
-			db_rollback(context->db);
-			break;
-		}
-		found_count += matched;
-		deleted_count += removed;
-		if (matched < FIND_DELETE_BATCH || removed == 0)
-			break;
-	}
-	find_filters_release(&filters);
-	if (result != DB_OK) {
-		respond_db_failure(context, result, find_entity_plural(def->kind));
-		return;
-	}
-	char message[128];
-	snprintf(message, sizeof(message), "Deleted %llu %s matching the filters", (unsigned long long)deleted_count,
-		find_entity_plural(def->kind));
-	json_object *data = json_object_new_object();
-	json_object_object_add(data, "message", json_object_new_string(message));
-	json_object_object_add(data, "found_count", json_object_new_int64((int64_t)found_count));
-	json_object_object_add(data, "deleted_count", json_object_new_int64((int64_t)deleted_count));
-	response_ok(context->response, STATUS_OK, data, message);
 }
