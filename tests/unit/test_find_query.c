@@ -4,10 +4,12 @@
  * the binder fills. */
 #include "unit_suites.h"
 #include "core/context.h"
+#include "modules/find_content.h"
 #include "modules/find_query.h"
 #include "modules/modules.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int search(enum find_entity_kind kind, const char *text, struct find_search_request *request,
@@ -322,6 +324,9 @@ static void filtered_statements_have_the_placeholders_the_binder_fills(void)
 		CU_ASSERT_EQUAL(placeholders(statement->sql), expected);
 		CU_ASSERT_TRUE(expected <= 64);
 	}
+	/* The batch size spliced into the match_ids SQL is the one the loop uses. */
+	CU_ASSERT_EQUAL(atoi(FIND_DELETE_BATCH_TEXT), FIND_DELETE_BATCH);
+	CU_ASSERT_PTR_NOT_NULL(strstr(statement_named("find.posts.match_ids")->sql, "LIMIT " FIND_DELETE_BATCH_TEXT));
 }
 
 static const struct unit_test find_query_tests[] = {
