@@ -11,6 +11,7 @@
 #include "http/router.h"
 #include "modules/find_common.h"
 #include "modules/find_documents.h"
+#include "modules/find_fulltext.h"
 #include "modules/find_query.h"
 #include "modules/find_sql.h"
 #include "modules/modules.h"
@@ -25,7 +26,7 @@ enum find_search_statement { SEARCH_RESULTS, SEARCH_TERM_FACETS, SEARCH_PRICE_FA
 
 #define PRODUCT_TEXT_COLUMNS "e.name, e.content, e.categories_text, e.tags_text, e.brands_text, e.sku"
 #define POST_TEXT_COLUMNS "e.title, e.content, e.categories_text, e.tags_text"
-#define AGAINST " AGAINST(? IN NATURAL LANGUAGE MODE)"
+#define AGAINST " AGAINST(? IN BOOLEAN MODE)" /* the query from find_fulltext_query */
 /* The name (title) counts three times as much as the rest of the text, and
  * an exact SKU beats any text match. */
 #define PRODUCT_SCORE "MATCH(e.name)" AGAINST " * 3 + MATCH(" PRODUCT_TEXT_COLUMNS ")" AGAINST " + (e.sku = ?) * 10"
@@ -133,18 +134,18 @@ struct find_search_binding {
 };
 
 static void find_bind_search(struct request_context *context, const struct find_search_request *request,
-	enum find_search_statement kind, struct find_search_binding *binding)
+	const char *match_query, enum find_search_statement kind, struct find_search_binding *binding)
 {
 	const char *workspace = find_workspace(context);
 	int has_text = request->text[0] != '\0';
-	struct db_param text = DB_TEXTN(request->text, request->text_length);
+	struct db_param text = DB_TEXT(match_query);
 	size_t count = 0;
 	struct db_param *params = binding->params;
 	if (kind == SEARCH_RESULTS && has_text) {
 		params[count++] = text;
 		params[count++] = text;
 		if (request->kind == FIND_PRODUCT)
-			params[count++] = text; /* exact SKU */
+			params[count++] = DB_TEXTN(request->text, request->text_length); /* exact SKU */
 	}
 	if (kind == SEARCH_PRICE_FACET) {
 		for (int bucket = FIND_PRICE_BUCKETS - 1; bucket >= 1; bucket--) {
@@ -239,26 +240,33 @@ static int find_collect_price_facet(void *callback_context, const struct db_row 
 	return 0;
 }
 
-/* Facets over the whole filtered match set (not only the returned page). */
-static int find_search_facets(struct request_context *context, const struct find_search_request *request,
-	json_object **out)
+/* The facet members the request asked for, each an empty list. */
+static json_object *find_search_empty_facets(const struct find_search_request *request)
 {
 	json_object *facets = json_object_new_object();
 	for (int field = 0; field < FIND_FACET_FIELD__MAX; field++)
 		if (request->facet_mask & (1u << field))
 			json_object_object_add(facets, find_facet_field_name(field), json_object_new_array());
+	return facets;
+}
+
+/* Facets over the whole filtered match set (not only the returned page). */
+static int find_search_facets(struct request_context *context, const struct find_search_request *request,
+	const char *match_query, json_object **out)
+{
+	json_object *facets = find_search_empty_facets(request);
 	struct find_search_binding binding;
 	int result = DB_OK;
 	if (request->facet_mask & ((1u << FIND_FACET_FIELD_PRICE) - 1)) {
 		struct find_facet_rows rows = {facets, request->facet_mask};
-		find_bind_search(context, request, SEARCH_TERM_FACETS, &binding);
+		find_bind_search(context, request, match_query, SEARCH_TERM_FACETS, &binding);
 		result = db_query(context->db, find_search_statement(context, request, SEARCH_TERM_FACETS), binding.params,
 			binding.count, find_collect_term_facet, &rows);
 	}
 	if (result == DB_OK && request->kind == FIND_PRODUCT && (request->facet_mask & (1u << FIND_FACET_FIELD_PRICE))) {
 		json_object *list = NULL;
 		json_object_object_get_ex(facets, "price", &list);
-		find_bind_search(context, request, SEARCH_PRICE_FACET, &binding);
+		find_bind_search(context, request, match_query, SEARCH_PRICE_FACET, &binding);
 		result = db_query(context->db, find_search_statement(context, request, SEARCH_PRICE_FACET), binding.params,
 			binding.count, find_collect_price_facet, list);
 	}
@@ -301,16 +309,35 @@ static void find_search(struct request_context *context)
 			response_add_detail(context->response, errors.items[i].field, "%s", errors.items[i].message);
 		return;
 	}
+	/* Every word first; any word only when that finds nothing. */
+	char match_query[2 * FIND_SEARCH_TEXT_MAX_BYTES + FIND_FULLTEXT_MAX_WORDS + 1];
+	int words = find_fulltext_query(request.text, request.text_length, FIND_FULLTEXT_ALL_WORDS, match_query,
+		sizeof(match_query));
 	struct find_search_rows rows = {json_object_new_array(), 0};
 	struct find_search_binding binding;
-	find_bind_search(context, &request, SEARCH_RESULTS, &binding);
-	int result = db_query(context->db, find_search_statement(context, &request, SEARCH_RESULTS), binding.params,
-		binding.count, find_collect_result, &rows);
+	int result = DB_OK;
+	if (request.text[0] == '\0' || words > 0) {
+		find_bind_search(context, &request, match_query, SEARCH_RESULTS, &binding);
+		result = db_query(context->db, find_search_statement(context, &request, SEARCH_RESULTS), binding.params,
+			binding.count, find_collect_result, &rows);
+	}
+	if (result == DB_OK && rows.total == 0 && words > 1) {
+		find_fulltext_query(request.text, request.text_length, FIND_FULLTEXT_ANY_WORD, match_query,
+			sizeof(match_query));
+		find_bind_search(context, &request, match_query, SEARCH_RESULTS, &binding);
+		result = db_query(context->db, find_search_statement(context, &request, SEARCH_RESULTS), binding.params,
+			binding.count, find_collect_result, &rows);
+	}
 	json_object *facets = NULL;
-	if (result == DB_OK && request.include_facets)
-		result = find_search_facets(context, &request, &facets);
+	if (result == DB_OK && request.include_facets) {
+		if (request.text[0] != '\0' && words <= 0)
+			facets = find_search_empty_facets(&request); /* nothing searchable: nothing to count */
+		else
+			result = find_search_facets(context, &request, match_query, &facets);
+	}
 	if (result != DB_OK) {
 		json_object_put(rows.results);
+		json_object_put(facets);
 		find_search_request_release(&request);
 		respond_db_failure(context, result, "search");
 		return;

@@ -26,6 +26,7 @@ int main(void)
 		register_finance_suite,
 		register_find_access_suite,
 		register_find_documents_suite,
+		register_find_fulltext_suite,
 		register_find_query_suite,
 		register_identifiers_suite,
 		register_identity_logic_suite,

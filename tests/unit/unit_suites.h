@@ -10,6 +10,7 @@ int register_hr_suite(void);
 int register_finance_suite(void);
 int register_find_access_suite(void);
 int register_find_documents_suite(void);
+int register_find_fulltext_suite(void);
 int register_find_query_suite(void);
 int register_identifiers_suite(void);
 int register_identity_logic_suite(void);
