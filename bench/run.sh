@@ -244,12 +244,16 @@ bench_generate_products() {
 	for ((low = 1; low <= rows; low += BATCH_ROWS)); do
 		high=$((low + BATCH_ROWS - 1))
 		((high <= rows)) || high=$rows
+		# search_name / search_text hold the words as tenant tokens
+		# "t<tenant>x<word>", as src/modules/find_fulltext.c writes them; the
+		# generated texts are plain lowercase-able words, so SQL can do it.
 		bench_sql -e "
 			INSERT INTO find_products (tenant_id, workspace, product_id, name, content, excerpt, sku, price,
 			                           regular_price, on_sale, stock_status, status, categories_text, tags_text,
-			                           brands_text, document)
+			                           brands_text, search_name, search_text, document)
 			SELECT $tenant_id, '$workspace', p.id, p.name, p.content, '', p.sku, p.price, p.price, p.on_sale,
-			       p.stock, 'publish', p.category, '', p.brand,
+			       p.stock, 'publish', p.category, '', p.brand, bench_tokens(p.name),
+			       bench_tokens(CONCAT_WS(' ', p.name, p.content, p.sku, p.category, p.brand)),
 			       JSON_OBJECT('id', p.id, 'name', p.name, 'content', p.content, 'sku', p.sku, 'price', p.price,
 			                   'on_sale', p.on_sale = 1, 'stock_status', p.stock, 'categories', JSON_ARRAY(p.category),
 			                   'brands', JSON_ARRAY(p.brand), 'status', 'publish')
@@ -260,8 +264,8 @@ bench_generate_products() {
 			                 'Jacket', 'Blender', 'Camera', 'Tent', 'Watch', 'Lamp', 'Drill', 'Mug', 'Chair',
 			                 'Bicycle', 'Keyboard', 'Monitor', 'Sneakers', 'Umbrella', 'Toaster'),
 			                 ' m', seq % $models) AS name,
-			             CONCAT('Made for everyday use. Model m', seq % $models, '.') AS content,
-			             CONCAT('SKU-', seq) AS sku, (seq % 500) + 0.99 AS price, seq % 7 = 0 AS on_sale,
+			             CONCAT('Everyday model m', seq % $models, ' built strong') AS content,
+			             CONCAT('SKU ', seq) AS sku, (seq % 500) + 0.99 AS price, seq % 7 = 0 AS on_sale,
 			             IF(seq % 13 = 0, 'outofstock', 'instock') AS stock,
 			             ELT(1 + seq % 8, 'Audio', 'Outdoor', 'Kitchen', 'Travel', 'Clothing', 'Tools', 'Home',
 			                 'Electronics') AS category,
@@ -276,6 +280,16 @@ bench_generate_products() {
 			       ELT(1 + seq % 6, 'Acme', 'Globex', 'Initech', 'Umbra', 'Stark', 'Wayne')
 			FROM seq_${low}_to_${high};"
 	done
+}
+
+# bench_tokens(text) for the INSERTs above: lowercased words of text, each
+# as a tenant token. Defined per tenant (the tenant id is part of the token).
+bench_define_tokens() {
+	local tenant_id="$1"
+	bench_sql -e "
+		DROP FUNCTION IF EXISTS bench_tokens;
+		CREATE FUNCTION bench_tokens(text TEXT) RETURNS TEXT DETERMINISTIC
+		RETURN CONCAT('t$tenant_id', 'x', REPLACE(LOWER(TRIM(text)), ' ', ' t${tenant_id}x'));"
 }
 
 bench_tenant_id() {
@@ -327,12 +341,14 @@ bench_seed() {
 	done
 	log "generating products: $NEIGHBOURS neighbour tenants x $NEIGHBOUR_PRODUCTS"
 	for tenant_id in $(bench_sql -e "SELECT tenant_id FROM tenants WHERE slug LIKE 'bench-n%' ORDER BY tenant_id"); do
+		bench_define_tokens "$tenant_id"
 		bench_generate_products "$tenant_id" "$NEIGHBOUR_PRODUCTS" shop
 	done
 	for i in "${!SIZE_LABELS[@]}"; do
 		slug="${MEASURED_SLUGS[$i]}"
 		tenant_id=$(bench_tenant_id "$slug")
 		log "generating products: $slug, ${SIZE_ROWS[$i]} rows"
+		bench_define_tokens "$tenant_id"
 		bench_generate_products "$tenant_id" "${SIZE_ROWS[$i]}" shop
 		# Searches are measured, not refused: no quota, no rate limit in the way.
 		intuka_admin -c "$conf" find-plan set "$slug" business --search-quota 2000000000 \
@@ -345,7 +361,8 @@ bench_seed() {
 		INSERT INTO resource_counts (tenant_id, resource, live_rows)
 		SELECT tenant_id, 'find.products', COUNT(*) FROM find_products GROUP BY tenant_id
 		ON DUPLICATE KEY UPDATE live_rows = VALUES(live_rows);
-		ANALYZE TABLE sales_leads, find_products, find_terms;" >/dev/null
+		ANALYZE TABLE sales_leads, find_products, find_terms;
+		DROP FUNCTION IF EXISTS bench_tokens;" >/dev/null
 	SEED_SECONDS=$((SECONDS - started))
 	DATA_SUMMARY=$(bench_sql -e "
 		SELECT CONCAT((SELECT COUNT(*) FROM tenants), ' tenants, ',
