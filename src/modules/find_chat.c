@@ -3,6 +3,7 @@
  * records both turns in a thread. The answer is composed by find_answer.c;
  * this file gathers its candidates, stores the exchange in one transaction
  * and sends it, as one envelope or as NDJSON chunks (http/stream.h). */
+#include "core/alloc.h"
 #include "core/config.h"
 #include "core/context.h"
 #include "core/log.h"
@@ -250,8 +251,8 @@ static int find_chat_prompt_row(void *callback_context, const struct db_row *row
 		return 0;
 	prompt->found = 1;
 	snprintf(prompt->id, sizeof(prompt->id), "%s", v[0] ? v[0] : "");
-	prompt->canned_response = strdup(v[2] ? v[2] : "");
-	prompt->override_mode = strdup(v[3] ? v[3] : "");
+	prompt->canned_response = xstrdup(v[2] ? v[2] : "");
+	prompt->override_mode = xstrdup(v[3] ? v[3] : "");
 	json_object *document = v[4] ? json_tokener_parse(v[4]) : NULL, *follow_ups = NULL;
 	if (document && json_object_object_get_ex(document, "follow_up_ids", &follow_ups) &&
 		json_object_is_type(follow_ups, json_type_array) && json_object_array_length(follow_ups) > 0)

@@ -121,13 +121,13 @@ static void text_chunks_are_word_groups_that_join_back_to_the_text(void)
 static void thread_ids_are_short_safe_tokens(void)
 {
 	CU_ASSERT_TRUE(find_thread_id_valid("th_abc-DEF_123"));
-	char sixty_four[65];
-	memset(sixty_four, 'x', 64);
-	sixty_four[64] = '\0';
-	CU_ASSERT_TRUE(find_thread_id_valid(sixty_four));
-	sixty_four[63] = '\0';
-	strcat(sixty_four, "yz");
-	CU_ASSERT_FALSE(find_thread_id_valid(sixty_four));
+	char sixty_five[66];
+	memset(sixty_five, 'x', 65);
+	sixty_five[64] = '\0';
+	CU_ASSERT_TRUE(find_thread_id_valid(sixty_five)); /* 64 */
+	sixty_five[64] = 'y';
+	sixty_five[65] = '\0';
+	CU_ASSERT_FALSE(find_thread_id_valid(sixty_five)); /* 65 */
 	CU_ASSERT_FALSE(find_thread_id_valid(""));
 	CU_ASSERT_FALSE(find_thread_id_valid(NULL));
 	CU_ASSERT_FALSE(find_thread_id_valid("a b"));
