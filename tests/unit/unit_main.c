@@ -25,6 +25,7 @@ int main(void)
 		register_hr_suite,
 		register_finance_suite,
 		register_find_access_suite,
+		register_find_insights_suite,
 		register_identifiers_suite,
 		register_identity_logic_suite,
 		register_jwt_suite,

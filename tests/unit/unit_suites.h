@@ -9,6 +9,7 @@ int register_config_suite(void);
 int register_hr_suite(void);
 int register_finance_suite(void);
 int register_find_access_suite(void);
+int register_find_insights_suite(void);
 int register_identifiers_suite(void);
 int register_identity_logic_suite(void);
 int register_jwt_suite(void);
