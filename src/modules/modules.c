@@ -19,6 +19,9 @@ static const struct route_table *const modules_routes[] = {
 	&hr_route_table,
 	&finance_route_table,
 	&find_keys_route_table,
+	&find_feedback_route_table,
+	&find_recommend_route_table,
+	&find_analytics_route_table,
 };
 
 const struct route_table *const *modules_route_tables(size_t *table_count)
@@ -29,7 +32,7 @@ const struct route_table *const *modules_route_tables(size_t *table_count)
 
 
 static struct statement_table auth_layer_tables[8];
-static const struct statement_table *modules_statements[32];
+static const struct statement_table *modules_statements[64];
 
 const struct statement_table *const *modules_statement_tables(size_t *table_count)
 {
@@ -60,6 +63,9 @@ const struct statement_table *const *modules_statement_tables(size_t *table_coun
 	modules_statements[used++] = &hr_statement_table;
 	modules_statements[used++] = &finance_statement_table;
 	modules_statements[used++] = &find_keys_statement_table;
+	modules_statements[used++] = &find_feedback_statement_table;
+	modules_statements[used++] = &find_recommend_statement_table;
+	modules_statements[used++] = &find_analytics_statement_table;
 	for (size_t i = 0; i < sizeof(auth_layer_tables) / sizeof(auth_layer_tables[0]); i++)
 		modules_statements[used++] = &auth_layer_tables[i];
 	*table_count = used;

@@ -41,6 +41,7 @@ static const struct suite_entry {
     { "hr", hr_suite_register },
     { "finance", finance_suite_register },
     { "find_access", find_access_suite_register },
+    { "find_insights", find_insights_suite_register },
 };
 
 enum { SUITE_ENTRY_COUNT = sizeof suite_entries / sizeof suite_entries[0] };
