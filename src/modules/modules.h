@@ -26,6 +26,8 @@ extern const struct route_table find_keys_route_table;
 extern const struct route_table find_feedback_route_table;
 extern const struct route_table find_recommend_route_table;
 extern const struct route_table find_analytics_route_table;
+extern const struct route_table find_content_route_table;
+extern const struct route_table find_search_route_table;
 
 extern const struct statement_table system_statement_table;
 extern const struct statement_table auth_statement_table;
@@ -39,6 +41,13 @@ extern const struct statement_table find_keys_statement_table;
 extern const struct statement_table find_feedback_statement_table;
 extern const struct statement_table find_recommend_statement_table;
 extern const struct statement_table find_analytics_statement_table;
+extern const struct statement_table find_products_statement_table;
+extern const struct statement_table find_posts_statement_table;
+extern const struct statement_table find_taxonomies_statement_table;
+extern const struct statement_table find_counters_statement_table;
+extern const struct statement_table find_product_search_statement_table;
+extern const struct statement_table find_post_search_statement_table;
+extern const struct statement_table find_search_log_statement_table;
 
 struct resource_def;
 /* NULL-terminated lists of the generic records each module serves. */

@@ -42,6 +42,7 @@ static const struct suite_entry {
     { "finance", finance_suite_register },
     { "find_access", find_access_suite_register },
     { "find_insights", find_insights_suite_register },
+    { "find_content", find_content_suite_register },
 };
 
 enum { SUITE_ENTRY_COUNT = sizeof suite_entries / sizeof suite_entries[0] };

@@ -18,6 +18,7 @@ bool hr_suite_register(void);
 bool finance_suite_register(void);
 bool find_access_suite_register(void);
 bool find_insights_suite_register(void);
+bool find_content_suite_register(void);
 
 /*
  * Registers a test and, when skip_reason is not NULL, deactivates it and says
