@@ -36,7 +36,7 @@ static void find_feedback_delete(struct request_context *context);
 static const char *const feedback_ratings[] = {"positive", "negative", NULL};
 
 static const struct field_spec submit_fields[] = {
-	{.name = "threadId", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = FIND_THREAD_ID_MAX},
+	{.name = "threadId", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = FIND_INSIGHTS_THREAD_ID_MAX},
 	{.name = "rating", .type = FIELD_ENUM, .required = 1, .enum_values = feedback_ratings},
 	{.name = "comment", .type = FIELD_STRING, .max_length = FEEDBACK_COMMENT_MAX_BYTES, .nullable = 1},
 	{.name = "messageIndex", .type = FIELD_INTEGER, .min_value = 0, .max_value = FEEDBACK_MESSAGE_INDEX_MAX,
@@ -118,14 +118,17 @@ static void find_feedback_bad_parameter(struct request_context *context, const c
 /* ------------------------------------------------------------- submit */
 
 /*
- * Webhook event "feedback.submit". find_events_emit(db, tenant_id,
- * workspace, event, payload) comes with the webhooks module; at that merge
- * this function's body becomes the one call below and the payload moves to
- * it. Until then the event is built (so its shape is settled here) and
- * released.
+ * MERGE POINT, webhook event "feedback.submit": find_events_emit(db,
+ * tenant_id, workspace, event, payload) comes with the webhooks module
+ * (it borrows the payload). At that merge this is the one place to wire:
  *
- *	find_events_emit(context->db, context->request->auth.tenant_id, find_workspace(context),
- *		"feedback.submit", payload);
+ *	if (find_events_emit(context->db, context->request->auth.tenant_id, find_workspace(context),
+ *		"feedback.submit", payload) != DB_OK)
+ *		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "feedback.submit event not queued");
+ *
+ * The outbox wants the emit in the writer's transaction: then the INSERT in
+ * find_feedback_submit and this call go between db_begin and db_commit.
+ * Until then the event is built (its shape is settled here) and released.
  */
 static void find_feedback_emit_submitted(struct request_context *context, json_object *payload)
 {
@@ -154,7 +157,7 @@ static void find_feedback_submit(struct request_context *context)
 {
 	struct request *request = context->request;
 	const char *thread_id = input_string(request, "threadId");
-	if (!find_thread_id_valid(thread_id)) {
+	if (!find_insights_thread_id_valid(thread_id)) {
 		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid request body");
 		response_add_detail(context->response, "threadId", "must be 1 to 64 letters, digits, '_' or '-'");
 		return;
@@ -237,7 +240,7 @@ static void find_feedback_list(struct request_context *context)
 		find_feedback_bad_parameter(context, "rating", "must be positive or negative");
 		return;
 	}
-	if (thread_id != NULL && !find_thread_id_valid(thread_id)) {
+	if (thread_id != NULL && !find_insights_thread_id_valid(thread_id)) {
 		find_feedback_bad_parameter(context, "threadId", "must be 1 to 64 letters, digits, '_' or '-'");
 		return;
 	}
@@ -282,7 +285,7 @@ static void find_feedback_list(struct request_context *context)
 static void find_feedback_thread(struct request_context *context)
 {
 	const char *thread_id = request_path_param(context->request, "threadId");
-	if (!find_thread_id_valid(thread_id)) {
+	if (!find_insights_thread_id_valid(thread_id)) {
 		find_feedback_bad_parameter(context, "threadId", "must be 1 to 64 letters, digits, '_' or '-'");
 		return;
 	}

@@ -252,11 +252,11 @@ int find_parse_bounded_int(const char *text, int64_t min_value, int64_t max_valu
 	return 0;
 }
 
-int find_thread_id_valid(const char *text)
+int find_insights_thread_id_valid(const char *text)
 {
 	if (text == NULL)
 		return 0;
 	size_t length = strlen(text);
-	return length >= 1 && length <= FIND_THREAD_ID_MAX &&
+	return length >= 1 && length <= FIND_INSIGHTS_THREAD_ID_MAX &&
 		strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == length;
 }

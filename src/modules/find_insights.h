@@ -10,7 +10,7 @@
 #include <json-c/json.h>
 
 #define FIND_DAY_TEXT_SIZE 11 /* "YYYY-MM-DD" and its NUL */
-#define FIND_THREAD_ID_MAX 64
+#define FIND_INSIGHTS_THREAD_ID_MAX 64
 /* Open ranges start and end here: inside DATETIME and validate_date_text. */
 #define FIND_DAY_EARLIEST_TEXT "1970-01-01"
 #define FIND_DAY_LATEST_TEXT "2999-12-31"
@@ -88,6 +88,6 @@ int find_parse_bounded_int(const char *text, int64_t min_value, int64_t max_valu
 	int64_t *out);
 
 /* 1 when text is 1-64 characters of A-Z, a-z, 0-9, '_' and '-'. */
-int find_thread_id_valid(const char *text);
+int find_insights_thread_id_valid(const char *text);
 
 #endif

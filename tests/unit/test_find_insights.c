@@ -219,19 +219,19 @@ static void bounded_integers_refuse_signs_words_and_out_of_range(void)
 
 static void thread_ids_are_short_and_plain(void)
 {
-	char longest[FIND_THREAD_ID_MAX + 2];
+	char longest[FIND_INSIGHTS_THREAD_ID_MAX + 2];
 	memset(longest, 'a', sizeof(longest));
-	longest[FIND_THREAD_ID_MAX] = '\0';
-	CU_ASSERT_TRUE(find_thread_id_valid("thread_1-A"));
-	CU_ASSERT_TRUE(find_thread_id_valid(longest));
-	longest[FIND_THREAD_ID_MAX] = 'a';
-	longest[FIND_THREAD_ID_MAX + 1] = '\0';
-	CU_ASSERT_FALSE(find_thread_id_valid(longest));
-	CU_ASSERT_FALSE(find_thread_id_valid(""));
-	CU_ASSERT_FALSE(find_thread_id_valid(NULL));
-	CU_ASSERT_FALSE(find_thread_id_valid("a b"));
-	CU_ASSERT_FALSE(find_thread_id_valid("a/b"));
-	CU_ASSERT_FALSE(find_thread_id_valid("th\xc3\xa9"));
+	longest[FIND_INSIGHTS_THREAD_ID_MAX] = '\0';
+	CU_ASSERT_TRUE(find_insights_thread_id_valid("thread_1-A"));
+	CU_ASSERT_TRUE(find_insights_thread_id_valid(longest));
+	longest[FIND_INSIGHTS_THREAD_ID_MAX] = 'a';
+	longest[FIND_INSIGHTS_THREAD_ID_MAX + 1] = '\0';
+	CU_ASSERT_FALSE(find_insights_thread_id_valid(longest));
+	CU_ASSERT_FALSE(find_insights_thread_id_valid(""));
+	CU_ASSERT_FALSE(find_insights_thread_id_valid(NULL));
+	CU_ASSERT_FALSE(find_insights_thread_id_valid("a b"));
+	CU_ASSERT_FALSE(find_insights_thread_id_valid("a/b"));
+	CU_ASSERT_FALSE(find_insights_thread_id_valid("th\xc3\xa9"));
 }
 
 static int validate_body(const struct input_spec *spec, const char *json)
