@@ -77,6 +77,7 @@ static const struct config_key config_keys[] = {
 	STRING_KEY(password_reset_url, ""),
 	STRING_KEY(find_default_plan, "starter"),
 	STRING_KEY(find_upgrade_url, "/pricing"),
+	INT_KEY(chat_stream_pace_ms, 0, 1000, "0"),
 };
 
 static const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);

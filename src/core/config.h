@@ -60,6 +60,7 @@ struct config {
 	/* find API */
 	char find_default_plan[CONFIG_TEXT_MAX]; /* plan of tenants without a plan row */
 	char find_upgrade_url[CONFIG_PATH_MAX];  /* sent with 402 TRIAL_EXPIRED */
+	int chat_stream_pace_ms; /* pause between streamed text_delta chunks (typing effect) */
 	/* secrets file: "jwt_key.<kid> = <base64 secret>", several for rotation */
 	struct config_jwt_key {
 		char kid[CONFIG_JWT_KID_MAX];

@@ -24,6 +24,9 @@ static const struct route_table *const modules_routes[] = {
 	&find_analytics_route_table,
 	&find_content_route_table,
 	&find_search_route_table,
+	&find_prompts_route_table,
+	&find_chat_route_table,
+	&find_threads_route_table,
 };
 
 const struct route_table *const *modules_route_tables(size_t *table_count)
@@ -54,6 +57,9 @@ static const struct statement_table *const module_statement_list[] = {
 	&find_feedback_statement_table,
 	&find_recommend_statement_table,
 	&find_analytics_statement_table,
+	&find_prompts_statement_table,
+	&find_chat_statement_table,
+	&find_threads_statement_table,
 };
 #define MODULE_STATEMENT_COUNT (sizeof(module_statement_list) / sizeof(module_statement_list[0]))
 

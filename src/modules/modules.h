@@ -28,6 +28,9 @@ extern const struct route_table find_recommend_route_table;
 extern const struct route_table find_analytics_route_table;
 extern const struct route_table find_content_route_table;
 extern const struct route_table find_search_route_table;
+extern const struct route_table find_prompts_route_table;
+extern const struct route_table find_chat_route_table;
+extern const struct route_table find_threads_route_table;
 
 extern const struct statement_table system_statement_table;
 extern const struct statement_table auth_statement_table;
@@ -48,6 +51,9 @@ extern const struct statement_table find_counters_statement_table;
 extern const struct statement_table find_product_search_statement_table;
 extern const struct statement_table find_post_search_statement_table;
 extern const struct statement_table find_search_log_statement_table;
+extern const struct statement_table find_prompts_statement_table;
+extern const struct statement_table find_chat_statement_table;
+extern const struct statement_table find_threads_statement_table;
 
 struct resource_def;
 /* NULL-terminated lists of the generic records each module serves. */
