@@ -89,6 +89,8 @@ static const char *validate_field(json_object *value, const struct field_spec *s
 			return "must be a three-letter currency code such as EUR";
 		return NULL;
 	}
+	case FIELD_OBJECT:
+		return json_object_is_type(value, json_type_object) ? NULL : "must be an object";
 	case FIELD_STRING_ARRAY: {
 		if (!json_object_is_type(value, json_type_array))
 			return "must be an array of strings";

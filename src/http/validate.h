@@ -23,6 +23,7 @@ enum field_type {
 	FIELD_ENUM,     /* a string from enum_values */
 	FIELD_DATE,     /* "YYYY-MM-DD", a real calendar date */
 	FIELD_CURRENCY, /* three capital letters, ISO 4217 style ("EUR") */
+	FIELD_OBJECT,   /* a JSON object; its members are the handler's to check */
 };
 
 struct field_spec {

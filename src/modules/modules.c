@@ -5,8 +5,10 @@
 #include "auth/ratelimit.h"
 #include "auth/session.h"
 #include "find/cors.h"
+#include "find/events.h"
 #include "find/find_principal.h"
 #include "find/meter.h"
+#include "find/webhook_outbox.h"
 #include "modules/idempotency.h"
 
 static const struct route_table *const modules_routes[] = {
@@ -19,6 +21,7 @@ static const struct route_table *const modules_routes[] = {
 	&hr_route_table,
 	&finance_route_table,
 	&find_keys_route_table,
+	&find_webhooks_route_table,
 };
 
 const struct route_table *const *modules_route_tables(size_t *table_count)
@@ -28,7 +31,7 @@ const struct route_table *const *modules_route_tables(size_t *table_count)
 }
 
 
-static struct statement_table auth_layer_tables[8];
+static struct statement_table auth_layer_tables[10];
 static const struct statement_table *modules_statements[32];
 
 const struct statement_table *const *modules_statement_tables(size_t *table_count)
@@ -50,6 +53,10 @@ const struct statement_table *const *modules_statement_tables(size_t *table_coun
 	auth_layer_tables[6].statement_count = count;
 	auth_layer_tables[7] = (struct statement_table){"find_cors", find_cors_statement_table(&count), 0};
 	auth_layer_tables[7].statement_count = count;
+	auth_layer_tables[8] = (struct statement_table){"find_events", find_events_statement_table(&count), 0};
+	auth_layer_tables[8].statement_count = count;
+	auth_layer_tables[9] = (struct statement_table){"webhook_outbox", webhook_outbox_statement_table(&count), 0};
+	auth_layer_tables[9].statement_count = count;
 	size_t used = 0;
 	modules_statements[used++] = &system_statement_table;
 	modules_statements[used++] = &auth_statement_table;
@@ -60,6 +67,7 @@ const struct statement_table *const *modules_statement_tables(size_t *table_coun
 	modules_statements[used++] = &hr_statement_table;
 	modules_statements[used++] = &finance_statement_table;
 	modules_statements[used++] = &find_keys_statement_table;
+	modules_statements[used++] = &find_webhooks_statement_table;
 	for (size_t i = 0; i < sizeof(auth_layer_tables) / sizeof(auth_layer_tables[0]); i++)
 		modules_statements[used++] = &auth_layer_tables[i];
 	*table_count = used;

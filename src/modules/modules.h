@@ -23,6 +23,7 @@ extern const struct route_table sales_route_table;
 extern const struct route_table hr_route_table;
 extern const struct route_table finance_route_table;
 extern const struct route_table find_keys_route_table;
+extern const struct route_table find_webhooks_route_table;
 
 extern const struct statement_table system_statement_table;
 extern const struct statement_table auth_statement_table;
@@ -33,6 +34,7 @@ extern const struct statement_table sales_statement_table;
 extern const struct statement_table hr_statement_table;
 extern const struct statement_table finance_statement_table;
 extern const struct statement_table find_keys_statement_table;
+extern const struct statement_table find_webhooks_statement_table;
 
 struct resource_def;
 /* NULL-terminated lists of the generic records each module serves. */

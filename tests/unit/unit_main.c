@@ -35,6 +35,7 @@ int main(void)
 		register_response_suite,
 		register_router_suite,
 		register_statements_suite,
+		register_webhooks_suite,
 		register_worker_suite,
 	};
 	for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++) {
