@@ -32,6 +32,8 @@ export INTUKA_STACK_LOGIN_ADDRESS_LIMIT="${INTUKA_STACK_LOGIN_ADDRESS_LIMIT:-100
 # the like stay refused, which the find_webhooks suite checks), and poll often.
 export INTUKA_STACK_WEBHOOK_ALLOW_PRIVATE="${INTUKA_STACK_WEBHOOK_ALLOW_PRIVATE:-1}"
 export INTUKA_STACK_WEBHOOK_POLL_MS="${INTUKA_STACK_WEBHOOK_POLL_MS:-100}"
+# The shortest lease: the test that SIGKILLs the deliverer waits for it.
+export INTUKA_STACK_WEBHOOK_LEASE_S="${INTUKA_STACK_WEBHOOK_LEASE_S:-35}"
 # shellcheck source=deploy/lib/stack.sh
 source "$DEPLOY_DIR/lib/stack.sh"
 

@@ -45,6 +45,9 @@ INTUKA_STACK_START_TIMEOUT_S="${INTUKA_STACK_START_TIMEOUT_S:-20}"
 INTUKA_STACK_WEBHOOK_ALLOW_PRIVATE="${INTUKA_STACK_WEBHOOK_ALLOW_PRIVATE:-0}"
 # How often an idle delivery process looks for due deliveries, ms.
 INTUKA_STACK_WEBHOOK_POLL_MS="${INTUKA_STACK_WEBHOOK_POLL_MS:-500}"
+# How long a claimed delivery stays with its process (35-3600 s); a killed
+# deliverer's claims are retried after it.
+INTUKA_STACK_WEBHOOK_LEASE_S="${INTUKA_STACK_WEBHOOK_LEASE_S:-60}"
 
 INTUKAD_BIN="$INTUKA_REPO/src/intukad"
 INTUKA_ADMIN_BIN="$INTUKA_REPO/src/intuka-admin"
@@ -164,7 +167,7 @@ stack_write_config() {
 		webhook_allow_private_targets = $INTUKA_STACK_WEBHOOK_ALLOW_PRIVATE
 		webhook_poll_interval_ms = $INTUKA_STACK_WEBHOOK_POLL_MS
 		webhook_suspend_after_failures = 5
-		webhook_lease_s = 60
+		webhook_lease_s = $INTUKA_STACK_WEBHOOK_LEASE_S
 	EOF
 	chmod 0644 "$conf"
 }

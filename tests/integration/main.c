@@ -40,6 +40,7 @@ static const struct suite_entry {
     { "sales", sales_suite_register },
     { "hr", hr_suite_register },
     { "finance", finance_suite_register },
+    { "find_webhooks", find_webhooks_suite_register },
 };
 
 enum { SUITE_ENTRY_COUNT = sizeof suite_entries / sizeof suite_entries[0] };

@@ -16,6 +16,7 @@ bool identity_suite_register(void);
 bool sales_suite_register(void);
 bool hr_suite_register(void);
 bool finance_suite_register(void);
+bool find_webhooks_suite_register(void);
 
 /*
  * Registers a test and, when skip_reason is not NULL, deactivates it and says
