@@ -87,7 +87,9 @@ CREATE TABLE IF NOT EXISTS find_products (
   PRIMARY KEY (tenant_id, workspace, product_id),
   KEY find_products_id (tenant_id, product_id),
   KEY find_products_price (tenant_id, workspace, price),
-  FULLTEXT KEY find_products_text (name, content, categories_text, tags_text, brands_text, sku)
+  FULLTEXT KEY find_products_text (name, content, categories_text, tags_text, brands_text, sku),
+  -- MATCH(name) alone needs an index of its own: search weights the name above the rest
+  FULLTEXT KEY find_products_name (name)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE IF NOT EXISTS find_posts (
@@ -107,7 +109,8 @@ CREATE TABLE IF NOT EXISTS find_posts (
   updated_at       DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
   PRIMARY KEY (tenant_id, workspace, post_id),
   KEY find_posts_id (tenant_id, post_id),
-  FULLTEXT KEY find_posts_text (title, content, categories_text, tags_text)
+  FULLTEXT KEY find_posts_text (title, content, categories_text, tags_text),
+  FULLTEXT KEY find_posts_title (title)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE IF NOT EXISTS find_taxonomies (

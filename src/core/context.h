@@ -12,6 +12,7 @@ struct config;
 struct jwt_keyring;
 struct route;
 struct find_plan;
+struct response_stream;
 
 struct worker_info {
 	long pid;
@@ -29,6 +30,8 @@ struct request_context {
 	int64_t now_s; /* wall clock at the start of the request */
 	/* Find API routes: the tenant's plan, loaded by the find gate (in the arena). */
 	const struct find_plan *find_plan;
+	/* Where a streaming handler writes (http/stream.h); set by the worker. */
+	struct response_stream *stream;
 	/* Work to do after the response is sent (e.g. mail), so its duration
 	 * does not show in the response time. One slot is enough for now. */
 	void (*after_response)(struct request_context *context);

@@ -82,7 +82,33 @@ static int pipeline_authenticate_key(struct request_context *context, const stru
 	return 0;
 }
 
-static int pipeline_authenticate(struct request_context *context, const struct route *route)
+/* The platform API's rate buckets of a user: per user, and per tenant when
+ * a tenant ceiling is configured. Returns how many. */
+static size_t pipeline_user_buckets(const struct config *config, uint64_t tenant_id, uint64_t user_id,
+	struct ratelimit_bucket buckets[2])
+{
+	buckets[0].tenant_id = tenant_id;
+	snprintf(buckets[0].name, sizeof(buckets[0].name), "u:%llu", (unsigned long long)user_id);
+	buckets[0].limit = (uint32_t)config->rate_limit_per_minute;
+	buckets[0].window_s = 60;
+	if (config->rate_limit_tenant_per_minute <= 0)
+		return 1;
+	buckets[1].tenant_id = tenant_id;
+	snprintf(buckets[1].name, sizeof(buckets[1].name), "t");
+	buckets[1].limit = (uint32_t)config->rate_limit_tenant_per_minute;
+	buckets[1].window_s = 60;
+	return 2;
+}
+
+/* Outcome of the rate count, taken while authenticating (the platform API
+ * counts in the same round trip as the principal lookup). */
+struct pipeline_rate {
+	int counted;
+	struct ratelimit_outcome outcome;
+};
+
+static int pipeline_authenticate(struct request_context *context, const struct route *route,
+	struct pipeline_rate *rate)
 {
 	if (route->credentials == ROUTE_PUBLIC)
 		return 0;
@@ -108,7 +134,19 @@ static int pipeline_authenticate(struct request_context *context, const struct r
 		return -1;
 	}
 	uint64_t user_id = strtoull(claims.sub, NULL, 10);
-	switch (principal_load(context->db, claims.tenant_id, user_id, claims.session_id, request->arena, &request->auth)) {
+	enum principal_outcome outcome;
+	if (find_route(route)) {
+		/* The find gate counts with its own limits and quota. */
+		outcome = principal_load(context->db, claims.tenant_id, user_id, claims.session_id, request->arena,
+			&request->auth);
+	} else {
+		struct ratelimit_bucket buckets[2];
+		size_t bucket_count = pipeline_user_buckets(context->config, claims.tenant_id, user_id, buckets);
+		outcome = principal_load_counted(context->db, claims.tenant_id, user_id, claims.session_id, buckets,
+			bucket_count, context->now_s, request->arena, &request->auth, &rate->outcome);
+		rate->counted = outcome == PRINCIPAL_OK;
+	}
+	switch (outcome) {
 	case PRINCIPAL_OK:
 		request->auth.kind = AUTH_JWT;
 		return 0;
@@ -140,43 +178,27 @@ static int pipeline_resolve_tenant(struct request_context *context, const struct
 	return 0;
 }
 
-static int pipeline_check_rate_limit(struct request_context *context, const struct route *route)
+static int pipeline_check_rate_limit(struct request_context *context, const struct route *route,
+	const struct pipeline_rate *rate)
 {
 	if (route->credentials == ROUTE_PUBLIC)
 		return 0; /* public routes with a cost (login, forgot) count in their handler */
 	if (find_route(route))
 		return find_gate(context, route); /* per-key limits, quota and plan */
-	const struct config *config = context->config;
-	const struct auth_context *auth = &context->request->auth;
-	struct ratelimit_bucket buckets[2];
-	size_t bucket_count = 1;
-	buckets[0].tenant_id = auth->tenant_id;
-	snprintf(buckets[0].name, sizeof(buckets[0].name), "u:%llu", (unsigned long long)auth->user_id);
-	buckets[0].limit = (uint32_t)config->rate_limit_per_minute;
-	buckets[0].window_s = 60;
-	if (config->rate_limit_tenant_per_minute > 0) {
-		buckets[1].tenant_id = auth->tenant_id;
-		snprintf(buckets[1].name, sizeof(buckets[1].name), "t");
-		buckets[1].limit = (uint32_t)config->rate_limit_tenant_per_minute;
-		buckets[1].window_s = 60;
-		bucket_count = 2;
-	}
-	struct ratelimit_outcome outcome;
-	int result = ratelimit_hit(context->db, buckets, bucket_count, context->now_s, &outcome);
-	if (result != DB_OK) {
-		respond_db_failure(context, result, "rate limit");
+	if (!rate->counted) {
+		respond_db_failure(context, DB_ERROR, "rate limit not counted");
 		return -1;
 	}
-	if (!outcome.allowed) {
+	const struct ratelimit_outcome *outcome = &rate->outcome;
+	/* Headers go on the refusal, or on the response the handler builds. */
+	ratelimit_add_headers(context->response, outcome, context->now_s);
+	if (!outcome->allowed) {
 		response_error(context->response, STATUS_RATE_LIMITED, "Too many requests");
-		ratelimit_add_headers(context->response, &outcome, context->now_s);
 		return -1;
 	}
-	/* Headers go on the response the handler builds; keep them aside. */
-	ratelimit_add_headers(context->response, &outcome, context->now_s);
 	/* Old windows go away a little at a time, by this tenant's key prefix. */
 	if ((random() & 1023) == 0)
-		ratelimit_purge(context->db, auth->tenant_id, context->now_s, 2 * 86400);
+		ratelimit_purge(context->db, context->request->auth.tenant_id, context->now_s, 2 * 86400);
 	return 0;
 }
 
@@ -240,8 +262,9 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 	}
 
 	context->route = route;
-	if (pipeline_authenticate(context, route) != 0 || pipeline_resolve_tenant(context, route) != 0 ||
-		pipeline_check_rate_limit(context, route) != 0 || pipeline_check_permission(context, route) != 0 ||
+	struct pipeline_rate rate = {0};
+	if (pipeline_authenticate(context, route, &rate) != 0 || pipeline_resolve_tenant(context, route) != 0 ||
+		pipeline_check_rate_limit(context, route, &rate) != 0 || pipeline_check_permission(context, route) != 0 ||
 		pipeline_validate_input(context, route) != 0)
 		return;
 

@@ -21,6 +21,8 @@ static const struct route_table *const modules_routes[] = {
 	&hr_route_table,
 	&finance_route_table,
 	&find_keys_route_table,
+	&find_content_route_table,
+	&find_search_route_table,
 	&find_webhooks_route_table,
 };
 
@@ -31,8 +33,31 @@ const struct route_table *const *modules_route_tables(size_t *table_count)
 }
 
 
+/* Module statement tables; the auth layer's are appended at run time. */
+static const struct statement_table *const module_statement_list[] = {
+	&system_statement_table,
+	&auth_statement_table,
+	&users_statement_table,
+	&profiles_statement_table,
+	&audit_view_statement_table,
+	&sales_statement_table,
+	&hr_statement_table,
+	&finance_statement_table,
+	&find_keys_statement_table,
+	&find_products_statement_table,
+	&find_posts_statement_table,
+	&find_taxonomies_statement_table,
+	&find_counters_statement_table,
+	&find_product_search_statement_table,
+	&find_post_search_statement_table,
+	&find_search_log_statement_table,
+	&find_webhooks_statement_table,
+};
+#define MODULE_STATEMENT_COUNT (sizeof(module_statement_list) / sizeof(module_statement_list[0]))
+
 static struct statement_table auth_layer_tables[10];
-static const struct statement_table *modules_statements[32];
+#define AUTH_LAYER_COUNT (sizeof(auth_layer_tables) / sizeof(auth_layer_tables[0]))
+static const struct statement_table *modules_statements[MODULE_STATEMENT_COUNT + AUTH_LAYER_COUNT];
 
 const struct statement_table *const *modules_statement_tables(size_t *table_count)
 {
@@ -58,17 +83,9 @@ const struct statement_table *const *modules_statement_tables(size_t *table_coun
 	auth_layer_tables[9] = (struct statement_table){"webhook_outbox", webhook_outbox_statement_table(&count), 0};
 	auth_layer_tables[9].statement_count = count;
 	size_t used = 0;
-	modules_statements[used++] = &system_statement_table;
-	modules_statements[used++] = &auth_statement_table;
-	modules_statements[used++] = &users_statement_table;
-	modules_statements[used++] = &profiles_statement_table;
-	modules_statements[used++] = &audit_view_statement_table;
-	modules_statements[used++] = &sales_statement_table;
-	modules_statements[used++] = &hr_statement_table;
-	modules_statements[used++] = &finance_statement_table;
-	modules_statements[used++] = &find_keys_statement_table;
-	modules_statements[used++] = &find_webhooks_statement_table;
-	for (size_t i = 0; i < sizeof(auth_layer_tables) / sizeof(auth_layer_tables[0]); i++)
+	for (size_t i = 0; i < MODULE_STATEMENT_COUNT; i++)
+		modules_statements[used++] = module_statement_list[i];
+	for (size_t i = 0; i < AUTH_LAYER_COUNT; i++)
 		modules_statements[used++] = &auth_layer_tables[i];
 	*table_count = used;
 	return modules_statements;

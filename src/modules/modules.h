@@ -23,6 +23,8 @@ extern const struct route_table sales_route_table;
 extern const struct route_table hr_route_table;
 extern const struct route_table finance_route_table;
 extern const struct route_table find_keys_route_table;
+extern const struct route_table find_content_route_table;
+extern const struct route_table find_search_route_table;
 extern const struct route_table find_webhooks_route_table;
 
 extern const struct statement_table system_statement_table;
@@ -34,6 +36,13 @@ extern const struct statement_table sales_statement_table;
 extern const struct statement_table hr_statement_table;
 extern const struct statement_table finance_statement_table;
 extern const struct statement_table find_keys_statement_table;
+extern const struct statement_table find_products_statement_table;
+extern const struct statement_table find_posts_statement_table;
+extern const struct statement_table find_taxonomies_statement_table;
+extern const struct statement_table find_counters_statement_table;
+extern const struct statement_table find_product_search_statement_table;
+extern const struct statement_table find_post_search_statement_table;
+extern const struct statement_table find_search_log_statement_table;
 extern const struct statement_table find_webhooks_statement_table;
 
 struct resource_def;

@@ -14,6 +14,7 @@
 #include "db/db.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "http/stream.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -59,6 +60,16 @@ static double worker_elapsed_ms(const struct timespec *started)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - started->tv_sec) * 1000.0 + (double)(now.tv_nsec - started->tv_nsec) / 1e6;
+}
+
+static int worker_stream_write(void *sink, const char *data, size_t length)
+{
+	return FCGX_PutStr(data, (int)length, sink) < 0 ? -1 : 0;
+}
+
+static int worker_stream_flush(void *sink)
+{
+	return FCGX_FFlush(sink) < 0 ? -1 : 0;
 }
 
 /* Render and send; returns bytes of body written. */
@@ -192,8 +203,13 @@ int worker_run(const struct config *config, int listen_fd)
 		info.requests_served++;
 		context.now_s = (int64_t)time(NULL);
 
+		struct response_stream stream = {
+			.sink = fcgx.out, .write = worker_stream_write, .flush = worker_stream_flush};
+		context.stream = &stream;
 		pipeline_process(&context, fcgx.envp, worker_read_body, fcgx.in);
-		size_t sent_bytes = worker_send(&fcgx, &request, &response);
+		/* A streamed response is already out; the envelope is for the rest. */
+		size_t sent_bytes = stream.started ? stream.body_bytes : worker_send(&fcgx, &request, &response);
+		context.stream = NULL;
 		worker_drain_input(fcgx.in);
 		FCGX_Finish_r(&fcgx);
 

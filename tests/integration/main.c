@@ -40,6 +40,8 @@ static const struct suite_entry {
     { "sales", sales_suite_register },
     { "hr", hr_suite_register },
     { "finance", finance_suite_register },
+    { "find_access", find_access_suite_register },
+    { "find_content", find_content_suite_register },
     { "find_webhooks", find_webhooks_suite_register },
 };
 

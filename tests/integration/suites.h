@@ -16,6 +16,8 @@ bool identity_suite_register(void);
 bool sales_suite_register(void);
 bool hr_suite_register(void);
 bool finance_suite_register(void);
+bool find_access_suite_register(void);
+bool find_content_suite_register(void);
 bool find_webhooks_suite_register(void);
 
 /*

@@ -25,6 +25,9 @@ int main(void)
 		register_hr_suite,
 		register_finance_suite,
 		register_find_access_suite,
+		register_find_documents_suite,
+		register_find_fulltext_suite,
+		register_find_query_suite,
 		register_identifiers_suite,
 		register_identity_logic_suite,
 		register_jwt_suite,
@@ -35,6 +38,7 @@ int main(void)
 		register_response_suite,
 		register_router_suite,
 		register_statements_suite,
+		register_stream_suite,
 		register_webhooks_suite,
 		register_worker_suite,
 	};

@@ -9,6 +9,9 @@ int register_config_suite(void);
 int register_hr_suite(void);
 int register_finance_suite(void);
 int register_find_access_suite(void);
+int register_find_documents_suite(void);
+int register_find_fulltext_suite(void);
+int register_find_query_suite(void);
 int register_identifiers_suite(void);
 int register_identity_logic_suite(void);
 int register_jwt_suite(void);
@@ -19,6 +22,7 @@ int register_request_suite(void);
 int register_response_suite(void);
 int register_router_suite(void);
 int register_statements_suite(void);
+int register_stream_suite(void);
 int register_webhooks_suite(void);
 int register_worker_suite(void);
 

@@ -1,0 +1,77 @@
+/* Shared between the two files of the find content module (find_content.c:
+ * routes, statements, single-entity handlers; find_content_batch.c: bulk
+ * and delete-by-query): the entity definition and the one-entity writes
+ * every handler goes through. */
+#ifndef INTUKA_MODULES_FIND_CONTENT_H
+#define INTUKA_MODULES_FIND_CONTENT_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "db/db.h"
+#include "modules/find_documents.h"
+
+struct request_context;
+
+#define FIND_BULK_MAX 500
+#define FIND_DELETE_BATCH 500 /* matches selected per delete-by-query transaction */
+#define FIND_DELETE_BATCH_TEXT "500" /* the same, spliced into the *.match_ids SQL */
+
+enum find_content_statement {
+	FC_EXISTS,
+	FC_INSERT,
+	FC_UPDATE,
+	FC_GET_WS,
+	FC_GET_ANY,
+	FC_DELETE,
+	FC_IDS_WS,
+	FC_IDS_ANY,
+	FC_COUNT_WS,
+	FC_COUNT_ANY,
+	FC_MATCH_IDS,
+	FC_DELETE_IDS,
+	/* Term statements last: taxonomies have no terms and stop before them. */
+	FC_TERMS_DELETE,
+	FC_TERMS_INSERT,
+	FC_TERMS_DELETE_IDS,
+	FC__MAX
+};
+
+/* What the generic handlers need to know about an entity. */
+struct find_entity_def {
+	enum find_entity_kind kind;
+	const char *counter_name; /* resource_counts.resource */
+	const struct db_statement_def *statements; /* indexed by enum find_content_statement */
+};
+
+enum find_store_outcome { FIND_STORED, FIND_CAP_REACHED, FIND_STORE_FAILED };
+
+/* The entity the matched route serves. */
+const struct find_entity_def *find_content_def(const struct request_context *context);
+uint64_t find_content_tenant(const struct request_context *context);
+/* The request body as an object, or NULL after answering 400. */
+json_object *find_content_body(struct request_context *context);
+/* 400 VALIDATION_ERROR with one detail per collected error. */
+void find_content_respond_errors(struct request_context *context, const char *message, const struct find_errors *errors);
+
+/* Upserts one validated entity in its own transaction (row, terms, and for
+ * a new id the live-row count checked against the plan's cap). On
+ * FIND_STORE_FAILED *db_result holds the enum db_result. */
+enum find_store_outcome find_content_store(struct request_context *context, const struct find_entity_def *def,
+	const char *workspace, const struct find_columns *columns, int *created, int *db_result);
+/* Deletes one entity with its terms and count; *found is 0 when absent. Returns an enum db_result. */
+int find_content_remove(struct request_context *context, const struct find_entity_def *def, const char *workspace,
+	const char *id, int *found);
+/* Adds delta to the tenant's live-row count for the entity (inside the caller's transaction). */
+int find_content_counter_add(struct request_context *context, const struct find_entity_def *def, int64_t delta);
+void find_content_cap_message(const struct request_context *context, const struct find_entity_def *def, char *out,
+	size_t out_size);
+/* Row callback: first column as a string appended to the json array callback_context. */
+int find_content_collect_ids(void *callback_context, const struct db_row *row);
+
+void find_bulk_upsert(struct request_context *context);
+void find_bulk_delete(struct request_context *context);
+void find_delete_by_query(struct request_context *context);
+
+#endif

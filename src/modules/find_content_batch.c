@@ -1,0 +1,214 @@
+/* Bulk writes and delete-by-query for find content: many entities per
+ * request, each item (or batch of matches) in its own transaction so one bad
+ * item never undoes the others. */
+#include "core/context.h"
+#include "core/log.h"
+#include "core/respond.h"
+#include "db/db.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "modules/find_common.h"
+#include "modules/find_content.h"
+#include "modules/find_documents.h"
+#include "modules/find_query.h"
+#include "modules/find_sql.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The array member of a bulk body: 1 to FIND_BULK_MAX items, or NULL after answering 400. */
+static json_object *find_bulk_array(struct request_context *context, const char *member)
+{
+	json_object *body = find_content_body(context);
+	json_object *array = NULL;
+	if (body == NULL)
+		return NULL;
+	if (!json_object_object_get_ex(body, member, &array) || !json_object_is_type(array, json_type_array) ||
+		json_object_array_length(array) == 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid bulk request");
+		response_add_detail(context->response, member, "must be a non-empty array");
+		return NULL;
+	}
+	if (json_object_array_length(array) > FIND_BULK_MAX) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Too many items in one bulk request");
+		response_add_detail(context->response, member, "at most %d items per request; split the batch", FIND_BULK_MAX);
+		return NULL;
+	}
+	return array;
+}
+
+static void find_add_failure(json_object *failed, json_object *id, size_t index, const char *error)
+{
+	json_object *item = json_object_new_object();
+	json_object_object_add(item, "id", id);
+	json_object_object_add(item, "index", json_object_new_int64((int64_t)index));
+	json_object_object_add(item, "error", json_object_new_string(error));
+	json_object_array_add(failed, item);
+}
+
+/* The id an item claims, for its failedItems entry (null when it has none). */
+static json_object *find_item_id(json_object *entity)
+{
+	json_object *id = NULL;
+	if (json_object_is_type(entity, json_type_object) && json_object_object_get_ex(entity, "id", &id) &&
+		(json_object_is_type(id, json_type_string) || json_object_is_type(id, json_type_int)))
+		return json_object_new_string(json_object_get_string(id));
+	return NULL;
+}
+
+void find_bulk_upsert(struct request_context *context)
+{
+	const struct find_entity_def *def = find_content_def(context);
+	const char *workspace = find_require_workspace(context);
+	json_object *entities;
+	if (workspace == NULL || (entities = find_bulk_array(context, "entities")) == NULL)
+		return;
+	json_object *successful = json_object_new_array();
+	json_object *failed = json_object_new_array();
+	size_t length = json_object_array_length(entities);
+	char error[512];
+	for (size_t i = 0; i < length; i++) {
+		json_object *entity = json_object_array_get_idx(entities, i);
+		struct find_columns columns;
+		struct find_errors errors = {0};
+		if (find_document_parse(def->kind, entity, &columns, &errors) != 0) {
+			find_errors_summary(&errors, error, sizeof(error));
+			find_add_failure(failed, find_item_id(entity), i, error);
+			continue;
+		}
+		int created = 0, result = DB_OK;
+		switch (find_content_store(context, def, workspace, &columns, &created, &result)) {
+		case FIND_STORED:
+			json_object_array_add(successful, json_object_new_string(columns.id));
+			break;
+		case FIND_CAP_REACHED:
+			find_content_cap_message(context, def, error, sizeof(error));
+			find_add_failure(failed, json_object_new_string(columns.id), i, error);
+			break;
+		case FIND_STORE_FAILED:
+			log_msg(LOG_LEVEL_ERROR, context->request->request_id, "%s bulk item %zu: database error %d: %s",
+				find_entity_plural(def->kind), i, result, db_last_error(context->db));
+			find_add_failure(failed, json_object_new_string(columns.id), i,
+				result == DB_UNAVAILABLE ? "database unavailable, retry this item" : "internal error storing this item");
+			break;
+		}
+		find_columns_release(&columns);
+	}
+	size_t stored = json_object_array_length(successful);
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "successfulIds", successful);
+	json_object_object_add(data, "failedItems", failed);
+	json_object_object_add(data, "processed", json_object_new_int64((int64_t)length));
+	char message[128];
+	snprintf(message, sizeof(message), "Indexed %zu of %zu %s", stored, length, find_entity_plural(def->kind));
+	response_ok(context->response, STATUS_OK, data, message);
+}
+
+void find_bulk_delete(struct request_context *context)
+{
+	const struct find_entity_def *def = find_content_def(context);
+	const char *workspace = find_require_workspace(context);
+	json_object *ids;
+	if (workspace == NULL || (ids = find_bulk_array(context, "ids")) == NULL)
+		return;
+	json_object *deleted = json_object_new_array();
+	json_object *failed = json_object_new_array();
+	size_t length = json_object_array_length(ids);
+	for (size_t i = 0; i < length; i++) {
+		json_object *item = json_object_array_get_idx(ids, i);
+		if (!(json_object_is_type(item, json_type_string) || json_object_is_type(item, json_type_int)) ||
+			!find_id_valid(json_object_get_string(item))) {
+			find_add_failure(failed, find_item_id(item), i, "invalid id");
+			continue;
+		}
+		const char *id = json_object_get_string(item);
+		int found = 0;
+		int result = find_content_remove(context, def, workspace, id, &found);
+		if (result != DB_OK) {
+			log_msg(LOG_LEVEL_ERROR, context->request->request_id, "%s bulk delete %zu: database error %d: %s",
+				find_entity_plural(def->kind), i, result, db_last_error(context->db));
+			find_add_failure(failed, json_object_new_string(id), i,
+				result == DB_UNAVAILABLE ? "database unavailable, retry this item" : "internal error");
+		} else if (!found) {
+			find_add_failure(failed, json_object_new_string(id), i, "not found");
+		} else {
+			json_object_array_add(deleted, json_object_new_string(id));
+		}
+	}
+	char message[128];
+	snprintf(message, sizeof(message), "Deleted %zu of %zu %s", json_object_array_length(deleted), length,
+		find_entity_plural(def->kind));
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "deletedIds", deleted);
+	json_object_object_add(data, "failedItems", failed);
+	response_ok(context->response, STATUS_OK, data, message);
+}
+
+/* Deletes what the filters match in batches, each batch one transaction
+ * (ids selected, then their terms, rows and count removed). */
+void find_delete_by_query(struct request_context *context)
+{
+	const struct find_entity_def *def = find_content_def(context);
+	const char *workspace = find_require_workspace(context);
+	json_object *body;
+	if (workspace == NULL || (body = find_content_body(context)) == NULL)
+		return;
+	json_object *filters_json = NULL;
+	json_object_object_get_ex(body, "filters", &filters_json);
+	struct find_filters filters;
+	struct find_errors errors = {0};
+	find_filters_init(&filters);
+	if (find_delete_filters_parse(def->kind, filters_json, &filters, &errors) != 0) {
+		find_filters_release(&filters);
+		find_content_respond_errors(context, "Invalid delete-by-query filters", &errors);
+		return;
+	}
+	uint64_t found_count = 0, deleted_count = 0;
+	int result = DB_OK;
+	for (int batch = 0; batch < 100000; batch++) {
+		struct db_param params[2 + FIND_SQL_PRODUCT_FILTER_PARAMS];
+		params[0] = DB_UINT(find_content_tenant(context));
+		params[1] = DB_TEXT(workspace);
+		size_t count = 2 + find_filters_bind(def->kind, &filters, params + 2);
+		json_object *ids = json_object_new_array();
+		uint64_t removed = 0;
+		result = db_begin(context->db);
+		if (result == DB_OK)
+			result = db_query(context->db, &def->statements[FC_MATCH_IDS], params, count, find_content_collect_ids, ids);
+		size_t matched = json_object_array_length(ids);
+		if (result == DB_OK && matched > 0) {
+			const char *id_list = json_object_to_json_string_ext(ids, JSON_C_TO_STRING_PLAIN);
+			struct db_param targets[] = {params[0], params[1], DB_TEXT(id_list)};
+			if (find_entity_has_facet(def->kind, FIND_FACET_CATEGORIES))
+				result = db_exec(context->db, &def->statements[FC_TERMS_DELETE_IDS], targets, 3, NULL, NULL);
+			if (result == DB_OK)
+				result = db_exec(context->db, &def->statements[FC_DELETE_IDS], targets, 3, &removed, NULL);
+			if (result == DB_OK && removed > 0)
+				result = find_content_counter_add(context, def, -(int64_t)removed);
+		}
+		if (result == DB_OK)
+			result = db_commit(context->db);
+		json_object_put(ids);
+		if (result != DB_OK) {
+			db_rollback(context->db);
+			break;
+		}
+		found_count += matched;
+		deleted_count += removed;
+		if (matched < FIND_DELETE_BATCH || removed == 0)
+			break;
+	}
+	find_filters_release(&filters);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, find_entity_plural(def->kind));
+		return;
+	}
+	char message[128];
+	snprintf(message, sizeof(message), "Deleted %llu %s matching the filters", (unsigned long long)deleted_count,
+		find_entity_plural(def->kind));
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "message", json_object_new_string(message));
+	json_object_object_add(data, "found_count", json_object_new_int64((int64_t)found_count));
+	json_object_object_add(data, "deleted_count", json_object_new_int64((int64_t)deleted_count));
+	response_ok(context->response, STATUS_OK, data, message);
+}

@@ -1,0 +1,110 @@
+/* Find queries: the filters of a search or a delete-by-query, the search
+ * request itself (text, limit, facets), the fixed price buckets and the
+ * search log payload. Pure parsing and binding: no database round trips. */
+#ifndef INTUKA_MODULES_FIND_QUERY_H
+#define INTUKA_MODULES_FIND_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "db/db.h"
+#include "modules/find_documents.h"
+
+#define FIND_FILTER_TERMS_MAX 20
+#define FIND_SEARCH_TEXT_MAX_BYTES 500
+#define FIND_SEARCH_LIMIT_DEFAULT 10
+#define FIND_SEARCH_LIMIT_MAX 100
+#define FIND_FACET_SIZE_DEFAULT 10
+#define FIND_FACET_SIZE_MAX 50
+
+/* Scalar filters bound in fixed slots; NULL when not filtered. */
+enum find_filter_text { FIND_FILTER_STATUS, FIND_FILTER_STOCK_STATUS, FIND_FILTER_SKU, FIND_FILTER_AUTHOR_NAME,
+	FIND_FILTER_TAXONOMY_NAME, FIND_FILTER_PARENT, FIND_FILTER_SLUG, FIND_FILTER_TEXT__MAX };
+
+/* What narrows a match set. Strings point into the request body; term
+ * lists are JSON arrays (owned) bound to JSON_TABLE. */
+struct find_filters {
+	const char *text[FIND_FILTER_TEXT__MAX];
+	int on_sale; /* -1: any */
+	int has_min_price, has_max_price;
+	char min_price[32], max_price[32];
+	double min_price_value, max_price_value;
+	char *terms_json[FIND_FACET__MAX];
+};
+
+void find_filters_init(struct find_filters *filters);
+void find_filters_release(struct find_filters *filters);
+int find_filters_empty(const struct find_filters *filters);
+
+/* Binds the entity's filter slots in the order find_sql.h's fragment for
+ * that entity expects them; returns the number of params written. */
+size_t find_filters_bind(enum find_entity_kind kind, const struct find_filters *filters, struct db_param *params);
+
+/* Search filters: an object {categories, tags, brands, price:{min,max},
+ * min_price, max_price, stock_status, on_sale, status, sku | posts:
+ * categories, tags, status, author_name}. Unknown members are errors. */
+int find_search_filters_parse(enum find_entity_kind kind, json_object *object, struct find_filters *filters,
+	struct find_errors *errors);
+/* Delete-by-query filters: [{field, value}, …], at least one, fields from
+ * the entity's whitelist, each at most once. */
+int find_delete_filters_parse(enum find_entity_kind kind, json_object *array, struct find_filters *filters,
+	struct find_errors *errors);
+
+/* A price range: {min, max} (either may be absent or null); numbers >= 0,
+ * min <= max. Writes into filters. field names the member for errors. */
+int find_price_range_parse(json_object *value, const char *field, struct find_filters *filters,
+	struct find_errors *errors);
+
+/* ----------------------------------------------------------------- search */
+
+enum find_facet_field { FIND_FACET_FIELD_CATEGORIES, FIND_FACET_FIELD_TAGS, FIND_FACET_FIELD_BRANDS,
+	FIND_FACET_FIELD_PRICE, FIND_FACET_FIELD__MAX };
+
+struct find_search_request {
+	enum find_entity_kind kind;
+	const char *text;   /* "" for everything */
+	size_t text_length; /* bytes, at most FIND_SEARCH_TEXT_MAX_BYTES */
+	int limit;
+	int include_facets;
+	unsigned facet_mask; /* 1u << enum find_facet_field */
+	int facet_size;
+	json_object *filters_given; /* the request's filters object (borrowed), or NULL */
+	struct find_filters filters;
+};
+
+int find_search_parse(enum find_entity_kind kind, json_object *body, struct find_search_request *request,
+	struct find_errors *errors);
+void find_search_request_release(struct find_search_request *request);
+const char *find_facet_field_name(enum find_facet_field field);
+
+/* ---------------------------------------------------------- price buckets */
+
+#define FIND_PRICE_BUCKETS 6
+/* Lower bounds of the buckets 0-25, 25-50, 50-100, 100-250, 250-500, 500+. */
+extern const double find_price_bucket_bounds[FIND_PRICE_BUCKETS];
+/* The bucket a price falls in: lower bound inclusive, upper exclusive. */
+int find_price_bucket(double price);
+/* "0-25", …, "500+". */
+const char *find_price_bucket_label(int bucket);
+
+/* ------------------------------------------------------------- search log */
+
+/* What the search log needs after the response is gone; fits in
+ * request_context.after_response_data. */
+struct find_search_log_entry {
+	uint64_t tenant_id;
+	uint64_t api_key_id; /* 0: none */
+	uint64_t result_count;
+	char entity[8];     /* "product" | "post" */
+	char source[12];    /* "secret" | "publishable" | "jwt" */
+	char workspace[64];
+	char query[FIND_SEARCH_TEXT_MAX_BYTES + 1];
+};
+
+/* Fills entry; the query is cut to 500 bytes on a character boundary. */
+void find_search_log_fill(struct find_search_log_entry *entry, uint64_t tenant_id, uint64_t api_key_id,
+	uint64_t result_count, enum find_entity_kind kind, const char *source, const char *workspace, const char *query);
+
+#endif

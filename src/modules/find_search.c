@@ -1,0 +1,364 @@
+/* Find API search over products and posts: MariaDB FULLTEXT relevance with
+ * the name/title weighted above the body, fixed-slot filters, facets counted
+ * over the whole filtered match set, and a search log row written after the
+ * response has gone out. */
+#include "core/context.h"
+#include "core/log.h"
+#include "core/respond.h"
+#include "db/db.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/router.h"
+#include "modules/find_common.h"
+#include "modules/find_documents.h"
+#include "modules/find_fulltext.h"
+#include "modules/find_query.h"
+#include "modules/find_sql.h"
+#include "modules/modules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Statement variants: with or without a workspace, with or without text. */
+enum find_search_variant { SEARCH_WS_TEXT, SEARCH_WS_ALL, SEARCH_ANY_TEXT, SEARCH_ANY_ALL, SEARCH__VARIANTS };
+enum find_search_statement { SEARCH_RESULTS, SEARCH_TERM_FACETS, SEARCH_PRICE_FACET, SEARCH__KINDS };
+
+#define PRODUCT_TEXT_COLUMNS "e.name, e.content, e.categories_text, e.tags_text, e.brands_text, e.sku"
+#define POST_TEXT_COLUMNS "e.title, e.content, e.categories_text, e.tags_text"
+#define AGAINST " AGAINST(? IN BOOLEAN MODE)" /* the query from find_fulltext_query */
+/* The name (title) counts three times as much as the rest of the text, and
+ * an exact SKU beats any text match. */
+#define PRODUCT_SCORE "MATCH(e.name)" AGAINST " * 3 + MATCH(" PRODUCT_TEXT_COLUMNS ")" AGAINST " + (e.sku = ?) * 10"
+#define POST_SCORE "MATCH(e.title)" AGAINST " * 3 + MATCH(" POST_TEXT_COLUMNS ")" AGAINST
+#define PRODUCT_MATCH " AND MATCH(" PRODUCT_TEXT_COLUMNS ")" AGAINST
+#define POST_MATCH " AND MATCH(" POST_TEXT_COLUMNS ")" AGAINST
+#define WS " AND e.workspace = ?"
+
+#define RESULTS(table, score, where, filters, id_column)                                                      \
+	"SELECT e.document, " score " AS score, COUNT(*) OVER () AS total FROM " table " e WHERE e.tenant_id = ?"  \
+	where filters " ORDER BY score DESC, e.updated_at DESC, e." id_column " LIMIT ?"
+
+#define TERM_FACETS(table, entity, id_column, where, filters)                                                 \
+	"SELECT f.facet, f.term, f.hits FROM (SELECT fc.facet, fc.term, COUNT(*) AS hits,"                       \
+	" ROW_NUMBER() OVER (PARTITION BY fc.facet ORDER BY COUNT(*) DESC, fc.term) AS position"                   \
+	" FROM " table " e JOIN find_terms fc ON fc.tenant_id = e.tenant_id AND fc.entity = '" entity "'"          \
+	" AND fc.workspace = e.workspace AND fc.entity_id = e." id_column " WHERE e.tenant_id = ?" where filters   \
+	" GROUP BY fc.facet, fc.term) f WHERE f.position <= ? ORDER BY f.facet, f.hits DESC, f.term"
+
+/* Bucket lower bounds are bound from find_price_bucket_bounds, highest first. */
+#define PRICE_FACET(where)                                                                                    \
+	"SELECT CASE WHEN e.price >= ? THEN 5 WHEN e.price >= ? THEN 4 WHEN e.price >= ? THEN 3"                  \
+	" WHEN e.price >= ? THEN 2 WHEN e.price >= ? THEN 1 ELSE 0 END AS bucket, COUNT(*)"                        \
+	" FROM find_products e WHERE e.tenant_id = ?" where " AND e.price IS NOT NULL" FIND_SQL_PRODUCT_FILTERS    \
+	" GROUP BY bucket ORDER BY bucket"
+
+static const struct db_statement_def find_product_search_statements[SEARCH__KINDS * SEARCH__VARIANTS] = {
+	[SEARCH_RESULTS * SEARCH__VARIANTS + SEARCH_WS_TEXT] = {"find.products.search",
+		RESULTS("find_products", PRODUCT_SCORE, WS PRODUCT_MATCH, FIND_SQL_PRODUCT_FILTERS, "product_id"), 1},
+	[SEARCH_RESULTS * SEARCH__VARIANTS + SEARCH_WS_ALL] = {"find.products.search_all",
+		RESULTS("find_products", "0", WS, FIND_SQL_PRODUCT_FILTERS, "product_id"), 1},
+	[SEARCH_RESULTS * SEARCH__VARIANTS + SEARCH_ANY_TEXT] = {"find.products.search_any",
+		RESULTS("find_products", PRODUCT_SCORE, PRODUCT_MATCH, FIND_SQL_PRODUCT_FILTERS, "product_id"), 1},
+	[SEARCH_RESULTS * SEARCH__VARIANTS + SEARCH_ANY_ALL] = {"find.products.search_any_all",
+		RESULTS("find_products", "0", "", FIND_SQL_PRODUCT_FILTERS, "product_id"), 1},
+	[SEARCH_TERM_FACETS * SEARCH__VARIANTS + SEARCH_WS_TEXT] = {"find.products.facets",
+		TERM_FACETS("find_products", "product", "product_id", WS PRODUCT_MATCH, FIND_SQL_PRODUCT_FILTERS), 1},
+	[SEARCH_TERM_FACETS * SEARCH__VARIANTS + SEARCH_WS_ALL] = {"find.products.facets_all",
+		TERM_FACETS("find_products", "product", "product_id", WS, FIND_SQL_PRODUCT_FILTERS), 1},
+	[SEARCH_TERM_FACETS * SEARCH__VARIANTS + SEARCH_ANY_TEXT] = {"find.products.facets_any",
+		TERM_FACETS("find_products", "product", "product_id", PRODUCT_MATCH, FIND_SQL_PRODUCT_FILTERS), 1},
+	[SEARCH_TERM_FACETS * SEARCH__VARIANTS + SEARCH_ANY_ALL] = {"find.products.facets_any_all",
+		TERM_FACETS("find_products", "product", "product_id", "", FIND_SQL_PRODUCT_FILTERS), 1},
+	[SEARCH_PRICE_FACET * SEARCH__VARIANTS + SEARCH_WS_TEXT] = {"find.products.price_facet", PRICE_FACET(WS PRODUCT_MATCH), 1},
+	[SEARCH_PRICE_FACET * SEARCH__VARIANTS + SEARCH_WS_ALL] = {"find.products.price_facet_all", PRICE_FACET(WS), 1},
+	[SEARCH_PRICE_FACET * SEARCH__VARIANTS + SEARCH_ANY_TEXT] = {"find.products.price_facet_any", PRICE_FACET(PRODUCT_MATCH), 1},
+	[SEARCH_PRICE_FACET * SEARCH__VARIANTS + SEARCH_ANY_ALL] = {"find.products.price_facet_any_all", PRICE_FACET(""), 1},
+};
+
+/* Posts have no price facet: their table stops before it. */
+static const struct db_statement_def find_post_search_statements[SEARCH_PRICE_FACET * SEARCH__VARIANTS] = {
+	[SEARCH_RESULTS * SEARCH__VARIANTS + SEARCH_WS_TEXT] = {"find.posts.search",
+		RESULTS("find_posts", POST_SCORE, WS POST_MATCH, FIND_SQL_POST_FILTERS, "post_id"), 1},
+	[SEARCH_RESULTS * SEARCH__VARIANTS + SEARCH_WS_ALL] = {"find.posts.search_all",
+		RESULTS("find_posts", "0", WS, FIND_SQL_POST_FILTERS, "post_id"), 1},
+	[SEARCH_RESULTS * SEARCH__VARIANTS + SEARCH_ANY_TEXT] = {"find.posts.search_any",
+		RESULTS("find_posts", POST_SCORE, POST_MATCH, FIND_SQL_POST_FILTERS, "post_id"), 1},
+	[SEARCH_RESULTS * SEARCH__VARIANTS + SEARCH_ANY_ALL] = {"find.posts.search_any_all",
+		RESULTS("find_posts", "0", "", FIND_SQL_POST_FILTERS, "post_id"), 1},
+	[SEARCH_TERM_FACETS * SEARCH__VARIANTS + SEARCH_WS_TEXT] = {"find.posts.facets",
+		TERM_FACETS("find_posts", "post", "post_id", WS POST_MATCH, FIND_SQL_POST_FILTERS), 1},
+	[SEARCH_TERM_FACETS * SEARCH__VARIANTS + SEARCH_WS_ALL] = {"find.posts.facets_all",
+		TERM_FACETS("find_posts", "post", "post_id", WS, FIND_SQL_POST_FILTERS), 1},
+	[SEARCH_TERM_FACETS * SEARCH__VARIANTS + SEARCH_ANY_TEXT] = {"find.posts.facets_any",
+		TERM_FACETS("find_posts", "post", "post_id", POST_MATCH, FIND_SQL_POST_FILTERS), 1},
+	[SEARCH_TERM_FACETS * SEARCH__VARIANTS + SEARCH_ANY_ALL] = {"find.posts.facets_any_all",
+		TERM_FACETS("find_posts", "post", "post_id", "", FIND_SQL_POST_FILTERS), 1},
+};
+
+static const struct db_statement_def find_search_log_statement[] = {
+	{"find.search_log", "INSERT INTO find_search_log (tenant_id, entity, workspace, query_text, result_count, source,"
+		" api_key_id) VALUES (?, ?, ?, ?, ?, ?, ?)", 1},
+};
+
+const struct statement_table find_product_search_statement_table = {"find.products.search",
+	find_product_search_statements, sizeof(find_product_search_statements) / sizeof(find_product_search_statements[0])};
+const struct statement_table find_post_search_statement_table = {"find.posts.search", find_post_search_statements,
+	sizeof(find_post_search_statements) / sizeof(find_post_search_statements[0])};
+const struct statement_table find_search_log_statement_table = {"find.search_log", find_search_log_statement, 1};
+
+static const enum find_entity_kind find_search_products = FIND_PRODUCT;
+static const enum find_entity_kind find_search_posts = FIND_POST;
+
+static void find_search(struct request_context *context);
+
+static const struct route find_search_routes[] = {
+	{.method = HTTP_POST, .pattern = "/api/v1/find/products/search", .permission = "find.view",
+		.credentials = ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY, .handler = find_search,
+		.data = &find_search_products, .meter = ROUTE_METER_SEARCH},
+	{.method = HTTP_POST, .pattern = "/api/v1/find/posts/search", .permission = "find.view",
+		.credentials = ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY, .handler = find_search,
+		.data = &find_search_posts, .meter = ROUTE_METER_SEARCH},
+};
+
+const struct route_table find_search_route_table = {"find_search", find_search_routes,
+	sizeof(find_search_routes) / sizeof(find_search_routes[0])};
+
+/* ------------------------------------------------------------- binding */
+
+/* Everything one search statement binds, in placeholder order. */
+struct find_search_binding {
+	struct db_param params[64];
+	size_t count;
+	char bounds[FIND_PRICE_BUCKETS][32];
+};
+
+static void find_bind_search(struct request_context *context, const struct find_search_request *request,
+	const char *match_query, enum find_search_statement kind, struct find_search_binding *binding)
+{
+	const char *workspace = find_workspace(context);
+	int has_text = request->text[0] != '\0';
+	struct db_param text = DB_TEXT(match_query);
+	size_t count = 0;
+	struct db_param *params = binding->params;
+	if (kind == SEARCH_RESULTS && has_text) {
+		params[count++] = text;
+		params[count++] = text;
+		if (request->kind == FIND_PRODUCT)
+			params[count++] = DB_TEXTN(request->text, request->text_length); /* exact SKU */
+	}
+	if (kind == SEARCH_PRICE_FACET) {
+		for (int bucket = FIND_PRICE_BUCKETS - 1; bucket >= 1; bucket--) {
+			snprintf(binding->bounds[bucket], sizeof(binding->bounds[bucket]), "%.4f", find_price_bucket_bounds[bucket]);
+			params[count++] = DB_TEXT(binding->bounds[bucket]);
+		}
+	}
+	params[count++] = DB_UINT(context->request->auth.tenant_id);
+	if (workspace[0] != '\0')
+		params[count++] = DB_TEXT(workspace);
+	if (has_text)
+		params[count++] = text;
+	count += find_filters_bind(request->kind, &request->filters, params + count);
+	if (kind == SEARCH_RESULTS)
+		params[count++] = DB_INT(request->limit);
+	else if (kind == SEARCH_TERM_FACETS)
+		params[count++] = DB_INT(request->facet_size);
+	binding->count = count;
+}
+
+static const struct db_statement_def *find_search_statement(const struct request_context *context,
+	const struct find_search_request *request, enum find_search_statement kind)
+{
+	int has_workspace = find_workspace(context)[0] != '\0';
+	int has_text = request->text[0] != '\0';
+	enum find_search_variant variant = has_workspace ? (has_text ? SEARCH_WS_TEXT : SEARCH_WS_ALL)
+							 : (has_text ? SEARCH_ANY_TEXT : SEARCH_ANY_ALL);
+	const struct db_statement_def *table =
+		request->kind == FIND_PRODUCT ? find_product_search_statements : find_post_search_statements;
+	return &table[kind * SEARCH__VARIANTS + variant];
+}
+
+/* ------------------------------------------------------------- row readers */
+
+struct find_search_rows {
+	json_object *results;
+	uint64_t total;
+};
+
+static int find_collect_result(void *callback_context, const struct db_row *row)
+{
+	struct find_search_rows *rows = callback_context;
+	if (row->column_count < 3 || row->values[0] == NULL)
+		return 0;
+	json_object *document = json_tokener_parse(row->values[0]);
+	if (document == NULL || !json_object_is_type(document, json_type_object)) {
+		json_object_put(document);
+		return 0;
+	}
+	json_object_object_add(document, "score", json_object_new_double(row->values[1] ? strtod(row->values[1], NULL) : 0));
+	json_object_array_add(rows->results, document);
+	if (row->values[2] != NULL)
+		rows->total = strtoull(row->values[2], NULL, 10);
+	return 0;
+}
+
+struct find_facet_rows {
+	json_object *facets;
+	unsigned mask;
+};
+
+static int find_collect_term_facet(void *callback_context, const struct db_row *row)
+{
+	struct find_facet_rows *rows = callback_context;
+	if (row->column_count < 3 || row->values[0] == NULL || row->values[1] == NULL || row->values[2] == NULL)
+		return 0;
+	for (int field = 0; field < FIND_FACET_FIELD_PRICE; field++) {
+		if (!(rows->mask & (1u << field)) || strcmp(row->values[0], find_facet_field_name(field)) != 0)
+			continue;
+		json_object *list = NULL;
+		json_object_object_get_ex(rows->facets, row->values[0], &list);
+		json_object *entry = json_object_new_object();
+		json_object_object_add(entry, "value", json_object_new_string(row->values[1]));
+		json_object_object_add(entry, "count", json_object_new_int64(strtoll(row->values[2], NULL, 10)));
+		json_object_array_add(list, entry);
+	}
+	return 0;
+}
+
+static int find_collect_price_facet(void *callback_context, const struct db_row *row)
+{
+	json_object *list = callback_context;
+	if (row->column_count < 2 || row->values[0] == NULL || row->values[1] == NULL)
+		return 0;
+	const char *label = find_price_bucket_label(atoi(row->values[0]));
+	if (label == NULL)
+		return 0;
+	json_object *entry = json_object_new_object();
+	json_object_object_add(entry, "value", json_object_new_string(label));
+	json_object_object_add(entry, "count", json_object_new_int64(strtoll(row->values[1], NULL, 10)));
+	json_object_array_add(list, entry);
+	return 0;
+}
+
+/* The facet members the request asked for, each an empty list. */
+static json_object *find_search_empty_facets(const struct find_search_request *request)
+{
+	json_object *facets = json_object_new_object();
+	for (int field = 0; field < FIND_FACET_FIELD__MAX; field++)
+		if (request->facet_mask & (1u << field))
+			json_object_object_add(facets, find_facet_field_name(field), json_object_new_array());
+	return facets;
+}
+
+/* Facets over the whole filtered match set (not only the returned page). */
+static int find_search_facets(struct request_context *context, const struct find_search_request *request,
+	const char *match_query, json_object **out)
+{
+	json_object *facets = find_search_empty_facets(request);
+	struct find_search_binding binding;
+	int result = DB_OK;
+	if (request->facet_mask & ((1u << FIND_FACET_FIELD_PRICE) - 1)) {
+		struct find_facet_rows rows = {facets, request->facet_mask};
+		find_bind_search(context, request, match_query, SEARCH_TERM_FACETS, &binding);
+		result = db_query(context->db, find_search_statement(context, request, SEARCH_TERM_FACETS), binding.params,
+			binding.count, find_collect_term_facet, &rows);
+	}
+	if (result == DB_OK && request->kind == FIND_PRODUCT && (request->facet_mask & (1u << FIND_FACET_FIELD_PRICE))) {
+		json_object *list = NULL;
+		json_object_object_get_ex(facets, "price", &list);
+		find_bind_search(context, request, match_query, SEARCH_PRICE_FACET, &binding);
+		result = db_query(context->db, find_search_statement(context, request, SEARCH_PRICE_FACET), binding.params,
+			binding.count, find_collect_price_facet, list);
+	}
+	if (result != DB_OK) {
+		json_object_put(facets);
+		return result;
+	}
+	*out = facets;
+	return DB_OK;
+}
+
+/* ------------------------------------------------------------- search log */
+
+_Static_assert(sizeof(struct find_search_log_entry) <= sizeof(((struct request_context *)0)->after_response_data),
+	"the search log entry must fit in after_response_data");
+
+static void find_search_log_write(struct request_context *context)
+{
+	struct find_search_log_entry entry;
+	memcpy(&entry, context->after_response_data, sizeof(entry));
+	struct db_param params[] = {DB_UINT(entry.tenant_id), DB_TEXT(entry.entity), DB_TEXT(entry.workspace),
+		DB_TEXT(entry.query), DB_UINT(entry.result_count), DB_TEXT(entry.source),
+		entry.api_key_id ? DB_UINT(entry.api_key_id) : DB_NULL};
+	int result = db_exec(context->db, &find_search_log_statement[0], params, 7, NULL, NULL);
+	if (result != DB_OK)
+		log_msg(LOG_LEVEL_WARN, context->request->request_id, "search log not written: %s", db_last_error(context->db));
+}
+
+/* ------------------------------------------------------------- handler */
+
+static void find_search(struct request_context *context)
+{
+	enum find_entity_kind kind = *(const enum find_entity_kind *)context->route->data;
+	struct find_search_request request;
+	struct find_errors errors = {0};
+	if (find_search_parse(kind, context->request->json_body, &request, &errors) != 0) {
+		find_search_request_release(&request);
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid search request");
+		for (size_t i = 0; i < errors.count; i++)
+			response_add_detail(context->response, errors.items[i].field, "%s", errors.items[i].message);
+		return;
+	}
+	/* Every word first; any word only when that finds nothing. */
+	char match_query[2 * FIND_SEARCH_TEXT_MAX_BYTES + FIND_FULLTEXT_MAX_WORDS + 1];
+	int words = find_fulltext_query(request.text, request.text_length, FIND_FULLTEXT_ALL_WORDS, match_query,
+		sizeof(match_query));
+	struct find_search_rows rows = {json_object_new_array(), 0};
+	struct find_search_binding binding;
+	int result = DB_OK;
+	if (request.text[0] == '\0' || words > 0) {
+		find_bind_search(context, &request, match_query, SEARCH_RESULTS, &binding);
+		result = db_query(context->db, find_search_statement(context, &request, SEARCH_RESULTS), binding.params,
+			binding.count, find_collect_result, &rows);
+	}
+	if (result == DB_OK && rows.total == 0 && words > 1) {
+		find_fulltext_query(request.text, request.text_length, FIND_FULLTEXT_ANY_WORD, match_query,
+			sizeof(match_query));
+		find_bind_search(context, &request, match_query, SEARCH_RESULTS, &binding);
+		result = db_query(context->db, find_search_statement(context, &request, SEARCH_RESULTS), binding.params,
+			binding.count, find_collect_result, &rows);
+	}
+	json_object *facets = NULL;
+	if (result == DB_OK && request.include_facets) {
+		if (request.text[0] != '\0' && words <= 0)
+			facets = find_search_empty_facets(&request); /* nothing searchable: nothing to count */
+		else
+			result = find_search_facets(context, &request, match_query, &facets);
+	}
+	if (result != DB_OK) {
+		json_object_put(rows.results);
+		json_object_put(facets);
+		find_search_request_release(&request);
+		respond_db_failure(context, result, "search");
+		return;
+	}
+	json_object *query = json_object_new_object();
+	json_object_object_add(query, "text", json_object_new_string(request.text));
+	json_object_object_add(query, "filters",
+		request.filters_given ? json_object_get(request.filters_given) : json_object_new_object());
+	json_object_object_add(query, "limit", json_object_new_int(request.limit));
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "results", rows.results);
+	json_object_object_add(data, "total", json_object_new_int64((int64_t)rows.total));
+	if (facets != NULL)
+		json_object_object_add(data, "facets", facets);
+	json_object_object_add(data, "query", query);
+	response_ok(context->response, STATUS_OK, data, "Search completed");
+
+	struct find_search_log_entry entry;
+	find_search_log_fill(&entry, context->request->auth.tenant_id, context->request->auth.api_key_id, rows.total, kind,
+		find_source_name(context), find_workspace(context), request.text);
+	memcpy(context->after_response_data, &entry, sizeof(entry));
+	context->after_response = find_search_log_write;
+	find_search_request_release(&request);
+}

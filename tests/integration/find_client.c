@@ -1,0 +1,93 @@
+/*
+ * find_call: one request to /api/v1/find with the find API's headers.
+ */
+#include "find_client.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "http_client.h"
+#include "json_path.h"
+
+bool find_call(const char *method, const char *path, const char *json_body, const char *bearer,
+               const struct find_headers *headers, struct find_reply *reply)
+{
+    char authorization[4200], workspace[200], origin[300], request_method[80], url[1024];
+    const char *lines[5] = { NULL };
+    size_t line_count = 0;
+    memset(reply, 0, sizeof *reply);
+    if (bearer != NULL) {
+        snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", bearer);
+        lines[line_count++] = authorization;
+    }
+    if (headers != NULL && headers->workspace != NULL) {
+        snprintf(workspace, sizeof workspace, "X-Workspace-ID: %s", headers->workspace);
+        lines[line_count++] = workspace;
+    }
+    if (headers != NULL && headers->origin != NULL) {
+        snprintf(origin, sizeof origin, "Origin: %s", headers->origin);
+        lines[line_count++] = origin;
+    }
+    if (headers != NULL && headers->request_method != NULL) {
+        snprintf(request_method, sizeof request_method, "Access-Control-Request-Method: %s", headers->request_method);
+        lines[line_count++] = request_method;
+    }
+    snprintf(url, sizeof url, "/api/v1/find%s", path);
+    /* Web servers want a length on every POST; an empty JSON-less body has one. */
+    const char *body = json_body ? json_body : (strcmp(method, "POST") == 0 ? "" : NULL);
+    struct http_request request = {
+        .method = method,
+        .path_and_query = url,
+        .content_type = json_body ? "application/json" : NULL,
+        .body = body,
+        .body_length = body ? strlen(body) : 0,
+        .extra_headers = lines,
+    };
+    struct http_response response;
+    char error_text[256];
+    memset(&response, 0, sizeof response);
+    if (!http_client_send(&request, &response, error_text, sizeof error_text)) {
+        fprintf(stderr, "find_call %s %s: %s\n", method, url, error_text);
+        http_response_free(&response);
+        return false;
+    }
+    reply->status = response.status;
+    char why[128];
+    reply->body = json_parse_whole(response.body, response.body_length, why, sizeof why);
+    const char *value = http_response_header(&response, "Access-Control-Allow-Origin");
+    snprintf(reply->allow_origin, sizeof reply->allow_origin, "%s", value ? value : "");
+    value = http_response_header(&response, "Retry-After");
+    snprintf(reply->retry_after, sizeof reply->retry_after, "%s", value ? value : "");
+    http_response_free(&response);
+    return true;
+}
+
+void find_reply_free(struct find_reply *reply)
+{
+    if (reply->body != NULL)
+        json_object_put(reply->body);
+    reply->body = NULL;
+}
+
+const char *find_error_code(const struct find_reply *reply)
+{
+    const char *code = reply->body ? json_path_string(reply->body, "error.code") : NULL;
+    return code ? code : "";
+}
+
+long find_create_key(const char *bearer, const char *body, char *key, size_t key_size, char *id, size_t id_size)
+{
+    struct find_reply reply;
+    if (!find_call("POST", "/provision/keys", body, bearer, NULL, &reply))
+        return 0;
+    long status = reply.status;
+    const char *text = reply.body ? json_path_string(reply.body, "data.key") : NULL;
+    const char *key_id = reply.body ? json_path_string(reply.body, "data.id") : NULL;
+    snprintf(key, key_size, "%s", text ? text : "");
+    if (id != NULL)
+        snprintf(id, id_size, "%s", key_id ? key_id : "");
+    if (status != 201)
+        fprintf(stderr, "find_create_key: %ld %s\n", status, reply.body ? json_object_to_json_string(reply.body) : "");
+    find_reply_free(&reply);
+    return status;
+}

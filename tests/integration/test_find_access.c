@@ -1,0 +1,461 @@
+/*
+ * Suite "find_access": who may use the find API and how much. API key
+ * lifecycle, publishable keys (origins, CORS, read-only), workspaces derived
+ * from origins, tenant isolation, plans (trial over, inactive), monthly quota
+ * and per-key rate limits, and the tierLimits/usage members of the envelope.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "find_client.h"
+#include "identity_client.h"
+#include "itest_check.h"
+#include "json_path.h"
+#include "suites.h"
+
+#define SHOP_ORIGIN "https://shop.example"
+#define SHOP_WORKSPACE "shop-example"
+
+static const char password[] = "find-access-password-1";
+/* A: keys and isolation; B: the other tenant; C: plan changes. */
+static char tenant_a[64], tenant_b[64], tenant_c[64];
+static char admin_a[4097], admin_b[4097], admin_c[4097], viewer_a[4097];
+static char secret_a[80], publishable_a[80], secret_b[80], secret_c[80], second_secret_c[80];
+
+static bool make_tenant_admin(const char *prefix, char *slug, size_t slug_size, char *token)
+{
+    identity_unique_slug(prefix, slug, slug_size);
+    char email[160];
+    snprintf(email, sizeof email, "admin@%s.test", slug);
+    const char *create[] = { "tenant", "create", slug, "Find access", NULL };
+    const char *user[] = { "user", "create", slug, email, NULL };
+    if (admin_command(create, NULL) != 0 || admin_command(user, password) != 0)
+        return false;
+    return api_login(email, password, slug, token, NULL) == 200;
+}
+
+static bool set_plan(const char *slug, const char *const extra[])
+{
+    const char *arguments[24] = { "find-plan", "set", slug, "pro" };
+    size_t count = 4;
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && count < 23; i++)
+        arguments[count++] = extra[i];
+    arguments[count] = NULL;
+    return admin_command(arguments, NULL) == 0;
+}
+
+static bool index_product(const char *key, const char *workspace, const char *id, const char *name)
+{
+    char body[400];
+    snprintf(body, sizeof body, "{\"id\":\"%s\",\"name\":\"%s\",\"price\":10,\"categories\":[\"test\"]}", id, name);
+    struct find_headers headers = { .workspace = workspace };
+    struct find_reply reply;
+    if (!find_call("POST", "/products", body, key, &headers, &reply))
+        return false;
+    bool ok = reply.status == 200 || reply.status == 201;
+    if (!ok)
+        fprintf(stderr, "find_access set-up: index %s: %ld %s\n", id, reply.status,
+                reply.body ? json_object_to_json_string(reply.body) : "");
+    find_reply_free(&reply);
+    return ok;
+}
+
+static int find_access_init(void)
+{
+    if (!make_tenant_admin("fka", tenant_a, sizeof tenant_a, admin_a) ||
+        !make_tenant_admin("fkb", tenant_b, sizeof tenant_b, admin_b) ||
+        !make_tenant_admin("fkc", tenant_c, sizeof tenant_c, admin_c))
+        return 1;
+    char email[160];
+    snprintf(email, sizeof email, "viewer@%s.test", tenant_a);
+    const char *viewer[] = { "user", "create", tenant_a, email, "--role", "viewer", NULL };
+    if (admin_command(viewer, password) != 0 || api_login(email, password, tenant_a, viewer_a, NULL) != 200)
+        return 1;
+    if (find_create_key(admin_a, "{\"label\":\"server\",\"keyType\":\"secret\"}", secret_a, sizeof secret_a, NULL, 0) != 201 ||
+        find_create_key(admin_a,
+                        "{\"label\":\"browser\",\"keyType\":\"publishable\",\"allowedOrigins\":[\"" SHOP_ORIGIN "\"]}",
+                        publishable_a, sizeof publishable_a, NULL, 0) != 201 ||
+        find_create_key(admin_b, "{\"label\":\"server\",\"keyType\":\"secret\"}", secret_b, sizeof secret_b, NULL, 0) != 201 ||
+        find_create_key(admin_c, "{\"label\":\"one\",\"keyType\":\"secret\"}", secret_c, sizeof secret_c, NULL, 0) != 201 ||
+        find_create_key(admin_c, "{\"label\":\"two\",\"keyType\":\"secret\"}", second_secret_c, sizeof second_secret_c,
+                        NULL, 0) != 201)
+        return 1;
+    /* The same client id in two workspaces of A, and once in B. */
+    if (!index_product(secret_a, SHOP_WORKSPACE, "p-1", "Shop Lantern") ||
+        !index_product(secret_a, "other-store", "p-1", "Other Lantern") ||
+        !index_product(secret_b, SHOP_WORKSPACE, "p-b", "Tenant B Lantern") ||
+        !index_product(secret_c, "plans", "p-c", "Plan Lantern"))
+        return 1;
+    return 0;
+}
+
+static long call_status(const char *method, const char *path, const char *body, const char *bearer,
+                        const struct find_headers *headers, const char *expected_code)
+{
+    struct find_reply reply;
+    if (!find_call(method, path, body, bearer, headers, &reply))
+        return 0;
+    long status = reply.status;
+    if (expected_code != NULL)
+        ITEST_CHECK(strcmp(find_error_code(&reply), expected_code) == 0, "%s %s: code %s, wanted %s", method, path,
+                    find_error_code(&reply), expected_code);
+    find_reply_free(&reply);
+    return status;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+static void key_lifecycle_create_use_rotate_revoke(void)
+{
+    char key[80], id[32], path[96];
+    ITEST_CHECK(find_create_key(admin_a, "{\"label\":\"lifecycle\",\"keyType\":\"secret\"}", key, sizeof key, id,
+                                sizeof id) == 201, "create");
+    ITEST_CHECK(strncmp(key, "if_sk_", 6) == 0 && strlen(key) >= 6 + 32, "key shape: %s", key);
+    ITEST_CHECK(call_status("GET", "/provision/keys", NULL, key, NULL, NULL) == 200, "the new key works");
+
+    /* Listings show a prefix, never the key. */
+    struct find_reply list;
+    if (find_call("GET", "/provision/keys", NULL, admin_a, NULL, &list)) {
+        const char *text = list.body ? json_object_to_json_string(list.body) : "";
+        ITEST_CHECK(list.status == 200 && strstr(text, key) == NULL && strstr(text, "\"prefix\"") != NULL,
+                    "list without secrets: %ld", list.status);
+        find_reply_free(&list);
+    }
+
+    snprintf(path, sizeof path, "/provision/keys/%s/rotate", id);
+    struct find_reply rotated;
+    char new_key[80] = "";
+    if (find_call("POST", path, NULL, admin_a, NULL, &rotated)) {
+        const char *text = rotated.body ? json_path_string(rotated.body, "data.key") : NULL;
+        const char *same_id = rotated.body ? json_path_string(rotated.body, "data.id") : NULL;
+        snprintf(new_key, sizeof new_key, "%s", text ? text : "");
+        ITEST_CHECK(rotated.status == 200 && same_id && strcmp(same_id, id) == 0, "rotate: %ld", rotated.status);
+        find_reply_free(&rotated);
+    }
+    ITEST_CHECK(strncmp(new_key, "if_sk_", 6) == 0 && strcmp(new_key, key) != 0, "a different key");
+    ITEST_CHECK(call_status("GET", "/provision/keys", NULL, key, NULL, "UNAUTHORIZED") == 401, "old key 401");
+    ITEST_CHECK(call_status("GET", "/provision/keys", NULL, new_key, NULL, NULL) == 200, "new key 200");
+
+    snprintf(path, sizeof path, "/provision/keys/%s/revoke", id);
+    ITEST_CHECK(call_status("POST", path, NULL, new_key, NULL, NULL) == 200, "revoke");
+    ITEST_CHECK(call_status("GET", "/provision/keys", NULL, new_key, NULL, "UNAUTHORIZED") == 401, "revoked 401");
+    ITEST_CHECK(call_status("POST", path, NULL, admin_a, NULL, NULL) == 200, "revoking again answers the same");
+    snprintf(path, sizeof path, "/provision/keys/%s/rotate", id);
+    ITEST_CHECK(call_status("POST", path, NULL, admin_a, NULL, "CONFLICT") == 409, "a revoked key is not rotated");
+    ITEST_CHECK(call_status("POST", "/provision/keys/999999999/revoke", NULL, admin_a, NULL, "NOT_FOUND") == 404,
+                "unknown key 404");
+}
+
+static void key_creation_is_validated(void)
+{
+    ITEST_CHECK(call_status("POST", "/provision/keys", "{\"label\":\"x\",\"keyType\":\"master\"}", admin_a, NULL,
+                            "VALIDATION_ERROR") == 400, "unknown type");
+    ITEST_CHECK(call_status("POST", "/provision/keys", "{\"label\":\"x\",\"keyType\":\"publishable\"}", admin_a, NULL,
+                            "VALIDATION_ERROR") == 400, "publishable without origins");
+    ITEST_CHECK(call_status("POST", "/provision/keys",
+                            "{\"label\":\"x\",\"keyType\":\"publishable\",\"allowedOrigins\":[\"https://a.example/path\"]}",
+                            admin_a, NULL, "VALIDATION_ERROR") == 400, "origin with a path");
+    ITEST_CHECK(call_status("POST", "/provision/keys",
+                            "{\"label\":\"x\",\"keyType\":\"secret\",\"expiresAt\":\"2001-01-01\"}", admin_a, NULL,
+                            "VALIDATION_ERROR") == 400, "expiry in the past");
+    ITEST_CHECK(call_status("POST", "/provision/keys", "{\"label\":\"x\",\"keyType\":\"secret\",\"scopes\":[\"sales.view\"]}",
+                            admin_a, NULL, "VALIDATION_ERROR") == 400, "scope outside the find API");
+    ITEST_CHECK(call_status("GET", "/provision/keys", NULL, viewer_a, NULL, "FORBIDDEN") == 403,
+                "a viewer may not manage keys");
+}
+
+static void scoped_secret_key_holds_only_its_scopes(void)
+{
+    char key[80];
+    ITEST_CHECK(find_create_key(admin_a, "{\"label\":\"reader\",\"keyType\":\"secret\",\"scopes\":[\"find.view\"]}", key,
+                                sizeof key, NULL, 0) == 201, "create scoped key");
+    ITEST_CHECK(call_status("GET", "/provision/keys", NULL, key, NULL, "FORBIDDEN") == 403, "no provisioning");
+    struct find_headers headers = { .workspace = SHOP_WORKSPACE };
+    ITEST_CHECK(call_status("POST", "/products", "{\"id\":\"x\",\"name\":\"X\"}", key, &headers, "FORBIDDEN") == 403,
+                "no writes");
+    ITEST_CHECK(call_status("GET", "/products/p-1", NULL, key, &headers, NULL) == 200, "reads work");
+}
+
+static void api_keys_open_only_the_find_api(void)
+{
+    struct api_reply reply;
+    if (api_call("GET", "/api/v1/sales/leads", NULL, secret_a, NULL, &reply)) {
+        ITEST_CHECK(reply.status == 401, "a find key on the platform API: %ld", reply.status);
+        api_reply_free(&reply);
+    }
+    ITEST_CHECK(call_status("GET", "/provision/keys", NULL, "if_sk_0000000000000000000000000000000000000000", NULL,
+                            "UNAUTHORIZED") == 401, "unknown key");
+    ITEST_CHECK(call_status("GET", "/provision/keys", NULL, "if_sk_short", NULL, "UNAUTHORIZED") == 401, "malformed key");
+}
+
+/* ---------------------------------------------------------------- publishable keys */
+
+static void publishable_key_cannot_write_or_provision(void)
+{
+    struct find_headers headers = { .origin = SHOP_ORIGIN };
+    ITEST_CHECK(call_status("POST", "/products", "{\"id\":\"x\",\"name\":\"X\"}", publishable_a, &headers, "FORBIDDEN") ==
+                    403, "write with a publishable key");
+    ITEST_CHECK(call_status("DELETE", "/products/p-1", NULL, publishable_a, &headers, "FORBIDDEN") == 403,
+                "delete with a publishable key");
+    ITEST_CHECK(call_status("GET", "/provision/keys", NULL, publishable_a, &headers, "FORBIDDEN") == 403,
+                "provisioning with a publishable key");
+}
+
+static void publishable_key_works_only_from_its_origins(void)
+{
+    struct find_headers good = { .origin = SHOP_ORIGIN }, evil = { .origin = "https://evil.example" },
+                        none = { 0 };
+    struct find_reply reply;
+    if (find_call("POST", "/products/search", "{\"text\":\"lantern\"}", publishable_a, &good, &reply)) {
+        ITEST_CHECK(reply.status == 200 && strcmp(reply.allow_origin, SHOP_ORIGIN) == 0,
+                    "registered origin: %ld, Access-Control-Allow-Origin '%s'", reply.status, reply.allow_origin);
+        find_reply_free(&reply);
+    }
+    ITEST_CHECK(call_status("POST", "/products/search", "{\"text\":\"lantern\"}", publishable_a, &evil, "FORBIDDEN") ==
+                    403, "another origin");
+    ITEST_CHECK(call_status("POST", "/products/search", "{\"text\":\"lantern\"}", publishable_a, &none, "FORBIDDEN") ==
+                    403, "no origin");
+}
+
+static void preflight_is_answered_for_registered_origins_only(void)
+{
+    struct find_headers good = { .origin = SHOP_ORIGIN, .request_method = "POST" },
+                        evil = { .origin = "https://evil.example", .request_method = "POST" };
+    struct find_reply reply;
+    if (find_call("OPTIONS", "/products/search", NULL, NULL, &good, &reply)) {
+        ITEST_CHECK(reply.status == 200 && strcmp(reply.allow_origin, SHOP_ORIGIN) == 0,
+                    "preflight from the shop: %ld '%s'", reply.status, reply.allow_origin);
+        find_reply_free(&reply);
+    }
+    if (find_call("OPTIONS", "/products/search", NULL, NULL, &evil, &reply)) {
+        ITEST_CHECK(reply.status == 403 && reply.allow_origin[0] == '\0', "preflight from elsewhere: %ld '%s'",
+                    reply.status, reply.allow_origin);
+        find_reply_free(&reply);
+    }
+    /* Writes are not for browsers even from a registered origin. */
+    ITEST_CHECK(call_status("OPTIONS", "/products", NULL, NULL, &good, "FORBIDDEN") == 403, "preflight of a write");
+}
+
+static int result_count_with_id(json_object *body, const char *id, const char *name)
+{
+    json_object *results = json_path_get(body, "data.results");
+    int matches = 0;
+    for (size_t i = 0; results && i < json_object_array_length(results); i++) {
+        json_object *item = json_object_array_get_idx(results, i);
+        const char *item_id = json_path_string(item, "id");
+        const char *item_name = json_path_string(item, "name");
+        if (item_id && strcmp(item_id, id) == 0 && (name == NULL || (item_name && strcmp(item_name, name) == 0)))
+            matches++;
+    }
+    return matches;
+}
+
+static void publishable_key_searches_the_workspace_of_its_origin(void)
+{
+    struct find_headers headers = { .origin = SHOP_ORIGIN };
+    struct find_reply reply;
+    if (!find_call("POST", "/products/search", "{\"text\":\"lantern\"}", publishable_a, &headers, &reply))
+        return;
+    int64_t total = -1;
+    json_path_int64(reply.body, "data.total", &total);
+    ITEST_CHECK(reply.status == 200 && total == 1 && result_count_with_id(reply.body, "p-1", "Shop Lantern") == 1,
+                "only the shop's lantern: %ld total %lld", reply.status, (long long)total);
+    find_reply_free(&reply);
+}
+
+/* ---------------------------------------------------------------- isolation */
+
+static void workspaces_and_tenants_do_not_see_each_other(void)
+{
+    struct find_headers shop = { .workspace = SHOP_WORKSPACE }, other = { .workspace = "other-store" },
+                        dotted = { .workspace = "shop.example" }, empty_ws = { .workspace = "nothing-here" };
+    struct find_reply reply;
+    if (find_call("GET", "/products/p-1", NULL, secret_a, &shop, &reply)) {
+        const char *name = reply.body ? json_path_string(reply.body, "data.name") : NULL;
+        ITEST_CHECK(reply.status == 200 && name && strcmp(name, "Shop Lantern") == 0, "shop's p-1: %ld", reply.status);
+        find_reply_free(&reply);
+    }
+    if (find_call("GET", "/products/p-1", NULL, secret_a, &other, &reply)) {
+        const char *name = reply.body ? json_path_string(reply.body, "data.name") : NULL;
+        ITEST_CHECK(reply.status == 200 && name && strcmp(name, "Other Lantern") == 0, "other's p-1: %ld", reply.status);
+        find_reply_free(&reply);
+    }
+    if (find_call("GET", "/products/p-1", NULL, secret_a, &dotted, &reply)) {
+        const char *name = reply.body ? json_path_string(reply.body, "data.name") : NULL;
+        ITEST_CHECK(reply.status == 200 && name && strcmp(name, "Shop Lantern") == 0,
+                    "dots in X-Workspace-ID become hyphens: %ld", reply.status);
+        find_reply_free(&reply);
+    }
+    ITEST_CHECK(call_status("GET", "/products/p-1", NULL, secret_a, &empty_ws, "NOT_FOUND") == 404,
+                "another workspace sees nothing");
+    ITEST_CHECK(call_status("GET", "/products/p-b", NULL, secret_a, &shop, "NOT_FOUND") == 404,
+                "tenant B's product from tenant A");
+    ITEST_CHECK(call_status("GET", "/products/p-1", NULL, secret_b, &shop, "NOT_FOUND") == 404,
+                "tenant A's product from tenant B");
+    if (find_call("POST", "/products/search", "{\"text\":\"lantern\"}", secret_b, NULL, &reply)) {
+        int64_t total = -1;
+        json_path_int64(reply.body, "data.total", &total);
+        ITEST_CHECK(reply.status == 200 && total == 1 && result_count_with_id(reply.body, "p-b", NULL) == 1,
+                    "tenant B finds its own lantern only: total %lld", (long long)total);
+        find_reply_free(&reply);
+    }
+    struct find_headers bad = { .workspace = "Bad_Workspace" };
+    ITEST_CHECK(call_status("GET", "/products/p-1", NULL, secret_a, &bad, "VALIDATION_ERROR") == 400,
+                "invalid X-Workspace-ID");
+    ITEST_CHECK(call_status("POST", "/products", "{\"id\":\"x\",\"name\":\"X\"}", secret_a, NULL, "VALIDATION_ERROR") ==
+                    400, "a write without a workspace");
+}
+
+/* ---------------------------------------------------------------- plans */
+
+static void envelope_carries_tier_limits_and_usage(void)
+{
+    const char *const plain[] = { NULL };
+    ITEST_CHECK(set_plan(tenant_c, plain), "plan pro");
+    struct find_reply reply;
+    if (!find_call("GET", "/products/ids", NULL, secret_c, NULL, &reply))
+        return;
+    int64_t queries = 0, per_minute = -1, per_hour = -1, reset_ms = 0, limit = 0;
+    json_path_int64(reply.body, "tierLimits.search.queriesPerMonth", &queries);
+    json_path_int64(reply.body, "usage.rateLimit.remaining.perMinute", &per_minute);
+    json_path_int64(reply.body, "usage.rateLimit.remaining.perHour", &per_hour);
+    json_path_int64(reply.body, "usage.rateLimit.resetTime", &reset_ms);
+    json_path_int64(reply.body, "usage.quota.limit", &limit);
+    const char *reset_date = json_path_string(reply.body, "usage.quota.resetDate");
+    int64_t now_ms = (int64_t)time(NULL) * 1000;
+    ITEST_CHECK(reply.status == 200 && queries == 50000 && limit == 50000, "pro allowances: %lld %lld",
+                (long long)queries, (long long)limit);
+    ITEST_CHECK(per_minute >= 0 && per_minute < 300 && per_hour >= 0 && per_hour < 10000, "remaining %lld/%lld",
+                (long long)per_minute, (long long)per_hour);
+    ITEST_CHECK(reset_ms > now_ms - 2000 && reset_ms <= now_ms + 62000, "resetTime in ms within the minute: %lld",
+                (long long)reset_ms);
+    ITEST_CHECK(reset_date && strlen(reset_date) == 10 && strcmp(reset_date + 7, "-01") == 0, "resetDate %s",
+                reset_date ? reset_date : "(none)");
+    find_reply_free(&reply);
+}
+
+static void trial_over_is_402_and_keeps_the_data(void)
+{
+    const char *const ended[] = { "--trial-ends", "2020-01-01", NULL };
+    const char *const plain[] = { NULL };
+    ITEST_CHECK(set_plan(tenant_c, ended), "plan with an ended trial");
+    struct find_reply reply;
+    if (find_call("GET", "/products/p-c", NULL, secret_c, NULL, &reply)) {
+        const char *ended_at = reply.body ? json_path_string(reply.body, "error.trial_ended_at") : NULL;
+        const char *upgrade = reply.body ? json_path_string(reply.body, "error.upgrade_url") : NULL;
+        ITEST_CHECK(reply.status == 402 && strcmp(find_error_code(&reply), "TRIAL_EXPIRED") == 0 && ended_at &&
+                        strncmp(ended_at, "2020-01-01", 10) == 0 && upgrade && upgrade[0],
+                    "402 TRIAL_EXPIRED with trial_ended_at and upgrade_url: %ld %s", reply.status,
+                    find_error_code(&reply));
+        find_reply_free(&reply);
+    }
+    const char *const inactive[] = { "--status", "inactive", NULL };
+    ITEST_CHECK(set_plan(tenant_c, inactive), "inactive plan");
+    ITEST_CHECK(call_status("GET", "/products/p-c", NULL, secret_c, NULL, "SUBSCRIPTION_INACTIVE") == 403,
+                "inactive subscription 403");
+    ITEST_CHECK(set_plan(tenant_c, plain), "plan restored");
+    ITEST_CHECK(call_status("GET", "/products/p-c", NULL, secret_c, NULL, NULL) == 200, "data kept after the trial");
+}
+
+static void monthly_search_quota_runs_out_with_429(void)
+{
+    const char *const small[] = { "--search-quota", "3", NULL };
+    const char *const plain[] = { NULL };
+    /* Earlier tests of this run may have searched; a fresh tenant month would
+     * be cleaner, so the quota is set above what was used so far. */
+    ITEST_CHECK(set_plan(tenant_c, small), "quota of 3");
+    int64_t used = -1, last_used = -1;
+    int accepted = 0;
+    for (int i = 0; i < 5; i++) {
+        struct find_reply reply;
+        if (!find_call("POST", "/products/search", "{\"text\":\"lantern\"}", secret_c, NULL, &reply))
+            return;
+        if (reply.status == 200) {
+            accepted++;
+            json_path_int64(reply.body, "usage.quota.current", &used);
+            ITEST_CHECK(used > last_used, "quota.current grows: %lld after %lld", (long long)used, (long long)last_used);
+            last_used = used;
+        } else {
+            ITEST_CHECK(reply.status == 429 && strcmp(find_error_code(&reply), "QUOTA_EXCEEDED") == 0,
+                        "over the quota: %ld %s", reply.status, find_error_code(&reply));
+        }
+        find_reply_free(&reply);
+    }
+    ITEST_CHECK(accepted == 3 && used == 3, "exactly 3 searches accepted: %d, current %lld", accepted, (long long)used);
+    /* Refusals do not use the allowance; routes without a quota still work. */
+    struct find_reply reply;
+    if (find_call("GET", "/products/ids", NULL, secret_c, NULL, &reply)) {
+        int64_t current = -1;
+        json_path_int64(reply.body, "usage.quota.current", &current);
+        ITEST_CHECK(reply.status == 200 && current == 3, "ids still 200, quota.current %lld", (long long)current);
+        find_reply_free(&reply);
+    }
+    ITEST_CHECK(set_plan(tenant_c, plain), "plan restored");
+    ITEST_CHECK(call_status("POST", "/products/search", "{\"text\":\"lantern\"}", secret_c, NULL, NULL) == 200,
+                "a larger allowance lets searches through again");
+}
+
+static void rate_limit_counts_each_key_on_its_own(void)
+{
+    const char *const slow[] = { "--rate-per-minute", "3", NULL };
+    const char *const plain[] = { NULL };
+    /* Keep the four requests inside one minute window. */
+    if (time(NULL) % 60 > 50)
+        sleep((unsigned)(61 - time(NULL) % 60));
+    char fresh[80];
+    ITEST_CHECK(find_create_key(admin_c, "{\"label\":\"rate\",\"keyType\":\"secret\"}", fresh, sizeof fresh, NULL, 0) ==
+                    201, "fresh key");
+    ITEST_CHECK(set_plan(tenant_c, slow), "3 per minute");
+    long statuses[4];
+    int64_t remaining[4] = { -1, -1, -1, -1 };
+    char retry_after[32] = "";
+    for (int i = 0; i < 4; i++) {
+        struct find_reply reply;
+        statuses[i] = 0;
+        if (!find_call("GET", "/products/ids", NULL, fresh, NULL, &reply))
+            continue;
+        statuses[i] = reply.status;
+        json_path_int64(reply.body, "usage.rateLimit.remaining.perMinute", &remaining[i]);
+        if (i == 3)
+            snprintf(retry_after, sizeof retry_after, "%s", reply.retry_after);
+        find_reply_free(&reply);
+    }
+    ITEST_CHECK(statuses[0] == 200 && statuses[1] == 200 && statuses[2] == 200 && statuses[3] == 429,
+                "3 accepted then 429: %ld %ld %ld %ld", statuses[0], statuses[1], statuses[2], statuses[3]);
+    ITEST_CHECK(remaining[0] == 2 && remaining[1] == 1 && remaining[2] == 0, "remaining 2 1 0: %lld %lld %lld",
+                (long long)remaining[0], (long long)remaining[1], (long long)remaining[2]);
+    ITEST_CHECK(atoi(retry_after) >= 1 && atoi(retry_after) <= 60, "Retry-After %s", retry_after);
+    ITEST_CHECK(call_status("GET", "/products/ids", NULL, second_secret_c, NULL, NULL) == 200,
+                "another key of the tenant is not slowed");
+    ITEST_CHECK(set_plan(tenant_c, plain), "plan restored");
+}
+
+bool find_access_suite_register(void)
+{
+    CU_pSuite suite = CU_add_suite("find_access", find_access_init, NULL);
+    return suite != NULL &&
+           itest_add_test(suite, "key_lifecycle_create_use_rotate_revoke", key_lifecycle_create_use_rotate_revoke, NULL) &&
+           itest_add_test(suite, "key_creation_is_validated", key_creation_is_validated, NULL) &&
+           itest_add_test(suite, "scoped_secret_key_holds_only_its_scopes", scoped_secret_key_holds_only_its_scopes, NULL) &&
+           itest_add_test(suite, "api_keys_open_only_the_find_api", api_keys_open_only_the_find_api, NULL) &&
+           itest_add_test(suite, "publishable_key_cannot_write_or_provision", publishable_key_cannot_write_or_provision,
+                          NULL) &&
+           itest_add_test(suite, "publishable_key_works_only_from_its_origins",
+                          publishable_key_works_only_from_its_origins, NULL) &&
+           itest_add_test(suite, "preflight_is_answered_for_registered_origins_only",
+                          preflight_is_answered_for_registered_origins_only, NULL) &&
+           itest_add_test(suite, "publishable_key_searches_the_workspace_of_its_origin",
+                          publishable_key_searches_the_workspace_of_its_origin, NULL) &&
+           itest_add_test(suite, "workspaces_and_tenants_do_not_see_each_other",
+                          workspaces_and_tenants_do_not_see_each_other, NULL) &&
+           itest_add_test(suite, "envelope_carries_tier_limits_and_usage", envelope_carries_tier_limits_and_usage, NULL) &&
+           itest_add_test(suite, "trial_over_is_402_and_keeps_the_data", trial_over_is_402_and_keeps_the_data, NULL) &&
+           itest_add_test(suite, "monthly_search_quota_runs_out_with_429", monthly_search_quota_runs_out_with_429,
+                          NULL) &&
+           itest_add_test(suite, "rate_limit_counts_each_key_on_its_own", rate_limit_counts_each_key_on_its_own, NULL);
+}
