@@ -4,9 +4,9 @@
  * request; signatures are checked here with OpenSSL's HMAC, independently of
  * the server's code. Covers CRUD and validation, the publishable-key
  * refusal, the SSRF rule, the plan cap, the synchronous /test delivery, and
- * the outbox end to end: an event put in the outbox (intuka-admin
- * find-webhook-emit, which calls find_events_emit as content writes do, or
- * a product upsert where the product routes exist) is delivered signed;
+ * the outbox end to end: an event put in the outbox (by content writes:
+ * products, posts, taxonomies; or by intuka-admin find-webhook-emit, which
+ * calls find_events_emit the same way) is delivered signed;
  * a failing receiver gets retries, failed deliveries and a suspended
  * webhook; a SIGKILLed delivery process loses no event.
  *
@@ -1027,44 +1027,132 @@ static bool product_routes_present(void)
     return present;
 }
 
-static void product_upsert_and_delete_are_delivered(void)
+/* A content request with the secret key and a workspace; returns the status. */
+static long content_call(const char *method, const char *path, const char *body)
 {
-    char secret[128];
-    long long id = create_webhook(secret_key, "products", "/ok/products", "[\"product.upsert\",\"product.delete\"]",
-                                  NULL, secret, sizeof secret);
-    if (!ITEST_CHECK(id > 0, "webhook created"))
-        return;
     char authorization[300];
     snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", secret_key);
-    const char *headers[] = { authorization, "X-Workspace-ID: shop-example", NULL };
-    const char *product = "{\"id\":\"hook-lamp\",\"name\":\"Hook lamp\",\"content\":\"A lamp\",\"price\":12.5}";
-    struct http_request request = { .method = "POST", .path_and_query = "/api/v1/find/products",
-                                    .content_type = "application/json", .body = product,
-                                    .body_length = strlen(product), .extra_headers = headers };
+    const char *headers[] = { authorization, "X-Workspace-ID: hooks-shop", NULL };
+    struct http_request request = { .method = method, .path_and_query = path,
+                                    .content_type = body ? "application/json" : NULL, .body = body,
+                                    .body_length = body ? strlen(body) : 0, .extra_headers = headers };
     struct http_response response;
     char error_text[128];
     memset(&response, 0, sizeof response);
-    bool sent = http_client_send(&request, &response, error_text, sizeof error_text);
-    ITEST_CHECK(sent && (response.status == 200 || response.status == 201), "product upsert: got %ld %s",
-                response.status, response.body ? response.body : "");
+    long status = http_client_send(&request, &response, error_text, sizeof error_text) ? response.status : 0;
+    if (status != 200)
+        fprintf(stderr, "%s %s: %ld %s\n", method, path, status, response.body ? response.body : "");
     http_response_free(&response);
-    struct http_request removal = { .method = "DELETE", .path_and_query = "/api/v1/find/products/hook-lamp",
-                                    .extra_headers = headers };
-    memset(&response, 0, sizeof response);
-    sent = http_client_send(&removal, &response, error_text, sizeof error_text);
-    ITEST_CHECK(sent && response.status == 200, "product delete: got %ld", response.status);
-    http_response_free(&response);
-    ITEST_CHECK(wait_for_requests("/ok/products", 2, 20), "both events were delivered");
-    struct received_request received[4];
-    size_t count = receiver_requests_on("/ok/products", received, 4);
-    size_t stored = count < 4 ? count : 4;
-    bool upsert = false, deletion = false;
-    for (size_t i = 0; i < stored; i++) {
-        ITEST_CHECK(signature_valid(&received[i], secret), "delivery %zu verifies", i);
-        upsert |= strcmp(received[i].event, "product.upsert") == 0 && strstr(received[i].body, "hook-lamp");
-        deletion |= strcmp(received[i].event, "product.delete") == 0 && strstr(received[i].body, "hook-lamp");
+    return status;
+}
+
+/* The delivered event whose data.id (or data.ids, joined) is the given text. */
+static const struct received_request *find_delivery(const struct received_request *received, size_t count,
+                                                    const char *event, const char *member, const char *value)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(received[i].event, event) != 0)
+            continue;
+        json_object *body = json_tokener_parse(received[i].body);
+        json_object *data = body ? json_path_get(body, "data") : NULL;
+        json_object *field = NULL;
+        bool match = false;
+        if (data != NULL && json_object_object_get_ex(data, member, &field)) {
+            if (json_object_is_type(field, json_type_array)) {
+                char joined[512] = "";
+                for (size_t j = 0; j < json_object_array_length(field); j++) {
+                    size_t used = strlen(joined);
+                    snprintf(joined + used, sizeof joined - used, "%s%s", j ? "," : "",
+                             json_object_get_string(json_object_array_get_idx(field, j)));
+                }
+                match = strcmp(joined, value) == 0;
+            } else {
+                match = strcmp(json_object_get_string(field), value) == 0;
+            }
+        }
+        if (body != NULL)
+            json_object_put(body);
+        if (match)
+            return &received[i];
     }
-    ITEST_CHECK(upsert && deletion, "one product.upsert and one product.delete naming the product");
+    return NULL;
+}
+
+static bool created_flag(const struct received_request *request, bool expected)
+{
+    json_object *body = json_tokener_parse(request->body);
+    json_object *created = body ? json_path_get(body, "data.created") : NULL;
+    bool holds = created && json_object_is_type(created, json_type_boolean) && json_object_get_boolean(created) == expected;
+    if (body != NULL)
+        json_object_put(body);
+    return holds;
+}
+
+static void content_writes_emit_events_in_their_transaction(void)
+{
+    char secret[128];
+    long long id = create_webhook(secret_key, "content", "/ok/content",
+                                  "[\"product.upsert\",\"product.delete\",\"taxonomy.upsert\"]", NULL, secret,
+                                  sizeof secret);
+    if (!ITEST_CHECK(id > 0, "webhook created"))
+        return;
+    ITEST_CHECK(content_call("POST", "/api/v1/find/products",
+                             "{\"id\":\"hook-lamp\",\"name\":\"Hook lamp\",\"content\":\"A lamp\",\"price\":12.5,"
+                             "\"status\":\"draft\"}") == 200, "product created");
+    ITEST_CHECK(content_call("POST", "/api/v1/find/products",
+                             "{\"id\":\"hook-lamp\",\"name\":\"Hook lamp 2\",\"content\":\"A lamp\",\"price\":13,"
+                             "\"status\":\"draft\"}") == 200, "product updated");
+    ITEST_CHECK(content_call("DELETE", "/api/v1/find/products/hook-lamp", NULL) == 200, "product deleted");
+    ITEST_CHECK(content_call("POST", "/api/v1/find/products/bulk",
+                             "{\"entities\":[{\"id\":\"q1\",\"name\":\"Q one\",\"status\":\"gone\"},"
+                             "{\"id\":\"q2\",\"name\":\"Q two\",\"status\":\"gone\"}]}") == 200, "bulk upsert");
+    ITEST_CHECK(content_call("POST", "/api/v1/find/products/delete-by-query",
+                             "{\"filters\":[{\"field\":\"status\",\"value\":\"gone\"}]}") == 200,
+                "delete-by-query");
+    ITEST_CHECK(content_call("POST", "/api/v1/find/taxonomies", "{\"id\":\"cat-1\",\"name\":\"Lamps\"}") == 200,
+                "taxonomy upsert");
+    /* A post is written too, but this webhook does not subscribe to posts. */
+    ITEST_CHECK(content_call("POST", "/api/v1/find/posts", "{\"id\":\"p-1\",\"title\":\"Lamps\"}") == 200,
+                "post upsert");
+    /* A refused write (no name) is rolled back with its event. */
+    ITEST_CHECK(content_call("POST", "/api/v1/find/products", "{\"id\":\"no-name\"}") == 400, "invalid product refused");
+    ITEST_CHECK(wait_for_requests("/ok/content", 7, 30), "seven events delivered, got %zu",
+                receiver_requests_on("/ok/content", NULL, 0));
+    usleep(500 * 1000);
+    struct received_request received[16];
+    size_t count = receiver_requests_on("/ok/content", received, 16);
+    size_t stored = count < 16 ? count : 16;
+    ITEST_CHECK(count == 7, "exactly seven deliveries (2 upserts, 1 delete, 2 bulk upserts, 1 delete-by-query, "
+                "1 taxonomy), got %zu", count);
+    for (size_t i = 0; i < stored; i++)
+        ITEST_CHECK(signature_valid(&received[i], secret), "delivery %zu (%s) verifies", i, received[i].event);
+    const struct received_request *first = find_delivery(received, stored, "product.upsert", "id", "hook-lamp");
+    ITEST_CHECK(first != NULL, "product.upsert for hook-lamp");
+    bool created_seen = false, updated_seen = false;
+    for (size_t i = 0; i < stored; i++) {
+        if (strcmp(received[i].event, "product.upsert") != 0 || !strstr(received[i].body, "\"hook-lamp\""))
+            continue;
+        created_seen |= created_flag(&received[i], true);
+        updated_seen |= created_flag(&received[i], false);
+    }
+    ITEST_CHECK(created_seen && updated_seen, "one upsert says created, the other updated");
+    ITEST_CHECK(find_delivery(received, stored, "product.delete", "id", "hook-lamp") != NULL,
+                "product.delete for hook-lamp");
+    ITEST_CHECK(find_delivery(received, stored, "product.upsert", "id", "q1") != NULL
+                    && find_delivery(received, stored, "product.upsert", "id", "q2") != NULL,
+                "each bulk upsert is an event");
+    ITEST_CHECK(find_delivery(received, stored, "product.delete", "ids", "q1,q2") != NULL,
+                "delete-by-query: one product.delete naming both ids");
+    const struct received_request *taxonomy = find_delivery(received, stored, "taxonomy.upsert", "id", "cat-1");
+    if (ITEST_CHECK(taxonomy != NULL, "taxonomy.upsert for cat-1")) {
+        json_object *body = json_tokener_parse(taxonomy->body);
+        const char *workspace = body ? json_path_string(body, "workspace") : NULL;
+        ITEST_CHECK(workspace && strcmp(workspace, "hooks-shop") == 0, "the event names the write's workspace");
+        if (body)
+            json_object_put(body);
+    }
+    ITEST_CHECK(find_delivery(received, stored, "product.upsert", "id", "no-name") == NULL,
+                "no event for the refused write");
     received_free(received, stored);
 }
 
@@ -1106,6 +1194,6 @@ bool find_webhooks_suite_register(void)
                              failing_receiver_gets_retries_then_the_webhook_is_suspended, no_admin)
            && itest_add_test(suite, "killed_delivery_process_loses_no_event", killed_delivery_process_loses_no_event,
                              no_deliverer)
-           && itest_add_test(suite, "product_upsert_and_delete_are_delivered", product_upsert_and_delete_are_delivered,
-                             no_products);
+           && itest_add_test(suite, "content_writes_emit_events_in_their_transaction",
+                             content_writes_emit_events_in_their_transaction, no_products);
 }
