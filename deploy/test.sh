@@ -207,13 +207,16 @@ phase_config_checks() {
 	((rc == 78)) || show_log_tails "$dir/broken.out"
 }
 
-# Prints the pids of intukad processes whose command line names CONF.
+# Prints the pids of intukad processes whose command line names CONF, except
+# the webhook delivery process (same binary and config, but not the master's:
+# it keeps running until stack_down stops it).
 intukad_processes_using() {
 	local conf="$1" proc comm cmdline
 	for proc in /proc/[0-9]*; do
 		comm=$(cat "$proc/comm" 2>/dev/null) || continue
 		[[ "$comm" == intukad* ]] || continue
 		cmdline=$(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null) || continue
+		[[ "$cmdline" == *--deliver-webhooks* ]] && continue
 		[[ "$cmdline" == *"$conf"* ]] && printf '%s ' "${proc#/proc/}"
 	done
 	return 0
