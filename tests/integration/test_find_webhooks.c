@@ -387,7 +387,10 @@ static int webhooks_login(const char *slug, char *token)
     const char *user[] = { "user", "create", slug, email, NULL };
     if (admin_command(create, NULL) || admin_command(user, password))
         return 1;
-    return api_login(email, password, slug, token, NULL) == 200 ? 0 : 1;
+    long status = api_login(email, password, slug, token, NULL);
+    if (status != 200)
+        fprintf(stderr, "find_webhooks: login to %s answered %ld\n", slug, status);
+    return status == 200 ? 0 : 1;
 }
 
 static int create_key(const char *body, char *out, size_t out_size)
