@@ -49,7 +49,15 @@ SIZE_ROWS=(10000 100000 1000000)
 # each with NEIGHBOUR_ROWS leads.
 NEIGHBOURS=96
 NEIGHBOUR_ROWS=1000
-# Users per measured tenant; requests rotate over their tokens.
+# Products of each measured tenant (as many as its leads) and of each
+# neighbour, for the search scenarios.
+NEIGHBOUR_PRODUCTS=1000
+# Search bodies: a narrow query (a model number: 20 products at every size)
+# and a broad one (two common words: about 1 product in 240 has both).
+SEARCH_NARROW='{"text":"m137","limit":10}'
+SEARCH_BROAD='{"text":"wireless headphones","limit":10}'
+# Users per measured tenant; requests rotate over their tokens (and over as
+# many secret keys for the search scenarios).
 USERS_PER_TENANT=4
 # Rows per INSERT ... SELECT when generating leads.
 BATCH_ROWS=250000
@@ -226,6 +234,64 @@ bench_generate_leads() {
 	done
 }
 
+# Products for tenant ID, numbered FROM..TO, in batches, with their facet
+# terms. Names combine 12 adjectives, 20 nouns and a model number shared by
+# 20 products ("Wireless Headphones m137"), so a model number matches 20
+# products at every size and a common word matches a fixed share.
+bench_generate_products() {
+	local tenant_id="$1" rows="$2" workspace="$3" low high models
+	models=$((rows / 20 > 0 ? rows / 20 : 1))
+	for ((low = 1; low <= rows; low += BATCH_ROWS)); do
+		high=$((low + BATCH_ROWS - 1))
+		((high <= rows)) || high=$rows
+		# search_name / search_text hold the words as tenant tokens
+		# "t<tenant>x<word>", as src/modules/find_fulltext.c writes them; the
+		# generated texts are plain lowercase-able words, so SQL can do it.
+		bench_sql -e "
+			INSERT INTO find_products (tenant_id, workspace, product_id, name, content, excerpt, sku, price,
+			                           regular_price, on_sale, stock_status, status, categories_text, tags_text,
+			                           brands_text, search_name, search_text, document)
+			SELECT $tenant_id, '$workspace', p.id, p.name, p.content, '', p.sku, p.price, p.price, p.on_sale,
+			       p.stock, 'publish', p.category, '', p.brand, bench_tokens(p.name),
+			       bench_tokens(CONCAT_WS(' ', p.name, p.content, p.sku, p.category, p.brand)),
+			       JSON_OBJECT('id', p.id, 'name', p.name, 'content', p.content, 'sku', p.sku, 'price', p.price,
+			                   'on_sale', p.on_sale = 1, 'stock_status', p.stock, 'categories', JSON_ARRAY(p.category),
+			                   'brands', JSON_ARRAY(p.brand), 'status', 'publish')
+			FROM (SELECT CONCAT('p', seq) AS id,
+			             CONCAT(ELT(1 + seq % 12, 'Wireless', 'Compact', 'Classic', 'Rugged', 'Smart', 'Portable',
+			                 'Deluxe', 'Eco', 'Pro', 'Mini', 'Ultra', 'Vintage'), ' ',
+			                 ELT(1 + (seq DIV 12) % 20, 'Headphones', 'Lantern', 'Kettle', 'Backpack', 'Speaker',
+			                 'Jacket', 'Blender', 'Camera', 'Tent', 'Watch', 'Lamp', 'Drill', 'Mug', 'Chair',
+			                 'Bicycle', 'Keyboard', 'Monitor', 'Sneakers', 'Umbrella', 'Toaster'),
+			                 ' m', seq % $models) AS name,
+			             CONCAT('Everyday model m', seq % $models, ' built strong') AS content,
+			             CONCAT('SKU ', seq) AS sku, (seq % 500) + 0.99 AS price, seq % 7 = 0 AS on_sale,
+			             IF(seq % 13 = 0, 'outofstock', 'instock') AS stock,
+			             ELT(1 + seq % 8, 'Audio', 'Outdoor', 'Kitchen', 'Travel', 'Clothing', 'Tools', 'Home',
+			                 'Electronics') AS category,
+			             ELT(1 + seq % 6, 'Acme', 'Globex', 'Initech', 'Umbra', 'Stark', 'Wayne') AS brand
+			      FROM seq_${low}_to_${high}) p;
+			INSERT INTO find_terms (tenant_id, entity, workspace, entity_id, facet, term)
+			SELECT $tenant_id, 'product', '$workspace', CONCAT('p', seq), 'categories',
+			       ELT(1 + seq % 8, 'Audio', 'Outdoor', 'Kitchen', 'Travel', 'Clothing', 'Tools', 'Home', 'Electronics')
+			FROM seq_${low}_to_${high}
+			UNION ALL
+			SELECT $tenant_id, 'product', '$workspace', CONCAT('p', seq), 'brands',
+			       ELT(1 + seq % 6, 'Acme', 'Globex', 'Initech', 'Umbra', 'Stark', 'Wayne')
+			FROM seq_${low}_to_${high};"
+	done
+}
+
+# bench_tokens(text) for the INSERTs above: lowercased words of text, each
+# as a tenant token. Defined per tenant (the tenant id is part of the token).
+bench_define_tokens() {
+	local tenant_id="$1"
+	bench_sql -e "
+		DROP FUNCTION IF EXISTS bench_tokens;
+		CREATE FUNCTION bench_tokens(text TEXT) RETURNS TEXT DETERMINISTIC
+		RETURN CONCAT('t$tenant_id', 'x', REPLACE(LOWER(TRIM(text)), ' ', ' t${tenant_id}x'));"
+}
+
 bench_tenant_id() {
 	bench_sql -e "SELECT tenant_id FROM tenants WHERE slug = '$1'"
 }
@@ -273,16 +339,36 @@ bench_seed() {
 		log "generating leads: $slug, ${SIZE_ROWS[$i]} rows"
 		bench_generate_leads "$tenant_id" "$owner" 1 "${SIZE_ROWS[$i]}"
 	done
+	log "generating products: $NEIGHBOURS neighbour tenants x $NEIGHBOUR_PRODUCTS"
+	for tenant_id in $(bench_sql -e "SELECT tenant_id FROM tenants WHERE slug LIKE 'bench-n%' ORDER BY tenant_id"); do
+		bench_define_tokens "$tenant_id"
+		bench_generate_products "$tenant_id" "$NEIGHBOUR_PRODUCTS" shop
+	done
+	for i in "${!SIZE_LABELS[@]}"; do
+		slug="${MEASURED_SLUGS[$i]}"
+		tenant_id=$(bench_tenant_id "$slug")
+		log "generating products: $slug, ${SIZE_ROWS[$i]} rows"
+		bench_define_tokens "$tenant_id"
+		bench_generate_products "$tenant_id" "${SIZE_ROWS[$i]}" shop
+		# Searches are measured, not refused: no quota, no rate limit in the way.
+		intuka_admin -c "$conf" find-plan set "$slug" business --search-quota 2000000000 \
+			--rate-per-minute 2000000000 --rate-per-hour 2000000000 >/dev/null
+	done
 	# Unfiltered list totals come from resource_counts: bulk rows must count.
 	bench_sql -e "INSERT INTO resource_counts (tenant_id, resource, live_rows)
 		SELECT tenant_id, 'leads', COUNT(*) FROM sales_leads WHERE deleted_at IS NULL GROUP BY tenant_id
 		ON DUPLICATE KEY UPDATE live_rows = VALUES(live_rows);
-		ANALYZE TABLE sales_leads;" >/dev/null
+		INSERT INTO resource_counts (tenant_id, resource, live_rows)
+		SELECT tenant_id, 'find.products', COUNT(*) FROM find_products GROUP BY tenant_id
+		ON DUPLICATE KEY UPDATE live_rows = VALUES(live_rows);
+		ANALYZE TABLE sales_leads, find_products, find_terms;
+		DROP FUNCTION IF EXISTS bench_tokens;" >/dev/null
 	SEED_SECONDS=$((SECONDS - started))
 	DATA_SUMMARY=$(bench_sql -e "
 		SELECT CONCAT((SELECT COUNT(*) FROM tenants), ' tenants, ',
 		              (SELECT COUNT(*) FROM sales_leads), ' leads, sales_leads ',
-		              ROUND((data_length + index_length) / 1048576), ' MiB (data + indexes)')
+		              ROUND((data_length + index_length) / 1048576), ' MiB (data + indexes), ',
+		              (SELECT COUNT(*) FROM find_products), ' products')
 		FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'sales_leads'")
 	log "data ready in ${SEED_SECONDS}s: $DATA_SUMMARY"
 }
@@ -309,6 +395,27 @@ bench_request_file() {
 }
 
 declare -A TOKENS=()
+declare -A SEARCH_KEYS=()
+
+# Prints a new secret find API key of tenant SLUG, made with user I's token.
+bench_secret_key() {
+	local slug="$1" i="$2" body key
+	body=$(curl -sS --max-time 30 -H 'Content-Type: application/json' -H "Authorization: Bearer ${TOKENS[$slug:$i]}" \
+		-d "{\"label\":\"bench $i\",\"keyType\":\"secret\"}" \
+		"http://127.0.0.1:$PORT/api/v1/find/provision/keys") || die "key creation for $slug failed"
+	key=$(printf '%s' "$body" | sed -n 's/.*"key":"\(if_sk_[A-Za-z0-9]*\)".*/\1/p')
+	[[ -n "$key" ]] || die "key creation for $slug: no key in: $body"
+	printf '%s\n' "$key"
+}
+
+# Writes WORK/req/NAME.tsv: a search BODY of tenant SLUG, once per secret key.
+bench_search_file() {
+	local name="$1" slug="$2" body="$3" i
+	: >"$WORK/req/$name.tsv"
+	for ((i = 1; i <= USERS_PER_TENANT; i++)); do
+		printf 'POST\t/api/v1/find/products/search\t%s\t%s\n' "${SEARCH_KEYS[$slug:$i]}" "$body" >>"$WORK/req/$name.tsv"
+	done
+}
 CREATE_BODY='{"firstName":"Bench","lastName":"Load","company":"Wrk Ltd","email":"load@example.test","source":"bench","status":"new"}'
 
 bench_prepare_requests() {
@@ -319,9 +426,15 @@ bench_prepare_requests() {
 			TOKENS[$slug:$i]=$(bench_login "$slug" "user$i@$slug.test")
 		done
 	done
+	for slug in "${MEASURED_SLUGS[@]}"; do
+		for ((i = 1; i <= USERS_PER_TENANT; i++)); do
+			SEARCH_KEYS[$slug:$i]=$(bench_secret_key "$slug" "$i")
+		done
+	done
 	printf 'GET\t/static.txt\t\t\n' >"$WORK/req/static.tsv"
 	printf 'GET\t/api/v1/version\t\t\n' >"$WORK/req/version.tsv"
 	bench_request_file list bench-10k GET '/api/v1/sales/leads?page=2&limit=25'
+	bench_search_file search bench-10k "$SEARCH_BROAD"
 	: >"$WORK/req/login.tsv"
 	for ((i = 1; i <= USERS_PER_TENANT; i++)); do
 		printf 'POST\t/api/v1/auth/login\t\t{"email":"user%d@bench-writes.test","password":"%s","tenantSlug":"bench-writes"}\n' \
@@ -333,6 +446,8 @@ bench_prepare_requests() {
 		slug="${MEASURED_SLUGS[$i]}"
 		bench_request_file "scale-$label-p2" "$slug" GET '/api/v1/sales/leads?page=2&limit=25'
 		bench_request_file "scale-$label-p1000" "$slug" GET '/api/v1/sales/leads?page=1000&limit=10'
+		bench_search_file "search-$label-narrow" "$slug" "$SEARCH_NARROW"
+		bench_search_file "search-$label-broad" "$slug" "$SEARCH_BROAD"
 	done
 	# The memory check: a mix of routes and outcomes (lists at several pages,
 	# a filtered and sorted list, one record, a create, the caller's profile,
@@ -686,11 +801,12 @@ bench_evidence() {
 	sleep 0.3
 	mariadb_sql "$DB_DIR" -e "SET GLOBAL general_log = 0;"
 	# Lines: "[time]<TAB>   <connection id> <command><TAB><argument>". The last
-	# (c) request is the last connection's lines from its principal lookup on.
+	# (c) request is the last connection's lines from its rate-counter upsert
+	# (which carries the principal lookup) on.
 	EVIDENCE="Statements of one (c) request (a warm worker), from MariaDB's general log:"$'\n'
 	EVIDENCE+=$(head -n "$split_line" "$general" | bench_general_log_lines | awk -F '\t' '
 		{ n[$1]++; text[$1, n[$1]] = "  " $2 ": " $3 }
-		$2 == "Execute" && index($3, "SELECT t.slug") == 1 { start[$1] = n[$1] }
+		$2 == "Execute" && index($3, "INSERT INTO rate_counters") == 1 { start[$1] = n[$1] }
 		$2 == "Execute" { last = $1 }
 		END { for (i = start[last]; i <= n[last]; i++) print substr(text[last, i], 1, 160) }')
 	EVIDENCE+=$'\n'
@@ -722,7 +838,7 @@ bench_verdict() {
 }
 
 bench_report() {
-	local model rps_b rps_c p99_c p50_10k p50_big p99_10k p99_big ratio i label
+	local model rps_b rps_c rps_d p99_c p50_10k p50_big p99_10k p99_big ratio i label kind
 	model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
 	printf '\nIntuka benchmark, %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
 	printf 'machine: %s CPUs (%s), %s MiB RAM, load average at start %s\n' "$(nproc)" "$model" \
@@ -739,13 +855,15 @@ bench_report() {
 	bench_row a "(a) GET /static.txt (lighttpd static file)"
 	bench_row b "(b) GET /api/v1/version (FastCGI, no db)"
 	bench_row c "(c) GET /sales/leads?page=2&limit=25 (JWT)"
-	printf '%-46s %5s  %s\n' "(d) POST /find/products/search (secret key)" "-" "n/a: the search API is not built yet"
+	bench_row d "(d) POST /find/products/search (secret key)"
 	bench_row e "(e) POST /api/v1/auth/login (PBKDF2 600k)"
 	bench_row f "(f) POST /api/v1/sales/leads (create)"
 	read -r rps_b _ _ < <(bench_figures b)
 	read -r rps_c _ p99_c < <(bench_figures c)
+	read -r rps_d _ _ < <(bench_figures d)
 	ratio=$(bench_ratio "$rps_c" "$rps_b")
-	printf '\n(c)/(b) throughput: %s\n\n' "$ratio"
+	printf '\n(c)/(b) throughput: %s   (d)/(b) throughput: %s\n' "$ratio" "$(bench_ratio "$rps_d" "$rps_b")"
+	printf '(d) searches %s on the 10k tenant (about 42 of its products have both words)\n\n' "$SEARCH_BROAD"
 
 	bench_header_row "Scale: GET /sales/leads, ${#SIZE_LABELS[@]} size(s), 100 tenants"
 	for i in "${!SIZE_LABELS[@]}"; do
@@ -756,6 +874,14 @@ bench_report() {
 		label="${SIZE_LABELS[$i]}"
 		bench_row "scale-$label-p1000" "$label rows/tenant, page=1000&limit=10 (deep)"
 	done
+	for i in "${!SIZE_LABELS[@]}"; do
+		label="${SIZE_LABELS[$i]}"
+		bench_row "search-$label-narrow" "$label products, search narrow (20 hits)"
+	done
+	for i in "${!SIZE_LABELS[@]}"; do
+		label="${SIZE_LABELS[$i]}"
+		bench_row "search-$label-broad" "$label products, search broad (1/240 hit)"
+	done
 	printf '\n'
 	if ((${#SIZE_LABELS[@]} > 1)); then
 		label="${SIZE_LABELS[-1]}"
@@ -765,8 +891,15 @@ bench_report() {
 			"$(bench_ratio "$p99_big" "$p99_10k")"
 		read -r _ p50_10k p99_10k < <(bench_figures "scale-10k-p1000")
 		read -r _ p50_big p99_big < <(bench_figures "scale-$label-p1000")
-		printf 'page 1000: %s/10k latency ratio p50 %s, p99 %s\n\n' "$label" "$(bench_ratio "$p50_big" "$p50_10k")" \
+		printf 'page 1000: %s/10k latency ratio p50 %s, p99 %s\n' "$label" "$(bench_ratio "$p50_big" "$p50_10k")" \
 			"$(bench_ratio "$p99_big" "$p99_10k")"
+		for kind in narrow broad; do
+			read -r _ p50_10k p99_10k < <(bench_figures "search-10k-$kind")
+			read -r _ p50_big p99_big < <(bench_figures "search-$label-$kind")
+			printf 'search %-6s %s/10k latency ratio p50 %s, p99 %s\n' "$kind:" "$label" \
+				"$(bench_ratio "$p50_big" "$p50_10k")" "$(bench_ratio "$p99_big" "$p99_10k")"
+		done
+		printf '\n'
 	fi
 
 	printf 'CPU per request, microseconds (user + system, all threads), and other CPU use meanwhile\n'
@@ -774,12 +907,15 @@ bench_report() {
 	bench_cpu_row a "(a) static file"
 	bench_cpu_row b "(b) version"
 	bench_cpu_row c "(c) list page 2"
+	bench_cpu_row d "(d) search"
 	bench_cpu_row e "(e) login"
 	bench_cpu_row f "(f) create"
 	for i in "${!SIZE_LABELS[@]}"; do
 		label="${SIZE_LABELS[$i]}"
 		bench_cpu_row "scale-$label-p2" "$label page 2"
 		bench_cpu_row "scale-$label-p1000" "$label page 1000"
+		bench_cpu_row "search-$label-narrow" "$label search narrow"
+		bench_cpu_row "search-$label-broad" "$label search broad"
 	done
 	printf '\n'
 
@@ -798,8 +934,15 @@ bench_report() {
 		read -r _ p50_big p99_big < <(bench_figures "scale-$label-p2")
 		ratio=$(bench_ratio "$p50_big" "$p50_10k")
 		printf '  list at %s within 2x of 10k (p50):    %s  -> %s\n' "$label" "$ratio" "$(bench_verdict "$ratio <= 2")"
+		for kind in narrow broad; do
+			read -r _ p50_10k _ < <(bench_figures "search-10k-$kind")
+			read -r _ p50_big _ < <(bench_figures "search-$label-$kind")
+			ratio=$(bench_ratio "$p50_big" "$p50_10k")
+			printf '  search %-6s at %s within 2x (p50): %s  -> %s\n' "$kind" "$label" "$ratio" \
+				"$(bench_verdict "$ratio <= 2")"
+		done
 	else
-		printf '  list at 1M within 2x of 10k:          not measured (--quick)\n'
+		printf '  list and search at 1M within 2x of 10k: not measured (--quick)\n'
 	fi
 	printf '  no worker memory growth:             max %s kB over %s requests  -> %s\n' "$MEMORY_MAX_GROWTH_KB" \
 		"$MEMORY_SERVED" "$(bench_verdict "$MEMORY_MAX_GROWTH_KB <= 256 && $MEMORY_SAME_PIDS == 1")"
@@ -835,6 +978,7 @@ main() {
 	bench_scenario a "$CONNECTIONS" static
 	bench_scenario b "$CONNECTIONS" version
 	bench_scenario c "$CONNECTIONS" list
+	bench_scenario d "$CONNECTIONS" search
 	# One login is one PBKDF2 of 600,000 iterations (~0.3 s of a core): with
 	# one connection per worker the latency is the cost of a login, not the
 	# queue in front of the workers.
@@ -845,6 +989,10 @@ main() {
 	done
 	for label in "${SIZE_LABELS[@]}"; do
 		bench_scenario "scale-$label-p1000" "$CONNECTIONS" "scale-$label-p1000"
+	done
+	for label in "${SIZE_LABELS[@]}"; do
+		bench_scenario "search-$label-narrow" "$CONNECTIONS" "search-$label-narrow"
+		bench_scenario "search-$label-broad" "$CONNECTIONS" "search-$label-broad"
 	done
 	bench_memory
 	bench_evidence

@@ -38,6 +38,9 @@ INTUKA_STACK_BASE_DOMAIN="${INTUKA_STACK_BASE_DOMAIN:-intuka.test}"
 INTUKA_STACK_LOGIN_ADDRESS_LIMIT="${INTUKA_STACK_LOGIN_ADDRESS_LIMIT:-10}"
 # Where the stack's mail command appends messages (set by stack_up).
 INTUKA_STACK_MAIL_DIR=""
+# Pause between streamed chat text chunks: the find_chat integration suite
+# measures that the first chunk arrives well before the end of the body.
+INTUKA_STACK_CHAT_STREAM_PACE_MS="${INTUKA_STACK_CHAT_STREAM_PACE_MS:-40}"
 # Seconds to wait for intukad's socket and for the web server's port.
 INTUKA_STACK_START_TIMEOUT_S="${INTUKA_STACK_START_TIMEOUT_S:-20}"
 # webhook_allow_private_targets of the stack: 1 lets webhooks reach loopback
@@ -163,6 +166,8 @@ stack_write_config() {
 		# No mail server here: messages are appended to a file.
 		mail_command = cat >> $INTUKA_STACK_MAIL_DIR/mail.log
 		mail_from = intuka@localhost
+		# A visible typing pace, so tests can tell streamed chat from buffered.
+		chat_stream_pace_ms = $INTUKA_STACK_CHAT_STREAM_PACE_MS
 		# Webhook deliveries (intukad --deliver-webhooks).
 		webhook_allow_private_targets = $INTUKA_STACK_WEBHOOK_ALLOW_PRIVATE
 		webhook_poll_interval_ms = $INTUKA_STACK_WEBHOOK_POLL_MS

@@ -81,15 +81,18 @@ CREATE TABLE IF NOT EXISTS find_products (
   categories_text  TEXT NOT NULL, -- the term lists joined, for FULLTEXT
   tags_text        TEXT NOT NULL,
   brands_text      TEXT NOT NULL,
+  -- The words search reads, as tenant tokens "t<tenant>x<word>" (see
+  -- src/modules/find_fulltext.h): of the name, and of everything searchable.
+  search_name      TEXT NOT NULL,
+  search_text      MEDIUMTEXT NOT NULL,
   document         MEDIUMTEXT NOT NULL, -- the entity as stored, JSON
   created_at       DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   updated_at       DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
   PRIMARY KEY (tenant_id, workspace, product_id),
   KEY find_products_id (tenant_id, product_id),
   KEY find_products_price (tenant_id, workspace, price),
-  FULLTEXT KEY find_products_text (name, content, categories_text, tags_text, brands_text, sku),
-  -- MATCH(name) alone needs an index of its own: search weights the name above the rest
-  FULLTEXT KEY find_products_name (name)
+  FULLTEXT KEY find_products_search_name (search_name),
+  FULLTEXT KEY find_products_search_text (search_text)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE IF NOT EXISTS find_posts (
@@ -104,13 +107,15 @@ CREATE TABLE IF NOT EXISTS find_posts (
   author_name      VARCHAR(200) NOT NULL DEFAULT '',
   categories_text  TEXT NOT NULL,
   tags_text        TEXT NOT NULL,
+  search_name      TEXT NOT NULL, -- tenant tokens of the title
+  search_text      MEDIUMTEXT NOT NULL, -- tenant tokens of everything searchable
   document         MEDIUMTEXT NOT NULL,
   created_at       DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   updated_at       DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
   PRIMARY KEY (tenant_id, workspace, post_id),
   KEY find_posts_id (tenant_id, post_id),
-  FULLTEXT KEY find_posts_text (title, content, categories_text, tags_text),
-  FULLTEXT KEY find_posts_title (title)
+  FULLTEXT KEY find_posts_search_name (search_name),
+  FULLTEXT KEY find_posts_search_text (search_text)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE IF NOT EXISTS find_taxonomies (

@@ -77,6 +77,7 @@ static const struct config_key config_keys[] = {
 	STRING_KEY(password_reset_url, ""),
 	STRING_KEY(find_default_plan, "starter"),
 	STRING_KEY(find_upgrade_url, "/pricing"),
+	INT_KEY(chat_stream_pace_ms, 0, 1000, "0"),
 	INT_KEY(webhook_allow_private_targets, 0, 1, "0"),
 	INT_KEY(webhook_suspend_after_failures, 1, 1000, "5"),
 	INT_KEY(webhook_poll_interval_ms, 50, 60000, "1000"),

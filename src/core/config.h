@@ -60,6 +60,7 @@ struct config {
 	/* find API */
 	char find_default_plan[CONFIG_TEXT_MAX]; /* plan of tenants without a plan row */
 	char find_upgrade_url[CONFIG_PATH_MAX];  /* sent with 402 TRIAL_EXPIRED */
+	int chat_stream_pace_ms; /* pause between streamed text_delta chunks (typing effect) */
 	/* find webhooks (src/find/webhook_*.c, src/server/deliverer.c) */
 	int webhook_allow_private_targets;  /* 1: loopback, RFC 1918/ULA and CGNAT targets allowed */
 	int webhook_suspend_after_failures; /* failed deliveries in a row that suspend a webhook */

@@ -59,12 +59,13 @@ static const struct db_statement_def find_product_statements[FC__MAX] = {
 	FIND_SQL_TERMS("product", "find.products"),
 	[FC_INSERT] = {"find.products.insert",
 		"INSERT INTO find_products (tenant_id, workspace, product_id, name, content, excerpt, sku, price, sale_price,"
-		" regular_price, on_sale, stock_status, rating, status, categories_text, tags_text, brands_text, document)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 1},
+		" regular_price, on_sale, stock_status, rating, status, categories_text, tags_text, brands_text, search_name,"
+		" search_text, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 1},
 	[FC_UPDATE] = {"find.products.update",
 		"UPDATE find_products SET name = ?, content = ?, excerpt = ?, sku = ?, price = ?, sale_price = ?,"
 		" regular_price = ?, on_sale = ?, stock_status = ?, rating = ?, status = ?, categories_text = ?, tags_text = ?,"
-		" brands_text = ?, document = ?, updated_at = NOW(3) WHERE tenant_id = ? AND workspace = ? AND product_id = ?", 1},
+		" brands_text = ?, search_name = ?, search_text = ?, document = ?, updated_at = NOW(3)"
+		" WHERE tenant_id = ? AND workspace = ? AND product_id = ?", 1},
 	[FC_MATCH_IDS] = {"find.products.match_ids",
 		"SELECT e.product_id FROM find_products e WHERE e.tenant_id = ? AND e.workspace = ?" FIND_SQL_PRODUCT_FILTERS
 		" ORDER BY e.product_id LIMIT " FIND_DELETE_BATCH_TEXT, 1},
@@ -75,10 +76,11 @@ static const struct db_statement_def find_post_statements[FC__MAX] = {
 	FIND_SQL_TERMS("post", "find.posts"),
 	[FC_INSERT] = {"find.posts.insert",
 		"INSERT INTO find_posts (tenant_id, workspace, post_id, title, content, excerpt, url, status, author_name,"
-		" categories_text, tags_text, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 1},
+		" categories_text, tags_text, search_name, search_text, document)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 1},
 	[FC_UPDATE] = {"find.posts.update",
 		"UPDATE find_posts SET title = ?, content = ?, excerpt = ?, url = ?, status = ?, author_name = ?,"
-		" categories_text = ?, tags_text = ?, document = ?, updated_at = NOW(3)"
+		" categories_text = ?, tags_text = ?, search_name = ?, search_text = ?, document = ?, updated_at = NOW(3)"
 		" WHERE tenant_id = ? AND workspace = ? AND post_id = ?", 1},
 	[FC_MATCH_IDS] = {"find.posts.match_ids",
 		"SELECT e.post_id FROM find_posts e WHERE e.tenant_id = ? AND e.workspace = ?" FIND_SQL_POST_FILTERS
@@ -214,6 +216,8 @@ static size_t find_bind_columns(const struct find_columns *columns, struct db_pa
 		params[count++] = DB_TEXT(columns->joined_terms[FIND_FACET_CATEGORIES]);
 		params[count++] = DB_TEXT(columns->joined_terms[FIND_FACET_TAGS]);
 		params[count++] = DB_TEXT(columns->joined_terms[FIND_FACET_BRANDS]);
+		params[count++] = DB_TEXT(columns->search_name);
+		params[count++] = DB_TEXT(columns->search_text);
 		break;
 	case FIND_POST:
 		params[count++] = DB_TEXT(columns->text[FIND_TEXT_TITLE]);
@@ -224,6 +228,8 @@ static size_t find_bind_columns(const struct find_columns *columns, struct db_pa
 		params[count++] = DB_TEXT(columns->text[FIND_TEXT_AUTHOR_NAME]);
 		params[count++] = DB_TEXT(columns->joined_terms[FIND_FACET_CATEGORIES]);
 		params[count++] = DB_TEXT(columns->joined_terms[FIND_FACET_TAGS]);
+		params[count++] = DB_TEXT(columns->search_name);
+		params[count++] = DB_TEXT(columns->search_text);
 		break;
 	default:
 		params[count++] = DB_TEXT(columns->text[FIND_TEXT_TITLE]);
@@ -285,8 +291,10 @@ int find_content_emit_delete(struct request_context *context, const struct find_
  * the live-row counter checked against the plan's cap. A race with another
  * writer of the same new id (duplicate key, deadlock) is retried once. */
 enum find_store_outcome find_content_store(struct request_context *context, const struct find_entity_def *def,
-	const char *workspace, const struct find_columns *columns, int *created, int *db_result)
+	const char *workspace, struct find_columns *columns, int *created, int *db_result)
 {
+	/* The search words carry the tenant (find_fulltext.h), so they are made here. */
+	find_columns_index_words(columns, find_content_tenant(context));
 	const struct db_statement_def *statements = def->statements;
 	struct db_param keys[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(workspace), DB_TEXT(columns->id)};
 	struct db_param params[32];

@@ -59,7 +59,7 @@ void find_content_respond_errors(struct request_context *context, const char *me
  * a new id the live-row count checked against the plan's cap). On
  * FIND_STORE_FAILED *db_result holds the enum db_result. */
 enum find_store_outcome find_content_store(struct request_context *context, const struct find_entity_def *def,
-	const char *workspace, const struct find_columns *columns, int *created, int *db_result);
+	const char *workspace, struct find_columns *columns, int *created, int *db_result);
 /* Deletes one entity with its terms and count; *found is 0 when absent. Returns an enum db_result. */
 int find_content_remove(struct request_context *context, const struct find_entity_def *def, const char *workspace,
 	const char *id, int *found);

@@ -24,15 +24,13 @@
 enum find_search_variant { SEARCH_WS_TEXT, SEARCH_WS_ALL, SEARCH_ANY_TEXT, SEARCH_ANY_ALL, SEARCH__VARIANTS };
 enum find_search_statement { SEARCH_RESULTS, SEARCH_TERM_FACETS, SEARCH_PRICE_FACET, SEARCH__KINDS };
 
-#define PRODUCT_TEXT_COLUMNS "e.name, e.content, e.categories_text, e.tags_text, e.brands_text, e.sku"
-#define POST_TEXT_COLUMNS "e.title, e.content, e.categories_text, e.tags_text"
 #define AGAINST " AGAINST(? IN BOOLEAN MODE)" /* the query from find_fulltext_query */
 /* The name (title) counts three times as much as the rest of the text, and
  * an exact SKU beats any text match. */
-#define PRODUCT_SCORE "MATCH(e.name)" AGAINST " * 3 + MATCH(" PRODUCT_TEXT_COLUMNS ")" AGAINST " + (e.sku = ?) * 10"
-#define POST_SCORE "MATCH(e.title)" AGAINST " * 3 + MATCH(" POST_TEXT_COLUMNS ")" AGAINST
-#define PRODUCT_MATCH " AND MATCH(" PRODUCT_TEXT_COLUMNS ")" AGAINST
-#define POST_MATCH " AND MATCH(" POST_TEXT_COLUMNS ")" AGAINST
+#define PRODUCT_SCORE "MATCH(e.search_name)" AGAINST " * 3 + MATCH(e.search_text)" AGAINST " + (e.sku = ?) * 10"
+#define POST_SCORE "MATCH(e.search_name)" AGAINST " * 3 + MATCH(e.search_text)" AGAINST
+#define PRODUCT_MATCH " AND MATCH(e.search_text)" AGAINST
+#define POST_MATCH " AND MATCH(e.search_text)" AGAINST
 #define WS " AND e.workspace = ?"
 
 #define RESULTS(table, score, where, filters, id_column)                                                      \
@@ -310,9 +308,10 @@ static void find_search(struct request_context *context)
 		return;
 	}
 	/* Every word first; any word only when that finds nothing. */
-	char match_query[2 * FIND_SEARCH_TEXT_MAX_BYTES + FIND_FULLTEXT_MAX_WORDS + 1];
-	int words = find_fulltext_query(request.text, request.text_length, FIND_FULLTEXT_ALL_WORDS, match_query,
-		sizeof(match_query));
+	char match_query[FIND_FULLTEXT_QUERY_MAX];
+	uint64_t tenant_id = context->request->auth.tenant_id;
+	int words = find_fulltext_query(tenant_id, request.text, request.text_length, FIND_FULLTEXT_ALL_WORDS,
+		match_query, sizeof(match_query));
 	struct find_search_rows rows = {json_object_new_array(), 0};
 	struct find_search_binding binding;
 	int result = DB_OK;
@@ -322,7 +321,7 @@ static void find_search(struct request_context *context)
 			binding.count, find_collect_result, &rows);
 	}
 	if (result == DB_OK && rows.total == 0 && words > 1) {
-		find_fulltext_query(request.text, request.text_length, FIND_FULLTEXT_ANY_WORD, match_query,
+		find_fulltext_query(tenant_id, request.text, request.text_length, FIND_FULLTEXT_ANY_WORD, match_query,
 			sizeof(match_query));
 		find_bind_search(context, &request, match_query, SEARCH_RESULTS, &binding);
 		result = db_query(context->db, find_search_statement(context, &request, SEARCH_RESULTS), binding.params,

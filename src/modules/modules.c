@@ -23,6 +23,9 @@ static const struct route_table *const modules_routes[] = {
 	&find_keys_route_table,
 	&find_content_route_table,
 	&find_search_route_table,
+	&find_prompts_route_table,
+	&find_chat_route_table,
+	&find_threads_route_table,
 	&find_webhooks_route_table,
 };
 
@@ -51,6 +54,9 @@ static const struct statement_table *const module_statement_list[] = {
 	&find_product_search_statement_table,
 	&find_post_search_statement_table,
 	&find_search_log_statement_table,
+	&find_prompts_statement_table,
+	&find_chat_statement_table,
+	&find_threads_statement_table,
 	&find_webhooks_statement_table,
 };
 #define MODULE_STATEMENT_COUNT (sizeof(module_statement_list) / sizeof(module_statement_list[0]))

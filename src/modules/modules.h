@@ -25,6 +25,9 @@ extern const struct route_table finance_route_table;
 extern const struct route_table find_keys_route_table;
 extern const struct route_table find_content_route_table;
 extern const struct route_table find_search_route_table;
+extern const struct route_table find_prompts_route_table;
+extern const struct route_table find_chat_route_table;
+extern const struct route_table find_threads_route_table;
 extern const struct route_table find_webhooks_route_table;
 
 extern const struct statement_table system_statement_table;
@@ -43,6 +46,9 @@ extern const struct statement_table find_counters_statement_table;
 extern const struct statement_table find_product_search_statement_table;
 extern const struct statement_table find_post_search_statement_table;
 extern const struct statement_table find_search_log_statement_table;
+extern const struct statement_table find_prompts_statement_table;
+extern const struct statement_table find_chat_statement_table;
+extern const struct statement_table find_threads_statement_table;
 extern const struct statement_table find_webhooks_statement_table;
 
 struct resource_def;

@@ -18,6 +18,7 @@ bool hr_suite_register(void);
 bool finance_suite_register(void);
 bool find_access_suite_register(void);
 bool find_content_suite_register(void);
+bool find_chat_suite_register(void);
 bool find_webhooks_suite_register(void);
 
 /*

@@ -1,0 +1,658 @@
+/* Find chat (POST /api/v1/find/chat): answers a visitor's message from the
+ * tenant's own prompts, products and posts in the request's workspace, and
+ * records both turns in a thread. The answer is composed by find_answer.c;
+ * this file gathers its candidates, stores the exchange in one transaction
+ * and sends it, as one envelope or as NDJSON chunks (http/stream.h). */
+#include "core/alloc.h"
+#include "core/config.h"
+#include "core/context.h"
+#include "core/log.h"
+#include "core/respond.h"
+#include "db/db.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/stream.h"
+#include "modules/find_answer.h"
+#include "modules/find_common.h"
+#include "modules/find_conversation.h"
+#include "modules/module_util.h"
+#include "modules/modules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FIND_CHAT_MESSAGE_MAX 4000
+#define FIND_CHAT_PRODUCTS 3
+#define FIND_CHAT_POSTS 2
+#define FIND_CHAT_SUGGESTIONS 3
+#define FIND_CHAT_PROMPT_CANDIDATES 10
+#define FIND_CHAT_TITLE_MAX 200
+
+static void find_chat(struct request_context *context);
+
+static const struct route find_chat_routes[] = {
+	{HTTP_POST, "/api/v1/find/chat", "find.view", ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY,
+		NULL, find_chat, NULL, ROUTE_METER_CHAT},
+};
+
+const struct route_table find_chat_route_table = {
+	"find_chat", find_chat_routes, sizeof(find_chat_routes) / sizeof(find_chat_routes[0])};
+
+enum find_chat_statement {
+	CHAT_STMT_PROMPT_BY_ID,
+	CHAT_STMT_PROMPT_CANDIDATES,
+	CHAT_STMT_PROMPT_FOLLOW_UPS,
+	CHAT_STMT_PROMPT_SUGGESTIONS,
+	CHAT_STMT_PRODUCTS,
+	CHAT_STMT_POSTS,
+	CHAT_STMT_THREAD_ENSURE,
+	CHAT_STMT_THREAD_LOCK,
+	CHAT_STMT_MESSAGE_INSERT,
+	CHAT_STMT_THREAD_UPDATE,
+	CHAT_STMT_THREAD_PRODUCT,
+	CHAT_STMT__MAX
+};
+
+#define CHAT_IN_WORKSPACE " AND (? = '' OR e.workspace = ?)"
+#define CHAT_PROMPT_ACTIVE                                                                                        \
+	" AND e.status = 'active' AND (e.active_from IS NULL OR e.active_from <= UTC_TIMESTAMP(3))"              \
+	" AND (e.active_to IS NULL OR e.active_to > UTC_TIMESTAMP(3))"
+#define CHAT_PROMPT_TEXT "MATCH(e.prompt, e.title, e.description, e.tags_text, e.categories_text) AGAINST (? IN NATURAL LANGUAGE MODE)"
+#define CHAT_PRODUCT_TEXT "MATCH(e.name, e.content, e.categories_text, e.tags_text, e.brands_text, e.sku) AGAINST (? IN NATURAL LANGUAGE MODE)"
+#define CHAT_POST_TEXT "MATCH(e.title, e.content, e.categories_text, e.tags_text) AGAINST (? IN NATURAL LANGUAGE MODE)"
+/* Drafts and the like are never offered to visitors. */
+#define CHAT_VISIBLE " AND e.status NOT IN ('draft', 'private', 'trash', 'pending')"
+/* Any-of within a facet, given as one JSON array parameter (NULL: no condition). */
+#define CHAT_TERM_FILTER(entity, id_column, facet)                                                               \
+	" AND (? IS NULL OR EXISTS (SELECT 1 FROM find_terms ft WHERE ft.tenant_id = e.tenant_id"                 \
+	" AND ft.entity = '" entity "' AND ft.workspace = e.workspace AND ft.entity_id = e." id_column            \
+	" AND ft.facet = '" facet "' AND ft.term IN (SELECT jt.term FROM JSON_TABLE(?, '$[*]' COLUMNS (term "    \
+	"VARCHAR(191) PATH '$')) jt)))"
+
+static const struct db_statement_def find_chat_statements[CHAT_STMT__MAX] = {
+	[CHAT_STMT_PROMPT_BY_ID] = {"find_chat.prompt_by_id",
+		"SELECT e.prompt_id, e.prompt, e.canned_response, e.override_mode, e.document FROM find_prompts e "
+		"WHERE e.tenant_id = ? AND e.prompt_id = ?" CHAT_IN_WORKSPACE CHAT_PROMPT_ACTIVE
+		" ORDER BY e.workspace LIMIT 1",
+		1},
+	/* The score's text is bound before the tenant: the select list comes first. */
+	[CHAT_STMT_PROMPT_CANDIDATES] = {"find_chat.prompt_candidates",
+		"SELECT e.prompt_id, e.prompt, e.canned_response, e.override_mode, e.document, " CHAT_PROMPT_TEXT
+		" AS score FROM find_prompts e WHERE e.tenant_id = ?" CHAT_IN_WORKSPACE CHAT_PROMPT_ACTIVE
+		" AND " CHAT_PROMPT_TEXT " ORDER BY score DESC, e.priority DESC, e.prompt_id LIMIT 10",
+		1},
+	[CHAT_STMT_PROMPT_FOLLOW_UPS] = {"find_chat.prompt_follow_ups",
+		"SELECT e.prompt_id, e.prompt, e.title FROM find_prompts e WHERE e.tenant_id = ?" CHAT_IN_WORKSPACE
+		CHAT_PROMPT_ACTIVE " AND e.prompt_id IN (SELECT jt.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(191) "
+		"PATH '$')) jt) ORDER BY e.priority DESC, e.prompt_id LIMIT 5",
+		1},
+	[CHAT_STMT_PROMPT_SUGGESTIONS] = {"find_chat.prompt_suggestions",
+		"SELECT e.prompt_id, e.prompt, e.title FROM find_prompts e WHERE e.tenant_id = ?" CHAT_IN_WORKSPACE
+		CHAT_PROMPT_ACTIVE " AND e.prompt_id <> ? ORDER BY e.priority DESC, e.updated_at DESC, e.prompt_id LIMIT 3",
+		1},
+	[CHAT_STMT_PRODUCTS] = {"find_chat.products",
+		"SELECT e.product_id, e.document, " CHAT_PRODUCT_TEXT " AS score FROM find_products e WHERE e.tenant_id = ?"
+		CHAT_IN_WORKSPACE " AND " CHAT_PRODUCT_TEXT CHAT_VISIBLE
+		" AND (? IS NULL OR e.price >= ?) AND (? IS NULL OR e.price <= ?) AND (? IS NULL OR e.on_sale = ?)"
+		" AND (? IS NULL OR e.stock_status = ?)" CHAT_TERM_FILTER("product", "product_id", "categories")
+		CHAT_TERM_FILTER("product", "product_id", "brands") CHAT_TERM_FILTER("product", "product_id", "tags")
+		" ORDER BY score DESC, e.product_id LIMIT 3",
+		1},
+	[CHAT_STMT_POSTS] = {"find_chat.posts",
+		"SELECT e.post_id, e.document, " CHAT_POST_TEXT " AS score FROM find_posts e WHERE e.tenant_id = ?"
+		CHAT_IN_WORKSPACE " AND " CHAT_POST_TEXT CHAT_VISIBLE CHAT_TERM_FILTER("post", "post_id", "categories")
+		CHAT_TERM_FILTER("post", "post_id", "tags") " ORDER BY score DESC, e.post_id LIMIT 2",
+		1},
+	[CHAT_STMT_THREAD_ENSURE] = {"find_chat.thread_ensure",
+		"INSERT INTO find_threads (tenant_id, thread_id, workspace, user_id, title) VALUES (?, ?, ?, ?, ?) "
+		"ON DUPLICATE KEY UPDATE thread_id = thread_id",
+		1},
+	[CHAT_STMT_THREAD_LOCK] = {"find_chat.thread_lock",
+		"SELECT message_count, workspace FROM find_threads WHERE tenant_id = ? AND thread_id = ? FOR UPDATE", 1},
+	[CHAT_STMT_MESSAGE_INSERT] = {"find_chat.message_insert",
+		"INSERT INTO find_messages (tenant_id, thread_id, message_index, role, content, payload) "
+		"VALUES (?, ?, ?, ?, ?, ?)",
+		1},
+	[CHAT_STMT_THREAD_UPDATE] = {"find_chat.thread_update",
+		"UPDATE find_threads SET message_count = message_count + 2, status = IF(? = 1, 'handoff', status), "
+		"has_handoff = GREATEST(has_handoff, ?), user_id = IF(user_id = '', ?, user_id), updated_at = NOW(3) "
+		"WHERE tenant_id = ? AND thread_id = ?",
+		1},
+	[CHAT_STMT_THREAD_PRODUCT] = {"find_chat.thread_product",
+		"INSERT INTO find_thread_products (tenant_id, thread_id, product_id) VALUES (?, ?, ?) "
+		"ON DUPLICATE KEY UPDATE product_id = product_id",
+		1},
+};
+
+const struct statement_table find_chat_statement_table = {"find_chat", find_chat_statements, CHAT_STMT__MAX};
+
+/* What one chat request asks. */
+struct find_chat_request {
+	const char *message;
+	char thread_id[FIND_THREAD_ID_MAX + 1];
+	int stream;
+	const char *prompt_id;  /* NULL: match by text */
+	const char *visitor_id; /* "" when not given */
+	struct find_filter product_filter, post_filter;
+	int handoff;
+};
+
+/* The chosen prompt; strings owned here. */
+struct find_chat_prompt {
+	int found;
+	char id[FIND_PROMPT_ID_MAX + 1];
+	char *canned_response;
+	char *override_mode;
+	json_object *follow_up_ids; /* from the document, owned; NULL when none */
+	const char *message;        /* for matching candidates */
+};
+
+struct find_chat_found {
+	struct find_chat_prompt prompt;
+	json_object *products;    /* documents */
+	json_object *product_ids; /* strings */
+	json_object *posts;
+	json_object *post_ids;
+	json_object *suggestions; /* [{id, prompt, title}] */
+	json_object *suggestion_ids;
+};
+
+static int find_chat_refuse(struct request_context *context, const char *field, const char *problem)
+{
+	response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid chat request");
+	response_add_detail(context->response, field, "%s", problem);
+	return -1;
+}
+
+static int find_chat_string(json_object *value, size_t max_bytes, const char **out)
+{
+	if (value == NULL)
+		return 0;
+	if (!json_object_is_type(value, json_type_string) || (size_t)json_object_get_string_len(value) > max_bytes ||
+		strlen(json_object_get_string(value)) != (size_t)json_object_get_string_len(value))
+		return -1;
+	*out = json_object_get_string(value);
+	return 0;
+}
+
+static int find_chat_parse(struct request_context *context, struct find_chat_request *ask)
+{
+	memset(ask, 0, sizeof(*ask));
+	ask->visitor_id = "";
+	ask->product_filter.on_sale = ask->post_filter.on_sale = -1;
+	json_object *body = context->request->json_body;
+	if (body == NULL || !json_object_is_type(body, json_type_object))
+		return find_chat_refuse(context, "body", "must be a JSON object");
+	const char *thread_id = NULL;
+	char problem[200];
+	json_object_object_foreach(body, key, value)
+	{
+		if (strcmp(key, "message") == 0) {
+			if (find_chat_string(value, FIND_CHAT_MESSAGE_MAX, &ask->message) != 0)
+				return find_chat_refuse(context, "message", "must be a string of 1 to 4000 bytes");
+		} else if (strcmp(key, "threadId") == 0) {
+			if (find_chat_string(value, FIND_THREAD_ID_MAX, &thread_id) != 0 ||
+				(thread_id != NULL && !find_thread_id_valid(thread_id)))
+				return find_chat_refuse(context, "threadId", "1 to 64 of A-Z, a-z, 0-9, _ and -");
+		} else if (strcmp(key, "stream") == 0) {
+			if (value != NULL && !json_object_is_type(value, json_type_boolean))
+				return find_chat_refuse(context, "stream", "must be true or false");
+			ask->stream = value != NULL && json_object_get_boolean(value);
+		} else if (strcmp(key, "promptId") == 0) {
+			if (find_chat_string(value, FIND_PROMPT_ID_MAX, &ask->prompt_id) != 0)
+				return find_chat_refuse(context, "promptId", "must be a string of at most 191 bytes");
+		} else if (strcmp(key, "visitorId") == 0) {
+			if (find_chat_string(value, 191, &ask->visitor_id) != 0)
+				return find_chat_refuse(context, "visitorId", "must be a string of at most 191 bytes");
+		} else if (strcmp(key, "productFilter") == 0) {
+			if (find_filter_parse(value, 1, &ask->product_filter, problem, sizeof(problem)) != 0)
+				return find_chat_refuse(context, "productFilter", problem);
+		} else if (strcmp(key, "postFilter") == 0) {
+			if (find_filter_parse(value, 0, &ask->post_filter, problem, sizeof(problem)) != 0)
+				return find_chat_refuse(context, "postFilter", problem);
+		} else {
+			return find_chat_refuse(context, key,
+				"is not a known field (message, threadId, stream, productFilter, postFilter, promptId, visitorId)");
+		}
+	}
+	if (ask->message == NULL || ask->message[0] == '\0')
+		return find_chat_refuse(context, "message", "is required: 1 to 4000 bytes");
+	if (thread_id != NULL)
+		snprintf(ask->thread_id, sizeof(ask->thread_id), "%s", thread_id);
+	else if (find_thread_id_generate(ask->thread_id, sizeof(ask->thread_id)) != 0) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Could not create a thread id");
+		return -1;
+	}
+	ask->handoff = find_conversation_is_handoff(ask->message);
+	return 0;
+}
+
+static void find_chat_request_release(struct find_chat_request *ask)
+{
+	find_filter_release(&ask->product_filter);
+	find_filter_release(&ask->post_filter);
+}
+
+/* ---------------------------------------------------------------- gathering */
+
+/* A prompt row: id, prompt, canned_response, override_mode, document[, score].
+ * Takes the first row that answers the message (or any row, by id). */
+static int find_chat_prompt_row(void *callback_context, const struct db_row *row)
+{
+	struct find_chat_prompt *prompt = callback_context;
+	if (row->column_count < 5)
+		return 1;
+	if (prompt->found)
+		return 0;
+	const char *const *v = row->values;
+	if (prompt->message != NULL && !find_answer_prompt_matches(prompt->message, v[1] ? v[1] : ""))
+		return 0;
+	prompt->found = 1;
+	snprintf(prompt->id, sizeof(prompt->id), "%s", v[0] ? v[0] : "");
+	prompt->canned_response = xstrdup(v[2] ? v[2] : "");
+	prompt->override_mode = xstrdup(v[3] ? v[3] : "");
+	json_object *document = v[4] ? json_tokener_parse(v[4]) : NULL, *follow_ups = NULL;
+	if (document && json_object_object_get_ex(document, "follow_up_ids", &follow_ups) &&
+		json_object_is_type(follow_ups, json_type_array) && json_object_array_length(follow_ups) > 0)
+		prompt->follow_up_ids = json_object_get(follow_ups);
+	json_object_put(document);
+	return 0;
+}
+
+/* id and document of a product or post: the document as stored, shown as is. */
+static int find_chat_entity_row(void *callback_context, const struct db_row *row)
+{
+	json_object **lists = callback_context; /* [documents, ids] */
+	if (row->column_count != 3 || row->values[0] == NULL)
+		return 1;
+	json_object *document = row->values[1] ? json_tokener_parse(row->values[1]) : NULL;
+	if (document == NULL || !json_object_is_type(document, json_type_object)) {
+		json_object_put(document);
+		document = json_object_new_object();
+		json_object_object_add(document, "id", json_object_new_string(row->values[0]));
+	}
+	json_object_array_add(lists[0], document);
+	json_object_array_add(lists[1], json_object_new_string(row->values[0]));
+	return 0;
+}
+
+static int find_chat_suggestion_row(void *callback_context, const struct db_row *row)
+{
+	json_object **lists = callback_context; /* [suggestions, ids] */
+	if (row->column_count != 3 || row->values[0] == NULL)
+		return 1;
+	json_object *suggestion = json_object_new_object();
+	json_object_object_add(suggestion, "id", json_object_new_string(row->values[0]));
+	json_object_object_add(suggestion, "prompt", json_object_new_string(row->values[1] ? row->values[1] : ""));
+	json_object_object_add(suggestion, "title", json_object_new_string(row->values[2] ? row->values[2] : ""));
+	json_object_array_add(lists[0], suggestion);
+	json_object_array_add(lists[1], json_object_new_string(row->values[0]));
+	return 0;
+}
+
+static struct db_param find_chat_optional_text(const char *text)
+{
+	return text ? DB_TEXT(text) : DB_NULL;
+}
+
+static enum db_result find_chat_products(struct request_context *context, const struct find_chat_request *ask,
+	struct find_chat_found *found)
+{
+	const struct find_filter *filter = &ask->product_filter;
+	const char *workspace = find_workspace(context);
+	struct db_param price_min = filter->has_price_min ? DB_TEXT("") : DB_NULL;
+	struct db_param price_max = filter->has_price_max ? DB_TEXT("") : DB_NULL;
+	char min_text[32], max_text[32];
+	if (filter->has_price_min) {
+		snprintf(min_text, sizeof(min_text), "%.4f", filter->price_min);
+		price_min = DB_TEXT(min_text);
+	}
+	if (filter->has_price_max) {
+		snprintf(max_text, sizeof(max_text), "%.4f", filter->price_max);
+		price_max = DB_TEXT(max_text);
+	}
+	struct db_param on_sale = filter->on_sale >= 0 ? DB_INT(filter->on_sale) : DB_NULL;
+	struct db_param stock = filter->stock_status[0] ? DB_TEXT(filter->stock_status) : DB_NULL;
+	struct db_param params[] = {DB_TEXT(ask->message), DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace),
+		DB_TEXT(workspace), DB_TEXT(ask->message), price_min, price_min, price_max, price_max, on_sale, on_sale,
+		stock, stock, find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
+		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
+		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_BRANDS)),
+		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_BRANDS)),
+		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_TAGS)),
+		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_TAGS))};
+	json_object *lists[] = {found->products, found->product_ids};
+	return db_query(context->db, &find_chat_statements[CHAT_STMT_PRODUCTS], params, sizeof(params) / sizeof(params[0]),
+		find_chat_entity_row, lists);
+}
+
+static enum db_result find_chat_posts(struct request_context *context, const struct find_chat_request *ask,
+	struct find_chat_found *found)
+{
+	const struct find_filter *filter = &ask->post_filter;
+	const char *workspace = find_workspace(context);
+	struct db_param params[] = {DB_TEXT(ask->message), DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace),
+		DB_TEXT(workspace), DB_TEXT(ask->message),
+		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
+		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
+		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_TAGS)),
+		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_TAGS))};
+	json_object *lists[] = {found->posts, found->post_ids};
+	return db_query(context->db, &find_chat_statements[CHAT_STMT_POSTS], params, sizeof(params) / sizeof(params[0]),
+		find_chat_entity_row, lists);
+}
+
+static enum db_result find_chat_prompt(struct request_context *context, const struct find_chat_request *ask,
+	struct find_chat_prompt *prompt)
+{
+	const char *workspace = find_workspace(context);
+	uint64_t tenant_id = context->request->auth.tenant_id;
+	if (ask->prompt_id != NULL) {
+		prompt->message = NULL; /* chosen by the client: no text match needed */
+		struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(ask->prompt_id), DB_TEXT(workspace), DB_TEXT(workspace)};
+		return db_query(context->db, &find_chat_statements[CHAT_STMT_PROMPT_BY_ID], params, 4, find_chat_prompt_row,
+			prompt);
+	}
+	prompt->message = ask->message;
+	struct db_param params[] = {DB_TEXT(ask->message), DB_UINT(tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
+		DB_TEXT(ask->message)};
+	return db_query(context->db, &find_chat_statements[CHAT_STMT_PROMPT_CANDIDATES], params, 5, find_chat_prompt_row,
+		prompt);
+}
+
+static enum db_result find_chat_suggestions(struct request_context *context, struct find_chat_found *found)
+{
+	const char *workspace = find_workspace(context);
+	uint64_t tenant_id = context->request->auth.tenant_id;
+	json_object *lists[] = {found->suggestions, found->suggestion_ids};
+	if (found->prompt.follow_up_ids != NULL) {
+		const char *ids = json_object_to_json_string_ext(found->prompt.follow_up_ids, JSON_C_TO_STRING_PLAIN);
+		struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(workspace), DB_TEXT(workspace), DB_TEXT(ids)};
+		return db_query(context->db, &find_chat_statements[CHAT_STMT_PROMPT_FOLLOW_UPS], params, 4,
+			find_chat_suggestion_row, lists);
+	}
+	struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
+		DB_TEXT(found->prompt.found ? found->prompt.id : "")};
+	return db_query(context->db, &find_chat_statements[CHAT_STMT_PROMPT_SUGGESTIONS], params, 4,
+		find_chat_suggestion_row, lists);
+}
+
+static void find_chat_found_init(struct find_chat_found *found)
+{
+	memset(found, 0, sizeof(*found));
+	found->products = json_object_new_array();
+	found->product_ids = json_object_new_array();
+	found->posts = json_object_new_array();
+	found->post_ids = json_object_new_array();
+	found->suggestions = json_object_new_array();
+	found->suggestion_ids = json_object_new_array();
+}
+
+static void find_chat_found_release(struct find_chat_found *found)
+{
+	json_object_put(found->products);
+	json_object_put(found->product_ids);
+	json_object_put(found->posts);
+	json_object_put(found->post_ids);
+	json_object_put(found->suggestions);
+	json_object_put(found->suggestion_ids);
+	json_object_put(found->prompt.follow_up_ids);
+	free(found->prompt.canned_response);
+	free(found->prompt.override_mode);
+	memset(found, 0, sizeof(*found));
+}
+
+/* Everything the answer may use. A handoff looks nothing up; an override
+ * prompt needs no products or posts. */
+static enum db_result find_chat_gather(struct request_context *context, const struct find_chat_request *ask,
+	struct find_chat_found *found)
+{
+	if (ask->handoff)
+		return DB_OK;
+	enum db_result result = find_chat_prompt(context, ask, &found->prompt);
+	int override_only = found->prompt.found && found->prompt.canned_response[0] != '\0' &&
+		find_answer_mode_of(found->prompt.override_mode) == FIND_ANSWER_OVERRIDE;
+	if (result == DB_OK && !override_only)
+		result = find_chat_products(context, ask, found);
+	if (result == DB_OK && !override_only)
+		result = find_chat_posts(context, ask, found);
+	if (result == DB_OK)
+		result = find_chat_suggestions(context, found);
+	return result;
+}
+
+/* ---------------------------------------------------------------- storing */
+
+/* The thread's first user message becomes its title, cut on a character. */
+static size_t find_chat_title_length(const char *message)
+{
+	size_t length = strlen(message);
+	if (length <= FIND_CHAT_TITLE_MAX)
+		return length;
+	length = FIND_CHAT_TITLE_MAX;
+	while (length > 0 && ((unsigned char)message[length] & 0xC0) == 0x80)
+		length--;
+	return length;
+}
+
+struct find_chat_thread_state {
+	int found;
+	uint64_t message_count;
+	char workspace[64];
+};
+
+static int find_chat_thread_row(void *callback_context, const struct db_row *row)
+{
+	struct find_chat_thread_state *state = callback_context;
+	if (row->column_count != 2 || row->values[0] == NULL)
+		return 1;
+	state->found = 1;
+	state->message_count = strtoull(row->values[0], NULL, 10);
+	snprintf(state->workspace, sizeof(state->workspace), "%s", row->values[1] ? row->values[1] : "");
+	return 0;
+}
+
+enum find_chat_store_outcome { CHAT_STORED, CHAT_THREAD_ELSEWHERE, CHAT_STORE_FAILED };
+
+/* Thread, both messages, the count and the products shown: one transaction. */
+static enum find_chat_store_outcome find_chat_store(struct request_context *context,
+	const struct find_chat_request *ask, const struct find_chat_found *found, const struct find_answer *answer,
+	int *db_failure)
+{
+	uint64_t tenant_id = context->request->auth.tenant_id;
+	const char *workspace = find_workspace(context);
+	json_object *payload = json_object_new_object();
+	json_object_object_add(payload, "products",
+		answer->show_products ? json_object_get(found->product_ids) : json_object_new_array());
+	json_object_object_add(payload, "posts", answer->show_posts ? json_object_get(found->post_ids) : json_object_new_array());
+	json_object_object_add(payload, "prompts", json_object_get(found->suggestion_ids));
+	json_object_object_add(payload, "promptId", found->prompt.found ? json_object_new_string(found->prompt.id) : NULL);
+	static const char *const sources[] = {"matches", "canned", "nothing", "handoff"};
+	json_object_object_add(payload, "source", json_object_new_string(sources[answer->source]));
+	const char *payload_text = json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN);
+
+	struct find_chat_thread_state thread = {0};
+	struct db_param ensure[] = {DB_UINT(tenant_id), DB_TEXT(ask->thread_id), DB_TEXT(workspace),
+		DB_TEXT(ask->visitor_id), DB_TEXTN(ask->message, find_chat_title_length(ask->message))};
+	struct db_param key[] = {DB_UINT(tenant_id), DB_TEXT(ask->thread_id)};
+	enum db_result result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_exec(context->db, &find_chat_statements[CHAT_STMT_THREAD_ENSURE], ensure, 5, NULL, NULL);
+	if (result == DB_OK)
+		result = db_query(context->db, &find_chat_statements[CHAT_STMT_THREAD_LOCK], key, 2, find_chat_thread_row,
+			&thread);
+	if (result == DB_OK && (!thread.found || (workspace[0] != '\0' && strcmp(thread.workspace, workspace) != 0))) {
+		/* Another workspace's thread: its id is not this visitor's to write to. */
+		db_rollback(context->db);
+		json_object_put(payload);
+		return CHAT_THREAD_ELSEWHERE;
+	}
+	struct db_param user_message[] = {DB_UINT(tenant_id), DB_TEXT(ask->thread_id), DB_UINT(thread.message_count),
+		DB_TEXT("user"), DB_TEXT(ask->message), DB_NULL};
+	struct db_param assistant_message[] = {DB_UINT(tenant_id), DB_TEXT(ask->thread_id),
+		DB_UINT(thread.message_count + 1), DB_TEXT("assistant"), DB_TEXT(answer->intro), DB_TEXT(payload_text)};
+	struct db_param update[] = {DB_INT(ask->handoff), DB_INT(ask->handoff), DB_TEXT(ask->visitor_id),
+		DB_UINT(tenant_id), DB_TEXT(ask->thread_id)};
+	if (result == DB_OK)
+		result = db_exec(context->db, &find_chat_statements[CHAT_STMT_MESSAGE_INSERT], user_message, 6, NULL, NULL);
+	if (result == DB_OK)
+		result = db_exec(context->db, &find_chat_statements[CHAT_STMT_MESSAGE_INSERT], assistant_message, 6, NULL,
+			NULL);
+	if (result == DB_OK)
+		result = db_exec(context->db, &find_chat_statements[CHAT_STMT_THREAD_UPDATE], update, 5, NULL, NULL);
+	size_t shown = answer->show_products ? json_object_array_length(found->product_ids) : 0;
+	for (size_t i = 0; i < shown && result == DB_OK; i++) {
+		struct db_param product[] = {DB_UINT(tenant_id), DB_TEXT(ask->thread_id),
+			DB_TEXT(json_object_get_string(json_object_array_get_idx(found->product_ids, i)))};
+		result = db_exec(context->db, &find_chat_statements[CHAT_STMT_THREAD_PRODUCT], product, 3, NULL, NULL);
+	}
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	json_object_put(payload);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		*db_failure = result;
+		return CHAT_STORE_FAILED;
+	}
+	return CHAT_STORED;
+}
+
+/* ---------------------------------------------------------------- sending */
+
+static json_object *find_chat_chunk(const char *type, json_object *data)
+{
+	json_object *chunk = json_object_new_object();
+	json_object_object_add(chunk, "type", json_object_new_string(type));
+	json_object_object_add(chunk, "data", data);
+	return chunk;
+}
+
+/* Sends one chunk and releases it; -1 when the client is gone. */
+static int find_chat_send(struct request_context *context, const char *type, json_object *data)
+{
+	json_object *chunk = find_chat_chunk(type, data);
+	int result = stream_send_json(context, chunk);
+	json_object_put(chunk);
+	return result;
+}
+
+static void find_chat_pause(int pace_ms)
+{
+	if (pace_ms <= 0)
+		return;
+	struct timespec pause = {pace_ms / 1000, (long)(pace_ms % 1000) * 1000000L};
+	while (nanosleep(&pause, &pause) != 0)
+		;
+}
+
+/* The intro as word groups, then each product and post, the suggestions. */
+static int find_chat_stream_answer(struct request_context *context, const struct find_answer *answer,
+	const struct find_chat_found *found)
+{
+	const char *intro = answer->intro;
+	for (size_t start = 0, end; intro[start] != '\0'; start = end) {
+		end = find_answer_chunk_end(intro, start, FIND_ANSWER_CHUNK_WORDS);
+		if (start > 0)
+			find_chat_pause(context->config->chat_stream_pace_ms);
+		if (find_chat_send(context, "text_delta", json_object_new_string_len(intro + start, (int)(end - start))) != 0)
+			return -1;
+	}
+	size_t products = answer->show_products ? json_object_array_length(found->products) : 0;
+	for (size_t i = 0; i < products; i++)
+		if (find_chat_send(context, "product", json_object_get(json_object_array_get_idx(found->products, i))) != 0)
+			return -1;
+	size_t posts = answer->show_posts ? json_object_array_length(found->posts) : 0;
+	for (size_t i = 0; i < posts; i++)
+		if (find_chat_send(context, "post", json_object_get(json_object_array_get_idx(found->posts, i))) != 0)
+			return -1;
+	return find_chat_send(context, "prompts", json_object_get(found->suggestions));
+}
+
+static void find_chat_stream_error(struct request_context *context, const char *message)
+{
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "message", json_object_new_string(message));
+	find_chat_send(context, "error", data);
+}
+
+static void find_chat(struct request_context *context)
+{
+	struct find_chat_request ask;
+	if (find_chat_parse(context, &ask) != 0) {
+		find_chat_request_release(&ask);
+		return;
+	}
+	struct find_chat_found found;
+	find_chat_found_init(&found);
+	enum db_result result = find_chat_gather(context, &ask, &found);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "chat lookup");
+		goto done;
+	}
+	struct find_answer_input input = {
+		.message = ask.message,
+		.handoff = ask.handoff,
+		.has_prompt = found.prompt.found,
+		.canned_response = found.prompt.canned_response,
+		.override_mode = found.prompt.override_mode,
+		.product_count = json_object_array_length(found.products),
+		.post_count = json_object_array_length(found.posts),
+	};
+	struct find_answer answer;
+	find_answer_compose(&input, &answer);
+
+	int streaming = ask.stream;
+	if (streaming && stream_begin(context, STREAM_NDJSON_TYPE) != 0) {
+		if (!stream_started(context)) /* no stream here (tests, tools): answer whole */
+			streaming = 0;
+		else
+			goto answered; /* the client went away with the headers */
+	}
+	if (streaming && find_chat_stream_answer(context, &answer, &found) != 0)
+		goto answered; /* client gone: nothing is stored for an answer nobody saw */
+	int db_failure = DB_OK;
+	switch (find_chat_store(context, &ask, &found, &answer, &db_failure)) {
+	case CHAT_STORED:
+		break;
+	case CHAT_THREAD_ELSEWHERE:
+		if (streaming)
+			find_chat_stream_error(context, "Thread not found");
+		else
+			module_not_found(context, "Thread");
+		goto answered;
+	default:
+		if (streaming) {
+			log_msg(LOG_LEVEL_ERROR, context->request->request_id, "chat store: %s", db_last_error(context->db));
+			find_chat_stream_error(context, db_failure == DB_UNAVAILABLE ? "Database unavailable, try again shortly"
+										   : "The conversation could not be saved");
+		} else {
+			respond_db_failure(context, db_failure, "chat store");
+		}
+		goto answered;
+	}
+	if (streaming) {
+		json_object *complete = json_object_new_object();
+		json_object_object_add(complete, "threadId", json_object_new_string(ask.thread_id));
+		json_object_object_add(complete, "handoff", json_object_new_boolean(ask.handoff));
+		find_chat_send(context, "complete", complete);
+	} else {
+		json_object *message = json_object_new_object();
+		json_object_object_add(message, "intro", json_object_new_string(answer.intro));
+		json_object_object_add(message, "products",
+			answer.show_products ? json_object_get(found.products) : json_object_new_array());
+		json_object_object_add(message, "posts", answer.show_posts ? json_object_get(found.posts) : json_object_new_array());
+		json_object_object_add(message, "prompts", json_object_get(found.suggestions));
+		json_object *data = json_object_new_object();
+		json_object_object_add(data, "message", message);
+		json_object_object_add(data, "threadId", json_object_new_string(ask.thread_id));
+		json_object_object_add(data, "handoff", json_object_new_boolean(ask.handoff));
+		response_ok(context->response, STATUS_OK, data, "Chat answer");
+	}
+answered:
+	find_answer_release(&answer);
+done:
+	find_chat_found_release(&found);
+	find_chat_request_release(&ask);
+}
