@@ -1019,9 +1019,10 @@ static void killed_delivery_process_loses_no_event(void)
     received_free(received, stored);
 }
 
-static bool product_routes_present(void)
+/* Whether the build serves path at all (401 without credentials, 404 when absent). */
+static bool route_present(const char *path)
 {
-    struct http_request request = { .method = "GET", .path_and_query = "/api/v1/find/products/probe" };
+    struct http_request request = { .method = "GET", .path_and_query = path };
     struct http_response response;
     char error_text[128];
     memset(&response, 0, sizeof response);
@@ -1159,6 +1160,43 @@ static void content_writes_emit_events_in_their_transaction(void)
     received_free(received, stored);
 }
 
+static void prompt_writes_and_chat_handoff_emit_events(void)
+{
+    char secret[128];
+    long long id = create_webhook(secret_key, "conversation", "/ok/conversation",
+                                  "[\"prompt.upsert\",\"prompt.delete\",\"chat.handoff\"]", NULL, secret, sizeof secret);
+    if (!ITEST_CHECK(id > 0, "webhook created"))
+        return;
+    long status = content_call("POST", "/api/v1/find/prompts",
+                               "{\"id\":\"hook-prompt\",\"prompt\":\"Do you gift wrap?\",\"title\":\"Gift wrap\","
+                               "\"canned_response\":\"Yes, for free.\"}");
+    ITEST_CHECK(status == 200 || status == 201, "prompt upsert: %ld", status);
+    ITEST_CHECK(content_call("DELETE", "/api/v1/find/prompts/hook-prompt", NULL) == 200, "prompt delete");
+    ITEST_CHECK(content_call("POST", "/api/v1/find/chat",
+                             "{\"message\":\"Can I talk to a human please\",\"threadId\":\"hook-thread\","
+                             "\"visitorId\":\"v-hook\"}") == 200, "chat asking for a human");
+    ITEST_CHECK(content_call("POST", "/api/v1/find/chat",
+                             "{\"message\":\"Do you gift wrap?\",\"threadId\":\"hook-thread-2\"}") == 200,
+                "chat without a handoff");
+    ITEST_CHECK(wait_for_requests("/ok/conversation", 3, 20), "three events delivered, got %zu",
+                receiver_requests_on("/ok/conversation", NULL, 0));
+    usleep(500 * 1000);
+    struct received_request received[8];
+    size_t count = receiver_requests_on("/ok/conversation", received, 8);
+    size_t stored = count < 8 ? count : 8;
+    ITEST_CHECK(count == 3, "exactly three deliveries (upsert, delete, one handoff), got %zu", count);
+    for (size_t i = 0; i < stored; i++)
+        ITEST_CHECK(signature_valid(&received[i], secret), "delivery %zu (%s) verifies", i, received[i].event);
+    const struct received_request *upsert = find_delivery(received, stored, "prompt.upsert", "id", "hook-prompt");
+    ITEST_CHECK(upsert != NULL && created_flag(upsert, true), "prompt.upsert, created");
+    ITEST_CHECK(find_delivery(received, stored, "prompt.delete", "ids", "hook-prompt") != NULL, "prompt.delete");
+    ITEST_CHECK(find_delivery(received, stored, "chat.handoff", "thread_id", "hook-thread") != NULL,
+                "chat.handoff names the thread");
+    ITEST_CHECK(find_delivery(received, stored, "chat.handoff", "thread_id", "hook-thread-2") == NULL,
+                "an ordinary chat message is no handoff");
+    received_free(received, stored);
+}
+
 bool find_webhooks_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("find_webhooks", webhooks_suite_init, webhooks_suite_cleanup);
@@ -1172,7 +1210,10 @@ bool find_webhooks_suite_register(void)
                                        && test_environment_has(getenv("INTUKA_TEST_DELIVERY_START_CMD"))
                                    ? no_admin
                                    : "needs INTUKA_TEST_DELIVERY_PIDFILE and INTUKA_TEST_DELIVERY_START_CMD";
-    const char *no_products = product_routes_present() ? no_admin : "the product routes are not in this build";
+    const char *no_products = route_present("/api/v1/find/products/probe") ? no_admin
+                                                                           : "the product routes are not in this build";
+    const char *no_conversation = route_present("/api/v1/find/prompts/probe") ? no_admin
+                                                                               : "the prompt and chat routes are not in this build";
     return itest_add_test(suite, "events_route_lists_the_ten_events_with_descriptions",
                           events_route_lists_the_ten_events_with_descriptions, no_admin)
            && itest_add_test(suite, "create_refuses_invalid_fields_with_details",
@@ -1198,5 +1239,7 @@ bool find_webhooks_suite_register(void)
            && itest_add_test(suite, "killed_delivery_process_loses_no_event", killed_delivery_process_loses_no_event,
                              no_deliverer)
            && itest_add_test(suite, "content_writes_emit_events_in_their_transaction",
-                             content_writes_emit_events_in_their_transaction, no_products);
+                             content_writes_emit_events_in_their_transaction, no_products)
+           && itest_add_test(suite, "prompt_writes_and_chat_handoff_emit_events",
+                             prompt_writes_and_chat_handoff_emit_events, no_conversation);
 }
