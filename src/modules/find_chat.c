@@ -15,6 +15,7 @@
 #include "http/stream.h"
 #include "modules/find_answer.h"
 #include "modules/find_common.h"
+#include "modules/find_fulltext.h"
 #include "modules/find_conversation.h"
 #include "modules/module_util.h"
 #include "modules/modules.h"
@@ -61,8 +62,10 @@ enum find_chat_statement {
 	" AND e.status = 'active' AND (e.active_from IS NULL OR e.active_from <= UTC_TIMESTAMP(3))"              \
 	" AND (e.active_to IS NULL OR e.active_to > UTC_TIMESTAMP(3))"
 #define CHAT_PROMPT_TEXT "MATCH(e.prompt, e.title, e.description, e.tags_text, e.categories_text) AGAINST (? IN NATURAL LANGUAGE MODE)"
-#define CHAT_PRODUCT_TEXT "MATCH(e.name, e.content, e.categories_text, e.tags_text, e.brands_text, e.sku) AGAINST (? IN NATURAL LANGUAGE MODE)"
-#define CHAT_POST_TEXT "MATCH(e.title, e.content, e.categories_text, e.tags_text) AGAINST (? IN NATURAL LANGUAGE MODE)"
+/* Products and posts are matched on their tenant tokens (find_fulltext.h)
+ * with any word of the message. */
+#define CHAT_PRODUCT_TEXT "MATCH(e.search_text) AGAINST (? IN BOOLEAN MODE)"
+#define CHAT_POST_TEXT "MATCH(e.search_text) AGAINST (? IN BOOLEAN MODE)"
 /* Drafts and the like are never offered to visitors. */
 #define CHAT_VISIBLE " AND e.status NOT IN ('draft', 'private', 'trash', 'pending')"
 /* Any-of within a facet, given as one JSON array parameter (NULL: no condition). */
@@ -298,9 +301,20 @@ static struct db_param find_chat_optional_text(const char *text)
 	return text ? DB_TEXT(text) : DB_NULL;
 }
 
+/* The message as a FULLTEXT query of any of its words; 0 when none is searchable. */
+static int find_chat_match_query(const struct request_context *context, const struct find_chat_request *ask,
+	char *out, size_t out_size)
+{
+	return find_fulltext_query(context->request->auth.tenant_id, ask->message, strlen(ask->message),
+		FIND_FULLTEXT_ANY_WORD, out, out_size);
+}
+
 static enum db_result find_chat_products(struct request_context *context, const struct find_chat_request *ask,
 	struct find_chat_found *found)
 {
+	char match_query[FIND_FULLTEXT_QUERY_MAX];
+	if (find_chat_match_query(context, ask, match_query, sizeof(match_query)) <= 0)
+		return DB_OK;
 	const struct find_filter *filter = &ask->product_filter;
 	const char *workspace = find_workspace(context);
 	struct db_param price_min = filter->has_price_min ? DB_TEXT("") : DB_NULL;
@@ -316,8 +330,8 @@ static enum db_result find_chat_products(struct request_context *context, const 
 	}
 	struct db_param on_sale = filter->on_sale >= 0 ? DB_INT(filter->on_sale) : DB_NULL;
 	struct db_param stock = filter->stock_status[0] ? DB_TEXT(filter->stock_status) : DB_NULL;
-	struct db_param params[] = {DB_TEXT(ask->message), DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace),
-		DB_TEXT(workspace), DB_TEXT(ask->message), price_min, price_min, price_max, price_max, on_sale, on_sale,
+	struct db_param params[] = {DB_TEXT(match_query), DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace),
+		DB_TEXT(workspace), DB_TEXT(match_query), price_min, price_min, price_max, price_max, on_sale, on_sale,
 		stock, stock, find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_BRANDS)),
@@ -332,10 +346,13 @@ static enum db_result find_chat_products(struct request_context *context, const 
 static enum db_result find_chat_posts(struct request_context *context, const struct find_chat_request *ask,
 	struct find_chat_found *found)
 {
+	char match_query[FIND_FULLTEXT_QUERY_MAX];
+	if (find_chat_match_query(context, ask, match_query, sizeof(match_query)) <= 0)
+		return DB_OK;
 	const struct find_filter *filter = &ask->post_filter;
 	const char *workspace = find_workspace(context);
-	struct db_param params[] = {DB_TEXT(ask->message), DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace),
-		DB_TEXT(workspace), DB_TEXT(ask->message),
+	struct db_param params[] = {DB_TEXT(match_query), DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace),
+		DB_TEXT(workspace), DB_TEXT(match_query),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_TAGS)),
