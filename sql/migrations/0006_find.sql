@@ -91,6 +91,7 @@ CREATE TABLE IF NOT EXISTS find_products (
   PRIMARY KEY (tenant_id, workspace, product_id),
   KEY find_products_id (tenant_id, product_id),
   KEY find_products_price (tenant_id, workspace, price),
+  KEY find_products_updated (tenant_id, workspace, updated_at),
   FULLTEXT KEY find_products_search_name (search_name),
   FULLTEXT KEY find_products_search_text (search_text)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

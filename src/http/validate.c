@@ -89,8 +89,18 @@ static const char *validate_field(json_object *value, const struct field_spec *s
 			return "must be a three-letter currency code such as EUR";
 		return NULL;
 	}
-	case FIELD_OBJECT:
-		return json_object_is_type(value, json_type_object) ? NULL : "must be an object";
+	case FIELD_OBJECT: {
+		if (!json_object_is_type(value, json_type_object))
+			return "must be an object";
+		/* The caller stores or reads the object whole: cap it as a document. */
+		size_t max_bytes = spec->max_length ? spec->max_length : 65535;
+		size_t length = strlen(json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN));
+		if (length > max_bytes) {
+			snprintf(issue, issue_size, "must be at most %zu bytes as JSON", max_bytes);
+			return issue;
+		}
+		return NULL;
+	}
 	case FIELD_STRING_ARRAY: {
 		if (!json_object_is_type(value, json_type_array))
 			return "must be an array of strings";

@@ -23,7 +23,7 @@ enum field_type {
 	FIELD_ENUM,     /* a string from enum_values */
 	FIELD_DATE,     /* "YYYY-MM-DD", a real calendar date */
 	FIELD_CURRENCY, /* three capital letters, ISO 4217 style ("EUR") */
-	FIELD_OBJECT,   /* a JSON object; its members are the handler's to check */
+	FIELD_OBJECT,   /* a JSON object; max_length caps its serialized bytes (0 = 65535) */
 };
 
 struct field_spec {
@@ -31,7 +31,7 @@ struct field_spec {
 	enum field_type type;
 	int required;
 	size_t min_length;   /* strings: bytes; arrays: items */
-	size_t max_length;   /* strings: bytes; arrays: items (0 = 256) */
+	size_t max_length;   /* strings: bytes; arrays: items (0 = 256); objects: serialized bytes */
 	int64_t min_value;   /* integers */
 	int64_t max_value;   /* integers (min = max = 0: any) */
 	const char *const *enum_values; /* FIELD_ENUM: NULL-terminated */

@@ -194,6 +194,11 @@ int resource_prepare(const struct resource_def *resource)
 
 			sql.used = 0;
 			resource_select_columns(resource, &sql, "r.");
+			/* The live counter rides along as a last column: the page and
+			 * its total in one round trip. The name is the resource's own
+			 * constant, never client text. */
+			sql_add(&sql, ", (SELECT c.live_rows FROM resource_counts c WHERE c.tenant_id = r.tenant_id"
+				" AND c.resource = '%s')", resource->name);
 			sql_add(&sql,
 				" FROM %s r JOIN (SELECT tenant_id, %s FROM %s WHERE tenant_id = ? AND deleted_at IS NULL"
 				" ORDER BY %s %s, %s %s LIMIT ? OFFSET ?) page ON page.tenant_id = r.tenant_id AND page.%s = r.%s"
@@ -302,6 +307,9 @@ struct resource_rows {
 	json_object *items;  /* list mode */
 	json_object *single; /* get mode */
 	int64_t version;
+	int with_total;      /* rows end with the live counter (plain lists) */
+	int total_seen;
+	uint64_t total;
 };
 
 static json_object *resource_value_json(const struct resource_field *field, const char *value)
@@ -323,9 +331,13 @@ static int resource_collect(void *callback_context, const struct db_row *row)
 {
 	struct resource_rows *rows = callback_context;
 	const struct resource_def *resource = rows->resource;
-	size_t expected = 2 + resource->field_count + 4;
+	size_t expected = 2 + resource->field_count + 4 + (rows->with_total ? 1 : 0);
 	if (row->column_count != expected || row->values[0] == NULL)
 		return 0;
+	if (rows->with_total && row->values[expected - 1] != NULL) {
+		rows->total = strtoull(row->values[expected - 1], NULL, 10);
+		rows->total_seen = 1;
+	}
 	json_object *record = json_object_new_object();
 	json_object_object_add(record, "id", json_object_new_int64(strtoll(row->values[0], NULL, 10)));
 	for (size_t i = 0; i < resource->field_count; i++) {
@@ -551,7 +563,8 @@ void resource_list(struct request_context *context)
 	params[count++] = DB_INT(page_request.limit);
 	params[count++] = DB_INT((int64_t)pagination_offset(&page_request));
 
-	struct resource_rows rows = {resource, resource_shows_sensitive(context, resource), json_object_new_array(), NULL, 0};
+	struct resource_rows rows = {resource, resource_shows_sensitive(context, resource), json_object_new_array(), NULL, 0,
+		!filtered, 0, 0};
 	size_t sort_index = module_sort_statement_index(&runtime->sorts, &page_request);
 	int result;
 	if (!filtered) {
@@ -561,9 +574,10 @@ void resource_list(struct request_context *context)
 		result = db_query(context->db, &runtime->list_statements[sort_index], params, count, resource_collect, &rows);
 	}
 	/* Total: the live counter when nothing narrows the list (one primary key
-	 * read, however large the tenant), COUNT(*) otherwise. */
-	uint64_t total = 0;
-	if (result == DB_OK) {
+	 * read, however large the tenant; it came with the page unless the page
+	 * was empty), COUNT(*) otherwise. */
+	uint64_t total = rows.total;
+	if (result == DB_OK && !rows.total_seen) {
 		if (!filtered) {
 			struct db_param counter[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(resource->name)};
 			result = db_query(context->db, &runtime->statements[RESOURCE_STMT_COUNTER_GET], counter, 2,

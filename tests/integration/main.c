@@ -41,6 +41,7 @@ static const struct suite_entry {
     { "hr", hr_suite_register },
     { "finance", finance_suite_register },
     { "find_access", find_access_suite_register },
+    { "find_insights", find_insights_suite_register },
     { "find_content", find_content_suite_register },
     { "find_chat", find_chat_suite_register },
     { "find_webhooks", find_webhooks_suite_register },

@@ -17,6 +17,7 @@ bool sales_suite_register(void);
 bool hr_suite_register(void);
 bool finance_suite_register(void);
 bool find_access_suite_register(void);
+bool find_insights_suite_register(void);
 bool find_content_suite_register(void);
 bool find_chat_suite_register(void);
 bool find_webhooks_suite_register(void);

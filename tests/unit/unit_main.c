@@ -25,6 +25,7 @@ int main(void)
 		register_hr_suite,
 		register_finance_suite,
 		register_find_access_suite,
+		register_find_insights_suite,
 		register_find_documents_suite,
 		register_find_fulltext_suite,
 		register_find_query_suite,

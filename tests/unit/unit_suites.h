@@ -9,6 +9,7 @@ int register_config_suite(void);
 int register_hr_suite(void);
 int register_finance_suite(void);
 int register_find_access_suite(void);
+int register_find_insights_suite(void);
 int register_find_documents_suite(void);
 int register_find_fulltext_suite(void);
 int register_find_query_suite(void);

@@ -1,0 +1,305 @@
+/* Find API analytics (/api/v1/find/analytics/...): what visitors searched
+ * for, how much they chatted and what they thought of it, per UTC day.
+ * Server side only (secret keys and signed-in users); every statement is
+ * range-bounded on the (tenant_id, created_at) index of its table. */
+#include "core/context.h"
+#include "core/respond.h"
+#include "db/db.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "modules/find_common.h"
+#include "modules/find_insights.h"
+#include "modules/modules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ANALYTICS_DEFAULT_DAYS 30
+#define ANALYTICS_MAX_DAYS 365
+#define ANALYTICS_DEFAULT_TOP 10
+#define ANALYTICS_MAX_TOP 100
+
+static void find_analytics_search(struct request_context *context);
+static void find_analytics_chat(struct request_context *context);
+static void find_analytics_feedback(struct request_context *context);
+
+#define ANALYTICS_CREDENTIALS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
+static const struct route find_analytics_routes[] = {
+	{.method = HTTP_GET, .pattern = "/api/v1/find/analytics/search", .permission = "find.view",
+		.credentials = ANALYTICS_CREDENTIALS, .handler = find_analytics_search},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/analytics/chat", .permission = "find.view",
+		.credentials = ANALYTICS_CREDENTIALS, .handler = find_analytics_chat},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/analytics/feedback", .permission = "find.view",
+		.credentials = ANALYTICS_CREDENTIALS, .handler = find_analytics_feedback},
+};
+
+const struct route_table find_analytics_route_table = {
+	"find_analytics", find_analytics_routes, sizeof(find_analytics_routes) / sizeof(find_analytics_routes[0])};
+
+enum find_analytics_statement {
+	ANALYTICS_STMT_SEARCH_DAILY,
+	ANALYTICS_STMT_SEARCH_TOP,
+	ANALYTICS_STMT_MESSAGES_DAILY,
+	ANALYTICS_STMT_THREADS_DAILY,
+	ANALYTICS_STMT_FEEDBACK_DAILY,
+	ANALYTICS_STMT__MAX
+};
+
+/* Queries are compared trimmed and lowercased: "Lamp " and "lamp" are one. */
+#define ANALYTICS_NORMALIZED_QUERY "LOWER(TRIM(query_text))"
+
+static const struct db_statement_def find_analytics_statements[ANALYTICS_STMT__MAX] = {
+	[ANALYTICS_STMT_SEARCH_DAILY] = {"find_analytics.search_daily",
+		"SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, COUNT(*), SUM(result_count = 0), SUM(result_count) "
+		"FROM find_search_log WHERE tenant_id = ? AND (? = '' OR workspace = ?) AND created_at >= ? "
+		"AND created_at < ? GROUP BY day ORDER BY day",
+		1},
+	/* COUNT(*) OVER () counts the groups before LIMIT: the unique queries. */
+	[ANALYTICS_STMT_SEARCH_TOP] = {"find_analytics.search_top",
+		"SELECT " ANALYTICS_NORMALIZED_QUERY " AS normalized, COUNT(*) AS searches, AVG(result_count), "
+		"COUNT(*) OVER () FROM find_search_log WHERE tenant_id = ? AND (? = '' OR workspace = ?) "
+		"AND created_at >= ? AND created_at < ? AND TRIM(query_text) <> '' "
+		"GROUP BY normalized ORDER BY searches DESC, normalized LIMIT ?",
+		1},
+	[ANALYTICS_STMT_MESSAGES_DAILY] = {"find_analytics.messages_daily",
+		"SELECT DATE_FORMAT(m.created_at, '%Y-%m-%d') AS day, COUNT(*) FROM find_messages m "
+		"WHERE m.tenant_id = ? AND m.created_at >= ? AND m.created_at < ? AND (? = '' OR m.thread_id IN "
+		"(SELECT t.thread_id FROM find_threads t WHERE t.tenant_id = ? AND t.workspace = ?)) "
+		"GROUP BY day ORDER BY day",
+		1},
+	[ANALYTICS_STMT_THREADS_DAILY] = {"find_analytics.threads_daily",
+		"SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, COUNT(*), SUM(has_handoff <> 0) FROM find_threads "
+		"WHERE tenant_id = ? AND (? = '' OR workspace = ?) AND created_at >= ? AND created_at < ? "
+		"GROUP BY day ORDER BY day",
+		1},
+	[ANALYTICS_STMT_FEEDBACK_DAILY] = {"find_analytics.feedback_daily",
+		"SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, SUM(rating = 'positive'), SUM(rating = 'negative') "
+		"FROM find_feedback WHERE tenant_id = ? AND (? = '' OR workspace = ?) AND created_at >= ? "
+		"AND created_at < ? GROUP BY day ORDER BY day",
+		1},
+};
+
+const struct statement_table find_analytics_statement_table = {
+	"find_analytics", find_analytics_statements, ANALYTICS_STMT__MAX};
+
+static void find_analytics_bad_parameter(struct request_context *context, const char *field, const char *issue)
+{
+	response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid query parameters");
+	response_add_detail(context->response, field, "%s", issue);
+}
+
+/* ?days=N into the last N days; on refusal the response is set. */
+static int find_analytics_days(struct request_context *context, struct find_day_range *range)
+{
+	int64_t days = 0;
+	if (find_parse_bounded_int(request_query(context->request, "days"), 1, ANALYTICS_MAX_DAYS, ANALYTICS_DEFAULT_DAYS,
+		    &days) != 0) {
+		find_analytics_bad_parameter(context, "days", "must be an integer from 1 to 365");
+		return -1;
+	}
+	find_day_range_last(context->now_s, (int)days, range);
+	return 0;
+}
+
+/* Rows "day, a, b[, c]" added to a series: counters in column order. */
+static int find_analytics_daily_row(void *callback_context, const struct db_row *row)
+{
+	struct find_period_series *series = callback_context;
+	if (row->column_count < 2 || row->column_count > 1 + FIND_BUCKET_COUNTERS || row->values[0] == NULL)
+		return 1;
+	int64_t day = find_day_parse(row->values[0]);
+	if (day < 0)
+		return 1;
+	uint64_t counters[FIND_BUCKET_COUNTERS] = {0};
+	for (size_t i = 1; i < row->column_count; i++)
+		counters[i - 1] = row->values[i] ? strtoull(row->values[i], NULL, 10) : 0;
+	find_period_series_add(series, day, counters);
+	return 0;
+}
+
+/* ------------------------------------------------------------- search */
+
+enum { SEARCH_COUNT, SEARCH_ZERO_RESULTS, SEARCH_RESULT_SUM };
+
+struct find_analytics_top {
+	json_object *queries;
+	uint64_t unique_queries;
+};
+
+static int find_analytics_top_row(void *callback_context, const struct db_row *row)
+{
+	struct find_analytics_top *top = callback_context;
+	if (row->column_count != 4 || row->values[0] == NULL)
+		return 1;
+	json_object *entry = json_object_new_object();
+	json_object_object_add(entry, "query", json_object_new_string(row->values[0]));
+	json_object_object_add(entry, "count", json_object_new_int64(row->values[1] ? strtoll(row->values[1], NULL, 10) : 0));
+	json_object_object_add(entry, "avg_results", find_json_decimal(row->values[2] ? strtod(row->values[2], NULL) : 0.0));
+	json_object_array_add(top->queries, entry);
+	top->unique_queries = row->values[3] ? strtoull(row->values[3], NULL, 10) : 0;
+	return 0;
+}
+
+static void find_analytics_search(struct request_context *context)
+{
+	struct find_day_range range;
+	int64_t top_count = 0;
+	if (find_analytics_days(context, &range) != 0)
+		return;
+	if (find_parse_bounded_int(request_query(context->request, "topN"), 1, ANALYTICS_MAX_TOP, ANALYTICS_DEFAULT_TOP,
+		    &top_count) != 0) {
+		find_analytics_bad_parameter(context, "topN", "must be an integer from 1 to 100");
+		return;
+	}
+	char first_text[FIND_DAY_TEXT_SIZE], end_text[FIND_DAY_TEXT_SIZE];
+	find_day_range_bounds(&range, first_text, end_text);
+	const char *workspace = find_workspace(context);
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
+		DB_TEXT(first_text), DB_TEXT(end_text), DB_INT(top_count)};
+
+	struct find_period_series series;
+	find_period_series_init(&series, FIND_PERIOD_DAY);
+	find_period_series_fill(&series, &range);
+	struct find_analytics_top top = {json_object_new_array(), 0};
+	enum db_result result = db_query(context->db, &find_analytics_statements[ANALYTICS_STMT_SEARCH_DAILY], params, 5,
+		find_analytics_daily_row, &series);
+	if (result == DB_OK)
+		result = db_query(context->db, &find_analytics_statements[ANALYTICS_STMT_SEARCH_TOP], params, 6,
+			find_analytics_top_row, &top);
+	if (result != DB_OK) {
+		find_period_series_release(&series);
+		json_object_put(top.queries);
+		respond_db_failure(context, result, "search analytics");
+		return;
+	}
+	uint64_t searches = 0, zero_results = 0, result_sum = 0;
+	json_object *periods = json_object_new_array();
+	for (size_t i = 0; i < series.count; i++) {
+		const struct find_period_bucket *bucket = &series.buckets[i];
+		searches += bucket->counters[SEARCH_COUNT];
+		zero_results += bucket->counters[SEARCH_ZERO_RESULTS];
+		result_sum += bucket->counters[SEARCH_RESULT_SUM];
+		json_object *entry = json_object_new_object();
+		json_object_object_add(entry, "date", json_object_new_string(bucket->label));
+		json_object_object_add(entry, "searches", json_object_new_int64((int64_t)bucket->counters[SEARCH_COUNT]));
+		json_object_object_add(entry, "zero_results",
+			json_object_new_int64((int64_t)bucket->counters[SEARCH_ZERO_RESULTS]));
+		json_object_array_add(periods, entry);
+	}
+	find_period_series_release(&series);
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "total_searches", json_object_new_int64((int64_t)searches));
+	json_object_object_add(data, "unique_queries", json_object_new_int64((int64_t)top.unique_queries));
+	json_object_object_add(data, "avg_results", find_json_decimal(find_ratio(result_sum, searches)));
+	json_object_object_add(data, "zero_result_rate", find_json_decimal(find_ratio(zero_results, searches)));
+	json_object_object_add(data, "top_queries", top.queries);
+	json_object_object_add(data, "by_period", periods);
+	response_ok(context->response, STATUS_OK, data, "Search analytics");
+}
+
+/* ------------------------------------------------------------- chat */
+
+enum { CHAT_MESSAGES, CHAT_THREADS, CHAT_HANDOFFS };
+
+/* Thread rows carry [threads, handoffs]; shift them behind the messages. */
+static int find_analytics_thread_row(void *callback_context, const struct db_row *row)
+{
+	struct find_period_series *series = callback_context;
+	if (row->column_count != 3 || row->values[0] == NULL)
+		return 1;
+	int64_t day = find_day_parse(row->values[0]);
+	if (day < 0)
+		return 1;
+	uint64_t counters[FIND_BUCKET_COUNTERS] = {0};
+	counters[CHAT_THREADS] = row->values[1] ? strtoull(row->values[1], NULL, 10) : 0;
+	counters[CHAT_HANDOFFS] = row->values[2] ? strtoull(row->values[2], NULL, 10) : 0;
+	find_period_series_add(series, day, counters);
+	return 0;
+}
+
+static void find_analytics_chat(struct request_context *context)
+{
+	struct find_day_range range;
+	if (find_analytics_days(context, &range) != 0)
+		return;
+	char first_text[FIND_DAY_TEXT_SIZE], end_text[FIND_DAY_TEXT_SIZE];
+	find_day_range_bounds(&range, first_text, end_text);
+	uint64_t tenant_id = context->request->auth.tenant_id;
+	const char *workspace = find_workspace(context);
+	struct db_param message_params[] = {DB_UINT(tenant_id), DB_TEXT(first_text), DB_TEXT(end_text),
+		DB_TEXT(workspace), DB_UINT(tenant_id), DB_TEXT(workspace)};
+	struct db_param thread_params[] = {DB_UINT(tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
+		DB_TEXT(first_text), DB_TEXT(end_text)};
+
+	struct find_period_series series;
+	find_period_series_init(&series, FIND_PERIOD_DAY);
+	find_period_series_fill(&series, &range);
+	enum db_result result = db_query(context->db, &find_analytics_statements[ANALYTICS_STMT_MESSAGES_DAILY],
+		message_params, 6, find_analytics_daily_row, &series);
+	if (result == DB_OK)
+		result = db_query(context->db, &find_analytics_statements[ANALYTICS_STMT_THREADS_DAILY], thread_params, 5,
+			find_analytics_thread_row, &series);
+	if (result != DB_OK) {
+		find_period_series_release(&series);
+		respond_db_failure(context, result, "chat analytics");
+		return;
+	}
+	uint64_t messages = 0, threads = 0, handoffs = 0;
+	json_object *periods = json_object_new_array();
+	for (size_t i = 0; i < series.count; i++) {
+		const struct find_period_bucket *bucket = &series.buckets[i];
+		messages += bucket->counters[CHAT_MESSAGES];
+		threads += bucket->counters[CHAT_THREADS];
+		handoffs += bucket->counters[CHAT_HANDOFFS];
+		json_object *entry = json_object_new_object();
+		json_object_object_add(entry, "date", json_object_new_string(bucket->label));
+		json_object_object_add(entry, "messages", json_object_new_int64((int64_t)bucket->counters[CHAT_MESSAGES]));
+		json_object_object_add(entry, "threads", json_object_new_int64((int64_t)bucket->counters[CHAT_THREADS]));
+		json_object_array_add(periods, entry);
+	}
+	find_period_series_release(&series);
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "total_messages", json_object_new_int64((int64_t)messages));
+	json_object_object_add(data, "total_threads", json_object_new_int64((int64_t)threads));
+	json_object_object_add(data, "avg_messages_per_thread", find_json_decimal(find_ratio(messages, threads)));
+	json_object_object_add(data, "handoff_rate", find_json_decimal(find_ratio(handoffs, threads)));
+	json_object_object_add(data, "by_period", periods);
+	response_ok(context->response, STATUS_OK, data, "Chat analytics");
+}
+
+/* ------------------------------------------------------------- feedback */
+
+static void find_analytics_feedback(struct request_context *context)
+{
+	const struct request *request = context->request;
+	enum find_period period;
+	if (find_period_parse(request_query(request, "period"), &period) != 0) {
+		find_analytics_bad_parameter(context, "period", "must be day, week or month");
+		return;
+	}
+	struct find_day_range range;
+	const char *bad_field = NULL;
+	if (find_day_range_parse(request_query(request, "dateFrom"), request_query(request, "dateTo"), &range,
+		    &bad_field) != 0) {
+		find_analytics_bad_parameter(context, bad_field, "must be a date written YYYY-MM-DD, dateFrom not after dateTo");
+		return;
+	}
+	char first_text[FIND_DAY_TEXT_SIZE], end_text[FIND_DAY_TEXT_SIZE];
+	find_day_range_bounds(&range, first_text, end_text);
+	const char *workspace = find_workspace(context);
+	struct db_param params[] = {DB_UINT(request->auth.tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
+		DB_TEXT(first_text), DB_TEXT(end_text)};
+	struct find_period_series series;
+	find_period_series_init(&series, period);
+	enum db_result result = db_query(context->db, &find_analytics_statements[ANALYTICS_STMT_FEEDBACK_DAILY], params,
+		5, find_analytics_daily_row, &series);
+	if (result != DB_OK) {
+		find_period_series_release(&series);
+		respond_db_failure(context, result, "feedback analytics");
+		return;
+	}
+	json_object *data = find_feedback_summary(&series);
+	find_period_series_release(&series);
+	response_ok(context->response, STATUS_OK, data, "Feedback analytics");
+}

@@ -1,0 +1,379 @@
+/* Find API feedback (/api/v1/find/feedback): visitors rate a chat answer
+ * (publishable keys may submit), the shop reads, filters, sums up and
+ * deletes what they said. Every row carries the workspace and the kind of
+ * credential it came with. */
+#include "core/context.h"
+#include "core/log.h"
+#include "core/respond.h"
+#include "db/db.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/validate.h"
+#include "modules/find_common.h"
+#include "modules/find_insights.h"
+#include "modules/module_util.h"
+#include "modules/modules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FEEDBACK_COMMENT_MAX_BYTES 2000
+#define FEEDBACK_METADATA_MAX_BYTES 4096
+#define FEEDBACK_MESSAGE_INDEX_MAX 1000000
+#define FEEDBACK_LIST_DEFAULT_LIMIT 20
+#define FEEDBACK_LIST_MAX_LIMIT 100
+#define FEEDBACK_LIST_MAX_OFFSET 100000
+/* A thread holds a few ratings; the cap only guards the response size. */
+#define FEEDBACK_THREAD_MAX_ROWS "1000"
+
+static void find_feedback_submit(struct request_context *context);
+static void find_feedback_list(struct request_context *context);
+static void find_feedback_analytics(struct request_context *context);
+static void find_feedback_thread(struct request_context *context);
+static void find_feedback_delete(struct request_context *context);
+
+static const char *const feedback_ratings[] = {"positive", "negative", NULL};
+
+static const struct field_spec submit_fields[] = {
+	{.name = "threadId", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = FIND_INSIGHTS_THREAD_ID_MAX},
+	{.name = "rating", .type = FIELD_ENUM, .required = 1, .enum_values = feedback_ratings},
+	{.name = "comment", .type = FIELD_STRING, .max_length = FEEDBACK_COMMENT_MAX_BYTES, .nullable = 1},
+	{.name = "messageIndex", .type = FIELD_INTEGER, .min_value = 0, .max_value = FEEDBACK_MESSAGE_INDEX_MAX,
+		.nullable = 1},
+	{.name = "metadata", .type = FIELD_OBJECT, .max_length = FEEDBACK_METADATA_MAX_BYTES, .nullable = 1},
+};
+static const struct input_spec submit_input = INPUT_SPEC(submit_fields);
+
+#define FEEDBACK_READERS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
+static const struct route find_feedback_routes[] = {
+	{.method = HTTP_POST, .pattern = "/api/v1/find/feedback", .permission = "find.view",
+		.credentials = FEEDBACK_READERS | ROUTE_CRED_PUBLISHABLE_KEY, .input = &submit_input,
+		.handler = find_feedback_submit},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/feedback", .permission = "find.view",
+		.credentials = FEEDBACK_READERS, .handler = find_feedback_list},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/feedback/analytics", .permission = "find.view",
+		.credentials = FEEDBACK_READERS, .handler = find_feedback_analytics},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/feedback/thread/{threadId}", .permission = "find.view",
+		.credentials = FEEDBACK_READERS, .handler = find_feedback_thread},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/find/feedback/{id}", .permission = "find.manage",
+		.credentials = FEEDBACK_READERS, .handler = find_feedback_delete},
+};
+
+const struct route_table find_feedback_route_table = {
+	"find_feedback", find_feedback_routes, sizeof(find_feedback_routes) / sizeof(find_feedback_routes[0])};
+
+enum find_feedback_statement {
+	FEEDBACK_STMT_INSERT,
+	FEEDBACK_STMT_LIST,
+	FEEDBACK_STMT_COUNT,
+	FEEDBACK_STMT_THREAD,
+	FEEDBACK_STMT_DAILY,
+	FEEDBACK_STMT_DELETE,
+	FEEDBACK_STMT__MAX
+};
+
+#define FEEDBACK_COLUMNS                                                                                          \
+	"feedback_id, thread_id, workspace, rating, comment, message_index, metadata, source, "                      \
+	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ')"
+#define FEEDBACK_COLUMN_COUNT 9
+/* Empty text disables a condition, so one statement serves every filter mix;
+ * the (tenant_id, created_at) index narrows first. */
+#define FEEDBACK_FILTERS                                                                                          \
+	" FROM find_feedback WHERE tenant_id = ? AND (? = '' OR workspace = ?) AND (? = '' OR rating = ?) "         \
+	"AND (? = '' OR thread_id = ?) AND created_at >= ? AND created_at < ?"
+
+static const struct db_statement_def find_feedback_statements[FEEDBACK_STMT__MAX] = {
+	[FEEDBACK_STMT_INSERT] = {"find_feedback.insert",
+		"INSERT INTO find_feedback (tenant_id, thread_id, workspace, rating, comment, message_index, metadata, "
+		"source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		1},
+	[FEEDBACK_STMT_LIST] = {"find_feedback.list",
+		"SELECT " FEEDBACK_COLUMNS ", COUNT(*) OVER ()" FEEDBACK_FILTERS
+		" ORDER BY created_at DESC, feedback_id DESC LIMIT ? OFFSET ?",
+		1},
+	[FEEDBACK_STMT_COUNT] = {"find_feedback.count", "SELECT COUNT(*)" FEEDBACK_FILTERS, 1},
+	[FEEDBACK_STMT_THREAD] = {"find_feedback.thread",
+		"SELECT " FEEDBACK_COLUMNS " FROM find_feedback WHERE tenant_id = ? AND thread_id = ? "
+		"AND (? = '' OR workspace = ?) ORDER BY created_at, feedback_id LIMIT " FEEDBACK_THREAD_MAX_ROWS,
+		1},
+	[FEEDBACK_STMT_DAILY] = {"find_feedback.daily",
+		"SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, SUM(rating = 'positive'), SUM(rating = 'negative') "
+		"FROM find_feedback WHERE tenant_id = ? AND (? = '' OR workspace = ?) AND created_at >= ? "
+		"AND created_at < ? GROUP BY day ORDER BY day",
+		1},
+	[FEEDBACK_STMT_DELETE] = {"find_feedback.delete",
+		"DELETE FROM find_feedback WHERE tenant_id = ? AND feedback_id = ? AND (? = '' OR workspace = ?)", 1},
+};
+
+const struct statement_table find_feedback_statement_table = {
+	"find_feedback", find_feedback_statements, FEEDBACK_STMT__MAX};
+
+static void find_feedback_bad_parameter(struct request_context *context, const char *field, const char *issue)
+{
+	response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid query parameters");
+	response_add_detail(context->response, field, "%s", issue);
+}
+
+/* ------------------------------------------------------------- submit */
+
+/*
+ * MERGE POINT, webhook event "feedback.submit": find_events_emit(db,
+ * tenant_id, workspace, event, payload) comes with the webhooks module
+ * (it borrows the payload). At that merge this is the one place to wire:
+ *
+ *	if (find_events_emit(context->db, context->request->auth.tenant_id, find_workspace(context),
+ *		"feedback.submit", payload) != DB_OK)
+ *		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "feedback.submit event not queued");
+ *
+ * The outbox wants the emit in the writer's transaction: then the INSERT in
+ * find_feedback_submit and this call go between db_begin and db_commit.
+ * Until then the event is built (its shape is settled here) and released.
+ */
+static void find_feedback_emit_submitted(struct request_context *context, json_object *payload)
+{
+	(void)context;
+	json_object_put(payload);
+}
+
+static json_object *find_feedback_event_payload(const struct request_context *context, const char *id)
+{
+	const struct request *request = context->request;
+	json_object *payload = json_object_new_object();
+	json_object_object_add(payload, "id", json_object_new_string(id));
+	json_object_object_add(payload, "threadId", json_object_new_string(input_string(request, "threadId")));
+	json_object_object_add(payload, "rating", json_object_new_string(input_string(request, "rating")));
+	const char *comment = input_string(request, "comment");
+	json_object_object_add(payload, "comment", comment ? json_object_new_string(comment) : NULL);
+	json_object *message_index = input_field(request, "messageIndex");
+	json_object_object_add(payload, "messageIndex", json_object_get(message_index));
+	json_object_object_add(payload, "metadata", json_object_get(input_field(request, "metadata")));
+	json_object_object_add(payload, "source", json_object_new_string(find_source_name(context)));
+	json_object_object_add(payload, "workspace", json_object_new_string(find_workspace(context)));
+	return payload;
+}
+
+static void find_feedback_submit(struct request_context *context)
+{
+	struct request *request = context->request;
+	const char *thread_id = input_string(request, "threadId");
+	if (!find_insights_thread_id_valid(thread_id)) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid request body");
+		response_add_detail(context->response, "threadId", "must be 1 to 64 letters, digits, '_' or '-'");
+		return;
+	}
+	const char *comment = input_string(request, "comment");
+	json_object *message_index = input_field(request, "messageIndex");
+	json_object *metadata = input_field(request, "metadata");
+	const char *metadata_text = metadata ? json_object_to_json_string_ext(metadata, JSON_C_TO_STRING_PLAIN) : NULL;
+	struct db_param params[] = {DB_UINT(request->auth.tenant_id), DB_TEXT(thread_id), DB_TEXT(find_workspace(context)),
+		DB_TEXT(input_string(request, "rating")), comment ? DB_TEXT(comment) : DB_NULL,
+		message_index ? DB_INT(json_object_get_int64(message_index)) : DB_NULL,
+		metadata_text ? DB_TEXT(metadata_text) : DB_NULL, DB_TEXT(find_source_name(context))};
+	uint64_t feedback_id = 0;
+	enum db_result result = db_exec(context->db, &find_feedback_statements[FEEDBACK_STMT_INSERT], params,
+		sizeof(params) / sizeof(params[0]), NULL, &feedback_id);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "submit feedback");
+		return;
+	}
+	char id[32];
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)feedback_id);
+	find_feedback_emit_submitted(context, find_feedback_event_payload(context, id));
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "id", json_object_new_string(id));
+	json_object_object_add(data, "message", json_object_new_string("Thank you for your feedback"));
+	response_ok(context->response, STATUS_CREATED, data, "Feedback recorded");
+}
+
+/* ------------------------------------------------------------- reads */
+
+struct find_feedback_rows {
+	json_object *results;
+	uint64_t total;
+};
+
+static int find_feedback_row(void *callback_context, const struct db_row *row)
+{
+	struct find_feedback_rows *rows = callback_context;
+	if (row->column_count < FEEDBACK_COLUMN_COUNT || row->values[0] == NULL)
+		return 1;
+	const char *const *v = row->values;
+	json_object *item = json_object_new_object();
+	json_object_object_add(item, "id", json_object_new_string(v[0]));
+	json_object_object_add(item, "threadId", json_object_new_string(v[1]));
+	json_object_object_add(item, "workspace", json_object_new_string(v[2] ? v[2] : ""));
+	json_object_object_add(item, "rating", json_object_new_string(v[3] ? v[3] : ""));
+	json_object_object_add(item, "comment", module_string_or_null(v[4]));
+	json_object_object_add(item, "messageIndex", v[5] ? json_object_new_int64(strtoll(v[5], NULL, 10)) : NULL);
+	json_object *metadata = v[6] ? json_tokener_parse(v[6]) : NULL;
+	json_object_object_add(item, "metadata", metadata);
+	json_object_object_add(item, "source", json_object_new_string(v[7] ? v[7] : ""));
+	json_object_object_add(item, "createdAt", module_string_or_null(v[8]));
+	json_object_array_add(rows->results, item);
+	if (row->column_count > FEEDBACK_COLUMN_COUNT && v[FEEDBACK_COLUMN_COUNT] != NULL)
+		rows->total = strtoull(v[FEEDBACK_COLUMN_COUNT], NULL, 10);
+	return 0;
+}
+
+/* dateFrom/dateTo into bindable bounds; on refusal the response is set. */
+static int find_feedback_range(struct request_context *context, char *first_text, char *end_text)
+{
+	struct find_day_range range;
+	const char *bad_field = NULL;
+	if (find_day_range_parse(request_query(context->request, "dateFrom"), request_query(context->request, "dateTo"),
+		    &range, &bad_field) != 0) {
+		find_feedback_bad_parameter(context, bad_field, "must be a date written YYYY-MM-DD, dateFrom not after dateTo");
+		return -1;
+	}
+	find_day_range_bounds(&range, first_text, end_text);
+	return 0;
+}
+
+static void find_feedback_list(struct request_context *context)
+{
+	const struct request *request = context->request;
+	const char *rating = request_query(request, "rating");
+	const char *thread_id = request_query(request, "threadId");
+	int64_t limit = 0, offset = 0;
+	if (rating != NULL && strcmp(rating, "positive") != 0 && strcmp(rating, "negative") != 0) {
+		find_feedback_bad_parameter(context, "rating", "must be positive or negative");
+		return;
+	}
+	if (thread_id != NULL && !find_insights_thread_id_valid(thread_id)) {
+		find_feedback_bad_parameter(context, "threadId", "must be 1 to 64 letters, digits, '_' or '-'");
+		return;
+	}
+	if (find_parse_bounded_int(request_query(request, "limit"), 1, FEEDBACK_LIST_MAX_LIMIT,
+		    FEEDBACK_LIST_DEFAULT_LIMIT, &limit) != 0) {
+		find_feedback_bad_parameter(context, "limit", "must be an integer from 1 to 100");
+		return;
+	}
+	if (find_parse_bounded_int(request_query(request, "offset"), 0, FEEDBACK_LIST_MAX_OFFSET, 0, &offset) != 0) {
+		find_feedback_bad_parameter(context, "offset", "must be an integer from 0 to 100000");
+		return;
+	}
+	char first_text[FIND_DAY_TEXT_SIZE], end_text[FIND_DAY_TEXT_SIZE];
+	if (find_feedback_range(context, first_text, end_text) != 0)
+		return;
+	const char *workspace = find_workspace(context);
+	rating = rating ? rating : "";
+	thread_id = thread_id ? thread_id : "";
+	struct db_param params[] = {DB_UINT(request->auth.tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
+		DB_TEXT(rating), DB_TEXT(rating), DB_TEXT(thread_id), DB_TEXT(thread_id), DB_TEXT(first_text),
+		DB_TEXT(end_text), DB_INT(limit), DB_INT(offset)};
+	struct find_feedback_rows rows = {json_object_new_array(), 0};
+	enum db_result result =
+		db_query(context->db, &find_feedback_statements[FEEDBACK_STMT_LIST], params, 11, find_feedback_row, &rows);
+	/* A page past the end has no row to carry the total: count apart. */
+	if (result == DB_OK && json_object_array_length(rows.results) == 0 && offset > 0)
+		result = db_query(context->db, &find_feedback_statements[FEEDBACK_STMT_COUNT], params, 9, module_read_uint64,
+			&rows.total);
+	if (result != DB_OK) {
+		json_object_put(rows.results);
+		respond_db_failure(context, result, "list feedback");
+		return;
+	}
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "results", rows.results);
+	json_object_object_add(data, "total", json_object_new_int64((int64_t)rows.total));
+	json_object_object_add(data, "limit", json_object_new_int64(limit));
+	json_object_object_add(data, "offset", json_object_new_int64(offset));
+	response_ok(context->response, STATUS_OK, data, "Feedback");
+}
+
+static void find_feedback_thread(struct request_context *context)
+{
+	const char *thread_id = request_path_param(context->request, "threadId");
+	if (!find_insights_thread_id_valid(thread_id)) {
+		find_feedback_bad_parameter(context, "threadId", "must be 1 to 64 letters, digits, '_' or '-'");
+		return;
+	}
+	const char *workspace = find_workspace(context);
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(thread_id), DB_TEXT(workspace),
+		DB_TEXT(workspace)};
+	struct find_feedback_rows rows = {json_object_new_array(), 0};
+	enum db_result result =
+		db_query(context->db, &find_feedback_statements[FEEDBACK_STMT_THREAD], params, 4, find_feedback_row, &rows);
+	if (result != DB_OK) {
+		json_object_put(rows.results);
+		respond_db_failure(context, result, "thread feedback");
+		return;
+	}
+	size_t total = json_object_array_length(rows.results);
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "results", rows.results);
+	json_object_object_add(data, "total", json_object_new_int64((int64_t)total));
+	response_ok(context->response, STATUS_OK, data, "Feedback of the thread");
+}
+
+static int find_feedback_daily_row(void *callback_context, const struct db_row *row)
+{
+	struct find_period_series *series = callback_context;
+	if (row->column_count != 3 || row->values[0] == NULL)
+		return 1;
+	int64_t day = find_day_parse(row->values[0]);
+	if (day < 0)
+		return 1;
+	uint64_t counters[FIND_BUCKET_COUNTERS] = {0};
+	counters[FIND_FEEDBACK_POSITIVE] = row->values[1] ? strtoull(row->values[1], NULL, 10) : 0;
+	counters[FIND_FEEDBACK_NEGATIVE] = row->values[2] ? strtoull(row->values[2], NULL, 10) : 0;
+	find_period_series_add(series, day, counters);
+	return 0;
+}
+
+static void find_feedback_analytics(struct request_context *context)
+{
+	enum find_period period;
+	if (find_period_parse(request_query(context->request, "period"), &period) != 0) {
+		find_feedback_bad_parameter(context, "period", "must be day, week or month");
+		return;
+	}
+	char first_text[FIND_DAY_TEXT_SIZE], end_text[FIND_DAY_TEXT_SIZE];
+	if (find_feedback_range(context, first_text, end_text) != 0)
+		return;
+	const char *workspace = find_workspace(context);
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
+		DB_TEXT(first_text), DB_TEXT(end_text)};
+	struct find_period_series series;
+	find_period_series_init(&series, period);
+	enum db_result result = db_query(context->db, &find_feedback_statements[FEEDBACK_STMT_DAILY], params, 5,
+		find_feedback_daily_row, &series);
+	if (result != DB_OK) {
+		find_period_series_release(&series);
+		respond_db_failure(context, result, "feedback analytics");
+		return;
+	}
+	json_object *data = find_feedback_summary(&series);
+	find_period_series_release(&series);
+	response_ok(context->response, STATUS_OK, data, "Feedback analytics");
+}
+
+static void find_feedback_delete(struct request_context *context)
+{
+	uint64_t feedback_id = module_path_id(context, "id");
+	if (feedback_id == 0) {
+		module_not_found(context, "Feedback");
+		return;
+	}
+	const char *workspace = find_workspace(context);
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(feedback_id), DB_TEXT(workspace),
+		DB_TEXT(workspace)};
+	uint64_t deleted = 0;
+	enum db_result result =
+		db_exec(context->db, &find_feedback_statements[FEEDBACK_STMT_DELETE], params, 4, &deleted, NULL);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "delete feedback");
+		return;
+	}
+	if (deleted == 0) {
+		module_not_found(context, "Feedback");
+		return;
+	}
+	char id[32];
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)feedback_id);
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "id", json_object_new_string(id));
+	json_object_object_add(data, "deleted", json_object_new_boolean(1));
+	response_ok(context->response, STATUS_OK, data, "Feedback deleted");
+}
