@@ -5,7 +5,7 @@
  * the server's code. Covers CRUD and validation, the publishable-key
  * refusal, the SSRF rule, the plan cap, the synchronous /test delivery, and
  * the outbox end to end: an event put in the outbox (by writes of products,
- * posts, taxonomies and prompts, by a chat handoff, or by intuka-admin
+ * posts, taxonomies and prompts, by a chat handoff or feedback, or by intuka-admin
  * find-webhook-emit, which calls find_events_emit the same way) is
  * delivered signed;
  * a failing receiver gets retries, failed deliveries and a suspended
@@ -1178,11 +1178,12 @@ static void content_writes_emit_events_in_their_transaction(void)
     received_free(received, stored);
 }
 
-static void prompt_writes_and_chat_handoff_emit_events(void)
+static void prompt_writes_chat_handoff_and_feedback_emit_events(void)
 {
     char secret[128];
     long long id = create_webhook(secret_key, "conversation", "/ok/conversation",
-                                  "[\"prompt.upsert\",\"prompt.delete\",\"chat.handoff\"]", NULL, secret, sizeof secret);
+                                  "[\"prompt.upsert\",\"prompt.delete\",\"chat.handoff\",\"feedback.submit\"]", NULL, secret,
+                                  sizeof secret);
     if (!ITEST_CHECK(id > 0, "webhook created"))
         return;
     long status = content_call("POST", "/api/v1/find/prompts",
@@ -1196,13 +1197,16 @@ static void prompt_writes_and_chat_handoff_emit_events(void)
     ITEST_CHECK(content_call("POST", "/api/v1/find/chat",
                              "{\"message\":\"Do you gift wrap?\",\"threadId\":\"hook-thread-2\"}") == 200,
                 "chat without a handoff");
-    ITEST_CHECK(wait_for_requests("/ok/conversation", 3, 20), "three events delivered, got %zu",
+    ITEST_CHECK(content_call("POST", "/api/v1/find/feedback",
+                             "{\"threadId\":\"hook-thread\",\"rating\":\"positive\",\"comment\":\"helpful\"}") == 201,
+                "feedback submitted");
+    ITEST_CHECK(wait_for_requests("/ok/conversation", 4, 20), "four events delivered, got %zu",
                 receiver_requests_on("/ok/conversation", NULL, 0));
     usleep(500 * 1000);
     struct received_request received[8];
     size_t count = receiver_requests_on("/ok/conversation", received, 8);
     size_t stored = count < 8 ? count : 8;
-    ITEST_CHECK(count == 3, "exactly three deliveries (upsert, delete, one handoff), got %zu", count);
+    ITEST_CHECK(count == 4, "exactly four deliveries (upsert, delete, one handoff, feedback), got %zu", count);
     for (size_t i = 0; i < stored; i++)
         ITEST_CHECK(signature_valid(&received[i], secret), "delivery %zu (%s) verifies", i, received[i].event);
     const struct received_request *upsert = find_delivery(received, stored, "prompt.upsert", "id", "hook-prompt");
@@ -1212,6 +1216,8 @@ static void prompt_writes_and_chat_handoff_emit_events(void)
                 "chat.handoff names the thread");
     ITEST_CHECK(find_delivery(received, stored, "chat.handoff", "thread_id", "hook-thread-2") == NULL,
                 "an ordinary chat message is no handoff");
+    ITEST_CHECK(find_delivery(received, stored, "feedback.submit", "threadId", "hook-thread") != NULL,
+                "feedback.submit names the thread");
     received_free(received, stored);
 }
 
@@ -1258,6 +1264,6 @@ bool find_webhooks_suite_register(void)
                              no_deliverer)
            && itest_add_test(suite, "content_writes_emit_events_in_their_transaction",
                              content_writes_emit_events_in_their_transaction, no_products)
-           && itest_add_test(suite, "prompt_writes_and_chat_handoff_emit_events",
-                             prompt_writes_and_chat_handoff_emit_events, no_conversation);
+           && itest_add_test(suite, "prompt_writes_chat_handoff_and_feedback_emit_events",
+                             prompt_writes_chat_handoff_and_feedback_emit_events, no_conversation);
 }
