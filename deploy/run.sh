@@ -69,6 +69,8 @@ run_is_running() {
 	[[ -n "$pid" ]] && proc_matches "$pid" intukad && return 0
 	pid=$(web_pid "$STATE_DIR")
 	[[ -n "$pid" ]] && proc_alive "$pid" && return 0
+	pid=$(deliverer_pid "$STATE_DIR")
+	[[ -n "$pid" ]] && proc_matches "$pid" deliver-webhooks && return 0
 	mariadb_running "$DB_DIR"
 }
 
@@ -169,7 +171,8 @@ run_up() {
 		Intuka is running: http://127.0.0.1:$PORT/api/v1/
 		  curl -i http://127.0.0.1:$PORT/api/v1/health
 		  admin tool: src/intuka-admin -c $conf tenant list
-		  logs:       $STATE_DIR/intukad.log, $STATE_DIR/lighttpd/error.log, $DB_DIR/error.log
+		  logs:       $STATE_DIR/intukad.log, $STATE_DIR/deliverer.log (webhooks),
+		              $STATE_DIR/lighttpd/error.log, $DB_DIR/error.log
 	EOF
 }
 
