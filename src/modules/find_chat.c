@@ -266,11 +266,28 @@ static int find_chat_prompt_row(void *callback_context, const struct db_row *row
 }
 
 /* id and document of a product or post: the document as stored, shown as is. */
+/* A chat message is matched on any of its words, so the tail of the list
+ * can share only a filler word with it ("over" in "pour-over"): items
+ * scoring under this share of the best one are left out. */
+#define FIND_CHAT_RELEVANCE_FLOOR 0.5
+
+struct find_chat_rows {
+	json_object *documents;
+	json_object *ids;
+	double best_score; /* of the first (best) row; rows arrive by score */
+};
+
 static int find_chat_entity_row(void *callback_context, const struct db_row *row)
 {
-	json_object **lists = callback_context; /* [documents, ids] */
+	struct find_chat_rows *rows = callback_context;
 	if (row->column_count != 3 || row->values[0] == NULL)
 		return 1;
+	double score = row->values[2] ? strtod(row->values[2], NULL) : 0;
+	if (json_object_array_length(rows->ids) == 0)
+		rows->best_score = score;
+	else if (score < rows->best_score * FIND_CHAT_RELEVANCE_FLOOR)
+		return 1; /* the rest score lower still */
+	json_object *lists[] = {rows->documents, rows->ids};
 	json_object *document = row->values[1] ? json_tokener_parse(row->values[1]) : NULL;
 	if (document == NULL || !json_object_is_type(document, json_type_object)) {
 		json_object_put(document);
@@ -338,9 +355,9 @@ static enum db_result find_chat_products(struct request_context *context, const 
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_BRANDS)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_TAGS)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_TAGS))};
-	json_object *lists[] = {found->products, found->product_ids};
+	struct find_chat_rows rows = {found->products, found->product_ids, 0};
 	return db_query(context->db, &find_chat_statements[CHAT_STMT_PRODUCTS], params, sizeof(params) / sizeof(params[0]),
-		find_chat_entity_row, lists);
+		find_chat_entity_row, &rows);
 }
 
 static enum db_result find_chat_posts(struct request_context *context, const struct find_chat_request *ask,
@@ -357,9 +374,9 @@ static enum db_result find_chat_posts(struct request_context *context, const str
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_TAGS)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_TAGS))};
-	json_object *lists[] = {found->posts, found->post_ids};
+	struct find_chat_rows rows = {found->posts, found->post_ids, 0};
 	return db_query(context->db, &find_chat_statements[CHAT_STMT_POSTS], params, sizeof(params) / sizeof(params[0]),
-		find_chat_entity_row, lists);
+		find_chat_entity_row, &rows);
 }
 
 static enum db_result find_chat_prompt(struct request_context *context, const struct find_chat_request *ask,
