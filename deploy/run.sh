@@ -69,7 +69,33 @@ run_is_running() {
 	[[ -n "$pid" ]] && proc_matches "$pid" intukad && return 0
 	pid=$(web_pid "$STATE_DIR")
 	[[ -n "$pid" ]] && proc_alive "$pid" && return 0
+	pid=$(deliverer_pid "$STATE_DIR")
+	[[ -n "$pid" ]] && proc_matches "$pid" deliver-webhooks && return 0
 	mariadb_running "$DB_DIR"
+}
+
+# The find API's demo: a dozen products in workspace "demo-shop" and a
+# secret key, made through the API itself with the demo admin's login.
+run_seed_find_demo() {
+	local password="$1" base="http://127.0.0.1:$PORT/api/v1" body token key
+	body=$(jq -n --arg email "$DEMO_EMAIL" --arg password "$password" --arg tenant "$DEMO_TENANT" \
+		'{email: $email, password: $password, tenantSlug: $tenant}' |
+		curl -sS --max-time 30 -H 'Content-Type: application/json' --data-binary @- "$base/auth/login") ||
+		die "demo login for the find API failed"
+	token=$(printf '%s' "$body" | jq -r '.data.accessToken // empty')
+	[[ -n "$token" ]] || die "demo login for the find API failed: $body"
+	log "loading demo products into the find API (deploy/demo-find-products.json, workspace demo-shop)"
+	body=$(curl -sS --max-time 60 -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+		-H 'X-Workspace-ID: demo-shop' --data-binary @"$DEPLOY_DIR/demo-find-products.json" \
+		"$base/find/products/bulk") || die "loading the demo products failed"
+	[[ "$(printf '%s' "$body" | jq -r '.data.failedItems | length')" == 0 ]] ||
+		die "loading the demo products failed: $body"
+	body=$(curl -sS --max-time 30 -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+		-d '{"label":"demo server key","keyType":"secret"}' "$base/find/provision/keys") ||
+		die "creating the demo find key failed"
+	key=$(printf '%s' "$body" | jq -r '.data.key // empty')
+	[[ -n "$key" ]] || die "creating the demo find key failed: $body"
+	DEMO_FIND_KEY="$key"
 }
 
 # Seeds tenant "demo" and its admin user, once: when the tenant already
@@ -97,11 +123,15 @@ run_seed_demo() {
 	log "loading demo data (deploy/demo-data.sql)"
 	mariadb_sql "$DB_DIR" "$INTUKA_DB_NAME" -e \
 		"SET @tenant_id := (SELECT tenant_id FROM tenants WHERE slug = '$DEMO_TENANT'); SOURCE $DEPLOY_DIR/demo-data.sql;"
+	run_seed_find_demo "$password"
 	if ((generated)); then
 		printf '\nDemo login (shown only this once): %s / %s (tenant %s)\n' "$DEMO_EMAIL" "$password" "$DEMO_TENANT"
 	else
 		printf '\nDemo login: %s with INTUKA_DEMO_PASSWORD (tenant %s)\n' "$DEMO_EMAIL" "$DEMO_TENANT"
 	fi
+	printf 'Demo find API secret key (shown only this once): %s\n' "$DEMO_FIND_KEY"
+	printf '  curl -s http://127.0.0.1:%s/api/v1/find/products/search -H "Authorization: Bearer %s" \\\n' "$PORT" "$DEMO_FIND_KEY"
+	printf '    -H "Content-Type: application/json" -d %s\n' "'{\"text\":\"running shoes\"}'"
 }
 
 # Stops everything of STATE_DIR in order: web server, intukad, MariaDB.
@@ -141,7 +171,8 @@ run_up() {
 		Intuka is running: http://127.0.0.1:$PORT/api/v1/
 		  curl -i http://127.0.0.1:$PORT/api/v1/health
 		  admin tool: src/intuka-admin -c $conf tenant list
-		  logs:       $STATE_DIR/intukad.log, $STATE_DIR/lighttpd/error.log, $DB_DIR/error.log
+		  logs:       $STATE_DIR/intukad.log, $STATE_DIR/deliverer.log (webhooks),
+		              $STATE_DIR/lighttpd/error.log, $DB_DIR/error.log
 	EOF
 }
 

@@ -27,6 +27,13 @@ source "$DEPLOY_DIR/lib/mariadb.sh"
 # 15 minutes in production) would throttle the suite itself. The per-account
 # limit, which the tests exercise, stays at its product value.
 export INTUKA_STACK_LOGIN_ADDRESS_LIMIT="${INTUKA_STACK_LOGIN_ADDRESS_LIMIT:-100000}"
+# The webhook tests deliver to a receiver inside the test program on
+# 127.0.0.1: the stack must allow private targets (link-local, multicast and
+# the like stay refused, which the find_webhooks suite checks), and poll often.
+export INTUKA_STACK_WEBHOOK_ALLOW_PRIVATE="${INTUKA_STACK_WEBHOOK_ALLOW_PRIVATE:-1}"
+export INTUKA_STACK_WEBHOOK_POLL_MS="${INTUKA_STACK_WEBHOOK_POLL_MS:-100}"
+# The shortest lease: the test that SIGKILLs the deliverer waits for it.
+export INTUKA_STACK_WEBHOOK_LEASE_S="${INTUKA_STACK_WEBHOOK_LEASE_S:-35}"
 # shellcheck source=deploy/lib/stack.sh
 source "$DEPLOY_DIR/lib/stack.sh"
 
@@ -200,13 +207,16 @@ phase_config_checks() {
 	((rc == 78)) || show_log_tails "$dir/broken.out"
 }
 
-# Prints the pids of intukad processes whose command line names CONF.
+# Prints the pids of intukad processes whose command line names CONF, except
+# the webhook delivery process (same binary and config, but not the master's:
+# it keeps running until stack_down stops it).
 intukad_processes_using() {
 	local conf="$1" proc comm cmdline
 	for proc in /proc/[0-9]*; do
 		comm=$(cat "$proc/comm" 2>/dev/null) || continue
 		[[ "$comm" == intukad* ]] || continue
 		cmdline=$(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null) || continue
+		[[ "$cmdline" == *--deliver-webhooks* ]] && continue
 		[[ "$cmdline" == *"$conf"* ]] && printf '%s ' "${proc#/proc/}"
 	done
 	return 0
@@ -249,7 +259,7 @@ check_graceful_shutdown() {
 # Brings up FLAVOUR on a fresh schema and runs the integration tests on it.
 phase_flavour() {
 	local flavour="$1" state="$TEST_ROOT/$1" port db_port conf master_pidfile=""
-	local rc=0 passed failed runs stop_cmd start_cmd failed_before="$FAILED"
+	local rc=0 passed failed runs stop_cmd start_cmd failed_before="$FAILED" deliverer_start_cmd
 	log "===== integration tests behind $flavour ====="
 	# The previous flavour's tests may have left MariaDB stopped.
 	if ! mariadb_start "$DB_DIR" || ! mariadb_reset_app_db "$DB_DIR"; then
@@ -268,6 +278,7 @@ phase_flavour() {
 	[[ "$flavour" == fcgid ]] || master_pidfile=$(stack_master_pidfile "$state")
 	stop_cmd=$(shell_quote bash "$DEPLOY_DIR/lib/mariadb.sh" stop "$DB_DIR")
 	start_cmd=$(shell_quote bash "$DEPLOY_DIR/lib/mariadb.sh" start "$DB_DIR")
+	deliverer_start_cmd=$(shell_quote bash "$DEPLOY_DIR/lib/stack.sh" deliverer-start "$state")
 
 	# The output goes to the console (CI log) and to a file for counting; the
 	# "if" keeps set -e away and PIPESTATUS gives the test program's status.
@@ -281,6 +292,8 @@ phase_flavour() {
 		INTUKA_TEST_ADMIN="$INTUKA_ADMIN_BIN" \
 		INTUKA_TEST_BASE_DOMAIN="$INTUKA_STACK_BASE_DOMAIN" \
 		INTUKA_TEST_MAIL_FILE="$state/mail/mail.log" \
+		INTUKA_TEST_DELIVERY_PIDFILE="$(deliverer_pidfile "$state")" \
+		INTUKA_TEST_DELIVERY_START_CMD="$deliverer_start_cmd" \
 		timeout --foreground --kill-after=10 "$ITEST_TIMEOUT_S" "$ITEST_BIN" </dev/null 2>&1 |
 		tee "$state/itest.log"; then
 		rc=0

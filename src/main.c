@@ -1,17 +1,21 @@
 /* intukad: reads arguments and configuration, then picks the launch mode:
  * bind and pre-fork; pre-fork on a socket inherited on fd 0 (lighttpd
- * bin-path, spawn-fcgi); or serve in this one process (--single, for
- * Apache mod_fcgid, which manages processes itself). */
+ * bin-path, spawn-fcgi); serve in this one process (--single, for Apache
+ * mod_fcgid, which manages processes itself); or send webhook deliveries
+ * (--deliver-webhooks: a process of its own beside whichever of the others
+ * serves the API, so it runs the same way under every web server). */
 #include "config.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "auth/jwt.h"
 #include "server/keys.h"
 #include "server/listen_socket.h"
+#include "server/deliverer.h"
 #include "server/master.h"
 #include "server/privileges.h"
 #include "server/worker.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -25,10 +29,12 @@
 static void main_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: intukad -c FILE [--check] [--single]\n"
+		"usage: intukad -c FILE [--check] [--single | --deliver-webhooks [--pid-file FILE]]\n"
 		"  -c, --config FILE  configuration file (default " INTUKA_DEFAULT_CONFIG ")\n"
 		"      --check        validate the configuration and secrets file, then exit\n"
 		"      --single       serve on the socket inherited on fd 0 in this process (mod_fcgid)\n"
+		"      --deliver-webhooks  send the find API's webhook deliveries until SIGTERM\n"
+		"      --pid-file FILE     with --deliver-webhooks: write its pid there\n"
 		"  -V, --version      print the version\n");
 }
 
@@ -51,15 +57,36 @@ static void main_apply_logging(const struct config *config)
 	log_init(target, level, "intukad");
 }
 
+/* The delivery process drops to the service user like the master does; it
+ * needs no socket and no privileged resource. */
+static int main_deliver_webhooks(const struct config *config, const char *pid_file)
+{
+	char error[CONFIG_ERROR_MAX];
+	if (config->user[0] != '\0' && geteuid() == 0) {
+		uid_t service_uid;
+		gid_t service_gid;
+		if (privileges_lookup(config->user, &service_uid, &service_gid, error, sizeof(error)) != 0 ||
+			privileges_drop(config->user, service_uid, service_gid, error, sizeof(error)) != 0) {
+			log_error("configuration error: user: %s", error);
+			return EXIT_CONFIG;
+		}
+	}
+	return deliverer_run(config, pid_file);
+}
+
 int main(int argc, char **argv)
 {
 	const char *config_path = INTUKA_DEFAULT_CONFIG;
 	int check_only = 0;
 	int single_process = 0;
+	int deliver_webhooks = 0;
+	const char *deliverer_pid_file = NULL;
 	static const struct option long_options[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check", no_argument, NULL, 'k'},
 		{"single", no_argument, NULL, 's'},
+		{"deliver-webhooks", no_argument, NULL, 'w'},
+		{"pid-file", required_argument, NULL, 'p'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -76,6 +103,12 @@ int main(int argc, char **argv)
 		case 's':
 			single_process = 1;
 			break;
+		case 'w':
+			deliver_webhooks = 1;
+			break;
+		case 'p':
+			deliverer_pid_file = optarg;
+			break;
 		case 'V':
 			printf("intukad %s\n", PACKAGE_VERSION);
 			return 0;
@@ -87,7 +120,7 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (deliver_webhooks && single_process) || (deliverer_pid_file && !deliver_webhooks)) {
 		main_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -110,6 +143,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	main_apply_logging(&config);
+	/* Once, before any fork: workers send /test deliveries, the deliverer all others. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("libcurl initialisation failed");
+		return 1;
+	}
+	if (deliver_webhooks)
+		return main_deliver_webhooks(&config, deliverer_pid_file);
 
 	int inherited = listen_socket_is_inherited(STDIN_FILENO);
 	if (single_process) {

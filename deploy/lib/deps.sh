@@ -10,9 +10,10 @@ INTUKA_BUILD_PACKAGES=(
 	libfcgi-dev libjson-c-dev libmariadb-dev libssl-dev libcunit1-dev libcurl4-openssl-dev
 )
 # Run: database, both web servers, mod_fcgid, and the tools the scripts call
-# (openssl for random secrets, iproute2 for ss).
+# (openssl for random secrets, iproute2 for ss, jq to build and read the
+# JSON of the demo's API calls).
 INTUKA_RUN_PACKAGES=(
-	mariadb-server mariadb-client lighttpd apache2 libapache2-mod-fcgid curl openssl iproute2
+	mariadb-server mariadb-client lighttpd apache2 libapache2-mod-fcgid curl openssl iproute2 jq
 )
 # Debian's hook that invoke-rc.d asks before starting a service.
 DEPS_POLICY_RC_D=/usr/sbin/policy-rc.d

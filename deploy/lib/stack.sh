@@ -1,13 +1,18 @@
 # shellcheck shell=bash
 # One running Intuka stack in a state directory: configuration and secrets,
-# schema migration, the intukad master, and a web server in front of it
+# schema migration, the intukad master, a web server in front of it
 # (lighttpd, Apache mod_proxy_fcgi, or Apache mod_fcgid where Apache starts
-# intukad itself). Sourced, never executed; needs common.sh and mariadb.sh.
+# intukad itself), and the webhook delivery process (intukad
+# --deliver-webhooks, the same for every flavour). Sourced; needs common.sh
+# and mariadb.sh. Also run as a command, so the integration tests can restart
+# the delivery process they killed:
+#   deploy/lib/stack.sh deliverer-start|deliverer-stop STATE
 #
 # Layout of a state directory STATE (mode 0711: the web server user may pass
 # through but not list it):
 #   intuka.conf            intukad / intuka-admin configuration
 #   intukad.log            the master's and workers' JSON log lines (stderr)
+#   deliverer.log          the webhook delivery process's JSON log lines
 #   run/                   0750 root:www-data: intuka.sock, intukad.pid
 #   www/static.txt         static file served next to the API (benchmarks)
 #   pids/                  pids of the processes this stack started
@@ -16,6 +21,12 @@
 #                          (.htaccess, intuka.fcgi) and intuka/ (bin/intukad,
 #                          intuka.conf, secrets.conf), laid out as on a shared host
 #   flavour, port, config  what is running, for "status" and "stop"
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+	set -euo pipefail
+	# shellcheck source=deploy/lib/common.sh
+	source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+fi
 
 # Workers of the intukad master (the contract's default is 4).
 INTUKA_STACK_WORKERS="${INTUKA_STACK_WORKERS:-4}"
@@ -32,6 +43,14 @@ INTUKA_STACK_MAIL_DIR=""
 INTUKA_STACK_CHAT_STREAM_PACE_MS="${INTUKA_STACK_CHAT_STREAM_PACE_MS:-40}"
 # Seconds to wait for intukad's socket and for the web server's port.
 INTUKA_STACK_START_TIMEOUT_S="${INTUKA_STACK_START_TIMEOUT_S:-20}"
+# webhook_allow_private_targets of the stack: 1 lets webhooks reach loopback
+# and private addresses (deploy/test.sh sets it for its local receiver).
+INTUKA_STACK_WEBHOOK_ALLOW_PRIVATE="${INTUKA_STACK_WEBHOOK_ALLOW_PRIVATE:-0}"
+# How often an idle delivery process looks for due deliveries, ms.
+INTUKA_STACK_WEBHOOK_POLL_MS="${INTUKA_STACK_WEBHOOK_POLL_MS:-500}"
+# How long a claimed delivery stays with its process (35-3600 s); a killed
+# deliverer's claims are retried after it.
+INTUKA_STACK_WEBHOOK_LEASE_S="${INTUKA_STACK_WEBHOOK_LEASE_S:-60}"
 
 INTUKAD_BIN="$INTUKA_REPO/src/intukad"
 INTUKA_ADMIN_BIN="$INTUKA_REPO/src/intuka-admin"
@@ -96,6 +115,8 @@ stack_check_reachable() {
 #   CONF LISTEN PID_FILE SECRETS DB_PORT
 # (Functions here return non-zero on failure explicitly: callers use them in
 # "if", where bash ignores set -e inside the function.)
+# INTUKA_DB_NAME and INTUKA_DB_USER come from mariadb.sh, sourced by the callers.
+# shellcheck disable=SC2153
 stack_write_config() {
 	local conf="$1" listen="$2" pid_file="$3" secrets="$4" db_port="$5"
 	cat >"$conf" <<-EOF
@@ -147,6 +168,11 @@ stack_write_config() {
 		mail_from = intuka@localhost
 		# A visible typing pace, so tests can tell streamed chat from buffered.
 		chat_stream_pace_ms = $INTUKA_STACK_CHAT_STREAM_PACE_MS
+		# Webhook deliveries (intukad --deliver-webhooks).
+		webhook_allow_private_targets = $INTUKA_STACK_WEBHOOK_ALLOW_PRIVATE
+		webhook_poll_interval_ms = $INTUKA_STACK_WEBHOOK_POLL_MS
+		webhook_suspend_after_failures = 5
+		webhook_lease_s = $INTUKA_STACK_WEBHOOK_LEASE_S
 	EOF
 	chmod 0644 "$conf"
 }
@@ -217,6 +243,53 @@ intukad_stop() {
 	[[ -n "$pid" ]] || return 0
 	proc_stop intukad "$pid" $((INTUKA_STACK_SHUTDOWN_TIMEOUT_S + 5)) TERM || true
 	rm -f "$state/pids/intukad.pid"
+}
+
+# ---------------------------------------------------------------- deliverer
+
+deliverer_pidfile() { printf '%s/pids/deliverer.pid\n' "$1"; }
+deliverer_pid() { pidfile_read "$(deliverer_pidfile "$1")"; }
+
+# Poll step while starting: 0 = running and its pid file written, 2 = died.
+deliverer_ready() {
+	local pid="$1" pidfile="$2"
+	proc_alive "$pid" || return 2
+	[[ "$(pidfile_read "$pidfile")" == "$pid" ]]
+}
+
+# Starts the webhook delivery process of STATE with the stack's config
+# (STATE/config). It writes its own pid file and removes it on a clean exit.
+deliverer_start() {
+	local state="$1" conf pid pidfile rc=0
+	conf=$(cat "$state/config") || return 1
+	pidfile=$(deliverer_pidfile "$state")
+	pid=$(deliverer_pid "$state")
+	if [[ -n "$pid" ]] && proc_matches "$pid" deliver-webhooks; then
+		die "webhook deliverer already running (pid $pid) for $state"
+	fi
+	rm -f "$pidfile"
+	intuka_env_prepare
+	setsid env "${INTUKA_ENV_UNSET[@]}" "$INTUKAD_BIN" -c "$conf" --deliver-webhooks --pid-file "$pidfile" \
+		</dev/null >>"$state/deliverer.log" 2>&1 &
+	pid=$!
+	wait_until "$INTUKA_STACK_START_TIMEOUT_S" deliverer_ready "$pid" "$pidfile" || rc=$?
+	if ((rc != 0)); then
+		log "webhook deliverer did not start"
+		show_log_tails "$state/deliverer.log"
+		proc_stop deliver-webhooks "$pid" 5 || true
+		return 1
+	fi
+	log "webhook deliverer up: pid $pid (log: $state/deliverer.log)"
+}
+
+# SIGTERM: it finishes the delivery in flight (at most its 30 s timeout) and
+# gives the rest of its batch back.
+deliverer_stop() {
+	local state="$1" pid
+	pid=$(deliverer_pid "$state")
+	[[ -n "$pid" ]] || return 0
+	proc_stop deliver-webhooks "$pid" 40 TERM || true
+	rm -f "$(deliverer_pidfile "$state")"
 }
 
 # ---------------------------------------------------------------- web servers
@@ -382,7 +455,8 @@ stack_up() {
 	lighttpd) intukad_start "$state" "$conf" && lighttpd_start "$state" "$port" ;;
 	apache) intukad_start "$state" "$conf" && apache_start "$state" "$port" ;;
 	fcgid) fcgid_start "$state" "$port" ;;
-	esac
+	esac || return 1
+	deliverer_start "$state"
 }
 
 # Stops the web server first (no new requests), then intukad. Idempotent.
@@ -390,6 +464,7 @@ stack_down() {
 	local state="$1"
 	[[ -d "$state" ]] || return 0
 	web_stop "$state"
+	deliverer_stop "$state"
 	intukad_stop "$state"
 }
 
@@ -407,6 +482,13 @@ stack_status() {
 			rc=1
 		fi
 	fi
+	pid=$(deliverer_pid "$state")
+	if [[ -n "$pid" ]] && proc_matches "$pid" deliver-webhooks; then
+		printf 'webhooks  pid %-8s log %s\n' "$pid" "$state/deliverer.log"
+	else
+		printf 'webhooks  not running\n'
+		rc=1
+	fi
 	pid=$(web_pid "$state")
 	if [[ -n "$pid" ]] && proc_alive "$pid"; then
 		printf '%-9s pid %-8s http://127.0.0.1:%s/\n' "${flavour:-web}" "$pid" "$port"
@@ -423,3 +505,24 @@ stack_status() {
 	fi
 	return "$rc"
 }
+
+# As a command: restart or stop the delivery process of a running stack.
+stack_main() {
+	local command="${1:-}" state="${2:-}"
+	[[ -n "$command" && -d "$state" ]] || {
+		printf 'usage: %s deliverer-start|deliverer-stop STATE\n' "$0" >&2
+		exit 64
+	}
+	case "$command" in
+	deliverer-start) deliverer_start "$state" ;;
+	deliverer-stop) deliverer_stop "$state" ;;
+	*)
+		printf 'unknown command: %s\n' "$command" >&2
+		exit 64
+		;;
+	esac
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+	stack_main "$@"
+fi

@@ -78,6 +78,14 @@ static const struct config_key config_keys[] = {
 	STRING_KEY(find_default_plan, "starter"),
 	STRING_KEY(find_upgrade_url, "/pricing"),
 	INT_KEY(chat_stream_pace_ms, 0, 1000, "0"),
+	INT_KEY(webhook_allow_private_targets, 0, 1, "0"),
+	INT_KEY(webhook_suspend_after_failures, 1, 1000, "5"),
+	INT_KEY(webhook_poll_interval_ms, 50, 60000, "1000"),
+	/* Longer than the longest delivery timeout (30 s), so a live deliverer
+	 * never loses a claim it is still working on. */
+	INT_KEY(webhook_lease_s, 35, 3600, "60"),
+	INT_KEY(webhook_batch_size, 1, 100, "10"),
+	INT_KEY(webhook_retention_days, 1, 3650, "30"),
 };
 
 static const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);

@@ -61,6 +61,13 @@ struct config {
 	char find_default_plan[CONFIG_TEXT_MAX]; /* plan of tenants without a plan row */
 	char find_upgrade_url[CONFIG_PATH_MAX];  /* sent with 402 TRIAL_EXPIRED */
 	int chat_stream_pace_ms; /* pause between streamed text_delta chunks (typing effect) */
+	/* find webhooks (src/find/webhook_*.c, src/server/deliverer.c) */
+	int webhook_allow_private_targets;  /* 1: loopback, RFC 1918/ULA and CGNAT targets allowed */
+	int webhook_suspend_after_failures; /* failed deliveries in a row that suspend a webhook */
+	int webhook_poll_interval_ms;       /* deliverer's sleep when nothing is due */
+	int webhook_lease_s;                /* how long a claimed delivery stays with its deliverer */
+	int webhook_batch_size;             /* deliveries claimed per transaction */
+	int webhook_retention_days;         /* finished deliveries kept this long */
 	/* secrets file: "jwt_key.<kid> = <base64 secret>", several for rotation */
 	struct config_jwt_key {
 		char kid[CONFIG_JWT_KID_MAX];

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/respond.h"
 #include "db/db.h"
+#include "find/events.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/stream.h"
@@ -524,6 +525,16 @@ static enum find_chat_store_outcome find_chat_store(struct request_context *cont
 		struct db_param product[] = {DB_UINT(tenant_id), DB_TEXT(ask->thread_id),
 			DB_TEXT(json_object_get_string(json_object_array_get_idx(found->product_ids, i)))};
 		result = db_exec(context->db, &find_chat_statements[CHAT_STMT_THREAD_PRODUCT], product, 3, NULL, NULL);
+	}
+	/* A visitor asking for a human: the tenant's webhooks hear of it when
+	 * the messages commit (find/events.h). */
+	if (result == DB_OK && ask->handoff) {
+		json_object *event = json_object_new_object();
+		json_object_object_add(event, "thread_id", json_object_new_string(ask->thread_id));
+		json_object_object_add(event, "user_id", json_object_new_string(ask->visitor_id));
+		json_object_object_add(event, "message", json_object_new_string(ask->message));
+		result = find_events_emit(context->db, tenant_id, workspace, "chat.handoff", event);
+		json_object_put(event);
 	}
 	if (result == DB_OK)
 		result = db_commit(context->db);

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/respond.h"
 #include "db/db.h"
+#include "find/events.h"
 #include "find/plan.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -256,6 +257,36 @@ static int find_read_int64(void *callback_context, const struct db_row *row)
 	return 0;
 }
 
+/* The event carries ids, not documents: a receiver that wants the entity
+ * reads it with GET, and a write of a large document does not pay for
+ * copying it into the outbox once per webhook. */
+int find_content_emit_upsert(struct request_context *context, const struct find_entity_def *def,
+	const char *workspace, const char *id, int created)
+{
+	char event[32];
+	snprintf(event, sizeof(event), "%s.upsert", find_entity_singular(def->kind));
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "id", json_object_new_string(id));
+	json_object_object_add(data, "created", json_object_new_boolean(created));
+	int result = find_events_emit(context->db, find_content_tenant(context), workspace, event, data);
+	json_object_put(data);
+	return result;
+}
+
+int find_content_emit_delete(struct request_context *context, const struct find_entity_def *def,
+	const char *workspace, json_object *ids)
+{
+	char event[32];
+	snprintf(event, sizeof(event), "%s.delete", find_entity_singular(def->kind));
+	json_object *data = json_object_new_object();
+	if (json_object_array_length(ids) == 1)
+		json_object_object_add(data, "id", json_object_get(json_object_array_get_idx(ids, 0)));
+	json_object_object_add(data, "ids", json_object_get(ids));
+	int result = find_events_emit(context->db, find_content_tenant(context), workspace, event, data);
+	json_object_put(data);
+	return result;
+}
+
 /* One entity in its own transaction: the row, its terms and, for a new id,
  * the live-row counter checked against the plan's cap. A race with another
  * writer of the same new id (duplicate key, deadlock) is retried once. */
@@ -302,6 +333,9 @@ enum find_store_outcome find_content_store(struct request_context *context, cons
 				result = db_exec(context->db, &statements[FC_TERMS_INSERT], terms, 4, NULL, NULL);
 			}
 		}
+		/* In the same transaction: the event exists exactly when the write does. */
+		if (result == DB_OK)
+			result = find_content_emit_upsert(context, def, workspace, columns->id, *created);
 		if (result == DB_OK)
 			result = db_commit(context->db);
 		if (result == DB_OK)
@@ -328,6 +362,12 @@ int find_content_remove(struct request_context *context, const struct find_entit
 		result = find_content_counter_add(context, def, -(int64_t)deleted);
 		if (result == DB_OK && find_entity_has_facet(def->kind, FIND_FACET_CATEGORIES))
 			result = db_exec(context->db, &def->statements[FC_TERMS_DELETE], keys, 3, NULL, NULL);
+		if (result == DB_OK) {
+			json_object *ids = json_object_new_array();
+			json_object_array_add(ids, json_object_new_string(id));
+			result = find_content_emit_delete(context, def, workspace, ids);
+			json_object_put(ids);
+		}
 	}
 	if (result == DB_OK)
 		result = db_commit(context->db);

@@ -67,6 +67,14 @@ int find_content_remove(struct request_context *context, const struct find_entit
 int find_content_counter_add(struct request_context *context, const struct find_entity_def *def, int64_t delta);
 void find_content_cap_message(const struct request_context *context, const struct find_entity_def *def, char *out,
 	size_t out_size);
+/* Queues "<entity>.upsert" or "<entity>.delete" for the tenant's webhooks
+ * inside the caller's transaction (find_events_emit). data: {"id", "created"}
+ * for an upsert; {"ids": [...]} (and "id" when there is one) for a delete.
+ * ids is a JSON array of strings. Returns an enum db_result. */
+int find_content_emit_upsert(struct request_context *context, const struct find_entity_def *def,
+	const char *workspace, const char *id, int created);
+int find_content_emit_delete(struct request_context *context, const struct find_entity_def *def,
+	const char *workspace, json_object *ids);
 /* Row callback: first column as a string appended to the json array callback_context. */
 int find_content_collect_ids(void *callback_context, const struct db_row *row);
 

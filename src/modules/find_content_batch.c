@@ -185,6 +185,11 @@ void find_delete_by_query(struct request_context *context)
 				result = db_exec(context->db, &def->statements[FC_DELETE_IDS], targets, 3, &removed, NULL);
 			if (result == DB_OK && removed > 0)
 				result = find_content_counter_add(context, def, -(int64_t)removed);
+			/* One event per batch, in its transaction, naming the ids it
+			 * matched (an id another request deleted meanwhile is named too:
+			 * it is gone either way). */
+			if (result == DB_OK && removed > 0)
+				result = find_content_emit_delete(context, def, workspace, ids);
 		}
 		if (result == DB_OK)
 			result = db_commit(context->db);

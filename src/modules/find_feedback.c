@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/respond.h"
 #include "db/db.h"
+#include "find/events.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -117,23 +118,15 @@ static void find_feedback_bad_parameter(struct request_context *context, const c
 
 /* ------------------------------------------------------------- submit */
 
-/*
- * MERGE POINT, webhook event "feedback.submit": find_events_emit(db,
- * tenant_id, workspace, event, payload) comes with the webhooks module
- * (it borrows the payload). At that merge this is the one place to wire:
- *
- *	if (find_events_emit(context->db, context->request->auth.tenant_id, find_workspace(context),
- *		"feedback.submit", payload) != DB_OK)
- *		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "feedback.submit event not queued");
- *
- * The outbox wants the emit in the writer's transaction: then the INSERT in
- * find_feedback_submit and this call go between db_begin and db_commit.
- * Until then the event is built (its shape is settled here) and released.
- */
-static void find_feedback_emit_submitted(struct request_context *context, json_object *payload)
+/* Queues "feedback.submit" for the tenant's webhooks in the submit's
+ * transaction (find/events.h): the event exists exactly when the feedback
+ * does. The payload is borrowed by the emit and released here. */
+static int find_feedback_emit_submitted(struct request_context *context, json_object *payload)
 {
-	(void)context;
+	int result = find_events_emit(context->db, context->request->auth.tenant_id, find_workspace(context),
+		"feedback.submit", payload);
 	json_object_put(payload);
+	return result;
 }
 
 static json_object *find_feedback_event_payload(const struct request_context *context, const char *id)
@@ -171,15 +164,22 @@ static void find_feedback_submit(struct request_context *context)
 		message_index ? DB_INT(json_object_get_int64(message_index)) : DB_NULL,
 		metadata_text ? DB_TEXT(metadata_text) : DB_NULL, DB_TEXT(find_source_name(context))};
 	uint64_t feedback_id = 0;
-	enum db_result result = db_exec(context->db, &find_feedback_statements[FEEDBACK_STMT_INSERT], params,
-		sizeof(params) / sizeof(params[0]), NULL, &feedback_id);
+	char id[32] = "";
+	enum db_result result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_exec(context->db, &find_feedback_statements[FEEDBACK_STMT_INSERT], params,
+			sizeof(params) / sizeof(params[0]), NULL, &feedback_id);
+	if (result == DB_OK) {
+		snprintf(id, sizeof(id), "%llu", (unsigned long long)feedback_id);
+		result = find_feedback_emit_submitted(context, find_feedback_event_payload(context, id));
+	}
+	if (result == DB_OK)
+		result = db_commit(context->db);
 	if (result != DB_OK) {
+		db_rollback(context->db);
 		respond_db_failure(context, result, "submit feedback");
 		return;
 	}
-	char id[32];
-	snprintf(id, sizeof(id), "%llu", (unsigned long long)feedback_id);
-	find_feedback_emit_submitted(context, find_feedback_event_payload(context, id));
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "id", json_object_new_string(id));
 	json_object_object_add(data, "message", json_object_new_string("Thank you for your feedback"));

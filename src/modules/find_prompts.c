@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/respond.h"
 #include "db/db.h"
+#include "find/events.h"
 #include "find/plan.h"
 #include "http/pagination.h"
 #include "http/request.h"
@@ -317,6 +318,14 @@ static enum find_prompts_outcome find_prompts_write(struct request_context *cont
 	}
 	if (result == DB_OK)
 		result = db_exec(context->db, &find_prompts_statements[PROMPTS_STMT_UPSERT], values, 16, NULL, NULL);
+	/* The webhook event commits with the prompt (find/events.h). */
+	if (result == DB_OK) {
+		json_object *event = json_object_new_object();
+		json_object_object_add(event, "id", json_object_new_string(fields->id));
+		json_object_object_add(event, "created", json_object_new_boolean(!exists));
+		result = find_events_emit(context->db, tenant_id, workspace, "prompt.upsert", event);
+		json_object_put(event);
+	}
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
@@ -445,6 +454,14 @@ static void find_prompts_delete(struct request_context *context)
 		result = db_exec(context->db, &find_prompts_statements[PROMPTS_STMT_DELETE], key, 3, &deleted, NULL);
 	if (result == DB_OK && deleted > 0)
 		result = db_exec(context->db, &find_prompts_statements[PROMPTS_STMT_COUNTER_ADD], counter, 3, NULL, NULL);
+	if (result == DB_OK && deleted > 0) {
+		json_object *event = json_object_new_object(), *ids = json_object_new_array();
+		json_object_array_add(ids, json_object_new_string(id));
+		json_object_object_add(event, "id", json_object_new_string(id));
+		json_object_object_add(event, "ids", ids);
+		result = find_events_emit(context->db, tenant_id, workspace, "prompt.delete", event);
+		json_object_put(event);
+	}
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {

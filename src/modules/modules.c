@@ -5,8 +5,10 @@
 #include "auth/ratelimit.h"
 #include "auth/session.h"
 #include "find/cors.h"
+#include "find/events.h"
 #include "find/find_principal.h"
 #include "find/meter.h"
+#include "find/webhook_outbox.h"
 #include "modules/idempotency.h"
 
 static const struct route_table *const modules_routes[] = {
@@ -27,6 +29,7 @@ static const struct route_table *const modules_routes[] = {
 	&find_prompts_route_table,
 	&find_chat_route_table,
 	&find_threads_route_table,
+	&find_webhooks_route_table,
 };
 
 const struct route_table *const *modules_route_tables(size_t *table_count)
@@ -60,10 +63,11 @@ static const struct statement_table *const module_statement_list[] = {
 	&find_prompts_statement_table,
 	&find_chat_statement_table,
 	&find_threads_statement_table,
+	&find_webhooks_statement_table,
 };
 #define MODULE_STATEMENT_COUNT (sizeof(module_statement_list) / sizeof(module_statement_list[0]))
 
-static struct statement_table auth_layer_tables[8];
+static struct statement_table auth_layer_tables[10];
 #define AUTH_LAYER_COUNT (sizeof(auth_layer_tables) / sizeof(auth_layer_tables[0]))
 static const struct statement_table *modules_statements[MODULE_STATEMENT_COUNT + AUTH_LAYER_COUNT];
 
@@ -86,6 +90,10 @@ const struct statement_table *const *modules_statement_tables(size_t *table_coun
 	auth_layer_tables[6].statement_count = count;
 	auth_layer_tables[7] = (struct statement_table){"find_cors", find_cors_statement_table(&count), 0};
 	auth_layer_tables[7].statement_count = count;
+	auth_layer_tables[8] = (struct statement_table){"find_events", find_events_statement_table(&count), 0};
+	auth_layer_tables[8].statement_count = count;
+	auth_layer_tables[9] = (struct statement_table){"webhook_outbox", webhook_outbox_statement_table(&count), 0};
+	auth_layer_tables[9].statement_count = count;
 	size_t used = 0;
 	for (size_t i = 0; i < MODULE_STATEMENT_COUNT; i++)
 		modules_statements[used++] = module_statement_list[i];

@@ -23,6 +23,8 @@ static void admin_usage(FILE *out)
 		"      --trial-ends DATE|none --trial-days N --status active|inactive --search-quota N\n"
 		"      --chat-quota N --recommendations-quota N --max-products N --max-posts N --max-prompts N\n"
 		"      --max-taxonomies N --max-webhooks N --rate-per-minute N --rate-per-hour N\n"
+		"  find-webhook-emit SLUG EVENT [--workspace NAME] [--data JSON]\n"
+		"                                          queue an event for the tenant's webhooks (as a content write would)\n"
 		"  health                                  check the database and the schema version\n"
 		"  -c FILE   configuration file (default " INTUKA_DEFAULT_CONFIG ")\n");
 }
@@ -105,6 +107,8 @@ int main(int argc, char **argv)
 		status = admin_user(&context, rest_count, rest);
 	} else if (strcmp(command, "find-plan") == 0) {
 		status = admin_find_plan(&context, rest_count, rest);
+	} else if (strcmp(command, "find-webhook-emit") == 0) {
+		status = admin_find_webhook_emit(&context, rest_count, rest);
 	} else if (strcmp(command, "health") == 0 && rest_count == 0) {
 		status = admin_health(&context);
 	} else {

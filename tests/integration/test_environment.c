@@ -72,7 +72,7 @@ bool test_environment_load(void)
 void test_environment_print_usage(const char *program_name)
 {
     fprintf(stderr,
-            "usage: %s [contract|anomaly|admin]\n"
+            "usage: %s [SUITE]   (contract, anomaly, admin, identity, sales, hr, finance, find_webhooks)\n"
             "Runs the Intuka integration tests against a running stack (all suites when no name is given).\n"
             "Environment:\n"
             "  INTUKA_TEST_BASE_URL        required, loopback, e.g. http://127.0.0.1:8080\n"
@@ -82,6 +82,8 @@ void test_environment_print_usage(const char *program_name)
             "  INTUKA_TEST_DB_START_CMD    shell command starting MariaDB (exit 0)\n"
             "  INTUKA_TEST_CONFIG          configuration file of the stack (for intuka-admin -c)\n"
             "  INTUKA_TEST_ADMIN           path of the intuka-admin binary\n"
+            "  INTUKA_TEST_DELIVERY_PIDFILE    pid file of the webhook delivery process\n"
+            "  INTUKA_TEST_DELIVERY_START_CMD  shell command starting it again (exit 0)\n"
             "Tests whose variables are empty are reported as skipped (CUnit: inactive).\n"
             "Exit status: 0 all passed, 1 a test failed, 64 usage error.\n",
             program_name);

@@ -13,6 +13,12 @@ static const char *const global_statements[] = {
 	"auth.login_lookup", /* finds the tenant by slug: the tenant is the answer */
 	"find.key_lookup",   /* finds an API key by its hash: the tenant is the answer */
 	"find.origin_allowed", /* CORS preflight: only whether some publishable key lists the origin */
+	/* The webhook delivery process serves every tenant: it claims due rows
+	 * by find_webhook_deliveries_due (status, next_attempt_at) and learns
+	 * each row's tenant from it; everything it does with a row afterwards
+	 * binds that tenant_id. The purge drops finished rows by the same index. */
+	"find_webhooks.claim_due",
+	"find_webhooks.purge_finished",
 };
 
 /* Scoped means: an INSERT whose first column is tenant_id, or a condition

@@ -41,6 +41,7 @@ int main(void)
 		register_router_suite,
 		register_statements_suite,
 		register_stream_suite,
+		register_webhooks_suite,
 		register_worker_suite,
 	};
 	for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++) {

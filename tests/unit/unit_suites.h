@@ -25,6 +25,7 @@ int register_response_suite(void);
 int register_router_suite(void);
 int register_statements_suite(void);
 int register_stream_suite(void);
+int register_webhooks_suite(void);
 int register_worker_suite(void);
 
 /* Adds a suite with the given tests; returns 0 or -1. */

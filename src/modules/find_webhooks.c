@@ -1,0 +1,804 @@
+/* Find API webhooks (/api/v1/find/webhooks): create, list, get, update,
+ * delete, a synchronous signed test delivery, delivery statistics and the
+ * event catalogue. Deliveries themselves are written by find_events_emit
+ * (src/find/events.c) and sent by the delivery process (src/server/
+ * deliverer.c). Secret keys and users holding find.manage; never
+ * publishable keys. */
+#include "core/config.h"
+#include "core/context.h"
+#include "core/log.h"
+#include "core/respond.h"
+#include "db/db.h"
+#include "find/events.h"
+#include "find/plan.h"
+#include "find/webhook_policy.h"
+#include "find/webhook_target.h"
+#include "http/pagination.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/validate.h"
+#include "modules/module_util.h"
+#include "modules/modules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define WEBHOOKS_NAME_MAX 200
+#define WEBHOOKS_DESCRIPTION_MAX 1000
+#define WEBHOOKS_SECRET_MIN 16
+#define WEBHOOKS_SECRET_MAX 256
+#define WEBHOOKS_EVENTS_TEXT_MAX 1000
+#define WEBHOOKS_HEADERS_TEXT_MAX 8192
+
+static void find_webhooks_events(struct request_context *context);
+static void find_webhooks_list(struct request_context *context);
+static void find_webhooks_create(struct request_context *context);
+static void find_webhooks_get(struct request_context *context);
+static void find_webhooks_update(struct request_context *context);
+static void find_webhooks_delete(struct request_context *context);
+static void find_webhooks_test(struct request_context *context);
+static void find_webhooks_stats(struct request_context *context);
+
+static const char *const webhook_statuses[] = {"active", "inactive", NULL};
+
+static const struct field_spec create_fields[] = {
+	{.name = "name", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = WEBHOOKS_NAME_MAX},
+	{.name = "url", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = WEBHOOK_URL_MAX},
+	{.name = "events", .type = FIELD_STRING_ARRAY, .required = 1, .min_length = 1, .max_length = 20},
+	{.name = "description", .type = FIELD_STRING, .max_length = WEBHOOKS_DESCRIPTION_MAX, .nullable = 1},
+	{.name = "secret", .type = FIELD_STRING, .min_length = WEBHOOKS_SECRET_MIN, .max_length = WEBHOOKS_SECRET_MAX},
+	{.name = "status", .type = FIELD_ENUM, .enum_values = webhook_statuses},
+	{.name = "retry_policy", .type = FIELD_OBJECT},
+	{.name = "headers", .type = FIELD_OBJECT, .nullable = 1},
+	{.name = "timeout_ms", .type = FIELD_INTEGER, .min_value = WEBHOOK_MIN_TIMEOUT_MS,
+		.max_value = WEBHOOK_MAX_TIMEOUT_MS},
+};
+static const struct input_spec create_input = INPUT_SPEC(create_fields);
+
+/* The same fields, none required: a PUT changes what it names. */
+static const struct field_spec update_fields[] = {
+	{.name = "name", .type = FIELD_STRING, .min_length = 1, .max_length = WEBHOOKS_NAME_MAX},
+	{.name = "url", .type = FIELD_STRING, .min_length = 1, .max_length = WEBHOOK_URL_MAX},
+	{.name = "events", .type = FIELD_STRING_ARRAY, .min_length = 1, .max_length = 20},
+	{.name = "description", .type = FIELD_STRING, .max_length = WEBHOOKS_DESCRIPTION_MAX, .nullable = 1},
+	{.name = "secret", .type = FIELD_STRING, .min_length = WEBHOOKS_SECRET_MIN, .max_length = WEBHOOKS_SECRET_MAX},
+	{.name = "status", .type = FIELD_ENUM, .enum_values = webhook_statuses},
+	{.name = "retry_policy", .type = FIELD_OBJECT},
+	{.name = "headers", .type = FIELD_OBJECT, .nullable = 1},
+	{.name = "timeout_ms", .type = FIELD_INTEGER, .min_value = WEBHOOK_MIN_TIMEOUT_MS,
+		.max_value = WEBHOOK_MAX_TIMEOUT_MS},
+};
+static const struct input_spec update_input = INPUT_SPEC(update_fields);
+
+#define WEBHOOKS_CREDENTIALS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
+/* "events" comes before "{id}": the router takes the first match. */
+static const struct route find_webhooks_routes[] = {
+	{HTTP_GET, "/api/v1/find/webhooks/events", "find.manage", WEBHOOKS_CREDENTIALS, NULL, find_webhooks_events},
+	{HTTP_GET, "/api/v1/find/webhooks", "find.manage", WEBHOOKS_CREDENTIALS, NULL, find_webhooks_list},
+	{HTTP_POST, "/api/v1/find/webhooks", "find.manage", WEBHOOKS_CREDENTIALS, &create_input, find_webhooks_create},
+	{HTTP_GET, "/api/v1/find/webhooks/{id}", "find.manage", WEBHOOKS_CREDENTIALS, NULL, find_webhooks_get},
+	{HTTP_PUT, "/api/v1/find/webhooks/{id}", "find.manage", WEBHOOKS_CREDENTIALS, &update_input,
+		find_webhooks_update},
+	{HTTP_DELETE, "/api/v1/find/webhooks/{id}", "find.manage", WEBHOOKS_CREDENTIALS, NULL, find_webhooks_delete},
+	{HTTP_POST, "/api/v1/find/webhooks/{id}/test", "find.manage", WEBHOOKS_CREDENTIALS, NULL, find_webhooks_test},
+	{HTTP_GET, "/api/v1/find/webhooks/{id}/stats", "find.manage", WEBHOOKS_CREDENTIALS, NULL, find_webhooks_stats},
+};
+
+const struct route_table find_webhooks_route_table = {
+	"find_webhooks", find_webhooks_routes, sizeof(find_webhooks_routes) / sizeof(find_webhooks_routes[0])};
+
+enum find_webhooks_statement {
+	WEBHOOKS_STMT_COUNT,
+	WEBHOOKS_STMT_INSERT,
+	WEBHOOKS_STMT_GET,
+	WEBHOOKS_STMT_LOCK,
+	WEBHOOKS_STMT_READ,
+	WEBHOOKS_STMT_LIST,
+	WEBHOOKS_STMT_LIST_COUNT,
+	WEBHOOKS_STMT_UPDATE,
+	WEBHOOKS_STMT_RELEASE_HELD,
+	WEBHOOKS_STMT_DELETE,
+	WEBHOOKS_STMT_DELETE_DELIVERIES,
+	WEBHOOKS_STMT_STATS,
+	WEBHOOKS_STMT__MAX
+};
+
+#define WEBHOOKS_COLUMNS                                                                                          \
+	"webhook_id, name, url, description, status, events, max_attempts, backoff, initial_delay_ms, timeout_ms, " \
+	"headers, consecutive_failures, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), "                       \
+	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(last_delivery_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
+	"DATE_FORMAT(last_success_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(last_failure_at, '%Y-%m-%dT%H:%i:%s.%fZ')"
+#define WEBHOOKS_COLUMN_COUNT 17
+
+static const struct db_statement_def find_webhooks_statements[WEBHOOKS_STMT__MAX] = {
+	/* FOR UPDATE locks the tenant's range, so two creates cannot both pass the cap. */
+	[WEBHOOKS_STMT_COUNT] = {"find_webhooks.count",
+		"SELECT COUNT(*) FROM find_webhooks WHERE tenant_id = ? FOR UPDATE", 1},
+	[WEBHOOKS_STMT_INSERT] = {"find_webhooks.insert",
+		"INSERT INTO find_webhooks (tenant_id, name, url, description, secret, status, events, max_attempts, "
+		"backoff, initial_delay_ms, timeout_ms, headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		1},
+	[WEBHOOKS_STMT_GET] = {"find_webhooks.get",
+		"SELECT " WEBHOOKS_COLUMNS " FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ?", 1},
+	[WEBHOOKS_STMT_LOCK] = {"find_webhooks.lock",
+		"SELECT name, url, description, secret, status, events, max_attempts, backoff, initial_delay_ms, "
+		"timeout_ms, headers FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ? FOR UPDATE",
+		1},
+	[WEBHOOKS_STMT_READ] = {"find_webhooks.read",
+		"SELECT name, url, description, secret, status, events, max_attempts, backoff, initial_delay_ms, "
+		"timeout_ms, headers FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ?",
+		1},
+	[WEBHOOKS_STMT_LIST] = {"find_webhooks.list",
+		"SELECT " WEBHOOKS_COLUMNS ", COUNT(*) OVER () FROM find_webhooks WHERE tenant_id = ? "
+		"AND (? = '' OR status = ?) AND (? = '' OR FIND_IN_SET(?, events) > 0) "
+		"ORDER BY webhook_id DESC LIMIT ? OFFSET ?",
+		1},
+	[WEBHOOKS_STMT_LIST_COUNT] = {"find_webhooks.list_count",
+		"SELECT COUNT(*) FROM find_webhooks WHERE tenant_id = ? "
+		"AND (? = '' OR status = ?) AND (? = '' OR FIND_IN_SET(?, events) > 0)",
+		1},
+	/* Back to active (from inactive or suspended) starts a fresh failure count. */
+	[WEBHOOKS_STMT_UPDATE] = {"find_webhooks.update",
+		"UPDATE find_webhooks SET consecutive_failures = IF(status <> 'active' AND ? = 'active', 0, "
+		"consecutive_failures), name = ?, url = ?, description = ?, secret = ?, status = ?, events = ?, "
+		"max_attempts = ?, backoff = ?, initial_delay_ms = ?, timeout_ms = ?, headers = ? "
+		"WHERE tenant_id = ? AND webhook_id = ?",
+		1},
+	/* Deliveries held while the webhook was not active are due again at once. */
+	[WEBHOOKS_STMT_RELEASE_HELD] = {"find_webhooks.release_held",
+		"UPDATE find_webhook_deliveries SET next_attempt_at = NOW(3) WHERE tenant_id = ? AND webhook_id = ? "
+		"AND status = 'pending' AND claim_token IS NULL",
+		1},
+	[WEBHOOKS_STMT_DELETE] = {"find_webhooks.delete",
+		"DELETE FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ?", 1},
+	[WEBHOOKS_STMT_DELETE_DELIVERIES] = {"find_webhooks.delete_deliveries",
+		"DELETE FROM find_webhook_deliveries WHERE tenant_id = ? AND webhook_id = ?", 1},
+	[WEBHOOKS_STMT_STATS] = {"find_webhooks.stats",
+		"SELECT w.status, w.consecutive_failures, w.total_deliveries, w.successful_deliveries, "
+		"w.failed_deliveries, w.timed_responses, w.total_response_ms, "
+		"DATE_FORMAT(w.last_delivery_at, '%Y-%m-%dT%H:%i:%s.%fZ'), "
+		"DATE_FORMAT(w.last_success_at, '%Y-%m-%dT%H:%i:%s.%fZ'), "
+		"DATE_FORMAT(w.last_failure_at, '%Y-%m-%dT%H:%i:%s.%fZ'), "
+		"(SELECT COUNT(*) FROM find_webhook_deliveries d WHERE d.tenant_id = w.tenant_id "
+		"AND d.webhook_id = w.webhook_id AND d.status = 'pending') "
+		"FROM find_webhooks w WHERE w.tenant_id = ? AND w.webhook_id = ?",
+		1},
+};
+
+const struct statement_table find_webhooks_statement_table = {
+	"find_webhooks", find_webhooks_statements, WEBHOOKS_STMT__MAX};
+
+/* A webhook's writable fields, as stored. */
+struct webhook_fields {
+	char name[WEBHOOKS_NAME_MAX + 1];
+	char url[WEBHOOK_URL_MAX + 1];
+	char description[WEBHOOKS_DESCRIPTION_MAX + 1];
+	char secret[WEBHOOKS_SECRET_MAX + 1];
+	char status[16];
+	char events[WEBHOOKS_EVENTS_TEXT_MAX + 1];
+	int max_attempts;
+	char backoff[16];
+	int64_t initial_delay_ms;
+	int64_t timeout_ms;
+	char headers[WEBHOOKS_HEADERS_TEXT_MAX + 1];
+};
+
+static void find_webhooks_defaults(struct webhook_fields *fields)
+{
+	memset(fields, 0, sizeof(*fields));
+	snprintf(fields->status, sizeof(fields->status), "active");
+	fields->max_attempts = WEBHOOK_DEFAULT_MAX_ATTEMPTS;
+	snprintf(fields->backoff, sizeof(fields->backoff), "exponential");
+	fields->initial_delay_ms = WEBHOOK_DEFAULT_INITIAL_DELAY_MS;
+	fields->timeout_ms = WEBHOOK_DEFAULT_TIMEOUT_MS;
+	snprintf(fields->headers, sizeof(fields->headers), "{}");
+}
+
+static void find_webhooks_invalid(struct request_context *context, const char *field, const char *reason)
+{
+	if (context->response->status != STATUS_VALIDATION_ERROR)
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid webhook");
+	response_add_detail(context->response, field, "%s", reason);
+}
+
+/* events: known names, duplicates dropped, stored comma-separated. */
+static int find_webhooks_read_events(struct request_context *context, json_object *events, char *out,
+	size_t out_size)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < json_object_array_length(events); i++) {
+		const char *name = json_object_get_string(json_object_array_get_idx(events, i));
+		if (!webhook_event_known(name)) {
+			char reason[160];
+			snprintf(reason, sizeof(reason), "\"%.40s\" is not an event (see GET /webhooks/events)", name);
+			find_webhooks_invalid(context, "events", reason);
+			return -1;
+		}
+		size_t length = strlen(name);
+		int duplicate = 0;
+		for (const char *cursor = out; *cursor != '\0' && !duplicate;) {
+			size_t item = strcspn(cursor, ",");
+			duplicate = item == length && strncmp(cursor, name, length) == 0;
+			cursor += item + (cursor[item] == ',');
+		}
+		if (duplicate)
+			continue;
+		if (used + length + 2 > out_size)
+			return -1;
+		if (used > 0)
+			out[used++] = ',';
+		memcpy(out + used, name, length + 1);
+		used += length;
+	}
+	return 0;
+}
+
+static int find_webhooks_read_retry_policy(struct request_context *context, json_object *policy,
+	struct webhook_fields *fields)
+{
+	int failures = 0;
+	json_object_object_foreach(policy, key, value)
+	{
+		if (strcmp(key, "max_attempts") == 0) {
+			int64_t number = json_object_is_type(value, json_type_int) ? json_object_get_int64(value) : 0;
+			if (number < 1 || number > WEBHOOK_MAX_ATTEMPTS_LIMIT) {
+				find_webhooks_invalid(context, "retry_policy.max_attempts", "must be an integer from 1 to 10");
+				failures++;
+			} else {
+				fields->max_attempts = (int)number;
+			}
+		} else if (strcmp(key, "backoff") == 0) {
+			const char *text = json_object_is_type(value, json_type_string) ? json_object_get_string(value) : "";
+			if (strcmp(text, "fixed") != 0 && strcmp(text, "exponential") != 0) {
+				find_webhooks_invalid(context, "retry_policy.backoff", "must be fixed or exponential");
+				failures++;
+			} else {
+				snprintf(fields->backoff, sizeof(fields->backoff), "%s", text);
+			}
+		} else if (strcmp(key, "initial_delay_ms") == 0) {
+			int64_t number = json_object_is_type(value, json_type_int) ? json_object_get_int64(value) : 0;
+			if (number < WEBHOOK_MIN_INITIAL_DELAY_MS || number > WEBHOOK_MAX_INITIAL_DELAY_MS) {
+				find_webhooks_invalid(context, "retry_policy.initial_delay_ms",
+					"must be an integer from 100 to 3600000");
+				failures++;
+			} else {
+				fields->initial_delay_ms = number;
+			}
+		} else {
+			char field[96];
+			snprintf(field, sizeof(field), "retry_policy.%.64s", key);
+			find_webhooks_invalid(context, field, "is not a known field (max_attempts, backoff, initial_delay_ms)");
+			failures++;
+		}
+	}
+	return failures ? -1 : 0;
+}
+
+static int find_webhooks_read_headers(struct request_context *context, json_object *headers, char *out,
+	size_t out_size)
+{
+	if (headers == NULL) { /* null clears them */
+		snprintf(out, out_size, "{}");
+		return 0;
+	}
+	if (json_object_object_length(headers) > WEBHOOK_MAX_HEADERS) {
+		find_webhooks_invalid(context, "headers", "at most 10 headers");
+		return -1;
+	}
+	int failures = 0;
+	json_object_object_foreach(headers, name, value)
+	{
+		char field[96];
+		snprintf(field, sizeof(field), "headers.%.64s", name);
+		if (!json_object_is_type(value, json_type_string)) {
+			find_webhooks_invalid(context, field, "must be a string");
+			failures++;
+			continue;
+		}
+		const char *problem = webhook_header_problem(name, json_object_get_string(value));
+		if (problem == NULL && strlen(json_object_get_string(value)) != (size_t)json_object_get_string_len(value))
+			problem = "header values must not contain NUL characters";
+		if (problem != NULL) {
+			find_webhooks_invalid(context, field, problem);
+			failures++;
+		}
+	}
+	if (failures)
+		return -1;
+	const char *text = json_object_to_json_string_ext(headers, JSON_C_TO_STRING_PLAIN);
+	if (strlen(text) >= out_size) {
+		find_webhooks_invalid(context, "headers", "too large");
+		return -1;
+	}
+	snprintf(out, out_size, "%s", text);
+	return 0;
+}
+
+/* Applies the body's fields over fields (defaults or the stored webhook);
+ * on refusal the response holds every problem found. A new URL is
+ * resolved and must pass the address rule now; it is checked again at
+ * every delivery, since DNS answers change. */
+static int find_webhooks_apply_input(struct request_context *context, struct webhook_fields *fields)
+{
+	const struct request *request = context->request;
+	int failures = 0;
+	const char *text;
+	if ((text = input_string(request, "name")) != NULL)
+		snprintf(fields->name, sizeof(fields->name), "%s", text);
+	if (input_has_field(request, "description")) {
+		text = input_string(request, "description");
+		snprintf(fields->description, sizeof(fields->description), "%s", text ? text : "");
+	}
+	if ((text = input_string(request, "status")) != NULL)
+		snprintf(fields->status, sizeof(fields->status), "%s", text);
+	if ((text = input_string(request, "secret")) != NULL) {
+		for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+			if (*p <= 0x20 || *p >= 0x7f) {
+				find_webhooks_invalid(context, "secret", "printable ASCII without spaces");
+				failures++;
+				break;
+			}
+		}
+		snprintf(fields->secret, sizeof(fields->secret), "%s", text);
+	}
+	json_object *value = input_field(request, "events");
+	if (value != NULL && find_webhooks_read_events(context, value, fields->events, sizeof(fields->events)) != 0)
+		failures++;
+	value = input_field(request, "retry_policy");
+	if (value != NULL && find_webhooks_read_retry_policy(context, value, fields) != 0)
+		failures++;
+	if (input_has_field(request, "headers") &&
+		find_webhooks_read_headers(context, input_field(request, "headers"), fields->headers,
+			sizeof(fields->headers)) != 0)
+		failures++;
+	if (input_has_field(request, "timeout_ms"))
+		fields->timeout_ms = input_integer(request, "timeout_ms", WEBHOOK_DEFAULT_TIMEOUT_MS);
+	if ((text = input_string(request, "url")) != NULL) {
+		struct webhook_target target;
+		const char *problem = webhook_url_problem(text, &target);
+		char why[WEBHOOK_ERROR_MAX];
+		if (problem != NULL) {
+			find_webhooks_invalid(context, "url", problem);
+			failures++;
+		} else if (webhook_target_resolve(&target, context->config->webhook_allow_private_targets, why,
+			sizeof(why)) != WEBHOOK_TARGET_OK) {
+			find_webhooks_invalid(context, "url", why);
+			failures++;
+		}
+		snprintf(fields->url, sizeof(fields->url), "%s", text);
+	}
+	return failures ? -1 : 0;
+}
+
+static json_object *find_webhooks_id_text(uint64_t webhook_id)
+{
+	char id[32];
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)webhook_id);
+	return json_object_new_string(id);
+}
+
+static json_object *find_webhooks_events_array(const char *events)
+{
+	json_object *array = json_object_new_array();
+	for (const char *cursor = events ? events : ""; *cursor != '\0';) {
+		size_t length = strcspn(cursor, ",");
+		if (length > 0)
+			json_object_array_add(array, json_object_new_string_len(cursor, (int)length));
+		cursor += length + (cursor[length] == ',');
+	}
+	return array;
+}
+
+/* One webhook as clients see it: never with its secret. */
+static json_object *find_webhooks_row_object(const struct db_row *row)
+{
+	const char *const *v = row->values;
+	json_object *webhook = json_object_new_object();
+	json_object_object_add(webhook, "id", json_object_new_string(v[0]));
+	json_object_object_add(webhook, "name", json_object_new_string(v[1]));
+	json_object_object_add(webhook, "url", json_object_new_string(v[2]));
+	json_object_object_add(webhook, "description", json_object_new_string(v[3] ? v[3] : ""));
+	json_object_object_add(webhook, "status", json_object_new_string(v[4]));
+	json_object_object_add(webhook, "events", find_webhooks_events_array(v[5]));
+	json_object *policy = json_object_new_object();
+	json_object_object_add(policy, "max_attempts", json_object_new_int(atoi(v[6])));
+	json_object_object_add(policy, "backoff", json_object_new_string(v[7]));
+	json_object_object_add(policy, "initial_delay_ms", json_object_new_int64(strtoll(v[8], NULL, 10)));
+	json_object_object_add(webhook, "retry_policy", policy);
+	json_object_object_add(webhook, "timeout_ms", json_object_new_int64(strtoll(v[9], NULL, 10)));
+	json_object *headers = json_tokener_parse(v[10] ? v[10] : "{}");
+	json_object_object_add(webhook, "headers", headers ? headers : json_object_new_object());
+	json_object_object_add(webhook, "consecutive_failures", json_object_new_int64(strtoll(v[11], NULL, 10)));
+	json_object_object_add(webhook, "created_at", module_string_or_null(v[12]));
+	json_object_object_add(webhook, "updated_at", module_string_or_null(v[13]));
+	json_object_object_add(webhook, "last_delivery_at", module_string_or_null(v[14]));
+	json_object_object_add(webhook, "last_success_at", module_string_or_null(v[15]));
+	json_object_object_add(webhook, "last_failure_at", module_string_or_null(v[16]));
+	return webhook;
+}
+
+static int find_webhooks_read_one(void *callback_context, const struct db_row *row)
+{
+	json_object **webhook = callback_context;
+	if (row->column_count != WEBHOOKS_COLUMN_COUNT || row->values[0] == NULL)
+		return 1;
+	*webhook = find_webhooks_row_object(row);
+	return 0;
+}
+
+struct find_webhooks_page {
+	json_object *results;
+	uint64_t total;
+};
+
+static int find_webhooks_read_page_row(void *callback_context, const struct db_row *row)
+{
+	struct find_webhooks_page *page = callback_context;
+	if (row->column_count != WEBHOOKS_COLUMN_COUNT + 1 || row->values[0] == NULL)
+		return 1;
+	json_object_array_add(page->results, find_webhooks_row_object(row));
+	page->total = strtoull(row->values[WEBHOOKS_COLUMN_COUNT], NULL, 10);
+	return 0;
+}
+
+static void find_webhooks_events(struct request_context *context)
+{
+	json_object *events = json_object_new_array();
+	for (const struct webhook_event_type *event = webhook_event_catalogue(); event->name != NULL; event++) {
+		json_object *item = json_object_new_object();
+		json_object_object_add(item, "name", json_object_new_string(event->name));
+		json_object_object_add(item, "description", json_object_new_string(event->description));
+		json_object_array_add(events, item);
+	}
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "events", events);
+	json_object_object_add(data, "total", json_object_new_int64((int64_t)json_object_array_length(events)));
+	response_ok(context->response, STATUS_OK, data, "Webhook events");
+}
+
+static void find_webhooks_list(struct request_context *context)
+{
+	struct request *request = context->request;
+	struct page_request page_request;
+	if (pagination_parse(request, NULL, &page_request, context->response) != 0)
+		return;
+	const char *status = request_query(request, "status");
+	const char *event = request_query(request, "event");
+	status = status ? status : "";
+	event = event ? event : "";
+	if (status[0] != '\0' && strcmp(status, "active") != 0 && strcmp(status, "inactive") != 0 &&
+		strcmp(status, "suspended") != 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid query parameter");
+		response_add_detail(context->response, "status", "must be active, inactive or suspended");
+		return;
+	}
+	if (event[0] != '\0' && !webhook_event_known(event)) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid query parameter");
+		response_add_detail(context->response, "event", "must be an event of GET /webhooks/events");
+		return;
+	}
+	uint64_t tenant_id = request->auth.tenant_id;
+	struct find_webhooks_page page = {json_object_new_array(), 0};
+	struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(status), DB_TEXT(status), DB_TEXT(event),
+		DB_TEXT(event), DB_UINT(page_request.limit), DB_UINT(pagination_offset(&page_request))};
+	enum db_result result = db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_LIST], params, 7,
+		find_webhooks_read_page_row, &page);
+	/* Past the last page no row carries the total: count it apart. */
+	if (result == DB_OK && json_object_array_length(page.results) == 0 && page_request.page > 1)
+		result = db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_LIST_COUNT], params, 5,
+			module_read_uint64, &page.total);
+	if (result != DB_OK) {
+		json_object_put(page.results);
+		respond_db_failure(context, result, "list webhooks");
+		return;
+	}
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "results", page.results);
+	json_object_object_add(data, "total", json_object_new_int64((int64_t)page.total));
+	json_object_object_add(data, "page", json_object_new_int64(page_request.page));
+	json_object_object_add(data, "limit", json_object_new_int64(page_request.limit));
+	response_ok(context->response, STATUS_OK, data, "Webhooks");
+}
+
+static void find_webhooks_create(struct request_context *context)
+{
+	struct request *request = context->request;
+	struct webhook_fields fields;
+	find_webhooks_defaults(&fields);
+	if (find_webhooks_apply_input(context, &fields) != 0)
+		return;
+	int generated = fields.secret[0] == '\0';
+	if (generated && webhook_secret_generate(fields.secret, sizeof(fields.secret)) != 0) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Could not generate a secret");
+		return;
+	}
+	uint64_t tenant_id = request->auth.tenant_id, webhook_id = 0, existing = 0;
+	uint32_t cap = context->find_plan ? context->find_plan->max_webhooks : 0;
+	struct db_param count_params[] = {DB_UINT(tenant_id)};
+	enum db_result result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_COUNT], count_params, 1,
+			module_read_uint64, &existing);
+	if (result == DB_OK && existing >= cap) {
+		db_rollback(context->db);
+		response_error(context->response, STATUS_PLAN_LIMIT_REACHED, "Webhook limit of the plan reached");
+		response_add_detail(context->response, "webhooks", "%u allowed on plan %s; delete one first", cap,
+			context->find_plan ? context->find_plan->code : "?");
+		return;
+	}
+	struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(fields.name), DB_TEXT(fields.url),
+		DB_TEXT(fields.description), DB_TEXT(fields.secret), DB_TEXT(fields.status), DB_TEXT(fields.events),
+		DB_INT(fields.max_attempts), DB_TEXT(fields.backoff), DB_INT(fields.initial_delay_ms),
+		DB_INT(fields.timeout_ms), DB_TEXT(fields.headers)};
+	if (result == DB_OK)
+		result = db_exec(context->db, &find_webhooks_statements[WEBHOOKS_STMT_INSERT], params, 12, NULL, &webhook_id);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, "create webhook");
+		return;
+	}
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "id", find_webhooks_id_text(webhook_id));
+	json_object_object_add(data, "message", json_object_new_string(generated
+		? "Webhook created; store the secret now: it is not shown again"
+		: "Webhook created"));
+	if (generated)
+		json_object_object_add(data, "secret", json_object_new_string(fields.secret));
+	explicit_bzero(fields.secret, sizeof(fields.secret));
+	response_ok(context->response, STATUS_CREATED, data, "Webhook created");
+}
+
+static void find_webhooks_get(struct request_context *context)
+{
+	uint64_t webhook_id = module_path_id(context, "id");
+	json_object *webhook = NULL;
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(webhook_id)};
+	enum db_result result = webhook_id == 0 ? DB_OK
+		: db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_GET], params, 2,
+			find_webhooks_read_one, &webhook);
+	if (result != DB_OK) {
+		json_object_put(webhook);
+		respond_db_failure(context, result, "read webhook");
+		return;
+	}
+	if (webhook == NULL) {
+		module_not_found(context, "Webhook");
+		return;
+	}
+	response_ok(context->response, STATUS_OK, webhook, "Webhook");
+}
+
+struct find_webhooks_locked {
+	int found;
+	struct webhook_fields *fields;
+};
+
+static int find_webhooks_read_fields(void *callback_context, const struct db_row *row)
+{
+	struct find_webhooks_locked *locked = callback_context;
+	if (row->column_count != 11)
+		return 1;
+	const char *const *v = row->values;
+	struct webhook_fields *fields = locked->fields;
+	snprintf(fields->name, sizeof(fields->name), "%s", v[0] ? v[0] : "");
+	snprintf(fields->url, sizeof(fields->url), "%s", v[1] ? v[1] : "");
+	snprintf(fields->description, sizeof(fields->description), "%s", v[2] ? v[2] : "");
+	snprintf(fields->secret, sizeof(fields->secret), "%s", v[3] ? v[3] : "");
+	snprintf(fields->status, sizeof(fields->status), "%s", v[4] ? v[4] : "");
+	snprintf(fields->events, sizeof(fields->events), "%s", v[5] ? v[5] : "");
+	fields->max_attempts = v[6] ? atoi(v[6]) : WEBHOOK_DEFAULT_MAX_ATTEMPTS;
+	snprintf(fields->backoff, sizeof(fields->backoff), "%s", v[7] ? v[7] : "exponential");
+	fields->initial_delay_ms = v[8] ? strtoll(v[8], NULL, 10) : WEBHOOK_DEFAULT_INITIAL_DELAY_MS;
+	fields->timeout_ms = v[9] ? strtoll(v[9], NULL, 10) : WEBHOOK_DEFAULT_TIMEOUT_MS;
+	snprintf(fields->headers, sizeof(fields->headers), "%s", v[10] ? v[10] : "{}");
+	locked->found = 1;
+	return 0;
+}
+
+static void find_webhooks_update(struct request_context *context)
+{
+	uint64_t webhook_id = module_path_id(context, "id");
+	if (webhook_id == 0) {
+		module_not_found(context, "Webhook");
+		return;
+	}
+	uint64_t tenant_id = context->request->auth.tenant_id;
+	struct webhook_fields fields;
+	find_webhooks_defaults(&fields);
+	struct find_webhooks_locked locked = {0, &fields};
+	struct db_param key_params[] = {DB_UINT(tenant_id), DB_UINT(webhook_id)};
+	enum db_result result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_LOCK], key_params, 2,
+			find_webhooks_read_fields, &locked);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, "read webhook");
+		return;
+	}
+	if (!locked.found) {
+		db_rollback(context->db);
+		module_not_found(context, "Webhook");
+		return;
+	}
+	int was_active = strcmp(fields.status, "active") == 0;
+	/* The DNS lookup of a new URL happens with the row locked; it is one
+	 * tenant's one webhook, and the lookup is bounded by the resolver. */
+	if (find_webhooks_apply_input(context, &fields) != 0) {
+		db_rollback(context->db);
+		return;
+	}
+	struct db_param params[] = {DB_TEXT(fields.status), DB_TEXT(fields.name), DB_TEXT(fields.url),
+		DB_TEXT(fields.description), DB_TEXT(fields.secret), DB_TEXT(fields.status), DB_TEXT(fields.events),
+		DB_INT(fields.max_attempts), DB_TEXT(fields.backoff), DB_INT(fields.initial_delay_ms),
+		DB_INT(fields.timeout_ms), DB_TEXT(fields.headers), DB_UINT(tenant_id), DB_UINT(webhook_id)};
+	result = db_exec(context->db, &find_webhooks_statements[WEBHOOKS_STMT_UPDATE], params, 14, NULL, NULL);
+	if (result == DB_OK && !was_active && strcmp(fields.status, "active") == 0)
+		result = db_exec(context->db, &find_webhooks_statements[WEBHOOKS_STMT_RELEASE_HELD], key_params, 2, NULL,
+			NULL);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	explicit_bzero(fields.secret, sizeof(fields.secret));
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, "update webhook");
+		return;
+	}
+	json_object *webhook = NULL;
+	result = db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_GET], key_params, 2,
+		find_webhooks_read_one, &webhook);
+	if (result != DB_OK || webhook == NULL) {
+		json_object_put(webhook);
+		respond_db_failure(context, result != DB_OK ? result : DB_ERROR, "read webhook");
+		return;
+	}
+	response_ok(context->response, STATUS_OK, webhook, "Webhook updated");
+}
+
+static void find_webhooks_delete(struct request_context *context)
+{
+	uint64_t webhook_id = module_path_id(context, "id");
+	if (webhook_id == 0) {
+		module_not_found(context, "Webhook");
+		return;
+	}
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(webhook_id)};
+	uint64_t deleted = 0;
+	enum db_result result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_exec(context->db, &find_webhooks_statements[WEBHOOKS_STMT_DELETE], params, 2, &deleted, NULL);
+	if (result == DB_OK && deleted > 0)
+		result = db_exec(context->db, &find_webhooks_statements[WEBHOOKS_STMT_DELETE_DELIVERIES], params, 2, NULL,
+			NULL);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		db_rollback(context->db);
+		respond_db_failure(context, result, "delete webhook");
+		return;
+	}
+	if (deleted == 0) {
+		module_not_found(context, "Webhook");
+		return;
+	}
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "id", find_webhooks_id_text(webhook_id));
+	json_object_object_add(data, "deleted", json_object_new_boolean(1));
+	response_ok(context->response, STATUS_OK, data, "Webhook deleted");
+}
+
+static void find_webhooks_test(struct request_context *context)
+{
+	uint64_t webhook_id = module_path_id(context, "id");
+	struct webhook_fields fields;
+	find_webhooks_defaults(&fields);
+	struct find_webhooks_locked loaded = {0, &fields};
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(webhook_id)};
+	enum db_result result = webhook_id == 0 ? DB_OK
+		: db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_READ], params, 2, find_webhooks_read_fields,
+			&loaded);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "read webhook");
+		return;
+	}
+	if (!loaded.found) {
+		module_not_found(context, "Webhook");
+		return;
+	}
+	char event_id[40];
+	if (find_events_new_id(event_id, sizeof(event_id)) != 0) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Could not make an event id");
+		return;
+	}
+	json_object *payload = json_object_new_object();
+	json_object_object_add(payload, "webhook_id", find_webhooks_id_text(webhook_id));
+	json_object_object_add(payload, "message", json_object_new_string("This is a test delivery from Intuka"));
+	char *body = find_events_body(event_id, "webhook.test", context->request->auth.workspace, payload,
+		context->now_s * 1000);
+	json_object_put(payload);
+	struct webhook_request delivery = {
+		.url = fields.url,
+		.secret = fields.secret,
+		.event = "webhook.test",
+		.delivery_id = event_id,
+		.headers_json = fields.headers,
+		.body = body,
+		.body_length = strlen(body),
+		.timeout_ms = (int)fields.timeout_ms,
+		.allow_private_targets = context->config->webhook_allow_private_targets,
+	};
+	struct webhook_outcome outcome;
+	webhook_send(&delivery, &outcome);
+	free(body);
+	explicit_bzero(fields.secret, sizeof(fields.secret));
+	log_msg(LOG_LEVEL_INFO, context->request->request_id, "webhook %llu test: HTTP %ld in %lld ms%s%s",
+		(unsigned long long)webhook_id, outcome.response_code, (long long)outcome.response_ms,
+		outcome.error[0] ? ": " : "", outcome.error);
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "success", json_object_new_boolean(outcome.delivered));
+	json_object_object_add(data, "responseCode",
+		outcome.response_code ? json_object_new_int64(outcome.response_code) : NULL);
+	json_object_object_add(data, "responseTime", json_object_new_int64(outcome.response_ms));
+	json_object_object_add(data, "responseBody", json_object_new_string(outcome.response_body));
+	json_object_object_add(data, "errorMessage", outcome.error[0] ? json_object_new_string(outcome.error) : NULL);
+	response_ok(context->response, STATUS_OK, data, outcome.delivered ? "Test delivery succeeded"
+									  : "Test delivery failed");
+}
+
+struct find_webhooks_stats_row {
+	json_object *stats;
+};
+
+static int find_webhooks_read_stats(void *callback_context, const struct db_row *row)
+{
+	struct find_webhooks_stats_row *out = callback_context;
+	if (row->column_count != 11)
+		return 1;
+	const char *const *v = row->values;
+	uint64_t successful = strtoull(v[3] ? v[3] : "0", NULL, 10);
+	uint64_t failed = strtoull(v[4] ? v[4] : "0", NULL, 10);
+	uint64_t timed = strtoull(v[5] ? v[5] : "0", NULL, 10);
+	uint64_t total_ms = strtoull(v[6] ? v[6] : "0", NULL, 10);
+	uint64_t pending = strtoull(v[10] ? v[10] : "0", NULL, 10);
+	json_object *stats = json_object_new_object();
+	json_object_object_add(stats, "total_deliveries", json_object_new_int64((int64_t)(successful + failed + pending)));
+	json_object_object_add(stats, "successful", json_object_new_int64((int64_t)successful));
+	json_object_object_add(stats, "failed", json_object_new_int64((int64_t)failed));
+	json_object_object_add(stats, "pending", json_object_new_int64((int64_t)pending));
+	json_object_object_add(stats, "total_attempts", json_object_new_int64(strtoll(v[2] ? v[2] : "0", NULL, 10)));
+	json_object_object_add(stats, "last_delivery_at", module_string_or_null(v[7]));
+	json_object_object_add(stats, "last_success_at", module_string_or_null(v[8]));
+	json_object_object_add(stats, "last_failure_at", module_string_or_null(v[9]));
+	json_object_object_add(stats, "consecutive_failures", json_object_new_int64(strtoll(v[1] ? v[1] : "0", NULL, 10)));
+	json_object_object_add(stats, "average_response_time_ms",
+		timed ? json_object_new_int64((int64_t)(total_ms / timed)) : NULL);
+	json_object_object_add(stats, "status", json_object_new_string(v[0] ? v[0] : ""));
+	out->stats = stats;
+	return 0;
+}
+
+static void find_webhooks_stats(struct request_context *context)
+{
+	uint64_t webhook_id = module_path_id(context, "id");
+	struct find_webhooks_stats_row row = {NULL};
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(webhook_id)};
+	enum db_result result = webhook_id == 0 ? DB_OK
+		: db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_STATS], params, 2,
+			find_webhooks_read_stats, &row);
+	if (result != DB_OK) {
+		json_object_put(row.stats);
+		respond_db_failure(context, result, "webhook stats");
+		return;
+	}
+	if (row.stats == NULL) {
+		module_not_found(context, "Webhook");
+		return;
+	}
+	json_object_object_add(row.stats, "id", find_webhooks_id_text(webhook_id));
+	response_ok(context->response, STATUS_OK, row.stats, "Webhook statistics");
+}
