@@ -90,7 +90,9 @@ enum webhook_target_result webhook_target_resolve(struct webhook_target *target,
 	snprintf(port, sizeof(port), "%d", target->port);
 	int failure = getaddrinfo(target->host, port, &hints, &addresses);
 	if (failure != 0 || addresses == NULL) {
-		snprintf(why, why_size, "host %.100s does not resolve (%s)", target->host, gai_strerror(failure));
+		/* One answer for "no such name" and "not allowed": the API must not
+		 * tell callers which internal names exist or where they point. */
+		snprintf(why, why_size, "host %.100s is not a public address webhooks may reach", target->host);
 		return WEBHOOK_TARGET_UNRESOLVED;
 	}
 	enum webhook_target_result result = WEBHOOK_TARGET_OK;
@@ -104,8 +106,7 @@ enum webhook_target_result webhook_target_resolve(struct webhook_target *target,
 		if (address->ai_family == AF_INET || address->ai_family == AF_INET6)
 			inet_ntop(address->ai_family, raw, text, sizeof(text));
 		if (!webhook_address_allowed(address_class, allow_private_targets)) {
-			snprintf(why, why_size, "host %.100s resolves to %s, a %s address webhooks may not reach", target->host,
-				text, webhook_address_class_name(address_class));
+			snprintf(why, why_size, "host %.100s is not a public address webhooks may reach", target->host);
 			result = WEBHOOK_TARGET_REFUSED;
 			break;
 		}

@@ -482,8 +482,9 @@ int find_csv_field(struct find_text *text, const char *value)
 	if (value == NULL)
 		value = "";
 	size_t length = strlen(value);
-	int formula = length > 0 && strchr("=+-@", value[0]) != NULL;
-	int quoted = strpbrk(value, ",\"\r\n") != NULL || (length > 0 && (value[0] == ' ' || value[length - 1] == ' '));
+	/* OWASP's list: a leading = + - @ TAB or CR makes a spreadsheet formula. */
+	int formula = length > 0 && strchr("=+-@\t\r", value[0]) != NULL;
+	int quoted = strpbrk(value, ",\"\r\n\t") != NULL || (length > 0 && (value[0] == ' ' || value[length - 1] == ' '));
 	int result = 0;
 	if (quoted)
 		result |= find_text_append(text, "\"", 1);

@@ -9,6 +9,7 @@
 #include "core/respond.h"
 #include "db/db.h"
 #include "find/api_key.h"
+#include "find/find_principal.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -23,6 +24,8 @@
 #define FIND_KEYS_MAX_ORIGINS 20
 #define FIND_KEYS_MAX_PER_TENANT 200
 #define FIND_KEYS_ORIGIN_MAX 255
+/* find_api_keys.allowed_origins holds them joined by spaces. */
+#define FIND_KEYS_ORIGINS_COLUMN_MAX 2000
 
 static void find_keys_list(struct request_context *context);
 static void find_keys_create(struct request_context *context);
@@ -89,7 +92,8 @@ static const struct db_statement_def find_keys_statements[KEYS_STMT__MAX] = {
 		"FROM find_api_keys WHERE tenant_id = ? AND key_id = ?",
 		1},
 	[KEYS_STMT_STATE] = {"find_keys.state",
-		"SELECT key_type, revoked_at IS NOT NULL FROM find_api_keys WHERE tenant_id = ? AND key_id = ? FOR UPDATE", 1},
+		"SELECT key_type, revoked_at IS NOT NULL, scopes FROM find_api_keys WHERE tenant_id = ? AND key_id = ? FOR UPDATE",
+		1},
 	[KEYS_STMT_REVOKE] = {"find_keys.revoke",
 		"UPDATE find_api_keys SET revoked_at = NOW(3) WHERE tenant_id = ? AND key_id = ? AND revoked_at IS NULL", 1},
 	[KEYS_STMT_DROP_ORIGINS] = {"find_keys.drop_origins",
@@ -236,8 +240,12 @@ static int find_keys_origins(struct request_context *context, int publishable, c
 			return -1;
 		}
 		size_t length = strlen(origin);
-		if (used + length + 2 > out_size)
+		if (used + length + 2 > out_size || used + length + 1 > FIND_KEYS_ORIGINS_COLUMN_MAX) {
+			response_error(context->response, STATUS_VALIDATION_ERROR, "Too many allowed origins");
+			response_add_detail(context->response, "allowedOrigins", "at most %d characters in all",
+				FIND_KEYS_ORIGINS_COLUMN_MAX);
 			return -1;
+		}
 		if (used > 0)
 			out[used++] = ' ';
 		memcpy(out + used, origin, length + 1);
@@ -277,6 +285,36 @@ static json_object *find_keys_secret_answer(uint64_t key_id, const char *key, co
 	return data;
 }
 
+/* What a key may do: its scopes, or everything its type allows. */
+static const char *find_keys_effective_permissions(enum api_key_type type, const char *scopes)
+{
+	if (type == API_KEY_PUBLISHABLE)
+		return FIND_PUBLISHABLE_KEY_PERMISSIONS;
+	return scopes[0] ? scopes : FIND_SECRET_KEY_PERMISSIONS;
+}
+
+/* A caller may only make, rotate or revoke keys that can do no more than it
+ * can itself: a key scoped to find.provision must not mint a full key. */
+static int find_keys_within_caller(struct request_context *context, const char *key_permissions)
+{
+	const char *mine = context->request->auth.permissions;
+	for (const char *cursor = key_permissions; *cursor != '\0';) {
+		size_t length = strcspn(cursor, " ");
+		char permission[64];
+		snprintf(permission, sizeof(permission), "%.*s", (int)(length < sizeof(permission) ? length : 0), cursor);
+		if (length == 0 || length >= sizeof(permission) || !rbac_list_grants(mine, permission)) {
+			response_error(context->response, STATUS_FORBIDDEN, "A key may not get more rights than its maker");
+			response_add_detail(context->response, "scopes", "the key would hold %.*s, which you do not hold",
+				(int)(length < 64 ? length : 64), cursor);
+			return -1;
+		}
+		cursor += length;
+		while (*cursor == ' ')
+			cursor++;
+	}
+	return 0;
+}
+
 static void find_keys_create(struct request_context *context)
 {
 	struct request *request = context->request;
@@ -301,6 +339,8 @@ static void find_keys_create(struct request_context *context)
 		response_add_detail(context->response, "scopes", "publishable keys can only hold find.view");
 		return;
 	}
+	if (find_keys_within_caller(context, find_keys_effective_permissions(type, scopes)) != 0)
+		return;
 
 	char key[API_KEY_TEXT_MAX], prefix[API_KEY_DISPLAY_PREFIX_CHARS + 1];
 	unsigned char hash[API_KEY_HASH_BYTES];
@@ -349,13 +389,15 @@ struct find_keys_state {
 	int found;
 	enum api_key_type type;
 	int revoked;
+	char scopes[512];
 };
 
 static int find_keys_read_state(void *callback_context, const struct db_row *row)
 {
 	struct find_keys_state *state = callback_context;
-	if (row->column_count != 2 || row->values[0] == NULL || row->values[1] == NULL)
+	if (row->column_count != 3 || row->values[0] == NULL || row->values[1] == NULL || row->values[2] == NULL)
 		return 1;
+	snprintf(state->scopes, sizeof(state->scopes), "%s", row->values[2]);
 	state->found = 1;
 	state->type = api_key_type_parse(row->values[0]);
 	state->revoked = row->values[1][0] == '1';
@@ -381,6 +423,10 @@ static int find_keys_lock(struct request_context *context, uint64_t key_id, stru
 	if (!state->found) {
 		db_rollback(context->db);
 		module_not_found(context, "API key");
+		return -1;
+	}
+	if (find_keys_within_caller(context, find_keys_effective_permissions(state->type, state->scopes)) != 0) {
+		db_rollback(context->db);
 		return -1;
 	}
 	return 0;

@@ -63,7 +63,11 @@ enum find_prompts_statement {
 #define PROMPTS_COLUMNS                                                                                         \
 	"document, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ')"
 #define PROMPTS_TEXT "MATCH(prompt, title, description, tags_text, categories_text) AGAINST (? IN NATURAL LANGUAGE MODE)"
-#define PROMPTS_IN_WORKSPACE " AND (? = '' OR workspace = ?)"
+/* The workspace ("" = all), then whether the caller is a browser
+ * (publishable key): browsers see only prompts that are live now. */
+#define PROMPTS_IN_WORKSPACE                                                                                      \
+	" AND (? = '' OR workspace = ?) AND (? = 0 OR (status = 'active'"                                         \
+	" AND (active_from IS NULL OR active_from <= UTC_TIMESTAMP(3)) AND (active_to IS NULL OR active_to > UTC_TIMESTAMP(3))))"
 
 static const struct db_statement_def find_prompts_statements[PROMPTS_STMT__MAX] = {
 	[PROMPTS_STMT_LIST] = {"find_prompts.list",
@@ -109,6 +113,12 @@ static const struct db_statement_def find_prompts_statements[PROMPTS_STMT__MAX] 
 const struct statement_table find_prompts_statement_table = {
 	"find_prompts", find_prompts_statements, PROMPTS_STMT__MAX};
 
+/* Browsers (publishable keys) see only live prompts. */
+static int find_prompts_browser(const struct request_context *context)
+{
+	return context->request->auth.kind == AUTH_PUBLISHABLE_KEY;
+}
+
 /* ---------------------------------------------------------------- reading */
 
 struct find_prompts_rows {
@@ -153,9 +163,9 @@ static void find_prompts_list(struct request_context *context)
 	const char *workspace = find_workspace(context);
 	struct find_prompts_rows rows = {json_object_new_array(), 0, 0};
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
-		DB_UINT(page.limit), DB_UINT(pagination_offset(&page))};
+		DB_INT(find_prompts_browser(context)), DB_UINT(page.limit), DB_UINT(pagination_offset(&page))};
 	enum db_result result =
-		db_query(context->db, &find_prompts_statements[PROMPTS_STMT_LIST], params, 5, find_prompts_row, &rows);
+		db_query(context->db, &find_prompts_statements[PROMPTS_STMT_LIST], params, 6, find_prompts_row, &rows);
 	if (result != DB_OK) {
 		json_object_put(rows.results);
 		respond_db_failure(context, result, "list prompts");
@@ -184,9 +194,9 @@ static void find_prompts_get(struct request_context *context)
 	const char *workspace = find_workspace(context);
 	json_object *prompt = NULL;
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(id ? id : ""), DB_TEXT(workspace),
-		DB_TEXT(workspace)};
+		DB_TEXT(workspace), DB_INT(find_prompts_browser(context))};
 	enum db_result result =
-		db_query(context->db, &find_prompts_statements[PROMPTS_STMT_GET], params, 4, find_prompts_one, &prompt);
+		db_query(context->db, &find_prompts_statements[PROMPTS_STMT_GET], params, 5, find_prompts_one, &prompt);
 	if (result != DB_OK) {
 		json_object_put(prompt);
 		respond_db_failure(context, result, "get prompt");
@@ -260,13 +270,13 @@ static void find_prompts_search(struct request_context *context)
 	enum db_result result;
 	if (text[0] != '\0') {
 		struct db_param params[] = {DB_TEXT(text), DB_UINT(tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
-			DB_TEXT(text), status_param, status_param, DB_INT(limit)};
-		result = db_query(context->db, &find_prompts_statements[PROMPTS_STMT_SEARCH], params, 8, find_prompts_row,
+			DB_INT(find_prompts_browser(context)), DB_TEXT(text), status_param, status_param, DB_INT(limit)};
+		result = db_query(context->db, &find_prompts_statements[PROMPTS_STMT_SEARCH], params, 9, find_prompts_row,
 			&rows);
 	} else {
-		struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(workspace), DB_TEXT(workspace), status_param,
-			status_param, DB_INT(limit)};
-		result = db_query(context->db, &find_prompts_statements[PROMPTS_STMT_SEARCH_ALL], params, 6,
+		struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
+			DB_INT(find_prompts_browser(context)), status_param, status_param, DB_INT(limit)};
+		result = db_query(context->db, &find_prompts_statements[PROMPTS_STMT_SEARCH_ALL], params, 7,
 			find_prompts_row, &rows);
 	}
 	if (result != DB_OK) {

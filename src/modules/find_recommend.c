@@ -92,14 +92,16 @@ static const struct db_statement_def find_recommend_statements[RECOMMEND_STMT__M
 		"GROUP BY o.product_id ORDER BY COUNT(*) DESC, o.product_id LIMIT " RECOMMEND_LIMIT_TEXT,
 		1},
 	/* The candidates' documents, only for those that meet productFilter. */
+	/* Drafts and the like are never recommended, whoever asks. */
+#define RECOMMEND_VISIBLE " AND p.status NOT IN ('draft', 'private', 'trash', 'pending')"
 	[RECOMMEND_STMT_DETAILS] = {"find_recommend.details",
 		"SELECT p.product_id, p.document FROM find_products p WHERE p.tenant_id = ? AND p.workspace = ? "
 		"AND p.product_id IN (SELECT c.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(191) PATH '$')) AS c)"
-		RECOMMEND_FILTER,
+		RECOMMEND_FILTER RECOMMEND_VISIBLE,
 		1},
 	[RECOMMEND_STMT_FALLBACK] = {"find_recommend.fallback",
 		"SELECT p.product_id, p.document FROM find_products p WHERE p.tenant_id = ? AND p.workspace = ? "
-		"AND p.product_id <> ?" RECOMMEND_FILTER " ORDER BY p.updated_at DESC, p.product_id LIMIT ?",
+		"AND p.product_id <> ?" RECOMMEND_FILTER RECOMMEND_VISIBLE " ORDER BY p.updated_at DESC, p.product_id LIMIT ?",
 		1},
 };
 

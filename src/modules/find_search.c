@@ -33,23 +33,26 @@ enum find_search_statement { SEARCH_RESULTS, SEARCH_TERM_FACETS, SEARCH_PRICE_FA
 #define POST_MATCH " AND MATCH(e.search_text)" AGAINST
 #define WS " AND e.workspace = ?"
 
+/* Browsers (publishable keys) never see drafts and the like: bound 1 for them. */
+#define VISIBLE " AND (? = 0 OR e.status NOT IN ('draft', 'private', 'trash', 'pending'))"
+
 #define RESULTS(table, score, where, filters, id_column)                                                      \
 	"SELECT e.document, " score " AS score, COUNT(*) OVER () AS total FROM " table " e WHERE e.tenant_id = ?"  \
-	where filters " ORDER BY score DESC, e.updated_at DESC, e." id_column " LIMIT ?"
+	where filters VISIBLE " ORDER BY score DESC, e.updated_at DESC, e." id_column " LIMIT ?"
 
 #define TERM_FACETS(table, entity, id_column, where, filters)                                                 \
 	"SELECT f.facet, f.term, f.hits FROM (SELECT fc.facet, fc.term, COUNT(*) AS hits,"                       \
 	" ROW_NUMBER() OVER (PARTITION BY fc.facet ORDER BY COUNT(*) DESC, fc.term) AS position"                   \
 	" FROM " table " e JOIN find_terms fc ON fc.tenant_id = e.tenant_id AND fc.entity = '" entity "'"          \
 	" AND fc.workspace = e.workspace AND fc.entity_id = e." id_column " WHERE e.tenant_id = ?" where filters   \
-	" GROUP BY fc.facet, fc.term) f WHERE f.position <= ? ORDER BY f.facet, f.hits DESC, f.term"
+	VISIBLE " GROUP BY fc.facet, fc.term) f WHERE f.position <= ? ORDER BY f.facet, f.hits DESC, f.term"
 
 /* Bucket lower bounds are bound from find_price_bucket_bounds, highest first. */
 #define PRICE_FACET(where)                                                                                    \
 	"SELECT CASE WHEN e.price >= ? THEN 5 WHEN e.price >= ? THEN 4 WHEN e.price >= ? THEN 3"                  \
 	" WHEN e.price >= ? THEN 2 WHEN e.price >= ? THEN 1 ELSE 0 END AS bucket, COUNT(*)"                        \
 	" FROM find_products e WHERE e.tenant_id = ?" where " AND e.price IS NOT NULL" FIND_SQL_PRODUCT_FILTERS    \
-	" GROUP BY bucket ORDER BY bucket"
+	VISIBLE " GROUP BY bucket ORDER BY bucket"
 
 static const struct db_statement_def find_product_search_statements[SEARCH__KINDS * SEARCH__VARIANTS] = {
 	[SEARCH_RESULTS * SEARCH__VARIANTS + SEARCH_WS_TEXT] = {"find.products.search",
@@ -157,6 +160,7 @@ static void find_bind_search(struct request_context *context, const struct find_
 	if (has_text)
 		params[count++] = text;
 	count += find_filters_bind(request->kind, &request->filters, params + count);
+	params[count++] = DB_INT(context->request->auth.kind == AUTH_PUBLISHABLE_KEY);
 	if (kind == SEARCH_RESULTS)
 		params[count++] = DB_INT(request->limit);
 	else if (kind == SEARCH_TERM_FACETS)

@@ -26,6 +26,9 @@
 #define FIND_THREADS_EXPORT_THREADS 5000
 #define FIND_THREADS_EXPORT_MESSAGES 50000
 #define FIND_THREADS_CSV_MAX_BYTES (32u * 1024u * 1024u)
+/* Message text an export reads into memory at most (a worker is shared):
+ * a canned answer can be 20 kB, so row counts alone do not bound it. */
+#define FIND_THREADS_EXPORT_TEXT_BYTES (16u * 1024u * 1024u)
 
 static void find_threads_search(struct request_context *context);
 static void find_threads_get(struct request_context *context);
@@ -453,6 +456,7 @@ struct find_threads_export {
 	json_object *threads;   /* array, in creation order */
 	json_object *by_id;     /* thread id -> its messages array (borrowed from threads) */
 	size_t message_rows;
+	size_t text_bytes;
 	int truncated;
 };
 
@@ -477,10 +481,13 @@ static int find_threads_export_message(void *callback_context, const struct db_r
 	struct find_threads_export *export = callback_context;
 	if (row->column_count != 5 || row->values[0] == NULL)
 		return 1;
-	if (++export->message_rows > FIND_THREADS_EXPORT_MESSAGES) {
+	size_t text_length = row->lengths[3];
+	if (++export->message_rows > FIND_THREADS_EXPORT_MESSAGES ||
+		export->text_bytes + text_length > FIND_THREADS_EXPORT_TEXT_BYTES) {
 		export->truncated = 1;
-		return 0;
+		return 1; /* nothing more fits: stop reading */
 	}
+	export->text_bytes += text_length;
 	json_object *messages = NULL;
 	if (!json_object_object_get_ex(export->by_id, row->values[0], &messages))
 		return 0;

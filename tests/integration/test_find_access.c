@@ -86,6 +86,15 @@ static int find_access_init(void)
                         NULL, 0) != 201)
         return 1;
     /* The same client id in two workspaces of A, and once in B. */
+    /* A draft in the shop: browsers must never find it. */
+    struct find_headers shop = { .workspace = SHOP_WORKSPACE };
+    struct find_reply draft;
+    if (!find_call("POST", "/products", "{\"id\":\"p-draft\",\"name\":\"Draft Lantern\",\"status\":\"draft\"}",
+                   secret_a, &shop, &draft) || draft.status != 200) {
+        find_reply_free(&draft);
+        return 1;
+    }
+    find_reply_free(&draft);
     if (!index_product(secret_a, SHOP_WORKSPACE, "p-1", "Shop Lantern") ||
         !index_product(secret_a, "other-store", "p-1", "Other Lantern") ||
         !index_product(secret_b, SHOP_WORKSPACE, "p-b", "Tenant B Lantern") ||
@@ -179,6 +188,24 @@ static void scoped_secret_key_holds_only_its_scopes(void)
     ITEST_CHECK(call_status("POST", "/products", "{\"id\":\"x\",\"name\":\"X\"}", key, &headers, "FORBIDDEN") == 403,
                 "no writes");
     ITEST_CHECK(call_status("GET", "/products/p-1", NULL, key, &headers, NULL) == 200, "reads work");
+
+    /* A key that may provision may not mint or take over a stronger key. */
+    char provisioner[80], full[80], full_id[32], path[96];
+    ITEST_CHECK(find_create_key(admin_a, "{\"label\":\"prov\",\"keyType\":\"secret\",\"scopes\":[\"find.provision\"]}",
+                                provisioner, sizeof provisioner, NULL, 0) == 201, "create provisioning key");
+    ITEST_CHECK(find_create_key(admin_a, "{\"label\":\"full\",\"keyType\":\"secret\"}", full, sizeof full, full_id,
+                                sizeof full_id) == 201, "create full key");
+    ITEST_CHECK(call_status("POST", "/provision/keys", "{\"label\":\"x\",\"keyType\":\"secret\"}", provisioner, NULL,
+                            "FORBIDDEN") == 403, "no unscoped key from a scoped one");
+    ITEST_CHECK(call_status("POST", "/provision/keys",
+                            "{\"label\":\"x\",\"keyType\":\"secret\",\"scopes\":[\"find.manage\"]}", provisioner, NULL,
+                            "FORBIDDEN") == 403, "no find.manage key from a find.provision key");
+    snprintf(path, sizeof path, "/provision/keys/%s/rotate", full_id);
+    ITEST_CHECK(call_status("POST", path, NULL, provisioner, NULL, "FORBIDDEN") == 403, "no rotating a stronger key");
+    ITEST_CHECK(call_status("GET", "/provision/keys", NULL, full, NULL, NULL) == 200, "the stronger key still works");
+    ITEST_CHECK(call_status("POST", "/provision/keys",
+                            "{\"label\":\"x\",\"keyType\":\"secret\",\"scopes\":[\"find.provision\"]}", provisioner, NULL,
+                            NULL) == 201, "an equal key is fine");
 }
 
 static void api_keys_open_only_the_find_api(void)
@@ -264,7 +291,15 @@ static void publishable_key_searches_the_workspace_of_its_origin(void)
     int64_t total = -1;
     json_path_int64(reply.body, "data.total", &total);
     ITEST_CHECK(reply.status == 200 && total == 1 && result_count_with_id(reply.body, "p-1", "Shop Lantern") == 1,
-                "only the shop's lantern: %ld total %lld", reply.status, (long long)total);
+                "only the shop's published lantern: %ld total %lld", reply.status, (long long)total);
+    find_reply_free(&reply);
+    /* The server side sees the draft too. */
+    struct find_headers server = { .workspace = SHOP_WORKSPACE };
+    if (!find_call("POST", "/products/search", "{\"text\":\"lantern\"}", secret_a, &server, &reply))
+        return;
+    json_path_int64(reply.body, "data.total", &total);
+    ITEST_CHECK(reply.status == 200 && total == 2 && result_count_with_id(reply.body, "p-draft", NULL) == 1,
+                "a secret key finds the draft: %ld total %lld", reply.status, (long long)total);
     find_reply_free(&reply);
 }
 
