@@ -175,7 +175,8 @@ static struct find_recommend_candidate *find_recommend_candidate(struct find_rec
 
 static void find_recommend_sort_by_id(struct find_recommend_work *work)
 {
-	qsort(work->candidates, work->candidate_count, sizeof(work->candidates[0]), find_recommend_by_id);
+	if (work->candidate_count > 1) /* qsort wants a real array even for zero items */
+		qsort(work->candidates, work->candidate_count, sizeof(work->candidates[0]), find_recommend_by_id);
 	work->sorted_count = work->candidate_count;
 }
 

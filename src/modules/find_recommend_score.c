@@ -86,7 +86,9 @@ size_t find_recommend_rank(struct find_recommend_candidate *candidates, size_t c
 		}
 		qualifying++;
 	}
-	qsort(candidates, qualifying, sizeof(*candidates), find_recommend_order);
+	/* qsort wants a real array even for zero items (candidates may be NULL then). */
+	if (qualifying > 1)
+		qsort(candidates, qualifying, sizeof(*candidates), find_recommend_order);
 	return qualifying;
 }
 
