@@ -22,7 +22,6 @@
 
 static void find_analytics_search(struct request_context *context);
 static void find_analytics_chat(struct request_context *context);
-static void find_analytics_feedback(struct request_context *context);
 
 #define ANALYTICS_CREDENTIALS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
 static const struct route find_analytics_routes[] = {
@@ -30,8 +29,6 @@ static const struct route find_analytics_routes[] = {
 		.credentials = ANALYTICS_CREDENTIALS, .handler = find_analytics_search},
 	{.method = HTTP_GET, .pattern = "/api/v1/find/analytics/chat", .permission = "find.view",
 		.credentials = ANALYTICS_CREDENTIALS, .handler = find_analytics_chat},
-	{.method = HTTP_GET, .pattern = "/api/v1/find/analytics/feedback", .permission = "find.view",
-		.credentials = ANALYTICS_CREDENTIALS, .handler = find_analytics_feedback},
 };
 
 const struct route_table find_analytics_route_table = {
@@ -42,7 +39,6 @@ enum find_analytics_statement {
 	ANALYTICS_STMT_SEARCH_TOP,
 	ANALYTICS_STMT_MESSAGES_DAILY,
 	ANALYTICS_STMT_THREADS_DAILY,
-	ANALYTICS_STMT_FEEDBACK_DAILY,
 	ANALYTICS_STMT__MAX
 };
 
@@ -73,11 +69,6 @@ static const struct db_statement_def find_analytics_statements[ANALYTICS_STMT__M
 		"WHERE tenant_id = ? AND (? = '' OR workspace = ?) AND created_at >= ? AND created_at < ? "
 		"GROUP BY day ORDER BY day",
 		1},
-	[ANALYTICS_STMT_FEEDBACK_DAILY] = {"find_analytics.feedback_daily",
-		"SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, SUM(rating = 'positive'), SUM(rating = 'negative') "
-		"FROM find_feedback WHERE tenant_id = ? AND (? = '' OR workspace = ?) AND created_at >= ? "
-		"AND created_at < ? GROUP BY day ORDER BY day",
-		1},
 };
 
 const struct statement_table find_analytics_statement_table = {
@@ -105,17 +96,7 @@ static int find_analytics_days(struct request_context *context, struct find_day_
 /* Rows "day, a, b[, c]" added to a series: counters in column order. */
 static int find_analytics_daily_row(void *callback_context, const struct db_row *row)
 {
-	struct find_period_series *series = callback_context;
-	if (row->column_count < 2 || row->column_count > 1 + FIND_BUCKET_COUNTERS || row->values[0] == NULL)
-		return 1;
-	int64_t day = find_day_parse(row->values[0]);
-	if (day < 0)
-		return 1;
-	uint64_t counters[FIND_BUCKET_COUNTERS] = {0};
-	for (size_t i = 1; i < row->column_count; i++)
-		counters[i - 1] = row->values[i] ? strtoull(row->values[i], NULL, 10) : 0;
-	find_period_series_add(series, day, counters);
-	return 0;
+	return find_period_series_add_texts(callback_context, row->values, row->column_count, 0) != 0;
 }
 
 /* ------------------------------------------------------------- search */
@@ -205,17 +186,7 @@ enum { CHAT_MESSAGES, CHAT_THREADS, CHAT_HANDOFFS };
 /* Thread rows carry [threads, handoffs]; shift them behind the messages. */
 static int find_analytics_thread_row(void *callback_context, const struct db_row *row)
 {
-	struct find_period_series *series = callback_context;
-	if (row->column_count != 3 || row->values[0] == NULL)
-		return 1;
-	int64_t day = find_day_parse(row->values[0]);
-	if (day < 0)
-		return 1;
-	uint64_t counters[FIND_BUCKET_COUNTERS] = {0};
-	counters[CHAT_THREADS] = row->values[1] ? strtoull(row->values[1], NULL, 10) : 0;
-	counters[CHAT_HANDOFFS] = row->values[2] ? strtoull(row->values[2], NULL, 10) : 0;
-	find_period_series_add(series, day, counters);
-	return 0;
+	return find_period_series_add_texts(callback_context, row->values, row->column_count, CHAT_THREADS) != 0;
 }
 
 static void find_analytics_chat(struct request_context *context)
@@ -266,40 +237,4 @@ static void find_analytics_chat(struct request_context *context)
 	json_object_object_add(data, "handoff_rate", find_json_decimal(find_ratio(handoffs, threads)));
 	json_object_object_add(data, "by_period", periods);
 	response_ok(context->response, STATUS_OK, data, "Chat analytics");
-}
-
-/* ------------------------------------------------------------- feedback */
-
-static void find_analytics_feedback(struct request_context *context)
-{
-	const struct request *request = context->request;
-	enum find_period period;
-	if (find_period_parse(request_query(request, "period"), &period) != 0) {
-		find_analytics_bad_parameter(context, "period", "must be day, week or month");
-		return;
-	}
-	struct find_day_range range;
-	const char *bad_field = NULL;
-	if (find_day_range_parse(request_query(request, "dateFrom"), request_query(request, "dateTo"), &range,
-		    &bad_field) != 0) {
-		find_analytics_bad_parameter(context, bad_field, "must be a date written YYYY-MM-DD, dateFrom not after dateTo");
-		return;
-	}
-	char first_text[FIND_DAY_TEXT_SIZE], end_text[FIND_DAY_TEXT_SIZE];
-	find_day_range_bounds(&range, first_text, end_text);
-	const char *workspace = find_workspace(context);
-	struct db_param params[] = {DB_UINT(request->auth.tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
-		DB_TEXT(first_text), DB_TEXT(end_text)};
-	struct find_period_series series;
-	find_period_series_init(&series, period);
-	enum db_result result = db_query(context->db, &find_analytics_statements[ANALYTICS_STMT_FEEDBACK_DAILY], params,
-		5, find_analytics_daily_row, &series);
-	if (result != DB_OK) {
-		find_period_series_release(&series);
-		respond_db_failure(context, result, "feedback analytics");
-		return;
-	}
-	json_object *data = find_feedback_summary(&series);
-	find_period_series_release(&series);
-	response_ok(context->response, STATUS_OK, data, "Feedback analytics");
 }

@@ -55,6 +55,9 @@ static const struct route find_feedback_routes[] = {
 		.credentials = FEEDBACK_READERS, .handler = find_feedback_list},
 	{.method = HTTP_GET, .pattern = "/api/v1/find/feedback/analytics", .permission = "find.view",
 		.credentials = FEEDBACK_READERS, .handler = find_feedback_analytics},
+	/* The analytics family's name for the same figures. */
+	{.method = HTTP_GET, .pattern = "/api/v1/find/analytics/feedback", .permission = "find.view",
+		.credentials = FEEDBACK_READERS, .handler = find_feedback_analytics},
 	{.method = HTTP_GET, .pattern = "/api/v1/find/feedback/thread/{threadId}", .permission = "find.view",
 		.credentials = FEEDBACK_READERS, .handler = find_feedback_thread},
 	{.method = HTTP_DELETE, .pattern = "/api/v1/find/feedback/{id}", .permission = "find.manage",
@@ -309,17 +312,8 @@ static void find_feedback_thread(struct request_context *context)
 
 static int find_feedback_daily_row(void *callback_context, const struct db_row *row)
 {
-	struct find_period_series *series = callback_context;
-	if (row->column_count != 3 || row->values[0] == NULL)
-		return 1;
-	int64_t day = find_day_parse(row->values[0]);
-	if (day < 0)
-		return 1;
-	uint64_t counters[FIND_BUCKET_COUNTERS] = {0};
-	counters[FIND_FEEDBACK_POSITIVE] = row->values[1] ? strtoull(row->values[1], NULL, 10) : 0;
-	counters[FIND_FEEDBACK_NEGATIVE] = row->values[2] ? strtoull(row->values[2], NULL, 10) : 0;
-	find_period_series_add(series, day, counters);
-	return 0;
+	/* Columns: day, positive, negative. */
+	return find_period_series_add_texts(callback_context, row->values, row->column_count, FIND_FEEDBACK_POSITIVE) != 0;
 }
 
 static void find_feedback_analytics(struct request_context *context)

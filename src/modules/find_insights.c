@@ -180,6 +180,21 @@ void find_period_series_add(struct find_period_series *series, int64_t day, cons
 		bucket->counters[i] += counters[i];
 }
 
+int find_period_series_add_texts(struct find_period_series *series, const char *const *values, size_t value_count,
+	size_t first_counter)
+{
+	if (value_count < 2 || first_counter + value_count - 1 > FIND_BUCKET_COUNTERS || values[0] == NULL)
+		return -1;
+	int64_t day = find_day_parse(values[0]);
+	if (day < 0)
+		return -1;
+	uint64_t counters[FIND_BUCKET_COUNTERS] = {0};
+	for (size_t i = 1; i < value_count; i++)
+		counters[first_counter + i - 1] = values[i] ? strtoull(values[i], NULL, 10) : 0;
+	find_period_series_add(series, day, counters);
+	return 0;
+}
+
 void find_period_series_release(struct find_period_series *series)
 {
 	free(series->buckets);

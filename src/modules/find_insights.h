@@ -67,6 +67,10 @@ void find_period_series_fill(struct find_period_series *series, const struct fin
 /* Adds counters (FIND_BUCKET_COUNTERS of them) to the bucket of day,
  * creating it in order when absent. */
 void find_period_series_add(struct find_period_series *series, int64_t day, const uint64_t *counters);
+/* A database row "day, n1, n2, ..." (texts): n1 goes to counters[first_counter],
+ * n2 to the next, and so on. Returns 0, or -1 when the row does not fit. */
+int find_period_series_add_texts(struct find_period_series *series, const char *const *values, size_t value_count,
+	size_t first_counter);
 void find_period_series_release(struct find_period_series *series);
 
 /* part / whole rounded to 4 decimals; 0 when whole is 0. */

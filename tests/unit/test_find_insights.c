@@ -425,7 +425,30 @@ static void recommendation_request_refusals_name_the_field(void)
 	json_object_put(body);
 }
 
+static void database_rows_land_in_the_named_counters(void)
+{
+	struct find_period_series series;
+	find_period_series_init(&series, FIND_PERIOD_DAY);
+	const char *const thread_row[] = {"2026-11-20", "4", "1"};
+	const char *const message_row[] = {"2026-11-20", "9"};
+	CU_ASSERT_EQUAL(find_period_series_add_texts(&series, message_row, 2, 0), 0);
+	CU_ASSERT_EQUAL(find_period_series_add_texts(&series, thread_row, 3, 1), 0);
+	CU_ASSERT_EQUAL_FATAL(series.count, 1);
+	CU_ASSERT_EQUAL(series.buckets[0].counters[0], 9);
+	CU_ASSERT_EQUAL(series.buckets[0].counters[1], 4);
+	CU_ASSERT_EQUAL(series.buckets[0].counters[2], 1);
+	/* Too many columns for the counters, a bad day, a row without counters. */
+	const char *const wide[] = {"2026-11-20", "1", "2", "3"};
+	const char *const bad_day[] = {"2026-13-40", "1"};
+	CU_ASSERT_EQUAL(find_period_series_add_texts(&series, wide, 4, 1), -1);
+	CU_ASSERT_EQUAL(find_period_series_add_texts(&series, bad_day, 2, 0), -1);
+	CU_ASSERT_EQUAL(find_period_series_add_texts(&series, wide, 1, 0), -1);
+	CU_ASSERT_EQUAL(series.count, 1);
+	find_period_series_release(&series);
+}
+
 static const struct unit_test find_insights_tests[] = {
+	{"database_rows_land_in_the_named_counters", database_rows_land_in_the_named_counters},
 	{"days_parse_and_format_round_trip_across_leap_years", days_parse_and_format_round_trip_across_leap_years},
 	{"unix_time_falls_on_its_utc_day", unix_time_falls_on_its_utc_day},
 	{"date_range_is_inclusive_and_refuses_bad_or_reversed_dates",
