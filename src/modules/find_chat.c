@@ -114,7 +114,8 @@ static const struct db_statement_def find_chat_statements[CHAT_STMT__MAX] = {
 		"ON DUPLICATE KEY UPDATE thread_id = thread_id",
 		1},
 	[CHAT_STMT_THREAD_LOCK] = {"find_chat.thread_lock",
-		"SELECT message_count, workspace FROM find_threads WHERE tenant_id = ? AND thread_id = ? FOR UPDATE", 1},
+		"SELECT message_count, workspace, user_id FROM find_threads WHERE tenant_id = ? AND thread_id = ? FOR UPDATE",
+		1},
 	[CHAT_STMT_MESSAGE_INSERT] = {"find_chat.message_insert",
 		"INSERT INTO find_messages (tenant_id, thread_id, message_index, role, content, payload) "
 		"VALUES (?, ?, ?, ?, ?, ?)",
@@ -476,16 +477,18 @@ struct find_chat_thread_state {
 	int found;
 	uint64_t message_count;
 	char workspace[64];
+	char user_id[192]; /* the visitor who started it, "" when none was named */
 };
 
 static int find_chat_thread_row(void *callback_context, const struct db_row *row)
 {
 	struct find_chat_thread_state *state = callback_context;
-	if (row->column_count != 2 || row->values[0] == NULL)
+	if (row->column_count != 3 || row->values[0] == NULL)
 		return 1;
 	state->found = 1;
 	state->message_count = strtoull(row->values[0], NULL, 10);
 	snprintf(state->workspace, sizeof(state->workspace), "%s", row->values[1] ? row->values[1] : "");
+	snprintf(state->user_id, sizeof(state->user_id), "%s", row->values[2] ? row->values[2] : "");
 	return 0;
 }
 
@@ -518,8 +521,12 @@ static enum find_chat_store_outcome find_chat_store(struct request_context *cont
 	if (result == DB_OK)
 		result = db_query(context->db, &find_chat_statements[CHAT_STMT_THREAD_LOCK], key, 2, find_chat_thread_row,
 			&thread);
-	if (result == DB_OK && (!thread.found || (workspace[0] != '\0' && strcmp(thread.workspace, workspace) != 0))) {
-		/* Another workspace's thread: its id is not this visitor's to write to. */
+	/* Another workspace's thread, or (from a browser) another visitor's: its
+	 * id is not this visitor's to write to. */
+	int other_visitor = context->request->auth.kind == AUTH_PUBLISHABLE_KEY && thread.user_id[0] != '\0' &&
+		strcmp(thread.user_id, ask->visitor_id) != 0;
+	if (result == DB_OK &&
+		(!thread.found || other_visitor || (workspace[0] != '\0' && strcmp(thread.workspace, workspace) != 0))) {
 		db_rollback(context->db);
 		json_object_put(payload);
 		return CHAT_THREAD_ELSEWHERE;

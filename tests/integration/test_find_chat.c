@@ -195,6 +195,18 @@ static void prompts_upsert_get_list_delete(void)
                 "deleting twice is 404");
 }
 
+static void a_browser_thread_belongs_to_its_visitor(void)
+{
+    ITEST_CHECK(status_of("POST", "/chat", "{\"message\":\"hello\",\"threadId\":\"it-mine\",\"visitorId\":\"v-owner\"}",
+                          publishable, &from_origin, NULL) == 200, "the visitor starts a thread");
+    ITEST_CHECK(status_of("POST", "/chat", "{\"message\":\"hello again\",\"threadId\":\"it-mine\",\"visitorId\":\"v-owner\"}",
+                          publishable, &from_origin, NULL) == 200, "and goes on with it");
+    ITEST_CHECK(status_of("POST", "/chat", "{\"message\":\"let me in\",\"threadId\":\"it-mine\",\"visitorId\":\"v-other\"}",
+                          publishable, &from_origin, "NOT_FOUND") == 404, "another visitor does not write to it");
+    ITEST_CHECK(status_of("POST", "/chat", "{\"message\":\"let me in\",\"threadId\":\"it-mine\"}", publishable,
+                          &from_origin, "NOT_FOUND") == 404, "nor does an anonymous one");
+}
+
 static void publishable_key_reads_prompts_but_cannot_write(void)
 {
     struct find_reply reply;
@@ -765,6 +777,7 @@ bool find_chat_suite_register(void)
     CU_pSuite suite = CU_add_suite("find_chat", find_chat_init, NULL);
     return suite != NULL &&
            itest_add_test(suite, "prompts_upsert_get_list_delete", prompts_upsert_get_list_delete, NULL) &&
+           itest_add_test(suite, "a_browser_thread_belongs_to_its_visitor", a_browser_thread_belongs_to_its_visitor, NULL) &&
            itest_add_test(suite, "publishable_key_reads_prompts_but_cannot_write",
                           publishable_key_reads_prompts_but_cannot_write, NULL) &&
            itest_add_test(suite, "bulk_upsert_reports_each_item", bulk_upsert_reports_each_item, NULL) &&
