@@ -12,6 +12,7 @@
 #include "server/listen_socket.h"
 #include "server/deliverer.h"
 #include "server/master.h"
+#include "server/pid_file.h"
 #include "server/privileges.h"
 #include "server/worker.h"
 
@@ -36,16 +37,6 @@ static void main_usage(FILE *out)
 		"      --deliver-webhooks  send the find API's webhook deliveries until SIGTERM\n"
 		"      --pid-file FILE     with --deliver-webhooks: write its pid there\n"
 		"  -V, --version      print the version\n");
-}
-
-static int main_write_pid_file(const char *path)
-{
-	FILE *file = fopen(path, "w");
-	if (file == NULL)
-		return -1;
-	int failed = fprintf(file, "%ld\n", (long)getpid()) < 0;
-	failed |= fclose(file) != 0;
-	return failed ? -1 : 0;
 }
 
 static void main_apply_logging(const struct config *config)
@@ -180,7 +171,7 @@ int main(int argc, char **argv)
 		}
 		owns_socket_path = listen_socket_is_unix_path(config.listen);
 	}
-	if (config.pid_file[0] != '\0' && main_write_pid_file(config.pid_file) != 0) {
+	if (config.pid_file[0] != '\0' && pid_file_write(config.pid_file) != 0) {
 		log_error("cannot write pid_file %s: %s", config.pid_file, strerror(errno));
 		return 1;
 	}

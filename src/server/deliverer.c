@@ -10,6 +10,7 @@
 #include "db/db.h"
 #include "find/webhook_outbox.h"
 #include "find/webhook_target.h"
+#include "server/pid_file.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -111,23 +112,13 @@ static void deliverer_send_one(struct db *db, const struct config *config, const
 	webhook_outbox_delivery_free(&delivery);
 }
 
-static int deliverer_write_pid_file(const char *path)
-{
-	FILE *file = fopen(path, "w");
-	if (file == NULL)
-		return -1;
-	int failed = fprintf(file, "%ld\n", (long)getpid()) < 0;
-	failed |= fclose(file) != 0;
-	return failed ? -1 : 0;
-}
-
 int deliverer_run(const struct config *config, const char *pid_file)
 {
 	if (deliverer_install_signals() != 0) {
 		log_error("webhook deliverer: cannot install signal handlers: %s", strerror(errno));
 		return 1;
 	}
-	if (pid_file != NULL && deliverer_write_pid_file(pid_file) != 0) {
+	if (pid_file != NULL && pid_file_write(pid_file) != 0) {
 		log_error("webhook deliverer: cannot write %s: %s", pid_file, strerror(errno));
 		return 1;
 	}
