@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "http_client.h"
+#include "identity_client.h"
+#include "itest_check.h"
 #include "json_path.h"
 
 bool find_call(const char *method, const char *path, const char *json_body, const char *bearer,
@@ -73,6 +75,33 @@ const char *find_error_code(const struct find_reply *reply)
 {
     const char *code = reply->body ? json_path_string(reply->body, "error.code") : NULL;
     return code ? code : "";
+}
+
+long find_status(const char *method, const char *path, const char *json_body, const char *bearer,
+                 const struct find_headers *headers, const char *expected_code)
+{
+    struct find_reply reply;
+    if (!find_call(method, path, json_body, bearer, headers, &reply))
+        return 0;
+    long status = reply.status;
+    if (expected_code != NULL)
+        ITEST_CHECK(strcmp(find_error_code(&reply), expected_code) == 0, "%s %s: code %s, wanted %s", method, path,
+                    find_error_code(&reply), expected_code);
+    find_reply_free(&reply);
+    return status;
+}
+
+bool find_make_tenant_admin(const char *prefix, const char *name, const char *password, char *slug,
+                            size_t slug_size, char *token)
+{
+    identity_unique_slug(prefix, slug, slug_size);
+    char email[160];
+    snprintf(email, sizeof email, "admin@%s.test", slug);
+    const char *create[] = { "tenant", "create", slug, name, NULL };
+    const char *user[] = { "user", "create", slug, email, NULL };
+    if (admin_command(create, NULL) != 0 || admin_command(user, password) != 0)
+        return false;
+    return api_login(email, password, slug, token, NULL) == 200;
 }
 
 long find_create_key(const char *bearer, const char *body, char *key, size_t key_size, char *id, size_t id_size)

@@ -30,6 +30,17 @@ bool find_call(const char *method, const char *path, const char *json_body, cons
 void find_reply_free(struct find_reply *reply);
 const char *find_error_code(const struct find_reply *reply);
 
+/* One call for its status (0 when no answer came); with expected_code, also
+ * records a check that the error envelope carries that code. */
+long find_status(const char *method, const char *path, const char *json_body, const char *bearer,
+                 const struct find_headers *headers, const char *expected_code);
+
+/* A new tenant (slug "<prefix>-<time>-<pid>", display name name) whose first
+ * user admin@<slug>.test (password) is its Tenant Admin; copies the access
+ * token (4097 bytes). */
+bool find_make_tenant_admin(const char *prefix, const char *name, const char *password, char *slug,
+                            size_t slug_size, char *token);
+
 /* POST /provision/keys with the given JSON body; copies data.key and data.id. */
 long find_create_key(const char *bearer, const char *body, char *key, size_t key_size, char *id, size_t id_size);
 

@@ -37,15 +37,8 @@ static const struct find_headers from_origin = { .origin = CHAT_ORIGIN };
 
 static bool make_tenant(const char *prefix, char *slug, size_t slug_size, char *token, char *key, size_t key_size)
 {
-    identity_unique_slug(prefix, slug, slug_size);
-    char email[160];
-    snprintf(email, sizeof email, "admin@%s.test", slug);
-    const char *create[] = { "tenant", "create", slug, "Find chat", NULL };
-    const char *user[] = { "user", "create", slug, email, NULL };
-    if (admin_command(create, NULL) != 0 || admin_command(user, password) != 0 ||
-        api_login(email, password, slug, token, NULL) != 200)
-        return false;
-    return find_create_key(token, "{\"label\":\"server\",\"keyType\":\"secret\"}", key, key_size, NULL, 0) == 201;
+    return find_make_tenant_admin(prefix, "Find chat", password, slug, slug_size, token) &&
+           find_create_key(token, "{\"label\":\"server\",\"keyType\":\"secret\"}", key, key_size, NULL, 0) == 201;
 }
 
 static long call(const char *method, const char *path, const char *body, const char *bearer,
@@ -58,21 +51,9 @@ static long call(const char *method, const char *path, const char *body, const c
     return reply->status;
 }
 
-static long status_of(const char *method, const char *path, const char *body, const char *bearer,
-                      const struct find_headers *headers, const char *expected_code)
-{
-    struct find_reply reply;
-    long status = call(method, path, body, bearer, headers, &reply);
-    if (expected_code != NULL)
-        ITEST_CHECK(strcmp(find_error_code(&reply), expected_code) == 0, "%s %s: code \"%s\", wanted %s", method, path,
-                    find_error_code(&reply), expected_code);
-    find_reply_free(&reply);
-    return status;
-}
-
 static bool upsert(const char *path, const char *body)
 {
-    long status = status_of("POST", path, body, secret, &in_workspace, NULL);
+    long status = find_status("POST", path, body, secret, &in_workspace, NULL);
     if (status != 200 && status != 201)
         fprintf(stderr, "find_chat set-up: POST %s: %ld\n", path, status);
     return status == 200 || status == 201;
@@ -152,7 +133,7 @@ static bool at_int64(json_object *root, const char *dotted_path, int64_t *out)
 static void prompts_upsert_get_list_delete(void)
 {
     const char *body = "{\"id\":\"temp\",\"prompt\":\"Temporary question\",\"status\":\"active\",\"custom\":{\"x\":1}}";
-    ITEST_CHECK(status_of("POST", "/prompts", body, secret, &in_workspace, NULL) == 201, "create answers 201");
+    ITEST_CHECK(find_status("POST", "/prompts", body, secret, &in_workspace, NULL) == 201, "create answers 201");
     struct find_reply reply;
     ITEST_CHECK(call("POST", "/prompts", "{\"id\":\"temp\",\"prompt\":\"Temporary question, edited\",\"custom\":{\"x\":2}}",
                      secret, &in_workspace, &reply) == 200, "update answers 200");
@@ -183,27 +164,27 @@ static void prompts_upsert_get_list_delete(void)
     }
     find_reply_free(&reply);
 
-    ITEST_CHECK(status_of("POST", "/prompts", "{\"id\":\"x\",\"prompt\":\"x\"}", secret, NULL, "VALIDATION_ERROR") == 400,
+    ITEST_CHECK(find_status("POST", "/prompts", "{\"id\":\"x\",\"prompt\":\"x\"}", secret, NULL, "VALIDATION_ERROR") == 400,
                 "writes need X-Workspace-ID");
-    ITEST_CHECK(status_of("POST", "/prompts", "{\"id\":\"x\",\"prompt\":\"x\",\"override_mode\":\"always\"}", secret,
+    ITEST_CHECK(find_status("POST", "/prompts", "{\"id\":\"x\",\"prompt\":\"x\",\"override_mode\":\"always\"}", secret,
                           &in_workspace, "VALIDATION_ERROR") == 400, "override_mode is checked");
-    ITEST_CHECK(status_of("POST", "/prompts", "{\"id\":\"x\"}", secret, &in_workspace, "VALIDATION_ERROR") == 400,
+    ITEST_CHECK(find_status("POST", "/prompts", "{\"id\":\"x\"}", secret, &in_workspace, "VALIDATION_ERROR") == 400,
                 "prompt is required");
-    ITEST_CHECK(status_of("DELETE", "/prompts/temp", NULL, secret, &in_workspace, NULL) == 200, "delete");
-    ITEST_CHECK(status_of("GET", "/prompts/temp", NULL, secret, &in_workspace, "NOT_FOUND") == 404, "gone");
-    ITEST_CHECK(status_of("DELETE", "/prompts/temp", NULL, secret, &in_workspace, "NOT_FOUND") == 404,
+    ITEST_CHECK(find_status("DELETE", "/prompts/temp", NULL, secret, &in_workspace, NULL) == 200, "delete");
+    ITEST_CHECK(find_status("GET", "/prompts/temp", NULL, secret, &in_workspace, "NOT_FOUND") == 404, "gone");
+    ITEST_CHECK(find_status("DELETE", "/prompts/temp", NULL, secret, &in_workspace, "NOT_FOUND") == 404,
                 "deleting twice is 404");
 }
 
 static void a_browser_thread_belongs_to_its_visitor(void)
 {
-    ITEST_CHECK(status_of("POST", "/chat", "{\"message\":\"hello\",\"threadId\":\"it-mine\",\"visitorId\":\"v-owner\"}",
+    ITEST_CHECK(find_status("POST", "/chat", "{\"message\":\"hello\",\"threadId\":\"it-mine\",\"visitorId\":\"v-owner\"}",
                           publishable, &from_origin, NULL) == 200, "the visitor starts a thread");
-    ITEST_CHECK(status_of("POST", "/chat", "{\"message\":\"hello again\",\"threadId\":\"it-mine\",\"visitorId\":\"v-owner\"}",
+    ITEST_CHECK(find_status("POST", "/chat", "{\"message\":\"hello again\",\"threadId\":\"it-mine\",\"visitorId\":\"v-owner\"}",
                           publishable, &from_origin, NULL) == 200, "and goes on with it");
-    ITEST_CHECK(status_of("POST", "/chat", "{\"message\":\"let me in\",\"threadId\":\"it-mine\",\"visitorId\":\"v-other\"}",
+    ITEST_CHECK(find_status("POST", "/chat", "{\"message\":\"let me in\",\"threadId\":\"it-mine\",\"visitorId\":\"v-other\"}",
                           publishable, &from_origin, "NOT_FOUND") == 404, "another visitor does not write to it");
-    ITEST_CHECK(status_of("POST", "/chat", "{\"message\":\"let me in\",\"threadId\":\"it-mine\"}", publishable,
+    ITEST_CHECK(find_status("POST", "/chat", "{\"message\":\"let me in\",\"threadId\":\"it-mine\"}", publishable,
                           &from_origin, "NOT_FOUND") == 404, "nor does an anonymous one");
 }
 
@@ -217,13 +198,13 @@ static void publishable_key_reads_prompts_but_cannot_write(void)
         ITEST_CHECK(false, "publishable GET /prompts/returns: %ld", reply.status);
     }
     find_reply_free(&reply);
-    ITEST_CHECK(status_of("POST", "/prompts/search", "{\"text\":\"return\"}", publishable, &from_origin, NULL) == 200,
+    ITEST_CHECK(find_status("POST", "/prompts/search", "{\"text\":\"return\"}", publishable, &from_origin, NULL) == 200,
                 "publishable search");
-    ITEST_CHECK(status_of("POST", "/prompts", "{\"id\":\"p\",\"prompt\":\"p\"}", publishable, &from_origin, "FORBIDDEN") ==
+    ITEST_CHECK(find_status("POST", "/prompts", "{\"id\":\"p\",\"prompt\":\"p\"}", publishable, &from_origin, "FORBIDDEN") ==
                     403, "publishable write is 403");
-    ITEST_CHECK(status_of("DELETE", "/prompts/returns", NULL, publishable, &from_origin, "FORBIDDEN") == 403,
+    ITEST_CHECK(find_status("DELETE", "/prompts/returns", NULL, publishable, &from_origin, "FORBIDDEN") == 403,
                 "publishable delete is 403");
-    ITEST_CHECK(status_of("GET", "/prompts/returns", NULL, publishable, NULL, "FORBIDDEN") == 403,
+    ITEST_CHECK(find_status("GET", "/prompts/returns", NULL, publishable, NULL, "FORBIDDEN") == 403,
                 "publishable without its origin is 403");
 }
 
@@ -249,13 +230,13 @@ static void bulk_upsert_reports_each_item(void)
         ITEST_CHECK(false, "bulk: %ld", reply.status);
     }
     find_reply_free(&reply);
-    ITEST_CHECK(status_of("GET", "/prompts/bulk-c", NULL, secret, &in_workspace, NULL) == 200, "a good item is stored");
-    ITEST_CHECK(status_of("GET", "/prompts/bulk-bad", NULL, secret, &in_workspace, "NOT_FOUND") == 404,
+    ITEST_CHECK(find_status("GET", "/prompts/bulk-c", NULL, secret, &in_workspace, NULL) == 200, "a good item is stored");
+    ITEST_CHECK(find_status("GET", "/prompts/bulk-bad", NULL, secret, &in_workspace, "NOT_FOUND") == 404,
                 "a bad item is not");
-    ITEST_CHECK(status_of("POST", "/prompts/bulk", "{\"entities\":[]}", secret, &in_workspace, "VALIDATION_ERROR") == 400,
+    ITEST_CHECK(find_status("POST", "/prompts/bulk", "{\"entities\":[]}", secret, &in_workspace, "VALIDATION_ERROR") == 400,
                 "empty bulk is refused");
-    status_of("DELETE", "/prompts/bulk-a", NULL, secret, &in_workspace, NULL);
-    status_of("DELETE", "/prompts/bulk-c", NULL, secret, &in_workspace, NULL);
+    find_status("DELETE", "/prompts/bulk-a", NULL, secret, &in_workspace, NULL);
+    find_status("DELETE", "/prompts/bulk-c", NULL, secret, &in_workspace, NULL);
 }
 
 static void prompt_search_ranks_by_text_with_scores(void)
@@ -272,21 +253,21 @@ static void prompt_search_ranks_by_text_with_scores(void)
         ITEST_CHECK(false, "search: %ld", reply.status);
     }
     find_reply_free(&reply);
-    ITEST_CHECK(status_of("POST", "/prompts/search", "{\"text\":\"x\",\"filters\":{\"colour\":\"red\"}}", secret,
+    ITEST_CHECK(find_status("POST", "/prompts/search", "{\"text\":\"x\",\"filters\":{\"colour\":\"red\"}}", secret,
                           &in_workspace, "VALIDATION_ERROR") == 400, "unknown filters are refused");
 }
 
 static void new_prompts_stop_at_the_plan_cap(void)
 {
     const struct find_headers ws = { .workspace = "capped" };
-    ITEST_CHECK(status_of("POST", "/prompts", "{\"id\":\"one\",\"prompt\":\"One\"}", capped_secret, &ws, NULL) == 201,
+    ITEST_CHECK(find_status("POST", "/prompts", "{\"id\":\"one\",\"prompt\":\"One\"}", capped_secret, &ws, NULL) == 201,
                 "the first prompt fits");
-    ITEST_CHECK(status_of("POST", "/prompts", "{\"id\":\"two\",\"prompt\":\"Two\"}", capped_secret, &ws,
+    ITEST_CHECK(find_status("POST", "/prompts", "{\"id\":\"two\",\"prompt\":\"Two\"}", capped_secret, &ws,
                           "PLAN_LIMIT_REACHED") == 403, "the second is over the cap");
-    ITEST_CHECK(status_of("POST", "/prompts", "{\"id\":\"one\",\"prompt\":\"One again\"}", capped_secret, &ws, NULL) == 200,
+    ITEST_CHECK(find_status("POST", "/prompts", "{\"id\":\"one\",\"prompt\":\"One again\"}", capped_secret, &ws, NULL) == 200,
                 "updating an existing prompt is not a new one");
-    ITEST_CHECK(status_of("DELETE", "/prompts/one", NULL, capped_secret, &ws, NULL) == 200, "delete frees the slot");
-    ITEST_CHECK(status_of("POST", "/prompts", "{\"id\":\"two\",\"prompt\":\"Two\"}", capped_secret, &ws, NULL) == 201,
+    ITEST_CHECK(find_status("DELETE", "/prompts/one", NULL, capped_secret, &ws, NULL) == 200, "delete frees the slot");
+    ITEST_CHECK(find_status("POST", "/prompts", "{\"id\":\"two\",\"prompt\":\"Two\"}", capped_secret, &ws, NULL) == 201,
                 "then the next fits");
 }
 
@@ -388,20 +369,20 @@ static void chat_shows_matching_products_and_posts(void)
 
 static void chat_input_is_validated(void)
 {
-    ITEST_CHECK(status_of("POST", "/chat", "{\"message\":\"\"}", secret, &in_workspace, "VALIDATION_ERROR") == 400,
+    ITEST_CHECK(find_status("POST", "/chat", "{\"message\":\"\"}", secret, &in_workspace, "VALIDATION_ERROR") == 400,
                 "empty message");
-    ITEST_CHECK(status_of("POST", "/chat", "{}", secret, &in_workspace, "VALIDATION_ERROR") == 400, "no message");
+    ITEST_CHECK(find_status("POST", "/chat", "{}", secret, &in_workspace, "VALIDATION_ERROR") == 400, "no message");
     char big[4200] = "{\"message\":\"";
     memset(big + strlen(big), 'a', 4001);
     strcpy(big + 12 + 4001, "\"}");
-    ITEST_CHECK(status_of("POST", "/chat", big, secret, &in_workspace, "VALIDATION_ERROR") == 400, "4001 bytes");
-    ITEST_CHECK(status_of("POST", "/chat", "{\"message\":\"hi\",\"threadId\":\"a b\"}", secret, &in_workspace,
+    ITEST_CHECK(find_status("POST", "/chat", big, secret, &in_workspace, "VALIDATION_ERROR") == 400, "4001 bytes");
+    ITEST_CHECK(find_status("POST", "/chat", "{\"message\":\"hi\",\"threadId\":\"a b\"}", secret, &in_workspace,
                           "VALIDATION_ERROR") == 400, "bad thread id");
-    ITEST_CHECK(status_of("POST", "/chat", "{\"message\":\"hi\",\"colour\":1}", secret, &in_workspace,
+    ITEST_CHECK(find_status("POST", "/chat", "{\"message\":\"hi\",\"colour\":1}", secret, &in_workspace,
                           "VALIDATION_ERROR") == 400, "unknown field");
-    ITEST_CHECK(status_of("POST", "/chat", "{\"message\":\"hi\",\"productFilter\":{\"priceMin\":-1}}", secret,
+    ITEST_CHECK(find_status("POST", "/chat", "{\"message\":\"hi\",\"productFilter\":{\"priceMin\":-1}}", secret,
                           &in_workspace, "VALIDATION_ERROR") == 400, "bad filter");
-    ITEST_CHECK(status_of("POST", "/chat", "{\"message\":\"hi\",\"threadId\":\"it-returns\"}", secret,
+    ITEST_CHECK(find_status("POST", "/chat", "{\"message\":\"hi\",\"threadId\":\"it-returns\"}", secret,
                           &(struct find_headers){ .workspace = "elsewhere" }, "NOT_FOUND") == 404,
                 "another workspace's thread is not written to");
 }
@@ -444,8 +425,8 @@ static void thread_keeps_both_turns_of_every_exchange(void)
         ITEST_CHECK(false, "GET messages: %ld", reply.status);
     }
     find_reply_free(&reply);
-    ITEST_CHECK(status_of("GET", "/threads/nope-none", NULL, secret, NULL, "NOT_FOUND") == 404, "unknown thread");
-    ITEST_CHECK(status_of("POST", "/threads/search", "{}", publishable, &from_origin, "FORBIDDEN") == 403,
+    ITEST_CHECK(find_status("GET", "/threads/nope-none", NULL, secret, NULL, "NOT_FOUND") == 404, "unknown thread");
+    ITEST_CHECK(find_status("POST", "/threads/search", "{}", publishable, &from_origin, "FORBIDDEN") == 403,
                 "publishable keys cannot read threads");
 }
 
@@ -495,9 +476,9 @@ static void handoff_is_recorded_and_can_be_ended(void)
         ITEST_CHECK(false, "end handoff: %ld", reply.status);
     }
     find_reply_free(&reply);
-    ITEST_CHECK(status_of("POST", "/threads/it-handoff/handoff/end", NULL, secret, NULL, NULL) == 200,
+    ITEST_CHECK(find_status("POST", "/threads/it-handoff/handoff/end", NULL, secret, NULL, NULL) == 200,
                 "ending twice answers the same");
-    ITEST_CHECK(status_of("POST", "/threads/it-handoff/handoff/end", NULL, publishable, &from_origin, "FORBIDDEN") == 403,
+    ITEST_CHECK(find_status("POST", "/threads/it-handoff/handoff/end", NULL, publishable, &from_origin, "FORBIDDEN") == 403,
                 "publishable cannot end a handoff");
     ITEST_CHECK(search_total("{\"filters\":{\"status\":\"handoff\"}}", NULL) == 0, "none in handoff now");
     ITEST_CHECK(search_total("{\"filters\":{\"has_handoff\":true}}", NULL) == 1, "has_handoff filter");
@@ -523,9 +504,9 @@ static void thread_search_filters_sorts_and_pages(void)
         ITEST_CHECK(results && json_object_array_length(results) == 1, "one result");
     }
     find_reply_free(&reply);
-    ITEST_CHECK(status_of("POST", "/threads/search", "{\"sort_by\":\"title\"}", secret, NULL, "VALIDATION_ERROR") == 400,
+    ITEST_CHECK(find_status("POST", "/threads/search", "{\"sort_by\":\"title\"}", secret, NULL, "VALIDATION_ERROR") == 400,
                 "sort_by is whitelisted");
-    ITEST_CHECK(status_of("POST", "/threads/search", "{\"filters\":{\"created_after\":\"soon\"}}", secret, NULL,
+    ITEST_CHECK(find_status("POST", "/threads/search", "{\"filters\":{\"created_after\":\"soon\"}}", secret, NULL,
                           "VALIDATION_ERROR") == 400, "dates are checked");
 }
 
@@ -564,7 +545,7 @@ static void threads_export_as_json_and_csv(void)
         ITEST_CHECK(threads && json_object_array_length(threads) == 0, "dateTo bounds the export");
     }
     find_reply_free(&reply);
-    ITEST_CHECK(status_of("POST", "/threads/export", "{\"format\":\"xml\"}", secret, NULL, "VALIDATION_ERROR") == 400,
+    ITEST_CHECK(find_status("POST", "/threads/export", "{\"format\":\"xml\"}", secret, NULL, "VALIDATION_ERROR") == 400,
                 "format is checked");
 }
 
@@ -573,13 +554,13 @@ static void deleting_a_thread_removes_its_messages(void)
     struct find_reply reply;
     chat("{\"message\":\"temporary\",\"threadId\":\"it-delete\"}", secret, &in_workspace, &reply);
     find_reply_free(&reply);
-    ITEST_CHECK(status_of("DELETE", "/threads/it-delete", NULL, publishable, &from_origin, "FORBIDDEN") == 403,
+    ITEST_CHECK(find_status("DELETE", "/threads/it-delete", NULL, publishable, &from_origin, "FORBIDDEN") == 403,
                 "publishable cannot delete");
-    ITEST_CHECK(status_of("DELETE", "/threads/it-delete", NULL, secret, NULL, NULL) == 200, "delete");
-    ITEST_CHECK(status_of("GET", "/threads/it-delete", NULL, secret, NULL, "NOT_FOUND") == 404, "gone");
-    ITEST_CHECK(status_of("GET", "/threads/it-delete/messages", NULL, secret, NULL, "NOT_FOUND") == 404,
+    ITEST_CHECK(find_status("DELETE", "/threads/it-delete", NULL, secret, NULL, NULL) == 200, "delete");
+    ITEST_CHECK(find_status("GET", "/threads/it-delete", NULL, secret, NULL, "NOT_FOUND") == 404, "gone");
+    ITEST_CHECK(find_status("GET", "/threads/it-delete/messages", NULL, secret, NULL, "NOT_FOUND") == 404,
                 "messages gone");
-    ITEST_CHECK(status_of("DELETE", "/threads/it-delete", NULL, secret, NULL, "NOT_FOUND") == 404, "twice is 404");
+    ITEST_CHECK(find_status("DELETE", "/threads/it-delete", NULL, secret, NULL, "NOT_FOUND") == 404, "twice is 404");
     /* A new chat on the same id starts from message 0 again. */
     chat("{\"message\":\"again\",\"threadId\":\"it-delete\"}", secret, &in_workspace, &reply);
     find_reply_free(&reply);
@@ -588,7 +569,7 @@ static void deleting_a_thread_removes_its_messages(void)
         ITEST_CHECK(at_int64(reply.body, "data.messages.0.index", &index) && index == 0, "fresh thread");
     }
     find_reply_free(&reply);
-    status_of("DELETE", "/threads/it-delete", NULL, secret, NULL, NULL);
+    find_status("DELETE", "/threads/it-delete", NULL, secret, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------- streaming */

@@ -37,17 +37,13 @@ static char today[16], yesterday[16];
 static const struct find_headers browser = { .origin = INSIGHTS_ORIGIN };
 static const struct find_headers catalogue = { .workspace = CATALOGUE_WORKSPACE };
 
+/* A Tenant Admin's tenant on the pro plan. */
 static bool make_tenant_admin(const char *prefix, char *slug, size_t slug_size, char *token)
 {
-    identity_unique_slug(prefix, slug, slug_size);
-    char email[160];
-    snprintf(email, sizeof email, "admin@%s.test", slug);
-    const char *create[] = { "tenant", "create", slug, "Find insights", NULL };
-    const char *user[] = { "user", "create", slug, email, NULL };
-    const char *plan[] = { "find-plan", "set", slug, "pro", NULL };
-    if (admin_command(create, NULL) != 0 || admin_command(user, password) != 0 || admin_command(plan, NULL) != 0)
+    if (!find_make_tenant_admin(prefix, "Find insights", password, slug, slug_size, token))
         return false;
-    return api_login(email, password, slug, token, NULL) == 200;
+    const char *plan[] = { "find-plan", "set", slug, "pro", NULL };
+    return admin_command(plan, NULL) == 0;
 }
 
 /* One call; answers the status and keeps the body in *reply (caller frees). */
@@ -59,20 +55,6 @@ static long call(const char *method, const char *path, const char *body, const c
         return 0;
     }
     return reply->status;
-}
-
-static long call_status(const char *method, const char *path, const char *body, const char *bearer,
-                        const struct find_headers *headers, const char *expected_code)
-{
-    struct find_reply reply;
-    long status = call(method, path, body, bearer, headers, &reply);
-    if (status == 0)
-        return 0;
-    if (expected_code != NULL)
-        ITEST_CHECK(strcmp(find_error_code(&reply), expected_code) == 0, "%s %s: code %s, wanted %s", method, path,
-                    find_error_code(&reply), expected_code);
-    find_reply_free(&reply);
-    return status;
 }
 
 static int64_t int_at(json_object *body, const char *path)
@@ -262,7 +244,7 @@ static void feedback_of_one_thread_comes_in_order(void)
         ITEST_CHECK(reply.status == 200 && int_at(reply.body, "data.total") == 0, "unknown thread: %s", text_of(&reply));
         find_reply_free(&reply);
     }
-    ITEST_CHECK(call_status("GET", "/feedback/thread/bad%20id", NULL, secret_a, NULL, "VALIDATION_ERROR") == 400,
+    ITEST_CHECK(find_status("GET", "/feedback/thread/bad%20id", NULL, secret_a, NULL, "VALIDATION_ERROR") == 400,
                 "a malformed thread id");
 }
 
@@ -307,12 +289,12 @@ static void feedback_is_deleted_once(void)
     ITEST_CHECK(submit_feedback(secret_a, NULL, "{\"threadId\":\"thread-gone\",\"rating\":\"negative\"}", id, sizeof id),
                 "submit one to delete");
     snprintf(path, sizeof path, "/feedback/%s", id);
-    ITEST_CHECK(call_status("DELETE", path, NULL, publishable_a, &browser, "FORBIDDEN") == 403,
+    ITEST_CHECK(find_status("DELETE", path, NULL, publishable_a, &browser, "FORBIDDEN") == 403,
                 "a publishable key does not delete");
-    ITEST_CHECK(call_status("DELETE", path, NULL, secret_b, NULL, "NOT_FOUND") == 404, "another tenant does not delete");
-    ITEST_CHECK(call_status("DELETE", path, NULL, secret_a, NULL, NULL) == 200, "delete");
-    ITEST_CHECK(call_status("DELETE", path, NULL, secret_a, NULL, "NOT_FOUND") == 404, "gone");
-    ITEST_CHECK(call_status("DELETE", "/feedback/not-a-number", NULL, secret_a, NULL, "NOT_FOUND") == 404, "bad id");
+    ITEST_CHECK(find_status("DELETE", path, NULL, secret_b, NULL, "NOT_FOUND") == 404, "another tenant does not delete");
+    ITEST_CHECK(find_status("DELETE", path, NULL, secret_a, NULL, NULL) == 200, "delete");
+    ITEST_CHECK(find_status("DELETE", path, NULL, secret_a, NULL, "NOT_FOUND") == 404, "gone");
+    ITEST_CHECK(find_status("DELETE", "/feedback/not-a-number", NULL, secret_a, NULL, "NOT_FOUND") == 404, "bad id");
     struct find_reply reply;
     if (call("GET", "/feedback/thread/thread-gone", NULL, secret_a, NULL, &reply) != 0) {
         ITEST_CHECK(reply.status == 200 && int_at(reply.body, "data.total") == 0, "not listed: %s", text_of(&reply));
@@ -322,7 +304,7 @@ static void feedback_is_deleted_once(void)
     ITEST_CHECK(submit_feedback(secret_a, NULL, "{\"threadId\":\"thread-gone\",\"rating\":\"positive\"}", id, sizeof id),
                 "submit another");
     snprintf(path, sizeof path, "/feedback/%s", id);
-    ITEST_CHECK(call_status("DELETE", path, NULL, admin_a, NULL, NULL) == 200, "delete as admin");
+    ITEST_CHECK(find_status("DELETE", path, NULL, admin_a, NULL, NULL) == 200, "delete as admin");
 }
 
 static void feedback_input_is_validated(void)
@@ -344,21 +326,21 @@ static void feedback_input_is_validated(void)
         "[1]",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
-        ITEST_CHECK(call_status("POST", "/feedback", bodies[i], secret_a, NULL, "VALIDATION_ERROR") == 400, "refused: %s",
+        ITEST_CHECK(find_status("POST", "/feedback", bodies[i], secret_a, NULL, "VALIDATION_ERROR") == 400, "refused: %s",
                     bodies[i]);
     snprintf(body, sizeof body, "{\"threadId\":\"%s\",\"rating\":\"positive\"}", long_thread);
-    ITEST_CHECK(call_status("POST", "/feedback", body, secret_a, NULL, "VALIDATION_ERROR") == 400, "65-character thread");
+    ITEST_CHECK(find_status("POST", "/feedback", body, secret_a, NULL, "VALIDATION_ERROR") == 400, "65-character thread");
     snprintf(body, sizeof body, "{\"threadId\":\"t1\",\"rating\":\"positive\",\"comment\":\"%s\"}", comment);
-    ITEST_CHECK(call_status("POST", "/feedback", body, secret_a, NULL, "VALIDATION_ERROR") == 400, "2001-byte comment");
+    ITEST_CHECK(find_status("POST", "/feedback", body, secret_a, NULL, "VALIDATION_ERROR") == 400, "2001-byte comment");
     comment[2000] = '\0';
     snprintf(body, sizeof body, "{\"threadId\":\"t1\",\"rating\":\"positive\",\"comment\":\"%s\"}", comment);
     char id[32] = "";
     ITEST_CHECK(submit_feedback(secret_a, NULL, body, id, sizeof id), "2000-byte comment accepted");
     char path[96];
     snprintf(path, sizeof path, "/feedback/%s", id);
-    ITEST_CHECK(call_status("DELETE", path, NULL, secret_a, NULL, NULL) == 200, "and removed again");
+    ITEST_CHECK(find_status("DELETE", path, NULL, secret_a, NULL, NULL) == 200, "and removed again");
     snprintf(body, sizeof body, "{\"threadId\":\"t1\",\"rating\":\"positive\",\"metadata\":%s}", metadata);
-    ITEST_CHECK(call_status("POST", "/feedback", body, secret_a, NULL, "VALIDATION_ERROR") == 400, "metadata over 4 KiB");
+    ITEST_CHECK(find_status("POST", "/feedback", body, secret_a, NULL, "VALIDATION_ERROR") == 400, "metadata over 4 KiB");
 
     static const char *const queries[] = {
         "/feedback?rating=meh", "/feedback?limit=0", "/feedback?limit=101", "/feedback?offset=-1",
@@ -366,7 +348,7 @@ static void feedback_input_is_validated(void)
         "/feedback/analytics?period=year", "/analytics/feedback?dateTo=tomorrow",
     };
     for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++)
-        ITEST_CHECK(call_status("GET", queries[i], NULL, secret_a, NULL, "VALIDATION_ERROR") == 400, "refused: %s",
+        ITEST_CHECK(find_status("GET", queries[i], NULL, secret_a, NULL, "VALIDATION_ERROR") == 400, "refused: %s",
                     queries[i]);
 }
 
@@ -375,12 +357,12 @@ static void publishable_keys_submit_but_do_not_read(void)
     static const char *const paths[] = { "/feedback", "/feedback/analytics", "/feedback/thread/thread-a",
                                          "/analytics/search", "/analytics/chat", "/analytics/feedback" };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
-        ITEST_CHECK(call_status("GET", paths[i], NULL, publishable_a, &browser, "FORBIDDEN") == 403, "publishable GET %s",
+        ITEST_CHECK(find_status("GET", paths[i], NULL, publishable_a, &browser, "FORBIDDEN") == 403, "publishable GET %s",
                     paths[i]);
     /* Without its origin the key is refused even for submitting. */
-    ITEST_CHECK(call_status("POST", "/feedback", "{\"threadId\":\"t1\",\"rating\":\"positive\"}", publishable_a, NULL,
+    ITEST_CHECK(find_status("POST", "/feedback", "{\"threadId\":\"t1\",\"rating\":\"positive\"}", publishable_a, NULL,
                             "FORBIDDEN") == 403, "publishable without Origin");
-    ITEST_CHECK(call_status("POST", "/feedback", "{\"threadId\":\"t1\",\"rating\":\"positive\"}", NULL, NULL,
+    ITEST_CHECK(find_status("POST", "/feedback", "{\"threadId\":\"t1\",\"rating\":\"positive\"}", NULL, NULL,
                             "UNAUTHORIZED") == 401, "no credentials");
 }
 
@@ -429,7 +411,7 @@ static void analytics_periods_cover_every_requested_day(void)
                                            "/analytics/search?topN=0", "/analytics/search?topN=101",
                                            "/analytics/chat?days=abc" };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-        ITEST_CHECK(call_status("GET", refused[i], NULL, secret_b, NULL, "VALIDATION_ERROR") == 400, "refused: %s",
+        ITEST_CHECK(find_status("GET", refused[i], NULL, secret_b, NULL, "VALIDATION_ERROR") == 400, "refused: %s",
                     refused[i]);
 }
 
@@ -621,7 +603,7 @@ static void exclusions_and_filters_are_honoured(void)
         "{\"productId\":\"lamp-1\",\"productFilter\":{\"min_price\":5,\"max_price\":1}}",
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-        ITEST_CHECK(call_status("POST", "/recommendations/products", refused[i], secret_a, &catalogue, "VALIDATION_ERROR") ==
+        ITEST_CHECK(find_status("POST", "/recommendations/products", refused[i], secret_a, &catalogue, "VALIDATION_ERROR") ==
                         400, "refused: %s", refused[i]);
 }
 
