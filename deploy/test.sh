@@ -8,6 +8,7 @@
 #   deploy/test.sh --sanitize   debug build with ASan + UBSan (or INTUKA_SANITIZE=1)
 #
 # Environment: INTUKA_TEST_SERVERS (default "lighttpd apache fcgid"),
+# INTUKA_TEST_SUITES (integration suites to run, e.g. "find_content"; default all),
 # INTUKA_TEST_KEEP=1 keeps the temporary state directory for inspection,
 # INTUKA_ITEST_TIMEOUT_S bounds one integration run (default 1200).
 # Runs as root on Debian 12 (installs missing packages). Everything it starts
@@ -41,6 +42,8 @@ SERVERS="${INTUKA_TEST_SERVERS:-lighttpd apache fcgid}"
 SANITIZE="${INTUKA_SANITIZE:-0}"
 ITEST_TIMEOUT_S="${INTUKA_ITEST_TIMEOUT_S:-1200}"
 ITEST_BIN="$INTUKA_REPO/tests/integration/intuka-itest"
+# Words: names of integration suites; empty runs every suite.
+read -r -a ITEST_SUITES <<<"${INTUKA_TEST_SUITES:-}"
 
 TEST_ROOT=""      # mktemp directory holding every state directory
 DB_DIR=""         # the MariaDB shared by all flavours
@@ -294,7 +297,7 @@ phase_flavour() {
 		INTUKA_TEST_MAIL_FILE="$state/mail/mail.log" \
 		INTUKA_TEST_DELIVERY_PIDFILE="$(deliverer_pidfile "$state")" \
 		INTUKA_TEST_DELIVERY_START_CMD="$deliverer_start_cmd" \
-		timeout --foreground --kill-after=10 "$ITEST_TIMEOUT_S" "$ITEST_BIN" </dev/null 2>&1 |
+		timeout --foreground --kill-after=10 "$ITEST_TIMEOUT_S" "$ITEST_BIN" "${ITEST_SUITES[@]}" </dev/null 2>&1 |
 		tee "$state/itest.log"; then
 		rc=0
 	else

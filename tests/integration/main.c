@@ -58,12 +58,23 @@ static bool suite_name_is_known(const char *suite_name)
     return false;
 }
 
-/* Only the suites that will run are registered, so a run of one suite does
+static bool suite_is_chosen(const char *suite_name, int chosen_count, char **chosen_names)
+{
+    if (chosen_count == 0)
+        return true;
+    for (int i = 0; i < chosen_count; i++) {
+        if (strcmp(chosen_names[i], suite_name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Only the suites that will run are registered, so a run of some suites does
  * not announce the skipped tests of the others. */
-static bool register_suites(const char *only_suite_name)
+static bool register_suites(int chosen_count, char **chosen_names)
 {
     for (size_t i = 0; i < SUITE_ENTRY_COUNT; i++) {
-        if (only_suite_name != NULL && strcmp(suite_entries[i].name, only_suite_name) != 0)
+        if (!suite_is_chosen(suite_entries[i].name, chosen_count, chosen_names))
             continue;
         if (!suite_entries[i].register_suite())
             return false;
@@ -93,17 +104,20 @@ static int run_tests(void)
 
 int main(int argc, char **argv)
 {
-    const char *suite_name = argc > 1 ? argv[1] : NULL;
+    int chosen_count = argc - 1;
+    char **chosen_names = argv + 1;
     int exit_status;
 
-    if (argc > 2 || (suite_name != NULL && (strcmp(suite_name, "-h") == 0 || strcmp(suite_name, "--help") == 0))) {
-        test_environment_print_usage(argv[0]);
-        return EXIT_USAGE;
-    }
-    if (suite_name != NULL && !suite_name_is_known(suite_name)) {
-        fprintf(stderr, "intuka-itest: no suite named \"%s\"\n", suite_name);
-        test_environment_print_usage(argv[0]);
-        return EXIT_USAGE;
+    for (int i = 0; i < chosen_count; i++) {
+        if (strcmp(chosen_names[i], "-h") == 0 || strcmp(chosen_names[i], "--help") == 0) {
+            test_environment_print_usage(argv[0]);
+            return EXIT_USAGE;
+        }
+        if (!suite_name_is_known(chosen_names[i])) {
+            fprintf(stderr, "intuka-itest: no suite named \"%s\"\n", chosen_names[i]);
+            test_environment_print_usage(argv[0]);
+            return EXIT_USAGE;
+        }
     }
     if (!test_environment_load()) {
         test_environment_print_usage(argv[0]);
@@ -127,7 +141,7 @@ int main(int argc, char **argv)
     }
     printf("intuka-itest: %s (flavour %s)\n", test_environment.base_url,
            test_environment.flavour[0] != '\0' ? test_environment.flavour : "unspecified");
-    if (!register_suites(suite_name)) {
+    if (!register_suites(chosen_count, chosen_names)) {
         fprintf(stderr, "intuka-itest: registering the suites failed: %s\n", CU_get_error_msg());
         exit_status = EXIT_TEST_FAILED;
     } else {
