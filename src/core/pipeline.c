@@ -16,6 +16,7 @@
 #include "find/find_principal.h"
 #include "find/gate.h"
 #include "find/plan.h"
+#include "http/query.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/validate.h"
@@ -211,6 +212,13 @@ static int pipeline_check_permission(struct request_context *context, const stru
 	return -1;
 }
 
+/* Every query parameter must be one the route declares: an ignored filter
+ * would answer the whole list as if it were the filtered one. */
+static int pipeline_validate_query(struct request_context *context, const struct route *route)
+{
+	return query_validate(context->request, route->query, route->data, context->response);
+}
+
 static int pipeline_validate_input(struct request_context *context, const struct route *route)
 {
 	if (route->input == NULL)
@@ -265,7 +273,7 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 	struct pipeline_rate rate = {0};
 	if (pipeline_authenticate(context, route, &rate) != 0 || pipeline_resolve_tenant(context, route) != 0 ||
 		pipeline_check_rate_limit(context, route, &rate) != 0 || pipeline_check_permission(context, route) != 0 ||
-		pipeline_validate_input(context, route) != 0)
+		pipeline_validate_query(context, route) != 0 || pipeline_validate_input(context, route) != 0)
 		return;
 
 	route->handler(context);

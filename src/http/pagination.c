@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const pagination_sort_orders[] = {"asc", "desc", NULL};
+
 /* Strict decimal: digits only, no sign, no spaces, within [min, max]. */
 static int pagination_parse_number(const char *text, uint32_t min_value, uint32_t max_value, uint32_t *out)
 {

@@ -8,6 +8,8 @@
 
 #include <json-c/json.h>
 
+#include "http/query.h"
+
 struct request;
 struct response;
 
@@ -15,6 +17,17 @@ struct response;
 #define PAGINATION_MAX_LIMIT 100
 /* Deep enough for any real client, small enough that page*limit cannot overflow. */
 #define PAGINATION_MAX_PAGE 1000000
+
+/* The query parameters of every paginated list, for a route's query spec;
+ * their values are checked again, against the sort whitelist, by
+ * pagination_parse. */
+#define PAGINATION_QUERY_FIELDS                                                                             \
+	{.name = "page", .type = QUERY_INTEGER, .min_value = 1, .max_value = PAGINATION_MAX_PAGE},              \
+	{.name = "limit", .type = QUERY_INTEGER, .min_value = 1, .max_value = PAGINATION_MAX_LIMIT},            \
+	{.name = "sortBy", .type = QUERY_TEXT, .min_length = 1, .max_length = 64},                              \
+	{.name = "sortOrder", .type = QUERY_ENUM, .enum_values = pagination_sort_orders}
+
+extern const char *const pagination_sort_orders[];
 
 struct sort_field {
 	const char *api_name;     /* what clients send in sortBy */

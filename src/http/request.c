@@ -45,6 +45,8 @@ void request_reset(struct request *request)
 {
 	if (request->json_body != NULL)
 		json_object_put(request->json_body);
+	if (request->query_objects != NULL)
+		json_object_put(request->query_objects);
 	struct arena *arena = request->arena;
 	request_init(request, arena);
 }

@@ -1,6 +1,7 @@
 /* The request struct: everything a handler may read about one FastCGI
  * request, parsed once with hard limits before routing. Strings live in the
- * request's arena; the parsed JSON body is released by request_reset(). */
+ * request's arena; the parsed JSON body and the parsed object parameters of
+ * the query are released by request_reset(). */
 #ifndef INTUKA_HTTP_REQUEST_H
 #define INTUKA_HTTP_REQUEST_H
 
@@ -77,6 +78,7 @@ struct request {
 	const char *query_string; /* raw, may be "" */
 	struct query_param *query_params;
 	size_t query_param_count;
+	json_object *query_objects; /* validated object parameters by name (http/query.h); owned here */
 	const char *content_type;
 	const char *host;
 	const char *origin;

@@ -10,6 +10,7 @@
 
 struct request_context;
 struct input_spec;
+struct query_spec;
 
 typedef void (*route_handler)(struct request_context *context);
 
@@ -30,6 +31,7 @@ struct route {
 	const char *permission; /* "module.action", NULL when none is needed */
 	unsigned credentials;   /* bit set of enum route_credential */
 	const struct input_spec *input; /* JSON body checked before the handler; NULL = no body expected */
+	const struct query_spec *query; /* query parameters checked before the handler; NULL = none accepted */
 	route_handler handler;
 	const void *data; /* handler-specific, e.g. the resource a generic handler serves */
 	enum route_meter meter;

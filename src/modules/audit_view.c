@@ -5,8 +5,9 @@
 #include "db/db.h"
 #include "http/pagination.h"
 #include "http/request.h"
+#include "http/query.h"
 #include "http/response.h"
-#include "http/validate.h"
+#include "http/timestamp.h"
 #include "modules/module_util.h"
 #include "modules/modules.h"
 
@@ -16,8 +17,18 @@
 
 static void audit_list(struct request_context *context);
 
+static const struct query_field audit_list_query_fields[] = {
+	PAGINATION_QUERY_FIELDS,
+	{.name = "action", .type = QUERY_TEXT, .min_length = 1, .max_length = 64},
+	{.name = "actorUserId", .type = QUERY_INTEGER, .min_value = 1, .max_value = INT64_MAX},
+	{.name = "from", .type = QUERY_TIMESTAMP},
+	{.name = "to", .type = QUERY_TIMESTAMP},
+};
+static const struct query_spec audit_list_query = QUERY_SPEC(audit_list_query_fields);
+
 static const struct route audit_routes[] = {
-	{HTTP_GET, "/api/v1/audit", "audit.view", ROUTE_CRED_JWT, NULL, audit_list},
+	{.method = HTTP_GET, .pattern = "/api/v1/audit", .permission = "audit.view",
+		.credentials = ROUTE_CRED_JWT, .query = &audit_list_query, .handler = audit_list},
 };
 
 const struct route_table audit_route_table = {"audit", audit_routes, 1};
@@ -69,74 +80,26 @@ static int audit_collect(void *callback_context, const struct db_row *row)
 	return 0;
 }
 
-/* "2026-11-23" or "2026-11-23T10:00:00Z": digits and separators only, so
- * the database parses it; anything else is refused here. */
-static int audit_time_is_plausible(const char *text)
-{
-	size_t length = strlen(text);
-	if (length != 10 && length != 20)
-		return 0;
-	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-	for (size_t i = 0; i < length; i++) {
-		if (shape[i] == 'd' ? (text[i] < '0' || text[i] > '9') : text[i] != shape[i])
-			return 0;
-	}
-	char date[11];
-	memcpy(date, text, 10);
-	date[10] = '\0';
-	if (!validate_date_text(date))
-		return 0;
-	return length == 10 || (atoi(text + 11) < 24 && atoi(text + 14) < 60 && atoi(text + 17) < 60);
-}
-
 static void audit_list(struct request_context *context)
 {
 	struct page_request page_request;
 	if (pagination_parse(context->request, &audit_sorts, &page_request, context->response) != 0)
 		return;
-	const char *action = request_query(context->request, "action");
-	const char *actor_text = request_query(context->request, "actorUserId");
-	const char *from = request_query(context->request, "from");
-	const char *to = request_query(context->request, "to");
-	int failures = 0;
-	char *end = NULL;
-	long long actor = actor_text ? strtoll(actor_text, &end, 10) : 0;
-	if (actor_text && (end == actor_text || *end != '\0' || actor <= 0))
-		failures |= 1;
-	if (action && (strlen(action) == 0 || strlen(action) > 64))
-		failures |= 2;
-	if (from && !audit_time_is_plausible(from))
-		failures |= 4;
-	if (to && !audit_time_is_plausible(to))
-		failures |= 8;
-	if (failures) {
-		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid list parameters");
-		if (failures & 1)
-			response_add_detail(context->response, "actorUserId", "must be a positive integer");
-		if (failures & 2)
-			response_add_detail(context->response, "action", "must be 1 to 64 characters");
-		if (failures & 4)
-			response_add_detail(context->response, "from", "must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
-		if (failures & 8)
-			response_add_detail(context->response, "to", "must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+	/* The query was checked against audit_list_query before the handler. */
+	const char *action = query_text(context->request, "action");
+	int64_t actor = query_integer(context->request, "actorUserId", 0);
+	const char *from = query_text(context->request, "from");
+	const char *to = query_text(context->request, "to");
+	char from_sql[TIMESTAMP_SQL_SIZE] = "", to_sql[TIMESTAMP_SQL_SIZE] = "";
+	if ((from && timestamp_parse(from, TIMESTAMP_OR_DATE, from_sql) != 0) ||
+		(to && timestamp_parse(to, TIMESTAMP_OR_DATE, to_sql) != 0)) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Time range not understood");
 		return;
-	}
-	/* MariaDB reads "2026-11-23T10:00:00Z" poorly; give it a space and no Z. */
-	char from_sql[21] = "", to_sql[21] = "";
-	if (from) {
-		snprintf(from_sql, sizeof(from_sql), "%.19s", from);
-		if (from_sql[10] == 'T')
-			from_sql[10] = ' ';
-	}
-	if (to) {
-		snprintf(to_sql, sizeof(to_sql), "%.19s", to);
-		if (to_sql[10] == 'T')
-			to_sql[10] = ' ';
 	}
 	struct db_param params[] = {
 		DB_UINT(context->request->auth.tenant_id),
 		action ? DB_TEXT(action) : DB_NULL, action ? DB_TEXT(action) : DB_NULL,
-		actor_text ? DB_INT(actor) : DB_NULL, actor_text ? DB_INT(actor) : DB_NULL,
+		actor ? DB_INT(actor) : DB_NULL, actor ? DB_INT(actor) : DB_NULL,
 		from ? DB_TEXT(from_sql) : DB_NULL, from ? DB_TEXT(from_sql) : DB_NULL,
 		to ? DB_TEXT(to_sql) : DB_NULL, to ? DB_TEXT(to_sql) : DB_NULL,
 		DB_INT(page_request.limit), DB_INT((int64_t)pagination_offset(&page_request)),

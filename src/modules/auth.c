@@ -74,14 +74,21 @@ static const struct field_spec change_fields[] = {
 static const struct input_spec change_input = INPUT_SPEC(change_fields);
 
 static const struct route auth_routes[] = {
-	{HTTP_POST, "/api/v1/auth/login", NULL, ROUTE_PUBLIC, &login_input, auth_login},
-	{HTTP_POST, "/api/v1/auth/refresh", NULL, ROUTE_PUBLIC, &refresh_input, auth_refresh},
-	{HTTP_POST, "/api/v1/auth/logout", NULL, ROUTE_CRED_JWT, NULL, auth_logout},
-	{HTTP_POST, "/api/v1/auth/logout-all", NULL, ROUTE_CRED_JWT, NULL, auth_logout_all},
-	{HTTP_GET, "/api/v1/auth/me", NULL, ROUTE_CRED_JWT, NULL, auth_me},
-	{HTTP_POST, "/api/v1/auth/password/forgot", NULL, ROUTE_PUBLIC, &forgot_input, auth_password_forgot},
-	{HTTP_POST, "/api/v1/auth/password/reset", NULL, ROUTE_PUBLIC, &reset_input, auth_password_reset},
-	{HTTP_POST, "/api/v1/auth/password/change", NULL, ROUTE_CRED_JWT, &change_input, auth_password_change},
+	{.method = HTTP_POST, .pattern = "/api/v1/auth/login", .credentials = ROUTE_PUBLIC,
+		.input = &login_input, .handler = auth_login},
+	{.method = HTTP_POST, .pattern = "/api/v1/auth/refresh", .credentials = ROUTE_PUBLIC,
+		.input = &refresh_input, .handler = auth_refresh},
+	{.method = HTTP_POST, .pattern = "/api/v1/auth/logout", .credentials = ROUTE_CRED_JWT,
+		.handler = auth_logout},
+	{.method = HTTP_POST, .pattern = "/api/v1/auth/logout-all", .credentials = ROUTE_CRED_JWT,
+		.handler = auth_logout_all},
+	{.method = HTTP_GET, .pattern = "/api/v1/auth/me", .credentials = ROUTE_CRED_JWT, .handler = auth_me},
+	{.method = HTTP_POST, .pattern = "/api/v1/auth/password/forgot", .credentials = ROUTE_PUBLIC,
+		.input = &forgot_input, .handler = auth_password_forgot},
+	{.method = HTTP_POST, .pattern = "/api/v1/auth/password/reset", .credentials = ROUTE_PUBLIC,
+		.input = &reset_input, .handler = auth_password_reset},
+	{.method = HTTP_POST, .pattern = "/api/v1/auth/password/change", .credentials = ROUTE_CRED_JWT,
+		.input = &change_input, .handler = auth_password_change},
 };
 
 const struct route_table auth_route_table = {"auth", auth_routes, sizeof(auth_routes) / sizeof(auth_routes[0])};

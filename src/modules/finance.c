@@ -129,32 +129,42 @@ static void finance_reject(struct request_context *context);
 static void finance_pay(struct request_context *context);
 
 #define FLOW_ROUTES(base, document) \
-	{HTTP_POST, base "/{id}/submit", "finance.edit", ROUTE_CRED_JWT, NULL, finance_submit, &document}, \
-	{HTTP_POST, base "/{id}/approve", "finance.approve", ROUTE_CRED_JWT, NULL, finance_approve, &document}, \
-	{HTTP_POST, base "/{id}/reject", "finance.approve", ROUTE_CRED_JWT, NULL, finance_reject, &document}, \
-	{HTTP_POST, base "/{id}/pay", "finance.approve", ROUTE_CRED_JWT, NULL, finance_pay, &document}
+	{.method = HTTP_POST, .pattern = base "/{id}/submit", .permission = "finance.edit",                           \
+		.credentials = ROUTE_CRED_JWT, .handler = finance_submit, .data = &document},                         \
+	{.method = HTTP_POST, .pattern = base "/{id}/approve", .permission = "finance.approve",                       \
+		.credentials = ROUTE_CRED_JWT, .handler = finance_approve, .data = &document},                        \
+	{.method = HTTP_POST, .pattern = base "/{id}/reject", .permission = "finance.approve",                        \
+		.credentials = ROUTE_CRED_JWT, .handler = finance_reject, .data = &document},                         \
+	{.method = HTTP_POST, .pattern = base "/{id}/pay", .permission = "finance.approve",                           \
+		.credentials = ROUTE_CRED_JWT, .handler = finance_pay, .data = &document}
 
 /* The engine's handlers take a resource_def as data, finance's own a finance_document. */
 static const struct route finance_routes[] = {
 	/* longer paths before the "{id}" patterns */
 	FLOW_ROUTES("/api/v1/finance/invoices", invoice_document),
 	FLOW_ROUTES("/api/v1/finance/expenses", expense_document),
-	{HTTP_GET, "/api/v1/finance/invoices", "finance.view", ROUTE_CRED_JWT, NULL, resource_list, &finance_invoices},
-	{HTTP_POST, "/api/v1/finance/invoices", "finance.create", ROUTE_CRED_JWT, NULL, finance_invoice_create,
-		&invoice_document},
-	{HTTP_GET, "/api/v1/finance/invoices/{id}", "finance.view", ROUTE_CRED_JWT, NULL, finance_invoice_get,
-		&invoice_document},
-	{HTTP_PATCH, "/api/v1/finance/invoices/{id}", "finance.edit", ROUTE_CRED_JWT, NULL, finance_update,
-		&invoice_document},
-	{HTTP_DELETE, "/api/v1/finance/invoices/{id}", "finance.delete", ROUTE_CRED_JWT, NULL, finance_delete,
-		&invoice_document},
-	{HTTP_GET, "/api/v1/finance/expenses", "finance.view", ROUTE_CRED_JWT, NULL, resource_list, &finance_expenses},
-	{HTTP_POST, "/api/v1/finance/expenses", "finance.create", ROUTE_CRED_JWT, NULL, resource_create, &finance_expenses},
-	{HTTP_GET, "/api/v1/finance/expenses/{id}", "finance.view", ROUTE_CRED_JWT, NULL, resource_get, &finance_expenses},
-	{HTTP_PATCH, "/api/v1/finance/expenses/{id}", "finance.edit", ROUTE_CRED_JWT, NULL, finance_update,
-		&expense_document},
-	{HTTP_DELETE, "/api/v1/finance/expenses/{id}", "finance.delete", ROUTE_CRED_JWT, NULL, finance_delete,
-		&expense_document},
+	{.method = HTTP_GET, .pattern = "/api/v1/finance/invoices", .permission = "finance.view",
+		.credentials = ROUTE_CRED_JWT, .query = &resource_list_query,
+		.handler = resource_list, .data = &finance_invoices},
+	{.method = HTTP_POST, .pattern = "/api/v1/finance/invoices", .permission = "finance.create",
+		.credentials = ROUTE_CRED_JWT, .handler = finance_invoice_create, .data = &invoice_document},
+	{.method = HTTP_GET, .pattern = "/api/v1/finance/invoices/{id}", .permission = "finance.view",
+		.credentials = ROUTE_CRED_JWT, .handler = finance_invoice_get, .data = &invoice_document},
+	{.method = HTTP_PATCH, .pattern = "/api/v1/finance/invoices/{id}", .permission = "finance.edit",
+		.credentials = ROUTE_CRED_JWT, .handler = finance_update, .data = &invoice_document},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/finance/invoices/{id}", .permission = "finance.delete",
+		.credentials = ROUTE_CRED_JWT, .handler = finance_delete, .data = &invoice_document},
+	{.method = HTTP_GET, .pattern = "/api/v1/finance/expenses", .permission = "finance.view",
+		.credentials = ROUTE_CRED_JWT, .query = &resource_list_query,
+		.handler = resource_list, .data = &finance_expenses},
+	{.method = HTTP_POST, .pattern = "/api/v1/finance/expenses", .permission = "finance.create",
+		.credentials = ROUTE_CRED_JWT, .handler = resource_create, .data = &finance_expenses},
+	{.method = HTTP_GET, .pattern = "/api/v1/finance/expenses/{id}", .permission = "finance.view",
+		.credentials = ROUTE_CRED_JWT, .handler = resource_get, .data = &finance_expenses},
+	{.method = HTTP_PATCH, .pattern = "/api/v1/finance/expenses/{id}", .permission = "finance.edit",
+		.credentials = ROUTE_CRED_JWT, .handler = finance_update, .data = &expense_document},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/finance/expenses/{id}", .permission = "finance.delete",
+		.credentials = ROUTE_CRED_JWT, .handler = finance_delete, .data = &expense_document},
 };
 
 const struct route_table finance_route_table = {"finance", finance_routes,

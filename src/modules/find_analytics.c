@@ -5,6 +5,7 @@
 #include "core/context.h"
 #include "core/respond.h"
 #include "db/db.h"
+#include "http/query.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "modules/find_common.h"
@@ -23,12 +24,26 @@
 static void find_analytics_search(struct request_context *context);
 static void find_analytics_chat(struct request_context *context);
 
+/* The SDK's SearchContext values, recorded with each search. */
+static const char *const analytics_sources[] = {"widget", "native", "chat", "api", "internal", "unknown", NULL};
+
+#define ANALYTICS_DAYS_FIELD {.name = "days", .type = QUERY_INTEGER, .min_value = 1, .max_value = ANALYTICS_MAX_DAYS}
+static const struct query_field search_query_fields[] = {
+	ANALYTICS_DAYS_FIELD,
+	{.name = "topN", .type = QUERY_INTEGER, .min_value = 1, .max_value = ANALYTICS_MAX_TOP},
+	{.name = "workspaceId", .type = QUERY_TEXT, .min_length = 1, .max_length = 253},
+	{.name = "source", .type = QUERY_ENUM, .enum_values = analytics_sources},
+};
+static const struct query_spec search_query = QUERY_SPEC(search_query_fields);
+static const struct query_field chat_query_fields[] = {ANALYTICS_DAYS_FIELD};
+static const struct query_spec chat_query = QUERY_SPEC(chat_query_fields);
+
 #define ANALYTICS_CREDENTIALS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
 static const struct route find_analytics_routes[] = {
 	{.method = HTTP_GET, .pattern = "/api/v1/find/analytics/search", .permission = "find.view",
-		.credentials = ANALYTICS_CREDENTIALS, .handler = find_analytics_search},
+		.credentials = ANALYTICS_CREDENTIALS, .query = &search_query, .handler = find_analytics_search},
 	{.method = HTTP_GET, .pattern = "/api/v1/find/analytics/chat", .permission = "find.view",
-		.credentials = ANALYTICS_CREDENTIALS, .handler = find_analytics_chat},
+		.credentials = ANALYTICS_CREDENTIALS, .query = &chat_query, .handler = find_analytics_chat},
 };
 
 const struct route_table find_analytics_route_table = {

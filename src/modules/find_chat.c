@@ -35,8 +35,9 @@
 static void find_chat(struct request_context *context);
 
 static const struct route find_chat_routes[] = {
-	{HTTP_POST, "/api/v1/find/chat", "find.view", ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY,
-		NULL, find_chat, NULL, ROUTE_METER_CHAT},
+	{.method = HTTP_POST, .pattern = "/api/v1/find/chat", .permission = "find.view",
+		.credentials = ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY,
+		.handler = find_chat, .meter = ROUTE_METER_CHAT},
 };
 
 const struct route_table find_chat_route_table = {

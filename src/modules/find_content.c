@@ -9,6 +9,7 @@
 #include "db/db.h"
 #include "find/events.h"
 #include "find/plan.h"
+#include "http/query.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
@@ -54,9 +55,19 @@
 	[FC_TERMS_DELETE_IDS] = {name ".terms_delete_ids", "DELETE FROM find_terms WHERE tenant_id = ? AND entity = '"  \
 		entity "' AND workspace = ? AND entity_id IN (SELECT jt.id FROM " FIND_SQL_JSON_STRINGS("id") ")", 1}
 
+/* The ids of one entity narrowed by its filters, in every workspace or one
+ * ("" binds to all). */
+#define FIND_SQL_IDS_FILTERED(table, id_column, name, filters)                                                  \
+	[FC_IDS_FILTERED] = {name ".ids_filtered", "SELECT DISTINCT e." id_column " FROM " table " e"                \
+		" WHERE e.tenant_id = ? AND (? = '' OR e.workspace = ?)" filters " ORDER BY e." id_column                \
+		" LIMIT ? OFFSET ?", 1},                                                                                  \
+	[FC_COUNT_FILTERED] = {name ".count_filtered", "SELECT COUNT(DISTINCT e." id_column ") FROM " table " e"     \
+		" WHERE e.tenant_id = ? AND (? = '' OR e.workspace = ?)" filters, 1}
+
 static const struct db_statement_def find_product_statements[FC__MAX] = {
 	FIND_SQL_COMMON("find_products", "product_id", "find.products"),
 	FIND_SQL_TERMS("product", "find.products"),
+	FIND_SQL_IDS_FILTERED("find_products", "product_id", "find.products", FIND_SQL_PRODUCT_FILTERS),
 	[FC_INSERT] = {"find.products.insert",
 		"INSERT INTO find_products (tenant_id, workspace, product_id, name, content, excerpt, sku, price, sale_price,"
 		" regular_price, on_sale, stock_status, rating, status, categories_text, tags_text, brands_text, search_name,"
@@ -74,6 +85,7 @@ static const struct db_statement_def find_product_statements[FC__MAX] = {
 static const struct db_statement_def find_post_statements[FC__MAX] = {
 	FIND_SQL_COMMON("find_posts", "post_id", "find.posts"),
 	FIND_SQL_TERMS("post", "find.posts"),
+	FIND_SQL_IDS_FILTERED("find_posts", "post_id", "find.posts", FIND_SQL_POST_FILTERS),
 	[FC_INSERT] = {"find.posts.insert",
 		"INSERT INTO find_posts (tenant_id, workspace, post_id, title, content, excerpt, url, status, author_name,"
 		" categories_text, tags_text, search_name, search_text, document)"
@@ -123,15 +135,30 @@ static void find_get(struct request_context *context);
 static void find_delete(struct request_context *context);
 static void find_ids(struct request_context *context);
 
+/* GET /X/ids: the page, and for products and posts the SDK's listIds
+ * narrowing (categories and tags: any of a comma-separated list). */
+#define FIND_IDS_PAGE_FIELDS                                                                                     \
+	{.name = "limit", .type = QUERY_INTEGER, .min_value = 1, .max_value = FIND_IDS_LIMIT_MAX},               \
+	{.name = "offset", .type = QUERY_INTEGER, .min_value = 0, .max_value = 1000000000}
+static const struct query_field find_ids_query_fields[] = {
+	FIND_IDS_PAGE_FIELDS,
+	{.name = "categories", .type = QUERY_LIST, .max_length = 191, .max_value = FIND_FILTER_TERMS_MAX},
+	{.name = "tags", .type = QUERY_LIST, .max_length = 191, .max_value = FIND_FILTER_TERMS_MAX},
+	{.name = "status", .type = QUERY_TEXT, .min_length = 1, .max_length = 32},
+};
+static const struct query_spec find_ids_query = QUERY_SPEC(find_ids_query_fields);
+static const struct query_field find_taxonomy_ids_query_fields[] = {FIND_IDS_PAGE_FIELDS};
+static const struct query_spec find_taxonomy_ids_query = QUERY_SPEC(find_taxonomy_ids_query_fields);
+
 #define FIND_CREDENTIALS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
 /* Literal paths (bulk, ids, delete-by-query) come before "{id}": the router takes the first match. */
-#define FIND_CONTENT_ROUTES(path, def)                                                                              \
+#define FIND_CONTENT_ROUTES(path, def, ids_query)                                                                   \
 	{.method = HTTP_POST, .pattern = "/api/v1/find/" path "/bulk", .permission = "find.manage",                   \
 		.credentials = FIND_CREDENTIALS, .handler = find_bulk_upsert, .data = &def},                             \
 	{.method = HTTP_DELETE, .pattern = "/api/v1/find/" path "/bulk", .permission = "find.manage",                 \
 		.credentials = FIND_CREDENTIALS, .handler = find_bulk_delete, .data = &def},                             \
 	{.method = HTTP_GET, .pattern = "/api/v1/find/" path "/ids", .permission = "find.view",                       \
-		.credentials = FIND_CREDENTIALS, .handler = find_ids, .data = &def},                                     \
+		.credentials = FIND_CREDENTIALS, .query = &ids_query, .handler = find_ids, .data = &def},                \
 	{.method = HTTP_POST, .pattern = "/api/v1/find/" path "/delete-by-query", .permission = "find.manage",         \
 		.credentials = FIND_CREDENTIALS, .handler = find_delete_by_query, .data = &def},                         \
 	{.method = HTTP_POST, .pattern = "/api/v1/find/" path, .permission = "find.manage",                           \
@@ -142,9 +169,9 @@ static void find_ids(struct request_context *context);
 		.credentials = FIND_CREDENTIALS, .handler = find_delete, .data = &def}
 
 static const struct route find_content_routes[] = {
-	FIND_CONTENT_ROUTES("products", find_products_def),
-	FIND_CONTENT_ROUTES("posts", find_posts_def),
-	FIND_CONTENT_ROUTES("taxonomies", find_taxonomies_def),
+	FIND_CONTENT_ROUTES("products", find_products_def, find_ids_query),
+	FIND_CONTENT_ROUTES("posts", find_posts_def, find_ids_query),
+	FIND_CONTENT_ROUTES("taxonomies", find_taxonomies_def, find_taxonomy_ids_query),
 };
 
 const struct route_table find_content_route_table = {"find_content", find_content_routes,
@@ -500,34 +527,6 @@ static void find_delete(struct request_context *context)
 	response_ok(context->response, STATUS_OK, data, message);
 }
 
-/* A query integer in [min, max]; fallback when absent; -1 after a detail. */
-static int find_query_integer(struct request_context *context, const char *name, int64_t fallback, int64_t min,
-	int64_t max, int64_t *out, int *failures)
-{
-	const char *text = request_query(context->request, name);
-	*out = fallback;
-	if (text == NULL)
-		return 0;
-	int64_t value = 0;
-	int digits = 0;
-	for (const char *p = text; *p != '\0'; p++, digits++) {
-		if (*p < '0' || *p > '9' || digits >= 12) {
-			digits = -1;
-			break;
-		}
-		value = value * 10 + (*p - '0');
-	}
-	if (digits <= 0 || value < min || value > max) {
-		if ((*failures)++ == 0)
-			response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid query parameters");
-		response_add_detail(context->response, name, "must be an integer from %lld to %lld", (long long)min,
-			(long long)max);
-		return -1;
-	}
-	*out = value;
-	return 0;
-}
-
 int find_content_collect_ids(void *callback_context, const struct db_row *row)
 {
 	if (row->column_count > 0 && row->values[0] != NULL)
@@ -535,20 +534,70 @@ int find_content_collect_ids(void *callback_context, const struct db_row *row)
 	return 0;
 }
 
+/* The listIds narrowing as search filters ({categories, tags, status}),
+ * so the id list and a search agree on what a filter means. Returns 1 when
+ * some filter is given, 0 when none, -1 after answering 400. */
+static int find_ids_filters(struct request_context *context, const struct find_entity_def *def,
+	struct find_filters *filters)
+{
+	static const char *const names[] = {"categories", "tags", "status"};
+	json_object *given = json_object_new_object();
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *text = query_text(context->request, names[i]);
+		if (text == NULL)
+			continue;
+		if (strcmp(names[i], "status") == 0) {
+			json_object_object_add(given, names[i], json_object_new_string(text));
+			continue;
+		}
+		json_object *terms = json_object_new_array();
+		for (const char *item = text, *end;; item = end + 1) {
+			end = strchr(item, ',');
+			json_object_array_add(terms, json_object_new_string_len(item, end ? (int)(end - item) : (int)strlen(item)));
+			if (end == NULL)
+				break;
+		}
+		json_object_object_add(given, names[i], terms);
+	}
+	int any = json_object_object_length(given) > 0;
+	struct find_errors errors = {0};
+	int parsed = any ? find_search_filters_parse(def->kind, given, filters, &errors) : 0;
+	json_object_put(given);
+	if (parsed != 0) {
+		find_content_respond_errors(context, "Invalid query parameters", &errors);
+		return -1;
+	}
+	return any;
+}
+
 static void find_ids(struct request_context *context)
 {
 	const struct find_entity_def *def = find_content_def(context);
-	int64_t limit, offset;
-	int failures = 0;
-	find_query_integer(context, "limit", FIND_IDS_LIMIT_DEFAULT, 1, FIND_IDS_LIMIT_MAX, &limit, &failures);
-	find_query_integer(context, "offset", 0, 0, 1000000000, &offset, &failures);
-	if (failures)
+	int64_t limit = query_integer(context->request, "limit", FIND_IDS_LIMIT_DEFAULT);
+	int64_t offset = query_integer(context->request, "offset", 0);
+	struct find_filters filters;
+	find_filters_init(&filters);
+	int filtered = def->kind == FIND_TAXONOMY ? 0 : find_ids_filters(context, def, &filters);
+	if (filtered < 0) {
+		find_filters_release(&filters);
 		return;
+	}
 	const char *workspace = find_workspace(context);
 	json_object *ids = json_object_new_array();
 	uint64_t total = 0;
 	int result;
-	if (workspace[0] != '\0') {
+	if (filtered) {
+		struct db_param params[3 + FIND_SQL_PRODUCT_FILTER_PARAMS + 2] = {DB_UINT(find_content_tenant(context)),
+			DB_TEXT(workspace), DB_TEXT(workspace)};
+		size_t where_count = 3 + find_filters_bind(def->kind, &filters, params + 3);
+		params[where_count] = DB_INT(limit);
+		params[where_count + 1] = DB_INT(offset);
+		result = db_query(context->db, &def->statements[FC_IDS_FILTERED], params, where_count + 2,
+			find_content_collect_ids, ids);
+		if (result == DB_OK)
+			result = db_query(context->db, &def->statements[FC_COUNT_FILTERED], params, where_count,
+				module_read_uint64, &total);
+	} else if (workspace[0] != '\0') {
 		struct db_param params[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(workspace), DB_INT(limit), DB_INT(offset)};
 		result = db_query(context->db, &def->statements[FC_IDS_WS], params, 4, find_content_collect_ids, ids);
 		if (result == DB_OK)
@@ -559,6 +608,7 @@ static void find_ids(struct request_context *context)
 		if (result == DB_OK)
 			result = db_query(context->db, &def->statements[FC_COUNT_ANY], params, 1, module_read_uint64, &total);
 	}
+	find_filters_release(&filters);
 	if (result != DB_OK) {
 		json_object_put(ids);
 		respond_db_failure(context, result, find_entity_plural(def->kind));

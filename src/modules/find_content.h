@@ -35,6 +35,9 @@ enum find_content_statement {
 	FC_TERMS_DELETE,
 	FC_TERMS_INSERT,
 	FC_TERMS_DELETE_IDS,
+	/* Id listing narrowed by status and terms (products and posts). */
+	FC_IDS_FILTERED,
+	FC_COUNT_FILTERED,
 	FC__MAX
 };
 

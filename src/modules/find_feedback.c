@@ -7,8 +7,10 @@
 #include "core/respond.h"
 #include "db/db.h"
 #include "find/events.h"
+#include "http/query.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "http/timestamp.h"
 #include "http/validate.h"
 #include "modules/find_common.h"
 #include "modules/find_insights.h"
@@ -46,18 +48,47 @@ static const struct field_spec submit_fields[] = {
 };
 static const struct input_spec submit_input = INPUT_SPEC(submit_fields);
 
+static const char *const feedback_periods[] = {"day", "week", "month", NULL};
+
+/* The SDK's FeedbackSearchRequest.filters, as JSON text or filters[...] pairs. */
+static const struct query_field list_filter_members[] = {
+	{.name = "rating", .type = QUERY_ENUM, .enum_values = feedback_ratings},
+	{.name = "thread_id", .type = QUERY_TEXT, .min_length = 1, .max_length = FIND_INSIGHTS_THREAD_ID_MAX},
+	{.name = "created_after", .type = QUERY_TIMESTAMP},
+	{.name = "created_before", .type = QUERY_TIMESTAMP},
+};
+static const struct query_spec list_filters = QUERY_SPEC(list_filter_members);
+
+static const struct query_field list_query_fields[] = {
+	{.name = "rating", .type = QUERY_ENUM, .enum_values = feedback_ratings},
+	{.name = "threadId", .type = QUERY_TEXT, .min_length = 1, .max_length = FIND_INSIGHTS_THREAD_ID_MAX},
+	{.name = "dateFrom", .type = QUERY_DATE},
+	{.name = "dateTo", .type = QUERY_DATE},
+	{.name = "limit", .type = QUERY_INTEGER, .min_value = 1, .max_value = FEEDBACK_LIST_MAX_LIMIT},
+	{.name = "offset", .type = QUERY_INTEGER, .min_value = 0, .max_value = FEEDBACK_LIST_MAX_OFFSET},
+	{.name = "filters", .type = QUERY_OBJECT, .members = &list_filters},
+};
+static const struct query_spec list_query = QUERY_SPEC(list_query_fields);
+
+static const struct query_field analytics_query_fields[] = {
+	{.name = "dateFrom", .type = QUERY_DATE},
+	{.name = "dateTo", .type = QUERY_DATE},
+	{.name = "period", .type = QUERY_ENUM, .enum_values = feedback_periods},
+};
+static const struct query_spec analytics_query = QUERY_SPEC(analytics_query_fields);
+
 #define FEEDBACK_READERS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
 static const struct route find_feedback_routes[] = {
 	{.method = HTTP_POST, .pattern = "/api/v1/find/feedback", .permission = "find.view",
 		.credentials = FEEDBACK_READERS | ROUTE_CRED_PUBLISHABLE_KEY, .input = &submit_input,
 		.handler = find_feedback_submit},
 	{.method = HTTP_GET, .pattern = "/api/v1/find/feedback", .permission = "find.view",
-		.credentials = FEEDBACK_READERS, .handler = find_feedback_list},
+		.credentials = FEEDBACK_READERS, .query = &list_query, .handler = find_feedback_list},
 	{.method = HTTP_GET, .pattern = "/api/v1/find/feedback/analytics", .permission = "find.view",
-		.credentials = FEEDBACK_READERS, .handler = find_feedback_analytics},
+		.credentials = FEEDBACK_READERS, .query = &analytics_query, .handler = find_feedback_analytics},
 	/* The analytics family's name for the same figures. */
 	{.method = HTTP_GET, .pattern = "/api/v1/find/analytics/feedback", .permission = "find.view",
-		.credentials = FEEDBACK_READERS, .handler = find_feedback_analytics},
+		.credentials = FEEDBACK_READERS, .query = &analytics_query, .handler = find_feedback_analytics},
 	{.method = HTTP_GET, .pattern = "/api/v1/find/feedback/thread/{threadId}", .permission = "find.view",
 		.credentials = FEEDBACK_READERS, .handler = find_feedback_thread},
 	{.method = HTTP_DELETE, .pattern = "/api/v1/find/feedback/{id}", .permission = "find.manage",
@@ -224,7 +255,7 @@ static int find_feedback_range(struct request_context *context, char *first_text
 {
 	struct find_day_range range;
 	const char *bad_field = NULL;
-	if (find_day_range_parse(request_query(context->request, "dateFrom"), request_query(context->request, "dateTo"),
+	if (find_day_range_parse(query_text(context->request, "dateFrom"), query_text(context->request, "dateTo"),
 		    &range, &bad_field) != 0) {
 		find_feedback_bad_parameter(context, bad_field, "must be a date written YYYY-MM-DD, dateFrom not after dateTo");
 		return -1;
@@ -233,31 +264,70 @@ static int find_feedback_range(struct request_context *context, char *first_text
 	return 0;
 }
 
+/* A condition given both as a parameter and as a filters member must agree;
+ * returns the value to use (NULL: none), or sets the refusal and fails. */
+static int find_feedback_pick(struct request_context *context, const char *name, json_object *filters,
+	const char *member, const char **value)
+{
+	*value = query_text(context->request, name);
+	json_object *from_filters = NULL;
+	if (filters == NULL || !json_object_object_get_ex(filters, member, &from_filters))
+		return 0;
+	const char *filter_value = json_object_get_string(from_filters);
+	if (*value != NULL && strcmp(*value, filter_value) != 0) {
+		char field[64];
+		snprintf(field, sizeof(field), "filters.%s", member);
+		find_feedback_bad_parameter(context, field, "disagrees with the parameter of the same meaning");
+		return -1;
+	}
+	*value = filter_value;
+	return 0;
+}
+
+/* The created_at window: the days of dateFrom/dateTo, narrowed by the
+ * filters' created_after (inclusive) and created_before (exclusive; a date
+ * alone means the end of that day). Bounds are UTC DATETIME texts of one
+ * fixed width, so the narrower bound is the greater (or lesser) text. */
+static int find_feedback_window(struct request_context *context, json_object *filters, char *first_text,
+	char *end_text)
+{
+	char first_day[FIND_DAY_TEXT_SIZE], end_day[FIND_DAY_TEXT_SIZE];
+	if (find_feedback_range(context, first_day, end_day) != 0)
+		return -1;
+	if (timestamp_parse(first_day, TIMESTAMP_OR_DATE, first_text) != 0 ||
+		timestamp_parse(end_day, TIMESTAMP_OR_DATE, end_text) != 0) {
+		find_feedback_bad_parameter(context, "dateFrom", "is outside the supported range of days");
+		return -1;
+	}
+	json_object *bound = NULL;
+	char instant[TIMESTAMP_SQL_SIZE];
+	if (filters != NULL && json_object_object_get_ex(filters, "created_after", &bound) &&
+		timestamp_parse(json_object_get_string(bound), TIMESTAMP_OR_DATE, instant) == 0 &&
+		strcmp(instant, first_text) > 0)
+		memcpy(first_text, instant, TIMESTAMP_SQL_SIZE);
+	if (filters != NULL && json_object_object_get_ex(filters, "created_before", &bound) &&
+		timestamp_parse(json_object_get_string(bound), TIMESTAMP_OR_DATE_END, instant) == 0 &&
+		strcmp(instant, end_text) < 0)
+		memcpy(end_text, instant, TIMESTAMP_SQL_SIZE);
+	return 0;
+}
+
 static void find_feedback_list(struct request_context *context)
 {
 	const struct request *request = context->request;
-	const char *rating = request_query(request, "rating");
-	const char *thread_id = request_query(request, "threadId");
-	int64_t limit = 0, offset = 0;
-	if (rating != NULL && strcmp(rating, "positive") != 0 && strcmp(rating, "negative") != 0) {
-		find_feedback_bad_parameter(context, "rating", "must be positive or negative");
+	json_object *filters = query_object(request, "filters");
+	const char *rating = NULL, *thread_id = NULL;
+	if (find_feedback_pick(context, "rating", filters, "rating", &rating) != 0 ||
+		find_feedback_pick(context, "threadId", filters, "thread_id", &thread_id) != 0)
 		return;
-	}
 	if (thread_id != NULL && !find_insights_thread_id_valid(thread_id)) {
 		find_feedback_bad_parameter(context, "threadId", "must be 1 to 64 letters, digits, '_' or '-'");
 		return;
 	}
-	if (find_parse_bounded_int(request_query(request, "limit"), 1, FEEDBACK_LIST_MAX_LIMIT,
-		    FEEDBACK_LIST_DEFAULT_LIMIT, &limit) != 0) {
-		find_feedback_bad_parameter(context, "limit", "must be an integer from 1 to 100");
-		return;
-	}
-	if (find_parse_bounded_int(request_query(request, "offset"), 0, FEEDBACK_LIST_MAX_OFFSET, 0, &offset) != 0) {
-		find_feedback_bad_parameter(context, "offset", "must be an integer from 0 to 100000");
-		return;
-	}
-	char first_text[FIND_DAY_TEXT_SIZE], end_text[FIND_DAY_TEXT_SIZE];
-	if (find_feedback_range(context, first_text, end_text) != 0)
+	int64_t limit = query_integer(request, "limit", FEEDBACK_LIST_DEFAULT_LIMIT);
+	int64_t offset = query_integer(request, "offset", 0);
+	char first_text[TIMESTAMP_SQL_SIZE], end_text[TIMESTAMP_SQL_SIZE];
+	if (find_feedback_window(context, filters, first_text, end_text) != 0)
 		return;
 	const char *workspace = find_workspace(context);
 	rating = rating ? rating : "";
@@ -319,7 +389,7 @@ static int find_feedback_daily_row(void *callback_context, const struct db_row *
 static void find_feedback_analytics(struct request_context *context)
 {
 	enum find_period period;
-	if (find_period_parse(request_query(context->request, "period"), &period) != 0) {
+	if (find_period_parse(query_text(context->request, "period"), &period) != 0) {
 		find_feedback_bad_parameter(context, "period", "must be day, week or month");
 		return;
 	}

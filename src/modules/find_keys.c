@@ -47,13 +47,16 @@ static const struct input_spec create_input = INPUT_SPEC(create_fields);
 
 #define FIND_KEYS_CREDENTIALS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
 static const struct route find_keys_routes[] = {
-	{HTTP_GET, "/api/v1/find/provision/keys", "find.provision", FIND_KEYS_CREDENTIALS, NULL, find_keys_list},
-	{HTTP_POST, "/api/v1/find/provision/keys", "find.provision", FIND_KEYS_CREDENTIALS, &create_input,
-		find_keys_create},
-	{HTTP_POST, "/api/v1/find/provision/keys/{id}/revoke", "find.provision", FIND_KEYS_CREDENTIALS, NULL,
-		find_keys_revoke},
-	{HTTP_POST, "/api/v1/find/provision/keys/{id}/rotate", "find.provision", FIND_KEYS_CREDENTIALS, NULL,
-		find_keys_rotate},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/provision/keys", .permission = "find.provision",
+		.credentials = FIND_KEYS_CREDENTIALS, .handler = find_keys_list},
+	{.method = HTTP_POST, .pattern = "/api/v1/find/provision/keys", .permission = "find.provision",
+		.credentials = FIND_KEYS_CREDENTIALS, .input = &create_input, .handler = find_keys_create},
+	{.method = HTTP_POST, .pattern = "/api/v1/find/provision/keys/{id}/revoke",
+		.permission = "find.provision", .credentials = FIND_KEYS_CREDENTIALS,
+		.handler = find_keys_revoke},
+	{.method = HTTP_POST, .pattern = "/api/v1/find/provision/keys/{id}/rotate",
+		.permission = "find.provision", .credentials = FIND_KEYS_CREDENTIALS,
+		.handler = find_keys_rotate},
 };
 
 const struct route_table find_keys_route_table = {

@@ -11,6 +11,7 @@
 #include "find/events.h"
 #include "find/plan.h"
 #include "http/pagination.h"
+#include "http/query.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "modules/find_common.h"
@@ -33,15 +34,34 @@ static void find_prompts_upsert(struct request_context *context);
 static void find_prompts_bulk(struct request_context *context);
 static void find_prompts_delete(struct request_context *context);
 
+/* The SDK's PromptListRequest: page, limit and filters, the same filters a
+ * prompt search takes ({status}), as JSON text or filters[status]=... */
+static const struct query_field list_filter_members[] = {
+	{.name = "status", .type = QUERY_TEXT, .min_length = 1, .max_length = 32},
+};
+static const struct query_spec list_filters = QUERY_SPEC(list_filter_members);
+static const struct query_field list_query_fields[] = {
+	{.name = "page", .type = QUERY_INTEGER, .min_value = 1, .max_value = PAGINATION_MAX_PAGE},
+	{.name = "limit", .type = QUERY_INTEGER, .min_value = 1, .max_value = PAGINATION_MAX_LIMIT},
+	{.name = "filters", .type = QUERY_OBJECT, .members = &list_filters},
+};
+static const struct query_spec list_query = QUERY_SPEC(list_query_fields);
+
 #define FIND_PROMPTS_READERS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY)
 #define FIND_PROMPTS_WRITERS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
 static const struct route find_prompts_routes[] = {
-	{HTTP_GET, "/api/v1/find/prompts", "find.view", FIND_PROMPTS_READERS, NULL, find_prompts_list},
-	{HTTP_POST, "/api/v1/find/prompts", "find.manage", FIND_PROMPTS_WRITERS, NULL, find_prompts_upsert},
-	{HTTP_POST, "/api/v1/find/prompts/search", "find.view", FIND_PROMPTS_READERS, NULL, find_prompts_search},
-	{HTTP_POST, "/api/v1/find/prompts/bulk", "find.manage", FIND_PROMPTS_WRITERS, NULL, find_prompts_bulk},
-	{HTTP_GET, "/api/v1/find/prompts/{id}", "find.view", FIND_PROMPTS_READERS, NULL, find_prompts_get},
-	{HTTP_DELETE, "/api/v1/find/prompts/{id}", "find.manage", FIND_PROMPTS_WRITERS, NULL, find_prompts_delete},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/prompts", .permission = "find.view",
+		.credentials = FIND_PROMPTS_READERS, .query = &list_query, .handler = find_prompts_list},
+	{.method = HTTP_POST, .pattern = "/api/v1/find/prompts", .permission = "find.manage",
+		.credentials = FIND_PROMPTS_WRITERS, .handler = find_prompts_upsert},
+	{.method = HTTP_POST, .pattern = "/api/v1/find/prompts/search", .permission = "find.view",
+		.credentials = FIND_PROMPTS_READERS, .handler = find_prompts_search},
+	{.method = HTTP_POST, .pattern = "/api/v1/find/prompts/bulk", .permission = "find.manage",
+		.credentials = FIND_PROMPTS_WRITERS, .handler = find_prompts_bulk},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/prompts/{id}", .permission = "find.view",
+		.credentials = FIND_PROMPTS_READERS, .handler = find_prompts_get},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/find/prompts/{id}", .permission = "find.manage",
+		.credentials = FIND_PROMPTS_WRITERS, .handler = find_prompts_delete},
 };
 
 const struct route_table find_prompts_route_table = {
@@ -72,7 +92,7 @@ enum find_prompts_statement {
 static const struct db_statement_def find_prompts_statements[PROMPTS_STMT__MAX] = {
 	[PROMPTS_STMT_LIST] = {"find_prompts.list",
 		"SELECT " PROMPTS_COLUMNS ", COUNT(*) OVER () FROM find_prompts WHERE tenant_id = ?" PROMPTS_IN_WORKSPACE
-		" ORDER BY updated_at DESC, workspace, prompt_id LIMIT ? OFFSET ?",
+		" AND (? IS NULL OR status = ?) ORDER BY updated_at DESC, workspace, prompt_id LIMIT ? OFFSET ?",
 		1},
 	[PROMPTS_STMT_GET] = {"find_prompts.get",
 		"SELECT " PROMPTS_COLUMNS " FROM find_prompts WHERE tenant_id = ? AND prompt_id = ?" PROMPTS_IN_WORKSPACE
@@ -161,11 +181,15 @@ static void find_prompts_list(struct request_context *context)
 	if (pagination_parse(context->request, NULL, &page, context->response) != 0)
 		return;
 	const char *workspace = find_workspace(context);
+	json_object *filters = query_object(context->request, "filters"), *status = NULL;
+	json_object_object_get_ex(filters, "status", &status);
+	struct db_param status_param = status ? DB_TEXT(json_object_get_string(status)) : DB_NULL;
 	struct find_prompts_rows rows = {json_object_new_array(), 0, 0};
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
-		DB_INT(find_prompts_browser(context)), DB_UINT(page.limit), DB_UINT(pagination_offset(&page))};
+		DB_INT(find_prompts_browser(context)), status_param, status_param, DB_UINT(page.limit),
+		DB_UINT(pagination_offset(&page))};
 	enum db_result result =
-		db_query(context->db, &find_prompts_statements[PROMPTS_STMT_LIST], params, 6, find_prompts_row, &rows);
+		db_query(context->db, &find_prompts_statements[PROMPTS_STMT_LIST], params, 8, find_prompts_row, &rows);
 	if (result != DB_OK) {
 		json_object_put(rows.results);
 		respond_db_failure(context, result, "list prompts");

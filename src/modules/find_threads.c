@@ -39,14 +39,18 @@ static void find_threads_delete(struct request_context *context);
 
 #define FIND_THREADS_CREDENTIALS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
 static const struct route find_threads_routes[] = {
-	{HTTP_POST, "/api/v1/find/threads/search", "find.view", FIND_THREADS_CREDENTIALS, NULL, find_threads_search},
-	{HTTP_POST, "/api/v1/find/threads/export", "find.view", FIND_THREADS_CREDENTIALS, NULL, find_threads_export},
-	{HTTP_GET, "/api/v1/find/threads/{id}", "find.view", FIND_THREADS_CREDENTIALS, NULL, find_threads_get},
-	{HTTP_DELETE, "/api/v1/find/threads/{id}", "find.manage", FIND_THREADS_CREDENTIALS, NULL, find_threads_delete},
-	{HTTP_GET, "/api/v1/find/threads/{id}/messages", "find.view", FIND_THREADS_CREDENTIALS, NULL,
-		find_threads_messages},
-	{HTTP_POST, "/api/v1/find/threads/{id}/handoff/end", "find.manage", FIND_THREADS_CREDENTIALS, NULL,
-		find_threads_end_handoff},
+	{.method = HTTP_POST, .pattern = "/api/v1/find/threads/search", .permission = "find.view",
+		.credentials = FIND_THREADS_CREDENTIALS, .handler = find_threads_search},
+	{.method = HTTP_POST, .pattern = "/api/v1/find/threads/export", .permission = "find.view",
+		.credentials = FIND_THREADS_CREDENTIALS, .handler = find_threads_export},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/threads/{id}", .permission = "find.view",
+		.credentials = FIND_THREADS_CREDENTIALS, .handler = find_threads_get},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/find/threads/{id}", .permission = "find.manage",
+		.credentials = FIND_THREADS_CREDENTIALS, .handler = find_threads_delete},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/threads/{id}/messages", .permission = "find.view",
+		.credentials = FIND_THREADS_CREDENTIALS, .handler = find_threads_messages},
+	{.method = HTTP_POST, .pattern = "/api/v1/find/threads/{id}/handoff/end", .permission = "find.manage",
+		.credentials = FIND_THREADS_CREDENTIALS, .handler = find_threads_end_handoff},
 };
 
 const struct route_table find_threads_route_table = {

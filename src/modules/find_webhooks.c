@@ -14,8 +14,10 @@
 #include "find/webhook_policy.h"
 #include "find/webhook_target.h"
 #include "http/pagination.h"
+#include "http/query.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "http/timestamp.h"
 #include "http/validate.h"
 #include "modules/module_util.h"
 #include "modules/modules.h"
@@ -34,6 +36,9 @@
 #define WEBHOOKS_SECRET_MAX 256
 #define WEBHOOKS_EVENTS_TEXT_MAX 1000
 #define WEBHOOKS_HEADERS_TEXT_MAX 8192
+/* Event names a list may filter on at once (?events=a,b). */
+#define WEBHOOKS_LIST_EVENTS_MAX 20
+#define WEBHOOKS_EVENT_NAME_MAX 64
 
 static void find_webhooks_events(struct request_context *context);
 static void find_webhooks_list(struct request_context *context);
@@ -77,16 +82,43 @@ static const struct input_spec update_input = INPUT_SPEC(update_fields);
 
 #define WEBHOOKS_CREDENTIALS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
 /* "events" comes before "{id}": the router takes the first match. */
+static const char *const webhooks_statuses[] = {"active", "inactive", "suspended", NULL};
+static const char *const webhooks_sort_names[] = {"name", "created_at", "updated_at", "last_delivery_at", NULL};
+/* The SDK's WebhookListRequest (events joined with commas), and the older
+ * single ?event=. Event names are checked against the catalogue by the handler. */
+static const struct query_field list_query_fields[] = {
+	{.name = "page", .type = QUERY_INTEGER, .min_value = 1, .max_value = PAGINATION_MAX_PAGE},
+	{.name = "limit", .type = QUERY_INTEGER, .min_value = 1, .max_value = PAGINATION_MAX_LIMIT},
+	{.name = "status", .type = QUERY_ENUM, .enum_values = webhooks_statuses},
+	{.name = "events", .type = QUERY_LIST, .max_length = WEBHOOKS_EVENT_NAME_MAX, .max_value = WEBHOOKS_LIST_EVENTS_MAX},
+	{.name = "event", .type = QUERY_TEXT, .min_length = 1, .max_length = WEBHOOKS_EVENT_NAME_MAX},
+	{.name = "name_contains", .type = QUERY_TEXT, .min_length = 1, .max_length = 200},
+	{.name = "url_contains", .type = QUERY_TEXT, .min_length = 1, .max_length = 200},
+	{.name = "created_after", .type = QUERY_TIMESTAMP},
+	{.name = "created_before", .type = QUERY_TIMESTAMP},
+	{.name = "sort_by", .type = QUERY_ENUM, .enum_values = webhooks_sort_names},
+	{.name = "sort_order", .type = QUERY_ENUM, .enum_values = pagination_sort_orders},
+};
+static const struct query_spec list_query = QUERY_SPEC(list_query_fields);
+
 static const struct route find_webhooks_routes[] = {
-	{HTTP_GET, "/api/v1/find/webhooks/events", "find.manage", WEBHOOKS_CREDENTIALS, NULL, find_webhooks_events},
-	{HTTP_GET, "/api/v1/find/webhooks", "find.manage", WEBHOOKS_CREDENTIALS, NULL, find_webhooks_list},
-	{HTTP_POST, "/api/v1/find/webhooks", "find.manage", WEBHOOKS_CREDENTIALS, &create_input, find_webhooks_create},
-	{HTTP_GET, "/api/v1/find/webhooks/{id}", "find.manage", WEBHOOKS_CREDENTIALS, NULL, find_webhooks_get},
-	{HTTP_PUT, "/api/v1/find/webhooks/{id}", "find.manage", WEBHOOKS_CREDENTIALS, &update_input,
-		find_webhooks_update},
-	{HTTP_DELETE, "/api/v1/find/webhooks/{id}", "find.manage", WEBHOOKS_CREDENTIALS, NULL, find_webhooks_delete},
-	{HTTP_POST, "/api/v1/find/webhooks/{id}/test", "find.manage", WEBHOOKS_CREDENTIALS, NULL, find_webhooks_test},
-	{HTTP_GET, "/api/v1/find/webhooks/{id}/stats", "find.manage", WEBHOOKS_CREDENTIALS, NULL, find_webhooks_stats},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/webhooks/events", .permission = "find.manage",
+		.credentials = WEBHOOKS_CREDENTIALS, .handler = find_webhooks_events},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/webhooks", .permission = "find.manage",
+		.credentials = WEBHOOKS_CREDENTIALS, .query = &list_query,
+		.handler = find_webhooks_list},
+	{.method = HTTP_POST, .pattern = "/api/v1/find/webhooks", .permission = "find.manage",
+		.credentials = WEBHOOKS_CREDENTIALS, .input = &create_input, .handler = find_webhooks_create},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/webhooks/{id}", .permission = "find.manage",
+		.credentials = WEBHOOKS_CREDENTIALS, .handler = find_webhooks_get},
+	{.method = HTTP_PUT, .pattern = "/api/v1/find/webhooks/{id}", .permission = "find.manage",
+		.credentials = WEBHOOKS_CREDENTIALS, .input = &update_input, .handler = find_webhooks_update},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/find/webhooks/{id}", .permission = "find.manage",
+		.credentials = WEBHOOKS_CREDENTIALS, .handler = find_webhooks_delete},
+	{.method = HTTP_POST, .pattern = "/api/v1/find/webhooks/{id}/test", .permission = "find.manage",
+		.credentials = WEBHOOKS_CREDENTIALS, .handler = find_webhooks_test},
+	{.method = HTTP_GET, .pattern = "/api/v1/find/webhooks/{id}/stats", .permission = "find.manage",
+		.credentials = WEBHOOKS_CREDENTIALS, .handler = find_webhooks_stats},
 };
 
 const struct route_table find_webhooks_route_table = {
@@ -99,6 +131,7 @@ enum find_webhooks_statement {
 	WEBHOOKS_STMT_LOCK,
 	WEBHOOKS_STMT_READ,
 	WEBHOOKS_STMT_LIST,
+	WEBHOOKS_STMT_LIST_ASC,
 	WEBHOOKS_STMT_LIST_COUNT,
 	WEBHOOKS_STMT_UPDATE,
 	WEBHOOKS_STMT_RELEASE_HELD,
@@ -114,6 +147,18 @@ enum find_webhooks_statement {
 	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(last_delivery_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
 	"DATE_FORMAT(last_success_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(last_failure_at, '%Y-%m-%dT%H:%i:%s.%fZ')"
 #define WEBHOOKS_COLUMN_COUNT 17
+/* The list's conditions: "" leaves one out. events is a JSON array of
+ * names, any of which a webhook's subscription must hold. */
+#define WEBHOOKS_LIST_FILTERS                                                                                     \
+	" FROM find_webhooks WHERE tenant_id = ? AND (? = '' OR status = ?) AND (? = '' OR EXISTS (SELECT 1 FROM "  \
+	"JSON_TABLE(?, '$[*]' COLUMNS (event VARCHAR(64) PATH '$')) jt WHERE FIND_IN_SET(jt.event, events) > 0)) "  \
+	"AND (? = '' OR INSTR(name, ?) > 0) AND (? = '' OR INSTR(url, ?) > 0) AND (? = '' OR created_at >= ?) "    \
+	"AND (? = '' OR created_at < ?)"
+/* sort_by as one text column: dates in a fixed-width form sort as they fall. */
+#define WEBHOOKS_SORT_KEY                                                                                         \
+	"CASE ? WHEN 'name' THEN name WHEN 'updated_at' THEN DATE_FORMAT(updated_at, '%Y-%m-%d %H:%i:%s.%f') "    \
+	"WHEN 'last_delivery_at' THEN DATE_FORMAT(last_delivery_at, '%Y-%m-%d %H:%i:%s.%f') "                     \
+	"ELSE DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') END"
 
 static const struct db_statement_def find_webhooks_statements[WEBHOOKS_STMT__MAX] = {
 	/* FOR UPDATE locks the tenant's range, so two creates cannot both pass the cap. */
@@ -134,14 +179,14 @@ static const struct db_statement_def find_webhooks_statements[WEBHOOKS_STMT__MAX
 		"timeout_ms, headers FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ?",
 		1},
 	[WEBHOOKS_STMT_LIST] = {"find_webhooks.list",
-		"SELECT " WEBHOOKS_COLUMNS ", COUNT(*) OVER () FROM find_webhooks WHERE tenant_id = ? "
-		"AND (? = '' OR status = ?) AND (? = '' OR FIND_IN_SET(?, events) > 0) "
-		"ORDER BY webhook_id DESC LIMIT ? OFFSET ?",
+		"SELECT " WEBHOOKS_COLUMNS ", COUNT(*) OVER ()" WEBHOOKS_LIST_FILTERS " ORDER BY " WEBHOOKS_SORT_KEY
+		" DESC, webhook_id DESC LIMIT ? OFFSET ?",
 		1},
-	[WEBHOOKS_STMT_LIST_COUNT] = {"find_webhooks.list_count",
-		"SELECT COUNT(*) FROM find_webhooks WHERE tenant_id = ? "
-		"AND (? = '' OR status = ?) AND (? = '' OR FIND_IN_SET(?, events) > 0)",
+	[WEBHOOKS_STMT_LIST_ASC] = {"find_webhooks.list_asc",
+		"SELECT " WEBHOOKS_COLUMNS ", COUNT(*) OVER ()" WEBHOOKS_LIST_FILTERS " ORDER BY " WEBHOOKS_SORT_KEY
+		" ASC, webhook_id ASC LIMIT ? OFFSET ?",
 		1},
+	[WEBHOOKS_STMT_LIST_COUNT] = {"find_webhooks.list_count", "SELECT COUNT(*)" WEBHOOKS_LIST_FILTERS, 1},
 	/* Back to active (from inactive or suspended) starts a fresh failure count. */
 	[WEBHOOKS_STMT_UPDATE] = {"find_webhooks.update",
 		"UPDATE find_webhooks SET consecutive_failures = IF(status <> 'active' AND ? = 'active', 0, "
@@ -462,36 +507,83 @@ static void find_webhooks_events(struct request_context *context)
 	response_ok(context->response, STATUS_OK, data, "Webhook events");
 }
 
+/* events (any of) from ?events=a,b or the older ?event=a, as a JSON array
+ * for JSON_TABLE; "" when not filtered. -1 after answering 400. */
+static int find_webhooks_event_filter(struct request_context *context, char *out, size_t out_size)
+{
+	const char *events = query_text(context->request, "events");
+	const char *event = query_text(context->request, "event");
+	out[0] = '\0';
+	if (events != NULL && event != NULL) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid query parameters");
+		response_add_detail(context->response, "event", "give events=a,b alone");
+		return -1;
+	}
+	const char *list = events ? events : event;
+	if (list == NULL)
+		return 0;
+	json_object *names = json_object_new_array();
+	for (const char *item = list, *end;; item = end + 1) {
+		end = strchr(item, ',');
+		char name[WEBHOOKS_EVENT_NAME_MAX + 1];
+		snprintf(name, sizeof(name), "%.*s", end ? (int)(end - item) : (int)strlen(item), item);
+		if (!webhook_event_known(name)) {
+			json_object_put(names);
+			response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid query parameters");
+			response_add_detail(context->response, events ? "events" : "event",
+				"\"%.64s\" is not an event of GET /webhooks/events", name);
+			return -1;
+		}
+		json_object_array_add(names, json_object_new_string(name));
+		if (end == NULL)
+			break;
+	}
+	snprintf(out, out_size, "%s", json_object_to_json_string_ext(names, JSON_C_TO_STRING_PLAIN));
+	json_object_put(names);
+	return 0;
+}
+
 static void find_webhooks_list(struct request_context *context)
 {
 	struct request *request = context->request;
 	struct page_request page_request;
 	if (pagination_parse(request, NULL, &page_request, context->response) != 0)
 		return;
-	const char *status = request_query(request, "status");
-	const char *event = request_query(request, "event");
+	/* A JSON array of up to WEBHOOKS_LIST_EVENTS_MAX quoted names. */
+	char events[WEBHOOKS_LIST_EVENTS_MAX * (WEBHOOKS_EVENT_NAME_MAX + 3) + 3];
+	if (find_webhooks_event_filter(context, events, sizeof(events)) != 0)
+		return;
+	const char *status = query_text(request, "status");
+	const char *name_part = query_text(request, "name_contains");
+	const char *url_part = query_text(request, "url_contains");
+	const char *after_text = query_text(request, "created_after");
+	const char *before_text = query_text(request, "created_before");
+	const char *sort_by = query_text(request, "sort_by");
+	const char *sort_order = query_text(request, "sort_order");
+	char after[TIMESTAMP_SQL_SIZE] = "", before[TIMESTAMP_SQL_SIZE] = "";
+	if ((after_text && timestamp_parse(after_text, TIMESTAMP_OR_DATE, after) != 0) ||
+		(before_text && timestamp_parse(before_text, TIMESTAMP_OR_DATE_END, before) != 0)) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid query parameters");
+		response_add_detail(context->response, after_text ? "created_after" : "created_before",
+			"must be an RFC 3339 date-time or a date");
+		return;
+	}
 	status = status ? status : "";
-	event = event ? event : "";
-	if (status[0] != '\0' && strcmp(status, "active") != 0 && strcmp(status, "inactive") != 0 &&
-		strcmp(status, "suspended") != 0) {
-		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid query parameter");
-		response_add_detail(context->response, "status", "must be active, inactive or suspended");
-		return;
-	}
-	if (event[0] != '\0' && !webhook_event_known(event)) {
-		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid query parameter");
-		response_add_detail(context->response, "event", "must be an event of GET /webhooks/events");
-		return;
-	}
-	uint64_t tenant_id = request->auth.tenant_id;
+	name_part = name_part ? name_part : "";
+	url_part = url_part ? url_part : "";
+	sort_by = sort_by ? sort_by : "created_at";
+	int ascending = sort_order != NULL && strcmp(sort_order, "asc") == 0;
+	struct db_param params[] = {DB_UINT(request->auth.tenant_id), DB_TEXT(status), DB_TEXT(status), DB_TEXT(events),
+		DB_TEXT(events), DB_TEXT(name_part), DB_TEXT(name_part), DB_TEXT(url_part), DB_TEXT(url_part),
+		DB_TEXT(after), DB_TEXT(after), DB_TEXT(before), DB_TEXT(before), DB_TEXT(sort_by),
+		DB_UINT(page_request.limit), DB_UINT(pagination_offset(&page_request))};
 	struct find_webhooks_page page = {json_object_new_array(), 0};
-	struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(status), DB_TEXT(status), DB_TEXT(event),
-		DB_TEXT(event), DB_UINT(page_request.limit), DB_UINT(pagination_offset(&page_request))};
-	enum db_result result = db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_LIST], params, 7,
+	enum db_result result = db_query(context->db,
+		&find_webhooks_statements[ascending ? WEBHOOKS_STMT_LIST_ASC : WEBHOOKS_STMT_LIST], params, 16,
 		find_webhooks_read_page_row, &page);
 	/* Past the last page no row carries the total: count it apart. */
 	if (result == DB_OK && json_object_array_length(page.results) == 0 && page_request.page > 1)
-		result = db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_LIST_COUNT], params, 5,
+		result = db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_LIST_COUNT], params, 13,
 			module_read_uint64, &page.total);
 	if (result != DB_OK) {
 		json_object_put(page.results);

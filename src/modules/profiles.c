@@ -41,12 +41,20 @@ static const struct field_spec update_fields[] = {
 };
 static const struct input_spec update_input = INPUT_SPEC(update_fields);
 
+static const struct query_field profiles_list_query_fields[] = {PAGINATION_QUERY_FIELDS};
+static const struct query_spec profiles_list_query = QUERY_SPEC(profiles_list_query_fields);
+
 static const struct route profiles_routes[] = {
-	{HTTP_GET, "/api/v1/profiles", "profiles.manage", ROUTE_CRED_JWT, NULL, profiles_list},
-	{HTTP_POST, "/api/v1/profiles", "profiles.manage", ROUTE_CRED_JWT, &create_input, profiles_create},
-	{HTTP_GET, "/api/v1/profiles/{id}", "profiles.manage", ROUTE_CRED_JWT, NULL, profiles_get},
-	{HTTP_PATCH, "/api/v1/profiles/{id}", "profiles.manage", ROUTE_CRED_JWT, &update_input, profiles_update},
-	{HTTP_DELETE, "/api/v1/profiles/{id}", "profiles.manage", ROUTE_CRED_JWT, NULL, profiles_delete},
+	{.method = HTTP_GET, .pattern = "/api/v1/profiles", .permission = "profiles.manage",
+		.credentials = ROUTE_CRED_JWT, .query = &profiles_list_query, .handler = profiles_list},
+	{.method = HTTP_POST, .pattern = "/api/v1/profiles", .permission = "profiles.manage",
+		.credentials = ROUTE_CRED_JWT, .input = &create_input, .handler = profiles_create},
+	{.method = HTTP_GET, .pattern = "/api/v1/profiles/{id}", .permission = "profiles.manage",
+		.credentials = ROUTE_CRED_JWT, .handler = profiles_get},
+	{.method = HTTP_PATCH, .pattern = "/api/v1/profiles/{id}", .permission = "profiles.manage",
+		.credentials = ROUTE_CRED_JWT, .input = &update_input, .handler = profiles_update},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/profiles/{id}", .permission = "profiles.manage",
+		.credentials = ROUTE_CRED_JWT, .handler = profiles_delete},
 };
 
 const struct route_table profiles_route_table = {

@@ -6,9 +6,11 @@
 #include "core/context.h"
 #include "core/log.h"
 #include "core/respond.h"
+#include "http/query.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
+#include "http/timestamp.h"
 #include "modules/idempotency.h"
 #include "modules/module_util.h"
 
@@ -441,28 +443,30 @@ static int resource_bad_query(struct request_context *context, int *failures, co
 	return -1;
 }
 
-/* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" -> "YYYY-MM-DD HH:MM:SS" in out. */
-static int resource_parse_instant(const char *text, char *out, size_t out_size)
+/* A list's filters are the resource's own fields, so the route's query spec
+ * accepts them through this check; their values are checked in
+ * resource_list against the field's kind. */
+static int resource_accepts_filter(const void *route_data, const char *name)
 {
-	char date[11];
-	if (strlen(text) < 10)
-		return -1;
-	memcpy(date, text, 10);
-	date[10] = '\0';
-	if (!validate_date_text(date))
-		return -1;
-	if (text[10] == '\0') {
-		snprintf(out, out_size, "%s 00:00:00", date);
-		return 0;
-	}
-	int hour, minute, second;
-	char zone;
-	if (strlen(text) != 20 || text[10] != 'T' || sscanf(text + 11, "%2d:%2d:%2d%c", &hour, &minute, &second, &zone) != 4 ||
-		zone != 'Z' || hour > 23 || minute > 59 || second > 59 || hour < 0 || minute < 0 || second < 0)
-		return -1;
-	snprintf(out, out_size, "%s %02d:%02d:%02d", date, hour, minute, second);
+	const struct resource_def *resource = route_data;
+	for (size_t i = 0; resource != NULL && i < resource->field_count; i++)
+		if ((resource->fields[i].flags & RESOURCE_FILTER) && strcmp(resource->fields[i].api_name, name) == 0)
+			return 1;
 	return 0;
 }
+
+static const struct query_field resource_list_query_fields[] = {
+	PAGINATION_QUERY_FIELDS,
+	{.name = "includeDeleted", .type = QUERY_BOOLEAN},
+	{.name = "createdFrom", .type = QUERY_TIMESTAMP},
+	{.name = "createdTo", .type = QUERY_TIMESTAMP},
+	{.name = "q", .type = QUERY_TEXT, .min_length = 1, .max_length = RESOURCE_Q_MAX},
+};
+const struct query_spec resource_list_query = {
+	.fields = resource_list_query_fields,
+	.field_count = sizeof(resource_list_query_fields) / sizeof(resource_list_query_fields[0]),
+	.accepts = resource_accepts_filter,
+};
 
 static int resource_filter_value_ok(const struct resource_field *field, const char *value)
 {
@@ -529,13 +533,13 @@ void resource_list(struct request_context *context)
 		params[count++] = value ? DB_TEXT(value) : DB_NULL;
 		params[count++] = value ? DB_TEXT(value) : DB_NULL;
 	}
-	char from[64] = "", to[64] = "";
-	const char *from_text = request_query(context->request, "createdFrom");
-	const char *to_text = request_query(context->request, "createdTo");
-	if (from_text && resource_parse_instant(from_text, from, sizeof(from)) != 0)
-		resource_bad_query(context, &failures, "createdFrom", "must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
-	if (to_text && resource_parse_instant(to_text, to, sizeof(to)) != 0)
-		resource_bad_query(context, &failures, "createdTo", "must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+	char from[TIMESTAMP_SQL_SIZE] = "", to[TIMESTAMP_SQL_SIZE] = "";
+	const char *from_text = query_text(context->request, "createdFrom");
+	const char *to_text = query_text(context->request, "createdTo");
+	if (from_text && timestamp_parse(from_text, TIMESTAMP_OR_DATE, from) != 0)
+		resource_bad_query(context, &failures, "createdFrom", "must be an RFC 3339 date-time or a date");
+	if (to_text && timestamp_parse(to_text, TIMESTAMP_OR_DATE, to) != 0)
+		resource_bad_query(context, &failures, "createdTo", "must be an RFC 3339 date-time or a date");
 	filtered |= from_text != NULL || to_text != NULL;
 	params[count++] = from_text ? DB_TEXT(from) : DB_NULL;
 	params[count++] = from_text ? DB_TEXT(from) : DB_NULL;

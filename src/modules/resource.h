@@ -113,6 +113,10 @@ struct resource_def {
 /* Generate SQL and specs once; safe to call on every request. 0 or -1. */
 int resource_prepare(const struct resource_def *resource);
 
+/* The query of resource_list: pagination, includeDeleted, createdFrom,
+ * createdTo, q, and the resource's filter fields (the route's data). */
+extern const struct query_spec resource_list_query;
+
 /* Generic route handlers: the route's data points at the resource_def. */
 void resource_list(struct request_context *context);
 void resource_get(struct request_context *context);

@@ -125,18 +125,25 @@ static const struct field_spec convert_fields[] = {
 static const struct input_spec convert_input = INPUT_SPEC(convert_fields);
 
 #define RESOURCE_ROUTES(base, resource) \
-	{HTTP_GET, base, "sales.view", ROUTE_CRED_JWT, NULL, resource_list, &resource}, \
-	{HTTP_POST, base, "sales.create", ROUTE_CRED_JWT, NULL, resource_create, &resource}, \
-	{HTTP_GET, base "/{id}", "sales.view", ROUTE_CRED_JWT, NULL, resource_get, &resource}, \
-	{HTTP_PATCH, base "/{id}", "sales.edit", ROUTE_CRED_JWT, NULL, resource_update, &resource}, \
-	{HTTP_DELETE, base "/{id}", "sales.delete", ROUTE_CRED_JWT, NULL, resource_delete, &resource}
+	{.method = HTTP_GET, .pattern = base, .permission = "sales.view", .credentials = ROUTE_CRED_JWT,              \
+		.query = &resource_list_query, .handler = resource_list, .data = &resource},                          \
+	{.method = HTTP_POST, .pattern = base, .permission = "sales.create", .credentials = ROUTE_CRED_JWT,           \
+		.handler = resource_create, .data = &resource},                                                       \
+	{.method = HTTP_GET, .pattern = base "/{id}", .permission = "sales.view",                                     \
+		.credentials = ROUTE_CRED_JWT, .handler = resource_get, .data = &resource},                           \
+	{.method = HTTP_PATCH, .pattern = base "/{id}", .permission = "sales.edit",                                   \
+		.credentials = ROUTE_CRED_JWT, .handler = resource_update, .data = &resource},                        \
+	{.method = HTTP_DELETE, .pattern = base "/{id}", .permission = "sales.delete",                                \
+		.credentials = ROUTE_CRED_JWT, .handler = resource_delete, .data = &resource}
 
 static const struct route sales_routes[] = {
 	/* literal paths before "{id}" patterns */
-	{HTTP_GET, "/api/v1/sales/opportunities/summary", "sales.view", ROUTE_CRED_JWT, NULL, sales_opportunity_summary, NULL},
+	{.method = HTTP_GET, .pattern = "/api/v1/sales/opportunities/summary", .permission = "sales.view",
+		.credentials = ROUTE_CRED_JWT, .handler = sales_opportunity_summary},
 	/* creates records, so sales.create; it also edits the lead (checked inside) */
-	{HTTP_POST, "/api/v1/sales/leads/{id}/convert", "sales.create", ROUTE_CRED_JWT, &convert_input, sales_convert_lead,
-		&sales_leads},
+	{.method = HTTP_POST, .pattern = "/api/v1/sales/leads/{id}/convert", .permission = "sales.create",
+		.credentials = ROUTE_CRED_JWT, .input = &convert_input, .handler = sales_convert_lead,
+		.data = &sales_leads},
 	RESOURCE_ROUTES("/api/v1/sales/leads", sales_leads),
 	RESOURCE_ROUTES("/api/v1/sales/accounts", sales_accounts),
 	RESOURCE_ROUTES("/api/v1/sales/contacts", sales_contacts),

@@ -42,12 +42,27 @@ static const struct field_spec update_fields[] = {
 };
 static const struct input_spec update_input = INPUT_SPEC(update_fields);
 
+static const char *const users_status_values[] = {"active", "deactivated", NULL};
+static const struct query_field users_list_query_fields[] = {
+	PAGINATION_QUERY_FIELDS,
+	{.name = "status", .type = QUERY_ENUM, .enum_values = users_status_values},
+	{.name = "profileId", .type = QUERY_INTEGER, .min_value = 1, .max_value = INT64_MAX},
+	{.name = "q", .type = QUERY_TEXT, .max_length = 100},
+};
+static const struct query_spec users_list_query = QUERY_SPEC(users_list_query_fields);
+
 static const struct route users_routes[] = {
-	{HTTP_GET, "/api/v1/users", "users.manage", ROUTE_CRED_JWT, NULL, users_list},
-	{HTTP_POST, "/api/v1/users", "users.manage", ROUTE_CRED_JWT, &create_input, users_create},
-	{HTTP_GET, "/api/v1/users/{id}", "users.manage", ROUTE_CRED_JWT, NULL, users_get},
-	{HTTP_PATCH, "/api/v1/users/{id}", "users.manage", ROUTE_CRED_JWT, &update_input, users_update},
-	{HTTP_DELETE, "/api/v1/users/{id}", "users.manage", ROUTE_CRED_JWT, NULL, users_delete},
+	{.method = HTTP_GET, .pattern = "/api/v1/users", .permission = "users.manage",
+		.credentials = ROUTE_CRED_JWT, .query = &users_list_query,
+		.handler = users_list},
+	{.method = HTTP_POST, .pattern = "/api/v1/users", .permission = "users.manage",
+		.credentials = ROUTE_CRED_JWT, .input = &create_input, .handler = users_create},
+	{.method = HTTP_GET, .pattern = "/api/v1/users/{id}", .permission = "users.manage",
+		.credentials = ROUTE_CRED_JWT, .handler = users_get},
+	{.method = HTTP_PATCH, .pattern = "/api/v1/users/{id}", .permission = "users.manage",
+		.credentials = ROUTE_CRED_JWT, .input = &update_input, .handler = users_update},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/users/{id}", .permission = "users.manage",
+		.credentials = ROUTE_CRED_JWT, .handler = users_delete},
 };
 
 const struct route_table users_route_table = {"users", users_routes, sizeof(users_routes) / sizeof(users_routes[0])};

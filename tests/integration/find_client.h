@@ -24,7 +24,8 @@ struct find_headers {
     const char *request_method; /* Access-Control-Request-Method, or NULL */
 };
 
-/* path is below /api/v1/find ("/products"); body NULL sends none (POST gets an empty one). */
+/* path is below /api/v1/find ("/products"); body NULL sends none (POST gets an empty one).
+ * A transport failure is recorded as a CUnit failure and returns false. */
 bool find_call(const char *method, const char *path, const char *json_body, const char *bearer,
                const struct find_headers *headers, struct find_reply *reply);
 void find_reply_free(struct find_reply *reply);

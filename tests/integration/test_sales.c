@@ -222,6 +222,53 @@ static void list_pagination_sort_and_filters_match_known_data(void)
     }
 }
 
+/* 1 when error.details names field. */
+static bool reply_names_detail(const struct api_reply *reply, const char *field)
+{
+    json_object *details = reply->body ? json_path_get(reply->body, "error.details") : NULL;
+    size_t count = details && json_object_is_type(details, json_type_array) ? json_object_array_length(details) : 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *name = json_path_string(json_object_array_get_idx(details, i), "field");
+        if (name != NULL && strcmp(name, field) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A parameter a list does not know would answer the whole list as if it
+ * were the filtered one: it is refused and named instead. */
+static void unknown_list_parameters_are_400_naming_each_one(void)
+{
+    struct api_reply reply;
+    bool sent = api_call("GET", "/api/v1/sales/leads?company=Navy&bogus=1&limit=5", NULL, manager_token, NULL, &reply);
+    if (ITEST_CHECK(sent, "GET leads with unknown parameters: no answer")) {
+        expect("unknown list parameters", &reply, 400, "VALIDATION_ERROR");
+        ITEST_CHECK(reply_names_detail(&reply, "company") && reply_names_detail(&reply, "bogus") &&
+                        !reply_names_detail(&reply, "limit"),
+                    "details name company and bogus, not limit: %s",
+                    reply.body ? json_object_to_json_string(reply.body) : "no body");
+        api_reply_free(&reply);
+    }
+    sent = api_call("GET", "/api/v1/sales/leads?status=new&status=lost", NULL, manager_token, NULL, &reply);
+    if (ITEST_CHECK(sent, "GET leads with a repeated filter: no answer")) {
+        expect("a repeated filter", &reply, 400, "VALIDATION_ERROR");
+        ITEST_CHECK(reply_names_detail(&reply, "status"), "the repeated status is named");
+        api_reply_free(&reply);
+    }
+    /* One timestamp grammar: RFC 3339 with a fraction and an offset, or a date. */
+    static const char *const accepted[] = { "?createdFrom=2026-01-01T00:00:00.250%2B02:00",
+                                            "?createdTo=2999-01-01", "?createdFrom=2026-01-01T00:00:00Z" };
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        char path[160];
+        snprintf(path, sizeof path, "/api/v1/sales/leads%s", accepted[i]);
+        sent = api_call("GET", path, NULL, manager_token, NULL, &reply);
+        if (ITEST_CHECK(sent, "GET %s: no answer", path)) {
+            expect(path, &reply, 200, NULL);
+            api_reply_free(&reply);
+        }
+    }
+}
+
 static void lead_conversion_creates_account_contact_and_opportunity_once(void)
 {
     int64_t lead = create_record("/api/v1/sales/leads",
@@ -408,6 +455,8 @@ bool sales_suite_register(void)
            itest_add_test(suite, "lead_validation_reports_each_field", lead_validation_reports_each_field, NULL) &&
            itest_add_test(suite, "list_pagination_sort_and_filters_match_known_data",
                           list_pagination_sort_and_filters_match_known_data, NULL) &&
+           itest_add_test(suite, "unknown_list_parameters_are_400_naming_each_one",
+                          unknown_list_parameters_are_400_naming_each_one, NULL) &&
            itest_add_test(suite, "lead_conversion_creates_account_contact_and_opportunity_once",
                           lead_conversion_creates_account_contact_and_opportunity_once, NULL) &&
            itest_add_test(suite, "viewer_cannot_write_sales", viewer_cannot_write_sales, NULL) &&

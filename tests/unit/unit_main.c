@@ -36,11 +36,13 @@ int main(void)
 		register_json_body_suite,
 		register_pagination_suite,
 		register_password_suite,
+		register_query_suite,
 		register_request_suite,
 		register_response_suite,
 		register_router_suite,
 		register_statements_suite,
 		register_stream_suite,
+		register_timestamp_suite,
 		register_webhooks_suite,
 		register_worker_suite,
 	};

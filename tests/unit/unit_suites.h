@@ -20,11 +20,13 @@ int register_jwt_suite(void);
 int register_json_body_suite(void);
 int register_pagination_suite(void);
 int register_password_suite(void);
+int register_query_suite(void);
 int register_request_suite(void);
 int register_response_suite(void);
 int register_router_suite(void);
 int register_statements_suite(void);
 int register_stream_suite(void);
+int register_timestamp_suite(void);
 int register_webhooks_suite(void);
 int register_worker_suite(void);
 
