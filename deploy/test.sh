@@ -297,6 +297,7 @@ phase_flavour() {
 		INTUKA_TEST_MAIL_FILE="$state/mail/mail.log" \
 		INTUKA_TEST_DELIVERY_PIDFILE="$(deliverer_pidfile "$state")" \
 		INTUKA_TEST_DELIVERY_START_CMD="$deliverer_start_cmd" \
+		INTUKA_TEST_WEB_CLIENT_TIMEOUT_S="$INTUKA_STACK_CLIENT_TIMEOUT_S" \
 		timeout --foreground --kill-after=10 "$ITEST_TIMEOUT_S" "$ITEST_BIN" "${ITEST_SUITES[@]}" </dev/null 2>&1 |
 		tee "$state/itest.log"; then
 		rc=0

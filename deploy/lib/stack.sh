@@ -41,6 +41,11 @@ INTUKA_STACK_MAIL_DIR=""
 # Pause between streamed chat text chunks: the find_chat integration suite
 # measures that the first chunk arrives well before the end of the body.
 INTUKA_STACK_CHAT_STREAM_PACE_MS="${INTUKA_STACK_CHAT_STREAM_PACE_MS:-40}"
+# Apache's Timeout under mod_fcgid: how long a client that stops reading
+# keeps an intukad process busy there (see deploy/apache/intuka-fcgid.conf).
+INTUKA_STACK_CLIENT_TIMEOUT_S="${INTUKA_STACK_CLIENT_TIMEOUT_S:-5}"
+# send_timeout_ms of the stack: short, so the slow-reader test waits little.
+INTUKA_STACK_SEND_TIMEOUT_MS="${INTUKA_STACK_SEND_TIMEOUT_MS:-3000}"
 # Seconds to wait for intukad's socket and for the web server's port.
 INTUKA_STACK_START_TIMEOUT_S="${INTUKA_STACK_START_TIMEOUT_S:-20}"
 # webhook_allow_private_targets of the stack: 1 lets webhooks reach loopback
@@ -149,6 +154,7 @@ stack_write_config() {
 		max_path_bytes = 2048
 		max_json_depth = 32
 		max_query_params = 64
+		send_timeout_ms = $INTUKA_STACK_SEND_TIMEOUT_MS
 		# Tenants answer on <slug>.$INTUKA_STACK_BASE_DOMAIN as well as by tenantSlug.
 		base_domain = $INTUKA_STACK_BASE_DOMAIN
 		jwt_issuer = intuka
@@ -382,7 +388,8 @@ fcgid_start() {
 	local -a defines=()
 	render_template "$INTUKA_REPO/deploy/apache/intuka-fcgid.conf" "$dir/httpd.conf" \
 		PORT="$port" STATE_DIR="$dir" DOCROOT="$dir/public_html" \
-		USER="$INTUKA_WEB_USER" GROUP="$INTUKA_WEB_GROUP" MAX_PROCESSES="$INTUKA_STACK_WORKERS" || return 1
+		USER="$INTUKA_WEB_USER" GROUP="$INTUKA_WEB_GROUP" MAX_PROCESSES="$INTUKA_STACK_WORKERS" \
+		CLIENT_TIMEOUT_S="$INTUKA_STACK_CLIENT_TIMEOUT_S" || return 1
 	# Sanitizer options must reach the processes mod_fcgid starts (see the
 	# IfDefine in the template).
 	[[ -z "${ASAN_OPTIONS:-}${UBSAN_OPTIONS:-}" ]] || defines=(-DINTUKA_SANITIZE)

@@ -19,6 +19,7 @@ struct config {
 	int socket_mode;
 	int workers;
 	int max_requests_per_worker;
+	int send_timeout_ms; /* longest a worker spends writing one response to a client that does not read */
 	int shutdown_timeout_s;
 	char user[CONFIG_TEXT_MAX];
 	char pid_file[CONFIG_PATH_MAX];

@@ -2,10 +2,17 @@
  * libfcgi block in accept(): FCGX_ShutdownPending() would also make libfcgi
  * report end-of-input on the request in hand, cutting its body short. With
  * SIGTERM blocked except inside epoll_pwait, a stop request lands between
- * requests only, and EPOLLEXCLUSIVE wakes one idle worker per connection. */
+ * requests only, and EPOLLEXCLUSIVE wakes one idle worker per connection.
+ * A finished answer is framed here and sent without waiting: what the web
+ * server cannot take at once goes to the worker's response sender, so a
+ * client that stops reading never holds a worker, whatever the web server
+ * passes on. Every write has a deadline (send_timeout_ms). */
 #include "server/worker.h"
 #include "auth/jwt.h"
+#include "core/alloc.h"
+#include "server/fcgi_frame.h"
 #include "server/keys.h"
+#include "server/response_sender.h"
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/context.h"
@@ -20,9 +27,11 @@
 #include <fcgiapp.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +39,13 @@
 /* Unread body bytes we swallow after an early refusal (e.g. 413) so the web
  * server sees a clean end of request; past this we just close. */
 #define WORKER_DRAIN_MAX_BYTES (64 * 1024 * 1024)
+/* A streamed chunk goes out in pieces of this size, the deadline re-armed
+ * before each, so one blocked write never outlives the time left. */
+#define WORKER_SEND_PIECE_BYTES (16 * 1024)
+/* Answers a worker's response sender may hold at once, and their bytes;
+ * past either bound the worker sends itself, under the deadline. */
+#define WORKER_SENDER_MAX_ANSWERS 64
+#define WORKER_SENDER_MAX_BYTES (64 * 1024 * 1024)
 
 static volatile sig_atomic_t worker_stop_requested;
 
@@ -62,33 +78,180 @@ static double worker_elapsed_ms(const struct timespec *started)
 	return (double)(now.tv_sec - started->tv_sec) * 1000.0 + (double)(now.tv_nsec - started->tv_nsec) / 1e6;
 }
 
-static int worker_stream_write(void *sink, const char *data, size_t length)
+/* The FastCGI connection of a streamed answer with the deadline of the
+ * chunk being written; streams go through libfcgi (FCGX_PutStr). */
+struct worker_sink {
+	FCGX_Request *fcgx;
+	int timeout_ms;
+	struct timespec deadline;
+	int timed_out;
+};
+
+static void worker_sink_start(struct worker_sink *sink)
 {
-	return FCGX_PutStr(data, (int)length, sink) < 0 ? -1 : 0;
+	clock_gettime(CLOCK_MONOTONIC, &sink->deadline);
+	sink->deadline.tv_sec += sink->timeout_ms / 1000;
+	sink->deadline.tv_nsec += (long)(sink->timeout_ms % 1000) * 1000000L;
+	if (sink->deadline.tv_nsec >= 1000000000L) {
+		sink->deadline.tv_sec++;
+		sink->deadline.tv_nsec -= 1000000000L;
+	}
 }
 
-static int worker_stream_flush(void *sink)
+/* Milliseconds until the sink's deadline (0 once it has passed). */
+static int worker_sink_left_ms(const struct worker_sink *sink)
 {
-	return FCGX_FFlush(sink) < 0 ? -1 : 0;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long left_ms = (long long)(sink->deadline.tv_sec - now.tv_sec) * 1000LL +
+		(sink->deadline.tv_nsec - now.tv_nsec) / 1000000;
+	return left_ms > 0 ? (int)left_ms : 0;
 }
 
-/* Render and send; returns bytes of body written. */
-static size_t worker_send(FCGX_Request *fcgx, const struct request *request, const struct response *response)
+/* Lets the next socket writes wait only for the time left; -1 when none is. */
+static int worker_sink_arm(struct worker_sink *sink)
+{
+	int left_ms = worker_sink_left_ms(sink);
+	if (left_ms <= 0) {
+		sink->timed_out = 1;
+		return -1;
+	}
+	/* Never a zero timeval: that would mean "wait forever". */
+	struct timeval left = {.tv_sec = left_ms / 1000, .tv_usec = (suseconds_t)(left_ms % 1000) * 1000};
+	return setsockopt(sink->fcgx->ipcFd, SOL_SOCKET, SO_SNDTIMEO, &left, sizeof(left)) == 0 ? 0 : -1;
+}
+
+static void worker_sink_note_error(struct worker_sink *sink)
+{
+	int error = FCGX_GetError(sink->fcgx->out);
+	sink->timed_out |= error == EAGAIN || error == EWOULDBLOCK;
+}
+
+/* Writes data in pieces under the deadline; -1 when the web server stopped
+ * taking bytes in time (timed_out set) or the connection failed. */
+static int worker_sink_put(struct worker_sink *sink, const char *data, size_t length)
+{
+	for (size_t offset = 0; offset < length; offset += WORKER_SEND_PIECE_BYTES) {
+		size_t piece = length - offset < WORKER_SEND_PIECE_BYTES ? length - offset : WORKER_SEND_PIECE_BYTES;
+		if (worker_sink_arm(sink) != 0 || FCGX_PutStr(data + offset, (int)piece, sink->fcgx->out) < 0) {
+			worker_sink_note_error(sink);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A streamed response: each chunk gets the whole timeout, as a chat answer
+ * may take longer to produce than to send. */
+static int worker_stream_write(void *context, const char *data, size_t length)
+{
+	struct worker_sink *sink = context;
+	worker_sink_start(sink);
+	return worker_sink_put(sink, data, length);
+}
+
+static int worker_stream_flush(void *context)
+{
+	struct worker_sink *sink = context;
+	worker_sink_start(sink);
+	if (worker_sink_arm(sink) == 0 && FCGX_FFlush(sink->fcgx->out) == 0)
+		return 0;
+	worker_sink_note_error(sink);
+	return -1;
+}
+
+static void worker_log_dropped(const char *request_id, int timeout_ms)
+{
+	log_msg(LOG_LEVEL_WARN, request_id,
+		"response dropped: the web server took no more of it within send_timeout_ms (%d ms); "
+		"its client is probably not reading", timeout_ms);
+}
+
+/* Sends what the socket takes without waiting: 1 when all of it went out,
+ * 0 when the socket is full, -1 when the connection failed. */
+static int worker_send_now(int fd, const char *bytes, size_t length, size_t *sent)
+{
+	while (*sent < length) {
+		ssize_t wrote = send(fd, bytes + *sent, length - *sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (wrote < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		}
+		*sent += (size_t)wrote;
+	}
+	return 1;
+}
+
+/* The rest of an answer sent by the worker itself, within the deadline:
+ * 1 sent, 0 timed out, -1 connection failed. */
+static int worker_send_within(int fd, const char *bytes, size_t length, size_t sent, struct worker_sink *sink)
+{
+	for (;;) {
+		int outcome = worker_send_now(fd, bytes, length, &sent);
+		if (outcome != 0)
+			return outcome;
+		int left_ms = worker_sink_left_ms(sink);
+		if (left_ms <= 0)
+			return 0;
+		struct pollfd writable = {.fd = fd, .events = POLLOUT};
+		if (poll(&writable, 1, left_ms) < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* libfcgi must add nothing of its own after records we framed: its stdout
+ * and stderr streams are marked already closed. */
+static void worker_close_fcgi_output(FCGX_Request *fcgx)
+{
+	fcgx->out->isClosed = fcgx->out->wasFCloseCalled = 1;
+	fcgx->err->isClosed = fcgx->err->wasFCloseCalled = 1;
+}
+
+/* Renders and sends a finished answer: what the web server does not take at
+ * once goes to the response sender (or, past its bounds or on a kept
+ * connection, is sent here within the deadline). Returns body bytes sent or
+ * handed over; 0 when the answer was dropped. */
+static size_t worker_answer(FCGX_Request *fcgx, struct response_sender *sender, struct worker_sink *sink,
+	const struct request *request, const struct response *response)
 {
 	json_object *holder = NULL;
 	size_t body_length = 0;
 	const char *body = response_render_body(response, &holder, &body_length);
-	char headers[RESPONSE_HEADERS_MAX + 512];
-	size_t headers_length = response_render_headers(response, request->request_id, body_length, headers,
-		sizeof(headers));
-	int failed = FCGX_PutStr(headers, (int)headers_length, fcgx->out) < 0 ||
-		FCGX_PutStr(body, (int)body_length, fcgx->out) < 0;
+	char head[RESPONSE_HEADERS_MAX + 512];
+	size_t head_length = response_render_headers(response, request->request_id, body_length, head, sizeof(head));
+	char *framed = xmalloc(fcgi_frame_response_size(head_length + body_length));
+	size_t framed_length = fcgi_frame_response((uint16_t)fcgx->requestId, head, head_length, body, body_length, framed);
 	json_object_put(holder);
-	if (failed) {
-		log_msg(LOG_LEVEL_DEBUG, request->request_id, "client went away before the response was written");
-		return 0;
+	worker_close_fcgi_output(fcgx);
+
+	size_t sent = 0;
+	int outcome = worker_send_now(fcgx->ipcFd, framed, framed_length, &sent);
+	if (outcome == 0 && !fcgx->keepConnection && sender != NULL) {
+		int copy = fcntl(fcgx->ipcFd, F_DUPFD_CLOEXEC, 0);
+		if (copy >= 0 && response_sender_take(sender, copy, framed, framed_length, sent, request->request_id) == 0) {
+			/* libfcgi then closes its descriptor without shutting the
+			 * connection down, which would cut the sender's copy off. */
+			FCGX_Detach(fcgx);
+			return body_length; /* the sender owns framed now */
+		}
+		if (copy >= 0)
+			close(copy);
 	}
-	return body_length;
+	if (outcome == 0) {
+		worker_sink_start(sink);
+		outcome = worker_send_within(fcgx->ipcFd, framed, framed_length, sent, sink);
+	}
+	free(framed);
+	if (outcome == 1)
+		return body_length;
+	if (outcome == 0)
+		worker_log_dropped(request->request_id, sink->timeout_ms);
+	else
+		log_msg(LOG_LEVEL_DEBUG, request->request_id, "client went away before the response was written");
+	/* An answer cut short must not look complete to the web server. */
+	shutdown(fcgx->ipcFd, SHUT_RDWR);
+	return 0;
 }
 
 static int worker_install_signals(sigset_t *wait_mask)
@@ -174,6 +337,10 @@ int worker_run(const struct config *config, int listen_fd)
 		.request = &request, .response = &response, .db = db, .config = config, .worker = &info, .keyring = &keyring};
 	uint64_t max_requests = (uint64_t)config->max_requests_per_worker;
 	int exit_status = 0;
+	struct response_sender *sender =
+		response_sender_start(WORKER_SENDER_MAX_BYTES, WORKER_SENDER_MAX_ANSWERS, config->send_timeout_ms);
+	if (sender == NULL)
+		log_warn("worker: no response sender thread; slow clients will be waited for, up to send_timeout_ms");
 
 	while (!worker_stop_requested && (max_requests == 0 || info.requests_served < max_requests)) {
 		struct epoll_event ready;
@@ -203,12 +370,20 @@ int worker_run(const struct config *config, int listen_fd)
 		info.requests_served++;
 		context.now_s = (int64_t)time(NULL);
 
+		struct worker_sink sink = {.fcgx = &fcgx, .timeout_ms = config->send_timeout_ms};
 		struct response_stream stream = {
-			.sink = fcgx.out, .write = worker_stream_write, .flush = worker_stream_flush};
+			.sink = &sink, .write = worker_stream_write, .flush = worker_stream_flush};
 		context.stream = &stream;
 		pipeline_process(&context, fcgx.envp, worker_read_body, fcgx.in);
 		/* A streamed response is already out; the envelope is for the rest. */
-		size_t sent_bytes = stream.started ? stream.body_bytes : worker_send(&fcgx, &request, &response);
+		size_t sent_bytes =
+			stream.started ? stream.body_bytes : worker_answer(&fcgx, sender, &sink, &request, &response);
+		if (stream.started && sink.timed_out) {
+			worker_log_dropped(request.request_id, sink.timeout_ms);
+			/* libfcgi would try its unsent buffer again while closing: a
+			 * connection shut now fails those writes at once. */
+			shutdown(fcgx.ipcFd, SHUT_RDWR);
+		}
 		context.stream = NULL;
 		worker_drain_input(fcgx.in);
 		FCGX_Finish_r(&fcgx);
@@ -233,6 +408,8 @@ int worker_run(const struct config *config, int listen_fd)
 		arena_reset(&arena);
 	}
 
+	/* Answers still on their way finish (or are dropped at their deadline) first. */
+	response_sender_stop(sender);
 	FCGX_Free(&fcgx, 0);
 	jwt_keyring_clear(&keyring);
 	db_free(db);

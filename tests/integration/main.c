@@ -46,6 +46,7 @@ static const struct suite_entry {
     { "find_chat", find_chat_suite_register },
     { "find_webhooks", find_webhooks_suite_register },
     { "find_queries", find_queries_suite_register },
+    { "slow_readers", slow_readers_suite_register },
 };
 
 enum { SUITE_ENTRY_COUNT = sizeof suite_entries / sizeof suite_entries[0] };

@@ -73,7 +73,8 @@ void test_environment_print_usage(const char *program_name)
 {
     fprintf(stderr,
             "usage: %s [SUITE...]   (contract, anomaly, admin, identity, sales, hr, finance, find_access,\n"
-            "       find_insights, find_content, find_chat, find_webhooks, find_queries; none: all)\n"
+            "       find_insights, find_content, find_chat, find_webhooks, find_queries,\n"
+            "       slow_readers; none: all)\n"
             "Runs the Intuka integration tests against a running stack (all suites when no name is given).\n"
             "Environment:\n"
             "  INTUKA_TEST_BASE_URL        required, loopback, e.g. http://127.0.0.1:8080\n"
