@@ -85,10 +85,15 @@ static int find_gate_subscription(struct request_context *context)
 		struct tm calendar;
 		gmtime_r(&ended_s, &calendar);
 		strftime(ended, sizeof(ended), "%Y-%m-%dT%H:%M:%SZ", &calendar);
-		/* The data stays; only its use waits for a subscription. */
+		/* The data stays; only its use waits for a subscription. The SDK
+		 * reads both members beside "error"; inside it they stay for
+		 * clients that learnt them there. */
 		response_error(context->response, STATUS_PAYMENT_REQUIRED, "Your free trial has ended");
 		response_set_error_member(context->response, "trial_ended_at", json_object_new_string(ended));
 		response_set_error_member(context->response, "upgrade_url",
+			json_object_new_string(context->config->find_upgrade_url));
+		response_set_envelope_member(context->response, "trial_ended_at", json_object_new_string(ended));
+		response_set_envelope_member(context->response, "upgrade_url",
 			json_object_new_string(context->config->find_upgrade_url));
 		return -1;
 	}

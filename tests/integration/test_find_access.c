@@ -551,6 +551,13 @@ static void trial_over_is_402_and_keeps_the_data(void)
                         strncmp(ended_at, "2020-01-01", 10) == 0 && upgrade && upgrade[0],
                     "402 TRIAL_EXPIRED with trial_ended_at and upgrade_url: %ld %s", reply.status,
                     find_error_code(&reply));
+        /* The SDK's TrialExpiredError reads them at the top level. */
+        const char *top_ended = reply.body ? json_path_string(reply.body, "trial_ended_at") : NULL;
+        const char *top_upgrade = reply.body ? json_path_string(reply.body, "upgrade_url") : NULL;
+        ITEST_CHECK(top_ended && ended_at && strcmp(top_ended, ended_at) == 0 && top_upgrade && upgrade &&
+                        strcmp(top_upgrade, upgrade) == 0,
+                    "trial_ended_at and upgrade_url beside error too: %s",
+                    reply.body ? json_object_to_json_string(reply.body) : "");
         find_reply_free(&reply);
     }
     const char *const inactive[] = { "--status", "inactive", NULL };
