@@ -535,6 +535,30 @@ static void envelope_carries_tier_limits_and_usage(void)
                 (long long)reset_ms);
     ITEST_CHECK(reset_date && strlen(reset_date) == 10 && strcmp(reset_date + 7, "-01") == 0, "resetDate %s",
                 reset_date ? reset_date : "(none)");
+    int64_t current = -1;
+    ITEST_CHECK(json_path_int64(reply.body, "usage.quota.current", &current) && current >= 0, "quota.current %lld",
+                (long long)current);
+
+    /* The SDK's TierLimits, with the earlier members beside them. */
+    json_object *semantic_enabled = json_path_get(reply.body, "tierLimits.search.semantic.enabled");
+    ITEST_CHECK(semantic_enabled && json_object_is_type(semantic_enabled, json_type_boolean) &&
+                    !json_object_get_boolean(semantic_enabled),
+                "search.semantic.enabled is false");
+    struct { const char *path; int64_t wanted; } members[] = {
+        { "tierLimits.chat.messagesPerMonth", 4000 },   { "tierLimits.recommendations.perMonth", 25000 },
+        { "tierLimits.indexing.products", 50000 },     { "tierLimits.indexing.posts", 10000 },
+        { "tierLimits.indexing.prompts", 200 },        { "tierLimits.indexing.taxonomies", 5000 },
+        { "tierLimits.indexing.webhooks", 10 },        { "tierLimits.recommendations.requestsPerMonth", 25000 },
+        { "tierLimits.indexing.maxProducts", 50000 },  { "tierLimits.rateLimit.perMinute", 300 },
+    };
+    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
+        int64_t value = -1;
+        json_path_int64(reply.body, members[i].path, &value);
+        ITEST_CHECK(value == members[i].wanted, "%s: %lld, wanted %lld", members[i].path, (long long)value,
+                    (long long)members[i].wanted);
+    }
+    const char *plan = json_path_string(reply.body, "tierLimits.plan");
+    ITEST_CHECK(plan && strcmp(plan, "pro") == 0, "tierLimits.plan %s", plan ? plan : "(none)");
     find_reply_free(&reply);
 }
 

@@ -7,6 +7,7 @@
 #include "http/response.h"
 #include "http/router.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void workspace_header_turns_dots_into_hyphens_and_refuses_the_rest(void)
@@ -136,6 +137,47 @@ static void tier_limits_name_each_feature_with_its_allowance(void)
 	json_object_put(limits);
 }
 
+/* Reads a number or boolean at a dotted path of the tierLimits object; -1 when absent or of another type. */
+static int64_t tier_value(json_object *limits, const char *path)
+{
+	char copy[96];
+	snprintf(copy, sizeof(copy), "%s", path);
+	json_object *node = limits;
+	for (char *save = NULL, *part = strtok_r(copy, ".", &save); part; part = strtok_r(NULL, ".", &save))
+		if (node == NULL || !json_object_object_get_ex(node, part, &node))
+			return -1;
+	if (json_object_is_type(node, json_type_boolean))
+		return json_object_get_boolean(node);
+	return json_object_is_type(node, json_type_int) ? json_object_get_int64(node) : -1;
+}
+
+static void tier_limits_have_the_sdk_members_and_keep_the_earlier_ones(void)
+{
+	struct find_plan plan = *find_plan_builtin("pro");
+	plan.recommendations_per_month = 0;
+	json_object *limits = find_plan_tier_limits(&plan);
+	/* The SDK's TierLimits. */
+	CU_ASSERT_EQUAL(tier_value(limits, "search.enabled"), 1);
+	CU_ASSERT_EQUAL(tier_value(limits, "search.queriesPerMonth"), 50000);
+	CU_ASSERT_EQUAL(tier_value(limits, "search.semantic.enabled"), 0);
+	CU_ASSERT_EQUAL(tier_value(limits, "chat.messagesPerMonth"), 4000);
+	CU_ASSERT_EQUAL(tier_value(limits, "recommendations.enabled"), 0);
+	CU_ASSERT_EQUAL(tier_value(limits, "recommendations.perMonth"), 0);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.products"), 50000);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.posts"), 10000);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.prompts"), 200);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.taxonomies"), 5000);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.webhooks"), 10);
+	/* Intuka's earlier members, unchanged. */
+	CU_ASSERT_EQUAL(tier_value(limits, "recommendations.requestsPerMonth"), 0);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.maxProducts"), 50000);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.maxWebhooks"), 10);
+	CU_ASSERT_EQUAL(tier_value(limits, "rateLimit.perMinute"), 300);
+	json_object *code = NULL;
+	CU_ASSERT_TRUE(json_object_object_get_ex(limits, "plan", &code) && strcmp(json_object_get_string(code), "pro") == 0);
+	json_object_put(limits);
+}
+
 static void next_month_rolls_over_the_year(void)
 {
 	char date[11];
@@ -212,6 +254,8 @@ static const struct unit_test find_access_tests[] = {
 	{"origins_match_exactly_after_normalizing", origins_match_exactly_after_normalizing},
 	{"plans_refuse_after_the_trial_and_when_inactive", plans_refuse_after_the_trial_and_when_inactive},
 	{"tier_limits_name_each_feature_with_its_allowance", tier_limits_name_each_feature_with_its_allowance},
+	{"tier_limits_have_the_sdk_members_and_keep_the_earlier_ones",
+		tier_limits_have_the_sdk_members_and_keep_the_earlier_ones},
 	{"next_month_rolls_over_the_year", next_month_rolls_over_the_year},
 	{"meter_refuses_over_rate_or_quota_and_reports_remaining",
 		meter_refuses_over_rate_or_quota_and_reports_remaining},
