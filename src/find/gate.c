@@ -26,8 +26,41 @@ int find_route(const struct route *route)
 	return (route->credentials & (ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY)) != 0;
 }
 
-/* Publishable keys work only from their registered origins, and their
- * workspace is the origin's host; everyone else names it in X-Workspace-ID. */
+/* Refuses a publishable key's request from an origin it may not serve. */
+static int find_gate_origin(struct request_context *context)
+{
+	const struct request *request = context->request;
+	const char *allowed = request->auth.key_allowed_origins;
+	switch (api_key_origin_check(allowed, request->origin)) {
+	case API_KEY_ORIGIN_OK:
+		return 0;
+	case API_KEY_ORIGIN_MISSING:
+		if (allowed == NULL || allowed[0] == '\0') {
+			/* Without an Origin such a key would name no workspace. */
+			response_error(context->response, STATUS_FORBIDDEN,
+				"Origin required: this publishable key serves the workspace of the site that calls it");
+			response_add_detail(context->response, "Origin", "required with a publishable key; its host names "
+				"the workspace");
+			return -1;
+		}
+		response_error(context->response, STATUS_FORBIDDEN, "Origin not allowed for this key");
+		response_add_detail(context->response, "Origin", "required with a publishable key");
+		return -1;
+	case API_KEY_ORIGIN_INVALID:
+		response_error(context->response, STATUS_FORBIDDEN, "Origin not allowed for this key");
+		response_add_detail(context->response, "Origin", "must be an http(s) origin (scheme://host[:port])");
+		return -1;
+	case API_KEY_ORIGIN_NOT_ALLOWED:
+	default:
+		response_error(context->response, STATUS_FORBIDDEN, "Origin not allowed for this key");
+		response_add_detail(context->response, "Origin", "not among the key's allowed origins");
+		return -1;
+	}
+}
+
+/* Publishable keys work from their registered origins (or, made without
+ * any, from every origin), and their workspace is the origin's host;
+ * everyone else names it in X-Workspace-ID. */
 static int find_gate_origin_and_workspace(struct request_context *context)
 {
 	struct request *request = context->request;
@@ -35,12 +68,8 @@ static int find_gate_origin_and_workspace(struct request_context *context)
 	char workspace[WORKSPACE_MAX + 1];
 	auth->workspace = "";
 	if (auth->kind == AUTH_PUBLISHABLE_KEY) {
-		if (!api_key_origin_allowed(auth->key_allowed_origins, request->origin)) {
-			response_error(context->response, STATUS_FORBIDDEN, "Origin not allowed for this key");
-			response_add_detail(context->response, "Origin", "%s",
-				request->origin ? "not among the key's allowed origins" : "required with a publishable key");
+		if (find_gate_origin(context) != 0)
 			return -1;
-		}
 		find_cors_allow(context->response, request->origin);
 		if (workspace_from_origin(request->origin, workspace, sizeof(workspace)) != 0) {
 			response_error(context->response, STATUS_VALIDATION_ERROR, "Origin does not name a usable workspace");

@@ -10,6 +10,7 @@
 #include "core/respond.h"
 #include "db/db.h"
 #include "find/api_key.h"
+#include "find/cors.h"
 #include "find/find_principal.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -222,18 +223,13 @@ static int find_keys_scopes(struct request_context *context, char *out, size_t o
 	return 0;
 }
 
-/* Origins: normalized, space-separated; at least one for publishable keys. */
+/* Origins: normalized, space-separated. A publishable key without any is
+ * used from every origin, and reads the workspace of the one that calls. */
 static int find_keys_origins(struct request_context *context, int publishable, char *out, size_t out_size)
 {
 	out[0] = '\0';
 	json_object *origins = input_field(context->request, "allowedOrigins");
 	size_t count = origins ? json_object_array_length(origins) : 0;
-	if (publishable && count == 0) {
-		response_error(context->response, STATUS_VALIDATION_ERROR, "Publishable keys need allowed origins");
-		response_add_detail(context->response, "allowedOrigins", "list the sites (https://shop.example) the key "
-			"is used from");
-		return -1;
-	}
 	if (!publishable && count > 0) {
 		response_error(context->response, STATUS_VALIDATION_ERROR, "Secret keys are not used from browsers");
 		response_add_detail(context->response, "allowedOrigins", "only publishable keys take origins");
@@ -387,8 +383,9 @@ static void find_keys_create(struct request_context *context)
 		request->auth.user_id ? DB_UINT(request->auth.user_id) : DB_NULL};
 	if (result == DB_OK)
 		result = db_exec(context->db, &find_keys_statements[KEYS_STMT_INSERT], params, 10, NULL, &key_id);
-	if (result == DB_OK)
-		result = find_keys_write_origins(context, key_id, origins);
+	/* Preflights find every publishable key through find_key_origins. */
+	if (result == DB_OK && type == API_KEY_PUBLISHABLE)
+		result = find_keys_write_origins(context, key_id, origins[0] ? origins : FIND_CORS_ANY_ORIGIN);
 	if (result == DB_OK) {
 		find_keys_audit(context, "find.key_create", key_id, api_key_type_name(type));
 		result = db_commit(context->db);

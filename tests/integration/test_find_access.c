@@ -325,8 +325,9 @@ static void key_creation_is_validated(void)
 {
     ITEST_CHECK(find_status("POST", "/provision/keys", "{\"label\":\"x\",\"keyType\":\"master\"}", admin_a, NULL,
                             "VALIDATION_ERROR") == 400, "unknown type");
-    ITEST_CHECK(find_status("POST", "/provision/keys", "{\"label\":\"x\",\"keyType\":\"publishable\"}", admin_a, NULL,
-                            "VALIDATION_ERROR") == 400, "publishable without origins");
+    ITEST_CHECK(find_status("POST", "/provision/keys",
+                            "{\"label\":\"x\",\"keyType\":\"secret\",\"allowedOrigins\":[\"https://a.example\"]}",
+                            admin_a, NULL, "VALIDATION_ERROR") == 400, "a secret key with origins");
     ITEST_CHECK(find_status("POST", "/provision/keys",
                             "{\"label\":\"x\",\"keyType\":\"publishable\",\"allowedOrigins\":[\"https://a.example/path\"]}",
                             admin_a, NULL, "VALIDATION_ERROR") == 400, "origin with a path");
@@ -465,6 +466,99 @@ static void publishable_key_searches_the_workspace_of_its_origin(void)
     ITEST_CHECK(reply.status == 200 && total == 2 && result_count_with_id(reply.body, "p-draft", NULL) == 1,
                 "a secret key finds the draft: %ld total %lld", reply.status, (long long)total);
     find_reply_free(&reply);
+}
+
+/* A search with the key from origin: the total, and whether the one result
+ * is (id, name); -1 when the call failed or was refused. */
+static int64_t search_from(const char *key, const char *origin, const char *id, const char *name, bool *matches,
+                           char *allow_origin, size_t allow_origin_size)
+{
+    struct find_headers headers = { .origin = origin };
+    struct find_reply reply;
+    *matches = false;
+    if (!find_call("POST", "/products/search", "{\"text\":\"lantern\"}", key, &headers, &reply))
+        return -1;
+    int64_t total = -1;
+    if (reply.status == 200)
+        json_path_int64(reply.body, "data.total", &total);
+    else
+        fprintf(stderr, "search from %s: %ld %s\n", origin, reply.status,
+                reply.body ? json_object_to_json_string(reply.body) : "");
+    *matches = id != NULL && result_count_with_id(reply.body, id, name) == 1;
+    if (allow_origin != NULL)
+        snprintf(allow_origin, allow_origin_size, "%s", reply.allow_origin);
+    find_reply_free(&reply);
+    return total;
+}
+
+/* A publishable key made without allowedOrigins (the SDK's create request
+ * has no such member) works from any site, on that site's workspace only. */
+static void publishable_key_without_origins_reads_the_workspace_of_the_calling_site(void)
+{
+    char key[80], id[32], path[96], allow_origin[256];
+    if (!ITEST_CHECK(find_create_key(admin_a, "{\"label\":\"any site\",\"keyType\":\"publishable\"}", key, sizeof key,
+                                     id, sizeof id) == 201 && strncmp(key, "if_pk_", 6) == 0,
+                     "a publishable key without origins is made: %s", key))
+        return;
+    bool matches = false;
+    int64_t total = search_from(key, SHOP_ORIGIN, "p-1", "Shop Lantern", &matches, allow_origin, sizeof allow_origin);
+    ITEST_CHECK(total == 1 && matches && strcmp(allow_origin, SHOP_ORIGIN) == 0,
+                "from the shop: the shop's published lantern only (not the draft, not tenant B's): total %lld, "
+                "Access-Control-Allow-Origin '%s'", (long long)total, allow_origin);
+    total = search_from(key, "https://other-store", "p-1", "Other Lantern", &matches, NULL, 0);
+    ITEST_CHECK(total == 1 && matches, "from other-store: that workspace's lantern: total %lld", (long long)total);
+    total = search_from(key, "https://unknown.example", NULL, NULL, &matches, NULL, 0);
+    ITEST_CHECK(total == 0, "from a site with no workspace: nothing: total %lld", (long long)total);
+
+    struct find_headers none = { 0 }, opaque = { .origin = "null" }, shop = { .origin = SHOP_ORIGIN };
+    struct find_reply reply;
+    if (find_call("POST", "/products/search", "{\"text\":\"lantern\"}", key, &none, &reply)) {
+        const char *message = reply.body ? json_path_string(reply.body, "error.message") : NULL;
+        ITEST_CHECK(reply.status == 403 && strcmp(find_error_code(&reply), "FORBIDDEN") == 0 && message &&
+                        strstr(message, "Origin required") != NULL,
+                    "no Origin: 403 saying an Origin is required: %ld %s", reply.status, message ? message : "");
+        find_reply_free(&reply);
+    }
+    ITEST_CHECK(find_status("POST", "/products/search", "{\"text\":\"lantern\"}", key, &opaque, "FORBIDDEN") == 403,
+                "Origin: null");
+    ITEST_CHECK(find_status("POST", "/products", "{\"id\":\"x\",\"name\":\"X\"}", key, &shop, "FORBIDDEN") == 403,
+                "still no writes");
+    ITEST_CHECK(find_status("GET", "/provision/keys", NULL, key, &shop, "FORBIDDEN") == 403, "still no provisioning");
+
+    /* Listed without origins. */
+    if (find_call("GET", "/provision/keys", NULL, admin_a, NULL, &reply)) {
+        json_object *origins = json_path_get(listed_key(reply.body, id), "allowedOrigins");
+        ITEST_CHECK(origins && json_object_is_type(origins, json_type_array) && json_object_array_length(origins) == 0,
+                    "listed with allowedOrigins []");
+        find_reply_free(&reply);
+    }
+
+    /* A key with origins keeps its rule meanwhile. */
+    struct find_headers evil = { .origin = "https://evil.example" };
+    ITEST_CHECK(find_status("POST", "/products/search", "{\"text\":\"lantern\"}", publishable_a, &evil, "FORBIDDEN") ==
+                    403, "the origin-bound key still refuses other origins");
+
+    /* Preflights: while such a key is active, from any http(s) origin, for
+     * the routes publishable keys may use; after its revocation, no more. */
+    struct find_headers anywhere = { .origin = "https://anywhere.example", .request_method = "POST" };
+    if (find_call("OPTIONS", "/products/search", NULL, NULL, &anywhere, &reply)) {
+        ITEST_CHECK(reply.status == 200 && strcmp(reply.allow_origin, "https://anywhere.example") == 0,
+                    "preflight from any origin while the key is active: %ld '%s'", reply.status, reply.allow_origin);
+        find_reply_free(&reply);
+    }
+    ITEST_CHECK(find_status("OPTIONS", "/products", NULL, NULL, &anywhere, "FORBIDDEN") == 403,
+                "still no preflight of a write");
+    struct find_headers opaque_preflight = { .origin = "null", .request_method = "POST" };
+    ITEST_CHECK(find_status("OPTIONS", "/products/search", NULL, NULL, &opaque_preflight, "FORBIDDEN") == 403,
+                "no preflight from Origin: null");
+
+    snprintf(path, sizeof path, "/provision/keys/%s/revoke", id);
+    ITEST_CHECK(find_status("POST", path, NULL, admin_a, NULL, NULL) == 200, "revoke the key");
+    ITEST_CHECK(find_status("OPTIONS", "/products/search", NULL, NULL, &anywhere, "FORBIDDEN") == 403,
+                "no preflight from an unregistered origin once no such key is active");
+    struct find_headers shop_preflight = { .origin = SHOP_ORIGIN, .request_method = "POST" };
+    ITEST_CHECK(find_status("OPTIONS", "/products/search", NULL, NULL, &shop_preflight, NULL) == 200,
+                "registered origins keep their preflights");
 }
 
 /* ---------------------------------------------------------------- isolation */
@@ -685,6 +779,8 @@ bool find_access_suite_register(void)
                           preflight_is_answered_for_registered_origins_only, NULL) &&
            itest_add_test(suite, "publishable_key_searches_the_workspace_of_its_origin",
                           publishable_key_searches_the_workspace_of_its_origin, NULL) &&
+           itest_add_test(suite, "publishable_key_without_origins_reads_the_workspace_of_the_calling_site",
+                          publishable_key_without_origins_reads_the_workspace_of_the_calling_site, NULL) &&
            itest_add_test(suite, "workspaces_and_tenants_do_not_see_each_other",
                           workspaces_and_tenants_do_not_see_each_other, NULL) &&
            itest_add_test(suite, "envelope_carries_tier_limits_and_usage", envelope_carries_tier_limits_and_usage, NULL) &&

@@ -107,6 +107,26 @@ static void origins_match_exactly_after_normalizing(void)
 	CU_ASSERT_EQUAL(api_key_origin_normalize("javascript:alert(1)", out, sizeof(out)), -1);
 }
 
+static void a_key_without_origins_serves_every_http_origin_but_needs_one(void)
+{
+	const char *listed = "https://shop.example http://localhost:3000";
+	/* A key with origins: today's rule. */
+	CU_ASSERT_EQUAL(api_key_origin_check(listed, "https://shop.example"), API_KEY_ORIGIN_OK);
+	CU_ASSERT_EQUAL(api_key_origin_check(listed, "https://evil.example"), API_KEY_ORIGIN_NOT_ALLOWED);
+	CU_ASSERT_EQUAL(api_key_origin_check(listed, "null"), API_KEY_ORIGIN_NOT_ALLOWED);
+	CU_ASSERT_EQUAL(api_key_origin_check(listed, NULL), API_KEY_ORIGIN_MISSING);
+	CU_ASSERT_EQUAL(api_key_origin_check(listed, ""), API_KEY_ORIGIN_MISSING);
+	/* A key without: any http(s) origin, never none, never an opaque one. */
+	CU_ASSERT_EQUAL(api_key_origin_check("", "https://shop.example"), API_KEY_ORIGIN_OK);
+	CU_ASSERT_EQUAL(api_key_origin_check("", "http://Anything.Example:8080/"), API_KEY_ORIGIN_OK);
+	CU_ASSERT_EQUAL(api_key_origin_check("", NULL), API_KEY_ORIGIN_MISSING);
+	CU_ASSERT_EQUAL(api_key_origin_check("", ""), API_KEY_ORIGIN_MISSING);
+	CU_ASSERT_EQUAL(api_key_origin_check("", "null"), API_KEY_ORIGIN_INVALID);
+	CU_ASSERT_EQUAL(api_key_origin_check("", "file://"), API_KEY_ORIGIN_INVALID);
+	CU_ASSERT_EQUAL(api_key_origin_check("", "https://shop.example/path"), API_KEY_ORIGIN_INVALID);
+	CU_ASSERT_EQUAL(api_key_origin_check(NULL, "https://shop.example"), API_KEY_ORIGIN_OK);
+}
+
 static void plans_refuse_after_the_trial_and_when_inactive(void)
 {
 	struct find_plan plan = *find_plan_builtin("pro");
@@ -252,6 +272,8 @@ static const struct unit_test find_access_tests[] = {
 	{"malformed_keys_are_refused_before_any_lookup", malformed_keys_are_refused_before_any_lookup},
 	{"key_hash_is_sha256_of_the_whole_key", key_hash_is_sha256_of_the_whole_key},
 	{"origins_match_exactly_after_normalizing", origins_match_exactly_after_normalizing},
+	{"a_key_without_origins_serves_every_http_origin_but_needs_one",
+		a_key_without_origins_serves_every_http_origin_but_needs_one},
 	{"plans_refuse_after_the_trial_and_when_inactive", plans_refuse_after_the_trial_and_when_inactive},
 	{"tier_limits_name_each_feature_with_its_allowance", tier_limits_name_each_feature_with_its_allowance},
 	{"tier_limits_have_the_sdk_members_and_keep_the_earlier_ones",
