@@ -102,10 +102,16 @@ static int find_gate_plan(struct request_context *context)
 	return 0;
 }
 
-static int find_gate_subscription(struct request_context *context)
+static int find_gate_subscription(struct request_context *context, const struct route *route)
 {
 	const struct find_plan *plan = context->find_plan;
-	switch (find_plan_check(plan, context->now_s)) {
+	enum find_plan_verdict verdict = find_plan_check(plan, context->now_s);
+	/* A client asks the tenant routes precisely to learn that its plan
+	 * lapsed; they read the plan and counters only, never content, and use
+	 * no allowance, so they answer (valid: false) where others refuse. */
+	if (verdict != FIND_PLAN_OK && route->serves_lapsed_plan)
+		return 0;
+	switch (verdict) {
 	case FIND_PLAN_OK:
 		return 0;
 	case FIND_PLAN_TRIAL_EXPIRED: {
@@ -207,7 +213,7 @@ static int find_gate_meter(struct request_context *context, const struct route *
 int find_gate(struct request_context *context, const struct route *route)
 {
 	if (find_gate_origin_and_workspace(context) != 0 || find_gate_plan(context) != 0 ||
-		find_gate_subscription(context) != 0)
+		find_gate_subscription(context, route) != 0)
 		return -1;
 	response_set_envelope_member(context->response, "tierLimits", find_plan_tier_limits(context->find_plan));
 	return find_gate_meter(context, route);

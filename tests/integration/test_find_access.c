@@ -759,6 +759,217 @@ static void rate_limit_counts_each_key_on_its_own(void)
     ITEST_CHECK(set_plan(tenant_c, plain), "plan restored");
 }
 
+/* ---------------------------------------------------------------- tenant calls */
+
+static bool tenant_bool(json_object *body, const char *path, bool wanted)
+{
+    json_object *value = json_path_get(body, path);
+    return value != NULL && json_object_is_type(value, json_type_boolean) && json_object_get_boolean(value) == wanted;
+}
+
+/* usage.<name> of the features item of that type; -1 when absent. */
+static int64_t tenant_feature(json_object *body, const char *type, const char *name)
+{
+    json_object *features = json_path_get(body, "data.features");
+    for (size_t i = 0; features && i < json_object_array_length(features); i++) {
+        json_object *item = json_object_array_get_idx(features, i);
+        const char *item_type = json_path_string(item, "type");
+        if (item_type == NULL || strcmp(item_type, type) != 0)
+            continue;
+        json_object *value = json_path_get(json_path_get(item, "usage"), name);
+        if (value != NULL && json_object_is_type(value, json_type_boolean))
+            return json_object_get_boolean(value);
+        int64_t number = -1;
+        json_path_int64(json_path_get(item, "usage"), name, &number);
+        return number;
+    }
+    return -1;
+}
+
+static int64_t number_at(json_object *body, const char *path)
+{
+    int64_t value = -1;
+    json_path_int64(body, path, &value);
+    return value;
+}
+
+static void tenant_status_answers_the_subscription_state(void)
+{
+    struct find_reply reply;
+    /* What the v1 SDK sends: POST with {}. */
+    if (find_call("POST", "/tenant/status", "{}", secret_a, NULL, &reply)) {
+        const char *status = json_path_string(reply.body, "data.status"), *tier = json_path_string(reply.body, "data.subscription.tier"),
+                   *timestamp = json_path_string(reply.body, "data.timestamp");
+        json_object *subscription = json_path_get(reply.body, "data.subscription");
+        json_object *member = NULL; /* a member that is null reads as NULL */
+        bool key_null = json_object_object_get_ex(json_path_get(reply.body, "data"), "publishableKey", &member) &&
+                        member == NULL;
+        bool expires_null = subscription && json_object_object_get_ex(subscription, "expires", &member) && member == NULL;
+        ITEST_CHECK(reply.status == 200 && status && strcmp(status, "active") == 0 &&
+                        tenant_bool(reply.body, "data.subscription.valid", true) && tier && strcmp(tier, "starter") == 0 &&
+                        timestamp && strlen(timestamp) == 20 && key_null && expires_null &&
+                        number_at(reply.body, "data.subscription.limits.search.queriesPerMonth") == 10000 &&
+                        tenant_bool(reply.body, "data.subscription.limits.search.semantic.enabled", false),
+                    "status of an active tenant: %ld %s", reply.status,
+                    reply.body ? json_object_to_json_string(reply.body) : "");
+        find_reply_free(&reply);
+    }
+    ITEST_CHECK(find_status("POST", "/tenant/status", "{}", admin_a, NULL, NULL) == 200, "a Tenant Admin's JWT");
+    ITEST_CHECK(find_status("POST", "/tenant/status", "{}", viewer_a, NULL, NULL) == 200, "a viewer's JWT (find.view)");
+    ITEST_CHECK(find_status("GET", "/tenant/usage", NULL, viewer_a, NULL, NULL) == 200, "usage with a viewer's JWT");
+
+    /* Refusals. */
+    struct find_headers shop = { .origin = SHOP_ORIGIN };
+    ITEST_CHECK(find_status("POST", "/tenant/status", "{}", publishable_a, &shop, "FORBIDDEN") == 403,
+                "a publishable key on /tenant/status");
+    ITEST_CHECK(find_status("GET", "/tenant/usage", NULL, publishable_a, &shop, "FORBIDDEN") == 403,
+                "a publishable key on /tenant/usage");
+    ITEST_CHECK(find_status("POST", "/tenant/status", "{}", "if_sk_0000000000000000000000000000000000000000", NULL,
+                            "UNAUTHORIZED") == 401, "an unknown key");
+    ITEST_CHECK(find_status("GET", "/tenant/usage", NULL, "if_sk_0000000000000000000000000000000000000000", NULL,
+                            "UNAUTHORIZED") == 401, "an unknown key on usage");
+    ITEST_CHECK(find_status("GET", "/tenant/usage", NULL, NULL, NULL, "UNAUTHORIZED") == 401, "no credentials");
+    ITEST_CHECK(find_status("POST", "/tenant/status", "{\"tenantId\":\"other\"}", secret_a, NULL, "VALIDATION_ERROR") ==
+                    400, "a member the call does not read");
+    char scoped[80];
+    ITEST_CHECK(find_create_key(admin_a, "{\"label\":\"manage only\",\"scopes\":[\"find.manage\"]}", scoped,
+                                sizeof scoped, NULL, 0) == 201, "a key without find.view");
+    ITEST_CHECK(find_status("POST", "/tenant/status", "{}", scoped, NULL, "FORBIDDEN") == 403, "find.view is needed");
+}
+
+static bool index_entity(const char *key, const char *path, const char *workspace, const char *body)
+{
+    struct find_headers headers = { .workspace = workspace };
+    long status = find_status("POST", path, body, key, &headers, NULL);
+    if (status != 200 && status != 201)
+        fprintf(stderr, "find_access tenant usage set-up: POST %s: %ld\n", path, status);
+    return status == 200 || status == 201;
+}
+
+/* A fresh tenant, so every figure is known: what it holds across its
+ * workspaces and what it used this month, and nothing of other tenants'. */
+static void tenant_usage_reports_the_tenants_own_figures(void)
+{
+    char slug[64], admin[4097], key[80];
+    if (!ITEST_CHECK(find_make_tenant_admin("fkd", "Find usage", password, slug, sizeof slug, admin) &&
+                         find_create_key(admin, "{\"label\":\"usage\"}", key, sizeof key, NULL, 0) == 201,
+                     "usage tenant"))
+        return;
+    bool stored = index_entity(key, "/products", "one", "{\"id\":\"u-1\",\"name\":\"Usage Lamp\"}") &&
+                  index_entity(key, "/products", "one", "{\"id\":\"u-2\",\"name\":\"Usage Desk\"}") &&
+                  index_entity(key, "/products", "two", "{\"id\":\"u-1\",\"name\":\"Usage Lamp\"}") &&
+                  index_entity(key, "/posts", "one", "{\"id\":\"post-1\",\"title\":\"Usage notes\"}") &&
+                  index_entity(key, "/taxonomies", "one", "{\"id\":\"tax-1\",\"name\":\"Lamps\"}") &&
+                  index_entity(key, "/prompts", "one", "{\"id\":\"pr-1\",\"prompt\":\"Which lamp?\"}");
+    if (!ITEST_CHECK(stored, "usage fixture"))
+        return;
+    for (int i = 0; i < 2; i++)
+        ITEST_CHECK(find_status("POST", "/products/search", "{\"text\":\"lamp\"}", key, NULL, NULL) == 200, "search");
+
+    struct find_reply reply;
+    if (!find_call("GET", "/tenant/usage", NULL, key, NULL, &reply))
+        return;
+    const char *text = reply.body ? json_object_to_json_string(reply.body) : "";
+    const char *tier = json_path_string(reply.body, "data.tier");
+    int64_t reset_ms = number_at(reply.body, "data.resetTime"), now_ms = (int64_t)time(NULL) * 1000;
+    ITEST_CHECK(reply.status == 200 && tier && strcmp(tier, "starter") == 0 && reset_ms > now_ms &&
+                    reset_ms <= now_ms + 32LL * 86400 * 1000,
+                "tier and the month's reset in ms: %ld %s", reply.status, text);
+    ITEST_CHECK(number_at(reply.body, "data.indexes.products.count") == 3 &&
+                    number_at(reply.body, "data.indexes.posts.count") == 1 &&
+                    number_at(reply.body, "data.indexes.taxonomies.count") == 1 &&
+                    tenant_bool(reply.body, "data.indexes.products.exists", true) &&
+                    tenant_bool(reply.body, "data.indexes.users.exists", false),
+                "indexes: 3 products over two workspaces, 1 post, 1 taxonomy, no users index: %s", text);
+    ITEST_CHECK(number_at(reply.body, "data.data_summary.total_documents") == 6 &&
+                    number_at(reply.body, "data.data_summary.by_type.products") == 3 &&
+                    number_at(reply.body, "data.data_summary.by_type.users") == 0 &&
+                    number_at(reply.body, "data.data_summary.by_type.prompts") == 1,
+                "data_summary: %s", text);
+    ITEST_CHECK(tenant_feature(reply.body, "search", "current") == 2 &&
+                    tenant_feature(reply.body, "search", "limit") == 10000 &&
+                    tenant_feature(reply.body, "search", "available") == 1 &&
+                    tenant_feature(reply.body, "chat", "current") == 0 &&
+                    tenant_feature(reply.body, "products", "current") == 3 &&
+                    tenant_feature(reply.body, "products", "limit") == 5000 &&
+                    tenant_feature(reply.body, "prompts", "current") == 1 &&
+                    tenant_feature(reply.body, "webhooks", "current") == 0,
+                "features: 2 searches this month, the documents against the caps: %s", text);
+    ITEST_CHECK(tenant_bool(reply.body, "data.tier_features.search.available", true) &&
+                    tenant_bool(reply.body, "data.tier_features.semantic_search.available", false),
+                "tier_features: %s", text);
+    /* Reading usage used no allowance. */
+    ITEST_CHECK(number_at(reply.body, "usage.quota.current") == 2, "the envelope's quota.current still 2: %s", text);
+    find_reply_free(&reply);
+
+    /* Other tenants see their own figures only. */
+    if (find_call("GET", "/tenant/usage", NULL, secret_b, NULL, &reply)) {
+        ITEST_CHECK(reply.status == 200 && number_at(reply.body, "data.indexes.products.count") == 1 &&
+                        number_at(reply.body, "data.indexes.posts.count") == 0 &&
+                        tenant_feature(reply.body, "prompts", "current") == 0,
+                    "tenant B: its one product, none of the usage tenant's: %s",
+                    reply.body ? json_object_to_json_string(reply.body) : "");
+        find_reply_free(&reply);
+    }
+    if (find_call("GET", "/tenant/usage", NULL, admin, NULL, &reply)) {
+        ITEST_CHECK(reply.status == 200 && number_at(reply.body, "data.indexes.products.count") == 3,
+                    "the same figures with the tenant admin's JWT: %ld", reply.status);
+        find_reply_free(&reply);
+    }
+}
+
+/* The plan gate refuses every other route of a lapsed plan; the tenant
+ * calls answer, saying the subscription is not valid. */
+static void tenant_calls_answer_when_the_plan_has_lapsed(void)
+{
+    const char *const ended[] = { "--trial-ends", "2020-01-01", NULL };
+    const char *const inactive[] = { "--status", "inactive", NULL };
+    const char *const plain[] = { NULL };
+    ITEST_CHECK(set_plan(tenant_c, ended), "plan with an ended trial");
+    ITEST_CHECK(find_status("GET", "/products/p-c", NULL, secret_c, NULL, "TRIAL_EXPIRED") == 402,
+                "content still refused");
+    struct find_reply reply;
+    if (find_call("POST", "/tenant/status", "{}", secret_c, NULL, &reply)) {
+        const char *status = json_path_string(reply.body, "data.status"),
+                   *validation = json_path_string(reply.body, "data.subscription.validation.status"),
+                   *expires = json_path_string(reply.body, "data.subscription.expires"),
+                   *upgrade = json_path_string(reply.body, "data.subscription.upgrade_url"),
+                   *tier = json_path_string(reply.body, "data.subscription.tier");
+        ITEST_CHECK(reply.status == 200 && status && strcmp(status, "inactive") == 0 &&
+                        tenant_bool(reply.body, "data.subscription.valid", false) && validation &&
+                        strcmp(validation, "trial_expired") == 0 && expires &&
+                        strncmp(expires, "2020-01-01T", 11) == 0 && upgrade && upgrade[0] && tier &&
+                        strcmp(tier, "pro") == 0,
+                    "status after the trial: %ld %s", reply.status,
+                    reply.body ? json_object_to_json_string(reply.body) : "");
+        find_reply_free(&reply);
+    }
+    if (find_call("GET", "/tenant/usage", NULL, secret_c, NULL, &reply)) {
+        ITEST_CHECK(reply.status == 200 && tenant_feature(reply.body, "search", "available") == 0 &&
+                        number_at(reply.body, "data.indexes.products.count") == 1 &&
+                        tenant_bool(reply.body, "data.tier_features.search.available", false),
+                    "usage after the trial: figures kept, nothing available: %ld %s", reply.status,
+                    reply.body ? json_object_to_json_string(reply.body) : "");
+        find_reply_free(&reply);
+    }
+    ITEST_CHECK(set_plan(tenant_c, inactive), "inactive plan");
+    ITEST_CHECK(find_status("GET", "/products/p-c", NULL, secret_c, NULL, "SUBSCRIPTION_INACTIVE") == 403,
+                "content refused while inactive");
+    if (find_call("POST", "/tenant/status", "{}", secret_c, NULL, &reply)) {
+        const char *validation = json_path_string(reply.body, "data.subscription.validation.status");
+        ITEST_CHECK(reply.status == 200 && tenant_bool(reply.body, "data.subscription.valid", false) && validation &&
+                        strcmp(validation, "inactive") == 0,
+                    "status while inactive: %ld %s", reply.status, validation ? validation : "(none)");
+        find_reply_free(&reply);
+    }
+    ITEST_CHECK(set_plan(tenant_c, plain), "plan restored");
+    if (find_call("POST", "/tenant/status", "{}", secret_c, NULL, &reply)) {
+        ITEST_CHECK(reply.status == 200 && tenant_bool(reply.body, "data.subscription.valid", true),
+                    "valid again once restored: %ld", reply.status);
+        find_reply_free(&reply);
+    }
+}
+
 bool find_access_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("find_access", find_access_init, NULL);
@@ -787,5 +998,11 @@ bool find_access_suite_register(void)
            itest_add_test(suite, "trial_over_is_402_and_keeps_the_data", trial_over_is_402_and_keeps_the_data, NULL) &&
            itest_add_test(suite, "monthly_search_quota_runs_out_with_429", monthly_search_quota_runs_out_with_429,
                           NULL) &&
-           itest_add_test(suite, "rate_limit_counts_each_key_on_its_own", rate_limit_counts_each_key_on_its_own, NULL);
+           itest_add_test(suite, "rate_limit_counts_each_key_on_its_own", rate_limit_counts_each_key_on_its_own, NULL) &&
+           itest_add_test(suite, "tenant_status_answers_the_subscription_state", tenant_status_answers_the_subscription_state,
+                          NULL) &&
+           itest_add_test(suite, "tenant_usage_reports_the_tenants_own_figures", tenant_usage_reports_the_tenants_own_figures,
+                          NULL) &&
+           itest_add_test(suite, "tenant_calls_answer_when_the_plan_has_lapsed", tenant_calls_answer_when_the_plan_has_lapsed,
+                          NULL);
 }
