@@ -132,3 +132,15 @@ int api_key_origin_allowed(const char *allowed_origins, const char *origin)
 	}
 	return 0;
 }
+
+enum api_key_origin_verdict api_key_origin_check(const char *allowed_origins, const char *origin)
+{
+	if (origin == NULL || origin[0] == '\0')
+		return API_KEY_ORIGIN_MISSING;
+	if (allowed_origins == NULL || allowed_origins[0] == '\0') {
+		char normalized[256];
+		return api_key_origin_normalize(origin, normalized, sizeof(normalized)) == 0 ? API_KEY_ORIGIN_OK
+											 : API_KEY_ORIGIN_INVALID;
+	}
+	return api_key_origin_allowed(allowed_origins, origin) ? API_KEY_ORIGIN_OK : API_KEY_ORIGIN_NOT_ALLOWED;
+}

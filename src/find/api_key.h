@@ -30,6 +30,18 @@ enum api_key_type api_key_type_parse(const char *name);
 /* Whether origin is one of the space-separated allowed origins (scheme and
  * host compared without case; a trailing slash is ignored). */
 int api_key_origin_allowed(const char *allowed_origins, const char *origin);
+
+enum api_key_origin_verdict {
+	API_KEY_ORIGIN_OK,
+	API_KEY_ORIGIN_MISSING,     /* no Origin header */
+	API_KEY_ORIGIN_NOT_ALLOWED, /* not among the key's origins */
+	API_KEY_ORIGIN_INVALID,     /* a key without origins, and no http(s) origin ("null", ...) */
+};
+
+/* Whether a publishable key may be used from origin. A key with allowed
+ * origins works from those only; a key without any ("" allowed_origins)
+ * works from every http(s) origin, its workspace being that origin's. */
+enum api_key_origin_verdict api_key_origin_check(const char *allowed_origins, const char *origin);
 /* "https://Shop.example.com/" -> "https://shop.example.com"; -1 when not an
  * http(s) origin without path, query or credentials. */
 int api_key_origin_normalize(const char *origin, char *out, size_t out_size);

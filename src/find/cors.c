@@ -15,11 +15,13 @@
 
 static const struct db_statement_def find_cors_statements[] = {
 	/* Global by design: a preflight names no tenant; the answer is only
-	 * whether some active publishable key lists this origin. */
+	 * whether some active publishable key lists this origin, or lists
+	 * none (FIND_CORS_ANY_ORIGIN) and so may be used from it. */
 	{"find.origin_allowed",
 		"SELECT 1 FROM find_key_origins o JOIN find_api_keys k ON k.tenant_id = o.tenant_id AND k.key_id = o.key_id "
 		"JOIN tenants t ON t.tenant_id = k.tenant_id AND t.status = 'active' "
-		"WHERE o.origin = ? AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > NOW(3)) LIMIT 1",
+		"WHERE o.origin IN (?, '" FIND_CORS_ANY_ORIGIN "') AND k.revoked_at IS NULL "
+		"AND (k.expires_at IS NULL OR k.expires_at > NOW(3)) LIMIT 1",
 		0},
 };
 
@@ -82,7 +84,7 @@ void find_cors_preflight(struct request_context *context)
 		return;
 	}
 	if (!found) {
-		find_cors_refuse(context, "no publishable key is registered for this origin");
+		find_cors_refuse(context, "no active publishable key may be used from this origin");
 		return;
 	}
 	response_ok(context->response, STATUS_OK, NULL, "Preflight accepted");

@@ -26,8 +26,41 @@ int find_route(const struct route *route)
 	return (route->credentials & (ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY)) != 0;
 }
 
-/* Publishable keys work only from their registered origins, and their
- * workspace is the origin's host; everyone else names it in X-Workspace-ID. */
+/* Refuses a publishable key's request from an origin it may not serve. */
+static int find_gate_origin(struct request_context *context)
+{
+	const struct request *request = context->request;
+	const char *allowed = request->auth.key_allowed_origins;
+	switch (api_key_origin_check(allowed, request->origin)) {
+	case API_KEY_ORIGIN_OK:
+		return 0;
+	case API_KEY_ORIGIN_MISSING:
+		if (allowed == NULL || allowed[0] == '\0') {
+			/* Without an Origin such a key would name no workspace. */
+			response_error(context->response, STATUS_FORBIDDEN,
+				"Origin required: this publishable key serves the workspace of the site that calls it");
+			response_add_detail(context->response, "Origin", "required with a publishable key; its host names "
+				"the workspace");
+			return -1;
+		}
+		response_error(context->response, STATUS_FORBIDDEN, "Origin not allowed for this key");
+		response_add_detail(context->response, "Origin", "required with a publishable key");
+		return -1;
+	case API_KEY_ORIGIN_INVALID:
+		response_error(context->response, STATUS_FORBIDDEN, "Origin not allowed for this key");
+		response_add_detail(context->response, "Origin", "must be an http(s) origin (scheme://host[:port])");
+		return -1;
+	case API_KEY_ORIGIN_NOT_ALLOWED:
+	default:
+		response_error(context->response, STATUS_FORBIDDEN, "Origin not allowed for this key");
+		response_add_detail(context->response, "Origin", "not among the key's allowed origins");
+		return -1;
+	}
+}
+
+/* Publishable keys work from their registered origins (or, made without
+ * any, from every origin), and their workspace is the origin's host;
+ * everyone else names it in X-Workspace-ID. */
 static int find_gate_origin_and_workspace(struct request_context *context)
 {
 	struct request *request = context->request;
@@ -35,12 +68,8 @@ static int find_gate_origin_and_workspace(struct request_context *context)
 	char workspace[WORKSPACE_MAX + 1];
 	auth->workspace = "";
 	if (auth->kind == AUTH_PUBLISHABLE_KEY) {
-		if (!api_key_origin_allowed(auth->key_allowed_origins, request->origin)) {
-			response_error(context->response, STATUS_FORBIDDEN, "Origin not allowed for this key");
-			response_add_detail(context->response, "Origin", "%s",
-				request->origin ? "not among the key's allowed origins" : "required with a publishable key");
+		if (find_gate_origin(context) != 0)
 			return -1;
-		}
 		find_cors_allow(context->response, request->origin);
 		if (workspace_from_origin(request->origin, workspace, sizeof(workspace)) != 0) {
 			response_error(context->response, STATUS_VALIDATION_ERROR, "Origin does not name a usable workspace");
@@ -73,10 +102,16 @@ static int find_gate_plan(struct request_context *context)
 	return 0;
 }
 
-static int find_gate_subscription(struct request_context *context)
+static int find_gate_subscription(struct request_context *context, const struct route *route)
 {
 	const struct find_plan *plan = context->find_plan;
-	switch (find_plan_check(plan, context->now_s)) {
+	enum find_plan_verdict verdict = find_plan_check(plan, context->now_s);
+	/* A client asks the tenant routes precisely to learn that its plan
+	 * lapsed; they read the plan and counters only, never content, and use
+	 * no allowance, so they answer (valid: false) where others refuse. */
+	if (verdict != FIND_PLAN_OK && route->serves_lapsed_plan)
+		return 0;
+	switch (verdict) {
 	case FIND_PLAN_OK:
 		return 0;
 	case FIND_PLAN_TRIAL_EXPIRED: {
@@ -85,10 +120,15 @@ static int find_gate_subscription(struct request_context *context)
 		struct tm calendar;
 		gmtime_r(&ended_s, &calendar);
 		strftime(ended, sizeof(ended), "%Y-%m-%dT%H:%M:%SZ", &calendar);
-		/* The data stays; only its use waits for a subscription. */
+		/* The data stays; only its use waits for a subscription. The SDK
+		 * reads both members beside "error"; inside it they stay for
+		 * clients that learnt them there. */
 		response_error(context->response, STATUS_PAYMENT_REQUIRED, "Your free trial has ended");
 		response_set_error_member(context->response, "trial_ended_at", json_object_new_string(ended));
 		response_set_error_member(context->response, "upgrade_url",
+			json_object_new_string(context->config->find_upgrade_url));
+		response_set_envelope_member(context->response, "trial_ended_at", json_object_new_string(ended));
+		response_set_envelope_member(context->response, "upgrade_url",
 			json_object_new_string(context->config->find_upgrade_url));
 		return -1;
 	}
@@ -173,7 +213,7 @@ static int find_gate_meter(struct request_context *context, const struct route *
 int find_gate(struct request_context *context, const struct route *route)
 {
 	if (find_gate_origin_and_workspace(context) != 0 || find_gate_plan(context) != 0 ||
-		find_gate_subscription(context) != 0)
+		find_gate_subscription(context, route) != 0)
 		return -1;
 	response_set_envelope_member(context->response, "tierLimits", find_plan_tier_limits(context->find_plan));
 	return find_gate_meter(context, route);

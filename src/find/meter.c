@@ -27,6 +27,11 @@ const struct db_statement_def *find_meter_statement_table(size_t *count)
 	return find_meter_statements;
 }
 
+void find_meter_quota_bucket(const char *feature, char *out, size_t out_size)
+{
+	snprintf(out, out_size, "fq:%s", feature);
+}
+
 int64_t find_meter_next_month(int64_t now_s, char reset_date[11])
 {
 	time_t now = (time_t)now_s;
@@ -82,7 +87,7 @@ int find_meter_hit(struct db *db, const struct find_meter_request *request, stru
 	/* Distinct names: a minute and an hour window can start at the same second. */
 	snprintf(minute_bucket, sizeof(minute_bucket), "fm:%s", request->caller);
 	snprintf(hour_bucket, sizeof(hour_bucket), "fh:%s", request->caller);
-	snprintf(quota_bucket, sizeof(quota_bucket), "fq:%s", request->feature);
+	find_meter_quota_bucket(request->feature, quota_bucket, sizeof(quota_bucket));
 	int64_t month_end_s = find_meter_next_month(request->now_s, reset_date);
 	struct db_param params[] = {
 		DB_UINT(request->tenant_id), DB_TEXT(minute_bucket), DB_INT(ratelimit_window_start(request->now_s, 60)),

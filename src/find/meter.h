@@ -35,7 +35,10 @@ struct find_meter_outcome {
 	char quota_reset_date[11]; /* "YYYY-MM-DD" (UTC), first day of next month */
 };
 
-/* The first second (UTC) of the month after now_s, and that date as text. */
+/* The rate_counters bucket of a feature's monthly count ("fq:search"). */
+void find_meter_quota_bucket(const char *feature, char *out, size_t out_size);
+/* The first second (UTC) of the month after now_s, and that date as text;
+ * also the window_start of this month's quota rows. */
 int64_t find_meter_next_month(int64_t now_s, char reset_date[11]);
 /* Pure: the decision from the three counts (for tests and for find_meter_hit). */
 void find_meter_evaluate(const struct find_meter_request *request, uint32_t minute_hits, uint32_t hour_hits,

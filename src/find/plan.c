@@ -45,15 +45,29 @@ static json_object *find_plan_feature(uint32_t allowance, const char *allowance_
 	return feature;
 }
 
+/* The SDK's TierLimits members first; Intuka's earlier names (plan,
+ * recommendations.requestsPerMonth, indexing.max*, rateLimit) stay beside
+ * them for clients that read those. */
 json_object *find_plan_tier_limits(const struct find_plan *plan)
 {
 	json_object *limits = json_object_new_object();
 	json_object_object_add(limits, "plan", json_object_new_string(plan->code));
-	json_object_object_add(limits, "search", find_plan_feature(plan->search_per_month, "queriesPerMonth"));
+	json_object *search = find_plan_feature(plan->search_per_month, "queriesPerMonth");
+	/* Search here is full-text only: no plan has semantic search. */
+	json_object *semantic = json_object_new_object();
+	json_object_object_add(semantic, "enabled", json_object_new_boolean(0));
+	json_object_object_add(search, "semantic", semantic);
+	json_object_object_add(limits, "search", search);
 	json_object_object_add(limits, "chat", find_plan_feature(plan->chat_per_month, "messagesPerMonth"));
-	json_object_object_add(limits, "recommendations",
-		find_plan_feature(plan->recommendations_per_month, "requestsPerMonth"));
+	json_object *recommendations = find_plan_feature(plan->recommendations_per_month, "perMonth");
+	json_object_object_add(recommendations, "requestsPerMonth", json_object_new_int64(plan->recommendations_per_month));
+	json_object_object_add(limits, "recommendations", recommendations);
 	json_object *indexing = json_object_new_object();
+	json_object_object_add(indexing, "products", json_object_new_int64(plan->max_products));
+	json_object_object_add(indexing, "posts", json_object_new_int64(plan->max_posts));
+	json_object_object_add(indexing, "prompts", json_object_new_int64(plan->max_prompts));
+	json_object_object_add(indexing, "taxonomies", json_object_new_int64(plan->max_taxonomies));
+	json_object_object_add(indexing, "webhooks", json_object_new_int64(plan->max_webhooks));
 	json_object_object_add(indexing, "maxProducts", json_object_new_int64(plan->max_products));
 	json_object_object_add(indexing, "maxPosts", json_object_new_int64(plan->max_posts));
 	json_object_object_add(indexing, "maxPrompts", json_object_new_int64(plan->max_prompts));

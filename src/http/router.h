@@ -35,6 +35,9 @@ struct route {
 	route_handler handler;
 	const void *data; /* handler-specific, e.g. the resource a generic handler serves */
 	enum route_meter meter;
+	/* Find API: served even when the plan refuses (trial over, subscription
+	 * inactive), for the routes that only report the plan's state. */
+	int serves_lapsed_plan;
 };
 
 struct route_table {

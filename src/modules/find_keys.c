@@ -1,7 +1,8 @@
 /* Find API keys (/api/v1/find/provision/keys): list, create, revoke and
- * rotate. A key's full text is returned only by create and rotate; the
- * database keeps its SHA-256. Open to secret keys and to users holding
- * find.provision (Tenant Admin). */
+ * rotate, in the shapes of the Intufind SDK (a listing is an array of
+ * snake_case items). A key's full text is returned only by create and
+ * rotate; the database keeps its SHA-256. Open to secret keys and to users
+ * holding find.provision (Tenant Admin). */
 #include "auth/audit.h"
 #include "auth/rbac.h"
 #include "core/context.h"
@@ -9,6 +10,7 @@
 #include "core/respond.h"
 #include "db/db.h"
 #include "find/api_key.h"
+#include "find/cors.h"
 #include "find/find_principal.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -16,6 +18,7 @@
 #include "modules/module_util.h"
 #include "modules/modules.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +39,9 @@ static const char *const key_types[] = {"secret", "publishable", NULL};
 static const char *const key_environments[] = {"live", "test", NULL};
 
 static const struct field_spec create_fields[] = {
-	{.name = "label", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = 200},
-	{.name = "keyType", .type = FIELD_ENUM, .required = 1, .enum_values = key_types},
+	/* The SDK may send {}: an unnamed secret key. */
+	{.name = "label", .type = FIELD_STRING, .min_length = 1, .max_length = 200},
+	{.name = "keyType", .type = FIELD_ENUM, .enum_values = key_types},
 	{.name = "scopes", .type = FIELD_STRING_ARRAY, .max_length = 8},
 	{.name = "expiresAt", .type = FIELD_STRING, .max_length = 40, .nullable = 1},
 	{.name = "environment", .type = FIELD_ENUM, .enum_values = key_environments},
@@ -125,6 +129,14 @@ static json_object *find_keys_words(const char *words)
 	return module_words_to_array(words ? words : "");
 }
 
+/* Optional members of a listed key are left out when unset: the SDK types
+ * them "string | undefined", and null is not a string. */
+static void find_keys_add_time(json_object *key, const char *name, const char *value)
+{
+	if (value != NULL)
+		json_object_object_add(key, name, json_object_new_string(value));
+}
+
 static int find_keys_row(void *callback_context, const struct db_row *row)
 {
 	json_object *keys = callback_context;
@@ -133,19 +145,21 @@ static int find_keys_row(void *callback_context, const struct db_row *row)
 	const char *const *v = row->values;
 	json_object *key = json_object_new_object();
 	json_object_object_add(key, "id", json_object_new_string(v[0]));
-	json_object_object_add(key, "label", json_object_new_string(v[1]));
+	json_object_object_add(key, "name", json_object_new_string(v[1]));
 	json_object_object_add(key, "prefix", json_object_new_string(v[2]));
 	json_object_object_add(key, "type", json_object_new_string(v[3]));
-	json_object_object_add(key, "environment", json_object_new_string(v[4]));
 	json_object_object_add(key, "scopes", find_keys_words(v[5]));
+	json_object_object_add(key, "created_at", json_object_new_string(v[7] ? v[7] : ""));
+	find_keys_add_time(key, "expires_at", v[9]);
+	find_keys_add_time(key, "last_used_at", v[8]);
+	json_object_object_add(key, "revoked", json_object_new_boolean(v[10] != NULL));
+	/* Intuka's own members, beside the SDK's. */
+	json_object_object_add(key, "environment", json_object_new_string(v[4]));
 	json_object_object_add(key, "allowedOrigins", find_keys_words(v[6]));
-	json_object_object_add(key, "createdAt", module_string_or_null(v[7]));
-	json_object_object_add(key, "lastUsedAt", module_string_or_null(v[8]));
-	json_object_object_add(key, "expiresAt", module_string_or_null(v[9]));
-	json_object_object_add(key, "revokedAt", module_string_or_null(v[10]));
-	json_object_object_add(key, "rotatedAt", module_string_or_null(v[11]));
 	const char *status = v[10] ? "revoked" : (v[12] && v[12][0] == '1') ? "expired" : "active";
 	json_object_object_add(key, "status", json_object_new_string(status));
+	find_keys_add_time(key, "revoked_at", v[10]);
+	find_keys_add_time(key, "rotated_at", v[11]);
 	json_object_array_add(keys, key);
 	return 0;
 }
@@ -161,10 +175,7 @@ static void find_keys_list(struct request_context *context)
 		respond_db_failure(context, result, "list keys");
 		return;
 	}
-	json_object *data = json_object_new_object();
-	json_object_object_add(data, "total", json_object_new_int64((int64_t)json_object_array_length(keys)));
-	json_object_object_add(data, "keys", keys);
-	response_ok(context->response, STATUS_OK, data, "API keys");
+	response_ok(context->response, STATUS_OK, keys, "API keys");
 }
 
 /* "2027-01-31" (end of that day, UTC) or "2027-01-31T12:00:00Z"; 0 on error. */
@@ -215,18 +226,13 @@ static int find_keys_scopes(struct request_context *context, char *out, size_t o
 	return 0;
 }
 
-/* Origins: normalized, space-separated; at least one for publishable keys. */
+/* Origins: normalized, space-separated. A publishable key without any is
+ * used from every origin, and reads the workspace of the one that calls. */
 static int find_keys_origins(struct request_context *context, int publishable, char *out, size_t out_size)
 {
 	out[0] = '\0';
 	json_object *origins = input_field(context->request, "allowedOrigins");
 	size_t count = origins ? json_object_array_length(origins) : 0;
-	if (publishable && count == 0) {
-		response_error(context->response, STATUS_VALIDATION_ERROR, "Publishable keys need allowed origins");
-		response_add_detail(context->response, "allowedOrigins", "list the sites (https://shop.example) the key "
-			"is used from");
-		return -1;
-	}
 	if (!publishable && count > 0) {
 		response_error(context->response, STATUS_VALIDATION_ERROR, "Secret keys are not used from browsers");
 		response_add_detail(context->response, "allowedOrigins", "only publishable keys take origins");
@@ -321,7 +327,9 @@ static int find_keys_within_caller(struct request_context *context, const char *
 static void find_keys_create(struct request_context *context)
 {
 	struct request *request = context->request;
-	enum api_key_type type = api_key_type_parse(input_string(request, "keyType"));
+	const char *type_name = input_string(request, "keyType");
+	enum api_key_type type = type_name ? api_key_type_parse(type_name) : API_KEY_SECRET;
+	const char *label = input_string(request, "label");
 	const char *environment = input_string(request, "environment");
 	const char *expires_text = input_string(request, "expiresAt");
 	int64_t expires_at_s = 0;
@@ -330,6 +338,12 @@ static void find_keys_create(struct request_context *context)
 		if (expires_at_s <= context->now_s) {
 			response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid expiresAt");
 			response_add_detail(context->response, "expiresAt", "a future date, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+			return;
+		}
+		/* MariaDB's FROM_UNIXTIME and UNIX_TIMESTAMP stop at 2^31 - 1. */
+		if (expires_at_s > INT32_MAX) {
+			response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid expiresAt");
+			response_add_detail(context->response, "expiresAt", "at most 2038-01-19T03:14:07Z");
 			return;
 		}
 	}
@@ -366,14 +380,15 @@ static void find_keys_create(struct request_context *context)
 		return;
 	}
 	struct db_param params[] = {DB_UINT(tenant_id), DB_BLOB(hash, sizeof(hash)), DB_TEXT(prefix),
-		DB_TEXT(api_key_type_name(type)), DB_TEXT(input_string(request, "label")),
+		DB_TEXT(api_key_type_name(type)), DB_TEXT(label ? label : ""),
 		DB_TEXT(environment ? environment : "live"), DB_TEXT(scopes), DB_TEXT(origins),
 		expires_at_s ? DB_INT(expires_at_s) : DB_NULL,
 		request->auth.user_id ? DB_UINT(request->auth.user_id) : DB_NULL};
 	if (result == DB_OK)
 		result = db_exec(context->db, &find_keys_statements[KEYS_STMT_INSERT], params, 10, NULL, &key_id);
-	if (result == DB_OK)
-		result = find_keys_write_origins(context, key_id, origins);
+	/* Preflights find every publishable key through find_key_origins. */
+	if (result == DB_OK && type == API_KEY_PUBLISHABLE)
+		result = find_keys_write_origins(context, key_id, origins[0] ? origins : FIND_CORS_ANY_ORIGIN);
 	if (result == DB_OK) {
 		find_keys_audit(context, "find.key_create", key_id, api_key_type_name(type));
 		result = db_commit(context->db);
@@ -459,11 +474,13 @@ static void find_keys_revoke(struct request_context *context)
 	}
 	char id[32];
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)key_id);
+	/* Revoking twice succeeds: a retried request must not fail. */
+	const char *message = state.revoked ? "API key was already revoked" : "API key revoked";
 	json_object *data = json_object_new_object();
+	json_object_object_add(data, "message", json_object_new_string(message));
 	json_object_object_add(data, "id", json_object_new_string(id));
 	json_object_object_add(data, "revoked", json_object_new_boolean(1));
-	/* Revoking twice answers the same: a retried request must not fail. */
-	response_ok(context->response, STATUS_OK, data, state.revoked ? "API key was already revoked" : "API key revoked");
+	response_ok(context->response, STATUS_OK, data, message);
 }
 
 static void find_keys_rotate(struct request_context *context)

@@ -707,7 +707,7 @@ static void a_new_entity_beyond_the_plan_cap_is_refused(void)
     struct api_reply reply;
     int64_t cap = -1;
     if (find_call("GET", "/api/v1/find/taxonomies/ids", NULL, "cap-ws", admin_token, &reply)) {
-        json_path_int64(reply.body, "tierLimits.indexing.maxTaxonomies", &cap);
+        json_path_int64(reply.body, "tierLimits.indexing.taxonomies", &cap);
         api_reply_free(&reply);
     }
     if (!ITEST_CHECK(cap > 0 && cap <= 2000, "a taxonomy cap small enough to fill, got %lld", (long long)cap))

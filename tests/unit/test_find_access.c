@@ -4,9 +4,12 @@
 #include "find/meter.h"
 #include "find/plan.h"
 #include "find/workspace.h"
+#include "modules/find_tenant_report.h"
 #include "http/response.h"
 #include "http/router.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 static void workspace_header_turns_dots_into_hyphens_and_refuses_the_rest(void)
@@ -106,6 +109,26 @@ static void origins_match_exactly_after_normalizing(void)
 	CU_ASSERT_EQUAL(api_key_origin_normalize("javascript:alert(1)", out, sizeof(out)), -1);
 }
 
+static void a_key_without_origins_serves_every_http_origin_but_needs_one(void)
+{
+	const char *listed = "https://shop.example http://localhost:3000";
+	/* A key with origins: today's rule. */
+	CU_ASSERT_EQUAL(api_key_origin_check(listed, "https://shop.example"), API_KEY_ORIGIN_OK);
+	CU_ASSERT_EQUAL(api_key_origin_check(listed, "https://evil.example"), API_KEY_ORIGIN_NOT_ALLOWED);
+	CU_ASSERT_EQUAL(api_key_origin_check(listed, "null"), API_KEY_ORIGIN_NOT_ALLOWED);
+	CU_ASSERT_EQUAL(api_key_origin_check(listed, NULL), API_KEY_ORIGIN_MISSING);
+	CU_ASSERT_EQUAL(api_key_origin_check(listed, ""), API_KEY_ORIGIN_MISSING);
+	/* A key without: any http(s) origin, never none, never an opaque one. */
+	CU_ASSERT_EQUAL(api_key_origin_check("", "https://shop.example"), API_KEY_ORIGIN_OK);
+	CU_ASSERT_EQUAL(api_key_origin_check("", "http://Anything.Example:8080/"), API_KEY_ORIGIN_OK);
+	CU_ASSERT_EQUAL(api_key_origin_check("", NULL), API_KEY_ORIGIN_MISSING);
+	CU_ASSERT_EQUAL(api_key_origin_check("", ""), API_KEY_ORIGIN_MISSING);
+	CU_ASSERT_EQUAL(api_key_origin_check("", "null"), API_KEY_ORIGIN_INVALID);
+	CU_ASSERT_EQUAL(api_key_origin_check("", "file://"), API_KEY_ORIGIN_INVALID);
+	CU_ASSERT_EQUAL(api_key_origin_check("", "https://shop.example/path"), API_KEY_ORIGIN_INVALID);
+	CU_ASSERT_EQUAL(api_key_origin_check(NULL, "https://shop.example"), API_KEY_ORIGIN_OK);
+}
+
 static void plans_refuse_after_the_trial_and_when_inactive(void)
 {
 	struct find_plan plan = *find_plan_builtin("pro");
@@ -134,6 +157,211 @@ static void tier_limits_name_each_feature_with_its_allowance(void)
 	CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(limits, "chat", &chat));
 	CU_ASSERT_TRUE(json_object_object_get_ex(chat, "enabled", &value) && !json_object_get_boolean(value));
 	json_object_put(limits);
+}
+
+/* Reads a number or boolean at a dotted path of the tierLimits object; -1 when absent or of another type. */
+static int64_t tier_value(json_object *limits, const char *path)
+{
+	char copy[96];
+	snprintf(copy, sizeof(copy), "%s", path);
+	json_object *node = limits;
+	for (char *save = NULL, *part = strtok_r(copy, ".", &save); part; part = strtok_r(NULL, ".", &save))
+		if (node == NULL || !json_object_object_get_ex(node, part, &node))
+			return -1;
+	if (json_object_is_type(node, json_type_boolean))
+		return json_object_get_boolean(node);
+	return json_object_is_type(node, json_type_int) ? json_object_get_int64(node) : -1;
+}
+
+static void tier_limits_have_the_sdk_members_and_keep_the_earlier_ones(void)
+{
+	struct find_plan plan = *find_plan_builtin("pro");
+	plan.recommendations_per_month = 0;
+	json_object *limits = find_plan_tier_limits(&plan);
+	/* The SDK's TierLimits. */
+	CU_ASSERT_EQUAL(tier_value(limits, "search.enabled"), 1);
+	CU_ASSERT_EQUAL(tier_value(limits, "search.queriesPerMonth"), 50000);
+	CU_ASSERT_EQUAL(tier_value(limits, "search.semantic.enabled"), 0);
+	CU_ASSERT_EQUAL(tier_value(limits, "chat.messagesPerMonth"), 4000);
+	CU_ASSERT_EQUAL(tier_value(limits, "recommendations.enabled"), 0);
+	CU_ASSERT_EQUAL(tier_value(limits, "recommendations.perMonth"), 0);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.products"), 50000);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.posts"), 10000);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.prompts"), 200);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.taxonomies"), 5000);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.webhooks"), 10);
+	/* Intuka's earlier members, unchanged. */
+	CU_ASSERT_EQUAL(tier_value(limits, "recommendations.requestsPerMonth"), 0);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.maxProducts"), 50000);
+	CU_ASSERT_EQUAL(tier_value(limits, "indexing.maxWebhooks"), 10);
+	CU_ASSERT_EQUAL(tier_value(limits, "rateLimit.perMinute"), 300);
+	json_object *code = NULL;
+	CU_ASSERT_TRUE(json_object_object_get_ex(limits, "plan", &code) && strcmp(json_object_get_string(code), "pro") == 0);
+	json_object_put(limits);
+}
+
+static const char *report_string(json_object *report, const char *path)
+{
+	char copy[96];
+	snprintf(copy, sizeof(copy), "%s", path);
+	json_object *node = report;
+	for (char *save = NULL, *part = strtok_r(copy, ".", &save); part; part = strtok_r(NULL, ".", &save))
+		if (node == NULL || !json_object_object_get_ex(node, part, &node))
+			return NULL;
+	return node && json_object_is_type(node, json_type_string) ? json_object_get_string(node) : NULL;
+}
+
+static int report_has_null(json_object *object, const char *name)
+{
+	json_object *value = object; /* get_ex sets it to NULL for a null member */
+	return json_object_object_get_ex(object, name, &value) && value == NULL;
+}
+
+static void tenant_percentages_round_down_to_one_decimal(void)
+{
+	CU_ASSERT_DOUBLE_EQUAL(find_tenant_percentage(0, 100), 0, 0.0001);
+	CU_ASSERT_DOUBLE_EQUAL(find_tenant_percentage(1, 3), 33.3, 0.0001);
+	CU_ASSERT_DOUBLE_EQUAL(find_tenant_percentage(2, 3), 66.6, 0.0001);
+	CU_ASSERT_DOUBLE_EQUAL(find_tenant_percentage(150, 50000), 0.3, 0.0001);
+	CU_ASSERT_DOUBLE_EQUAL(find_tenant_percentage(50000, 50000), 100, 0.0001);
+	CU_ASSERT_DOUBLE_EQUAL(find_tenant_percentage(7, 0), 0, 0.0001);
+	CU_ASSERT_DOUBLE_EQUAL(find_tenant_percentage(12, 10), 120, 0.0001);
+	CU_ASSERT_TRUE(find_tenant_percentage(UINT64_MAX, 1) > 1e15);
+}
+
+static void tenant_status_says_whether_the_subscription_is_valid(void)
+{
+	const int64_t now_s = 1795417200; /* 2026-11-23T07:00:00Z */
+	struct find_plan plan = *find_plan_builtin("pro");
+	json_object *report = find_tenant_status_report(&plan, now_s, "https://example.test/upgrade");
+	json_object *subscription = NULL, *valid = NULL, *semantic = NULL;
+	CU_ASSERT_STRING_EQUAL(report_string(report, "status"), "active");
+	CU_ASSERT_STRING_EQUAL(report_string(report, "timestamp"), "2026-11-23T07:00:00Z");
+	CU_ASSERT_TRUE(report_has_null(report, "publishableKey"));
+	CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(report, "subscription", &subscription));
+	CU_ASSERT_TRUE(json_object_object_get_ex(subscription, "valid", &valid) && json_object_get_boolean(valid));
+	CU_ASSERT_STRING_EQUAL(report_string(report, "subscription.tier"), "pro");
+	CU_ASSERT_TRUE(report_has_null(subscription, "expires"));
+	CU_ASSERT_STRING_EQUAL(report_string(report, "subscription.validation.status"), "active");
+	CU_ASSERT_PTR_NULL(report_string(report, "subscription.upgrade_url"));
+	json_object *limits = NULL, *search = NULL;
+	CU_ASSERT_TRUE(json_object_object_get_ex(subscription, "limits", &limits) &&
+		json_object_object_get_ex(limits, "search", &search) && json_object_object_get_ex(search, "semantic", &semantic));
+	json_object_put(report);
+
+	plan.trial_ends_at_s = now_s + 86400;
+	report = find_tenant_status_report(&plan, now_s, "https://example.test/upgrade");
+	CU_ASSERT_STRING_EQUAL(report_string(report, "status"), "active");
+	CU_ASSERT_STRING_EQUAL(report_string(report, "subscription.validation.status"), "trial");
+	CU_ASSERT_STRING_EQUAL(report_string(report, "subscription.expires"), "2026-11-24T07:00:00Z");
+	json_object_put(report);
+
+	plan.trial_ends_at_s = 1577836800; /* 2020-01-01 */
+	report = find_tenant_status_report(&plan, now_s, "https://example.test/upgrade");
+	CU_ASSERT_STRING_EQUAL(report_string(report, "status"), "inactive");
+	CU_ASSERT_TRUE(json_object_object_get_ex(report, "subscription", &subscription) &&
+		json_object_object_get_ex(subscription, "valid", &valid) && !json_object_get_boolean(valid));
+	CU_ASSERT_STRING_EQUAL(report_string(report, "subscription.validation.status"), "trial_expired");
+	CU_ASSERT_STRING_EQUAL(report_string(report, "subscription.expires"), "2020-01-01T00:00:00Z");
+	CU_ASSERT_STRING_EQUAL(report_string(report, "subscription.upgrade_url"), "https://example.test/upgrade");
+	json_object_put(report);
+
+	plan.trial_ends_at_s = 0;
+	plan.subscription_active = 0;
+	report = find_tenant_status_report(&plan, now_s, "");
+	CU_ASSERT_STRING_EQUAL(report_string(report, "status"), "inactive");
+	CU_ASSERT_STRING_EQUAL(report_string(report, "subscription.validation.status"), "inactive");
+	CU_ASSERT_PTR_NULL(report_string(report, "subscription.upgrade_url"));
+	json_object_put(report);
+}
+
+/* The features array item of that type, or NULL. */
+static json_object *usage_feature(json_object *report, const char *type)
+{
+	json_object *features = NULL;
+	if (!json_object_object_get_ex(report, "features", &features))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(features); i++) {
+		json_object *item = json_object_array_get_idx(features, i), *item_type = NULL;
+		if (json_object_object_get_ex(item, "type", &item_type) && strcmp(json_object_get_string(item_type), type) == 0)
+			return item;
+	}
+	return NULL;
+}
+
+static int64_t usage_number(json_object *object, const char *name)
+{
+	json_object *usage = NULL, *value = NULL;
+	if (object == NULL || !json_object_object_get_ex(object, "usage", &usage) ||
+		!json_object_object_get_ex(usage, name, &value))
+		return -1;
+	if (json_object_is_type(value, json_type_boolean))
+		return json_object_get_boolean(value);
+	return json_object_is_type(value, json_type_int) ? json_object_get_int64(value) : -2;
+}
+
+static void tenant_usage_counts_each_feature_against_the_plan(void)
+{
+	const int64_t now_s = 1795417200; /* 2026-11-23T07:00:00Z */
+	struct find_plan plan = *find_plan_builtin("free");
+	plan.chat_per_month = 0;
+	struct find_tenant_figures figures = {.products = 500, .posts = 3, .taxonomies = 2, .prompts = 1, .webhooks = 1,
+		.searches = 250, .chat_messages = 0, .recommendations = 600};
+	json_object *report = find_tenant_usage_report(&plan, &figures, now_s);
+	CU_ASSERT_STRING_EQUAL(report_string(report, "tier"), "free");
+	json_object *reset = NULL;
+	CU_ASSERT_TRUE(json_object_object_get_ex(report, "resetTime", &reset) &&
+		json_object_get_int64(reset) == (int64_t)1796083200 * 1000); /* 2026-12-01 */
+
+	json_object *search = usage_feature(report, "search");
+	CU_ASSERT_EQUAL(usage_number(search, "current"), 250);
+	CU_ASSERT_EQUAL(usage_number(search, "limit"), 1000);
+	CU_ASSERT_EQUAL(usage_number(search, "available"), 1);
+	json_object *usage = NULL, *percentage = NULL;
+	CU_ASSERT_TRUE(json_object_object_get_ex(search, "usage", &usage) &&
+		json_object_object_get_ex(usage, "percentage", &percentage) &&
+		strcmp(json_object_to_json_string(percentage), "25") == 0);
+	/* Used beyond a lowered allowance: shown at the allowance, as usage.quota. */
+	json_object *recommendations = usage_feature(report, "recommendations");
+	CU_ASSERT_EQUAL(usage_number(recommendations, "current"), 500);
+	CU_ASSERT_EQUAL(usage_number(recommendations, "available"), 0);
+	CU_ASSERT_EQUAL(usage_number(usage_feature(report, "chat"), "available"), 0);
+	/* A cap reached leaves no room. */
+	CU_ASSERT_EQUAL(usage_number(usage_feature(report, "products"), "current"), 500);
+	CU_ASSERT_EQUAL(usage_number(usage_feature(report, "products"), "available"), 0);
+	CU_ASSERT_EQUAL(usage_number(usage_feature(report, "posts"), "available"), 1);
+	CU_ASSERT_EQUAL(usage_number(usage_feature(report, "webhooks"), "limit"), 1);
+
+	json_object *tier_features = NULL, *entry = NULL, *available = NULL;
+	CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(report, "tier_features", &tier_features));
+	CU_ASSERT_TRUE(json_object_object_get_ex(tier_features, "search", &entry) &&
+		json_object_object_get_ex(entry, "available", &available) && json_object_get_boolean(available));
+	CU_ASSERT_TRUE(json_object_object_get_ex(tier_features, "chat", &entry) &&
+		json_object_object_get_ex(entry, "available", &available) && !json_object_get_boolean(available) &&
+		json_object_object_get_ex(entry, "reason", NULL));
+	CU_ASSERT_TRUE(json_object_object_get_ex(tier_features, "semantic_search", &entry) &&
+		json_object_object_get_ex(entry, "available", &available) && !json_object_get_boolean(available));
+
+	json_object *indexes = NULL, *users = NULL, *count = NULL, *posts = NULL;
+	CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(report, "indexes", &indexes));
+	CU_ASSERT_TRUE(json_object_object_get_ex(indexes, "users", &users) && !json_object_object_get_ex(users, "count", NULL));
+	CU_ASSERT_TRUE(json_object_object_get_ex(indexes, "posts", &posts) && json_object_object_get_ex(posts, "count", &count) &&
+		json_object_get_int64(count) == 3);
+	json_object *summary = NULL, *total = NULL;
+	CU_ASSERT_TRUE(json_object_object_get_ex(report, "data_summary", &summary) &&
+		json_object_object_get_ex(summary, "total_documents", &total) && json_object_get_int64(total) == 506);
+	json_object_put(report);
+
+	/* A lapsed plan: nothing is available, and the reason says why. */
+	plan.trial_ends_at_s = 1577836800;
+	report = find_tenant_usage_report(&plan, &figures, now_s);
+	CU_ASSERT_EQUAL(usage_number(usage_feature(report, "search"), "available"), 0);
+	CU_ASSERT_EQUAL(usage_number(usage_feature(report, "posts"), "available"), 0);
+	CU_ASSERT_TRUE(json_object_object_get_ex(report, "tier_features", &tier_features) &&
+		json_object_object_get_ex(tier_features, "search", &entry) &&
+		json_object_object_get_ex(entry, "reason", &available) &&
+		strcmp(json_object_get_string(available), "Your free trial has ended") == 0);
+	json_object_put(report);
 }
 
 static void next_month_rolls_over_the_year(void)
@@ -210,8 +438,15 @@ static const struct unit_test find_access_tests[] = {
 	{"malformed_keys_are_refused_before_any_lookup", malformed_keys_are_refused_before_any_lookup},
 	{"key_hash_is_sha256_of_the_whole_key", key_hash_is_sha256_of_the_whole_key},
 	{"origins_match_exactly_after_normalizing", origins_match_exactly_after_normalizing},
+	{"a_key_without_origins_serves_every_http_origin_but_needs_one",
+		a_key_without_origins_serves_every_http_origin_but_needs_one},
 	{"plans_refuse_after_the_trial_and_when_inactive", plans_refuse_after_the_trial_and_when_inactive},
 	{"tier_limits_name_each_feature_with_its_allowance", tier_limits_name_each_feature_with_its_allowance},
+	{"tier_limits_have_the_sdk_members_and_keep_the_earlier_ones",
+		tier_limits_have_the_sdk_members_and_keep_the_earlier_ones},
+	{"tenant_percentages_round_down_to_one_decimal", tenant_percentages_round_down_to_one_decimal},
+	{"tenant_status_says_whether_the_subscription_is_valid", tenant_status_says_whether_the_subscription_is_valid},
+	{"tenant_usage_counts_each_feature_against_the_plan", tenant_usage_counts_each_feature_against_the_plan},
 	{"next_month_rolls_over_the_year", next_month_rolls_over_the_year},
 	{"meter_refuses_over_rate_or_quota_and_reports_remaining",
 		meter_refuses_over_rate_or_quota_and_reports_remaining},
