@@ -447,10 +447,8 @@ static void auth_me(struct request_context *context)
 }
 
 /* after_response_data holds "to\0token\0". */
-static void auth_send_reset_mail(struct request_context *context)
+static void auth_send_reset_mail(struct request_context *context, const char *to, const char *token)
 {
-	const char *to = context->after_response_data;
-	const char *token = to + strlen(to) + 1;
 	const struct config *config = context->config;
 	char body[2048];
 	if (config->password_reset_url[0] != '\0')
@@ -466,7 +464,45 @@ static void auth_send_reset_mail(struct request_context *context)
 	struct mail_message message = {config->mail_from, to, "Reset your password", body};
 	if (mailer_send(config->mail_command, &message, AUTH_MAIL_TIMEOUT_MS) != 0)
 		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "password reset mail could not be sent");
+	explicit_bzero(body, sizeof(body));
+}
+
+/* The account a reset was asked for, kept in after_response_data. */
+struct auth_forgot_account {
+	uint64_t tenant_id;
+	uint64_t user_id;
+	char email[IDENTIFIER_EMAIL_MAX + 1];
+};
+_Static_assert(sizeof(struct auth_forgot_account) <= sizeof(((struct request_context *)0)->after_response_data),
+	"the forgot account must fit after_response_data");
+
+/* After the answer is out: the token, its row, the audit entry and the
+ * mail. Doing this before answering made existing accounts answer later
+ * than unknown ones, which told an outsider which addresses have accounts.
+ * A failure here is logged; the answer was the same either way. */
+static void auth_forgot_after_response(struct request_context *context)
+{
+	struct auth_forgot_account account;
+	memcpy(&account, context->after_response_data, sizeof(account));
 	explicit_bzero(context->after_response_data, sizeof(context->after_response_data));
+	char token[SECRET_TOKEN_TEXT_MAX];
+	unsigned char hash[SECRET_TOKEN_HASH_BYTES];
+	if (secret_token_new(AUTH_RESET_PREFIX, account.tenant_id, token, sizeof(token), hash) != 0) {
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "password reset token could not be made");
+		return;
+	}
+	struct db_param insert[] = {DB_UINT(account.tenant_id), DB_BLOB(hash, sizeof(hash)), DB_UINT(account.user_id),
+		DB_INT(AUTH_RESET_TTL_S)};
+	int result = db_exec(context->db, &auth_statements[AUTH_STMT_RESET_INSERT], insert, 4, NULL, NULL);
+	if (result != DB_OK)
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id,
+			"password reset not stored (database result %d); no mail sent", result);
+	else {
+		auth_audit(context, account.tenant_id, account.user_id, "auth.password_forgot", "success", "");
+		auth_send_reset_mail(context, account.email, token);
+	}
+	explicit_bzero(token, sizeof(token));
+	explicit_bzero(&account, sizeof(account));
 }
 
 static void auth_password_forgot(struct request_context *context)
@@ -497,26 +533,12 @@ static void auth_password_forgot(struct request_context *context)
 		(uint32_t)context->config->login_address_rate_limit, (uint32_t)context->config->forgot_rate_window_s);
 	if (auth_rate_limit(context, buckets, 2) != 0)
 		return;
+	/* Up to the answer, both paths do the same work. */
 	if (row.tenant_active && row.user_active) {
-		char token[SECRET_TOKEN_TEXT_MAX];
-		unsigned char hash[SECRET_TOKEN_HASH_BYTES];
-		if (secret_token_new(AUTH_RESET_PREFIX, row.tenant_id, token, sizeof(token), hash) == 0) {
-			struct db_param insert[] = {DB_UINT(row.tenant_id), DB_BLOB(hash, sizeof(hash)), DB_UINT(row.user_id),
-				DB_INT(AUTH_RESET_TTL_S)};
-			result = db_exec(context->db, &auth_statements[AUTH_STMT_RESET_INSERT], insert, 4, NULL, NULL);
-			if (result != DB_OK) {
-				respond_db_failure(context, result, "forgot");
-				return;
-			}
-			auth_audit(context, row.tenant_id, row.user_id, "auth.password_forgot", "success", "");
-			size_t email_length = strlen(email), token_length = strlen(token);
-			if (email_length + token_length + 2 <= sizeof(context->after_response_data)) {
-				memcpy(context->after_response_data, email, email_length + 1);
-				memcpy(context->after_response_data + email_length + 1, token, token_length + 1);
-				context->after_response = auth_send_reset_mail;
-			}
-			explicit_bzero(token, sizeof(token));
-		}
+		struct auth_forgot_account account = {.tenant_id = row.tenant_id, .user_id = row.user_id};
+		snprintf(account.email, sizeof(account.email), "%s", email);
+		memcpy(context->after_response_data, &account, sizeof(account));
+		context->after_response = auth_forgot_after_response;
 	}
 	response_ok(context->response, STATUS_OK, json_object_new_object(),
 		"If the account exists, a password reset message has been sent");
