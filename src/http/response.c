@@ -144,6 +144,11 @@ const char *response_render_body(const struct response *response, json_object **
 size_t response_render_headers(const struct response *response, const char *request_id, size_t body_length,
 	char *out, size_t out_size)
 {
+	/* A 503 says when to come back unless its handler said it already. */
+	const char *retry_after = response->status == STATUS_SERVICE_UNAVAILABLE &&
+			strstr(response->extra_headers, "Retry-After:") == NULL
+		? "Retry-After: " RESPONSE_UNAVAILABLE_RETRY_AFTER_S "\r\n"
+		: "";
 	int written = snprintf(out, out_size,
 		"Status: %d %s\r\n"
 		"Content-Type: application/json; charset=utf-8\r\n"
@@ -151,9 +156,9 @@ size_t response_render_headers(const struct response *response, const char *requ
 		"X-Request-Id: %s\r\n"
 		"Cache-Control: no-store\r\n"
 		"X-Content-Type-Options: nosniff\r\n"
-		"%s\r\n",
+		"%s%s\r\n",
 		status_http_code(response->status), status_reason(response->status), body_length, request_id,
-		response->extra_headers);
+		retry_after, response->extra_headers);
 	if (written < 0)
 		return 0;
 	return (size_t)written < out_size ? (size_t)written : out_size - 1;

@@ -12,6 +12,10 @@
 
 #define RESPONSE_HEADERS_MAX 2048
 
+/* Seconds a client should wait after a 503 (database away, answer lost):
+ * about how long a MariaDB restart takes. */
+#define RESPONSE_UNAVAILABLE_RETRY_AFTER_S "5"
+
 struct response {
 	enum status status;
 	json_object *data;       /* success payload, owned */

@@ -640,7 +640,7 @@ static void finance_invoice_create(struct request_context *context)
 		return;
 	}
 	finance_respond(context, document, id, 1, "Invoice created");
-	if (!status_is_success(context->response->status) || (reserved && idempotency_finish(context) != DB_OK) ||
+	if (!status_is_success(context->response->status) || (reserved && (result = idempotency_finish(context)) != DB_OK) ||
 		(result = db_commit(context->db)) != DB_OK) {
 		db_rollback(context->db);
 		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);

@@ -513,7 +513,7 @@ static void hr_employee_create(struct request_context *context)
 		return;
 	}
 	resource_respond_one(context, resource, id, 1, "Employee created");
-	if (!status_is_success(context->response->status) || (reserved && idempotency_finish(context) != DB_OK) ||
+	if (!status_is_success(context->response->status) || (reserved && (result = idempotency_finish(context)) != DB_OK) ||
 		(result = db_commit(context->db)) != DB_OK) {
 		db_rollback(context->db);
 		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
@@ -737,7 +737,7 @@ static void hr_leave_create(struct request_context *context)
 		return;
 	}
 	resource_respond_one(context, resource, id, 1, "Leave request created");
-	if (!status_is_success(context->response->status) || (reserved && idempotency_finish(context) != DB_OK) ||
+	if (!status_is_success(context->response->status) || (reserved && (result = idempotency_finish(context)) != DB_OK) ||
 		(result = db_commit(context->db)) != DB_OK) {
 		db_rollback(context->db);
 		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);

@@ -708,7 +708,7 @@ void resource_create(struct request_context *context)
 	char message[96];
 	snprintf(message, sizeof(message), "%s created", resource->singular);
 	resource_respond_one(context, resource, id, 1, message);
-	if (!status_is_success(context->response->status) || (reserved && idempotency_finish(context) != DB_OK) ||
+	if (!status_is_success(context->response->status) || (reserved && (result = idempotency_finish(context)) != DB_OK) ||
 		(result = db_commit(context->db)) != DB_OK) {
 		db_rollback(context->db);
 		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);

@@ -45,6 +45,8 @@ void health_probe(struct health_observation *observation)
     }
     observation->response_arrived = true;
     observation->http_status = response.status;
+    const char *retry_after = http_response_header(&response, "Retry-After");
+    snprintf(observation->retry_after, sizeof observation->retry_after, "%s", retry_after ? retry_after : "");
 
     root = json_parse_whole(response.body, response.body_length, why, sizeof why);
     if (root == NULL) {
@@ -80,7 +82,7 @@ bool health_observation_is_healthy(const struct health_observation *observation)
 bool health_observation_is_unavailable(const struct health_observation *observation)
 {
     return observation->response_arrived && observation->http_status == 503 && observation->envelope_ok
-        && strcmp(observation->error_code, "SERVICE_UNAVAILABLE") == 0;
+        && strcmp(observation->error_code, "SERVICE_UNAVAILABLE") == 0 && observation->retry_after[0] != '\0';
 }
 
 const char *health_observation_describe(const struct health_observation *observation, char *buffer,
@@ -89,9 +91,9 @@ const char *health_observation_describe(const struct health_observation *observa
     if (observation->problem[0] != '\0') {
         snprintf(buffer, buffer_size, "%s", observation->problem);
     } else {
-        snprintf(buffer, buffer_size, "status %ld, error.code \"%s\", database %s, worker pid %d",
+        snprintf(buffer, buffer_size, "status %ld, error.code \"%s\", database %s, worker pid %d, Retry-After \"%s\"",
                  observation->http_status, observation->error_code,
-                 observation->database_ok ? "ok" : "not ok", (int)observation->worker_pid);
+                 observation->database_ok ? "ok" : "not ok", (int)observation->worker_pid, observation->retry_after);
     }
     return buffer;
 }

@@ -17,6 +17,7 @@ struct health_observation {
     bool database_ok;           /* data.status and data.database.status are both "ok" */
     int64_t schema_version;     /* -1 when absent */
     pid_t worker_pid;           /* -1 when absent */
+    char retry_after[32];       /* the Retry-After header, "" when absent */
     char problem[384];          /* the first thing that was wrong, for failure messages */
 };
 
@@ -25,7 +26,7 @@ void health_probe(struct health_observation *observation);
 /* 200 with a valid success envelope and database "ok". */
 bool health_observation_is_healthy(const struct health_observation *observation);
 
-/* 503 with a valid error envelope and code SERVICE_UNAVAILABLE. */
+/* 503 with a valid error envelope, code SERVICE_UNAVAILABLE and a Retry-After. */
 bool health_observation_is_unavailable(const struct health_observation *observation);
 
 /* One line saying what came back, for failure messages. */

@@ -90,6 +90,39 @@ static void headers_block_has_status_request_id_and_extras(void)
 	response_reset(&response);
 }
 
+static size_t count_of(const char *text, const char *needle)
+{
+	size_t count = 0;
+	for (const char *at = strstr(text, needle); at != NULL; at = strstr(at + 1, needle))
+		count++;
+	return count;
+}
+
+static void unavailable_answers_say_when_to_retry_once(void)
+{
+	struct response response;
+	char headers[4096];
+	response_init(&response);
+	response_error(&response, STATUS_SERVICE_UNAVAILABLE, "Database unavailable");
+	response_render_headers(&response, "req-2", 0, headers, sizeof(headers));
+	CU_ASSERT_EQUAL(count_of(headers, "Retry-After: 5\r\n"), 1);
+	response_reset(&response);
+	/* A handler's own Retry-After wins, and there is only one. */
+	response_init(&response);
+	response_error(&response, STATUS_SERVICE_UNAVAILABLE, "Try later");
+	CU_ASSERT_EQUAL(response_add_header(&response, "Retry-After", "30"), 0);
+	response_render_headers(&response, "req-3", 0, headers, sizeof(headers));
+	CU_ASSERT_EQUAL(count_of(headers, "Retry-After:"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(headers, "Retry-After: 30\r\n"));
+	response_reset(&response);
+	/* Other errors carry none of their own accord. */
+	response_init(&response);
+	response_error(&response, STATUS_INTERNAL_ERROR, "Internal error");
+	response_render_headers(&response, "req-4", 0, headers, sizeof(headers));
+	CU_ASSERT_EQUAL(count_of(headers, "Retry-After:"), 0);
+	response_reset(&response);
+}
+
 static void header_injection_is_refused(void)
 {
 	struct response response;
@@ -107,6 +140,7 @@ static const struct unit_test response_tests[] = {
 	{"every_error_status_has_its_http_code", every_error_status_has_its_http_code},
 	{"headers_block_has_status_request_id_and_extras", headers_block_has_status_request_id_and_extras},
 	{"header_injection_is_refused", header_injection_is_refused},
+	{"unavailable_answers_say_when_to_retry_once", unavailable_answers_say_when_to_retry_once},
 };
 
 int register_response_suite(void)
