@@ -15,6 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef INTUKA_LEAK_CHECK
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #define MASTER_MAX_PROCESSES 1024 /* two generations of the largest pool, with room */
 #define MASTER_QUICK_DEATH_MS 1000
 #define MASTER_BACKOFF_MAX_MS 5000
@@ -131,7 +135,14 @@ static int master_spawn(struct master_state *state, const struct config *config,
 	}
 	if (pid == 0) {
 		master_reset_child_signals(original_mask);
-		_exit(worker_run(config, listen_fd));
+		int worker_status = worker_run(config, listen_fd);
+#ifdef INTUKA_LEAK_CHECK
+		/* A worker leaves with _exit (the master's exit work is not its
+		 * own), which skips LeakSanitizer's check at exit: run it here. A
+		 * leak ends the worker with LeakSanitizer's report in the log. */
+		__lsan_do_leak_check();
+#endif
+		_exit(worker_status);
 	}
 	state->slots[free_slot].pid = pid;
 	state->slots[free_slot].generation = state->generation;
