@@ -262,7 +262,7 @@ check_graceful_shutdown() {
 # Brings up FLAVOUR on a fresh schema and runs the integration tests on it.
 phase_flavour() {
 	local flavour="$1" state="$TEST_ROOT/$1" port db_port conf master_pidfile=""
-	local rc=0 passed failed runs stop_cmd start_cmd failed_before="$FAILED" deliverer_start_cmd
+	local rc=0 passed failed runs stop_cmd start_cmd sql_cmd failed_before="$FAILED" deliverer_start_cmd
 	log "===== integration tests behind $flavour ====="
 	# The previous flavour's tests may have left MariaDB stopped.
 	if ! mariadb_start "$DB_DIR" || ! mariadb_reset_app_db "$DB_DIR"; then
@@ -281,6 +281,7 @@ phase_flavour() {
 	[[ "$flavour" == fcgid ]] || master_pidfile=$(stack_master_pidfile "$state")
 	stop_cmd=$(shell_quote bash "$DEPLOY_DIR/lib/mariadb.sh" stop "$DB_DIR")
 	start_cmd=$(shell_quote bash "$DEPLOY_DIR/lib/mariadb.sh" start "$DB_DIR")
+	sql_cmd=$(shell_quote bash "$DEPLOY_DIR/lib/mariadb.sh" sql "$DB_DIR")
 	deliverer_start_cmd=$(shell_quote bash "$DEPLOY_DIR/lib/stack.sh" deliverer-start "$state")
 
 	# The output goes to the console (CI log) and to a file for counting; the
@@ -291,6 +292,7 @@ phase_flavour() {
 		INTUKA_TEST_MASTER_PIDFILE="$master_pidfile" \
 		INTUKA_TEST_DB_STOP_CMD="$stop_cmd" \
 		INTUKA_TEST_DB_START_CMD="$start_cmd" \
+		INTUKA_TEST_DB_SQL_CMD="$sql_cmd" \
 		INTUKA_TEST_CONFIG="$conf" \
 		INTUKA_TEST_ADMIN="$INTUKA_ADMIN_BIN" \
 		INTUKA_TEST_BASE_DOMAIN="$INTUKA_STACK_BASE_DOMAIN" \

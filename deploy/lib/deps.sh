@@ -7,7 +7,7 @@
 # Build and test: compiler, autotools and the -dev packages configure.ac probes.
 INTUKA_BUILD_PACKAGES=(
 	build-essential autoconf automake pkg-config
-	libfcgi-dev libjson-c-dev libmariadb-dev libssl-dev libcunit1-dev libcurl4-openssl-dev
+	libfcgi-dev libjson-c-dev libmariadb-dev libssl-dev libargon2-dev libcunit1-dev libcurl4-openssl-dev
 )
 # Run: database, both web servers, mod_fcgid, and the tools the scripts call
 # (openssl for random secrets, iproute2 for ss, jq to build and read the

@@ -248,7 +248,7 @@ mariadb_status() {
 mariadb_main() {
 	local command="${1:-}" dir="${2:-}"
 	[[ -n "$command" && -n "$dir" ]] || {
-		printf 'usage: %s start|stop|restart|status|ping DIR\n' "$0" >&2
+		printf 'usage: %s start|stop|restart|status|ping|sql DIR\n' "$0" >&2
 		exit 64
 	}
 	case "$command" in
@@ -257,6 +257,10 @@ mariadb_main() {
 	restart) mariadb_stop "$dir" && mariadb_start "$dir" ;;
 	status) mariadb_status "$dir" ;;
 	ping) mariadb_ping "$dir" ;;
+	# SQL on stdin against the application database, rows tab-separated
+	# (the integration tests use it to set up what no API can, such as a
+	# password hash of an earlier scheme).
+	sql) mariadb_sql "$dir" "$INTUKA_DB_NAME" ;;
 	*)
 		printf 'unknown command: %s\n' "$command" >&2
 		exit 64

@@ -39,6 +39,7 @@ static const struct config_key config_keys[] = {
 	INT_KEY(workers, 1, 256, "4"),
 	INT_KEY(max_requests_per_worker, 0, 100000000, "10000"),
 	INT_KEY(send_timeout_ms, 100, 600000, "10000"),
+	INT_KEY(password_hash_concurrency, 0, 256, "0"),
 	INT_KEY(shutdown_timeout_s, 1, 3600, "15"),
 	STRING_KEY(user, ""),
 	STRING_KEY(pid_file, ""),

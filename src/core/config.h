@@ -20,6 +20,7 @@ struct config {
 	int workers;
 	int max_requests_per_worker;
 	int send_timeout_ms; /* longest a worker spends writing one response to a client that does not read */
+	int password_hash_concurrency; /* password hashes at once across workers; 0 = half the workers */
 	int shutdown_timeout_s;
 	char user[CONFIG_TEXT_MAX];
 	char pid_file[CONFIG_PATH_MAX];

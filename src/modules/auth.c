@@ -2,6 +2,7 @@
  * Login answers alike (message and work) for an unknown tenant, an unknown
  * email, a wrong password and a disabled account. */
 #include "auth/audit.h"
+#include "auth/hash_slots.h"
 #include "auth/jwt.h"
 #include "auth/mailer.h"
 #include "auth/password.h"
@@ -138,7 +139,7 @@ const struct statement_table auth_statement_table = {"auth", auth_statements, AU
 /* Verifying against this costs the same as a real hash, so a login for an
  * unknown account takes as long as one with a wrong password. */
 static const char auth_dummy_hash[] =
-	"$pbkdf2-sha256$i=600000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+	"$argon2id$v=19$m=19456,t=2,p=1$gny7SENDYQZkKSDxZKpo/A$ajBJ4Pkw5YiF/YD/MUU/RkBT8CvK/jL41HYxNQqgJy8";
 
 /* The tenant slug from the body, else from the Host subdomain. */
 static const char *auth_tenant_slug(struct request_context *context, char *host_slug, size_t host_slug_size)
@@ -308,7 +309,10 @@ static void auth_login(struct request_context *context)
 	if (auth_rate_limit(context, buckets, 2) != 0)
 		return;
 
-	int password_ok = password_verify(password, row.user_id ? row.password_hash : auth_dummy_hash) == 1;
+	int verdict = module_password_verify_or_reply(context, password, row.user_id ? row.password_hash : auth_dummy_hash);
+	if (verdict < 0)
+		return;
+	int password_ok = verdict == 1;
 	if (!password_ok || !row.tenant_found || !row.tenant_active || !row.user_active) {
 		const char *reason = !row.tenant_found ? "unknown tenant"
 			: !row.user_id                     ? "unknown email"
@@ -334,13 +338,17 @@ static void auth_login(struct request_context *context)
 		respond_db_failure(context, result, "login session");
 		return;
 	}
-	/* Raise the cost of old hashes while we hold the password. */
-	if (password_iterations(row.password_hash) < PASSWORD_DEFAULT_ITERATIONS) {
+	/* A hash of the earlier scheme (PBKDF2) or with lower parameters is
+	 * replaced while we hold the password, when a hash slot is free at once
+	 * (the next login will do it otherwise). */
+	if (password_needs_rehash(row.password_hash) && hash_slot_take(0) == 0) {
 		char rehashed[PASSWORD_HASH_TEXT_MAX];
-		if (password_hash(password, PASSWORD_DEFAULT_ITERATIONS, rehashed, sizeof(rehashed)) == 0) {
-			struct db_param update[] = {DB_TEXT(rehashed), DB_UINT(row.tenant_id), DB_UINT(row.user_id)};
-			db_exec(context->db, &auth_statements[AUTH_STMT_UPDATE_PASSWORD], update, 3, NULL, NULL);
-		}
+		int hashed = password_hash(password, rehashed, sizeof(rehashed));
+		hash_slot_give();
+		struct db_param update[] = {DB_TEXT(rehashed), DB_UINT(row.tenant_id), DB_UINT(row.user_id)};
+		if (hashed != 0 ||
+			db_exec(context->db, &auth_statements[AUTH_STMT_UPDATE_PASSWORD], update, 3, NULL, NULL) != DB_OK)
+			log_msg(LOG_LEVEL_WARN, context->request->request_id, "login: the password hash was not upgraded");
 	}
 	char access_token[JWT_TOKEN_MAX + 1];
 	if (auth_issue_access_token(context, row.tenant_id, row.user_id, grant.session_id, row.profile_version,
@@ -576,11 +584,9 @@ static void auth_password_reset(struct request_context *context)
 		return;
 	}
 	char new_hash[PASSWORD_HASH_TEXT_MAX];
-	if (password_hash(input_string(context->request, "newPassword"), PASSWORD_DEFAULT_ITERATIONS, new_hash,
-		    sizeof(new_hash)) != 0) {
-		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+	if (module_password_hash_or_reply(context, input_string(context->request, "newPassword"), new_hash,
+		    sizeof(new_hash)) != 0)
 		return;
-	}
 	int result = db_begin(context->db);
 	if (result != DB_OK) {
 		respond_db_failure(context, result, "reset");
@@ -650,7 +656,10 @@ static void auth_password_change(struct request_context *context)
 		respond_db_failure(context, result, "password change");
 		return;
 	}
-	if (password_verify(current, stored) != 1) {
+	int verdict = module_password_verify_or_reply(context, current, stored);
+	if (verdict < 0)
+		return;
+	if (verdict != 1) {
 		auth_audit(context, auth->tenant_id, auth->user_id, "auth.password_change", "failure",
 			"wrong current password");
 		response_error(context->response, STATUS_VALIDATION_ERROR, "Current password is incorrect");
@@ -663,10 +672,8 @@ static void auth_password_change(struct request_context *context)
 		return;
 	}
 	char new_hash[PASSWORD_HASH_TEXT_MAX];
-	if (password_hash(fresh, PASSWORD_DEFAULT_ITERATIONS, new_hash, sizeof(new_hash)) != 0) {
-		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+	if (module_password_hash_or_reply(context, fresh, new_hash, sizeof(new_hash)) != 0)
 		return;
-	}
 	uint64_t revoked = 0;
 	struct db_param update[] = {DB_TEXT(new_hash), DB_UINT(auth->tenant_id), DB_UINT(auth->user_id)};
 	if ((result = db_begin(context->db)) == DB_OK &&

@@ -1,6 +1,9 @@
 /* Shared handler helpers. */
 #include "modules/module_util.h"
+#include "auth/hash_slots.h"
+#include "auth/password.h"
 #include "core/context.h"
+#include "core/log.h"
 #include "http/request.h"
 #include "http/response.h"
 
@@ -55,4 +58,43 @@ json_object *module_words_to_array(const char *words)
 		cursor = end ? end + 1 : NULL;
 	}
 	return array;
+}
+
+/* Long enough for a few hashes ahead to finish; a login that waits longer
+ * is better told to come back. */
+#define MODULE_HASH_SLOT_WAIT_MS 2000
+
+static int module_hash_slot_or_reply(struct request_context *context)
+{
+	if (hash_slot_take(MODULE_HASH_SLOT_WAIT_MS) == 0)
+		return 0;
+	log_msg(LOG_LEVEL_WARN, context->request->request_id, "every password hash slot is busy: answered 503");
+	response_error(context->response, STATUS_SERVICE_UNAVAILABLE, "Too many sign-ins at once, try again in a moment");
+	response_add_header(context->response, "Retry-After", "1");
+	return -1;
+}
+
+int module_password_hash_or_reply(struct request_context *context, const char *password, char *out, size_t out_size)
+{
+	if (module_hash_slot_or_reply(context) != 0)
+		return -1;
+	int result = password_hash(password, out, out_size);
+	hash_slot_give();
+	if (result != 0) {
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "password hashing failed");
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+		return -1;
+	}
+	return 0;
+}
+
+int module_password_verify_or_reply(struct request_context *context, const char *password, const char *encoded)
+{
+	if (module_hash_slot_or_reply(context) != 0)
+		return -1;
+	int verdict = password_verify(password, encoded);
+	hash_slot_give();
+	if (verdict < 0)
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "a stored password hash is malformed");
+	return verdict == 1;
 }

@@ -26,4 +26,11 @@ int module_read_uint64(void *callback_context, const struct db_row *row);
 /* Answer 404 in the standard form. */
 void module_not_found(struct request_context *context, const char *what);
 
+/* Password work under the cap on hashes at once (auth/hash_slots.h). Each
+ * answers 503 with Retry-After: 1 when no slot came free in time. */
+/* 0 with the Argon2id hash in out, or -1 after answering (503, or 500). */
+int module_password_hash_or_reply(struct request_context *context, const char *password, char *out, size_t out_size);
+/* 1 match, 0 mismatch or malformed stored hash, -1 after answering 503. */
+int module_password_verify_or_reply(struct request_context *context, const char *password, const char *encoded);
+
 #endif

@@ -273,10 +273,8 @@ static void users_create(struct request_context *context)
 		return;
 	}
 	char hash[PASSWORD_HASH_TEXT_MAX];
-	if (password_hash(input_string(context->request, "password"), PASSWORD_DEFAULT_ITERATIONS, hash, sizeof(hash)) != 0) {
-		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+	if (module_password_hash_or_reply(context, input_string(context->request, "password"), hash, sizeof(hash)) != 0)
 		return;
-	}
 	uint64_t user_id = 0;
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(email),
 		DB_TEXT(input_string(context->request, "name")), DB_TEXT(hash), DB_INT(profile_id)};

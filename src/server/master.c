@@ -1,6 +1,7 @@
 /* Master loop: spawn, reap, respawn with back-off, reload by generations,
  * drain on SIGTERM with a deadline. */
 #include "server/master.h"
+#include "auth/hash_slots.h"
 #include "auth/jwt.h"
 #include "core/log.h"
 #include "server/keys.h"
@@ -270,6 +271,10 @@ int master_run(const struct master_options *options, struct config *config)
 		return 1;
 	}
 	int listen_fd = options->listen_fd;
+	/* Set once: a reload keeps the cap its first configuration gave. */
+	int hash_slots = config->password_hash_concurrency > 0 ? config->password_hash_concurrency
+							       : (config->workers + 1) / 2;
+	hash_slots_create(hash_slots);
 	for (int i = 0; i < config->workers; i++)
 		master_spawn(&state, config, listen_fd, &original_mask);
 	log_info("master: serving on %s with %d workers", listen_fd == 0 ? "inherited socket (fd 0)" : config->listen,
@@ -324,6 +329,7 @@ int master_run(const struct master_options *options, struct config *config)
 			sigsuspend(&wait_mask);
 	}
 	alarm(0);
+	hash_slots_destroy();
 	log_info("master: all workers stopped; exiting");
 	return state.fatal ? 1 : 0;
 }

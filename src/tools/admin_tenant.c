@@ -211,7 +211,7 @@ static int admin_user_create(struct admin_context *context, const char *tenant_s
 		return ADMIN_EXIT_FAILURE;
 	}
 	char password_hash_text[PASSWORD_HASH_TEXT_MAX];
-	int hashed = password_hash(password, PASSWORD_DEFAULT_ITERATIONS, password_hash_text, sizeof(password_hash_text));
+	int hashed = password_hash(password, password_hash_text, sizeof(password_hash_text));
 	explicit_bzero(password, sizeof(password));
 	if (hashed != 0) {
 		fprintf(stderr, "intuka-admin: password hashing failed\n");

@@ -4,6 +4,9 @@
  * depend on procps output formats.
  */
 #include "stack_control.h"
+#include "command_runner.h"
+#include "itest_check.h"
+#include "test_environment.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -195,4 +198,25 @@ int stack_run_command(const char *shell_command)
     if (status == -1 || !WIFEXITED(status))
         return -1;
     return WEXITSTATUS(status);
+}
+
+bool stack_sql(const char *sql, char *out, size_t out_size)
+{
+    out[0] = '\0';
+    if (!ITEST_CHECK(test_environment_has(test_environment.db_sql_command), "INTUKA_TEST_DB_SQL_CMD is empty"))
+        return false;
+    const char *const argv[] = { "/bin/sh", "-c", test_environment.db_sql_command, NULL };
+    struct command_result result;
+    bool started = command_run(argv, NULL, sql, &result);
+    char why[512];
+    bool ok = ITEST_CHECK(started && result.exit_status == 0, "SQL command failed: %s",
+                          command_result_describe(&result, why, sizeof why));
+    if (ok) {
+        snprintf(out, out_size, "%s", result.stdout_text);
+        size_t length = strlen(out);
+        while (length > 0 && (out[length - 1] == '\n' || out[length - 1] == '\r'))
+            out[--length] = '\0';
+    }
+    command_result_free(&result);
+    return ok;
 }

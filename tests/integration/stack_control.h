@@ -45,4 +45,11 @@ pid_t stack_parent_of(pid_t pid);
  */
 int stack_run_command(const char *shell_command);
 
+/*
+ * Runs sql through INTUKA_TEST_DB_SQL_CMD; copies what it printed (rows,
+ * tab-separated, trailing newline removed) into out. False, with a recorded
+ * failure, when the command is missing or fails.
+ */
+bool stack_sql(const char *sql, char *out, size_t out_size);
+
 #endif

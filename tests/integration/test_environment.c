@@ -44,6 +44,7 @@ bool test_environment_load(void)
     test_environment.flavour = environment_value("INTUKA_TEST_FLAVOUR");
     test_environment.master_pid_file = environment_value("INTUKA_TEST_MASTER_PIDFILE");
     test_environment.db_stop_command = environment_value("INTUKA_TEST_DB_STOP_CMD");
+    test_environment.db_sql_command = environment_value("INTUKA_TEST_DB_SQL_CMD");
     test_environment.db_start_command = environment_value("INTUKA_TEST_DB_START_CMD");
     test_environment.config_file = environment_value("INTUKA_TEST_CONFIG");
     test_environment.admin_binary = environment_value("INTUKA_TEST_ADMIN");
@@ -81,6 +82,7 @@ void test_environment_print_usage(const char *program_name)
             "  INTUKA_TEST_FLAVOUR         lighttpd | apache | fcgid\n"
             "  INTUKA_TEST_MASTER_PIDFILE  pid file of the intukad master (empty under fcgid)\n"
             "  INTUKA_TEST_DB_STOP_CMD     shell command stopping MariaDB (exit 0)\n"
+            "  INTUKA_TEST_DB_SQL_CMD      shell command running SQL from stdin on the app database\n"
             "  INTUKA_TEST_DB_START_CMD    shell command starting MariaDB (exit 0)\n"
             "  INTUKA_TEST_CONFIG          configuration file of the stack (for intuka-admin -c)\n"
             "  INTUKA_TEST_ADMIN           path of the intuka-admin binary\n"

@@ -14,6 +14,7 @@ struct test_environment {
     const char *master_pid_file;   /* "" under fcgid: Apache owns the processes */
     const char *db_stop_command;   /* shell command, must exit 0 once MariaDB is down */
     const char *db_start_command;  /* shell command, must exit 0 once MariaDB accepts again */
+    const char *db_sql_command;    /* shell command running SQL from stdin on the app database */
     const char *config_file;       /* intukad/intuka-admin configuration of this stack */
     const char *admin_binary;      /* path of intuka-admin */
 };

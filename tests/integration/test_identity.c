@@ -11,11 +11,14 @@
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "health_probe.h"
 #include "identity_client.h"
 #include "itest_check.h"
 #include "itest_clock.h"
+#include "stack_control.h"
 #include "json_path.h"
 #include "stack_control.h"
 #include "suites.h"
@@ -648,6 +651,49 @@ static bool last_reset_token(const char *mail_file, char *token, size_t token_si
     return found;
 }
 
+/* A hash of the earlier scheme, made as the server once made them. */
+static bool legacy_pbkdf2_hash(const char *password, char *out, size_t out_size)
+{
+    unsigned char salt[16], digest[32], salt_b64[32], digest_b64[48];
+    if (RAND_bytes(salt, sizeof salt) != 1 ||
+        PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, sizeof salt, 1000, EVP_sha256(), sizeof digest,
+                          digest) != 1)
+        return false;
+    EVP_EncodeBlock(salt_b64, salt, sizeof salt);
+    EVP_EncodeBlock(digest_b64, digest, sizeof digest);
+    snprintf(out, out_size, "$pbkdf2-sha256$i=1000$%s$%s", salt_b64, digest_b64);
+    return true;
+}
+
+/* An account still holding a PBKDF2 hash logs in, and its hash becomes Argon2id. */
+static void login_upgrades_an_earlier_password_hash_to_argon2id(void)
+{
+    char email[128], legacy[160], sql[1024], stored[512];
+    snprintf(email, sizeof email, "legacy@%s.test", tenant_b);
+    const char *create[] = { "user", "create", tenant_b, email, NULL };
+    if (!ITEST_CHECK(admin_command(create, "legacy-password-1") == 0, "create the legacy user") ||
+        !ITEST_CHECK(legacy_pbkdf2_hash("legacy-password-2", legacy, sizeof legacy), "make a PBKDF2 hash"))
+        return;
+    snprintf(sql, sizeof sql,
+             "UPDATE users u JOIN tenants t ON t.tenant_id = u.tenant_id SET u.password_hash = '%s' "
+             "WHERE t.slug = '%s' AND u.email = '%s'",
+             legacy, tenant_b, email);
+    if (!stack_sql(sql, stored, sizeof stored))
+        return;
+    ITEST_CHECK(api_login(email, "legacy-password-1", tenant_b, NULL, NULL) == 401, "the replaced password is refused");
+    ITEST_CHECK(api_login(email, "legacy-password-2", tenant_b, NULL, NULL) == 200, "the PBKDF2 password logs in");
+    snprintf(sql, sizeof sql,
+             "SELECT u.password_hash FROM users u JOIN tenants t ON t.tenant_id = u.tenant_id "
+             "WHERE t.slug = '%s' AND u.email = '%s'",
+             tenant_b, email);
+    if (!stack_sql(sql, stored, sizeof stored))
+        return;
+    ITEST_CHECK(strncmp(stored, "$argon2id$v=19$m=19456,t=2,p=1$", 31) == 0, "after login the hash is Argon2id: %.40s",
+                stored);
+    ITEST_CHECK(api_login(email, "legacy-password-2", tenant_b, NULL, NULL) == 200, "and the password still works");
+    ITEST_CHECK(api_login(email, "legacy-password-3", tenant_b, NULL, NULL) == 401, "a wrong one still does not");
+}
+
 static int compare_doubles(const void *a, const void *b)
 {
     double left = *(const double *)a, right = *(const double *)b;
@@ -920,6 +966,10 @@ bool identity_suite_register(void)
                           NULL) &&
            itest_add_test(suite, "logout_ends_one_session_and_logout_all_ends_all",
                           logout_ends_one_session_and_logout_all_ends_all, NULL) &&
+           itest_add_test(suite, "login_upgrades_an_earlier_password_hash_to_argon2id",
+                          login_upgrades_an_earlier_password_hash_to_argon2id,
+                          test_environment_has(test_environment.db_sql_command) ? NULL
+                                                                                : "INTUKA_TEST_DB_SQL_CMD is empty") &&
            itest_add_test(suite, "password_forgot_takes_as_long_for_existing_and_unknown_accounts",
                           password_forgot_takes_as_long_for_existing_and_unknown_accounts, NULL) &&
            itest_add_test(suite, "password_forgot_is_uniform_and_a_reset_token_works_once",
