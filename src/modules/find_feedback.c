@@ -368,6 +368,7 @@ static void find_feedback_delete(struct request_context *context)
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)feedback_id);
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "id", json_object_new_string(id));
+	json_object_object_add(data, "message", json_object_new_string("Feedback deleted successfully"));
 	json_object_object_add(data, "deleted", json_object_new_boolean(1));
-	response_ok(context->response, STATUS_OK, data, "Feedback deleted");
+	response_ok(context->response, STATUS_OK, data, "Feedback deleted successfully");
 }

@@ -485,6 +485,7 @@ static void find_prompts_delete(struct request_context *context)
 	}
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "id", json_object_new_string(id));
+	json_object_object_add(data, "message", json_object_new_string("Prompt deleted successfully"));
 	json_object_object_add(data, "deleted", json_object_new_boolean(1));
-	response_ok(context->response, STATUS_OK, data, "Prompt deleted");
+	response_ok(context->response, STATUS_OK, data, "Prompt deleted successfully");
 }

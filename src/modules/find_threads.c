@@ -446,8 +446,9 @@ static void find_threads_delete(struct request_context *context)
 	}
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "id", json_object_new_string(id));
+	json_object_object_add(data, "message", json_object_new_string("Thread deleted successfully"));
 	json_object_object_add(data, "deleted", json_object_new_boolean(1));
-	response_ok(context->response, STATUS_OK, data, "Thread deleted");
+	response_ok(context->response, STATUS_OK, data, "Thread deleted successfully");
 }
 
 /* ---------------------------------------------------------------- export */

@@ -691,8 +691,9 @@ static void find_webhooks_delete(struct request_context *context)
 	}
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "id", find_webhooks_id_text(webhook_id));
+	json_object_object_add(data, "message", json_object_new_string("Webhook deleted successfully"));
 	json_object_object_add(data, "deleted", json_object_new_boolean(1));
-	response_ok(context->response, STATUS_OK, data, "Webhook deleted");
+	response_ok(context->response, STATUS_OK, data, "Webhook deleted successfully");
 }
 
 static void find_webhooks_test(struct request_context *context)

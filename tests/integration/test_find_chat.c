@@ -128,6 +128,22 @@ static bool at_int64(json_object *root, const char *dotted_path, int64_t *out)
     return true;
 }
 
+/* A delete answers the SDK's DeleteResponse {id, message} (deleted kept). */
+static void expect_delete_answer(const char *path, const struct find_headers *headers, const char *id)
+{
+    struct find_reply reply;
+    if (call("DELETE", path, NULL, secret, headers, &reply) == 0)
+        return;
+    const char *answered_id = json_path_string(reply.body, "data.id");
+    const char *message = json_path_string(reply.body, "data.message");
+    json_object *deleted = json_path_get(reply.body, "data.deleted");
+    ITEST_CHECK(reply.status == 200 && answered_id && strcmp(answered_id, id) == 0 && message && message[0] != '\0' &&
+                    deleted && json_object_get_boolean(deleted),
+                "DELETE %s answers {id, message, deleted}: %ld %s", path, reply.status,
+                reply.body ? json_object_to_json_string(reply.body) : "");
+    find_reply_free(&reply);
+}
+
 /* ---------------------------------------------------------------- prompts */
 
 static void prompts_upsert_get_list_delete(void)
@@ -170,7 +186,7 @@ static void prompts_upsert_get_list_delete(void)
                           &in_workspace, "VALIDATION_ERROR") == 400, "override_mode is checked");
     ITEST_CHECK(find_status("POST", "/prompts", "{\"id\":\"x\"}", secret, &in_workspace, "VALIDATION_ERROR") == 400,
                 "prompt is required");
-    ITEST_CHECK(find_status("DELETE", "/prompts/temp", NULL, secret, &in_workspace, NULL) == 200, "delete");
+    expect_delete_answer("/prompts/temp", &in_workspace, "temp");
     ITEST_CHECK(find_status("GET", "/prompts/temp", NULL, secret, &in_workspace, "NOT_FOUND") == 404, "gone");
     ITEST_CHECK(find_status("DELETE", "/prompts/temp", NULL, secret, &in_workspace, "NOT_FOUND") == 404,
                 "deleting twice is 404");
@@ -556,7 +572,7 @@ static void deleting_a_thread_removes_its_messages(void)
     find_reply_free(&reply);
     ITEST_CHECK(find_status("DELETE", "/threads/it-delete", NULL, publishable, &from_origin, "FORBIDDEN") == 403,
                 "publishable cannot delete");
-    ITEST_CHECK(find_status("DELETE", "/threads/it-delete", NULL, secret, NULL, NULL) == 200, "delete");
+    expect_delete_answer("/threads/it-delete", NULL, "it-delete");
     ITEST_CHECK(find_status("GET", "/threads/it-delete", NULL, secret, NULL, "NOT_FOUND") == 404, "gone");
     ITEST_CHECK(find_status("GET", "/threads/it-delete/messages", NULL, secret, NULL, "NOT_FOUND") == 404,
                 "messages gone");

@@ -292,10 +292,17 @@ static void feedback_is_deleted_once(void)
     ITEST_CHECK(find_status("DELETE", path, NULL, publishable_a, &browser, "FORBIDDEN") == 403,
                 "a publishable key does not delete");
     ITEST_CHECK(find_status("DELETE", path, NULL, secret_b, NULL, "NOT_FOUND") == 404, "another tenant does not delete");
-    ITEST_CHECK(find_status("DELETE", path, NULL, secret_a, NULL, NULL) == 200, "delete");
+    struct find_reply reply;
+    if (call("DELETE", path, NULL, secret_a, NULL, &reply) != 0) {
+        const char *answered_id = json_path_string(reply.body, "data.id");
+        const char *message = json_path_string(reply.body, "data.message");
+        ITEST_CHECK(reply.status == 200 && answered_id && strcmp(answered_id, id) == 0 && message && message[0] != '\0' &&
+                        json_object_get_boolean(json_path_get(reply.body, "data.deleted")),
+                    "delete answers {id, message, deleted}: %s", text_of(&reply));
+        find_reply_free(&reply);
+    }
     ITEST_CHECK(find_status("DELETE", path, NULL, secret_a, NULL, "NOT_FOUND") == 404, "gone");
     ITEST_CHECK(find_status("DELETE", "/feedback/not-a-number", NULL, secret_a, NULL, "NOT_FOUND") == 404, "bad id");
-    struct find_reply reply;
     if (call("GET", "/feedback/thread/thread-gone", NULL, secret_a, NULL, &reply) != 0) {
         ITEST_CHECK(reply.status == 200 && int_at(reply.body, "data.total") == 0, "not listed: %s", text_of(&reply));
         find_reply_free(&reply);

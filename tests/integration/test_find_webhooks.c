@@ -646,6 +646,11 @@ static void crud_round_trip_keeps_the_secret_hidden(void)
     }
     if (api_call("DELETE", path, NULL, secret_key, NULL, &reply)) {
         expect("DELETE", &reply, 200, NULL);
+        const char *answered_id = json_path_string(reply.body, "data.id");
+        const char *message = json_path_string(reply.body, "data.message");
+        ITEST_CHECK(answered_id && strtoll(answered_id, NULL, 10) == id && message && message[0] != '\0' &&
+                        json_object_get_boolean(json_path_get(reply.body, "data.deleted")),
+                    "DELETE answers {id, message, deleted}");
         api_reply_free(&reply);
     }
     if (api_call("GET", path, NULL, secret_key, NULL, &reply)) {
