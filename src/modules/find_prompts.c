@@ -287,6 +287,9 @@ static void find_prompts_search(struct request_context *context)
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "results", rows.results);
 	json_object_object_add(data, "total", json_object_new_int64((int64_t)rows.total));
+	/* The SDK's PaginatedResponse: a search answers its first (only) page. */
+	json_object_object_add(data, "page", json_object_new_int64(1));
+	json_object_object_add(data, "limit", json_object_new_int64(limit));
 	response_ok(context->response, STATUS_OK, data, "Prompts found");
 }
 

@@ -265,8 +265,19 @@ static void prompt_search_ranks_by_text_with_scores(void)
         ITEST_CHECK(first && strcmp(first, "returns") == 0, "best match first: %s", first ? first : "(none)");
         ITEST_CHECK(score && json_object_get_double(score) > 0, "results carry a score");
         ITEST_CHECK(json_path_int64(reply.body, "data.total", &total) && total == 1, "only matches count");
+        int64_t page = 0, limit = 0;
+        ITEST_CHECK(json_path_int64(reply.body, "data.page", &page) && page == 1 &&
+                        json_path_int64(reply.body, "data.limit", &limit) && limit == 5,
+                    "a paginated answer {results, total, page: 1, limit: 5}");
     } else {
         ITEST_CHECK(false, "search: %ld", reply.status);
+    }
+    find_reply_free(&reply);
+    if (call("POST", "/prompts/search", "{\"text\":\"return policy\"}", secret, &in_workspace, &reply) == 200) {
+        int64_t limit = 0;
+        ITEST_CHECK(json_path_int64(reply.body, "data.limit", &limit) && limit == 10, "the default limit is echoed");
+    } else {
+        ITEST_CHECK(false, "search without limit: %ld", reply.status);
     }
     find_reply_free(&reply);
     ITEST_CHECK(find_status("POST", "/prompts/search", "{\"text\":\"x\",\"filters\":{\"colour\":\"red\"}}", secret,
