@@ -414,8 +414,11 @@ static void find_threads_end_handoff(struct request_context *context)
 	json_object *thread = find_threads_load(context, id);
 	if (thread == NULL)
 		return;
-	/* Ending a handoff twice answers the same: a retried request must not fail. */
-	response_ok(context->response, STATUS_OK, thread, changed ? "Handoff ended" : "Thread was not in handoff");
+	/* Ending a handoff twice answers the same: a retried request must not
+	 * fail. The SDK reads {message}; the thread comes with it. */
+	const char *message = changed ? "Handoff ended" : "Thread was not in handoff";
+	json_object_object_add(thread, "message", json_object_new_string(message));
+	response_ok(context->response, STATUS_OK, thread, message);
 }
 
 static void find_threads_delete(struct request_context *context)
