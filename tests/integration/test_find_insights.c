@@ -171,6 +171,12 @@ static void feedback_is_listed_with_its_filters(void)
         /* Newest first. */
         const char *thread = item_string(reply.body, "data.results", 0, "threadId");
         ITEST_CHECK(thread && strcmp(thread, "thread-b") == 0, "newest first: %s", thread ? thread : "?");
+        /* The SDK's FeedbackEntry reads created_at; createdAt is kept beside it. */
+        const char *created_at = item_string(reply.body, "data.results", 0, "created_at");
+        const char *created_at_old = item_string(reply.body, "data.results", 0, "createdAt");
+        ITEST_CHECK(created_at && strncmp(created_at, today, 10) == 0 && created_at_old &&
+                        strcmp(created_at, created_at_old) == 0,
+                    "entries carry created_at and createdAt: %s", text_of(&reply));
         find_reply_free(&reply);
     }
     if (call("GET", "/feedback?rating=negative", NULL, secret_a, NULL, &reply) != 0) {
@@ -227,21 +233,24 @@ static void feedback_of_one_thread_comes_in_order(void)
     struct find_reply reply;
     if (call("GET", "/feedback/thread/thread-a", NULL, secret_a, NULL, &reply) == 0)
         return;
-    ITEST_CHECK(reply.status == 200 && int_at(reply.body, "data.total") == 2 && length_at(reply.body, "data.results") == 2,
-                "thread-a: %s", text_of(&reply));
-    const char *rating = item_string(reply.body, "data.results", 0, "rating");
-    const char *source = item_string(reply.body, "data.results", 0, "source");
-    const char *id = item_string(reply.body, "data.results", 0, "id");
-    json_object *results = json_path_get(reply.body, "data.results");
-    json_object *first = results ? json_object_array_get_idx(results, 0) : NULL;
+    /* The SDK's forThread reads FeedbackEntry[]: data is the array itself. */
+    ITEST_CHECK(reply.status == 200 && length_at(reply.body, "data") == 2, "thread-a: %s", text_of(&reply));
+    const char *rating = item_string(reply.body, "data", 0, "rating");
+    const char *source = item_string(reply.body, "data", 0, "source");
+    const char *id = item_string(reply.body, "data", 0, "id");
+    const char *created_at = item_string(reply.body, "data", 0, "created_at");
+    json_object *results = json_path_get(reply.body, "data");
+    json_object *first = results && json_object_is_type(results, json_type_array) ? json_object_array_get_idx(results, 0)
+                                                                                 : NULL;
     const char *page = first ? json_path_string(first, "metadata.page") : NULL;
     int64_t message_index = first ? int_at(first, "messageIndex") : -1;
     ITEST_CHECK(rating && strcmp(rating, "positive") == 0 && source && strcmp(source, "secret") == 0 && id &&
-                    strcmp(id, first_feedback_id) == 0 && page && strcmp(page, "/lamps") == 0 && message_index == 1,
+                    strcmp(id, first_feedback_id) == 0 && page && strcmp(page, "/lamps") == 0 && message_index == 1 &&
+                    created_at && strncmp(created_at, today, 10) == 0,
                 "first of thread-a as submitted: %s", text_of(&reply));
     find_reply_free(&reply);
     if (call("GET", "/feedback/thread/no-such-thread", NULL, secret_a, NULL, &reply) != 0) {
-        ITEST_CHECK(reply.status == 200 && int_at(reply.body, "data.total") == 0, "unknown thread: %s", text_of(&reply));
+        ITEST_CHECK(reply.status == 200 && length_at(reply.body, "data") == 0, "unknown thread: %s", text_of(&reply));
         find_reply_free(&reply);
     }
     ITEST_CHECK(find_status("GET", "/feedback/thread/bad%20id", NULL, secret_a, NULL, "VALIDATION_ERROR") == 400,
@@ -283,6 +292,52 @@ static void feedback_figures_match_the_fixture(void)
     }
 }
 
+/* POST /feedback answers the entry it stored: the SDK's FeedbackEntry. */
+static void submitted_feedback_answers_the_entry(void)
+{
+    struct find_reply reply;
+    if (call("POST", "/feedback",
+             "{\"threadId\":\"thread-entry\",\"rating\":\"negative\",\"comment\":\"Too slow\",\"messageIndex\":2,"
+             "\"metadata\":{\"page\":\"/cart\"}}",
+             secret_a, NULL, &reply) == 0)
+        return;
+    const char *id = json_path_string(reply.body, "data.id");
+    const char *created_at = json_path_string(reply.body, "data.created_at");
+    const char *page = json_path_string(reply.body, "data.metadata.page");
+    const char *thread = json_path_string(reply.body, "data.threadId");
+    const char *rating = json_path_string(reply.body, "data.rating");
+    const char *comment = json_path_string(reply.body, "data.comment");
+    ITEST_CHECK(reply.status == 201 && id && strtoll(id, NULL, 10) > 0 && thread && strcmp(thread, "thread-entry") == 0 &&
+                    rating && strcmp(rating, "negative") == 0 && comment && strcmp(comment, "Too slow") == 0 &&
+                    int_at(reply.body, "data.messageIndex") == 2 && page && strcmp(page, "/cart") == 0 && created_at &&
+                    strncmp(created_at, today, 10) == 0 && json_path_string(reply.body, "data.message") != NULL,
+                "the created entry: %s", text_of(&reply));
+    char stored_id[32] = "";
+    snprintf(stored_id, sizeof stored_id, "%s", id ? id : "");
+    find_reply_free(&reply);
+    /* It reads back the same through the thread's list. */
+    if (call("GET", "/feedback/thread/thread-entry", NULL, secret_a, NULL, &reply) != 0) {
+        const char *listed = item_string(reply.body, "data", 0, "id");
+        ITEST_CHECK(reply.status == 200 && listed && strcmp(listed, stored_id) == 0, "listed: %s", text_of(&reply));
+        find_reply_free(&reply);
+    }
+    /* Without the optional members they are null, as stored. */
+    if (call("POST", "/feedback", "{\"threadId\":\"thread-entry\",\"rating\":\"positive\"}", secret_a, NULL, &reply) != 0) {
+        json_object *data = json_path_get(reply.body, "data"), *member = NULL;
+        ITEST_CHECK(reply.status == 201 && data && json_object_object_get_ex(data, "comment", &member) && member == NULL &&
+                        json_object_object_get_ex(data, "messageIndex", &member) && member == NULL,
+                "optional members null: %s", text_of(&reply));
+        const char *second = json_path_string(reply.body, "data.id");
+        char path[96];
+        snprintf(path, sizeof path, "/feedback/%s", second ? second : "0");
+        find_status("DELETE", path, NULL, secret_a, NULL, NULL);
+        find_reply_free(&reply);
+    }
+    char path[96];
+    snprintf(path, sizeof path, "/feedback/%s", stored_id);
+    find_status("DELETE", path, NULL, secret_a, NULL, NULL);
+}
+
 static void feedback_is_deleted_once(void)
 {
     char id[32] = "", path[96];
@@ -304,7 +359,7 @@ static void feedback_is_deleted_once(void)
     ITEST_CHECK(find_status("DELETE", path, NULL, secret_a, NULL, "NOT_FOUND") == 404, "gone");
     ITEST_CHECK(find_status("DELETE", "/feedback/not-a-number", NULL, secret_a, NULL, "NOT_FOUND") == 404, "bad id");
     if (call("GET", "/feedback/thread/thread-gone", NULL, secret_a, NULL, &reply) != 0) {
-        ITEST_CHECK(reply.status == 200 && int_at(reply.body, "data.total") == 0, "not listed: %s", text_of(&reply));
+        ITEST_CHECK(reply.status == 200 && length_at(reply.body, "data") == 0, "not listed: %s", text_of(&reply));
         find_reply_free(&reply);
     }
     /* A signed-in admin (find.manage) deletes too. */
@@ -381,8 +436,10 @@ static void another_tenant_sees_none_of_it(void)
         struct find_reply reply;
         if (call("GET", paths[i], NULL, secret_b, NULL, &reply) == 0)
             continue;
-        ITEST_CHECK(reply.status == 200 && int_at(reply.body, "data.total") == 0, "tenant B %s: %s", paths[i],
-                    text_of(&reply));
+        /* A thread's feedback is an array; the others carry a total. */
+        bool none = strncmp(paths[i], "/feedback/thread/", 17) == 0 ? length_at(reply.body, "data") == 0
+                                                                    : int_at(reply.body, "data.total") == 0;
+        ITEST_CHECK(reply.status == 200 && none, "tenant B %s: %s", paths[i], text_of(&reply));
         find_reply_free(&reply);
     }
     struct find_reply reply;
@@ -729,6 +786,7 @@ bool find_insights_suite_register(void)
     return itest_add_test(suite, "feedback_is_listed_with_its_filters", feedback_is_listed_with_its_filters, NULL) &&
            itest_add_test(suite, "feedback_of_one_thread_comes_in_order", feedback_of_one_thread_comes_in_order, NULL) &&
            itest_add_test(suite, "feedback_figures_match_the_fixture", feedback_figures_match_the_fixture, NULL) &&
+           itest_add_test(suite, "submitted_feedback_answers_the_entry", submitted_feedback_answers_the_entry, NULL) &&
            itest_add_test(suite, "feedback_is_deleted_once", feedback_is_deleted_once, NULL) &&
            itest_add_test(suite, "feedback_input_is_validated", feedback_input_is_validated, NULL) &&
            itest_add_test(suite, "publishable_keys_submit_but_do_not_read", publishable_keys_submit_but_do_not_read, NULL) &&
