@@ -162,6 +162,8 @@ static void find_analytics_search(struct request_context *context)
 		zero_results += bucket->counters[SEARCH_ZERO_RESULTS];
 		result_sum += bucket->counters[SEARCH_RESULT_SUM];
 		json_object *entry = json_object_new_object();
+		/* The SDK reads period (as feedback figures have it); date stays. */
+		json_object_object_add(entry, "period", json_object_new_string(bucket->label));
 		json_object_object_add(entry, "date", json_object_new_string(bucket->label));
 		json_object_object_add(entry, "searches", json_object_new_int64((int64_t)bucket->counters[SEARCH_COUNT]));
 		json_object_object_add(entry, "zero_results",
@@ -224,6 +226,7 @@ static void find_analytics_chat(struct request_context *context)
 		threads += bucket->counters[CHAT_THREADS];
 		handoffs += bucket->counters[CHAT_HANDOFFS];
 		json_object *entry = json_object_new_object();
+		json_object_object_add(entry, "period", json_object_new_string(bucket->label));
 		json_object_object_add(entry, "date", json_object_new_string(bucket->label));
 		json_object_object_add(entry, "messages", json_object_new_int64((int64_t)bucket->counters[CHAT_MESSAGES]));
 		json_object_object_add(entry, "threads", json_object_new_int64((int64_t)bucket->counters[CHAT_THREADS]));

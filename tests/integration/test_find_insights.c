@@ -458,8 +458,11 @@ static void analytics_periods_cover_every_requested_day(void)
     struct find_reply reply;
     if (call("GET", "/analytics/chat?days=7", NULL, secret_b, NULL, &reply) != 0) {
         const char *last = item_string(reply.body, "data.by_period", 6, "date");
+        /* The SDK reads period; date stays beside it. */
+        const char *last_period = item_string(reply.body, "data.by_period", 6, "period");
         ITEST_CHECK(reply.status == 200 && length_at(reply.body, "data.by_period") == 7 && last &&
-                        strcmp(last, today) == 0 && int_at(reply.body, "data.total_messages") == 0 &&
+                        strcmp(last, today) == 0 && last_period && strcmp(last_period, today) == 0 &&
+                        int_at(reply.body, "data.total_messages") == 0 &&
                         int_at(reply.body, "data.total_threads") == 0 &&
                         number_at(reply.body, "data.avg_messages_per_thread") == 0.0 &&
                         number_at(reply.body, "data.handoff_rate") == 0.0,
@@ -467,8 +470,12 @@ static void analytics_periods_cover_every_requested_day(void)
         find_reply_free(&reply);
     }
     if (call("GET", "/analytics/search", NULL, secret_b, NULL, &reply) != 0) {
+        const char *last_period = item_string(reply.body, "data.by_period", 29, "period");
+        const char *last_date = item_string(reply.body, "data.by_period", 29, "date");
         ITEST_CHECK(reply.status == 200 && length_at(reply.body, "data.by_period") == 30 &&
-                        number_at(reply.body, "data.zero_result_rate") == 0.0, "thirty days by default: %s", text_of(&reply));
+                        number_at(reply.body, "data.zero_result_rate") == 0.0 && last_period &&
+                        strcmp(last_period, today) == 0 && last_date && strcmp(last_date, today) == 0,
+                    "thirty days by default, each with period and date: %s", text_of(&reply));
         find_reply_free(&reply);
     }
     static const char *const refused[] = { "/analytics/search?days=0", "/analytics/search?days=366",
@@ -565,7 +572,7 @@ static void search_figures_follow_the_searches_made(void)
     double average = rounded_ratio(sum, 4);
     const char *top = item_string(reply.body, "data.top_queries", 0, "query");
     const char *second = item_string(reply.body, "data.top_queries", 1, "query");
-    const char *day = item_string(reply.body, "data.by_period", 0, "date");
+    const char *day = item_string(reply.body, "data.by_period", 0, "period");
     json_object *top_entry = json_object_array_get_idx(json_path_get(reply.body, "data.top_queries"), 0);
     json_object *day_entry = json_object_array_get_idx(json_path_get(reply.body, "data.by_period"), 0);
     ITEST_CHECK(int_at(reply.body, "data.total_searches") == 4 && int_at(reply.body, "data.unique_queries") == 2 &&
@@ -747,7 +754,8 @@ static void chat_figures_follow_the_messages_sent(void)
         ITEST_CHECK(reply.status == 200 && int_at(reply.body, "data.total_threads") == 2 && messages == 6 &&
                         number_at(reply.body, "data.avg_messages_per_thread") == 3.0 &&
                         number_at(reply.body, "data.handoff_rate") == 0.0 && length_at(reply.body, "data.by_period") == 1 &&
-                        day && is(json_path_string(day, "date"), today) && int_at(day, "messages") == 6 &&
+                        day && is(json_path_string(day, "date"), today) && is(json_path_string(day, "period"), today) &&
+                        int_at(day, "messages") == 6 &&
                         int_at(day, "threads") == 2,
                     "chat figures: %s", text_of(&reply));
         find_reply_free(&reply);
