@@ -523,10 +523,12 @@ static void find_parse_facet_fields(enum find_entity_kind kind, json_object *val
 int find_search_parse(enum find_entity_kind kind, json_object *body, struct find_search_request *request,
 	struct find_errors *errors)
 {
-	static const char *const known[] = {"text", "query", "filters", "limit", "includeFacets", "facetFields", "facetSize"};
+	static const char *const known[] = {"text", "query", "filters", "limit", "includeFacets", "facetFields", "facetSize",
+		"searchContext", "useAgent"};
 	memset(request, 0, sizeof(*request));
 	request->kind = kind;
 	request->text = "";
+	request->use_agent = -1;
 	find_filters_init(&request->filters);
 	if (body == NULL || !json_object_is_type(body, json_type_object)) {
 		find_errors_add(errors, "body", "must be a JSON object");
@@ -578,6 +580,20 @@ int find_search_parse(enum find_entity_kind kind, json_object *body, struct find
 		request->filters_given = value;
 		find_search_filters_parse(kind, value, &request->filters, errors);
 	}
+	value = NULL;
+	if (json_object_object_get_ex(body, "searchContext", &value) && value != NULL) {
+		if (!json_object_is_type(value, json_type_string) || !find_search_context_valid(json_object_get_string(value)))
+			find_errors_add(errors, "searchContext", "must be widget, native, chat, api, internal or unknown");
+		else
+			request->search_context = json_object_get_string(value);
+	}
+	value = NULL;
+	if (json_object_object_get_ex(body, "useAgent", &value) && value != NULL) {
+		if (!json_object_is_type(value, json_type_boolean))
+			find_errors_add(errors, "useAgent", "must be true or false");
+		else
+			request->use_agent = json_object_get_boolean(value);
+	}
 	return errors->count > errors_before ? -1 : 0;
 }
 
@@ -626,8 +642,18 @@ json_object *find_price_bucket_entry(int bucket, int64_t count, int ranged)
 
 /* ------------------------------------------------------------- search log */
 
+int find_search_context_valid(const char *text)
+{
+	static const char *const contexts[] = {"widget", "native", "chat", "api", "internal", "unknown"};
+	for (size_t i = 0; text != NULL && i < sizeof(contexts) / sizeof(contexts[0]); i++)
+		if (strcmp(text, contexts[i]) == 0)
+			return 1;
+	return 0;
+}
+
 void find_search_log_fill(struct find_search_log_entry *entry, uint64_t tenant_id, uint64_t api_key_id,
-	uint64_t result_count, enum find_entity_kind kind, const char *source, const char *workspace, const char *query)
+	uint64_t result_count, enum find_entity_kind kind, const char *source, const char *workspace, const char *query,
+	const char *search_context)
 {
 	memset(entry, 0, sizeof(*entry));
 	entry->tenant_id = tenant_id;
@@ -636,6 +662,7 @@ void find_search_log_fill(struct find_search_log_entry *entry, uint64_t tenant_i
 	snprintf(entry->entity, sizeof(entry->entity), "%s", kind == FIND_POST ? "post" : "product");
 	snprintf(entry->source, sizeof(entry->source), "%s", source);
 	snprintf(entry->workspace, sizeof(entry->workspace), "%s", workspace);
+	snprintf(entry->search_context, sizeof(entry->search_context), "%s", search_context ? search_context : "");
 	/* The cut keeps whole characters. */
 	size_t keep = find_utf8_prefix(query, FIND_SEARCH_TEXT_MAX_BYTES);
 	memcpy(entry->query, query, keep);

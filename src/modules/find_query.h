@@ -18,6 +18,7 @@
 #define FIND_SEARCH_LIMIT_MAX 100
 #define FIND_FACET_SIZE_DEFAULT 10
 #define FIND_FACET_SIZE_MAX 50
+#define FIND_SEARCH_CONTEXT_MAX 15 /* bytes of the longest SearchContext, with room */
 
 /* Scalar filters bound in fixed slots; NULL when not filtered. */
 enum find_filter_text { FIND_FILTER_STATUS, FIND_FILTER_STOCK_STATUS, FIND_FILTER_SKU, FIND_FILTER_AUTHOR_NAME,
@@ -92,6 +93,12 @@ struct find_search_request {
 	int facet_size;
 	json_object *filters_given; /* the request's filters object (borrowed), or NULL */
 	struct find_filters filters;
+	/* searchContext: where the search came from ("widget", "native", "chat",
+	 * "api", "internal", "unknown"), kept in the search log; NULL when not sent. */
+	const char *search_context;
+	/* useAgent: Intuka has no search agent, so the answer says agent_used
+	 * false whatever was asked; -1 when not sent. */
+	int use_agent;
 };
 
 int find_search_parse(enum find_entity_kind kind, json_object *body, struct find_search_request *request,
@@ -122,12 +129,18 @@ struct find_search_log_entry {
 	uint64_t result_count;
 	char entity[8];     /* "product" | "post" */
 	char source[12];    /* "secret" | "publishable" | "jwt" */
+	char search_context[FIND_SEARCH_CONTEXT_MAX + 1]; /* "" when the client sent none */
 	char workspace[64];
 	char query[FIND_SEARCH_TEXT_MAX_BYTES + 1];
 };
 
-/* Fills entry; the query is cut to 500 bytes on a character boundary. */
+/* Fills entry; the query is cut to 500 bytes on a character boundary.
+ * search_context may be NULL. */
 void find_search_log_fill(struct find_search_log_entry *entry, uint64_t tenant_id, uint64_t api_key_id,
-	uint64_t result_count, enum find_entity_kind kind, const char *source, const char *workspace, const char *query);
+	uint64_t result_count, enum find_entity_kind kind, const char *source, const char *workspace, const char *query,
+	const char *search_context);
+
+/* The SDK's SearchContext values; 1 when text is one of them. */
+int find_search_context_valid(const char *text);
 
 #endif

@@ -138,7 +138,7 @@ static const struct db_statement_def find_post_search_statements[SEARCH_PRICE_FA
 
 static const struct db_statement_def find_search_log_statement[] = {
 	{"find.search_log", "INSERT INTO find_search_log (tenant_id, entity, workspace, query_text, result_count, source,"
-		" api_key_id) VALUES (?, ?, ?, ?, ?, ?, ?)", 1},
+		" api_key_id, search_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", 1},
 };
 
 const struct statement_table find_product_search_statement_table = {"find.products.search",
@@ -343,8 +343,9 @@ static void find_search_log_write(struct request_context *context)
 	memcpy(&entry, context->after_response_data, sizeof(entry));
 	struct db_param params[] = {DB_UINT(entry.tenant_id), DB_TEXT(entry.entity), DB_TEXT(entry.workspace),
 		DB_TEXT(entry.query), DB_UINT(entry.result_count), DB_TEXT(entry.source),
-		entry.api_key_id ? DB_UINT(entry.api_key_id) : DB_NULL};
-	int result = db_exec(context->db, &find_search_log_statement[0], params, 7, NULL, NULL);
+		entry.api_key_id ? DB_UINT(entry.api_key_id) : DB_NULL,
+		entry.search_context[0] ? DB_TEXT(entry.search_context) : DB_NULL};
+	int result = db_exec(context->db, &find_search_log_statement[0], params, 8, NULL, NULL);
 	if (result != DB_OK)
 		log_msg(LOG_LEVEL_WARN, context->request->request_id, "search log not written: %s", db_last_error(context->db));
 }
@@ -408,11 +409,13 @@ static void find_search(struct request_context *context)
 	if (facets != NULL)
 		json_object_object_add(data, "facets", facets);
 	json_object_object_add(data, "query", query);
+	/* useAgent is taken, but there is no agent: every search is the plain one. */
+	json_object_object_add(data, "agent_used", json_object_new_boolean(0));
 	response_ok(context->response, STATUS_OK, data, "Search completed");
 
 	struct find_search_log_entry entry;
 	find_search_log_fill(&entry, context->request->auth.tenant_id, context->request->auth.api_key_id, rows.total, kind,
-		find_source_name(context), find_workspace(context), request.text);
+		find_source_name(context), find_workspace(context), request.text, request.search_context);
 	memcpy(context->after_response_data, &entry, sizeof(entry));
 	context->after_response = find_search_log_write;
 	find_search_request_release(&request);

@@ -593,6 +593,80 @@ static void search_figures_follow_the_searches_made(void)
     }
 }
 
+/* total_searches of /analytics/search<query>, polled until it is wanted (the
+ * log is written after each response; a negative wanted reads once); -1 on a
+ * failed call. */
+static int64_t searches_when(const char *query, const struct find_headers *headers, int64_t wanted)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/analytics/search%s", query);
+    int64_t total = -1;
+    for (int attempt = 0; attempt < 30; attempt++) {
+        struct find_reply reply;
+        if (call("GET", path, NULL, secret_a, headers, &reply) == 0)
+            return -1;
+        total = reply.status == 200 ? int_at(reply.body, "data.total_searches") : -1;
+        if (reply.status != 200)
+            fprintf(stderr, "find_insights: GET %s: %ld %s\n", path, reply.status, text_of(&reply));
+        find_reply_free(&reply);
+        if (wanted < 0 || total == wanted || total < 0)
+            break;
+        usleep(100 * 1000);
+    }
+    return total;
+}
+
+/* The SDK's searchContext is kept with each logged search and is what
+ * ?source= filters on; useAgent is taken and answered agent_used false;
+ * ?workspaceId= names the workspace like X-Workspace-ID. */
+static void search_context_is_logged_and_filtered_by_source(void)
+{
+    if (!ITEST_CHECK(index_catalogue(), "catalogue indexed"))
+        return;
+    int64_t before = searches_when("?days=1", NULL, -1);
+    static const struct {
+        const char *path, *body;
+    } searches[] = {
+        { "/products/search", "{\"text\":\"Lantern\",\"searchContext\":\"widget\",\"useAgent\":true}" },
+        { "/products/search", "{\"text\":\"solar\",\"searchContext\":\"widget\"}" },
+        { "/posts/search", "{\"text\":\"lantern\",\"searchContext\":\"api\",\"useAgent\":false}" },
+    };
+    for (size_t i = 0; i < sizeof searches / sizeof searches[0]; i++) {
+        struct find_reply reply;
+        if (call("POST", searches[i].path, searches[i].body, secret_a, &catalogue, &reply) == 0)
+            continue;
+        json_object *agent_used = json_path_get(reply.body, "data.agent_used");
+        ITEST_CHECK(reply.status == 200 && agent_used && json_object_is_type(agent_used, json_type_boolean) &&
+                        !json_object_get_boolean(agent_used),
+                    "%s %s: 200 with agent_used false: %s", searches[i].path, searches[i].body, text_of(&reply));
+        find_reply_free(&reply);
+    }
+    ITEST_CHECK(find_status("POST", "/products/search", "{\"text\":\"x\",\"searchContext\":\"browser\"}", secret_a,
+                            &catalogue, "VALIDATION_ERROR") == 400, "an unknown searchContext is refused");
+    ITEST_CHECK(find_status("POST", "/posts/search", "{\"text\":\"x\",\"useAgent\":1}", secret_a, &catalogue,
+                            "VALIDATION_ERROR") == 400, "useAgent must be a boolean");
+    int64_t all = searches_when("?days=1", NULL, before + 3);
+    ITEST_CHECK(before >= 0 && all == before + 3, "three more searches logged: %lld then %lld", (long long)before,
+                (long long)all);
+    ITEST_CHECK(searches_when("?days=1&source=widget", NULL, 2) == 2, "source=widget: the two widget searches");
+    ITEST_CHECK(searches_when("?days=1&source=api", NULL, 1) == 1, "source=api: the post search");
+    ITEST_CHECK(searches_when("?days=1&source=chat", NULL, 0) == 0, "source=chat: none");
+    ITEST_CHECK(searches_when("?days=1&source=unknown", NULL, before) == before,
+                "source=unknown: the searches sent without a context");
+    ITEST_CHECK(searches_when("?days=1&source=widget&workspaceId=" CATALOGUE_WORKSPACE, NULL, 2) == 2,
+                "workspaceId names the workspace searched");
+    ITEST_CHECK(searches_when("?days=1&source=widget&workspaceId=" INSIGHTS_WORKSPACE, NULL, 0) == 0,
+                "and another workspace has none of them");
+    ITEST_CHECK(searches_when("?days=1&source=widget&workspaceId=" CATALOGUE_WORKSPACE, &catalogue, 2) == 2,
+                "workspaceId agreeing with X-Workspace-ID");
+    ITEST_CHECK(find_status("GET", "/analytics/search?workspaceId=" INSIGHTS_WORKSPACE, NULL, secret_a, &catalogue,
+                            "VALIDATION_ERROR") == 400, "workspaceId disagreeing with X-Workspace-ID");
+    ITEST_CHECK(find_status("GET", "/analytics/search?workspaceId=Not%20One", NULL, secret_a, NULL, "VALIDATION_ERROR") ==
+                    400, "a malformed workspaceId");
+    ITEST_CHECK(find_status("GET", "/analytics/search?source=browser", NULL, secret_a, NULL, "VALIDATION_ERROR") == 400,
+                "an unknown source");
+}
+
 /* ---------------------------------------------------------------- recommendations (content routes) */
 
 static long recommend(const char *body, const char *bearer, const struct find_headers *headers, struct find_reply *reply)
@@ -802,6 +876,8 @@ bool find_insights_suite_register(void)
            itest_add_test(suite, "analytics_periods_cover_every_requested_day", analytics_periods_cover_every_requested_day,
                           NULL) &&
            itest_add_test(suite, "search_figures_follow_the_searches_made", search_figures_follow_the_searches_made, no_content) &&
+           itest_add_test(suite, "search_context_is_logged_and_filtered_by_source",
+                          search_context_is_logged_and_filtered_by_source, no_content) &&
            itest_add_test(suite, "shared_categories_and_brand_rank_first", shared_categories_and_brand_rank_first, no_content) &&
            itest_add_test(suite, "exclusions_and_filters_are_honoured", exclusions_and_filters_are_honoured, no_content) &&
            itest_add_test(suite, "nothing_in_common_falls_back_to_recent_products",

@@ -145,6 +145,36 @@ static void value_facets_become_one_spec(void)
 	json_object_put(body);
 }
 
+/* searchContext and useAgent of the SDK's search requests (products and posts). */
+static void search_context_and_use_agent_are_taken(void)
+{
+	struct find_search_request request;
+	struct find_errors errors;
+	json_object *body;
+	static const char *const contexts[] = {"widget", "native", "chat", "api", "internal", "unknown"};
+	for (size_t i = 0; i < sizeof(contexts) / sizeof(contexts[0]); i++) {
+		char text[96];
+		snprintf(text, sizeof(text), "{\"text\":\"lamp\",\"searchContext\":\"%s\",\"useAgent\":true}", contexts[i]);
+		CU_ASSERT_EQUAL(search(i % 2 ? FIND_POST : FIND_PRODUCT, text, &request, &errors, &body), 0);
+		CU_ASSERT_STRING_EQUAL(request.search_context, contexts[i]);
+		CU_ASSERT_EQUAL(request.use_agent, 1);
+		find_search_request_release(&request);
+		json_object_put(body);
+	}
+	CU_ASSERT_EQUAL(search(FIND_PRODUCT, "{\"text\":\"lamp\"}", &request, &errors, &body), 0);
+	CU_ASSERT_PTR_NULL(request.search_context);
+	CU_ASSERT_EQUAL(request.use_agent, -1);
+	find_search_request_release(&request);
+	json_object_put(body);
+	CU_ASSERT_EQUAL(search(FIND_POST, "{\"searchContext\":\"browser\",\"useAgent\":\"yes\"}", &request, &errors, &body), -1);
+	CU_ASSERT_TRUE(has_error(&errors, "searchContext"));
+	CU_ASSERT_TRUE(has_error(&errors, "useAgent"));
+	find_search_request_release(&request);
+	json_object_put(body);
+	CU_ASSERT_FALSE(find_search_context_valid(NULL));
+	CU_ASSERT_FALSE(find_search_context_valid("Widget"));
+}
+
 static void price_bucket_entries_carry_key_value_and_bounds(void)
 {
 	json_object *entry = find_price_bucket_entry(2, 7, 1);
@@ -339,7 +369,7 @@ static void search_log_entry_cuts_the_query_on_a_character(void)
 	memset(query, 'q', 499);
 	strcpy(query + 499, "\xc3\xa9 and more text after the limit");
 	struct find_search_log_entry entry;
-	find_search_log_fill(&entry, 7, 0, 12, FIND_POST, "publishable", "shop-a", query);
+	find_search_log_fill(&entry, 7, 0, 12, FIND_POST, "publishable", "shop-a", query, "widget");
 	CU_ASSERT_EQUAL(strlen(entry.query), 499); /* é would straddle byte 500 */
 	CU_ASSERT_STRING_EQUAL(entry.entity, "post");
 	CU_ASSERT_STRING_EQUAL(entry.source, "publishable");
@@ -347,8 +377,10 @@ static void search_log_entry_cuts_the_query_on_a_character(void)
 	CU_ASSERT_EQUAL(entry.tenant_id, 7);
 	CU_ASSERT_EQUAL(entry.api_key_id, 0);
 	CU_ASSERT_EQUAL(entry.result_count, 12);
-	find_search_log_fill(&entry, 7, 42, 0, FIND_PRODUCT, "secret", "", "espresso");
+	CU_ASSERT_STRING_EQUAL(entry.search_context, "widget");
+	find_search_log_fill(&entry, 7, 42, 0, FIND_PRODUCT, "secret", "", "espresso", NULL);
 	CU_ASSERT_STRING_EQUAL(entry.query, "espresso");
+	CU_ASSERT_STRING_EQUAL(entry.search_context, ""); /* none sent */
 	CU_ASSERT_STRING_EQUAL(entry.entity, "product");
 	CU_ASSERT_EQUAL(entry.api_key_id, 42);
 	CU_ASSERT_TRUE(sizeof(entry) <= sizeof(((struct request_context *)0)->after_response_data));
@@ -416,6 +448,7 @@ static const struct unit_test find_query_tests[] = {
 	{"search_defaults_are_limit_10_and_every_facet", search_defaults_are_limit_10_and_every_facet},
 	{"search_bounds_and_unknown_members_are_refused", search_bounds_and_unknown_members_are_refused},
 	{"value_facets_become_one_spec", value_facets_become_one_spec},
+	{"search_context_and_use_agent_are_taken", search_context_and_use_agent_are_taken},
 	{"price_bucket_entries_carry_key_value_and_bounds", price_bucket_entries_carry_key_value_and_bounds},
 	{"product_filters_fill_their_slots", product_filters_fill_their_slots},
 	{"price_range_takes_both_forms_and_checks_order", price_range_takes_both_forms_and_checks_order},
