@@ -170,8 +170,28 @@ static void prompt_documents_are_checked_field_by_field(void)
 	find_prompt_release(&fields);
 	json_object_put(good);
 
+	/* The SDK's Prompt has an optional id: one is made for a prompt without. */
+	json_object *without_id = json_tokener_parse("{\"prompt\":\"x\"}");
+	CU_ASSERT_EQUAL_FATAL(find_prompt_parse(without_id, &fields, field, sizeof(field), problem, sizeof(problem)), 0);
+	CU_ASSERT_TRUE(fields.id_generated);
+	CU_ASSERT_EQUAL(strlen(fields.id), 27);
+	CU_ASSERT_EQUAL(strncmp(fields.id, "pr_", 3), 0);
+	CU_ASSERT_EQUAL(strspn(fields.id + 3, "0123456789abcdef"), 24);
+	char first_id[sizeof(fields.id)];
+	snprintf(first_id, sizeof(first_id), "%s", fields.id);
+	find_prompt_release(&fields);
+	CU_ASSERT_EQUAL_FATAL(find_prompt_parse(without_id, &fields, field, sizeof(field), problem, sizeof(problem)), 0);
+	CU_ASSERT_STRING_NOT_EQUAL(fields.id, first_id); /* a new one each time */
+	find_prompt_release(&fields);
+	json_object_put(without_id);
+	json_object *null_id = json_tokener_parse("{\"id\":null,\"prompt\":\"x\"}");
+	CU_ASSERT_EQUAL(find_prompt_parse(null_id, &fields, field, sizeof(field), problem, sizeof(problem)), 0);
+	CU_ASSERT_TRUE(fields.id_generated);
+	find_prompt_release(&fields);
+	json_object_put(null_id);
+
 	const char *bad[][2] = {
-		{"{\"prompt\":\"x\"}", "id"},
+		{"{\"id\":true,\"prompt\":\"x\"}", "id"},
 		{"{\"id\":\"a\"}", "prompt"},
 		{"{\"id\":\"a\",\"prompt\":\"x\",\"override_mode\":\"always\"}", "override_mode"},
 		{"{\"id\":\"a\",\"prompt\":\"x\",\"active_from\":\"2030-02-30\"}", "active_from"},
