@@ -855,6 +855,114 @@ static void chat_figures_follow_the_messages_sent(void)
     }
 }
 
+/* "id:reason+reason,…" of the recommendations. */
+static void recommendation_text(const struct find_reply *reply, char *out, size_t out_size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    json_object *list = json_path_get(reply->body, "data.recommendations");
+    for (size_t i = 0; list && i < json_object_array_length(list) && used < out_size; i++) {
+        json_object *item = json_object_array_get_idx(list, i), *reasons = json_path_get(item, "reasons");
+        const char *id = json_path_string(item, "id");
+        used += (size_t)snprintf(out + used, out_size - used, "%s%s:", i ? "," : "", id ? id : "?");
+        for (size_t r = 0; reasons && r < json_object_array_length(reasons) && used < out_size; r++)
+            used += (size_t)snprintf(out + used, out_size - used, "%s%s", r ? "+" : "",
+                                     json_object_get_string(json_object_array_get_idx(reasons, r)));
+    }
+}
+
+static bool strategies_include(const struct find_reply *reply, const char *strategy)
+{
+    json_object *list = json_path_get(reply->body, "data.usedStrategies");
+    for (size_t i = 0; list && i < json_object_array_length(list); i++)
+        if (is(json_object_get_string(json_object_array_get_idx(list, i)), strategy))
+            return true;
+    return false;
+}
+
+/* The SDK's RecommendationRequest members: complimentaryProducts come
+ * first, basketAffinity adds to co-occurrence, weights replace the
+ * defaults (normalised), userId brings in what that visitor was shown. */
+static void sdk_recommendation_members_change_the_ranking(void)
+{
+    if (!ITEST_CHECK(index_catalogue(), "catalogue indexed"))
+        return;
+    struct find_reply reply;
+    char text[512];
+    if (recommend("{\"productId\":\"lamp-1\",\"complimentaryProducts\":[\"chair-1\",\"no-such\",\"lamp-3\"]}",
+                  secret_a, &catalogue, &reply) != 0) {
+        recommendation_text(&reply, text, sizeof text);
+        /* What follows them depends on what earlier chats showed together. */
+        ITEST_CHECK(reply.status == 200 &&
+                        strncmp(text, "chair-1:complementary,lamp-3:complementary+shared_categories,"
+                                      "lamp-2:shared_categories+shared_brands,", 100) == 0 &&
+                        strstr(text, "no-such") == NULL && strategies_include(&reply, "complementary"),
+                    "complementary first, in their order: [%s] %s", text, text_of(&reply));
+        find_reply_free(&reply);
+    }
+    if (recommend("{\"productId\":\"lamp-1\",\"basketAffinity\":[{\"productId\":\"chair-1\",\"frequency\":3}]}",
+                  secret_a, &catalogue, &reply) != 0) {
+        recommendation_text(&reply, text, sizeof text);
+        json_object *list = json_path_get(reply.body, "data.recommendations"), *chair = NULL;
+        for (size_t i = 0; list && i < json_object_array_length(list); i++)
+            if (is(json_path_string(json_object_array_get_idx(list, i), "id"), "chair-1"))
+                chair = json_object_array_get_idx(list, i);
+        const char *chair_at = strstr(text, "chair-1:viewed_together"), *lamp_3_at = strstr(text, "lamp-3:");
+        ITEST_CHECK(reply.status == 200 && strncmp(text, "lamp-2:", 7) == 0 && chair && number_at(chair, "score") == 0.2 &&
+                        chair_at && lamp_3_at && chair_at < lamp_3_at,
+                    "a basket affinity counts as threads together (0.2, above lamp-3's 0.175): [%s] %s", text,
+                    text_of(&reply));
+        find_reply_free(&reply);
+    }
+    if (recommend("{\"productId\":\"lamp-1\",\"weights\":{\"similarProducts\":0,\"basketAffinity\":2},"
+                  "\"basketAffinity\":[{\"productId\":\"chair-1\",\"frequency\":3}]}",
+                  secret_a, &catalogue, &reply) != 0) {
+        recommendation_text(&reply, text, sizeof text);
+        ITEST_CHECK(reply.status == 200 && strncmp(text, "chair-1:viewed_together", 23) == 0 &&
+                        number_at(json_object_array_get_idx(json_path_get(reply.body, "data.recommendations"), 0),
+                                  "score") == 1.0 &&
+                        strstr(text, "shared_") == NULL &&
+                        number_at(reply.body, "data.weights.basketAffinity") == 1.0 &&
+                        number_at(reply.body, "data.weights.similarProducts") == 0.0 &&
+                        number_at(reply.body, "data.weights.cooccurrence") == 1.0 &&
+                        number_at(reply.body, "data.weights.categories") == 0.0,
+                    "the client's weights, normalised: [%s] %s", text, text_of(&reply));
+        find_reply_free(&reply);
+    }
+    /* A visitor who was shown the chair in chat. */
+    if (call("POST", "/chat", "{\"message\":\"Oak chair\",\"threadId\":\"rec-memory\",\"visitorId\":\"rec-visitor\"}",
+             secret_a, &catalogue, &reply) != 0) {
+        ITEST_CHECK(reply.status == 200 && chat_showed(&reply, "chair-1"), "the chat showed the chair: %s",
+                    text_of(&reply));
+        find_reply_free(&reply);
+    }
+    if (recommend("{\"productId\":\"lamp-1\",\"userId\":\"rec-visitor\"}", secret_a, &catalogue, &reply) != 0) {
+        recommendation_text(&reply, text, sizeof text);
+        ITEST_CHECK(reply.status == 200 && strstr(text, "chair-1:seen_by_visitor") != NULL &&
+                        strategies_include(&reply, "memory") && number_at(reply.body, "data.weights.memoryBased") == 0.1667 &&
+                        number_at(reply.body, "data.weights.memory") == 0.1667,
+                    "what the visitor was shown: [%s] %s", text, text_of(&reply));
+        find_reply_free(&reply);
+    }
+    if (recommend("{\"productId\":\"lamp-1\",\"userId\":\"someone-else\"}", secret_a, &catalogue, &reply) != 0) {
+        recommendation_text(&reply, text, sizeof text);
+        ITEST_CHECK(reply.status == 200 && strstr(text, "chair-1") == NULL, "another visitor was shown nothing: [%s]",
+                    text);
+        find_reply_free(&reply);
+    }
+    static const char *const refused[] = {
+        "{\"productId\":\"lamp-1\",\"weights\":{\"similarProducts\":0,\"basketAffinity\":0}}",
+        "{\"productId\":\"lamp-1\",\"weights\":{\"popularity\":1}}",
+        "{\"productId\":\"lamp-1\",\"basketAffinity\":[{\"productId\":\"chair-1\"}]}",
+        "{\"productId\":\"lamp-1\",\"userId\":\"\"}",
+        "{\"productId\":\"lamp-1\",\"complimentaryProducts\":[1]}",
+        "{\"productId\":\"lamp-1\",\"boost\":true}",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        ITEST_CHECK(find_status("POST", "/recommendations/products", refused[i], secret_a, &catalogue, "VALIDATION_ERROR") ==
+                        400, "refused: %s", refused[i]);
+}
+
 bool find_insights_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("find_insights", find_insights_init, NULL);
@@ -884,5 +992,7 @@ bool find_insights_suite_register(void)
                           nothing_in_common_falls_back_to_recent_products, no_content) &&
            itest_add_test(suite, "browser_recommendations_stay_in_its_workspace", browser_recommendations_stay_in_its_workspace,
                           no_content) &&
-           itest_add_test(suite, "chat_figures_follow_the_messages_sent", chat_figures_follow_the_messages_sent, no_chat);
+           itest_add_test(suite, "chat_figures_follow_the_messages_sent", chat_figures_follow_the_messages_sent, no_chat) &&
+           itest_add_test(suite, "sdk_recommendation_members_change_the_ranking",
+                          sdk_recommendation_members_change_the_ranking, no_chat);
 }
