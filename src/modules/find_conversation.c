@@ -385,10 +385,13 @@ int find_filter_parse(json_object *value, int for_products, struct find_filter *
 				result = find_filter_terms(member, &out->terms[facet], problem, problem_size, key);
 		}
 		if (!done && for_products && member != NULL) {
-			if (!strcmp(key, "priceMin") || !strcmp(key, "minPrice") || !strcmp(key, "price_min")) {
+			/* min_price / max_price: the names product search and recommendations use. */
+			if (!strcmp(key, "priceMin") || !strcmp(key, "minPrice") || !strcmp(key, "price_min") ||
+				!strcmp(key, "min_price")) {
 				done = 1, out->has_price_min = 1;
 				result = find_filter_price(member, &out->price_min, problem, problem_size, key);
-			} else if (!strcmp(key, "priceMax") || !strcmp(key, "maxPrice") || !strcmp(key, "price_max")) {
+			} else if (!strcmp(key, "priceMax") || !strcmp(key, "maxPrice") || !strcmp(key, "price_max") ||
+				!strcmp(key, "max_price")) {
 				done = 1, out->has_price_max = 1;
 				result = find_filter_price(member, &out->price_max, problem, problem_size, key);
 			} else if (!strcmp(key, "price") && json_object_is_type(member, json_type_object)) {
@@ -423,8 +426,8 @@ int find_filter_parse(json_object *value, int for_products, struct find_filter *
 			}
 		}
 		if (!done && member == NULL && for_products) { /* null = no condition */
-			static const char *const nullable[] = {"priceMin", "minPrice", "price_min", "priceMax", "maxPrice",
-				"price_max", "price", "onSale", "on_sale", "stockStatus", "stock_status", NULL};
+			static const char *const nullable[] = {"priceMin", "minPrice", "price_min", "min_price", "priceMax",
+				"maxPrice", "price_max", "max_price", "price", "onSale", "on_sale", "stockStatus", "stock_status", NULL};
 			for (size_t i = 0; nullable[i] && !done; i++)
 				done = strcmp(key, nullable[i]) == 0;
 		}

@@ -228,6 +228,16 @@ static void chat_filters_accept_the_documented_shapes_and_refuse_the_rest(void)
 	CU_ASSERT_EQUAL(filter.on_sale, -1);
 	CU_ASSERT_FALSE(filter.has_price_min);
 
+	/* The names product search and recommendations use are taken too. */
+	value = json_tokener_parse("{\"min_price\":5,\"max_price\":9,\"on_sale\":false,\"stock_status\":\"instock\"}");
+	CU_ASSERT_EQUAL_FATAL(find_filter_parse(value, 1, &filter, problem, sizeof(problem)), 0);
+	CU_ASSERT_TRUE(filter.has_price_min && filter.has_price_max);
+	CU_ASSERT_DOUBLE_EQUAL(filter.price_min, 5.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(filter.price_max, 9.0, 1e-9);
+	CU_ASSERT_EQUAL(filter.on_sale, 0);
+	find_filter_release(&filter);
+	json_object_put(value);
+
 	const char *bad_products[] = {"{\"colour\":\"red\"}", "{\"priceMin\":-1}", "{\"priceMin\":30,\"priceMax\":10}",
 		"{\"categories\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\"]}", "{\"tags\":[\"\"]}",
 		"{\"onSale\":\"yes\"}", "[\"categories\"]"};
