@@ -516,9 +516,7 @@ static json_object *find_webhooks_row_object(const struct db_row *row)
 	json_object_object_add(webhook, "consecutive_failures", json_object_new_int64(strtoll(v[11], NULL, 10)));
 	json_object_object_add(webhook, "created_at", module_string_or_null(v[12]));
 	json_object_object_add(webhook, "updated_at", module_string_or_null(v[13]));
-	/* The SDK's last_delivery_at is an optional string: absent until the first delivery. */
-	if (v[14] != NULL)
-		json_object_object_add(webhook, "last_delivery_at", json_object_new_string(v[14]));
+	json_object_object_add(webhook, "last_delivery_at", module_string_or_null(v[14]));
 	json_object_object_add(webhook, "last_success_at", module_string_or_null(v[15]));
 	json_object_object_add(webhook, "last_failure_at", module_string_or_null(v[16]));
 	json_object_object_add(webhook, "auth_type", json_object_new_string(v[17] ? v[17] : "none"));

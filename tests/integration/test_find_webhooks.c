@@ -609,7 +609,7 @@ static void crud_round_trip_keeps_the_secret_hidden(void)
         json_object *auth_config = json_path_get(reply.body, "data.auth_config");
         json_object *metadata = json_path_get(reply.body, "data.metadata");
         const char *created_by = json_path_string(reply.body, "data.created_by");
-        json_object *data = json_path_get(reply.body, "data"), *unused = NULL;
+        json_object *data = json_path_get(reply.body, "data"), *last_delivery = NULL;
         ITEST_CHECK(backoff_type && strcmp(backoff_type, "exponential") == 0, "retry_policy.backoff_type");
         ITEST_CHECK(auth_type && strcmp(auth_type, "none") == 0 && auth_config &&
                         json_object_is_type(auth_config, json_type_object) && json_object_object_length(auth_config) == 0,
@@ -617,8 +617,8 @@ static void crud_round_trip_keeps_the_secret_hidden(void)
         ITEST_CHECK(metadata && json_object_is_type(metadata, json_type_object), "metadata is an object");
         ITEST_CHECK(created_by && strncmp(created_by, "key:", 4) == 0, "created_by names the key: %s",
                     created_by ? created_by : "(none)");
-        ITEST_CHECK(data && !json_object_object_get_ex(data, "last_delivery_at", &unused),
-                    "no last_delivery_at before the first delivery");
+        ITEST_CHECK(data && json_object_object_get_ex(data, "last_delivery_at", &last_delivery) && last_delivery == NULL,
+                    "last_delivery_at is null before the first delivery");
         api_reply_free(&reply);
     }
     /* Partial update: only the name and the retry backoff change. */
