@@ -257,7 +257,7 @@ static int find_chat_parse(struct request_context *context, struct find_chat_req
 	json_object *body = context->request->json_body;
 	if (body == NULL || !json_object_is_type(body, json_type_object))
 		return find_chat_refuse(context, "body", "must be a JSON object");
-	const char *thread_id = NULL, *workspace_id = NULL, *user_jwt = NULL;
+	const char *thread_id = NULL, *workspace_id = NULL;
 	char problem[200], field[64];
 	json_object_object_foreach(body, key, value)
 	{
@@ -290,6 +290,7 @@ static int find_chat_parse(struct request_context *context, struct find_chat_req
 		} else if (strcmp(key, "userJwt") == 0) {
 			/* The shop's token for its visitor, for order lookups Intuka does
 			 * not have: bounded, then neither used, logged nor stored. */
+			const char *user_jwt = NULL;
 			if (find_chat_string(value, FIND_CHAT_USER_JWT_MAX, &user_jwt) != 0)
 				return find_chat_refuse(context, "userJwt", "must be a string of at most 8192 bytes");
 		} else if (strcmp(key, "offerResponse") == 0) {
@@ -303,7 +304,6 @@ static int find_chat_parse(struct request_context *context, struct find_chat_req
 				"workspaceId, userJwt, offerResponse)");
 		}
 	}
-	(void)user_jwt;
 	if (find_use_named_workspace(context, workspace_id, "workspaceId") != 0)
 		return -1;
 	if (ask->message == NULL || ask->message[0] == '\0')

@@ -374,12 +374,15 @@ static int find_webhooks_apply_auth(struct request_context *context, struct webh
 	} else if (type == stored && fields->auth_config[0] != '\0') {
 		config = json_tokener_parse(fields->auth_config);
 	}
-	char member[64], field[96];
+	char member[64], field[96], required[64];
 	const char *problem = webhook_auth_config_problem(type, config, member, sizeof(member));
 	if (problem != NULL) {
 		snprintf(field, sizeof(field), "auth_config%s%s", member[0] ? "." : "", member);
-		if (!input_has_field(request, "auth_config") && type != stored)
-			problem = "is required when auth_type changes (none needs none)";
+		if (!input_has_field(request, "auth_config") && type != stored) {
+			snprintf(field, sizeof(field), "auth_config");
+			snprintf(required, sizeof(required), "is required with auth_type %s", webhook_auth_type_name(type));
+			problem = required;
+		}
 		find_webhooks_invalid(context, field, problem);
 		json_object_put(config);
 		return -1;
