@@ -42,7 +42,7 @@ static const struct db_statement_def webhook_outbox_statements[OUTBOX_STMT__MAX]
 		1},
 	[OUTBOX_STMT_LOAD] = {"find_webhooks.delivery_load",
 		"SELECT d.webhook_id, d.event, d.event_id, d.body, d.attempts, w.url, w.secret, w.status, "
-		"w.max_attempts, w.backoff, w.initial_delay_ms, w.timeout_ms, w.headers "
+		"w.max_attempts, w.backoff, w.initial_delay_ms, w.timeout_ms, w.headers, w.auth_type, w.auth_config "
 		"FROM find_webhook_deliveries d LEFT JOIN find_webhooks w "
 		"ON w.tenant_id = d.tenant_id AND w.webhook_id = d.webhook_id "
 		"WHERE d.tenant_id = ? AND d.delivery_id = ? AND d.claim_token = ?",
@@ -160,7 +160,7 @@ int webhook_outbox_claim(struct db *db, const char *token, int lease_s, size_t l
 static int webhook_outbox_read_delivery(void *callback_context, const struct db_row *row)
 {
 	struct webhook_delivery *delivery = callback_context;
-	if (row->column_count != 13 || row->values[0] == NULL || row->values[3] == NULL)
+	if (row->column_count != 15 || row->values[0] == NULL || row->values[3] == NULL)
 		return 1;
 	const char *const *v = row->values;
 	delivery->found = 1;
@@ -184,6 +184,8 @@ static int webhook_outbox_read_delivery(void *callback_context, const struct db_
 	delivery->initial_delay_ms = v[10] ? strtoll(v[10], NULL, 10) : WEBHOOK_DEFAULT_INITIAL_DELAY_MS;
 	delivery->timeout_ms = v[11] ? atoi(v[11]) : WEBHOOK_DEFAULT_TIMEOUT_MS;
 	delivery->headers_json = xstrdup(v[12] ? v[12] : "{}");
+	snprintf(delivery->auth_type, sizeof(delivery->auth_type), "%s", v[13] ? v[13] : "none");
+	delivery->auth_config = v[14] ? xstrdup(v[14]) : NULL;
 	return 0;
 }
 
@@ -210,8 +212,13 @@ void webhook_outbox_delivery_free(struct webhook_delivery *delivery)
 	free(delivery->body);
 	free(delivery->headers_json);
 	explicit_bzero(delivery->secret, sizeof(delivery->secret));
+	if (delivery->auth_config != NULL) {
+		explicit_bzero(delivery->auth_config, strlen(delivery->auth_config));
+		free(delivery->auth_config);
+	}
 	delivery->body = NULL;
 	delivery->headers_json = NULL;
+	delivery->auth_config = NULL;
 }
 
 int webhook_outbox_release(struct db *db, const struct webhook_claim *claim, const char *token, int hold_s)

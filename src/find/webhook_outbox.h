@@ -21,8 +21,8 @@ struct webhook_claim {
 	uint64_t delivery_id;
 };
 
-/* One delivery with what sending it needs; body and headers are malloc'd
- * and released by webhook_outbox_delivery_free. */
+/* One delivery with what sending it needs; body, headers and auth config
+ * are malloc'd and released by webhook_outbox_delivery_free. */
 struct webhook_delivery {
 	uint64_t tenant_id;
 	uint64_t delivery_id;
@@ -42,6 +42,8 @@ struct webhook_delivery {
 	int64_t initial_delay_ms;
 	int timeout_ms;
 	char *headers_json;
+	char auth_type[16];  /* "none", "bearer", "basic", "api_key" */
+	char *auth_config;   /* credentials (JSON) or NULL; wiped when freed */
 };
 
 /* A fresh claim token (32 hex digits). */

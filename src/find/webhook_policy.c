@@ -1,5 +1,6 @@
 /* Webhook rules without I/O: events, retry delays, the SSRF address rule,
- * extra header checks and the delivery signature. */
+ * extra header checks, the receiver's authentication header and the
+ * delivery signature. */
 #include "find/webhook_policy.h"
 
 #include <netinet/in.h>
@@ -230,6 +231,192 @@ int webhook_signature(const char *secret, int64_t timestamp_s, const char *body,
 	memcpy(out, "sha256=", 7);
 	webhook_hex(mac, mac_length, out + 7);
 	return 0;
+}
+
+/* ------------------------------------------------------------ auth */
+
+static const char *const webhook_auth_type_names[WEBHOOK_AUTH__MAX] = {"none", "bearer", "basic", "api_key"};
+
+int webhook_auth_type_parse(const char *name, enum webhook_auth_type *type)
+{
+	for (int i = 0; i < WEBHOOK_AUTH__MAX; i++) {
+		if (name != NULL && strcmp(name, webhook_auth_type_names[i]) == 0) {
+			*type = (enum webhook_auth_type)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *webhook_auth_type_name(enum webhook_auth_type type)
+{
+	return type < WEBHOOK_AUTH__MAX ? webhook_auth_type_names[type] : "none";
+}
+
+/* The members each type takes, and which are required. */
+static const struct {
+	const char *name;
+	int required;
+} webhook_auth_members[WEBHOOK_AUTH__MAX][3] = {
+	[WEBHOOK_AUTH_BEARER] = {{"token", 1}},
+	[WEBHOOK_AUTH_BASIC] = {{"username", 1}, {"password", 1}},
+	[WEBHOOK_AUTH_API_KEY] = {{"key", 1}, {"header", 0}},
+};
+
+/* A credential: 1-max bytes; visible ASCII only when visible_ascii (it
+ * goes into a header as is), otherwise no control characters. */
+static const char *webhook_auth_text_problem(json_object *value, size_t min_length, size_t max_length,
+	int visible_ascii)
+{
+	if (!json_object_is_type(value, json_type_string))
+		return "must be a string";
+	size_t length = (size_t)json_object_get_string_len(value);
+	const unsigned char *text = (const unsigned char *)json_object_get_string(value);
+	if (length < min_length || length > max_length || strlen((const char *)text) != length)
+		return visible_ascii ? "must be 1 to 400 visible ASCII characters" : "too long (at most 128 bytes)";
+	for (size_t i = 0; i < length; i++) {
+		if (visible_ascii && (text[i] <= 0x20 || text[i] >= 0x7f))
+			return "must be 1 to 400 visible ASCII characters (no spaces)";
+		if (!visible_ascii && (text[i] < 0x20 || text[i] == 0x7f))
+			return "must not contain control characters";
+	}
+	return NULL;
+}
+
+const char *webhook_auth_config_problem(enum webhook_auth_type type, json_object *config, char *member,
+	size_t member_size)
+{
+	snprintf(member, member_size, "%s", "");
+	if (type == WEBHOOK_AUTH_NONE) {
+		if (config != NULL && json_object_object_length(config) > 0)
+			return "auth_type none takes no auth_config";
+		return NULL;
+	}
+	if (config == NULL || !json_object_is_type(config, json_type_object))
+		return type == WEBHOOK_AUTH_BEARER ? "bearer needs {\"token\"}"
+			: type == WEBHOOK_AUTH_BASIC ? "basic needs {\"username\", \"password\"}"
+						     : "api_key needs {\"key\"} (and optionally \"header\")";
+	json_object_object_foreach(config, key, unused)
+	{
+		(void)unused;
+		int known = 0;
+		for (int i = 0; i < 3 && webhook_auth_members[type][i].name != NULL; i++)
+			known |= strcmp(webhook_auth_members[type][i].name, key) == 0;
+		if (!known) {
+			snprintf(member, member_size, "%.48s", key);
+			return "is not a member of this auth_type's config";
+		}
+	}
+	for (int i = 0; i < 3 && webhook_auth_members[type][i].name != NULL; i++) {
+		json_object *value = NULL;
+		const char *name = webhook_auth_members[type][i].name;
+		if (!json_object_object_get_ex(config, name, &value) || value == NULL) {
+			if (!webhook_auth_members[type][i].required)
+				continue;
+			snprintf(member, member_size, "%s", name);
+			return "is required";
+		}
+		const char *problem = NULL;
+		if (strcmp(name, "token") == 0 || strcmp(name, "key") == 0) {
+			problem = webhook_auth_text_problem(value, 1, WEBHOOK_AUTH_SECRET_MAX, 1);
+		} else if (strcmp(name, "username") == 0) {
+			problem = webhook_auth_text_problem(value, 1, WEBHOOK_AUTH_USERNAME_MAX, 0);
+			if (problem == NULL && strchr(json_object_get_string(value), ':') != NULL)
+				problem = "must not contain ':'";
+		} else if (strcmp(name, "password") == 0) {
+			problem = webhook_auth_text_problem(value, 0, WEBHOOK_AUTH_PASSWORD_MAX, 0);
+		} else if (strcmp(name, "header") == 0) {
+			problem = json_object_is_type(value, json_type_string)
+				? webhook_header_problem(json_object_get_string(value), "")
+				: "must be a header name";
+			if (problem == NULL && strcasecmp(json_object_get_string(value), "authorization") == 0)
+				problem = "use auth_type bearer or basic for Authorization";
+		}
+		if (problem != NULL) {
+			snprintf(member, member_size, "%s", name);
+			return problem;
+		}
+	}
+	return NULL;
+}
+
+static const char *webhook_auth_member(json_object *config, const char *name)
+{
+	json_object *value = NULL;
+	if (config == NULL || !json_object_object_get_ex(config, name, &value) ||
+		!json_object_is_type(value, json_type_string))
+		return NULL;
+	return json_object_get_string(value);
+}
+
+void webhook_auth_header_name(enum webhook_auth_type type, json_object *config, char *out, size_t out_size)
+{
+	const char *header = webhook_auth_member(config, "header");
+	switch (type) {
+	case WEBHOOK_AUTH_BEARER:
+	case WEBHOOK_AUTH_BASIC:
+		snprintf(out, out_size, "Authorization");
+		break;
+	case WEBHOOK_AUTH_API_KEY:
+		snprintf(out, out_size, "%s", header ? header : WEBHOOK_API_KEY_DEFAULT_HEADER);
+		break;
+	default:
+		snprintf(out, out_size, "%s", "");
+		break;
+	}
+}
+
+int webhook_auth_header(const char *type_name, const char *config_json, struct webhook_auth_header *out)
+{
+	memset(out, 0, sizeof(*out));
+	enum webhook_auth_type type = WEBHOOK_AUTH_NONE;
+	if (type_name != NULL && type_name[0] != '\0' && webhook_auth_type_parse(type_name, &type) != 0)
+		return -1;
+	if (type == WEBHOOK_AUTH_NONE)
+		return 0;
+	json_object *config = config_json ? json_tokener_parse(config_json) : NULL;
+	char member[64];
+	int result = -1;
+	if (webhook_auth_config_problem(type, config, member, sizeof(member)) == NULL) {
+		webhook_auth_header_name(type, config, out->name, sizeof(out->name));
+		if (type == WEBHOOK_AUTH_BEARER) {
+			snprintf(out->value, sizeof(out->value), "Bearer %s", webhook_auth_member(config, "token"));
+			result = 0;
+		} else if (type == WEBHOOK_AUTH_API_KEY) {
+			snprintf(out->value, sizeof(out->value), "%s", webhook_auth_member(config, "key"));
+			result = 0;
+		} else {
+			char pair[WEBHOOK_AUTH_USERNAME_MAX + 1 + WEBHOOK_AUTH_PASSWORD_MAX + 1];
+			int length = snprintf(pair, sizeof(pair), "%s:%s", webhook_auth_member(config, "username"),
+				webhook_auth_member(config, "password"));
+			memcpy(out->value, "Basic ", 6);
+			/* 4 * ceil(257 / 3) = 344 characters: inside the value. */
+			EVP_EncodeBlock((unsigned char *)out->value + 6, (const unsigned char *)pair, length);
+			explicit_bzero(pair, sizeof(pair));
+			result = 0;
+		}
+	}
+	json_object_put(config);
+	if (result != 0)
+		memset(out, 0, sizeof(*out));
+	return result;
+}
+
+json_object *webhook_auth_config_public(const char *type_name, const char *config_json)
+{
+	json_object *shown = json_object_new_object();
+	enum webhook_auth_type type = WEBHOOK_AUTH_NONE;
+	if (type_name == NULL || webhook_auth_type_parse(type_name, &type) != 0 || type == WEBHOOK_AUTH_NONE)
+		return shown;
+	json_object *config = config_json ? json_tokener_parse(config_json) : NULL;
+	const char *visible = type == WEBHOOK_AUTH_BASIC ? "username" : type == WEBHOOK_AUTH_API_KEY ? "header" : NULL;
+	const char *value = visible ? webhook_auth_member(config, visible) : NULL;
+	if (value != NULL)
+		json_object_object_add(shown, visible, json_object_new_string(value));
+	else if (type == WEBHOOK_AUTH_API_KEY)
+		json_object_object_add(shown, "header", json_object_new_string(WEBHOOK_API_KEY_DEFAULT_HEADER));
+	json_object_put(config);
+	return shown;
 }
 
 int webhook_secret_generate(char *out, size_t out_size)

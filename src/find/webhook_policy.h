@@ -10,6 +10,8 @@
 
 #include <sys/socket.h>
 
+#include <json-c/json.h>
+
 #define WEBHOOK_MAX_ATTEMPTS_LIMIT 10
 #define WEBHOOK_DEFAULT_MAX_ATTEMPTS 5
 #define WEBHOOK_DEFAULT_INITIAL_DELAY_MS 1000
@@ -75,6 +77,47 @@ const char *webhook_header_problem(const char *name, const char *value);
  * needs WEBHOOK_SIGNATURE_TEXT_MAX bytes. 0 or -1. */
 int webhook_signature(const char *secret, int64_t timestamp_s, const char *body, size_t body_length, char *out,
 	size_t out_size);
+
+/* Authentication a webhook's receiver asks for: one header sent with every
+ * delivery (beside the signature), built from the webhook's auth_type and
+ * auth_config. The config holds credentials: stored like the secret, never
+ * returned (webhook_auth_config_public shows the rest). Shapes:
+ *   bearer   {"token": t}                    Authorization: Bearer t
+ *   basic    {"username": u, "password": p}  Authorization: Basic base64(u:p)
+ *   api_key  {"key": k, "header"?: name}     <name, default X-API-Key>: k */
+enum webhook_auth_type { WEBHOOK_AUTH_NONE, WEBHOOK_AUTH_BEARER, WEBHOOK_AUTH_BASIC, WEBHOOK_AUTH_API_KEY,
+	WEBHOOK_AUTH__MAX };
+#define WEBHOOK_AUTH_SECRET_MAX 400   /* token, key */
+#define WEBHOOK_AUTH_USERNAME_MAX 128
+#define WEBHOOK_AUTH_PASSWORD_MAX 128
+#define WEBHOOK_AUTH_CONFIG_TEXT_MAX 1024 /* the stored JSON */
+#define WEBHOOK_API_KEY_DEFAULT_HEADER "X-API-Key"
+
+/* "none", "bearer", "basic", "api_key"; 0, or -1 for another name. */
+int webhook_auth_type_parse(const char *name, enum webhook_auth_type *type);
+const char *webhook_auth_type_name(enum webhook_auth_type type);
+
+/* NULL when config (a JSON object; NULL for none) fits the type; else the
+ * reason, and member names the member at fault ("" for the whole config). */
+const char *webhook_auth_config_problem(enum webhook_auth_type type, json_object *config, char *member,
+	size_t member_size);
+
+struct webhook_auth_header {
+	char name[WEBHOOK_HEADER_NAME_MAX + 1]; /* "" when the webhook sends none */
+	char value[WEBHOOK_HEADER_VALUE_MAX + 1];
+};
+
+/* The header of a stored auth_type and auth_config text. 0, or -1 when
+ * they cannot make one (a delivery must then fail, not go without it). */
+int webhook_auth_header(const char *type_name, const char *config_json, struct webhook_auth_header *out);
+
+/* The name of the header a type and config send ("" for none), to keep the
+ * webhook's extra headers from setting it too. */
+void webhook_auth_header_name(enum webhook_auth_type type, json_object *config, char *out, size_t out_size);
+
+/* What clients are shown of a stored config: the members that are not
+ * credentials (basic: username; api_key: header). A new object. */
+json_object *webhook_auth_config_public(const char *type_name, const char *config_json);
 
 /* A fresh secret, "whsec_" and 64 hex digits of 32 random bytes. 0 or -1. */
 #define WEBHOOK_SECRET_TEXT_MAX 80

@@ -179,7 +179,7 @@ static void webhook_trim_utf8(char *text, size_t length)
 }
 
 static struct curl_slist *webhook_headers(const struct webhook_request *request, int64_t timestamp_s,
-	const char *signature)
+	const char *signature, const struct webhook_auth_header *auth)
 {
 	char line[WEBHOOK_HEADER_NAME_MAX + WEBHOOK_HEADER_VALUE_MAX + 8];
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
@@ -202,11 +202,19 @@ static struct curl_slist *webhook_headers(const struct webhook_request *request,
 			 * place where a stray CR/LF would do real harm. */
 			if (text == NULL || webhook_header_problem(name, text) != NULL)
 				continue;
+			/* The authentication header is the auth config's alone. */
+			if (auth->name[0] != '\0' && strcasecmp(name, auth->name) == 0)
+				continue;
 			snprintf(line, sizeof(line), "%s: %s", name, text);
 			headers = curl_slist_append(headers, line);
 		}
 	}
 	json_object_put(extra);
+	if (auth->name[0] != '\0') {
+		snprintf(line, sizeof(line), "%s: %s", auth->name, auth->value);
+		headers = curl_slist_append(headers, line);
+		explicit_bzero(line, sizeof(line));
+	}
 	return headers;
 }
 
@@ -240,12 +248,19 @@ void webhook_send(const struct webhook_request *request, struct webhook_outcome 
 		snprintf(outcome->error, sizeof(outcome->error), "could not compute the signature");
 		return;
 	}
+	struct webhook_auth_header auth;
+	if (webhook_auth_header(request->auth_type, request->auth_config, &auth) != 0) {
+		snprintf(outcome->error, sizeof(outcome->error), "the webhook's auth_config cannot make its header");
+		return;
+	}
 	CURL *curl = curl_easy_init();
 	if (curl == NULL) {
+		explicit_bzero(&auth, sizeof(auth));
 		snprintf(outcome->error, sizeof(outcome->error), "could not start a transfer");
 		return;
 	}
-	struct curl_slist *headers = webhook_headers(request, timestamp_s, signature);
+	struct curl_slist *headers = webhook_headers(request, timestamp_s, signature, &auth);
+	explicit_bzero(&auth, sizeof(auth));
 	struct curl_slist *pin = NULL;
 	if (!target.host_is_literal) {
 		char entry[WEBHOOK_HOST_MAX + INET6_ADDRSTRLEN + 16];

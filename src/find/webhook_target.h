@@ -43,6 +43,8 @@ struct webhook_request {
 	const char *event;
 	const char *delivery_id;  /* X-Webhook-Id */
 	const char *headers_json; /* {"Name":"value"} extra headers, or NULL */
+	const char *auth_type;    /* webhook_policy.h: "none" (or NULL), "bearer", "basic", "api_key" */
+	const char *auth_config;  /* its stored JSON, or NULL */
 	const char *body;
 	size_t body_length;
 	int timeout_ms;
@@ -58,7 +60,9 @@ struct webhook_outcome {
 	char error[WEBHOOK_ERROR_MAX];                     /* "" on a 2xx answer */
 };
 
-/* Signs and POSTs the body once. Never follows redirects, never uses a
+/* Signs and POSTs the body once, with the receiver's authentication header
+ * when the webhook has one (an unusable auth config fails the attempt
+ * rather than sending without it). Never follows redirects, never uses a
  * proxy, reads at most 64 KiB of the answer. */
 void webhook_send(const struct webhook_request *request, struct webhook_outcome *outcome);
 

@@ -10,6 +10,7 @@
 #include "http/response.h"
 #include "modules/find_common.h"
 #include "modules/find_insights.h"
+#include "modules/find_query.h"
 #include "modules/modules.h"
 
 #include <stdio.h>
@@ -59,18 +60,21 @@ enum find_analytics_statement {
 
 /* Queries are compared trimmed and lowercased: "Lamp " and "lamp" are one. */
 #define ANALYTICS_NORMALIZED_QUERY "LOWER(TRIM(query_text))"
+/* ?source= (the SDK's name for the searchContext a search was sent with;
+ * "" binds no condition): a search sent without one counts as "unknown". */
+#define ANALYTICS_SEARCH_SOURCE " AND (? = '' OR COALESCE(search_context, 'unknown') = ?)"
 
 static const struct db_statement_def find_analytics_statements[ANALYTICS_STMT__MAX] = {
 	[ANALYTICS_STMT_SEARCH_DAILY] = {"find_analytics.search_daily",
 		"SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, COUNT(*), SUM(result_count = 0), SUM(result_count) "
 		"FROM find_search_log WHERE tenant_id = ? AND (? = '' OR workspace = ?) AND created_at >= ? "
-		"AND created_at < ? GROUP BY day ORDER BY day",
+		"AND created_at < ?" ANALYTICS_SEARCH_SOURCE " GROUP BY day ORDER BY day",
 		1},
 	/* COUNT(*) OVER () counts the groups before LIMIT: the unique queries. */
 	[ANALYTICS_STMT_SEARCH_TOP] = {"find_analytics.search_top",
 		"SELECT " ANALYTICS_NORMALIZED_QUERY " AS normalized, COUNT(*) AS searches, AVG(result_count), "
 		"COUNT(*) OVER () FROM find_search_log WHERE tenant_id = ? AND (? = '' OR workspace = ?) "
-		"AND created_at >= ? AND created_at < ? AND TRIM(query_text) <> '' "
+		"AND created_at >= ? AND created_at < ?" ANALYTICS_SEARCH_SOURCE " AND TRIM(query_text) <> '' "
 		"GROUP BY normalized ORDER BY searches DESC, normalized LIMIT ?",
 		1},
 	[ANALYTICS_STMT_MESSAGES_DAILY] = {"find_analytics.messages_daily",
@@ -148,20 +152,29 @@ static void find_analytics_search(struct request_context *context)
 		find_analytics_bad_parameter(context, "topN", "must be an integer from 1 to 100");
 		return;
 	}
+	/* The SDK's SearchAnalyticsQuery also has workspaceId and source. */
+	const char *source = request_query(context->request, "source");
+	if (source != NULL && !find_search_context_valid(source)) {
+		find_analytics_bad_parameter(context, "source", "must be widget, native, chat, api, internal or unknown");
+		return;
+	}
+	if (find_use_named_workspace(context, request_query(context->request, "workspaceId"), "workspaceId") != 0)
+		return;
+	source = source ? source : "";
 	char first_text[FIND_DAY_TEXT_SIZE], end_text[FIND_DAY_TEXT_SIZE];
 	find_day_range_bounds(&range, first_text, end_text);
 	const char *workspace = find_workspace(context);
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
-		DB_TEXT(first_text), DB_TEXT(end_text), DB_INT(top_count)};
+		DB_TEXT(first_text), DB_TEXT(end_text), DB_TEXT(source), DB_TEXT(source), DB_INT(top_count)};
 
 	struct find_period_series series;
 	find_period_series_init(&series, FIND_PERIOD_DAY);
 	find_period_series_fill(&series, &range);
 	struct find_analytics_top top = {json_object_new_array(), 0};
-	enum db_result result = db_query(context->db, &find_analytics_statements[ANALYTICS_STMT_SEARCH_DAILY], params, 5,
+	enum db_result result = db_query(context->db, &find_analytics_statements[ANALYTICS_STMT_SEARCH_DAILY], params, 7,
 		find_analytics_daily_row, &series);
 	if (result == DB_OK)
-		result = db_query(context->db, &find_analytics_statements[ANALYTICS_STMT_SEARCH_TOP], params, 6,
+		result = db_query(context->db, &find_analytics_statements[ANALYTICS_STMT_SEARCH_TOP], params, 8,
 			find_analytics_top_row, &top);
 	if (result != DB_OK) {
 		find_period_series_release(&series);
@@ -177,6 +190,8 @@ static void find_analytics_search(struct request_context *context)
 		zero_results += bucket->counters[SEARCH_ZERO_RESULTS];
 		result_sum += bucket->counters[SEARCH_RESULT_SUM];
 		json_object *entry = json_object_new_object();
+		/* The SDK reads period (as feedback figures have it); date stays. */
+		json_object_object_add(entry, "period", json_object_new_string(bucket->label));
 		json_object_object_add(entry, "date", json_object_new_string(bucket->label));
 		json_object_object_add(entry, "searches", json_object_new_int64((int64_t)bucket->counters[SEARCH_COUNT]));
 		json_object_object_add(entry, "zero_results",
@@ -239,6 +254,7 @@ static void find_analytics_chat(struct request_context *context)
 		threads += bucket->counters[CHAT_THREADS];
 		handoffs += bucket->counters[CHAT_HANDOFFS];
 		json_object *entry = json_object_new_object();
+		json_object_object_add(entry, "period", json_object_new_string(bucket->label));
 		json_object_object_add(entry, "date", json_object_new_string(bucket->label));
 		json_object_object_add(entry, "messages", json_object_new_int64((int64_t)bucket->counters[CHAT_MESSAGES]));
 		json_object_object_add(entry, "threads", json_object_new_int64((int64_t)bucket->counters[CHAT_THREADS]));

@@ -31,6 +31,12 @@
 #define FIND_CHAT_SUGGESTIONS 3
 #define FIND_CHAT_PROMPT_CANDIDATES 10
 #define FIND_CHAT_TITLE_MAX 200
+/* userJwt is the shop's own token for its visitor: only its size is checked. */
+#define FIND_CHAT_USER_JWT_MAX 8192
+#define FIND_CHAT_OFFER_NAME_MAX 64
+#define FIND_CHAT_OFFER_FIELDS_MAX 20
+#define FIND_CHAT_OFFER_VALUE_MAX 1000
+#define FIND_CHAT_OFFER_MAX_BYTES 4096
 
 static void find_chat(struct request_context *context);
 
@@ -143,6 +149,7 @@ struct find_chat_request {
 	const char *visitor_id; /* "" when not given */
 	struct find_filter product_filter, post_filter;
 	int handoff;
+	json_object *offer_response; /* borrowed from the body; NULL when none */
 };
 
 /* The chosen prompt; strings owned here. */
@@ -183,6 +190,66 @@ static int find_chat_string(json_object *value, size_t max_bytes, const char **o
 	return 0;
 }
 
+/* offerResponse {domain, actionId, formData?}: the visitor's answer to a
+ * domain offer. Intuka makes no offers, so nothing acts on it; it is kept
+ * with the visitor's message. problem names the member at fault. */
+static int find_chat_offer_response(json_object *value, char *field, size_t field_size, char *problem,
+	size_t problem_size)
+{
+	snprintf(field, field_size, "offerResponse");
+	if (!json_object_is_type(value, json_type_object)) {
+		snprintf(problem, problem_size, "must be an object {domain, actionId, formData?}");
+		return -1;
+	}
+	size_t length = 0;
+	json_object_to_json_string_length(value, JSON_C_TO_STRING_PLAIN, &length);
+	if (length > FIND_CHAT_OFFER_MAX_BYTES) {
+		snprintf(problem, problem_size, "must be at most %d bytes as JSON", FIND_CHAT_OFFER_MAX_BYTES);
+		return -1;
+	}
+	json_object_object_foreach(value, key, member)
+	{
+		if (strcmp(key, "domain") == 0 || strcmp(key, "actionId") == 0) {
+			if (!json_object_is_type(member, json_type_string) || json_object_get_string_len(member) == 0 ||
+				json_object_get_string_len(member) > FIND_CHAT_OFFER_NAME_MAX) {
+				snprintf(field, field_size, "offerResponse.%s", key);
+				snprintf(problem, problem_size, "must be a string of 1 to %d bytes", FIND_CHAT_OFFER_NAME_MAX);
+				return -1;
+			}
+		} else if (strcmp(key, "formData") == 0) {
+			int bad = member != NULL && (!json_object_is_type(member, json_type_object) ||
+				json_object_object_length(member) > FIND_CHAT_OFFER_FIELDS_MAX);
+			if (!bad && member != NULL) {
+				json_object_object_foreach(member, name, text)
+				{
+					(void)name;
+					bad |= !json_object_is_type(text, json_type_string) ||
+						json_object_get_string_len(text) > FIND_CHAT_OFFER_VALUE_MAX;
+				}
+			}
+			if (bad) {
+				snprintf(field, field_size, "offerResponse.formData");
+				snprintf(problem, problem_size, "must be an object of at most %d strings of at most %d bytes",
+					FIND_CHAT_OFFER_FIELDS_MAX, FIND_CHAT_OFFER_VALUE_MAX);
+				return -1;
+			}
+		} else {
+			snprintf(field, field_size, "offerResponse.%.40s", key);
+			snprintf(problem, problem_size, "is not a known field (domain, actionId, formData)");
+			return -1;
+		}
+	}
+	static const char *const required[] = {"domain", "actionId"};
+	for (size_t i = 0; i < 2; i++) {
+		if (!json_object_object_get_ex(value, required[i], NULL)) {
+			snprintf(field, field_size, "offerResponse.%s", required[i]);
+			snprintf(problem, problem_size, "is required");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int find_chat_parse(struct request_context *context, struct find_chat_request *ask)
 {
 	memset(ask, 0, sizeof(*ask));
@@ -191,8 +258,8 @@ static int find_chat_parse(struct request_context *context, struct find_chat_req
 	json_object *body = context->request->json_body;
 	if (body == NULL || !json_object_is_type(body, json_type_object))
 		return find_chat_refuse(context, "body", "must be a JSON object");
-	const char *thread_id = NULL;
-	char problem[200];
+	const char *thread_id = NULL, *workspace_id = NULL;
+	char problem[200], field[64];
 	json_object_object_foreach(body, key, value)
 	{
 		if (strcmp(key, "message") == 0) {
@@ -218,11 +285,28 @@ static int find_chat_parse(struct request_context *context, struct find_chat_req
 		} else if (strcmp(key, "postFilter") == 0) {
 			if (find_filter_parse(value, 0, &ask->post_filter, problem, sizeof(problem)) != 0)
 				return find_chat_refuse(context, "postFilter", problem);
+		} else if (strcmp(key, "workspaceId") == 0) {
+			if (find_chat_string(value, 255, &workspace_id) != 0)
+				return find_chat_refuse(context, "workspaceId", "must be a workspace name");
+		} else if (strcmp(key, "userJwt") == 0) {
+			/* The shop's token for its visitor, for order lookups Intuka does
+			 * not have: bounded, then neither used, logged nor stored. */
+			const char *user_jwt = NULL;
+			if (find_chat_string(value, FIND_CHAT_USER_JWT_MAX, &user_jwt) != 0)
+				return find_chat_refuse(context, "userJwt", "must be a string of at most 8192 bytes");
+		} else if (strcmp(key, "offerResponse") == 0) {
+			if (value != NULL &&
+				find_chat_offer_response(value, field, sizeof(field), problem, sizeof(problem)) != 0)
+				return find_chat_refuse(context, field, problem);
+			ask->offer_response = value;
 		} else {
 			return find_chat_refuse(context, key,
-				"is not a known field (message, threadId, stream, productFilter, postFilter, promptId, visitorId)");
+				"is not a known field (message, threadId, stream, productFilter, postFilter, promptId, visitorId, "
+				"workspaceId, userJwt, offerResponse)");
 		}
 	}
+	if (find_use_named_workspace(context, workspace_id, "workspaceId") != 0)
+		return -1;
 	if (ask->message == NULL || ask->message[0] == '\0')
 		return find_chat_refuse(context, "message", "is required: 1 to 4000 bytes");
 	if (thread_id != NULL)
@@ -532,8 +616,16 @@ static enum find_chat_store_outcome find_chat_store(struct request_context *cont
 		json_object_put(payload);
 		return CHAT_THREAD_ELSEWHERE;
 	}
+	/* The visitor's message keeps the offer response it answered with. */
+	json_object *user_payload = NULL;
+	if (ask->offer_response != NULL) {
+		user_payload = json_object_new_object();
+		json_object_object_add(user_payload, "offerResponse", json_object_get(ask->offer_response));
+	}
+	const char *user_payload_text =
+		user_payload ? json_object_to_json_string_ext(user_payload, JSON_C_TO_STRING_PLAIN) : NULL;
 	struct db_param user_message[] = {DB_UINT(tenant_id), DB_TEXT(ask->thread_id), DB_UINT(thread.message_count),
-		DB_TEXT("user"), DB_TEXT(ask->message), DB_NULL};
+		DB_TEXT("user"), DB_TEXT(ask->message), user_payload_text ? DB_TEXT(user_payload_text) : DB_NULL};
 	struct db_param assistant_message[] = {DB_UINT(tenant_id), DB_TEXT(ask->thread_id),
 		DB_UINT(thread.message_count + 1), DB_TEXT("assistant"), DB_TEXT(answer->intro), DB_TEXT(payload_text)};
 	struct db_param update[] = {DB_INT(ask->handoff), DB_INT(ask->handoff), DB_TEXT(ask->visitor_id),
@@ -564,6 +656,7 @@ static enum find_chat_store_outcome find_chat_store(struct request_context *cont
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	json_object_put(payload);
+	json_object_put(user_payload);
 	if (result != DB_OK) {
 		db_rollback(context->db);
 		*db_failure = result;

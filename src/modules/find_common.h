@@ -14,5 +14,11 @@ const char *find_workspace(const struct request_context *context);
 const char *find_require_workspace(struct request_context *context);
 /* "secret", "publishable" or "jwt": who asked, for the search log. */
 const char *find_source_name(const struct request_context *context);
+/* The SDK's workspaceId (a chat body member, a search analytics query
+ * parameter; field names it) beside what the gate resolved. NULL changes
+ * nothing. A publishable key's must be its Origin's workspace (403). With
+ * X-Workspace-ID both must agree (400); without it, it becomes the
+ * request's workspace. Returns 0, or -1 after answering. */
+int find_use_named_workspace(struct request_context *context, const char *named, const char *field);
 
 #endif

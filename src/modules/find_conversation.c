@@ -25,15 +25,26 @@ int find_thread_id_valid(const char *id)
 	return 1;
 }
 
-int find_thread_id_generate(char *out, size_t out_size)
+/* A three-character prefix and 24 random hex digits. */
+static int find_conversation_random_id(const char *prefix, char *out, size_t out_size)
 {
 	unsigned char random_bytes[12];
 	if (out_size < 3 + 2 * sizeof(random_bytes) + 1 || RAND_bytes(random_bytes, sizeof(random_bytes)) != 1)
 		return -1;
-	memcpy(out, "th_", 3);
+	memcpy(out, prefix, 3);
 	for (size_t i = 0; i < sizeof(random_bytes); i++)
 		snprintf(out + 3 + 2 * i, 3, "%02x", random_bytes[i]);
 	return 0;
+}
+
+int find_thread_id_generate(char *out, size_t out_size)
+{
+	return find_conversation_random_id("th_", out, out_size);
+}
+
+int find_prompt_id_generate(char *out, size_t out_size)
+{
+	return find_conversation_random_id("pr_", out, out_size);
 }
 
 /* ---------------------------------------------------------------- handoff */
@@ -218,10 +229,18 @@ int find_prompt_parse(json_object *entity, struct find_prompt_fields *out, char 
 	if (entity == NULL || !json_object_is_type(entity, json_type_object))
 		return find_conversation_fail(field, field_size, "body", problem, problem_size, "must be a JSON object");
 	json_object *id = NULL;
-	if (!json_object_object_get_ex(entity, "id", &id) || id == NULL ||
-		!(json_object_is_type(id, json_type_string) || json_object_is_type(id, json_type_int)))
-		return find_conversation_fail(field, field_size, "id", problem, problem_size, "is required (a string)");
-	const char *id_text = json_object_get_string(id);
+	char generated[FIND_PROMPT_ID_MAX + 1];
+	/* The SDK's Prompt has an optional id: without one the server makes it
+	 * (the upsert answers it, and the stored document carries it). */
+	if (!json_object_object_get_ex(entity, "id", &id) || id == NULL) {
+		if (find_prompt_id_generate(generated, sizeof(generated)) != 0)
+			return find_conversation_fail(field, field_size, "id", problem, problem_size,
+				"could not be generated; send one");
+		out->id_generated = 1;
+	} else if (!(json_object_is_type(id, json_type_string) || json_object_is_type(id, json_type_int))) {
+		return find_conversation_fail(field, field_size, "id", problem, problem_size, "must be a string");
+	}
+	const char *id_text = out->id_generated ? generated : json_object_get_string(id);
 	size_t id_length = strlen(id_text);
 	if (id_length == 0 || id_length > FIND_PROMPT_ID_MAX)
 		return find_conversation_fail(field, field_size, "id", problem, problem_size, "must be 1 to 191 bytes");
@@ -366,10 +385,13 @@ int find_filter_parse(json_object *value, int for_products, struct find_filter *
 				result = find_filter_terms(member, &out->terms[facet], problem, problem_size, key);
 		}
 		if (!done && for_products && member != NULL) {
-			if (!strcmp(key, "priceMin") || !strcmp(key, "minPrice") || !strcmp(key, "price_min")) {
+			/* min_price / max_price: the names product search and recommendations use. */
+			if (!strcmp(key, "priceMin") || !strcmp(key, "minPrice") || !strcmp(key, "price_min") ||
+				!strcmp(key, "min_price")) {
 				done = 1, out->has_price_min = 1;
 				result = find_filter_price(member, &out->price_min, problem, problem_size, key);
-			} else if (!strcmp(key, "priceMax") || !strcmp(key, "maxPrice") || !strcmp(key, "price_max")) {
+			} else if (!strcmp(key, "priceMax") || !strcmp(key, "maxPrice") || !strcmp(key, "price_max") ||
+				!strcmp(key, "max_price")) {
 				done = 1, out->has_price_max = 1;
 				result = find_filter_price(member, &out->price_max, problem, problem_size, key);
 			} else if (!strcmp(key, "price") && json_object_is_type(member, json_type_object)) {
@@ -404,8 +426,8 @@ int find_filter_parse(json_object *value, int for_products, struct find_filter *
 			}
 		}
 		if (!done && member == NULL && for_products) { /* null = no condition */
-			static const char *const nullable[] = {"priceMin", "minPrice", "price_min", "priceMax", "maxPrice",
-				"price_max", "price", "onSale", "on_sale", "stockStatus", "stock_status", NULL};
+			static const char *const nullable[] = {"priceMin", "minPrice", "price_min", "min_price", "priceMax",
+				"maxPrice", "price_max", "max_price", "price", "onSale", "on_sale", "stockStatus", "stock_status", NULL};
 			for (size_t i = 0; nullable[i] && !done; i++)
 				done = strcmp(key, nullable[i]) == 0;
 		}

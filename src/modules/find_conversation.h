@@ -22,6 +22,8 @@
 int find_thread_id_valid(const char *id);
 /* "th_" and 24 random hex digits; 0, or -1 when no randomness is available. */
 int find_thread_id_generate(char *out, size_t out_size);
+/* "pr_" and 24 random hex digits, for a prompt sent without an id. */
+int find_prompt_id_generate(char *out, size_t out_size);
 
 /* Whether a visitor asks for a person: the message (any case) names a way
  * of reaching someone ("talk to", "speak to", "speak with", "talk with",
@@ -35,6 +37,7 @@ int find_conversation_is_handoff(const char *message);
  * find_prompt_release. */
 struct find_prompt_fields {
 	char id[FIND_PROMPT_ID_MAX + 1];
+	int id_generated; /* the entity had no id: this one was made for it */
 	const char *prompt;
 	const char *title;
 	const char *description;
@@ -49,7 +52,8 @@ struct find_prompt_fields {
 	char *categories_text;
 };
 
-/* 0, or -1 with the offending field and the problem written. */
+/* 0, or -1 with the offending field and the problem written. An entity
+ * without an id (or with a null one) gets a generated one. */
 int find_prompt_parse(json_object *entity, struct find_prompt_fields *out, char *field, size_t field_size,
 	char *problem, size_t problem_size);
 void find_prompt_release(struct find_prompt_fields *fields);

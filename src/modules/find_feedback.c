@@ -100,6 +100,7 @@ const struct route_table find_feedback_route_table = {
 
 enum find_feedback_statement {
 	FEEDBACK_STMT_INSERT,
+	FEEDBACK_STMT_GET,
 	FEEDBACK_STMT_LIST,
 	FEEDBACK_STMT_COUNT,
 	FEEDBACK_STMT_THREAD,
@@ -123,6 +124,8 @@ static const struct db_statement_def find_feedback_statements[FEEDBACK_STMT__MAX
 		"INSERT INTO find_feedback (tenant_id, thread_id, workspace, rating, comment, message_index, metadata, "
 		"source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 		1},
+	[FEEDBACK_STMT_GET] = {"find_feedback.get",
+		"SELECT " FEEDBACK_COLUMNS " FROM find_feedback WHERE tenant_id = ? AND feedback_id = ?", 1},
 	[FEEDBACK_STMT_LIST] = {"find_feedback.list",
 		"SELECT " FEEDBACK_COLUMNS ", COUNT(*) OVER ()" FEEDBACK_FILTERS
 		" ORDER BY created_at DESC, feedback_id DESC LIMIT ? OFFSET ?",
@@ -148,6 +151,38 @@ static void find_feedback_bad_parameter(struct request_context *context, const c
 {
 	response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid query parameters");
 	response_add_detail(context->response, field, "%s", issue);
+}
+
+/* ------------------------------------------------------------- entries */
+
+struct find_feedback_rows {
+	json_object *results;
+	uint64_t total;
+};
+
+static int find_feedback_row(void *callback_context, const struct db_row *row)
+{
+	struct find_feedback_rows *rows = callback_context;
+	if (row->column_count < FEEDBACK_COLUMN_COUNT || row->values[0] == NULL)
+		return 1;
+	const char *const *v = row->values;
+	json_object *item = json_object_new_object();
+	json_object_object_add(item, "id", json_object_new_string(v[0]));
+	json_object_object_add(item, "threadId", json_object_new_string(v[1]));
+	json_object_object_add(item, "workspace", json_object_new_string(v[2] ? v[2] : ""));
+	json_object_object_add(item, "rating", json_object_new_string(v[3] ? v[3] : ""));
+	json_object_object_add(item, "comment", module_string_or_null(v[4]));
+	json_object_object_add(item, "messageIndex", v[5] ? json_object_new_int64(strtoll(v[5], NULL, 10)) : NULL);
+	json_object *metadata = v[6] ? json_tokener_parse(v[6]) : NULL;
+	json_object_object_add(item, "metadata", metadata);
+	json_object_object_add(item, "source", json_object_new_string(v[7] ? v[7] : ""));
+	/* The SDK's FeedbackEntry reads created_at; createdAt stays for older clients. */
+	json_object_object_add(item, "created_at", module_string_or_null(v[8]));
+	json_object_object_add(item, "createdAt", module_string_or_null(v[8]));
+	json_object_array_add(rows->results, item);
+	if (row->column_count > FEEDBACK_COLUMN_COUNT && v[FEEDBACK_COLUMN_COUNT] != NULL)
+		rows->total = strtoull(v[FEEDBACK_COLUMN_COUNT], NULL, 10);
+	return 0;
 }
 
 /* ------------------------------------------------------------- submit */
@@ -199,6 +234,7 @@ static void find_feedback_submit(struct request_context *context)
 		metadata_text ? DB_TEXT(metadata_text) : DB_NULL, DB_TEXT(find_source_name(context))};
 	uint64_t feedback_id = 0;
 	char id[32] = "";
+	struct find_feedback_rows created = {json_object_new_array(), 0};
 	enum db_result result = db_begin(context->db);
 	if (result == DB_OK)
 		result = db_exec(context->db, &find_feedback_statements[FEEDBACK_STMT_INSERT], params,
@@ -207,48 +243,29 @@ static void find_feedback_submit(struct request_context *context)
 		snprintf(id, sizeof(id), "%llu", (unsigned long long)feedback_id);
 		result = find_feedback_emit_submitted(context, find_feedback_event_payload(context, id));
 	}
+	/* The entry as stored (with the database's created_at), read in the
+	 * same transaction: the answer is the SDK's FeedbackEntry. */
+	struct db_param key[] = {DB_UINT(request->auth.tenant_id), DB_UINT(feedback_id)};
+	if (result == DB_OK)
+		result = db_query(context->db, &find_feedback_statements[FEEDBACK_STMT_GET], key, 2, find_feedback_row,
+			&created);
+	if (result == DB_OK && json_object_array_length(created.results) != 1)
+		result = DB_ERROR;
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
 		db_rollback(context->db);
+		json_object_put(created.results);
 		respond_db_failure(context, result, "submit feedback");
 		return;
 	}
-	json_object *data = json_object_new_object();
-	json_object_object_add(data, "id", json_object_new_string(id));
+	json_object *data = json_object_get(json_object_array_get_idx(created.results, 0));
+	json_object_put(created.results);
 	json_object_object_add(data, "message", json_object_new_string("Thank you for your feedback"));
 	response_ok(context->response, STATUS_CREATED, data, "Feedback recorded");
 }
 
 /* ------------------------------------------------------------- reads */
-
-struct find_feedback_rows {
-	json_object *results;
-	uint64_t total;
-};
-
-static int find_feedback_row(void *callback_context, const struct db_row *row)
-{
-	struct find_feedback_rows *rows = callback_context;
-	if (row->column_count < FEEDBACK_COLUMN_COUNT || row->values[0] == NULL)
-		return 1;
-	const char *const *v = row->values;
-	json_object *item = json_object_new_object();
-	json_object_object_add(item, "id", json_object_new_string(v[0]));
-	json_object_object_add(item, "threadId", json_object_new_string(v[1]));
-	json_object_object_add(item, "workspace", json_object_new_string(v[2] ? v[2] : ""));
-	json_object_object_add(item, "rating", json_object_new_string(v[3] ? v[3] : ""));
-	json_object_object_add(item, "comment", module_string_or_null(v[4]));
-	json_object_object_add(item, "messageIndex", v[5] ? json_object_new_int64(strtoll(v[5], NULL, 10)) : NULL);
-	json_object *metadata = v[6] ? json_tokener_parse(v[6]) : NULL;
-	json_object_object_add(item, "metadata", metadata);
-	json_object_object_add(item, "source", json_object_new_string(v[7] ? v[7] : ""));
-	json_object_object_add(item, "createdAt", module_string_or_null(v[8]));
-	json_object_array_add(rows->results, item);
-	if (row->column_count > FEEDBACK_COLUMN_COUNT && v[FEEDBACK_COLUMN_COUNT] != NULL)
-		rows->total = strtoull(v[FEEDBACK_COLUMN_COUNT], NULL, 10);
-	return 0;
-}
 
 /* dateFrom/dateTo into bindable bounds; on refusal the response is set. */
 static int find_feedback_range(struct request_context *context, char *first_text, char *end_text)
@@ -373,11 +390,8 @@ static void find_feedback_thread(struct request_context *context)
 		respond_db_failure(context, result, "thread feedback");
 		return;
 	}
-	size_t total = json_object_array_length(rows.results);
-	json_object *data = json_object_new_object();
-	json_object_object_add(data, "results", rows.results);
-	json_object_object_add(data, "total", json_object_new_int64((int64_t)total));
-	response_ok(context->response, STATUS_OK, data, "Feedback of the thread");
+	/* The SDK's forThread reads FeedbackEntry[]: the list is the data. */
+	response_ok(context->response, STATUS_OK, rows.results, "Feedback of the thread");
 }
 
 static int find_feedback_daily_row(void *callback_context, const struct db_row *row)
@@ -438,6 +452,7 @@ static void find_feedback_delete(struct request_context *context)
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)feedback_id);
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "id", json_object_new_string(id));
+	json_object_object_add(data, "message", json_object_new_string("Feedback deleted successfully"));
 	json_object_object_add(data, "deleted", json_object_new_boolean(1));
-	response_ok(context->response, STATUS_OK, data, "Feedback deleted");
+	response_ok(context->response, STATUS_OK, data, "Feedback deleted successfully");
 }

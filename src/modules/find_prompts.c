@@ -311,6 +311,9 @@ static void find_prompts_search(struct request_context *context)
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "results", rows.results);
 	json_object_object_add(data, "total", json_object_new_int64((int64_t)rows.total));
+	/* The SDK's PaginatedResponse: a search answers its first (only) page. */
+	json_object_object_add(data, "page", json_object_new_int64(1));
+	json_object_object_add(data, "limit", json_object_new_int64(limit));
 	response_ok(context->response, STATUS_OK, data, "Prompts found");
 }
 
@@ -509,6 +512,7 @@ static void find_prompts_delete(struct request_context *context)
 	}
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "id", json_object_new_string(id));
+	json_object_object_add(data, "message", json_object_new_string("Prompt deleted successfully"));
 	json_object_object_add(data, "deleted", json_object_new_boolean(1));
-	response_ok(context->response, STATUS_OK, data, "Prompt deleted");
+	response_ok(context->response, STATUS_OK, data, "Prompt deleted successfully");
 }

@@ -347,13 +347,15 @@ int find_delete_filters_parse(enum find_entity_kind kind, json_object *array, st
 
 /* ----------------------------------------------------------------- search */
 
-static const char *const find_facet_field_names[FIND_FACET_FIELD__MAX] = {"categories", "tags", "brands", "price"};
+static const char *const find_facet_field_names[FIND_FACET_FIELD__MAX] = {"categories", "tags", "brands", "price",
+	"price_ranges"};
 
 const char *find_facet_field_name(enum find_facet_field field)
 {
 	return find_facet_field_names[field];
 }
 
+/* Without facetFields: the term lists and, for products, both price forms. */
 static unsigned find_facets_of(enum find_entity_kind kind)
 {
 	if (kind == FIND_PRODUCT)
@@ -377,41 +379,156 @@ static int find_read_bounded_int(json_object *body, const char *name, int fallba
 	return 0;
 }
 
-static void find_parse_facet_fields(enum find_entity_kind kind, json_object *value, unsigned *mask,
-	struct find_errors *errors)
+/* Value facets: what each is read from, and which entities have it. */
+static const struct {
+	const char *name;
+	const char *path;
+	int products_only;
+} find_value_facet_kinds[] = {
+	{"stock_status", "column:stock_status", 1},
+	{"on_sale", "column:on_sale", 1},
+	{"featured", "$.featured", 1},
+	{"type", "$.type", 1},
+};
+
+/* The <name> of attributes.<name> or metadata.<name>: it is spliced into a
+ * quoted JSON path member, so only characters that need no escaping. */
+static int find_facet_key_valid(const char *key)
+{
+	size_t length = strlen(key);
+	if (length == 0 || length > FIND_FACET_KEY_MAX_CHARS)
+		return 0;
+	for (const char *p = key; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+			    *p == '-'))
+			return 0;
+	return 1;
+}
+
+/* A value facet named field: its JSON path into path, 0; -1 with the
+ * reason written when the entity cannot have it. */
+static int find_value_facet_path(enum find_entity_kind kind, const char *field, char *path, size_t path_size,
+	char *why, size_t why_size)
+{
+	for (size_t i = 0; i < sizeof(find_value_facet_kinds) / sizeof(find_value_facet_kinds[0]); i++) {
+		if (strcmp(field, find_value_facet_kinds[i].name) != 0)
+			continue;
+		if (find_value_facet_kinds[i].products_only && kind != FIND_PRODUCT) {
+			snprintf(why, why_size, "posts have no \"%s\" facet; use categories, tags, attributes.<name> or "
+				"metadata.<name>", field);
+			return -1;
+		}
+		snprintf(path, path_size, "%s", find_value_facet_kinds[i].path);
+		return 0;
+	}
+	static const char *const maps[] = {"attributes.", "metadata."};
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		size_t prefix = strlen(maps[i]);
+		if (strncmp(field, maps[i], prefix) != 0)
+			continue;
+		if (!find_facet_key_valid(field + prefix)) {
+			snprintf(why, why_size, "\"%.40s\": the name after \"%s\" must be 1-%d letters, digits, '_' or '-'",
+				field, maps[i], FIND_FACET_KEY_MAX_CHARS);
+			return -1;
+		}
+		snprintf(path, path_size, "$.%.*s\"%.*s\"", (int)prefix, maps[i], FIND_FACET_KEY_MAX_CHARS, field + prefix);
+		return 0;
+	}
+	snprintf(why, why_size, "\"%.20s\" is not a facet (%s)", field,
+		kind == FIND_PRODUCT ? "categories, tags, brands, price, price_ranges, stock_status, on_sale, featured, type, "
+				       "attributes.X, metadata.X"
+				     : "categories, tags, attributes.X, metadata.X");
+	return -1;
+}
+
+/* Adds a value facet to the request (once per name); -1 when full. */
+static int find_value_facet_add(struct find_search_request *request, const char *field, const char *path)
+{
+	for (size_t i = 0; i < request->value_facet_count; i++)
+		if (strcmp(request->value_facets[i].name, field) == 0)
+			return 0;
+	if (request->value_facet_count == FIND_VALUE_FACETS_MAX)
+		return -1;
+	struct find_value_facet *facet = &request->value_facets[request->value_facet_count++];
+	snprintf(facet->name, sizeof(facet->name), "%s", field);
+	/* Names and paths hold no character JSON must escape except the
+	 * quotes of the path (find_facet_key_valid). */
+	size_t used = strlen(request->value_facet_spec);
+	char escaped_path[2 * sizeof(facet->name) + 16];
+	size_t out = 0;
+	for (const char *p = path; *p != '\0' && out + 2 < sizeof(escaped_path); p++) {
+		if (*p == '"')
+			escaped_path[out++] = '\\';
+		escaped_path[out++] = *p;
+	}
+	escaped_path[out] = '\0';
+	snprintf(request->value_facet_spec + used, sizeof(request->value_facet_spec) - used, "%s[\"%s\",\"%s\"]",
+		used > 1 ? "," : "", facet->name, escaped_path);
+	return 0;
+}
+
+static void find_parse_facet_fields(enum find_entity_kind kind, json_object *value,
+	struct find_search_request *request, struct find_errors *errors)
 {
 	unsigned available = find_facets_of(kind);
-	*mask = available;
+	request->facet_mask = available;
+	request->value_facet_count = 0;
+	request->value_facet_spec[0] = '\0';
 	if (value == NULL)
 		return;
-	if (!json_object_is_type(value, json_type_array) || json_object_array_length(value) > FIND_FACET_FIELD__MAX * 2) {
-		find_errors_add(errors, "facetFields", "must be an array of facet names");
+	if (!json_object_is_type(value, json_type_array) || json_object_array_length(value) > FIND_FACET_FIELDS_MAX) {
+		find_errors_add(errors, "facetFields", "must be an array of at most %d facet names", FIND_FACET_FIELDS_MAX);
 		return;
 	}
-	*mask = 0;
+	request->facet_mask = 0;
+	snprintf(request->value_facet_spec, sizeof(request->value_facet_spec), "[");
 	for (size_t i = 0; i < json_object_array_length(value); i++) {
 		json_object *item = json_object_array_get_idx(value, i);
-		int found = -1;
-		for (int f = 0; f < FIND_FACET_FIELD__MAX && json_object_is_type(item, json_type_string); f++)
-			if ((available & (1u << f)) && strcmp(json_object_get_string(item), find_facet_field_names[f]) == 0)
-				found = f;
-		if (found < 0) {
-			find_errors_add(errors, "facetFields", "unknown facet \"%.40s\"; use %s",
-				json_object_is_type(item, json_type_string) ? json_object_get_string(item) : "?",
-				kind == FIND_PRODUCT ? "categories, tags, brands, price" : "categories, tags");
+		if (!json_object_is_type(item, json_type_string)) {
+			find_errors_add(errors, "facetFields", "item %zu must be a facet name", i);
 			return;
 		}
-		*mask |= 1u << found;
+		const char *field = json_object_get_string(item);
+		int found = -1;
+		for (int f = 0; f < FIND_FACET_FIELD__MAX; f++)
+			if (strcmp(field, find_facet_field_names[f]) == 0)
+				found = f;
+		if (found >= 0 && (available & (1u << found))) {
+			request->facet_mask |= 1u << found;
+			continue;
+		}
+		char path[2 * FIND_FACET_KEY_MAX_CHARS], why[160];
+		if (found >= 0) {
+			snprintf(why, sizeof(why), "posts have no \"%s\" facet; use categories, tags, attributes.<name> or "
+				"metadata.<name>", field);
+			find_errors_add(errors, "facetFields", "%s", why);
+			return;
+		}
+		if (find_value_facet_path(kind, field, path, sizeof(path), why, sizeof(why)) != 0) {
+			find_errors_add(errors, "facetFields", "%s", why);
+			return;
+		}
+		if (find_value_facet_add(request, field, path) != 0) {
+			find_errors_add(errors, "facetFields", "at most %d facets other than categories, tags, brands and price",
+				FIND_VALUE_FACETS_MAX);
+			return;
+		}
 	}
+	size_t used = strlen(request->value_facet_spec);
+	snprintf(request->value_facet_spec + used, sizeof(request->value_facet_spec) - used, "]");
+	if (request->value_facet_count == 0)
+		request->value_facet_spec[0] = '\0';
 }
 
 int find_search_parse(enum find_entity_kind kind, json_object *body, struct find_search_request *request,
 	struct find_errors *errors)
 {
-	static const char *const known[] = {"text", "query", "filters", "limit", "includeFacets", "facetFields", "facetSize"};
+	static const char *const known[] = {"text", "query", "filters", "limit", "includeFacets", "facetFields", "facetSize",
+		"searchContext", "useAgent"};
 	memset(request, 0, sizeof(*request));
 	request->kind = kind;
 	request->text = "";
+	request->use_agent = -1;
 	find_filters_init(&request->filters);
 	if (body == NULL || !json_object_is_type(body, json_type_object)) {
 		find_errors_add(errors, "body", "must be a JSON object");
@@ -457,11 +574,25 @@ int find_search_parse(enum find_entity_kind kind, json_object *body, struct find
 	}
 	value = NULL;
 	json_object_object_get_ex(body, "facetFields", &value);
-	find_parse_facet_fields(kind, value, &request->facet_mask, errors);
+	find_parse_facet_fields(kind, value, request, errors);
 	value = NULL;
 	if (json_object_object_get_ex(body, "filters", &value) && value != NULL) {
 		request->filters_given = value;
 		find_search_filters_parse(kind, value, &request->filters, errors);
+	}
+	value = NULL;
+	if (json_object_object_get_ex(body, "searchContext", &value) && value != NULL) {
+		if (!json_object_is_type(value, json_type_string) || !find_search_context_valid(json_object_get_string(value)))
+			find_errors_add(errors, "searchContext", "must be widget, native, chat, api, internal or unknown");
+		else
+			request->search_context = json_object_get_string(value);
+	}
+	value = NULL;
+	if (json_object_object_get_ex(body, "useAgent", &value) && value != NULL) {
+		if (!json_object_is_type(value, json_type_boolean))
+			find_errors_add(errors, "useAgent", "must be true or false");
+		else
+			request->use_agent = json_object_get_boolean(value);
 	}
 	return errors->count > errors_before ? -1 : 0;
 }
@@ -491,10 +622,38 @@ const char *find_price_bucket_label(int bucket)
 	return bucket >= 0 && bucket < FIND_PRICE_BUCKETS ? find_price_bucket_labels[bucket] : NULL;
 }
 
+/* The bounds are whole currency units: written as integers. */
+json_object *find_price_bucket_entry(int bucket, int64_t count, int ranged)
+{
+	const char *label = find_price_bucket_label(bucket);
+	if (label == NULL)
+		return NULL;
+	json_object *entry = json_object_new_object();
+	json_object_object_add(entry, "key", json_object_new_string(label));
+	json_object_object_add(entry, "value", json_object_new_string(label));
+	if (ranged) {
+		json_object_object_add(entry, "from", json_object_new_int64((int64_t)find_price_bucket_bounds[bucket]));
+		if (bucket + 1 < FIND_PRICE_BUCKETS)
+			json_object_object_add(entry, "to", json_object_new_int64((int64_t)find_price_bucket_bounds[bucket + 1]));
+	}
+	json_object_object_add(entry, "count", json_object_new_int64(count));
+	return entry;
+}
+
 /* ------------------------------------------------------------- search log */
 
+int find_search_context_valid(const char *text)
+{
+	static const char *const contexts[] = {"widget", "native", "chat", "api", "internal", "unknown"};
+	for (size_t i = 0; text != NULL && i < sizeof(contexts) / sizeof(contexts[0]); i++)
+		if (strcmp(text, contexts[i]) == 0)
+			return 1;
+	return 0;
+}
+
 void find_search_log_fill(struct find_search_log_entry *entry, uint64_t tenant_id, uint64_t api_key_id,
-	uint64_t result_count, enum find_entity_kind kind, const char *source, const char *workspace, const char *query)
+	uint64_t result_count, enum find_entity_kind kind, const char *source, const char *workspace, const char *query,
+	const char *search_context)
 {
 	memset(entry, 0, sizeof(*entry));
 	entry->tenant_id = tenant_id;
@@ -503,6 +662,7 @@ void find_search_log_fill(struct find_search_log_entry *entry, uint64_t tenant_i
 	snprintf(entry->entity, sizeof(entry->entity), "%s", kind == FIND_POST ? "post" : "product");
 	snprintf(entry->source, sizeof(entry->source), "%s", source);
 	snprintf(entry->workspace, sizeof(entry->workspace), "%s", workspace);
+	snprintf(entry->search_context, sizeof(entry->search_context), "%s", search_context ? search_context : "");
 	/* The cut keeps whole characters. */
 	size_t keep = find_utf8_prefix(query, FIND_SEARCH_TEXT_MAX_BYTES);
 	memcpy(entry->query, query, keep);

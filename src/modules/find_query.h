@@ -18,6 +18,7 @@
 #define FIND_SEARCH_LIMIT_MAX 100
 #define FIND_FACET_SIZE_DEFAULT 10
 #define FIND_FACET_SIZE_MAX 50
+#define FIND_SEARCH_CONTEXT_MAX 15 /* bytes of the longest SearchContext, with room */
 
 /* Scalar filters bound in fixed slots; NULL when not filtered. */
 enum find_filter_text { FIND_FILTER_STATUS, FIND_FILTER_STOCK_STATUS, FIND_FILTER_SKU, FIND_FILTER_AUTHOR_NAME,
@@ -59,8 +60,23 @@ int find_price_range_parse(json_object *value, const char *field, struct find_fi
 
 /* ----------------------------------------------------------------- search */
 
+/* Facets with a fixed name: term lists (find_terms) and the price buckets,
+ * as "price" ({key, value, count}) and as "price_ranges" ({key, from, to,
+ * count}): one count serves both. */
 enum find_facet_field { FIND_FACET_FIELD_CATEGORIES, FIND_FACET_FIELD_TAGS, FIND_FACET_FIELD_BRANDS,
-	FIND_FACET_FIELD_PRICE, FIND_FACET_FIELD__MAX };
+	FIND_FACET_FIELD_PRICE, FIND_FACET_FIELD_PRICE_RANGES, FIND_FACET_FIELD__MAX };
+
+/* Facets counted from one value of each matching row: stock_status and
+ * on_sale (their columns), featured and type (the stored document), and
+ * attributes.<name> and metadata.<name> (a string, number, boolean or array
+ * of them in the stored document). All of a request's are counted in one
+ * statement that reads them from a bound JSON spec [[name, path], …]. */
+#define FIND_VALUE_FACETS_MAX 10
+#define FIND_FACET_KEY_MAX_CHARS 64 /* the <name> of attributes.<name> and metadata.<name> */
+#define FIND_FACET_FIELDS_MAX 16    /* members of facetFields */
+struct find_value_facet {
+	char name[16 + FIND_FACET_KEY_MAX_CHARS]; /* as requested: "on_sale", "attributes.color" */
+};
 
 struct find_search_request {
 	enum find_entity_kind kind;
@@ -69,9 +85,20 @@ struct find_search_request {
 	int limit;
 	int include_facets;
 	unsigned facet_mask; /* 1u << enum find_facet_field */
+	struct find_value_facet value_facets[FIND_VALUE_FACETS_MAX];
+	size_t value_facet_count;
+	/* [[name, path], …] bound to the value facet statement ("" when none):
+	 * a path is "$.featured", "$.attributes.\"color\"" or "column:on_sale". */
+	char value_facet_spec[FIND_VALUE_FACETS_MAX * (2 * (16 + FIND_FACET_KEY_MAX_CHARS) + 16) + 4];
 	int facet_size;
 	json_object *filters_given; /* the request's filters object (borrowed), or NULL */
 	struct find_filters filters;
+	/* searchContext: where the search came from ("widget", "native", "chat",
+	 * "api", "internal", "unknown"), kept in the search log; NULL when not sent. */
+	const char *search_context;
+	/* useAgent: Intuka has no search agent, so the answer says agent_used
+	 * false whatever was asked; -1 when not sent. */
+	int use_agent;
 };
 
 int find_search_parse(enum find_entity_kind kind, json_object *body, struct find_search_request *request,
@@ -84,6 +111,9 @@ const char *find_facet_field_name(enum find_facet_field field);
 #define FIND_PRICE_BUCKETS 6
 /* Lower bounds of the buckets 0-25, 25-50, 50-100, 100-250, 250-500, 500+. */
 extern const double find_price_bucket_bounds[FIND_PRICE_BUCKETS];
+/* A bucket as a facet entry: {key, value, count}, and with ranged, the
+ * bounds of a RangeFacetBucket: from (always) and to (all but the last). */
+json_object *find_price_bucket_entry(int bucket, int64_t count, int ranged);
 /* The bucket a price falls in: lower bound inclusive, upper exclusive. */
 int find_price_bucket(double price);
 /* "0-25", …, "500+". */
@@ -99,12 +129,18 @@ struct find_search_log_entry {
 	uint64_t result_count;
 	char entity[8];     /* "product" | "post" */
 	char source[12];    /* "secret" | "publishable" | "jwt" */
+	char search_context[FIND_SEARCH_CONTEXT_MAX + 1]; /* "" when the client sent none */
 	char workspace[64];
 	char query[FIND_SEARCH_TEXT_MAX_BYTES + 1];
 };
 
-/* Fills entry; the query is cut to 500 bytes on a character boundary. */
+/* Fills entry; the query is cut to 500 bytes on a character boundary.
+ * search_context may be NULL. */
 void find_search_log_fill(struct find_search_log_entry *entry, uint64_t tenant_id, uint64_t api_key_id,
-	uint64_t result_count, enum find_entity_kind kind, const char *source, const char *workspace, const char *query);
+	uint64_t result_count, enum find_entity_kind kind, const char *source, const char *workspace, const char *query,
+	const char *search_context);
+
+/* The SDK's SearchContext values; 1 when text is one of them. */
+int find_search_context_valid(const char *text);
 
 #endif

@@ -1,8 +1,10 @@
 /* Find API product recommendations (POST /api/v1/find/recommendations/
  * products): products that share categories, tags or brands with the given
- * one, or were shown in the same chat threads, scored by
- * find_recommend_score.c; the most recently updated products when nothing
- * qualifies. Every query is bounded, whatever the catalogue's size. */
+ * one, were shown in the same chat threads (or in the client's basket
+ * affinities), or were shown to the request's visitor (userId), scored by
+ * find_recommend_score.c, the client's complementary products first; the
+ * most recently updated products when nothing qualifies. Every query is
+ * bounded, whatever the catalogue's size. */
 #include "core/arena.h"
 #include "core/context.h"
 #include "core/respond.h"
@@ -22,7 +24,9 @@
 
 /* Candidates per strategy; term matches read before grouping; threads of the source read. */
 #define RECOMMEND_CANDIDATES_PER_STRATEGY 500
-#define RECOMMEND_CANDIDATES_MAX (2 * RECOMMEND_CANDIDATES_PER_STRATEGY)
+/* Terms, co-occurrence and memory, plus what the client lists. */
+#define RECOMMEND_CANDIDATES_MAX                                                                                  \
+	(3 * RECOMMEND_CANDIDATES_PER_STRATEGY + FIND_RECOMMEND_MAX_BASKET + FIND_RECOMMEND_MAX_COMPLEMENTARY)
 #define RECOMMEND_LIMIT_TEXT "500"
 #define RECOMMEND_TERM_MATCHES_TEXT "20000"
 #define RECOMMEND_THREADS_TEXT "1000"
@@ -35,8 +39,15 @@ static const struct field_spec recommend_fields[] = {
 	{.name = "maxRecommendations", .type = FIELD_INTEGER, .min_value = 1, .max_value = FIND_RECOMMEND_MAX_COUNT},
 	{.name = "excludeProductIds", .type = FIELD_STRING_ARRAY, .max_length = FIND_RECOMMEND_MAX_EXCLUDED},
 	{.name = "productFilter", .type = FIELD_OBJECT, .max_length = RECOMMEND_FILTER_MAX_BYTES},
+	{.name = "userId", .type = FIELD_STRING, .min_length = 1, .max_length = FIND_RECOMMEND_ID_MAX},
+	{.name = "weights", .type = FIELD_OBJECT, .max_length = 512},
+	{.name = "complimentaryProducts", .type = FIELD_STRING_ARRAY, .max_length = FIND_RECOMMEND_MAX_COMPLEMENTARY},
 };
-static const struct input_spec recommend_input = INPUT_SPEC(recommend_fields);
+/* basketAffinity is an array of objects, which the spec cannot declare:
+ * find_recommend_parse checks it, and refuses every member it does not
+ * know, so nothing unknown gets through. */
+static const struct input_spec recommend_input = {recommend_fields,
+	sizeof(recommend_fields) / sizeof(recommend_fields[0]), 1};
 
 static const struct route find_recommend_routes[] = {
 	{.method = HTTP_POST, .pattern = "/api/v1/find/recommendations/products", .permission = "find.view",
@@ -51,6 +62,7 @@ enum find_recommend_statement {
 	RECOMMEND_STMT_SOURCE,
 	RECOMMEND_STMT_TERM_CANDIDATES,
 	RECOMMEND_STMT_COOCCURRENCE,
+	RECOMMEND_STMT_MEMORY,
 	RECOMMEND_STMT_DETAILS,
 	RECOMMEND_STMT_FALLBACK,
 	RECOMMEND_STMT__MAX
@@ -88,6 +100,13 @@ static const struct db_statement_def find_recommend_statements[RECOMMEND_STMT__M
 	[RECOMMEND_STMT_COOCCURRENCE] = {"find_recommend.cooccurrence",
 		"SELECT o.product_id, COUNT(*) FROM (SELECT thread_id FROM find_thread_products WHERE tenant_id = ? "
 		"AND product_id = ? ORDER BY thread_id DESC LIMIT " RECOMMEND_THREADS_TEXT ") AS s "
+		"JOIN find_thread_products o ON o.tenant_id = ? AND o.thread_id = s.thread_id AND o.product_id <> ? "
+		"GROUP BY o.product_id ORDER BY COUNT(*) DESC, o.product_id LIMIT " RECOMMEND_LIMIT_TEXT,
+		1},
+	/* Products shown in the visitor's (userId) latest threads. */
+	[RECOMMEND_STMT_MEMORY] = {"find_recommend.memory",
+		"SELECT o.product_id, COUNT(*) FROM (SELECT thread_id FROM find_threads WHERE tenant_id = ? AND user_id = ? "
+		"ORDER BY created_at DESC LIMIT " RECOMMEND_THREADS_TEXT ") AS s "
 		"JOIN find_thread_products o ON o.tenant_id = ? AND o.thread_id = s.thread_id AND o.product_id <> ? "
 		"GROUP BY o.product_id ORDER BY COUNT(*) DESC, o.product_id LIMIT " RECOMMEND_LIMIT_TEXT,
 		1},
@@ -205,6 +224,35 @@ static int find_recommend_cooccurrence_row(void *callback_context, const struct 
 	return 0;
 }
 
+static int find_recommend_memory_row(void *callback_context, const struct db_row *row)
+{
+	struct find_recommend_work *work = callback_context;
+	if (row->column_count != 2 || row->values[0] == NULL)
+		return 1;
+	struct find_recommend_candidate *candidate = find_recommend_candidate(work, row->values[0]);
+	if (candidate == NULL)
+		return 1;
+	candidate->shared[FIND_SIGNAL_MEMORY] = row->values[1] ? (unsigned)strtoul(row->values[1], NULL, 10) : 0;
+	return 0;
+}
+
+/* What the client lists: basket affinities add to co-occurrence, and the
+ * complementary products are candidates in their listed order. Room for
+ * them is reserved in RECOMMEND_CANDIDATES_MAX. */
+static void find_recommend_add_listed(const struct find_recommend_request *request, struct find_recommend_work *work)
+{
+	for (size_t i = 0; i < request->basket_count; i++) {
+		struct find_recommend_candidate *candidate = find_recommend_candidate(work, request->basket[i].product_id);
+		if (candidate != NULL)
+			candidate->basket_frequency += request->basket[i].frequency;
+	}
+	for (size_t i = 0; i < request->complementary_count; i++) {
+		struct find_recommend_candidate *candidate = find_recommend_candidate(work, request->complementary_ids[i]);
+		if (candidate != NULL && candidate->complementary_rank == 0)
+			candidate->complementary_rank = (unsigned)i + 1;
+	}
+}
+
 static int find_recommend_details_row(void *callback_context, const struct db_row *row)
 {
 	struct find_recommend_work *work = callback_context;
@@ -283,6 +331,15 @@ static enum db_result find_recommend_gather(struct request_context *context,
 		result = db_query(context->db, &find_recommend_statements[RECOMMEND_STMT_COOCCURRENCE], thread_params, 4,
 			find_recommend_cooccurrence_row, work);
 	find_recommend_sort_by_id(work);
+	struct db_param memory_params[] = {DB_UINT(tenant_id), DB_TEXT(request->user_id ? request->user_id : ""),
+		DB_UINT(tenant_id), DB_TEXT(request->product_id)};
+	if (result == DB_OK && request->user_id != NULL)
+		result = db_query(context->db, &find_recommend_statements[RECOMMEND_STMT_MEMORY], memory_params, 4,
+			find_recommend_memory_row, work);
+	find_recommend_sort_by_id(work);
+	if (result == DB_OK)
+		find_recommend_add_listed(request, work);
+	find_recommend_sort_by_id(work);
 	if (result != DB_OK || work->candidate_count == 0)
 		return result;
 
@@ -298,19 +355,29 @@ static enum db_result find_recommend_gather(struct request_context *context,
 	return result;
 }
 
-static json_object *find_recommend_weights_json(const struct find_recommend_weights *weights)
+/* The weights used: per signal, and per SDK group (normalised). */
+static json_object *find_recommend_weights_json(const struct find_recommend_weights *weights,
+	const double groups[FIND_WEIGHT__GROUPS])
 {
 	json_object *object = json_object_new_object();
 	for (int signal = 0; signal < FIND_SIGNAL__MAX; signal++)
 		json_object_object_add(object, find_signal_name((enum find_signal)signal),
 			find_json_decimal(weights->weight[signal]));
+	for (int group = 0; group < FIND_WEIGHT__GROUPS; group++)
+		json_object_object_add(object, find_weight_group_name((enum find_weight_group)group),
+			find_json_decimal(groups[group]));
 	return object;
 }
 
+/* A strategy bit beyond the signals: the client's complementary products. */
+#define RECOMMEND_STRATEGY_COMPLEMENTARY (1u << FIND_SIGNAL__MAX)
+
 static json_object *find_recommend_answer(json_object *recommendations, unsigned strategies, int fallback_applied,
-	size_t total_candidates)
+	size_t total_candidates, const struct find_recommend_weights *weights, const double groups[FIND_WEIGHT__GROUPS])
 {
 	json_object *used = json_object_new_array();
+	if (strategies & RECOMMEND_STRATEGY_COMPLEMENTARY)
+		json_object_array_add(used, json_object_new_string("complementary"));
 	for (int signal = 0; signal < FIND_SIGNAL__MAX; signal++)
 		if (strategies & (1u << signal))
 			json_object_array_add(used, json_object_new_string(find_signal_name((enum find_signal)signal)));
@@ -320,7 +387,7 @@ static json_object *find_recommend_answer(json_object *recommendations, unsigned
 	json_object_object_add(data, "recommendations", recommendations);
 	json_object_object_add(data, "usedStrategies", used);
 	json_object_object_add(data, "fallbackApplied", json_object_new_boolean(fallback_applied));
-	json_object_object_add(data, "weights", find_recommend_weights_json(&find_recommend_default_weights));
+	json_object_object_add(data, "weights", find_recommend_weights_json(weights, groups));
 	json_object_object_add(data, "totalCandidates", json_object_new_int64((int64_t)total_candidates));
 	return data;
 }
@@ -354,8 +421,11 @@ static void find_recommend_products(struct request_context *context)
 		return;
 	}
 
-	size_t qualifying = find_recommend_rank(work->candidates, work->candidate_count, &work->source,
-		&find_recommend_default_weights, request.product_id, request.excluded_ids, request.excluded_count);
+	struct find_recommend_weights weights;
+	double groups[FIND_WEIGHT__GROUPS];
+	find_recommend_effective_weights(&request, &weights, groups); /* checked by find_recommend_parse */
+	size_t qualifying = find_recommend_rank(work->candidates, work->candidate_count, &work->source, &weights,
+		request.product_id, request.excluded_ids, request.excluded_count);
 	json_object *recommendations = json_object_new_array();
 	unsigned strategies = 0;
 	if (!find_recommend_needs_fallback(qualifying)) {
@@ -365,6 +435,10 @@ static void find_recommend_products(struct request_context *context)
 			candidate->user_data = NULL;
 			json_object_object_add(product, "score", find_json_decimal(candidate->score));
 			json_object *reasons = json_object_new_array();
+			if (candidate->complementary_rank > 0) {
+				json_object_array_add(reasons, json_object_new_string("complementary"));
+				strategies |= RECOMMEND_STRATEGY_COMPLEMENTARY;
+			}
 			for (int signal = 0; signal < FIND_SIGNAL__MAX; signal++)
 				if (candidate->reasons & (1u << signal))
 					json_object_array_add(reasons, json_object_new_string(find_signal_reason((enum find_signal)signal)));
@@ -373,8 +447,8 @@ static void find_recommend_products(struct request_context *context)
 			strategies |= candidate->reasons;
 		}
 		find_recommend_release(work);
-		response_ok(context->response, STATUS_OK, find_recommend_answer(recommendations, strategies, 0, qualifying),
-			"Recommendations");
+		response_ok(context->response, STATUS_OK,
+			find_recommend_answer(recommendations, strategies, 0, qualifying, &weights, groups), "Recommendations");
 		return;
 	}
 	find_recommend_release(work);
@@ -392,5 +466,6 @@ static void find_recommend_products(struct request_context *context)
 		return;
 	}
 	size_t count = json_object_array_length(recommendations);
-	response_ok(context->response, STATUS_OK, find_recommend_answer(recommendations, 0, 1, count), "Recommendations");
+	response_ok(context->response, STATUS_OK, find_recommend_answer(recommendations, 0, 1, count, &weights, groups),
+		"Recommendations");
 }

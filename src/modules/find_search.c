@@ -22,7 +22,7 @@
 
 /* Statement variants: with or without a workspace, with or without text. */
 enum find_search_variant { SEARCH_WS_TEXT, SEARCH_WS_ALL, SEARCH_ANY_TEXT, SEARCH_ANY_ALL, SEARCH__VARIANTS };
-enum find_search_statement { SEARCH_RESULTS, SEARCH_TERM_FACETS, SEARCH_PRICE_FACET, SEARCH__KINDS };
+enum find_search_statement { SEARCH_RESULTS, SEARCH_TERM_FACETS, SEARCH_VALUE_FACETS, SEARCH_PRICE_FACET, SEARCH__KINDS };
 
 #define AGAINST " AGAINST(? IN BOOLEAN MODE)" /* the query from find_fulltext_query */
 /* The name (title) counts three times as much as the rest of the text, and
@@ -46,6 +46,29 @@ enum find_search_statement { SEARCH_RESULTS, SEARCH_TERM_FACETS, SEARCH_PRICE_FA
 	" FROM " table " e JOIN find_terms fc ON fc.tenant_id = e.tenant_id AND fc.entity = '" entity "'"          \
 	" AND fc.workspace = e.workspace AND fc.entity_id = e." id_column " WHERE e.tenant_id = ?" where filters   \
 	VISIBLE " GROUP BY fc.facet, fc.term) f WHERE f.position <= ? ORDER BY f.facet, f.hits DESC, f.term"
+
+/* One value of a row as a JSON array of texts for JSON_TABLE: an array as
+ * it is, a string, number or boolean as a list of one ("true"), an object
+ * or null as nothing. */
+#define JSON_VALUES(x)                                                                                          \
+	"CASE JSON_TYPE(" x ") WHEN 'ARRAY' THEN " x " WHEN 'OBJECT' THEN '[]' WHEN 'NULL' THEN '[]'"              \
+	" ELSE JSON_ARRAY(JSON_UNQUOTE(" x ")) END"
+#define DOCUMENT_AT "JSON_EXTRACT(e.document, vf.path)"
+/* Products read stock_status and on_sale from the columns filters use. */
+#define PRODUCT_VALUES                                                                                          \
+	"CASE vf.path WHEN 'column:stock_status' THEN JSON_ARRAY(NULLIF(e.stock_status, ''))"                     \
+	" WHEN 'column:on_sale' THEN JSON_ARRAY(IF(e.on_sale, 'true', 'false')) ELSE " JSON_VALUES(DOCUMENT_AT) " END"
+#define POST_VALUES JSON_VALUES(DOCUMENT_AT)
+
+/* Every value facet of the request in one pass: the spec [[name, path], …]
+ * is the first parameter (find_search_request.value_facet_spec). */
+#define VALUE_FACETS(table, values, where, filters)                                                           \
+	"SELECT f.facet, f.term, f.hits FROM (SELECT vf.facet, v.term, COUNT(*) AS hits,"                        \
+	" ROW_NUMBER() OVER (PARTITION BY vf.facet ORDER BY COUNT(*) DESC, v.term) AS position FROM " table " e"    \
+	" JOIN JSON_TABLE(?, '$[*]' COLUMNS (facet VARCHAR(100) PATH '$[0]', path VARCHAR(200) PATH '$[1]')) vf"    \
+	" JOIN JSON_TABLE(" values ", '$[*]' COLUMNS (term VARCHAR(191) PATH '$')) v WHERE e.tenant_id = ?" where   \
+	filters VISIBLE " AND v.term IS NOT NULL GROUP BY vf.facet, v.term) f WHERE f.position <= ?"               \
+	" ORDER BY f.facet, f.hits DESC, f.term"
 
 /* Bucket lower bounds are bound from find_price_bucket_bounds, highest first. */
 #define PRICE_FACET(where)                                                                                    \
@@ -71,6 +94,14 @@ static const struct db_statement_def find_product_search_statements[SEARCH__KIND
 		TERM_FACETS("find_products", "product", "product_id", PRODUCT_MATCH, FIND_SQL_PRODUCT_FILTERS), 1},
 	[SEARCH_TERM_FACETS * SEARCH__VARIANTS + SEARCH_ANY_ALL] = {"find.products.facets_any_all",
 		TERM_FACETS("find_products", "product", "product_id", "", FIND_SQL_PRODUCT_FILTERS), 1},
+	[SEARCH_VALUE_FACETS * SEARCH__VARIANTS + SEARCH_WS_TEXT] = {"find.products.value_facets",
+		VALUE_FACETS("find_products", PRODUCT_VALUES, WS PRODUCT_MATCH, FIND_SQL_PRODUCT_FILTERS), 1},
+	[SEARCH_VALUE_FACETS * SEARCH__VARIANTS + SEARCH_WS_ALL] = {"find.products.value_facets_all",
+		VALUE_FACETS("find_products", PRODUCT_VALUES, WS, FIND_SQL_PRODUCT_FILTERS), 1},
+	[SEARCH_VALUE_FACETS * SEARCH__VARIANTS + SEARCH_ANY_TEXT] = {"find.products.value_facets_any",
+		VALUE_FACETS("find_products", PRODUCT_VALUES, PRODUCT_MATCH, FIND_SQL_PRODUCT_FILTERS), 1},
+	[SEARCH_VALUE_FACETS * SEARCH__VARIANTS + SEARCH_ANY_ALL] = {"find.products.value_facets_any_all",
+		VALUE_FACETS("find_products", PRODUCT_VALUES, "", FIND_SQL_PRODUCT_FILTERS), 1},
 	[SEARCH_PRICE_FACET * SEARCH__VARIANTS + SEARCH_WS_TEXT] = {"find.products.price_facet", PRICE_FACET(WS PRODUCT_MATCH), 1},
 	[SEARCH_PRICE_FACET * SEARCH__VARIANTS + SEARCH_WS_ALL] = {"find.products.price_facet_all", PRICE_FACET(WS), 1},
 	[SEARCH_PRICE_FACET * SEARCH__VARIANTS + SEARCH_ANY_TEXT] = {"find.products.price_facet_any", PRICE_FACET(PRODUCT_MATCH), 1},
@@ -95,11 +126,19 @@ static const struct db_statement_def find_post_search_statements[SEARCH_PRICE_FA
 		TERM_FACETS("find_posts", "post", "post_id", POST_MATCH, FIND_SQL_POST_FILTERS), 1},
 	[SEARCH_TERM_FACETS * SEARCH__VARIANTS + SEARCH_ANY_ALL] = {"find.posts.facets_any_all",
 		TERM_FACETS("find_posts", "post", "post_id", "", FIND_SQL_POST_FILTERS), 1},
+	[SEARCH_VALUE_FACETS * SEARCH__VARIANTS + SEARCH_WS_TEXT] = {"find.posts.value_facets",
+		VALUE_FACETS("find_posts", POST_VALUES, WS POST_MATCH, FIND_SQL_POST_FILTERS), 1},
+	[SEARCH_VALUE_FACETS * SEARCH__VARIANTS + SEARCH_WS_ALL] = {"find.posts.value_facets_all",
+		VALUE_FACETS("find_posts", POST_VALUES, WS, FIND_SQL_POST_FILTERS), 1},
+	[SEARCH_VALUE_FACETS * SEARCH__VARIANTS + SEARCH_ANY_TEXT] = {"find.posts.value_facets_any",
+		VALUE_FACETS("find_posts", POST_VALUES, POST_MATCH, FIND_SQL_POST_FILTERS), 1},
+	[SEARCH_VALUE_FACETS * SEARCH__VARIANTS + SEARCH_ANY_ALL] = {"find.posts.value_facets_any_all",
+		VALUE_FACETS("find_posts", POST_VALUES, "", FIND_SQL_POST_FILTERS), 1},
 };
 
 static const struct db_statement_def find_search_log_statement[] = {
 	{"find.search_log", "INSERT INTO find_search_log (tenant_id, entity, workspace, query_text, result_count, source,"
-		" api_key_id) VALUES (?, ?, ?, ?, ?, ?, ?)", 1},
+		" api_key_id, search_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", 1},
 };
 
 const struct statement_table find_product_search_statement_table = {"find.products.search",
@@ -148,6 +187,8 @@ static void find_bind_search(struct request_context *context, const struct find_
 		if (request->kind == FIND_PRODUCT)
 			params[count++] = DB_TEXTN(request->text, request->text_length); /* exact SKU */
 	}
+	if (kind == SEARCH_VALUE_FACETS)
+		params[count++] = DB_TEXT(request->value_facet_spec);
 	if (kind == SEARCH_PRICE_FACET) {
 		for (int bucket = FIND_PRICE_BUCKETS - 1; bucket >= 1; bucket--) {
 			snprintf(binding->bounds[bucket], sizeof(binding->bounds[bucket]), "%.4f", find_price_bucket_bounds[bucket]);
@@ -163,7 +204,7 @@ static void find_bind_search(struct request_context *context, const struct find_
 	params[count++] = DB_INT(context->request->auth.kind == AUTH_PUBLISHABLE_KEY);
 	if (kind == SEARCH_RESULTS)
 		params[count++] = DB_INT(request->limit);
-	else if (kind == SEARCH_TERM_FACETS)
+	else if (kind == SEARCH_TERM_FACETS || kind == SEARCH_VALUE_FACETS)
 		params[count++] = DB_INT(request->facet_size);
 	binding->count = count;
 }
@@ -204,41 +245,43 @@ static int find_collect_result(void *callback_context, const struct db_row *row)
 	return 0;
 }
 
-struct find_facet_rows {
-	json_object *facets;
-	unsigned mask;
-};
-
-static int find_collect_term_facet(void *callback_context, const struct db_row *row)
+/* A facet row "facet, term, hits" goes to the list of that name: the
+ * facets object holds a list for each facet asked for, and only those. */
+static int find_collect_facet(void *callback_context, const struct db_row *row)
 {
-	struct find_facet_rows *rows = callback_context;
+	json_object *facets = callback_context, *list = NULL;
 	if (row->column_count < 3 || row->values[0] == NULL || row->values[1] == NULL || row->values[2] == NULL)
 		return 0;
-	for (int field = 0; field < FIND_FACET_FIELD_PRICE; field++) {
-		if (!(rows->mask & (1u << field)) || strcmp(row->values[0], find_facet_field_name(field)) != 0)
-			continue;
-		json_object *list = NULL;
-		json_object_object_get_ex(rows->facets, row->values[0], &list);
-		json_object *entry = json_object_new_object();
-		json_object_object_add(entry, "value", json_object_new_string(row->values[1]));
-		json_object_object_add(entry, "count", json_object_new_int64(strtoll(row->values[2], NULL, 10)));
-		json_object_array_add(list, entry);
-	}
+	if (!json_object_object_get_ex(facets, row->values[0], &list))
+		return 0;
+	json_object *entry = json_object_new_object();
+	json_object_object_add(entry, "key", json_object_new_string(row->values[1]));
+	json_object_object_add(entry, "value", json_object_new_string(row->values[1]));
+	json_object_object_add(entry, "count", json_object_new_int64(strtoll(row->values[2], NULL, 10)));
+	json_object_array_add(list, entry);
 	return 0;
 }
 
+/* A price bucket row "bucket, count" goes to "price" and "price_ranges",
+ * whichever were asked for. */
 static int find_collect_price_facet(void *callback_context, const struct db_row *row)
 {
-	json_object *list = callback_context;
+	json_object *facets = callback_context;
 	if (row->column_count < 2 || row->values[0] == NULL || row->values[1] == NULL)
 		return 0;
-	const char *label = find_price_bucket_label(atoi(row->values[0]));
-	if (label == NULL)
-		return 0;
-	json_object *entry = json_object_new_object();
-	json_object_object_add(entry, "value", json_object_new_string(label));
-	json_object_object_add(entry, "count", json_object_new_int64(strtoll(row->values[1], NULL, 10)));
-	json_object_array_add(list, entry);
+	int bucket = atoi(row->values[0]);
+	int64_t count = strtoll(row->values[1], NULL, 10);
+	json_object *list = NULL;
+	if (json_object_object_get_ex(facets, find_facet_field_name(FIND_FACET_FIELD_PRICE), &list)) {
+		json_object *entry = find_price_bucket_entry(bucket, count, 0);
+		if (entry != NULL)
+			json_object_array_add(list, entry);
+	}
+	if (json_object_object_get_ex(facets, find_facet_field_name(FIND_FACET_FIELD_PRICE_RANGES), &list)) {
+		json_object *entry = find_price_bucket_entry(bucket, count, 1);
+		if (entry != NULL)
+			json_object_array_add(list, entry);
+	}
 	return 0;
 }
 
@@ -249,28 +292,37 @@ static json_object *find_search_empty_facets(const struct find_search_request *r
 	for (int field = 0; field < FIND_FACET_FIELD__MAX; field++)
 		if (request->facet_mask & (1u << field))
 			json_object_object_add(facets, find_facet_field_name(field), json_object_new_array());
+	for (size_t i = 0; i < request->value_facet_count; i++)
+		json_object_object_add(facets, request->value_facets[i].name, json_object_new_array());
 	return facets;
 }
 
-/* Facets over the whole filtered match set (not only the returned page). */
+/* Facets over the whole filtered match set (not only the returned page):
+ * one statement for the term lists, one for the value facets, one for the
+ * price buckets, each only when asked for. */
 static int find_search_facets(struct request_context *context, const struct find_search_request *request,
 	const char *match_query, json_object **out)
 {
+	const unsigned term_fields = (1u << FIND_FACET_FIELD_CATEGORIES) | (1u << FIND_FACET_FIELD_TAGS) |
+		(1u << FIND_FACET_FIELD_BRANDS);
+	const unsigned price_fields = (1u << FIND_FACET_FIELD_PRICE) | (1u << FIND_FACET_FIELD_PRICE_RANGES);
 	json_object *facets = find_search_empty_facets(request);
 	struct find_search_binding binding;
 	int result = DB_OK;
-	if (request->facet_mask & ((1u << FIND_FACET_FIELD_PRICE) - 1)) {
-		struct find_facet_rows rows = {facets, request->facet_mask};
+	if (request->facet_mask & term_fields) {
 		find_bind_search(context, request, match_query, SEARCH_TERM_FACETS, &binding);
 		result = db_query(context->db, find_search_statement(context, request, SEARCH_TERM_FACETS), binding.params,
-			binding.count, find_collect_term_facet, &rows);
+			binding.count, find_collect_facet, facets);
 	}
-	if (result == DB_OK && request->kind == FIND_PRODUCT && (request->facet_mask & (1u << FIND_FACET_FIELD_PRICE))) {
-		json_object *list = NULL;
-		json_object_object_get_ex(facets, "price", &list);
+	if (result == DB_OK && request->value_facet_count > 0) {
+		find_bind_search(context, request, match_query, SEARCH_VALUE_FACETS, &binding);
+		result = db_query(context->db, find_search_statement(context, request, SEARCH_VALUE_FACETS), binding.params,
+			binding.count, find_collect_facet, facets);
+	}
+	if (result == DB_OK && request->kind == FIND_PRODUCT && (request->facet_mask & price_fields)) {
 		find_bind_search(context, request, match_query, SEARCH_PRICE_FACET, &binding);
 		result = db_query(context->db, find_search_statement(context, request, SEARCH_PRICE_FACET), binding.params,
-			binding.count, find_collect_price_facet, list);
+			binding.count, find_collect_price_facet, facets);
 	}
 	if (result != DB_OK) {
 		json_object_put(facets);
@@ -291,8 +343,9 @@ static void find_search_log_write(struct request_context *context)
 	memcpy(&entry, context->after_response_data, sizeof(entry));
 	struct db_param params[] = {DB_UINT(entry.tenant_id), DB_TEXT(entry.entity), DB_TEXT(entry.workspace),
 		DB_TEXT(entry.query), DB_UINT(entry.result_count), DB_TEXT(entry.source),
-		entry.api_key_id ? DB_UINT(entry.api_key_id) : DB_NULL};
-	int result = db_exec(context->db, &find_search_log_statement[0], params, 7, NULL, NULL);
+		entry.api_key_id ? DB_UINT(entry.api_key_id) : DB_NULL,
+		entry.search_context[0] ? DB_TEXT(entry.search_context) : DB_NULL};
+	int result = db_exec(context->db, &find_search_log_statement[0], params, 8, NULL, NULL);
 	if (result != DB_OK)
 		log_msg(LOG_LEVEL_WARN, context->request->request_id, "search log not written: %s", db_last_error(context->db));
 }
@@ -356,11 +409,13 @@ static void find_search(struct request_context *context)
 	if (facets != NULL)
 		json_object_object_add(data, "facets", facets);
 	json_object_object_add(data, "query", query);
+	/* useAgent is taken, but there is no agent: every search is the plain one. */
+	json_object_object_add(data, "agent_used", json_object_new_boolean(0));
 	response_ok(context->response, STATUS_OK, data, "Search completed");
 
 	struct find_search_log_entry entry;
 	find_search_log_fill(&entry, context->request->auth.tenant_id, context->request->auth.api_key_id, rows.total, kind,
-		find_source_name(context), find_workspace(context), request.text);
+		find_source_name(context), find_workspace(context), request.text, request.search_context);
 	memcpy(context->after_response_data, &entry, sizeof(entry));
 	context->after_response = find_search_log_write;
 	find_search_request_release(&request);

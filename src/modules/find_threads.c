@@ -84,7 +84,7 @@ enum find_threads_statement {
 	"SELECT " THREAD_COLUMNS ", COUNT(*) OVER () FROM find_threads WHERE tenant_id = ?" THREAD_IN_WORKSPACE      \
 	" AND (? IS NULL OR user_id = ?) AND (? IS NULL OR status = ?)" THREAD_CREATED_RANGE                        \
 	" AND (? IS NULL OR has_handoff = ?) ORDER BY " order " LIMIT ? OFFSET ?"
-#define THREAD_EXPORT_WHERE "tenant_id = ?" THREAD_IN_WORKSPACE THREAD_CREATED_RANGE
+#define THREAD_EXPORT_WHERE "tenant_id = ?" THREAD_IN_WORKSPACE THREAD_CREATED_RANGE " AND (? IS NULL OR user_id = ?)"
 
 static const struct db_statement_def find_threads_statements[THREADS_STMT__MAX] = {
 	[THREADS_STMT_SEARCH_FIRST + SORT_CREATED_AT * 2] = {"find_threads.search_created_desc",
@@ -109,8 +109,10 @@ static const struct db_statement_def find_threads_statements[THREADS_STMT__MAX] 
 		"SELECT " THREAD_COLUMNS " FROM find_threads WHERE " THREAD_EXPORT_WHERE
 		" ORDER BY created_at, thread_id LIMIT 5001",
 		1},
+	/* The first parameter says whether contents are read at all (includeContent). */
 	[THREADS_STMT_EXPORT_MESSAGES] = {"find_threads.export_messages",
-		"SELECT m.thread_id, m.message_index, m.role, m.content, DATE_FORMAT(m.created_at, '%Y-%m-%dT%H:%i:%s.%fZ') "
+		"SELECT m.thread_id, m.message_index, m.role, IF(? = 1, m.content, ''), "
+		"DATE_FORMAT(m.created_at, '%Y-%m-%dT%H:%i:%s.%fZ') "
 		"FROM find_messages m JOIN (SELECT thread_id FROM find_threads WHERE " THREAD_EXPORT_WHERE
 		" ORDER BY created_at, thread_id LIMIT 5000) t ON t.thread_id = m.thread_id WHERE m.tenant_id = ? "
 		"ORDER BY m.thread_id, m.message_index LIMIT 50001",
@@ -418,8 +420,11 @@ static void find_threads_end_handoff(struct request_context *context)
 	json_object *thread = find_threads_load(context, id);
 	if (thread == NULL)
 		return;
-	/* Ending a handoff twice answers the same: a retried request must not fail. */
-	response_ok(context->response, STATUS_OK, thread, changed ? "Handoff ended" : "Thread was not in handoff");
+	/* Ending a handoff twice answers the same: a retried request must not
+	 * fail. The SDK reads {message}; the thread comes with it. */
+	const char *message = changed ? "Handoff ended" : "Thread was not in handoff";
+	json_object_object_add(thread, "message", json_object_new_string(message));
+	response_ok(context->response, STATUS_OK, thread, message);
 }
 
 static void find_threads_delete(struct request_context *context)
@@ -450,8 +455,9 @@ static void find_threads_delete(struct request_context *context)
 	}
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "id", json_object_new_string(id));
+	json_object_object_add(data, "message", json_object_new_string("Thread deleted successfully"));
 	json_object_object_add(data, "deleted", json_object_new_boolean(1));
-	response_ok(context->response, STATUS_OK, data, "Thread deleted");
+	response_ok(context->response, STATUS_OK, data, "Thread deleted successfully");
 }
 
 /* ---------------------------------------------------------------- export */
@@ -462,6 +468,7 @@ struct find_threads_export {
 	size_t message_rows;
 	size_t text_bytes;
 	int truncated;
+	int include_content;    /* 0: messages go without their content */
 };
 
 static int find_threads_export_thread(void *callback_context, const struct db_row *row)
@@ -498,7 +505,8 @@ static int find_threads_export_message(void *callback_context, const struct db_r
 	json_object *message = json_object_new_object();
 	json_object_object_add(message, "index", json_object_new_int64(row->values[1] ? strtoll(row->values[1], NULL, 10) : 0));
 	json_object_object_add(message, "role", json_object_new_string(row->values[2] ? row->values[2] : ""));
-	json_object_object_add(message, "content", json_object_new_string(row->values[3] ? row->values[3] : ""));
+	if (export->include_content)
+		json_object_object_add(message, "content", json_object_new_string(row->values[3] ? row->values[3] : ""));
 	json_object_object_add(message, "timestamp", module_string_or_null(row->values[4]));
 	json_object_array_add(messages, message);
 	return 0;
@@ -512,17 +520,21 @@ static const char *find_threads_member(json_object *object, const char *name)
 	return json_object_get_string(value);
 }
 
-/* One line per message (a thread without messages gets one line). */
-static int find_threads_csv(json_object *threads, struct find_text *csv)
+/* One line per message (a thread without messages gets one line); without
+ * include_content the content column is left out. */
+static int find_threads_csv(json_object *threads, int include_content, struct find_text *csv)
 {
 	static const char *const thread_columns[] = {"thread_id", "workspace", "user_id", "status", "has_handoff",
 		"message_count", "created_at"};
 	static const char *const message_columns[] = {"index", "role", "content", "timestamp"};
-	int result = find_text_append(csv,
+	static const char header[] =
 		"thread_id,workspace,user_id,status,has_handoff,message_count,created_at,message_index,role,content,"
-		"message_timestamp\r\n",
-		strlen("thread_id,workspace,user_id,status,has_handoff,message_count,created_at,message_index,role,content,"
-		       "message_timestamp\r\n"));
+		"message_timestamp\r\n";
+	static const char header_without_content[] =
+		"thread_id,workspace,user_id,status,has_handoff,message_count,created_at,message_index,role,"
+		"message_timestamp\r\n";
+	int result = include_content ? find_text_append(csv, header, strlen(header))
+				     : find_text_append(csv, header_without_content, strlen(header_without_content));
 	size_t thread_count = json_object_array_length(threads);
 	for (size_t t = 0; t < thread_count && result == 0; t++) {
 		json_object *thread = json_object_array_get_idx(threads, t), *messages = NULL;
@@ -535,6 +547,8 @@ static int find_threads_csv(json_object *threads, struct find_text *csv)
 				result |= find_csv_field(csv, find_threads_member(thread, thread_columns[c]));
 			}
 			for (size_t c = 0; c < sizeof(message_columns) / sizeof(message_columns[0]); c++) {
+				if (!include_content && strcmp(message_columns[c], "content") == 0)
+					continue;
 				result |= find_text_append(csv, ",", 1);
 				result |= find_csv_field(csv, message ? find_threads_member(message, message_columns[c]) : "");
 			}
@@ -547,7 +561,8 @@ static int find_threads_csv(json_object *threads, struct find_text *csv)
 static void find_threads_export(struct request_context *context)
 {
 	json_object *body = context->request->json_body;
-	const char *format = "json";
+	const char *format = "json", *user_id = NULL;
+	int include_content = 1;
 	char date_from[24] = "", date_to[24] = "";
 	if (body != NULL && !json_object_is_type(body, json_type_object)) {
 		find_threads_refuse(context, "body", "must be a JSON object");
@@ -574,8 +589,22 @@ static void find_threads_export(struct request_context *context)
 					find_threads_refuse(context, "dateTo", "YYYY-MM-DD (inclusive) or YYYY-MM-DDTHH:MM:SSZ");
 					return;
 				}
+			} else if (strcmp(key, "userId") == 0) {
+				if (!json_object_is_type(value, json_type_string) || json_object_get_string_len(value) == 0 ||
+					json_object_get_string_len(value) > 191) {
+					find_threads_refuse(context, "userId", "a string of 1 to 191 bytes");
+					return;
+				}
+				user_id = json_object_get_string(value);
+			} else if (strcmp(key, "includeContent") == 0) {
+				if (!json_object_is_type(value, json_type_boolean)) {
+					find_threads_refuse(context, "includeContent", "true or false");
+					return;
+				}
+				include_content = json_object_get_boolean(value);
 			} else {
-				find_threads_refuse(context, key, "is not a known field (format, dateFrom, dateTo)");
+				find_threads_refuse(context, key,
+					"is not a known field (format, dateFrom, dateTo, userId, includeContent)");
 				return;
 			}
 		}
@@ -583,13 +612,15 @@ static void find_threads_export(struct request_context *context)
 	const char *workspace = find_workspace(context);
 	uint64_t tenant_id = context->request->auth.tenant_id;
 	struct db_param from = find_threads_optional(date_from), to = find_threads_optional(date_to);
-	struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(workspace), DB_TEXT(workspace), from, from, to, to,
-		DB_UINT(tenant_id)};
-	struct find_threads_export export = {json_object_new_array(), json_object_new_object(), 0, 0};
-	enum db_result result = db_query(context->db, &find_threads_statements[THREADS_STMT_EXPORT_THREADS], params, 7,
-		find_threads_export_thread, &export);
+	struct db_param user = find_threads_optional(user_id);
+	/* The messages statement reads the includeContent flag first. */
+	struct db_param params[] = {DB_INT(include_content), DB_UINT(tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
+		from, from, to, to, user, user, DB_UINT(tenant_id)};
+	struct find_threads_export export = {json_object_new_array(), json_object_new_object(), 0, 0, 0, include_content};
+	enum db_result result = db_query(context->db, &find_threads_statements[THREADS_STMT_EXPORT_THREADS], params + 1,
+		9, find_threads_export_thread, &export);
 	if (result == DB_OK && json_object_array_length(export.threads) > 0)
-		result = db_query(context->db, &find_threads_statements[THREADS_STMT_EXPORT_MESSAGES], params, 8,
+		result = db_query(context->db, &find_threads_statements[THREADS_STMT_EXPORT_MESSAGES], params, 11,
 			find_threads_export_message, &export);
 	json_object_put(export.by_id);
 	if (result != DB_OK) {
@@ -601,10 +632,11 @@ static void find_threads_export(struct request_context *context)
 	json_object_object_add(data, "format", json_object_new_string(format));
 	json_object_object_add(data, "count", json_object_new_int64((int64_t)json_object_array_length(export.threads)));
 	json_object_object_add(data, "truncated", json_object_new_boolean(export.truncated));
+	json_object_object_add(data, "includeContent", json_object_new_boolean(include_content));
 	if (strcmp(format, "csv") == 0) {
 		struct find_text csv;
 		find_text_init(&csv, FIND_THREADS_CSV_MAX_BYTES);
-		if (find_threads_csv(export.threads, &csv) != 0)
+		if (find_threads_csv(export.threads, include_content, &csv) != 0)
 			json_object_object_add(data, "truncated", json_object_new_boolean(1));
 		json_object_object_add(data, "content", json_object_new_string_len(csv.data, (int)csv.length));
 		find_text_release(&csv);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* Longest a /test request waits for the receiver. */
@@ -39,6 +40,7 @@
 /* Event names a list may filter on at once (?events=a,b). */
 #define WEBHOOKS_LIST_EVENTS_MAX 20
 #define WEBHOOKS_EVENT_NAME_MAX 64
+#define WEBHOOKS_METADATA_MAX 4096
 
 static void find_webhooks_events(struct request_context *context);
 static void find_webhooks_list(struct request_context *context);
@@ -49,7 +51,11 @@ static void find_webhooks_delete(struct request_context *context);
 static void find_webhooks_test(struct request_context *context);
 static void find_webhooks_stats(struct request_context *context);
 
+/* A new webhook starts active or inactive; a PUT may also suspend one
+ * (held like inactive until set active again), as the SDK allows. */
 static const char *const webhook_statuses[] = {"active", "inactive", NULL};
+static const char *const webhook_update_statuses[] = {"active", "inactive", "suspended", NULL};
+static const char *const webhook_auth_types[] = {"none", "bearer", "basic", "api_key", NULL};
 
 static const struct field_spec create_fields[] = {
 	{.name = "name", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = WEBHOOKS_NAME_MAX},
@@ -62,6 +68,9 @@ static const struct field_spec create_fields[] = {
 	{.name = "headers", .type = FIELD_OBJECT, .nullable = 1},
 	{.name = "timeout_ms", .type = FIELD_INTEGER, .min_value = WEBHOOK_MIN_TIMEOUT_MS,
 		.max_value = WEBHOOK_MAX_TIMEOUT_MS},
+	{.name = "auth_type", .type = FIELD_ENUM, .enum_values = webhook_auth_types},
+	{.name = "auth_config", .type = FIELD_OBJECT, .max_length = WEBHOOK_AUTH_CONFIG_TEXT_MAX, .nullable = 1},
+	{.name = "metadata", .type = FIELD_OBJECT, .max_length = WEBHOOKS_METADATA_MAX, .nullable = 1},
 };
 static const struct input_spec create_input = INPUT_SPEC(create_fields);
 
@@ -72,11 +81,14 @@ static const struct field_spec update_fields[] = {
 	{.name = "events", .type = FIELD_STRING_ARRAY, .min_length = 1, .max_length = 20},
 	{.name = "description", .type = FIELD_STRING, .max_length = WEBHOOKS_DESCRIPTION_MAX, .nullable = 1},
 	{.name = "secret", .type = FIELD_STRING, .min_length = WEBHOOKS_SECRET_MIN, .max_length = WEBHOOKS_SECRET_MAX},
-	{.name = "status", .type = FIELD_ENUM, .enum_values = webhook_statuses},
+	{.name = "status", .type = FIELD_ENUM, .enum_values = webhook_update_statuses},
 	{.name = "retry_policy", .type = FIELD_OBJECT},
 	{.name = "headers", .type = FIELD_OBJECT, .nullable = 1},
 	{.name = "timeout_ms", .type = FIELD_INTEGER, .min_value = WEBHOOK_MIN_TIMEOUT_MS,
 		.max_value = WEBHOOK_MAX_TIMEOUT_MS},
+	{.name = "auth_type", .type = FIELD_ENUM, .enum_values = webhook_auth_types},
+	{.name = "auth_config", .type = FIELD_OBJECT, .max_length = WEBHOOK_AUTH_CONFIG_TEXT_MAX, .nullable = 1},
+	{.name = "metadata", .type = FIELD_OBJECT, .max_length = WEBHOOKS_METADATA_MAX, .nullable = 1},
 };
 static const struct input_spec update_input = INPUT_SPEC(update_fields);
 
@@ -96,6 +108,8 @@ static const struct query_field list_query_fields[] = {
 	{.name = "url_contains", .type = QUERY_TEXT, .min_length = 1, .max_length = 200},
 	{.name = "created_after", .type = QUERY_TIMESTAMP},
 	{.name = "created_before", .type = QUERY_TIMESTAMP},
+	/* user:<id> or key:<id>, as a webhook's created_by says */
+	{.name = "created_by", .type = QUERY_TEXT, .min_length = 1, .max_length = 64},
 	{.name = "sort_by", .type = QUERY_ENUM, .enum_values = webhooks_sort_names},
 	{.name = "sort_order", .type = QUERY_ENUM, .enum_values = pagination_sort_orders},
 };
@@ -145,15 +159,21 @@ enum find_webhooks_statement {
 	"webhook_id, name, url, description, status, events, max_attempts, backoff, initial_delay_ms, timeout_ms, " \
 	"headers, consecutive_failures, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), "                       \
 	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(last_delivery_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
-	"DATE_FORMAT(last_success_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(last_failure_at, '%Y-%m-%dT%H:%i:%s.%fZ')"
-#define WEBHOOKS_COLUMN_COUNT 17
+	"DATE_FORMAT(last_success_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(last_failure_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
+	"auth_type, auth_config, metadata, created_by"
+#define WEBHOOKS_COLUMN_COUNT 21
+/* What a change reads of the stored webhook (find_webhooks_read_fields). */
+#define WEBHOOKS_FIELD_COLUMNS                                                                                    \
+	"name, url, description, secret, status, events, max_attempts, backoff, initial_delay_ms, timeout_ms, "     \
+	"headers, auth_type, auth_config, metadata"
+#define WEBHOOKS_FIELD_COLUMN_COUNT 14
 /* The list's conditions: "" leaves one out. events is a JSON array of
  * names, any of which a webhook's subscription must hold. */
 #define WEBHOOKS_LIST_FILTERS                                                                                     \
 	" FROM find_webhooks WHERE tenant_id = ? AND (? = '' OR status = ?) AND (? = '' OR EXISTS (SELECT 1 FROM "  \
 	"JSON_TABLE(?, '$[*]' COLUMNS (event VARCHAR(64) PATH '$')) jt WHERE FIND_IN_SET(jt.event, events) > 0)) "  \
 	"AND (? = '' OR INSTR(name, ?) > 0) AND (? = '' OR INSTR(url, ?) > 0) AND (? = '' OR created_at >= ?) "    \
-	"AND (? = '' OR created_at < ?)"
+	"AND (? = '' OR created_at < ?) AND (? = '' OR created_by = ?)"
 /* sort_by as one text column: dates in a fixed-width form sort as they fall. */
 #define WEBHOOKS_SORT_KEY                                                                                         \
 	"CASE ? WHEN 'name' THEN name WHEN 'updated_at' THEN DATE_FORMAT(updated_at, '%Y-%m-%d %H:%i:%s.%f') "    \
@@ -166,17 +186,16 @@ static const struct db_statement_def find_webhooks_statements[WEBHOOKS_STMT__MAX
 		"SELECT COUNT(*) FROM find_webhooks WHERE tenant_id = ? FOR UPDATE", 1},
 	[WEBHOOKS_STMT_INSERT] = {"find_webhooks.insert",
 		"INSERT INTO find_webhooks (tenant_id, name, url, description, secret, status, events, max_attempts, "
-		"backoff, initial_delay_ms, timeout_ms, headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		"backoff, initial_delay_ms, timeout_ms, headers, auth_type, auth_config, metadata, created_by) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		1},
 	[WEBHOOKS_STMT_GET] = {"find_webhooks.get",
 		"SELECT " WEBHOOKS_COLUMNS " FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ?", 1},
 	[WEBHOOKS_STMT_LOCK] = {"find_webhooks.lock",
-		"SELECT name, url, description, secret, status, events, max_attempts, backoff, initial_delay_ms, "
-		"timeout_ms, headers FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ? FOR UPDATE",
+		"SELECT " WEBHOOKS_FIELD_COLUMNS " FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ? FOR UPDATE",
 		1},
 	[WEBHOOKS_STMT_READ] = {"find_webhooks.read",
-		"SELECT name, url, description, secret, status, events, max_attempts, backoff, initial_delay_ms, "
-		"timeout_ms, headers FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ?",
+		"SELECT " WEBHOOKS_FIELD_COLUMNS " FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ?",
 		1},
 	[WEBHOOKS_STMT_LIST] = {"find_webhooks.list",
 		"SELECT " WEBHOOKS_COLUMNS ", COUNT(*) OVER ()" WEBHOOKS_LIST_FILTERS " ORDER BY " WEBHOOKS_SORT_KEY
@@ -191,8 +210,8 @@ static const struct db_statement_def find_webhooks_statements[WEBHOOKS_STMT__MAX
 	[WEBHOOKS_STMT_UPDATE] = {"find_webhooks.update",
 		"UPDATE find_webhooks SET consecutive_failures = IF(status <> 'active' AND ? = 'active', 0, "
 		"consecutive_failures), name = ?, url = ?, description = ?, secret = ?, status = ?, events = ?, "
-		"max_attempts = ?, backoff = ?, initial_delay_ms = ?, timeout_ms = ?, headers = ? "
-		"WHERE tenant_id = ? AND webhook_id = ?",
+		"max_attempts = ?, backoff = ?, initial_delay_ms = ?, timeout_ms = ?, headers = ?, auth_type = ?, "
+		"auth_config = ?, metadata = ? WHERE tenant_id = ? AND webhook_id = ?",
 		1},
 	/* Deliveries held while the webhook was not active are due again at once. */
 	[WEBHOOKS_STMT_RELEASE_HELD] = {"find_webhooks.release_held",
@@ -231,6 +250,9 @@ struct webhook_fields {
 	int64_t initial_delay_ms;
 	int64_t timeout_ms;
 	char headers[WEBHOOKS_HEADERS_TEXT_MAX + 1];
+	char auth_type[16];
+	char auth_config[WEBHOOK_AUTH_CONFIG_TEXT_MAX + 1]; /* "" when none; credentials: wiped after use */
+	char metadata[WEBHOOKS_METADATA_MAX + 1];          /* "" when none */
 };
 
 static void find_webhooks_defaults(struct webhook_fields *fields)
@@ -242,6 +264,14 @@ static void find_webhooks_defaults(struct webhook_fields *fields)
 	fields->initial_delay_ms = WEBHOOK_DEFAULT_INITIAL_DELAY_MS;
 	fields->timeout_ms = WEBHOOK_DEFAULT_TIMEOUT_MS;
 	snprintf(fields->headers, sizeof(fields->headers), "{}");
+	snprintf(fields->auth_type, sizeof(fields->auth_type), "none");
+}
+
+/* Credentials and the secret leave memory when the request is done with them. */
+static void find_webhooks_wipe(struct webhook_fields *fields)
+{
+	explicit_bzero(fields->secret, sizeof(fields->secret));
+	explicit_bzero(fields->auth_config, sizeof(fields->auth_config));
 }
 
 static void find_webhooks_invalid(struct request_context *context, const char *field, const char *reason)
@@ -287,7 +317,7 @@ static int find_webhooks_read_events(struct request_context *context, json_objec
 static int find_webhooks_read_retry_policy(struct request_context *context, json_object *policy,
 	struct webhook_fields *fields)
 {
-	int failures = 0;
+	int failures = 0, backoff_given = 0;
 	json_object_object_foreach(policy, key, value)
 	{
 		if (strcmp(key, "max_attempts") == 0) {
@@ -298,13 +328,20 @@ static int find_webhooks_read_retry_policy(struct request_context *context, json
 			} else {
 				fields->max_attempts = (int)number;
 			}
-		} else if (strcmp(key, "backoff") == 0) {
+		} else if (strcmp(key, "backoff_type") == 0 || strcmp(key, "backoff") == 0) {
+			/* backoff_type is the SDK's name; backoff the older one. */
 			const char *text = json_object_is_type(value, json_type_string) ? json_object_get_string(value) : "";
+			char field[40];
+			snprintf(field, sizeof(field), "retry_policy.%s", key);
 			if (strcmp(text, "fixed") != 0 && strcmp(text, "exponential") != 0) {
-				find_webhooks_invalid(context, "retry_policy.backoff", "must be fixed or exponential");
+				find_webhooks_invalid(context, field, "must be fixed or exponential");
+				failures++;
+			} else if (backoff_given && strcmp(fields->backoff, text) != 0) {
+				find_webhooks_invalid(context, field, "backoff and backoff_type disagree");
 				failures++;
 			} else {
 				snprintf(fields->backoff, sizeof(fields->backoff), "%s", text);
+				backoff_given = 1;
 			}
 		} else if (strcmp(key, "initial_delay_ms") == 0) {
 			int64_t number = json_object_is_type(value, json_type_int) ? json_object_get_int64(value) : 0;
@@ -318,7 +355,8 @@ static int find_webhooks_read_retry_policy(struct request_context *context, json
 		} else {
 			char field[96];
 			snprintf(field, sizeof(field), "retry_policy.%.64s", key);
-			find_webhooks_invalid(context, field, "is not a known field (max_attempts, backoff, initial_delay_ms)");
+			find_webhooks_invalid(context, field,
+				"is not a known field (max_attempts, backoff_type, backoff, initial_delay_ms)");
 			failures++;
 		}
 	}
@@ -365,6 +403,64 @@ static int find_webhooks_read_headers(struct request_context *context, json_obje
 	return 0;
 }
 
+/* auth_type and auth_config over the stored ones. A new type needs its
+ * config (except none, which clears it); a config alone is checked against
+ * the type in force. The header the auth sends must not also be one of the
+ * webhook's extra headers. On refusal the response names the member. */
+static int find_webhooks_apply_auth(struct request_context *context, struct webhook_fields *fields)
+{
+	const struct request *request = context->request;
+	enum webhook_auth_type type = WEBHOOK_AUTH_NONE, stored = WEBHOOK_AUTH_NONE;
+	webhook_auth_type_parse(fields->auth_type, &stored);
+	const char *named = input_string(request, "auth_type");
+	if (named == NULL || webhook_auth_type_parse(named, &type) != 0)
+		type = stored;
+	json_object *config = NULL; /* owned */
+	if (input_has_field(request, "auth_config")) {
+		config = json_object_get(input_field(request, "auth_config"));
+	} else if (type == stored && fields->auth_config[0] != '\0') {
+		config = json_tokener_parse(fields->auth_config);
+	}
+	char member[64], field[96], required[64];
+	const char *problem = webhook_auth_config_problem(type, config, member, sizeof(member));
+	if (problem != NULL) {
+		snprintf(field, sizeof(field), "auth_config%s%s", member[0] ? "." : "", member);
+		if (!input_has_field(request, "auth_config") && type != stored) {
+			snprintf(field, sizeof(field), "auth_config");
+			snprintf(required, sizeof(required), "is required with auth_type %s", webhook_auth_type_name(type));
+			problem = required;
+		}
+		find_webhooks_invalid(context, field, problem);
+		json_object_put(config);
+		return -1;
+	}
+	char header[WEBHOOK_HEADER_NAME_MAX + 1];
+	webhook_auth_header_name(type, config, header, sizeof(header));
+	json_object *headers = header[0] ? json_tokener_parse(fields->headers) : NULL;
+	int clash = 0;
+	if (headers != NULL && json_object_is_type(headers, json_type_object)) {
+		json_object_object_foreach(headers, name, unused)
+		{
+			(void)unused;
+			if (strcasecmp(name, header) == 0) {
+				snprintf(field, sizeof(field), "headers.%.64s", name);
+				snprintf(member, sizeof(member), "is set by auth_type %s", webhook_auth_type_name(type));
+				find_webhooks_invalid(context, field, member);
+				clash = 1;
+			}
+		}
+	}
+	json_object_put(headers);
+	if (!clash) {
+		snprintf(fields->auth_type, sizeof(fields->auth_type), "%s", webhook_auth_type_name(type));
+		const char *text = type != WEBHOOK_AUTH_NONE && config != NULL
+			? json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN) : "";
+		snprintf(fields->auth_config, sizeof(fields->auth_config), "%s", text);
+	}
+	json_object_put(config);
+	return clash ? -1 : 0;
+}
+
 /* Applies the body's fields over fields (defaults or the stored webhook);
  * on refusal the response holds every problem found. A new URL is
  * resolved and must pass the address rule now; it is checked again at
@@ -404,6 +500,13 @@ static int find_webhooks_apply_input(struct request_context *context, struct web
 		failures++;
 	if (input_has_field(request, "timeout_ms"))
 		fields->timeout_ms = input_integer(request, "timeout_ms", WEBHOOK_DEFAULT_TIMEOUT_MS);
+	if (input_has_field(request, "metadata")) {
+		json_object *metadata = input_field(request, "metadata");
+		snprintf(fields->metadata, sizeof(fields->metadata), "%s",
+			metadata ? json_object_to_json_string_ext(metadata, JSON_C_TO_STRING_PLAIN) : "");
+	}
+	if (find_webhooks_apply_auth(context, fields) != 0)
+		failures++;
 	if ((text = input_string(request, "url")) != NULL) {
 		struct webhook_target target;
 		const char *problem = webhook_url_problem(text, &target);
@@ -453,6 +556,7 @@ static json_object *find_webhooks_row_object(const struct db_row *row)
 	json_object_object_add(webhook, "events", find_webhooks_events_array(v[5]));
 	json_object *policy = json_object_new_object();
 	json_object_object_add(policy, "max_attempts", json_object_new_int(atoi(v[6])));
+	json_object_object_add(policy, "backoff_type", json_object_new_string(v[7]));
 	json_object_object_add(policy, "backoff", json_object_new_string(v[7]));
 	json_object_object_add(policy, "initial_delay_ms", json_object_new_int64(strtoll(v[8], NULL, 10)));
 	json_object_object_add(webhook, "retry_policy", policy);
@@ -465,6 +569,12 @@ static json_object *find_webhooks_row_object(const struct db_row *row)
 	json_object_object_add(webhook, "last_delivery_at", module_string_or_null(v[14]));
 	json_object_object_add(webhook, "last_success_at", module_string_or_null(v[15]));
 	json_object_object_add(webhook, "last_failure_at", module_string_or_null(v[16]));
+	json_object_object_add(webhook, "auth_type", json_object_new_string(v[17] ? v[17] : "none"));
+	json_object_object_add(webhook, "auth_config", webhook_auth_config_public(v[17], v[18]));
+	json_object *metadata = v[19] ? json_tokener_parse(v[19]) : NULL;
+	json_object_object_add(webhook, "metadata", metadata ? metadata : json_object_new_object());
+	if (v[20] != NULL && v[20][0] != '\0')
+		json_object_object_add(webhook, "created_by", json_object_new_string(v[20]));
 	return webhook;
 }
 
@@ -492,19 +602,14 @@ static int find_webhooks_read_page_row(void *callback_context, const struct db_r
 	return 0;
 }
 
+/* The SDK's events() reads string[]: the names are the data (what each
+ * event means is in docs/api.md). */
 static void find_webhooks_events(struct request_context *context)
 {
 	json_object *events = json_object_new_array();
-	for (const struct webhook_event_type *event = webhook_event_catalogue(); event->name != NULL; event++) {
-		json_object *item = json_object_new_object();
-		json_object_object_add(item, "name", json_object_new_string(event->name));
-		json_object_object_add(item, "description", json_object_new_string(event->description));
-		json_object_array_add(events, item);
-	}
-	json_object *data = json_object_new_object();
-	json_object_object_add(data, "events", events);
-	json_object_object_add(data, "total", json_object_new_int64((int64_t)json_object_array_length(events)));
-	response_ok(context->response, STATUS_OK, data, "Webhook events");
+	for (const struct webhook_event_type *event = webhook_event_catalogue(); event->name != NULL; event++)
+		json_object_array_add(events, json_object_new_string(event->name));
+	response_ok(context->response, STATUS_OK, events, "Webhook events");
 }
 
 /* events (any of) from ?events=a,b or the older ?event=a, as a JSON array
@@ -573,17 +678,19 @@ static void find_webhooks_list(struct request_context *context)
 	url_part = url_part ? url_part : "";
 	sort_by = sort_by ? sort_by : "created_at";
 	int ascending = sort_order != NULL && strcmp(sort_order, "asc") == 0;
+	const char *created_by = query_text(request, "created_by");
+	created_by = created_by ? created_by : "";
 	struct db_param params[] = {DB_UINT(request->auth.tenant_id), DB_TEXT(status), DB_TEXT(status), DB_TEXT(events),
 		DB_TEXT(events), DB_TEXT(name_part), DB_TEXT(name_part), DB_TEXT(url_part), DB_TEXT(url_part),
-		DB_TEXT(after), DB_TEXT(after), DB_TEXT(before), DB_TEXT(before), DB_TEXT(sort_by),
-		DB_UINT(page_request.limit), DB_UINT(pagination_offset(&page_request))};
+		DB_TEXT(after), DB_TEXT(after), DB_TEXT(before), DB_TEXT(before), DB_TEXT(created_by), DB_TEXT(created_by),
+		DB_TEXT(sort_by), DB_UINT(page_request.limit), DB_UINT(pagination_offset(&page_request))};
 	struct find_webhooks_page page = {json_object_new_array(), 0};
 	enum db_result result = db_query(context->db,
-		&find_webhooks_statements[ascending ? WEBHOOKS_STMT_LIST_ASC : WEBHOOKS_STMT_LIST], params, 16,
+		&find_webhooks_statements[ascending ? WEBHOOKS_STMT_LIST_ASC : WEBHOOKS_STMT_LIST], params, 18,
 		find_webhooks_read_page_row, &page);
 	/* Past the last page no row carries the total: count it apart. */
 	if (result == DB_OK && json_object_array_length(page.results) == 0 && page_request.page > 1)
-		result = db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_LIST_COUNT], params, 13,
+		result = db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_LIST_COUNT], params, 15,
 			module_read_uint64, &page.total);
 	if (result != DB_OK) {
 		json_object_put(page.results);
@@ -603,10 +710,13 @@ static void find_webhooks_create(struct request_context *context)
 	struct request *request = context->request;
 	struct webhook_fields fields;
 	find_webhooks_defaults(&fields);
-	if (find_webhooks_apply_input(context, &fields) != 0)
+	if (find_webhooks_apply_input(context, &fields) != 0) {
+		find_webhooks_wipe(&fields);
 		return;
+	}
 	int generated = fields.secret[0] == '\0';
 	if (generated && webhook_secret_generate(fields.secret, sizeof(fields.secret)) != 0) {
+		find_webhooks_wipe(&fields);
 		response_error(context->response, STATUS_INTERNAL_ERROR, "Could not generate a secret");
 		return;
 	}
@@ -619,21 +729,30 @@ static void find_webhooks_create(struct request_context *context)
 			module_read_uint64, &existing);
 	if (result == DB_OK && existing >= cap) {
 		db_rollback(context->db);
+		find_webhooks_wipe(&fields);
 		response_error(context->response, STATUS_PLAN_LIMIT_REACHED, "Webhook limit of the plan reached");
 		response_add_detail(context->response, "webhooks", "%u allowed on plan %s; delete one first", cap,
 			context->find_plan ? context->find_plan->code : "?");
 		return;
 	}
+	char created_by[64];
+	if (request->auth.kind == AUTH_JWT)
+		snprintf(created_by, sizeof(created_by), "user:%llu", (unsigned long long)request->auth.user_id);
+	else
+		snprintf(created_by, sizeof(created_by), "key:%llu", (unsigned long long)request->auth.api_key_id);
 	struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(fields.name), DB_TEXT(fields.url),
 		DB_TEXT(fields.description), DB_TEXT(fields.secret), DB_TEXT(fields.status), DB_TEXT(fields.events),
 		DB_INT(fields.max_attempts), DB_TEXT(fields.backoff), DB_INT(fields.initial_delay_ms),
-		DB_INT(fields.timeout_ms), DB_TEXT(fields.headers)};
+		DB_INT(fields.timeout_ms), DB_TEXT(fields.headers), DB_TEXT(fields.auth_type),
+		fields.auth_config[0] ? DB_TEXT(fields.auth_config) : DB_NULL,
+		fields.metadata[0] ? DB_TEXT(fields.metadata) : DB_NULL, DB_TEXT(created_by)};
 	if (result == DB_OK)
-		result = db_exec(context->db, &find_webhooks_statements[WEBHOOKS_STMT_INSERT], params, 12, NULL, &webhook_id);
+		result = db_exec(context->db, &find_webhooks_statements[WEBHOOKS_STMT_INSERT], params, 16, NULL, &webhook_id);
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
 		db_rollback(context->db);
+		find_webhooks_wipe(&fields);
 		respond_db_failure(context, result, "create webhook");
 		return;
 	}
@@ -644,7 +763,7 @@ static void find_webhooks_create(struct request_context *context)
 		: "Webhook created"));
 	if (generated)
 		json_object_object_add(data, "secret", json_object_new_string(fields.secret));
-	explicit_bzero(fields.secret, sizeof(fields.secret));
+	find_webhooks_wipe(&fields);
 	response_ok(context->response, STATUS_CREATED, data, "Webhook created");
 }
 
@@ -676,7 +795,7 @@ struct find_webhooks_locked {
 static int find_webhooks_read_fields(void *callback_context, const struct db_row *row)
 {
 	struct find_webhooks_locked *locked = callback_context;
-	if (row->column_count != 11)
+	if (row->column_count != WEBHOOKS_FIELD_COLUMN_COUNT)
 		return 1;
 	const char *const *v = row->values;
 	struct webhook_fields *fields = locked->fields;
@@ -691,6 +810,9 @@ static int find_webhooks_read_fields(void *callback_context, const struct db_row
 	fields->initial_delay_ms = v[8] ? strtoll(v[8], NULL, 10) : WEBHOOK_DEFAULT_INITIAL_DELAY_MS;
 	fields->timeout_ms = v[9] ? strtoll(v[9], NULL, 10) : WEBHOOK_DEFAULT_TIMEOUT_MS;
 	snprintf(fields->headers, sizeof(fields->headers), "%s", v[10] ? v[10] : "{}");
+	snprintf(fields->auth_type, sizeof(fields->auth_type), "%s", v[11] ? v[11] : "none");
+	snprintf(fields->auth_config, sizeof(fields->auth_config), "%s", v[12] ? v[12] : "");
+	snprintf(fields->metadata, sizeof(fields->metadata), "%s", v[13] ? v[13] : "");
 	locked->found = 1;
 	return 0;
 }
@@ -726,19 +848,22 @@ static void find_webhooks_update(struct request_context *context)
 	 * tenant's one webhook, and the lookup is bounded by the resolver. */
 	if (find_webhooks_apply_input(context, &fields) != 0) {
 		db_rollback(context->db);
+		find_webhooks_wipe(&fields);
 		return;
 	}
 	struct db_param params[] = {DB_TEXT(fields.status), DB_TEXT(fields.name), DB_TEXT(fields.url),
 		DB_TEXT(fields.description), DB_TEXT(fields.secret), DB_TEXT(fields.status), DB_TEXT(fields.events),
 		DB_INT(fields.max_attempts), DB_TEXT(fields.backoff), DB_INT(fields.initial_delay_ms),
-		DB_INT(fields.timeout_ms), DB_TEXT(fields.headers), DB_UINT(tenant_id), DB_UINT(webhook_id)};
-	result = db_exec(context->db, &find_webhooks_statements[WEBHOOKS_STMT_UPDATE], params, 14, NULL, NULL);
+		DB_INT(fields.timeout_ms), DB_TEXT(fields.headers), DB_TEXT(fields.auth_type),
+		fields.auth_config[0] ? DB_TEXT(fields.auth_config) : DB_NULL,
+		fields.metadata[0] ? DB_TEXT(fields.metadata) : DB_NULL, DB_UINT(tenant_id), DB_UINT(webhook_id)};
+	result = db_exec(context->db, &find_webhooks_statements[WEBHOOKS_STMT_UPDATE], params, 17, NULL, NULL);
 	if (result == DB_OK && !was_active && strcmp(fields.status, "active") == 0)
 		result = db_exec(context->db, &find_webhooks_statements[WEBHOOKS_STMT_RELEASE_HELD], key_params, 2, NULL,
 			NULL);
 	if (result == DB_OK)
 		result = db_commit(context->db);
-	explicit_bzero(fields.secret, sizeof(fields.secret));
+	find_webhooks_wipe(&fields);
 	if (result != DB_OK) {
 		db_rollback(context->db);
 		respond_db_failure(context, result, "update webhook");
@@ -783,8 +908,9 @@ static void find_webhooks_delete(struct request_context *context)
 	}
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "id", find_webhooks_id_text(webhook_id));
+	json_object_object_add(data, "message", json_object_new_string("Webhook deleted successfully"));
 	json_object_object_add(data, "deleted", json_object_new_boolean(1));
-	response_ok(context->response, STATUS_OK, data, "Webhook deleted");
+	response_ok(context->response, STATUS_OK, data, "Webhook deleted successfully");
 }
 
 static void find_webhooks_test(struct request_context *context)
@@ -807,6 +933,7 @@ static void find_webhooks_test(struct request_context *context)
 	}
 	char event_id[40];
 	if (find_events_new_id(event_id, sizeof(event_id)) != 0) {
+		find_webhooks_wipe(&fields);
 		response_error(context->response, STATUS_INTERNAL_ERROR, "Could not make an event id");
 		return;
 	}
@@ -822,6 +949,8 @@ static void find_webhooks_test(struct request_context *context)
 		.event = "webhook.test",
 		.delivery_id = event_id,
 		.headers_json = fields.headers,
+		.auth_type = fields.auth_type,
+		.auth_config = fields.auth_config[0] ? fields.auth_config : NULL,
 		.body = body,
 		.body_length = strlen(body),
 		/* The test runs inside a shared worker: it waits 5 s at most,
@@ -833,7 +962,7 @@ static void find_webhooks_test(struct request_context *context)
 	struct webhook_outcome outcome;
 	webhook_send(&delivery, &outcome);
 	free(body);
-	explicit_bzero(fields.secret, sizeof(fields.secret));
+	find_webhooks_wipe(&fields);
 	log_msg(LOG_LEVEL_INFO, context->request->request_id, "webhook %llu test: HTTP %ld in %lld ms%s%s",
 		(unsigned long long)webhook_id, outcome.response_code, (long long)outcome.response_ms,
 		outcome.error[0] ? ": " : "", outcome.error);

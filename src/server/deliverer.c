@@ -90,6 +90,8 @@ static void deliverer_send_one(struct db *db, const struct config *config, const
 			.event = delivery.event,
 			.delivery_id = delivery.event_id,
 			.headers_json = delivery.headers_json,
+			.auth_type = delivery.auth_type,
+			.auth_config = delivery.auth_config,
 			.body = delivery.body,
 			.body_length = delivery.body_length,
 			.timeout_ms = delivery.timeout_ms,

@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 
 #include "find_client.h"
+#include "http_client.h"
 #include "identity_client.h"
 #include "itest_check.h"
 #include "itest_clock.h"
@@ -128,6 +129,46 @@ static bool at_int64(json_object *root, const char *dotted_path, int64_t *out)
     return true;
 }
 
+/* A POST the way the SDK sends endHandoff and revoke: a JSON content type
+ * and no body at all (Content-Length 0). */
+static long post_without_body(const char *path, const char *bearer, struct find_reply *reply)
+{
+    char authorization[4200], url[512], error_text[256], why[128];
+    snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", bearer);
+    snprintf(url, sizeof url, "/api/v1/find%s", path);
+    const char *lines[] = { authorization, NULL };
+    struct http_request request = { .method = "POST", .path_and_query = url, .content_type = "application/json",
+                                    .body = "", .body_length = 0, .extra_headers = lines };
+    struct http_response response;
+    memset(&response, 0, sizeof response);
+    memset(reply, 0, sizeof *reply);
+    if (!ITEST_CHECK(http_client_send(&request, &response, error_text, sizeof error_text), "POST %s: %s", path,
+                     error_text)) {
+        http_response_free(&response);
+        return 0;
+    }
+    reply->status = response.status;
+    reply->body = json_parse_whole(response.body, response.body_length, why, sizeof why);
+    http_response_free(&response);
+    return reply->status;
+}
+
+/* A delete answers the SDK's DeleteResponse {id, message} (deleted kept). */
+static void expect_delete_answer(const char *path, const struct find_headers *headers, const char *id)
+{
+    struct find_reply reply;
+    if (call("DELETE", path, NULL, secret, headers, &reply) == 0)
+        return;
+    const char *answered_id = json_path_string(reply.body, "data.id");
+    const char *message = json_path_string(reply.body, "data.message");
+    json_object *deleted = json_path_get(reply.body, "data.deleted");
+    ITEST_CHECK(reply.status == 200 && answered_id && strcmp(answered_id, id) == 0 && message && message[0] != '\0' &&
+                    deleted && json_object_get_boolean(deleted),
+                "DELETE %s answers {id, message, deleted}: %ld %s", path, reply.status,
+                reply.body ? json_object_to_json_string(reply.body) : "");
+    find_reply_free(&reply);
+}
+
 /* ---------------------------------------------------------------- prompts */
 
 static void prompts_upsert_get_list_delete(void)
@@ -170,7 +211,7 @@ static void prompts_upsert_get_list_delete(void)
                           &in_workspace, "VALIDATION_ERROR") == 400, "override_mode is checked");
     ITEST_CHECK(find_status("POST", "/prompts", "{\"id\":\"x\"}", secret, &in_workspace, "VALIDATION_ERROR") == 400,
                 "prompt is required");
-    ITEST_CHECK(find_status("DELETE", "/prompts/temp", NULL, secret, &in_workspace, NULL) == 200, "delete");
+    expect_delete_answer("/prompts/temp", &in_workspace, "temp");
     ITEST_CHECK(find_status("GET", "/prompts/temp", NULL, secret, &in_workspace, "NOT_FOUND") == 404, "gone");
     ITEST_CHECK(find_status("DELETE", "/prompts/temp", NULL, secret, &in_workspace, "NOT_FOUND") == 404,
                 "deleting twice is 404");
@@ -249,8 +290,19 @@ static void prompt_search_ranks_by_text_with_scores(void)
         ITEST_CHECK(first && strcmp(first, "returns") == 0, "best match first: %s", first ? first : "(none)");
         ITEST_CHECK(score && json_object_get_double(score) > 0, "results carry a score");
         ITEST_CHECK(json_path_int64(reply.body, "data.total", &total) && total == 1, "only matches count");
+        int64_t page = 0, limit = 0;
+        ITEST_CHECK(json_path_int64(reply.body, "data.page", &page) && page == 1 &&
+                        json_path_int64(reply.body, "data.limit", &limit) && limit == 5,
+                    "a paginated answer {results, total, page: 1, limit: 5}");
     } else {
         ITEST_CHECK(false, "search: %ld", reply.status);
+    }
+    find_reply_free(&reply);
+    if (call("POST", "/prompts/search", "{\"text\":\"return policy\"}", secret, &in_workspace, &reply) == 200) {
+        int64_t limit = 0;
+        ITEST_CHECK(json_path_int64(reply.body, "data.limit", &limit) && limit == 10, "the default limit is echoed");
+    } else {
+        ITEST_CHECK(false, "search without limit: %ld", reply.status);
     }
     find_reply_free(&reply);
     ITEST_CHECK(find_status("POST", "/prompts/search", "{\"text\":\"x\",\"filters\":{\"colour\":\"red\"}}", secret,
@@ -466,9 +518,12 @@ static void handoff_is_recorded_and_can_be_ended(void)
     }
     find_reply_free(&reply);
     ITEST_CHECK(search_total("{\"filters\":{\"status\":\"handoff\"}}", NULL) == 1, "one thread in handoff");
-    if (call("POST", "/threads/it-handoff/handoff/end", NULL, secret, NULL, &reply) == 200) {
+    /* As the SDK sends it: Content-Type application/json and no body at all. */
+    if (post_without_body("/threads/it-handoff/handoff/end", secret, &reply) == 200) {
         const char *status = json_path_string(reply.body, "data.status");
+        const char *message = json_path_string(reply.body, "data.message");
         json_object *has = json_path_get(reply.body, "data.has_handoff");
+        ITEST_CHECK(message && strcmp(message, "Handoff ended") == 0, "data carries the SDK's {message}");
         ITEST_CHECK(status && strcmp(status, "active") == 0, "back to active");
         ITEST_CHECK(json_path_string(reply.body, "data.handoff_ended_at") != NULL, "handoff_ended_at set");
         ITEST_CHECK(has && json_object_get_boolean(has), "the thread still shows it had a handoff");
@@ -476,8 +531,14 @@ static void handoff_is_recorded_and_can_be_ended(void)
         ITEST_CHECK(false, "end handoff: %ld", reply.status);
     }
     find_reply_free(&reply);
-    ITEST_CHECK(find_status("POST", "/threads/it-handoff/handoff/end", NULL, secret, NULL, NULL) == 200,
-                "ending twice answers the same");
+    if (post_without_body("/threads/it-handoff/handoff/end", secret, &reply) == 200) {
+        const char *message = json_path_string(reply.body, "data.message");
+        ITEST_CHECK(message && strcmp(message, "Thread was not in handoff") == 0, "ending twice answers 200: %s",
+                    message ? message : "(no message)");
+    } else {
+        ITEST_CHECK(false, "ending twice: %ld", reply.status);
+    }
+    find_reply_free(&reply);
     ITEST_CHECK(find_status("POST", "/threads/it-handoff/handoff/end", NULL, publishable, &from_origin, "FORBIDDEN") == 403,
                 "publishable cannot end a handoff");
     ITEST_CHECK(search_total("{\"filters\":{\"status\":\"handoff\"}}", NULL) == 0, "none in handoff now");
@@ -547,6 +608,44 @@ static void threads_export_as_json_and_csv(void)
     find_reply_free(&reply);
     ITEST_CHECK(find_status("POST", "/threads/export", "{\"format\":\"xml\"}", secret, NULL, "VALIDATION_ERROR") == 400,
                 "format is checked");
+    /* The SDK's userId and includeContent. */
+    if (call("POST", "/threads/export", "{\"format\":\"json\",\"userId\":\"v-1\",\"includeContent\":false}", secret,
+             NULL, &reply) == 200) {
+        json_object *threads = json_path_get(reply.body, "data.threads");
+        const char *id = at_string(reply.body, "data.threads.0.id");
+        json_object *message = at_get(reply.body, "data.threads.0.messages.0"), *unused = NULL;
+        json_object *include = json_path_get(reply.body, "data.includeContent");
+        ITEST_CHECK(threads && json_object_array_length(threads) == 1 && id && strcmp(id, "it-returns") == 0,
+                    "userId keeps that visitor's threads: %s", json_object_to_json_string(reply.body));
+        ITEST_CHECK(message && json_path_string(message, "role") != NULL &&
+                        !json_object_object_get_ex(message, "content", &unused) &&
+                        strstr(json_object_to_json_string(reply.body), "Returns are free") == NULL,
+                    "includeContent false leaves the contents out");
+        ITEST_CHECK(include && !json_object_get_boolean(include), "the answer says includeContent false");
+    } else {
+        ITEST_CHECK(false, "export userId, includeContent: %ld", reply.status);
+    }
+    find_reply_free(&reply);
+    if (call("POST", "/threads/export", "{\"format\":\"csv\",\"includeContent\":false}", secret, NULL, &reply) == 200) {
+        const char *content = json_path_string(reply.body, "data.content");
+        ITEST_CHECK(content && strncmp(content, "thread_id,workspace,user_id,status,has_handoff,message_count,created_at,"
+                                                "message_index,role,message_timestamp\r\n", 110) == 0 &&
+                        strstr(content, "Returns are free") == NULL,
+                    "csv without the content column");
+    } else {
+        ITEST_CHECK(false, "export csv without content: %ld", reply.status);
+    }
+    find_reply_free(&reply);
+    if (call("POST", "/threads/export", "{\"userId\":\"nobody-at-all\",\"includeContent\":true}", secret, NULL, &reply) ==
+        200) {
+        json_object *threads = json_path_get(reply.body, "data.threads");
+        ITEST_CHECK(threads && json_object_array_length(threads) == 0, "an unknown userId has no threads");
+    }
+    find_reply_free(&reply);
+    ITEST_CHECK(find_status("POST", "/threads/export", "{\"includeContent\":\"no\"}", secret, NULL, "VALIDATION_ERROR") ==
+                    400, "includeContent is a boolean");
+    ITEST_CHECK(find_status("POST", "/threads/export", "{\"userId\":\"\"}", secret, NULL, "VALIDATION_ERROR") == 400,
+                "userId is not empty");
 }
 
 static void deleting_a_thread_removes_its_messages(void)
@@ -556,7 +655,7 @@ static void deleting_a_thread_removes_its_messages(void)
     find_reply_free(&reply);
     ITEST_CHECK(find_status("DELETE", "/threads/it-delete", NULL, publishable, &from_origin, "FORBIDDEN") == 403,
                 "publishable cannot delete");
-    ITEST_CHECK(find_status("DELETE", "/threads/it-delete", NULL, secret, NULL, NULL) == 200, "delete");
+    expect_delete_answer("/threads/it-delete", NULL, "it-delete");
     ITEST_CHECK(find_status("GET", "/threads/it-delete", NULL, secret, NULL, "NOT_FOUND") == 404, "gone");
     ITEST_CHECK(find_status("GET", "/threads/it-delete/messages", NULL, secret, NULL, "NOT_FOUND") == 404,
                 "messages gone");
@@ -753,6 +852,175 @@ static void streamed_chat_sends_products_and_posts_as_chunks(void)
     ITEST_CHECK(strstr(last, "\"type\":\"complete\"") != NULL, "complete is last");
 }
 
+/* The rest of the SDK's ChatRequest: workspaceId names the workspace (and
+ * must agree with X-Workspace-ID or a browser's Origin), userJwt is taken
+ * and kept nowhere, offerResponse is kept with the visitor's message. */
+static bool reply_names_field(const struct find_reply *reply, const char *field)
+{
+    json_object *details = reply->body ? json_path_get(reply->body, "error.details") : NULL;
+    for (size_t i = 0; details && i < json_object_array_length(details); i++) {
+        const char *name = json_path_string(json_object_array_get_idx(details, i), "field");
+        if (name && strcmp(name, field) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void expect_refusal(const char *label, const char *body, const char *key, const struct find_headers *headers,
+                           long status, const char *field)
+{
+    struct find_reply reply;
+    if (chat(body, key, headers, &reply) == 0)
+        return;
+    ITEST_CHECK(reply.status == status && reply_names_field(&reply, field), "%s: %ld naming %s: %s", label,
+                reply.status, field, reply.body ? json_object_to_json_string(reply.body) : "");
+    find_reply_free(&reply);
+}
+
+static void chat_takes_every_member_of_the_sdk_request(void)
+{
+    struct find_reply reply;
+    /* workspaceId alone names the workspace: its products, and the thread kept there. */
+    if (chat("{\"message\":\"camping lantern\",\"threadId\":\"it-ws-body\",\"workspaceId\":\"" CHAT_WORKSPACE "\"}",
+             secret, NULL, &reply) == 200) {
+        const char *product = at_string(reply.body, "data.message.products.0.id");
+        ITEST_CHECK(!content_indexed || (product && strcmp(product, "p-lantern") == 0), "the workspace's product: %s",
+                    product ? product : "(none)");
+    } else {
+        ITEST_CHECK(false, "chat with workspaceId: %ld", reply.status);
+    }
+    find_reply_free(&reply);
+    if (call("GET", "/threads/it-ws-body", NULL, secret, NULL, &reply) == 200) {
+        const char *workspace = json_path_string(reply.body, "data.workspace");
+        ITEST_CHECK(workspace && strcmp(workspace, CHAT_WORKSPACE) == 0, "the thread is in that workspace: %s",
+                    workspace ? workspace : "(none)");
+    } else {
+        ITEST_CHECK(false, "GET the thread: %ld", reply.status);
+    }
+    find_reply_free(&reply);
+    if (chat("{\"message\":\"camping lantern\",\"threadId\":\"it-ws-other\",\"workspaceId\":\"other-shop\"}", secret,
+             NULL, &reply) == 200) {
+        json_object *products = json_path_get(reply.body, "data.message.products");
+        ITEST_CHECK(products && json_object_array_length(products) == 0, "another workspace has no lantern");
+    } else {
+        ITEST_CHECK(false, "chat in another workspace: %ld", reply.status);
+    }
+    find_reply_free(&reply);
+    ITEST_CHECK(find_status("POST", "/chat", "{\"message\":\"hi\",\"workspaceId\":\"" CHAT_WORKSPACE "\"}", secret,
+                            &in_workspace, NULL) == 200, "workspaceId agreeing with X-Workspace-ID");
+    expect_refusal("workspaceId disagreeing with X-Workspace-ID", "{\"message\":\"hi\",\"workspaceId\":\"other-shop\"}",
+                   secret, &in_workspace, 400, "workspaceId");
+    expect_refusal("a malformed workspaceId", "{\"message\":\"hi\",\"workspaceId\":\"Not One!\"}", secret, NULL, 400,
+                   "workspaceId");
+    ITEST_CHECK(find_status("POST", "/chat", "{\"message\":\"hi\",\"workspaceId\":\"" CHAT_WORKSPACE "\"}", publishable,
+                            &from_origin, NULL) == 200, "a browser naming its Origin's workspace");
+    expect_refusal("a browser naming another workspace", "{\"message\":\"hi\",\"workspaceId\":\"other-shop\"}",
+                   publishable, &from_origin, 403, "workspaceId");
+
+    /* userJwt: taken, bounded, and kept nowhere. */
+    const char *token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ2aXNpdG9yLTQyIn0.c2hvcC1zaWduYXR1cmUtbm90LXN0b3JlZA";
+    char body[9000];
+    snprintf(body, sizeof body, "{\"message\":\"where is my order\",\"threadId\":\"it-jwt\",\"userJwt\":\"%s\"}", token);
+    ITEST_CHECK(find_status("POST", "/chat", body, secret, &in_workspace, NULL) == 200, "userJwt is taken");
+    if (call("POST", "/threads/export", "{\"format\":\"json\"}", secret, NULL, &reply) == 200) {
+        ITEST_CHECK(strstr(json_object_to_json_string(reply.body), "c2hvcC1zaWduYXR1cmUtbm90LXN0b3JlZA") == NULL,
+                    "the token is in no stored thread");
+    }
+    find_reply_free(&reply);
+    if (call("GET", "/threads/it-jwt/messages", NULL, secret, NULL, &reply) == 200) {
+        ITEST_CHECK(strstr(json_object_to_json_string(reply.body), "c2hvcC1zaWduYXR1cmUtbm90LXN0b3JlZA") == NULL,
+                    "nor in its messages");
+    }
+    find_reply_free(&reply);
+    char long_token[8300];
+    memset(long_token, 'j', 8193);
+    long_token[8193] = '\0';
+    snprintf(body, sizeof body, "{\"message\":\"hi\",\"userJwt\":\"%s\"}", long_token);
+    expect_refusal("an 8193-byte userJwt", body, secret, &in_workspace, 400, "userJwt");
+    expect_refusal("a userJwt that is not a string", "{\"message\":\"hi\",\"userJwt\":42}", secret, &in_workspace, 400,
+                   "userJwt");
+
+    /* offerResponse: kept with the visitor's message. */
+    ITEST_CHECK(find_status("POST", "/chat",
+                            "{\"message\":\"yes please\",\"threadId\":\"it-offer\",\"offerResponse\":{\"domain\":\"support\","
+                            "\"actionId\":\"contact\",\"formData\":{\"email\":\"ann@example.com\"}}}",
+                            secret, &in_workspace, NULL) == 200,
+                "offerResponse is taken");
+    if (call("GET", "/threads/it-offer/messages", NULL, secret, NULL, &reply) == 200) {
+        const char *role = at_string(reply.body, "data.messages.0.role");
+        const char *action = at_string(reply.body, "data.messages.0.metadata.offerResponse.actionId");
+        const char *email = at_string(reply.body, "data.messages.0.metadata.offerResponse.formData.email");
+        ITEST_CHECK(role && strcmp(role, "user") == 0 && action && strcmp(action, "contact") == 0 && email &&
+                        strcmp(email, "ann@example.com") == 0,
+                    "the visitor's message keeps it: %s", json_object_to_json_string(reply.body));
+    } else {
+        ITEST_CHECK(false, "messages of it-offer: %ld", reply.status);
+    }
+    find_reply_free(&reply);
+    expect_refusal("offerResponse without actionId", "{\"message\":\"hi\",\"offerResponse\":{\"domain\":\"support\"}}",
+                   secret, &in_workspace, 400, "offerResponse.actionId");
+    expect_refusal("offerResponse with an unknown member",
+                   "{\"message\":\"hi\",\"offerResponse\":{\"domain\":\"d\",\"actionId\":\"a\",\"extra\":1}}", secret,
+                   &in_workspace, 400, "offerResponse.extra");
+    expect_refusal("formData that is not strings",
+                   "{\"message\":\"hi\",\"offerResponse\":{\"domain\":\"d\",\"actionId\":\"a\",\"formData\":{\"n\":1}}}",
+                   secret, &in_workspace, 400, "offerResponse.formData");
+    expect_refusal("offerResponse not an object", "{\"message\":\"hi\",\"offerResponse\":\"yes\"}", secret,
+                   &in_workspace, 400, "offerResponse");
+}
+
+/* The SDK's Prompt has an optional id: the server makes one and answers it
+ * in the UpsertResponse {id, message}, in bulk too. */
+static void a_prompt_without_id_gets_one(void)
+{
+    struct find_reply reply;
+    char id[200] = "";
+    if (call("POST", "/prompts", "{\"prompt\":\"Do you gift wrap?\",\"canned_response\":\"Yes, for free.\"}", secret,
+             &in_workspace, &reply) == 201) {
+        const char *given = json_path_string(reply.body, "data.id");
+        const char *message = json_path_string(reply.body, "data.message");
+        ITEST_CHECK(given && strncmp(given, "pr_", 3) == 0 && strlen(given) == 27 && message && message[0] != '\0',
+                    "created with a generated id: %s", json_object_to_json_string(reply.body));
+        snprintf(id, sizeof id, "%s", given ? given : "");
+    } else {
+        ITEST_CHECK(false, "a prompt without id: %ld %s", reply.status,
+                    reply.body ? json_object_to_json_string(reply.body) : "");
+    }
+    find_reply_free(&reply);
+    char path[256];
+    snprintf(path, sizeof path, "/prompts/%s", id);
+    if (id[0] != '\0' && call("GET", path, NULL, secret, &in_workspace, &reply) == 200) {
+        const char *stored = json_path_string(reply.body, "data.id");
+        const char *prompt = json_path_string(reply.body, "data.prompt");
+        ITEST_CHECK(stored && strcmp(stored, id) == 0 && prompt && strcmp(prompt, "Do you gift wrap?") == 0,
+                    "stored under it, the document carrying it");
+    } else {
+        ITEST_CHECK(false, "GET %s: %ld", path, reply.status);
+    }
+    find_reply_free(&reply);
+    if (id[0] != '\0')
+        expect_delete_answer(path, &in_workspace, id);
+    if (call("POST", "/prompts/bulk", "{\"entities\":[{\"prompt\":\"No id in bulk\"},{\"id\":\"bulk-named\",\"prompt\":\"Named\"}]}",
+             secret, &in_workspace, &reply) == 200) {
+        const char *first = at_string(reply.body, "data.successful_ids.0");
+        const char *second = at_string(reply.body, "data.successful_ids.1");
+        json_object *failed = json_path_get(reply.body, "data.failed_items");
+        ITEST_CHECK(first && strncmp(first, "pr_", 3) == 0 && second && strcmp(second, "bulk-named") == 0 && failed &&
+                        json_object_array_length(failed) == 0,
+                    "bulk answers the generated id: %s", json_object_to_json_string(reply.body));
+        if (first) {
+            snprintf(path, sizeof path, "/prompts/%s", first);
+            find_status("DELETE", path, NULL, secret, &in_workspace, NULL);
+        }
+    } else {
+        ITEST_CHECK(false, "bulk without ids: %ld", reply.status);
+    }
+    find_reply_free(&reply);
+    find_status("DELETE", "/prompts/bulk-named", NULL, secret, &in_workspace, NULL);
+    ITEST_CHECK(find_status("POST", "/prompts", "{\"id\":true,\"prompt\":\"x\"}", secret, &in_workspace,
+                            "VALIDATION_ERROR") == 400, "an id that is not a string is still refused");
+}
+
 bool find_chat_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("find_chat", find_chat_init, NULL);
@@ -781,5 +1049,8 @@ bool find_chat_suite_register(void)
                           NULL) &&
            itest_add_test(suite, "streamed_chat_arrives_line_by_line", streamed_chat_arrives_line_by_line, NULL) &&
            itest_add_test(suite, "streamed_chat_sends_products_and_posts_as_chunks",
-                          streamed_chat_sends_products_and_posts_as_chunks, NULL);
+                          streamed_chat_sends_products_and_posts_as_chunks, NULL) &&
+           itest_add_test(suite, "chat_takes_every_member_of_the_sdk_request", chat_takes_every_member_of_the_sdk_request,
+                          NULL) &&
+           itest_add_test(suite, "a_prompt_without_id_gets_one", a_prompt_without_id_gets_one, NULL);
 }

@@ -511,21 +511,49 @@ static void search_filters_return_exactly_the_expected_ids(void)
                 "VALIDATION_ERROR");
 }
 
-/* "value:count,…" of one facet. */
+/* "key:count,…" of one facet (a bucket whose "value" is not its key shows
+ * as "key!=value"). The facet name may hold dots ("attributes.color"), so
+ * it is looked up as one member. */
 static void facet_text(json_object *body, const char *name, char *out, size_t out_size)
 {
-    char path[64];
-    snprintf(path, sizeof path, "data.facets.%s", name);
-    json_object *list = json_path_get(body, path);
+    json_object *facets = json_path_get(body, "data.facets"), *list = NULL;
+    if (facets == NULL || !json_object_object_get_ex(facets, name, &list))
+        list = NULL;
     size_t used = 0;
     out[0] = '\0';
     for (size_t i = 0; list && i < json_object_array_length(list) && used < out_size; i++) {
         json_object *entry = json_object_array_get_idx(list, i);
         int64_t count = 0;
         json_path_int64(entry, "count", &count);
+        const char *key = json_path_string(entry, "key");
         const char *value = json_path_string(entry, "value");
-        used += (size_t)snprintf(out + used, out_size - used, "%s%s:%lld", i ? "," : "", value ? value : "?",
-                                 (long long)count);
+        bool same = key && value && strcmp(key, value) == 0;
+        used += (size_t)snprintf(out + used, out_size - used, "%s%s%s%s:%lld", i ? "," : "", key ? key : "?",
+                                 same ? "" : "!=", same ? "" : (value ? value : "?"), (long long)count);
+    }
+}
+
+/* "key[from,to]:count,…" of a range facet ("-" for a bound left out). */
+static void range_facet_text(json_object *body, const char *name, char *out, size_t out_size)
+{
+    json_object *facets = json_path_get(body, "data.facets"), *list = NULL;
+    if (facets == NULL || !json_object_object_get_ex(facets, name, &list))
+        list = NULL;
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; list && i < json_object_array_length(list) && used < out_size; i++) {
+        json_object *entry = json_object_array_get_idx(list, i);
+        int64_t count = 0, from = -1, to = -1;
+        json_path_int64(entry, "count", &count);
+        bool has_from = json_path_int64(entry, "from", &from), has_to = json_path_int64(entry, "to", &to);
+        char from_text[24] = "-", to_text[24] = "-";
+        if (has_from)
+            snprintf(from_text, sizeof from_text, "%lld", (long long)from);
+        if (has_to)
+            snprintf(to_text, sizeof to_text, "%lld", (long long)to);
+        const char *key = json_path_string(entry, "key");
+        used += (size_t)snprintf(out + used, out_size - used, "%s%s[%s,%s]:%lld", i ? "," : "", key ? key : "?",
+                                 from_text, to_text, (long long)count);
     }
 }
 
@@ -547,6 +575,10 @@ static void facets_count_the_whole_match_set(void)
                     "tags: [%s]", text);
         facet_text(reply.body, "price", text, sizeof text);
         ITEST_CHECK(strcmp(text, "0-25:1,25-50:1,50-100:2,100-250:6,250-500:1,500+:1") == 0, "price: [%s]", text);
+        range_facet_text(reply.body, "price_ranges", text, sizeof text);
+        ITEST_CHECK(strcmp(text, "0-25[0,25]:1,25-50[25,50]:1,50-100[50,100]:2,100-250[100,250]:6,250-500[250,500]:1,"
+                                 "500+[500,-]:1") == 0,
+                    "price_ranges: [%s]", text);
         api_reply_free(&reply);
     }
     if (find_call("POST", "/api/v1/find/products/search",
@@ -562,6 +594,99 @@ static void facets_count_the_whole_match_set(void)
     }
     if (find_call("POST", "/api/v1/find/products/search", "{\"text\":\"espresso\"}", "shop-a", token, &reply)) {
         ITEST_CHECK(json_path_get(reply.body, "data.facets") == NULL, "no facets unless includeFacets");
+        api_reply_free(&reply);
+    }
+}
+
+/* The facet names of the SDK's searchWithFacets: the ranges of price_ranges
+ * and the values of columns and of the stored documents, counted over the
+ * filtered match set; what an entity cannot have is refused by name. */
+static void sdk_facet_fields_are_counted_or_refused(void)
+{
+    static const char fixture[] = "{\"entities\":["
+        "{\"id\":\"f1\",\"name\":\"Red mug\",\"price\":12,\"on_sale\":true,\"stock_status\":\"instock\","
+        "\"featured\":true,\"type\":\"simple\",\"categories\":[\"Mugs\"],\"brands\":[\"Acme\"],"
+        "\"attributes\":{\"color\":[\"red\",\"white\"]},\"metadata\":{\"retailer_id\":\"r1\",\"grams\":300}},"
+        "{\"id\":\"f2\",\"name\":\"Blue mug\",\"price\":30,\"stock_status\":\"outofstock\",\"featured\":false,"
+        "\"type\":\"variable\",\"categories\":[\"Mugs\"],\"brands\":[\"Acme\"],\"attributes\":{\"color\":[\"blue\"]},"
+        "\"metadata\":{\"retailer_id\":\"r1\",\"grams\":300}},"
+        "{\"id\":\"f3\",\"name\":\"Red plate\",\"price\":700,\"on_sale\":true,\"stock_status\":\"instock\","
+        "\"type\":\"simple\",\"categories\":[\"Plates\"],\"attributes\":{\"color\":\"red\"},"
+        "\"metadata\":{\"retailer_id\":\"r2\",\"tags\":{\"nested\":1}}}"
+        "]}";
+    if (bulk_all_stored("/api/v1/find/products/bulk", fixture, "facet-ws", 3) != 0) {
+        ITEST_CHECK(false, "facet fixture not stored");
+        return;
+    }
+    struct api_reply reply;
+    char text[512];
+    if (find_call("POST", "/api/v1/find/products/search",
+                  "{\"text\":\"\",\"includeFacets\":true,\"facetFields\":[\"categories\",\"brands\",\"stock_status\","
+                  "\"on_sale\",\"featured\",\"type\",\"price_ranges\",\"attributes.color\",\"metadata.retailer_id\","
+                  "\"metadata.grams\",\"metadata.tags\",\"attributes.size\"]}",
+                  "facet-ws", token, &reply)) {
+        ITEST_CHECK(reply.status == 200, "SDK facet fields: %ld %s", reply.status, api_error_code(&reply));
+        const struct {
+            const char *name, *expected;
+        } facets[] = {
+            { "categories", "Mugs:2,Plates:1" },
+            { "brands", "Acme:2" },
+            { "stock_status", "instock:2,outofstock:1" },
+            { "on_sale", "true:2,false:1" },       /* f2 sent none: the column says false */
+            { "featured", "false:1,true:1" },      /* f3 has none: not counted */
+            { "type", "simple:2,variable:1" },
+            { "attributes.color", "red:2,blue:1,white:1" }, /* a single string counts as a list of one */
+            { "metadata.retailer_id", "r1:2,r2:1" },
+            { "metadata.grams", "300:2" },
+            { "metadata.tags", "" },               /* an object has no value to count */
+            { "attributes.size", "" },
+        };
+        for (size_t i = 0; i < sizeof facets / sizeof facets[0]; i++) {
+            facet_text(reply.body, facets[i].name, text, sizeof text);
+            ITEST_CHECK(strcmp(text, facets[i].expected) == 0, "facet %s: [%s], expected [%s]", facets[i].name, text,
+                        facets[i].expected);
+        }
+        range_facet_text(reply.body, "price_ranges", text, sizeof text);
+        ITEST_CHECK(strcmp(text, "0-25[0,25]:1,25-50[25,50]:1,500+[500,-]:1") == 0, "price_ranges: [%s]", text);
+        json_object *facets_object = json_path_get(reply.body, "data.facets"), *unused = NULL;
+        ITEST_CHECK(facets_object && !json_object_object_get_ex(facets_object, "price", &unused) &&
+                        !json_object_object_get_ex(facets_object, "tags", &unused),
+                    "only the facets asked for are answered");
+        api_reply_free(&reply);
+    }
+    /* Filters narrow the value facets like the others. */
+    if (find_call("POST", "/api/v1/find/products/search",
+                  "{\"filters\":{\"on_sale\":true},\"includeFacets\":true,\"facetFields\":[\"type\",\"attributes.color\"],"
+                  "\"facetSize\":1}",
+                  "facet-ws", token, &reply)) {
+        facet_text(reply.body, "type", text, sizeof text);
+        ITEST_CHECK(strcmp(text, "simple:2") == 0, "type of the products on sale: [%s]", text);
+        facet_text(reply.body, "attributes.color", text, sizeof text);
+        ITEST_CHECK(strcmp(text, "red:2") == 0, "one colour per facetSize 1: [%s]", text);
+        api_reply_free(&reply);
+    }
+    static const struct {
+        const char *label, *path, *body, *named;
+    } refused[] = {
+        { "an unknown facet", "/api/v1/find/products/search", "{\"includeFacets\":true,\"facetFields\":[\"colour\"]}",
+          "colour" },
+        { "an attribute name that is not a plain name", "/api/v1/find/products/search",
+          "{\"includeFacets\":true,\"facetFields\":[\"attributes.a.b\"]}", "attributes.a.b" },
+        { "posts have no stock_status", "/api/v1/find/posts/search",
+          "{\"includeFacets\":true,\"facetFields\":[\"stock_status\"]}", "stock_status" },
+        { "posts have no price_ranges", "/api/v1/find/posts/search",
+          "{\"includeFacets\":true,\"facetFields\":[\"price_ranges\"]}", "price_ranges" },
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        if (!find_call("POST", refused[i].path, refused[i].body, "facet-ws", token, &reply))
+            continue;
+        json_object *details = json_path_get(reply.body, "error.details");
+        json_object *first = details && json_object_array_length(details) ? json_object_array_get_idx(details, 0) : NULL;
+        const char *field = first ? json_path_string(first, "field") : NULL;
+        const char *message = first ? json_path_string(first, "issue") : NULL;
+        ITEST_CHECK(reply.status == 400 && field && strcmp(field, "facetFields") == 0 && message &&
+                        strstr(message, refused[i].named) != NULL,
+                    "%s: %ld, %s: %s", refused[i].label, reply.status, field ? field : "-", message ? message : "-");
         api_reply_free(&reply);
     }
 }
@@ -771,6 +896,8 @@ bool find_content_suite_register(void)
            itest_add_test(suite, "search_filters_return_exactly_the_expected_ids",
                           search_filters_return_exactly_the_expected_ids, NULL) &&
            itest_add_test(suite, "facets_count_the_whole_match_set", facets_count_the_whole_match_set, NULL) &&
+           itest_add_test(suite, "sdk_facet_fields_are_counted_or_refused", sdk_facet_fields_are_counted_or_refused,
+                          NULL) &&
            itest_add_test(suite, "posts_search_and_filter", posts_search_and_filter, NULL) &&
            itest_add_test(suite, "taxonomies_upsert_get_and_delete_by_query", taxonomies_upsert_get_and_delete_by_query,
                           NULL) &&

@@ -171,6 +171,12 @@ static void feedback_is_listed_with_its_filters(void)
         /* Newest first. */
         const char *thread = item_string(reply.body, "data.results", 0, "threadId");
         ITEST_CHECK(thread && strcmp(thread, "thread-b") == 0, "newest first: %s", thread ? thread : "?");
+        /* The SDK's FeedbackEntry reads created_at; createdAt is kept beside it. */
+        const char *created_at = item_string(reply.body, "data.results", 0, "created_at");
+        const char *created_at_old = item_string(reply.body, "data.results", 0, "createdAt");
+        ITEST_CHECK(created_at && strncmp(created_at, today, 10) == 0 && created_at_old &&
+                        strcmp(created_at, created_at_old) == 0,
+                    "entries carry created_at and createdAt: %s", text_of(&reply));
         find_reply_free(&reply);
     }
     if (call("GET", "/feedback?rating=negative", NULL, secret_a, NULL, &reply) != 0) {
@@ -227,21 +233,24 @@ static void feedback_of_one_thread_comes_in_order(void)
     struct find_reply reply;
     if (call("GET", "/feedback/thread/thread-a", NULL, secret_a, NULL, &reply) == 0)
         return;
-    ITEST_CHECK(reply.status == 200 && int_at(reply.body, "data.total") == 2 && length_at(reply.body, "data.results") == 2,
-                "thread-a: %s", text_of(&reply));
-    const char *rating = item_string(reply.body, "data.results", 0, "rating");
-    const char *source = item_string(reply.body, "data.results", 0, "source");
-    const char *id = item_string(reply.body, "data.results", 0, "id");
-    json_object *results = json_path_get(reply.body, "data.results");
-    json_object *first = results ? json_object_array_get_idx(results, 0) : NULL;
+    /* The SDK's forThread reads FeedbackEntry[]: data is the array itself. */
+    ITEST_CHECK(reply.status == 200 && length_at(reply.body, "data") == 2, "thread-a: %s", text_of(&reply));
+    const char *rating = item_string(reply.body, "data", 0, "rating");
+    const char *source = item_string(reply.body, "data", 0, "source");
+    const char *id = item_string(reply.body, "data", 0, "id");
+    const char *created_at = item_string(reply.body, "data", 0, "created_at");
+    json_object *results = json_path_get(reply.body, "data");
+    json_object *first = results && json_object_is_type(results, json_type_array) ? json_object_array_get_idx(results, 0)
+                                                                                 : NULL;
     const char *page = first ? json_path_string(first, "metadata.page") : NULL;
     int64_t message_index = first ? int_at(first, "messageIndex") : -1;
     ITEST_CHECK(rating && strcmp(rating, "positive") == 0 && source && strcmp(source, "secret") == 0 && id &&
-                    strcmp(id, first_feedback_id) == 0 && page && strcmp(page, "/lamps") == 0 && message_index == 1,
+                    strcmp(id, first_feedback_id) == 0 && page && strcmp(page, "/lamps") == 0 && message_index == 1 &&
+                    created_at && strncmp(created_at, today, 10) == 0,
                 "first of thread-a as submitted: %s", text_of(&reply));
     find_reply_free(&reply);
     if (call("GET", "/feedback/thread/no-such-thread", NULL, secret_a, NULL, &reply) != 0) {
-        ITEST_CHECK(reply.status == 200 && int_at(reply.body, "data.total") == 0, "unknown thread: %s", text_of(&reply));
+        ITEST_CHECK(reply.status == 200 && length_at(reply.body, "data") == 0, "unknown thread: %s", text_of(&reply));
         find_reply_free(&reply);
     }
     ITEST_CHECK(find_status("GET", "/feedback/thread/bad%20id", NULL, secret_a, NULL, "VALIDATION_ERROR") == 400,
@@ -283,6 +292,52 @@ static void feedback_figures_match_the_fixture(void)
     }
 }
 
+/* POST /feedback answers the entry it stored: the SDK's FeedbackEntry. */
+static void submitted_feedback_answers_the_entry(void)
+{
+    struct find_reply reply;
+    if (call("POST", "/feedback",
+             "{\"threadId\":\"thread-entry\",\"rating\":\"negative\",\"comment\":\"Too slow\",\"messageIndex\":2,"
+             "\"metadata\":{\"page\":\"/cart\"}}",
+             secret_a, NULL, &reply) == 0)
+        return;
+    const char *id = json_path_string(reply.body, "data.id");
+    const char *created_at = json_path_string(reply.body, "data.created_at");
+    const char *page = json_path_string(reply.body, "data.metadata.page");
+    const char *thread = json_path_string(reply.body, "data.threadId");
+    const char *rating = json_path_string(reply.body, "data.rating");
+    const char *comment = json_path_string(reply.body, "data.comment");
+    ITEST_CHECK(reply.status == 201 && id && strtoll(id, NULL, 10) > 0 && thread && strcmp(thread, "thread-entry") == 0 &&
+                    rating && strcmp(rating, "negative") == 0 && comment && strcmp(comment, "Too slow") == 0 &&
+                    int_at(reply.body, "data.messageIndex") == 2 && page && strcmp(page, "/cart") == 0 && created_at &&
+                    strncmp(created_at, today, 10) == 0 && json_path_string(reply.body, "data.message") != NULL,
+                "the created entry: %s", text_of(&reply));
+    char stored_id[32] = "";
+    snprintf(stored_id, sizeof stored_id, "%s", id ? id : "");
+    find_reply_free(&reply);
+    /* It reads back the same through the thread's list. */
+    if (call("GET", "/feedback/thread/thread-entry", NULL, secret_a, NULL, &reply) != 0) {
+        const char *listed = item_string(reply.body, "data", 0, "id");
+        ITEST_CHECK(reply.status == 200 && listed && strcmp(listed, stored_id) == 0, "listed: %s", text_of(&reply));
+        find_reply_free(&reply);
+    }
+    /* Without the optional members they are null, as stored. */
+    if (call("POST", "/feedback", "{\"threadId\":\"thread-entry\",\"rating\":\"positive\"}", secret_a, NULL, &reply) != 0) {
+        json_object *data = json_path_get(reply.body, "data"), *member = NULL;
+        ITEST_CHECK(reply.status == 201 && data && json_object_object_get_ex(data, "comment", &member) && member == NULL &&
+                        json_object_object_get_ex(data, "messageIndex", &member) && member == NULL,
+                "optional members null: %s", text_of(&reply));
+        const char *second = json_path_string(reply.body, "data.id");
+        char path[96];
+        snprintf(path, sizeof path, "/feedback/%s", second ? second : "0");
+        find_status("DELETE", path, NULL, secret_a, NULL, NULL);
+        find_reply_free(&reply);
+    }
+    char path[96];
+    snprintf(path, sizeof path, "/feedback/%s", stored_id);
+    find_status("DELETE", path, NULL, secret_a, NULL, NULL);
+}
+
 static void feedback_is_deleted_once(void)
 {
     char id[32] = "", path[96];
@@ -292,12 +347,19 @@ static void feedback_is_deleted_once(void)
     ITEST_CHECK(find_status("DELETE", path, NULL, publishable_a, &browser, "FORBIDDEN") == 403,
                 "a publishable key does not delete");
     ITEST_CHECK(find_status("DELETE", path, NULL, secret_b, NULL, "NOT_FOUND") == 404, "another tenant does not delete");
-    ITEST_CHECK(find_status("DELETE", path, NULL, secret_a, NULL, NULL) == 200, "delete");
+    struct find_reply reply;
+    if (call("DELETE", path, NULL, secret_a, NULL, &reply) != 0) {
+        const char *answered_id = json_path_string(reply.body, "data.id");
+        const char *message = json_path_string(reply.body, "data.message");
+        ITEST_CHECK(reply.status == 200 && answered_id && strcmp(answered_id, id) == 0 && message && message[0] != '\0' &&
+                        json_object_get_boolean(json_path_get(reply.body, "data.deleted")),
+                    "delete answers {id, message, deleted}: %s", text_of(&reply));
+        find_reply_free(&reply);
+    }
     ITEST_CHECK(find_status("DELETE", path, NULL, secret_a, NULL, "NOT_FOUND") == 404, "gone");
     ITEST_CHECK(find_status("DELETE", "/feedback/not-a-number", NULL, secret_a, NULL, "NOT_FOUND") == 404, "bad id");
-    struct find_reply reply;
     if (call("GET", "/feedback/thread/thread-gone", NULL, secret_a, NULL, &reply) != 0) {
-        ITEST_CHECK(reply.status == 200 && int_at(reply.body, "data.total") == 0, "not listed: %s", text_of(&reply));
+        ITEST_CHECK(reply.status == 200 && length_at(reply.body, "data") == 0, "not listed: %s", text_of(&reply));
         find_reply_free(&reply);
     }
     /* A signed-in admin (find.manage) deletes too. */
@@ -374,8 +436,10 @@ static void another_tenant_sees_none_of_it(void)
         struct find_reply reply;
         if (call("GET", paths[i], NULL, secret_b, NULL, &reply) == 0)
             continue;
-        ITEST_CHECK(reply.status == 200 && int_at(reply.body, "data.total") == 0, "tenant B %s: %s", paths[i],
-                    text_of(&reply));
+        /* A thread's feedback is an array; the others carry a total. */
+        bool none = strncmp(paths[i], "/feedback/thread/", 17) == 0 ? length_at(reply.body, "data") == 0
+                                                                    : int_at(reply.body, "data.total") == 0;
+        ITEST_CHECK(reply.status == 200 && none, "tenant B %s: %s", paths[i], text_of(&reply));
         find_reply_free(&reply);
     }
     struct find_reply reply;
@@ -394,8 +458,11 @@ static void analytics_periods_cover_every_requested_day(void)
     struct find_reply reply;
     if (call("GET", "/analytics/chat?days=7", NULL, secret_b, NULL, &reply) != 0) {
         const char *last = item_string(reply.body, "data.by_period", 6, "date");
+        /* The SDK reads period; date stays beside it. */
+        const char *last_period = item_string(reply.body, "data.by_period", 6, "period");
         ITEST_CHECK(reply.status == 200 && length_at(reply.body, "data.by_period") == 7 && last &&
-                        strcmp(last, today) == 0 && int_at(reply.body, "data.total_messages") == 0 &&
+                        strcmp(last, today) == 0 && last_period && strcmp(last_period, today) == 0 &&
+                        int_at(reply.body, "data.total_messages") == 0 &&
                         int_at(reply.body, "data.total_threads") == 0 &&
                         number_at(reply.body, "data.avg_messages_per_thread") == 0.0 &&
                         number_at(reply.body, "data.handoff_rate") == 0.0,
@@ -403,8 +470,12 @@ static void analytics_periods_cover_every_requested_day(void)
         find_reply_free(&reply);
     }
     if (call("GET", "/analytics/search", NULL, secret_b, NULL, &reply) != 0) {
+        const char *last_period = item_string(reply.body, "data.by_period", 29, "period");
+        const char *last_date = item_string(reply.body, "data.by_period", 29, "date");
         ITEST_CHECK(reply.status == 200 && length_at(reply.body, "data.by_period") == 30 &&
-                        number_at(reply.body, "data.zero_result_rate") == 0.0, "thirty days by default: %s", text_of(&reply));
+                        number_at(reply.body, "data.zero_result_rate") == 0.0 && last_period &&
+                        strcmp(last_period, today) == 0 && last_date && strcmp(last_date, today) == 0,
+                    "thirty days by default, each with period and date: %s", text_of(&reply));
         find_reply_free(&reply);
     }
     static const char *const refused[] = { "/analytics/search?days=0", "/analytics/search?days=366",
@@ -501,7 +572,7 @@ static void search_figures_follow_the_searches_made(void)
     double average = rounded_ratio(sum, 4);
     const char *top = item_string(reply.body, "data.top_queries", 0, "query");
     const char *second = item_string(reply.body, "data.top_queries", 1, "query");
-    const char *day = item_string(reply.body, "data.by_period", 0, "date");
+    const char *day = item_string(reply.body, "data.by_period", 0, "period");
     json_object *top_entry = json_object_array_get_idx(json_path_get(reply.body, "data.top_queries"), 0);
     json_object *day_entry = json_object_array_get_idx(json_path_get(reply.body, "data.by_period"), 0);
     ITEST_CHECK(int_at(reply.body, "data.total_searches") == 4 && int_at(reply.body, "data.unique_queries") == 2 &&
@@ -520,6 +591,80 @@ static void search_figures_follow_the_searches_made(void)
                         int_at(reply.body, "data.unique_queries") == 2, "topN=1: %s", text_of(&reply));
         find_reply_free(&reply);
     }
+}
+
+/* total_searches of /analytics/search<query>, polled until it is wanted (the
+ * log is written after each response; a negative wanted reads once); -1 on a
+ * failed call. */
+static int64_t searches_when(const char *query, const struct find_headers *headers, int64_t wanted)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/analytics/search%s", query);
+    int64_t total = -1;
+    for (int attempt = 0; attempt < 30; attempt++) {
+        struct find_reply reply;
+        if (call("GET", path, NULL, secret_a, headers, &reply) == 0)
+            return -1;
+        total = reply.status == 200 ? int_at(reply.body, "data.total_searches") : -1;
+        if (reply.status != 200)
+            fprintf(stderr, "find_insights: GET %s: %ld %s\n", path, reply.status, text_of(&reply));
+        find_reply_free(&reply);
+        if (wanted < 0 || total == wanted || total < 0)
+            break;
+        usleep(100 * 1000);
+    }
+    return total;
+}
+
+/* The SDK's searchContext is kept with each logged search and is what
+ * ?source= filters on; useAgent is taken and answered agent_used false;
+ * ?workspaceId= names the workspace like X-Workspace-ID. */
+static void search_context_is_logged_and_filtered_by_source(void)
+{
+    if (!ITEST_CHECK(index_catalogue(), "catalogue indexed"))
+        return;
+    int64_t before = searches_when("?days=1", NULL, -1);
+    static const struct {
+        const char *path, *body;
+    } searches[] = {
+        { "/products/search", "{\"text\":\"Lantern\",\"searchContext\":\"widget\",\"useAgent\":true}" },
+        { "/products/search", "{\"text\":\"solar\",\"searchContext\":\"widget\"}" },
+        { "/posts/search", "{\"text\":\"lantern\",\"searchContext\":\"api\",\"useAgent\":false}" },
+    };
+    for (size_t i = 0; i < sizeof searches / sizeof searches[0]; i++) {
+        struct find_reply reply;
+        if (call("POST", searches[i].path, searches[i].body, secret_a, &catalogue, &reply) == 0)
+            continue;
+        json_object *agent_used = json_path_get(reply.body, "data.agent_used");
+        ITEST_CHECK(reply.status == 200 && agent_used && json_object_is_type(agent_used, json_type_boolean) &&
+                        !json_object_get_boolean(agent_used),
+                    "%s %s: 200 with agent_used false: %s", searches[i].path, searches[i].body, text_of(&reply));
+        find_reply_free(&reply);
+    }
+    ITEST_CHECK(find_status("POST", "/products/search", "{\"text\":\"x\",\"searchContext\":\"browser\"}", secret_a,
+                            &catalogue, "VALIDATION_ERROR") == 400, "an unknown searchContext is refused");
+    ITEST_CHECK(find_status("POST", "/posts/search", "{\"text\":\"x\",\"useAgent\":1}", secret_a, &catalogue,
+                            "VALIDATION_ERROR") == 400, "useAgent must be a boolean");
+    int64_t all = searches_when("?days=1", NULL, before + 3);
+    ITEST_CHECK(before >= 0 && all == before + 3, "three more searches logged: %lld then %lld", (long long)before,
+                (long long)all);
+    ITEST_CHECK(searches_when("?days=1&source=widget", NULL, 2) == 2, "source=widget: the two widget searches");
+    ITEST_CHECK(searches_when("?days=1&source=api", NULL, 1) == 1, "source=api: the post search");
+    ITEST_CHECK(searches_when("?days=1&source=chat", NULL, 0) == 0, "source=chat: none");
+    ITEST_CHECK(searches_when("?days=1&source=unknown", NULL, before) == before,
+                "source=unknown: the searches sent without a context");
+    ITEST_CHECK(searches_when("?days=1&source=widget&workspaceId=" CATALOGUE_WORKSPACE, NULL, 2) == 2,
+                "workspaceId names the workspace searched");
+    ITEST_CHECK(searches_when("?days=1&source=widget&workspaceId=" INSIGHTS_WORKSPACE, NULL, 0) == 0,
+                "and another workspace has none of them");
+    ITEST_CHECK(searches_when("?days=1&source=widget&workspaceId=" CATALOGUE_WORKSPACE, &catalogue, 2) == 2,
+                "workspaceId agreeing with X-Workspace-ID");
+    ITEST_CHECK(find_status("GET", "/analytics/search?workspaceId=" INSIGHTS_WORKSPACE, NULL, secret_a, &catalogue,
+                            "VALIDATION_ERROR") == 400, "workspaceId disagreeing with X-Workspace-ID");
+    ITEST_CHECK(find_status("GET", "/analytics/search?workspaceId=Not%20One", NULL, secret_a, NULL, "VALIDATION_ERROR") ==
+                    400, "a malformed workspaceId");
+    ITEST_CHECK(find_status("GET", "/analytics/search?source=browser", NULL, secret_a, NULL, "VALIDATION_ERROR") == 400,
+                "an unknown source");
 }
 
 /* ---------------------------------------------------------------- recommendations (content routes) */
@@ -683,7 +828,8 @@ static void chat_figures_follow_the_messages_sent(void)
         ITEST_CHECK(reply.status == 200 && int_at(reply.body, "data.total_threads") == 2 && messages == 6 &&
                         number_at(reply.body, "data.avg_messages_per_thread") == 3.0 &&
                         number_at(reply.body, "data.handoff_rate") == 0.0 && length_at(reply.body, "data.by_period") == 1 &&
-                        day && is(json_path_string(day, "date"), today) && int_at(day, "messages") == 6 &&
+                        day && is(json_path_string(day, "date"), today) && is(json_path_string(day, "period"), today) &&
+                        int_at(day, "messages") == 6 &&
                         int_at(day, "threads") == 2,
                     "chat figures: %s", text_of(&reply));
         find_reply_free(&reply);
@@ -709,6 +855,114 @@ static void chat_figures_follow_the_messages_sent(void)
     }
 }
 
+/* "id:reason+reason,…" of the recommendations. */
+static void recommendation_text(const struct find_reply *reply, char *out, size_t out_size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    json_object *list = json_path_get(reply->body, "data.recommendations");
+    for (size_t i = 0; list && i < json_object_array_length(list) && used < out_size; i++) {
+        json_object *item = json_object_array_get_idx(list, i), *reasons = json_path_get(item, "reasons");
+        const char *id = json_path_string(item, "id");
+        used += (size_t)snprintf(out + used, out_size - used, "%s%s:", i ? "," : "", id ? id : "?");
+        for (size_t r = 0; reasons && r < json_object_array_length(reasons) && used < out_size; r++)
+            used += (size_t)snprintf(out + used, out_size - used, "%s%s", r ? "+" : "",
+                                     json_object_get_string(json_object_array_get_idx(reasons, r)));
+    }
+}
+
+static bool strategies_include(const struct find_reply *reply, const char *strategy)
+{
+    json_object *list = json_path_get(reply->body, "data.usedStrategies");
+    for (size_t i = 0; list && i < json_object_array_length(list); i++)
+        if (is(json_object_get_string(json_object_array_get_idx(list, i)), strategy))
+            return true;
+    return false;
+}
+
+/* The SDK's RecommendationRequest members: complimentaryProducts come
+ * first, basketAffinity adds to co-occurrence, weights replace the
+ * defaults (normalised), userId brings in what that visitor was shown. */
+static void sdk_recommendation_members_change_the_ranking(void)
+{
+    if (!ITEST_CHECK(index_catalogue(), "catalogue indexed"))
+        return;
+    struct find_reply reply;
+    char text[512];
+    if (recommend("{\"productId\":\"lamp-1\",\"complimentaryProducts\":[\"chair-1\",\"no-such\",\"lamp-3\"]}",
+                  secret_a, &catalogue, &reply) != 0) {
+        recommendation_text(&reply, text, sizeof text);
+        /* What follows them depends on what earlier chats showed together. */
+        ITEST_CHECK(reply.status == 200 &&
+                        strncmp(text, "chair-1:complementary,lamp-3:complementary+shared_categories,"
+                                      "lamp-2:shared_categories+shared_brands,", 100) == 0 &&
+                        strstr(text, "no-such") == NULL && strategies_include(&reply, "complementary"),
+                    "complementary first, in their order: [%s] %s", text, text_of(&reply));
+        find_reply_free(&reply);
+    }
+    if (recommend("{\"productId\":\"lamp-1\",\"basketAffinity\":[{\"productId\":\"chair-1\",\"frequency\":3}]}",
+                  secret_a, &catalogue, &reply) != 0) {
+        recommendation_text(&reply, text, sizeof text);
+        json_object *list = json_path_get(reply.body, "data.recommendations"), *chair = NULL;
+        for (size_t i = 0; list && i < json_object_array_length(list); i++)
+            if (is(json_path_string(json_object_array_get_idx(list, i), "id"), "chair-1"))
+                chair = json_object_array_get_idx(list, i);
+        const char *chair_at = strstr(text, "chair-1:viewed_together"), *lamp_3_at = strstr(text, "lamp-3:");
+        ITEST_CHECK(reply.status == 200 && strncmp(text, "lamp-2:", 7) == 0 && chair && number_at(chair, "score") == 0.2 &&
+                        chair_at && lamp_3_at && chair_at < lamp_3_at,
+                    "a basket affinity counts as threads together (0.2, above lamp-3's 0.175): [%s] %s", text,
+                    text_of(&reply));
+        find_reply_free(&reply);
+    }
+    if (recommend("{\"productId\":\"lamp-1\",\"weights\":{\"similarProducts\":0,\"basketAffinity\":2},"
+                  "\"basketAffinity\":[{\"productId\":\"chair-1\",\"frequency\":3}]}",
+                  secret_a, &catalogue, &reply) != 0) {
+        recommendation_text(&reply, text, sizeof text);
+        ITEST_CHECK(reply.status == 200 && strncmp(text, "chair-1:viewed_together", 23) == 0 &&
+                        number_at(json_object_array_get_idx(json_path_get(reply.body, "data.recommendations"), 0),
+                                  "score") == 1.0 &&
+                        strstr(text, "shared_") == NULL &&
+                        number_at(reply.body, "data.weights.basketAffinity") == 1.0 &&
+                        number_at(reply.body, "data.weights.similarProducts") == 0.0 &&
+                        number_at(reply.body, "data.weights.cooccurrence") == 1.0 &&
+                        number_at(reply.body, "data.weights.categories") == 0.0,
+                    "the client's weights, normalised: [%s] %s", text, text_of(&reply));
+        find_reply_free(&reply);
+    }
+    /* A visitor who was shown the chair in chat. */
+    if (call("POST", "/chat", "{\"message\":\"Oak chair\",\"threadId\":\"rec-memory\",\"visitorId\":\"rec-visitor\"}",
+             secret_a, &catalogue, &reply) != 0) {
+        ITEST_CHECK(reply.status == 200 && chat_showed(&reply, "chair-1"), "the chat showed the chair: %s",
+                    text_of(&reply));
+        find_reply_free(&reply);
+    }
+    if (recommend("{\"productId\":\"lamp-1\",\"userId\":\"rec-visitor\"}", secret_a, &catalogue, &reply) != 0) {
+        recommendation_text(&reply, text, sizeof text);
+        ITEST_CHECK(reply.status == 200 && strstr(text, "chair-1:seen_by_visitor") != NULL &&
+                        strategies_include(&reply, "memory") && number_at(reply.body, "data.weights.memoryBased") == 0.1667 &&
+                        number_at(reply.body, "data.weights.memory") == 0.1667,
+                    "what the visitor was shown: [%s] %s", text, text_of(&reply));
+        find_reply_free(&reply);
+    }
+    if (recommend("{\"productId\":\"lamp-1\",\"userId\":\"someone-else\"}", secret_a, &catalogue, &reply) != 0) {
+        recommendation_text(&reply, text, sizeof text);
+        ITEST_CHECK(reply.status == 200 && strstr(text, "chair-1") == NULL, "another visitor was shown nothing: [%s]",
+                    text);
+        find_reply_free(&reply);
+    }
+    static const char *const refused[] = {
+        "{\"productId\":\"lamp-1\",\"weights\":{\"similarProducts\":0,\"basketAffinity\":0}}",
+        "{\"productId\":\"lamp-1\",\"weights\":{\"popularity\":1}}",
+        "{\"productId\":\"lamp-1\",\"basketAffinity\":[{\"productId\":\"chair-1\"}]}",
+        "{\"productId\":\"lamp-1\",\"userId\":\"\"}",
+        "{\"productId\":\"lamp-1\",\"complimentaryProducts\":[1]}",
+        "{\"productId\":\"lamp-1\",\"boost\":true}",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        ITEST_CHECK(find_status("POST", "/recommendations/products", refused[i], secret_a, &catalogue, "VALIDATION_ERROR") ==
+                        400, "refused: %s", refused[i]);
+}
+
 bool find_insights_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("find_insights", find_insights_init, NULL);
@@ -722,6 +976,7 @@ bool find_insights_suite_register(void)
     return itest_add_test(suite, "feedback_is_listed_with_its_filters", feedback_is_listed_with_its_filters, NULL) &&
            itest_add_test(suite, "feedback_of_one_thread_comes_in_order", feedback_of_one_thread_comes_in_order, NULL) &&
            itest_add_test(suite, "feedback_figures_match_the_fixture", feedback_figures_match_the_fixture, NULL) &&
+           itest_add_test(suite, "submitted_feedback_answers_the_entry", submitted_feedback_answers_the_entry, NULL) &&
            itest_add_test(suite, "feedback_is_deleted_once", feedback_is_deleted_once, NULL) &&
            itest_add_test(suite, "feedback_input_is_validated", feedback_input_is_validated, NULL) &&
            itest_add_test(suite, "publishable_keys_submit_but_do_not_read", publishable_keys_submit_but_do_not_read, NULL) &&
@@ -729,11 +984,15 @@ bool find_insights_suite_register(void)
            itest_add_test(suite, "analytics_periods_cover_every_requested_day", analytics_periods_cover_every_requested_day,
                           NULL) &&
            itest_add_test(suite, "search_figures_follow_the_searches_made", search_figures_follow_the_searches_made, no_content) &&
+           itest_add_test(suite, "search_context_is_logged_and_filtered_by_source",
+                          search_context_is_logged_and_filtered_by_source, no_content) &&
            itest_add_test(suite, "shared_categories_and_brand_rank_first", shared_categories_and_brand_rank_first, no_content) &&
            itest_add_test(suite, "exclusions_and_filters_are_honoured", exclusions_and_filters_are_honoured, no_content) &&
            itest_add_test(suite, "nothing_in_common_falls_back_to_recent_products",
                           nothing_in_common_falls_back_to_recent_products, no_content) &&
            itest_add_test(suite, "browser_recommendations_stay_in_its_workspace", browser_recommendations_stay_in_its_workspace,
                           no_content) &&
-           itest_add_test(suite, "chat_figures_follow_the_messages_sent", chat_figures_follow_the_messages_sent, no_chat);
+           itest_add_test(suite, "chat_figures_follow_the_messages_sent", chat_figures_follow_the_messages_sent, no_chat) &&
+           itest_add_test(suite, "sdk_recommendation_members_change_the_ranking",
+                          sdk_recommendation_members_change_the_ranking, no_chat);
 }

@@ -58,6 +58,8 @@ struct received_request {
     char timestamp[32];
     char signature[128];
     char custom_header[128];
+    char authorization[600];
+    char shop_key[600];
     char *body;
 };
 
@@ -145,6 +147,8 @@ static void receiver_handle(int fd)
         header_value(headers + 2, "X-Webhook-Timestamp", request.timestamp, sizeof request.timestamp);
         header_value(headers + 2, "X-Webhook-Signature", request.signature, sizeof request.signature);
         header_value(headers + 2, "X-Test-Header", request.custom_header, sizeof request.custom_header);
+        header_value(headers + 2, "Authorization", request.authorization, sizeof request.authorization);
+        header_value(headers + 2, "X-Shop-Key", request.shop_key, sizeof request.shop_key);
         buffer[header_text_length + 2] = saved;
     }
     const char *body = buffer + header_text_length + 4;
@@ -457,27 +461,27 @@ static int webhooks_suite_cleanup(void)
 
 /* ------------------------------------------------------------ tests */
 
-static void events_route_lists_the_ten_events_with_descriptions(void)
+/* The SDK's events() reads string[]: data is the list of names. */
+static void events_route_lists_the_ten_event_names(void)
 {
     struct api_reply reply;
     if (!api_call("GET", "/api/v1/find/webhooks/events", NULL, secret_key, NULL, &reply))
         return;
     expect("GET /webhooks/events", &reply, 200, NULL);
-    json_object *events = json_path_get(reply.body, "data.events");
-    ITEST_CHECK(events && json_object_array_length(events) == 10, "ten events, got %zu",
-                events ? json_object_array_length(events) : 0);
+    json_object *events = json_path_get(reply.body, "data");
+    bool is_array = events && json_object_is_type(events, json_type_array);
+    ITEST_CHECK(is_array && json_object_array_length(events) == 10, "data is an array of ten events, got %s",
+                events ? json_object_to_json_string(events) : "(none)");
     static const char *const expected[] = { "product.upsert", "product.delete", "post.upsert", "post.delete",
                                             "taxonomy.upsert", "taxonomy.delete", "prompt.upsert", "prompt.delete",
                                             "feedback.submit", "chat.handoff" };
     for (size_t e = 0; e < sizeof expected / sizeof expected[0]; e++) {
         bool found = false;
-        for (size_t i = 0; events && i < json_object_array_length(events); i++) {
+        for (size_t i = 0; is_array && i < json_object_array_length(events); i++) {
             json_object *item = json_object_array_get_idx(events, i);
-            const char *name = json_path_string(item, "name");
-            const char *description = json_path_string(item, "description");
-            found |= name && strcmp(name, expected[e]) == 0 && description && description[0];
+            found |= json_object_is_type(item, json_type_string) && strcmp(json_object_get_string(item), expected[e]) == 0;
         }
-        ITEST_CHECK(found, "event %s listed with a description", expected[e]);
+        ITEST_CHECK(found, "event %s listed by name", expected[e]);
     }
     api_reply_free(&reply);
 }
@@ -505,6 +509,17 @@ static void create_refuses_invalid_fields_with_details(void)
         { "status suspended", "", "status" },
         { "unknown field", "", "color" },
         { "short secret", "", "secret" },
+        { "backoff_type linear", "", "retry_policy.backoff_type" },
+        { "backoff and backoff_type disagree", "", "retry_policy.backoff_type" },
+        { "auth_type oauth", "", "auth_type" },
+        { "bearer without auth_config", "", "auth_config" },
+        { "bearer token with a space", "", "auth_config.token" },
+        { "basic without a password", "", "auth_config.password" },
+        { "api_key header the delivery sets", "", "auth_config.header" },
+        { "auth_config member of another type", "", "auth_config.token" },
+        { "auth_config without auth_type", "", "auth_config" },
+        { "Authorization both from bearer and headers", "", "headers.Authorization" },
+        { "metadata not an object", "", "metadata" },
     };
     const char *suffixes[] = {
         NULL,
@@ -521,6 +536,18 @@ static void create_refuses_invalid_fields_with_details(void)
         "\"events\":[\"product.upsert\"],\"status\":\"suspended\"",
         "\"events\":[\"product.upsert\"],\"color\":\"blue\"",
         "\"events\":[\"product.upsert\"],\"secret\":\"short\"",
+        "\"events\":[\"product.upsert\"],\"retry_policy\":{\"backoff_type\":\"linear\"}",
+        "\"events\":[\"product.upsert\"],\"retry_policy\":{\"backoff\":\"fixed\",\"backoff_type\":\"exponential\"}",
+        "\"events\":[\"product.upsert\"],\"auth_type\":\"oauth\"",
+        "\"events\":[\"product.upsert\"],\"auth_type\":\"bearer\"",
+        "\"events\":[\"product.upsert\"],\"auth_type\":\"bearer\",\"auth_config\":{\"token\":\"a b\"}",
+        "\"events\":[\"product.upsert\"],\"auth_type\":\"basic\",\"auth_config\":{\"username\":\"u\"}",
+        "\"events\":[\"product.upsert\"],\"auth_type\":\"api_key\",\"auth_config\":{\"key\":\"k\",\"header\":\"X-Webhook-Id\"}",
+        "\"events\":[\"product.upsert\"],\"auth_type\":\"api_key\",\"auth_config\":{\"key\":\"k\",\"token\":\"t\"}",
+        "\"events\":[\"product.upsert\"],\"auth_config\":{\"token\":\"t\"}",
+        "\"events\":[\"product.upsert\"],\"auth_type\":\"bearer\",\"auth_config\":{\"token\":\"t\"},"
+        "\"headers\":{\"Authorization\":\"Bearer other\"}",
+        "\"events\":[\"product.upsert\"],\"metadata\":[1]",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (suffixes[i] != NULL)
@@ -576,6 +603,22 @@ static void crud_round_trip_keeps_the_secret_hidden(void)
         ITEST_CHECK(status && strcmp(status, "active") == 0, "a new webhook is active");
         const char *header = json_path_string(reply.body, "data.headers.X-Test-Header");
         ITEST_CHECK(header && strcmp(header, "crud") == 0, "extra headers are kept");
+        /* The SDK's Webhook, member by member. */
+        const char *backoff_type = json_path_string(reply.body, "data.retry_policy.backoff_type");
+        const char *auth_type = json_path_string(reply.body, "data.auth_type");
+        json_object *auth_config = json_path_get(reply.body, "data.auth_config");
+        json_object *metadata = json_path_get(reply.body, "data.metadata");
+        const char *created_by = json_path_string(reply.body, "data.created_by");
+        json_object *data = json_path_get(reply.body, "data"), *last_delivery = NULL;
+        ITEST_CHECK(backoff_type && strcmp(backoff_type, "exponential") == 0, "retry_policy.backoff_type");
+        ITEST_CHECK(auth_type && strcmp(auth_type, "none") == 0 && auth_config &&
+                        json_object_is_type(auth_config, json_type_object) && json_object_object_length(auth_config) == 0,
+                    "auth_type none, auth_config {}");
+        ITEST_CHECK(metadata && json_object_is_type(metadata, json_type_object), "metadata is an object");
+        ITEST_CHECK(created_by && strncmp(created_by, "key:", 4) == 0, "created_by names the key: %s",
+                    created_by ? created_by : "(none)");
+        ITEST_CHECK(data && json_object_object_get_ex(data, "last_delivery_at", &last_delivery) && last_delivery == NULL,
+                    "last_delivery_at is null before the first delivery");
         api_reply_free(&reply);
     }
     /* Partial update: only the name and the retry backoff change. */
@@ -595,6 +638,20 @@ static void crud_round_trip_keeps_the_secret_hidden(void)
     }
     if (api_call("PUT", path, "{\"url\":\"gopher://example.com/\"}", secret_key, NULL, &reply)) {
         expect("PUT validates like create", &reply, 400, "VALIDATION_ERROR");
+        api_reply_free(&reply);
+    }
+    /* The SDK's names: backoff_type, metadata, and status suspended on update. */
+    if (api_call("PUT", path, "{\"retry_policy\":{\"backoff_type\":\"exponential\"},\"metadata\":{\"team\":\"ops\"},"
+                 "\"status\":\"suspended\"}", secret_key, NULL, &reply)) {
+        expect("PUT backoff_type, metadata, suspended", &reply, 200, NULL);
+        const char *backoff_type = json_path_string(reply.body, "data.retry_policy.backoff_type");
+        const char *backoff = json_path_string(reply.body, "data.retry_policy.backoff");
+        const char *team = json_path_string(reply.body, "data.metadata.team");
+        const char *status = json_path_string(reply.body, "data.status");
+        ITEST_CHECK(backoff_type && strcmp(backoff_type, "exponential") == 0 && backoff &&
+                        strcmp(backoff, "exponential") == 0 && team && strcmp(team, "ops") == 0 && status &&
+                        strcmp(status, "suspended") == 0,
+                    "backoff_type, metadata and status suspended are stored");
         api_reply_free(&reply);
     }
     if (api_call("PUT", path, "{\"status\":\"inactive\"}", secret_key, NULL, &reply)) {
@@ -646,6 +703,11 @@ static void crud_round_trip_keeps_the_secret_hidden(void)
     }
     if (api_call("DELETE", path, NULL, secret_key, NULL, &reply)) {
         expect("DELETE", &reply, 200, NULL);
+        const char *answered_id = json_path_string(reply.body, "data.id");
+        const char *message = json_path_string(reply.body, "data.message");
+        ITEST_CHECK(answered_id && strtoll(answered_id, NULL, 10) == id && message && message[0] != '\0' &&
+                        json_object_get_boolean(json_path_get(reply.body, "data.deleted")),
+                    "DELETE answers {id, message, deleted}");
         api_reply_free(&reply);
     }
     if (api_call("GET", path, NULL, secret_key, NULL, &reply)) {
@@ -1221,6 +1283,106 @@ static void prompt_writes_chat_handoff_and_feedback_emit_events(void)
     received_free(received, stored);
 }
 
+/* auth_type and auth_config: the header reaches the receiver with the test
+ * delivery and with an outbox delivery; the credentials are never shown;
+ * an update changes or clears them. */
+static void auth_config_adds_its_header_to_every_delivery(void)
+{
+    if (!private_targets_allowed) {
+        ITEST_CHECK(false, "this test needs webhook_allow_private_targets = 1 (deploy/test.sh sets it)");
+        return;
+    }
+    const struct {
+        const char *path, *members, *authorization, *shop_key, *shown;
+    } cases[] = {
+        { "/ok/auth-bearer", "\"auth_type\":\"bearer\",\"auth_config\":{\"token\":\"tok-secret-1\"}",
+          "Bearer tok-secret-1", "", "{ }" },
+        /* base64("shop:pa ss") */
+        { "/ok/auth-basic", "\"auth_type\":\"basic\",\"auth_config\":{\"username\":\"shop\",\"password\":\"pa ss\"}",
+          "Basic c2hvcDpwYSBzcw==", "", "{ \"username\": \"shop\" }" },
+        { "/ok/auth-key", "\"auth_type\":\"api_key\",\"auth_config\":{\"key\":\"key-secret-2\",\"header\":\"X-Shop-Key\"}",
+          "", "key-secret-2", "{ \"header\": \"X-Shop-Key\" }" },
+    };
+    long long ids[3] = { 0 };
+    for (size_t i = 0; i < 3; i++) {
+        ids[i] = create_webhook(secret_key, "auth", cases[i].path, "[\"taxonomy.delete\"]", cases[i].members, NULL, 0);
+        if (!ITEST_CHECK(ids[i] > 0, "webhook %s created", cases[i].path))
+            return;
+        char path[96];
+        snprintf(path, sizeof path, "/api/v1/find/webhooks/%lld", ids[i]);
+        struct api_reply reply;
+        if (api_call("GET", path, NULL, secret_key, NULL, &reply)) {
+            const char *text = json_object_to_json_string(reply.body);
+            json_object *shown = json_path_get(reply.body, "data.auth_config");
+            ITEST_CHECK(shown && strcmp(json_object_to_json_string(shown), cases[i].shown) == 0,
+                        "%s: auth_config shown as %s, got %s", cases[i].path, cases[i].shown,
+                        shown ? json_object_to_json_string(shown) : "(none)");
+            ITEST_CHECK(strstr(text, "tok-secret-1") == NULL && strstr(text, "pa ss") == NULL &&
+                            strstr(text, "key-secret-2") == NULL,
+                        "%s: no credential in the answer", cases[i].path);
+            api_reply_free(&reply);
+        }
+        snprintf(path, sizeof path, "/api/v1/find/webhooks/%lld/test", ids[i]);
+        if (api_call("POST", path, NULL, secret_key, NULL, &reply)) {
+            expect("POST test with auth", &reply, 200, NULL);
+            api_reply_free(&reply);
+        }
+    }
+    /* The same header with a delivery from the outbox. */
+    ITEST_CHECK(emit_event(tenant, "taxonomy.delete", "{\"ids\":[\"t-auth\"]}") == 0, "emit taxonomy.delete");
+    for (size_t i = 0; i < 3; i++) {
+        ITEST_CHECK(wait_for_requests(cases[i].path, 2, 20), "%s: test and outbox deliveries arrived", cases[i].path);
+        struct received_request received[4];
+        size_t count = receiver_requests_on(cases[i].path, received, 4);
+        for (size_t r = 0; r < count && r < 4; r++)
+            ITEST_CHECK(strcmp(received[r].authorization, cases[i].authorization) == 0 &&
+                            strcmp(received[r].shop_key, cases[i].shop_key) == 0,
+                        "%s delivery %zu (%s): Authorization \"%s\", X-Shop-Key \"%s\"", cases[i].path, r,
+                        received[r].event, received[r].authorization, received[r].shop_key);
+        received_free(received, count < 4 ? count : 4);
+    }
+    /* Updates: a new token alone keeps the type; a new type needs its config; none clears it. */
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/find/webhooks/%lld", ids[0]);
+    struct api_reply reply;
+    if (api_call("PUT", path, "{\"auth_config\":{\"token\":\"tok-new\"}}", secret_key, NULL, &reply)) {
+        const char *type = json_path_string(reply.body, "data.auth_type");
+        ITEST_CHECK(reply.status == 200 && type && strcmp(type, "bearer") == 0, "a new token keeps bearer");
+        api_reply_free(&reply);
+    }
+    if (api_call("PUT", path, "{\"auth_type\":\"basic\"}", secret_key, NULL, &reply)) {
+        expect("PUT a new auth_type without its config", &reply, 400, "VALIDATION_ERROR");
+        ITEST_CHECK(error_detail_names(&reply, "auth_config"), "the detail names auth_config");
+        api_reply_free(&reply);
+    }
+    if (api_call("PUT", path, "{\"headers\":{\"authorization\":\"Bearer x\"}}", secret_key, NULL, &reply)) {
+        expect("PUT an Authorization header beside bearer", &reply, 400, "VALIDATION_ERROR");
+        ITEST_CHECK(error_detail_names(&reply, "headers.authorization"), "the detail names the header");
+        api_reply_free(&reply);
+    }
+    snprintf(path, sizeof path, "/api/v1/find/webhooks/%lld/test", ids[0]);
+    if (api_call("POST", path, NULL, secret_key, NULL, &reply))
+        api_reply_free(&reply);
+    snprintf(path, sizeof path, "/api/v1/find/webhooks/%lld", ids[0]);
+    if (api_call("PUT", path, "{\"auth_type\":\"none\"}", secret_key, NULL, &reply)) {
+        const char *type = json_path_string(reply.body, "data.auth_type");
+        json_object *shown = json_path_get(reply.body, "data.auth_config");
+        ITEST_CHECK(reply.status == 200 && type && strcmp(type, "none") == 0 && shown &&
+                        json_object_object_length(shown) == 0,
+                    "auth_type none clears the config");
+        api_reply_free(&reply);
+    }
+    snprintf(path, sizeof path, "/api/v1/find/webhooks/%lld/test", ids[0]);
+    if (api_call("POST", path, NULL, secret_key, NULL, &reply))
+        api_reply_free(&reply);
+    struct received_request received[6];
+    size_t count = receiver_requests_on(cases[0].path, received, 6);
+    ITEST_CHECK(count == 4 && strcmp(received[2].authorization, "Bearer tok-new") == 0 &&
+                    received[3].authorization[0] == '\0',
+                "after the updates: the new token, then no Authorization (%zu requests)", count);
+    received_free(received, count < 6 ? count : 6);
+}
+
 bool find_webhooks_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("find_webhooks", webhooks_suite_init, webhooks_suite_cleanup);
@@ -1238,8 +1400,8 @@ bool find_webhooks_suite_register(void)
                                                                            : "the product routes are not in this build";
     const char *no_conversation = route_present("/api/v1/find/prompts/probe") ? no_admin
                                                                                : "the prompt and chat routes are not in this build";
-    return itest_add_test(suite, "events_route_lists_the_ten_events_with_descriptions",
-                          events_route_lists_the_ten_events_with_descriptions, no_admin)
+    return itest_add_test(suite, "events_route_lists_the_ten_event_names",
+                          events_route_lists_the_ten_event_names, no_admin)
            && itest_add_test(suite, "create_refuses_invalid_fields_with_details",
                              create_refuses_invalid_fields_with_details, no_admin)
            && itest_add_test(suite, "crud_round_trip_keeps_the_secret_hidden", crud_round_trip_keeps_the_secret_hidden,
@@ -1265,5 +1427,7 @@ bool find_webhooks_suite_register(void)
            && itest_add_test(suite, "content_writes_emit_events_in_their_transaction",
                              content_writes_emit_events_in_their_transaction, no_products)
            && itest_add_test(suite, "prompt_writes_chat_handoff_and_feedback_emit_events",
-                             prompt_writes_chat_handoff_and_feedback_emit_events, no_conversation);
+                             prompt_writes_chat_handoff_and_feedback_emit_events, no_conversation)
+           && itest_add_test(suite, "auth_config_adds_its_header_to_every_delivery",
+                             auth_config_adds_its_header_to_every_delivery, no_admin);
 }

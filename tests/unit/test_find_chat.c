@@ -170,8 +170,28 @@ static void prompt_documents_are_checked_field_by_field(void)
 	find_prompt_release(&fields);
 	json_object_put(good);
 
+	/* The SDK's Prompt has an optional id: one is made for a prompt without. */
+	json_object *without_id = json_tokener_parse("{\"prompt\":\"x\"}");
+	CU_ASSERT_EQUAL_FATAL(find_prompt_parse(without_id, &fields, field, sizeof(field), problem, sizeof(problem)), 0);
+	CU_ASSERT_TRUE(fields.id_generated);
+	CU_ASSERT_EQUAL(strlen(fields.id), 27);
+	CU_ASSERT_EQUAL(strncmp(fields.id, "pr_", 3), 0);
+	CU_ASSERT_EQUAL(strspn(fields.id + 3, "0123456789abcdef"), 24);
+	char first_id[sizeof(fields.id)];
+	snprintf(first_id, sizeof(first_id), "%s", fields.id);
+	find_prompt_release(&fields);
+	CU_ASSERT_EQUAL_FATAL(find_prompt_parse(without_id, &fields, field, sizeof(field), problem, sizeof(problem)), 0);
+	CU_ASSERT_STRING_NOT_EQUAL(fields.id, first_id); /* a new one each time */
+	find_prompt_release(&fields);
+	json_object_put(without_id);
+	json_object *null_id = json_tokener_parse("{\"id\":null,\"prompt\":\"x\"}");
+	CU_ASSERT_EQUAL(find_prompt_parse(null_id, &fields, field, sizeof(field), problem, sizeof(problem)), 0);
+	CU_ASSERT_TRUE(fields.id_generated);
+	find_prompt_release(&fields);
+	json_object_put(null_id);
+
 	const char *bad[][2] = {
-		{"{\"prompt\":\"x\"}", "id"},
+		{"{\"id\":true,\"prompt\":\"x\"}", "id"},
 		{"{\"id\":\"a\"}", "prompt"},
 		{"{\"id\":\"a\",\"prompt\":\"x\",\"override_mode\":\"always\"}", "override_mode"},
 		{"{\"id\":\"a\",\"prompt\":\"x\",\"active_from\":\"2030-02-30\"}", "active_from"},
@@ -207,6 +227,16 @@ static void chat_filters_accept_the_documented_shapes_and_refuse_the_rest(void)
 	CU_ASSERT_EQUAL(find_filter_parse(NULL, 1, &filter, problem, sizeof(problem)), 0);
 	CU_ASSERT_EQUAL(filter.on_sale, -1);
 	CU_ASSERT_FALSE(filter.has_price_min);
+
+	/* The names product search and recommendations use are taken too. */
+	value = json_tokener_parse("{\"min_price\":5,\"max_price\":9,\"on_sale\":false,\"stock_status\":\"instock\"}");
+	CU_ASSERT_EQUAL_FATAL(find_filter_parse(value, 1, &filter, problem, sizeof(problem)), 0);
+	CU_ASSERT_TRUE(filter.has_price_min && filter.has_price_max);
+	CU_ASSERT_DOUBLE_EQUAL(filter.price_min, 5.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(filter.price_max, 9.0, 1e-9);
+	CU_ASSERT_EQUAL(filter.on_sale, 0);
+	find_filter_release(&filter);
+	json_object_put(value);
 
 	const char *bad_products[] = {"{\"colour\":\"red\"}", "{\"priceMin\":-1}", "{\"priceMin\":30,\"priceMax\":10}",
 		"{\"categories\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\"]}", "{\"tags\":[\"\"]}",

@@ -380,6 +380,114 @@ static void recommendation_request_defaults_and_filters(void)
 	json_object_put(body);
 }
 
+/* basketAffinity frequencies add to the threads shown together; the
+ * visitor's threads feed the memory signal. */
+static void basket_frequency_and_memory_score_like_threads(void)
+{
+	struct find_recommend_weights weights = find_recommend_default_weights;
+	weights.weight[FIND_SIGNAL_MEMORY] = 0.5;
+	unsigned reasons = 0;
+	struct find_recommend_candidate basket = candidate("b", 0, 0, 0, 1);
+	basket.basket_frequency = 1.0; /* 1 thread + 1 = 2 of 3 */
+	CU_ASSERT_DOUBLE_EQUAL(find_recommend_score(&basket, &two_categories_one_brand, &weights, &reasons), 0.1333, 1e-9);
+	CU_ASSERT_EQUAL(reasons, 1u << FIND_SIGNAL_COOCCURRENCE);
+	struct find_recommend_candidate basket_only = candidate("c", 0, 0, 0, 0);
+	basket_only.basket_frequency = 40.0; /* saturates */
+	CU_ASSERT_DOUBLE_EQUAL(find_recommend_score(&basket_only, &two_categories_one_brand, &weights, NULL), 0.2, 1e-9);
+	struct find_recommend_candidate seen = candidate("d", 0, 0, 0, 0);
+	seen.shared[FIND_SIGNAL_MEMORY] = 3;
+	CU_ASSERT_DOUBLE_EQUAL(find_recommend_score(&seen, &two_categories_one_brand, &weights, &reasons), 0.5, 1e-9);
+	CU_ASSERT_EQUAL(reasons, 1u << FIND_SIGNAL_MEMORY);
+	/* With the default weights (no visitor) memory counts for nothing. */
+	CU_ASSERT_DOUBLE_EQUAL(find_recommend_score(&seen, &two_categories_one_brand, &find_recommend_default_weights, NULL),
+		0.0, 1e-9);
+	CU_ASSERT_STRING_EQUAL(find_signal_name(FIND_SIGNAL_MEMORY), "memory");
+	CU_ASSERT_STRING_EQUAL(find_signal_reason(FIND_SIGNAL_MEMORY), "seen_by_visitor");
+}
+
+/* complimentaryProducts come first in the listed order, even scoring 0;
+ * exclusions and the filter still apply to them. */
+static void complementary_products_rank_first_in_their_order(void)
+{
+	struct find_recommend_candidate candidates[] = {
+		candidate("best", 2, 0, 1, 0),   /* 0.6 */
+		candidate("second", 0, 0, 0, 0), /* listed 2nd, scores 0 */
+		candidate("first", 1, 0, 0, 0),  /* listed 1st, 0.175 */
+		candidate("gone", 0, 0, 0, 0),   /* listed, but excluded */
+		candidate("hidden", 0, 0, 0, 0), /* listed, fails the filter */
+	};
+	candidates[1].complementary_rank = 2;
+	candidates[2].complementary_rank = 1;
+	candidates[3].complementary_rank = 3;
+	candidates[4].complementary_rank = 4;
+	candidates[4].passes_filter = 0;
+	const char *const excluded[] = {"gone"};
+	size_t qualifying = find_recommend_rank(candidates, 5, &two_categories_one_brand, &find_recommend_default_weights,
+		"source", excluded, 1);
+	CU_ASSERT_EQUAL_FATAL(qualifying, 3);
+	CU_ASSERT_STRING_EQUAL(candidates[0].product_id, "first");
+	CU_ASSERT_STRING_EQUAL(candidates[1].product_id, "second");
+	CU_ASSERT_STRING_EQUAL(candidates[2].product_id, "best");
+	CU_ASSERT_FALSE(find_recommend_needs_fallback(qualifying));
+}
+
+/* The SDK's weights replace the defaults group by group, then sum to 1. */
+static void client_weights_are_normalised_over_the_groups(void)
+{
+	struct find_recommend_request request;
+	struct find_recommend_weights weights;
+	double groups[FIND_WEIGHT__GROUPS];
+	memset(&request, 0, sizeof(request));
+	CU_ASSERT_EQUAL(find_recommend_effective_weights(&request, &weights, groups), 0);
+	CU_ASSERT_EQUAL(memcmp(&weights, &find_recommend_default_weights, sizeof(weights)), 0);
+	CU_ASSERT_DOUBLE_EQUAL(groups[FIND_WEIGHT_SIMILAR], 0.8, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(groups[FIND_WEIGHT_MEMORY], 0.0, 1e-9);
+	/* A visitor brings memory in at the weight of baskets. */
+	request.user_id = "v-1";
+	CU_ASSERT_EQUAL(find_recommend_effective_weights(&request, &weights, groups), 0);
+	CU_ASSERT_DOUBLE_EQUAL(groups[FIND_WEIGHT_SIMILAR], 0.8 / 1.2, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(weights.weight[FIND_SIGNAL_MEMORY], 0.2 / 1.2, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(weights.weight[FIND_SIGNAL_CATEGORIES], 0.35 / 1.2, 1e-9);
+	/* The client's values, normalised: 3:1:0 gives 0.75 and 0.25. */
+	request.user_id = NULL;
+	request.has_weight[FIND_WEIGHT_SIMILAR] = request.has_weight[FIND_WEIGHT_BASKET] = 1;
+	request.weight[FIND_WEIGHT_SIMILAR] = 3;
+	request.weight[FIND_WEIGHT_BASKET] = 1;
+	CU_ASSERT_EQUAL(find_recommend_effective_weights(&request, &weights, groups), 0);
+	CU_ASSERT_DOUBLE_EQUAL(groups[FIND_WEIGHT_SIMILAR], 0.75, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(weights.weight[FIND_SIGNAL_CATEGORIES] + weights.weight[FIND_SIGNAL_TAGS] +
+			weights.weight[FIND_SIGNAL_BRANDS], 0.75, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(weights.weight[FIND_SIGNAL_BRANDS] / weights.weight[FIND_SIGNAL_CATEGORIES], 0.25 / 0.35,
+		1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(weights.weight[FIND_SIGNAL_COOCCURRENCE], 0.25, 1e-9);
+	/* Nothing left to weigh. */
+	request.weight[FIND_WEIGHT_SIMILAR] = 0;
+	request.weight[FIND_WEIGHT_BASKET] = 0;
+	CU_ASSERT_EQUAL(find_recommend_effective_weights(&request, &weights, groups), -1);
+}
+
+static void recommendation_request_takes_the_sdk_members(void)
+{
+	struct find_recommend_request request;
+	char field[80];
+	json_object *body = NULL;
+	CU_ASSERT_EQUAL_FATAL(parse_recommend("{\"productId\":\"p-1\",\"userId\":\"v-9\",\"weights\":{\"similarProducts\":2,"
+					      "\"memoryBased\":0.5},\"basketAffinity\":[{\"productId\":\"p-2\",\"frequency\":3},"
+					      "{\"productId\":\"p-3\",\"frequency\":0.5}],\"complimentaryProducts\":[\"p-4\",\"p-5\"]}",
+				      &request, field, &body),
+		0);
+	CU_ASSERT_STRING_EQUAL(request.user_id, "v-9");
+	CU_ASSERT_TRUE(request.has_weight[FIND_WEIGHT_SIMILAR] && request.has_weight[FIND_WEIGHT_MEMORY]);
+	CU_ASSERT_FALSE(request.has_weight[FIND_WEIGHT_BASKET]);
+	CU_ASSERT_DOUBLE_EQUAL(request.weight[FIND_WEIGHT_MEMORY], 0.5, 1e-9);
+	CU_ASSERT_EQUAL_FATAL(request.basket_count, 2);
+	CU_ASSERT_STRING_EQUAL(request.basket[1].product_id, "p-3");
+	CU_ASSERT_DOUBLE_EQUAL(request.basket[1].frequency, 0.5, 1e-9);
+	CU_ASSERT_EQUAL_FATAL(request.complementary_count, 2);
+	CU_ASSERT_STRING_EQUAL(request.complementary_ids[0], "p-4");
+	json_object_put(body);
+}
+
 static void recommendation_request_refusals_name_the_field(void)
 {
 	static const struct {
@@ -400,6 +508,22 @@ static void recommendation_request_refusals_name_the_field(void)
 		{"{\"productId\":\"p\",\"productFilter\":{\"min_price\":-1}}", "productFilter.min_price"},
 		{"{\"productId\":\"p\",\"productFilter\":{\"max_price\":\"10\"}}", "productFilter.max_price"},
 		{"{\"productId\":\"p\",\"productFilter\":{\"min_price\":10,\"max_price\":5}}", "productFilter.max_price"},
+		{"{\"productId\":\"p\",\"colour\":\"red\"}", "colour"},
+		{"{\"productId\":\"p\",\"userId\":\"\"}", "userId"},
+		{"{\"productId\":\"p\",\"weights\":{\"recency\":1}}", "weights.recency"},
+		{"{\"productId\":\"p\",\"weights\":{\"similarProducts\":-1}}", "weights.similarProducts"},
+		{"{\"productId\":\"p\",\"weights\":{\"basketAffinity\":\"high\"}}", "weights.basketAffinity"},
+		{"{\"productId\":\"p\",\"weights\":{\"similarProducts\":0,\"basketAffinity\":0}}", "weights"},
+		{"{\"productId\":\"p\",\"weights\":[1]}", "weights"},
+		{"{\"productId\":\"p\",\"basketAffinity\":{}}", "basketAffinity"},
+		{"{\"productId\":\"p\",\"basketAffinity\":[{\"productId\":\"a\"}]}", "basketAffinity.0"},
+		{"{\"productId\":\"p\",\"basketAffinity\":[{\"productId\":\"a\",\"frequency\":-2}]}", "basketAffinity.0"},
+		{"{\"productId\":\"p\",\"basketAffinity\":[{\"productId\":\"a\",\"frequency\":1},{\"frequency\":1}]}",
+			"basketAffinity.1"},
+		{"{\"productId\":\"p\",\"basketAffinity\":[{\"productId\":\"a\",\"frequency\":1,\"weight\":2}]}",
+			"basketAffinity.0"},
+		{"{\"productId\":\"p\",\"complimentaryProducts\":[\"\"]}", "complimentaryProducts"},
+		{"{\"productId\":\"p\",\"complimentaryProducts\":\"p-4\"}", "complimentaryProducts"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct find_recommend_request request;
@@ -467,6 +591,10 @@ static const struct unit_test find_insights_tests[] = {
 	{"nothing_qualifying_asks_for_the_fallback", nothing_qualifying_asks_for_the_fallback},
 	{"recommendation_request_defaults_and_filters", recommendation_request_defaults_and_filters},
 	{"recommendation_request_refusals_name_the_field", recommendation_request_refusals_name_the_field},
+	{"basket_frequency_and_memory_score_like_threads", basket_frequency_and_memory_score_like_threads},
+	{"complementary_products_rank_first_in_their_order", complementary_products_rank_first_in_their_order},
+	{"client_weights_are_normalised_over_the_groups", client_weights_are_normalised_over_the_groups},
+	{"recommendation_request_takes_the_sdk_members", recommendation_request_takes_the_sdk_members},
 };
 
 int register_find_insights_suite(void)

@@ -39,7 +39,10 @@ static void search_defaults_are_limit_10_and_every_facet(void)
 	CU_ASSERT_EQUAL(request.limit, 10);
 	CU_ASSERT_EQUAL(request.facet_size, 10);
 	CU_ASSERT_FALSE(request.include_facets);
-	CU_ASSERT_EQUAL(request.facet_mask, 0xFu);
+	/* categories, tags, brands, price and price_ranges */
+	CU_ASSERT_EQUAL(request.facet_mask, 0x1Fu);
+	CU_ASSERT_EQUAL(request.value_facet_count, 0);
+	CU_ASSERT_STRING_EQUAL(request.value_facet_spec, "");
 	CU_ASSERT_TRUE(find_filters_empty(&request.filters));
 	find_search_request_release(&request);
 	json_object_put(body);
@@ -81,6 +84,112 @@ static void search_bounds_and_unknown_members_are_refused(void)
 	CU_ASSERT_EQUAL(request.facet_mask, (1u << FIND_FACET_FIELD_BRANDS) | (1u << FIND_FACET_FIELD_PRICE));
 	find_search_request_release(&request);
 	json_object_put(body);
+}
+
+/* Every facet name the SDK documents for products is taken: the value
+ * facets go into one spec of [name, path] pairs, in the order asked. */
+static void value_facets_become_one_spec(void)
+{
+	struct find_search_request request;
+	struct find_errors errors;
+	json_object *body;
+	CU_ASSERT_EQUAL_FATAL(search(FIND_PRODUCT,
+				      "{\"facetFields\":[\"categories\",\"brands\",\"stock_status\",\"on_sale\",\"featured\",\"type\","
+				      "\"price_ranges\",\"attributes.color\",\"metadata.retailer_id\",\"on_sale\"]}",
+				      &request, &errors, &body), 0);
+	CU_ASSERT_EQUAL(request.facet_mask, (1u << FIND_FACET_FIELD_CATEGORIES) | (1u << FIND_FACET_FIELD_BRANDS) |
+		(1u << FIND_FACET_FIELD_PRICE_RANGES));
+	CU_ASSERT_EQUAL(request.value_facet_count, 6); /* on_sale once */
+	CU_ASSERT_STRING_EQUAL(request.value_facets[4].name, "attributes.color");
+	CU_ASSERT_STRING_EQUAL(request.value_facet_spec,
+		"[[\"stock_status\",\"column:stock_status\"],[\"on_sale\",\"column:on_sale\"],[\"featured\",\"$.featured\"],"
+		"[\"type\",\"$.type\"],[\"attributes.color\",\"$.attributes.\\\"color\\\"\"],"
+		"[\"metadata.retailer_id\",\"$.metadata.\\\"retailer_id\\\"\"]]");
+	/* The spec is JSON the database can read. */
+	json_object *spec = json_tokener_parse(request.value_facet_spec);
+	CU_ASSERT_PTR_NOT_NULL(spec);
+	CU_ASSERT_EQUAL(json_object_array_length(spec), 6);
+	json_object_put(spec);
+	find_search_request_release(&request);
+	json_object_put(body);
+
+	/* Posts: term lists and the maps of their documents only. */
+	CU_ASSERT_EQUAL(search(FIND_POST, "{\"facetFields\":[\"tags\",\"metadata.series\"]}", &request, &errors, &body), 0);
+	CU_ASSERT_EQUAL(request.value_facet_count, 1);
+	find_search_request_release(&request);
+	json_object_put(body);
+	static const char *const refused[] = {
+		"{\"facetFields\":[\"stock_status\"]}",               /* posts only */
+		"{\"facetFields\":[\"price_ranges\"]}",               /* posts only */
+		"{\"facetFields\":[\"attributes.\"]}",                /* no name */
+		"{\"facetFields\":[\"attributes.co\\\"lor\"]}",       /* a quote would leave the path */
+		"{\"facetFields\":[\"metadata.a.b\"]}",               /* no nesting */
+		"{\"facetFields\":[\"colour\"]}",
+		"{\"facetFields\":[5]}",
+		"{\"facetFields\":\"categories\"}",
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		CU_ASSERT_EQUAL(search(i < 2 ? FIND_POST : FIND_PRODUCT, refused[i], &request, &errors, &body), -1);
+		CU_ASSERT_TRUE(has_error(&errors, "facetFields"));
+		find_search_request_release(&request);
+		json_object_put(body);
+	}
+	/* At most FIND_VALUE_FACETS_MAX value facets. */
+	char text[1024] = "{\"facetFields\":[";
+	for (int i = 0; i <= FIND_VALUE_FACETS_MAX; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s\"metadata.m%d\"", i ? "," : "", i);
+	strcat(text, "]}");
+	CU_ASSERT_EQUAL(search(FIND_PRODUCT, text, &request, &errors, &body), -1);
+	CU_ASSERT_TRUE(has_error(&errors, "facetFields"));
+	find_search_request_release(&request);
+	json_object_put(body);
+}
+
+/* searchContext and useAgent of the SDK's search requests (products and posts). */
+static void search_context_and_use_agent_are_taken(void)
+{
+	struct find_search_request request;
+	struct find_errors errors;
+	json_object *body;
+	static const char *const contexts[] = {"widget", "native", "chat", "api", "internal", "unknown"};
+	for (size_t i = 0; i < sizeof(contexts) / sizeof(contexts[0]); i++) {
+		char text[96];
+		snprintf(text, sizeof(text), "{\"text\":\"lamp\",\"searchContext\":\"%s\",\"useAgent\":true}", contexts[i]);
+		CU_ASSERT_EQUAL(search(i % 2 ? FIND_POST : FIND_PRODUCT, text, &request, &errors, &body), 0);
+		CU_ASSERT_STRING_EQUAL(request.search_context, contexts[i]);
+		CU_ASSERT_EQUAL(request.use_agent, 1);
+		find_search_request_release(&request);
+		json_object_put(body);
+	}
+	CU_ASSERT_EQUAL(search(FIND_PRODUCT, "{\"text\":\"lamp\"}", &request, &errors, &body), 0);
+	CU_ASSERT_PTR_NULL(request.search_context);
+	CU_ASSERT_EQUAL(request.use_agent, -1);
+	find_search_request_release(&request);
+	json_object_put(body);
+	CU_ASSERT_EQUAL(search(FIND_POST, "{\"searchContext\":\"browser\",\"useAgent\":\"yes\"}", &request, &errors, &body), -1);
+	CU_ASSERT_TRUE(has_error(&errors, "searchContext"));
+	CU_ASSERT_TRUE(has_error(&errors, "useAgent"));
+	find_search_request_release(&request);
+	json_object_put(body);
+	CU_ASSERT_FALSE(find_search_context_valid(NULL));
+	CU_ASSERT_FALSE(find_search_context_valid("Widget"));
+}
+
+static void price_bucket_entries_carry_key_value_and_bounds(void)
+{
+	json_object *entry = find_price_bucket_entry(2, 7, 1);
+	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(entry, JSON_C_TO_STRING_PLAIN),
+		"{\"key\":\"50-100\",\"value\":\"50-100\",\"from\":50,\"to\":100,\"count\":7}");
+	json_object_put(entry);
+	entry = find_price_bucket_entry(5, 1, 1); /* the last bucket has no upper bound */
+	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(entry, JSON_C_TO_STRING_PLAIN),
+		"{\"key\":\"500+\",\"value\":\"500+\",\"from\":500,\"count\":1}");
+	json_object_put(entry);
+	entry = find_price_bucket_entry(0, 3, 0);
+	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(entry, JSON_C_TO_STRING_PLAIN),
+		"{\"key\":\"0-25\",\"value\":\"0-25\",\"count\":3}");
+	json_object_put(entry);
+	CU_ASSERT_PTR_NULL(find_price_bucket_entry(6, 1, 1));
 }
 
 static void product_filters_fill_their_slots(void)
@@ -260,7 +369,7 @@ static void search_log_entry_cuts_the_query_on_a_character(void)
 	memset(query, 'q', 499);
 	strcpy(query + 499, "\xc3\xa9 and more text after the limit");
 	struct find_search_log_entry entry;
-	find_search_log_fill(&entry, 7, 0, 12, FIND_POST, "publishable", "shop-a", query);
+	find_search_log_fill(&entry, 7, 0, 12, FIND_POST, "publishable", "shop-a", query, "widget");
 	CU_ASSERT_EQUAL(strlen(entry.query), 499); /* é would straddle byte 500 */
 	CU_ASSERT_STRING_EQUAL(entry.entity, "post");
 	CU_ASSERT_STRING_EQUAL(entry.source, "publishable");
@@ -268,8 +377,10 @@ static void search_log_entry_cuts_the_query_on_a_character(void)
 	CU_ASSERT_EQUAL(entry.tenant_id, 7);
 	CU_ASSERT_EQUAL(entry.api_key_id, 0);
 	CU_ASSERT_EQUAL(entry.result_count, 12);
-	find_search_log_fill(&entry, 7, 42, 0, FIND_PRODUCT, "secret", "", "espresso");
+	CU_ASSERT_STRING_EQUAL(entry.search_context, "widget");
+	find_search_log_fill(&entry, 7, 42, 0, FIND_PRODUCT, "secret", "", "espresso", NULL);
 	CU_ASSERT_STRING_EQUAL(entry.query, "espresso");
+	CU_ASSERT_STRING_EQUAL(entry.search_context, ""); /* none sent */
 	CU_ASSERT_STRING_EQUAL(entry.entity, "product");
 	CU_ASSERT_EQUAL(entry.api_key_id, 42);
 	CU_ASSERT_TRUE(sizeof(entry) <= sizeof(((struct request_context *)0)->after_response_data));
@@ -313,6 +424,9 @@ static void filtered_statements_have_the_placeholders_the_binder_fills(void)
 		{"find.products.search_any_all", FIND_PRODUCT, 1 + 1 + 1},
 		{"find.products.facets", FIND_PRODUCT, 2 + 1 + 1 + 1},
 		{"find.products.price_facet_any", FIND_PRODUCT, 5 + 1 + 1 + 1},
+		/* the value facet spec first */
+		{"find.products.value_facets", FIND_PRODUCT, 1 + 2 + 1 + 1 + 1},
+		{"find.posts.value_facets_any_all", FIND_POST, 1 + 1 + 1 + 1},
 		{"find.posts.search", FIND_POST, 2 + 2 + 1 + 1 + 1},
 		{"find.posts.facets_any_all", FIND_POST, 1 + 1 + 1},
 	};
@@ -333,6 +447,9 @@ static void filtered_statements_have_the_placeholders_the_binder_fills(void)
 static const struct unit_test find_query_tests[] = {
 	{"search_defaults_are_limit_10_and_every_facet", search_defaults_are_limit_10_and_every_facet},
 	{"search_bounds_and_unknown_members_are_refused", search_bounds_and_unknown_members_are_refused},
+	{"value_facets_become_one_spec", value_facets_become_one_spec},
+	{"search_context_and_use_agent_are_taken", search_context_and_use_agent_are_taken},
+	{"price_bucket_entries_carry_key_value_and_bounds", price_bucket_entries_carry_key_value_and_bounds},
 	{"product_filters_fill_their_slots", product_filters_fill_their_slots},
 	{"price_range_takes_both_forms_and_checks_order", price_range_takes_both_forms_and_checks_order},
 	{"unknown_and_malformed_filters_are_refused", unknown_and_malformed_filters_are_refused},

@@ -1,5 +1,6 @@
 /* Webhook rules: the delivery signature, retry delays, the SSRF address
- * classification, target URL checks and extra header checks. */
+ * classification, target URL checks, extra header checks and the
+ * receiver's authentication header. */
 #include "unit_suites.h"
 #include "find/events.h"
 #include "find/webhook_policy.h"
@@ -328,6 +329,120 @@ static void event_body_carries_id_event_workspace_and_data(void)
 	CU_ASSERT_EQUAL(strlen(event_id), 36);
 }
 
+/* The header each auth_type sends, built from the stored config; the
+ * Basic credentials decoded independently with OpenSSL's decoder. */
+static void auth_types_make_their_header(void)
+{
+	struct webhook_auth_header header;
+	CU_ASSERT_EQUAL(webhook_auth_header("none", NULL, &header), 0);
+	CU_ASSERT_STRING_EQUAL(header.name, "");
+	CU_ASSERT_EQUAL(webhook_auth_header(NULL, NULL, &header), 0);
+	CU_ASSERT_STRING_EQUAL(header.name, "");
+
+	CU_ASSERT_EQUAL(webhook_auth_header("bearer", "{\"token\":\"tok_123\"}", &header), 0);
+	CU_ASSERT_STRING_EQUAL(header.name, "Authorization");
+	CU_ASSERT_STRING_EQUAL(header.value, "Bearer tok_123");
+
+	CU_ASSERT_EQUAL(webhook_auth_header("basic", "{\"username\":\"shop\",\"password\":\"p4ss word\"}", &header), 0);
+	CU_ASSERT_STRING_EQUAL(header.name, "Authorization");
+	CU_ASSERT_EQUAL(strncmp(header.value, "Basic ", 6), 0);
+	unsigned char decoded[64] = {0};
+	int length = EVP_DecodeBlock(decoded, (const unsigned char *)header.value + 6, (int)strlen(header.value + 6));
+	CU_ASSERT_TRUE(length >= 14);
+	CU_ASSERT_EQUAL(memcmp(decoded, "shop:p4ss word", 14), 0);
+
+	CU_ASSERT_EQUAL(webhook_auth_header("api_key", "{\"key\":\"k-1\"}", &header), 0);
+	CU_ASSERT_STRING_EQUAL(header.name, WEBHOOK_API_KEY_DEFAULT_HEADER);
+	CU_ASSERT_STRING_EQUAL(header.value, "k-1");
+	CU_ASSERT_EQUAL(webhook_auth_header("api_key", "{\"key\":\"k-2\",\"header\":\"X-Shop-Key\"}", &header), 0);
+	CU_ASSERT_STRING_EQUAL(header.name, "X-Shop-Key");
+
+	/* A stored config that cannot make the header fails the delivery. */
+	CU_ASSERT_EQUAL(webhook_auth_header("bearer", NULL, &header), -1);
+	CU_ASSERT_EQUAL(webhook_auth_header("bearer", "{\"token\":\"a b\"}", &header), -1);
+	CU_ASSERT_EQUAL(webhook_auth_header("oauth", "{}", &header), -1);
+	CU_ASSERT_STRING_EQUAL(header.name, "");
+
+	/* The longest credentials still fit in one header value. */
+	char config[1024], username[WEBHOOK_AUTH_USERNAME_MAX + 1], password[WEBHOOK_AUTH_PASSWORD_MAX + 1];
+	memset(username, 'u', sizeof(username) - 1);
+	username[sizeof(username) - 1] = '\0';
+	memset(password, 'p', sizeof(password) - 1);
+	password[sizeof(password) - 1] = '\0';
+	snprintf(config, sizeof(config), "{\"username\":\"%s\",\"password\":\"%s\"}", username, password);
+	CU_ASSERT_EQUAL(webhook_auth_header("basic", config, &header), 0);
+	CU_ASSERT_PTR_NULL(webhook_header_problem(header.name, header.value));
+	char token[WEBHOOK_AUTH_SECRET_MAX + 1];
+	memset(token, 't', sizeof(token) - 1);
+	token[sizeof(token) - 1] = '\0';
+	snprintf(config, sizeof(config), "{\"token\":\"%s\"}", token);
+	CU_ASSERT_EQUAL(webhook_auth_header("bearer", config, &header), 0);
+	CU_ASSERT_EQUAL(strlen(header.value), 7 + WEBHOOK_AUTH_SECRET_MAX);
+}
+
+static const char *auth_problem(const char *type_name, const char *config_json, char *member, size_t member_size)
+{
+	enum webhook_auth_type type = WEBHOOK_AUTH_NONE;
+	CU_ASSERT_EQUAL_FATAL(webhook_auth_type_parse(type_name, &type), 0);
+	json_object *config = config_json ? json_tokener_parse(config_json) : NULL;
+	const char *problem = webhook_auth_config_problem(type, config, member, member_size);
+	json_object_put(config);
+	return problem;
+}
+
+static void auth_configs_are_checked_member_by_member(void)
+{
+	char member[64];
+	CU_ASSERT_PTR_NULL(auth_problem("none", NULL, member, sizeof(member)));
+	CU_ASSERT_PTR_NULL(auth_problem("none", "{}", member, sizeof(member)));
+	CU_ASSERT_PTR_NOT_NULL(auth_problem("none", "{\"token\":\"x\"}", member, sizeof(member)));
+	CU_ASSERT_PTR_NULL(auth_problem("bearer", "{\"token\":\"abc.def-ghi\"}", member, sizeof(member)));
+	CU_ASSERT_PTR_NOT_NULL(auth_problem("bearer", NULL, member, sizeof(member)));
+	CU_ASSERT_STRING_EQUAL(member, "");
+	CU_ASSERT_PTR_NOT_NULL(auth_problem("bearer", "{}", member, sizeof(member)));
+	CU_ASSERT_STRING_EQUAL(member, "token");
+	CU_ASSERT_PTR_NOT_NULL(auth_problem("bearer", "{\"token\":\"x\",\"scheme\":\"y\"}", member, sizeof(member)));
+	CU_ASSERT_STRING_EQUAL(member, "scheme");
+	CU_ASSERT_PTR_NOT_NULL(auth_problem("bearer", "{\"token\":\"a\\r\\nb\"}", member, sizeof(member)));
+	CU_ASSERT_STRING_EQUAL(member, "token");
+	CU_ASSERT_PTR_NOT_NULL(auth_problem("bearer", "{\"token\":5}", member, sizeof(member)));
+	CU_ASSERT_PTR_NULL(auth_problem("basic", "{\"username\":\"u\",\"password\":\"\"}", member, sizeof(member)));
+	CU_ASSERT_PTR_NOT_NULL(auth_problem("basic", "{\"username\":\"a:b\",\"password\":\"p\"}", member, sizeof(member)));
+	CU_ASSERT_STRING_EQUAL(member, "username");
+	CU_ASSERT_PTR_NOT_NULL(auth_problem("basic", "{\"username\":\"u\"}", member, sizeof(member)));
+	CU_ASSERT_STRING_EQUAL(member, "password");
+	CU_ASSERT_PTR_NULL(auth_problem("api_key", "{\"key\":\"k\",\"header\":\"X-Key\"}", member, sizeof(member)));
+	CU_ASSERT_PTR_NOT_NULL(auth_problem("api_key", "{\"key\":\"k\",\"header\":\"Host\"}", member, sizeof(member)));
+	CU_ASSERT_STRING_EQUAL(member, "header");
+	CU_ASSERT_PTR_NOT_NULL(auth_problem("api_key", "{\"key\":\"k\",\"header\":\"X-Webhook-Id\"}", member,
+		sizeof(member)));
+	CU_ASSERT_PTR_NOT_NULL(auth_problem("api_key", "{\"key\":\"k\",\"header\":\"authorization\"}", member,
+		sizeof(member)));
+	CU_ASSERT_PTR_NOT_NULL(auth_problem("api_key", "{\"key\":\"k\",\"header\":\"Bad Name\"}", member, sizeof(member)));
+	enum webhook_auth_type type;
+	CU_ASSERT_EQUAL(webhook_auth_type_parse("oauth2", &type), -1);
+	CU_ASSERT_STRING_EQUAL(webhook_auth_type_name(WEBHOOK_AUTH_API_KEY), "api_key");
+}
+
+/* Clients see the auth config without its credentials. */
+static void auth_config_is_shown_without_credentials(void)
+{
+	const struct {
+		const char *type, *config, *shown;
+	} cases[] = {
+		{"none", NULL, "{}"},
+		{"bearer", "{\"token\":\"t\"}", "{}"},
+		{"basic", "{\"username\":\"shop\",\"password\":\"p\"}", "{\"username\":\"shop\"}"},
+		{"api_key", "{\"key\":\"k\"}", "{\"header\":\"X-API-Key\"}"},
+		{"api_key", "{\"key\":\"k\",\"header\":\"X-Shop-Key\"}", "{\"header\":\"X-Shop-Key\"}"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_object *shown = webhook_auth_config_public(cases[i].type, cases[i].config);
+		CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(shown, JSON_C_TO_STRING_PLAIN), cases[i].shown);
+		json_object_put(shown);
+	}
+}
+
 static const struct unit_test webhook_tests[] = {
 	{"independent_hmac_matches_rfc_4231_case_2", independent_hmac_matches_rfc_4231_case_2},
 	{"signature_is_hmac_sha256_of_timestamp_dot_body", signature_is_hmac_sha256_of_timestamp_dot_body},
@@ -346,6 +461,9 @@ static const struct unit_test webhook_tests[] = {
 	{"extra_headers_are_checked_by_name_and_value", extra_headers_are_checked_by_name_and_value},
 	{"event_catalogue_has_the_ten_find_events", event_catalogue_has_the_ten_find_events},
 	{"event_body_carries_id_event_workspace_and_data", event_body_carries_id_event_workspace_and_data},
+	{"auth_types_make_their_header", auth_types_make_their_header},
+	{"auth_configs_are_checked_member_by_member", auth_configs_are_checked_member_by_member},
+	{"auth_config_is_shown_without_credentials", auth_config_is_shown_without_credentials},
 };
 
 int register_webhooks_suite(void)
