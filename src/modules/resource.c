@@ -449,8 +449,10 @@ static int resource_bad_query(struct request_context *context, int *failures, co
 static int resource_accepts_filter(const void *route_data, const char *name)
 {
 	const struct resource_def *resource = route_data;
+	/* q only where some field is searched; its value is checked in resource_list. */
+	unsigned wanted = strcmp(name, "q") == 0 ? RESOURCE_SEARCH : RESOURCE_FILTER;
 	for (size_t i = 0; resource != NULL && i < resource->field_count; i++)
-		if ((resource->fields[i].flags & RESOURCE_FILTER) && strcmp(resource->fields[i].api_name, name) == 0)
+		if ((resource->fields[i].flags & wanted) && (wanted == RESOURCE_SEARCH || strcmp(resource->fields[i].api_name, name) == 0))
 			return 1;
 	return 0;
 }
@@ -460,7 +462,6 @@ static const struct query_field resource_list_query_fields[] = {
 	{.name = "includeDeleted", .type = QUERY_BOOLEAN},
 	{.name = "createdFrom", .type = QUERY_TIMESTAMP},
 	{.name = "createdTo", .type = QUERY_TIMESTAMP},
-	{.name = "q", .type = QUERY_TEXT, .min_length = 1, .max_length = RESOURCE_Q_MAX},
 };
 const struct query_spec resource_list_query = {
 	.fields = resource_list_query_fields,

@@ -114,7 +114,8 @@ struct resource_def {
 int resource_prepare(const struct resource_def *resource);
 
 /* The query of resource_list: pagination, includeDeleted, createdFrom,
- * createdTo, q, and the resource's filter fields (the route's data). */
+ * createdTo, and from the resource (the route's data) its filter fields
+ * and q when it has searched fields. */
 extern const struct query_spec resource_list_query;
 
 /* Generic route handlers: the route's data points at the resource_def. */
