@@ -511,6 +511,21 @@ static const struct corpus_recipe jwt_corpus[] = {
 	{"duplicate sub spelled with escapes", NULL, PAYLOAD_PLUS("\"s\\u0075b\":\"1\""), CORPUS_SIGNER, NULL,
 		JWT_DUPLICATE_KEY},
 	{"duplicate tid with the same value", NULL, PAYLOAD_PLUS(C_TID), CORPUS_SIGNER, NULL, JWT_DUPLICATE_KEY},
+	{"duplicate name inside a payload member", NULL, PAYLOAD_PLUS("\"x\":{\"role\":\"user\",\"role\":\"admin\"}"),
+		CORPUS_SIGNER, NULL, JWT_DUPLICATE_KEY},
+	{"duplicate name inside a header member", HEADER_PLUS("\"jwk\":{\"k\":\"a\",\"k\":\"b\"}"), NULL,
+		CORPUS_SIGNER, NULL, JWT_DUPLICATE_KEY},
+	{"payload with a code point above U+10FFFF", NULL, PAYLOAD_PLUS("\"x\":\"\xf4\x90\x80\x80\""),
+		CORPUS_SIGNER, NULL, JWT_BAD_JSON},
+	{"payload with a raw 0x01 inside a string", NULL, PAYLOAD_PLUS("\"x\":\"a\x01\""), CORPUS_SIGNER, NULL,
+		JWT_BAD_JSON},
+	{"payload with a lone escaped low surrogate", NULL, PAYLOAD_PLUS("\"x\":\"\\udc00\""), CORPUS_SIGNER,
+		NULL, JWT_BAD_JSON},
+	{"payload with a float overflowing to infinity", NULL, PAYLOAD_PLUS("\"x\":1e400"), CORPUS_SIGNER, NULL,
+		JWT_BAD_JSON},
+	{"tid above int64", NULL, PAYLOAD(C_SUB, "\"tid\":9223372036854775808", C_IAT, C_EXP, C_JTI, C_ISS, C_AUD,
+					  C_PV),
+		CORPUS_SIGNER, NULL, JWT_BAD_JSON},
 
 	/* Every required claim, missing. */
 	{"sub missing", NULL, PAYLOAD(C_NONE, C_TID, C_IAT, C_EXP, C_JTI, C_ISS, C_AUD, C_PV), CORPUS_SIGNER, NULL,
@@ -542,9 +557,11 @@ static const struct corpus_recipe jwt_corpus[] = {
 		NULL, JWT_INVALID_CLAIM},
 	{"exp null", NULL, PAYLOAD(C_SUB, C_TID, C_IAT, "\"exp\":null", C_JTI, C_ISS, C_AUD, C_PV), CORPUS_SIGNER,
 		NULL, JWT_INVALID_CLAIM},
+	/* The strict JSON recogniser holds every integer to int64, so this never
+	 * reaches the claim reader. */
 	{"exp above int64", NULL, PAYLOAD(C_SUB, C_TID, C_IAT, "\"exp\":9223372036854775808", C_JTI, C_ISS, C_AUD,
 					  C_PV),
-		CORPUS_SIGNER, NULL, JWT_INVALID_CLAIM},
+		CORPUS_SIGNER, NULL, JWT_BAD_JSON},
 	{"iat as a string", NULL, PAYLOAD(C_SUB, C_TID, "\"iat\":\"1749999940\"", C_EXP, C_JTI, C_ISS, C_AUD, C_PV),
 		CORPUS_SIGNER, NULL, JWT_INVALID_CLAIM},
 	{"tid 0", NULL, PAYLOAD(C_SUB, "\"tid\":0", C_IAT, C_EXP, C_JTI, C_ISS, C_AUD, C_PV), CORPUS_SIGNER, NULL,
@@ -843,6 +860,20 @@ static void jwt_sign_refuses_claims_it_would_not_verify(void)
 	test_claims(&claims);
 	claims.tenant_id = 0;
 	CU_ASSERT_EQUAL(jwt_sign(&ring, &claims, token, sizeof(token)), -1);
+	/* integers beyond int64 would not pass the verifier's JSON reader */
+	test_claims(&claims);
+	claims.tenant_id = (uint64_t)INT64_MAX + 1;
+	CU_ASSERT_EQUAL(jwt_sign(&ring, &claims, token, sizeof(token)), -1);
+	test_claims(&claims);
+	claims.session_id = UINT64_MAX;
+	CU_ASSERT_EQUAL(jwt_sign(&ring, &claims, token, sizeof(token)), -1);
+	test_claims(&claims);
+	claims.tenant_id = (uint64_t)INT64_MAX;
+	claims.session_id = (uint64_t)INT64_MAX;
+	CU_ASSERT_EQUAL_FATAL(jwt_sign(&ring, &claims, token, sizeof(token)), 0);
+	struct jwt_claims verified;
+	CU_ASSERT_EQUAL(test_verify_text(&ring, token, &verified), JWT_OK);
+	CU_ASSERT(verified.tenant_id == (uint64_t)INT64_MAX && verified.session_id == (uint64_t)INT64_MAX);
 	test_claims(&claims);
 	claims.profile_version = -1;
 	CU_ASSERT_EQUAL(jwt_sign(&ring, &claims, token, sizeof(token)), -1);
