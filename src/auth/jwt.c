@@ -37,7 +37,7 @@ static const char *const jwt_result_texts[JWT_RESULT__MAX] = {
 	[JWT_BAD_ISSUER] = "wrong issuer",
 	[JWT_BAD_AUDIENCE] = "wrong audience",
 	[JWT_EXPIRED] = "token expired",
-	[JWT_NOT_YET_VALID] = "token issued in the future",
+	[JWT_NOT_YET_VALID] = "token issued in the future or not yet valid (nbf)",
 	[JWT_INTERNAL_ERROR] = "internal error",
 };
 
@@ -506,6 +506,14 @@ static enum jwt_result jwt_claim_int64(json_object *payload, const char *name, i
 	return JWT_OK;
 }
 
+/* An optional integer claim: *present is 0 when the member is absent. */
+static enum jwt_result jwt_claim_optional_int64(json_object *payload, const char *name, int *present,
+	int64_t *out)
+{
+	*present = json_object_object_get_ex(payload, name, NULL);
+	return *present ? jwt_claim_int64(payload, name, out) : JWT_OK;
+}
+
 static enum jwt_result jwt_claim_positive(json_object *payload, const char *name, uint64_t *out)
 {
 	json_object *value = NULL;
@@ -542,6 +550,11 @@ static enum jwt_result jwt_read_claims(json_object *payload, const struct jwt_ex
 		return JWT_INVALID_CLAIM;
 	if ((result = jwt_claim_positive(payload, "sid", &claims->session_id)) != JWT_OK)
 		return result;
+	/* RFC 7519 4.1.5: optional, but when present it is honoured. */
+	int has_not_before;
+	int64_t not_before = 0;
+	if ((result = jwt_claim_optional_int64(payload, "nbf", &has_not_before, &not_before)) != JWT_OK)
+		return result;
 
 	size_t expected_iss_length = strlen(expect->issuer);
 	size_t expected_aud_length = strlen(expect->audience);
@@ -558,6 +571,10 @@ static enum jwt_result jwt_read_claims(json_object *payload, const struct jwt_ex
 	if (claims->exp <= expiry_floor)
 		return JWT_EXPIRED;
 	if (claims->iat > issue_ceiling)
+		return JWT_NOT_YET_VALID;
+	/* Valid from nbf on; the leeway that lets iat run ahead of our clock
+	 * lets nbf do the same. */
+	if (has_not_before && not_before > issue_ceiling)
 		return JWT_NOT_YET_VALID;
 
 	memcpy(claims->sub, sub, sub_length);

@@ -56,7 +56,8 @@ struct jwt_expectations {
 /* One value per refusal reason; jwt_verify() checks in this order: size,
  * structure and base64url, header JSON, alg, typ, crit, kid, signature,
  * payload JSON, then claims (presence and type in the order of the struct,
- * then iss, aud, exp, iat). Claims are never read before the signature holds. */
+ * then the type of nbf when present, then iss, aud, exp, iat, nbf). Claims
+ * are never read before the signature holds. */
 enum jwt_result {
 	JWT_OK,
 	JWT_TOO_LARGE, /* over JWT_TOKEN_MAX bytes */
@@ -70,11 +71,11 @@ enum jwt_result {
 	JWT_UNKNOWN_KID, /* "kid" missing, not a string, or not in the ring */
 	JWT_BAD_SIGNATURE, /* not 32 bytes, or not the HMAC of the key named by kid */
 	JWT_MISSING_CLAIM,
-	JWT_INVALID_CLAIM, /* wrong JSON type (floats and strings for integers), or out of range */
+	JWT_INVALID_CLAIM, /* wrong JSON type (floats and strings for integers, nbf included), or out of range */
 	JWT_BAD_ISSUER,
 	JWT_BAD_AUDIENCE,
 	JWT_EXPIRED, /* exp <= now - leeway */
-	JWT_NOT_YET_VALID, /* iat > now + leeway */
+	JWT_NOT_YET_VALID, /* iat > now + leeway, or nbf (when present) > now + leeway */
 	JWT_INTERNAL_ERROR, /* a NULL argument or a library failure, not the token's fault */
 	JWT_RESULT__MAX
 };
