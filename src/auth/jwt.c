@@ -2,6 +2,7 @@
  * verifier is stricter than RFC 7519 wherever a laxity would let one token be
  * read two ways, and says which rule a refused token broke. */
 #include "auth/jwt.h"
+#include "core/json_strict.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -36,7 +37,7 @@ static const char *const jwt_result_texts[JWT_RESULT__MAX] = {
 	[JWT_BAD_ISSUER] = "wrong issuer",
 	[JWT_BAD_AUDIENCE] = "wrong audience",
 	[JWT_EXPIRED] = "token expired",
-	[JWT_NOT_YET_VALID] = "token issued in the future",
+	[JWT_NOT_YET_VALID] = "token issued in the future or not yet valid (nbf)",
 	[JWT_INTERNAL_ERROR] = "internal error",
 };
 
@@ -331,8 +332,9 @@ static int jwt_claims_are_signable(const struct jwt_claims *claims)
 		return 0;
 	if (aud_length <= 0 || !jwt_is_printable(claims->aud, (size_t)aud_length, 1))
 		return 0;
-	return claims->tenant_id > 0 && claims->session_id > 0 && claims->profile_version >= 0 &&
-		claims->exp > claims->iat;
+	/* tid and sid are JSON integers, which the verifier holds to int64. */
+	return claims->tenant_id > 0 && claims->tenant_id <= (uint64_t)INT64_MAX && claims->session_id > 0 &&
+		claims->session_id <= (uint64_t)INT64_MAX && claims->profile_version >= 0 && claims->exp > claims->iat;
 }
 
 /* Printable ASCII only reaches here, so quote and backslash are the only
@@ -402,325 +404,20 @@ int jwt_sign(const struct jwt_keyring *ring, const struct jwt_claims *claims, ch
 
 /* ---- strict JSON ----------------------------------------------------- */
 
-/* json-c's strict mode still takes single quotes, NaN, Infinity and "1.",
- * silently keeps the last of duplicate names, saturates integers that do not
- * fit 64 bits and lets some invalid UTF-8 through. This RFC 8259 recogniser
- * runs first: it refuses all of those, refuses the escaped NUL, and counts
- * the top-level members so a duplicate shows as a shorter json-c object even
- * when its name is spelled with escapes. */
-struct jwt_json_scanner {
-	const char *text;
-	size_t length;
-	size_t position;
-};
-
-static int jwt_json_scan_value(struct jwt_json_scanner *scanner, int depth);
-
-static int jwt_json_at(const struct jwt_json_scanner *scanner, char expected)
-{
-	return scanner->position < scanner->length && scanner->text[scanner->position] == expected;
-}
-
-static void jwt_json_skip_space(struct jwt_json_scanner *scanner)
-{
-	while (scanner->position < scanner->length) {
-		char c = scanner->text[scanner->position];
-		if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
-			return;
-		scanner->position++;
-	}
-}
-
-/* Length of the UTF-8 sequence starting at text, or 0 when it is not valid
- * RFC 3629 UTF-8: json-c's own check lets overlong forms, surrogates and
- * code points above U+10FFFF through. */
-static size_t jwt_utf8_sequence_length(const unsigned char *text, size_t available)
-{
-	unsigned char lead = text[0];
-	size_t length;
-	uint32_t code_point, minimum;
-	if (lead < 0x80)
-		return 1;
-	if ((lead & 0xe0) == 0xc0) {
-		length = 2;
-		code_point = lead & 0x1f;
-		minimum = 0x80;
-	} else if ((lead & 0xf0) == 0xe0) {
-		length = 3;
-		code_point = lead & 0x0f;
-		minimum = 0x800;
-	} else if ((lead & 0xf8) == 0xf0) {
-		length = 4;
-		code_point = lead & 0x07;
-		minimum = 0x10000;
-	} else {
-		return 0;
-	}
-	if (available < length)
-		return 0;
-	for (size_t i = 1; i < length; i++) {
-		if ((text[i] & 0xc0) != 0x80)
-			return 0;
-		code_point = (code_point << 6) | (text[i] & 0x3f);
-	}
-	if (code_point < minimum || code_point > 0x10ffff || (code_point >= 0xd800 && code_point <= 0xdfff))
-		return 0;
-	return length;
-}
-
-/* Reads the four hex digits after "\u". */
-static int jwt_json_scan_hex4(struct jwt_json_scanner *scanner, unsigned *code)
-{
-	if (scanner->length - scanner->position < 4)
-		return -1;
-	*code = 0;
-	for (int i = 0; i < 4; i++) {
-		char hex = scanner->text[scanner->position++];
-		int digit = hex >= '0' && hex <= '9' ? hex - '0'
-			: hex >= 'a' && hex <= 'f'   ? hex - 'a' + 10
-			: hex >= 'A' && hex <= 'F'   ? hex - 'A' + 10
-						     : -1;
-		if (digit < 0)
-			return -1;
-		*code = *code * 16 + (unsigned)digit;
-	}
-	return 0;
-}
-
-/* An escaped NUL is refused: it would cut the C strings claims become.
- * Escaped surrogates must come as a high-low pair. */
-static int jwt_json_scan_unicode_escape(struct jwt_json_scanner *scanner)
-{
-	unsigned code, low;
-	if (jwt_json_scan_hex4(scanner, &code) != 0 || code == 0 || (code >= 0xdc00 && code <= 0xdfff))
-		return -1;
-	if (code < 0xd800 || code > 0xdbff)
-		return 0;
-	if (scanner->length - scanner->position < 2 || scanner->text[scanner->position] != '\\' ||
-		scanner->text[scanner->position + 1] != 'u')
-		return -1;
-	scanner->position += 2;
-	if (jwt_json_scan_hex4(scanner, &low) != 0 || low < 0xdc00 || low > 0xdfff)
-		return -1;
-	return 0;
-}
-
-static int jwt_json_scan_string(struct jwt_json_scanner *scanner)
-{
-	scanner->position++; /* opening quote */
-	while (scanner->position < scanner->length) {
-		const unsigned char *at = (const unsigned char *)scanner->text + scanner->position;
-		if (*at == '"') {
-			scanner->position++;
-			return 0;
-		}
-		if (*at < 0x20)
-			return -1;
-		if (*at != '\\') {
-			size_t sequence = jwt_utf8_sequence_length(at, scanner->length - scanner->position);
-			if (sequence == 0)
-				return -1;
-			scanner->position += sequence;
-			continue;
-		}
-		scanner->position++;
-		if (scanner->position >= scanner->length)
-			return -1;
-		char escape = scanner->text[scanner->position++];
-		if (escape == 'u') {
-			if (jwt_json_scan_unicode_escape(scanner) != 0)
-				return -1;
-		} else if (escape == '\0' || strchr("\"\\/bfnrt", escape) == NULL) {
-			return -1;
-		}
-	}
-	return -1;
-}
-
-/* Integers must fit int64 or, when positive, uint64, as json-c can hold them. */
-static int jwt_json_integer_fits(const char *literal, size_t length)
-{
-	int negative = literal[0] == '-';
-	const char *limit = negative ? "9223372036854775808" : "18446744073709551615";
-	size_t digits = length - (size_t)negative;
-	size_t limit_digits = strlen(limit);
-	if (digits != limit_digits)
-		return digits < limit_digits;
-	return memcmp(literal + negative, limit, digits) <= 0;
-}
-
-static int jwt_json_scan_digits(struct jwt_json_scanner *scanner)
-{
-	size_t start = scanner->position;
-	while (scanner->position < scanner->length && scanner->text[scanner->position] >= '0' &&
-		scanner->text[scanner->position] <= '9')
-		scanner->position++;
-	return scanner->position > start ? 0 : -1;
-}
-
-static int jwt_json_scan_number(struct jwt_json_scanner *scanner)
-{
-	size_t start = scanner->position;
-	int integral = 1;
-	if (jwt_json_at(scanner, '-'))
-		scanner->position++;
-	if (jwt_json_at(scanner, '0'))
-		scanner->position++;
-	else if (jwt_json_scan_digits(scanner) != 0)
-		return -1;
-	if (jwt_json_at(scanner, '.')) {
-		integral = 0;
-		scanner->position++;
-		if (jwt_json_scan_digits(scanner) != 0)
-			return -1;
-	}
-	if (jwt_json_at(scanner, 'e') || jwt_json_at(scanner, 'E')) {
-		integral = 0;
-		scanner->position++;
-		if (jwt_json_at(scanner, '+') || jwt_json_at(scanner, '-'))
-			scanner->position++;
-		if (jwt_json_scan_digits(scanner) != 0)
-			return -1;
-	}
-	if (integral && !jwt_json_integer_fits(scanner->text + start, scanner->position - start))
-		return -1;
-	return 0;
-}
-
-static int jwt_json_scan_literal(struct jwt_json_scanner *scanner, const char *literal)
-{
-	size_t length = strlen(literal);
-	if (scanner->length - scanner->position < length ||
-		memcmp(scanner->text + scanner->position, literal, length) != 0)
-		return -1;
-	scanner->position += length;
-	return 0;
-}
-
-static int jwt_json_scan_object(struct jwt_json_scanner *scanner, int depth, size_t *member_count)
-{
-	if (depth > JWT_MAX_JSON_DEPTH)
-		return -1;
-	scanner->position++; /* '{' */
-	*member_count = 0;
-	jwt_json_skip_space(scanner);
-	if (jwt_json_at(scanner, '}')) {
-		scanner->position++;
-		return 0;
-	}
-	for (;;) {
-		jwt_json_skip_space(scanner);
-		if (!jwt_json_at(scanner, '"') || jwt_json_scan_string(scanner) != 0)
-			return -1;
-		jwt_json_skip_space(scanner);
-		if (!jwt_json_at(scanner, ':'))
-			return -1;
-		scanner->position++;
-		if (jwt_json_scan_value(scanner, depth) != 0)
-			return -1;
-		(*member_count)++;
-		jwt_json_skip_space(scanner);
-		if (jwt_json_at(scanner, ',')) {
-			scanner->position++;
-			continue;
-		}
-		if (!jwt_json_at(scanner, '}'))
-			return -1;
-		scanner->position++;
-		return 0;
-	}
-}
-
-static int jwt_json_scan_array(struct jwt_json_scanner *scanner, int depth)
-{
-	if (depth > JWT_MAX_JSON_DEPTH)
-		return -1;
-	scanner->position++; /* '[' */
-	jwt_json_skip_space(scanner);
-	if (jwt_json_at(scanner, ']')) {
-		scanner->position++;
-		return 0;
-	}
-	for (;;) {
-		if (jwt_json_scan_value(scanner, depth) != 0)
-			return -1;
-		jwt_json_skip_space(scanner);
-		if (jwt_json_at(scanner, ',')) {
-			scanner->position++;
-			continue;
-		}
-		if (!jwt_json_at(scanner, ']'))
-			return -1;
-		scanner->position++;
-		return 0;
-	}
-}
-
-/* depth is that of the container holding the value. */
-static int jwt_json_scan_value(struct jwt_json_scanner *scanner, int depth)
-{
-	size_t ignored_members;
-	jwt_json_skip_space(scanner);
-	if (scanner->position >= scanner->length)
-		return -1;
-	char c = scanner->text[scanner->position];
-	switch (c) {
-	case '{':
-		return jwt_json_scan_object(scanner, depth + 1, &ignored_members);
-	case '[':
-		return jwt_json_scan_array(scanner, depth + 1);
-	case '"':
-		return jwt_json_scan_string(scanner);
-	case 't':
-		return jwt_json_scan_literal(scanner, "true");
-	case 'f':
-		return jwt_json_scan_literal(scanner, "false");
-	case 'n':
-		return jwt_json_scan_literal(scanner, "null");
-	default:
-		if (c == '-' || (c >= '0' && c <= '9'))
-			return jwt_json_scan_number(scanner);
-		return -1;
-	}
-}
-
-/* Parses text as one JSON object; *out is the caller's to release. */
+/* Header and payload go through the shared strict recogniser: a token that
+ * two JSON readers could read differently (duplicate names, escapes that
+ * cut C strings, integers json-c would saturate) is refused before any
+ * member is looked at. Duplicates keep their own result for the logs. */
 static enum jwt_result jwt_json_parse_object(const char *text, size_t length, json_object **out)
 {
-	*out = NULL;
-	struct jwt_json_scanner scanner = {.text = text, .length = length, .position = 0};
-	size_t member_count = 0;
-	jwt_json_skip_space(&scanner);
-	if (!jwt_json_at(&scanner, '{') || jwt_json_scan_object(&scanner, 1, &member_count) != 0)
-		return JWT_BAD_JSON;
-	jwt_json_skip_space(&scanner);
-	if (scanner.position != length || length > INT_MAX)
-		return JWT_BAD_JSON;
-
-	/* json-c counts a scalar as a level of its own; the scanner above has
-	 * already held containers to JWT_MAX_JSON_DEPTH. */
-	struct json_tokener *tokener = json_tokener_new_ex(JWT_MAX_JSON_DEPTH + 1);
-	if (tokener == NULL)
-		return JWT_INTERNAL_ERROR;
-	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	json_object *parsed = json_tokener_parse_ex(tokener, text, (int)length);
-	enum json_tokener_error parse_error = json_tokener_get_error(tokener);
-	size_t parse_end = json_tokener_get_parse_end(tokener);
-	json_tokener_free(tokener);
-	int trailing = 0;
-	for (size_t i = parse_end; i < length; i++)
-		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n')
-			trailing = 1;
-	if (parse_error != json_tokener_success || parsed == NULL || !json_object_is_type(parsed, json_type_object) ||
-		trailing) {
-		json_object_put(parsed);
+	struct json_strict_fault fault;
+	if (json_strict_parse(text, length, JWT_MAX_JSON_DEPTH, out, &fault) != 0)
+		return fault.kind == JSON_STRICT_FAULT_DUPLICATE_MEMBER ? JWT_DUPLICATE_KEY : JWT_BAD_JSON;
+	if (!json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
 		return JWT_BAD_JSON;
 	}
-	if ((size_t)json_object_object_length(parsed) != member_count) {
-		json_object_put(parsed);
-		return JWT_DUPLICATE_KEY;
-	}
-	*out = parsed;
 	return JWT_OK;
 }
 
@@ -796,8 +493,8 @@ static enum jwt_result jwt_claim_string(json_object *payload, const char *name, 
 	return JWT_OK;
 }
 
-/* A JSON integer (never a float or a string) that fits int64. json-c keeps
- * positive values above INT64_MAX as uint64 and saturates the int64 view. */
+/* A JSON integer (never a float or a string). The strict recogniser has
+ * already refused integers outside int64, so json-c's int64 view is exact. */
 static enum jwt_result jwt_claim_int64(json_object *payload, const char *name, int64_t *out)
 {
 	json_object *value = NULL;
@@ -805,11 +502,16 @@ static enum jwt_result jwt_claim_int64(json_object *payload, const char *name, i
 		return JWT_MISSING_CLAIM;
 	if (!json_object_is_type(value, json_type_int))
 		return JWT_INVALID_CLAIM;
-	int64_t number = json_object_get_int64(value);
-	if (number == INT64_MAX && json_object_get_uint64(value) != (uint64_t)INT64_MAX)
-		return JWT_INVALID_CLAIM;
-	*out = number;
+	*out = json_object_get_int64(value);
 	return JWT_OK;
+}
+
+/* An optional integer claim: *present is 0 when the member is absent. */
+static enum jwt_result jwt_claim_optional_int64(json_object *payload, const char *name, int *present,
+	int64_t *out)
+{
+	*present = json_object_object_get_ex(payload, name, NULL);
+	return *present ? jwt_claim_int64(payload, name, out) : JWT_OK;
 }
 
 static enum jwt_result jwt_claim_positive(json_object *payload, const char *name, uint64_t *out)
@@ -819,7 +521,7 @@ static enum jwt_result jwt_claim_positive(json_object *payload, const char *name
 		return JWT_MISSING_CLAIM;
 	if (!json_object_is_type(value, json_type_int) || json_object_get_int64(value) <= 0)
 		return JWT_INVALID_CLAIM;
-	*out = json_object_get_uint64(value);
+	*out = (uint64_t)json_object_get_int64(value);
 	return JWT_OK;
 }
 
@@ -848,6 +550,11 @@ static enum jwt_result jwt_read_claims(json_object *payload, const struct jwt_ex
 		return JWT_INVALID_CLAIM;
 	if ((result = jwt_claim_positive(payload, "sid", &claims->session_id)) != JWT_OK)
 		return result;
+	/* RFC 7519 4.1.5: optional, but when present it is honoured. */
+	int has_not_before;
+	int64_t not_before = 0;
+	if ((result = jwt_claim_optional_int64(payload, "nbf", &has_not_before, &not_before)) != JWT_OK)
+		return result;
 
 	size_t expected_iss_length = strlen(expect->issuer);
 	size_t expected_aud_length = strlen(expect->audience);
@@ -864,6 +571,10 @@ static enum jwt_result jwt_read_claims(json_object *payload, const struct jwt_ex
 	if (claims->exp <= expiry_floor)
 		return JWT_EXPIRED;
 	if (claims->iat > issue_ceiling)
+		return JWT_NOT_YET_VALID;
+	/* Valid from nbf on; the leeway that lets iat run ahead of our clock
+	 * lets nbf do the same. */
+	if (has_not_before && not_before > issue_ceiling)
 		return JWT_NOT_YET_VALID;
 
 	memcpy(claims->sub, sub, sub_length);

@@ -36,14 +36,14 @@ struct jwt_keyring {
 
 struct jwt_claims {
 	char sub[32]; /* user id as decimal text, 1-20 digits, no leading zero */
-	uint64_t tenant_id; /* "tid", a positive JSON integer */
+	uint64_t tenant_id; /* "tid", a positive JSON integer (at most INT64_MAX) */
 	int64_t iat;
 	int64_t exp;
 	char jti[JWT_JTI_MAX + 1]; /* 1-47 printable ASCII characters, no space */
 	char iss[JWT_TEXT_CLAIM_MAX + 1];
 	char aud[JWT_TEXT_CLAIM_MAX + 1]; /* one string; arrays are refused */
 	int64_t profile_version; /* "pv", >= 0 */
-	uint64_t session_id; /* "sid", a positive JSON integer: the login session, revocable */
+	uint64_t session_id; /* "sid", a positive JSON integer (at most INT64_MAX): the login session, revocable */
 };
 
 struct jwt_expectations {
@@ -56,25 +56,26 @@ struct jwt_expectations {
 /* One value per refusal reason; jwt_verify() checks in this order: size,
  * structure and base64url, header JSON, alg, typ, crit, kid, signature,
  * payload JSON, then claims (presence and type in the order of the struct,
- * then iss, aud, exp, iat). Claims are never read before the signature holds. */
+ * then the type of nbf when present, then iss, aud, exp, iat, nbf). Claims
+ * are never read before the signature holds. */
 enum jwt_result {
 	JWT_OK,
 	JWT_TOO_LARGE, /* over JWT_TOKEN_MAX bytes */
 	JWT_MALFORMED, /* not three non-empty strict base64url parts (no '=', canonical last character) */
-	JWT_BAD_JSON, /* header or payload not one strict RFC 8259 object: depth <= 5, valid UTF-8,
-	               * no escaped NUL, integers within 64 bits, nothing after it */
-	JWT_DUPLICATE_KEY, /* a top-level member name appears twice (escapes decoded) */
+	JWT_BAD_JSON, /* header or payload not one strict JSON object (core/json_strict.h): depth <= 5,
+	               * valid UTF-8, no escaped NUL, integers within int64, nothing after it */
+	JWT_DUPLICATE_KEY, /* a member name appears twice in one object, at any depth (escapes decoded) */
 	JWT_BAD_ALG, /* "alg" missing, not a string, or not exactly "HS256" */
 	JWT_BAD_TYPE, /* "typ" present and not exactly "JWT" */
 	JWT_UNSUPPORTED_CRIT, /* a "crit" header: we understand no extensions */
 	JWT_UNKNOWN_KID, /* "kid" missing, not a string, or not in the ring */
 	JWT_BAD_SIGNATURE, /* not 32 bytes, or not the HMAC of the key named by kid */
 	JWT_MISSING_CLAIM,
-	JWT_INVALID_CLAIM, /* wrong JSON type (floats and strings for integers), or out of range */
+	JWT_INVALID_CLAIM, /* wrong JSON type (floats and strings for integers, nbf included), or out of range */
 	JWT_BAD_ISSUER,
 	JWT_BAD_AUDIENCE,
 	JWT_EXPIRED, /* exp <= now - leeway */
-	JWT_NOT_YET_VALID, /* iat > now + leeway */
+	JWT_NOT_YET_VALID, /* iat > now + leeway, or nbf (when present) > now + leeway */
 	JWT_INTERNAL_ERROR, /* a NULL argument or a library failure, not the token's fault */
 	JWT_RESULT__MAX
 };
@@ -99,8 +100,8 @@ int jwt_kid_is_valid(const char *kid);
 /* Writes a NUL-terminated token into out with header exactly
  * {"alg":"HS256","typ":"JWT","kid":"<signing kid>"}. Returns 0, or -1 when
  * the ring has no signing key, a claim is out of its bounds (iss and aud must
- * be non-empty printable ASCII, exp > iat), or out is too small
- * (JWT_TOKEN_MAX + 1 bytes is always enough). */
+ * be non-empty printable ASCII, tid and sid at most INT64_MAX, exp > iat), or
+ * out is too small (JWT_TOKEN_MAX + 1 bytes is always enough). */
 int jwt_sign(const struct jwt_keyring *ring, const struct jwt_claims *claims, char *out, size_t out_size);
 /* token need not be NUL-terminated. out (may be NULL) is filled only on
  * JWT_OK and zeroed otherwise. Unknown extra claims are ignored. */

@@ -1,4 +1,4 @@
-/* Strict JSON parsing of request bodies with a nesting limit. */
+/* Request bodies through the strict JSON recogniser, with a nesting limit. */
 #ifndef INTUKA_HTTP_JSON_BODY_H
 #define INTUKA_HTTP_JSON_BODY_H
 
@@ -8,9 +8,11 @@
 
 struct response;
 
-/* Parse exactly one JSON value (whitespace around it allowed). On success
- * stores the tree in *out (caller owns it) and returns 0; otherwise sets a
- * VALIDATION_ERROR with a detail on response and returns -1. */
+/* Parse exactly one strict JSON value (core/json_strict.h; whitespace around
+ * it allowed). On success stores the tree in *out (caller owns it) and
+ * returns 0; otherwise sets a VALIDATION_ERROR `Malformed JSON body` whose
+ * detail names the first fault: field "body", issue "byte N: <reason>"
+ * (N counted from 0), and returns -1. */
 int json_body_parse(const char *body, size_t body_length, int max_depth, json_object **out,
 	struct response *response);
 

@@ -4,6 +4,7 @@
  * (filters[rating]=negative); both become the same object, kept in the
  * request (request->query_objects) until request_reset. */
 #include "http/query.h"
+#include "core/json_strict.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/timestamp.h"
@@ -234,13 +235,12 @@ static void query_add_member(const struct query_field *object_field, const char 
 static void query_parse_json_object(const struct query_field *field, const char *text, json_object *parsed,
 	struct query_failures *failures)
 {
-	json_tokener *tokener = json_tokener_new();
-	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT);
+	/* The same strict reading as bodies: one member name twice is refused,
+	 * not quietly taken as its last value. */
 	size_t length = strlen(text);
-	json_object *root = length <= QUERY_OBJECT_MAX_BYTES ? json_tokener_parse_ex(tokener, text, (int)length) : NULL;
-	int complete = root != NULL && json_tokener_get_error(tokener) == json_tokener_success &&
-		json_tokener_get_parse_end(tokener) == length;
-	json_tokener_free(tokener);
+	json_object *root = NULL;
+	/* Depth 2: the object, and a list member inside it. */
+	int complete = length <= QUERY_OBJECT_MAX_BYTES && json_strict_parse(text, length, 2, &root, NULL) == 0;
 	if (!complete || !json_object_is_type(root, json_type_object)) {
 		char issue[QUERY_ISSUE_SIZE];
 		snprintf(issue, sizeof(issue), "must be a JSON object of at most %d bytes, or %s[member]=value pairs",

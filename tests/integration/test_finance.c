@@ -320,7 +320,7 @@ static void invoice_validation_reports_each_field(void)
     const char *bad =
         "{\"number\":\"\",\"customerName\":5,\"currency\":\"euro\",\"issueDate\":\"2026-02-30\",\"bogus\":1,"
         "\"lines\":[{\"quantity\":0,\"unitPrice\":-1,\"taxRateBp\":10001,\"colour\":\"red\"},"
-        "{\"description\":\"ok\",\"quantity\":1.5,\"unitPrice\":9223372036854775808}, 7]}";
+        "{\"description\":\"ok\",\"quantity\":1.5,\"unitPrice\":\"9\"}, 7]}";
     if (fin_call("POST", "/api/v1/finance/invoices", bad, &manager_1, NULL, &reply) &&
         expect("invalid invoice", &reply, 400, "VALIDATION_ERROR")) {
         static const char *const fields[] = { "number", "customerName", "currency", "issueDate", "bogus",
@@ -330,6 +330,21 @@ static void invoice_validation_reports_each_field(void)
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
             ITEST_CHECK(has_detail(&reply, fields[i]), "details name %s: %s", fields[i],
                         json_object_to_json_string(reply.body));
+    }
+    fin_reply_free(&reply);
+    /* An integer beyond int64 never reaches the field checks: such a body is
+     * not strict JSON, and the one detail names the byte where it starts. */
+    if (fin_call("POST", "/api/v1/finance/invoices",
+                 "{\"number\":\"X-0\",\"customerName\":\"C\",\"lines\":[{\"description\":\"a\",\"quantity\":1,"
+                 "\"unitPrice\":9223372036854775808}]}",
+                 &manager_1, NULL, &reply) &&
+        expect("unitPrice beyond int64", &reply, 400, "VALIDATION_ERROR")) {
+        json_object *details = json_path_get(reply.body, "error.details");
+        json_object *first = details && json_object_is_type(details, json_type_array)
+                                 ? json_object_array_get_idx(details, 0) : NULL;
+        const char *issue = first ? json_path_string(first, "issue") : NULL;
+        ITEST_CHECK(issue && strcmp(issue, "byte 88: integer outside the signed 64-bit range") == 0,
+                    "unitPrice beyond int64: the detail names byte 88: %s", json_object_to_json_string(reply.body));
     }
     fin_reply_free(&reply);
     if (fin_call("POST", "/api/v1/finance/invoices", "{\"number\":\"X-1\",\"customerName\":\"C\"}", &manager_1, NULL,

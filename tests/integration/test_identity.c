@@ -359,6 +359,83 @@ static void forged_and_malformed_tokens_are_all_401_and_no_worker_dies(void)
     pid_set_free(&after);
 }
 
+/* The JSON text of a token's payload part (unpadded base64url), or false. */
+static bool token_payload_text(const char *token, char *out, size_t out_size)
+{
+    const char *start = strchr(token, '.');
+    const char *end = start != NULL ? strchr(start + 1, '.') : NULL;
+    unsigned long pending = 0;
+    unsigned pending_bits = 0;
+    size_t used = 0;
+    if (end == NULL)
+        return false;
+    for (const char *cursor = start + 1; cursor < end; cursor++) {
+        const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        const char *found = *cursor != '\0' ? strchr(alphabet, *cursor) : NULL;
+        if (found == NULL)
+            return false;
+        pending = (pending << 6) | (unsigned long)(found - alphabet);
+        pending_bits += 6;
+        if (pending_bits >= 8) {
+            pending_bits -= 8;
+            if (used + 1 >= out_size)
+                return false;
+            out[used++] = (char)((pending >> pending_bits) & 0xff);
+        }
+    }
+    out[used] = '\0';
+    return used > 0 && out[used - 1] == '}';
+}
+
+/* nbf (RFC 7519 4.1.5) is honoured with the leeway of exp: the genuine
+ * token's own claims, re-signed with the stack's key, pass without nbf, with
+ * nbf in the past and within the leeway (30 s), and are refused with nbf an
+ * hour ahead or given as a string. */
+static void token_not_yet_valid_by_nbf_is_401(void)
+{
+    char access[TOKEN_MAX], payload[2048], header[256], kid[64];
+    unsigned char secret[128];
+    size_t secret_length = 0;
+    if (!login_as(admin_b, admin_password, tenant_b, access, NULL))
+        return;
+    if (!ITEST_CHECK(identity_load_signing_key(kid, sizeof kid, secret, &secret_length),
+                     "the stack's signing key should be readable")
+        || !ITEST_CHECK(token_payload_text(access, payload, sizeof payload), "the access token's payload decodes"))
+        return;
+    snprintf(header, sizeof header, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", kid);
+    payload[strlen(payload) - 1] = '\0'; /* reopen the object */
+    long long now = (long long)time(NULL);
+    static const struct {
+        const char *name;
+        const char *member_format; /* appended to the claims; %lld is now plus offset_s */
+        long long offset_s;
+        long expected_status;
+    } cases[] = {
+        { "no nbf, re-signed", "", 0, 200 },
+        { "nbf a minute ago", ",\"nbf\":%lld", -60, 200 },
+        { "nbf 5 s ahead, within the leeway", ",\"nbf\":%lld", 5, 200 },
+        { "nbf an hour ahead", ",\"nbf\":%lld", 3600, 401 },
+        { "nbf as a string", ",\"nbf\":\"%lld\"", -60, 401 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char member[64], claims[2200], token[6000];
+        /* The formats are the literal table above, each with at most one %lld. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(member, sizeof member, cases[i].member_format, now + cases[i].offset_s);
+#pragma GCC diagnostic pop
+        snprintf(claims, sizeof claims, "%s%s}", payload, member);
+        identity_sign(header, claims, secret, secret_length, token, sizeof token);
+        struct api_reply reply;
+        if (!ITEST_CHECK(api_call("GET", "/api/v1/auth/me", NULL, token, NULL, &reply), "%s: transport failure",
+                         cases[i].name))
+            continue;
+        ITEST_CHECK(reply.status == cases[i].expected_status, "%s: expected %ld, got %ld %s", cases[i].name,
+                    cases[i].expected_status, reply.status, api_error_code(&reply));
+        api_reply_free(&reply);
+    }
+}
+
 static void token_of_one_tenant_on_another_tenants_host_is_refused(void)
 {
     char access[TOKEN_MAX];
@@ -953,6 +1030,7 @@ bool identity_suite_register(void)
                           requests_without_valid_credentials_are_401, NULL) &&
            itest_add_test(suite, "forged_and_malformed_tokens_are_all_401_and_no_worker_dies",
                           forged_and_malformed_tokens_are_all_401_and_no_worker_dies, NULL) &&
+           itest_add_test(suite, "token_not_yet_valid_by_nbf_is_401", token_not_yet_valid_by_nbf_is_401, NULL) &&
            itest_add_test(suite, "token_of_one_tenant_on_another_tenants_host_is_refused",
                           token_of_one_tenant_on_another_tenants_host_is_refused, no_domain) &&
            itest_add_test(suite, "viewer_is_refused_every_write", viewer_is_refused_every_write, NULL) &&

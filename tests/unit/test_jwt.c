@@ -1,6 +1,7 @@
 /* JWT: the RFC 7515 HS256 vector, sign/verify round trip, key rotation,
- * leeway bounds, key ring parsing, and an attack corpus in which every forged
- * or malformed token must fail for exactly the expected reason. */
+ * leeway bounds (exp, iat, nbf), key ring parsing, and an attack corpus in
+ * which every forged or malformed token must fail for exactly the expected
+ * reason. */
 #include "unit_suites.h"
 #include "auth/jwt.h"
 #include "core/alloc.h"
@@ -511,6 +512,21 @@ static const struct corpus_recipe jwt_corpus[] = {
 	{"duplicate sub spelled with escapes", NULL, PAYLOAD_PLUS("\"s\\u0075b\":\"1\""), CORPUS_SIGNER, NULL,
 		JWT_DUPLICATE_KEY},
 	{"duplicate tid with the same value", NULL, PAYLOAD_PLUS(C_TID), CORPUS_SIGNER, NULL, JWT_DUPLICATE_KEY},
+	{"duplicate name inside a payload member", NULL, PAYLOAD_PLUS("\"x\":{\"role\":\"user\",\"role\":\"admin\"}"),
+		CORPUS_SIGNER, NULL, JWT_DUPLICATE_KEY},
+	{"duplicate name inside a header member", HEADER_PLUS("\"jwk\":{\"k\":\"a\",\"k\":\"b\"}"), NULL,
+		CORPUS_SIGNER, NULL, JWT_DUPLICATE_KEY},
+	{"payload with a code point above U+10FFFF", NULL, PAYLOAD_PLUS("\"x\":\"\xf4\x90\x80\x80\""),
+		CORPUS_SIGNER, NULL, JWT_BAD_JSON},
+	{"payload with a raw 0x01 inside a string", NULL, PAYLOAD_PLUS("\"x\":\"a\x01\""), CORPUS_SIGNER, NULL,
+		JWT_BAD_JSON},
+	{"payload with a lone escaped low surrogate", NULL, PAYLOAD_PLUS("\"x\":\"\\udc00\""), CORPUS_SIGNER,
+		NULL, JWT_BAD_JSON},
+	{"payload with a float overflowing to infinity", NULL, PAYLOAD_PLUS("\"x\":1e400"), CORPUS_SIGNER, NULL,
+		JWT_BAD_JSON},
+	{"tid above int64", NULL, PAYLOAD(C_SUB, "\"tid\":9223372036854775808", C_IAT, C_EXP, C_JTI, C_ISS, C_AUD,
+					  C_PV),
+		CORPUS_SIGNER, NULL, JWT_BAD_JSON},
 
 	/* Every required claim, missing. */
 	{"sub missing", NULL, PAYLOAD(C_NONE, C_TID, C_IAT, C_EXP, C_JTI, C_ISS, C_AUD, C_PV), CORPUS_SIGNER, NULL,
@@ -542,9 +558,11 @@ static const struct corpus_recipe jwt_corpus[] = {
 		NULL, JWT_INVALID_CLAIM},
 	{"exp null", NULL, PAYLOAD(C_SUB, C_TID, C_IAT, "\"exp\":null", C_JTI, C_ISS, C_AUD, C_PV), CORPUS_SIGNER,
 		NULL, JWT_INVALID_CLAIM},
+	/* The strict JSON recogniser holds every integer to int64, so this never
+	 * reaches the claim reader. */
 	{"exp above int64", NULL, PAYLOAD(C_SUB, C_TID, C_IAT, "\"exp\":9223372036854775808", C_JTI, C_ISS, C_AUD,
 					  C_PV),
-		CORPUS_SIGNER, NULL, JWT_INVALID_CLAIM},
+		CORPUS_SIGNER, NULL, JWT_BAD_JSON},
 	{"iat as a string", NULL, PAYLOAD(C_SUB, C_TID, "\"iat\":\"1749999940\"", C_EXP, C_JTI, C_ISS, C_AUD, C_PV),
 		CORPUS_SIGNER, NULL, JWT_INVALID_CLAIM},
 	{"tid 0", NULL, PAYLOAD(C_SUB, "\"tid\":0", C_IAT, C_EXP, C_JTI, C_ISS, C_AUD, C_PV), CORPUS_SIGNER, NULL,
@@ -620,6 +638,24 @@ static const struct corpus_recipe jwt_corpus[] = {
 	{"iat a day in the future", NULL, PAYLOAD(C_SUB, C_TID, "\"iat\":1750086400", "\"exp\":1750087300", C_JTI,
 						  C_ISS, C_AUD, C_PV),
 		CORPUS_SIGNER, NULL, JWT_NOT_YET_VALID},
+
+	/* nbf (RFC 7519 4.1.5): optional, an integer when present, honoured. */
+	{"nbf a day from now", NULL, PAYLOAD_PLUS("\"nbf\":1750086400"), CORPUS_SIGNER, NULL, JWT_NOT_YET_VALID},
+	{"nbf one second beyond the leeway", NULL, PAYLOAD_PLUS("\"nbf\":1750000061"), CORPUS_SIGNER, NULL,
+		JWT_NOT_YET_VALID},
+	{"nbf at the end of time", NULL, PAYLOAD_PLUS("\"nbf\":9223372036854775807"), CORPUS_SIGNER, NULL,
+		JWT_NOT_YET_VALID},
+	{"nbf as a string", NULL, PAYLOAD_PLUS("\"nbf\":\"1749999940\""), CORPUS_SIGNER, NULL, JWT_INVALID_CLAIM},
+	{"nbf as a float", NULL, PAYLOAD_PLUS("\"nbf\":1749999940.5"), CORPUS_SIGNER, NULL, JWT_INVALID_CLAIM},
+	{"nbf null", NULL, PAYLOAD_PLUS("\"nbf\":null"), CORPUS_SIGNER, NULL, JWT_INVALID_CLAIM},
+	{"nbf true", NULL, PAYLOAD_PLUS("\"nbf\":true"), CORPUS_SIGNER, NULL, JWT_INVALID_CLAIM},
+	{"nbf an array", NULL, PAYLOAD_PLUS("\"nbf\":[1]"), CORPUS_SIGNER, NULL, JWT_INVALID_CLAIM},
+	{"nbf above int64", NULL, PAYLOAD_PLUS("\"nbf\":9223372036854775808"), CORPUS_SIGNER, NULL, JWT_BAD_JSON},
+	{"nbf twice", NULL, PAYLOAD_PLUS("\"nbf\":1,\"nbf\":1750086400"), CORPUS_SIGNER, NULL, JWT_DUPLICATE_KEY},
+	{"nbf in the future on an expired token: expiry first", NULL,
+		PAYLOAD(C_SUB, C_TID, "\"iat\":1749992800", "\"exp\":1749996400", C_JTI, C_ISS, C_AUD,
+			C_PV ",\"nbf\":1750086400"),
+		CORPUS_SIGNER, NULL, JWT_EXPIRED},
 };
 
 #define JWT_CORPUS_SIZE (sizeof(jwt_corpus) / sizeof(jwt_corpus[0]))
@@ -843,6 +879,20 @@ static void jwt_sign_refuses_claims_it_would_not_verify(void)
 	test_claims(&claims);
 	claims.tenant_id = 0;
 	CU_ASSERT_EQUAL(jwt_sign(&ring, &claims, token, sizeof(token)), -1);
+	/* integers beyond int64 would not pass the verifier's JSON reader */
+	test_claims(&claims);
+	claims.tenant_id = (uint64_t)INT64_MAX + 1;
+	CU_ASSERT_EQUAL(jwt_sign(&ring, &claims, token, sizeof(token)), -1);
+	test_claims(&claims);
+	claims.session_id = UINT64_MAX;
+	CU_ASSERT_EQUAL(jwt_sign(&ring, &claims, token, sizeof(token)), -1);
+	test_claims(&claims);
+	claims.tenant_id = (uint64_t)INT64_MAX;
+	claims.session_id = (uint64_t)INT64_MAX;
+	CU_ASSERT_EQUAL_FATAL(jwt_sign(&ring, &claims, token, sizeof(token)), 0);
+	struct jwt_claims verified;
+	CU_ASSERT_EQUAL(test_verify_text(&ring, token, &verified), JWT_OK);
+	CU_ASSERT(verified.tenant_id == (uint64_t)INT64_MAX && verified.session_id == (uint64_t)INT64_MAX);
 	test_claims(&claims);
 	claims.profile_version = -1;
 	CU_ASSERT_EQUAL(jwt_sign(&ring, &claims, token, sizeof(token)), -1);
@@ -990,6 +1040,49 @@ static void jwt_leeway_bounds_expiry_and_issue_time(void)
 	jwt_keyring_clear(&ring);
 }
 
+/* nbf is the first second the token is valid (RFC 7519 4.1.5); the leeway
+ * that lets iat run ahead of our clock lets nbf do the same. */
+static void jwt_not_before_is_honoured_with_the_leeway(void)
+{
+	struct jwt_keyring ring;
+	test_ring(&ring);
+	const struct jwt_key *signer = test_find_key(&ring, TEST_KID_SIGNER);
+	struct built_token token;
+	token_init(&token);
+	static const struct {
+		const char *payload;
+		int64_t leeway_s;
+		enum jwt_result expected;
+	} cases[] = {
+		{.payload = PAYLOAD_PLUS("\"nbf\":1749999000"), .leeway_s = 0, .expected = JWT_OK}, /* in the past */
+		{.payload = PAYLOAD_PLUS("\"nbf\":1750000000"), .leeway_s = 0, .expected = JWT_OK}, /* now */
+		{.payload = PAYLOAD_PLUS("\"nbf\":1750000001"), .leeway_s = 0, .expected = JWT_NOT_YET_VALID},
+		{.payload = PAYLOAD_PLUS("\"nbf\":1750000060"), .leeway_s = 60, .expected = JWT_OK}, /* at the edge */
+		{.payload = PAYLOAD_PLUS("\"nbf\":1750000061"), .leeway_s = 60, .expected = JWT_NOT_YET_VALID},
+		{.payload = PAYLOAD_PLUS("\"nbf\":1750000300"), .leeway_s = 100000, .expected = JWT_OK}, /* clamped */
+		{.payload = PAYLOAD_PLUS("\"nbf\":1750000301"), .leeway_s = 100000, .expected = JWT_NOT_YET_VALID},
+		{.payload = PAYLOAD_PLUS("\"nbf\":-9223372036854775808"), .leeway_s = 60, .expected = JWT_OK},
+		{.payload = PAYLOAD_PLUS("\"nbf\":\"1749999000\""), .leeway_s = 60, .expected = JWT_INVALID_CLAIM},
+		{.payload = PAYLOAD_PLUS("\"nbf\":1749999000.0"), .leeway_s = 60, .expected = JWT_INVALID_CLAIM},
+		{.payload = PAYLOAD_VALID, .leeway_s = 0, .expected = JWT_OK}, /* absent */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		token_build(&token, HEADER_VALID, cases[i].payload, signer);
+		struct jwt_expectations expect = test_expectations();
+		expect.leeway_s = cases[i].leeway_s;
+		struct jwt_claims claims;
+		enum jwt_result result = jwt_verify(&ring, token.text, token.length, &expect, &claims);
+		char message[256];
+		snprintf(message, sizeof(message), "nbf case %zu: expected %s, got %s", i,
+			jwt_result_text(cases[i].expected), jwt_result_text(result));
+		CU_assertImplementation(result == cases[i].expected, __LINE__, message, __FILE__, "", CU_FALSE);
+		if (result == JWT_OK)
+			CU_ASSERT_STRING_EQUAL(claims.sub, "42");
+	}
+	free(token.text);
+	jwt_keyring_clear(&ring);
+}
+
 /* ---- key ring --------------------------------------------------------- */
 
 static void jwt_rotation_keeps_old_tokens_until_the_old_key_is_removed(void)
@@ -1125,6 +1218,7 @@ static const struct unit_test jwt_tests[] = {
 	{"jwt_rotation_keeps_old_tokens_until_the_old_key_is_removed",
 		jwt_rotation_keeps_old_tokens_until_the_old_key_is_removed},
 	{"jwt_leeway_bounds_expiry_and_issue_time", jwt_leeway_bounds_expiry_and_issue_time},
+	{"jwt_not_before_is_honoured_with_the_leeway", jwt_not_before_is_honoured_with_the_leeway},
 	{"jwt_keyring_add_validates_kid_and_secret", jwt_keyring_add_validates_kid_and_secret},
 	{"jwt_verify_ignores_unknown_claims_and_header_members", jwt_verify_ignores_unknown_claims_and_header_members},
 	{"jwt_verify_accepts_nesting_up_to_the_depth_limit", jwt_verify_accepts_nesting_up_to_the_depth_limit},

@@ -251,6 +251,7 @@ static void query_object_takes_one_form_and_one_level(void)
 		"filters[]=red",
 		"filters[rating=red",
 		"filters[rating]=red&filters[rating]=green",
+		"filters=%7B%22rating%22%3A%22red%22%2C%22rating%22%3A%22green%22%7D",
 		"filters=%7B%22rating%22%3A%22red%22%7Dx",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
