@@ -19,6 +19,14 @@ struct db_statement_def {
 	int tenant_bound;
 };
 
+/* A module's statements, listed by the registry so tests can check that
+ * each binds the tenant id. */
+struct statement_table {
+	const char *module_name;
+	const struct db_statement_def *statements;
+	size_t statement_count;
+};
+
 enum db_param_type { DB_PARAM_NULL, DB_PARAM_INT64, DB_PARAM_UINT64, DB_PARAM_TEXT, DB_PARAM_BLOB };
 
 struct db_param {

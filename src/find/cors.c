@@ -1,12 +1,13 @@
 /* Preflight answers and CORS headers. */
 #include "find/cors.h"
-#include "core/context.h"
-#include "core/respond.h"
+#include "handler/context.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "find/api_key.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
+#include "flow/registry.h"
 #include "modules/modules.h"
 
 #include <string.h>
@@ -67,7 +68,7 @@ void find_cors_preflight(struct request_context *context)
 	}
 	enum http_method wanted = http_method_parse(request->cors_request_method ? request->cors_request_method : "");
 	size_t table_count = 0;
-	const struct route_table *const *tables = modules_route_tables(&table_count);
+	const struct route_table *const *tables = registry_route_tables(&table_count);
 	const struct route *route = NULL;
 	struct path_params params;
 	char allow[128];

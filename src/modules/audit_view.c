@@ -1,7 +1,7 @@
 /* Audit API: GET /audit lists the tenant's audit trail, newest first by
  * default, filtered by action, actor and time range. Needs audit.view. */
-#include "core/context.h"
-#include "core/respond.h"
+#include "handler/context.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "http/pagination.h"
 #include "http/request.h"

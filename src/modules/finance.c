@@ -5,9 +5,9 @@
  * finance.view, finance.create, finance.edit (and submit), finance.delete,
  * finance.approve (approve, reject, pay; never one's own document). */
 #include "auth/audit.h"
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
-#include "core/respond.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "http/request.h"
 #include "http/response.h"

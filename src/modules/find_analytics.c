@@ -2,8 +2,8 @@
  * for, how much they chatted and what they thought of it, per UTC day.
  * Server side only (secret keys and signed-in users); every statement is
  * range-bounded on the (tenant_id, created_at) index of its table. */
-#include "core/context.h"
-#include "core/respond.h"
+#include "handler/context.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "http/query.h"
 #include "http/request.h"

@@ -1,7 +1,7 @@
 /* Accessors for find handlers over what the find gate resolved. */
 #include "modules/find_common.h"
 #include "core/arena.h"
-#include "core/context.h"
+#include "handler/context.h"
 #include "find/workspace.h"
 #include "http/request.h"
 #include "http/response.h"

@@ -3,9 +3,9 @@
  * handlers serves the three entities through a small definition table;
  * each write keeps find_terms and the live-row counter (resource_counts) in
  * step in the same transaction. */
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
-#include "core/respond.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "find/events.h"
 #include "find/plan.h"

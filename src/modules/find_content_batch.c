@@ -1,9 +1,9 @@
 /* Bulk writes and delete-by-query for find content: many entities per
  * request, each item (or batch of matches) in its own transaction so one bad
  * item never undoes the others. */
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
-#include "core/respond.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "http/request.h"
 #include "http/response.h"

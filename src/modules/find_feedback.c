@@ -2,9 +2,9 @@
  * (publishable keys may submit), the shop reads, filters, sums up and
  * deletes what they said. Every row carries the workspace and the kind of
  * credential it came with. */
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
-#include "core/respond.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "find/events.h"
 #include "http/query.h"

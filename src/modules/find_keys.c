@@ -5,9 +5,9 @@
  * holding find.provision (Tenant Admin). */
 #include "auth/audit.h"
 #include "auth/rbac.h"
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
-#include "core/respond.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "find/api_key.h"
 #include "find/cors.h"

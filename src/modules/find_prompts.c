@@ -4,9 +4,9 @@
  * (unknown fields kept) in `document`; the columns are what chat matches
  * and filters on. New prompts count against the plan's max_prompts through
  * resource_counts ("find.prompts"), in the same transaction as the write. */
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
-#include "core/respond.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "find/events.h"
 #include "find/plan.h"

@@ -6,8 +6,8 @@
  * most recently updated products when nothing qualifies. Every query is
  * bounded, whatever the catalogue's size. */
 #include "core/arena.h"
-#include "core/context.h"
-#include "core/respond.h"
+#include "handler/context.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "http/request.h"
 #include "http/response.h"

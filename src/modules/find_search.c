@@ -2,9 +2,9 @@
  * the name/title weighted above the body, fixed-slot filters, facets counted
  * over the whole filtered match set, and a search log row written after the
  * response has gone out. */
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
-#include "core/respond.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "http/request.h"
 #include "http/response.h"

@@ -5,8 +5,8 @@
  * ended or the subscription is inactive (the gate lets them through), with
  * valid: false: that is what a client asks them to learn. */
 #include "core/config.h"
-#include "core/context.h"
-#include "core/respond.h"
+#include "handler/context.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "find/meter.h"
 #include "find/plan.h"

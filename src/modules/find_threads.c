@@ -2,9 +2,9 @@
  * Search with filters and a whitelisted sort, get one, its messages, export
  * (JSON or CSV, bounded), end a handoff and delete. Server side only:
  * secret keys and signed-in users, never publishable keys. */
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
-#include "core/respond.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "http/request.h"
 #include "http/response.h"

@@ -5,9 +5,9 @@
  * deliverer.c). Secret keys and users holding find.manage; never
  * publishable keys. */
 #include "core/config.h"
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
-#include "core/respond.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "find/events.h"
 #include "find/plan.h"

@@ -1,8 +1,8 @@
 /* Idempotency keys stored next to the records they protect. */
 #include "modules/idempotency.h"
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
-#include "core/respond.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "http/request.h"
 #include "http/response.h"

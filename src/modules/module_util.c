@@ -2,7 +2,7 @@
 #include "modules/module_util.h"
 #include "auth/hash_slots.h"
 #include "auth/password.h"
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
 #include "http/request.h"
 #include "http/response.h"

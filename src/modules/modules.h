@@ -1,5 +1,5 @@
-/* The list of modules whose route tables the router searches, in order,
- * and every statement table (so tests can check each binds tenant_id). */
+/* What each module offers the registry (flow/registry.c): its route table,
+ * its statement table, and the generic records it serves. */
 #ifndef INTUKA_MODULES_MODULES_H
 #define INTUKA_MODULES_MODULES_H
 
@@ -7,12 +7,6 @@
 
 #include "db/db.h"
 #include "http/router.h"
-
-struct statement_table {
-	const char *module_name;
-	const struct db_statement_def *statements;
-	size_t statement_count;
-};
 
 extern const struct route_table system_route_table;
 extern const struct route_table auth_route_table;
@@ -64,9 +58,5 @@ struct resource_def;
 extern const struct resource_def *const sales_resources[];
 extern const struct resource_def *const hr_resources[];
 extern const struct resource_def *const finance_resources[];
-
-const struct route_table *const *modules_route_tables(size_t *table_count);
-/* Module tables plus the auth layer's own (sessions, rate counters, ...). */
-const struct statement_table *const *modules_statement_tables(size_t *table_count);
 
 #endif

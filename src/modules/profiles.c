@@ -4,9 +4,9 @@
  * Needs profiles.manage. */
 #include "auth/audit.h"
 #include "auth/rbac.h"
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
-#include "core/respond.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "http/pagination.h"
 #include "http/request.h"

@@ -3,9 +3,9 @@
  * opportunity in one transaction) and the opportunity pipeline summary.
  * Permissions: sales.view, sales.create, sales.edit, sales.delete. */
 #include "auth/rbac.h"
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
-#include "core/respond.h"
+#include "handler/respond.h"
 #include "db/db.h"
 #include "http/request.h"
 #include "http/response.h"

@@ -1,7 +1,7 @@
 /* System module: liveness and version, public and cheap, for load balancers
  * and monitoring. */
 #include "config.h"
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
 #include "db/db.h"
 #include "http/request.h"

@@ -15,13 +15,13 @@
 #include "server/response_sender.h"
 #include "core/arena.h"
 #include "core/config.h"
-#include "core/context.h"
+#include "handler/context.h"
 #include "core/log.h"
-#include "core/pipeline.h"
+#include "flow/pipeline.h"
 #include "db/db.h"
 #include "http/request.h"
 #include "http/response.h"
-#include "http/stream.h"
+#include "handler/stream.h"
 
 #include <errno.h>
 #include <fcgiapp.h>

@@ -1,4 +1,7 @@
 /* Registry of modules: adding a module means adding one line to each list. */
+#include "flow/registry.h"
+#include "db/db.h"
+#include "http/router.h"
 #include "modules/modules.h"
 #include "auth/audit.h"
 #include "auth/principal.h"
@@ -11,7 +14,7 @@
 #include "find/webhook_outbox.h"
 #include "modules/idempotency.h"
 
-static const struct route_table *const modules_routes[] = {
+static const struct route_table *const registry_routes[] = {
 	&system_route_table,
 	&auth_route_table,
 	&users_route_table,
@@ -33,15 +36,15 @@ static const struct route_table *const modules_routes[] = {
 	&find_webhooks_route_table,
 };
 
-const struct route_table *const *modules_route_tables(size_t *table_count)
+const struct route_table *const *registry_route_tables(size_t *table_count)
 {
-	*table_count = sizeof(modules_routes) / sizeof(modules_routes[0]);
-	return modules_routes;
+	*table_count = sizeof(registry_routes) / sizeof(registry_routes[0]);
+	return registry_routes;
 }
 
 
 /* Module statement tables; the auth layer's are appended at run time. */
-static const struct statement_table *const module_statement_list[] = {
+static const struct statement_table *const registry_statement_list[] = {
 	&system_statement_table,
 	&auth_statement_table,
 	&users_statement_table,
@@ -67,13 +70,13 @@ static const struct statement_table *const module_statement_list[] = {
 	&find_threads_statement_table,
 	&find_webhooks_statement_table,
 };
-#define MODULE_STATEMENT_COUNT (sizeof(module_statement_list) / sizeof(module_statement_list[0]))
+#define MODULE_STATEMENT_COUNT (sizeof(registry_statement_list) / sizeof(registry_statement_list[0]))
 
 static struct statement_table auth_layer_tables[10];
 #define AUTH_LAYER_COUNT (sizeof(auth_layer_tables) / sizeof(auth_layer_tables[0]))
-static const struct statement_table *modules_statements[MODULE_STATEMENT_COUNT + AUTH_LAYER_COUNT];
+static const struct statement_table *registry_statements[MODULE_STATEMENT_COUNT + AUTH_LAYER_COUNT];
 
-const struct statement_table *const *modules_statement_tables(size_t *table_count)
+const struct statement_table *const *registry_statement_tables(size_t *table_count)
 {
 	size_t count = 0;
 	auth_layer_tables[0] = (struct statement_table){"ratelimit", ratelimit_statement_table(&count), 0};
@@ -98,9 +101,9 @@ const struct statement_table *const *modules_statement_tables(size_t *table_coun
 	auth_layer_tables[9].statement_count = count;
 	size_t used = 0;
 	for (size_t i = 0; i < MODULE_STATEMENT_COUNT; i++)
-		modules_statements[used++] = module_statement_list[i];
+		registry_statements[used++] = registry_statement_list[i];
 	for (size_t i = 0; i < AUTH_LAYER_COUNT; i++)
-		modules_statements[used++] = &auth_layer_tables[i];
+		registry_statements[used++] = &auth_layer_tables[i];
 	*table_count = used;
-	return modules_statements;
+	return registry_statements;
 }

@@ -1,7 +1,7 @@
 /* Shared refusals for handlers: database failures mapped to the envelope
  * codes in one place, logged once with the request id. */
-#ifndef INTUKA_CORE_RESPOND_H
-#define INTUKA_CORE_RESPOND_H
+#ifndef INTUKA_HANDLER_RESPOND_H
+#define INTUKA_HANDLER_RESPOND_H
 
 struct request_context;
 

@@ -1,16 +1,17 @@
 /* The request pipeline: parse -> route -> authenticate -> tenant -> rate
  * limit -> permission -> input validation -> handler. Each step either
  * passes or leaves its refusal in the response. */
-#include "core/pipeline.h"
+#include "flow/pipeline.h"
 #include "auth/jwt.h"
 #include "core/arena.h"
+#include "db/db.h"
 #include "auth/principal.h"
 #include "auth/ratelimit.h"
 #include "auth/rbac.h"
 #include "auth/tenant_host.h"
 #include "core/config.h"
 #include "core/log.h"
-#include "core/respond.h"
+#include "handler/respond.h"
 #include "find/api_key.h"
 #include "find/cors.h"
 #include "find/find_principal.h"
@@ -20,7 +21,7 @@
 #include "http/response.h"
 #include "http/router.h"
 #include "http/validate.h"
-#include "modules/modules.h"
+#include "flow/registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,7 +254,7 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 	}
 
 	size_t table_count = 0;
-	const struct route_table *const *tables = modules_route_tables(&table_count);
+	const struct route_table *const *tables = registry_route_tables(&table_count);
 	const struct route *route = NULL;
 	char allow[128];
 	switch (router_match(tables, table_count, request->method, request->path, request->arena, &route,

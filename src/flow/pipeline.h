@@ -1,10 +1,10 @@
 /* The way of one request, readable top to bottom in pipeline.c:
  * parse -> route -> authenticate -> tenant -> rate limit -> permission ->
  * handler. Each refusal goes through one reject path into the response. */
-#ifndef INTUKA_CORE_PIPELINE_H
-#define INTUKA_CORE_PIPELINE_H
+#ifndef INTUKA_FLOW_PIPELINE_H
+#define INTUKA_FLOW_PIPELINE_H
 
-#include "core/context.h"
+#include "handler/context.h"
 #include "http/request.h"
 
 /* Fill context->response for the request described by envp and the body

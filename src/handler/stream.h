@@ -3,8 +3,8 @@
  * FastCGI to the web server as soon as it is produced. The envelope is not
  * used: the status is 200 and the body is the lines. The worker supplies
  * the sink; tests can supply a buffer. */
-#ifndef INTUKA_HTTP_STREAM_H
-#define INTUKA_HTTP_STREAM_H
+#ifndef INTUKA_HANDLER_STREAM_H
+#define INTUKA_HANDLER_STREAM_H
 
 #include <stddef.h>
 

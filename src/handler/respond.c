@@ -1,6 +1,6 @@
 /* Database failure to response mapping. */
-#include "core/respond.h"
-#include "core/context.h"
+#include "handler/respond.h"
+#include "handler/context.h"
 #include "core/log.h"
 #include "db/db.h"
 #include "http/request.h"

@@ -1,6 +1,6 @@
 /* NDJSON lines through the request's stream sink. */
-#include "http/stream.h"
-#include "core/context.h"
+#include "handler/stream.h"
+#include "handler/context.h"
 #include "http/request.h"
 #include "http/response.h"
 

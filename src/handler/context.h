@@ -1,7 +1,7 @@
 /* What a route handler gets: the request, the response it fills, and the
  * worker's long-lived resources. Owned by the worker; valid for one request. */
-#ifndef INTUKA_CORE_CONTEXT_H
-#define INTUKA_CORE_CONTEXT_H
+#ifndef INTUKA_HANDLER_CONTEXT_H
+#define INTUKA_HANDLER_CONTEXT_H
 
 #include <stdint.h>
 
