@@ -7,6 +7,7 @@
 #include "config.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "flow/registry.h"
 #include "auth/jwt.h"
 #include "server/keys.h"
 #include "server/listen_socket.h"
@@ -119,7 +120,8 @@ int main(int argc, char **argv)
 	static struct config config; /* the master's copy; workers inherit it */
 	char error[CONFIG_ERROR_MAX];
 	log_init(LOG_TARGET_STDERR, LOG_LEVEL_INFO, "intukad");
-	if (config_load(&config, config_path, error, sizeof(error)) != 0) {
+	if (config_load(&config, config_path, error, sizeof(error)) != 0 ||
+		registry_check_config(&config, error, sizeof(error)) != 0) {
 		log_error("configuration error: %s", error);
 		return EXIT_CONFIG;
 	}

@@ -1,6 +1,5 @@
 /* Configuration table, parser and validation. */
 #include "core/config.h"
-#include "find/plan.h"
 #include "core/alloc.h"
 #include "core/log.h"
 
@@ -325,11 +324,6 @@ int config_validate(const struct config *config, char *error, size_t error_size)
 	}
 	if (log_target_parse(config->log_target, &target) != 0) {
 		snprintf(error, error_size, "log_target: expected stderr or syslog, got \"%s\"", config->log_target);
-		return -1;
-	}
-	if (find_plan_builtin(config->find_default_plan) == NULL) {
-		snprintf(error, error_size, "find_default_plan: expected free, starter, pro or business, got \"%s\"",
-			config->find_default_plan);
 		return -1;
 	}
 	if (config->jwt_signing_kid[0] != '\0') {

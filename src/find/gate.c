@@ -1,29 +1,37 @@
 /* The find gate: origin, plan, workspace, metering and envelope members. */
 #include "find/gate.h"
+#include "auth/api_key.h"
+#include "auth/cors.h"
 #include "auth/ratelimit.h"
 #include "core/arena.h"
 #include "core/config.h"
+#include "db/db.h"
+#include "find/meter.h"
+#include "find/workspace.h"
 #include "handler/context.h"
 #include "handler/respond.h"
-#include "db/db.h"
-#include "find/api_key.h"
-#include "find/cors.h"
-#include "find/find_principal.h"
-#include "find/meter.h"
-#include "find/plan.h"
-#include "find/workspace.h"
 #include "http/request.h"
 #include "http/response.h"
-#include "http/router.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-int find_route(const struct route *route)
+static int find_gate_admit(struct request_context *context, const struct route *route);
+
+const struct route_gate find_gate = {.name = "find", .admit = find_gate_admit};
+
+struct find_request *find_request_of(const struct request_context *context)
 {
-	return (route->credentials & (ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY)) != 0;
+	return context->gate_state;
+}
+
+static const struct find_route_terms find_gate_no_terms = {.meter = FIND_METER_NONE};
+
+static const struct find_route_terms *find_gate_terms(const struct route *route)
+{
+	return route->gate_data ? route->gate_data : &find_gate_no_terms;
 }
 
 /* Refuses a publishable key's request from an origin it may not serve. */
@@ -61,16 +69,15 @@ static int find_gate_origin(struct request_context *context)
 /* Publishable keys work from their registered origins (or, made without
  * any, from every origin), and their workspace is the origin's host;
  * everyone else names it in X-Workspace-ID. */
-static int find_gate_origin_and_workspace(struct request_context *context)
+static int find_gate_origin_and_workspace(struct request_context *context, struct find_request *state)
 {
 	struct request *request = context->request;
-	struct auth_context *auth = &request->auth;
 	char workspace[WORKSPACE_MAX + 1];
-	auth->workspace = "";
-	if (auth->kind == AUTH_PUBLISHABLE_KEY) {
+	state->workspace = "";
+	if (request->auth.kind == AUTH_PUBLISHABLE_KEY) {
 		if (find_gate_origin(context) != 0)
 			return -1;
-		find_cors_allow(context->response, request->origin);
+		cors_allow(context->response, request->origin);
 		if (workspace_from_origin(request->origin, workspace, sizeof(workspace)) != 0) {
 			response_error(context->response, STATUS_VALIDATION_ERROR, "Origin does not name a usable workspace");
 			return -1;
@@ -83,33 +90,30 @@ static int find_gate_origin_and_workspace(struct request_context *context)
 			"use 1-%d lowercase letters, digits and hyphens (dots become hyphens)", WORKSPACE_MAX);
 		return -1;
 	}
-	auth->workspace = arena_strdup(request->arena, workspace);
-	return auth->workspace ? 0 : -1;
+	state->workspace = arena_strdup(request->arena, workspace);
+	return state->workspace ? 0 : -1;
 }
 
-static int find_gate_plan(struct request_context *context)
+static int find_gate_plan(struct request_context *context, struct find_request *state)
 {
-	if (context->find_plan != NULL) /* loaded with the key */
-		return 0;
 	struct find_plan *plan = arena_alloc(context->request->arena, sizeof(*plan));
-	enum find_principal_outcome outcome = find_principal_plan(context->db, context->request->auth.tenant_id,
-		context->config->find_default_plan, plan);
-	if (outcome != FIND_PRINCIPAL_OK) {
-		respond_db_failure(context, outcome == FIND_PRINCIPAL_DB_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR, "find plan");
+	int result = find_plan_load(context->db, context->request->auth.tenant_id, context->config->find_default_plan, plan);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "find plan");
 		return -1;
 	}
-	context->find_plan = plan;
+	state->plan = plan;
 	return 0;
 }
 
-static int find_gate_subscription(struct request_context *context, const struct route *route)
+static int find_gate_subscription(struct request_context *context, const struct route *route,
+	const struct find_plan *plan)
 {
-	const struct find_plan *plan = context->find_plan;
 	enum find_plan_verdict verdict = find_plan_check(plan, context->now_s);
 	/* A client asks the tenant routes precisely to learn that its plan
 	 * lapsed; they read the plan and counters only, never content, and use
 	 * no allowance, so they answer (valid: false) where others refuse. */
-	if (verdict != FIND_PLAN_OK && route->serves_lapsed_plan)
+	if (verdict != FIND_PLAN_OK && find_gate_terms(route)->serves_lapsed_plan)
 		return 0;
 	switch (verdict) {
 	case FIND_PLAN_OK:
@@ -139,12 +143,12 @@ static int find_gate_subscription(struct request_context *context, const struct 
 	}
 }
 
-static const char *find_gate_feature(enum route_meter meter)
+static const char *find_gate_feature(enum find_meter meter)
 {
 	switch (meter) {
-	case ROUTE_METER_CHAT:
+	case FIND_METER_CHAT:
 		return "chat";
-	case ROUTE_METER_RECOMMENDATIONS:
+	case FIND_METER_RECOMMENDATIONS:
 		return "recommendations";
 	default:
 		return "search";
@@ -169,19 +173,20 @@ static json_object *find_gate_usage(const struct find_meter_outcome *outcome, ui
 	return usage;
 }
 
-static int find_gate_meter(struct request_context *context, const struct route *route)
+static int find_gate_meter(struct request_context *context, const struct route *route, const struct find_plan *plan)
 {
 	const struct auth_context *auth = &context->request->auth;
-	const struct find_plan *plan = context->find_plan;
+	enum find_meter counted = find_gate_terms(route)->meter;
 	struct find_meter_request meter = {
 		.tenant_id = auth->tenant_id,
 		.per_minute = plan->rate_per_minute,
 		.per_hour = plan->rate_per_hour,
-		.feature = find_gate_feature(route->meter),
-		.counts = route->meter != ROUTE_METER_NONE,
+		.feature = find_gate_feature(counted),
+		.counts = counted != FIND_METER_NONE,
 		.now_s = context->now_s,
 	};
-	meter.allowance = find_plan_allowance(plan, route->meter == ROUTE_METER_NONE ? ROUTE_METER_SEARCH : route->meter);
+	/* Routes without an allowance of their own report the search one. */
+	meter.allowance = find_plan_allowance(plan, counted == FIND_METER_NONE ? FIND_METER_SEARCH : counted);
 	/* Keys are limited each on its own; a signed-in user on their own. */
 	if (auth->kind == AUTH_JWT)
 		snprintf(meter.caller, sizeof(meter.caller), "u%llu", (unsigned long long)auth->user_id);
@@ -210,11 +215,15 @@ static int find_gate_meter(struct request_context *context, const struct route *
 	return 0;
 }
 
-int find_gate(struct request_context *context, const struct route *route)
+static int find_gate_admit(struct request_context *context, const struct route *route)
 {
-	if (find_gate_origin_and_workspace(context) != 0 || find_gate_plan(context) != 0 ||
-		find_gate_subscription(context, route) != 0)
+	struct find_request *state = arena_alloc(context->request->arena, sizeof(*state));
+	state->plan = NULL;
+	state->workspace = "";
+	context->gate_state = state;
+	if (find_gate_origin_and_workspace(context, state) != 0 || find_gate_plan(context, state) != 0 ||
+		find_gate_subscription(context, route, state->plan) != 0)
 		return -1;
-	response_set_envelope_member(context->response, "tierLimits", find_plan_tier_limits(context->find_plan));
-	return find_gate_meter(context, route);
+	response_set_envelope_member(context->response, "tierLimits", find_plan_tier_limits(state->plan));
+	return find_gate_meter(context, route, state->plan);
 }

@@ -1,8 +1,26 @@
 /* The plan catalogue and what a plan allows. */
 #include "find/plan.h"
-#include "http/router.h"
+#include "db/db.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define FIND_PLAN_COLUMNS                                                                                         \
+	"p.plan_code, p.subscription_status, IFNULL(UNIX_TIMESTAMP(p.trial_ends_at), 0), "                          \
+	"p.search_queries_per_month, p.chat_messages_per_month, p.recommendations_per_month, p.max_products, "      \
+	"p.max_posts, p.max_prompts, p.max_taxonomies, p.max_webhooks, p.rate_per_minute, p.rate_per_hour"
+#define FIND_PLAN_COLUMN_COUNT 13
+
+static const struct db_statement_def find_plan_statements[] = {
+	{"find.plan", "SELECT " FIND_PLAN_COLUMNS " FROM find_tenant_plans p WHERE p.tenant_id = ?", 1},
+};
+
+const struct db_statement_def *find_plan_statement_table(size_t *count)
+{
+	*count = sizeof(find_plan_statements) / sizeof(find_plan_statements[0]);
+	return find_plan_statements;
+}
 
 /* Allowances per month and caps on indexed items. Tenants without a plan
  * row get the default plan named in the configuration. */
@@ -81,16 +99,67 @@ json_object *find_plan_tier_limits(const struct find_plan *plan)
 	return limits;
 }
 
-uint32_t find_plan_allowance(const struct find_plan *plan, int meter)
+uint32_t find_plan_allowance(const struct find_plan *plan, enum find_meter meter)
 {
 	switch (meter) {
-	case ROUTE_METER_SEARCH:
+	case FIND_METER_SEARCH:
 		return plan->search_per_month;
-	case ROUTE_METER_CHAT:
+	case FIND_METER_CHAT:
 		return plan->chat_per_month;
-	case ROUTE_METER_RECOMMENDATIONS:
+	case FIND_METER_RECOMMENDATIONS:
 		return plan->recommendations_per_month;
 	default:
 		return 0;
 	}
+}
+
+int find_plan_check_default(const char *default_plan, char *error, size_t error_size)
+{
+	if (find_plan_builtin(default_plan) != NULL)
+		return 0;
+	snprintf(error, error_size, "find_default_plan: expected free, starter, pro or business, got \"%s\"", default_plan);
+	return -1;
+}
+
+static uint32_t find_plan_u32(const char *text)
+{
+	unsigned long value = text ? strtoul(text, NULL, 10) : 0;
+	return value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
+}
+
+struct find_plan_row {
+	int found;
+	struct find_plan *plan;
+};
+
+static int find_plan_read_row(void *callback_context, const struct db_row *row)
+{
+	struct find_plan_row *out = callback_context;
+	if (row->column_count != FIND_PLAN_COLUMN_COUNT || row->values[0] == NULL)
+		return 1;
+	const char *const *values = row->values;
+	struct find_plan *plan = out->plan;
+	memset(plan, 0, sizeof(*plan));
+	snprintf(plan->code, sizeof(plan->code), "%s", values[0]);
+	plan->subscription_active = values[1] && strcmp(values[1], "active") == 0;
+	plan->trial_ends_at_s = values[2] ? strtoll(values[2], NULL, 10) : 0;
+	uint32_t *fields[] = {&plan->search_per_month, &plan->chat_per_month, &plan->recommendations_per_month,
+		&plan->max_products, &plan->max_posts, &plan->max_prompts, &plan->max_taxonomies, &plan->max_webhooks,
+		&plan->rate_per_minute, &plan->rate_per_hour};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		*fields[i] = find_plan_u32(values[3 + i]);
+	out->found = 1;
+	return 0;
+}
+
+int find_plan_load(struct db *db, uint64_t tenant_id, const char *default_plan, struct find_plan *plan)
+{
+	struct find_plan_row row = {.plan = plan};
+	struct db_param params[] = {DB_UINT(tenant_id)};
+	int result = db_query(db, &find_plan_statements[0], params, 1, find_plan_read_row, &row);
+	if (result == DB_OK && !row.found) {
+		const struct find_plan *builtin = find_plan_builtin(default_plan);
+		*plan = builtin ? *builtin : *find_plan_builtin("free");
+	}
+	return result;
 }

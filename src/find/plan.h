@@ -4,9 +4,13 @@
 #ifndef INTUKA_FIND_PLAN_H
 #define INTUKA_FIND_PLAN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
+
+struct db;
+struct db_statement_def;
 
 #define FIND_PLAN_CODE_MAX 32
 
@@ -28,6 +32,9 @@ struct find_plan {
 
 enum find_plan_verdict { FIND_PLAN_OK, FIND_PLAN_TRIAL_EXPIRED, FIND_PLAN_INACTIVE };
 
+/* The monthly allowance a route counts against. */
+enum find_meter { FIND_METER_NONE = 0, FIND_METER_SEARCH, FIND_METER_CHAT, FIND_METER_RECOMMENDATIONS };
+
 /* A named plan of the catalogue ("free", "starter", "pro", "business"); NULL if unknown. */
 const struct find_plan *find_plan_builtin(const char *code);
 /* Names of the catalogue, NULL-terminated, for help texts. */
@@ -37,6 +44,12 @@ enum find_plan_verdict find_plan_check(const struct find_plan *plan, int64_t now
 /* The "tierLimits" member of every find response (new object, caller owns). */
 json_object *find_plan_tier_limits(const struct find_plan *plan);
 /* The allowance for a metered feature (0 when the feature is off). */
-uint32_t find_plan_allowance(const struct find_plan *plan, int meter);
+uint32_t find_plan_allowance(const struct find_plan *plan, enum find_meter meter);
+/* The plan of a tenant: its row, or default_plan of the catalogue when it
+ * has none. Returns an enum db_result. */
+int find_plan_load(struct db *db, uint64_t tenant_id, const char *default_plan, struct find_plan *plan);
+/* 0 when default_plan names a plan of the catalogue, else -1 with why. */
+int find_plan_check_default(const char *default_plan, char *error, size_t error_size);
+const struct db_statement_def *find_plan_statement_table(size_t *count);
 
 #endif

@@ -1,27 +1,28 @@
-/* The request pipeline: parse -> route -> authenticate -> tenant -> rate
- * limit -> permission -> input validation -> handler. Each step either
- * passes or leaves its refusal in the response. */
+/* The request pipeline: parse -> route -> authenticate -> tenant -> the
+ * route table's gate (or the platform rate limit) -> permission -> query
+ * and body validation -> handler. Each step either passes or leaves its
+ * refusal in the response. An API surface plugs in through its tables'
+ * gate; nothing here names one. OPTIONS requests are CORS preflights. */
 #include "flow/pipeline.h"
+#include "auth/api_key.h"
+#include "auth/cors.h"
 #include "auth/jwt.h"
-#include "core/arena.h"
-#include "db/db.h"
+#include "auth/key_principal.h"
 #include "auth/principal.h"
 #include "auth/ratelimit.h"
 #include "auth/rbac.h"
 #include "auth/tenant_host.h"
+#include "core/arena.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "db/db.h"
+#include "flow/registry.h"
+#include "handler/context.h"
 #include "handler/respond.h"
-#include "find/api_key.h"
-#include "find/cors.h"
-#include "find/find_principal.h"
-#include "find/gate.h"
-#include "find/plan.h"
 #include "http/query.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/validate.h"
-#include "flow/registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,35 +46,31 @@ static const char *pipeline_bearer_token(const char *authorization)
 	return *token ? token : NULL;
 }
 
-/* An API key of the find API: looked up by its hash, with the tenant's plan.
- * A genuine key on a route its type may not use is a 403, not a 401: the
- * caller is known, the route is not theirs. */
+/* An API key, looked up by its hash. A genuine key on a route its type may
+ * not use is a 403, not a 401: the caller is known, the route is not theirs. */
 static int pipeline_authenticate_key(struct request_context *context, const struct route *route, const char *key)
 {
 	struct request *request = context->request;
-	if (!find_route(route)) {
-		pipeline_unauthorized(context, "API keys are accepted by the find API only");
+	if (!(route->credentials & (ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY))) {
+		pipeline_unauthorized(context, "API keys are not accepted on this route");
 		return -1;
 	}
-	struct find_plan *plan = arena_alloc(request->arena, sizeof(*plan));
-	switch (find_principal_from_key(context->db, key, context->now_s, context->config->find_default_plan,
-		request->arena, &request->auth, plan)) {
-	case FIND_PRINCIPAL_OK:
+	switch (key_principal_load(context->db, key, context->now_s, request->arena, &request->auth)) {
+	case KEY_PRINCIPAL_OK:
 		break;
-	case FIND_PRINCIPAL_EXPIRED:
+	case KEY_PRINCIPAL_EXPIRED:
 		pipeline_unauthorized(context, "API key has expired");
 		return -1;
-	case FIND_PRINCIPAL_UNKNOWN:
+	case KEY_PRINCIPAL_UNKNOWN:
 		pipeline_unauthorized(context, "Invalid or expired API key");
 		return -1;
-	case FIND_PRINCIPAL_DB_UNAVAILABLE:
+	case KEY_PRINCIPAL_DB_UNAVAILABLE:
 		respond_db_failure(context, DB_UNAVAILABLE, "authenticate key");
 		return -1;
 	default:
 		respond_db_failure(context, DB_ERROR, "authenticate key");
 		return -1;
 	}
-	context->find_plan = plan;
 	unsigned needed = request->auth.kind == AUTH_PUBLISHABLE_KEY ? ROUTE_CRED_PUBLISHABLE_KEY : ROUTE_CRED_SECRET_KEY;
 	if (!(route->credentials & needed)) {
 		response_error(context->response, STATUS_FORBIDDEN,
@@ -110,7 +107,7 @@ struct pipeline_rate {
 };
 
 static int pipeline_authenticate(struct request_context *context, const struct route *route,
-	struct pipeline_rate *rate)
+	const struct route_table *table, struct pipeline_rate *rate)
 {
 	if (route->credentials == ROUTE_PUBLIC)
 		return 0;
@@ -137,8 +134,8 @@ static int pipeline_authenticate(struct request_context *context, const struct r
 	}
 	uint64_t user_id = strtoull(claims.sub, NULL, 10);
 	enum principal_outcome outcome;
-	if (find_route(route)) {
-		/* The find gate counts with its own limits and quota. */
+	if (table->gate != NULL) {
+		/* The gate counts with its own limits. */
 		outcome = principal_load(context->db, claims.tenant_id, user_id, claims.session_id, request->arena,
 			&request->auth);
 	} else {
@@ -180,13 +177,14 @@ static int pipeline_resolve_tenant(struct request_context *context, const struct
 	return 0;
 }
 
-static int pipeline_check_rate_limit(struct request_context *context, const struct route *route,
+/* The route table's gate, or the platform API's own rate limit. */
+static int pipeline_admit(struct request_context *context, const struct route *route, const struct route_table *table,
 	const struct pipeline_rate *rate)
 {
 	if (route->credentials == ROUTE_PUBLIC)
 		return 0; /* public routes with a cost (login, forgot) count in their handler */
-	if (find_route(route))
-		return find_gate(context, route); /* per-key limits, quota and plan */
+	if (table->gate != NULL)
+		return table->gate->admit(context, route);
 	if (!rate->counted) {
 		respond_db_failure(context, DB_ERROR, "rate limit not counted");
 		return -1;
@@ -236,6 +234,29 @@ void pipeline_limits_from_config(const struct config *config, struct request_lim
 	limits->max_query_params = (size_t)config->max_query_params;
 }
 
+/* OPTIONS: a browser's preflight, answered for routes open to browsers. */
+static void pipeline_preflight(struct request_context *context, const struct route_table *const *tables,
+	size_t table_count)
+{
+	enum cors_verdict verdict = cors_preflight(context->db, context->request, tables, table_count);
+	switch (verdict) {
+	case CORS_ALLOWED:
+		response_ok(context->response, STATUS_OK, NULL, "Preflight accepted");
+		cors_preflight_headers(context->response, context->request->origin);
+		return;
+	case CORS_DB_UNAVAILABLE:
+		respond_db_failure(context, DB_UNAVAILABLE, "CORS preflight");
+		return;
+	case CORS_DB_ERROR:
+		respond_db_failure(context, DB_ERROR, "CORS preflight");
+		return;
+	default:
+		response_error(context->response, STATUS_FORBIDDEN, "CORS preflight refused");
+		response_add_detail(context->response, "Origin", "%s", cors_verdict_reason(verdict));
+		return;
+	}
+}
+
 void pipeline_process(struct request_context *context, char **envp, request_body_reader read_body,
 	void *reader_context)
 {
@@ -247,17 +268,18 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 	if (request_parse(request, envp, read_body, reader_context, &limits, response) != 0)
 		return;
 
-	context->find_plan = NULL;
-	if (request->method == HTTP_OPTIONS && find_cors_path(request->path)) {
-		find_cors_preflight(context);
+	context->gate_state = NULL;
+	size_t table_count = 0;
+	const struct route_table *const *tables = registry_route_tables(&table_count);
+	if (request->method == HTTP_OPTIONS) {
+		pipeline_preflight(context, tables, table_count);
 		return;
 	}
 
-	size_t table_count = 0;
-	const struct route_table *const *tables = registry_route_tables(&table_count);
 	const struct route *route = NULL;
+	const struct route_table *table = NULL;
 	char allow[128];
-	switch (router_match(tables, table_count, request->method, request->path, request->arena, &route,
+	switch (router_match(tables, table_count, request->method, request->path, request->arena, &route, &table,
 		&request->path_params, allow, sizeof(allow))) {
 	case ROUTER_NOT_FOUND:
 		response_error(response, STATUS_NOT_FOUND, "No such resource");
@@ -272,8 +294,8 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 
 	context->route = route;
 	struct pipeline_rate rate = {0};
-	if (pipeline_authenticate(context, route, &rate) != 0 || pipeline_resolve_tenant(context, route) != 0 ||
-		pipeline_check_rate_limit(context, route, &rate) != 0 || pipeline_check_permission(context, route) != 0 ||
+	if (pipeline_authenticate(context, route, table, &rate) != 0 || pipeline_resolve_tenant(context, route) != 0 ||
+		pipeline_admit(context, route, table, &rate) != 0 || pipeline_check_permission(context, route) != 0 ||
 		pipeline_validate_query(context, route) != 0 || pipeline_validate_input(context, route) != 0)
 		return;
 

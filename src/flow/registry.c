@@ -1,18 +1,20 @@
 /* Registry of modules: adding a module means adding one line to each list. */
 #include "flow/registry.h"
-#include "db/db.h"
-#include "http/router.h"
-#include "modules/modules.h"
 #include "auth/audit.h"
+#include "auth/cors.h"
+#include "auth/key_principal.h"
 #include "auth/principal.h"
 #include "auth/ratelimit.h"
 #include "auth/session.h"
-#include "find/cors.h"
+#include "core/config.h"
+#include "db/db.h"
 #include "find/events.h"
-#include "find/find_principal.h"
 #include "find/meter.h"
+#include "find/plan.h"
 #include "find/webhook_outbox.h"
+#include "http/router.h"
 #include "modules/idempotency.h"
+#include "modules/modules.h"
 
 static const struct route_table *const registry_routes[] = {
 	&system_route_table,
@@ -70,40 +72,47 @@ static const struct statement_table *const registry_statement_list[] = {
 	&find_threads_statement_table,
 	&find_webhooks_statement_table,
 };
-#define MODULE_STATEMENT_COUNT (sizeof(registry_statement_list) / sizeof(registry_statement_list[0]))
+#define REGISTRY_STATEMENT_COUNT (sizeof(registry_statement_list) / sizeof(registry_statement_list[0]))
 
-static struct statement_table auth_layer_tables[10];
-#define AUTH_LAYER_COUNT (sizeof(auth_layer_tables) / sizeof(auth_layer_tables[0]))
-static const struct statement_table *registry_statements[MODULE_STATEMENT_COUNT + AUTH_LAYER_COUNT];
+/* The lower layers' statement tables, which give their statements through
+ * a function (they are arrays in their own files). */
+static const struct {
+	const char *name;
+	const struct db_statement_def *(*table)(size_t *count);
+} registry_layer_list[] = {
+	{"ratelimit", ratelimit_statement_table},
+	{"session", session_statement_table},
+	{"principal", principal_statement_table},
+	{"audit", audit_statement_table},
+	{"idempotency", idempotency_statement_table},
+	{"key_principal", key_principal_statement_table},
+	{"cors", cors_statement_table},
+	{"find_plan", find_plan_statement_table},
+	{"find_meter", find_meter_statement_table},
+	{"find_events", find_events_statement_table},
+	{"webhook_outbox", webhook_outbox_statement_table},
+};
+#define REGISTRY_LAYER_COUNT (sizeof(registry_layer_list) / sizeof(registry_layer_list[0]))
+static struct statement_table registry_layer_tables[REGISTRY_LAYER_COUNT];
+static const struct statement_table *registry_statements[REGISTRY_STATEMENT_COUNT + REGISTRY_LAYER_COUNT];
 
 const struct statement_table *const *registry_statement_tables(size_t *table_count)
 {
-	size_t count = 0;
-	auth_layer_tables[0] = (struct statement_table){"ratelimit", ratelimit_statement_table(&count), 0};
-	auth_layer_tables[0].statement_count = count;
-	auth_layer_tables[1] = (struct statement_table){"session", session_statement_table(&count), 0};
-	auth_layer_tables[1].statement_count = count;
-	auth_layer_tables[2] = (struct statement_table){"principal", principal_statement_table(&count), 0};
-	auth_layer_tables[2].statement_count = count;
-	auth_layer_tables[3] = (struct statement_table){"audit", audit_statement_table(&count), 0};
-	auth_layer_tables[3].statement_count = count;
-	auth_layer_tables[4] = (struct statement_table){"idempotency", idempotency_statement_table(&count), 0};
-	auth_layer_tables[4].statement_count = count;
-	auth_layer_tables[5] = (struct statement_table){"find_principal", find_principal_statement_table(&count), 0};
-	auth_layer_tables[5].statement_count = count;
-	auth_layer_tables[6] = (struct statement_table){"find_meter", find_meter_statement_table(&count), 0};
-	auth_layer_tables[6].statement_count = count;
-	auth_layer_tables[7] = (struct statement_table){"find_cors", find_cors_statement_table(&count), 0};
-	auth_layer_tables[7].statement_count = count;
-	auth_layer_tables[8] = (struct statement_table){"find_events", find_events_statement_table(&count), 0};
-	auth_layer_tables[8].statement_count = count;
-	auth_layer_tables[9] = (struct statement_table){"webhook_outbox", webhook_outbox_statement_table(&count), 0};
-	auth_layer_tables[9].statement_count = count;
 	size_t used = 0;
-	for (size_t i = 0; i < MODULE_STATEMENT_COUNT; i++)
+	for (size_t i = 0; i < REGISTRY_STATEMENT_COUNT; i++)
 		registry_statements[used++] = registry_statement_list[i];
-	for (size_t i = 0; i < AUTH_LAYER_COUNT; i++)
-		registry_statements[used++] = &auth_layer_tables[i];
+	for (size_t i = 0; i < REGISTRY_LAYER_COUNT; i++) {
+		size_t count = 0;
+		const struct db_statement_def *statements = registry_layer_list[i].table(&count);
+		registry_layer_tables[i] = (struct statement_table){
+			.module_name = registry_layer_list[i].name, .statements = statements, .statement_count = count};
+		registry_statements[used++] = &registry_layer_tables[i];
+	}
 	*table_count = used;
 	return registry_statements;
+}
+
+int registry_check_config(const struct config *config, char *error, size_t error_size)
+{
+	return find_plan_check_default(config->find_default_plan, error, error_size);
 }

@@ -11,7 +11,6 @@ struct db;
 struct config;
 struct jwt_keyring;
 struct route;
-struct find_plan;
 struct response_stream;
 
 struct worker_info {
@@ -28,8 +27,9 @@ struct request_context {
 	const struct jwt_keyring *keyring;
 	const struct route *route; /* the matched route, set by the pipeline */
 	int64_t now_s; /* wall clock at the start of the request */
-	/* Find API routes: the tenant's plan, loaded by the find gate (in the arena). */
-	const struct find_plan *find_plan;
+	/* What the route table's gate kept for its handlers (in the arena; the
+	 * gate's own type), NULL on routes without a gate. */
+	void *gate_state;
 	/* Where a streaming handler writes (http/stream.h); set by the worker. */
 	struct response_stream *stream;
 	/* Work to do after the response is sent (e.g. mail), so its duration

@@ -66,8 +66,6 @@ struct auth_context {
 	enum auth_kind kind;
 	uint64_t api_key_id; /* set for API keys */
 	const char *key_allowed_origins; /* publishable keys: space-separated origins */
-	/* Find API only: the validated workspace ("" when the request names none). */
-	const char *workspace;
 };
 
 struct request {

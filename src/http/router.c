@@ -51,20 +51,22 @@ static int router_pattern_matches(const char *pattern, const char *path, struct 
 
 enum router_result router_match(const struct route_table *const *tables, size_t table_count,
 	enum http_method method, const char *path, struct arena *arena, const struct route **route,
-	struct path_params *params, char *allow, size_t allow_size)
+	const struct route_table **table, struct path_params *params, char *allow, size_t allow_size)
 {
 	int path_known = 0;
 	unsigned allowed_methods = 0;
 	*route = NULL;
 	for (size_t t = 0; t < table_count; t++) {
-		const struct route_table *table = tables[t];
-		for (size_t r = 0; r < table->route_count; r++) {
-			const struct route *candidate = &table->routes[r];
+		const struct route_table *candidate_table = tables[t];
+		for (size_t r = 0; r < candidate_table->route_count; r++) {
+			const struct route *candidate = &candidate_table->routes[r];
 			struct path_params candidate_params;
 			if (!router_pattern_matches(candidate->pattern, path, arena, &candidate_params))
 				continue;
 			if (candidate->method == method) {
 				*route = candidate;
+				if (table != NULL)
+					*table = candidate_table;
 				*params = candidate_params;
 				return ROUTER_FOUND;
 			}

@@ -22,9 +22,6 @@ enum route_credential {
 	ROUTE_CRED_PUBLISHABLE_KEY = 1u << 2,
 };
 
-/* The monthly allowance a route counts against (find API). */
-enum route_meter { ROUTE_METER_NONE = 0, ROUTE_METER_SEARCH, ROUTE_METER_CHAT, ROUTE_METER_RECOMMENDATIONS };
-
 struct route {
 	enum http_method method;
 	const char *pattern;
@@ -34,25 +31,35 @@ struct route {
 	const struct query_spec *query; /* query parameters checked before the handler; NULL = none accepted */
 	route_handler handler;
 	const void *data; /* handler-specific, e.g. the resource a generic handler serves */
-	enum route_meter meter;
-	/* Find API: served even when the plan refuses (trial over, subscription
-	 * inactive), for the routes that only report the plan's state. */
-	int serves_lapsed_plan;
+	const void *gate_data; /* what the table's gate needs of this route (its own type) */
+};
+
+/* How an API surface plugs into the request flow. The pipeline calls admit
+ * after authentication and the tenant host check, in place of the platform
+ * API's rate limit: the surface's own checks (origins, plans, metering) and
+ * the members its envelope carries. admit returns 0 to go on, or -1 with
+ * the refusal set in the response. What it keeps for its handlers goes in
+ * the context's gate_state. */
+struct route_gate {
+	const char *name;
+	int (*admit)(struct request_context *context, const struct route *route);
 };
 
 struct route_table {
 	const char *module_name;
 	const struct route *routes;
 	size_t route_count;
+	const struct route_gate *gate; /* NULL: the platform API's own steps */
 };
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED };
 
-/* Match path against every table. On ROUTER_FOUND *route and params are set
- * (values percent-decoded into the arena). On ROUTER_METHOD_NOT_ALLOWED,
- * allow receives the methods the path does accept ("GET, POST"). */
+/* Match path against every table. On ROUTER_FOUND *route, *table (may be
+ * NULL when not wanted) and params are set (values percent-decoded into the
+ * arena). On ROUTER_METHOD_NOT_ALLOWED, allow receives the methods the path
+ * does accept ("GET, POST"). */
 enum router_result router_match(const struct route_table *const *tables, size_t table_count,
 	enum http_method method, const char *path, struct arena *arena, const struct route **route,
-	struct path_params *params, char *allow, size_t allow_size);
+	const struct route_table **table, struct path_params *params, char *allow, size_t allow_size);
 
 #endif

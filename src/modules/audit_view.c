@@ -31,7 +31,11 @@ static const struct route audit_routes[] = {
 		.credentials = ROUTE_CRED_JWT, .query = &audit_list_query, .handler = audit_list},
 };
 
-const struct route_table audit_route_table = {"audit", audit_routes, 1};
+const struct route_table audit_route_table = {
+	.module_name = "audit",
+	.routes = audit_routes,
+	.route_count = sizeof(audit_routes) / sizeof(audit_routes[0]),
+};
 
 static const struct sort_field audit_sort_fields[] = {
 	{"created_at", "occurred_at"},

@@ -92,7 +92,11 @@ static const struct route auth_routes[] = {
 		.input = &change_input, .handler = auth_password_change},
 };
 
-const struct route_table auth_route_table = {"auth", auth_routes, sizeof(auth_routes) / sizeof(auth_routes[0])};
+const struct route_table auth_route_table = {
+	.module_name = "auth",
+	.routes = auth_routes,
+	.route_count = sizeof(auth_routes) / sizeof(auth_routes[0]),
+};
 
 enum auth_statement {
 	AUTH_STMT_LOGIN_LOOKUP,

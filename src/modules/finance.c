@@ -167,8 +167,11 @@ static const struct route finance_routes[] = {
 		.credentials = ROUTE_CRED_JWT, .handler = finance_delete, .data = &expense_document},
 };
 
-const struct route_table finance_route_table = {"finance", finance_routes,
-	sizeof(finance_routes) / sizeof(finance_routes[0])};
+const struct route_table finance_route_table = {
+	.module_name = "finance",
+	.routes = finance_routes,
+	.route_count = sizeof(finance_routes) / sizeof(finance_routes[0]),
+};
 
 const struct resource_def *const finance_resources[] = {&finance_invoices, &finance_expenses, NULL};
 

@@ -5,6 +5,7 @@
 #include "handler/context.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "find/gate.h"
 #include "http/query.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -48,7 +49,11 @@ static const struct route find_analytics_routes[] = {
 };
 
 const struct route_table find_analytics_route_table = {
-	"find_analytics", find_analytics_routes, sizeof(find_analytics_routes) / sizeof(find_analytics_routes[0])};
+	.module_name = "find_analytics",
+	.routes = find_analytics_routes,
+	.route_count = sizeof(find_analytics_routes) / sizeof(find_analytics_routes[0]),
+	.gate = &find_gate,
+};
 
 enum find_analytics_statement {
 	ANALYTICS_STMT_SEARCH_DAILY,

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "find/gate.h"
 #include "find/events.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -40,14 +41,20 @@
 
 static void find_chat(struct request_context *context);
 
+static const struct find_route_terms find_chat_terms = {.meter = FIND_METER_CHAT};
+
 static const struct route find_chat_routes[] = {
 	{.method = HTTP_POST, .pattern = "/api/v1/find/chat", .permission = "find.view",
 		.credentials = ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY,
-		.handler = find_chat, .meter = ROUTE_METER_CHAT},
+		.handler = find_chat, .gate_data = &find_chat_terms},
 };
 
 const struct route_table find_chat_route_table = {
-	"find_chat", find_chat_routes, sizeof(find_chat_routes) / sizeof(find_chat_routes[0])};
+	.module_name = "find_chat",
+	.routes = find_chat_routes,
+	.route_count = sizeof(find_chat_routes) / sizeof(find_chat_routes[0]),
+	.gate = &find_gate,
+};
 
 enum find_chat_statement {
 	CHAT_STMT_PROMPT_BY_ID,

@@ -1,8 +1,9 @@
 /* Accessors for find handlers over what the find gate resolved. */
 #include "modules/find_common.h"
 #include "core/arena.h"
-#include "handler/context.h"
+#include "find/gate.h"
 #include "find/workspace.h"
+#include "handler/context.h"
 #include "http/request.h"
 #include "http/response.h"
 
@@ -10,8 +11,8 @@
 
 const char *find_workspace(const struct request_context *context)
 {
-	const char *workspace = context->request->auth.workspace;
-	return workspace ? workspace : "";
+	const struct find_request *state = find_request_of(context);
+	return state != NULL && state->workspace != NULL ? state->workspace : "";
 }
 
 const char *find_require_workspace(struct request_context *context)
@@ -69,6 +70,6 @@ int find_use_named_workspace(struct request_context *context, const char *named,
 		response_error(context->response, STATUS_INTERNAL_ERROR, "Out of request memory");
 		return -1;
 	}
-	request->auth.workspace = copy;
+	find_request_of(context)->workspace = copy;
 	return 0;
 }

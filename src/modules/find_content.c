@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "find/gate.h"
 #include "find/events.h"
 #include "find/plan.h"
 #include "http/query.h"
@@ -174,8 +175,12 @@ static const struct route find_content_routes[] = {
 	FIND_CONTENT_ROUTES("taxonomies", find_taxonomies_def, find_taxonomy_ids_query),
 };
 
-const struct route_table find_content_route_table = {"find_content", find_content_routes,
-	sizeof(find_content_routes) / sizeof(find_content_routes[0])};
+const struct route_table find_content_route_table = {
+	.module_name = "find_content",
+	.routes = find_content_routes,
+	.route_count = sizeof(find_content_routes) / sizeof(find_content_routes[0]),
+	.gate = &find_gate,
+};
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -191,7 +196,7 @@ uint64_t find_content_tenant(const struct request_context *context)
 
 static uint32_t find_content_cap(const struct request_context *context, enum find_entity_kind kind)
 {
-	const struct find_plan *plan = context->find_plan;
+	const struct find_plan *plan = find_request_of(context)->plan;
 	if (plan == NULL)
 		return UINT32_MAX; /* the gate always sets a plan; no plan, no cap */
 	switch (kind) {

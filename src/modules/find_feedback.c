@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "find/gate.h"
 #include "find/events.h"
 #include "http/query.h"
 #include "http/request.h"
@@ -96,7 +97,11 @@ static const struct route find_feedback_routes[] = {
 };
 
 const struct route_table find_feedback_route_table = {
-	"find_feedback", find_feedback_routes, sizeof(find_feedback_routes) / sizeof(find_feedback_routes[0])};
+	.module_name = "find_feedback",
+	.routes = find_feedback_routes,
+	.route_count = sizeof(find_feedback_routes) / sizeof(find_feedback_routes[0]),
+	.gate = &find_gate,
+};
 
 enum find_feedback_statement {
 	FEEDBACK_STMT_INSERT,

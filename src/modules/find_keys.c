@@ -9,9 +9,10 @@
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
-#include "find/api_key.h"
-#include "find/cors.h"
-#include "find/find_principal.h"
+#include "auth/api_key.h"
+#include "find/gate.h"
+#include "auth/cors.h"
+#include "auth/key_principal.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -64,7 +65,11 @@ static const struct route find_keys_routes[] = {
 };
 
 const struct route_table find_keys_route_table = {
-	"find_keys", find_keys_routes, sizeof(find_keys_routes) / sizeof(find_keys_routes[0])};
+	.module_name = "find_keys",
+	.routes = find_keys_routes,
+	.route_count = sizeof(find_keys_routes) / sizeof(find_keys_routes[0]),
+	.gate = &find_gate,
+};
 
 enum find_keys_statement {
 	KEYS_STMT_LIST,
@@ -298,8 +303,8 @@ static json_object *find_keys_secret_answer(uint64_t key_id, const char *key, co
 static const char *find_keys_effective_permissions(enum api_key_type type, const char *scopes)
 {
 	if (type == API_KEY_PUBLISHABLE)
-		return FIND_PUBLISHABLE_KEY_PERMISSIONS;
-	return scopes[0] ? scopes : FIND_SECRET_KEY_PERMISSIONS;
+		return KEY_PUBLISHABLE_PERMISSIONS;
+	return scopes[0] ? scopes : KEY_SECRET_PERMISSIONS;
 }
 
 /* A caller may only make, rotate or revoke keys that can do no more than it
@@ -388,7 +393,7 @@ static void find_keys_create(struct request_context *context)
 		result = db_exec(context->db, &find_keys_statements[KEYS_STMT_INSERT], params, 10, NULL, &key_id);
 	/* Preflights find every publishable key through find_key_origins. */
 	if (result == DB_OK && type == API_KEY_PUBLISHABLE)
-		result = find_keys_write_origins(context, key_id, origins[0] ? origins : FIND_CORS_ANY_ORIGIN);
+		result = find_keys_write_origins(context, key_id, origins[0] ? origins : CORS_ANY_ORIGIN);
 	if (result == DB_OK) {
 		find_keys_audit(context, "find.key_create", key_id, api_key_type_name(type));
 		result = db_commit(context->db);

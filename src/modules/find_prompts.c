@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "find/gate.h"
 #include "find/events.h"
 #include "find/plan.h"
 #include "http/pagination.h"
@@ -65,7 +66,11 @@ static const struct route find_prompts_routes[] = {
 };
 
 const struct route_table find_prompts_route_table = {
-	"find_prompts", find_prompts_routes, sizeof(find_prompts_routes) / sizeof(find_prompts_routes[0])};
+	.module_name = "find_prompts",
+	.routes = find_prompts_routes,
+	.route_count = sizeof(find_prompts_routes) / sizeof(find_prompts_routes[0]),
+	.gate = &find_gate,
+};
 
 enum find_prompts_statement {
 	PROMPTS_STMT_LIST,
@@ -348,7 +353,7 @@ static enum find_prompts_outcome find_prompts_write(struct request_context *cont
 		if (result == DB_OK)
 			result = db_query(context->db, &find_prompts_statements[PROMPTS_STMT_COUNTER_GET], counter, 2,
 				module_read_uint64, &live_rows);
-		if (result == DB_OK && live_rows > context->find_plan->max_prompts) {
+		if (result == DB_OK && live_rows > find_request_of(context)->plan->max_prompts) {
 			db_rollback(context->db);
 			return PROMPTS_OVER_CAP;
 		}
@@ -376,8 +381,8 @@ static enum find_prompts_outcome find_prompts_write(struct request_context *cont
 static void find_prompts_plan_limit(struct request_context *context)
 {
 	response_error(context->response, STATUS_PLAN_LIMIT_REACHED, "Prompt limit of the plan reached");
-	response_add_detail(context->response, "prompts", "at most %u prompts on plan %s", context->find_plan->max_prompts,
-		context->find_plan->code);
+	response_add_detail(context->response, "prompts", "at most %u prompts on plan %s", find_request_of(context)->plan->max_prompts,
+		find_request_of(context)->plan->code);
 }
 
 static void find_prompts_upsert(struct request_context *context)
@@ -456,8 +461,8 @@ static void find_prompts_bulk(struct request_context *context)
 		if (outcome == PROMPTS_CREATED || outcome == PROMPTS_UPDATED) {
 			json_object_array_add(successful, json_object_new_string(fields.id));
 		} else if (outcome == PROMPTS_OVER_CAP) {
-			snprintf(error, sizeof(error), "prompt limit of plan %s reached (%u)", context->find_plan->code,
-				context->find_plan->max_prompts);
+			snprintf(error, sizeof(error), "prompt limit of plan %s reached (%u)", find_request_of(context)->plan->code,
+				find_request_of(context)->plan->max_prompts);
 			find_prompts_failed_item(failed, entity, i, error);
 		} else {
 			log_msg(LOG_LEVEL_ERROR, context->request->request_id, "bulk prompt %zu: %s", i,

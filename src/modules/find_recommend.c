@@ -9,6 +9,7 @@
 #include "handler/context.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "find/gate.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -49,14 +50,20 @@ static const struct field_spec recommend_fields[] = {
 static const struct input_spec recommend_input = {recommend_fields,
 	sizeof(recommend_fields) / sizeof(recommend_fields[0]), 1};
 
+static const struct find_route_terms find_recommend_terms = {.meter = FIND_METER_RECOMMENDATIONS};
+
 static const struct route find_recommend_routes[] = {
 	{.method = HTTP_POST, .pattern = "/api/v1/find/recommendations/products", .permission = "find.view",
 		.credentials = ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY,
-		.input = &recommend_input, .handler = find_recommend_products, .meter = ROUTE_METER_RECOMMENDATIONS},
+		.input = &recommend_input, .handler = find_recommend_products, .gate_data = &find_recommend_terms},
 };
 
 const struct route_table find_recommend_route_table = {
-	"find_recommend", find_recommend_routes, sizeof(find_recommend_routes) / sizeof(find_recommend_routes[0])};
+	.module_name = "find_recommend",
+	.routes = find_recommend_routes,
+	.route_count = sizeof(find_recommend_routes) / sizeof(find_recommend_routes[0]),
+	.gate = &find_gate,
+};
 
 enum find_recommend_statement {
 	RECOMMEND_STMT_SOURCE,

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "find/gate.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
@@ -152,17 +153,23 @@ static const enum find_entity_kind find_search_posts = FIND_POST;
 
 static void find_search(struct request_context *context);
 
+static const struct find_route_terms find_search_terms = {.meter = FIND_METER_SEARCH};
+
 static const struct route find_search_routes[] = {
 	{.method = HTTP_POST, .pattern = "/api/v1/find/products/search", .permission = "find.view",
 		.credentials = ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY, .handler = find_search,
-		.data = &find_search_products, .meter = ROUTE_METER_SEARCH},
+		.data = &find_search_products, .gate_data = &find_search_terms},
 	{.method = HTTP_POST, .pattern = "/api/v1/find/posts/search", .permission = "find.view",
 		.credentials = ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY, .handler = find_search,
-		.data = &find_search_posts, .meter = ROUTE_METER_SEARCH},
+		.data = &find_search_posts, .gate_data = &find_search_terms},
 };
 
-const struct route_table find_search_route_table = {"find_search", find_search_routes,
-	sizeof(find_search_routes) / sizeof(find_search_routes[0])};
+const struct route_table find_search_route_table = {
+	.module_name = "find_search",
+	.routes = find_search_routes,
+	.route_count = sizeof(find_search_routes) / sizeof(find_search_routes[0]),
+	.gate = &find_gate,
+};
 
 /* ------------------------------------------------------------- binding */
 

@@ -8,6 +8,7 @@
 #include "handler/context.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "find/gate.h"
 #include "find/meter.h"
 #include "find/plan.h"
 #include "http/request.h"
@@ -26,19 +27,25 @@ static void find_tenant_usage(struct request_context *context);
 /* The SDK posts {}; any member would be one this call does not read. */
 static const struct input_spec status_input = {.fields = NULL, .field_count = 0};
 
+/* A client asks these precisely to learn that its plan lapsed; they read
+ * the plan and counters only, never content, and use no allowance. */
+static const struct find_route_terms find_tenant_terms = {.serves_lapsed_plan = 1};
+
 #define FIND_TENANT_CREDENTIALS (ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY)
 static const struct route find_tenant_routes[] = {
 	{.method = HTTP_POST, .pattern = "/api/v1/find/tenant/status", .permission = "find.view",
 		.credentials = FIND_TENANT_CREDENTIALS, .input = &status_input, .handler = find_tenant_status,
-		.serves_lapsed_plan = 1},
+		.gate_data = &find_tenant_terms},
 	{.method = HTTP_GET, .pattern = "/api/v1/find/tenant/usage", .permission = "find.view",
-		.credentials = FIND_TENANT_CREDENTIALS, .handler = find_tenant_usage, .serves_lapsed_plan = 1},
+		.credentials = FIND_TENANT_CREDENTIALS, .handler = find_tenant_usage,
+		.gate_data = &find_tenant_terms},
 };
 
 const struct route_table find_tenant_route_table = {
 	.module_name = "find_tenant",
 	.routes = find_tenant_routes,
 	.route_count = sizeof(find_tenant_routes) / sizeof(find_tenant_routes[0]),
+	.gate = &find_gate,
 };
 
 enum find_tenant_statement { TENANT_STMT_FIGURES, TENANT_STMT__MAX };
@@ -90,9 +97,12 @@ static int find_tenant_read_figure(void *callback_context, const struct db_row *
 /* The plan is the gate's; without one the route was not gated. */
 static const struct find_plan *find_tenant_plan(struct request_context *context)
 {
-	if (context->find_plan == NULL)
+	const struct find_request *state = find_request_of(context);
+	if (state == NULL || state->plan == NULL) {
 		respond_db_failure(context, DB_ERROR, "tenant call without a plan");
-	return context->find_plan;
+		return NULL;
+	}
+	return state->plan;
 }
 
 static void find_tenant_status(struct request_context *context)

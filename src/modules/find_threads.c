@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "find/gate.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "modules/find_common.h"
@@ -54,7 +55,11 @@ static const struct route find_threads_routes[] = {
 };
 
 const struct route_table find_threads_route_table = {
-	"find_threads", find_threads_routes, sizeof(find_threads_routes) / sizeof(find_threads_routes[0])};
+	.module_name = "find_threads",
+	.routes = find_threads_routes,
+	.route_count = sizeof(find_threads_routes) / sizeof(find_threads_routes[0]),
+	.gate = &find_gate,
+};
 
 /* Search statements: one per sort column and direction. */
 enum find_threads_sort { SORT_CREATED_AT, SORT_UPDATED_AT, SORT_MESSAGE_COUNT, SORT__MAX };

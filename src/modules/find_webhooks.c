@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "find/gate.h"
 #include "find/events.h"
 #include "find/plan.h"
 #include "find/webhook_policy.h"
@@ -19,6 +20,7 @@
 #include "http/response.h"
 #include "http/timestamp.h"
 #include "http/validate.h"
+#include "modules/find_common.h"
 #include "modules/module_util.h"
 #include "modules/modules.h"
 
@@ -136,7 +138,11 @@ static const struct route find_webhooks_routes[] = {
 };
 
 const struct route_table find_webhooks_route_table = {
-	"find_webhooks", find_webhooks_routes, sizeof(find_webhooks_routes) / sizeof(find_webhooks_routes[0])};
+	.module_name = "find_webhooks",
+	.routes = find_webhooks_routes,
+	.route_count = sizeof(find_webhooks_routes) / sizeof(find_webhooks_routes[0]),
+	.gate = &find_gate,
+};
 
 enum find_webhooks_statement {
 	WEBHOOKS_STMT_COUNT,
@@ -721,7 +727,8 @@ static void find_webhooks_create(struct request_context *context)
 		return;
 	}
 	uint64_t tenant_id = request->auth.tenant_id, webhook_id = 0, existing = 0;
-	uint32_t cap = context->find_plan ? context->find_plan->max_webhooks : 0;
+	const struct find_plan *plan = find_request_of(context)->plan;
+	uint32_t cap = plan ? plan->max_webhooks : 0;
 	struct db_param count_params[] = {DB_UINT(tenant_id)};
 	enum db_result result = db_begin(context->db);
 	if (result == DB_OK)
@@ -732,7 +739,7 @@ static void find_webhooks_create(struct request_context *context)
 		find_webhooks_wipe(&fields);
 		response_error(context->response, STATUS_PLAN_LIMIT_REACHED, "Webhook limit of the plan reached");
 		response_add_detail(context->response, "webhooks", "%u allowed on plan %s; delete one first", cap,
-			context->find_plan ? context->find_plan->code : "?");
+			plan ? plan->code : "?");
 		return;
 	}
 	char created_by[64];
@@ -940,7 +947,7 @@ static void find_webhooks_test(struct request_context *context)
 	json_object *payload = json_object_new_object();
 	json_object_object_add(payload, "webhook_id", find_webhooks_id_text(webhook_id));
 	json_object_object_add(payload, "message", json_object_new_string("This is a test delivery from Intuka"));
-	char *body = find_events_body(event_id, "webhook.test", context->request->auth.workspace, payload,
+	char *body = find_events_body(event_id, "webhook.test", find_workspace(context), payload,
 		context->now_s * 1000);
 	json_object_put(payload);
 	struct webhook_request delivery = {

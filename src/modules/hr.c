@@ -179,7 +179,11 @@ static const struct route hr_routes[] = {
 		.credentials = ROUTE_CRED_JWT, .handler = hr_leave_cancel, .data = &hr_leave_requests},
 };
 
-const struct route_table hr_route_table = {"hr", hr_routes, sizeof(hr_routes) / sizeof(hr_routes[0])};
+const struct route_table hr_route_table = {
+	.module_name = "hr",
+	.routes = hr_routes,
+	.route_count = sizeof(hr_routes) / sizeof(hr_routes[0]),
+};
 
 const struct resource_def *const hr_resources[] = {&hr_departments, &hr_employees, &hr_leave_requests, NULL};
 

@@ -58,7 +58,10 @@ static const struct route profiles_routes[] = {
 };
 
 const struct route_table profiles_route_table = {
-	"profiles", profiles_routes, sizeof(profiles_routes) / sizeof(profiles_routes[0])};
+	.module_name = "profiles",
+	.routes = profiles_routes,
+	.route_count = sizeof(profiles_routes) / sizeof(profiles_routes[0]),
+};
 
 static const struct sort_field profiles_sort_fields[] = {
 	{"created_at", "created_at"},

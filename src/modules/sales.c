@@ -150,7 +150,11 @@ static const struct route sales_routes[] = {
 	RESOURCE_ROUTES("/api/v1/sales/opportunities", sales_opportunities),
 };
 
-const struct route_table sales_route_table = {"sales", sales_routes, sizeof(sales_routes) / sizeof(sales_routes[0])};
+const struct route_table sales_route_table = {
+	.module_name = "sales",
+	.routes = sales_routes,
+	.route_count = sizeof(sales_routes) / sizeof(sales_routes[0]),
+};
 
 const struct resource_def *const sales_resources[] = {&sales_leads, &sales_accounts, &sales_contacts, &sales_opportunities,
 	NULL};

@@ -65,7 +65,11 @@ static const struct route users_routes[] = {
 		.credentials = ROUTE_CRED_JWT, .handler = users_delete},
 };
 
-const struct route_table users_route_table = {"users", users_routes, sizeof(users_routes) / sizeof(users_routes[0])};
+const struct route_table users_route_table = {
+	.module_name = "users",
+	.routes = users_routes,
+	.route_count = sizeof(users_routes) / sizeof(users_routes[0]),
+};
 
 static const struct sort_field users_sort_fields[] = {
 	{"created_at", "u.created_at"},

@@ -3,6 +3,7 @@
 #include "server/master.h"
 #include "auth/hash_slots.h"
 #include "auth/jwt.h"
+#include "flow/registry.h"
 #include "core/log.h"
 #include "server/keys.h"
 #include "server/worker.h"
@@ -217,7 +218,8 @@ static void master_reload(struct master_state *state, const struct master_option
 {
 	struct config *fresh = malloc(sizeof(*fresh));
 	char error[CONFIG_ERROR_MAX];
-	if (fresh == NULL || config_load(fresh, options->config_path, error, sizeof(error)) != 0) {
+	if (fresh == NULL || config_load(fresh, options->config_path, error, sizeof(error)) != 0 ||
+		registry_check_config(fresh, error, sizeof(error)) != 0) {
 		log_error("master: reload refused, keeping the running configuration: %s",
 			fresh ? error : "out of memory");
 		free(fresh);

@@ -2,6 +2,7 @@
  * users, find API plans and a health check. Clear messages on stderr, sysexits-style codes. */
 #include "config.h"
 #include "core/config.h"
+#include "flow/registry.h"
 #include "core/log.h"
 #include "db/db.h"
 #include "tools/admin.h"
@@ -85,7 +86,8 @@ int main(int argc, char **argv)
 	static struct config config;
 	char error[CONFIG_ERROR_MAX];
 	log_init(LOG_TARGET_STDERR, LOG_LEVEL_ERROR, "intuka-admin");
-	if (config_load(&config, config_path, error, sizeof(error)) != 0) {
+	if (config_load(&config, config_path, error, sizeof(error)) != 0 ||
+		registry_check_config(&config, error, sizeof(error)) != 0) {
 		fprintf(stderr, "intuka-admin: configuration error: %s\n", error);
 		return ADMIN_EXIT_CONFIG;
 	}

@@ -1,6 +1,6 @@
 /* Find API access logic: workspaces, key text, origins, plans and metering. */
 #include "unit_suites.h"
-#include "find/api_key.h"
+#include "auth/api_key.h"
 #include "find/meter.h"
 #include "find/plan.h"
 #include "find/workspace.h"
@@ -140,9 +140,9 @@ static void plans_refuse_after_the_trial_and_when_inactive(void)
 	CU_ASSERT_EQUAL(find_plan_check(&plan, 2000), FIND_PLAN_TRIAL_EXPIRED);
 	CU_ASSERT_EQUAL(find_plan_check(&plan, 1000), FIND_PLAN_INACTIVE);
 	CU_ASSERT_PTR_NULL(find_plan_builtin("platinum"));
-	CU_ASSERT_EQUAL(find_plan_allowance(&plan, ROUTE_METER_SEARCH), 50000);
-	CU_ASSERT_EQUAL(find_plan_allowance(&plan, ROUTE_METER_CHAT), 4000);
-	CU_ASSERT_EQUAL(find_plan_allowance(&plan, ROUTE_METER_NONE), 0);
+	CU_ASSERT_EQUAL(find_plan_allowance(&plan, FIND_METER_SEARCH), 50000);
+	CU_ASSERT_EQUAL(find_plan_allowance(&plan, FIND_METER_CHAT), 4000);
+	CU_ASSERT_EQUAL(find_plan_allowance(&plan, FIND_METER_NONE), 0);
 }
 
 static void tier_limits_name_each_feature_with_its_allowance(void)

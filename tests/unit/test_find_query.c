@@ -3,9 +3,10 @@
  * payload, and that every filtered statement has as many placeholders as
  * the binder fills. */
 #include "unit_suites.h"
-#include "core/context.h"
+#include "handler/context.h"
 #include "modules/find_content.h"
 #include "modules/find_query.h"
+#include "flow/registry.h"
 #include "modules/modules.h"
 
 #include <stdio.h>
@@ -397,7 +398,7 @@ static size_t placeholders(const char *sql)
 static const struct db_statement_def *statement_named(const char *name)
 {
 	size_t table_count = 0;
-	const struct statement_table *const *tables = modules_statement_tables(&table_count);
+	const struct statement_table *const *tables = registry_statement_tables(&table_count);
 	for (size_t t = 0; t < table_count; t++)
 		for (size_t s = 0; s < tables[t]->statement_count; s++)
 			if (strcmp(tables[t]->statements[s].name, name) == 0)

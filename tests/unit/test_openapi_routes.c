@@ -8,7 +8,7 @@
 #include "unit_suites.h"
 #include "http/query.h"
 #include "http/router.h"
-#include "modules/modules.h"
+#include "flow/registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,7 +248,7 @@ static void openapi_describes_every_route_and_no_other(void)
 	CU_ASSERT_TRUE_FATAL(openapi_loaded());
 	CU_ASSERT_TRUE_FATAL(openapi_document.operation_count > 100);
 	size_t table_count = 0;
-	const struct route_table *const *tables = modules_route_tables(&table_count);
+	const struct route_table *const *tables = registry_route_tables(&table_count);
 	for (size_t t = 0; t < table_count; t++)
 		for (size_t r = 0; r < tables[t]->route_count; r++) {
 			const struct route *route = &tables[t]->routes[r];
@@ -281,7 +281,7 @@ static void openapi_lists_exactly_the_query_each_route_declares(void)
 {
 	CU_ASSERT_TRUE_FATAL(openapi_loaded());
 	size_t table_count = 0;
-	const struct route_table *const *tables = modules_route_tables(&table_count);
+	const struct route_table *const *tables = registry_route_tables(&table_count);
 	for (size_t t = 0; t < table_count; t++)
 		for (size_t r = 0; r < tables[t]->route_count; r++) {
 			const struct route *route = &tables[t]->routes[r];

@@ -30,7 +30,7 @@ struct match {
 
 static void match(struct arena *arena, enum http_method method, const char *path, struct match *out)
 {
-	out->result = router_match(tables, 1, method, path, arena, &out->route, &out->params, out->allow,
+	out->result = router_match(tables, 1, method, path, arena, &out->route, NULL, &out->params, out->allow,
 		sizeof(out->allow));
 }
 

@@ -2,6 +2,7 @@
  * tenant-bound filters on "tenant_id = ?", and the unbound ones are exactly
  * the listed global lookups. */
 #include "unit_suites.h"
+#include "flow/registry.h"
 #include "modules/modules.h"
 #include "modules/resource.h"
 
@@ -11,8 +12,8 @@
 static const char *const global_statements[] = {
 	"system.schema_version",
 	"auth.login_lookup", /* finds the tenant by slug: the tenant is the answer */
-	"find.key_lookup",   /* finds an API key by its hash: the tenant is the answer */
-	"find.origin_allowed", /* CORS preflight: only whether some publishable key lists the origin */
+	"auth.key_lookup",   /* finds an API key by its hash: the tenant is the answer */
+	"cors.origin_allowed", /* CORS preflight: only whether some publishable key lists the origin */
 	/* The webhook delivery process serves every tenant: it claims due rows
 	 * by find_webhook_deliveries_due (status, next_attempt_at) and learns
 	 * each row's tenant from it; everything it does with a row afterwards
@@ -43,7 +44,7 @@ static int is_listed_global(const char *name)
 static void every_module_statement_binds_tenant_or_is_a_listed_global(void)
 {
 	size_t table_count = 0;
-	const struct statement_table *const *tables = modules_statement_tables(&table_count);
+	const struct statement_table *const *tables = registry_statement_tables(&table_count);
 	CU_ASSERT_TRUE_FATAL(table_count > 0);
 	size_t checked = 0;
 	for (size_t t = 0; t < table_count; t++) {
@@ -92,7 +93,7 @@ static void every_generated_record_statement_binds_the_tenant_first(void)
 static void every_route_has_a_handler_and_an_absolute_pattern(void)
 {
 	size_t table_count = 0;
-	const struct route_table *const *tables = modules_route_tables(&table_count);
+	const struct route_table *const *tables = registry_route_tables(&table_count);
 	for (size_t t = 0; t < table_count; t++) {
 		for (size_t r = 0; r < tables[t]->route_count; r++) {
 			const struct route *route = &tables[t]->routes[r];

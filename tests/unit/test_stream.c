@@ -1,9 +1,9 @@
 /* Streamed NDJSON responses: headers once, then one flushed line per chunk. */
 #include "unit_suites.h"
-#include "core/context.h"
+#include "handler/context.h"
 #include "http/request.h"
 #include "http/response.h"
-#include "http/stream.h"
+#include "handler/stream.h"
 
 #include <string.h>
 

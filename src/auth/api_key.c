@@ -1,5 +1,5 @@
 /* Key text, hashing and origin matching; no database here. */
-#include "find/api_key.h"
+#include "auth/api_key.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>

@@ -1,9 +1,9 @@
-/* Find API keys: "if_sk_" (secret, server side) or "if_pk_" (publishable,
+/* API keys (they open the find API): "if_sk_" (secret, server side) or "if_pk_" (publishable,
  * browsers) followed by 40 random base62 characters. Only the SHA-256 of the
  * whole key is stored; a request's key is found by that hash and then
  * compared in constant time. */
-#ifndef INTUKA_FIND_API_KEY_H
-#define INTUKA_FIND_API_KEY_H
+#ifndef INTUKA_AUTH_API_KEY_H
+#define INTUKA_AUTH_API_KEY_H
 
 #include <stddef.h>
 #include <stdint.h>

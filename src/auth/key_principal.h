@@ -1,0 +1,34 @@
+/* Who a request with an API key speaks for: the key found by its hash, its
+ * tenant, kind, permissions and allowed origins. Keys open the find API; a
+ * key made without scopes holds all of its permissions. */
+#ifndef INTUKA_AUTH_KEY_PRINCIPAL_H
+#define INTUKA_AUTH_KEY_PRINCIPAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct arena;
+struct auth_context;
+struct db;
+struct db_statement_def;
+
+enum key_principal_outcome {
+	KEY_PRINCIPAL_OK,
+	KEY_PRINCIPAL_UNKNOWN, /* no such key, revoked, or its tenant is suspended */
+	KEY_PRINCIPAL_EXPIRED,
+	KEY_PRINCIPAL_DB_UNAVAILABLE,
+	KEY_PRINCIPAL_DB_ERROR,
+};
+
+/* Permissions a key holds when it names no scopes. */
+#define KEY_SECRET_PERMISSIONS "find.manage find.provision find.view"
+#define KEY_PUBLISHABLE_PERMISSIONS "find.view"
+
+/* Verify an "if_sk_"/"if_pk_" key and fill auth (tenant, key id, kind,
+ * permissions, allowed origins). The key's last_used_at is stamped at most
+ * once a minute. */
+enum key_principal_outcome key_principal_load(struct db *db, const char *key, int64_t now_s, struct arena *arena,
+	struct auth_context *auth);
+const struct db_statement_def *key_principal_statement_table(size_t *count);
+
+#endif
