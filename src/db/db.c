@@ -386,6 +386,11 @@ enum db_result db_commit(struct db *db)
 	return result;
 }
 
+int db_in_transaction(const struct db *db)
+{
+	return db->in_transaction;
+}
+
 void db_rollback(struct db *db)
 {
 	if (db->connection != NULL && db_simple(db, "ROLLBACK") == DB_UNAVAILABLE)

@@ -81,6 +81,9 @@ enum db_result db_query(struct db *db, const struct db_statement_def *statement,
 enum db_result db_begin(struct db *db);
 enum db_result db_commit(struct db *db);
 void db_rollback(struct db *db);
+/* 1 between db_begin and db_commit/db_rollback. The request flow rolls back
+ * whatever a handler left open, so handlers do not on their error paths. */
+int db_in_transaction(const struct db *db);
 
 /* Plain text SQL without parameters (migrations, admin); multi-statement allowed. */
 enum db_result db_exec_script(struct db *db, const char *sql);

@@ -234,6 +234,22 @@ void pipeline_limits_from_config(const struct config *config, struct request_lim
 	limits->max_query_params = (size_t)config->max_query_params;
 }
 
+/* The request owns its transaction: a handler begins and commits it, and
+ * whatever it leaves open is rolled back here, so error paths just return.
+ * An open transaction under a success answer is a handler's bug: nothing
+ * may be reported done that was not committed. */
+static void pipeline_close_transaction(struct request_context *context)
+{
+	if (!db_in_transaction(context->db))
+		return;
+	db_rollback(context->db);
+	if (status_is_success(context->response->status)) {
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "%s %s: handler answered success inside an open "
+			"transaction; rolled back", context->request->method_text, context->route->pattern);
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+	}
+}
+
 /* OPTIONS: a browser's preflight, answered for routes open to browsers. */
 static void pipeline_preflight(struct request_context *context, const struct route_table *const *tables,
 	size_t table_count)
@@ -300,4 +316,5 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 		return;
 
 	route->handler(context);
+	pipeline_close_transaction(context);
 }

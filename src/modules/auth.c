@@ -338,7 +338,6 @@ static void auth_login(struct request_context *context)
 	if (result == DB_OK)
 		auth_audit(context, row.tenant_id, row.user_id, "auth.login", "success", "");
 	if (result != DB_OK || (result = db_commit(context->db)) != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "login session");
 		return;
 	}
@@ -600,7 +599,6 @@ static void auth_password_reset(struct request_context *context)
 	struct reset_row row = {0, 0, 0};
 	result = db_query(context->db, &auth_statements[AUTH_STMT_RESET_FIND], key, 2, auth_read_reset, &row);
 	if (result == DB_OK && (!row.found || !row.usable)) {
-		db_rollback(context->db);
 		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid or expired reset token");
 		response_add_detail(context->response, "token", "is invalid or expired");
 		return;
@@ -626,7 +624,6 @@ static void auth_password_reset(struct request_context *context)
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "reset");
 		return;
 	}
@@ -693,7 +690,6 @@ static void auth_password_change(struct request_context *context)
 			result = db_commit(context->db);
 	}
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "password change");
 		return;
 	}

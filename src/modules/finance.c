@@ -615,6 +615,28 @@ static void finance_invoice_get(struct request_context *context)
 	finance_respond(context, document, id, 0, document->resource->singular);
 }
 
+/* The engine's create steps, with the lines and totals beside the row. */
+struct finance_create_state {
+	const struct finance_document *document;
+	const struct finance_lines *lines;
+};
+
+static int finance_create_lines(struct request_context *context, void *state, uint64_t id)
+{
+	const struct finance_create_state *create = state;
+	return finance_store_lines(context, id, create->lines, 0);
+}
+
+static void finance_create_failed(struct request_context *context, void *state, int result)
+{
+	finance_db_failure(context, ((const struct finance_create_state *)state)->document, result);
+}
+
+static void finance_create_respond(struct request_context *context, void *state, uint64_t id, const char *message)
+{
+	finance_respond(context, ((const struct finance_create_state *)state)->document, id, 1, message);
+}
+
 /* Like the engine's create, plus the lines and totals in the same
  * transaction, and the same Idempotency-Key replay. */
 static void finance_invoice_create(struct request_context *context)
@@ -625,29 +647,10 @@ static void finance_invoice_create(struct request_context *context)
 	struct finance_lines lines; /* about 10 KB */
 	if (finance_read_body(context, document, 1, &lines) != 0 || resource_check_references(context, resource) != 0)
 		return;
-	int result = db_begin(context->db);
-	if (result != DB_OK) {
-		respond_db_failure(context, result, resource->name);
-		return;
-	}
-	int reserved = 0;
-	if (idempotency_begin(context, &reserved) == IDEMPOTENCY_ANSWERED)
-		return;
-	uint64_t id = 0;
-	result = resource_insert_from_body(context, resource, &id);
-	if (result == DB_OK)
-		result = finance_store_lines(context, id, &lines, 0);
-	if (result != DB_OK) {
-		db_rollback(context->db);
-		finance_db_failure(context, document, result);
-		return;
-	}
-	finance_respond(context, document, id, 1, "Invoice created");
-	if (!status_is_success(context->response->status) || (reserved && (result = idempotency_finish(context)) != DB_OK) ||
-		(result = db_commit(context->db)) != DB_OK) {
-		db_rollback(context->db);
-		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
-	}
+	struct finance_create_state state = {.document = document, .lines = &lines};
+	const struct resource_create_steps steps = {.after_insert = finance_create_lines, .fail = finance_create_failed,
+		.respond = finance_create_respond, .message = "Invoice created", .state = &state};
+	resource_create_with(context, resource, &steps);
 }
 
 /* PATCH of a draft. The row is locked first, so a concurrent submit either
@@ -669,13 +672,11 @@ static void finance_update(struct request_context *context)
 	if (result == DB_OK)
 		result = finance_load_state(context, document, DOC_STMT_LOCK, id, &state);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, resource->name);
 		return;
 	}
 	if (!state.found || strcmp(state.status, "draft") != 0 ||
 		(expected_version != 0 && state.version != expected_version)) {
-		db_rollback(context->db);
 		if (!state.found)
 			module_not_found(context, resource->singular);
 		else if (strcmp(state.status, "draft") != 0)
@@ -694,7 +695,6 @@ static void finance_update(struct request_context *context)
 	if (result == DB_OK && lines.given)
 		result = finance_store_lines(context, id, &lines, 1);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		finance_db_failure(context, document, result);
 		return;
 	}
@@ -702,7 +702,6 @@ static void finance_update(struct request_context *context)
 	snprintf(message, sizeof(message), "%s updated", resource->singular);
 	finance_respond(context, document, id, 0, message);
 	if (!status_is_success(context->response->status) || (result = db_commit(context->db)) != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
 	}
 }
@@ -728,7 +727,6 @@ static void finance_delete(struct request_context *context)
 	if (result == DB_OK)
 		result = matched == 1 ? db_commit(context->db) : (db_rollback(context->db), DB_OK);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, resource->name);
 		return;
 	}
@@ -809,7 +807,6 @@ static void finance_transition(struct request_context *context, const struct fin
 		result = transition->decision ? db_exec(context->db, statement, decision, 5, &matched, NULL)
 					      : db_exec(context->db, statement, plain, 2, &matched, NULL);
 	if (result == DB_OK && matched == 0) {
-		db_rollback(context->db);
 		finance_explain_refusal(context, document, transition, id);
 		return;
 	}
@@ -823,7 +820,6 @@ static void finance_transition(struct request_context *context, const struct fin
 	if (result == DB_OK)
 		result = audit_record(context->db, &event);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, resource->name);
 		return;
 	}
@@ -831,7 +827,6 @@ static void finance_transition(struct request_context *context, const struct fin
 	snprintf(message, sizeof(message), "%s %s", resource->singular, transition->done);
 	finance_respond(context, document, id, 0, message);
 	if (!status_is_success(context->response->status) || (result = db_commit(context->db)) != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
 	}
 }

@@ -259,7 +259,6 @@ static void find_feedback_submit(struct request_context *context)
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		json_object_put(created.results);
 		respond_db_failure(context, result, "submit feedback");
 		return;

@@ -380,7 +380,6 @@ static void find_keys_create(struct request_context *context)
 		result = db_query(context->db, &find_keys_statements[KEYS_STMT_COUNT], count_params, 1, module_read_uint64,
 			&active_keys);
 	if (result == DB_OK && active_keys >= FIND_KEYS_MAX_PER_TENANT) {
-		db_rollback(context->db);
 		response_error(context->response, STATUS_CONFLICT, "Too many active keys; revoke unused ones first");
 		return;
 	}
@@ -399,7 +398,6 @@ static void find_keys_create(struct request_context *context)
 		result = db_commit(context->db);
 	}
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "create key");
 		return;
 	}
@@ -439,17 +437,14 @@ static int find_keys_lock(struct request_context *context, uint64_t key_id, stru
 	if (result == DB_OK)
 		result = db_query(context->db, &find_keys_statements[KEYS_STMT_STATE], params, 2, find_keys_read_state, state);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "read key");
 		return -1;
 	}
 	if (!state->found) {
-		db_rollback(context->db);
 		module_not_found(context, "API key");
 		return -1;
 	}
 	if (find_keys_within_caller(context, find_keys_effective_permissions(state->type, state->scopes)) != 0) {
-		db_rollback(context->db);
 		return -1;
 	}
 	return 0;
@@ -473,7 +468,6 @@ static void find_keys_revoke(struct request_context *context)
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "revoke key");
 		return;
 	}
@@ -495,14 +489,12 @@ static void find_keys_rotate(struct request_context *context)
 	if (find_keys_lock(context, key_id, &state) != 0)
 		return;
 	if (state.revoked) {
-		db_rollback(context->db);
 		response_error(context->response, STATUS_CONFLICT, "A revoked key cannot be rotated");
 		return;
 	}
 	char key[API_KEY_TEXT_MAX], prefix[API_KEY_DISPLAY_PREFIX_CHARS + 1];
 	unsigned char hash[API_KEY_HASH_BYTES];
 	if (api_key_generate(state.type, key, sizeof(key)) != 0) {
-		db_rollback(context->db);
 		response_error(context->response, STATUS_INTERNAL_ERROR, "Could not generate a key");
 		return;
 	}
@@ -516,7 +508,6 @@ static void find_keys_rotate(struct request_context *context)
 		result = db_commit(context->db);
 	}
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "rotate key");
 		return;
 	}

@@ -507,7 +507,6 @@ static void find_prompts_delete(struct request_context *context)
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "delete prompt");
 		return;
 	}

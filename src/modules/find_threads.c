@@ -450,7 +450,6 @@ static void find_threads_delete(struct request_context *context)
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "delete thread");
 		return;
 	}

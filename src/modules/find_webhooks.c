@@ -735,7 +735,6 @@ static void find_webhooks_create(struct request_context *context)
 		result = db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_COUNT], count_params, 1,
 			module_read_uint64, &existing);
 	if (result == DB_OK && existing >= cap) {
-		db_rollback(context->db);
 		find_webhooks_wipe(&fields);
 		response_error(context->response, STATUS_PLAN_LIMIT_REACHED, "Webhook limit of the plan reached");
 		response_add_detail(context->response, "webhooks", "%u allowed on plan %s; delete one first", cap,
@@ -758,7 +757,6 @@ static void find_webhooks_create(struct request_context *context)
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		find_webhooks_wipe(&fields);
 		respond_db_failure(context, result, "create webhook");
 		return;
@@ -841,12 +839,10 @@ static void find_webhooks_update(struct request_context *context)
 		result = db_query(context->db, &find_webhooks_statements[WEBHOOKS_STMT_LOCK], key_params, 2,
 			find_webhooks_read_fields, &locked);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "read webhook");
 		return;
 	}
 	if (!locked.found) {
-		db_rollback(context->db);
 		module_not_found(context, "Webhook");
 		return;
 	}
@@ -854,7 +850,6 @@ static void find_webhooks_update(struct request_context *context)
 	/* The DNS lookup of a new URL happens with the row locked; it is one
 	 * tenant's one webhook, and the lookup is bounded by the resolver. */
 	if (find_webhooks_apply_input(context, &fields) != 0) {
-		db_rollback(context->db);
 		find_webhooks_wipe(&fields);
 		return;
 	}
@@ -872,7 +867,6 @@ static void find_webhooks_update(struct request_context *context)
 		result = db_commit(context->db);
 	find_webhooks_wipe(&fields);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "update webhook");
 		return;
 	}
@@ -905,7 +899,6 @@ static void find_webhooks_delete(struct request_context *context)
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "delete webhook");
 		return;
 	}

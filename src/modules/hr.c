@@ -487,6 +487,18 @@ static int hr_check_user_link(struct request_context *context, uint64_t employee
 	return 0;
 }
 
+static int hr_employee_create_check(struct request_context *context, void *state)
+{
+	(void)state;
+	return hr_check_user_link(context, 0);
+}
+
+static int hr_employee_create_audit(struct request_context *context, void *state, uint64_t id)
+{
+	(void)state;
+	return hr_audit_sensitive(context, id, NULL);
+}
+
 /* The engine's create, plus the salary pair, the user link and the audit of
  * sensitive values, all in the one transaction with the Idempotency-Key. */
 static void hr_employee_create(struct request_context *context)
@@ -495,33 +507,9 @@ static void hr_employee_create(struct request_context *context)
 	if (validate_input(context->request, &resource->runtime->create_input, context->response) != 0 ||
 		hr_check_salary_pair(context, NULL) != 0 || resource_check_references(context, resource) != 0)
 		return;
-	int result = db_begin(context->db);
-	if (result != DB_OK) {
-		respond_db_failure(context, result, resource->name);
-		return;
-	}
-	int reserved = 0;
-	if (idempotency_begin(context, &reserved) == IDEMPOTENCY_ANSWERED)
-		return;
-	if (hr_check_user_link(context, 0) != 0) {
-		db_rollback(context->db);
-		return;
-	}
-	uint64_t id = 0;
-	result = resource_insert_from_body(context, resource, &id);
-	if (result == DB_OK)
-		result = hr_audit_sensitive(context, id, NULL);
-	if (result != DB_OK) {
-		db_rollback(context->db);
-		respond_db_failure(context, result, resource->name);
-		return;
-	}
-	resource_respond_one(context, resource, id, 1, "Employee created");
-	if (!status_is_success(context->response->status) || (reserved && (result = idempotency_finish(context)) != DB_OK) ||
-		(result = db_commit(context->db)) != DB_OK) {
-		db_rollback(context->db);
-		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
-	}
+	const struct resource_create_steps steps = {.check = hr_employee_create_check,
+		.after_insert = hr_employee_create_audit, .message = "Employee created"};
+	resource_create_with(context, resource, &steps);
 }
 
 /* The engine's PATCH inside a transaction that first locks the row and reads
@@ -544,29 +532,24 @@ static void hr_employee_update(struct request_context *context)
 		result = db_query(context->db, &hr_statements[HR_STMT_EMPLOYEE_SENSITIVE_FOR_UPDATE], key, 2,
 			hr_read_sensitive, &old);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, resource->name);
 		return;
 	}
 	if (!old.found) {
-		db_rollback(context->db);
 		module_not_found(context, resource->singular);
 		return;
 	}
 	if (hr_check_salary_pair(context, &old) != 0 || hr_check_user_link(context, id) != 0) {
-		db_rollback(context->db);
 		return;
 	}
 	resource_update(context);
 	if (!status_is_success(context->response->status)) {
-		db_rollback(context->db);
 		return;
 	}
 	result = hr_audit_sensitive(context, id, &old);
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, resource->name);
 	}
 }
@@ -665,8 +648,58 @@ static void hr_refuse_bad_dates(struct request_context *context, const char *iss
 	response_add_detail(context->response, "endDate", "%s", issue);
 }
 
+struct hr_leave_create_state {
+	int for_other;
+	int64_t start, end;
+	struct hr_employee_link employee;
+};
+
+/* The employee the request is for, found (and live) in the transaction. */
+static int hr_leave_create_check(struct request_context *context, void *state)
+{
+	struct hr_leave_create_state *create = state;
+	int result = create->for_other
+		? hr_employee_by_id(context, (uint64_t)input_integer(context->request, "employeeId", 0), &create->employee)
+		: hr_own_employee(context, &create->employee);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "leave-requests");
+		return -1;
+	}
+	const struct hr_employee_link *employee = &create->employee;
+	if (employee->found && strcmp(employee->status, "terminated") != 0)
+		return 0;
+	if (!employee->found && create->for_other) {
+		response_error(context->response, STATUS_UNPROCESSABLE, "Referenced record does not exist");
+		response_add_detail(context->response, "employeeId", "no such employee in this tenant");
+	} else if (!employee->found) {
+		response_error(context->response, STATUS_UNPROCESSABLE, "You have no employee record in this tenant");
+		response_add_detail(context->response, "employeeId",
+			"your user is not linked to an employee; HR links it with the employee's userId");
+	} else {
+		response_error(context->response, STATUS_UNPROCESSABLE, "The employee is terminated");
+		response_add_detail(context->response, "employeeId", "a terminated employee cannot file leave");
+	}
+	return -1;
+}
+
+/* Counts are fixed when filed. */
+static int hr_leave_create_insert(struct request_context *context, void *state, uint64_t *id)
+{
+	const struct hr_leave_create_state *create = state;
+	const struct auth_context *auth = &context->request->auth;
+	const char *reason = input_string(context->request, "reason");
+	struct db_param params[] = {DB_UINT(auth->tenant_id), DB_UINT(auth->user_id), DB_UINT(create->employee.employee_id),
+		DB_TEXT(input_string(context->request, "leaveType")), DB_TEXT(input_string(context->request, "startDate")),
+		DB_TEXT(input_string(context->request, "endDate")), DB_INT(hr_leave_calendar_days(create->start, create->end)),
+		DB_INT(hr_leave_working_days(create->start, create->end)), DB_TEXT(reason ? reason : "")};
+	int result = db_exec(context->db, &hr_statements[HR_STMT_LEAVE_INSERT], params, 9, NULL, id);
+	if (result == DB_OK)
+		result = resource_count_rows(context, resource_of(context), 1);
+	return result;
+}
+
 /* Files a request for the caller's own employee record, or, with hr.manage,
- * for the employee the body names. Counts are fixed when filed. */
+ * for the employee the body names. */
 static void hr_leave_create(struct request_context *context)
 {
 	const struct resource_def *resource = resource_of(context);
@@ -692,60 +725,10 @@ static void hr_leave_create(struct request_context *context)
 			HR_MANAGE);
 		return;
 	}
-	int result = db_begin(context->db);
-	if (result != DB_OK) {
-		respond_db_failure(context, result, resource->name);
-		return;
-	}
-	int reserved = 0;
-	if (idempotency_begin(context, &reserved) == IDEMPOTENCY_ANSWERED)
-		return;
-	struct hr_employee_link employee;
-	if (for_other)
-		result = hr_employee_by_id(context, (uint64_t)input_integer(context->request, "employeeId", 0), &employee);
-	else
-		result = hr_own_employee(context, &employee);
-	if (result != DB_OK) {
-		db_rollback(context->db);
-		respond_db_failure(context, result, resource->name);
-		return;
-	}
-	if (!employee.found || strcmp(employee.status, "terminated") == 0) {
-		db_rollback(context->db);
-		if (!employee.found && for_other) {
-			response_error(context->response, STATUS_UNPROCESSABLE, "Referenced record does not exist");
-			response_add_detail(context->response, "employeeId", "no such employee in this tenant");
-		} else if (!employee.found) {
-			response_error(context->response, STATUS_UNPROCESSABLE, "You have no employee record in this tenant");
-			response_add_detail(context->response, "employeeId",
-				"your user is not linked to an employee; HR links it with the employee's userId");
-		} else {
-			response_error(context->response, STATUS_UNPROCESSABLE, "The employee is terminated");
-			response_add_detail(context->response, "employeeId", "a terminated employee cannot file leave");
-		}
-		return;
-	}
-	const struct auth_context *auth = &context->request->auth;
-	const char *reason = input_string(context->request, "reason");
-	struct db_param params[] = {DB_UINT(auth->tenant_id), DB_UINT(auth->user_id), DB_UINT(employee.employee_id),
-		DB_TEXT(input_string(context->request, "leaveType")), DB_TEXT(start_text), DB_TEXT(end_text),
-		DB_INT(hr_leave_calendar_days(start, end)), DB_INT(hr_leave_working_days(start, end)),
-		DB_TEXT(reason ? reason : "")};
-	uint64_t id = 0;
-	result = db_exec(context->db, &hr_statements[HR_STMT_LEAVE_INSERT], params, 9, NULL, &id);
-	if (result == DB_OK)
-		result = resource_count_rows(context, resource, 1);
-	if (result != DB_OK) {
-		db_rollback(context->db);
-		respond_db_failure(context, result, resource->name);
-		return;
-	}
-	resource_respond_one(context, resource, id, 1, "Leave request created");
-	if (!status_is_success(context->response->status) || (reserved && (result = idempotency_finish(context)) != DB_OK) ||
-		(result = db_commit(context->db)) != DB_OK) {
-		db_rollback(context->db);
-		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
-	}
+	struct hr_leave_create_state state = {.for_other = for_other, .start = start, .end = end};
+	const struct resource_create_steps steps = {.check = hr_leave_create_check, .insert = hr_leave_create_insert,
+		.message = "Leave request created", .state = &state};
+	resource_create_with(context, resource, &steps);
 }
 
 struct hr_leave_row {
@@ -850,18 +833,15 @@ static void hr_leave_decide(struct request_context *context, enum hr_leave_actio
 	if (result == DB_OK)
 		result = hr_leave_read(context, id, &leave);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, resource->name);
 		return;
 	}
 	enum hr_leave_status next;
 	if (!leave.found) {
-		db_rollback(context->db);
 		module_not_found(context, resource->singular);
 		return;
 	}
 	if (hr_leave_refuse_transition(context, &leave, action, expected_version, &next) != 0) {
-		db_rollback(context->db);
 		return;
 	}
 	if (action == HR_LEAVE_APPROVE) {
@@ -874,12 +854,10 @@ static void hr_leave_decide(struct request_context *context, enum hr_leave_actio
 			result = db_query(context->db, &hr_statements[HR_STMT_LEAVE_OVERLAP], overlap, 5, module_read_uint64,
 				&overlapping);
 		if (result != DB_OK) {
-			db_rollback(context->db);
 			respond_db_failure(context, result, resource->name);
 			return;
 		}
 		if (overlapping != 0) {
-			db_rollback(context->db);
 			response_error(context->response, STATUS_UNPROCESSABLE,
 				"The leave overlaps approved leave of the same employee");
 			response_add_detail(context->response, "startDate", "%s to %s overlaps approved leave request %llu",
@@ -894,7 +872,6 @@ static void hr_leave_decide(struct request_context *context, enum hr_leave_actio
 	uint64_t matched = 0;
 	result = db_exec(context->db, &hr_statements[HR_STMT_LEAVE_DECIDE], decide, 7, &matched, NULL);
 	if (result == DB_OK && matched == 0) {
-		db_rollback(context->db);
 		hr_leave_explain_miss(context, id, action, expected_version);
 		return;
 	}
@@ -907,7 +884,6 @@ static void hr_leave_decide(struct request_context *context, enum hr_leave_actio
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, resource->name);
 		return;
 	}
@@ -943,14 +919,12 @@ static void hr_leave_cancel(struct request_context *context)
 	if (result == DB_OK)
 		result = hr_leave_read(context, id, &leave);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, resource->name);
 		return;
 	}
 	enum hr_leave_status next;
 	int owner = leave.found && own.found && leave.employee_id == own.employee_id;
 	if (!owner) {
-		db_rollback(context->db);
 		if (leave.found && hr_is_manager(context)) {
 			response_error(context->response, STATUS_FORBIDDEN, "Only the employee can cancel their own leave request");
 			response_add_detail(context->response, "employeeId", "is not your employee record; reject the request instead");
@@ -960,7 +934,6 @@ static void hr_leave_cancel(struct request_context *context)
 		return;
 	}
 	if (hr_leave_refuse_transition(context, &leave, HR_LEAVE_CANCEL, expected_version, &next) != 0) {
-		db_rollback(context->db);
 		return;
 	}
 	struct db_param cancel[] = {DB_UINT(auth->tenant_id), DB_UINT(id), DB_UINT(own.employee_id),
@@ -968,7 +941,6 @@ static void hr_leave_cancel(struct request_context *context)
 	uint64_t matched = 0;
 	result = db_exec(context->db, &hr_statements[HR_STMT_LEAVE_CANCEL], cancel, 5, &matched, NULL);
 	if (result == DB_OK && matched == 0) {
-		db_rollback(context->db);
 		hr_leave_explain_miss(context, id, HR_LEAVE_CANCEL, expected_version);
 		return;
 	}
@@ -980,7 +952,6 @@ static void hr_leave_cancel(struct request_context *context)
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, resource->name);
 		return;
 	}

@@ -104,7 +104,6 @@ enum idempotency_outcome idempotency_begin(struct request_context *context, int 
 	if (request->idempotency_key == NULL)
 		return IDEMPOTENCY_PROCEED;
 	if (!idempotency_key_is_acceptable(request->idempotency_key)) {
-		db_rollback(context->db);
 		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid Idempotency-Key");
 		response_add_detail(context->response, "Idempotency-Key", "1 to %d printable characters", IDEMPOTENCY_KEY_MAX);
 		return IDEMPOTENCY_ANSWERED;
@@ -124,12 +123,14 @@ enum idempotency_outcome idempotency_begin(struct request_context *context, int 
 		*reserved = 1;
 		return IDEMPOTENCY_PROCEED;
 	}
-	db_rollback(context->db);
 	if (result != DB_DUPLICATE) {
 		respond_db_failure(context, result, "idempotency");
 		return IDEMPOTENCY_ANSWERED;
 	}
-	/* The key exists: the earlier request committed (we waited for it). */
+	/* The key exists: the earlier request committed (we waited for it).
+	 * This request writes nothing, so its transaction ends here and the
+	 * read below sees the committed row, not an older snapshot. */
+	db_rollback(context->db);
 	struct idempotency_row row = {0};
 	result = db_query(context->db, &idempotency_statements[IDEMPOTENCY_STMT_FIND], key, 2, idempotency_read, &row);
 	if (result != DB_OK) {

@@ -14,11 +14,12 @@ struct db_statement_def;
 
 enum idempotency_outcome {
 	IDEMPOTENCY_PROCEED,  /* no key, or a new key reserved: do the work */
-	IDEMPOTENCY_ANSWERED, /* replayed, or refused: the response is set, the transaction rolled back */
+	IDEMPOTENCY_ANSWERED, /* replayed, or refused: the response is set; the request flow rolls back */
 };
 
-/* Inside the caller's open transaction. On ANSWERED the transaction has
- * been rolled back and the response is complete. */
+/* Inside the caller's open transaction, which it leaves open: on ANSWERED
+ * the response is complete and the caller just returns (the request flow
+ * rolls the transaction back). */
 enum idempotency_outcome idempotency_begin(struct request_context *context, int *reserved);
 /* Store the response now set (before the caller commits). db_result. */
 int idempotency_finish(struct request_context *context);

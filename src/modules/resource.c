@@ -685,12 +685,9 @@ int resource_insert_from_body(struct request_context *context, const struct reso
 	return result;
 }
 
-void resource_create(struct request_context *context)
+void resource_create_with(struct request_context *context, const struct resource_def *resource,
+	const struct resource_create_steps *steps)
 {
-	const struct resource_def *resource = resource_of(context);
-	if (validate_input(context->request, &resource->runtime->create_input, context->response) != 0 ||
-		resource_check_references(context, resource) != 0)
-		return;
 	int result = db_begin(context->db);
 	if (result != DB_OK) {
 		respond_db_failure(context, result, resource->name);
@@ -699,21 +696,39 @@ void resource_create(struct request_context *context)
 	int reserved = 0;
 	if (idempotency_begin(context, &reserved) == IDEMPOTENCY_ANSWERED)
 		return;
+	if (steps->check != NULL && steps->check(context, steps->state) != 0)
+		return;
 	uint64_t id = 0;
-	result = resource_insert_from_body(context, resource, &id);
+	result = steps->insert ? steps->insert(context, steps->state, &id) : resource_insert_from_body(context, resource, &id);
+	if (result == DB_OK && steps->after_insert != NULL)
+		result = steps->after_insert(context, steps->state, id);
 	if (result != DB_OK) {
-		db_rollback(context->db);
-		respond_db_failure(context, result, resource->name);
+		if (steps->fail != NULL)
+			steps->fail(context, steps->state, result);
+		else
+			respond_db_failure(context, result, resource->name);
 		return;
 	}
+	if (steps->respond != NULL)
+		steps->respond(context, steps->state, id, steps->message);
+	else
+		resource_respond_one(context, resource, id, 1, steps->message);
+	if (!status_is_success(context->response->status))
+		return;
+	if ((reserved && (result = idempotency_finish(context)) != DB_OK) || (result = db_commit(context->db)) != DB_OK)
+		respond_db_failure(context, result, resource->name);
+}
+
+void resource_create(struct request_context *context)
+{
+	const struct resource_def *resource = resource_of(context);
+	if (validate_input(context->request, &resource->runtime->create_input, context->response) != 0 ||
+		resource_check_references(context, resource) != 0)
+		return;
 	char message[96];
 	snprintf(message, sizeof(message), "%s created", resource->singular);
-	resource_respond_one(context, resource, id, 1, message);
-	if (!status_is_success(context->response->status) || (reserved && (result = idempotency_finish(context)) != DB_OK) ||
-		(result = db_commit(context->db)) != DB_OK) {
-		db_rollback(context->db);
-		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
-	}
+	const struct resource_create_steps steps = {.message = message};
+	resource_create_with(context, resource, &steps);
 }
 
 /* ------------------------------------------------------------ update/delete */
@@ -807,7 +822,6 @@ void resource_delete(struct request_context *context)
 	if (result == DB_OK)
 		result = matched == 1 ? db_commit(context->db) : (db_rollback(context->db), DB_OK);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, resource->name);
 		return;
 	}

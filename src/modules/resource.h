@@ -118,6 +118,29 @@ int resource_prepare(const struct resource_def *resource);
  * and q when it has searched fields. */
 extern const struct query_spec resource_list_query;
 
+/* The one path of a create: a transaction, the Idempotency-Key (replayed or
+ * reserved), the checks that read, the row, the rows beside it, the answer,
+ * the stored idempotent answer and the commit. A module gives its own
+ * steps; NULL ones do what the engine does. Every step runs in the
+ * transaction; a step that fails sets the response (or returns the
+ * db_result) and the request flow rolls back. */
+struct resource_create_steps {
+	/* Before anything is written: 0 to go on, -1 with the response set. */
+	int (*check)(struct request_context *context, void *state);
+	/* The row: NULL inserts the validated body (resource_insert_from_body). A db_result. */
+	int (*insert)(struct request_context *context, void *state, uint64_t *id);
+	/* Rows beside it (lines, audit entries): a db_result. */
+	int (*after_insert)(struct request_context *context, void *state, uint64_t id);
+	/* A failed insert's answer: NULL answers respond_db_failure. */
+	void (*fail)(struct request_context *context, void *state, int result);
+	/* The answer (201): NULL answers the record as stored (resource_respond_one). */
+	void (*respond)(struct request_context *context, void *state, uint64_t id, const char *message);
+	const char *message; /* "Lead created" */
+	void *state;
+};
+void resource_create_with(struct request_context *context, const struct resource_def *resource,
+	const struct resource_create_steps *steps);
+
 /* Generic route handlers: the route's data points at the resource_def. */
 void resource_list(struct request_context *context);
 void resource_get(struct request_context *context);

@@ -296,22 +296,18 @@ static void sales_convert_lead(struct request_context *context)
 	if (result == DB_OK)
 		result = db_query(context->db, &sales_statements[SALES_STMT_LEAD_FOR_UPDATE], key, 2, sales_read_lead, &lead);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "lead conversion");
 		return;
 	}
 	if (!lead.found) {
-		db_rollback(context->db);
 		module_not_found(context, "Lead");
 		return;
 	}
 	if (strcmp(lead.status, "converted") == 0) {
-		db_rollback(context->db);
 		response_error(context->response, STATUS_CONFLICT, "Lead is already converted");
 		return;
 	}
 	if (strcmp(lead.status, "lost") == 0) {
-		db_rollback(context->db);
 		response_error(context->response, STATUS_UNPROCESSABLE, "A lost lead cannot be converted; reopen it first");
 		return;
 	}
@@ -320,7 +316,6 @@ static void sales_convert_lead(struct request_context *context)
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "lead conversion");
 		return;
 	}

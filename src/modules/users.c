@@ -359,7 +359,6 @@ static void users_apply_update(struct request_context *context, uint64_t user_id
 				DB_OK))
 		result = db_commit(context->db);
 	if (result != DB_OK) {
-		db_rollback(context->db);
 		respond_db_failure(context, result, "users update");
 		return;
 	}
