@@ -17,6 +17,7 @@
 #   www/static.txt         static file served next to the API (benchmarks)
 #   pids/                  pids of the processes this stack started
 #   lighttpd/ apache/      rendered web server configs and their logs
+#                          (lighttpd/errors/: its JSON error documents)
 #   fcgid/                 Apache + mod_fcgid: httpd.conf, logs, public_html/
 #                          (.htaccess, intuka.fcgi) and intuka/ (bin/intukad,
 #                          intuka.conf, secrets.conf), laid out as on a shared host
@@ -327,9 +328,11 @@ web_launch() {
 
 lighttpd_start() {
 	local state="$1" port="$2" dir="$1/lighttpd"
-	mkdir -p "$dir" || return 1
+	mkdir -p "$dir/errors" || return 1
 	# lighttpd opens its logs after dropping privileges.
 	((EUID != 0)) || chown "$INTUKA_WEB_USER:$INTUKA_WEB_GROUP" "$dir" || return 1
+	# Its own error answers in the API's JSON envelope (server.errorfile-prefix).
+	install -m 0644 "$INTUKA_REPO"/deploy/lighttpd/errors/intuka-*.html "$dir/errors/" || return 1
 	render_template "$INTUKA_REPO/deploy/lighttpd/intuka.conf" "$dir/lighttpd.conf" \
 		PORT="$port" SOCKET="$(stack_socket "$state")" STATE_DIR="$state" \
 		USER="$INTUKA_WEB_USER" GROUP="$INTUKA_WEB_GROUP" || return 1
