@@ -5,8 +5,8 @@
 # intukad itself), and the webhook delivery process (intukad
 # --deliver-webhooks, the same for every flavour). Sourced; needs common.sh
 # and mariadb.sh. Also run as a command, so the integration tests can restart
-# the delivery process they killed:
-#   deploy/lib/stack.sh deliverer-start|deliverer-stop STATE
+# the delivery process or the intukad master they stopped:
+#   deploy/lib/stack.sh deliverer-start|deliverer-stop|intukad-start STATE
 #
 # Layout of a state directory STATE (mode 0711: the web server user may pass
 # through but not list it):
@@ -17,6 +17,7 @@
 #   www/static.txt         static file served next to the API (benchmarks)
 #   pids/                  pids of the processes this stack started
 #   lighttpd/ apache/      rendered web server configs and their logs
+#                          (lighttpd/errors/: its JSON error documents)
 #   fcgid/                 Apache + mod_fcgid: httpd.conf, logs, public_html/
 #                          (.htaccess, intuka.fcgi) and intuka/ (bin/intukad,
 #                          intuka.conf, secrets.conf), laid out as on a shared host
@@ -327,9 +328,11 @@ web_launch() {
 
 lighttpd_start() {
 	local state="$1" port="$2" dir="$1/lighttpd"
-	mkdir -p "$dir" || return 1
+	mkdir -p "$dir/errors" || return 1
 	# lighttpd opens its logs after dropping privileges.
 	((EUID != 0)) || chown "$INTUKA_WEB_USER:$INTUKA_WEB_GROUP" "$dir" || return 1
+	# Its own error answers in the API's JSON envelope (server.errorfile-prefix).
+	install -m 0644 "$INTUKA_REPO"/deploy/lighttpd/errors/intuka-*.html "$dir/errors/" || return 1
 	render_template "$INTUKA_REPO/deploy/lighttpd/intuka.conf" "$dir/lighttpd.conf" \
 		PORT="$port" SOCKET="$(stack_socket "$state")" STATE_DIR="$state" \
 		USER="$INTUKA_WEB_USER" GROUP="$INTUKA_WEB_GROUP" || return 1
@@ -513,16 +516,18 @@ stack_status() {
 	return "$rc"
 }
 
-# As a command: restart or stop the delivery process of a running stack.
+# As a command: restart or stop the delivery process of a running stack, or
+# start its intukad master again (lighttpd and apache flavours).
 stack_main() {
 	local command="${1:-}" state="${2:-}"
 	[[ -n "$command" && -d "$state" ]] || {
-		printf 'usage: %s deliverer-start|deliverer-stop STATE\n' "$0" >&2
+		printf 'usage: %s deliverer-start|deliverer-stop|intukad-start STATE\n' "$0" >&2
 		exit 64
 	}
 	case "$command" in
 	deliverer-start) deliverer_start "$state" ;;
 	deliverer-stop) deliverer_stop "$state" ;;
+	intukad-start) intukad_start "$state" "$(cat "$state/config")" ;;
 	*)
 		printf 'unknown command: %s\n' "$command" >&2
 		exit 64

@@ -178,11 +178,41 @@ static int request_parse_query(struct request *request, const struct request_lim
 	return 0;
 }
 
+/* A body without CONTENT_LENGTH: mod_proxy_fcgi streams a large chunked
+ * request body that way, to the end of the FastCGI stdin. Read to that end,
+ * one byte past the limit to tell "too large" from "exactly the limit". */
+static int request_read_body_to_end(struct request *request, request_body_reader read_body, void *reader_context,
+	const struct request_limits *limits, struct response *response)
+{
+	char *body = arena_alloc(request->arena, limits->max_body_bytes + 2);
+	size_t received = 0;
+	while (received <= limits->max_body_bytes) {
+		long got = read_body(reader_context, body + received, limits->max_body_bytes + 1 - received);
+		if (got <= 0)
+			break;
+		received += (size_t)got;
+	}
+	if (received > limits->max_body_bytes) {
+		response_error(response, STATUS_PAYLOAD_TOO_LARGE, "Request body too large");
+		response_add_detail(response, "body", "at most %zu bytes are accepted", limits->max_body_bytes);
+		return -1;
+	}
+	if (received == 0)
+		return 0;
+	body[received] = '\0';
+	request->body = body;
+	request->body_length = received;
+	return 0;
+}
+
 static int request_read_body(struct request *request, request_body_reader read_body, void *reader_context,
-	const char *content_length_text, const struct request_limits *limits, struct response *response)
+	const char *content_length_text, int body_without_length, const struct request_limits *limits,
+	struct response *response)
 {
 	if (content_length_text == NULL || *content_length_text == '\0')
-		return 0;
+		return body_without_length
+			? request_read_body_to_end(request, read_body, reader_context, limits, response)
+			: 0;
 	char *end = NULL;
 	unsigned long long declared = strtoull(content_length_text, &end, 10);
 	if (end == content_length_text || *end != '\0') {
@@ -277,8 +307,10 @@ int request_parse(struct request *request, char **envp, request_body_reader read
 
 	if (request_parse_query(request, limits, response) != 0)
 		return -1;
-	if (request_read_body(request, read_body, reader_context, request_param(envp, "CONTENT_LENGTH"), limits,
-		    response) != 0)
+	/* Only a Transfer-Encoding announces a body that has no length (RFC 9112
+	 * 6.1); without either there is none to read. */
+	if (request_read_body(request, read_body, reader_context, request_param(envp, "CONTENT_LENGTH"),
+		    request_param(envp, "HTTP_TRANSFER_ENCODING") != NULL, limits, response) != 0)
 		return -1;
 	if (request->body_length == 0)
 		return 0;

@@ -121,6 +121,88 @@ bool stack_list_children(pid_t parent_pid, struct pid_set *children)
     return true;
 }
 
+static bool pid_set_append(struct pid_set *set, size_t *capacity, pid_t pid)
+{
+    if (set->count == *capacity) {
+        size_t new_capacity = *capacity == 0 ? 16 : *capacity * 2;
+        pid_t *grown = realloc(set->pids, new_capacity * sizeof *grown);
+
+        if (grown == NULL)
+            return false;
+        set->pids = grown;
+        *capacity = new_capacity;
+    }
+    set->pids[set->count++] = pid;
+    return true;
+}
+
+/* True when the NUL-separated command line has --single and "-c PATH" with
+ * PATH resolving to wanted_config (already resolved). */
+static bool stack_cmdline_is_single_with(const char *cmdline, size_t length, const char *wanted_config)
+{
+    bool single = false, config_matches = false;
+    const char *end = cmdline + length;
+
+    for (const char *argument = cmdline; argument < end; argument += strlen(argument) + 1) {
+        const char *next = argument + strlen(argument) + 1;
+
+        if (strcmp(argument, "--single") == 0)
+            single = true;
+        if (strcmp(argument, "-c") == 0 && next < end) {
+            char resolved[PATH_MAX];
+
+            if (realpath(next, resolved) != NULL && strcmp(resolved, wanted_config) == 0)
+                config_matches = true;
+        }
+    }
+    return single && config_matches;
+}
+
+bool stack_list_single_processes(const char *config_path, struct pid_set *processes)
+{
+    char wanted_config[PATH_MAX];
+    DIR *proc;
+    struct dirent *entry;
+    size_t capacity = 0;
+
+    processes->pids = NULL;
+    processes->count = 0;
+    if (realpath(config_path, wanted_config) == NULL)
+        return false;
+    proc = opendir("/proc");
+    if (proc == NULL)
+        return false;
+    while ((entry = readdir(proc)) != NULL) {
+        char *end;
+        long pid = strtol(entry->d_name, &end, 10);
+        char path[64], cmdline[4096];
+        FILE *cmdline_file;
+        size_t length;
+
+        if (*end != '\0' || pid <= 0 || !stack_process_is_alive((pid_t)pid))
+            continue;
+        snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+        cmdline_file = fopen(path, "r");
+        /* Processes vanish between readdir and open: that is not an error. */
+        if (cmdline_file == NULL)
+            continue;
+        length = fread(cmdline, 1, sizeof cmdline - 1, cmdline_file);
+        fclose(cmdline_file);
+        cmdline[length] = '\0';
+        if (!stack_cmdline_is_single_with(cmdline, length, wanted_config))
+            continue;
+        if (!pid_set_append(processes, &capacity, (pid_t)pid)) {
+            closedir(proc);
+            pid_set_free(processes);
+            return false;
+        }
+    }
+    closedir(proc);
+    if (processes->count > 1)
+        qsort(processes->pids, processes->count, sizeof processes->pids[0], pid_compare);
+    return true;
+}
+
 bool pid_set_contains(const struct pid_set *set, pid_t pid)
 {
     for (size_t i = 0; i < set->count; i++) {

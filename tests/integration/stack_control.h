@@ -33,6 +33,13 @@ bool pid_set_equal(const struct pid_set *a, const struct pid_set *b);
 const char *pid_set_format(const struct pid_set *set, char *buffer, size_t buffer_size);
 void pid_set_free(struct pid_set *set);
 
+/*
+ * Live "intukad --single -c CONFIG" processes (those mod_fcgid starts) whose
+ * configuration file is config_path once both are resolved (the stack calls
+ * it through ../). The caller frees with pid_set_free().
+ */
+bool stack_list_single_processes(const char *config_path, struct pid_set *processes);
+
 /* The process exists and is not a zombie. */
 bool stack_process_is_alive(pid_t pid);
 

@@ -28,7 +28,9 @@ enum {
     MAX_BODY_BYTES = 1048576,
     OVERSIZED_PATH_BYTES = 3000,
     LARGE_HEADER_COUNT = 3,
-    LARGE_HEADER_VALUE_BYTES = 7000,
+    /* 18 KB in all: over intukad's 16 KiB, under lighttpd's 20 KiB for the
+     * request line and headers together (past which lighttpd answers). */
+    LARGE_HEADER_VALUE_BYTES = 6000,
     MAX_JSON_DEPTH = 32,
     MAX_QUERY_PARAMS = 64,
 };
@@ -134,7 +136,8 @@ static bool generate_oversized_path(struct generated_request *generated)
 }
 
 /* Apache refuses any single header over 8190 bytes by itself, so the excess
- * is spread over three headers that each pass the web server. */
+ * is spread over three headers that each pass the web server (and together
+ * stay under lighttpd's 20 KiB). */
 static bool generate_large_headers(struct generated_request *generated)
 {
     for (size_t i = 0; i < LARGE_HEADER_COUNT; i++) {
@@ -570,7 +573,7 @@ static const struct contract_case contract_cases[] = {
     { .name = "path_of_3000_chars_is_414",
       .method = "GET", .generate = generate_oversized_path,
       .expected_status = 414, .expected_error_code = "URI_TOO_LONG" },
-    { .name = "three_headers_of_7000_bytes_are_431",
+    { .name = "three_headers_of_6000_bytes_are_431",
       .method = "GET", .path_and_query = "/api/v1/health", .generate = generate_large_headers,
       .expected_status = 431, .expected_error_code = "HEADERS_TOO_LARGE" },
     { .name = "query_with_64_parameters_passes_the_limit_and_each_unknown_one_is_named",

@@ -43,6 +43,7 @@ bool test_environment_load(void)
     test_environment.base_url = environment_value("INTUKA_TEST_BASE_URL");
     test_environment.flavour = environment_value("INTUKA_TEST_FLAVOUR");
     test_environment.master_pid_file = environment_value("INTUKA_TEST_MASTER_PIDFILE");
+    test_environment.intukad_start_command = environment_value("INTUKA_TEST_INTUKAD_START_CMD");
     test_environment.db_stop_command = environment_value("INTUKA_TEST_DB_STOP_CMD");
     test_environment.db_sql_command = environment_value("INTUKA_TEST_DB_SQL_CMD");
     test_environment.db_start_command = environment_value("INTUKA_TEST_DB_START_CMD");
@@ -75,12 +76,13 @@ void test_environment_print_usage(const char *program_name)
     fprintf(stderr,
             "usage: %s [SUITE...]   (contract, anomaly, admin, identity, sales, hr, finance, find_access,\n"
             "       find_insights, find_content, find_chat, find_webhooks, find_queries,\n"
-            "       slow_readers; none: all)\n"
+            "       slow_readers, web_errors; none: all)\n"
             "Runs the Intuka integration tests against a running stack (all suites when no name is given).\n"
             "Environment:\n"
             "  INTUKA_TEST_BASE_URL        required, loopback, e.g. http://127.0.0.1:8080\n"
             "  INTUKA_TEST_FLAVOUR         lighttpd | apache | fcgid\n"
             "  INTUKA_TEST_MASTER_PIDFILE  pid file of the intukad master (empty under fcgid)\n"
+            "  INTUKA_TEST_INTUKAD_START_CMD  shell command starting that master again (exit 0)\n"
             "  INTUKA_TEST_DB_STOP_CMD     shell command stopping MariaDB (exit 0)\n"
             "  INTUKA_TEST_DB_SQL_CMD      shell command running SQL from stdin on the app database\n"
             "  INTUKA_TEST_DB_START_CMD    shell command starting MariaDB (exit 0)\n"

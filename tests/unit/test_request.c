@@ -128,6 +128,53 @@ static void request_json_body_is_parsed(void)
 	parsed_free(&parsed);
 }
 
+static void request_chunked_body_without_length_is_read_to_the_end(void)
+{
+	char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/", "CONTENT_TYPE=application/json",
+		"HTTP_TRANSFER_ENCODING=chunked", NULL};
+	struct memory_body body = {.data = "{\"a\":12}", .length = 8};
+	struct parsed parsed;
+	parse_envp(&parsed, envp, &body);
+	CU_ASSERT_EQUAL_FATAL(parsed.result, 0);
+	CU_ASSERT_EQUAL(parsed.request.body_length, 8);
+	json_object *value = NULL;
+	CU_ASSERT_TRUE(json_object_object_get_ex(parsed.request.json_body, "a", &value));
+	CU_ASSERT_EQUAL(json_object_get_int(value), 12);
+	parsed_free(&parsed);
+}
+
+static void request_chunked_body_over_the_limit_is_413(void)
+{
+	char data[65];
+	memset(data, ' ', sizeof(data));
+	char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/", "CONTENT_TYPE=application/json",
+		"HTTP_TRANSFER_ENCODING=chunked", NULL};
+	struct memory_body body = {.data = data, .length = sizeof(data)};
+	struct parsed parsed;
+	parse_envp(&parsed, envp, &body);
+	CU_ASSERT_EQUAL(parsed.result, -1);
+	CU_ASSERT_EQUAL(parsed.response.status, STATUS_PAYLOAD_TOO_LARGE);
+	parsed_free(&parsed);
+	/* Exactly the limit is still accepted (and then judged as JSON). */
+	struct memory_body at_limit = {.data = data, .length = 64};
+	parse_envp(&parsed, envp, &at_limit);
+	CU_ASSERT_NOT_EQUAL(parsed.response.status, STATUS_PAYLOAD_TOO_LARGE);
+	CU_ASSERT_EQUAL(parsed.request.body_length, 64);
+	parsed_free(&parsed);
+}
+
+static void request_without_length_or_transfer_encoding_has_no_body(void)
+{
+	char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/", NULL};
+	struct memory_body body = {.data = "{}", .length = 2};
+	struct parsed parsed;
+	parse_envp(&parsed, envp, &body);
+	CU_ASSERT_EQUAL(parsed.result, 0);
+	CU_ASSERT_EQUAL(parsed.request.body_length, 0);
+	CU_ASSERT_EQUAL(body.reads, 0);
+	parsed_free(&parsed);
+}
+
 static void request_non_json_body_is_415(void)
 {
 	char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/", "CONTENT_TYPE=text/plain", "CONTENT_LENGTH=2", NULL};
@@ -202,6 +249,10 @@ static const struct unit_test request_tests[] = {
 	{"request_body_shorter_than_declared_is_400", request_body_shorter_than_declared_is_400},
 	{"request_json_body_is_parsed", request_json_body_is_parsed},
 	{"request_non_json_body_is_415", request_non_json_body_is_415},
+	{"request_chunked_body_without_length_is_read_to_the_end", request_chunked_body_without_length_is_read_to_the_end},
+	{"request_chunked_body_over_the_limit_is_413", request_chunked_body_over_the_limit_is_413},
+	{"request_without_length_or_transfer_encoding_has_no_body",
+		request_without_length_or_transfer_encoding_has_no_body},
 	{"request_too_many_query_parameters_is_400", request_too_many_query_parameters_is_400},
 	{"request_bad_percent_escape_is_400", request_bad_percent_escape_is_400},
 	{"request_id_is_echoed_when_plain_and_generated_otherwise", request_id_is_echoed_when_plain_and_generated_otherwise},
