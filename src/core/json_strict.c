@@ -369,8 +369,13 @@ static void json_strict_note_duplicate(struct json_strict_scanner *scanner, cons
  * any object a client can send, with no hash an attacker could flood. */
 static void json_strict_settle_members(struct json_strict_scanner *scanner, size_t first)
 {
-	struct json_strict_member *members = scanner->members + first;
 	size_t count = scanner->member_count - first;
+	/* An object without a name ("{}", or one that ends before its first
+	 * name) may come before any member was stored: members is then still
+	 * NULL, and NULL + 0 is undefined behaviour (clang's UBSan stops on it). */
+	if (count == 0)
+		return;
+	struct json_strict_member *members = scanner->members + first;
 	if (count > 1) {
 		qsort(members, count, sizeof(*members), json_strict_member_compare);
 		for (size_t i = 1; i < count; i++)
