@@ -176,6 +176,14 @@ static size_t json_strict_utf8_sequence(const unsigned char *text, size_t availa
 	return 0;
 }
 
+size_t json_strict_utf8_length(const char *text, size_t available)
+{
+	const char *reason = NULL;
+	if (text == NULL || available == 0)
+		return 0;
+	return json_strict_utf8_sequence((const unsigned char *)text, available, &reason);
+}
+
 static int json_strict_hex_digit(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
