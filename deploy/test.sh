@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds Intuka for development and runs every test: the CUnit unit tests
-# (make check), then the integration test program against a fresh private
-# stack for each web server flavour, plus a few checks of the server's
-# process behaviour done from here. Ends with one line "N passed, N failed".
+# (make check), the fuzz targets under libFuzzer (tests/fuzz/run.sh, one
+# check per target), then the integration test program against a fresh
+# private stack for each web server flavour, plus a few checks of the
+# server's process behaviour done from here. Ends with one line
+# "N passed, N failed".
 #
 #   deploy/test.sh              debug build (-O0 -g -Werror)
 #   deploy/test.sh --sanitize   debug build with ASan + UBSan (or INTUKA_SANITIZE=1)
@@ -10,7 +12,9 @@
 # Environment: INTUKA_TEST_SERVERS (default "lighttpd apache fcgid"),
 # INTUKA_TEST_SUITES (integration suites to run, e.g. "find_content"; default all),
 # INTUKA_TEST_KEEP=1 keeps the temporary state directory for inspection,
-# INTUKA_ITEST_TIMEOUT_S bounds one integration run (default 1200).
+# INTUKA_ITEST_TIMEOUT_S bounds one integration run (default 1200),
+# INTUKA_FUZZ_SECONDS is how long each fuzz target runs (default 60; 0 skips
+# fuzzing, for quick local runs only).
 # Runs as root on Debian 12 (installs missing packages). Everything it starts
 # runs from a mktemp directory on free ports and is stopped on exit.
 set -euo pipefail
@@ -41,6 +45,8 @@ source "$DEPLOY_DIR/lib/stack.sh"
 SERVERS="${INTUKA_TEST_SERVERS:-lighttpd apache fcgid}"
 SANITIZE="${INTUKA_SANITIZE:-0}"
 ITEST_TIMEOUT_S="${INTUKA_ITEST_TIMEOUT_S:-1200}"
+FUZZ_SECONDS="${INTUKA_FUZZ_SECONDS:-60}"
+FUZZ_TARGET_COUNT=5 # tests/fuzz/run.sh's targets, to bound the whole phase
 ITEST_BIN="$INTUKA_REPO/tests/integration/intuka-itest"
 # Words: names of integration suites; empty runs every suite.
 read -r -a ITEST_SUITES <<<"${INTUKA_TEST_SUITES:-}"
@@ -186,6 +192,41 @@ phase_unit_tests() {
 		((failed > 0)) || fail 1 "make check exited with status $rc"
 	elif ((runs == 0)); then
 		fail 1 "make check printed no CUnit run summary"
+	fi
+}
+
+# The fuzz targets under libFuzzer, FUZZ_SECONDS each, on copies of their
+# seed corpora: one check per target, counted from run.sh's line for it
+# ("fuzz <target>: ok, <N> executions in <S> s, ..." or "...: FAILED (...),
+# reproducer <path>"). The reproducers stay in .fuzz/run/<target>/.
+phase_fuzz() {
+	local rc=0 line limit_s fuzz_log="$TEST_ROOT/fuzz.log" counted=0 failed_before="$FAILED"
+	if [[ "$FUZZ_SECONDS" == 0 ]]; then
+		log "fuzzing skipped (INTUKA_FUZZ_SECONDS=0)"
+		return 0
+	fi
+	[[ "$FUZZ_SECONDS" =~ ^[0-9]+$ ]] || die "INTUKA_FUZZ_SECONDS must be a whole number of seconds"
+	# Each target's time with room for its start and end, and the build.
+	limit_s=$(((FUZZ_SECONDS + 30) * FUZZ_TARGET_COUNT + 300))
+	log "fuzzing each target for ${FUZZ_SECONDS} s (tests/fuzz/run.sh)"
+	if timeout --kill-after=10 "$limit_s" "$INTUKA_REPO/tests/fuzz/run.sh" "$FUZZ_SECONDS" </dev/null 2>&1 |
+		tee "$fuzz_log"; then
+		rc=0
+	else
+		rc=${PIPESTATUS[0]}
+	fi
+	while IFS= read -r line; do
+		counted=$((counted + 1))
+		if [[ "$line" == *": ok, "* ]]; then
+			pass 1
+		else
+			fail 1 "${line%%, reproducer*}"
+		fi
+	done < <(grep -E '^fuzz [a-z_]+: (ok|FAILED)' "$fuzz_log")
+	if ((counted < FUZZ_TARGET_COUNT)); then
+		fail 1 "tests/fuzz/run.sh reported $counted of $FUZZ_TARGET_COUNT targets (exit $rc)"
+	elif ((rc != 0 && FAILED == failed_before)); then
+		fail 1 "tests/fuzz/run.sh exited with status $rc"
 	fi
 }
 
@@ -367,7 +408,7 @@ main() {
 	--sanitize) SANITIZE=1 ;;
 	"") ;;
 	-h | --help)
-		sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		return 0
 		;;
 	*) die "unknown argument: $1 (only --sanitize)" ;;
@@ -390,6 +431,7 @@ main() {
 	log "test state in $TEST_ROOT"
 
 	phase_unit_tests
+	phase_fuzz
 	phase_build_itest || bail "make tests/integration/intuka-itest failed"
 
 	DB_DIR="$TEST_ROOT/mariadb"

@@ -4,10 +4,13 @@
 # their system services: the deploy scripts run private instances instead.
 # Sourced, never executed; needs common.sh.
 
-# Build and test: compiler, autotools and the -dev packages configure.ac probes.
+# Build and test: compiler, autotools and the -dev packages configure.ac probes;
+# clang with its libFuzzer and sanitizer runtimes (libclang-rt-dev, only a
+# recommendation of clang) and llvm-symbolizer (llvm) for the fuzz targets.
 INTUKA_BUILD_PACKAGES=(
 	build-essential autoconf automake pkg-config
 	libfcgi-dev libjson-c-dev libmariadb-dev libssl-dev libargon2-dev libcunit1-dev libcurl4-openssl-dev
+	clang libclang-rt-dev llvm
 )
 # Run: database, both web servers, mod_fcgid, and the tools the scripts call
 # (openssl for random secrets, iproute2 for ss, jq to build and read the

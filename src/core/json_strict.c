@@ -176,6 +176,14 @@ static size_t json_strict_utf8_sequence(const unsigned char *text, size_t availa
 	return 0;
 }
 
+size_t json_strict_utf8_length(const char *text, size_t available)
+{
+	const char *reason = NULL;
+	if (text == NULL || available == 0)
+		return 0;
+	return json_strict_utf8_sequence((const unsigned char *)text, available, &reason);
+}
+
 static int json_strict_hex_digit(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
@@ -369,8 +377,13 @@ static void json_strict_note_duplicate(struct json_strict_scanner *scanner, cons
  * any object a client can send, with no hash an attacker could flood. */
 static void json_strict_settle_members(struct json_strict_scanner *scanner, size_t first)
 {
-	struct json_strict_member *members = scanner->members + first;
 	size_t count = scanner->member_count - first;
+	/* An object without a name ("{}", or one that ends before its first
+	 * name) may come before any member was stored: members is then still
+	 * NULL, and NULL + 0 is undefined behaviour (clang's UBSan stops on it). */
+	if (count == 0)
+		return;
+	struct json_strict_member *members = scanner->members + first;
 	if (count > 1) {
 		qsort(members, count, sizeof(*members), json_strict_member_compare);
 		for (size_t i = 1; i < count; i++)

@@ -60,6 +60,12 @@ int json_strict_check(const char *text, size_t length, int max_depth, struct jso
 int json_strict_parse(const char *text, size_t length, int max_depth, json_object **out,
 	struct json_strict_fault *fault);
 
+/* Length of the valid UTF-8 sequence (RFC 3629: no overlong form, surrogate
+ * or code point above U+10FFFF) at the start of text, reading at most
+ * available bytes; 0 when there is none. The strings the recogniser accepts
+ * are made of these; code that echoes client bytes into JSON uses it too. */
+size_t json_strict_utf8_length(const char *text, size_t available);
+
 /* Short English name of a fault kind; never NULL. */
 const char *json_strict_fault_kind_text(enum json_strict_fault_kind kind);
 

@@ -1,6 +1,7 @@
 /* FastCGI parameters and body into struct request, each limit checked on the
  * way in so a handler never sees an oversized or malformed input. */
 #include "http/request.h"
+#include "core/json_strict.h"
 #include "http/json_body.h"
 #include "http/response.h"
 
@@ -132,6 +133,20 @@ void request_assign_id(struct request *request, const char *client_request_id)
 	request->request_id[2 * sizeof(random_bytes)] = '\0';
 }
 
+/* 1 when text is UTF-8 throughout (json_strict_utf8_length): what the
+ * database stores and a JSON answer can carry back. */
+static int request_is_utf8(const char *text)
+{
+	size_t length = strlen(text);
+	for (size_t at = 0; at < length;) {
+		size_t sequence = json_strict_utf8_length(text + at, length - at);
+		if (sequence == 0)
+			return 0;
+		at += sequence;
+	}
+	return 1;
+}
+
 /* Split "a=1&b=2" into decoded pairs, bounded by max_params. */
 static int request_parse_query(struct request *request, const struct request_limits *limits,
 	struct response *response)
@@ -164,6 +179,13 @@ static int request_parse_query(struct request *request, const struct request_lim
 			if (name == NULL || value == NULL) {
 				response_error(response, STATUS_VALIDATION_ERROR, "Malformed query string");
 				response_add_detail(response, "query", "invalid percent-encoding");
+				return -1;
+			}
+			/* Every parameter is text: bytes that are not UTF-8 could be
+			 * neither stored, nor compared, nor named back in an answer. */
+			if (!request_is_utf8(name) || !request_is_utf8(value)) {
+				response_error(response, STATUS_VALIDATION_ERROR, "Malformed query string");
+				response_add_detail(response, "query", "names and values must be UTF-8 once percent-decoded");
 				return -1;
 			}
 			request->query_params[stored].name = name;

@@ -1,9 +1,48 @@
 /* Envelope rendering: {"success":true,"data",...} or {"success":false,"error":{...}}. */
 #include "http/response.h"
+#include "core/alloc.h"
+#include "core/json_strict.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* U+FFFD REPLACEMENT CHARACTER, for a byte that begins no UTF-8 character. */
+#define RESPONSE_REPLACEMENT "\xef\xbf\xbd"
+#define RESPONSE_REPLACEMENT_BYTES 3
+
+/* Copies text into out (out_size >= 1) as valid UTF-8: a byte that begins
+ * no valid sequence becomes U+FFFD, and a cut at out_size falls between
+ * characters. Details echo what the client sent (a parameter's name may
+ * hold any byte, a member name cut to fit may end inside a character), and
+ * an envelope must stay JSON, which is UTF-8. */
+static void response_copy_utf8(char *out, size_t out_size, const char *text)
+{
+	size_t used = 0, length = strlen(text);
+	for (size_t at = 0; at < length;) {
+		size_t sequence = json_strict_utf8_length(text + at, length - at);
+		const char *piece = sequence ? text + at : RESPONSE_REPLACEMENT;
+		size_t piece_length = sequence ? sequence : RESPONSE_REPLACEMENT_BYTES;
+		if (used + piece_length >= out_size)
+			break;
+		memcpy(out + used, piece, piece_length);
+		used += piece_length;
+		at += sequence ? sequence : 1;
+	}
+	out[used] = '\0';
+}
+
+/* A JSON string of text made valid UTF-8 (see response_copy_utf8). */
+static json_object *response_utf8_string(const char *text)
+{
+	size_t size = RESPONSE_REPLACEMENT_BYTES * strlen(text) + 1;
+	char *clean = xmalloc(size);
+	response_copy_utf8(clean, size, text);
+	json_object *string = json_object_new_string(clean);
+	free(clean);
+	return string;
+}
 
 void response_init(struct response *response)
 {
@@ -40,7 +79,7 @@ void response_ok(struct response *response, enum status status, json_object *dat
 	response_drop_trees(response);
 	response->status = status;
 	response->data = data;
-	snprintf(response->message, sizeof(response->message), "%s", message ? message : "OK");
+	response_copy_utf8(response->message, sizeof(response->message), message ? message : "OK");
 }
 
 void response_list(struct response *response, json_object *items, json_object *pagination, const char *message)
@@ -54,7 +93,7 @@ void response_error(struct response *response, enum status status, const char *m
 	response_drop_trees(response);
 	response->status = status;
 	response->details = json_object_new_array();
-	snprintf(response->message, sizeof(response->message), "%s", message);
+	response_copy_utf8(response->message, sizeof(response->message), message);
 }
 
 void response_add_detail(struct response *response, const char *field, const char *format, ...)
@@ -67,8 +106,8 @@ void response_add_detail(struct response *response, const char *field, const cha
 	if (response->details == NULL)
 		response->details = json_object_new_array();
 	json_object *detail = json_object_new_object();
-	json_object_object_add(detail, "field", json_object_new_string(field));
-	json_object_object_add(detail, "issue", json_object_new_string(issue));
+	json_object_object_add(detail, "field", response_utf8_string(field));
+	json_object_object_add(detail, "issue", response_utf8_string(issue));
 	json_object_array_add(response->details, detail);
 }
 

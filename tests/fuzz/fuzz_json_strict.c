@@ -2,10 +2,8 @@
  * or reads past the text, a refusal points inside the text (or at its end)
  * with a short printable reason, check and parse agree, and whatever it
  * accepts json-c writes back as text it accepts again. make check replays
- * the unit vectors through it; to fuzz with libFuzzer:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *     tests/fuzz/fuzz_json_strict.c src/core/json_strict.c src/core/alloc.c \
- *     src/core/log.c $(pkg-config --cflags --libs json-c) -o fuzz_json_strict */
+ * the unit vectors and tests/fuzz/corpus/json_strict through it;
+ * tests/fuzz/run.sh runs it under libFuzzer (tests/fuzz/README.md). */
 #include "core/json_strict.h"
 
 #include <stdint.h>

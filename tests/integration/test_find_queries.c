@@ -183,6 +183,11 @@ static void feedback_filters_arrive_as_json_or_brackets_and_never_as_object_obje
     expect_refused("GET", "/feedback?filters[created_after]=yesterday", "filters.created_after");
     expect_refused("GET", "/feedback?filters=%7B%22rating%22%3A%22negative%22%7D&filters[rating]=negative", "filters");
     expect_refused("GET", "/feedback?limit=1&limit=2", "limit");
+    /* Not UTF-8 once decoded, as a value or inside an object: refused as a
+     * malformed query before anything reads it. */
+    expect_refused("GET", "/feedback?threadId=fq-thread-%ED%A0%80", "query");
+    expect_refused("GET", "/feedback?filters[thread_id]=fq-thread-%C3%C3", "query");
+    expect_refused("GET", "/feedback?rating%9C=negative", "query");
 }
 
 static void prompt_lists_filter_by_status(void)

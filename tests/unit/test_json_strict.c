@@ -190,9 +190,15 @@ static const struct strict_vector strict_vectors[] = {
 	REFUSE("a literal run on", "[truex]", SYNTAX, 5, "',' or ']'"),
 	REFUSE("a byte-order mark", "\xef\xbb\xbf{}", SYNTAX, 0, "byte-order mark"),
 	REFUSE("an undefined value", "[undefined]", SYNTAX, 1, "'u'"),
+	/* The first object of the text ending before any name was stored (the
+	 * fuzz target found this path undefined; replayed under UBSan by
+	 * tests/fuzz/run.sh, with these texts in its corpus). */
+	REFUSE("an object ending before its first name", "{\x1ctext\":\"\"\"lit", SYNTAX, 1, "member name"),
+	REFUSE("an object ending at its first byte", "{", SYNTAX, 1, NULL),
 
 	/* Small valid texts. */
 	ACCEPT("empty object", "{}"),
+	ACCEPT("an empty object first, then one with members", "[{},{\"a\":{}}]"),
 	ACCEPT("empty array", "[]"),
 	ACCEPT("empty containers inside", "{\"a\":[],\"b\":{},\"c\":[{}],\"d\":\"\"}"),
 	ACCEPT("top-level scalars: string", "\"x\""),

@@ -215,6 +215,31 @@ static void request_bad_percent_escape_is_400(void)
 	}
 }
 
+/* Parameters are text: whatever is not UTF-8 once decoded, in a name or a
+ * value, raw or percent-encoded, is refused before anything reads it. */
+static void request_query_that_is_not_utf8_is_400(void)
+{
+	const char *bad[] = {"REQUEST_URI=/?threadId=%FF", "REQUEST_URI=/?thread%9C%9CId=t-9", "REQUEST_URI=/?q=\x9c",
+		"REQUEST_URI=/?q=%C0%AF", "REQUEST_URI=/?q=%ED%A0%80", "REQUEST_URI=/?q=%F4%90%80%80",
+		"REQUEST_URI=/?q=caf%C3", "REQUEST_URI=/?filters%5Bthread_id%5D=t-%C3%C3"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *envp[] = {"REQUEST_METHOD=GET", (char *)bad[i], NULL};
+		struct parsed parsed;
+		parse_envp(&parsed, envp, NULL);
+		CU_ASSERT_EQUAL(parsed.result, -1);
+		CU_ASSERT_EQUAL(parsed.response.status, STATUS_VALIDATION_ERROR);
+		CU_ASSERT_STRING_EQUAL(parsed.response.message, "Malformed query string");
+		parsed_free(&parsed);
+	}
+	char *good[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/?q=caf%C3%A9+%E6%97%A5%F0%9F%98%80&b=\xc3\xa9", NULL};
+	struct parsed parsed;
+	parse_envp(&parsed, good, NULL);
+	CU_ASSERT_EQUAL_FATAL(parsed.result, 0);
+	CU_ASSERT_STRING_EQUAL(request_query(&parsed.request, "q"), "caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x98\x80");
+	CU_ASSERT_STRING_EQUAL(request_query(&parsed.request, "b"), "\xc3\xa9");
+	parsed_free(&parsed);
+}
+
 static void request_id_is_echoed_when_plain_and_generated_otherwise(void)
 {
 	char *plain[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/", "HTTP_X_REQUEST_ID=abc-123", NULL};
@@ -255,6 +280,7 @@ static const struct unit_test request_tests[] = {
 		request_without_length_or_transfer_encoding_has_no_body},
 	{"request_too_many_query_parameters_is_400", request_too_many_query_parameters_is_400},
 	{"request_bad_percent_escape_is_400", request_bad_percent_escape_is_400},
+	{"request_query_that_is_not_utf8_is_400", request_query_that_is_not_utf8_is_400},
 	{"request_id_is_echoed_when_plain_and_generated_otherwise", request_id_is_echoed_when_plain_and_generated_otherwise},
 	{"request_unknown_method_is_kept_as_other", request_unknown_method_is_kept_as_other},
 };

@@ -1,5 +1,6 @@
 /* Envelopes and header block. */
 #include "unit_suites.h"
+#include "core/json_strict.h"
 #include "http/response.h"
 
 #include <stdlib.h>
@@ -133,6 +134,38 @@ static void header_injection_is_refused(void)
 	response_reset(&response);
 }
 
+/* A detail echoes what the client sent: a query parameter's name may hold
+ * any byte after percent-decoding, and a member name cut to fit may end
+ * inside a character. The envelope stays UTF-8 JSON all the same. */
+static void details_and_messages_stay_utf8_whatever_they_echo(void)
+{
+	struct response response;
+	response_init(&response);
+	response_error(&response, STATUS_VALIDATION_ERROR, "Invalid query parameters");
+	response_add_detail(&response, "thread\x9c\x9cId", "unknown parameter");
+	response_add_detail(&response, "caf\xc3\xa9", "member \"%.5s\" cut", "\xe6\x97\xa5\xe6\x9c\xac");
+	response_add_detail(&response, "\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80", "overlong, surrogate, beyond U+10FFFF");
+	json_object *holder = NULL;
+	size_t length = 0;
+	const char *body = response_render_body(&response, &holder, &length);
+	CU_ASSERT_EQUAL(json_strict_check(body, length, 8, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "\"field\":\"thread\xef\xbf\xbd\xef\xbf\xbdId\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "\"field\":\"caf\xc3\xa9\""));
+	/* "%.5s" keeps one character and a half of the second: the half is replaced. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "\"issue\":\"member \\\"\xe6\x97\xa5\xef\xbf\xbd\xef\xbf\xbd\\\" cut\""));
+	json_object_put(holder);
+
+	/* A message cut to fit ends between characters. */
+	char long_message[400];
+	for (size_t i = 0; i + 2 < sizeof(long_message); i += 2)
+		memcpy(long_message + i, "\xc3\xa9", 2);
+	long_message[sizeof(long_message) - 2] = '\0';
+	response_error(&response, STATUS_VALIDATION_ERROR, long_message);
+	CU_ASSERT_EQUAL(strlen(response.message), sizeof(response.message) - 2);
+	CU_ASSERT_EQUAL(json_strict_utf8_length(response.message + strlen(response.message) - 2, 2), 2);
+	response_reset(&response);
+}
+
 static const struct unit_test response_tests[] = {
 	{"success_envelope_has_success_data_and_message", success_envelope_has_success_data_and_message},
 	{"list_envelope_carries_pagination", list_envelope_carries_pagination},
@@ -141,6 +174,7 @@ static const struct unit_test response_tests[] = {
 	{"headers_block_has_status_request_id_and_extras", headers_block_has_status_request_id_and_extras},
 	{"header_injection_is_refused", header_injection_is_refused},
 	{"unavailable_answers_say_when_to_retry_once", unavailable_answers_say_when_to_retry_once},
+	{"details_and_messages_stay_utf8_whatever_they_echo", details_and_messages_stay_utf8_whatever_they_echo},
 };
 
 int register_response_suite(void)
