@@ -31,14 +31,14 @@ read -r -a TARGETS <<<"${*:-${ALL_TARGETS[*]}}"
 
 # The product sources each target compiles in (beside tests/fuzz/fuzz_<target>.c).
 FUZZ_CORE="src/core/json_strict.c src/core/alloc.c src/core/log.c"
-FUZZ_HTTP="$FUZZ_CORE src/core/arena.c src/core/status.c src/core/config.c src/find/plan.c \
+FUZZ_HTTP="$FUZZ_CORE src/core/arena.c src/core/status.c src/core/config.c \
 src/http/request.c src/http/json_body.c src/http/response.c"
 declare -A TARGET_SOURCES=(
 	[json_strict]="$FUZZ_CORE"
 	[request]="$FUZZ_HTTP"
 	[query]="$FUZZ_HTTP src/http/query.c src/http/timestamp.c"
 	[jwt]="$FUZZ_CORE src/auth/jwt.c"
-	[find_search]="$FUZZ_CORE src/core/status.c src/core/config.c src/find/plan.c src/http/response.c \
+	[find_search]="$FUZZ_CORE src/core/status.c src/core/config.c src/http/response.c \
 src/modules/find_query.c src/modules/find_documents.c src/modules/find_fulltext.c"
 )
 # libFuzzer options beyond the common ones: inputs longer than the default
