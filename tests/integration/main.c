@@ -45,6 +45,7 @@ static const struct suite_entry {
     { "find_content", find_content_suite_register },
     { "find_chat", find_chat_suite_register },
     { "find_webhooks", find_webhooks_suite_register },
+    { "sdk_contract", sdk_contract_suite_register },
 };
 
 enum { SUITE_ENTRY_COUNT = sizeof suite_entries / sizeof suite_entries[0] };

@@ -21,6 +21,7 @@ bool find_insights_suite_register(void);
 bool find_content_suite_register(void);
 bool find_chat_suite_register(void);
 bool find_webhooks_suite_register(void);
+bool sdk_contract_suite_register(void);
 
 /*
  * Registers a test and, when skip_reason is not NULL, deactivates it and says
