@@ -22,6 +22,7 @@
 #include "identity_client.h"
 #include "itest_check.h"
 #include "json_path.h"
+#include "response_checks.h"
 #include "suites.h"
 #include "test_environment.h"
 
@@ -538,7 +539,7 @@ static void run_row(json_object *row, struct row_report *report)
     struct contract_request outgoing = { 0 };
     struct http_response response;
     json_object *expect, *status, *member, *body;
-    char *url = NULL, *request_body = NULL, *workspace = NULL, answer[640], why[256];
+    char *url = NULL, *request_body = NULL, *workspace = NULL, answer[640], why[256], content_type[128];
     long answered;
 
     json_object_object_get_ex(row, "expect", &expect);
@@ -569,6 +570,8 @@ static void run_row(json_object *row, struct row_report *report)
         goto done;
     }
     answered = response.status;
+    snprintf(content_type, sizeof content_type, "%s",
+             http_response_header(&response, "Content-Type") ? http_response_header(&response, "Content-Type") : "");
     body = json_parse_whole(response.body, response.body_length, why, sizeof why);
     http_response_free(&response);
     if (!ITEST_CHECK(body != NULL, "%s: %s", report->test_name, why))
@@ -577,6 +580,9 @@ static void run_row(json_object *row, struct row_report *report)
         check_success_answer(body, row, expect, report);
     else
         check_error_answer(body, expect, report);
+    /* The house envelope around what the SDK reads. */
+    ITEST_CHECK(envelope_is_well_formed(body, why, sizeof why), "%s: envelope: %s", report->test_name, why);
+    ITEST_CHECK(content_type_is_json(content_type), "%s: Content-Type %s", report->test_name, content_type);
     json_object_put(body);
 done:
     free(url);
