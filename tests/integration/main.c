@@ -48,6 +48,7 @@ static const struct suite_entry {
     { "find_queries", find_queries_suite_register },
     { "slow_readers", slow_readers_suite_register },
     { "web_errors", web_errors_suite_register },
+    { "sdk_contract", sdk_contract_suite_register },
 };
 
 enum { SUITE_ENTRY_COUNT = sizeof suite_entries / sizeof suite_entries[0] };

@@ -76,7 +76,7 @@ void test_environment_print_usage(const char *program_name)
     fprintf(stderr,
             "usage: %s [SUITE...]   (contract, anomaly, admin, identity, sales, hr, finance, find_access,\n"
             "       find_insights, find_content, find_chat, find_webhooks, find_queries,\n"
-            "       slow_readers, web_errors; none: all)\n"
+            "       slow_readers, web_errors, sdk_contract; none: all)\n"
             "Runs the Intuka integration tests against a running stack (all suites when no name is given).\n"
             "Environment:\n"
             "  INTUKA_TEST_BASE_URL        required, loopback, e.g. http://127.0.0.1:8080\n"
@@ -90,6 +90,7 @@ void test_environment_print_usage(const char *program_name)
             "  INTUKA_TEST_ADMIN           path of the intuka-admin binary\n"
             "  INTUKA_TEST_DELIVERY_PIDFILE    pid file of the webhook delivery process\n"
             "  INTUKA_TEST_DELIVERY_START_CMD  shell command starting it again (exit 0)\n"
+            "  INTUKA_TEST_CONTRACT_DIR    directory of the SDK contract tables (default: the source tree's)\n"
             "Tests whose variables are empty are reported as skipped (CUnit: inactive).\n"
             "Exit status: 0 all passed, 1 a test failed, 64 usage error.\n",
             program_name);
