@@ -176,10 +176,10 @@ static int find_feedback_row(void *callback_context, const struct db_row *row)
 	json_object_object_add(item, "threadId", json_object_new_string(v[1]));
 	json_object_object_add(item, "workspace", json_object_new_string(v[2] ? v[2] : ""));
 	json_object_object_add(item, "rating", json_object_new_string(v[3] ? v[3] : ""));
-	json_object_object_add(item, "comment", module_string_or_null(v[4]));
-	json_object_object_add(item, "messageIndex", v[5] ? json_object_new_int64(strtoll(v[5], NULL, 10)) : NULL);
-	json_object *metadata = v[6] ? json_tokener_parse(v[6]) : NULL;
-	json_object_object_add(item, "metadata", metadata);
+	/* The SDK's FeedbackEntry marks these optional: absent, never null. */
+	module_add_when_present(item, "comment", module_string_or_null(v[4]));
+	module_add_when_present(item, "messageIndex", v[5] ? json_object_new_int64(strtoll(v[5], NULL, 10)) : NULL);
+	module_add_when_present(item, "metadata", v[6] ? json_tokener_parse(v[6]) : NULL);
 	json_object_object_add(item, "source", json_object_new_string(v[7] ? v[7] : ""));
 	/* The SDK's FeedbackEntry reads created_at; createdAt stays for older clients. */
 	json_object_object_add(item, "created_at", module_string_or_null(v[8]));

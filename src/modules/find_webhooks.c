@@ -572,9 +572,9 @@ static json_object *find_webhooks_row_object(const struct db_row *row)
 	json_object_object_add(webhook, "consecutive_failures", json_object_new_int64(strtoll(v[11], NULL, 10)));
 	json_object_object_add(webhook, "created_at", module_string_or_null(v[12]));
 	json_object_object_add(webhook, "updated_at", module_string_or_null(v[13]));
-	json_object_object_add(webhook, "last_delivery_at", module_string_or_null(v[14]));
-	json_object_object_add(webhook, "last_success_at", module_string_or_null(v[15]));
-	json_object_object_add(webhook, "last_failure_at", module_string_or_null(v[16]));
+	module_add_when_present(webhook, "last_delivery_at", module_string_or_null(v[14]));
+	module_add_when_present(webhook, "last_success_at", module_string_or_null(v[15]));
+	module_add_when_present(webhook, "last_failure_at", module_string_or_null(v[16]));
 	json_object_object_add(webhook, "auth_type", json_object_new_string(v[17] ? v[17] : "none"));
 	json_object_object_add(webhook, "auth_config", webhook_auth_config_public(v[17], v[18]));
 	json_object *metadata = v[19] ? json_tokener_parse(v[19]) : NULL;
@@ -968,11 +968,15 @@ static void find_webhooks_test(struct request_context *context)
 		outcome.error[0] ? ": " : "", outcome.error);
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "success", json_object_new_boolean(outcome.delivered));
-	json_object_object_add(data, "responseCode",
+	/* The SDK's WebhookTestResponse: optional members are left out when
+	 * there is nothing to say, and responseTime is a string ("42ms"). */
+	module_add_when_present(data, "responseCode",
 		outcome.response_code ? json_object_new_int64(outcome.response_code) : NULL);
-	json_object_object_add(data, "responseTime", json_object_new_int64(outcome.response_ms));
+	char response_time[32];
+	snprintf(response_time, sizeof(response_time), "%lldms", (long long)outcome.response_ms);
+	json_object_object_add(data, "responseTime", json_object_new_string(response_time));
 	json_object_object_add(data, "responseBody", json_object_new_string(outcome.response_body));
-	json_object_object_add(data, "errorMessage", outcome.error[0] ? json_object_new_string(outcome.error) : NULL);
+	module_add_when_present(data, "errorMessage", outcome.error[0] ? json_object_new_string(outcome.error) : NULL);
 	response_ok(context->response, STATUS_OK, data, outcome.delivered ? "Test delivery succeeded"
 									  : "Test delivery failed");
 }

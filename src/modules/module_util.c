@@ -33,6 +33,12 @@ json_object *module_string_or_null(const char *value)
 	return value ? json_object_new_string(value) : NULL;
 }
 
+void module_add_when_present(json_object *object, const char *name, json_object *value)
+{
+	if (value != NULL)
+		json_object_object_add(object, name, value);
+}
+
 void module_not_found(struct request_context *context, const char *what)
 {
 	char message[96];

@@ -21,6 +21,9 @@ size_t module_sort_statement_index(const struct sort_whitelist *whitelist, const
 json_object *module_words_to_array(const char *words);
 /* A nullable JSON string from a row value. */
 json_object *module_string_or_null(const char *value);
+/* Adds name: value to object only when value is not NULL (takes value).
+ * For members a client's types mark optional: absent, never null. */
+void module_add_when_present(json_object *object, const char *name, json_object *value);
 /* Row callback: first column as an unsigned integer into *(uint64_t *). */
 int module_read_uint64(void *callback_context, const struct db_row *row);
 /* Answer 404 in the standard form. */
