@@ -725,7 +725,9 @@ static int find_chat_stream_answer(struct request_context *context, const struct
 
 static void find_chat_stream_error(struct request_context *context, const char *message)
 {
+	/* The SDK's ErrorData reads error; message stays for older clients. */
 	json_object *data = json_object_new_object();
+	json_object_object_add(data, "error", json_object_new_string(message));
 	json_object_object_add(data, "message", json_object_new_string(message));
 	find_chat_send(context, "error", data);
 }
