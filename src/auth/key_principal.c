@@ -27,7 +27,8 @@ static const struct db_statement_def key_principal_statements[KEY_STMT__MAX] = {
 		"WHERE k.key_hash = ?",
 		0},
 	[KEY_STMT_TOUCH] = {"auth.key_touch",
-		"UPDATE find_api_keys SET last_used_at = FROM_UNIXTIME(?) WHERE tenant_id = ? AND key_id = ?", 1},
+		"UPDATE find_api_keys SET last_used_at = FROM_UNIXTIME(?) WHERE tenant_id = ? AND key_id = ?", 1,
+		.retry_safe = 1},
 };
 
 const struct db_statement_def *key_principal_statement_table(size_t *count)

@@ -22,6 +22,9 @@
 
 enum principal_statement { PRINCIPAL_STMT_LOAD, PRINCIPAL_STMT_COUNTED_ONE, PRINCIPAL_STMT_COUNTED_TWO, PRINCIPAL_STMT__MAX };
 
+/* The counting upserts are retry_safe: after a lost reply a retry may count
+ * the request twice, which costs the client one request of its allowance;
+ * refusing the request instead would cost it the request. */
 static const struct db_statement_def principal_statements[PRINCIPAL_STMT__MAX] = {
 	[PRINCIPAL_STMT_LOAD] = {"principal.load",
 		"SELECT t.slug, t.status, u.email, u.display_name, u.status, p.profile_id, p.name, p.permissions, "
@@ -32,11 +35,11 @@ static const struct db_statement_def principal_statements[PRINCIPAL_STMT__MAX] =
 	[PRINCIPAL_STMT_COUNTED_ONE] = {"principal.load_counted_one",
 		"INSERT INTO rate_counters (tenant_id, bucket, window_start, hits) VALUES (?, ?, ?, 1) "
 		"ON DUPLICATE KEY UPDATE hits = hits + 1 RETURNING bucket, hits, " PRINCIPAL_AS_JSON,
-		1},
+		1, .retry_safe = 1},
 	[PRINCIPAL_STMT_COUNTED_TWO] = {"principal.load_counted_two",
 		"INSERT INTO rate_counters (tenant_id, bucket, window_start, hits) VALUES (?, ?, ?, 1), (?, ?, ?, 1) "
 		"ON DUPLICATE KEY UPDATE hits = hits + 1 RETURNING bucket, hits, " PRINCIPAL_AS_JSON,
-		1},
+		1, .retry_safe = 1},
 };
 
 const struct db_statement_def *principal_statement_table(size_t *count)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DB_STATEMENT_CACHE_SLOTS 1024 /* power of two, well above every statement the modules define */
 #define DB_MAX_PARAMS 64
@@ -280,9 +281,26 @@ done:
 	return result;
 }
 
+int db_statement_retry_safe(const struct db_statement_def *statement)
+{
+	if (statement->retry_safe)
+		return 1;
+	const char *sql = statement->sql;
+	while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '(')
+		sql++;
+	return strncasecmp(sql, "SELECT", 6) == 0 || strncasecmp(sql, "WITH", 4) == 0;
+}
+
+int db_result_is_unavailable(enum db_result result)
+{
+	return result == DB_UNAVAILABLE || result == DB_OUTCOME_UNKNOWN;
+}
+
+/* *sent is set once the statement went to the server: a lost connection
+ * after that leaves a write's outcome unknown. */
 static enum db_result db_run_once(struct db *db, const struct db_statement_def *statement,
 	const struct db_param *params, size_t param_count, uint64_t *affected_rows, uint64_t *insert_id,
-	db_row_callback on_row, void *callback_context)
+	db_row_callback on_row, void *callback_context, int *sent)
 {
 	enum db_result result = db_ensure_connected(db);
 	if (result != DB_OK)
@@ -303,6 +321,7 @@ static enum db_result db_run_once(struct db *db, const struct db_statement_def *
 			return db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
 	}
 	db->counters.round_trips++;
+	*sent = 1;
 	if (mysql_stmt_execute(handle) != 0)
 		return db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
 	if (affected_rows != NULL)
@@ -319,13 +338,16 @@ static enum db_result db_run(struct db *db, const struct db_statement_def *state
 	size_t param_count, uint64_t *affected_rows, uint64_t *insert_id, db_row_callback on_row,
 	void *callback_context)
 {
+	int sent = 0;
 	enum db_result result =
-		db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context);
+		db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context, &sent);
 	if (result != DB_UNAVAILABLE)
 		return result;
 	/* The server went away (restart, failover, idle timeout). Inside a
-	 * transaction the work is lost and the caller must fail the request;
-	 * outside one, a fresh connection and one retry are safe. */
+	 * transaction the server rolled the work back: nothing was applied and
+	 * the caller fails the request. Outside one, a fresh connection and one
+	 * retry are safe unless a write that must not run twice had already
+	 * reached the server: then nobody knows whether it ran. */
 	int was_in_transaction = db->in_transaction;
 	if (db->connection != NULL) {
 		log_warn("database connection lost (%s); reconnecting", db->last_error);
@@ -334,7 +356,13 @@ static enum db_result db_run(struct db *db, const struct db_statement_def *state
 	}
 	if (was_in_transaction)
 		return DB_UNAVAILABLE;
-	return db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context);
+	if (sent && !db_statement_retry_safe(statement)) {
+		log_warn("%s: connection lost after the write was sent; not retried, outcome unknown", statement->name);
+		return DB_OUTCOME_UNKNOWN;
+	}
+	sent = 0;
+	return db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context,
+		&sent);
 }
 
 enum db_result db_exec(struct db *db, const struct db_statement_def *statement, const struct db_param *params,
@@ -381,8 +409,12 @@ enum db_result db_commit(struct db *db)
 		return DB_UNAVAILABLE;
 	enum db_result result = db_simple(db, "COMMIT");
 	db->in_transaction = 0;
-	if (result == DB_UNAVAILABLE)
+	if (result == DB_UNAVAILABLE) {
+		/* The COMMIT may have been applied before the answer was lost. */
+		log_warn("connection lost during COMMIT (%s); outcome unknown", db->last_error);
 		db_disconnect(db);
+		result = DB_OUTCOME_UNKNOWN;
+	}
 	return result;
 }
 

@@ -1,7 +1,9 @@
 /* MariaDB access for one worker: one connection, opened lazily, prepared
- * statements cached by their definition, transparent reconnect (and one
- * retry outside a transaction) after the server restarts. Every statement
- * is a static definition next to the module that uses it. */
+ * statements cached by their definition, transparent reconnect after the
+ * server restarts. A statement that finds the connection lost is retried
+ * once on a fresh one when that is safe: outside a transaction, and only
+ * a read or a retry-safe write, or a write that never reached the server.
+ * Every statement is a static definition next to the module that uses it. */
 #ifndef INTUKA_DB_DB_H
 #define INTUKA_DB_DB_H
 
@@ -17,6 +19,10 @@ struct db_statement_def {
 	/* 1 when the statement is scoped by "tenant_id = ?"; 0 only for the
 	 * few global lookups (tenant by slug, schema version), listed in tests. */
 	int tenant_bound;
+	/* 1 for a write that may run twice without harm (it sets values rather
+	 * than adding to them, or it only counts): outside a transaction it is
+	 * retried after a lost connection like a read. Reads are always. */
+	int retry_safe;
 };
 
 /* A module's statements, listed by the registry so tests can check that
@@ -50,6 +56,11 @@ enum db_result {
 	DB_DUPLICATE,   /* unique key violated: 409 */
 	DB_DEADLOCK,    /* transaction chosen as victim: retry or 409 */
 	DB_ERROR,       /* anything else: 500, logged */
+	/* The connection was lost after a COMMIT or a write that is not
+	 * retry-safe reached the server: it may or may not have been applied,
+	 * so it is not retried. 503; the client retries with its
+	 * Idempotency-Key or looks before it writes again. */
+	DB_OUTCOME_UNKNOWN,
 };
 
 /* One fetched row: values are NUL-terminated text (NULL for SQL NULL), valid
@@ -84,6 +95,14 @@ void db_rollback(struct db *db);
 /* 1 between db_begin and db_commit/db_rollback. The request flow rolls back
  * whatever a handler left open, so handlers do not on their error paths. */
 int db_in_transaction(const struct db *db);
+
+/* 1 when running the statement twice does no harm: SELECT (and WITH)
+ * statements, and writes marked retry_safe. */
+int db_statement_retry_safe(const struct db_statement_def *statement);
+/* 1 for the results that mean the database could not be used just now
+ * (DB_UNAVAILABLE, DB_OUTCOME_UNKNOWN): a 503, and further statements of
+ * the request would fail the same way. */
+int db_result_is_unavailable(enum db_result result);
 
 /* Plain text SQL without parameters (migrations, admin); multi-statement allowed. */
 enum db_result db_exec_script(struct db *db, const char *sql);

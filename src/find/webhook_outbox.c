@@ -39,7 +39,7 @@ static const struct db_statement_def webhook_outbox_statements[OUTBOX_STMT__MAX]
 	[OUTBOX_STMT_RENEW] = {"find_webhooks.claim_renew",
 		"UPDATE find_webhook_deliveries SET next_attempt_at = NOW(3) + INTERVAL ? SECOND "
 		"WHERE tenant_id = ? AND delivery_id = ? AND claim_token = ? AND status = 'pending'",
-		1},
+		1, .retry_safe = 1},
 	[OUTBOX_STMT_LOAD] = {"find_webhooks.delivery_load",
 		"SELECT d.webhook_id, d.event, d.event_id, d.body, d.attempts, w.url, w.secret, w.status, "
 		"w.max_attempts, w.backoff, w.initial_delay_ms, w.timeout_ms, w.headers, w.auth_type, w.auth_config "
@@ -90,7 +90,7 @@ static const struct db_statement_def webhook_outbox_statements[OUTBOX_STMT__MAX]
 	[OUTBOX_STMT_PURGE] = {"find_webhooks.purge_finished",
 		"DELETE FROM find_webhook_deliveries WHERE status IN ('succeeded', 'failed') "
 		"AND next_attempt_at < NOW(3) - INTERVAL ? DAY LIMIT 1000",
-		0},
+		0, .retry_safe = 1},
 };
 
 const struct db_statement_def *webhook_outbox_statement_table(size_t *count)

@@ -14,6 +14,13 @@ void respond_db_failure(struct request_context *context, int result, const char 
 		log_msg(LOG_LEVEL_WARN, request_id, "%s: database unavailable: %s", what, db_last_error(context->db));
 		response_error(context->response, STATUS_SERVICE_UNAVAILABLE, "Database unavailable, try again shortly");
 		break;
+	case DB_OUTCOME_UNKNOWN:
+		log_msg(LOG_LEVEL_WARN, request_id, "%s: connection lost, outcome unknown: %s", what,
+			db_last_error(context->db));
+		response_error(context->response, STATUS_SERVICE_UNAVAILABLE,
+			"The database connection was lost while saving; the change may or may not have been made. "
+			"Retry with the same Idempotency-Key, or check before repeating it");
+		break;
 	case DB_DUPLICATE:
 		response_error(context->response, STATUS_CONFLICT, "Resource already exists");
 		break;

@@ -780,7 +780,7 @@ static void find_chat(struct request_context *context)
 	default:
 		if (streaming) {
 			log_msg(LOG_LEVEL_ERROR, context->request->request_id, "chat store: %s", db_last_error(context->db));
-			find_chat_stream_error(context, db_failure == DB_UNAVAILABLE ? "Database unavailable, try again shortly"
+			find_chat_stream_error(context, db_result_is_unavailable(db_failure) ? "Database unavailable, try again shortly"
 										   : "The conversation could not be saved");
 		} else {
 			respond_db_failure(context, db_failure, "chat store");

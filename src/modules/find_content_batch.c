@@ -47,6 +47,16 @@ static void find_add_failure(json_object *failed, json_object *id, size_t index,
 }
 
 /* The id an item claims, for its failedItems entry (null when it has none). */
+/* What a bulk item's failure tells the client: whether to retry it. */
+static const char *find_content_batch_failure_text(int result, const char *otherwise)
+{
+	if (result == DB_UNAVAILABLE)
+		return "database unavailable, retry this item";
+	if (result == DB_OUTCOME_UNKNOWN)
+		return "connection lost while saving; this item may or may not be saved, retry it";
+	return otherwise;
+}
+
 static json_object *find_item_id(json_object *entity)
 {
 	json_object *id = NULL;
@@ -89,7 +99,7 @@ void find_bulk_upsert(struct request_context *context)
 			log_msg(LOG_LEVEL_ERROR, context->request->request_id, "%s bulk item %zu: database error %d: %s",
 				find_entity_plural(def->kind), i, result, db_last_error(context->db));
 			find_add_failure(failed, json_object_new_string(columns.id), i,
-				result == DB_UNAVAILABLE ? "database unavailable, retry this item" : "internal error storing this item");
+				find_content_batch_failure_text(result, "internal error storing this item"));
 			break;
 		}
 		find_columns_release(&columns);
@@ -128,7 +138,7 @@ void find_bulk_delete(struct request_context *context)
 			log_msg(LOG_LEVEL_ERROR, context->request->request_id, "%s bulk delete %zu: database error %d: %s",
 				find_entity_plural(def->kind), i, result, db_last_error(context->db));
 			find_add_failure(failed, json_object_new_string(id), i,
-				result == DB_UNAVAILABLE ? "database unavailable, retry this item" : "internal error");
+				find_content_batch_failure_text(result, "internal error"));
 		} else if (!found) {
 			find_add_failure(failed, json_object_new_string(id), i, "not found");
 		} else {

@@ -467,7 +467,7 @@ static void find_prompts_bulk(struct request_context *context)
 		} else {
 			log_msg(LOG_LEVEL_ERROR, context->request->request_id, "bulk prompt %zu: %s", i,
 				db_last_error(context->db));
-			if (db_failure == DB_UNAVAILABLE) { /* the rest would fail the same way */
+			if (db_result_is_unavailable(db_failure)) { /* the rest would fail the same way */
 				json_object_put(successful);
 				json_object_put(failed);
 				respond_db_failure(context, db_failure, "bulk prompts");

@@ -5,6 +5,7 @@
  * If-Match and Idempotency-Key. The suite makes its own tenants and users
  * (unique per run) with intuka-admin, so it can run again on one database.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,10 @@
 #include "identity_client.h"
 #include "itest_check.h"
 #include "json_path.h"
+#include "sql_session.h"
+#include "stack_control.h"
 #include "suites.h"
+#include "test_environment.h"
 
 enum { TOKEN_MAX = 4097 };
 
@@ -1069,6 +1073,157 @@ static void salary_changes_are_audited_without_the_amounts(void)
     api_reply_free(&audit);
 }
 
+/* ---------------------------------------------------------------- lost connections */
+
+enum {
+    LOST_WRITE_DEADLINE_MS = 5000,
+    LOST_WRITE_LOCK_HOLD_S = 30,
+};
+
+struct lost_write_request {
+    char path[96];
+    const char *method;
+    const char *body;
+    struct http_response response;
+    bool answered;
+    char error_text[256];
+};
+
+/* Runs in its own thread: no CUnit calls here. */
+static void *lost_write_request_main(void *context)
+{
+    struct lost_write_request *in_flight = context;
+    char authorization[TOKEN_MAX + 32], url[160];
+    snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", tokens[MANAGER]);
+    const char *headers[] = { authorization, NULL };
+    snprintf(url, sizeof url, "/api/v1/hr%s", in_flight->path);
+    struct http_request request = {
+        .method = in_flight->method,
+        .path_and_query = url,
+        .content_type = in_flight->body ? "application/json" : NULL,
+        .body = in_flight->body,
+        .body_length = in_flight->body ? strlen(in_flight->body) : 0,
+        .extra_headers = headers,
+    };
+    in_flight->answered = http_client_send(&request, &in_flight->response, in_flight->error_text,
+                                           sizeof in_flight->error_text);
+    return NULL;
+}
+
+/*
+ * Sends method path body while another session holds the department's row,
+ * waits until the worker's statement waits on it, kills the worker's database
+ * connection, then lets the row go. The answer is in *in_flight (answered
+ * false when the test could not get that far, with a recorded failure).
+ */
+static void lose_connection_during(int64_t department, const char *method, const char *body,
+                                   const char *statement_prefix, struct lost_write_request *in_flight)
+{
+    char lock_sql[160], waiting_sql[320];
+    snprintf(lock_sql, sizeof lock_sql,
+             "START TRANSACTION; SELECT department_id FROM hr_departments WHERE department_id = %lld FOR UPDATE",
+             (long long)department);
+    snprintf(waiting_sql, sizeof waiting_sql,
+             "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND INFO LIKE '%s%%'",
+             statement_prefix);
+    snprintf(in_flight->path, sizeof in_flight->path, "/departments/%lld", (long long)department);
+    in_flight->method = method;
+    in_flight->body = body;
+    pid_t holder = sql_session_hold(lock_sql, LOST_WRITE_LOCK_HOLD_S);
+    if (!ITEST_CHECK(holder > 0, "cannot start INTUKA_TEST_DB_SQL_CMD to hold the department's row"))
+        return;
+    pthread_t thread;
+    bool thread_started = false;
+    if (!ITEST_CHECK(sql_wait_for_positive("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> "
+                                           "CONNECTION_ID() AND " SQL_SESSION_HOLDER_CONDITION,
+                                           LOST_WRITE_DEADLINE_MS),
+                     "the row lock was not taken within %d ms", LOST_WRITE_DEADLINE_MS))
+        goto release;
+    thread_started = pthread_create(&thread, NULL, lost_write_request_main, in_flight) == 0;
+    if (!ITEST_CHECK(thread_started, "cannot start the request thread"))
+        goto release;
+    if (!ITEST_CHECK(sql_wait_for_positive(waiting_sql, LOST_WRITE_DEADLINE_MS),
+                     "no worker ran %s... within %d ms", statement_prefix, LOST_WRITE_DEADLINE_MS))
+        goto release;
+    long worker_session = sql_number(waiting_sql);
+    char kill_sql[64], ignored[16];
+    snprintf(kill_sql, sizeof kill_sql, "KILL CONNECTION %ld", worker_session);
+    ITEST_CHECK(worker_session > 0 && stack_sql(kill_sql, ignored, sizeof ignored),
+                "cannot kill the worker's database session %ld", worker_session);
+release:
+    sql_session_end(holder, LOST_WRITE_DEADLINE_MS);
+    if (thread_started) {
+        pthread_join(thread, NULL);
+        ITEST_CHECK(in_flight->answered, "%s %s: %s", method, in_flight->path, in_flight->error_text);
+    }
+}
+
+static const char *lost_write_message(const struct lost_write_request *in_flight, char *why, size_t why_size)
+{
+    json_object *body = json_parse_whole(in_flight->response.body, in_flight->response.body_length, why, why_size);
+    const char *message = body ? json_path_string(body, "error.message") : NULL;
+    snprintf(why, why_size, "%s", message ? message : "");
+    if (body != NULL)
+        json_object_put(body);
+    return why;
+}
+
+/*
+ * A department's PATCH is one statement on its own; a DELETE is a
+ * transaction. When the worker's connection dies while the statement runs,
+ * the PATCH's fate is unknown to intukad (the server may have applied it
+ * before the answer was lost), so it is 503 saying so and is not run again;
+ * the DELETE's transaction was rolled back with the connection, so it is a
+ * plain 503. Either way the department is as it was, and the same request
+ * then succeeds.
+ */
+static void a_write_cut_off_by_a_lost_connection_is_503_and_never_run_twice(void)
+{
+    int64_t department = create(MANAGER, "/departments", "{\"name\":\"Night shift\",\"code\":\"NIGHT\"}");
+    if (!ITEST_CHECK(department > 0, "department created"))
+        return;
+    char path[64], message[512];
+    snprintf(path, sizeof path, "/departments/%lld", (long long)department);
+
+    struct lost_write_request patch = { 0 };
+    lose_connection_during(department, "PATCH", "{\"name\":\"Day shift\"}", "UPDATE hr_departments SET version",
+                           &patch);
+    if (patch.answered) {
+        const char *retry_after = http_response_header(&patch.response, "Retry-After");
+        ITEST_CHECK(patch.response.status == 503 && retry_after != NULL &&
+                        strstr(lost_write_message(&patch, message, sizeof message), "may or may not") != NULL,
+                    "PATCH cut off: 503 with Retry-After saying it may or may not have been made, got %ld: %s",
+                    patch.response.status, patch.response.body);
+    }
+    http_response_free(&patch.response);
+    struct hr_reply reply;
+    if (hr_call(MANAGER, "GET", path, NULL, NULL, NULL, &reply)) {
+        ITEST_CHECK(reply.status == 200 && strcmp(data_string(&reply, "name"), "Night shift") == 0 &&
+                        data_int(&reply, "version") == 1,
+                    "the killed PATCH left the department as it was: %s", json_object_to_json_string(reply.body));
+        hr_reply_free(&reply);
+    }
+
+    struct lost_write_request removal = { 0 };
+    lose_connection_during(department, "DELETE", NULL, "UPDATE hr_departments SET deleted_at", &removal);
+    if (removal.answered) {
+        ITEST_CHECK(removal.response.status == 503 &&
+                        strstr(lost_write_message(&removal, message, sizeof message), "Database unavailable") != NULL,
+                    "DELETE cut off inside its transaction: 503 Database unavailable, got %ld: %s",
+                    removal.response.status, removal.response.body);
+    }
+    http_response_free(&removal.response);
+    call_expect(MANAGER, "GET", path, NULL, NULL, 200, NULL);
+
+    /* Nothing was half done: the same requests now succeed. */
+    if (hr_call(MANAGER, "PATCH", path, "{\"name\":\"Day shift\"}", NULL, NULL, &reply)) {
+        ITEST_CHECK(reply.status == 200 && data_int(&reply, "version") == 2, "PATCH again: %ld %s", reply.status,
+                    json_object_to_json_string(reply.body));
+        hr_reply_free(&reply);
+    }
+    call_expect(MANAGER, "DELETE", path, NULL, NULL, 200, NULL);
+}
+
 bool hr_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("hr", hr_suite_init, NULL);
@@ -1091,6 +1246,11 @@ bool hr_suite_register(void)
            HR_TEST(another_tenants_records_are_not_found_by_id) &&
            HR_TEST(stale_if_match_is_409_and_a_malformed_one_400) &&
            HR_TEST(a_retried_create_with_the_same_idempotency_key_returns_the_same_record) &&
-           HR_TEST(salary_changes_are_audited_without_the_amounts);
+           HR_TEST(salary_changes_are_audited_without_the_amounts) &&
+           itest_add_test(suite, "a_write_cut_off_by_a_lost_connection_is_503_and_never_run_twice",
+                          a_write_cut_off_by_a_lost_connection_is_503_and_never_run_twice,
+                          test_environment_has(test_environment.db_sql_command)
+                              ? NULL
+                              : "INTUKA_TEST_DB_SQL_CMD is empty: no way to hold a row and kill a session");
 #undef HR_TEST
 }

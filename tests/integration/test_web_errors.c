@@ -27,6 +27,7 @@
 #include "itest_clock.h"
 #include "json_path.h"
 #include "response_checks.h"
+#include "sql_session.h"
 #include "stack_control.h"
 #include "suites.h"
 #include "test_environment.h"
@@ -556,107 +557,6 @@ static void *web_errors_in_flight_main(void *context)
     return NULL;
 }
 
-/*
- * Starts INTUKA_TEST_DB_SQL_CMD holding a write lock on schema_migrations (the
- * table health reads) in its own process group; -1 when it could not start.
- */
-static pid_t web_errors_start_table_lock(void)
-{
-    char sql[160];
-    int sql_length = snprintf(sql, sizeof sql,
-                              "LOCK TABLES schema_migrations WRITE; SELECT SLEEP(%d); UNLOCK TABLES;\n",
-                              TABLE_LOCK_HOLD_S);
-    int stdin_pipe[2];
-    pid_t holder;
-
-    if (pipe(stdin_pipe) != 0)
-        return -1;
-    fflush(stdout);
-    fflush(stderr);
-    holder = fork();
-    if (holder < 0) {
-        close(stdin_pipe[0]);
-        close(stdin_pipe[1]);
-        return -1;
-    }
-    if (holder == 0) {
-        int null_fd = open("/dev/null", O_WRONLY);
-
-        setpgid(0, 0);
-        dup2(stdin_pipe[0], STDIN_FILENO);
-        if (null_fd >= 0) {
-            dup2(null_fd, STDOUT_FILENO);
-            dup2(null_fd, STDERR_FILENO);
-        }
-        close(stdin_pipe[0]);
-        close(stdin_pipe[1]);
-        execl("/bin/sh", "sh", "-c", test_environment.db_sql_command, (char *)NULL);
-        _exit(127);
-    }
-    close(stdin_pipe[0]);
-    if (write(stdin_pipe[1], sql, (size_t)sql_length) != sql_length) {
-        close(stdin_pipe[1]);
-        kill(-holder, SIGKILL);
-        waitpid(holder, NULL, 0);
-        return -1;
-    }
-    close(stdin_pipe[1]);
-    return holder;
-}
-
-/* The first number SQL printed, or -1 (a failed command is a recorded failure). */
-static long web_errors_sql_number(const char *sql)
-{
-    char out[64];
-    char *end;
-    long value;
-
-    if (!stack_sql(sql, out, sizeof out) || out[0] == '\0')
-        return -1;
-    value = strtol(out, &end, 10);
-    return end != out ? value : -1;
-}
-
-/* Polls until sql prints a number of at least 1; false at the deadline. */
-static bool web_errors_wait_for_sql(const char *sql)
-{
-    int64_t started_ms = itest_clock_now_ms();
-
-    while (itest_clock_now_ms() - started_ms < IN_FLIGHT_DEADLINE_MS) {
-        if (web_errors_sql_number(sql) >= 1)
-            return true;
-        itest_clock_sleep_ms(POLL_INTERVAL_MS);
-    }
-    return false;
-}
-
-static const char lock_holder_session_sql[] =
-    "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND INFO LIKE 'SELECT SLEEP(%'";
-
-/* Ends the lock: kills its session (a sleeping query does not notice a closed
- * client), then its process group should it linger. */
-static void web_errors_stop_table_lock(pid_t holder)
-{
-    long session = web_errors_sql_number(lock_holder_session_sql);
-    int64_t started_ms = itest_clock_now_ms();
-    int status;
-
-    if (session > 0) {
-        char kill_sql[64], ignored[16];
-
-        snprintf(kill_sql, sizeof kill_sql, "KILL %ld", session);
-        stack_sql(kill_sql, ignored, sizeof ignored);
-    }
-    while (waitpid(holder, &status, WNOHANG) == 0) {
-        if (itest_clock_now_ms() - started_ms >= HOLDER_EXIT_DEADLINE_MS) {
-            kill(-holder, SIGKILL);
-            waitpid(holder, &status, 0);
-            break;
-        }
-        itest_clock_sleep_ms(POLL_INTERVAL_MS);
-    }
-}
-
 /* SIGKILLs every worker that could hold the request (which one does is not
  * known from outside); the number killed, or -1 when they cannot be listed. */
 static int web_errors_kill_workers(void)
@@ -721,16 +621,16 @@ static void worker_killed_mid_request_is_answered_in_json(void)
     if (!ITEST_CHECK(health_observation_is_healthy(&observation), "precondition: health should be 200, got %s",
                      health_observation_describe(&observation, description, sizeof description)))
         return;
-    holder = web_errors_start_table_lock();
+    holder = sql_session_hold("LOCK TABLES schema_migrations WRITE", TABLE_LOCK_HOLD_S);
     if (!ITEST_CHECK(holder > 0, "cannot start INTUKA_TEST_DB_SQL_CMD to lock schema_migrations"))
         return;
-    if (!ITEST_CHECK(web_errors_wait_for_sql(lock_held_sql), "the table lock was not taken within %d ms",
+    if (!ITEST_CHECK(sql_wait_for_positive(lock_held_sql, IN_FLIGHT_DEADLINE_MS), "the table lock was not taken within %d ms",
                      IN_FLIGHT_DEADLINE_MS))
         goto release;
     thread_started = pthread_create(&thread, NULL, web_errors_in_flight_main, &in_flight) == 0;
     if (!ITEST_CHECK(thread_started, "cannot start the request thread"))
         goto release;
-    if (!ITEST_CHECK(web_errors_wait_for_sql(request_waiting_sql),
+    if (!ITEST_CHECK(sql_wait_for_positive(request_waiting_sql, IN_FLIGHT_DEADLINE_MS),
                      "no worker was waiting on schema_migrations within %d ms", IN_FLIGHT_DEADLINE_MS))
         goto release;
     killed = web_errors_kill_workers();
@@ -738,7 +638,7 @@ static void worker_killed_mid_request_is_answered_in_json(void)
 
 release:
     /* The lock goes first: without a killed worker the request is waiting on it. */
-    web_errors_stop_table_lock(holder);
+    sql_session_end(holder, HOLDER_EXIT_DEADLINE_MS);
     if (thread_started) {
         pthread_join(thread, NULL);
         if (killed > 0

@@ -2,6 +2,7 @@
  * tenant-bound filters on "tenant_id = ?", and the unbound ones are exactly
  * the listed global lookups. */
 #include "unit_suites.h"
+#include "db/db.h"
 #include "flow/registry.h"
 #include "modules/modules.h"
 #include "modules/resource.h"
@@ -103,11 +104,76 @@ static void every_route_has_a_handler_and_an_absolute_pattern(void)
 	}
 }
 
+/* Writes that may run twice after a lost connection; each is here because
+ * it was reviewed: why a second run does no harm. Anything else that
+ * writes is never retried once sent (db.h: DB_OUTCOME_UNKNOWN). */
+static const char *const retry_safe_writes[] = {
+	"ratelimit.hit_one", "ratelimit.hit_two",                   /* counts: one extra hit at most */
+	"principal.load_counted_one", "principal.load_counted_two", /* the same counter, with the principal */
+	"find.meter_hit",                                           /* counts */
+	"ratelimit.purge", "find_webhooks.purge_finished",          /* deletes expired rows: a repeat finds none */
+	"auth.key_touch", "find_webhooks.claim_renew",              /* set a time: a repeat sets it again */
+};
+
+static int is_listed_retry_safe_write(const char *name)
+{
+	for (size_t i = 0; i < sizeof(retry_safe_writes) / sizeof(retry_safe_writes[0]); i++)
+		if (strcmp(retry_safe_writes[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void reads_are_retry_safe_and_writes_only_when_marked(void)
+{
+	const struct db_statement_def cases[] = {
+		{.name = "read", .sql = "SELECT 1"},
+		{.name = "read lower case", .sql = "select 1"},
+		{.name = "read in parentheses", .sql = " (SELECT 1) UNION (SELECT 2)"},
+		{.name = "common table", .sql = "WITH t AS (SELECT 1) SELECT * FROM t"},
+		{.name = "insert", .sql = "INSERT INTO t (tenant_id) VALUES (?)"},
+		{.name = "update", .sql = "UPDATE t SET a = a + 1 WHERE tenant_id = ?"},
+		{.name = "delete", .sql = "DELETE FROM t WHERE tenant_id = ?"},
+		{.name = "selected insert", .sql = "INSERT INTO t SELECT * FROM u"},
+		{.name = "marked write", .sql = "UPDATE t SET seen = NOW() WHERE tenant_id = ?", .retry_safe = 1},
+	};
+	const int expected[] = {1, 1, 1, 1, 0, 0, 0, 0, 1};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (db_statement_retry_safe(&cases[i]) != expected[i])
+			fprintf(stderr, "retry_safe(%s) is %d\n", cases[i].name, db_statement_retry_safe(&cases[i]));
+		CU_ASSERT_EQUAL(db_statement_retry_safe(&cases[i]), expected[i]);
+	}
+	CU_ASSERT_TRUE(db_result_is_unavailable(DB_UNAVAILABLE));
+	CU_ASSERT_TRUE(db_result_is_unavailable(DB_OUTCOME_UNKNOWN));
+	CU_ASSERT_FALSE(db_result_is_unavailable(DB_ERROR));
+	CU_ASSERT_FALSE(db_result_is_unavailable(DB_DUPLICATE));
+}
+
+static void every_write_marked_retry_safe_is_a_reviewed_one(void)
+{
+	size_t table_count = 0, marked = 0;
+	const struct statement_table *const *tables = registry_statement_tables(&table_count);
+	for (size_t t = 0; t < table_count; t++) {
+		for (size_t s = 0; s < tables[t]->statement_count; s++) {
+			const struct db_statement_def *statement = &tables[t]->statements[s];
+			if (!statement->retry_safe)
+				continue;
+			marked++;
+			if (!is_listed_retry_safe_write(statement->name))
+				fprintf(stderr, "retry_safe but not reviewed: %s\n", statement->name);
+			CU_ASSERT_TRUE(is_listed_retry_safe_write(statement->name));
+		}
+	}
+	/* Every reviewed name is marked in some table (a renamed one is noticed). */
+	CU_ASSERT_EQUAL(marked, sizeof(retry_safe_writes) / sizeof(retry_safe_writes[0]));
+}
+
 static const struct unit_test statement_tests[] = {
 	{"every_module_statement_binds_tenant_or_is_a_listed_global",
 		every_module_statement_binds_tenant_or_is_a_listed_global},
 	{"every_generated_record_statement_binds_the_tenant_first", every_generated_record_statement_binds_the_tenant_first},
 	{"every_route_has_a_handler_and_an_absolute_pattern", every_route_has_a_handler_and_an_absolute_pattern},
+	{"reads_are_retry_safe_and_writes_only_when_marked", reads_are_retry_safe_and_writes_only_when_marked},
+	{"every_write_marked_retry_safe_is_a_reviewed_one", every_write_marked_retry_safe_is_a_reviewed_one},
 };
 
 int register_statements_suite(void)
