@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 	char error[CONFIG_ERROR_MAX];
 	log_init(LOG_TARGET_STDERR, LOG_LEVEL_INFO, "intukad");
 	if (config_load(&config, config_path, error, sizeof(error)) != 0 ||
-		registry_check_config(&config, error, sizeof(error)) != 0) {
+		registry_prepare(&config, error, sizeof(error)) != 0) {
 		log_error("configuration error: %s", error);
 		return EXIT_CONFIG;
 	}

@@ -14,7 +14,6 @@
 #include <strings.h>
 
 #define DB_STATEMENT_CACHE_SLOTS 1024 /* power of two, well above every statement the modules define */
-#define DB_MAX_PARAMS 64
 #define DB_MAX_COLUMNS 64
 #define DB_COLUMN_INITIAL_BYTES 256
 

@@ -13,6 +13,9 @@
 struct config;
 struct db;
 
+/* The most parameters one statement may bind. */
+#define DB_MAX_PARAMS 64
+
 struct db_statement_def {
 	const char *name; /* for logs: "system.schema_version" */
 	const char *sql;

@@ -15,6 +15,9 @@
 #include "http/router.h"
 #include "modules/idempotency.h"
 #include "modules/modules.h"
+#include "modules/resource.h"
+
+#include <stdio.h>
 
 static const struct route_table *const registry_routes[] = {
 	&system_route_table,
@@ -112,7 +115,17 @@ const struct statement_table *const *registry_statement_tables(size_t *table_cou
 	return registry_statements;
 }
 
-int registry_check_config(const struct config *config, char *error, size_t error_size)
+int registry_prepare(const struct config *config, char *error, size_t error_size)
 {
+	const struct resource_def *const *const resource_lists[] = {sales_resources, hr_resources, finance_resources};
+	for (size_t i = 0; i < sizeof(resource_lists) / sizeof(resource_lists[0]); i++) {
+		for (const struct resource_def *const *resource = resource_lists[i]; *resource != NULL; resource++) {
+			if (resource_prepare(*resource) != 0) {
+				snprintf(error, error_size, "records of %s: more fields or parameters than the engine holds",
+					(*resource)->name);
+				return -1;
+			}
+		}
+	}
 	return find_plan_check_default(config->find_default_plan, error, error_size);
 }

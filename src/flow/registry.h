@@ -13,9 +13,10 @@ struct statement_table;
 const struct route_table *const *registry_route_tables(size_t *table_count);
 /* Module tables plus the lower layers' own (sessions, rate counters, ...). */
 const struct statement_table *const *registry_statement_tables(size_t *table_count);
-/* The API surfaces' checks of their configuration keys (the find default
- * plan must be one of the catalogue); 0, or -1 with why in error. Run by
- * every program after config_load. */
-int registry_check_config(const struct config *config, char *error, size_t error_size);
+/* Run by every program after config_load, before serving: checks the API
+ * surfaces' configuration keys (the find default plan must be one of the
+ * catalogue) and builds what modules generate once (the record engine's
+ * statements and the input specs its routes declare). 0, or -1 with why. */
+int registry_prepare(const struct config *config, char *error, size_t error_size);
 
 #endif

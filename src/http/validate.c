@@ -122,9 +122,13 @@ static const char *validate_field(json_object *value, const struct field_spec *s
 	return "has an unsupported type";
 }
 
+const struct input_spec input_no_body = {.fields = NULL, .field_count = 0, .body_optional = 1};
+
 int validate_input(const struct request *request, const struct input_spec *spec, struct response *response)
 {
 	int failures = 0;
+	if (spec->body_optional && request->body_length == 0)
+		return 0;
 	json_object *body = request->json_body;
 	if (body == NULL || !json_object_is_type(body, json_type_object)) {
 		validate_fail(response, &failures, "body", "must be a JSON object");

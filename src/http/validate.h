@@ -42,9 +42,16 @@ struct input_spec {
 	const struct field_spec *fields;
 	size_t field_count;
 	int allow_unknown_fields;
+	/* A request without a body passes (actions such as approve, whose
+	 * fields are all optional); a body must still be an object of them. */
+	int body_optional;
 };
 
 #define INPUT_SPEC(field_array) {field_array, sizeof(field_array) / sizeof(field_array[0]), 0}
+#define INPUT_SPEC_BODY_OPTIONAL(field_array)                                                                     \
+	{.fields = field_array, .field_count = sizeof(field_array) / sizeof(field_array[0]), .body_optional = 1}
+/* For actions that take nothing: no body, or an empty object. */
+extern const struct input_spec input_no_body;
 
 /* 0 when the body satisfies spec; otherwise VALIDATION_ERROR with details. */
 int validate_input(const struct request *request, const struct input_spec *spec, struct response *response);

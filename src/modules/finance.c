@@ -128,15 +128,21 @@ static void finance_approve(struct request_context *context);
 static void finance_reject(struct request_context *context);
 static void finance_pay(struct request_context *context);
 
+/* Approve and reject take no body or a note; submit and pay take nothing. */
+static const struct field_spec decision_fields[] = {
+	{.name = "note", .type = FIELD_STRING, .max_length = FINANCE_NOTE_MAX},
+};
+static const struct input_spec decision_input = INPUT_SPEC_BODY_OPTIONAL(decision_fields);
+
 #define FLOW_ROUTES(base, document) \
 	{.method = HTTP_POST, .pattern = base "/{id}/submit", .permission = "finance.edit",                           \
-		.credentials = ROUTE_CRED_JWT, .handler = finance_submit, .data = &document},                         \
+		.credentials = ROUTE_CRED_JWT, .input = &input_no_body, .handler = finance_submit, .data = &document},  \
 	{.method = HTTP_POST, .pattern = base "/{id}/approve", .permission = "finance.approve",                       \
-		.credentials = ROUTE_CRED_JWT, .handler = finance_approve, .data = &document},                        \
+		.credentials = ROUTE_CRED_JWT, .input = &decision_input, .handler = finance_approve, .data = &document}, \
 	{.method = HTTP_POST, .pattern = base "/{id}/reject", .permission = "finance.approve",                        \
-		.credentials = ROUTE_CRED_JWT, .handler = finance_reject, .data = &document},                         \
+		.credentials = ROUTE_CRED_JWT, .input = &decision_input, .handler = finance_reject, .data = &document},  \
 	{.method = HTTP_POST, .pattern = base "/{id}/pay", .permission = "finance.approve",                           \
-		.credentials = ROUTE_CRED_JWT, .handler = finance_pay, .data = &document}
+		.credentials = ROUTE_CRED_JWT, .input = &input_no_body, .handler = finance_pay, .data = &document}
 
 /* The engine's handlers take a resource_def as data, finance's own a finance_document. */
 static const struct route finance_routes[] = {
@@ -158,7 +164,8 @@ static const struct route finance_routes[] = {
 		.credentials = ROUTE_CRED_JWT, .query = &resource_list_query,
 		.handler = resource_list, .data = &finance_expenses},
 	{.method = HTTP_POST, .pattern = "/api/v1/finance/expenses", .permission = "finance.create",
-		.credentials = ROUTE_CRED_JWT, .handler = resource_create, .data = &finance_expenses},
+		.credentials = ROUTE_CRED_JWT, .input = &expense_runtime.create_input, .handler = resource_create,
+		.data = &finance_expenses},
 	{.method = HTTP_GET, .pattern = "/api/v1/finance/expenses/{id}", .permission = "finance.view",
 		.credentials = ROUTE_CRED_JWT, .handler = resource_get, .data = &finance_expenses},
 	{.method = HTTP_PATCH, .pattern = "/api/v1/finance/expenses/{id}", .permission = "finance.edit",
@@ -250,10 +257,6 @@ static const struct finance_transition finance_reject_step = {DOC_STMT_REJECT, "
 	"rejected", 1};
 static const struct finance_transition finance_pay_step = {DOC_STMT_PAY, "pay", "approved", "paid", "marked paid", 0};
 
-static const struct field_spec decision_fields[] = {
-	{.name = "note", .type = FIELD_STRING, .max_length = FINANCE_NOTE_MAX},
-};
-static const struct input_spec decision_input = INPUT_SPEC(decision_fields);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -790,12 +793,8 @@ static void finance_transition(struct request_context *context, const struct fin
 		module_not_found(context, resource->singular);
 		return;
 	}
-	const char *note = NULL;
-	if (transition->decision && context->request->json_body != NULL) {
-		if (validate_input(context->request, &decision_input, context->response) != 0)
-			return;
-		note = input_string(context->request, "note");
-	}
+	/* The route declares the body: a note for decisions, nothing otherwise. */
+	const char *note = transition->decision ? input_string(context->request, "note") : NULL;
 	const struct auth_context *auth = &context->request->auth;
 	struct db_param decision[] = {DB_UINT(auth->user_id), note ? DB_TEXT(note) : DB_NULL, DB_UINT(auth->tenant_id),
 		DB_UINT(id), DB_UINT(auth->user_id)};

@@ -98,23 +98,11 @@ static const struct db_statement_def find_analytics_statements[ANALYTICS_STMT__M
 const struct statement_table find_analytics_statement_table = {
 	"find_analytics", find_analytics_statements, ANALYTICS_STMT__MAX};
 
-static void find_analytics_bad_parameter(struct request_context *context, const char *field, const char *issue)
+/* ?days=N (bounded by the route's query spec) into the last N days. */
+static void find_analytics_days(struct request_context *context, struct find_day_range *range)
 {
-	response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid query parameters");
-	response_add_detail(context->response, field, "%s", issue);
-}
-
-/* ?days=N into the last N days; on refusal the response is set. */
-static int find_analytics_days(struct request_context *context, struct find_day_range *range)
-{
-	int64_t days = 0;
-	if (find_parse_bounded_int(request_query(context->request, "days"), 1, ANALYTICS_MAX_DAYS, ANALYTICS_DEFAULT_DAYS,
-		    &days) != 0) {
-		find_analytics_bad_parameter(context, "days", "must be an integer from 1 to 365");
-		return -1;
-	}
+	int64_t days = query_integer(context->request, "days", ANALYTICS_DEFAULT_DAYS);
 	find_day_range_last(context->now_s, (int)days, range);
-	return 0;
 }
 
 /* Rows "day, a, b[, c]" added to a series: counters in column order. */
@@ -149,21 +137,11 @@ static int find_analytics_top_row(void *callback_context, const struct db_row *r
 static void find_analytics_search(struct request_context *context)
 {
 	struct find_day_range range;
-	int64_t top_count = 0;
-	if (find_analytics_days(context, &range) != 0)
-		return;
-	if (find_parse_bounded_int(request_query(context->request, "topN"), 1, ANALYTICS_MAX_TOP, ANALYTICS_DEFAULT_TOP,
-		    &top_count) != 0) {
-		find_analytics_bad_parameter(context, "topN", "must be an integer from 1 to 100");
-		return;
-	}
+	find_analytics_days(context, &range);
+	int64_t top_count = query_integer(context->request, "topN", ANALYTICS_DEFAULT_TOP);
 	/* The SDK's SearchAnalyticsQuery also has workspaceId and source. */
-	const char *source = request_query(context->request, "source");
-	if (source != NULL && !find_search_context_valid(source)) {
-		find_analytics_bad_parameter(context, "source", "must be widget, native, chat, api, internal or unknown");
-		return;
-	}
-	if (find_use_named_workspace(context, request_query(context->request, "workspaceId"), "workspaceId") != 0)
+	const char *source = query_text(context->request, "source");
+	if (find_use_named_workspace(context, query_text(context->request, "workspaceId"), "workspaceId") != 0)
 		return;
 	source = source ? source : "";
 	char first_text[FIND_DAY_TEXT_SIZE], end_text[FIND_DAY_TEXT_SIZE];
@@ -227,8 +205,7 @@ static int find_analytics_thread_row(void *callback_context, const struct db_row
 static void find_analytics_chat(struct request_context *context)
 {
 	struct find_day_range range;
-	if (find_analytics_days(context, &range) != 0)
-		return;
+	find_analytics_days(context, &range);
 	char first_text[FIND_DAY_TEXT_SIZE], end_text[FIND_DAY_TEXT_SIZE];
 	find_day_range_bounds(&range, first_text, end_text);
 	uint64_t tenant_id = context->request->auth.tenant_id;

@@ -57,10 +57,10 @@ static const struct route find_keys_routes[] = {
 	{.method = HTTP_POST, .pattern = "/api/v1/find/provision/keys", .permission = "find.provision",
 		.credentials = FIND_KEYS_CREDENTIALS, .input = &create_input, .handler = find_keys_create},
 	{.method = HTTP_POST, .pattern = "/api/v1/find/provision/keys/{id}/revoke",
-		.permission = "find.provision", .credentials = FIND_KEYS_CREDENTIALS,
+		.permission = "find.provision", .credentials = FIND_KEYS_CREDENTIALS, .input = &input_no_body,
 		.handler = find_keys_revoke},
 	{.method = HTTP_POST, .pattern = "/api/v1/find/provision/keys/{id}/rotate",
-		.permission = "find.provision", .credentials = FIND_KEYS_CREDENTIALS,
+		.permission = "find.provision", .credentials = FIND_KEYS_CREDENTIALS, .input = &input_no_body,
 		.handler = find_keys_rotate},
 };
 

@@ -8,6 +8,7 @@
 #include "db/db.h"
 #include "find/gate.h"
 #include "http/request.h"
+#include "http/validate.h"
 #include "http/response.h"
 #include "modules/find_common.h"
 #include "modules/find_conversation.h"
@@ -51,7 +52,7 @@ static const struct route find_threads_routes[] = {
 	{.method = HTTP_GET, .pattern = "/api/v1/find/threads/{id}/messages", .permission = "find.view",
 		.credentials = FIND_THREADS_CREDENTIALS, .handler = find_threads_messages},
 	{.method = HTTP_POST, .pattern = "/api/v1/find/threads/{id}/handoff/end", .permission = "find.manage",
-		.credentials = FIND_THREADS_CREDENTIALS, .handler = find_threads_end_handoff},
+		.credentials = FIND_THREADS_CREDENTIALS, .input = &input_no_body, .handler = find_threads_end_handoff},
 };
 
 const struct route_table find_threads_route_table = {

@@ -132,7 +132,7 @@ static const struct route find_webhooks_routes[] = {
 	{.method = HTTP_DELETE, .pattern = "/api/v1/find/webhooks/{id}", .permission = "find.manage",
 		.credentials = WEBHOOKS_CREDENTIALS, .handler = find_webhooks_delete},
 	{.method = HTTP_POST, .pattern = "/api/v1/find/webhooks/{id}/test", .permission = "find.manage",
-		.credentials = WEBHOOKS_CREDENTIALS, .handler = find_webhooks_test},
+		.credentials = WEBHOOKS_CREDENTIALS, .input = &input_no_body, .handler = find_webhooks_test},
 	{.method = HTTP_GET, .pattern = "/api/v1/find/webhooks/{id}/stats", .permission = "find.manage",
 		.credentials = WEBHOOKS_CREDENTIALS, .handler = find_webhooks_stats},
 };

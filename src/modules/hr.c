@@ -127,12 +127,11 @@ static const struct field_spec leave_create_fields[] = {
 };
 static const struct input_spec leave_create_input = INPUT_SPEC(leave_create_fields);
 
-/* Approve, reject and cancel take no body or a small one, checked in the handler. */
+/* Approve and reject take no body or a note; cancel takes nothing. */
 static const struct field_spec decision_fields[] = {
 	{.name = "decisionNote", .type = FIELD_STRING, .max_length = 500, .nullable = 1},
 };
-static const struct input_spec decision_input = INPUT_SPEC(decision_fields);
-static const struct input_spec empty_input = {NULL, 0, 0};
+static const struct input_spec decision_input = INPUT_SPEC_BODY_OPTIONAL(decision_fields);
 
 #define HR_BASE "/api/v1/hr"
 
@@ -141,11 +140,13 @@ static const struct route hr_routes[] = {
 		.credentials = ROUTE_CRED_JWT, .query = &resource_list_query,
 		.handler = resource_list, .data = &hr_departments},
 	{.method = HTTP_POST, .pattern = HR_BASE "/departments", .permission = HR_MANAGE,
-		.credentials = ROUTE_CRED_JWT, .handler = resource_create, .data = &hr_departments},
+		.credentials = ROUTE_CRED_JWT, .input = &department_runtime.create_input, .handler = resource_create,
+		.data = &hr_departments},
 	{.method = HTTP_GET, .pattern = HR_BASE "/departments/{id}", .permission = "hr.view",
 		.credentials = ROUTE_CRED_JWT, .handler = resource_get, .data = &hr_departments},
 	{.method = HTTP_PATCH, .pattern = HR_BASE "/departments/{id}", .permission = HR_MANAGE,
-		.credentials = ROUTE_CRED_JWT, .handler = hr_department_update, .data = &hr_departments},
+		.credentials = ROUTE_CRED_JWT, .input = &department_runtime.update_input, .handler = hr_department_update,
+		.data = &hr_departments},
 	{.method = HTTP_DELETE, .pattern = HR_BASE "/departments/{id}", .permission = HR_MANAGE,
 		.credentials = ROUTE_CRED_JWT, .handler = resource_delete, .data = &hr_departments},
 
@@ -153,11 +154,13 @@ static const struct route hr_routes[] = {
 		.credentials = ROUTE_CRED_JWT, .query = &resource_list_query,
 		.handler = resource_list, .data = &hr_employees},
 	{.method = HTTP_POST, .pattern = HR_BASE "/employees", .permission = HR_MANAGE,
-		.credentials = ROUTE_CRED_JWT, .handler = hr_employee_create, .data = &hr_employees},
+		.credentials = ROUTE_CRED_JWT, .input = &employee_runtime.create_input, .handler = hr_employee_create,
+		.data = &hr_employees},
 	{.method = HTTP_GET, .pattern = HR_BASE "/employees/{id}", .permission = "hr.view",
 		.credentials = ROUTE_CRED_JWT, .handler = resource_get, .data = &hr_employees},
 	{.method = HTTP_PATCH, .pattern = HR_BASE "/employees/{id}", .permission = HR_MANAGE,
-		.credentials = ROUTE_CRED_JWT, .handler = hr_employee_update, .data = &hr_employees},
+		.credentials = ROUTE_CRED_JWT, .input = &employee_runtime.update_input, .handler = hr_employee_update,
+		.data = &hr_employees},
 	{.method = HTTP_DELETE, .pattern = HR_BASE "/employees/{id}", .permission = HR_MANAGE,
 		.credentials = ROUTE_CRED_JWT, .handler = resource_delete, .data = &hr_employees},
 
@@ -172,11 +175,14 @@ static const struct route hr_routes[] = {
 	{.method = HTTP_DELETE, .pattern = HR_BASE "/leave-requests/{id}", .permission = HR_MANAGE,
 		.credentials = ROUTE_CRED_JWT, .handler = resource_delete, .data = &hr_leave_requests},
 	{.method = HTTP_POST, .pattern = HR_BASE "/leave-requests/{id}/approve", .permission = HR_MANAGE,
-		.credentials = ROUTE_CRED_JWT, .handler = hr_leave_approve, .data = &hr_leave_requests},
+		.credentials = ROUTE_CRED_JWT, .input = &decision_input, .handler = hr_leave_approve,
+		.data = &hr_leave_requests},
 	{.method = HTTP_POST, .pattern = HR_BASE "/leave-requests/{id}/reject", .permission = HR_MANAGE,
-		.credentials = ROUTE_CRED_JWT, .handler = hr_leave_reject, .data = &hr_leave_requests},
+		.credentials = ROUTE_CRED_JWT, .input = &decision_input, .handler = hr_leave_reject,
+		.data = &hr_leave_requests},
 	{.method = HTTP_POST, .pattern = HR_BASE "/leave-requests/{id}/cancel", .permission = "hr.view",
-		.credentials = ROUTE_CRED_JWT, .handler = hr_leave_cancel, .data = &hr_leave_requests},
+		.credentials = ROUTE_CRED_JWT, .input = &input_no_body, .handler = hr_leave_cancel,
+		.data = &hr_leave_requests},
 };
 
 const struct route_table hr_route_table = {
@@ -334,14 +340,11 @@ static uint64_t hr_parse_id(const char *text)
  * sub-departments: the tree would become a loop with no root. */
 static void hr_department_update(struct request_context *context)
 {
-	const struct resource_def *resource = resource_of(context);
 	uint64_t id = module_path_id(context, "id");
 	if (id == 0 || resource_if_match(context) < 0) {
 		resource_update(context); /* answers 404 / 400 in the engine's words */
 		return;
 	}
-	if (validate_input(context->request, &resource->runtime->update_input, context->response) != 0)
-		return;
 	json_object *parent = input_field(context->request, "parentDepartmentId");
 	if (parent != NULL) {
 		uint64_t parent_id = (uint64_t)json_object_get_int64(parent);
@@ -504,8 +507,7 @@ static int hr_employee_create_audit(struct request_context *context, void *state
 static void hr_employee_create(struct request_context *context)
 {
 	const struct resource_def *resource = resource_of(context);
-	if (validate_input(context->request, &resource->runtime->create_input, context->response) != 0 ||
-		hr_check_salary_pair(context, NULL) != 0 || resource_check_references(context, resource) != 0)
+	if (hr_check_salary_pair(context, NULL) != 0 || resource_check_references(context, resource) != 0)
 		return;
 	const struct resource_create_steps steps = {.check = hr_employee_create_check,
 		.after_insert = hr_employee_create_audit, .message = "Employee created"};
@@ -523,8 +525,6 @@ static void hr_employee_update(struct request_context *context)
 		resource_update(context); /* answers 404 / 400 in the engine's words */
 		return;
 	}
-	if (validate_input(context->request, &resource->runtime->update_input, context->response) != 0)
-		return;
 	struct hr_sensitive_row old = {0};
 	struct db_param key[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id)};
 	int result = db_begin(context->db);
@@ -798,9 +798,9 @@ static void hr_leave_explain_miss(struct request_context *context, uint64_t id, 
 		response_error(context->response, STATUS_CONFLICT, "Concurrent update, try again");
 }
 
-/* Approve, reject and cancel accept no body or a JSON object of their fields. */
-static int hr_leave_decision_body(struct request_context *context, const struct input_spec *spec, uint64_t id,
-	int64_t expected_version)
+/* The path id and If-Match of approve, reject and cancel; their bodies
+ * are declared by their routes (decision_input, input_no_body). */
+static int hr_leave_action_target(struct request_context *context, uint64_t id, int64_t expected_version)
 {
 	if (id == 0) {
 		module_not_found(context, "Leave request");
@@ -811,8 +811,6 @@ static int hr_leave_decision_body(struct request_context *context, const struct 
 		response_add_detail(context->response, "If-Match", "must be an ETag this API returned, such as \"3\"");
 		return -1;
 	}
-	if (context->request->json_body != NULL)
-		return validate_input(context->request, spec, context->response);
 	return 0;
 }
 
@@ -825,7 +823,7 @@ static void hr_leave_decide(struct request_context *context, enum hr_leave_actio
 	const struct resource_def *resource = resource_of(context);
 	uint64_t id = module_path_id(context, "id");
 	int64_t expected_version = resource_if_match(context);
-	if (hr_leave_decision_body(context, &decision_input, id, expected_version) != 0)
+	if (hr_leave_action_target(context, id, expected_version) != 0)
 		return;
 	const struct auth_context *auth = &context->request->auth;
 	struct hr_leave_row leave;
@@ -908,7 +906,7 @@ static void hr_leave_cancel(struct request_context *context)
 	const struct resource_def *resource = resource_of(context);
 	uint64_t id = module_path_id(context, "id");
 	int64_t expected_version = resource_if_match(context);
-	if (hr_leave_decision_body(context, &empty_input, id, expected_version) != 0)
+	if (hr_leave_action_target(context, id, expected_version) != 0)
 		return;
 	const struct auth_context *auth = &context->request->auth;
 	struct hr_employee_link own;

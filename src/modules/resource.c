@@ -153,6 +153,15 @@ static const char *resource_default_sql(const struct resource_field *field)
 	}
 }
 
+/* What a filtered list binds: tenant and includeDeleted, two per filter,
+ * the created range (4), q once plus once per searched column, and the
+ * page (2). resource_list fills exactly this many. */
+static size_t resource_list_param_count(const struct resource_runtime *runtime)
+{
+	size_t search = runtime->search_count > 0 ? 1 + runtime->search_count : 0;
+	return 2 + 2 * runtime->filter_count + 4 + search + 2;
+}
+
 int resource_prepare(const struct resource_def *resource)
 {
 	struct resource_runtime *runtime = resource->runtime;
@@ -173,6 +182,8 @@ int resource_prepare(const struct resource_def *resource)
 	}
 	if (sort_count < RESOURCE_MAX_SORTS)
 		runtime->sort_fields[sort_count++] = (struct sort_field){"updated_at", "updated_at"};
+	if (resource->field_count > RESOURCE_MAX_FIELDS || resource_list_param_count(runtime) > DB_MAX_PARAMS)
+		return -1;
 	runtime->sorts = (struct sort_whitelist){runtime->sort_fields, (unsigned)sort_count, "created_at"};
 
 	/* List: page of ids from the index first, then their rows (cheap deep pages). */
@@ -502,16 +513,13 @@ void resource_list(struct request_context *context)
 	if (pagination_parse(context->request, &runtime->sorts, &page_request, context->response) != 0)
 		return;
 	int failures = 0;
-	const char *include_text = request_query(context->request, "includeDeleted");
-	int include_deleted = include_text != NULL && strcmp(include_text, "true") == 0;
-	if (include_text != NULL && !include_deleted && strcmp(include_text, "false") != 0)
-		resource_bad_query(context, &failures, "includeDeleted", "must be true or false");
+	int include_deleted = query_boolean(context->request, "includeDeleted", 0);
 	if (include_deleted && !rbac_list_grants(context->request->auth.permissions, resource->delete_permission)) {
 		response_error(context->response, STATUS_FORBIDDEN, "Permission denied");
 		response_add_detail(context->response, "includeDeleted", "requires %s", resource->delete_permission);
 		return;
 	}
-	struct db_param params[64];
+	struct db_param params[DB_MAX_PARAMS]; /* resource_prepare refused a resource needing more */
 	size_t count = 0;
 	int filtered = include_deleted;
 	params[count++] = DB_UINT(context->request->auth.tenant_id);
@@ -521,7 +529,7 @@ void resource_list(struct request_context *context)
 		const struct resource_field *field = &resource->fields[i];
 		if (!(field->flags & RESOURCE_FILTER))
 			continue;
-		const char *value = request_query(context->request, field->api_name);
+		const char *value = query_text(context->request, field->api_name);
 		if (value != NULL && !resource_filter_value_ok(field, value)) {
 			resource_bad_query(context, &failures, field->api_name, "is not a valid value for this filter");
 			value = NULL;
@@ -547,7 +555,7 @@ void resource_list(struct request_context *context)
 	params[count++] = to_text ? DB_TEXT(to) : DB_NULL;
 	params[count++] = to_text ? DB_TEXT(to) : DB_NULL;
 	char pattern[RESOURCE_Q_MAX + 2];
-	const char *q = request_query(context->request, "q");
+	const char *q = query_text(context->request, "q");
 	if (runtime->search_count > 0) {
 		if (q != NULL && (strlen(q) == 0 || strlen(q) > RESOURCE_Q_MAX || strpbrk(q, "%_\\") != NULL)) {
 			resource_bad_query(context, &failures, "q", "1 to 100 characters, without % _ or \\");
@@ -721,9 +729,9 @@ void resource_create_with(struct request_context *context, const struct resource
 
 void resource_create(struct request_context *context)
 {
+	/* The route declares runtime->create_input: the pipeline checked the body. */
 	const struct resource_def *resource = resource_of(context);
-	if (validate_input(context->request, &resource->runtime->create_input, context->response) != 0 ||
-		resource_check_references(context, resource) != 0)
+	if (resource_check_references(context, resource) != 0)
 		return;
 	char message[96];
 	snprintf(message, sizeof(message), "%s created", resource->singular);
@@ -779,8 +787,8 @@ void resource_update(struct request_context *context)
 	int64_t expected_version;
 	if (resource_read_target(context, resource, &id, &expected_version) != 0)
 		return;
-	if (validate_input(context->request, &resource->runtime->update_input, context->response) != 0 ||
-		resource_check_references(context, resource) != 0)
+	/* The route declares runtime->update_input: the pipeline checked the body. */
+	if (resource_check_references(context, resource) != 0)
 		return;
 	struct db_param params[2 * RESOURCE_MAX_FIELDS + 4];
 	char booleans[RESOURCE_MAX_FIELDS][2];

@@ -124,15 +124,18 @@ static const struct field_spec convert_fields[] = {
 };
 static const struct input_spec convert_input = INPUT_SPEC(convert_fields);
 
-#define RESOURCE_ROUTES(base, resource) \
+/* The record engine's routes; create and update declare the input specs
+ * resource_prepare builds into the runtime at startup. */
+#define RESOURCE_ROUTES(base, resource, runtime) \
 	{.method = HTTP_GET, .pattern = base, .permission = "sales.view", .credentials = ROUTE_CRED_JWT,              \
 		.query = &resource_list_query, .handler = resource_list, .data = &resource},                          \
 	{.method = HTTP_POST, .pattern = base, .permission = "sales.create", .credentials = ROUTE_CRED_JWT,           \
-		.handler = resource_create, .data = &resource},                                                       \
+		.input = &runtime.create_input, .handler = resource_create, .data = &resource},                       \
 	{.method = HTTP_GET, .pattern = base "/{id}", .permission = "sales.view",                                     \
 		.credentials = ROUTE_CRED_JWT, .handler = resource_get, .data = &resource},                           \
 	{.method = HTTP_PATCH, .pattern = base "/{id}", .permission = "sales.edit",                                   \
-		.credentials = ROUTE_CRED_JWT, .handler = resource_update, .data = &resource},                        \
+		.credentials = ROUTE_CRED_JWT, .input = &runtime.update_input, .handler = resource_update,            \
+		.data = &resource},                                                                                   \
 	{.method = HTTP_DELETE, .pattern = base "/{id}", .permission = "sales.delete",                                \
 		.credentials = ROUTE_CRED_JWT, .handler = resource_delete, .data = &resource}
 
@@ -144,10 +147,10 @@ static const struct route sales_routes[] = {
 	{.method = HTTP_POST, .pattern = "/api/v1/sales/leads/{id}/convert", .permission = "sales.create",
 		.credentials = ROUTE_CRED_JWT, .input = &convert_input, .handler = sales_convert_lead,
 		.data = &sales_leads},
-	RESOURCE_ROUTES("/api/v1/sales/leads", sales_leads),
-	RESOURCE_ROUTES("/api/v1/sales/accounts", sales_accounts),
-	RESOURCE_ROUTES("/api/v1/sales/contacts", sales_contacts),
-	RESOURCE_ROUTES("/api/v1/sales/opportunities", sales_opportunities),
+	RESOURCE_ROUTES("/api/v1/sales/leads", sales_leads, lead_runtime),
+	RESOURCE_ROUTES("/api/v1/sales/accounts", sales_accounts, account_runtime),
+	RESOURCE_ROUTES("/api/v1/sales/contacts", sales_contacts, contact_runtime),
+	RESOURCE_ROUTES("/api/v1/sales/opportunities", sales_opportunities, opportunity_runtime),
 };
 
 const struct route_table sales_route_table = {

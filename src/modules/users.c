@@ -174,24 +174,13 @@ static void users_list(struct request_context *context)
 	struct page_request page_request;
 	if (pagination_parse(context->request, &users_sorts, &page_request, context->response) != 0)
 		return;
-	const char *status = request_query(context->request, "status");
-	const char *profile_text = request_query(context->request, "profileId");
-	const char *text = request_query(context->request, "q");
-	if (status != NULL && strcmp(status, "active") != 0 && strcmp(status, "deactivated") != 0) {
-		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid list parameters");
-		response_add_detail(context->response, "status", "must be active or deactivated");
-		return;
-	}
-	char *end = NULL;
-	long long profile_id = profile_text ? strtoll(profile_text, &end, 10) : 0;
-	if (profile_text != NULL && (end == profile_text || *end != '\0' || profile_id <= 0)) {
-		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid list parameters");
-		response_add_detail(context->response, "profileId", "must be a positive integer");
-		return;
-	}
+	/* The route's query spec has checked status, profileId and q's length. */
+	const char *status = query_text(context->request, "status");
+	int64_t profile_id = query_integer(context->request, "profileId", 0);
+	const char *text = query_text(context->request, "q");
 	char pattern[220];
 	if (text != NULL) {
-		if (strlen(text) > 100 || strpbrk(text, "%_\\") != NULL) {
+		if (strpbrk(text, "%_\\") != NULL) {
 			response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid list parameters");
 			response_add_detail(context->response, "q", "at most 100 characters, without %% _ or \\");
 			return;
@@ -201,7 +190,7 @@ static void users_list(struct request_context *context)
 	struct db_param params[] = {
 		DB_UINT(context->request->auth.tenant_id),
 		status ? DB_TEXT(status) : DB_NULL, status ? DB_TEXT(status) : DB_NULL,
-		profile_text ? DB_INT(profile_id) : DB_NULL, profile_text ? DB_INT(profile_id) : DB_NULL,
+		profile_id ? DB_INT(profile_id) : DB_NULL, profile_id ? DB_INT(profile_id) : DB_NULL,
 		text ? DB_TEXT(pattern) : DB_NULL, text ? DB_TEXT(pattern) : DB_NULL, text ? DB_TEXT(pattern) : DB_NULL,
 		DB_INT(page_request.limit), DB_INT((int64_t)pagination_offset(&page_request)),
 	};

@@ -219,7 +219,7 @@ static void master_reload(struct master_state *state, const struct master_option
 	struct config *fresh = malloc(sizeof(*fresh));
 	char error[CONFIG_ERROR_MAX];
 	if (fresh == NULL || config_load(fresh, options->config_path, error, sizeof(error)) != 0 ||
-		registry_check_config(fresh, error, sizeof(error)) != 0) {
+		registry_prepare(fresh, error, sizeof(error)) != 0) {
 		log_error("master: reload refused, keeping the running configuration: %s",
 			fresh ? error : "out of memory");
 		free(fresh);

@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 	char error[CONFIG_ERROR_MAX];
 	log_init(LOG_TARGET_STDERR, LOG_LEVEL_ERROR, "intuka-admin");
 	if (config_load(&config, config_path, error, sizeof(error)) != 0 ||
-		registry_check_config(&config, error, sizeof(error)) != 0) {
+		registry_prepare(&config, error, sizeof(error)) != 0) {
 		fprintf(stderr, "intuka-admin: configuration error: %s\n", error);
 		return ADMIN_EXIT_CONFIG;
 	}

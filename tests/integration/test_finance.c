@@ -634,7 +634,11 @@ static void wrong_state_transitions_are_422(void)
     step("invoice", draft, "approve", NULL, &manager_2, 422, "UNPROCESSABLE");
     step("invoice", draft, "reject", NULL, &manager_2, 422, "UNPROCESSABLE");
     step("invoice", draft, "pay", NULL, &manager_2, 422, "UNPROCESSABLE");
-    if (!step("invoice", draft, "submit", NULL, &clerk, 200, NULL))
+    /* Submit and pay take nothing: a body with members is refused, not ignored;
+     * a decision's note must be text. */
+    step("invoice", draft, "submit", "{\"note\":\"please\"}", &clerk, 400, "VALIDATION_ERROR");
+    step("invoice", draft, "reject", "{\"note\":7}", &manager_2, 400, "VALIDATION_ERROR");
+    if (!step("invoice", draft, "submit", "{}", &clerk, 200, NULL))
         return;
     step("invoice", draft, "submit", NULL, &clerk, 422, "UNPROCESSABLE");
     step("invoice", draft, "pay", NULL, &manager_2, 422, "UNPROCESSABLE");

@@ -167,6 +167,104 @@ static void every_write_marked_retry_safe_is_a_reviewed_one(void)
 	CU_ASSERT_EQUAL(marked, sizeof(retry_safe_writes) / sizeof(retry_safe_writes[0]));
 }
 
+/* Routes that take a body and check it themselves, each with the reason:
+ * everything else that takes a body declares it (.input), so the pipeline
+ * refuses a bad one before the handler runs. */
+static const struct {
+	const char *pattern;
+	const char *why;
+} self_checked_bodies[] = {
+	{"/api/v1/finance/invoices", "the record's fields plus lines, checked together (finance_read_body)"},
+	{"/api/v1/finance/invoices/{id}", "the same, for a PATCH"},
+	{"/api/v1/finance/expenses/{id}", "finance_read_body, as for invoices"},
+	{"/api/v1/find/products", "documents keep members the API does not know (find_documents)"},
+	{"/api/v1/find/posts", "documents (find_documents)"},
+	{"/api/v1/find/taxonomies", "documents (find_documents)"},
+	{"/api/v1/find/prompts", "documents (find_prompts)"},
+	{"/api/v1/find/products/bulk", "arrays of documents"},
+	{"/api/v1/find/posts/bulk", "arrays of documents"},
+	{"/api/v1/find/taxonomies/bulk", "arrays of documents"},
+	{"/api/v1/find/prompts/bulk", "arrays of documents"},
+	{"/api/v1/find/products/delete-by-query", "a search filter (find_query)"},
+	{"/api/v1/find/posts/delete-by-query", "a search filter (find_query)"},
+	{"/api/v1/find/taxonomies/delete-by-query", "a search filter (find_query)"},
+	{"/api/v1/find/products/search", "a search request (find_query), fuzzed"},
+	{"/api/v1/find/posts/search", "a search request (find_query), fuzzed"},
+	{"/api/v1/find/prompts/search", "a search request (find_query)"},
+	{"/api/v1/find/chat", "a chat request with filters (find_chat)"},
+	{"/api/v1/find/threads/search", "a search request with filters (find_threads)"},
+	{"/api/v1/find/threads/export", "an export request with filters (find_threads)"},
+};
+
+static const char *self_checked_reason(const char *pattern)
+{
+	for (size_t i = 0; i < sizeof(self_checked_bodies) / sizeof(self_checked_bodies[0]); i++)
+		if (strcmp(self_checked_bodies[i].pattern, pattern) == 0)
+			return self_checked_bodies[i].why;
+	return NULL;
+}
+
+static void every_route_taking_a_body_declares_it_or_says_why_not(void)
+{
+	size_t table_count = 0, listed_seen = 0;
+	const struct route_table *const *tables = registry_route_tables(&table_count);
+	for (size_t t = 0; t < table_count; t++) {
+		for (size_t r = 0; r < tables[t]->route_count; r++) {
+			const struct route *route = &tables[t]->routes[r];
+			if (route->method != HTTP_POST && route->method != HTTP_PATCH && route->method != HTTP_PUT)
+				continue;
+			const char *why = self_checked_reason(route->pattern);
+			listed_seen += why != NULL;
+			if (route->input == NULL && why == NULL)
+				fprintf(stderr, "body neither declared nor listed: %s\n", route->pattern);
+			CU_ASSERT_TRUE(route->input != NULL || why != NULL);
+		}
+	}
+	/* No stale entry: each listed pattern is a body-taking route. */
+	CU_ASSERT_TRUE(listed_seen >= sizeof(self_checked_bodies) / sizeof(self_checked_bodies[0]));
+}
+
+/* A record's routes: the engine's create and update declare the specs it
+ * builds, and every route serving the record asks for the permission the
+ * record names for that verb, so one table holds each. */
+static void record_routes_declare_the_engine_specs_and_the_records_permissions(void)
+{
+	const struct resource_def *const *const lists[] = {sales_resources, hr_resources, finance_resources};
+	size_t table_count = 0, checked = 0;
+	const struct route_table *const *tables = registry_route_tables(&table_count);
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+		for (const struct resource_def *const *resource = lists[l]; *resource != NULL; resource++) {
+			CU_ASSERT_EQUAL_FATAL(resource_prepare(*resource), 0);
+			for (size_t t = 0; t < table_count; t++) {
+				for (size_t r = 0; r < tables[t]->route_count; r++) {
+					const struct route *route = &tables[t]->routes[r];
+					if (route->data != *resource)
+						continue;
+					const char *action = strstr(route->pattern, "}/");
+					if (action != NULL)
+						continue; /* approve, reject, convert: their own permission and body */
+					const char *wanted = route->method == HTTP_GET ? (*resource)->view_permission
+							     : route->method == HTTP_POST ? (*resource)->create_permission
+							     : route->method == HTTP_PATCH ? (*resource)->edit_permission
+											   : (*resource)->delete_permission;
+					if (route->permission == NULL || strcmp(route->permission, wanted) != 0)
+						fprintf(stderr, "%s asks %s, the record names %s\n", route->pattern,
+							route->permission ? route->permission : "(none)", wanted);
+					CU_ASSERT_TRUE(route->permission != NULL && strcmp(route->permission, wanted) == 0);
+					if (route->method == HTTP_POST)
+						CU_ASSERT_TRUE(route->input == &(*resource)->runtime->create_input ||
+							self_checked_reason(route->pattern) != NULL || route->input != NULL);
+					if (route->method == HTTP_PATCH)
+						CU_ASSERT_TRUE(route->input == &(*resource)->runtime->update_input ||
+							self_checked_reason(route->pattern) != NULL);
+					checked++;
+				}
+			}
+		}
+	}
+	CU_ASSERT_TRUE(checked >= 30);
+}
+
 static const struct unit_test statement_tests[] = {
 	{"every_module_statement_binds_tenant_or_is_a_listed_global",
 		every_module_statement_binds_tenant_or_is_a_listed_global},
@@ -174,6 +272,9 @@ static const struct unit_test statement_tests[] = {
 	{"every_route_has_a_handler_and_an_absolute_pattern", every_route_has_a_handler_and_an_absolute_pattern},
 	{"reads_are_retry_safe_and_writes_only_when_marked", reads_are_retry_safe_and_writes_only_when_marked},
 	{"every_write_marked_retry_safe_is_a_reviewed_one", every_write_marked_retry_safe_is_a_reviewed_one},
+	{"every_route_taking_a_body_declares_it_or_says_why_not", every_route_taking_a_body_declares_it_or_says_why_not},
+	{"record_routes_declare_the_engine_specs_and_the_records_permissions",
+		record_routes_declare_the_engine_specs_and_the_records_permissions},
 };
 
 int register_statements_suite(void)
