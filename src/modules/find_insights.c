@@ -251,22 +251,6 @@ json_object *find_feedback_summary(const struct find_period_series *series)
 	return summary;
 }
 
-int find_parse_bounded_int(const char *text, int64_t min_value, int64_t max_value, int64_t fallback, int64_t *out)
-{
-	if (text == NULL) {
-		*out = fallback;
-		return 0;
-	}
-	size_t length = strlen(text);
-	if (length == 0 || length > 18 || strspn(text, "0123456789") != length)
-		return -1;
-	int64_t value = strtoll(text, NULL, 10);
-	if (value < min_value || value > max_value)
-		return -1;
-	*out = value;
-	return 0;
-}
-
 int find_insights_thread_id_valid(const char *text)
 {
 	if (text == NULL)

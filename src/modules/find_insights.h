@@ -86,10 +86,6 @@ json_object *find_json_decimal(double value);
 #define FIND_FEEDBACK_NEGATIVE 1
 json_object *find_feedback_summary(const struct find_period_series *series);
 
-/* A strict decimal query parameter within [min_value, max_value]; NULL text
- * gives fallback. Returns 0, or -1 when the text is not such a number. */
-int find_parse_bounded_int(const char *text, int64_t min_value, int64_t max_value, int64_t fallback,
-	int64_t *out);
 
 /* 1 when text is 1-64 characters of A-Z, a-z, 0-9, '_' and '-'. */
 int find_insights_thread_id_valid(const char *text);

@@ -13,6 +13,7 @@
 #include "handler/respond.h"
 #include "db/db.h"
 #include "http/pagination.h"
+#include "http/query.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -584,7 +585,7 @@ static void hr_leave_list(struct request_context *context)
 		respond_db_failure(context, result, resource->name);
 		return;
 	}
-	const char *asked_text = request_query(context->request, "employeeId");
+	const char *asked_text = query_text(context->request, "employeeId");
 	uint64_t asked = hr_parse_id(asked_text);
 	if (asked_text != NULL && asked == 0) {
 		resource_list(context); /* a malformed filter: the engine says how */

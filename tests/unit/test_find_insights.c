@@ -200,23 +200,6 @@ static void ratios_round_to_four_decimals_and_print_short(void)
 
 /* ---------------------------------------------------------------- input */
 
-static void bounded_integers_refuse_signs_words_and_out_of_range(void)
-{
-	int64_t value = 0;
-	CU_ASSERT_EQUAL(find_parse_bounded_int(NULL, 1, 365, 30, &value), 0);
-	CU_ASSERT_EQUAL(value, 30);
-	CU_ASSERT_EQUAL(find_parse_bounded_int("7", 1, 365, 30, &value), 0);
-	CU_ASSERT_EQUAL(value, 7);
-	CU_ASSERT_EQUAL(find_parse_bounded_int("365", 1, 365, 30, &value), 0);
-	CU_ASSERT_EQUAL(find_parse_bounded_int("366", 1, 365, 30, &value), -1);
-	CU_ASSERT_EQUAL(find_parse_bounded_int("0", 1, 365, 30, &value), -1);
-	CU_ASSERT_EQUAL(find_parse_bounded_int("-1", 0, 365, 30, &value), -1);
-	CU_ASSERT_EQUAL(find_parse_bounded_int("+5", 0, 365, 30, &value), -1);
-	CU_ASSERT_EQUAL(find_parse_bounded_int("5x", 0, 365, 30, &value), -1);
-	CU_ASSERT_EQUAL(find_parse_bounded_int("", 0, 365, 30, &value), -1);
-	CU_ASSERT_EQUAL(find_parse_bounded_int("99999999999999999999", 0, 365, 30, &value), -1);
-}
-
 static void thread_ids_are_short_and_plain(void)
 {
 	char longest[FIND_INSIGHTS_THREAD_ID_MAX + 2];
@@ -583,7 +566,6 @@ static const struct unit_test find_insights_tests[] = {
 	{"dense_series_has_every_day_of_the_range", dense_series_has_every_day_of_the_range},
 	{"feedback_summary_counts_and_rates_exactly", feedback_summary_counts_and_rates_exactly},
 	{"ratios_round_to_four_decimals_and_print_short", ratios_round_to_four_decimals_and_print_short},
-	{"bounded_integers_refuse_signs_words_and_out_of_range", bounded_integers_refuse_signs_words_and_out_of_range},
 	{"thread_ids_are_short_and_plain", thread_ids_are_short_and_plain},
 	{"object_fields_take_objects_up_to_their_serialized_size", object_fields_take_objects_up_to_their_serialized_size},
 	{"score_is_the_weighted_share_of_the_source_terms", score_is_the_weighted_share_of_the_source_terms},
