@@ -59,7 +59,8 @@ static void timestamp_write(time_t instant, int microseconds, char out[TIMESTAMP
 	snprintf(out, TIMESTAMP_SQL_SIZE, "%.26s", text);
 }
 
-int timestamp_parse(const char *text, enum timestamp_form form, char out[TIMESTAMP_SQL_SIZE])
+/* The instant text names, as seconds since the epoch and microseconds. */
+static int timestamp_read(const char *text, enum timestamp_form form, time_t *instant, int *microseconds_out)
 {
 	struct tm fields;
 	if (text == NULL || strlen(text) < 10 || strlen(text) > 40 || timestamp_read_date(text, &fields) != 0)
@@ -67,7 +68,9 @@ int timestamp_parse(const char *text, enum timestamp_form form, char out[TIMESTA
 	if (text[10] == '\0') {
 		if (form == TIMESTAMP_DATE_TIME)
 			return -1;
-		timestamp_write(timegm(&fields) + (form == TIMESTAMP_OR_DATE_END ? 86400 : 0), 0, out);
+		*instant = timegm(&fields) + (form == TIMESTAMP_OR_DATE_END ? 86400
+						: form == TIMESTAMP_OR_DATE_LAST_SECOND ? 86399 : 0);
+		*microseconds_out = 0;
 		return 0;
 	}
 	int hour, minute, second;
@@ -109,6 +112,27 @@ int timestamp_parse(const char *text, enum timestamp_form form, char out[TIMESTA
 	fields.tm_hour = hour;
 	fields.tm_min = minute;
 	fields.tm_sec = second;
-	timestamp_write(timegm(&fields) - offset_s, microseconds, out);
+	*instant = timegm(&fields) - offset_s;
+	*microseconds_out = microseconds;
+	return 0;
+}
+
+int timestamp_parse(const char *text, enum timestamp_form form, char out[TIMESTAMP_SQL_SIZE])
+{
+	time_t instant;
+	int microseconds;
+	if (timestamp_read(text, form, &instant, &microseconds) != 0)
+		return -1;
+	timestamp_write(instant, microseconds, out);
+	return 0;
+}
+
+int timestamp_parse_seconds(const char *text, enum timestamp_form form, int64_t *seconds)
+{
+	time_t instant;
+	int microseconds;
+	if (timestamp_read(text, form, &instant, &microseconds) != 0)
+		return -1;
+	*seconds = (int64_t)instant;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #define INTUKA_HTTP_TIMESTAMP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* "YYYY-MM-DD HH:MM:SS.ffffff" plus its terminator. */
 #define TIMESTAMP_SQL_SIZE 27
@@ -15,10 +16,13 @@ enum timestamp_form {
 	TIMESTAMP_DATE_TIME, /* RFC 3339 date-time only */
 	TIMESTAMP_OR_DATE,   /* a date-time, or a date meaning its first instant (00:00 UTC) */
 	TIMESTAMP_OR_DATE_END, /* an exclusive end: a date-time, or a date meaning the instant after it ends */
+	TIMESTAMP_OR_DATE_LAST_SECOND, /* an inclusive end shown to people: a date means its 23:59:59 */
 };
 
 /* 0 and out filled (UTC) when text is a valid instant of that form; -1 otherwise. */
 int timestamp_parse(const char *text, enum timestamp_form form, char out[TIMESTAMP_SQL_SIZE]);
+/* The same instant as whole seconds since the epoch (a fraction is dropped). */
+int timestamp_parse_seconds(const char *text, enum timestamp_form form, int64_t *seconds);
 
 /* 1 when text has the date-only shape "YYYY-MM-DD" (a real calendar day). */
 int timestamp_is_date(const char *text);

@@ -2,6 +2,7 @@
  * for the find conversation modules; no database, no request. */
 #include "modules/find_conversation.h"
 #include "core/alloc.h"
+#include "http/timestamp.h"
 #include "http/validate.h"
 
 #include <ctype.h>
@@ -103,38 +104,6 @@ static int find_conversation_fail(char *field, size_t field_size, const char *na
 	return -1;
 }
 
-int find_conversation_parse_time(const char *text, char *out, size_t out_size)
-{
-	size_t length = strlen(text);
-	if (length < 10 || out_size < 20)
-		return -1;
-	char date[11];
-	memcpy(date, text, 10);
-	date[10] = '\0';
-	if (!validate_date_text(date))
-		return -1;
-	if (length == 10) {
-		snprintf(out, out_size, "%s 00:00:00", date);
-		return 0;
-	}
-	int hour, minute, second, consumed = 0;
-	if (text[10] != 'T' || sscanf(text + 11, "%2d:%2d:%2d%n", &hour, &minute, &second, &consumed) != 3 ||
-		consumed != 8 || hour > 23 || minute > 59 || second > 59 || hour < 0 || minute < 0 || second < 0)
-		return -1;
-	const char *rest = text + 19;
-	if (*rest == '.') {
-		rest++;
-		size_t digits = strspn(rest, "0123456789");
-		if (digits == 0 || digits > 6)
-			return -1;
-		rest += digits;
-	}
-	if (strcmp(rest, "Z") != 0 && strcmp(rest, "+00:00") != 0)
-		return -1;
-	snprintf(out, out_size, "%s %02d:%02d:%02d", date, hour, minute, second);
-	return 0;
-}
-
 /* A string member within bounds; *out stays as given when absent or null. */
 static int find_prompt_string(json_object *entity, const char *name, size_t max_bytes, int required,
 	const char **out, char *field, size_t field_size, char *problem, size_t problem_size)
@@ -205,8 +174,10 @@ static int find_prompt_list(json_object *entity, const char *name, char **joined
 	return 0;
 }
 
-static int find_prompt_time(json_object *entity, const char *name, char *out, size_t out_size, char *field,
-	size_t field_size, char *problem, size_t problem_size)
+/* A prompt's window bound: a date alone covers the whole day (active_from
+ * from its start, active_to through its end). */
+static int find_prompt_time(json_object *entity, const char *name, enum timestamp_form form,
+	char out[TIMESTAMP_SQL_SIZE], char *field, size_t field_size, char *problem, size_t problem_size)
 {
 	const char *text = NULL;
 	out[0] = '\0';
@@ -214,9 +185,9 @@ static int find_prompt_time(json_object *entity, const char *name, char *out, si
 		return -1;
 	if (text == NULL || text[0] == '\0')
 		return 0;
-	if (find_conversation_parse_time(text, out, out_size) != 0)
+	if (timestamp_parse(text, form, out) != 0)
 		return find_conversation_fail(field, field_size, name, problem, problem_size,
-			"must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+			"must be a date (YYYY-MM-DD) or an RFC 3339 date-time");
 	return 0;
 }
 
@@ -277,9 +248,9 @@ int find_prompt_parse(json_object *entity, struct find_prompt_fields *out, char 
 				"must be an integer from -1000000 to 1000000");
 		out->priority = json_object_get_int64(priority);
 	}
-	if (find_prompt_time(entity, "active_from", out->active_from, sizeof(out->active_from), field, field_size,
+	if (find_prompt_time(entity, "active_from", TIMESTAMP_OR_DATE, out->active_from, field, field_size,
 		    problem, problem_size) != 0 ||
-		find_prompt_time(entity, "active_to", out->active_to, sizeof(out->active_to), field, field_size, problem,
+		find_prompt_time(entity, "active_to", TIMESTAMP_OR_DATE_END, out->active_to, field, field_size, problem,
 			problem_size) != 0)
 		return -1;
 	if (find_prompt_list(entity, "tags", &out->tags_text, field, field_size, problem, problem_size) != 0 ||

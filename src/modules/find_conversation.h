@@ -9,6 +9,8 @@
 
 #include <json-c/json.h>
 
+#include "http/timestamp.h"
+
 #define FIND_THREAD_ID_MAX 64
 #define FIND_PROMPT_ID_MAX 191
 #define FIND_PROMPT_TEXT_MAX 4000
@@ -46,8 +48,8 @@ struct find_prompt_fields {
 	const char *override_mode; /* "override" | "fallback" | "" */
 	const char *status;
 	int64_t priority;
-	char active_from[24]; /* "YYYY-MM-DD HH:MM:SS" or "" (none) */
-	char active_to[24];
+	char active_from[TIMESTAMP_SQL_SIZE]; /* UTC, as MariaDB reads it, or "" (none) */
+	char active_to[TIMESTAMP_SQL_SIZE];
 	char *tags_text; /* words joined by spaces, for FULLTEXT */
 	char *categories_text;
 };
@@ -57,8 +59,6 @@ struct find_prompt_fields {
 int find_prompt_parse(json_object *entity, struct find_prompt_fields *out, char *field, size_t field_size,
 	char *problem, size_t problem_size);
 void find_prompt_release(struct find_prompt_fields *fields);
-/* "2027-01-31" or "2027-01-31T10:00:00[.sss]Z" to "2027-01-31 10:00:00"; 0 or -1. */
-int find_conversation_parse_time(const char *text, char *out, size_t out_size);
 
 /* productFilter / postFilter of a chat request. Term lists are any-of
  * within a facet and all-of across facets. */

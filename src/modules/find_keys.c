@@ -14,6 +14,7 @@
 #include "auth/cors.h"
 #include "auth/key_principal.h"
 #include "http/request.h"
+#include "http/timestamp.h"
 #include "http/response.h"
 #include "http/validate.h"
 #include "modules/module_util.h"
@@ -183,26 +184,6 @@ static void find_keys_list(struct request_context *context)
 	response_ok(context->response, STATUS_OK, keys, "API keys");
 }
 
-/* "2027-01-31" (end of that day, UTC) or "2027-01-31T12:00:00Z"; 0 on error. */
-static int64_t find_keys_parse_expiry(const char *text)
-{
-	struct tm calendar = {0};
-	const char *end = NULL;
-	if (strlen(text) == 10 && validate_date_text(text)) {
-		end = strptime(text, "%Y-%m-%d", &calendar);
-		calendar.tm_hour = 23, calendar.tm_min = 59, calendar.tm_sec = 59;
-	} else {
-		end = strptime(text, "%Y-%m-%dT%H:%M:%S", &calendar);
-		if (end != NULL && strcmp(end, "Z") != 0 && strcmp(end, ".000Z") != 0)
-			end = NULL;
-		else if (end != NULL)
-			end = "";
-	}
-	if (end == NULL || *end != '\0')
-		return 0;
-	return (int64_t)timegm(&calendar);
-}
-
 /* Scopes: find permissions a secret key is limited to, normalized. */
 static int find_keys_scopes(struct request_context *context, char *out, size_t out_size)
 {
@@ -339,10 +320,11 @@ static void find_keys_create(struct request_context *context)
 	const char *expires_text = input_string(request, "expiresAt");
 	int64_t expires_at_s = 0;
 	if (expires_text != NULL) {
-		expires_at_s = find_keys_parse_expiry(expires_text);
-		if (expires_at_s <= context->now_s) {
+		/* A date alone means the end of that day. */
+		if (timestamp_parse_seconds(expires_text, TIMESTAMP_OR_DATE_LAST_SECOND, &expires_at_s) != 0 ||
+			expires_at_s <= context->now_s) {
 			response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid expiresAt");
-			response_add_detail(context->response, "expiresAt", "a future date, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+			response_add_detail(context->response, "expiresAt", "a future date or RFC 3339 date-time");
 			return;
 		}
 		/* MariaDB's FROM_UNIXTIME and UNIX_TIMESTAMP stop at 2^31 - 1. */

@@ -8,6 +8,7 @@
 #include "db/db.h"
 #include "find/gate.h"
 #include "http/request.h"
+#include "http/timestamp.h"
 #include "http/validate.h"
 #include "http/response.h"
 #include "modules/find_common.h"
@@ -191,31 +192,20 @@ static const char *find_threads_path_id(struct request_context *context)
 	return id;
 }
 
-/* A time bound of a filter: "YYYY-MM-DD" (a whole day: the end bound moves
- * to the next midnight) or an ISO UTC time. */
-static int find_threads_time(json_object *value, int is_end, char *out, size_t out_size)
+/* A time bound of a filter: a date (a whole day: an end bound moves to the
+ * next midnight) or an RFC 3339 date-time. */
+static int find_threads_time(json_object *value, int is_end, char out[TIMESTAMP_SQL_SIZE])
 {
-	if (!json_object_is_type(value, json_type_string) || json_object_get_string_len(value) > 40)
+	if (!json_object_is_type(value, json_type_string))
 		return -1;
-	const char *text = json_object_get_string(value);
-	if (find_conversation_parse_time(text, out, out_size) != 0)
-		return -1;
-	if (is_end && strlen(text) == 10) {
-		struct tm calendar = {0};
-		if (strptime(out, "%Y-%m-%d %H:%M:%S", &calendar) == NULL)
-			return -1;
-		time_t next_day = timegm(&calendar) + 86400;
-		gmtime_r(&next_day, &calendar);
-		strftime(out, out_size, "%Y-%m-%d %H:%M:%S", &calendar);
-	}
-	return 0;
+	return timestamp_parse(json_object_get_string(value), is_end ? TIMESTAMP_OR_DATE_END : TIMESTAMP_OR_DATE, out);
 }
 
 /* ---------------------------------------------------------------- search */
 
 struct find_threads_query {
 	const char *user_id, *status;
-	char created_after[24], created_before[24];
+	char created_after[TIMESTAMP_SQL_SIZE], created_before[TIMESTAMP_SQL_SIZE];
 	int has_handoff; /* -1: any */
 	int64_t limit, offset;
 	enum find_threads_sort sort;
@@ -242,11 +232,11 @@ static int find_threads_parse_filters(struct request_context *context, json_obje
 				return find_threads_refuse(context, "filters.status", "active, handoff or closed");
 			query->status = json_object_get_string(value);
 		} else if (strcmp(key, "created_after") == 0) {
-			if (find_threads_time(value, 0, query->created_after, sizeof(query->created_after)) != 0)
-				return find_threads_refuse(context, "filters.created_after", "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+			if (find_threads_time(value, 0, query->created_after) != 0)
+				return find_threads_refuse(context, "filters.created_after", "a date (YYYY-MM-DD) or an RFC 3339 date-time");
 		} else if (strcmp(key, "created_before") == 0) {
-			if (find_threads_time(value, 1, query->created_before, sizeof(query->created_before)) != 0)
-				return find_threads_refuse(context, "filters.created_before", "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+			if (find_threads_time(value, 1, query->created_before) != 0)
+				return find_threads_refuse(context, "filters.created_before", "a date (YYYY-MM-DD, inclusive) or an RFC 3339 date-time");
 		} else if (strcmp(key, "has_handoff") == 0) {
 			if (!json_object_is_type(value, json_type_boolean))
 				return find_threads_refuse(context, "filters.has_handoff", "true or false");
@@ -568,7 +558,7 @@ static void find_threads_export(struct request_context *context)
 	json_object *body = context->request->json_body;
 	const char *format = "json", *user_id = NULL;
 	int include_content = 1;
-	char date_from[24] = "", date_to[24] = "";
+	char date_from[TIMESTAMP_SQL_SIZE] = "", date_to[TIMESTAMP_SQL_SIZE] = "";
 	if (body != NULL && !json_object_is_type(body, json_type_object)) {
 		find_threads_refuse(context, "body", "must be a JSON object");
 		return;
@@ -585,13 +575,13 @@ static void find_threads_export(struct request_context *context)
 					return;
 				}
 			} else if (strcmp(key, "dateFrom") == 0) {
-				if (find_threads_time(value, 0, date_from, sizeof(date_from)) != 0) {
-					find_threads_refuse(context, "dateFrom", "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+				if (find_threads_time(value, 0, date_from) != 0) {
+					find_threads_refuse(context, "dateFrom", "a date (YYYY-MM-DD) or an RFC 3339 date-time");
 					return;
 				}
 			} else if (strcmp(key, "dateTo") == 0) {
-				if (find_threads_time(value, 1, date_to, sizeof(date_to)) != 0) {
-					find_threads_refuse(context, "dateTo", "YYYY-MM-DD (inclusive) or YYYY-MM-DDTHH:MM:SSZ");
+				if (find_threads_time(value, 1, date_to) != 0) {
+					find_threads_refuse(context, "dateTo", "a date (YYYY-MM-DD, inclusive) or an RFC 3339 date-time");
 					return;
 				}
 			} else if (strcmp(key, "userId") == 0) {

@@ -4,6 +4,7 @@
 #include "core/config.h"
 #include "db/db.h"
 #include "find/plan.h"
+#include "http/timestamp.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -59,25 +60,17 @@ static int admin_plan_number(const char *option, const char *text, uint32_t *out
 	return 0;
 }
 
-/* "none", a date (end of that day, UTC) or "YYYY-MM-DDTHH:MM:SSZ". */
+/* "none", a date (through the end of that day, UTC) or an RFC 3339 date-time. */
 static int admin_plan_trial_end(const char *text, int64_t *out)
 {
 	if (strcmp(text, "none") == 0) {
 		*out = 0;
 		return 0;
 	}
-	struct tm calendar = {0};
-	const char *end = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &calendar);
-	if (end == NULL || *end != '\0') {
-		memset(&calendar, 0, sizeof(calendar));
-		end = strptime(text, "%Y-%m-%d", &calendar);
-		if (end == NULL || *end != '\0') {
-			fprintf(stderr, "intuka-admin: --trial-ends takes YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or none\n");
-			return -1;
-		}
-		calendar.tm_hour = 23, calendar.tm_min = 59, calendar.tm_sec = 59;
+	if (timestamp_parse_seconds(text, TIMESTAMP_OR_DATE_LAST_SECOND, out) != 0) {
+		fprintf(stderr, "intuka-admin: --trial-ends takes a date (YYYY-MM-DD), an RFC 3339 date-time or none\n");
+		return -1;
 	}
-	*out = (int64_t)timegm(&calendar);
 	return 0;
 }
 

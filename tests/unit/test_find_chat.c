@@ -164,7 +164,7 @@ static void prompt_documents_are_checked_field_by_field(void)
 	CU_ASSERT_STRING_EQUAL(fields.id, "42");
 	CU_ASSERT_STRING_EQUAL(fields.status, "active");
 	CU_ASSERT_STRING_EQUAL(fields.tags_text, "returns policy");
-	CU_ASSERT_STRING_EQUAL(fields.active_to, "2030-01-31 10:00:00");
+	CU_ASSERT_STRING_EQUAL(fields.active_to, "2030-01-31 10:00:00.000000");
 	CU_ASSERT_STRING_EQUAL(fields.active_from, "");
 	CU_ASSERT_EQUAL(fields.priority, 5);
 	find_prompt_release(&fields);
@@ -278,16 +278,28 @@ static void csv_fields_are_quoted_only_when_needed_and_formulas_defused(void)
 	find_text_release(&csv);
 }
 
-static void times_accept_dates_and_utc_timestamps_only(void)
+/* A prompt's window: a date alone covers the whole day; any RFC 3339 offset
+ * is taken and stored in UTC. */
+static void prompt_windows_take_whole_days_and_any_offset(void)
 {
-	char out[24];
-	CU_ASSERT_EQUAL(find_conversation_parse_time("2026-11-23", out, sizeof(out)), 0);
-	CU_ASSERT_STRING_EQUAL(out, "2026-11-23 00:00:00");
-	CU_ASSERT_EQUAL(find_conversation_parse_time("2026-11-23T08:15:30.123Z", out, sizeof(out)), 0);
-	CU_ASSERT_STRING_EQUAL(out, "2026-11-23 08:15:30");
-	CU_ASSERT_EQUAL(find_conversation_parse_time("2026-11-23T08:15:30+02:00", out, sizeof(out)), -1);
-	CU_ASSERT_EQUAL(find_conversation_parse_time("2026-11-23T25:00:00Z", out, sizeof(out)), -1);
-	CU_ASSERT_EQUAL(find_conversation_parse_time("yesterday", out, sizeof(out)), -1);
+	struct find_prompt_fields fields;
+	char field[64], problem[128];
+	json_object *entity = json_tokener_parse("{\"id\":\"w\",\"prompt\":\"x\",\"active_from\":\"2030-01-31\","
+						 "\"active_to\":\"2030-01-31\"}");
+	CU_ASSERT_EQUAL_FATAL(find_prompt_parse(entity, &fields, field, sizeof(field), problem, sizeof(problem)), 0);
+	CU_ASSERT_STRING_EQUAL(fields.active_from, "2030-01-31 00:00:00.000000");
+	CU_ASSERT_STRING_EQUAL(fields.active_to, "2030-02-01 00:00:00.000000");
+	find_prompt_release(&fields);
+	json_object_put(entity);
+	entity = json_tokener_parse("{\"id\":\"w\",\"prompt\":\"x\",\"active_from\":\"2030-01-31T08:15:30+02:00\"}");
+	CU_ASSERT_EQUAL_FATAL(find_prompt_parse(entity, &fields, field, sizeof(field), problem, sizeof(problem)), 0);
+	CU_ASSERT_STRING_EQUAL(fields.active_from, "2030-01-31 06:15:30.000000");
+	find_prompt_release(&fields);
+	json_object_put(entity);
+	entity = json_tokener_parse("{\"id\":\"w\",\"prompt\":\"x\",\"active_to\":\"2030-01-31T25:00:00Z\"}");
+	CU_ASSERT_EQUAL(find_prompt_parse(entity, &fields, field, sizeof(field), problem, sizeof(problem)), -1);
+	CU_ASSERT_STRING_EQUAL(field, "active_to");
+	json_object_put(entity);
 }
 
 static const struct unit_test find_chat_tests[] = {
@@ -304,7 +316,7 @@ static const struct unit_test find_chat_tests[] = {
 		chat_filters_accept_the_documented_shapes_and_refuse_the_rest},
 	{"csv_fields_are_quoted_only_when_needed_and_formulas_defused",
 		csv_fields_are_quoted_only_when_needed_and_formulas_defused},
-	{"times_accept_dates_and_utc_timestamps_only", times_accept_dates_and_utc_timestamps_only},
+	{"prompt_windows_take_whole_days_and_any_offset", prompt_windows_take_whole_days_and_any_offset},
 };
 
 int register_find_chat_suite(void)

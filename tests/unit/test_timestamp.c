@@ -56,6 +56,22 @@ static void timestamp_refuses_what_rfc_3339_does_not_write(void)
 	CU_ASSERT_EQUAL(timestamp_parse(NULL, TIMESTAMP_OR_DATE, out), -1);
 }
 
+/* The same grammar as epoch seconds (key expiry, trial ends). */
+static void timestamp_seconds_follow_the_same_grammar(void)
+{
+	int64_t seconds = 0;
+	CU_ASSERT_EQUAL(timestamp_parse_seconds("1970-01-02", TIMESTAMP_OR_DATE, &seconds), 0);
+	CU_ASSERT_EQUAL(seconds, 86400);
+	CU_ASSERT_EQUAL(timestamp_parse_seconds("1970-01-02", TIMESTAMP_OR_DATE_END, &seconds), 0);
+	CU_ASSERT_EQUAL(seconds, 2 * 86400);
+	CU_ASSERT_EQUAL(timestamp_parse_seconds("1970-01-02", TIMESTAMP_OR_DATE_LAST_SECOND, &seconds), 0);
+	CU_ASSERT_EQUAL(seconds, 2 * 86400 - 1);
+	CU_ASSERT_EQUAL(timestamp_parse_seconds("2027-01-31T12:00:00.999+01:00", TIMESTAMP_DATE_TIME, &seconds), 0);
+	CU_ASSERT_EQUAL(seconds, 1801393200); /* 11:00 UTC */
+	CU_ASSERT_EQUAL(timestamp_parse_seconds("2027-01-31", TIMESTAMP_DATE_TIME, &seconds), -1);
+	CU_ASSERT_EQUAL(timestamp_parse_seconds("2027-01-31T12:00:00", TIMESTAMP_OR_DATE, &seconds), -1);
+}
+
 int register_timestamp_suite(void)
 {
 	static const struct unit_test tests[] = {
@@ -63,6 +79,7 @@ int register_timestamp_suite(void)
 		{"keeps_microseconds_of_a_fraction", timestamp_keeps_microseconds_of_a_fraction},
 		{"dates_only_where_the_form_allows_them", timestamp_dates_only_where_the_form_allows_them},
 		{"refuses_what_rfc_3339_does_not_write", timestamp_refuses_what_rfc_3339_does_not_write},
+		{"seconds_follow_the_same_grammar", timestamp_seconds_follow_the_same_grammar},
 	};
 	return UNIT_SUITE("timestamp", tests);
 }
