@@ -33,7 +33,7 @@ static int timestamp_read_date(const char *text, struct tm *fields)
 	if (timestamp_digits(text, 4, &year) != 0 || text[4] != '-' || timestamp_digits(text + 5, 2, &month) != 0 ||
 		text[7] != '-' || timestamp_digits(text + 8, 2, &day) != 0)
 		return -1;
-	if (year < 1000 || month < 1 || month > 12 || day < 1 || day > timestamp_days_in_month(year, month))
+	if (year < 1900 || year > 2999 || month < 1 || month > 12 || day < 1 || day > timestamp_days_in_month(year, month))
 		return -1;
 	memset(fields, 0, sizeof(*fields));
 	fields->tm_year = year - 1900;

@@ -24,7 +24,8 @@ int timestamp_parse(const char *text, enum timestamp_form form, char out[TIMESTA
 /* The same instant as whole seconds since the epoch (a fraction is dropped). */
 int timestamp_parse_seconds(const char *text, enum timestamp_form form, int64_t *seconds);
 
-/* 1 when text has the date-only shape "YYYY-MM-DD" (a real calendar day). */
+/* 1 when text has the date-only shape "YYYY-MM-DD": a real calendar day of
+ * the years 1900 to 2999 (every date and time the API reads is in them). */
 int timestamp_is_date(const char *text);
 
 #endif

@@ -1,5 +1,6 @@
 /* Field-by-field checks against an input spec. */
 #include "http/validate.h"
+#include "http/timestamp.h"
 #include "core/identifiers.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -80,7 +81,7 @@ static const char *validate_field(json_object *value, const struct field_spec *s
 		return issue;
 	}
 	case FIELD_DATE:
-		if (!json_object_is_type(value, json_type_string) || !validate_date_text(json_object_get_string(value)))
+		if (!json_object_is_type(value, json_type_string) || !timestamp_is_date(json_object_get_string(value)))
 			return "must be a date written YYYY-MM-DD";
 		return NULL;
 	case FIELD_CURRENCY: {
@@ -169,21 +170,6 @@ int validate_input(const struct request *request, const struct input_spec *spec,
 		}
 	}
 	return failures ? -1 : 0;
-}
-
-int validate_date_text(const char *text)
-{
-	static const int days_in_month[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (strlen(text) != 10 || text[4] != '-' || text[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
-			return 0;
-	int year = atoi(text), month = atoi(text + 5), day = atoi(text + 8);
-	if (year < 1900 || year > 2999 || month < 1 || month > 12 || day < 1 || day > days_in_month[month - 1])
-		return 0;
-	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-	return !(month == 2 && day == 29 && !leap);
 }
 
 int input_has_field(const struct request *request, const char *name)

@@ -63,7 +63,5 @@ int input_boolean(const struct request *request, const char *name, int fallback)
 json_object *input_field(const struct request *request, const char *name);
 /* 1 when the body has the member at all, even with a null value. */
 int input_has_field(const struct request *request, const char *name);
-/* 1 when text is a real calendar date written YYYY-MM-DD. */
-int validate_date_text(const char *text);
 
 #endif

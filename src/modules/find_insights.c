@@ -3,6 +3,7 @@
  * H. Hinnant's date algorithms, so no call depends on the local time zone. */
 #include "modules/find_insights.h"
 #include "core/alloc.h"
+#include "http/timestamp.h"
 #include "http/validate.h"
 
 #include <stdio.h>
@@ -37,7 +38,7 @@ static void find_civil_from_days(int64_t days, int64_t *year, int *month, int *d
 
 int64_t find_day_parse(const char *text)
 {
-	if (text == NULL || !validate_date_text(text))
+	if (text == NULL || !timestamp_is_date(text))
 		return -1;
 	return find_days_from_civil(atoi(text), atoi(text + 5), atoi(text + 8));
 }

@@ -11,7 +11,7 @@
 
 #define FIND_DAY_TEXT_SIZE 11 /* "YYYY-MM-DD" and its NUL */
 #define FIND_INSIGHTS_THREAD_ID_MAX 64
-/* Open ranges start and end here: inside DATETIME and validate_date_text. */
+/* Open ranges start and end here: inside DATETIME and timestamp_is_date. */
 #define FIND_DAY_EARLIEST_TEXT "1970-01-01"
 #define FIND_DAY_LATEST_TEXT "2999-12-31"
 

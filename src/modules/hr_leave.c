@@ -1,5 +1,6 @@
 /* Leave request rules: dates as day numbers, overlap, day counts, transitions. */
 #include "modules/hr_leave.h"
+#include "http/timestamp.h"
 #include "http/validate.h"
 
 #include <stdlib.h>
@@ -18,7 +19,7 @@ static int64_t hr_leave_days_from_civil(int64_t year, int64_t month, int64_t day
 
 int hr_leave_day_number(const char *text, int64_t *day)
 {
-	if (text == NULL || !validate_date_text(text))
+	if (text == NULL || !timestamp_is_date(text))
 		return -1;
 	*day = hr_leave_days_from_civil(atoi(text), atoi(text + 5), atoi(text + 8));
 	return 0;

@@ -11,7 +11,7 @@
 #define HR_LEAVE_MAX_DAYS 366
 
 /* Days since 1970-01-01 of a real calendar date written YYYY-MM-DD (the
- * range validate_date_text accepts); 0, or -1 when text is not such a date. */
+ * range timestamp_is_date accepts); 0, or -1 when text is not such a date. */
 int hr_leave_day_number(const char *text, int64_t *day);
 
 /* 1 when [a_start, a_end] and [b_start, b_end] share at least one day. Both

@@ -493,7 +493,7 @@ static int resource_filter_value_ok(const struct resource_field *field, const ch
 	case RESOURCE_BOOLEAN:
 		return strcmp(value, "true") == 0 || strcmp(value, "false") == 0;
 	case RESOURCE_DATE:
-		return validate_date_text(value);
+		return timestamp_is_date(value);
 	case RESOURCE_ENUM:
 		for (const char *const *allowed = field->filter_values ? field->filter_values : field->enum_values;
 			allowed && *allowed; allowed++)
