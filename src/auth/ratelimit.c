@@ -1,5 +1,6 @@
 /* Rate counters: window maths, the counting statement and the headers. */
 #include "auth/ratelimit.h"
+#include "core/hex.h"
 #include "db/db.h"
 #include "http/response.h"
 
@@ -129,13 +130,11 @@ int ratelimit_purge(struct db *db, uint64_t tenant_id, int64_t now_s, uint32_t m
 	return db_exec(db, &ratelimit_statements[RATELIMIT_STMT_PURGE], params, 2, NULL, NULL);
 }
 
-void ratelimit_bucket_hashed(char *out, size_t out_size, const char *prefix, const char *text)
+int ratelimit_bucket_hashed(char *out, size_t out_size, const char *prefix, const char *text)
 {
-	unsigned char digest[32];
-	unsigned int digest_length = 0;
-	EVP_Digest(text, strlen(text), digest, &digest_length, EVP_sha256(), NULL);
-	char hex[65];
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-	snprintf(out, out_size, "%s:%s", prefix, hex);
+	char digest[65];
+	if (hex_sha256(text, strlen(text), digest) != 0)
+		return -1;
+	snprintf(out, out_size, "%s:%s", prefix, digest);
+	return 0;
 }

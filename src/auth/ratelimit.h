@@ -40,7 +40,8 @@ void ratelimit_add_headers(struct response *response, const struct ratelimit_out
 const struct db_statement_def *ratelimit_statement_table(size_t *count);
 /* Drop windows older than max_age_s for one tenant (cheap, by primary key prefix). */
 int ratelimit_purge(struct db *db, uint64_t tenant_id, int64_t now_s, uint32_t max_age_s);
-/* Bucket name "prefix:" + hex SHA-256 of text, so emails never sit in the table. */
-void ratelimit_bucket_hashed(char *out, size_t out_size, const char *prefix, const char *text);
+/* Bucket name "prefix:" + hex SHA-256 of text, so emails never sit in the
+ * table; 0, or -1 when no digest could be made. */
+int ratelimit_bucket_hashed(char *out, size_t out_size, const char *prefix, const char *text);
 
 #endif

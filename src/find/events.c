@@ -1,5 +1,6 @@
 /* The webhook outbox, writing side: one INSERT ... SELECT per event. */
 #include "find/events.h"
+#include "core/hex.h"
 #include "core/alloc.h"
 
 #include <openssl/rand.h>
@@ -27,16 +28,11 @@ const struct db_statement_def *find_events_statement_table(size_t *count)
 
 int find_events_new_id(char *out, size_t out_size)
 {
-	static const char digits[] = "0123456789abcdef";
-	unsigned char random_bytes[16];
-	if (out_size < 37 || RAND_bytes(random_bytes, sizeof(random_bytes)) != 1)
+	if (out_size < 37)
 		return -1;
 	memcpy(out, "evt_", 4);
-	for (size_t i = 0; i < sizeof(random_bytes); i++) {
-		out[4 + 2 * i] = digits[random_bytes[i] >> 4];
-		out[4 + 2 * i + 1] = digits[random_bytes[i] & 15];
-	}
-	out[36] = '\0';
+	if (hex_random(16, out + 4, out_size - 4) != 0)
+		return -1;
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* The webhook outbox, reading side: claims, leases, outcomes, retention. */
 #include "find/webhook_outbox.h"
+#include "core/hex.h"
 #include "core/alloc.h"
 #include "find/webhook_policy.h"
 
@@ -101,16 +102,9 @@ const struct db_statement_def *webhook_outbox_statement_table(size_t *count)
 
 int webhook_outbox_new_token(char *out, size_t out_size)
 {
-	static const char digits[] = "0123456789abcdef";
-	unsigned char random_bytes[16];
-	if (out_size < WEBHOOK_CLAIM_TOKEN_MAX || RAND_bytes(random_bytes, sizeof(random_bytes)) != 1)
+	if (out_size < WEBHOOK_CLAIM_TOKEN_MAX)
 		return -1;
-	for (size_t i = 0; i < sizeof(random_bytes); i++) {
-		out[2 * i] = digits[random_bytes[i] >> 4];
-		out[2 * i + 1] = digits[random_bytes[i] & 15];
-	}
-	out[32] = '\0';
-	return 0;
+	return hex_random(16, out, out_size);
 }
 
 struct webhook_claim_list {

@@ -2,6 +2,7 @@
  * extra header checks, the receiver's authentication header and the
  * delivery signature. */
 #include "find/webhook_policy.h"
+#include "core/hex.h"
 
 #include <netinet/in.h>
 #include <openssl/evp.h>
@@ -198,16 +199,6 @@ const char *webhook_header_problem(const char *name, const char *value)
 	return NULL;
 }
 
-static void webhook_hex(const unsigned char *bytes, size_t length, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < length; i++) {
-		out[2 * i] = digits[bytes[i] >> 4];
-		out[2 * i + 1] = digits[bytes[i] & 15];
-	}
-	out[2 * length] = '\0';
-}
-
 int webhook_signature(const char *secret, int64_t timestamp_s, const char *body, size_t body_length, char *out,
 	size_t out_size)
 {
@@ -229,7 +220,7 @@ int webhook_signature(const char *secret, int64_t timestamp_s, const char *body,
 	if (!ok)
 		return -1;
 	memcpy(out, "sha256=", 7);
-	webhook_hex(mac, mac_length, out + 7);
+	hex_encode(mac, mac_length, out + 7);
 	return 0;
 }
 
@@ -425,6 +416,6 @@ int webhook_secret_generate(char *out, size_t out_size)
 	if (out_size < 6 + 64 + 1 || RAND_bytes(random_bytes, sizeof(random_bytes)) != 1)
 		return -1;
 	memcpy(out, "whsec_", 6);
-	webhook_hex(random_bytes, sizeof(random_bytes), out + 6);
+	hex_encode(random_bytes, sizeof(random_bytes), out + 6);
 	return 0;
 }

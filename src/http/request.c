@@ -2,6 +2,7 @@
  * way in so a handler never sees an oversized or malformed input. */
 #include "http/request.h"
 #include "core/json_strict.h"
+#include "core/hex.h"
 #include "http/json_body.h"
 #include "http/response.h"
 
@@ -119,18 +120,13 @@ void request_assign_id(struct request *request, const char *client_request_id)
 		snprintf(request->request_id, sizeof(request->request_id), "%s", client_request_id);
 		return;
 	}
-	static const char hex[] = "0123456789abcdef";
 	unsigned char random_bytes[16];
 	if (RAND_bytes(random_bytes, sizeof(random_bytes)) != 1) {
 		/* An id only needs to be unique enough to find log lines. */
 		for (size_t i = 0; i < sizeof(random_bytes); i++)
 			random_bytes[i] = (unsigned char)random();
 	}
-	for (size_t i = 0; i < sizeof(random_bytes); i++) {
-		request->request_id[2 * i] = hex[random_bytes[i] >> 4];
-		request->request_id[2 * i + 1] = hex[random_bytes[i] & 0xf];
-	}
-	request->request_id[2 * sizeof(random_bytes)] = '\0';
+	hex_encode(random_bytes, sizeof(random_bytes), request->request_id);
 }
 
 /* 1 when text is UTF-8 throughout (json_strict_utf8_length): what the

@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "handler/context.h"
 #include "core/identifiers.h"
+#include "core/hex.h"
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
@@ -209,15 +210,22 @@ static void auth_address_bucket(struct ratelimit_bucket *bucket, const char *pre
 	bucket->window_s = window_s;
 }
 
-static void auth_account_bucket(struct ratelimit_bucket *bucket, const char *prefix, uint64_t tenant_id,
-	const char *slug, const char *email, uint32_t limit, uint32_t window_s)
+/* 0, or -1 after answering 500 (no digest: one bucket for everyone would
+ * lock every account out together). */
+static int auth_account_bucket(struct request_context *context, struct ratelimit_bucket *bucket, const char *prefix,
+	uint64_t tenant_id, const char *slug, const char *email, uint32_t limit, uint32_t window_s)
 {
 	char key[IDENTIFIER_SLUG_MAX + IDENTIFIER_EMAIL_MAX + 2];
 	snprintf(key, sizeof(key), "%s|%s", slug, email);
 	bucket->tenant_id = tenant_id;
-	ratelimit_bucket_hashed(bucket->name, sizeof(bucket->name), prefix, key);
 	bucket->limit = limit;
 	bucket->window_s = window_s;
+	if (ratelimit_bucket_hashed(bucket->name, sizeof(bucket->name), prefix, key) != 0) {
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "rate limit: no SHA-256 digest");
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+		return -1;
+	}
+	return 0;
 }
 
 /* Access token for a session; 0 or -1. */
@@ -231,11 +239,8 @@ static int auth_issue_access_token(struct request_context *context, uint64_t ten
 	claims.session_id = session_id;
 	claims.iat = context->now_s;
 	claims.exp = context->now_s + context->config->access_token_ttl_s;
-	unsigned char random_bytes[12];
-	if (RAND_bytes(random_bytes, sizeof(random_bytes)) != 1)
+	if (hex_random(12, claims.jti, sizeof(claims.jti)) != 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(random_bytes); i++)
-		snprintf(claims.jti + 2 * i, 3, "%02x", random_bytes[i]);
 	snprintf(claims.iss, sizeof(claims.iss), "%.127s", context->config->jwt_issuer);
 	snprintf(claims.aud, sizeof(claims.aud), "%.127s", context->config->jwt_audience);
 	claims.profile_version = profile_version;
@@ -306,8 +311,9 @@ static void auth_login(struct request_context *context)
 	}
 	const struct config *config = context->config;
 	struct ratelimit_bucket buckets[2];
-	auth_account_bucket(&buckets[0], "le", row.tenant_id, slug, email, (uint32_t)config->login_rate_limit,
-		(uint32_t)config->login_rate_window_s);
+	if (auth_account_bucket(context, &buckets[0], "le", row.tenant_id, slug, email,
+		    (uint32_t)config->login_rate_limit, (uint32_t)config->login_rate_window_s) != 0)
+		return;
 	auth_address_bucket(&buckets[1], "la", context->request->remote_addr,
 		(uint32_t)config->login_address_rate_limit, (uint32_t)config->login_rate_window_s);
 	if (auth_rate_limit(context, buckets, 2) != 0)
@@ -538,8 +544,9 @@ static void auth_password_forgot(struct request_context *context)
 	/* Per account, and per client address so one client cannot send
 	 * reset mail to any number of addresses. */
 	struct ratelimit_bucket buckets[2];
-	auth_account_bucket(&buckets[0], "fe", row.tenant_id, slug, email, (uint32_t)context->config->forgot_rate_limit,
-		(uint32_t)context->config->forgot_rate_window_s);
+	if (auth_account_bucket(context, &buckets[0], "fe", row.tenant_id, slug, email,
+		    (uint32_t)context->config->forgot_rate_limit, (uint32_t)context->config->forgot_rate_window_s) != 0)
+		return;
 	auth_address_bucket(&buckets[1], "fa", context->request->remote_addr,
 		(uint32_t)context->config->login_address_rate_limit, (uint32_t)context->config->forgot_rate_window_s);
 	if (auth_rate_limit(context, buckets, 2) != 0)

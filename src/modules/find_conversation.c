@@ -2,6 +2,7 @@
  * for the find conversation modules; no database, no request. */
 #include "modules/find_conversation.h"
 #include "core/alloc.h"
+#include "core/hex.h"
 #include "http/timestamp.h"
 #include "http/validate.h"
 
@@ -29,13 +30,10 @@ int find_thread_id_valid(const char *id)
 /* A three-character prefix and 24 random hex digits. */
 static int find_conversation_random_id(const char *prefix, char *out, size_t out_size)
 {
-	unsigned char random_bytes[12];
-	if (out_size < 3 + 2 * sizeof(random_bytes) + 1 || RAND_bytes(random_bytes, sizeof(random_bytes)) != 1)
+	if (out_size < 3)
 		return -1;
 	memcpy(out, prefix, 3);
-	for (size_t i = 0; i < sizeof(random_bytes); i++)
-		snprintf(out + 3 + 2 * i, 3, "%02x", random_bytes[i]);
-	return 0;
+	return hex_random(12, out + 3, out_size - 3);
 }
 
 int find_thread_id_generate(char *out, size_t out_size)

@@ -5,6 +5,7 @@
 #include "tools/admin.h"
 #include "core/alloc.h"
 #include "core/config.h"
+#include "core/hex.h"
 #include "db/db.h"
 
 #include <dirent.h>
@@ -133,15 +134,6 @@ static char *migration_read(const char *directory, const char *file_name)
 	return text;
 }
 
-static void migration_checksum(const char *text, char hex_out[65])
-{
-	unsigned char digest[32];
-	unsigned int digest_length = 0;
-	EVP_Digest(text, strlen(text), digest, &digest_length, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex_out + 2 * i, 3, "%02x", digest[i]);
-}
-
 static int migration_copy_first_column(void *callback_context, const struct db_row *row)
 {
 	char *out = callback_context;
@@ -168,7 +160,11 @@ static int migration_apply_all(struct admin_context *context, struct migration_f
 		if (text == NULL)
 			return -1;
 		char checksum[65];
-		migration_checksum(text, checksum);
+		if (hex_sha256(text, strlen(text), checksum) != 0) {
+			fprintf(stderr, "intuka-admin: cannot compute the checksum of migration %s\n", file->file_name);
+			free(text);
+			return -1;
+		}
 		char recorded[65] = "";
 		struct db_param version_param[] = {DB_INT(file->version)};
 		if (db_query(context->db, &migrate_checksum, version_param, 1, migration_copy_first_column, recorded) !=

@@ -30,7 +30,7 @@ ALL_TARGETS=(json_strict request query jwt find_search)
 read -r -a TARGETS <<<"${*:-${ALL_TARGETS[*]}}"
 
 # The product sources each target compiles in (beside tests/fuzz/fuzz_<target>.c).
-FUZZ_CORE="src/core/json_strict.c src/core/alloc.c src/core/log.c"
+FUZZ_CORE="src/core/json_strict.c src/core/alloc.c src/core/log.c src/core/hex.c"
 FUZZ_HTTP="$FUZZ_CORE src/core/arena.c src/core/status.c src/core/config.c \
 src/http/request.c src/http/json_body.c src/http/response.c"
 declare -A TARGET_SOURCES=(

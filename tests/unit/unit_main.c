@@ -46,6 +46,7 @@ int main(void)
 		register_statements_suite,
 		register_stream_suite,
 		register_timestamp_suite,
+		register_hex_suite,
 		register_webhooks_suite,
 		register_worker_suite,
 	};
