@@ -2,6 +2,7 @@
  * Identity suite helpers; see identity_client.h.
  */
 #include "identity_client.h"
+#include "itest_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,8 @@ bool api_call(const char *method, const char *path, const char *json_body, const
     };
     memset(&response, 0, sizeof response);
     if (!http_client_send(&request, &response, error_text, sizeof error_text)) {
-        fprintf(stderr, "api_call %s %s: %s\n", method, path, error_text);
+        /* A lost answer is a failed test, never a quiet skip of its checks. */
+        ITEST_CHECK(false, "%s %s: no answer: %s", method, path, error_text);
         http_response_free(&response);
         return false;
     }

@@ -1102,18 +1102,6 @@ static void killed_delivery_process_loses_no_event(void)
     received_free(received, stored);
 }
 
-/* Whether the build serves path at all (401 without credentials, 404 when absent). */
-static bool route_present(const char *path)
-{
-    struct http_request request = { .method = "GET", .path_and_query = path };
-    struct http_response response;
-    char error_text[128];
-    memset(&response, 0, sizeof response);
-    bool present = http_client_send(&request, &response, error_text, sizeof error_text) && response.status != 404;
-    http_response_free(&response);
-    return present;
-}
-
 /* A content request with the secret key and a workspace; returns the status. */
 static long content_call(const char *method, const char *path, const char *body)
 {
@@ -1399,10 +1387,6 @@ bool find_webhooks_suite_register(void)
                                        && test_environment_has(getenv("INTUKA_TEST_DELIVERY_START_CMD"))
                                    ? no_admin
                                    : "needs INTUKA_TEST_DELIVERY_PIDFILE and INTUKA_TEST_DELIVERY_START_CMD";
-    const char *no_products = route_present("/api/v1/find/products/probe") ? no_admin
-                                                                           : "the product routes are not in this build";
-    const char *no_conversation = route_present("/api/v1/find/prompts/probe") ? no_admin
-                                                                               : "the prompt and chat routes are not in this build";
     return itest_add_test(suite, "events_route_lists_the_ten_event_names",
                           events_route_lists_the_ten_event_names, no_admin)
            && itest_add_test(suite, "create_refuses_invalid_fields_with_details",
@@ -1428,9 +1412,9 @@ bool find_webhooks_suite_register(void)
            && itest_add_test(suite, "killed_delivery_process_loses_no_event", killed_delivery_process_loses_no_event,
                              no_deliverer)
            && itest_add_test(suite, "content_writes_emit_events_in_their_transaction",
-                             content_writes_emit_events_in_their_transaction, no_products)
+                             content_writes_emit_events_in_their_transaction, no_admin)
            && itest_add_test(suite, "prompt_writes_chat_handoff_and_feedback_emit_events",
-                             prompt_writes_chat_handoff_and_feedback_emit_events, no_conversation)
+                             prompt_writes_chat_handoff_and_feedback_emit_events, no_admin)
            && itest_add_test(suite, "auth_config_adds_its_header_to_every_delivery",
                              auth_config_adds_its_header_to_every_delivery, no_admin);
 }

@@ -189,7 +189,8 @@ static void requests_without_valid_credentials_are_401(void)
         struct http_response response;
         char error_text[128];
         memset(&response, 0, sizeof response);
-        if (http_client_send(&request, &response, error_text, sizeof error_text))
+        if (ITEST_CHECK(http_client_send(&request, &response, error_text, sizeof error_text), "GET /auth/me: %s",
+                        error_text))
             ITEST_CHECK(response.status == 401, "Authorization \"%s\": expected 401, got %ld",
                         bad_headers[i] ? bad_headers[i] : "(none)", response.status);
         http_response_free(&response);

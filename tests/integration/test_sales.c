@@ -424,7 +424,8 @@ static void idempotent_retry_creates_one_lead(void)
         struct http_response response;
         char error_text[128], why[64];
         memset(&response, 0, sizeof response);
-        if (http_client_send(&request, &response, error_text, sizeof error_text)) {
+        if (ITEST_CHECK(http_client_send(&request, &response, error_text, sizeof error_text), "attempt %d: %s",
+                        attempt + 1, error_text)) {
             json_object *body = json_parse_whole(response.body, response.body_length, why, sizeof why);
             ITEST_CHECK(response.status == 201, "attempt %d: 201, got %ld", attempt + 1, response.status);
             json_path_int64(body, "data.id", attempt == 0 ? &first_id : &second_id);
@@ -442,7 +443,8 @@ static void idempotent_retry_creates_one_lead(void)
     struct http_response response;
     char error_text[128];
     memset(&response, 0, sizeof response);
-    if (http_client_send(&different, &response, error_text, sizeof error_text))
+    if (ITEST_CHECK(http_client_send(&different, &response, error_text, sizeof error_text), "different body: %s",
+                    error_text))
         ITEST_CHECK(response.status == 422, "same key, different body: expected 422, got %ld", response.status);
     http_response_free(&response);
 }

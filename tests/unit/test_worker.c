@@ -97,6 +97,34 @@ static int fcgi_get(const char *socket_path, const char *path, char *response, s
 	return ended ? 0 : -1;
 }
 
+enum { WORKER_EXIT_DEADLINE_MS = 5000 };
+
+static int64_t worker_test_now_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Waits for child to exit, by the clock, at most deadline_ms; the pid when it
+ * did (status in *wait_status), 0 when it had to be killed. */
+static pid_t worker_test_reap(pid_t child, int64_t deadline_ms, int *wait_status)
+{
+	int64_t started_ms = worker_test_now_ms();
+	for (;;) {
+		pid_t reaped = waitpid(child, wait_status, WNOHANG);
+		if (reaped != 0)
+			return reaped;
+		if (worker_test_now_ms() - started_ms >= deadline_ms)
+			break;
+		struct timespec pause = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+		nanosleep(&pause, NULL);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, wait_status, 0);
+	return 0;
+}
+
 static void worker_answers_and_exits_after_max_requests(void)
 {
 	char directory[] = "/tmp/intuka-worker-test-XXXXXX";
@@ -124,16 +152,7 @@ static void worker_answers_and_exits_after_max_requests(void)
 		CU_ASSERT_PTR_NOT_NULL(strstr(response, "\"apiVersion\":\"v1\""));
 	}
 	int wait_status = 0;
-	pid_t reaped = 0;
-	for (int waited_ms = 0; waited_ms < 5000 && reaped == 0; waited_ms += 20) {
-		reaped = waitpid(child, &wait_status, WNOHANG);
-		if (reaped == 0)
-			usleep(20000);
-	}
-	if (reaped == 0) {
-		kill(child, SIGKILL);
-		waitpid(child, &wait_status, 0);
-	}
+	pid_t reaped = worker_test_reap(child, WORKER_EXIT_DEADLINE_MS, &wait_status);
 	CU_ASSERT_EQUAL(reaped, child);
 	CU_ASSERT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0);
 	unlink(socket_path);
@@ -161,16 +180,7 @@ static void worker_stops_on_sigterm_while_idle(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(response, "Status: 404"));
 	kill(child, SIGTERM);
 	int wait_status = 0;
-	pid_t reaped = 0;
-	for (int waited_ms = 0; waited_ms < 5000 && reaped == 0; waited_ms += 20) {
-		reaped = waitpid(child, &wait_status, WNOHANG);
-		if (reaped == 0)
-			usleep(20000);
-	}
-	if (reaped == 0) {
-		kill(child, SIGKILL);
-		waitpid(child, &wait_status, 0);
-	}
+	pid_t reaped = worker_test_reap(child, WORKER_EXIT_DEADLINE_MS, &wait_status);
 	CU_ASSERT_EQUAL(reaped, child);
 	CU_ASSERT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0);
 	unlink(socket_path);
@@ -247,16 +257,7 @@ static void worker_access_line_counts_db_round_trips(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(response, "Status: 503"));
 	CU_ASSERT_EQUAL(fcgi_get(socket_path, "/api/v1/version", response, sizeof(response)), 0);
 	int wait_status = 0;
-	pid_t reaped = 0;
-	for (int waited_ms = 0; waited_ms < 5000 && reaped == 0; waited_ms += 20) {
-		reaped = waitpid(child, &wait_status, WNOHANG);
-		if (reaped == 0)
-			usleep(20000);
-	}
-	if (reaped == 0) {
-		kill(child, SIGKILL);
-		waitpid(child, &wait_status, 0);
-	}
+	pid_t reaped = worker_test_reap(child, WORKER_EXIT_DEADLINE_MS, &wait_status);
 	CU_ASSERT_EQUAL(reaped, child);
 
 	char log_text[16384];
