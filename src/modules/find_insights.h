@@ -11,9 +11,10 @@
 
 #define FIND_DAY_TEXT_SIZE 11 /* "YYYY-MM-DD" and its NUL */
 #define FIND_INSIGHTS_THREAD_ID_MAX 64
-/* Open ranges start and end here: inside DATETIME and timestamp_is_date. */
+/* Open ranges start and end here: inside DATETIME and timestamp_is_date,
+ * the day after the latest (a range's exclusive end) included. */
 #define FIND_DAY_EARLIEST_TEXT "1970-01-01"
-#define FIND_DAY_LATEST_TEXT "2999-12-31"
+#define FIND_DAY_LATEST_TEXT "2999-12-30"
 
 /* Days since 1970-01-01 (UTC) of a real calendar date "YYYY-MM-DD"; -1 otherwise. */
 int64_t find_day_parse(const char *text);

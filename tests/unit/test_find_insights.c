@@ -57,7 +57,7 @@ static void date_range_is_inclusive_and_refuses_bad_or_reversed_dates(void)
 	CU_ASSERT_EQUAL(find_day_range_parse(NULL, NULL, &range, &bad), 0);
 	find_day_range_bounds(&range, first, end);
 	CU_ASSERT_STRING_EQUAL(first, FIND_DAY_EARLIEST_TEXT);
-	CU_ASSERT_STRING_EQUAL(end, "3000-01-01");
+	CU_ASSERT_STRING_EQUAL(end, "2999-12-31"); /* still a date the grammar reads */
 	CU_ASSERT_EQUAL(find_day_range_parse("2026-13-01", NULL, &range, &bad), -1);
 	CU_ASSERT_STRING_EQUAL(bad, "dateFrom");
 	CU_ASSERT_EQUAL(find_day_range_parse(NULL, "31/12/2026", &range, &bad), -1);
