@@ -25,7 +25,7 @@ static int pagination_parse_number(const char *text, uint32_t min_value, uint32_
 	return 0;
 }
 
-int pagination_parse(const struct request *request, const struct sort_whitelist *whitelist,
+int pagination_parse_or_reply(const struct request *request, const struct sort_whitelist *whitelist,
 	struct page_request *page_request, struct response *response)
 {
 	int failures = 0;

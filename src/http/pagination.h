@@ -20,7 +20,7 @@ struct response;
 
 /* The query parameters of every paginated list, for a route's query spec;
  * their values are checked again, against the sort whitelist, by
- * pagination_parse. */
+ * pagination_parse_or_reply. */
 #define PAGINATION_QUERY_FIELDS                                                                             \
 	{.name = "page", .type = QUERY_INTEGER, .min_value = 1, .max_value = PAGINATION_MAX_PAGE},              \
 	{.name = "limit", .type = QUERY_INTEGER, .min_value = 1, .max_value = PAGINATION_MAX_LIMIT},            \
@@ -49,7 +49,7 @@ struct page_request {
 
 /* Parse from the query; on a bad value sets VALIDATION_ERROR with one detail
  * per offending parameter and returns -1. whitelist may be NULL (no sorting). */
-int pagination_parse(const struct request *request, const struct sort_whitelist *whitelist,
+int pagination_parse_or_reply(const struct request *request, const struct sort_whitelist *whitelist,
 	struct page_request *page_request, struct response *response);
 uint64_t pagination_offset(const struct page_request *page_request);
 uint64_t pagination_total_pages(uint64_t total_items, uint32_t limit);

@@ -87,7 +87,7 @@ static int audit_collect(void *callback_context, const struct db_row *row)
 static void audit_list(struct request_context *context)
 {
 	struct page_request page_request;
-	if (pagination_parse(context->request, &audit_sorts, &page_request, context->response) != 0)
+	if (pagination_parse_or_reply(context->request, &audit_sorts, &page_request, context->response) != 0)
 		return;
 	/* The query was checked against audit_list_query before the handler. */
 	const char *action = query_text(context->request, "action");

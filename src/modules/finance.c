@@ -648,7 +648,7 @@ static void finance_invoice_create(struct request_context *context)
 	const struct resource_def *resource = document->resource;
 	resource_prepare(resource);
 	struct finance_lines lines; /* about 10 KB */
-	if (finance_read_body(context, document, 1, &lines) != 0 || resource_check_references(context, resource) != 0)
+	if (finance_read_body(context, document, 1, &lines) != 0 || resource_check_references_or_reply(context, resource) != 0)
 		return;
 	struct finance_create_state state = {.document = document, .lines = &lines};
 	const struct resource_create_steps steps = {.after_insert = finance_create_lines, .fail = finance_create_failed,
@@ -665,10 +665,10 @@ static void finance_update(struct request_context *context)
 	resource_prepare(resource);
 	uint64_t id;
 	int64_t expected_version;
-	if (resource_read_target(context, resource, &id, &expected_version) != 0)
+	if (resource_read_target_or_reply(context, resource, &id, &expected_version) != 0)
 		return;
 	struct finance_lines lines;
-	if (finance_read_body(context, document, 0, &lines) != 0 || resource_check_references(context, resource) != 0)
+	if (finance_read_body(context, document, 0, &lines) != 0 || resource_check_references_or_reply(context, resource) != 0)
 		return;
 	struct finance_state state;
 	int result = db_begin(context->db);
@@ -717,7 +717,7 @@ static void finance_delete(struct request_context *context)
 	resource_prepare(resource);
 	uint64_t id;
 	int64_t expected_version;
-	if (resource_read_target(context, resource, &id, &expected_version) != 0)
+	if (resource_read_target_or_reply(context, resource, &id, &expected_version) != 0)
 		return;
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id), DB_INT(expected_version),
 		DB_INT(expected_version)};

@@ -141,7 +141,7 @@ static void find_analytics_search(struct request_context *context)
 	int64_t top_count = query_integer(context->request, "topN", ANALYTICS_DEFAULT_TOP);
 	/* The SDK's SearchAnalyticsQuery also has workspaceId and source. */
 	const char *source = query_text(context->request, "source");
-	if (find_use_named_workspace(context, query_text(context->request, "workspaceId"), "workspaceId") != 0)
+	if (find_use_named_workspace_or_reply(context, query_text(context->request, "workspaceId"), "workspaceId") != 0)
 		return;
 	source = source ? source : "";
 	char first_text[FIND_DAY_TEXT_SIZE], end_text[FIND_DAY_TEXT_SIZE];

@@ -312,7 +312,7 @@ static int find_chat_parse(struct request_context *context, struct find_chat_req
 				"workspaceId, userJwt, offerResponse)");
 		}
 	}
-	if (find_use_named_workspace(context, workspace_id, "workspaceId") != 0)
+	if (find_use_named_workspace_or_reply(context, workspace_id, "workspaceId") != 0)
 		return -1;
 	if (ask->message == NULL || ask->message[0] == '\0')
 		return find_chat_refuse(context, "message", "is required: 1 to 4000 bytes");

@@ -37,7 +37,7 @@ const char *find_source_name(const struct request_context *context)
 	}
 }
 
-int find_use_named_workspace(struct request_context *context, const char *named, const char *field)
+int find_use_named_workspace_or_reply(struct request_context *context, const char *named, const char *field)
 {
 	struct request *request = context->request;
 	char workspace[WORKSPACE_MAX + 1];

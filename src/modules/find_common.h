@@ -19,6 +19,6 @@ const char *find_source_name(const struct request_context *context);
  * nothing. A publishable key's must be its Origin's workspace (403). With
  * X-Workspace-ID both must agree (400); without it, it becomes the
  * request's workspace. Returns 0, or -1 after answering. */
-int find_use_named_workspace(struct request_context *context, const char *named, const char *field);
+int find_use_named_workspace_or_reply(struct request_context *context, const char *named, const char *field);
 
 #endif

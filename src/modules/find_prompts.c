@@ -183,7 +183,7 @@ static int find_prompts_row(void *callback_context, const struct db_row *row)
 static void find_prompts_list(struct request_context *context)
 {
 	struct page_request page;
-	if (pagination_parse(context->request, NULL, &page, context->response) != 0)
+	if (pagination_parse_or_reply(context->request, NULL, &page, context->response) != 0)
 		return;
 	const char *workspace = find_workspace(context);
 	json_object *filters = query_object(context->request, "filters"), *status = NULL;

@@ -658,7 +658,7 @@ static void find_webhooks_list(struct request_context *context)
 {
 	struct request *request = context->request;
 	struct page_request page_request;
-	if (pagination_parse(request, NULL, &page_request, context->response) != 0)
+	if (pagination_parse_or_reply(request, NULL, &page_request, context->response) != 0)
 		return;
 	/* A JSON array of up to WEBHOOKS_LIST_EVENTS_MAX quoted names. */
 	char events[WEBHOOKS_LIST_EVENTS_MAX * (WEBHOOKS_EVENT_NAME_MAX + 3) + 3];

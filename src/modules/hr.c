@@ -508,7 +508,7 @@ static int hr_employee_create_audit(struct request_context *context, void *state
 static void hr_employee_create(struct request_context *context)
 {
 	const struct resource_def *resource = resource_of(context);
-	if (hr_check_salary_pair(context, NULL) != 0 || resource_check_references(context, resource) != 0)
+	if (hr_check_salary_pair(context, NULL) != 0 || resource_check_references_or_reply(context, resource) != 0)
 		return;
 	const struct resource_create_steps steps = {.check = hr_employee_create_check,
 		.after_insert = hr_employee_create_audit, .message = "Employee created"};
@@ -594,7 +594,7 @@ static void hr_leave_list(struct request_context *context)
 	if (!own.found || (asked != 0 && asked != own.employee_id)) {
 		/* Nothing of theirs matches: an empty page, after the usual checks. */
 		struct page_request page;
-		if (pagination_parse(context->request, &resource->runtime->sorts, &page, context->response) != 0)
+		if (pagination_parse_or_reply(context->request, &resource->runtime->sorts, &page, context->response) != 0)
 			return;
 		response_list(context->response, json_object_new_array(), pagination_block(&page, 0), resource->name);
 		return;

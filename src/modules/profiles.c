@@ -154,7 +154,7 @@ static int profiles_collect(void *callback_context, const struct db_row *row)
 static void profiles_list(struct request_context *context)
 {
 	struct page_request page_request;
-	if (pagination_parse(context->request, &profiles_sorts, &page_request, context->response) != 0)
+	if (pagination_parse_or_reply(context->request, &profiles_sorts, &page_request, context->response) != 0)
 		return;
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_INT(page_request.limit),
 		DB_INT((int64_t)pagination_offset(&page_request))};

@@ -510,7 +510,7 @@ void resource_list(struct request_context *context)
 	const struct resource_def *resource = resource_of(context);
 	struct resource_runtime *runtime = resource->runtime;
 	struct page_request page_request;
-	if (pagination_parse(context->request, &runtime->sorts, &page_request, context->response) != 0)
+	if (pagination_parse_or_reply(context->request, &runtime->sorts, &page_request, context->response) != 0)
 		return;
 	int failures = 0;
 	int include_deleted = query_boolean(context->request, "includeDeleted", 0);
@@ -622,7 +622,7 @@ void resource_get(struct request_context *context)
 }
 
 /* Each given reference must name a live record of this tenant. */
-int resource_check_references(struct request_context *context, const struct resource_def *resource)
+int resource_check_references_or_reply(struct request_context *context, const struct resource_def *resource)
 {
 	int failures = 0;
 	for (size_t i = 0; i < resource->field_count; i++) {
@@ -731,7 +731,7 @@ void resource_create(struct request_context *context)
 {
 	/* The route declares runtime->create_input: the pipeline checked the body. */
 	const struct resource_def *resource = resource_of(context);
-	if (resource_check_references(context, resource) != 0)
+	if (resource_check_references_or_reply(context, resource) != 0)
 		return;
 	char message[96];
 	snprintf(message, sizeof(message), "%s created", resource->singular);
@@ -741,7 +741,7 @@ void resource_create(struct request_context *context)
 
 /* ------------------------------------------------------------ update/delete */
 
-int resource_read_target(struct request_context *context, const struct resource_def *resource, uint64_t *id,
+int resource_read_target_or_reply(struct request_context *context, const struct resource_def *resource, uint64_t *id,
 	int64_t *expected_version)
 {
 	*id = module_path_id(context, "id");
@@ -785,10 +785,10 @@ void resource_update(struct request_context *context)
 	const struct resource_def *resource = resource_of(context);
 	uint64_t id;
 	int64_t expected_version;
-	if (resource_read_target(context, resource, &id, &expected_version) != 0)
+	if (resource_read_target_or_reply(context, resource, &id, &expected_version) != 0)
 		return;
 	/* The route declares runtime->update_input: the pipeline checked the body. */
-	if (resource_check_references(context, resource) != 0)
+	if (resource_check_references_or_reply(context, resource) != 0)
 		return;
 	struct db_param params[2 * RESOURCE_MAX_FIELDS + 4];
 	char booleans[RESOURCE_MAX_FIELDS][2];
@@ -817,7 +817,7 @@ void resource_delete(struct request_context *context)
 	const struct resource_def *resource = resource_of(context);
 	uint64_t id;
 	int64_t expected_version;
-	if (resource_read_target(context, resource, &id, &expected_version) != 0)
+	if (resource_read_target_or_reply(context, resource, &id, &expected_version) != 0)
 		return;
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id), DB_INT(expected_version),
 		DB_INT(expected_version)};

@@ -161,12 +161,12 @@ int resource_insert_from_body(struct request_context *context, const struct reso
 	uint64_t *new_id);
 /* Each reference the validated body gives must name a live record of this
  * tenant: 0, or -1 with the response set (422 naming each field). */
-int resource_check_references(struct request_context *context, const struct resource_def *resource);
+int resource_check_references_or_reply(struct request_context *context, const struct resource_def *resource);
 /* Adjust the live row counter behind unfiltered list totals (same transaction as the write). */
 int resource_count_rows(struct request_context *context, const struct resource_def *resource, int64_t delta);
 /* The record a PATCH/DELETE names: its id from the path and the If-Match
  * version (0 when absent). 0, or -1 with 404 (bad id) or 400 (bad If-Match) set. */
-int resource_read_target(struct request_context *context, const struct resource_def *resource, uint64_t *id,
+int resource_read_target_or_reply(struct request_context *context, const struct resource_def *resource, uint64_t *id,
 	int64_t *expected_version);
 /* Parsed If-Match version: 0 when absent, -1 when malformed. */
 int64_t resource_if_match(const struct request_context *context);

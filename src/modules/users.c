@@ -172,7 +172,7 @@ static int users_collect(void *callback_context, const struct db_row *row)
 static void users_list(struct request_context *context)
 {
 	struct page_request page_request;
-	if (pagination_parse(context->request, &users_sorts, &page_request, context->response) != 0)
+	if (pagination_parse_or_reply(context->request, &users_sorts, &page_request, context->response) != 0)
 		return;
 	/* The route's query spec has checked status, profileId and q's length. */
 	const char *status = query_text(context->request, "status");

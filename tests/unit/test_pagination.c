@@ -27,7 +27,7 @@ static int parse_query(const char *query, struct page_request *page_request, str
 	struct request_limits limits = {1024, 1024, 1024, 32, 64};
 	int result = request_parse(&request, envp, NULL, NULL, &limits, response);
 	if (result == 0)
-		result = pagination_parse(&request, &lead_sorts, page_request, response);
+		result = pagination_parse_or_reply(&request, &lead_sorts, page_request, response);
 	request_reset(&request);
 	arena_destroy(&arena);
 	return result;
