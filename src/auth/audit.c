@@ -5,10 +5,10 @@
 #include <string.h>
 
 static const struct db_statement_def audit_statements[] = {
-	{"audit.insert",
-		"INSERT INTO audit_log (tenant_id, actor_user_id, action, outcome, target_type, target_id, client_address, "
+	{.name = "audit.insert",
+		.sql = "INSERT INTO audit_log (tenant_id, actor_user_id, action, outcome, target_type, target_id, client_address, "
 		"request_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct db_statement_def *audit_statement_table(size_t *count)

@@ -12,12 +12,12 @@ static const struct db_statement_def cors_statements[] = {
 	/* Global by design: a preflight names no tenant; the answer is only
 	 * whether some active publishable key lists this origin, or lists
 	 * none (CORS_ANY_ORIGIN) and so may be used from it. */
-	{"cors.origin_allowed",
-		"SELECT 1 FROM find_key_origins o JOIN find_api_keys k ON k.tenant_id = o.tenant_id AND k.key_id = o.key_id "
+	{.name = "cors.origin_allowed",
+		.sql = "SELECT 1 FROM find_key_origins o JOIN find_api_keys k ON k.tenant_id = o.tenant_id AND k.key_id = o.key_id "
 		"JOIN tenants t ON t.tenant_id = k.tenant_id AND t.status = 'active' "
 		"WHERE o.origin IN (?, '" CORS_ANY_ORIGIN "') AND k.revoked_at IS NULL "
 		"AND (k.expires_at IS NULL OR k.expires_at > NOW(3)) LIMIT 1",
-		0},
+		.tenant_bound = 0},
 };
 
 const struct db_statement_def *cors_statement_table(size_t *count)

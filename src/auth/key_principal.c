@@ -19,15 +19,16 @@ enum key_principal_statement { KEY_STMT_LOOKUP, KEY_STMT_TOUCH, KEY_STMT__MAX };
 static const struct db_statement_def key_principal_statements[KEY_STMT__MAX] = {
 	/* Global by design: the key's hash is all a request brings, and the
 	 * tenant is the answer. */
-	[KEY_STMT_LOOKUP] = {"auth.key_lookup",
-		"SELECT k.tenant_id, t.slug, k.key_id, k.key_hash, k.key_type, k.scopes, k.allowed_origins, "
+	[KEY_STMT_LOOKUP] = {.name = "auth.key_lookup",
+		.sql = "SELECT k.tenant_id, t.slug, k.key_id, k.key_hash, k.key_type, k.scopes, k.allowed_origins, "
 		"IFNULL(UNIX_TIMESTAMP(k.expires_at), 0), k.revoked_at IS NOT NULL, "
 		"IFNULL(UNIX_TIMESTAMP(k.last_used_at), 0) "
 		"FROM find_api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id AND t.status = 'active' "
 		"WHERE k.key_hash = ?",
-		0},
-	[KEY_STMT_TOUCH] = {"auth.key_touch",
-		"UPDATE find_api_keys SET last_used_at = FROM_UNIXTIME(?) WHERE tenant_id = ? AND key_id = ?", 1,
+		.tenant_bound = 0},
+	[KEY_STMT_TOUCH] = {.name = "auth.key_touch",
+		.sql = "UPDATE find_api_keys SET last_used_at = FROM_UNIXTIME(?) WHERE tenant_id = ? AND key_id = ?",
+		.tenant_bound = 1,
 		.retry_safe = 1},
 };
 

@@ -26,20 +26,20 @@ enum principal_statement { PRINCIPAL_STMT_LOAD, PRINCIPAL_STMT_COUNTED_ONE, PRIN
  * the request twice, which costs the client one request of its allowance;
  * refusing the request instead would cost it the request. */
 static const struct db_statement_def principal_statements[PRINCIPAL_STMT__MAX] = {
-	[PRINCIPAL_STMT_LOAD] = {"principal.load",
-		"SELECT t.slug, t.status, u.email, u.display_name, u.status, p.profile_id, p.name, p.permissions, "
+	[PRINCIPAL_STMT_LOAD] = {.name = "principal.load",
+		.sql = "SELECT t.slug, t.status, u.email, u.display_name, u.status, p.profile_id, p.name, p.permissions, "
 		"p.version, s.revoked_at IS NULL AND s.expires_at > NOW(3) " PRINCIPAL_JOIN,
-		1},
+		.tenant_bound = 1},
 	/* The rate counter's upsert returns the principal too: one round trip
 	 * instead of two on every authenticated request. */
-	[PRINCIPAL_STMT_COUNTED_ONE] = {"principal.load_counted_one",
-		"INSERT INTO rate_counters (tenant_id, bucket, window_start, hits) VALUES (?, ?, ?, 1) "
+	[PRINCIPAL_STMT_COUNTED_ONE] = {.name = "principal.load_counted_one",
+		.sql = "INSERT INTO rate_counters (tenant_id, bucket, window_start, hits) VALUES (?, ?, ?, 1) "
 		"ON DUPLICATE KEY UPDATE hits = hits + 1 RETURNING bucket, hits, " PRINCIPAL_AS_JSON,
-		1, .retry_safe = 1},
-	[PRINCIPAL_STMT_COUNTED_TWO] = {"principal.load_counted_two",
-		"INSERT INTO rate_counters (tenant_id, bucket, window_start, hits) VALUES (?, ?, ?, 1), (?, ?, ?, 1) "
+		.tenant_bound = 1, .retry_safe = 1},
+	[PRINCIPAL_STMT_COUNTED_TWO] = {.name = "principal.load_counted_two",
+		.sql = "INSERT INTO rate_counters (tenant_id, bucket, window_start, hits) VALUES (?, ?, ?, 1), (?, ?, ?, 1) "
 		"ON DUPLICATE KEY UPDATE hits = hits + 1 RETURNING bucket, hits, " PRINCIPAL_AS_JSON,
-		1, .retry_safe = 1},
+		.tenant_bound = 1, .retry_safe = 1},
 };
 
 const struct db_statement_def *principal_statement_table(size_t *count)

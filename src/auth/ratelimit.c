@@ -15,16 +15,17 @@ enum ratelimit_statement { RATELIMIT_STMT_HIT_ONE, RATELIMIT_STMT_HIT_TWO, RATEL
  * the request twice, which costs the client one request of its allowance;
  * refusing the request instead would cost it the request. */
 static const struct db_statement_def ratelimit_statements[RATELIMIT_STMT__MAX] = {
-	[RATELIMIT_STMT_HIT_ONE] = {"ratelimit.hit_one",
-		"INSERT INTO rate_counters (tenant_id, bucket, window_start, hits) VALUES (?, ?, ?, 1) "
+	[RATELIMIT_STMT_HIT_ONE] = {.name = "ratelimit.hit_one",
+		.sql = "INSERT INTO rate_counters (tenant_id, bucket, window_start, hits) VALUES (?, ?, ?, 1) "
 		"ON DUPLICATE KEY UPDATE hits = hits + 1 RETURNING tenant_id, bucket, hits",
-		1, .retry_safe = 1},
-	[RATELIMIT_STMT_HIT_TWO] = {"ratelimit.hit_two",
-		"INSERT INTO rate_counters (tenant_id, bucket, window_start, hits) VALUES (?, ?, ?, 1), (?, ?, ?, 1) "
+		.tenant_bound = 1, .retry_safe = 1},
+	[RATELIMIT_STMT_HIT_TWO] = {.name = "ratelimit.hit_two",
+		.sql = "INSERT INTO rate_counters (tenant_id, bucket, window_start, hits) VALUES (?, ?, ?, 1), (?, ?, ?, 1) "
 		"ON DUPLICATE KEY UPDATE hits = hits + 1 RETURNING tenant_id, bucket, hits",
-		1, .retry_safe = 1},
-	[RATELIMIT_STMT_PURGE] = {"ratelimit.purge",
-		"DELETE FROM rate_counters WHERE tenant_id = ? AND window_start < ? LIMIT 5000", 1,
+		.tenant_bound = 1, .retry_safe = 1},
+	[RATELIMIT_STMT_PURGE] = {.name = "ratelimit.purge",
+		.sql = "DELETE FROM rate_counters WHERE tenant_id = ? AND window_start < ? LIMIT 5000",
+		.tenant_bound = 1,
 		.retry_safe = 1},
 };
 

@@ -27,16 +27,21 @@ static const char *const rbac_permissions[] = {
 #define RBAC_PERMISSION_COUNT (sizeof(rbac_permissions) / sizeof(rbac_permissions[0]))
 
 static const struct rbac_role_definition rbac_roles[RBAC_ROLE__MAX] = {
-	[RBAC_ROLE_TENANT_ADMIN] = {"tenant_admin", "Tenant Admin", "Full access to all modules and settings",
-		"audit.view finance.approve finance.create finance.delete finance.edit finance.view find.manage "
-		"find.provision find.view hr.manage hr.view profiles.manage sales.create sales.delete sales.edit sales.view users.manage"},
-	[RBAC_ROLE_MANAGER] = {"manager", "Manager", "Module management with approval capabilities",
-		"finance.approve finance.create finance.delete finance.edit finance.view find.manage find.view "
-		"hr.manage hr.view sales.create sales.delete sales.edit sales.view"},
-	[RBAC_ROLE_USER] = {"user", "User", "Standard access: view, create and edit in the business modules",
-		"finance.create finance.edit finance.view find.view hr.view sales.create sales.edit sales.view"},
-	[RBAC_ROLE_VIEWER] = {"viewer", "Viewer", "Read-only access to the business modules",
-		"finance.view find.view hr.view sales.view"},
+	[RBAC_ROLE_TENANT_ADMIN] = {.key = "tenant_admin", .name = "Tenant Admin",
+		.description = "Full access to all modules and settings",
+		.permissions = "audit.view finance.approve finance.create finance.delete finance.edit finance.view "
+			       "find.manage find.provision find.view hr.manage hr.view profiles.manage sales.create "
+			       "sales.delete sales.edit sales.view users.manage"},
+	[RBAC_ROLE_MANAGER] = {.key = "manager", .name = "Manager",
+		.description = "Module management with approval capabilities",
+		.permissions = "finance.approve finance.create finance.delete finance.edit finance.view find.manage "
+			       "find.view hr.manage hr.view sales.create sales.delete sales.edit sales.view"},
+	[RBAC_ROLE_USER] = {.key = "user", .name = "User",
+		.description = "Standard access: view, create and edit in the business modules",
+		.permissions = "finance.create finance.edit finance.view find.view hr.view sales.create sales.edit "
+			       "sales.view"},
+	[RBAC_ROLE_VIEWER] = {.key = "viewer", .name = "Viewer", .description = "Read-only access to the business modules",
+		.permissions = "finance.view find.view hr.view sales.view"},
 };
 
 const struct rbac_role_definition *rbac_builtin_role(enum rbac_builtin_role role)

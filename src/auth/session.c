@@ -16,32 +16,32 @@ enum session_statement {
 };
 
 static const struct db_statement_def session_statements[SESSION_STMT__MAX] = {
-	[SESSION_STMT_INSERT] = {"session.insert",
-		"INSERT INTO sessions (tenant_id, user_id, expires_at, client_address) "
+	[SESSION_STMT_INSERT] = {.name = "session.insert",
+		.sql = "INSERT INTO sessions (tenant_id, user_id, expires_at, client_address) "
 		"VALUES (?, ?, NOW(3) + INTERVAL ? SECOND, ?)",
-		1},
-	[SESSION_STMT_INSERT_TOKEN] = {"session.insert_token",
-		"INSERT INTO refresh_tokens (tenant_id, token_hash, session_id, user_id, expires_at) "
+		.tenant_bound = 1},
+	[SESSION_STMT_INSERT_TOKEN] = {.name = "session.insert_token",
+		.sql = "INSERT INTO refresh_tokens (tenant_id, token_hash, session_id, user_id, expires_at) "
 		"VALUES (?, ?, ?, ?, NOW(3) + INTERVAL ? SECOND)",
-		1},
+		.tenant_bound = 1},
 	/* Locks the token row so two concurrent exchanges cannot both win. */
-	[SESSION_STMT_FIND_TOKEN] = {"session.find_token",
-		"SELECT r.session_id, r.user_id, r.retired_at IS NOT NULL, r.expires_at > NOW(3), "
+	[SESSION_STMT_FIND_TOKEN] = {.name = "session.find_token",
+		.sql = "SELECT r.session_id, r.user_id, r.retired_at IS NOT NULL, r.expires_at > NOW(3), "
 		"s.revoked_at IS NULL AND s.expires_at > NOW(3) "
 		"FROM refresh_tokens r JOIN sessions s ON s.tenant_id = r.tenant_id AND s.session_id = r.session_id "
 		"WHERE r.tenant_id = ? AND r.token_hash = ? FOR UPDATE",
-		1},
-	[SESSION_STMT_RETIRE_TOKEN] = {"session.retire_token",
-		"UPDATE refresh_tokens SET retired_at = NOW(3) WHERE tenant_id = ? AND token_hash = ? AND retired_at IS NULL",
-		1},
-	[SESSION_STMT_REVOKE] = {"session.revoke",
-		"UPDATE sessions SET revoked_at = NOW(3), revoke_reason = ? "
+		.tenant_bound = 1},
+	[SESSION_STMT_RETIRE_TOKEN] = {.name = "session.retire_token",
+		.sql = "UPDATE refresh_tokens SET retired_at = NOW(3) WHERE tenant_id = ? AND token_hash = ? AND retired_at IS NULL",
+		.tenant_bound = 1},
+	[SESSION_STMT_REVOKE] = {.name = "session.revoke",
+		.sql = "UPDATE sessions SET revoked_at = NOW(3), revoke_reason = ? "
 		"WHERE tenant_id = ? AND session_id = ? AND revoked_at IS NULL",
-		1},
-	[SESSION_STMT_REVOKE_USER] = {"session.revoke_user",
-		"UPDATE sessions SET revoked_at = NOW(3), revoke_reason = ? "
+		.tenant_bound = 1},
+	[SESSION_STMT_REVOKE_USER] = {.name = "session.revoke_user",
+		.sql = "UPDATE sessions SET revoked_at = NOW(3), revoke_reason = ? "
 		"WHERE tenant_id = ? AND user_id = ? AND session_id <> ? AND revoked_at IS NULL",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct db_statement_def *session_statement_table(size_t *count)

@@ -13,11 +13,11 @@ enum find_events_statement { EVENTS_STMT_EMIT, EVENTS_STMT__MAX };
 
 static const struct db_statement_def find_events_statements[EVENTS_STMT__MAX] = {
 	/* Served by find_webhooks_status (tenant_id, status). */
-	[EVENTS_STMT_EMIT] = {"find_events.emit",
-		"INSERT INTO find_webhook_deliveries (tenant_id, webhook_id, event_id, event, body) "
+	[EVENTS_STMT_EMIT] = {.name = "find_events.emit",
+		.sql = "INSERT INTO find_webhook_deliveries (tenant_id, webhook_id, event_id, event, body) "
 		"SELECT tenant_id, webhook_id, ?, ?, ? FROM find_webhooks "
 		"WHERE tenant_id = ? AND status = 'active' AND FIND_IN_SET(?, events) > 0",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct db_statement_def *find_events_statement_table(size_t *count)

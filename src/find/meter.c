@@ -13,15 +13,15 @@ enum find_meter_statement { FIND_METER_STMT_HIT, FIND_METER_STMT_GIVE_BACK, FIND
  * the request twice, which costs the client one request of its allowance;
  * refusing the request instead would cost it the request. */
 static const struct db_statement_def find_meter_statements[FIND_METER_STMT__MAX] = {
-	[FIND_METER_STMT_HIT] = {"find.meter_hit",
-		"INSERT INTO rate_counters (tenant_id, bucket, window_start, hits) "
+	[FIND_METER_STMT_HIT] = {.name = "find.meter_hit",
+		.sql = "INSERT INTO rate_counters (tenant_id, bucket, window_start, hits) "
 		"VALUES (?, ?, ?, 1), (?, ?, ?, 1), (?, ?, ?, ?) "
 		"ON DUPLICATE KEY UPDATE hits = hits + VALUES(hits) RETURNING tenant_id, bucket, hits",
-		1, .retry_safe = 1},
-	[FIND_METER_STMT_GIVE_BACK] = {"find.meter_give_back",
-		"UPDATE rate_counters SET hits = hits - 1 WHERE tenant_id = ? AND bucket = ? AND window_start = ? "
+		.tenant_bound = 1, .retry_safe = 1},
+	[FIND_METER_STMT_GIVE_BACK] = {.name = "find.meter_give_back",
+		.sql = "UPDATE rate_counters SET hits = hits - 1 WHERE tenant_id = ? AND bucket = ? AND window_start = ? "
 		"AND hits > 0",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct db_statement_def *find_meter_statement_table(size_t *count)

@@ -13,7 +13,8 @@
 #define FIND_PLAN_COLUMN_COUNT 13
 
 static const struct db_statement_def find_plan_statements[] = {
-	{"find.plan", "SELECT " FIND_PLAN_COLUMNS " FROM find_tenant_plans p WHERE p.tenant_id = ?", 1},
+	{.name = "find.plan", .sql = "SELECT " FIND_PLAN_COLUMNS " FROM find_tenant_plans p WHERE p.tenant_id = ?",
+		.tenant_bound = 1},
 };
 
 const struct db_statement_def *find_plan_statement_table(size_t *count)

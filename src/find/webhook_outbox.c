@@ -28,70 +28,70 @@ enum webhook_outbox_statement {
 static const struct db_statement_def webhook_outbox_statements[OUTBOX_STMT__MAX] = {
 	/* Global by nature: the delivery process serves every tenant. A range
 	 * of find_webhook_deliveries_due (status, next_attempt_at). */
-	[OUTBOX_STMT_CLAIM_SELECT] = {"find_webhooks.claim_due",
-		"SELECT tenant_id, delivery_id FROM find_webhook_deliveries "
+	[OUTBOX_STMT_CLAIM_SELECT] = {.name = "find_webhooks.claim_due",
+		.sql = "SELECT tenant_id, delivery_id FROM find_webhook_deliveries "
 		"WHERE status = 'pending' AND next_attempt_at <= NOW(3) "
 		"ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED",
-		0},
-	[OUTBOX_STMT_CLAIM_MARK] = {"find_webhooks.claim_mark",
-		"UPDATE find_webhook_deliveries SET claim_token = ?, next_attempt_at = NOW(3) + INTERVAL ? SECOND "
+		.tenant_bound = 0},
+	[OUTBOX_STMT_CLAIM_MARK] = {.name = "find_webhooks.claim_mark",
+		.sql = "UPDATE find_webhook_deliveries SET claim_token = ?, next_attempt_at = NOW(3) + INTERVAL ? SECOND "
 		"WHERE tenant_id = ? AND delivery_id = ?",
-		1},
-	[OUTBOX_STMT_RENEW] = {"find_webhooks.claim_renew",
-		"UPDATE find_webhook_deliveries SET next_attempt_at = NOW(3) + INTERVAL ? SECOND "
+		.tenant_bound = 1},
+	[OUTBOX_STMT_RENEW] = {.name = "find_webhooks.claim_renew",
+		.sql = "UPDATE find_webhook_deliveries SET next_attempt_at = NOW(3) + INTERVAL ? SECOND "
 		"WHERE tenant_id = ? AND delivery_id = ? AND claim_token = ? AND status = 'pending'",
-		1, .retry_safe = 1},
-	[OUTBOX_STMT_LOAD] = {"find_webhooks.delivery_load",
-		"SELECT d.webhook_id, d.event, d.event_id, d.body, d.attempts, w.url, w.secret, w.status, "
+		.tenant_bound = 1, .retry_safe = 1},
+	[OUTBOX_STMT_LOAD] = {.name = "find_webhooks.delivery_load",
+		.sql = "SELECT d.webhook_id, d.event, d.event_id, d.body, d.attempts, w.url, w.secret, w.status, "
 		"w.max_attempts, w.backoff, w.initial_delay_ms, w.timeout_ms, w.headers, w.auth_type, w.auth_config "
 		"FROM find_webhook_deliveries d LEFT JOIN find_webhooks w "
 		"ON w.tenant_id = d.tenant_id AND w.webhook_id = d.webhook_id "
 		"WHERE d.tenant_id = ? AND d.delivery_id = ? AND d.claim_token = ?",
-		1},
-	[OUTBOX_STMT_RELEASE] = {"find_webhooks.claim_release",
-		"UPDATE find_webhook_deliveries SET claim_token = NULL, next_attempt_at = NOW(3) + INTERVAL ? SECOND "
+		.tenant_bound = 1},
+	[OUTBOX_STMT_RELEASE] = {.name = "find_webhooks.claim_release",
+		.sql = "UPDATE find_webhook_deliveries SET claim_token = NULL, next_attempt_at = NOW(3) + INTERVAL ? SECOND "
 		"WHERE tenant_id = ? AND delivery_id = ? AND claim_token = ?",
-		1},
-	[OUTBOX_STMT_SUCCEEDED] = {"find_webhooks.delivery_succeeded",
-		"UPDATE find_webhook_deliveries SET status = 'succeeded', attempts = attempts + 1, "
+		.tenant_bound = 1},
+	[OUTBOX_STMT_SUCCEEDED] = {.name = "find_webhooks.delivery_succeeded",
+		.sql = "UPDATE find_webhook_deliveries SET status = 'succeeded', attempts = attempts + 1, "
 		"next_attempt_at = NOW(3), claim_token = NULL, last_status_code = ?, last_error = '', "
 		"last_response_ms = ? WHERE tenant_id = ? AND delivery_id = ? AND claim_token = ?",
-		1},
-	[OUTBOX_STMT_WEBHOOK_SUCCEEDED] = {"find_webhooks.webhook_succeeded",
-		"UPDATE find_webhooks SET consecutive_failures = 0, total_deliveries = total_deliveries + 1, "
+		.tenant_bound = 1},
+	[OUTBOX_STMT_WEBHOOK_SUCCEEDED] = {.name = "find_webhooks.webhook_succeeded",
+		.sql = "UPDATE find_webhooks SET consecutive_failures = 0, total_deliveries = total_deliveries + 1, "
 		"successful_deliveries = successful_deliveries + 1, timed_responses = timed_responses + 1, "
 		"total_response_ms = total_response_ms + ?, last_delivery_at = NOW(3), last_success_at = NOW(3) "
 		"WHERE tenant_id = ? AND webhook_id = ?",
-		1},
-	[OUTBOX_STMT_RETRY] = {"find_webhooks.delivery_retry",
-		"UPDATE find_webhook_deliveries SET attempts = attempts + 1, claim_token = NULL, "
+		.tenant_bound = 1},
+	[OUTBOX_STMT_RETRY] = {.name = "find_webhooks.delivery_retry",
+		.sql = "UPDATE find_webhook_deliveries SET attempts = attempts + 1, claim_token = NULL, "
 		"next_attempt_at = NOW(3) + INTERVAL ? MICROSECOND, last_status_code = ?, last_error = ?, "
 		"last_response_ms = ? WHERE tenant_id = ? AND delivery_id = ? AND claim_token = ?",
-		1},
-	[OUTBOX_STMT_WEBHOOK_ATTEMPT_FAILED] = {"find_webhooks.webhook_attempt_failed",
-		"UPDATE find_webhooks SET total_deliveries = total_deliveries + 1, "
+		.tenant_bound = 1},
+	[OUTBOX_STMT_WEBHOOK_ATTEMPT_FAILED] = {.name = "find_webhooks.webhook_attempt_failed",
+		.sql = "UPDATE find_webhooks SET total_deliveries = total_deliveries + 1, "
 		"timed_responses = timed_responses + ?, total_response_ms = total_response_ms + ?, "
 		"last_delivery_at = NOW(3), last_failure_at = NOW(3) WHERE tenant_id = ? AND webhook_id = ?",
-		1},
-	[OUTBOX_STMT_FAILED] = {"find_webhooks.delivery_failed",
-		"UPDATE find_webhook_deliveries SET status = 'failed', attempts = attempts + 1, claim_token = NULL, "
+		.tenant_bound = 1},
+	[OUTBOX_STMT_FAILED] = {.name = "find_webhooks.delivery_failed",
+		.sql = "UPDATE find_webhook_deliveries SET status = 'failed', attempts = attempts + 1, claim_token = NULL, "
 		"next_attempt_at = NOW(3), last_status_code = ?, last_error = ?, last_response_ms = ? "
 		"WHERE tenant_id = ? AND delivery_id = ? AND claim_token = ?",
-		1},
+		.tenant_bound = 1},
 	/* MariaDB assigns left to right with the new values: status is decided
 	 * from the count before this failure, then the count moves. */
-	[OUTBOX_STMT_WEBHOOK_DELIVERY_FAILED] = {"find_webhooks.webhook_delivery_failed",
-		"UPDATE find_webhooks SET status = IF(status = 'active' AND consecutive_failures + 1 >= ?, 'suspended', "
+	[OUTBOX_STMT_WEBHOOK_DELIVERY_FAILED] = {.name = "find_webhooks.webhook_delivery_failed",
+		.sql = "UPDATE find_webhooks SET status = IF(status = 'active' AND consecutive_failures + 1 >= ?, 'suspended', "
 		"status), consecutive_failures = consecutive_failures + 1, failed_deliveries = failed_deliveries + 1, "
 		"total_deliveries = total_deliveries + 1, timed_responses = timed_responses + ?, "
 		"total_response_ms = total_response_ms + ?, last_delivery_at = NOW(3), last_failure_at = NOW(3) "
 		"WHERE tenant_id = ? AND webhook_id = ?",
-		1},
+		.tenant_bound = 1},
 	/* Global like the claim, on the same index (both finished statuses). */
-	[OUTBOX_STMT_PURGE] = {"find_webhooks.purge_finished",
-		"DELETE FROM find_webhook_deliveries WHERE status IN ('succeeded', 'failed') "
+	[OUTBOX_STMT_PURGE] = {.name = "find_webhooks.purge_finished",
+		.sql = "DELETE FROM find_webhook_deliveries WHERE status IN ('succeeded', 'failed') "
 		"AND next_attempt_at < NOW(3) - INTERVAL ? DAY LIMIT 1000",
-		0, .retry_safe = 1},
+		.tenant_bound = 0, .retry_safe = 1},
 };
 
 const struct db_statement_def *webhook_outbox_statement_table(size_t *count)

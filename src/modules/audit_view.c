@@ -51,8 +51,8 @@ static const struct sort_whitelist audit_sorts = {audit_sort_fields, 1, "created
 	" ORDER BY " order " LIMIT ? OFFSET ?"
 
 static const struct db_statement_def audit_view_statements[] = {
-	{"audit.list_desc", AUDIT_LIST_SQL("occurred_at DESC, audit_id DESC"), 1},
-	{"audit.list_asc", AUDIT_LIST_SQL("occurred_at ASC, audit_id ASC"), 1},
+	{.name = "audit.list_desc", .sql = AUDIT_LIST_SQL("occurred_at DESC, audit_id DESC"), .tenant_bound = 1},
+	{.name = "audit.list_asc", .sql = AUDIT_LIST_SQL("occurred_at ASC, audit_id ASC"), .tenant_bound = 1},
 };
 
 const struct statement_table audit_view_statement_table = {"audit", audit_view_statements, 2};

@@ -112,31 +112,33 @@ enum auth_statement {
 
 static const struct db_statement_def auth_statements[AUTH_STMT__MAX] = {
 	/* Global: the tenant is what we are looking for. */
-	[AUTH_STMT_LOGIN_LOOKUP] = {"auth.login_lookup",
-		"SELECT t.tenant_id, t.status, u.user_id, u.password_hash, u.status, p.version "
+	[AUTH_STMT_LOGIN_LOOKUP] = {.name = "auth.login_lookup",
+		.sql = "SELECT t.tenant_id, t.status, u.user_id, u.password_hash, u.status, p.version "
 		"FROM tenants t "
 		"LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.email = ? "
 		"LEFT JOIN profiles p ON p.tenant_id = u.tenant_id AND p.profile_id = u.profile_id "
 		"WHERE t.slug = ?",
-		0},
-	[AUTH_STMT_UPDATE_PASSWORD] = {"auth.update_password",
-		"UPDATE users SET password_hash = ? WHERE tenant_id = ? AND user_id = ?", 1},
-	[AUTH_STMT_PASSWORD_HASH] = {"auth.password_hash",
-		"SELECT password_hash FROM users WHERE tenant_id = ? AND user_id = ?", 1},
-	[AUTH_STMT_RESET_INSERT] = {"auth.reset_insert",
-		"INSERT INTO password_resets (tenant_id, token_hash, user_id, expires_at) "
+		.tenant_bound = 0},
+	[AUTH_STMT_UPDATE_PASSWORD] = {.name = "auth.update_password",
+		.sql = "UPDATE users SET password_hash = ? WHERE tenant_id = ? AND user_id = ?", .tenant_bound = 1},
+	[AUTH_STMT_PASSWORD_HASH] = {.name = "auth.password_hash",
+		.sql = "SELECT password_hash FROM users WHERE tenant_id = ? AND user_id = ?", .tenant_bound = 1},
+	[AUTH_STMT_RESET_INSERT] = {.name = "auth.reset_insert",
+		.sql = "INSERT INTO password_resets (tenant_id, token_hash, user_id, expires_at) "
 		"VALUES (?, ?, ?, NOW(3) + INTERVAL ? SECOND)",
-		1},
-	[AUTH_STMT_RESET_FIND] = {"auth.reset_find",
-		"SELECT r.user_id, r.expires_at > NOW(3) AND r.used_at IS NULL AND u.status = 'active' "
+		.tenant_bound = 1},
+	[AUTH_STMT_RESET_FIND] = {.name = "auth.reset_find",
+		.sql = "SELECT r.user_id, r.expires_at > NOW(3) AND r.used_at IS NULL AND u.status = 'active' "
 		"FROM password_resets r JOIN users u ON u.tenant_id = r.tenant_id AND u.user_id = r.user_id "
 		"WHERE r.tenant_id = ? AND r.token_hash = ? FOR UPDATE",
-		1},
-	[AUTH_STMT_RESET_USE] = {"auth.reset_use",
-		"UPDATE password_resets SET used_at = NOW(3) WHERE tenant_id = ? AND token_hash = ?", 1},
+		.tenant_bound = 1},
+	[AUTH_STMT_RESET_USE] = {.name = "auth.reset_use",
+		.sql = "UPDATE password_resets SET used_at = NOW(3) WHERE tenant_id = ? AND token_hash = ?",
+		.tenant_bound = 1},
 	/* A new password makes every reset link still in a mailbox useless. */
-	[AUTH_STMT_RESET_RETIRE_ALL] = {"auth.reset_retire_all",
-		"UPDATE password_resets SET used_at = NOW(3) WHERE tenant_id = ? AND user_id = ? AND used_at IS NULL", 1},
+	[AUTH_STMT_RESET_RETIRE_ALL] = {.name = "auth.reset_retire_all",
+		.sql = "UPDATE password_resets SET used_at = NOW(3) WHERE tenant_id = ? AND user_id = ? AND used_at IS NULL",
+		.tenant_bound = 1},
 };
 
 const struct statement_table auth_statement_table = {"auth", auth_statements, AUTH_STMT__MAX};

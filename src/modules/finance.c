@@ -72,14 +72,35 @@ static const struct resource_field expense_fields[] = {
 	FLOW_FIELDS,
 };
 
-#define FIELDS(array) array, sizeof(array) / sizeof(array[0])
 
 static struct resource_runtime invoice_runtime, expense_runtime;
 
-static const struct resource_def finance_invoices = {"invoices", "Invoice", "finance_invoices", "invoice_id",
-	"finance.view", "finance.create", "finance.edit", "finance.delete", NULL, FIELDS(invoice_fields), &invoice_runtime};
-static const struct resource_def finance_expenses = {"expenses", "Expense", "finance_expenses", "expense_id",
-	"finance.view", "finance.create", "finance.edit", "finance.delete", NULL, FIELDS(expense_fields), &expense_runtime};
+static const struct resource_def finance_invoices = {
+	.name = "invoices",
+	.singular = "Invoice",
+	.table = "finance_invoices",
+	.id_column = "invoice_id",
+	.view_permission = "finance.view",
+	.create_permission = "finance.create",
+	.edit_permission = "finance.edit",
+	.delete_permission = "finance.delete",
+	.fields = invoice_fields,
+	.field_count = sizeof(invoice_fields) / sizeof(invoice_fields[0]),
+	.runtime = &invoice_runtime,
+};
+static const struct resource_def finance_expenses = {
+	.name = "expenses",
+	.singular = "Expense",
+	.table = "finance_expenses",
+	.id_column = "expense_id",
+	.view_permission = "finance.view",
+	.create_permission = "finance.create",
+	.edit_permission = "finance.edit",
+	.delete_permission = "finance.delete",
+	.fields = expense_fields,
+	.field_count = sizeof(expense_fields) / sizeof(expense_fields[0]),
+	.runtime = &expense_runtime,
+};
 
 /* Statements every document has, in a block per document (see below). */
 enum finance_document_statement {
@@ -215,25 +236,25 @@ static const struct db_statement_def finance_statements[FINANCE_STMT__MAX] = {
 	/* All of an invoice's lines in one round trip, whatever their number: the
 	 * server-computed lines travel as one JSON array that JSON_TABLE unpacks
 	 * (integers convert exactly; the amounts are never floating point). */
-	[FINANCE_STMT_LINES_INSERT] = {"finance.invoice_lines_insert",
-		"INSERT INTO finance_invoice_lines (tenant_id, invoice_id, line_no, description, quantity, unit_price_minor, "
+	[FINANCE_STMT_LINES_INSERT] = {.name = "finance.invoice_lines_insert",
+		.sql = "INSERT INTO finance_invoice_lines (tenant_id, invoice_id, line_no, description, quantity, unit_price_minor, "
 		"tax_rate_bp, line_total_minor, tax_minor) "
 		"SELECT ?, ?, line.line_no, line.description, line.quantity, line.unit_price, line.tax_rate_bp, "
 		"line.line_total, line.tax FROM JSON_TABLE(?, '$[*]' COLUMNS ("
 		"line_no FOR ORDINALITY, description VARCHAR(500) PATH '$.description', quantity INT PATH '$.quantity', "
 		"unit_price BIGINT PATH '$.unitPrice', tax_rate_bp INT PATH '$.taxRateBp', "
 		"line_total BIGINT PATH '$.lineTotal', tax BIGINT PATH '$.tax')) AS line",
-		1},
-	[FINANCE_STMT_LINES_DELETE] = {"finance.invoice_lines_delete",
-		"DELETE FROM finance_invoice_lines WHERE tenant_id = ? AND invoice_id = ?", 1},
-	[FINANCE_STMT_LINES_SELECT] = {"finance.invoice_lines",
-		"SELECT line_no, description, quantity, unit_price_minor, tax_rate_bp, line_total_minor, tax_minor "
+		.tenant_bound = 1},
+	[FINANCE_STMT_LINES_DELETE] = {.name = "finance.invoice_lines_delete",
+		.sql = "DELETE FROM finance_invoice_lines WHERE tenant_id = ? AND invoice_id = ?", .tenant_bound = 1},
+	[FINANCE_STMT_LINES_SELECT] = {.name = "finance.invoice_lines",
+		.sql = "SELECT line_no, description, quantity, unit_price_minor, tax_rate_bp, line_total_minor, tax_minor "
 		"FROM finance_invoice_lines WHERE tenant_id = ? AND invoice_id = ? ORDER BY line_no",
-		1},
-	[FINANCE_STMT_TOTALS] = {"finance.invoice_totals",
-		"UPDATE finance_invoices SET subtotal_minor = ?, tax_minor = ?, total_minor = ? "
+		.tenant_bound = 1},
+	[FINANCE_STMT_TOTALS] = {.name = "finance.invoice_totals",
+		.sql = "UPDATE finance_invoices SET subtotal_minor = ?, tax_minor = ?, total_minor = ? "
 		"WHERE tenant_id = ? AND invoice_id = ?",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct statement_table finance_statement_table = {"finance", finance_statements, FINANCE_STMT__MAX};

@@ -70,29 +70,29 @@ enum find_analytics_statement {
 #define ANALYTICS_SEARCH_SOURCE " AND (? = '' OR COALESCE(search_context, 'unknown') = ?)"
 
 static const struct db_statement_def find_analytics_statements[ANALYTICS_STMT__MAX] = {
-	[ANALYTICS_STMT_SEARCH_DAILY] = {"find_analytics.search_daily",
-		"SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, COUNT(*), SUM(result_count = 0), SUM(result_count) "
+	[ANALYTICS_STMT_SEARCH_DAILY] = {.name = "find_analytics.search_daily",
+		.sql = "SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, COUNT(*), SUM(result_count = 0), SUM(result_count) "
 		"FROM find_search_log WHERE tenant_id = ? AND (? = '' OR workspace = ?) AND created_at >= ? "
 		"AND created_at < ?" ANALYTICS_SEARCH_SOURCE " GROUP BY day ORDER BY day",
-		1},
+		.tenant_bound = 1},
 	/* COUNT(*) OVER () counts the groups before LIMIT: the unique queries. */
-	[ANALYTICS_STMT_SEARCH_TOP] = {"find_analytics.search_top",
-		"SELECT " ANALYTICS_NORMALIZED_QUERY " AS normalized, COUNT(*) AS searches, AVG(result_count), "
+	[ANALYTICS_STMT_SEARCH_TOP] = {.name = "find_analytics.search_top",
+		.sql = "SELECT " ANALYTICS_NORMALIZED_QUERY " AS normalized, COUNT(*) AS searches, AVG(result_count), "
 		"COUNT(*) OVER () FROM find_search_log WHERE tenant_id = ? AND (? = '' OR workspace = ?) "
 		"AND created_at >= ? AND created_at < ?" ANALYTICS_SEARCH_SOURCE " AND TRIM(query_text) <> '' "
 		"GROUP BY normalized ORDER BY searches DESC, normalized LIMIT ?",
-		1},
-	[ANALYTICS_STMT_MESSAGES_DAILY] = {"find_analytics.messages_daily",
-		"SELECT DATE_FORMAT(m.created_at, '%Y-%m-%d') AS day, COUNT(*) FROM find_messages m "
+		.tenant_bound = 1},
+	[ANALYTICS_STMT_MESSAGES_DAILY] = {.name = "find_analytics.messages_daily",
+		.sql = "SELECT DATE_FORMAT(m.created_at, '%Y-%m-%d') AS day, COUNT(*) FROM find_messages m "
 		"WHERE m.tenant_id = ? AND m.created_at >= ? AND m.created_at < ? AND (? = '' OR m.thread_id IN "
 		"(SELECT t.thread_id FROM find_threads t WHERE t.tenant_id = ? AND t.workspace = ?)) "
 		"GROUP BY day ORDER BY day",
-		1},
-	[ANALYTICS_STMT_THREADS_DAILY] = {"find_analytics.threads_daily",
-		"SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, COUNT(*), SUM(has_handoff <> 0) FROM find_threads "
+		.tenant_bound = 1},
+	[ANALYTICS_STMT_THREADS_DAILY] = {.name = "find_analytics.threads_daily",
+		.sql = "SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, COUNT(*), SUM(has_handoff <> 0) FROM find_threads "
 		"WHERE tenant_id = ? AND (? = '' OR workspace = ?) AND created_at >= ? AND created_at < ? "
 		"GROUP BY day ORDER BY day",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct statement_table find_analytics_statement_table = {

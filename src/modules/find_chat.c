@@ -90,59 +90,59 @@ enum find_chat_statement {
 	"VARCHAR(191) PATH '$')) jt)))"
 
 static const struct db_statement_def find_chat_statements[CHAT_STMT__MAX] = {
-	[CHAT_STMT_PROMPT_BY_ID] = {"find_chat.prompt_by_id",
-		"SELECT e.prompt_id, e.prompt, e.canned_response, e.override_mode, e.document FROM find_prompts e "
+	[CHAT_STMT_PROMPT_BY_ID] = {.name = "find_chat.prompt_by_id",
+		.sql = "SELECT e.prompt_id, e.prompt, e.canned_response, e.override_mode, e.document FROM find_prompts e "
 		"WHERE e.tenant_id = ? AND e.prompt_id = ?" CHAT_IN_WORKSPACE CHAT_PROMPT_ACTIVE
 		" ORDER BY e.workspace LIMIT 1",
-		1},
+		.tenant_bound = 1},
 	/* The score's text is bound before the tenant: the select list comes first. */
-	[CHAT_STMT_PROMPT_CANDIDATES] = {"find_chat.prompt_candidates",
-		"SELECT e.prompt_id, e.prompt, e.canned_response, e.override_mode, e.document, " CHAT_PROMPT_TEXT
+	[CHAT_STMT_PROMPT_CANDIDATES] = {.name = "find_chat.prompt_candidates",
+		.sql = "SELECT e.prompt_id, e.prompt, e.canned_response, e.override_mode, e.document, " CHAT_PROMPT_TEXT
 		" AS score FROM find_prompts e WHERE e.tenant_id = ?" CHAT_IN_WORKSPACE CHAT_PROMPT_ACTIVE
 		" AND " CHAT_PROMPT_TEXT " ORDER BY score DESC, e.priority DESC, e.prompt_id LIMIT 10",
-		1},
-	[CHAT_STMT_PROMPT_FOLLOW_UPS] = {"find_chat.prompt_follow_ups",
-		"SELECT e.prompt_id, e.prompt, e.title FROM find_prompts e WHERE e.tenant_id = ?" CHAT_IN_WORKSPACE
+		.tenant_bound = 1},
+	[CHAT_STMT_PROMPT_FOLLOW_UPS] = {.name = "find_chat.prompt_follow_ups",
+		.sql = "SELECT e.prompt_id, e.prompt, e.title FROM find_prompts e WHERE e.tenant_id = ?" CHAT_IN_WORKSPACE
 		CHAT_PROMPT_ACTIVE " AND e.prompt_id IN (SELECT jt.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(191) "
 		"PATH '$')) jt) ORDER BY e.priority DESC, e.prompt_id LIMIT 5",
-		1},
-	[CHAT_STMT_PROMPT_SUGGESTIONS] = {"find_chat.prompt_suggestions",
-		"SELECT e.prompt_id, e.prompt, e.title FROM find_prompts e WHERE e.tenant_id = ?" CHAT_IN_WORKSPACE
+		.tenant_bound = 1},
+	[CHAT_STMT_PROMPT_SUGGESTIONS] = {.name = "find_chat.prompt_suggestions",
+		.sql = "SELECT e.prompt_id, e.prompt, e.title FROM find_prompts e WHERE e.tenant_id = ?" CHAT_IN_WORKSPACE
 		CHAT_PROMPT_ACTIVE " AND e.prompt_id <> ? ORDER BY e.priority DESC, e.updated_at DESC, e.prompt_id LIMIT 3",
-		1},
-	[CHAT_STMT_PRODUCTS] = {"find_chat.products",
-		"SELECT e.product_id, e.document, " CHAT_PRODUCT_TEXT " AS score FROM find_products e WHERE e.tenant_id = ?"
+		.tenant_bound = 1},
+	[CHAT_STMT_PRODUCTS] = {.name = "find_chat.products",
+		.sql = "SELECT e.product_id, e.document, " CHAT_PRODUCT_TEXT " AS score FROM find_products e WHERE e.tenant_id = ?"
 		CHAT_IN_WORKSPACE " AND " CHAT_PRODUCT_TEXT CHAT_VISIBLE
 		" AND (? IS NULL OR e.price >= ?) AND (? IS NULL OR e.price <= ?) AND (? IS NULL OR e.on_sale = ?)"
 		" AND (? IS NULL OR e.stock_status = ?)" CHAT_TERM_FILTER("product", "product_id", "categories")
 		CHAT_TERM_FILTER("product", "product_id", "brands") CHAT_TERM_FILTER("product", "product_id", "tags")
 		" ORDER BY score DESC, e.product_id LIMIT 3",
-		1},
-	[CHAT_STMT_POSTS] = {"find_chat.posts",
-		"SELECT e.post_id, e.document, " CHAT_POST_TEXT " AS score FROM find_posts e WHERE e.tenant_id = ?"
+		.tenant_bound = 1},
+	[CHAT_STMT_POSTS] = {.name = "find_chat.posts",
+		.sql = "SELECT e.post_id, e.document, " CHAT_POST_TEXT " AS score FROM find_posts e WHERE e.tenant_id = ?"
 		CHAT_IN_WORKSPACE " AND " CHAT_POST_TEXT CHAT_VISIBLE CHAT_TERM_FILTER("post", "post_id", "categories")
 		CHAT_TERM_FILTER("post", "post_id", "tags") " ORDER BY score DESC, e.post_id LIMIT 2",
-		1},
-	[CHAT_STMT_THREAD_ENSURE] = {"find_chat.thread_ensure",
-		"INSERT INTO find_threads (tenant_id, thread_id, workspace, user_id, title) VALUES (?, ?, ?, ?, ?) "
+		.tenant_bound = 1},
+	[CHAT_STMT_THREAD_ENSURE] = {.name = "find_chat.thread_ensure",
+		.sql = "INSERT INTO find_threads (tenant_id, thread_id, workspace, user_id, title) VALUES (?, ?, ?, ?, ?) "
 		"ON DUPLICATE KEY UPDATE thread_id = thread_id",
-		1},
-	[CHAT_STMT_THREAD_LOCK] = {"find_chat.thread_lock",
-		"SELECT message_count, workspace, user_id FROM find_threads WHERE tenant_id = ? AND thread_id = ? FOR UPDATE",
-		1},
-	[CHAT_STMT_MESSAGE_INSERT] = {"find_chat.message_insert",
-		"INSERT INTO find_messages (tenant_id, thread_id, message_index, role, content, payload) "
+		.tenant_bound = 1},
+	[CHAT_STMT_THREAD_LOCK] = {.name = "find_chat.thread_lock",
+		.sql = "SELECT message_count, workspace, user_id FROM find_threads WHERE tenant_id = ? AND thread_id = ? FOR UPDATE",
+		.tenant_bound = 1},
+	[CHAT_STMT_MESSAGE_INSERT] = {.name = "find_chat.message_insert",
+		.sql = "INSERT INTO find_messages (tenant_id, thread_id, message_index, role, content, payload) "
 		"VALUES (?, ?, ?, ?, ?, ?)",
-		1},
-	[CHAT_STMT_THREAD_UPDATE] = {"find_chat.thread_update",
-		"UPDATE find_threads SET message_count = message_count + 2, status = IF(? = 1, 'handoff', status), "
+		.tenant_bound = 1},
+	[CHAT_STMT_THREAD_UPDATE] = {.name = "find_chat.thread_update",
+		.sql = "UPDATE find_threads SET message_count = message_count + 2, status = IF(? = 1, 'handoff', status), "
 		"has_handoff = GREATEST(has_handoff, ?), user_id = IF(user_id = '', ?, user_id), updated_at = NOW(3) "
 		"WHERE tenant_id = ? AND thread_id = ?",
-		1},
-	[CHAT_STMT_THREAD_PRODUCT] = {"find_chat.thread_product",
-		"INSERT INTO find_thread_products (tenant_id, thread_id, product_id) VALUES (?, ?, ?) "
+		.tenant_bound = 1},
+	[CHAT_STMT_THREAD_PRODUCT] = {.name = "find_chat.thread_product",
+		.sql = "INSERT INTO find_thread_products (tenant_id, thread_id, product_id) VALUES (?, ?, ?) "
 		"ON DUPLICATE KEY UPDATE product_id = product_id",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct statement_table find_chat_statement_table = {"find_chat", find_chat_statements, CHAT_STMT__MAX};

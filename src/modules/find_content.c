@@ -69,56 +69,59 @@ static const struct db_statement_def find_product_statements[FC__MAX] = {
 	FIND_SQL_COMMON("find_products", "product_id", "find.products"),
 	FIND_SQL_TERMS("product", "find.products"),
 	FIND_SQL_IDS_FILTERED("find_products", "product_id", "find.products", FIND_SQL_PRODUCT_FILTERS),
-	[FC_INSERT] = {"find.products.insert",
-		"INSERT INTO find_products (tenant_id, workspace, product_id, name, content, excerpt, sku, price, sale_price,"
+	[FC_INSERT] = {.name = "find.products.insert",
+		.sql = "INSERT INTO find_products (tenant_id, workspace, product_id, name, content, excerpt, sku, price, sale_price,"
 		" regular_price, on_sale, stock_status, rating, status, categories_text, tags_text, brands_text, search_name,"
-		" search_text, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 1},
-	[FC_UPDATE] = {"find.products.update",
-		"UPDATE find_products SET name = ?, content = ?, excerpt = ?, sku = ?, price = ?, sale_price = ?,"
+		" search_text, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		.tenant_bound = 1},
+	[FC_UPDATE] = {.name = "find.products.update",
+		.sql = "UPDATE find_products SET name = ?, content = ?, excerpt = ?, sku = ?, price = ?, sale_price = ?,"
 		" regular_price = ?, on_sale = ?, stock_status = ?, rating = ?, status = ?, categories_text = ?, tags_text = ?,"
 		" brands_text = ?, search_name = ?, search_text = ?, document = ?, updated_at = NOW(3)"
-		" WHERE tenant_id = ? AND workspace = ? AND product_id = ?", 1},
-	[FC_MATCH_IDS] = {"find.products.match_ids",
-		"SELECT e.product_id FROM find_products e WHERE e.tenant_id = ? AND e.workspace = ?" FIND_SQL_PRODUCT_FILTERS
-		" ORDER BY e.product_id LIMIT " FIND_DELETE_BATCH_TEXT, 1},
+		" WHERE tenant_id = ? AND workspace = ? AND product_id = ?", .tenant_bound = 1},
+	[FC_MATCH_IDS] = {.name = "find.products.match_ids",
+		.sql = "SELECT e.product_id FROM find_products e WHERE e.tenant_id = ? AND e.workspace = ?" FIND_SQL_PRODUCT_FILTERS
+		" ORDER BY e.product_id LIMIT " FIND_DELETE_BATCH_TEXT, .tenant_bound = 1},
 };
 
 static const struct db_statement_def find_post_statements[FC__MAX] = {
 	FIND_SQL_COMMON("find_posts", "post_id", "find.posts"),
 	FIND_SQL_TERMS("post", "find.posts"),
 	FIND_SQL_IDS_FILTERED("find_posts", "post_id", "find.posts", FIND_SQL_POST_FILTERS),
-	[FC_INSERT] = {"find.posts.insert",
-		"INSERT INTO find_posts (tenant_id, workspace, post_id, title, content, excerpt, url, status, author_name,"
+	[FC_INSERT] = {.name = "find.posts.insert",
+		.sql = "INSERT INTO find_posts (tenant_id, workspace, post_id, title, content, excerpt, url, status, author_name,"
 		" categories_text, tags_text, search_name, search_text, document)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 1},
-	[FC_UPDATE] = {"find.posts.update",
-		"UPDATE find_posts SET title = ?, content = ?, excerpt = ?, url = ?, status = ?, author_name = ?,"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", .tenant_bound = 1},
+	[FC_UPDATE] = {.name = "find.posts.update",
+		.sql = "UPDATE find_posts SET title = ?, content = ?, excerpt = ?, url = ?, status = ?, author_name = ?,"
 		" categories_text = ?, tags_text = ?, search_name = ?, search_text = ?, document = ?, updated_at = NOW(3)"
-		" WHERE tenant_id = ? AND workspace = ? AND post_id = ?", 1},
-	[FC_MATCH_IDS] = {"find.posts.match_ids",
-		"SELECT e.post_id FROM find_posts e WHERE e.tenant_id = ? AND e.workspace = ?" FIND_SQL_POST_FILTERS
-		" ORDER BY e.post_id LIMIT " FIND_DELETE_BATCH_TEXT, 1},
+		" WHERE tenant_id = ? AND workspace = ? AND post_id = ?", .tenant_bound = 1},
+	[FC_MATCH_IDS] = {.name = "find.posts.match_ids",
+		.sql = "SELECT e.post_id FROM find_posts e WHERE e.tenant_id = ? AND e.workspace = ?" FIND_SQL_POST_FILTERS
+		" ORDER BY e.post_id LIMIT " FIND_DELETE_BATCH_TEXT, .tenant_bound = 1},
 };
 
 static const struct db_statement_def find_taxonomy_statements[FC__MAX] = {
 	FIND_SQL_COMMON("find_taxonomies", "taxonomy_id", "find.taxonomies"),
-	[FC_INSERT] = {"find.taxonomies.insert",
-		"INSERT INTO find_taxonomies (tenant_id, workspace, taxonomy_id, name, slug, taxonomy_name, parent, document)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)", 1},
-	[FC_UPDATE] = {"find.taxonomies.update",
-		"UPDATE find_taxonomies SET name = ?, slug = ?, taxonomy_name = ?, parent = ?, document = ?,"
-		" updated_at = NOW(3) WHERE tenant_id = ? AND workspace = ? AND taxonomy_id = ?", 1},
-	[FC_MATCH_IDS] = {"find.taxonomies.match_ids",
-		"SELECT e.taxonomy_id FROM find_taxonomies e WHERE e.tenant_id = ? AND e.workspace = ?" FIND_SQL_TAXONOMY_FILTERS
-		" ORDER BY e.taxonomy_id LIMIT " FIND_DELETE_BATCH_TEXT, 1},
+	[FC_INSERT] = {.name = "find.taxonomies.insert",
+		.sql = "INSERT INTO find_taxonomies (tenant_id, workspace, taxonomy_id, name, slug, taxonomy_name, parent, document)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)", .tenant_bound = 1},
+	[FC_UPDATE] = {.name = "find.taxonomies.update",
+		.sql = "UPDATE find_taxonomies SET name = ?, slug = ?, taxonomy_name = ?, parent = ?, document = ?,"
+		" updated_at = NOW(3) WHERE tenant_id = ? AND workspace = ? AND taxonomy_id = ?", .tenant_bound = 1},
+	[FC_MATCH_IDS] = {.name = "find.taxonomies.match_ids",
+		.sql = "SELECT e.taxonomy_id FROM find_taxonomies e WHERE e.tenant_id = ? AND e.workspace = ?" FIND_SQL_TAXONOMY_FILTERS
+		" ORDER BY e.taxonomy_id LIMIT " FIND_DELETE_BATCH_TEXT, .tenant_bound = 1},
 };
 
 enum find_counter_statement { FIND_COUNTER_ADD, FIND_COUNTER_GET, FIND_COUNTER__MAX };
 static const struct db_statement_def find_counter_statements[FIND_COUNTER__MAX] = {
-	[FIND_COUNTER_ADD] = {"find.counter_add",
-		"INSERT INTO resource_counts (tenant_id, resource, live_rows) VALUES (?, ?, ?) "
-		"ON DUPLICATE KEY UPDATE live_rows = live_rows + VALUES(live_rows)", 1},
-	[FIND_COUNTER_GET] = {"find.counter_get", "SELECT live_rows FROM resource_counts WHERE tenant_id = ? AND resource = ?", 1},
+	[FIND_COUNTER_ADD] = {.name = "find.counter_add",
+		.sql = "INSERT INTO resource_counts (tenant_id, resource, live_rows) VALUES (?, ?, ?) "
+		"ON DUPLICATE KEY UPDATE live_rows = live_rows + VALUES(live_rows)", .tenant_bound = 1},
+	[FIND_COUNTER_GET] = {.name = "find.counter_get",
+		.sql = "SELECT live_rows FROM resource_counts WHERE tenant_id = ? AND resource = ?",
+		.tenant_bound = 1},
 };
 
 const struct statement_table find_products_statement_table = {"find.products", find_product_statements, FC__MAX};

@@ -125,28 +125,31 @@ enum find_feedback_statement {
 	"AND (? = '' OR thread_id = ?) AND created_at >= ? AND created_at < ?"
 
 static const struct db_statement_def find_feedback_statements[FEEDBACK_STMT__MAX] = {
-	[FEEDBACK_STMT_INSERT] = {"find_feedback.insert",
-		"INSERT INTO find_feedback (tenant_id, thread_id, workspace, rating, comment, message_index, metadata, "
+	[FEEDBACK_STMT_INSERT] = {.name = "find_feedback.insert",
+		.sql = "INSERT INTO find_feedback (tenant_id, thread_id, workspace, rating, comment, message_index, metadata, "
 		"source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		1},
-	[FEEDBACK_STMT_GET] = {"find_feedback.get",
-		"SELECT " FEEDBACK_COLUMNS " FROM find_feedback WHERE tenant_id = ? AND feedback_id = ?", 1},
-	[FEEDBACK_STMT_LIST] = {"find_feedback.list",
-		"SELECT " FEEDBACK_COLUMNS ", COUNT(*) OVER ()" FEEDBACK_FILTERS
+		.tenant_bound = 1},
+	[FEEDBACK_STMT_GET] = {.name = "find_feedback.get",
+		.sql = "SELECT " FEEDBACK_COLUMNS " FROM find_feedback WHERE tenant_id = ? AND feedback_id = ?",
+		.tenant_bound = 1},
+	[FEEDBACK_STMT_LIST] = {.name = "find_feedback.list",
+		.sql = "SELECT " FEEDBACK_COLUMNS ", COUNT(*) OVER ()" FEEDBACK_FILTERS
 		" ORDER BY created_at DESC, feedback_id DESC LIMIT ? OFFSET ?",
-		1},
-	[FEEDBACK_STMT_COUNT] = {"find_feedback.count", "SELECT COUNT(*)" FEEDBACK_FILTERS, 1},
-	[FEEDBACK_STMT_THREAD] = {"find_feedback.thread",
-		"SELECT " FEEDBACK_COLUMNS " FROM find_feedback WHERE tenant_id = ? AND thread_id = ? "
+		.tenant_bound = 1},
+	[FEEDBACK_STMT_COUNT] = {.name = "find_feedback.count", .sql = "SELECT COUNT(*)" FEEDBACK_FILTERS,
+		.tenant_bound = 1},
+	[FEEDBACK_STMT_THREAD] = {.name = "find_feedback.thread",
+		.sql = "SELECT " FEEDBACK_COLUMNS " FROM find_feedback WHERE tenant_id = ? AND thread_id = ? "
 		"AND (? = '' OR workspace = ?) ORDER BY created_at, feedback_id LIMIT " FEEDBACK_THREAD_MAX_ROWS,
-		1},
-	[FEEDBACK_STMT_DAILY] = {"find_feedback.daily",
-		"SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, SUM(rating = 'positive'), SUM(rating = 'negative') "
+		.tenant_bound = 1},
+	[FEEDBACK_STMT_DAILY] = {.name = "find_feedback.daily",
+		.sql = "SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, SUM(rating = 'positive'), SUM(rating = 'negative') "
 		"FROM find_feedback WHERE tenant_id = ? AND (? = '' OR workspace = ?) AND created_at >= ? "
 		"AND created_at < ? GROUP BY day ORDER BY day",
-		1},
-	[FEEDBACK_STMT_DELETE] = {"find_feedback.delete",
-		"DELETE FROM find_feedback WHERE tenant_id = ? AND feedback_id = ? AND (? = '' OR workspace = ?)", 1},
+		.tenant_bound = 1},
+	[FEEDBACK_STMT_DELETE] = {.name = "find_feedback.delete",
+		.sql = "DELETE FROM find_feedback WHERE tenant_id = ? AND feedback_id = ? AND (? = '' OR workspace = ?)",
+		.tenant_bound = 1},
 };
 
 const struct statement_table find_feedback_statement_table = {

@@ -92,29 +92,32 @@ enum find_keys_statement {
 #define KEYS_COLUMN_COUNT 13
 
 static const struct db_statement_def find_keys_statements[KEYS_STMT__MAX] = {
-	[KEYS_STMT_LIST] = {"find_keys.list",
-		"SELECT " KEYS_COLUMNS " FROM find_api_keys WHERE tenant_id = ? ORDER BY key_id DESC LIMIT 500", 1},
-	[KEYS_STMT_COUNT] = {"find_keys.count",
-		"SELECT COUNT(*) FROM find_api_keys WHERE tenant_id = ? AND revoked_at IS NULL", 1},
-	[KEYS_STMT_INSERT] = {"find_keys.insert",
-		"INSERT INTO find_api_keys (tenant_id, key_hash, prefix, key_type, label, environment, scopes, "
+	[KEYS_STMT_LIST] = {.name = "find_keys.list",
+		.sql = "SELECT " KEYS_COLUMNS " FROM find_api_keys WHERE tenant_id = ? ORDER BY key_id DESC LIMIT 500",
+		.tenant_bound = 1},
+	[KEYS_STMT_COUNT] = {.name = "find_keys.count",
+		.sql = "SELECT COUNT(*) FROM find_api_keys WHERE tenant_id = ? AND revoked_at IS NULL",
+		.tenant_bound = 1},
+	[KEYS_STMT_INSERT] = {.name = "find_keys.insert",
+		.sql = "INSERT INTO find_api_keys (tenant_id, key_hash, prefix, key_type, label, environment, scopes, "
 		"allowed_origins, expires_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?), ?)",
-		1},
-	[KEYS_STMT_INSERT_ORIGIN] = {"find_keys.insert_origin",
-		"INSERT IGNORE INTO find_key_origins (origin, tenant_id, key_id) SELECT ?, tenant_id, key_id "
+		.tenant_bound = 1},
+	[KEYS_STMT_INSERT_ORIGIN] = {.name = "find_keys.insert_origin",
+		.sql = "INSERT IGNORE INTO find_key_origins (origin, tenant_id, key_id) SELECT ?, tenant_id, key_id "
 		"FROM find_api_keys WHERE tenant_id = ? AND key_id = ?",
-		1},
-	[KEYS_STMT_STATE] = {"find_keys.state",
-		"SELECT key_type, revoked_at IS NOT NULL, scopes FROM find_api_keys WHERE tenant_id = ? AND key_id = ? FOR UPDATE",
-		1},
-	[KEYS_STMT_REVOKE] = {"find_keys.revoke",
-		"UPDATE find_api_keys SET revoked_at = NOW(3) WHERE tenant_id = ? AND key_id = ? AND revoked_at IS NULL", 1},
-	[KEYS_STMT_DROP_ORIGINS] = {"find_keys.drop_origins",
-		"DELETE FROM find_key_origins WHERE tenant_id = ? AND key_id = ?", 1},
-	[KEYS_STMT_ROTATE] = {"find_keys.rotate",
-		"UPDATE find_api_keys SET key_hash = ?, prefix = ?, rotated_at = NOW(3), last_used_at = NULL "
+		.tenant_bound = 1},
+	[KEYS_STMT_STATE] = {.name = "find_keys.state",
+		.sql = "SELECT key_type, revoked_at IS NOT NULL, scopes FROM find_api_keys WHERE tenant_id = ? AND key_id = ? FOR UPDATE",
+		.tenant_bound = 1},
+	[KEYS_STMT_REVOKE] = {.name = "find_keys.revoke",
+		.sql = "UPDATE find_api_keys SET revoked_at = NOW(3) WHERE tenant_id = ? AND key_id = ? AND revoked_at IS NULL",
+		.tenant_bound = 1},
+	[KEYS_STMT_DROP_ORIGINS] = {.name = "find_keys.drop_origins",
+		.sql = "DELETE FROM find_key_origins WHERE tenant_id = ? AND key_id = ?", .tenant_bound = 1},
+	[KEYS_STMT_ROTATE] = {.name = "find_keys.rotate",
+		.sql = "UPDATE find_api_keys SET key_hash = ?, prefix = ?, rotated_at = NOW(3), last_used_at = NULL "
 		"WHERE tenant_id = ? AND key_id = ? AND revoked_at IS NULL",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct statement_table find_keys_statement_table = {"find_keys", find_keys_statements, KEYS_STMT__MAX};

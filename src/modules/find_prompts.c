@@ -95,28 +95,29 @@ enum find_prompts_statement {
 	" AND (active_from IS NULL OR active_from <= UTC_TIMESTAMP(3)) AND (active_to IS NULL OR active_to > UTC_TIMESTAMP(3))))"
 
 static const struct db_statement_def find_prompts_statements[PROMPTS_STMT__MAX] = {
-	[PROMPTS_STMT_LIST] = {"find_prompts.list",
-		"SELECT " PROMPTS_COLUMNS ", COUNT(*) OVER () FROM find_prompts WHERE tenant_id = ?" PROMPTS_IN_WORKSPACE
+	[PROMPTS_STMT_LIST] = {.name = "find_prompts.list",
+		.sql = "SELECT " PROMPTS_COLUMNS ", COUNT(*) OVER () FROM find_prompts WHERE tenant_id = ?" PROMPTS_IN_WORKSPACE
 		" AND (? IS NULL OR status = ?) ORDER BY updated_at DESC, workspace, prompt_id LIMIT ? OFFSET ?",
-		1},
-	[PROMPTS_STMT_GET] = {"find_prompts.get",
-		"SELECT " PROMPTS_COLUMNS " FROM find_prompts WHERE tenant_id = ? AND prompt_id = ?" PROMPTS_IN_WORKSPACE
+		.tenant_bound = 1},
+	[PROMPTS_STMT_GET] = {.name = "find_prompts.get",
+		.sql = "SELECT " PROMPTS_COLUMNS " FROM find_prompts WHERE tenant_id = ? AND prompt_id = ?" PROMPTS_IN_WORKSPACE
 		" ORDER BY workspace LIMIT 1",
-		1},
+		.tenant_bound = 1},
 	/* The score's text is bound before the tenant: the select list comes first. */
-	[PROMPTS_STMT_SEARCH] = {"find_prompts.search",
-		"SELECT " PROMPTS_COLUMNS ", " PROMPTS_TEXT ", COUNT(*) OVER () FROM find_prompts WHERE tenant_id = ?"
+	[PROMPTS_STMT_SEARCH] = {.name = "find_prompts.search",
+		.sql = "SELECT " PROMPTS_COLUMNS ", " PROMPTS_TEXT ", COUNT(*) OVER () FROM find_prompts WHERE tenant_id = ?"
 		PROMPTS_IN_WORKSPACE " AND " PROMPTS_TEXT " AND (? IS NULL OR status = ?)"
 		" ORDER BY 4 DESC, priority DESC, prompt_id LIMIT ?",
-		1},
-	[PROMPTS_STMT_SEARCH_ALL] = {"find_prompts.search_all",
-		"SELECT " PROMPTS_COLUMNS ", 0, COUNT(*) OVER () FROM find_prompts WHERE tenant_id = ?" PROMPTS_IN_WORKSPACE
+		.tenant_bound = 1},
+	[PROMPTS_STMT_SEARCH_ALL] = {.name = "find_prompts.search_all",
+		.sql = "SELECT " PROMPTS_COLUMNS ", 0, COUNT(*) OVER () FROM find_prompts WHERE tenant_id = ?" PROMPTS_IN_WORKSPACE
 		" AND (? IS NULL OR status = ?) ORDER BY priority DESC, updated_at DESC, prompt_id LIMIT ?",
-		1},
-	[PROMPTS_STMT_LOCK] = {"find_prompts.lock",
-		"SELECT 1 FROM find_prompts WHERE tenant_id = ? AND workspace = ? AND prompt_id = ? FOR UPDATE", 1},
-	[PROMPTS_STMT_UPSERT] = {"find_prompts.upsert",
-		"INSERT INTO find_prompts (tenant_id, workspace, prompt_id, prompt, title, description, canned_response, "
+		.tenant_bound = 1},
+	[PROMPTS_STMT_LOCK] = {.name = "find_prompts.lock",
+		.sql = "SELECT 1 FROM find_prompts WHERE tenant_id = ? AND workspace = ? AND prompt_id = ? FOR UPDATE",
+		.tenant_bound = 1},
+	[PROMPTS_STMT_UPSERT] = {.name = "find_prompts.upsert",
+		.sql = "INSERT INTO find_prompts (tenant_id, workspace, prompt_id, prompt, title, description, canned_response, "
 		"response_format, override_mode, status, priority, active_from, active_to, tags_text, categories_text, "
 		"document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
 		"prompt = VALUES(prompt), title = VALUES(title), description = VALUES(description), "
@@ -124,15 +125,16 @@ static const struct db_statement_def find_prompts_statements[PROMPTS_STMT__MAX] 
 		"override_mode = VALUES(override_mode), status = VALUES(status), priority = VALUES(priority), "
 		"active_from = VALUES(active_from), active_to = VALUES(active_to), tags_text = VALUES(tags_text), "
 		"categories_text = VALUES(categories_text), document = VALUES(document), updated_at = NOW(3)",
-		1},
-	[PROMPTS_STMT_DELETE] = {"find_prompts.delete",
-		"DELETE FROM find_prompts WHERE tenant_id = ? AND workspace = ? AND prompt_id = ?", 1},
-	[PROMPTS_STMT_COUNTER_ADD] = {"find_prompts.counter_add",
-		"INSERT INTO resource_counts (tenant_id, resource, live_rows) VALUES (?, ?, ?) "
+		.tenant_bound = 1},
+	[PROMPTS_STMT_DELETE] = {.name = "find_prompts.delete",
+		.sql = "DELETE FROM find_prompts WHERE tenant_id = ? AND workspace = ? AND prompt_id = ?",
+		.tenant_bound = 1},
+	[PROMPTS_STMT_COUNTER_ADD] = {.name = "find_prompts.counter_add",
+		.sql = "INSERT INTO resource_counts (tenant_id, resource, live_rows) VALUES (?, ?, ?) "
 		"ON DUPLICATE KEY UPDATE live_rows = GREATEST(0, live_rows + VALUES(live_rows))",
-		1},
-	[PROMPTS_STMT_COUNTER_GET] = {"find_prompts.counter_get",
-		"SELECT live_rows FROM resource_counts WHERE tenant_id = ? AND resource = ?", 1},
+		.tenant_bound = 1},
+	[PROMPTS_STMT_COUNTER_GET] = {.name = "find_prompts.counter_get",
+		.sql = "SELECT live_rows FROM resource_counts WHERE tenant_id = ? AND resource = ?", .tenant_bound = 1},
 };
 
 const struct statement_table find_prompts_statement_table = {

@@ -91,44 +91,44 @@ enum find_recommend_statement {
 
 static const struct db_statement_def find_recommend_statements[RECOMMEND_STMT__MAX] = {
 	/* Without a workspace the newest product of that id is the source. */
-	[RECOMMEND_STMT_SOURCE] = {"find_recommend.source",
-		"SELECT p.workspace, " RECOMMEND_SOURCE_TERMS("categories") ", " RECOMMEND_SOURCE_TERMS("tags") ", "
+	[RECOMMEND_STMT_SOURCE] = {.name = "find_recommend.source",
+		.sql = "SELECT p.workspace, " RECOMMEND_SOURCE_TERMS("categories") ", " RECOMMEND_SOURCE_TERMS("tags") ", "
 		RECOMMEND_SOURCE_TERMS("brands") " FROM find_products p WHERE p.tenant_id = ? AND p.product_id = ? "
 		"AND (? = '' OR p.workspace = ?) ORDER BY p.updated_at DESC LIMIT 1",
-		1},
-	[RECOMMEND_STMT_TERM_CANDIDATES] = {"find_recommend.term_candidates",
-		"SELECT m.entity_id, SUM(m.facet = 'categories'), SUM(m.facet = 'tags'), SUM(m.facet = 'brands') FROM "
+		.tenant_bound = 1},
+	[RECOMMEND_STMT_TERM_CANDIDATES] = {.name = "find_recommend.term_candidates",
+		.sql = "SELECT m.entity_id, SUM(m.facet = 'categories'), SUM(m.facet = 'tags'), SUM(m.facet = 'brands') FROM "
 		"(SELECT t.entity_id, t.facet FROM find_terms s JOIN find_terms t ON t.tenant_id = s.tenant_id "
 		"AND t.entity = s.entity AND t.facet = s.facet AND t.term = s.term AND t.workspace = s.workspace "
 		"AND t.entity_id <> s.entity_id WHERE s.tenant_id = ? AND s.entity = 'product' AND s.workspace = ? "
 		"AND s.entity_id = ? LIMIT " RECOMMEND_TERM_MATCHES_TEXT ") AS m "
 		"GROUP BY m.entity_id ORDER BY COUNT(*) DESC, m.entity_id LIMIT " RECOMMEND_LIMIT_TEXT,
-		1},
-	[RECOMMEND_STMT_COOCCURRENCE] = {"find_recommend.cooccurrence",
-		"SELECT o.product_id, COUNT(*) FROM (SELECT thread_id FROM find_thread_products WHERE tenant_id = ? "
+		.tenant_bound = 1},
+	[RECOMMEND_STMT_COOCCURRENCE] = {.name = "find_recommend.cooccurrence",
+		.sql = "SELECT o.product_id, COUNT(*) FROM (SELECT thread_id FROM find_thread_products WHERE tenant_id = ? "
 		"AND product_id = ? ORDER BY thread_id DESC LIMIT " RECOMMEND_THREADS_TEXT ") AS s "
 		"JOIN find_thread_products o ON o.tenant_id = ? AND o.thread_id = s.thread_id AND o.product_id <> ? "
 		"GROUP BY o.product_id ORDER BY COUNT(*) DESC, o.product_id LIMIT " RECOMMEND_LIMIT_TEXT,
-		1},
+		.tenant_bound = 1},
 	/* Products shown in the visitor's (userId) latest threads. */
-	[RECOMMEND_STMT_MEMORY] = {"find_recommend.memory",
-		"SELECT o.product_id, COUNT(*) FROM (SELECT thread_id FROM find_threads WHERE tenant_id = ? AND user_id = ? "
+	[RECOMMEND_STMT_MEMORY] = {.name = "find_recommend.memory",
+		.sql = "SELECT o.product_id, COUNT(*) FROM (SELECT thread_id FROM find_threads WHERE tenant_id = ? AND user_id = ? "
 		"ORDER BY created_at DESC LIMIT " RECOMMEND_THREADS_TEXT ") AS s "
 		"JOIN find_thread_products o ON o.tenant_id = ? AND o.thread_id = s.thread_id AND o.product_id <> ? "
 		"GROUP BY o.product_id ORDER BY COUNT(*) DESC, o.product_id LIMIT " RECOMMEND_LIMIT_TEXT,
-		1},
+		.tenant_bound = 1},
 	/* The candidates' documents, only for those that meet productFilter. */
 	/* Drafts and the like are never recommended, whoever asks. */
 #define RECOMMEND_VISIBLE " AND p.status NOT IN ('draft', 'private', 'trash', 'pending')"
-	[RECOMMEND_STMT_DETAILS] = {"find_recommend.details",
-		"SELECT p.product_id, p.document FROM find_products p WHERE p.tenant_id = ? AND p.workspace = ? "
+	[RECOMMEND_STMT_DETAILS] = {.name = "find_recommend.details",
+		.sql = "SELECT p.product_id, p.document FROM find_products p WHERE p.tenant_id = ? AND p.workspace = ? "
 		"AND p.product_id IN (SELECT c.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(191) PATH '$')) AS c)"
 		RECOMMEND_FILTER RECOMMEND_VISIBLE,
-		1},
-	[RECOMMEND_STMT_FALLBACK] = {"find_recommend.fallback",
-		"SELECT p.product_id, p.document FROM find_products p WHERE p.tenant_id = ? AND p.workspace = ? "
+		.tenant_bound = 1},
+	[RECOMMEND_STMT_FALLBACK] = {.name = "find_recommend.fallback",
+		.sql = "SELECT p.product_id, p.document FROM find_products p WHERE p.tenant_id = ? AND p.workspace = ? "
 		"AND p.product_id <> ?" RECOMMEND_FILTER RECOMMEND_VISIBLE " ORDER BY p.updated_at DESC, p.product_id LIMIT ?",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct statement_table find_recommend_statement_table = {

@@ -55,13 +55,13 @@ enum find_tenant_statement { TENANT_STMT_FIGURES, TENANT_STMT__MAX };
  * against), this month's quota rows of the meter (rate_counters), and the
  * webhooks, which have no counter (at most a plan's few dozen). */
 static const struct db_statement_def find_tenant_statements[TENANT_STMT__MAX] = {
-	[TENANT_STMT_FIGURES] = {"find_tenant.figures",
-		"SELECT resource, live_rows FROM resource_counts WHERE tenant_id = ? "
+	[TENANT_STMT_FIGURES] = {.name = "find_tenant.figures",
+		.sql = "SELECT resource, live_rows FROM resource_counts WHERE tenant_id = ? "
 		"AND resource IN ('find.products', 'find.posts', 'find.taxonomies', 'find.prompts') "
 		"UNION ALL SELECT bucket, hits FROM rate_counters WHERE tenant_id = ? AND bucket IN (?, ?, ?) "
 		"AND window_start = ? "
 		"UNION ALL SELECT 'find.webhooks', COUNT(*) FROM find_webhooks WHERE tenant_id = ?",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct statement_table find_tenant_statement_table = {

@@ -94,46 +94,48 @@ enum find_threads_statement {
 #define THREAD_EXPORT_WHERE "tenant_id = ?" THREAD_IN_WORKSPACE THREAD_CREATED_RANGE " AND (? IS NULL OR user_id = ?)"
 
 static const struct db_statement_def find_threads_statements[THREADS_STMT__MAX] = {
-	[THREADS_STMT_SEARCH_FIRST + SORT_CREATED_AT * 2] = {"find_threads.search_created_desc",
-		THREAD_SEARCH("created_at DESC, thread_id DESC"), 1},
-	[THREADS_STMT_SEARCH_FIRST + SORT_CREATED_AT * 2 + 1] = {"find_threads.search_created_asc",
-		THREAD_SEARCH("created_at, thread_id"), 1},
-	[THREADS_STMT_SEARCH_FIRST + SORT_UPDATED_AT * 2] = {"find_threads.search_updated_desc",
-		THREAD_SEARCH("updated_at DESC, thread_id DESC"), 1},
-	[THREADS_STMT_SEARCH_FIRST + SORT_UPDATED_AT * 2 + 1] = {"find_threads.search_updated_asc",
-		THREAD_SEARCH("updated_at, thread_id"), 1},
-	[THREADS_STMT_SEARCH_FIRST + SORT_MESSAGE_COUNT * 2] = {"find_threads.search_count_desc",
-		THREAD_SEARCH("message_count DESC, thread_id DESC"), 1},
-	[THREADS_STMT_SEARCH_FIRST + SORT_MESSAGE_COUNT * 2 + 1] = {"find_threads.search_count_asc",
-		THREAD_SEARCH("message_count, thread_id"), 1},
-	[THREADS_STMT_GET] = {"find_threads.get",
-		"SELECT " THREAD_COLUMNS " FROM find_threads WHERE tenant_id = ? AND thread_id = ?" THREAD_IN_WORKSPACE, 1},
-	[THREADS_STMT_MESSAGES] = {"find_threads.messages",
-		"SELECT message_index, role, content, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), payload "
+	[THREADS_STMT_SEARCH_FIRST + SORT_CREATED_AT * 2] = {.name = "find_threads.search_created_desc",
+		.sql = THREAD_SEARCH("created_at DESC, thread_id DESC"), .tenant_bound = 1},
+	[THREADS_STMT_SEARCH_FIRST + SORT_CREATED_AT * 2 + 1] = {.name = "find_threads.search_created_asc",
+		.sql = THREAD_SEARCH("created_at, thread_id"), .tenant_bound = 1},
+	[THREADS_STMT_SEARCH_FIRST + SORT_UPDATED_AT * 2] = {.name = "find_threads.search_updated_desc",
+		.sql = THREAD_SEARCH("updated_at DESC, thread_id DESC"), .tenant_bound = 1},
+	[THREADS_STMT_SEARCH_FIRST + SORT_UPDATED_AT * 2 + 1] = {.name = "find_threads.search_updated_asc",
+		.sql = THREAD_SEARCH("updated_at, thread_id"), .tenant_bound = 1},
+	[THREADS_STMT_SEARCH_FIRST + SORT_MESSAGE_COUNT * 2] = {.name = "find_threads.search_count_desc",
+		.sql = THREAD_SEARCH("message_count DESC, thread_id DESC"), .tenant_bound = 1},
+	[THREADS_STMT_SEARCH_FIRST + SORT_MESSAGE_COUNT * 2 + 1] = {.name = "find_threads.search_count_asc",
+		.sql = THREAD_SEARCH("message_count, thread_id"), .tenant_bound = 1},
+	[THREADS_STMT_GET] = {.name = "find_threads.get",
+		.sql = "SELECT " THREAD_COLUMNS " FROM find_threads WHERE tenant_id = ? AND thread_id = ?" THREAD_IN_WORKSPACE,
+		.tenant_bound = 1},
+	[THREADS_STMT_MESSAGES] = {.name = "find_threads.messages",
+		.sql = "SELECT message_index, role, content, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), payload "
 		"FROM find_messages WHERE tenant_id = ? AND thread_id = ? ORDER BY message_index LIMIT 1000",
-		1},
-	[THREADS_STMT_EXPORT_THREADS] = {"find_threads.export_threads",
-		"SELECT " THREAD_COLUMNS " FROM find_threads WHERE " THREAD_EXPORT_WHERE
+		.tenant_bound = 1},
+	[THREADS_STMT_EXPORT_THREADS] = {.name = "find_threads.export_threads",
+		.sql = "SELECT " THREAD_COLUMNS " FROM find_threads WHERE " THREAD_EXPORT_WHERE
 		" ORDER BY created_at, thread_id LIMIT 5001",
-		1},
+		.tenant_bound = 1},
 	/* The first parameter says whether contents are read at all (includeContent). */
-	[THREADS_STMT_EXPORT_MESSAGES] = {"find_threads.export_messages",
-		"SELECT m.thread_id, m.message_index, m.role, IF(? = 1, m.content, ''), "
+	[THREADS_STMT_EXPORT_MESSAGES] = {.name = "find_threads.export_messages",
+		.sql = "SELECT m.thread_id, m.message_index, m.role, IF(? = 1, m.content, ''), "
 		"DATE_FORMAT(m.created_at, '%Y-%m-%dT%H:%i:%s.%fZ') "
 		"FROM find_messages m JOIN (SELECT thread_id FROM find_threads WHERE " THREAD_EXPORT_WHERE
 		" ORDER BY created_at, thread_id LIMIT 5000) t ON t.thread_id = m.thread_id WHERE m.tenant_id = ? "
 		"ORDER BY m.thread_id, m.message_index LIMIT 50001",
-		1},
-	[THREADS_STMT_END_HANDOFF] = {"find_threads.end_handoff",
-		"UPDATE find_threads SET status = 'active', handoff_ended_at = NOW(3) WHERE tenant_id = ? AND thread_id = ?"
+		.tenant_bound = 1},
+	[THREADS_STMT_END_HANDOFF] = {.name = "find_threads.end_handoff",
+		.sql = "UPDATE find_threads SET status = 'active', handoff_ended_at = NOW(3) WHERE tenant_id = ? AND thread_id = ?"
 		THREAD_IN_WORKSPACE " AND status = 'handoff'",
-		1},
-	[THREADS_STMT_DELETE_MESSAGES] = {"find_threads.delete_messages",
-		"DELETE FROM find_messages WHERE tenant_id = ? AND thread_id = ?", 1},
-	[THREADS_STMT_DELETE_PRODUCTS] = {"find_threads.delete_products",
-		"DELETE FROM find_thread_products WHERE tenant_id = ? AND thread_id = ?", 1},
-	[THREADS_STMT_DELETE_THREAD] = {"find_threads.delete_thread",
-		"DELETE FROM find_threads WHERE tenant_id = ? AND thread_id = ?" THREAD_IN_WORKSPACE, 1},
+		.tenant_bound = 1},
+	[THREADS_STMT_DELETE_MESSAGES] = {.name = "find_threads.delete_messages",
+		.sql = "DELETE FROM find_messages WHERE tenant_id = ? AND thread_id = ?", .tenant_bound = 1},
+	[THREADS_STMT_DELETE_PRODUCTS] = {.name = "find_threads.delete_products",
+		.sql = "DELETE FROM find_thread_products WHERE tenant_id = ? AND thread_id = ?", .tenant_bound = 1},
+	[THREADS_STMT_DELETE_THREAD] = {.name = "find_threads.delete_thread",
+		.sql = "DELETE FROM find_threads WHERE tenant_id = ? AND thread_id = ?" THREAD_IN_WORKSPACE,
+		.tenant_bound = 1},
 };
 
 const struct statement_table find_threads_statement_table = {

@@ -188,48 +188,51 @@ enum find_webhooks_statement {
 
 static const struct db_statement_def find_webhooks_statements[WEBHOOKS_STMT__MAX] = {
 	/* FOR UPDATE locks the tenant's range, so two creates cannot both pass the cap. */
-	[WEBHOOKS_STMT_COUNT] = {"find_webhooks.count",
-		"SELECT COUNT(*) FROM find_webhooks WHERE tenant_id = ? FOR UPDATE", 1},
-	[WEBHOOKS_STMT_INSERT] = {"find_webhooks.insert",
-		"INSERT INTO find_webhooks (tenant_id, name, url, description, secret, status, events, max_attempts, "
+	[WEBHOOKS_STMT_COUNT] = {.name = "find_webhooks.count",
+		.sql = "SELECT COUNT(*) FROM find_webhooks WHERE tenant_id = ? FOR UPDATE", .tenant_bound = 1},
+	[WEBHOOKS_STMT_INSERT] = {.name = "find_webhooks.insert",
+		.sql = "INSERT INTO find_webhooks (tenant_id, name, url, description, secret, status, events, max_attempts, "
 		"backoff, initial_delay_ms, timeout_ms, headers, auth_type, auth_config, metadata, created_by) "
 		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		1},
-	[WEBHOOKS_STMT_GET] = {"find_webhooks.get",
-		"SELECT " WEBHOOKS_COLUMNS " FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ?", 1},
-	[WEBHOOKS_STMT_LOCK] = {"find_webhooks.lock",
-		"SELECT " WEBHOOKS_FIELD_COLUMNS " FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ? FOR UPDATE",
-		1},
-	[WEBHOOKS_STMT_READ] = {"find_webhooks.read",
-		"SELECT " WEBHOOKS_FIELD_COLUMNS " FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ?",
-		1},
-	[WEBHOOKS_STMT_LIST] = {"find_webhooks.list",
-		"SELECT " WEBHOOKS_COLUMNS ", COUNT(*) OVER ()" WEBHOOKS_LIST_FILTERS " ORDER BY " WEBHOOKS_SORT_KEY
+		.tenant_bound = 1},
+	[WEBHOOKS_STMT_GET] = {.name = "find_webhooks.get",
+		.sql = "SELECT " WEBHOOKS_COLUMNS " FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ?",
+		.tenant_bound = 1},
+	[WEBHOOKS_STMT_LOCK] = {.name = "find_webhooks.lock",
+		.sql = "SELECT " WEBHOOKS_FIELD_COLUMNS " FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ? FOR UPDATE",
+		.tenant_bound = 1},
+	[WEBHOOKS_STMT_READ] = {.name = "find_webhooks.read",
+		.sql = "SELECT " WEBHOOKS_FIELD_COLUMNS " FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ?",
+		.tenant_bound = 1},
+	[WEBHOOKS_STMT_LIST] = {.name = "find_webhooks.list",
+		.sql = "SELECT " WEBHOOKS_COLUMNS ", COUNT(*) OVER ()" WEBHOOKS_LIST_FILTERS " ORDER BY " WEBHOOKS_SORT_KEY
 		" DESC, webhook_id DESC LIMIT ? OFFSET ?",
-		1},
-	[WEBHOOKS_STMT_LIST_ASC] = {"find_webhooks.list_asc",
-		"SELECT " WEBHOOKS_COLUMNS ", COUNT(*) OVER ()" WEBHOOKS_LIST_FILTERS " ORDER BY " WEBHOOKS_SORT_KEY
+		.tenant_bound = 1},
+	[WEBHOOKS_STMT_LIST_ASC] = {.name = "find_webhooks.list_asc",
+		.sql = "SELECT " WEBHOOKS_COLUMNS ", COUNT(*) OVER ()" WEBHOOKS_LIST_FILTERS " ORDER BY " WEBHOOKS_SORT_KEY
 		" ASC, webhook_id ASC LIMIT ? OFFSET ?",
-		1},
-	[WEBHOOKS_STMT_LIST_COUNT] = {"find_webhooks.list_count", "SELECT COUNT(*)" WEBHOOKS_LIST_FILTERS, 1},
+		.tenant_bound = 1},
+	[WEBHOOKS_STMT_LIST_COUNT] = {.name = "find_webhooks.list_count",
+		.sql = "SELECT COUNT(*)" WEBHOOKS_LIST_FILTERS,
+		.tenant_bound = 1},
 	/* Back to active (from inactive or suspended) starts a fresh failure count. */
-	[WEBHOOKS_STMT_UPDATE] = {"find_webhooks.update",
-		"UPDATE find_webhooks SET consecutive_failures = IF(status <> 'active' AND ? = 'active', 0, "
+	[WEBHOOKS_STMT_UPDATE] = {.name = "find_webhooks.update",
+		.sql = "UPDATE find_webhooks SET consecutive_failures = IF(status <> 'active' AND ? = 'active', 0, "
 		"consecutive_failures), name = ?, url = ?, description = ?, secret = ?, status = ?, events = ?, "
 		"max_attempts = ?, backoff = ?, initial_delay_ms = ?, timeout_ms = ?, headers = ?, auth_type = ?, "
 		"auth_config = ?, metadata = ? WHERE tenant_id = ? AND webhook_id = ?",
-		1},
+		.tenant_bound = 1},
 	/* Deliveries held while the webhook was not active are due again at once. */
-	[WEBHOOKS_STMT_RELEASE_HELD] = {"find_webhooks.release_held",
-		"UPDATE find_webhook_deliveries SET next_attempt_at = NOW(3) WHERE tenant_id = ? AND webhook_id = ? "
+	[WEBHOOKS_STMT_RELEASE_HELD] = {.name = "find_webhooks.release_held",
+		.sql = "UPDATE find_webhook_deliveries SET next_attempt_at = NOW(3) WHERE tenant_id = ? AND webhook_id = ? "
 		"AND status = 'pending' AND claim_token IS NULL",
-		1},
-	[WEBHOOKS_STMT_DELETE] = {"find_webhooks.delete",
-		"DELETE FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ?", 1},
-	[WEBHOOKS_STMT_DELETE_DELIVERIES] = {"find_webhooks.delete_deliveries",
-		"DELETE FROM find_webhook_deliveries WHERE tenant_id = ? AND webhook_id = ?", 1},
-	[WEBHOOKS_STMT_STATS] = {"find_webhooks.stats",
-		"SELECT w.status, w.consecutive_failures, w.total_deliveries, w.successful_deliveries, "
+		.tenant_bound = 1},
+	[WEBHOOKS_STMT_DELETE] = {.name = "find_webhooks.delete",
+		.sql = "DELETE FROM find_webhooks WHERE tenant_id = ? AND webhook_id = ?", .tenant_bound = 1},
+	[WEBHOOKS_STMT_DELETE_DELIVERIES] = {.name = "find_webhooks.delete_deliveries",
+		.sql = "DELETE FROM find_webhook_deliveries WHERE tenant_id = ? AND webhook_id = ?", .tenant_bound = 1},
+	[WEBHOOKS_STMT_STATS] = {.name = "find_webhooks.stats",
+		.sql = "SELECT w.status, w.consecutive_failures, w.total_deliveries, w.successful_deliveries, "
 		"w.failed_deliveries, w.timed_responses, w.total_response_ms, "
 		"DATE_FORMAT(w.last_delivery_at, '%Y-%m-%dT%H:%i:%s.%fZ'), "
 		"DATE_FORMAT(w.last_success_at, '%Y-%m-%dT%H:%i:%s.%fZ'), "
@@ -237,7 +240,7 @@ static const struct db_statement_def find_webhooks_statements[WEBHOOKS_STMT__MAX
 		"(SELECT COUNT(*) FROM find_webhook_deliveries d WHERE d.tenant_id = w.tenant_id "
 		"AND d.webhook_id = w.webhook_id AND d.status = 'pending') "
 		"FROM find_webhooks w WHERE w.tenant_id = ? AND w.webhook_id = ?",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct statement_table find_webhooks_statement_table = {

@@ -98,16 +98,49 @@ static const struct resource_field leave_fields[] = {
 		.max_length = 500},
 };
 
-#define FIELDS(array) array, sizeof(array) / sizeof(array[0])
 
 static struct resource_runtime department_runtime, employee_runtime, leave_runtime;
 
-static const struct resource_def hr_departments = {"departments", "Department", "hr_departments", "department_id",
-	"hr.view", HR_MANAGE, HR_MANAGE, HR_MANAGE, NULL, FIELDS(department_fields), &department_runtime};
-static const struct resource_def hr_employees = {"employees", "Employee", "hr_employees", "employee_id", "hr.view",
-	HR_MANAGE, HR_MANAGE, HR_MANAGE, HR_MANAGE, FIELDS(employee_fields), &employee_runtime};
-static const struct resource_def hr_leave_requests = {"leave requests", "Leave request", "hr_leave_requests",
-	"leave_request_id", "hr.view", "hr.view", HR_MANAGE, HR_MANAGE, NULL, FIELDS(leave_fields), &leave_runtime};
+static const struct resource_def hr_departments = {
+	.name = "departments",
+	.singular = "Department",
+	.table = "hr_departments",
+	.id_column = "department_id",
+	.view_permission = "hr.view",
+	.create_permission = HR_MANAGE,
+	.edit_permission = HR_MANAGE,
+	.delete_permission = HR_MANAGE,
+	.fields = department_fields,
+	.field_count = sizeof(department_fields) / sizeof(department_fields[0]),
+	.runtime = &department_runtime,
+};
+static const struct resource_def hr_employees = {
+	.name = "employees",
+	.singular = "Employee",
+	.table = "hr_employees",
+	.id_column = "employee_id",
+	.view_permission = "hr.view",
+	.create_permission = HR_MANAGE,
+	.edit_permission = HR_MANAGE,
+	.delete_permission = HR_MANAGE,
+	.sensitive_permission = HR_MANAGE,
+	.fields = employee_fields,
+	.field_count = sizeof(employee_fields) / sizeof(employee_fields[0]),
+	.runtime = &employee_runtime,
+};
+static const struct resource_def hr_leave_requests = {
+	.name = "leave requests",
+	.singular = "Leave request",
+	.table = "hr_leave_requests",
+	.id_column = "leave_request_id",
+	.view_permission = "hr.view",
+	.create_permission = "hr.view",
+	.edit_permission = HR_MANAGE,
+	.delete_permission = HR_MANAGE,
+	.fields = leave_fields,
+	.field_count = sizeof(leave_fields) / sizeof(leave_fields[0]),
+	.runtime = &leave_runtime,
+};
 
 static void hr_department_update(struct request_context *context);
 static void hr_employee_create(struct request_context *context);
@@ -211,58 +244,59 @@ enum hr_statement {
 static const struct db_statement_def hr_statements[HR_STMT__MAX] = {
 	/* Is department ? the candidate parent itself or one of its ancestors?
 	 * UNION (not UNION ALL) ends the walk even on a cycle made by a race. */
-	[HR_STMT_DEPARTMENT_UNDER] = {"hr.department_under",
-		"WITH RECURSIVE ancestors (department_id, parent_department_id) AS ("
+	[HR_STMT_DEPARTMENT_UNDER] = {.name = "hr.department_under",
+		.sql = "WITH RECURSIVE ancestors (department_id, parent_department_id) AS ("
 		"SELECT department_id, parent_department_id FROM hr_departments WHERE tenant_id = ? AND department_id = ? "
 		"UNION SELECT d.department_id, d.parent_department_id FROM hr_departments d "
 		"JOIN ancestors a ON d.department_id = a.parent_department_id WHERE d.tenant_id = ?) "
 		"SELECT COUNT(*) FROM ancestors WHERE department_id = ?",
-		1},
+		.tenant_bound = 1},
 	/* live_user_id is user_id on live rows only (unique per tenant) */
-	[HR_STMT_EMPLOYEE_BY_USER] = {"hr.employee_by_user",
-		"SELECT employee_id, employment_status FROM hr_employees WHERE tenant_id = ? AND live_user_id = ?", 1},
-	[HR_STMT_EMPLOYEE_BY_ID] = {"hr.employee_by_id",
-		"SELECT employee_id, employment_status FROM hr_employees "
+	[HR_STMT_EMPLOYEE_BY_USER] = {.name = "hr.employee_by_user",
+		.sql = "SELECT employee_id, employment_status FROM hr_employees WHERE tenant_id = ? AND live_user_id = ?",
+		.tenant_bound = 1},
+	[HR_STMT_EMPLOYEE_BY_ID] = {.name = "hr.employee_by_id",
+		.sql = "SELECT employee_id, employment_status FROM hr_employees "
 		"WHERE tenant_id = ? AND employee_id = ? AND deleted_at IS NULL",
-		1},
+		.tenant_bound = 1},
 	/* Approvals of one employee's leave queue up on this row: a write (not
 	 * SELECT ... FOR UPDATE) so that on a Galera cluster two nodes approving
 	 * at once also conflict, at commit. updated_at stays: the employee
 	 * record itself does not change. */
-	[HR_STMT_EMPLOYEE_LOCK] = {"hr.employee_lock",
-		"UPDATE hr_employees SET leave_approvals = leave_approvals + 1, updated_at = updated_at "
+	[HR_STMT_EMPLOYEE_LOCK] = {.name = "hr.employee_lock",
+		.sql = "UPDATE hr_employees SET leave_approvals = leave_approvals + 1, updated_at = updated_at "
 		"WHERE tenant_id = ? AND employee_id = ?",
-		1},
-	[HR_STMT_EMPLOYEE_SENSITIVE_FOR_UPDATE] = {"hr.employee_sensitive",
-		"SELECT salary_minor, salary_currency, national_id FROM hr_employees "
+		.tenant_bound = 1},
+	[HR_STMT_EMPLOYEE_SENSITIVE_FOR_UPDATE] = {.name = "hr.employee_sensitive",
+		.sql = "SELECT salary_minor, salary_currency, national_id FROM hr_employees "
 		"WHERE tenant_id = ? AND employee_id = ? AND deleted_at IS NULL FOR UPDATE",
-		1},
-	[HR_STMT_LEAVE_INSERT] = {"hr.leave_insert",
-		"INSERT INTO hr_leave_requests (tenant_id, created_by, employee_id, leave_type, start_date, end_date, days, "
+		.tenant_bound = 1},
+	[HR_STMT_LEAVE_INSERT] = {.name = "hr.leave_insert",
+		.sql = "INSERT INTO hr_leave_requests (tenant_id, created_by, employee_id, leave_type, start_date, end_date, days, "
 		"working_days, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		1},
-	[HR_STMT_LEAVE_STATE] = {"hr.leave_state",
-		"SELECT employee_id, status, DATE_FORMAT(start_date, '%Y-%m-%d'), DATE_FORMAT(end_date, '%Y-%m-%d'), version "
+		.tenant_bound = 1},
+	[HR_STMT_LEAVE_STATE] = {.name = "hr.leave_state",
+		.sql = "SELECT employee_id, status, DATE_FORMAT(start_date, '%Y-%m-%d'), DATE_FORMAT(end_date, '%Y-%m-%d'), version "
 		"FROM hr_leave_requests WHERE tenant_id = ? AND leave_request_id = ? AND deleted_at IS NULL",
-		1},
+		.tenant_bound = 1},
 	/* A locking read: it sees approvals committed while we waited for the
 	 * employee's lock, which a snapshot read would not. Both ends inclusive. */
-	[HR_STMT_LEAVE_OVERLAP] = {"hr.leave_overlap",
-		"SELECT leave_request_id FROM hr_leave_requests WHERE tenant_id = ? AND employee_id = ? "
+	[HR_STMT_LEAVE_OVERLAP] = {.name = "hr.leave_overlap",
+		.sql = "SELECT leave_request_id FROM hr_leave_requests WHERE tenant_id = ? AND employee_id = ? "
 		"AND status = 'approved' AND deleted_at IS NULL AND start_date <= ? AND end_date >= ? "
 		"AND leave_request_id <> ? ORDER BY start_date LIMIT 1 FOR UPDATE",
-		1},
+		.tenant_bound = 1},
 	/* One conditional UPDATE: of two concurrent decisions only one finds it pending. */
-	[HR_STMT_LEAVE_DECIDE] = {"hr.leave_decide",
-		"UPDATE hr_leave_requests SET status = ?, decided_by = ?, decided_at = NOW(3), decision_note = ?, "
+	[HR_STMT_LEAVE_DECIDE] = {.name = "hr.leave_decide",
+		.sql = "UPDATE hr_leave_requests SET status = ?, decided_by = ?, decided_at = NOW(3), decision_note = ?, "
 		"version = version + 1 WHERE tenant_id = ? AND leave_request_id = ? AND status = 'pending' "
 		"AND deleted_at IS NULL AND (? = 0 OR version = ?)",
-		1},
-	[HR_STMT_LEAVE_CANCEL] = {"hr.leave_cancel",
-		"UPDATE hr_leave_requests SET status = 'cancelled', version = version + 1 "
+		.tenant_bound = 1},
+	[HR_STMT_LEAVE_CANCEL] = {.name = "hr.leave_cancel",
+		.sql = "UPDATE hr_leave_requests SET status = 'cancelled', version = version + 1 "
 		"WHERE tenant_id = ? AND leave_request_id = ? AND employee_id = ? AND status = 'pending' "
 		"AND deleted_at IS NULL AND (? = 0 OR version = ?)",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct statement_table hr_statement_table = {"hr", hr_statements, HR_STMT__MAX};

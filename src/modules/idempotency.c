@@ -22,20 +22,23 @@ enum idempotency_statement {
 };
 
 static const struct db_statement_def idempotency_statements[IDEMPOTENCY_STMT__MAX] = {
-	[IDEMPOTENCY_STMT_EXPIRE] = {"idempotency.expire",
-		"DELETE FROM idempotency_keys WHERE tenant_id = ? AND key_hash = ? AND created_at < NOW(3) - INTERVAL 1 DAY", 1},
-	[IDEMPOTENCY_STMT_RESERVE] = {"idempotency.reserve",
-		"INSERT INTO idempotency_keys (tenant_id, key_hash, request_hash, user_id) VALUES (?, ?, ?, ?)", 1},
-	[IDEMPOTENCY_STMT_FIND] = {"idempotency.find",
-		"SELECT request_hash, status_code, response_data, response_message FROM idempotency_keys "
+	[IDEMPOTENCY_STMT_EXPIRE] = {.name = "idempotency.expire",
+		.sql = "DELETE FROM idempotency_keys WHERE tenant_id = ? AND key_hash = ? AND created_at < NOW(3) - INTERVAL 1 DAY",
+		.tenant_bound = 1},
+	[IDEMPOTENCY_STMT_RESERVE] = {.name = "idempotency.reserve",
+		.sql = "INSERT INTO idempotency_keys (tenant_id, key_hash, request_hash, user_id) VALUES (?, ?, ?, ?)",
+		.tenant_bound = 1},
+	[IDEMPOTENCY_STMT_FIND] = {.name = "idempotency.find",
+		.sql = "SELECT request_hash, status_code, response_data, response_message FROM idempotency_keys "
 		"WHERE tenant_id = ? AND key_hash = ?",
-		1},
-	[IDEMPOTENCY_STMT_STORE] = {"idempotency.store",
-		"UPDATE idempotency_keys SET status_code = ?, response_data = ?, response_message = ? "
+		.tenant_bound = 1},
+	[IDEMPOTENCY_STMT_STORE] = {.name = "idempotency.store",
+		.sql = "UPDATE idempotency_keys SET status_code = ?, response_data = ?, response_message = ? "
 		"WHERE tenant_id = ? AND key_hash = ?",
-		1},
-	[IDEMPOTENCY_STMT_PURGE] = {"idempotency.purge",
-		"DELETE FROM idempotency_keys WHERE tenant_id = ? AND created_at < NOW(3) - INTERVAL 1 DAY LIMIT 1000", 1},
+		.tenant_bound = 1},
+	[IDEMPOTENCY_STMT_PURGE] = {.name = "idempotency.purge",
+		.sql = "DELETE FROM idempotency_keys WHERE tenant_id = ? AND created_at < NOW(3) - INTERVAL 1 DAY LIMIT 1000",
+		.tenant_bound = 1},
 };
 
 const struct db_statement_def *idempotency_statement_table(size_t *count)

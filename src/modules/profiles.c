@@ -89,25 +89,31 @@ enum profiles_statement {
 };
 
 static const struct db_statement_def profiles_statements[PROFILES_STMT__MAX] = {
-	[PROFILES_STMT_LIST_CREATED_DESC] = {"profiles.list_created_desc",
-		PROFILES_LIST_SQL("created_at DESC, profile_id DESC"), 1},
-	[PROFILES_STMT_LIST_CREATED_ASC] = {"profiles.list_created_asc", PROFILES_LIST_SQL("created_at ASC, profile_id ASC"),
-		1},
-	[PROFILES_STMT_LIST_NAME_DESC] = {"profiles.list_name_desc", PROFILES_LIST_SQL("name DESC"), 1},
-	[PROFILES_STMT_LIST_NAME_ASC] = {"profiles.list_name_asc", PROFILES_LIST_SQL("name ASC"), 1},
-	[PROFILES_STMT_GET] = {"profiles.get", PROFILES_COLUMNS " FROM profiles WHERE tenant_id = ? AND profile_id = ?", 1},
-	[PROFILES_STMT_INSERT] = {"profiles.insert",
-		"INSERT INTO profiles (tenant_id, name, description, permissions) VALUES (?, ?, ?, ?)", 1},
+	[PROFILES_STMT_LIST_CREATED_DESC] = {.name = "profiles.list_created_desc",
+		.sql = PROFILES_LIST_SQL("created_at DESC, profile_id DESC"), .tenant_bound = 1},
+	[PROFILES_STMT_LIST_CREATED_ASC] = {.name = "profiles.list_created_asc",
+		.sql = PROFILES_LIST_SQL("created_at ASC, profile_id ASC"),
+		.tenant_bound = 1},
+	[PROFILES_STMT_LIST_NAME_DESC] = {.name = "profiles.list_name_desc", .sql = PROFILES_LIST_SQL("name DESC"),
+		.tenant_bound = 1},
+	[PROFILES_STMT_LIST_NAME_ASC] = {.name = "profiles.list_name_asc", .sql = PROFILES_LIST_SQL("name ASC"),
+		.tenant_bound = 1},
+	[PROFILES_STMT_GET] = {.name = "profiles.get",
+		.sql = PROFILES_COLUMNS " FROM profiles WHERE tenant_id = ? AND profile_id = ?",
+		.tenant_bound = 1},
+	[PROFILES_STMT_INSERT] = {.name = "profiles.insert",
+		.sql = "INSERT INTO profiles (tenant_id, name, description, permissions) VALUES (?, ?, ?, ?)",
+		.tenant_bound = 1},
 	/* Built-ins are excluded in SQL too, so no path can change them. */
-	[PROFILES_STMT_UPDATE] = {"profiles.update",
-		"UPDATE profiles SET name = COALESCE(?, name), description = COALESCE(?, description), "
+	[PROFILES_STMT_UPDATE] = {.name = "profiles.update",
+		.sql = "UPDATE profiles SET name = COALESCE(?, name), description = COALESCE(?, description), "
 		"permissions = COALESCE(?, permissions), version = version + 1 "
 		"WHERE tenant_id = ? AND profile_id = ? AND builtin_role IS NULL",
-		1},
-	[PROFILES_STMT_DELETE] = {"profiles.delete",
-		"DELETE FROM profiles WHERE tenant_id = ? AND profile_id = ? AND builtin_role IS NULL AND NOT EXISTS "
+		.tenant_bound = 1},
+	[PROFILES_STMT_DELETE] = {.name = "profiles.delete",
+		.sql = "DELETE FROM profiles WHERE tenant_id = ? AND profile_id = ? AND builtin_role IS NULL AND NOT EXISTS "
 		"(SELECT 1 FROM users u WHERE u.tenant_id = profiles.tenant_id AND u.profile_id = profiles.profile_id)",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct statement_table profiles_statement_table = {"profiles", profiles_statements, PROFILES_STMT__MAX};

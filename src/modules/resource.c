@@ -153,6 +153,12 @@ static const char *resource_default_sql(const struct resource_field *field)
 	}
 }
 
+/* A generated statement: tenant-bound, named after what it serves. */
+static struct db_statement_def resource_generated(const char *name, const char *sql)
+{
+	return (struct db_statement_def){.name = name, .sql = sql, .tenant_bound = 1};
+}
+
 /* What a filtered list binds: tenant and includeDeleted, two per filter,
  * the created range (4), q once plus once per searched column, and the
  * page (2). resource_list fills exactly this many. */
@@ -228,13 +234,15 @@ int resource_prepare(const struct resource_def *resource)
 	sql.used = 0;
 	sql_add(&sql, "SELECT COUNT(*) FROM %s", resource->table);
 	resource_list_where(resource, &sql);
-	runtime->statements[RESOURCE_STMT_COUNT] = (struct db_statement_def){resource->name, resource_store_sql(runtime, slot++, &sql), 1};
+	runtime->statements[RESOURCE_STMT_COUNT] = resource_generated(resource->name,
+		resource_store_sql(runtime, slot++, &sql));
 
 	sql.used = 0;
 	resource_select_columns(resource, &sql, "");
 	sql_add(&sql, " FROM %s WHERE tenant_id = ? AND %s = ? AND (deleted_at IS NULL OR ? = 1)", resource->table,
 		resource->id_column);
-	runtime->statements[RESOURCE_STMT_GET] = (struct db_statement_def){resource->name, resource_store_sql(runtime, slot++, &sql), 1};
+	runtime->statements[RESOURCE_STMT_GET] = resource_generated(resource->name,
+		resource_store_sql(runtime, slot++, &sql));
 
 	sql.used = 0;
 	sql_add(&sql, "INSERT INTO %s (tenant_id, created_by", resource->table);
@@ -246,7 +254,8 @@ int resource_prepare(const struct resource_def *resource)
 		if (resource_field_writable(&resource->fields[i]))
 			sql_add(&sql, ", IF(? = 1, ?, %s)", resource_default_sql(&resource->fields[i]));
 	sql_add(&sql, ")");
-	runtime->statements[RESOURCE_STMT_INSERT] = (struct db_statement_def){resource->name, resource_store_sql(runtime, slot++, &sql), 1};
+	runtime->statements[RESOURCE_STMT_INSERT] = resource_generated(resource->name,
+		resource_store_sql(runtime, slot++, &sql));
 
 	sql.used = 0;
 	sql_add(&sql, "UPDATE %s SET version = version + 1", resource->table);
@@ -256,7 +265,8 @@ int resource_prepare(const struct resource_def *resource)
 	sql_add(&sql, " WHERE tenant_id = ? AND %s = ? AND deleted_at IS NULL AND (? = 0 OR version = ?)", resource->id_column);
 	if (resource->locked_condition)
 		sql_add(&sql, " AND NOT (%s)", resource->locked_condition);
-	runtime->statements[RESOURCE_STMT_UPDATE] = (struct db_statement_def){resource->name, resource_store_sql(runtime, slot++, &sql), 1};
+	runtime->statements[RESOURCE_STMT_UPDATE] = resource_generated(resource->name,
+		resource_store_sql(runtime, slot++, &sql));
 
 	sql.used = 0;
 	sql_add(&sql,
@@ -265,14 +275,15 @@ int resource_prepare(const struct resource_def *resource)
 		resource->table, resource->id_column);
 	if (resource->locked_condition)
 		sql_add(&sql, " AND NOT (%s)", resource->locked_condition);
-	runtime->statements[RESOURCE_STMT_DELETE] = (struct db_statement_def){resource->name, resource_store_sql(runtime, slot++, &sql), 1};
+	runtime->statements[RESOURCE_STMT_DELETE] = resource_generated(resource->name,
+		resource_store_sql(runtime, slot++, &sql));
 
-	runtime->statements[RESOURCE_STMT_COUNTER_ADD] = (struct db_statement_def){"resource.counter_add",
-		"INSERT INTO resource_counts (tenant_id, resource, live_rows) VALUES (?, ?, ?) "
+	runtime->statements[RESOURCE_STMT_COUNTER_ADD] = (struct db_statement_def){.name = "resource.counter_add",
+		.sql = "INSERT INTO resource_counts (tenant_id, resource, live_rows) VALUES (?, ?, ?) "
 		"ON DUPLICATE KEY UPDATE live_rows = live_rows + VALUES(live_rows)",
-		1};
-	runtime->statements[RESOURCE_STMT_COUNTER_GET] = (struct db_statement_def){"resource.counter_get",
-		"SELECT live_rows FROM resource_counts WHERE tenant_id = ? AND resource = ?", 1};
+		.tenant_bound = 1};
+	runtime->statements[RESOURCE_STMT_COUNTER_GET] = (struct db_statement_def){.name = "resource.counter_get",
+		.sql = "SELECT live_rows FROM resource_counts WHERE tenant_id = ? AND resource = ?", .tenant_bound = 1};
 
 	for (size_t i = 0; i < resource->field_count; i++) {
 		const struct resource_field *field = &resource->fields[i];
@@ -282,7 +293,8 @@ int resource_prepare(const struct resource_def *resource)
 		sql_add(&sql, "SELECT 1 FROM %s WHERE tenant_id = ? AND %s = ? AND %s", field->reference_table,
 			field->reference_id_column,
 			field->reference_live_condition ? field->reference_live_condition : "deleted_at IS NULL");
-		runtime->reference_checks[i] = (struct db_statement_def){field->api_name, resource_store_sql(runtime, slot++, &sql), 1};
+		runtime->reference_checks[i] = resource_generated(field->api_name,
+			resource_store_sql(runtime, slot++, &sql));
 	}
 	resource_prepare_specs(resource);
 	runtime->ready = 1;

@@ -95,21 +95,64 @@ static const struct resource_field opportunity_fields[] = {
 	OWNER_FIELD,
 };
 
-#define FIELDS(array) array, sizeof(array) / sizeof(array[0])
 
 static struct resource_runtime lead_runtime, account_runtime, contact_runtime, opportunity_runtime;
 
 /* A converted lead is history: its account, contact and opportunity carry on. */
-static const struct resource_def sales_leads = {"leads", "Lead", "sales_leads", "lead_id", "sales.view", "sales.create",
-	"sales.edit", "sales.delete", NULL, FIELDS(lead_fields), &lead_runtime, "status = 'converted'",
-	"A converted lead cannot be changed or deleted"};
-static const struct resource_def sales_accounts = {"accounts", "Account", "sales_accounts", "account_id", "sales.view",
-	"sales.create", "sales.edit", "sales.delete", NULL, FIELDS(account_fields), &account_runtime};
-static const struct resource_def sales_contacts = {"contacts", "Contact", "sales_contacts", "contact_id", "sales.view",
-	"sales.create", "sales.edit", "sales.delete", NULL, FIELDS(contact_fields), &contact_runtime};
-static const struct resource_def sales_opportunities = {"opportunities", "Opportunity", "sales_opportunities",
-	"opportunity_id", "sales.view", "sales.create", "sales.edit", "sales.delete", NULL, FIELDS(opportunity_fields),
-	&opportunity_runtime};
+static const struct resource_def sales_leads = {
+	.name = "leads",
+	.singular = "Lead",
+	.table = "sales_leads",
+	.id_column = "lead_id",
+	.view_permission = "sales.view",
+	.create_permission = "sales.create",
+	.edit_permission = "sales.edit",
+	.delete_permission = "sales.delete",
+	.fields = lead_fields,
+	.field_count = sizeof(lead_fields) / sizeof(lead_fields[0]),
+	.runtime = &lead_runtime,
+	.locked_condition = "status = 'converted'",
+	.locked_message = "A converted lead cannot be changed or deleted",
+};
+static const struct resource_def sales_accounts = {
+	.name = "accounts",
+	.singular = "Account",
+	.table = "sales_accounts",
+	.id_column = "account_id",
+	.view_permission = "sales.view",
+	.create_permission = "sales.create",
+	.edit_permission = "sales.edit",
+	.delete_permission = "sales.delete",
+	.fields = account_fields,
+	.field_count = sizeof(account_fields) / sizeof(account_fields[0]),
+	.runtime = &account_runtime,
+};
+static const struct resource_def sales_contacts = {
+	.name = "contacts",
+	.singular = "Contact",
+	.table = "sales_contacts",
+	.id_column = "contact_id",
+	.view_permission = "sales.view",
+	.create_permission = "sales.create",
+	.edit_permission = "sales.edit",
+	.delete_permission = "sales.delete",
+	.fields = contact_fields,
+	.field_count = sizeof(contact_fields) / sizeof(contact_fields[0]),
+	.runtime = &contact_runtime,
+};
+static const struct resource_def sales_opportunities = {
+	.name = "opportunities",
+	.singular = "Opportunity",
+	.table = "sales_opportunities",
+	.id_column = "opportunity_id",
+	.view_permission = "sales.view",
+	.create_permission = "sales.create",
+	.edit_permission = "sales.edit",
+	.delete_permission = "sales.delete",
+	.fields = opportunity_fields,
+	.field_count = sizeof(opportunity_fields) / sizeof(opportunity_fields[0]),
+	.runtime = &opportunity_runtime,
+};
 
 static void sales_convert_lead(struct request_context *context);
 static void sales_opportunity_summary(struct request_context *context);
@@ -175,28 +218,29 @@ enum sales_statement {
 static const struct db_statement_def sales_statements[SALES_STMT__MAX] = {
 	/* The row lock makes two concurrent conversions of one lead queue up:
 	 * the second sees "converted" and answers 409. */
-	[SALES_STMT_LEAD_FOR_UPDATE] = {"sales.lead_for_update",
-		"SELECT status, first_name, last_name, company, email, phone, owner_user_id FROM sales_leads "
+	[SALES_STMT_LEAD_FOR_UPDATE] = {.name = "sales.lead_for_update",
+		.sql = "SELECT status, first_name, last_name, company, email, phone, owner_user_id FROM sales_leads "
 		"WHERE tenant_id = ? AND lead_id = ? AND deleted_at IS NULL FOR UPDATE",
-		1},
-	[SALES_STMT_INSERT_ACCOUNT] = {"sales.convert_account",
-		"INSERT INTO sales_accounts (tenant_id, created_by, name, owner_user_id) VALUES (?, ?, ?, ?)", 1},
-	[SALES_STMT_INSERT_CONTACT] = {"sales.convert_contact",
-		"INSERT INTO sales_contacts (tenant_id, created_by, account_id, first_name, last_name, email, phone, "
+		.tenant_bound = 1},
+	[SALES_STMT_INSERT_ACCOUNT] = {.name = "sales.convert_account",
+		.sql = "INSERT INTO sales_accounts (tenant_id, created_by, name, owner_user_id) VALUES (?, ?, ?, ?)",
+		.tenant_bound = 1},
+	[SALES_STMT_INSERT_CONTACT] = {.name = "sales.convert_contact",
+		.sql = "INSERT INTO sales_contacts (tenant_id, created_by, account_id, first_name, last_name, email, phone, "
 		"owner_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		1},
-	[SALES_STMT_INSERT_OPPORTUNITY] = {"sales.convert_opportunity",
-		"INSERT INTO sales_opportunities (tenant_id, created_by, account_id, contact_id, name, amount_minor, currency, "
+		.tenant_bound = 1},
+	[SALES_STMT_INSERT_OPPORTUNITY] = {.name = "sales.convert_opportunity",
+		.sql = "INSERT INTO sales_opportunities (tenant_id, created_by, account_id, contact_id, name, amount_minor, currency, "
 		"close_date, owner_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		1},
-	[SALES_STMT_MARK_CONVERTED] = {"sales.mark_converted",
-		"UPDATE sales_leads SET status = 'converted', converted_account_id = ?, converted_contact_id = ?, "
+		.tenant_bound = 1},
+	[SALES_STMT_MARK_CONVERTED] = {.name = "sales.mark_converted",
+		.sql = "UPDATE sales_leads SET status = 'converted', converted_account_id = ?, converted_contact_id = ?, "
 		"converted_opportunity_id = ?, converted_at = NOW(3), version = version + 1 WHERE tenant_id = ? AND lead_id = ?",
-		1},
-	[SALES_STMT_SUMMARY] = {"sales.opportunity_summary",
-		"SELECT stage, currency, COUNT(*), SUM(amount_minor) FROM sales_opportunities "
+		.tenant_bound = 1},
+	[SALES_STMT_SUMMARY] = {.name = "sales.opportunity_summary",
+		.sql = "SELECT stage, currency, COUNT(*), SUM(amount_minor) FROM sales_opportunities "
 		"WHERE tenant_id = ? AND deleted_at IS NULL GROUP BY stage, currency ORDER BY stage, currency",
-		1},
+		.tenant_bound = 1},
 };
 
 const struct statement_table sales_statement_table = {"sales", sales_statements, SALES_STMT__MAX};

@@ -28,8 +28,8 @@ const struct route_table system_route_table = {
 enum system_statement { SYSTEM_STMT_SCHEMA_VERSION, SYSTEM_STMT__MAX };
 
 static const struct db_statement_def system_statements[SYSTEM_STMT__MAX] = {
-	[SYSTEM_STMT_SCHEMA_VERSION] = {"system.schema_version",
-		"SELECT COALESCE(MAX(version), 0) FROM schema_migrations", 0},
+	[SYSTEM_STMT_SCHEMA_VERSION] = {.name = "system.schema_version",
+		.sql = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", .tenant_bound = 0},
 };
 
 const struct statement_table system_statement_table = {

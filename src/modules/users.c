@@ -105,23 +105,38 @@ enum users_statement {
 };
 
 static const struct db_statement_def users_statements[USERS_STMT__MAX] = {
-	[USERS_STMT_LIST_CREATED_DESC] = {"users.list_created_desc", USERS_LIST_SQL("u.created_at DESC, u.user_id DESC"), 1},
-	[USERS_STMT_LIST_CREATED_ASC] = {"users.list_created_asc", USERS_LIST_SQL("u.created_at ASC, u.user_id ASC"), 1},
-	[USERS_STMT_LIST_EMAIL_DESC] = {"users.list_email_desc", USERS_LIST_SQL("u.email DESC"), 1},
-	[USERS_STMT_LIST_EMAIL_ASC] = {"users.list_email_asc", USERS_LIST_SQL("u.email ASC"), 1},
-	[USERS_STMT_LIST_NAME_DESC] = {"users.list_name_desc", USERS_LIST_SQL("u.display_name DESC, u.user_id DESC"), 1},
-	[USERS_STMT_LIST_NAME_ASC] = {"users.list_name_asc", USERS_LIST_SQL("u.display_name ASC, u.user_id ASC"), 1},
-	[USERS_STMT_GET] = {"users.get", USERS_COLUMNS USERS_FROM " WHERE u.tenant_id = ? AND u.user_id = ?", 1},
-	[USERS_STMT_INSERT] = {"users.insert",
-		"INSERT INTO users (tenant_id, email, display_name, password_hash, profile_id) VALUES (?, ?, ?, ?, ?)", 1},
-	[USERS_STMT_PROFILE_EXISTS] = {"users.profile_exists",
-		"SELECT profile_id FROM profiles WHERE tenant_id = ? AND profile_id = ?", 1},
-	[USERS_STMT_UPDATE] = {"users.update",
-		"UPDATE users SET display_name = COALESCE(?, display_name), profile_id = COALESCE(?, profile_id), "
+	[USERS_STMT_LIST_CREATED_DESC] = {.name = "users.list_created_desc",
+		.sql = USERS_LIST_SQL("u.created_at DESC, u.user_id DESC"),
+		.tenant_bound = 1},
+	[USERS_STMT_LIST_CREATED_ASC] = {.name = "users.list_created_asc",
+		.sql = USERS_LIST_SQL("u.created_at ASC, u.user_id ASC"),
+		.tenant_bound = 1},
+	[USERS_STMT_LIST_EMAIL_DESC] = {.name = "users.list_email_desc", .sql = USERS_LIST_SQL("u.email DESC"),
+		.tenant_bound = 1},
+	[USERS_STMT_LIST_EMAIL_ASC] = {.name = "users.list_email_asc", .sql = USERS_LIST_SQL("u.email ASC"),
+		.tenant_bound = 1},
+	[USERS_STMT_LIST_NAME_DESC] = {.name = "users.list_name_desc",
+		.sql = USERS_LIST_SQL("u.display_name DESC, u.user_id DESC"),
+		.tenant_bound = 1},
+	[USERS_STMT_LIST_NAME_ASC] = {.name = "users.list_name_asc",
+		.sql = USERS_LIST_SQL("u.display_name ASC, u.user_id ASC"),
+		.tenant_bound = 1},
+	[USERS_STMT_GET] = {.name = "users.get",
+		.sql = USERS_COLUMNS USERS_FROM " WHERE u.tenant_id = ? AND u.user_id = ?",
+		.tenant_bound = 1},
+	[USERS_STMT_INSERT] = {.name = "users.insert",
+		.sql = "INSERT INTO users (tenant_id, email, display_name, password_hash, profile_id) VALUES (?, ?, ?, ?, ?)",
+		.tenant_bound = 1},
+	[USERS_STMT_PROFILE_EXISTS] = {.name = "users.profile_exists",
+		.sql = "SELECT profile_id FROM profiles WHERE tenant_id = ? AND profile_id = ?", .tenant_bound = 1},
+	[USERS_STMT_UPDATE] = {.name = "users.update",
+		.sql = "UPDATE users SET display_name = COALESCE(?, display_name), profile_id = COALESCE(?, profile_id), "
 		"status = COALESCE(?, status) WHERE tenant_id = ? AND user_id = ?",
-		1},
+		.tenant_bound = 1},
 	/* Only when a page past the end comes back empty and COUNT OVER had no row to ride on. */
-	[USERS_STMT_COUNT] = {"users.count", "SELECT 0, '', '', '', NULL, NULL, NULL, NULL, COUNT(*)" USERS_FROM USERS_WHERE, 1},
+	[USERS_STMT_COUNT] = {.name = "users.count",
+		.sql = "SELECT 0, '', '', '', NULL, NULL, NULL, NULL, COUNT(*)" USERS_FROM USERS_WHERE,
+		.tenant_bound = 1},
 };
 
 const struct statement_table users_statement_table = {"users", users_statements, USERS_STMT__MAX};

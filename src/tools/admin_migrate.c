@@ -23,24 +23,24 @@ struct migration_file {
 	char file_name[256];
 };
 
-static const struct db_statement_def migrate_create_table = {"admin.create_schema_migrations",
-	"CREATE TABLE IF NOT EXISTS schema_migrations ("
+static const struct db_statement_def migrate_create_table = {.name = "admin.create_schema_migrations",
+	.sql = "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	" version INT UNSIGNED NOT NULL PRIMARY KEY,"
 	" name VARCHAR(200) NOT NULL,"
 	" checksum CHAR(64) NOT NULL,"
 	" applied_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)"
 	") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
-	0};
-static const struct db_statement_def migrate_lock = {"admin.migrate_lock", "SELECT GET_LOCK('intuka.migrate', 30)",
-	0};
-static const struct db_statement_def migrate_unlock = {"admin.migrate_unlock",
-	"SELECT RELEASE_LOCK('intuka.migrate')", 0};
-static const struct db_statement_def migrate_checksum = {"admin.migration_checksum",
-	"SELECT checksum FROM schema_migrations WHERE version = ?", 0};
-static const struct db_statement_def migrate_record = {"admin.migration_record",
-	"INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)", 0};
-static const struct db_statement_def migrate_version = {"admin.schema_version",
-	"SELECT COALESCE(MAX(version), 0) FROM schema_migrations", 0};
+	.tenant_bound = 0};
+static const struct db_statement_def migrate_lock = {.name = "admin.migrate_lock", .sql = "SELECT GET_LOCK('intuka.migrate', 30)",
+	.tenant_bound = 0};
+static const struct db_statement_def migrate_unlock = {.name = "admin.migrate_unlock",
+	.sql = "SELECT RELEASE_LOCK('intuka.migrate')", .tenant_bound = 0};
+static const struct db_statement_def migrate_checksum = {.name = "admin.migration_checksum",
+	.sql = "SELECT checksum FROM schema_migrations WHERE version = ?", .tenant_bound = 0};
+static const struct db_statement_def migrate_record = {.name = "admin.migration_record",
+	.sql = "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)", .tenant_bound = 0};
+static const struct db_statement_def migrate_version = {.name = "admin.schema_version",
+	.sql = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", .tenant_bound = 0};
 
 /* NNNN_lowercase_name.sql */
 static int migration_parse_name(const char *file_name, int *version)

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-static const struct db_statement_def plan_upsert = {"admin.plan_upsert",
-	"INSERT INTO find_tenant_plans (tenant_id, plan_code, subscription_status, trial_ends_at, "
+static const struct db_statement_def plan_upsert = {.name = "admin.plan_upsert",
+	.sql = "INSERT INTO find_tenant_plans (tenant_id, plan_code, subscription_status, trial_ends_at, "
 	"search_queries_per_month, chat_messages_per_month, recommendations_per_month, max_products, max_posts, "
 	"max_prompts, max_taxonomies, max_webhooks, rate_per_minute, rate_per_hour) "
 	"SELECT tenant_id, ?, ?, FROM_UNIXTIME(?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM tenants WHERE slug = ? "
@@ -24,16 +24,16 @@ static const struct db_statement_def plan_upsert = {"admin.plan_upsert",
 	"max_posts = VALUES(max_posts), max_prompts = VALUES(max_prompts), max_taxonomies = VALUES(max_taxonomies), "
 	"max_webhooks = VALUES(max_webhooks), rate_per_minute = VALUES(rate_per_minute), "
 	"rate_per_hour = VALUES(rate_per_hour)",
-	0};
-static const struct db_statement_def plan_show = {"admin.plan_show",
-	"SELECT t.slug, IFNULL(p.plan_code, '-'), IFNULL(p.subscription_status, '-'), "
+	.tenant_bound = 0};
+static const struct db_statement_def plan_show = {.name = "admin.plan_show",
+	.sql = "SELECT t.slug, IFNULL(p.plan_code, '-'), IFNULL(p.subscription_status, '-'), "
 	"IFNULL(DATE_FORMAT(p.trial_ends_at, '%Y-%m-%dT%H:%i:%sZ'), '-'), IFNULL(p.search_queries_per_month, '-'), "
 	"IFNULL(p.chat_messages_per_month, '-'), IFNULL(p.recommendations_per_month, '-'), "
 	"IFNULL(p.max_products, '-'), IFNULL(p.max_posts, '-'), IFNULL(p.max_prompts, '-'), "
 	"IFNULL(p.max_taxonomies, '-'), IFNULL(p.max_webhooks, '-'), IFNULL(p.rate_per_minute, '-'), "
 	"IFNULL(p.rate_per_hour, '-') FROM tenants t LEFT JOIN find_tenant_plans p ON p.tenant_id = t.tenant_id "
 	"WHERE t.slug = ?",
-	0};
+	.tenant_bound = 0};
 
 static const char *const plan_show_labels[] = {"tenant", "plan", "subscription", "trial ends", "search/month",
 	"chat/month", "recommendations/month", "max products", "max posts", "max prompts", "max taxonomies",

@@ -13,32 +13,33 @@
 #define ADMIN_PASSWORD_MIN_BYTES 10
 #define ADMIN_NAME_MAX_BYTES 200
 
-static const struct db_statement_def tenant_insert = {"admin.tenant_insert",
-	"INSERT INTO tenants (slug, name) VALUES (?, ?)", 0};
-static const struct db_statement_def tenant_list = {"admin.tenant_list",
-	"SELECT tenant_id, slug, status, name, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM tenants "
+static const struct db_statement_def tenant_insert = {.name = "admin.tenant_insert",
+	.sql = "INSERT INTO tenants (slug, name) VALUES (?, ?)", .tenant_bound = 0};
+static const struct db_statement_def tenant_list = {.name = "admin.tenant_list",
+	.sql = "SELECT tenant_id, slug, status, name, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM tenants "
 	"ORDER BY tenant_id",
-	0};
-static const struct db_statement_def tenant_by_slug = {"admin.tenant_by_slug",
-	"SELECT tenant_id FROM tenants WHERE slug = ?", 0};
-static const struct db_statement_def user_insert = {"admin.user_insert",
-	"INSERT INTO users (tenant_id, email, display_name, password_hash, profile_id) VALUES (?, ?, ?, ?, ?)", 1};
-static const struct db_statement_def user_count = {"admin.user_count",
-	"SELECT COUNT(*) FROM users WHERE tenant_id = ?", 1};
-static const struct db_statement_def role_profile = {"admin.role_profile",
-	"SELECT profile_id FROM profiles WHERE tenant_id = ? AND builtin_role = ?", 1};
+	.tenant_bound = 0};
+static const struct db_statement_def tenant_by_slug = {.name = "admin.tenant_by_slug",
+	.sql = "SELECT tenant_id FROM tenants WHERE slug = ?", .tenant_bound = 0};
+static const struct db_statement_def user_insert = {.name = "admin.user_insert",
+	.sql = "INSERT INTO users (tenant_id, email, display_name, password_hash, profile_id) VALUES (?, ?, ?, ?, ?)",
+	.tenant_bound = 1};
+static const struct db_statement_def user_count = {.name = "admin.user_count",
+	.sql = "SELECT COUNT(*) FROM users WHERE tenant_id = ?", .tenant_bound = 1};
+static const struct db_statement_def role_profile = {.name = "admin.role_profile",
+	.sql = "SELECT profile_id FROM profiles WHERE tenant_id = ? AND builtin_role = ?", .tenant_bound = 1};
 /* Built-in roles come from auth/rbac.c, the one place that defines them;
  * the version moves only when the permissions really change. */
-static const struct db_statement_def seed_builtin = {"admin.seed_builtin",
-	"INSERT INTO profiles (tenant_id, name, description, builtin_role, permissions) "
+static const struct db_statement_def seed_builtin = {.name = "admin.seed_builtin",
+	.sql = "INSERT INTO profiles (tenant_id, name, description, builtin_role, permissions) "
 	"SELECT tenant_id, ?, ?, ?, ? FROM tenants WHERE ? = 0 OR tenant_id = ? "
 	"ON DUPLICATE KEY UPDATE version = IF(permissions <> VALUES(permissions), version + 1, version), "
 	"permissions = VALUES(permissions), description = VALUES(description)",
-	0};
-static const struct db_statement_def assign_admins = {"admin.assign_admins",
-	"UPDATE users u JOIN profiles p ON p.tenant_id = u.tenant_id AND p.builtin_role = 'tenant_admin' "
+	.tenant_bound = 0};
+static const struct db_statement_def assign_admins = {.name = "admin.assign_admins",
+	.sql = "UPDATE users u JOIN profiles p ON p.tenant_id = u.tenant_id AND p.builtin_role = 'tenant_admin' "
 	"SET u.profile_id = p.profile_id WHERE u.profile_id IS NULL",
-	0};
+	.tenant_bound = 0};
 
 int admin_seed_builtin_profiles(struct admin_context *context, uint64_t tenant_id)
 {

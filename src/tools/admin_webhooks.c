@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct db_statement_def admin_webhooks_tenant = {"admin.webhook_tenant",
-	"SELECT tenant_id FROM tenants WHERE slug = ?", 0};
+static const struct db_statement_def admin_webhooks_tenant = {.name = "admin.webhook_tenant",
+	.sql = "SELECT tenant_id FROM tenants WHERE slug = ?", .tenant_bound = 0};
 
 static int admin_webhooks_read_id(void *callback_context, const struct db_row *row)
 {
