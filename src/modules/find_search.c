@@ -252,9 +252,16 @@ static const struct db_statement_def *find_search_statement(const struct request
 
 /* ------------------------------------------------------------- row readers */
 
+/* A page of results is cut once its documents pass this many bytes (the
+ * first always goes in): 100 documents of 64 KiB would make a 6 MB answer
+ * that a worker builds in memory and the web server must hold. */
+#define FIND_SEARCH_PAGE_MAX_BYTES (2 * 1024 * 1024)
+
 struct find_search_rows {
 	json_object *results;
 	uint64_t total;
+	size_t document_bytes;
+	int truncated; /* fewer results than the limit because of the byte budget */
 };
 
 static int find_collect_result(void *callback_context, const struct db_row *row)
@@ -262,6 +269,14 @@ static int find_collect_result(void *callback_context, const struct db_row *row)
 	struct find_search_rows *rows = callback_context;
 	if (row->column_count < 3 || row->values[0] == NULL)
 		return 0;
+	if (row->values[2] != NULL)
+		rows->total = strtoull(row->values[2], NULL, 10);
+	size_t length = row->lengths[0];
+	if (rows->truncated || (json_object_array_length(rows->results) > 0 &&
+				       rows->document_bytes + length > FIND_SEARCH_PAGE_MAX_BYTES)) {
+		rows->truncated = 1;
+		return 0; /* read on: the total rides on every row */
+	}
 	json_object *document = json_tokener_parse(row->values[0]);
 	if (document == NULL || !json_object_is_type(document, json_type_object)) {
 		json_object_put(document);
@@ -269,8 +284,7 @@ static int find_collect_result(void *callback_context, const struct db_row *row)
 	}
 	json_object_object_add(document, "score", json_object_new_double(row->values[1] ? strtod(row->values[1], NULL) : 0));
 	json_object_array_add(rows->results, document);
-	if (row->values[2] != NULL)
-		rows->total = strtoull(row->values[2], NULL, 10);
+	rows->document_bytes += length;
 	return 0;
 }
 
@@ -398,7 +412,7 @@ static void find_search(struct request_context *context)
 	uint64_t tenant_id = context->request->auth.tenant_id;
 	int words = find_fulltext_query(tenant_id, request.text, request.text_length, FIND_FULLTEXT_ALL_WORDS,
 		match_query, sizeof(match_query));
-	struct find_search_rows rows = {json_object_new_array(), 0};
+	struct find_search_rows rows = {.results = json_object_new_array()};
 	struct find_search_binding binding;
 	int result = DB_OK;
 	if (request.text[0] == '\0' || words > 0) {
@@ -435,6 +449,8 @@ static void find_search(struct request_context *context)
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "results", rows.results);
 	json_object_object_add(data, "total", json_object_new_int64((int64_t)rows.total));
+	if (rows.truncated)
+		json_object_object_add(data, "truncated", json_object_new_boolean(1));
 	if (facets != NULL)
 		json_object_object_add(data, "facets", facets);
 	json_object_object_add(data, "query", query);

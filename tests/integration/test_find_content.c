@@ -514,6 +514,53 @@ static void search_filters_return_exactly_the_expected_ids(void)
 /* "key:count,…" of one facet (a bucket whose "value" is not its key shows
  * as "key!=value"). The facet name may hold dots ("attributes.color"), so
  * it is looked up as one member. */
+/* A search page stops at about 2 MiB of documents: 40 products of 60 KB
+ * that all match give fewer results than the limit, say so with truncated,
+ * and still count all 40 in total. A small page is not marked. */
+static void a_search_page_of_large_documents_is_cut_and_says_so(void)
+{
+    /* Three bulk requests of 14 (under the 1 MiB body limit), so the
+     * suite's per-minute allowance is not spent on this fixture. */
+    enum { BIG_PRODUCTS = 40, BIG_PER_BULK = 14, BIG_CONTENT_BYTES = 60 * 1000 };
+    static char content[BIG_CONTENT_BYTES + 1], body[BIG_PER_BULK * (BIG_CONTENT_BYTES + 80) + 32];
+    for (size_t i = 0; i < BIG_CONTENT_BYTES; i++)
+        content[i] = (i % 8 == 7) ? ' ' : 'a' + (char)(i % 7);
+    content[BIG_CONTENT_BYTES] = '\0';
+    for (int first = 0; first < BIG_PRODUCTS; first += BIG_PER_BULK) {
+        int count = BIG_PRODUCTS - first < BIG_PER_BULK ? BIG_PRODUCTS - first : BIG_PER_BULK;
+        size_t used = (size_t)snprintf(body, sizeof body, "{\"entities\":[");
+        for (int i = first; i < first + count; i++)
+            used += (size_t)snprintf(body + used, sizeof body - used, "%s{\"id\":\"big-%d\",\"name\":\"Heavy anvil %d\","
+                                     "\"content\":\"%s\"}", i > first ? "," : "", i, i, content);
+        snprintf(body + used, sizeof body - used, "]}");
+        if (!ITEST_CHECK(bulk_all_stored("/api/v1/find/products/bulk", body, "big-ws", (size_t)count) == 0,
+                         "big products %d to %d stored", first, first + count - 1))
+            return;
+    }
+    struct api_reply reply;
+    if (find_call("POST", "/api/v1/find/products/search", "{\"text\":\"anvil\",\"limit\":100}", "big-ws", token,
+                  &reply)) {
+        json_object *results = json_path_get(reply.body, "data.results");
+        json_object *truncated = json_path_get(reply.body, "data.truncated");
+        int64_t total = -1;
+        json_path_int64(reply.body, "data.total", &total);
+        size_t count = results ? json_object_array_length(results) : 0;
+        ITEST_CHECK(reply.status == 200 && count >= 1 && count < BIG_PRODUCTS && total == BIG_PRODUCTS &&
+                        truncated && json_object_get_boolean(truncated),
+                    "a page of 40 x 60 KB is cut: %ld, %zu results, total %lld, truncated %s", reply.status, count,
+                    (long long)total, truncated ? json_object_to_json_string(truncated) : "absent");
+        api_reply_free(&reply);
+    }
+    if (find_call("POST", "/api/v1/find/products/search", "{\"text\":\"anvil\",\"limit\":5}", "big-ws", token,
+                  &reply)) {
+        json_object *results = json_path_get(reply.body, "data.results");
+        ITEST_CHECK(reply.status == 200 && results && json_object_array_length(results) == 5 &&
+                        json_path_get(reply.body, "data.truncated") == NULL,
+                    "a page within the budget is whole and unmarked: %ld", reply.status);
+        api_reply_free(&reply);
+    }
+}
+
 static void facet_text(json_object *body, const char *name, char *out, size_t out_size)
 {
     json_object *facets = json_path_get(body, "data.facets"), *list = NULL;
@@ -896,6 +943,8 @@ bool find_content_suite_register(void)
            itest_add_test(suite, "search_filters_return_exactly_the_expected_ids",
                           search_filters_return_exactly_the_expected_ids, NULL) &&
            itest_add_test(suite, "facets_count_the_whole_match_set", facets_count_the_whole_match_set, NULL) &&
+           itest_add_test(suite, "a_search_page_of_large_documents_is_cut_and_says_so",
+                          a_search_page_of_large_documents_is_cut_and_says_so, NULL) &&
            itest_add_test(suite, "sdk_facet_fields_are_counted_or_refused", sdk_facet_fields_are_counted_or_refused,
                           NULL) &&
            itest_add_test(suite, "posts_search_and_filter", posts_search_and_filter, NULL) &&
