@@ -31,6 +31,7 @@ int register_statements_suite(void);
 int register_stream_suite(void);
 int register_timestamp_suite(void);
 int register_hex_suite(void);
+int register_api_doc_tables_suite(void);
 int register_webhooks_suite(void);
 int register_worker_suite(void);
 
