@@ -182,6 +182,11 @@ int validate_date_text(const char *text)
 	return !(month == 2 && day == 29 && !leap);
 }
 
+int validate_path_segment_reachable(const char *text)
+{
+	return strcmp(text, ".") != 0 && strcmp(text, "..") != 0;
+}
+
 int input_has_field(const struct request *request, const char *name)
 {
 	json_object *value = NULL;

@@ -58,5 +58,9 @@ json_object *input_field(const struct request *request, const char *name);
 int input_has_field(const struct request *request, const char *name);
 /* 1 when text is a real calendar date written YYYY-MM-DD. */
 int validate_date_text(const char *text);
+/* 0 when text is "." or "..". Clients' URL parsers (fetch, curl) drop such a
+ * path segment however it is percent-encoded, so a resource a body names so
+ * could be created but never reached at its own URL (/X/{id}). */
+int validate_path_segment_reachable(const char *text);
 
 #endif

@@ -311,6 +311,38 @@ static void bulk_reports_bad_items_and_stores_good_ones(void)
     expect_call("bulk-deleted item gone", "GET", "/api/v1/find/products/g1", NULL, "bulk-ws", token, 404, NULL);
 }
 
+/* "." and ".." are ids no client can put in a URL (fetch and curl drop such a
+ * path segment, percent-encoded or not), so GET and DELETE /X/{id} could never
+ * reach them: they are refused where they are written. */
+static void dot_segment_ids_are_refused_since_no_url_reaches_them(void)
+{
+    struct api_reply reply;
+    if (find_call("POST", "/api/v1/find/products", "{\"id\":\"..\",\"name\":\"Unreachable\"}", "dots-ws", token,
+                  &reply)) {
+        json_object *details = json_path_get(reply.body, "error.details");
+        const char *field = details && json_object_array_length(details) == 1
+                                ? json_path_string(json_object_array_get_idx(details, 0), "field")
+                                : NULL;
+        ITEST_CHECK(reply.status == 400 && field != NULL && strcmp(field, "id") == 0,
+                    "upsert of id \"..\": expected 400 naming id, got %ld (%s)", reply.status,
+                    field ? field : "no single detail");
+        api_reply_free(&reply);
+    }
+    if (find_call("POST", "/api/v1/find/posts/bulk",
+                  "{\"entities\":[{\"id\":\".\",\"title\":\"Dot\"},{\"id\":\"...\",\"title\":\"Three dots\"}]}",
+                  "dots-ws", token, &reply)) {
+        char ok[64], failed[64];
+        join_ids(json_path_get(reply.body, "data.successfulIds"), ok, sizeof ok);
+        join_ids(json_path_get(reply.body, "data.failedItems"), failed, sizeof failed);
+        ITEST_CHECK(reply.status == 200 && strcmp(ok, "...") == 0 && strcmp(failed, ".") == 0,
+                    "bulk: ok [%s] failed [%s] (status %ld)", ok, failed, reply.status);
+        api_reply_free(&reply);
+    }
+    /* Dots that are not a whole segment are an ordinary id, reachable by URL. */
+    expect_call("id \"...\" read by its URL", "GET", "/api/v1/find/posts/...", NULL, "dots-ws", token, 200, NULL);
+    expect_call("id \"...\" deleted by its URL", "DELETE", "/api/v1/find/posts/...", NULL, "dots-ws", token, 200, NULL);
+}
+
 static void ids_page_with_total_and_has_more(void)
 {
     char body[1024] = "{\"entities\":[";
@@ -889,6 +921,8 @@ bool find_content_suite_register(void)
                           writes_need_a_valid_workspace_and_valid_fields, NULL) &&
            itest_add_test(suite, "bulk_reports_bad_items_and_stores_good_ones", bulk_reports_bad_items_and_stores_good_ones,
                           NULL) &&
+           itest_add_test(suite, "dot_segment_ids_are_refused_since_no_url_reaches_them",
+                          dot_segment_ids_are_refused_since_no_url_reaches_them, NULL) &&
            itest_add_test(suite, "ids_page_with_total_and_has_more", ids_page_with_total_and_has_more, NULL) &&
            itest_add_test(suite, "delete_by_query_counts_and_refuses_vague_filters",
                           delete_by_query_counts_and_refuses_vague_filters, NULL) &&
