@@ -381,6 +381,41 @@ static void ids_page_with_total_and_has_more(void)
     expect_call("negative offset", "GET", "/api/v1/find/products/ids?offset=-1", NULL, "page-ws", token, 400, NULL);
 }
 
+/* A status filter narrows the count as it narrows the ids: total_count and
+ * has_more describe the filtered set (both queries read the same filter). */
+static void ids_filtered_by_status_count_what_they_list(void)
+{
+    const char *body = "{\"entities\":[{\"id\":\"s1\",\"name\":\"Shown one\",\"status\":\"publish\"},"
+                       "{\"id\":\"s2\",\"name\":\"Hidden\",\"status\":\"draft\"},"
+                       "{\"id\":\"s3\",\"name\":\"Shown three\",\"status\":\"publish\",\"tags\":[\"lit\"]}]}";
+    if (!ITEST_CHECK(bulk_all_stored("/api/v1/find/products/bulk", body, "ids-status-ws", 3) == 0, "status fixture"))
+        return;
+    const struct {
+        const char *query, *ids;
+        int64_t total;
+        bool has_more;
+    } cases[] = { { "status=publish", "s1,s3", 2, false }, { "status=draft", "s2", 1, false },
+                  { "status=publish&limit=1", "s1", 2, true }, { "status=publish&tags=lit", "s3", 1, false },
+                  { "status=trash", "", 0, false } };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[128], ids[128];
+        snprintf(path, sizeof path, "/api/v1/find/products/ids?%s", cases[i].query);
+        struct api_reply reply;
+        if (!find_call("GET", path, NULL, "ids-status-ws", token, &reply))
+            continue;
+        join_ids(json_path_get(reply.body, "data.ids"), ids, sizeof ids);
+        int64_t total = -1;
+        json_path_int64(reply.body, "data.total_count", &total);
+        json_object *more = json_path_get(reply.body, "data.has_more");
+        ITEST_CHECK(reply.status == 200 && strcmp(ids, cases[i].ids) == 0 && total == cases[i].total && more &&
+                        json_object_get_boolean(more) == cases[i].has_more,
+                    "%s: ids [%s] total_count %lld has_more %s (wanted [%s], %lld)", cases[i].query, ids,
+                    (long long)total, more ? json_object_to_json_string(more) : "absent", cases[i].ids,
+                    (long long)cases[i].total);
+        api_reply_free(&reply);
+    }
+}
+
 static void delete_by_query_counts_and_refuses_vague_filters(void)
 {
     const char *fixture = "{\"entities\":["
@@ -924,6 +959,8 @@ bool find_content_suite_register(void)
            itest_add_test(suite, "dot_segment_ids_are_refused_since_no_url_reaches_them",
                           dot_segment_ids_are_refused_since_no_url_reaches_them, NULL) &&
            itest_add_test(suite, "ids_page_with_total_and_has_more", ids_page_with_total_and_has_more, NULL) &&
+           itest_add_test(suite, "ids_filtered_by_status_count_what_they_list",
+                          ids_filtered_by_status_count_what_they_list, NULL) &&
            itest_add_test(suite, "delete_by_query_counts_and_refuses_vague_filters",
                           delete_by_query_counts_and_refuses_vague_filters, NULL) &&
            itest_add_test(suite, "search_ranks_the_right_product_first", search_ranks_the_right_product_first, NULL) &&
