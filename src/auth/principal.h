@@ -17,13 +17,6 @@ enum principal_outcome { PRINCIPAL_OK, PRINCIPAL_GONE, PRINCIPAL_DB_UNAVAILABLE,
 
 enum principal_outcome principal_load(struct db *db, uint64_t tenant_id, uint64_t user_id, uint64_t session_id,
 	struct arena *arena, struct auth_context *auth);
-/* The same, counting one hit in each rate bucket (1 or 2) in the same round
- * trip; on PRINCIPAL_OK outcome holds the rate verdict. */
-struct ratelimit_bucket;
-struct ratelimit_outcome;
-enum principal_outcome principal_load_counted(struct db *db, uint64_t tenant_id, uint64_t user_id,
-	uint64_t session_id, const struct ratelimit_bucket *buckets, size_t bucket_count, int64_t now_s,
-	struct arena *arena, struct auth_context *auth, struct ratelimit_outcome *outcome);
 const struct db_statement_def *principal_statement_table(size_t *count);
 
 #endif

@@ -9,6 +9,7 @@
 #include "auth/jwt.h"
 #include "auth/key_principal.h"
 #include "auth/principal.h"
+#include "auth/rate_lease.h"
 #include "auth/ratelimit.h"
 #include "auth/rbac.h"
 #include "auth/tenant_host.h"
@@ -99,12 +100,38 @@ static size_t pipeline_user_buckets(const struct config *config, uint64_t tenant
 	return 2;
 }
 
-/* Outcome of the rate count, taken while authenticating (the platform API
- * counts in the same round trip as the principal lookup). */
+/* Outcome of the platform API's rate count, taken with the principal. */
 struct pipeline_rate {
 	int counted;
 	struct ratelimit_outcome outcome;
 };
+
+/* The per-user (and per-tenant) limits from this worker's leases: most
+ * requests count without a round trip (auth/rate_lease.h). */
+static int pipeline_count_user(struct request_context *context, uint64_t tenant_id, uint64_t user_id,
+	struct pipeline_rate *rate)
+{
+	struct ratelimit_bucket buckets[2];
+	size_t bucket_count = pipeline_user_buckets(context->config, tenant_id, user_id, buckets);
+	struct rate_lease_want wants[2];
+	struct rate_lease_got got[2];
+	for (size_t i = 0; i < bucket_count; i++) {
+		int64_t start = ratelimit_window_start(context->now_s, buckets[i].window_s);
+		wants[i] = (struct rate_lease_want){.tenant_id = buckets[i].tenant_id, .bucket = buckets[i].name,
+			.window_start = start, .window_end = start + buckets[i].window_s, .limit = buckets[i].limit,
+			.take = 1};
+	}
+	int admitted = 0;
+	int result = rate_lease_take(context->db, wants, bucket_count, context->now_s, got, &admitted);
+	if (result != DB_OK)
+		return result;
+	uint32_t hits[2];
+	for (size_t i = 0; i < bucket_count; i++)
+		hits[i] = got[i].count > UINT32_MAX ? UINT32_MAX : (uint32_t)got[i].count;
+	ratelimit_evaluate(buckets, hits, bucket_count, context->now_s, &rate->outcome);
+	rate->counted = 1;
+	return DB_OK;
+}
 
 static int pipeline_authenticate(struct request_context *context, const struct route *route,
 	const struct route_table *table, struct pipeline_rate *rate)
@@ -133,17 +160,15 @@ static int pipeline_authenticate(struct request_context *context, const struct r
 		return -1;
 	}
 	uint64_t user_id = strtoull(claims.sub, NULL, 10);
-	enum principal_outcome outcome;
-	if (table->gate != NULL) {
-		/* The gate counts with its own limits. */
-		outcome = principal_load(context->db, claims.tenant_id, user_id, claims.session_id, request->arena,
-			&request->auth);
-	} else {
-		struct ratelimit_bucket buckets[2];
-		size_t bucket_count = pipeline_user_buckets(context->config, claims.tenant_id, user_id, buckets);
-		outcome = principal_load_counted(context->db, claims.tenant_id, user_id, claims.session_id, buckets,
-			bucket_count, context->now_s, request->arena, &request->auth, &rate->outcome);
-		rate->counted = outcome == PRINCIPAL_OK;
+	enum principal_outcome outcome =
+		principal_load(context->db, claims.tenant_id, user_id, claims.session_id, request->arena, &request->auth);
+	/* The gate counts with its own limits; the platform API here. */
+	if (outcome == PRINCIPAL_OK && table->gate == NULL) {
+		int result = pipeline_count_user(context, claims.tenant_id, user_id, rate);
+		if (result != DB_OK) {
+			respond_db_failure(context, result, "rate limit");
+			return -1;
+		}
 	}
 	switch (outcome) {
 	case PRINCIPAL_OK:

@@ -9,7 +9,6 @@
 #include "core/config.h"
 #include "db/db.h"
 #include "find/events.h"
-#include "find/meter.h"
 #include "find/plan.h"
 #include "find/webhook_outbox.h"
 #include "http/router.h"
@@ -91,7 +90,6 @@ static const struct {
 	{"key_principal", key_principal_statement_table},
 	{"cors", cors_statement_table},
 	{"find_plan", find_plan_statement_table},
-	{"find_meter", find_meter_statement_table},
 	{"find_events", find_events_statement_table},
 	{"webhook_outbox", webhook_outbox_statement_table},
 };

@@ -8,6 +8,7 @@
  * client that stops reading never holds a worker, whatever the web server
  * passes on. Every write has a deadline (send_timeout_ms). */
 #include "server/worker.h"
+#include "auth/rate_lease.h"
 #include "auth/jwt.h"
 #include "core/alloc.h"
 #include "server/fcgi_frame.h"
@@ -412,6 +413,8 @@ int worker_run(const struct config *config, int listen_fd)
 	response_sender_stop(sender);
 	FCGX_Free(&fcgx, 0);
 	jwt_keyring_clear(&keyring);
+	/* Units this worker leased but did not use go back to the others. */
+	rate_lease_release_all(db, (int64_t)time(NULL));
 	db_free(db);
 	arena_destroy(&arena);
 	close(poll_fd);

@@ -108,11 +108,9 @@ static void every_route_has_a_handler_and_an_absolute_pattern(void)
  * it was reviewed: why a second run does no harm. Anything else that
  * writes is never retried once sent (db.h: DB_OUTCOME_UNKNOWN). */
 static const char *const retry_safe_writes[] = {
-	"ratelimit.hit_one", "ratelimit.hit_two",                   /* counts: one extra hit at most */
-	"principal.load_counted_one", "principal.load_counted_two", /* the same counter, with the principal */
-	"find.meter_hit",                                           /* counts */
-	"ratelimit.purge", "find_webhooks.purge_finished",          /* deletes expired rows: a repeat finds none */
-	"auth.key_touch", "find_webhooks.claim_renew",              /* set a time: a repeat sets it again */
+	"ratelimit.add_1", "ratelimit.add_2", "ratelimit.add_3",  /* counts and leases: one extra unit at most */
+	"ratelimit.purge", "find_webhooks.purge_finished",        /* deletes expired rows: a repeat finds none */
+	"auth.key_touch", "find_webhooks.claim_renew",            /* set a time: a repeat sets it again */
 };
 
 static int is_listed_retry_safe_write(const char *name)
