@@ -46,22 +46,14 @@ static int resource_field_writable(const struct resource_field *field)
 	return !(field->flags & RESOURCE_READONLY);
 }
 
+/* Raw columns: dates and times come as MariaDB writes them and are put in
+ * the API's form in C (timestamp_from_sql), cheaper than DATE_FORMAT. */
 static void resource_select_columns(const struct resource_def *resource, struct sql_text *sql, const char *alias)
 {
 	sql_add(sql, "SELECT %s%s, %sversion", alias, resource->id_column, alias);
-	for (size_t i = 0; i < resource->field_count; i++) {
-		const struct resource_field *field = &resource->fields[i];
-		if (field->kind == RESOURCE_DATE)
-			sql_add(sql, ", DATE_FORMAT(%s%s, '%%Y-%%m-%%d')", alias, field->column);
-		else if (field->kind == RESOURCE_TIMESTAMP)
-			sql_add(sql, ", DATE_FORMAT(%s%s, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ')", alias, field->column);
-		else
-			sql_add(sql, ", %s%s", alias, field->column);
-	}
-	sql_add(sql,
-		", %screated_by, DATE_FORMAT(%screated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'), "
-		"DATE_FORMAT(%supdated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'), %sdeleted_at IS NOT NULL",
-		alias, alias, alias, alias);
+	for (size_t i = 0; i < resource->field_count; i++)
+		sql_add(sql, ", %s%s", alias, resource->fields[i].column);
+	sql_add(sql, ", %screated_by, %screated_at, %supdated_at, %sdeleted_at IS NOT NULL", alias, alias, alias, alias);
 }
 
 /* WHERE clause shared by list and count: tenant, deleted, filters, created range, q. */
@@ -229,6 +221,16 @@ int resource_prepare(const struct resource_def *resource)
 			plain->name = resource->name;
 			plain->sql = resource_store_sql(runtime, slot++, &sql);
 			plain->tenant_bound = 1;
+
+			sql.used = 0;
+			resource_select_columns(resource, &sql, "r.");
+			sql_add(&sql, ", (SELECT c.live_rows FROM resource_counts c WHERE c.tenant_id = r.tenant_id"
+				" AND c.resource = '%s')", resource->name);
+			sql_add(&sql, " FROM %s r WHERE r.tenant_id = ? AND r.deleted_at IS NULL ORDER BY r.%s %s, r.%s %s"
+				" LIMIT ? OFFSET ?", resource->table, runtime->sort_fields[s].sql_fragment, direction,
+				resource->id_column, direction);
+			runtime->shallow_list_statements[s * 2 + (size_t)ascending] =
+				resource_generated(resource->name, resource_store_sql(runtime, slot++, &sql));
 		}
 	}
 	sql.used = 0;
@@ -311,6 +313,8 @@ size_t resource_statements(const struct resource_def *resource, const struct db_
 		out[count++] = &runtime->list_statements[i];
 	for (size_t i = 0; i < runtime->sorts.field_count * 2 && count < capacity; i++)
 		out[count++] = &runtime->plain_list_statements[i];
+	for (size_t i = 0; i < runtime->sorts.field_count * 2 && count < capacity; i++)
+		out[count++] = &runtime->shallow_list_statements[i];
 	for (size_t i = 0; i < resource->field_count && count < capacity; i++)
 		if (resource->fields[i].kind == RESOURCE_REFERENCE)
 			out[count++] = &runtime->reference_checks[i];
@@ -337,11 +341,21 @@ struct resource_rows {
 	uint64_t total;
 };
 
+static json_object *resource_timestamp_json(const char *value)
+{
+	char text[TIMESTAMP_JSON_SIZE];
+	if (value == NULL || timestamp_from_sql(value, text) != 0)
+		return NULL;
+	return json_object_new_string_len(text, TIMESTAMP_JSON_SIZE - 1);
+}
+
 static json_object *resource_value_json(const struct resource_field *field, const char *value)
 {
 	if (value == NULL)
 		return NULL;
 	switch (field->kind) {
+	case RESOURCE_TIMESTAMP:
+		return resource_timestamp_json(value);
 	case RESOURCE_INTEGER:
 	case RESOURCE_REFERENCE:
 		return json_object_new_int64(strtoll(value, NULL, 10));
@@ -374,8 +388,8 @@ static int resource_collect(void *callback_context, const struct db_row *row)
 	size_t tail = 2 + resource->field_count;
 	json_object_object_add(record, "createdBy",
 		row->values[tail] ? json_object_new_int64(strtoll(row->values[tail], NULL, 10)) : NULL);
-	json_object_object_add(record, "createdAt", module_string_or_null(row->values[tail + 1]));
-	json_object_object_add(record, "updatedAt", module_string_or_null(row->values[tail + 2]));
+	json_object_object_add(record, "createdAt", resource_timestamp_json(row->values[tail + 1]));
+	json_object_object_add(record, "updatedAt", resource_timestamp_json(row->values[tail + 2]));
 	if (row->values[tail + 3] && row->values[tail + 3][0] == '1')
 		json_object_object_add(record, "deleted", json_object_new_boolean(1));
 	int64_t version = strtoll(row->values[1], NULL, 10);
@@ -594,7 +608,10 @@ void resource_list(struct request_context *context)
 	int result;
 	if (!filtered) {
 		struct db_param plain[] = {params[0], params[where_count], params[where_count + 1]};
-		result = db_query(context->db, &runtime->plain_list_statements[sort_index], plain, 3, resource_collect, &rows);
+		const struct db_statement_def *statement = pagination_offset(&page_request) <= RESOURCE_SHALLOW_OFFSET_MAX
+			? &runtime->shallow_list_statements[sort_index]
+			: &runtime->plain_list_statements[sort_index];
+		result = db_query(context->db, statement, plain, 3, resource_collect, &rows);
 	} else {
 		result = db_query(context->db, &runtime->list_statements[sort_index], params, count, resource_collect, &rows);
 	}

@@ -58,6 +58,8 @@ struct resource_field {
 
 #define RESOURCE_MAX_FIELDS 24
 #define RESOURCE_MAX_SORTS 8
+/* Unfiltered pages up to this offset are read in one step. */
+#define RESOURCE_SHALLOW_OFFSET_MAX 100
 
 /* Statements generated at first use; indexes of the fixed ones. */
 enum resource_statement {
@@ -79,6 +81,9 @@ struct resource_runtime {
 	 * name columns outside the sort index and cost a row lookup for every
 	 * entry a deep page skips, so the plain list gets its own statements. */
 	struct db_statement_def plain_list_statements[RESOURCE_MAX_SORTS * 2];
+	/* The same pages in one step, for the first pages: reading a few rows
+	 * directly costs less than the page of ids and its temporary table. */
+	struct db_statement_def shallow_list_statements[RESOURCE_MAX_SORTS * 2];
 	struct db_statement_def reference_checks[RESOURCE_MAX_FIELDS];
 	struct sort_field sort_fields[RESOURCE_MAX_SORTS];
 	struct sort_whitelist sorts;
@@ -88,7 +93,7 @@ struct resource_runtime {
 	struct input_spec update_input;
 	size_t filter_count;
 	size_t search_count;
-	char *sql_texts[RESOURCE_STMT__FIXED + RESOURCE_MAX_SORTS * 4 + RESOURCE_MAX_FIELDS];
+	char *sql_texts[RESOURCE_STMT__FIXED + RESOURCE_MAX_SORTS * 6 + RESOURCE_MAX_FIELDS];
 };
 
 struct resource_def {

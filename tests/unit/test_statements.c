@@ -72,8 +72,8 @@ static size_t check_generated_statements(const struct resource_def *const *resou
 	size_t checked = 0;
 	for (const struct resource_def *const *resource = resources; *resource != NULL; resource++) {
 		CU_ASSERT_EQUAL_FATAL(resource_prepare(*resource), 0);
-		const struct db_statement_def *statements[64];
-		size_t count = resource_statements(*resource, statements, 64);
+		const struct db_statement_def *statements[128];
+		size_t count = resource_statements(*resource, statements, 128);
 		for (size_t i = 0; i < count; i++, checked++) {
 			CU_ASSERT_TRUE(statements[i]->tenant_bound);
 			if (!statement_is_tenant_scoped(statements[i]->sql))
