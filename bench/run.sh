@@ -10,6 +10,7 @@
 #   bench/run.sh --connections N  concurrent connections (default 32)
 #   bench/run.sh --keep         keep the temporary directory (logs, wrk output)
 #   bench/run.sh --rounds N     rounds of the interleaved (c) / peers block (default 3)
+#   bench/run.sh --profile      also profile the workers during (c) with perf (top functions)
 #
 # Environment: INTUKA_STACK_WORKERS (intukad workers, default 4).
 #
@@ -38,6 +39,8 @@ source "$BENCH_DIR/peers/peers.sh"
 # ---------------------------------------------------------------- settings
 
 QUICK=0
+PROFILE=0
+PROFILE_REPORT=""
 # Rounds of the interleaved block: (c), the C peer, the PHP peer, in turn.
 ROUNDS=3
 DURATION_S=10
@@ -76,7 +79,7 @@ LUA_SCRIPT="$BENCH_DIR/wrk/requests.lua"
 DURATION_ARG=""
 
 usage() {
-	sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 while (($# > 0)); do
@@ -100,6 +103,7 @@ while (($# > 0)); do
 		shift
 		;;
 	--keep) KEEP=1 ;;
+	--profile) PROFILE=1 ;;
 	--rounds)
 		[[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a number"
 		ROUNDS="$2"
@@ -868,6 +872,25 @@ bench_peers_block() {
 	bench_alias_median c c
 	bench_alias_median peer-c peer-c
 	bench_alias_median peer-php peer-php
+	((PROFILE)) && bench_profile list
+	return 0
+}
+
+# perf over intukad's workers while wrk sends request file NAME: where a
+# worker's CPU goes, by function (children included), for the report.
+bench_profile() {
+	local name="$1" master pids
+	command -v perf >/dev/null 2>&1 || deps_apt_install linux-perf >&2 || die "perf is not available"
+	master=$(intukad_pid "$STATE")
+	pids=$(bench_worker_pids "$master" | paste -sd, -)
+	log "profiling the workers ($pids) for ${DURATION_S}s of $name"
+	bench_wrk "$CONNECTIONS" "$((DURATION_S + 2))" "$WORK/req/$name.tsv" >"$WORK/wrk-profile.out" 2>&1 &
+	sleep 1
+	perf record -q -g -F 999 -p "$pids" -o "$WORK/perf.data" -- sleep "$DURATION_S" >/dev/null 2>&1 ||
+		die "perf record failed"
+	wait || true
+	PROFILE_REPORT=$(perf report -i "$WORK/perf.data" --stdio --no-children --sort symbol --percent-limit 1.5 \
+		-g none 2>/dev/null | grep -E '^ +[0-9]' | head -n 30)
 }
 
 # Stores under ID the figures of the round of PREFIX-rN with the median req/s.
@@ -1031,6 +1054,10 @@ bench_report() {
 	fi
 	printf '  no worker memory growth:             max %s kB over %s requests  -> %s\n' "$MEMORY_MAX_GROWTH_KB" \
 		"$MEMORY_SERVED" "$(bench_verdict "$MEMORY_MAX_GROWTH_KB <= 256 && $MEMORY_SAME_PIDS == 1")"
+	if ((PROFILE)); then
+		printf '\nProfile of the workers during (c), self time by function (perf, %ss):\n%s\n' "$DURATION_S" \
+			"$PROFILE_REPORT"
+	fi
 	printf '\n%s\n' "$EVIDENCE"
 	printf 'Columns: conns = concurrent connections; p50/p99 = wrk latency percentiles; rt/req = MariaDB round\n'
 	printf 'trips per request from intukad'"'"'s access lines (rt = min-max seen); q/req, rows/req, fs/req = MariaDB\n'

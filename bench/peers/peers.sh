@@ -19,7 +19,7 @@ peers_require_tools() {
 	((${#missing[@]} == 0)) && return 0
 	((EUID == 0)) || die "the peers need ${missing[*]} (apt-get install ${missing[*]})"
 	log "installing ${missing[*]}"
-	deps_apt_install "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+	deps_apt_install "${missing[@]}" >&2 || die "apt-get install ${missing[*]} failed"
 }
 
 peers_build() {
