@@ -884,11 +884,14 @@ bench_profile() {
 	master=$(intukad_pid "$STATE")
 	pids=$(bench_worker_pids "$master" | paste -sd, -)
 	log "profiling the workers ($pids) for ${DURATION_S}s of $name"
+	local load
 	bench_wrk "$CONNECTIONS" "$((DURATION_S + 2))" "$WORK/req/$name.tsv" >"$WORK/wrk-profile.out" 2>&1 &
+	load=$!
 	sleep 1
 	perf record -q -g -F 999 -p "$pids" -o "$WORK/perf.data" -- sleep "$DURATION_S" >/dev/null 2>&1 ||
 		die "perf record failed"
-	wait || true
+	# Only this job: the stack's daemons are this shell's children too.
+	wait "$load" || true
 	PROFILE_REPORT=$(perf report -i "$WORK/perf.data" --stdio --no-children --sort symbol --percent-limit 1.5 \
 		-g none 2>/dev/null | grep -E '^ +[0-9]' | head -n 30)
 }
