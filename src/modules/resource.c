@@ -3,6 +3,7 @@
 #include "modules/resource.h"
 #include "auth/rbac.h"
 #include "core/alloc.h"
+#include "core/json_text.h"
 #include "handler/context.h"
 #include "core/log.h"
 #include "handler/respond.h"
@@ -333,37 +334,77 @@ const struct resource_def *resource_of(const struct request_context *context)
 struct resource_rows {
 	const struct resource_def *resource;
 	int show_sensitive;
-	json_object *items;  /* list mode */
-	json_object *single; /* get mode */
+	struct json_text *items; /* list mode: "[record,record" so far */
+	json_object *single;     /* get mode */
 	int64_t version;
-	int with_total;      /* rows end with the live counter (plain lists) */
+	int with_total;          /* rows end with the live counter (plain lists) */
 	int total_seen;
 	uint64_t total;
+	size_t item_count;
 };
 
-static json_object *resource_timestamp_json(const char *value)
+/* A stored date and time in the API's form, or null. */
+static void resource_write_timestamp(struct json_text *text, const char *value)
 {
-	char text[TIMESTAMP_JSON_SIZE];
-	if (value == NULL || timestamp_from_sql(value, text) != 0)
-		return NULL;
-	return json_object_new_string_len(text, TIMESTAMP_JSON_SIZE - 1);
+	char formatted[TIMESTAMP_JSON_SIZE];
+	if (value == NULL || timestamp_from_sql(value, formatted) != 0)
+		json_text_raw(text, "null", 4);
+	else
+		json_text_string(text, formatted);
 }
 
-static json_object *resource_value_json(const struct resource_field *field, const char *value)
+static void resource_write_value(struct json_text *text, const struct resource_field *field, const char *value)
 {
-	if (value == NULL)
-		return NULL;
+	if (value == NULL) {
+		json_text_raw(text, "null", 4);
+		return;
+	}
 	switch (field->kind) {
-	case RESOURCE_TIMESTAMP:
-		return resource_timestamp_json(value);
 	case RESOURCE_INTEGER:
 	case RESOURCE_REFERENCE:
-		return json_object_new_int64(strtoll(value, NULL, 10));
+		json_text_int64(text, strtoll(value, NULL, 10));
+		return;
 	case RESOURCE_BOOLEAN:
-		return json_object_new_boolean(value[0] == '1');
+		json_text_raw(text, value[0] == '1' ? "true" : "false", value[0] == '1' ? 4 : 5);
+		return;
+	case RESOURCE_TIMESTAMP:
+		resource_write_timestamp(text, value);
+		return;
 	default:
-		return json_object_new_string(value);
+		json_text_string(text, value);
 	}
+}
+
+/* One record as JSON text: written directly, as a page of them is the
+ * hottest answer there is (no json-c tree per value). */
+static void resource_write_record(struct json_text *text, const struct resource_rows *rows, const struct db_row *row)
+{
+	const struct resource_def *resource = rows->resource;
+	json_text_member(text, "id", 1);
+	json_text_int64(text, strtoll(row->values[0], NULL, 10));
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		if ((field->flags & RESOURCE_SENSITIVE) && !rows->show_sensitive)
+			continue;
+		json_text_member(text, field->api_name, 0);
+		resource_write_value(text, field, row->values[2 + i]);
+	}
+	size_t tail = 2 + resource->field_count;
+	json_text_member(text, "createdBy", 0);
+	if (row->values[tail] != NULL)
+		json_text_int64(text, strtoll(row->values[tail], NULL, 10));
+	else
+		json_text_raw(text, "null", 4);
+	json_text_member(text, "createdAt", 0);
+	resource_write_timestamp(text, row->values[tail + 1]);
+	json_text_member(text, "updatedAt", 0);
+	resource_write_timestamp(text, row->values[tail + 2]);
+	if (row->values[tail + 3] && row->values[tail + 3][0] == '1') {
+		json_text_member(text, "deleted", 0);
+		json_text_raw(text, "true", 4);
+	}
+	json_text_member(text, "version", 0);
+	json_text_int64(text, strtoll(row->values[1], NULL, 10));
 }
 
 static int resource_collect(void *callback_context, const struct db_row *row)
@@ -377,31 +418,27 @@ static int resource_collect(void *callback_context, const struct db_row *row)
 		rows->total = strtoull(row->values[expected - 1], NULL, 10);
 		rows->total_seen = 1;
 	}
-	json_object *record = json_object_new_object();
-	json_object_object_add(record, "id", json_object_new_int64(strtoll(row->values[0], NULL, 10)));
-	for (size_t i = 0; i < resource->field_count; i++) {
-		const struct resource_field *field = &resource->fields[i];
-		if ((field->flags & RESOURCE_SENSITIVE) && !rows->show_sensitive)
-			continue;
-		json_object_object_add(record, field->api_name, resource_value_json(field, row->values[2 + i]));
-	}
-	size_t tail = 2 + resource->field_count;
-	json_object_object_add(record, "createdBy",
-		row->values[tail] ? json_object_new_int64(strtoll(row->values[tail], NULL, 10)) : NULL);
-	json_object_object_add(record, "createdAt", resource_timestamp_json(row->values[tail + 1]));
-	json_object_object_add(record, "updatedAt", resource_timestamp_json(row->values[tail + 2]));
-	if (row->values[tail + 3] && row->values[tail + 3][0] == '1')
-		json_object_object_add(record, "deleted", json_object_new_boolean(1));
-	int64_t version = strtoll(row->values[1], NULL, 10);
-	json_object_object_add(record, "version", json_object_new_int64(version));
 	if (rows->items != NULL) {
-		json_object_array_add(rows->items, record);
-	} else {
-		if (rows->single)
-			json_object_put(rows->single);
-		rows->single = record;
-		rows->version = version;
+		json_text_char(rows->items, rows->item_count++ == 0 ? '[' : ',');
+		json_text_char(rows->items, '{');
+		resource_write_record(rows->items, rows, row);
+		json_text_char(rows->items, '}');
+		return 0;
 	}
+	/* One record: callers add to it, so it becomes a json-c object. */
+	struct json_text text;
+	json_text_init(&text);
+	json_text_char(&text, '{');
+	resource_write_record(&text, rows, row);
+	json_text_char(&text, '}');
+	json_object *record = json_tokener_parse(text.bytes);
+	json_text_release(&text);
+	if (record == NULL)
+		return 1;
+	if (rows->single)
+		json_object_put(rows->single);
+	rows->single = record;
+	rows->version = strtoll(row->values[1], NULL, 10);
 	return 0;
 }
 
@@ -602,7 +639,9 @@ void resource_list(struct request_context *context)
 	params[count++] = DB_INT(page_request.limit);
 	params[count++] = DB_INT((int64_t)pagination_offset(&page_request));
 
-	struct resource_rows rows = {resource, resource_shows_sensitive(context, resource), json_object_new_array(), NULL, 0,
+	struct json_text items;
+	json_text_init(&items);
+	struct resource_rows rows = {resource, resource_shows_sensitive(context, resource), &items, NULL, 0,
 		!filtered, 0, 0};
 	size_t sort_index = module_sort_statement_index(&runtime->sorts, &page_request);
 	int result;
@@ -630,11 +669,15 @@ void resource_list(struct request_context *context)
 		}
 	}
 	if (result != DB_OK) {
-		json_object_put(rows.items);
+		json_text_release(&items);
 		respond_db_failure(context, result, resource->name);
 		return;
 	}
-	response_list(context->response, rows.items, pagination_block(&page_request, total), resource->name);
+	json_text_raw(&items, rows.item_count == 0 ? "[]" : "]", rows.item_count == 0 ? 2 : 1);
+	size_t items_length;
+	char *items_bytes = json_text_take(&items, &items_length);
+	response_list(context->response, response_json_text(items_bytes, items_length), pagination_block(&page_request, total),
+		resource->name);
 }
 
 /* ------------------------------------------------------------- get/create */

@@ -49,6 +49,7 @@ int main(void)
 		register_hex_suite,
 		register_api_doc_tables_suite,
 		register_rate_lease_suite,
+		register_json_text_suite,
 		register_webhooks_suite,
 		register_worker_suite,
 	};
