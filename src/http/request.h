@@ -66,6 +66,10 @@ struct auth_context {
 	enum auth_kind kind;
 	uint64_t api_key_id; /* set for API keys */
 	const char *key_allowed_origins; /* publishable keys: space-separated origins */
+	/* API keys: when the tenant's find plan last changed (milliseconds, -1
+	 * for none), read with the key, so the gate may keep the plan it read
+	 * before while it has not changed. 0 when unknown (JWTs). */
+	int64_t plan_changed_ms;
 };
 
 struct request {
