@@ -27,8 +27,9 @@ static const struct db_statement_def session_statements[SESSION_STMT__MAX] = {
 	/* Locks the token row so two concurrent exchanges cannot both win. */
 	[SESSION_STMT_FIND_TOKEN] = {.name = "session.find_token",
 		.sql = "SELECT r.session_id, r.user_id, r.retired_at IS NOT NULL, r.expires_at > NOW(3), "
-		"s.revoked_at IS NULL AND s.expires_at > NOW(3) "
+		"s.revoked_at IS NULL AND s.expires_at > NOW(3), t.status = 'active' "
 		"FROM refresh_tokens r JOIN sessions s ON s.tenant_id = r.tenant_id AND s.session_id = r.session_id "
+		"JOIN tenants t ON t.tenant_id = r.tenant_id "
 		"WHERE r.tenant_id = ? AND r.token_hash = ? FOR UPDATE",
 		.tenant_bound = 1},
 	[SESSION_STMT_RETIRE_TOKEN] = {.name = "session.retire_token",
@@ -85,12 +86,13 @@ struct session_token_row {
 	int retired;
 	int token_live;
 	int session_live;
+	int tenant_active;
 };
 
 static int session_read_token(void *callback_context, const struct db_row *row)
 {
 	struct session_token_row *out = callback_context;
-	if (row->column_count != 5)
+	if (row->column_count != 6)
 		return 0;
 	out->found = 1;
 	out->session_id = strtoull(row->values[0], NULL, 10);
@@ -98,6 +100,7 @@ static int session_read_token(void *callback_context, const struct db_row *row)
 	out->retired = row->values[2] && row->values[2][0] == '1';
 	out->token_live = row->values[3] && row->values[3][0] == '1';
 	out->session_live = row->values[4] && row->values[4][0] == '1';
+	out->tenant_active = row->values[5] && row->values[5][0] == '1';
 	return 0;
 }
 
@@ -116,6 +119,12 @@ enum session_outcome session_rotate(struct db *db, const char *presented_token, 
 	if (!row.found || !row.session_live || (!row.token_live && !row.retired)) {
 		db_rollback(db);
 		return SESSION_INVALID;
+	}
+	if (!row.tenant_active) {
+		/* Nothing is retired: the session goes on when the tenant is
+		 * reactivated. */
+		db_rollback(db);
+		return SESSION_TENANT_SUSPENDED;
 	}
 	if (row.retired) {
 		/* A retired token came back: someone holds a copy. End the family. */

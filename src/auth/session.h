@@ -19,6 +19,7 @@ enum session_outcome {
 	SESSION_OK,
 	SESSION_INVALID, /* unknown, malformed or expired token; revoked session */
 	SESSION_REUSED,  /* retired token presented again: session revoked */
+	SESSION_TENANT_SUSPENDED, /* a live token of a suspended tenant: kept as it is, 403 */
 	SESSION_DB_ERROR,
 };
 

@@ -30,6 +30,10 @@
 #include <string.h>
 #include <strings.h>
 
+/* A genuine credential of a suspended tenant: the caller is known, so 403
+ * and not 401; the tenant's data is kept until its operator decides. */
+#define PIPELINE_SUSPENDED_MESSAGE "This tenant is suspended; contact your provider"
+
 static void pipeline_unauthorized(struct request_context *context, const char *message)
 {
 	response_error(context->response, STATUS_UNAUTHORIZED, message);
@@ -64,6 +68,9 @@ static int pipeline_authenticate_key(struct request_context *context, const stru
 		return -1;
 	case KEY_PRINCIPAL_UNKNOWN:
 		pipeline_unauthorized(context, "Invalid or expired API key");
+		return -1;
+	case KEY_PRINCIPAL_TENANT_SUSPENDED:
+		response_error(context->response, STATUS_TENANT_SUSPENDED, PIPELINE_SUSPENDED_MESSAGE);
 		return -1;
 	case KEY_PRINCIPAL_DB_UNAVAILABLE:
 		respond_db_failure(context, DB_UNAVAILABLE, "authenticate key");
@@ -176,6 +183,9 @@ static int pipeline_authenticate(struct request_context *context, const struct r
 		return 0;
 	case PRINCIPAL_GONE:
 		pipeline_unauthorized(context, "Session is no longer valid");
+		return -1;
+	case PRINCIPAL_TENANT_SUSPENDED:
+		response_error(context->response, STATUS_TENANT_SUSPENDED, PIPELINE_SUSPENDED_MESSAGE);
 		return -1;
 	case PRINCIPAL_DB_UNAVAILABLE:
 		respond_db_failure(context, DB_UNAVAILABLE, "authenticate");

@@ -15,6 +15,7 @@
 #include "modules/idempotency.h"
 #include "modules/modules.h"
 #include "modules/resource.h"
+#include "modules/tenant_lifecycle.h"
 
 #include <stdio.h>
 
@@ -73,6 +74,7 @@ static const struct statement_table *const registry_statement_list[] = {
 	&find_chat_statement_table,
 	&find_threads_statement_table,
 	&find_webhooks_statement_table,
+	&tenant_lifecycle_statement_table,
 };
 #define REGISTRY_STATEMENT_COUNT (sizeof(registry_statement_list) / sizeof(registry_statement_list[0]))
 

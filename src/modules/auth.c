@@ -33,6 +33,7 @@
 #define AUTH_RESET_PREFIX "pr1"
 #define AUTH_RESET_TTL_S 1800
 #define AUTH_MAIL_TIMEOUT_MS 10000
+#define AUTH_SUSPENDED_MESSAGE "This tenant is suspended; contact your provider"
 
 static void auth_login(struct request_context *context);
 static void auth_refresh(struct request_context *context);
@@ -325,6 +326,13 @@ static void auth_login(struct request_context *context)
 	if (verdict < 0)
 		return;
 	int password_ok = verdict == 1;
+	if (password_ok && row.tenant_found && !row.tenant_active && row.user_active) {
+		/* Only the account's own password learns why: everyone else gets
+		 * the uniform refusal below. */
+		auth_audit(context, row.tenant_id, row.user_id, "auth.login", "failure", "tenant suspended");
+		response_error(context->response, STATUS_TENANT_SUSPENDED, AUTH_SUSPENDED_MESSAGE);
+		return;
+	}
 	if (!password_ok || !row.tenant_found || !row.tenant_active || !row.user_active) {
 		const char *reason = !row.tenant_found ? "unknown tenant"
 			: !row.user_id                     ? "unknown email"
@@ -394,6 +402,9 @@ static void auth_refresh(struct request_context *context)
 	case SESSION_INVALID:
 		response_error(context->response, STATUS_UNAUTHORIZED, "Invalid refresh token");
 		return;
+	case SESSION_TENANT_SUSPENDED:
+		response_error(context->response, STATUS_TENANT_SUSPENDED, AUTH_SUSPENDED_MESSAGE);
+		return;
 	case SESSION_DB_ERROR:
 		respond_db_failure(context, DB_UNAVAILABLE, "refresh");
 		return;
@@ -404,6 +415,8 @@ static void auth_refresh(struct request_context *context)
 	if (state != PRINCIPAL_OK) {
 		if (state == PRINCIPAL_GONE)
 			response_error(context->response, STATUS_UNAUTHORIZED, "Invalid refresh token");
+		else if (state == PRINCIPAL_TENANT_SUSPENDED)
+			response_error(context->response, STATUS_TENANT_SUSPENDED, AUTH_SUSPENDED_MESSAGE);
 		else
 			respond_db_failure(context, state == PRINCIPAL_DB_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR, "refresh");
 		return;

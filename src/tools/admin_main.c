@@ -17,6 +17,8 @@ static void admin_usage(FILE *out)
 		"  migrate [--dir DIR]                     apply pending schema migrations\n"
 		"  tenant create SLUG NAME                 create a tenant\n"
 		"  tenant list                             list tenants\n"
+		"  tenant suspend SLUG [--reason TEXT]     refuse the tenant's users and keys (403 TENANT_SUSPENDED)\n"
+		"  tenant resume SLUG                      reactivate a suspended tenant\n"
 		"  user create TENANT_SLUG EMAIL [--name NAME]\n"
 		"                                          create a user (password from INTUKA_USER_PASSWORD or stdin)\n"
 		"  find-plan show SLUG                     the tenant's find API plan\n"

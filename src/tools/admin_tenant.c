@@ -5,10 +5,13 @@
 #include "core/config.h"
 #include "core/identifiers.h"
 #include "db/db.h"
+#include "modules/tenant_lifecycle.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ADMIN_PASSWORD_MIN_BYTES 10
 #define ADMIN_NAME_MAX_BYTES 200
@@ -101,6 +104,62 @@ static int admin_tenant_create(struct admin_context *context, const char *slug, 
 	return ADMIN_EXIT_OK;
 }
 
+/* The audit log names the shell account that ran the command. */
+static void admin_actor(char *who, size_t who_size, struct tenant_actor *actor)
+{
+	const struct passwd *account = getpwuid(geteuid());
+	if (account != NULL)
+		snprintf(who, who_size, "intuka-admin (%s)", account->pw_name);
+	else
+		snprintf(who, who_size, "intuka-admin (uid %lu)", (unsigned long)geteuid());
+	*actor = (struct tenant_actor){.who = who, .client_address = "", .request_id = ""};
+}
+
+/* The tenant named by slug, or a message and 0. */
+static int admin_find_tenant(struct admin_context *context, const char *slug, struct tenant_summary *tenant)
+{
+	int found = 0;
+	if (tenant_lifecycle_find(context->db, 0, slug, tenant, &found) != DB_OK) {
+		admin_report_db_error(context, "looking up the tenant");
+		return 0;
+	}
+	if (!found)
+		fprintf(stderr, "intuka-admin: no tenant with slug \"%s\"\n", slug);
+	return found;
+}
+
+/* tenant suspend SLUG [--reason TEXT] | tenant resume SLUG */
+static int admin_tenant_set_status(struct admin_context *context, const char *slug, const char *status,
+	const char *reason)
+{
+	if (strlen(reason) > TENANT_REASON_MAX) {
+		fprintf(stderr, "intuka-admin: the reason is longer than %d bytes\n", TENANT_REASON_MAX);
+		return ADMIN_EXIT_FAILURE;
+	}
+	struct tenant_summary tenant, before, after;
+	if (!admin_find_tenant(context, slug, &tenant))
+		return ADMIN_EXIT_FAILURE;
+	char who[96];
+	struct tenant_actor actor;
+	admin_actor(who, sizeof(who), &actor);
+	int found = 0;
+	if (tenant_lifecycle_set_status(context->db, tenant.tenant_id, status, reason, &actor, &before, &after, &found) !=
+		DB_OK) {
+		db_rollback(context->db);
+		admin_report_db_error(context, "changing the tenant's status");
+		return ADMIN_EXIT_FAILURE;
+	}
+	if (!found) {
+		fprintf(stderr, "intuka-admin: no tenant with slug \"%s\"\n", slug);
+		return ADMIN_EXIT_FAILURE;
+	}
+	if (strcmp(before.status, after.status) == 0)
+		printf("tenant %s is already %s\n", slug, after.status);
+	else
+		printf("tenant %s: %s -> %s\n", slug, before.status, after.status);
+	return ADMIN_EXIT_OK;
+}
+
 int admin_tenant(struct admin_context *context, int argc, char **argv)
 {
 	if (argc == 1 && strcmp(argv[0], "list") == 0) {
@@ -113,7 +172,12 @@ int admin_tenant(struct admin_context *context, int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[0], "create") == 0)
 		return admin_tenant_create(context, argv[1], argv[2]);
-	fprintf(stderr, "usage: intuka-admin tenant create SLUG NAME | tenant list\n");
+	if ((argc == 2 || (argc == 4 && strcmp(argv[2], "--reason") == 0)) && strcmp(argv[0], "suspend") == 0)
+		return admin_tenant_set_status(context, argv[1], "suspended", argc == 4 ? argv[3] : "");
+	if (argc == 2 && strcmp(argv[0], "resume") == 0)
+		return admin_tenant_set_status(context, argv[1], "active", "");
+	fprintf(stderr, "usage: intuka-admin tenant create SLUG NAME | tenant list | tenant suspend SLUG [--reason TEXT]\n"
+			"       | tenant resume SLUG\n");
 	return ADMIN_EXIT_USAGE;
 }
 

@@ -21,6 +21,9 @@ static const char *const global_statements[] = {
 	 * binds that tenant_id. The purge drops finished rows by the same index. */
 	"find_webhooks.claim_due",
 	"find_webhooks.purge_finished",
+	/* The operator (intuka-admin, the operator API) names a tenant by its
+	 * slug; no tenant's user reaches it. */
+	"tenant_lifecycle.by_slug",
 };
 
 /* Scoped means: an INSERT whose first column is tenant_id, or a condition
