@@ -37,6 +37,9 @@ INTUKA_STACK_SHUTDOWN_TIMEOUT_S="${INTUKA_STACK_SHUTDOWN_TIMEOUT_S:-10}"
 INTUKA_STACK_BASE_DOMAIN="${INTUKA_STACK_BASE_DOMAIN:-intuka.test}"
 # Logins per 15 minutes from one client address (the product default is 10).
 INTUKA_STACK_LOGIN_ADDRESS_LIMIT="${INTUKA_STACK_LOGIN_ADDRESS_LIMIT:-10}"
+# refresh_reuse_grace_s of the stack: short, so the tests that present a
+# retired refresh token after the window wait little (the product default is 10).
+INTUKA_STACK_REFRESH_GRACE_S="${INTUKA_STACK_REFRESH_GRACE_S:-3}"
 # Where the stack's mail command appends messages (set by stack_up).
 INTUKA_STACK_MAIL_DIR=""
 # Pause between streamed chat text chunks: the find_chat integration suite
@@ -162,6 +165,7 @@ stack_write_config() {
 		jwt_audience = intuka-api
 		access_token_ttl_s = 900
 		refresh_token_ttl_s = 2592000
+		refresh_reuse_grace_s = $INTUKA_STACK_REFRESH_GRACE_S
 		rate_limit_per_minute = 200
 		login_rate_limit = 10
 		login_rate_window_s = 900

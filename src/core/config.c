@@ -66,6 +66,7 @@ static const struct config_key config_keys[] = {
 	INT_KEY(jwt_leeway_s, 0, 300, "30"),
 	INT_KEY(access_token_ttl_s, 60, 86400, "900"),
 	INT_KEY(refresh_token_ttl_s, 300, 31536000, "2592000"),
+	INT_KEY(refresh_reuse_grace_s, 0, 60, "10"),
 	INT_KEY(rate_limit_per_minute, 1, 1000000, "200"),
 	INT_KEY(rate_limit_tenant_per_minute, 0, 100000000, "0"),
 	INT_KEY(login_rate_limit, 1, 100000, "10"),

@@ -49,6 +49,7 @@ struct config {
 	int jwt_leeway_s;
 	int access_token_ttl_s;
 	int refresh_token_ttl_s;
+	int refresh_reuse_grace_s; /* a retired refresh token answers its successor pair this long */
 	int rate_limit_per_minute;
 	int rate_limit_tenant_per_minute;
 	int login_rate_limit;

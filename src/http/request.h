@@ -86,6 +86,7 @@ struct request {
 	const char *idempotency_key; /* Idempotency-Key header, raw */
 	const char *workspace_header; /* X-Workspace-ID header, raw */
 	const char *cors_request_method; /* Access-Control-Request-Method (preflight) */
+	const char *user_agent;       /* User-Agent header, raw (what a session shows as its device) */
 	char request_id[REQUEST_ID_MAX + 1];
 	const char *body;
 	size_t body_length;

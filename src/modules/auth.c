@@ -43,6 +43,9 @@ static void auth_me(struct request_context *context);
 static void auth_password_forgot(struct request_context *context);
 static void auth_password_reset(struct request_context *context);
 static void auth_password_change(struct request_context *context);
+static void auth_sessions_list(struct request_context *context);
+static void auth_sessions_revoke(struct request_context *context);
+static void auth_logout_others(struct request_context *context);
 
 static const struct field_spec login_fields[] = {
 	{.name = "email", .type = FIELD_EMAIL, .required = 1, .min_length = 3, .max_length = IDENTIFIER_EMAIL_MAX},
@@ -85,7 +88,13 @@ static const struct route auth_routes[] = {
 		.input = &input_no_body, .handler = auth_logout},
 	{.method = HTTP_POST, .pattern = "/api/v1/auth/logout-all", .credentials = ROUTE_CRED_JWT,
 		.input = &input_no_body, .handler = auth_logout_all},
+	{.method = HTTP_POST, .pattern = "/api/v1/auth/logout-others", .credentials = ROUTE_CRED_JWT,
+		.input = &input_no_body, .handler = auth_logout_others},
 	{.method = HTTP_GET, .pattern = "/api/v1/auth/me", .credentials = ROUTE_CRED_JWT, .handler = auth_me},
+	{.method = HTTP_GET, .pattern = "/api/v1/auth/sessions", .credentials = ROUTE_CRED_JWT,
+		.handler = auth_sessions_list},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/auth/sessions/{id}", .credentials = ROUTE_CRED_JWT,
+		.handler = auth_sessions_revoke},
 	{.method = HTTP_POST, .pattern = "/api/v1/auth/password/forgot", .credentials = ROUTE_PUBLIC,
 		.input = &forgot_input, .handler = auth_password_forgot},
 	{.method = HTTP_POST, .pattern = "/api/v1/auth/password/reset", .credentials = ROUTE_PUBLIC,
@@ -251,13 +260,13 @@ static int auth_issue_access_token(struct request_context *context, uint64_t ten
 }
 
 static void auth_respond_tokens(struct request_context *context, const char *access_token, const char *refresh_token,
-	uint64_t user_id, const char *message)
+	int64_t expires_in_s, uint64_t user_id, const char *message)
 {
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "accessToken", json_object_new_string(access_token));
 	json_object_object_add(data, "refreshToken", json_object_new_string(refresh_token));
 	json_object_object_add(data, "tokenType", json_object_new_string("Bearer"));
-	json_object_object_add(data, "expiresIn", json_object_new_int(context->config->access_token_ttl_s));
+	json_object_object_add(data, "expiresIn", json_object_new_int64(expires_in_s > 0 ? expires_in_s : 0));
 	json_object *user = json_object_new_object();
 	json_object_object_add(user, "id", json_object_new_int64((int64_t)user_id));
 	json_object_object_add(data, "user", user);
@@ -350,7 +359,7 @@ static void auth_login(struct request_context *context)
 		return;
 	}
 	result = session_start(context->db, row.tenant_id, row.user_id, (uint32_t)config->refresh_token_ttl_s,
-		context->request->remote_addr, &grant);
+		context->request->remote_addr, context->request->user_agent, &grant);
 	if (result == DB_OK)
 		auth_audit(context, row.tenant_id, row.user_id, "auth.login", "success", "");
 	if (result != DB_OK || (result = db_commit(context->db)) != DB_OK) {
@@ -376,7 +385,22 @@ static void auth_login(struct request_context *context)
 		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
 		return;
 	}
-	auth_respond_tokens(context, access_token, grant.refresh_token, row.user_id, "Logged in");
+	auth_respond_tokens(context, access_token, grant.refresh_token, config->access_token_ttl_s, row.user_id,
+		"Logged in");
+}
+
+/* Signs the access token of a refreshed pair, inside the exchange: the
+ * user must still be active, and the token carries the profile's version. */
+static int auth_sign_refreshed(void *signer_context, uint64_t tenant_id, struct session_pair *pair)
+{
+	struct request_context *context = signer_context;
+	struct auth_context *auth = &context->request->auth;
+	if (principal_load(context->db, tenant_id, pair->user_id, pair->session_id, context->request->arena, auth) !=
+		PRINCIPAL_OK)
+		return -1;
+	pair->access_expires_at_s = context->now_s + context->config->access_token_ttl_s;
+	return auth_issue_access_token(context, tenant_id, pair->user_id, pair->session_id, auth->profile_version,
+		pair->access_token, sizeof(pair->access_token));
 }
 
 static void auth_refresh(struct request_context *context)
@@ -387,47 +411,35 @@ static void auth_refresh(struct request_context *context)
 	if (auth_rate_limit(context, &bucket, 1) != 0)
 		return;
 	uint64_t tenant_id = 0;
-	struct session_grant grant;
-	memset(&grant, 0, sizeof(grant));
+	struct session_pair pair;
+	memset(&pair, 0, sizeof(pair));
 	enum session_outcome outcome = session_rotate(context->db, input_string(context->request, "refreshToken"),
-		(uint32_t)context->config->refresh_token_ttl_s, &tenant_id, &grant);
+		(uint32_t)context->config->refresh_token_ttl_s, (uint32_t)context->config->refresh_reuse_grace_s,
+		auth_sign_refreshed, context, &tenant_id, &pair);
 	switch (outcome) {
 	case SESSION_OK:
+	case SESSION_REPLAYED:
+		/* A replay answers the first exchange's pair, so its access token
+		 * has a little less time left. */
+		auth_respond_tokens(context, pair.access_token, pair.refresh_token,
+			pair.access_expires_at_s - context->now_s, pair.user_id, "Tokens refreshed");
 		break;
 	case SESSION_REUSED:
-		auth_audit(context, tenant_id, grant.user_id, "auth.refresh_reuse", "denied",
-			"retired refresh token presented; session revoked");
+		auth_audit(context, tenant_id, pair.user_id, "auth.refresh_reuse", "denied",
+			"retired refresh token presented after the grace window; session revoked");
 		response_error(context->response, STATUS_UNAUTHORIZED, "Invalid refresh token");
-		return;
+		break;
 	case SESSION_INVALID:
 		response_error(context->response, STATUS_UNAUTHORIZED, "Invalid refresh token");
-		return;
+		break;
 	case SESSION_TENANT_SUSPENDED:
 		response_error(context->response, STATUS_TENANT_SUSPENDED, AUTH_SUSPENDED_MESSAGE);
-		return;
+		break;
 	case SESSION_DB_ERROR:
 		respond_db_failure(context, DB_UNAVAILABLE, "refresh");
-		return;
+		break;
 	}
-	struct auth_context *auth = &context->request->auth;
-	enum principal_outcome state =
-		principal_load(context->db, tenant_id, grant.user_id, grant.session_id, context->request->arena, auth);
-	if (state != PRINCIPAL_OK) {
-		if (state == PRINCIPAL_GONE)
-			response_error(context->response, STATUS_UNAUTHORIZED, "Invalid refresh token");
-		else if (state == PRINCIPAL_TENANT_SUSPENDED)
-			response_error(context->response, STATUS_TENANT_SUSPENDED, AUTH_SUSPENDED_MESSAGE);
-		else
-			respond_db_failure(context, state == PRINCIPAL_DB_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR, "refresh");
-		return;
-	}
-	char access_token[JWT_TOKEN_MAX + 1];
-	if (auth_issue_access_token(context, tenant_id, grant.user_id, grant.session_id, auth->profile_version,
-		    access_token, sizeof(access_token)) != 0) {
-		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
-		return;
-	}
-	auth_respond_tokens(context, access_token, grant.refresh_token, grant.user_id, "Tokens refreshed");
+	explicit_bzero(&pair, sizeof(pair));
 }
 
 static void auth_logout(struct request_context *context)
@@ -457,6 +469,82 @@ static void auth_logout_all(struct request_context *context)
 	response_ok(context->response, STATUS_OK, data, "Logged out everywhere");
 }
 
+/* Every session of the user but this one: "log out my other devices". */
+static void auth_logout_others(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	uint64_t revoked = 0;
+	int result = session_revoke_user(context->db, auth->tenant_id, auth->user_id, auth->session_id, "logout_others",
+		&revoked);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "logout-others");
+		return;
+	}
+	char details[64];
+	snprintf(details, sizeof(details), "{\"revokedSessions\":%llu}", (unsigned long long)revoked);
+	auth_audit(context, auth->tenant_id, auth->user_id, "auth.logout_others", "success", details);
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "revokedSessions", json_object_new_int64((int64_t)revoked));
+	response_ok(context->response, STATUS_OK, data, "Other sessions logged out");
+}
+
+struct auth_session_listing {
+	json_object *items;
+	uint64_t current_session_id;
+};
+
+static void auth_add_session(void *callback_context, const struct session_info *session)
+{
+	struct auth_session_listing *listing = callback_context;
+	json_object *item = json_object_new_object();
+	json_object_object_add(item, "id", json_object_new_int64((int64_t)session->session_id));
+	json_object_object_add(item, "device", json_object_new_string(session->device));
+	json_object_object_add(item, "address", json_object_new_string(session->client_address));
+	json_object_object_add(item, "createdAt", json_object_new_string(session->created_at));
+	json_object_object_add(item, "lastUsedAt", json_object_new_string(session->last_used_at));
+	json_object_object_add(item, "expiresAt", json_object_new_string(session->expires_at));
+	json_object_object_add(item, "current", json_object_new_boolean(session->session_id == listing->current_session_id));
+	json_object_array_add(listing->items, item);
+}
+
+static void auth_sessions_list(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	struct auth_session_listing listing = {.items = json_object_new_array(), .current_session_id = auth->session_id};
+	int result = session_list(context->db, auth->tenant_id, auth->user_id, auth_add_session, &listing);
+	if (result != DB_OK) {
+		json_object_put(listing.items);
+		respond_db_failure(context, result, "sessions list");
+		return;
+	}
+	response_ok(context->response, STATUS_OK, listing.items, "Sessions");
+}
+
+/* One of one's own sessions, this one included (then it is a logout). */
+static void auth_sessions_revoke(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	uint64_t session_id = module_path_id(context, "id");
+	uint64_t revoked = 0;
+	int result = session_id ? session_revoke_own(context->db, auth->tenant_id, auth->user_id, session_id,
+					  "session_revoke", &revoked)
+				: DB_OK;
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "session revoke");
+		return;
+	}
+	if (revoked == 0) {
+		module_not_found(context, "Session");
+		return;
+	}
+	char details[64];
+	snprintf(details, sizeof(details), "{\"sessionId\":%llu}", (unsigned long long)session_id);
+	auth_audit(context, auth->tenant_id, auth->user_id, "auth.session_revoke", "success", details);
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "id", json_object_new_int64((int64_t)session_id));
+	json_object_object_add(data, "current", json_object_new_boolean(session_id == auth->session_id));
+	response_ok(context->response, STATUS_OK, data, "Session revoked");
+}
 
 static void auth_me(struct request_context *context)
 {

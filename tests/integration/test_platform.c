@@ -6,13 +6,16 @@
  * and user is made by this suite, unique per run, so it can run again on
  * the same database.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
 #include "find_client.h"
+#include "http_client.h"
 #include "identity_client.h"
 #include "itest_check.h"
 #include "json_path.h"
@@ -153,6 +156,212 @@ static void suspended_tenant_gets_403_for_tokens_keys_and_login_until_resumed(vo
     json_object_put(entry);
 }
 
+/* ---- sessions ------------------------------------------------------------ */
+
+/* Logs in with a User-Agent (the session's device); copies the tokens. */
+static bool login_with_device(const char *email, const char *slug, const char *device, char *access,
+                              char *refresh)
+{
+    char body[512], agent[160];
+    snprintf(body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\",\"tenantSlug\":\"%s\"}", email, admin_password,
+             slug);
+    snprintf(agent, sizeof agent, "User-Agent: %s", device);
+    const char *headers[] = { agent, NULL };
+    struct http_request request = {
+        .method = "POST", .path_and_query = "/api/v1/auth/login", .content_type = "application/json",
+        .body = body, .body_length = strlen(body), .extra_headers = headers,
+    };
+    struct http_response response;
+    char error_text[256];
+    memset(&response, 0, sizeof response);
+    bool sent = http_client_send(&request, &response, error_text, sizeof error_text);
+    bool ok = ITEST_CHECK(sent && response.status == 200, "login from %s: %ld %s", device, response.status,
+                          sent ? response.body : error_text);
+    if (ok) {
+        char why[128];
+        json_object *parsed = json_parse_whole(response.body, response.body_length, why, sizeof why);
+        const char *a = parsed ? json_path_string(parsed, "data.accessToken") : NULL;
+        const char *r = parsed ? json_path_string(parsed, "data.refreshToken") : NULL;
+        snprintf(access, TOKEN_MAX, "%s", a ? a : "");
+        if (refresh != NULL)
+            snprintf(refresh, REFRESH_MAX, "%s", r ? r : "");
+        if (parsed)
+            json_object_put(parsed);
+    }
+    http_response_free(&response);
+    return ok;
+}
+
+/* The session of the listing whose device is device, and whether it is current. */
+static int64_t session_with_device(json_object *sessions, const char *device, bool *current)
+{
+    for (size_t i = 0; sessions && i < json_object_array_length(sessions); i++) {
+        json_object *item = json_object_array_get_idx(sessions, i);
+        const char *found = json_path_string(item, "device");
+        if (found && strcmp(found, device) == 0) {
+            int64_t id = 0;
+            json_path_int64(item, "id", &id);
+            json_object *flag = json_path_get(item, "current");
+            *current = flag && json_object_get_boolean(flag);
+            return id;
+        }
+    }
+    return 0;
+}
+
+static void sessions_are_listed_with_device_and_revoked_one_by_one_or_all_but_this_one(void)
+{
+    char slug[64], token[TOKEN_MAX], email[160];
+    char laptop[TOKEN_MAX], phone[TOKEN_MAX], tablet[TOKEN_MAX], other_slug[64], other_token[TOKEN_MAX];
+    if (!ITEST_CHECK(find_make_tenant_admin("sess", "Sessions Co", admin_password, slug, sizeof slug, token),
+                     "make a tenant") ||
+        !ITEST_CHECK(find_make_tenant_admin("sess-other", "Other Co", admin_password, other_slug, sizeof other_slug,
+                                            other_token),
+                     "make another tenant"))
+        return;
+    snprintf(email, sizeof email, "admin@%s.test", slug);
+    if (!login_with_device(email, slug, "itest-laptop/1.0", laptop, NULL) ||
+        !login_with_device(email, slug, "itest-phone/2.0 (caf\xc3\xa9)", phone, NULL) ||
+        !login_with_device(email, slug, "itest-tablet/3.0", tablet, NULL))
+        return;
+    struct api_reply reply;
+    if (!api_call("GET", "/api/v1/auth/sessions", NULL, laptop, NULL, &reply))
+        return;
+    expect_status("GET /auth/sessions", &reply, 200, NULL);
+    json_object *sessions = json_path_get(reply.body, "data");
+    bool laptop_current = false, phone_current = true;
+    int64_t laptop_id = session_with_device(sessions, "itest-laptop/1.0", &laptop_current);
+    int64_t phone_id = session_with_device(sessions, "itest-phone/2.0 (caf?" "?)", &phone_current);
+    ITEST_CHECK(laptop_id > 0 && laptop_current, "the laptop's session is listed as the current one");
+    ITEST_CHECK(phone_id > 0 && !phone_current, "the phone's session is listed (bytes beyond ASCII as ?), not current");
+    json_object *first = sessions ? json_object_array_get_idx(sessions, 0) : NULL;
+    ITEST_CHECK(first && json_path_string(first, "address") && json_path_string(first, "createdAt") &&
+                    json_path_string(first, "lastUsedAt") && json_path_string(first, "expiresAt"),
+                "a session shows address, created, last used and end: %s",
+                first ? json_object_to_json_string(first) : "(none)");
+    api_reply_free(&reply);
+    if (phone_id <= 0)
+        return;
+
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/auth/sessions/%lld", (long long)phone_id);
+    call_expect("another tenant's admin cannot end the phone's session", "DELETE", path, NULL, other_token, 404,
+                "NOT_FOUND");
+    call_expect("the phone still works", "GET", "/api/v1/auth/me", NULL, phone, 200, NULL);
+    call_expect("end the phone's session from the laptop", "DELETE", path, NULL, laptop, 200, NULL);
+    call_expect("the phone's token is refused at once", "GET", "/api/v1/auth/me", NULL, phone, 401, "UNAUTHORIZED");
+    call_expect("ending it again is 404", "DELETE", path, NULL, laptop, 404, "NOT_FOUND");
+    call_expect("a malformed session id is 404", "DELETE", "/api/v1/auth/sessions/abc", NULL, laptop, 404,
+                "NOT_FOUND");
+
+    if (api_call("POST", "/api/v1/auth/logout-others", NULL, laptop, NULL, &reply)) {
+        expect_status("log out the other sessions", &reply, 200, NULL);
+        int64_t revoked = 0;
+        json_path_int64(reply.body, "data.revokedSessions", &revoked);
+        ITEST_CHECK(revoked >= 2, "logout-others ended the tablet and the admin's first login: %lld",
+                    (long long)revoked);
+        api_reply_free(&reply);
+    }
+    call_expect("the tablet is logged out", "GET", "/api/v1/auth/me", NULL, tablet, 401, "UNAUTHORIZED");
+    call_expect("the laptop goes on", "GET", "/api/v1/auth/me", NULL, laptop, 200, NULL);
+    call_expect("the other tenant goes on", "GET", "/api/v1/auth/me", NULL, other_token, 200, NULL);
+    if (api_call("GET", "/api/v1/auth/sessions", NULL, laptop, NULL, &reply)) {
+        json_object *left = json_path_get(reply.body, "data");
+        ITEST_CHECK(left && json_object_array_length(left) == 1, "one session is left: %s",
+                    json_object_to_json_string(reply.body));
+        api_reply_free(&reply);
+    }
+    json_object *entry = latest_audit(laptop, "auth.session_revoke");
+    json_object *details = audit_details(entry);
+    int64_t audited = 0;
+    ITEST_CHECK(details && json_path_int64(details, "sessionId", &audited) && audited == phone_id,
+                "auth.session_revoke names the session: %s", entry ? json_object_to_json_string(entry) : "(none)");
+    json_object_put(details);
+    json_object_put(entry);
+}
+
+struct parallel_refresh {
+    const char *body;
+    pthread_barrier_t *start;
+    long status;
+    char access[TOKEN_MAX];
+    char refresh[REFRESH_MAX];
+    char error[256];
+};
+
+/* No CUnit in here: the main thread checks what came back. */
+static void *parallel_refresh_run(void *argument)
+{
+    struct parallel_refresh *run = argument;
+    struct http_request request = {
+        .method = "POST", .path_and_query = "/api/v1/auth/refresh", .content_type = "application/json",
+        .body = run->body, .body_length = strlen(run->body),
+    };
+    struct http_response response;
+    memset(&response, 0, sizeof response);
+    pthread_barrier_wait(run->start);
+    if (http_client_send(&request, &response, run->error, sizeof run->error)) {
+        run->status = response.status;
+        char why[128];
+        json_object *parsed = json_parse_whole(response.body, response.body_length, why, sizeof why);
+        const char *a = parsed ? json_path_string(parsed, "data.accessToken") : NULL;
+        const char *r = parsed ? json_path_string(parsed, "data.refreshToken") : NULL;
+        snprintf(run->access, sizeof run->access, "%s", a ? a : "");
+        snprintf(run->refresh, sizeof run->refresh, "%s", r ? r : "");
+        if (parsed)
+            json_object_put(parsed);
+    }
+    http_response_free(&response);
+    return NULL;
+}
+
+static void two_refreshes_at_once_get_one_pair_and_a_late_reuse_revokes_the_session(void)
+{
+    char slug[64], token[TOKEN_MAX], email[160], refresh[REFRESH_MAX];
+    if (!ITEST_CHECK(find_make_tenant_admin("tabs", "Tabs Co", admin_password, slug, sizeof slug, token),
+                     "make a tenant"))
+        return;
+    snprintf(email, sizeof email, "admin@%s.test", slug);
+    if (!ITEST_CHECK(api_login(email, admin_password, slug, token, refresh) == 200, "login"))
+        return;
+    char body[256];
+    snprintf(body, sizeof body, "{\"refreshToken\":\"%s\"}", refresh);
+    enum { TABS = 2 };
+    static struct parallel_refresh runs[TABS];
+    pthread_t threads[TABS];
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, TABS);
+    for (int i = 0; i < TABS; i++) {
+        memset(&runs[i], 0, sizeof runs[i]);
+        runs[i].body = body;
+        runs[i].start = &start;
+        pthread_create(&threads[i], NULL, parallel_refresh_run, &runs[i]);
+    }
+    for (int i = 0; i < TABS; i++)
+        pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&start);
+    ITEST_CHECK(runs[0].status == 200 && runs[1].status == 200, "both tabs refresh: %ld (%s), %ld (%s)",
+                runs[0].status, runs[0].error, runs[1].status, runs[1].error);
+    ITEST_CHECK(runs[0].refresh[0] != '\0' && strcmp(runs[0].refresh, runs[1].refresh) == 0 &&
+                    strcmp(runs[0].access, runs[1].access) == 0 && strcmp(runs[0].refresh, refresh) != 0,
+                "both tabs hold the same new pair");
+    call_expect("the shared access token works", "GET", "/api/v1/auth/me", NULL, runs[0].access, 200, NULL);
+
+    /* The shared pair goes on: its refresh token exchanges once more. */
+    char next_access[TOKEN_MAX], next_refresh[REFRESH_MAX];
+    if (!refresh_tokens(runs[0].refresh, 200, next_access, next_refresh))
+        return;
+
+    char grace_text[16] = "10";
+    identity_config_lookup("refresh_reuse_grace_s", false, grace_text, sizeof grace_text);
+    sleep((unsigned)atoi(grace_text) + 1);
+    /* The first token again, after the window: a stolen copy. */
+    refresh_tokens(refresh, 401, NULL, NULL);
+    call_expect("the session's newest access token is revoked", "GET", "/api/v1/auth/me", NULL, next_access, 401,
+                "UNAUTHORIZED");
+    refresh_tokens(next_refresh, 401, NULL, NULL);
+}
+
 bool platform_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("platform", NULL, NULL);
@@ -163,5 +372,9 @@ bool platform_suite_register(void)
                                ? NULL
                                : "INTUKA_TEST_ADMIN or INTUKA_TEST_CONFIG is empty";
     return itest_add_test(suite, "suspended_tenant_gets_403_for_tokens_keys_and_login_until_resumed",
-                          suspended_tenant_gets_403_for_tokens_keys_and_login_until_resumed, no_admin);
+                          suspended_tenant_gets_403_for_tokens_keys_and_login_until_resumed, no_admin) &&
+           itest_add_test(suite, "sessions_are_listed_with_device_and_revoked_one_by_one_or_all_but_this_one",
+                          sessions_are_listed_with_device_and_revoked_one_by_one_or_all_but_this_one, no_admin) &&
+           itest_add_test(suite, "two_refreshes_at_once_get_one_pair_and_a_late_reuse_revokes_the_session",
+                          two_refreshes_at_once_get_one_pair_and_a_late_reuse_revokes_the_session, no_admin);
 }

@@ -4,6 +4,8 @@
 #include "auth/ratelimit.h"
 #include "auth/rbac.h"
 #include "auth/secret_token.h"
+#include "auth/session.h"
+#include "core/config.h"
 #include "auth/tenant_host.h"
 #include "core/arena.h"
 #include "http/request.h"
@@ -136,6 +138,58 @@ static void secret_tokens_round_trip_and_refuse_tampering(void)
 	CU_ASSERT_EQUAL(secret_token_parse("rt1", "rt1.x1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &tenant_id, parsed), -1);
 }
 
+static void refresh_successor_opens_only_with_its_own_token_and_binding(void)
+{
+	char token[SECRET_TOKEN_TEXT_MAX], other[SECRET_TOKEN_TEXT_MAX];
+	unsigned char hash[SECRET_TOKEN_HASH_BYTES], other_hash[SECRET_TOKEN_HASH_BYTES];
+	CU_ASSERT_EQUAL_FATAL(secret_token_new("rt1", 7, token, sizeof(token), hash), 0);
+	CU_ASSERT_EQUAL_FATAL(secret_token_new("rt1", 7, other, sizeof(other), other_hash), 0);
+	struct session_pair pair = {.session_id = 3, .user_id = 9, .access_expires_at_s = 1790000000};
+	snprintf(pair.refresh_token, sizeof(pair.refresh_token), "rt1.7.next");
+	memset(pair.access_token, 'a', 600);
+	pair.access_token[600] = '\0';
+	unsigned char sealed[SESSION_SEALED_MAX];
+	size_t sealed_length = 0;
+	CU_ASSERT_EQUAL_FATAL(session_seal_successor(token, hash, sizeof(hash), &pair, sealed, &sealed_length), 0);
+	CU_ASSERT_TRUE(sealed_length > 600 && sealed_length <= SESSION_SEALED_MAX);
+	/* The stored bytes do not hold the tokens in clear. */
+	CU_ASSERT_PTR_NULL(memmem(sealed, sealed_length, "rt1.7.next", 10));
+
+	struct session_pair opened;
+	memset(&opened, 0, sizeof(opened));
+	CU_ASSERT_EQUAL(session_open_successor(token, hash, sizeof(hash), sealed, sealed_length, &opened), 0);
+	CU_ASSERT_STRING_EQUAL(opened.refresh_token, pair.refresh_token);
+	CU_ASSERT_STRING_EQUAL(opened.access_token, pair.access_token);
+	CU_ASSERT_EQUAL(opened.access_expires_at_s, pair.access_expires_at_s);
+
+	/* Another token, another row's binding, one flipped byte: nothing opens. */
+	CU_ASSERT_EQUAL(session_open_successor(other, hash, sizeof(hash), sealed, sealed_length, &opened), -1);
+	CU_ASSERT_EQUAL(session_open_successor(token, other_hash, sizeof(other_hash), sealed, sealed_length, &opened), -1);
+	sealed[20] ^= 1;
+	CU_ASSERT_EQUAL(session_open_successor(token, hash, sizeof(hash), sealed, sealed_length, &opened), -1);
+	sealed[20] ^= 1;
+	CU_ASSERT_EQUAL(session_open_successor(token, hash, sizeof(hash), sealed, 20, &opened), -1);
+	/* A pair too large to keep is refused, not cut. */
+	memset(pair.access_token, 'a', JWT_TOKEN_MAX);
+	pair.access_token[JWT_TOKEN_MAX] = '\0';
+	CU_ASSERT_EQUAL(session_seal_successor(token, hash, sizeof(hash), &pair, sealed, &sealed_length), -1);
+}
+
+static void refresh_reuse_replays_only_inside_the_grace_window_with_a_kept_successor(void)
+{
+	CU_ASSERT_TRUE(session_reuse_is_replay(1, 1));
+	CU_ASSERT_FALSE(session_reuse_is_replay(0, 1)); /* after the window: the family is revoked */
+	CU_ASSERT_FALSE(session_reuse_is_replay(1, 0)); /* retired before successors were kept */
+	CU_ASSERT_FALSE(session_reuse_is_replay(0, 0));
+	struct config config;
+	config_set_defaults(&config);
+	CU_ASSERT_EQUAL(config.refresh_reuse_grace_s, 10);
+	char error[CONFIG_ERROR_MAX];
+	CU_ASSERT_EQUAL(config_parse_text(&config, "refresh_reuse_grace_s = 0\n", "t", 0, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(config.refresh_reuse_grace_s, 0);
+	CU_ASSERT_EQUAL(config_parse_text(&config, "refresh_reuse_grace_s = 61\n", "t", 0, error, sizeof(error)), -1);
+}
+
 static const struct field_spec sample_fields[] = {
 	{.name = "email", .type = FIELD_EMAIL, .required = 1, .min_length = 3, .max_length = 254},
 	{.name = "age", .type = FIELD_INTEGER, .min_value = 0, .max_value = 150},
@@ -234,6 +288,10 @@ static const struct unit_test identity_tests[] = {
 	{"ratelimit_bucket_names_hide_the_email", ratelimit_bucket_names_hide_the_email},
 	{"tenant_host_finds_the_slug_under_the_base_domain_only", tenant_host_finds_the_slug_under_the_base_domain_only},
 	{"secret_tokens_round_trip_and_refuse_tampering", secret_tokens_round_trip_and_refuse_tampering},
+	{"refresh_successor_opens_only_with_its_own_token_and_binding",
+		refresh_successor_opens_only_with_its_own_token_and_binding},
+	{"refresh_reuse_replays_only_inside_the_grace_window_with_a_kept_successor",
+		refresh_reuse_replays_only_inside_the_grace_window_with_a_kept_successor},
 	{"validation_accepts_a_good_body", validation_accepts_a_good_body},
 	{"validation_reports_every_bad_field_and_unknown_ones", validation_reports_every_bad_field_and_unknown_ones},
 };
