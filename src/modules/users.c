@@ -1,9 +1,14 @@
 /* Users API: list, create, read, update (name, profile, status) and
  * deactivate the users of the caller's tenant. Needs users.manage. A user
  * cannot deactivate themselves or change their own profile, so a tenant
- * never locks out its last administrator by accident. */
+ * never locks out its last administrator by accident. Nobody hands on more
+ * than they hold: a profile may be given only when its permissions are a
+ * subset of the caller's, and a user may be changed only when their
+ * permissions are too (so users.manage alone cannot make a Tenant Admin,
+ * nor demote or lock out one). */
 #include "auth/audit.h"
 #include "auth/password.h"
+#include "auth/rbac.h"
 #include "auth/session.h"
 #include "handler/context.h"
 #include "core/identifiers.h"
@@ -99,6 +104,7 @@ enum users_statement {
 	USERS_STMT_GET,
 	USERS_STMT_INSERT,
 	USERS_STMT_PROFILE_EXISTS,
+	USERS_STMT_TARGET,
 	USERS_STMT_UPDATE,
 	USERS_STMT_COUNT,
 	USERS_STMT__MAX
@@ -128,7 +134,15 @@ static const struct db_statement_def users_statements[USERS_STMT__MAX] = {
 		.sql = "INSERT INTO users (tenant_id, email, display_name, password_hash, profile_id) VALUES (?, ?, ?, ?, ?)",
 		.tenant_bound = 1},
 	[USERS_STMT_PROFILE_EXISTS] = {.name = "users.profile_exists",
-		.sql = "SELECT profile_id FROM profiles WHERE tenant_id = ? AND profile_id = ?", .tenant_bound = 1},
+		.sql = "SELECT profile_id, permissions FROM profiles WHERE tenant_id = ? AND profile_id = ?",
+		.tenant_bound = 1},
+	/* What an administrative change needs of its target: its permissions
+	 * (the caller must hold them) and the state the audit calls "before". */
+	[USERS_STMT_TARGET] = {.name = "users.target",
+		.sql = "SELECT u.display_name, u.status, u.profile_id, IFNULL(p.permissions, '') FROM users u "
+		"LEFT JOIN profiles p ON p.tenant_id = u.tenant_id AND p.profile_id = u.profile_id "
+		"WHERE u.tenant_id = ? AND u.user_id = ?",
+		.tenant_bound = 1},
 	[USERS_STMT_UPDATE] = {.name = "users.update",
 		.sql = "UPDATE users SET display_name = COALESCE(?, display_name), profile_id = COALESCE(?, profile_id), "
 		"status = COALESCE(?, status) WHERE tenant_id = ? AND user_id = ?",
@@ -237,20 +251,134 @@ static int users_load(struct request_context *context, uint64_t user_id, json_ob
 	return result;
 }
 
-static int users_copy_found(void *callback_context, const struct db_row *row)
+struct users_profile_row {
+	int found;
+	char permissions[RBAC_PERMISSIONS_TEXT_MAX];
+};
+
+static int users_read_profile(void *callback_context, const struct db_row *row)
 {
-	(void)row;
-	*(int *)callback_context = 1;
+	struct users_profile_row *out = callback_context;
+	if (row->column_count == 2 && row->values[1] != NULL) {
+		out->found = 1;
+		snprintf(out->permissions, sizeof(out->permissions), "%s", row->values[1]);
+	}
 	return 0;
 }
 
-/* 1 when profile_id belongs to the caller's tenant. */
-static int users_profile_exists(struct request_context *context, int64_t profile_id, int *result)
+/* 0 when profile_id is a profile of this tenant whose permissions the
+ * caller holds every one of; otherwise -1 after answering (422 for no such
+ * profile, 403 naming what the caller lacks). */
+static int users_check_grantable_or_reply(struct request_context *context, int64_t profile_id)
 {
-	int found = 0;
+	struct users_profile_row profile = {0};
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_INT(profile_id)};
-	*result = db_query(context->db, &users_statements[USERS_STMT_PROFILE_EXISTS], params, 2, users_copy_found, &found);
-	return found;
+	int result = db_query(context->db, &users_statements[USERS_STMT_PROFILE_EXISTS], params, 2, users_read_profile,
+		&profile);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "users profile");
+		return -1;
+	}
+	if (!profile.found) {
+		response_error(context->response, STATUS_UNPROCESSABLE, "Profile does not exist");
+		response_add_detail(context->response, "profileId", "no such profile in this tenant");
+		return -1;
+	}
+	char missing[RBAC_PERMISSIONS_TEXT_MAX];
+	if (rbac_list_missing(context->request->auth.permissions, profile.permissions, missing, sizeof(missing)) > 0) {
+		response_error(context->response, STATUS_FORBIDDEN, "You cannot grant permissions you do not hold");
+		response_add_detail(context->response, "profileId", "the profile holds %.900s, which you do not", missing);
+		return -1;
+	}
+	return 0;
+}
+
+/* A user as an administrative change finds them. */
+struct users_target {
+	int found;
+	char name[201];
+	char status[16];
+	int64_t profile_id;
+	char permissions[RBAC_PERMISSIONS_TEXT_MAX];
+};
+
+static int users_read_target(void *callback_context, const struct db_row *row)
+{
+	struct users_target *out = callback_context;
+	if (row->column_count != 4 || row->values[1] == NULL)
+		return 0;
+	out->found = 1;
+	snprintf(out->name, sizeof(out->name), "%s", row->values[0] ? row->values[0] : "");
+	snprintf(out->status, sizeof(out->status), "%s", row->values[1]);
+	out->profile_id = row->values[2] ? strtoll(row->values[2], NULL, 10) : 0;
+	snprintf(out->permissions, sizeof(out->permissions), "%s", row->values[3] ? row->values[3] : "");
+	return 0;
+}
+
+/* 0 with target filled when user_id is a user of this tenant whose
+ * permissions the caller holds; otherwise -1 after answering (404, or 403
+ * naming what the caller lacks). */
+static int users_load_administrable_or_reply(struct request_context *context, uint64_t user_id,
+	struct users_target *target)
+{
+	memset(target, 0, sizeof(*target));
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(user_id)};
+	int result = user_id ? db_query(context->db, &users_statements[USERS_STMT_TARGET], params, 2, users_read_target,
+				       target)
+			     : DB_OK;
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "users target");
+		return -1;
+	}
+	if (!target->found) {
+		module_not_found(context, "User");
+		return -1;
+	}
+	char missing[RBAC_PERMISSIONS_TEXT_MAX];
+	if (rbac_list_missing(context->request->auth.permissions, target->permissions, missing, sizeof(missing)) > 0) {
+		response_error(context->response, STATUS_FORBIDDEN,
+			"You cannot administer a user who holds permissions you do not hold");
+		response_add_detail(context->response, "id", "the user holds %.900s, which you do not", missing);
+		return -1;
+	}
+	return 0;
+}
+
+/* {"name", "profileId", "status"} of a user, for the audit's before and after. */
+static json_object *users_state_json(const char *name, int64_t profile_id, const char *status)
+{
+	json_object *state = json_object_new_object();
+	json_object_object_add(state, "name", json_object_new_string(name));
+	json_object_object_add(state, "profileId", profile_id ? json_object_new_int64(profile_id) : NULL);
+	json_object_object_add(state, "status", json_object_new_string(status));
+	return state;
+}
+
+/* details: {"before": ..., "after": ...} (either may be NULL; both are taken), as text. */
+static void users_change_details(json_object *before, json_object *after, char *out, size_t out_size)
+{
+	json_object *details = json_object_new_object();
+	if (before != NULL)
+		json_object_object_add(details, "before", before);
+	if (after != NULL)
+		json_object_object_add(details, "after", after);
+	snprintf(out, out_size, "%s", json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN));
+	json_object_put(details);
+}
+
+/* The audit entry of a change to target_user_id, in the caller's
+ * transaction (so it commits with the change). Returns a db_result. */
+static int users_audit_in_transaction(struct request_context *context, const char *action, uint64_t target_user_id,
+	const char *details)
+{
+	char target[24];
+	snprintf(target, sizeof(target), "%llu", (unsigned long long)target_user_id);
+	const struct auth_context *auth = &context->request->auth;
+	struct audit_event event = {.tenant_id = auth->tenant_id, .actor_user_id = auth->user_id, .action = action,
+		.outcome = "success", .target_type = "user", .target_id = target,
+		.client_address = context->request->remote_addr, .request_id = context->request->request_id,
+		.details = details};
+	return audit_record(context->db, &event);
 }
 
 static void users_audit(struct request_context *context, const char *action, uint64_t target_user_id,
@@ -270,23 +398,15 @@ static void users_create(struct request_context *context)
 	char email[IDENTIFIER_EMAIL_MAX + 1];
 	identifier_lowercase(input_string(context->request, "email"), email, sizeof(email));
 	int64_t profile_id = input_integer(context->request, "profileId", 0);
-	int result;
-	if (!users_profile_exists(context, profile_id, &result)) {
-		if (result != DB_OK) {
-			respond_db_failure(context, result, "users create");
-			return;
-		}
-		response_error(context->response, STATUS_UNPROCESSABLE, "Profile does not exist");
-		response_add_detail(context->response, "profileId", "no such profile in this tenant");
+	if (users_check_grantable_or_reply(context, profile_id) != 0)
 		return;
-	}
 	char hash[PASSWORD_HASH_TEXT_MAX];
 	if (module_password_hash_or_reply(context, input_string(context->request, "password"), hash, sizeof(hash)) != 0)
 		return;
 	uint64_t user_id = 0;
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(email),
 		DB_TEXT(input_string(context->request, "name")), DB_TEXT(hash), DB_INT(profile_id)};
-	result = db_exec(context->db, &users_statements[USERS_STMT_INSERT], params, 5, NULL, &user_id);
+	int result = db_exec(context->db, &users_statements[USERS_STMT_INSERT], params, 5, NULL, &user_id);
 	if (result == DB_DUPLICATE) {
 		response_error(context->response, STATUS_CONFLICT, "A user with this email already exists");
 		response_add_detail(context->response, "email", "is already taken in this tenant");
@@ -296,7 +416,11 @@ static void users_create(struct request_context *context)
 		respond_db_failure(context, result, "users create");
 		return;
 	}
-	users_audit(context, "user.create", user_id, email);
+	char details[1000];
+	json_object *created = users_state_json(input_string(context->request, "name"), profile_id, "active");
+	json_object_object_add(created, "email", json_object_new_string(email));
+	users_change_details(NULL, created, details, sizeof(details));
+	users_audit(context, "user.create", user_id, details);
 	json_object *user = NULL;
 	result = users_load(context, user_id, &user);
 	if (result != DB_OK || user == NULL) {
@@ -334,42 +458,32 @@ static void users_apply_update(struct request_context *context, uint64_t user_id
 			"You cannot deactivate yourself or change your own profile");
 		return;
 	}
-	json_object *existing = NULL;
-	int result = users_load(context, user_id, &existing);
-	if (result != DB_OK || existing == NULL) {
-		if (result != DB_OK)
-			respond_db_failure(context, result, "users update");
-		else
-			module_not_found(context, "User");
+	struct users_target before;
+	if (users_load_administrable_or_reply(context, user_id, &before) != 0)
 		return;
-	}
-	json_object_put(existing);
-	if (profile_id != NULL && !users_profile_exists(context, *profile_id, &result)) {
-		if (result != DB_OK)
-			respond_db_failure(context, result, "users update");
-		else {
-			response_error(context->response, STATUS_UNPROCESSABLE, "Profile does not exist");
-			response_add_detail(context->response, "profileId", "no such profile in this tenant");
-		}
+	if (profile_id != NULL && users_check_grantable_or_reply(context, *profile_id) != 0)
 		return;
-	}
+	char details[1000];
+	users_change_details(users_state_json(before.name, before.profile_id, before.status),
+		users_state_json(name ? name : before.name, profile_id ? *profile_id : before.profile_id,
+			status ? status : before.status),
+		details, sizeof(details));
 	struct db_param params[] = {name ? DB_TEXT(name) : DB_NULL, profile_id ? DB_INT(*profile_id) : DB_NULL,
 		status ? DB_TEXT(status) : DB_NULL, DB_UINT(auth->tenant_id), DB_UINT(user_id)};
 	uint64_t revoked = 0;
+	int result;
+	/* The change and its audit entry commit together. */
 	if ((result = db_begin(context->db)) == DB_OK &&
 		(result = db_exec(context->db, &users_statements[USERS_STMT_UPDATE], params, 5, NULL, NULL)) == DB_OK &&
 		(status == NULL || strcmp(status, "deactivated") != 0 ||
 			(result = session_revoke_user(context->db, auth->tenant_id, user_id, 0, "deactivated", &revoked)) ==
-				DB_OK))
+				DB_OK) &&
+		(result = users_audit_in_transaction(context, action, user_id, details)) == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
 		respond_db_failure(context, result, "users update");
 		return;
 	}
-	char details[96];
-	snprintf(details, sizeof(details), "%s%s%s", name ? "name " : "", profile_id ? "profile " : "",
-		status ? status : "");
-	users_audit(context, action, user_id, details);
 	json_object *user = NULL;
 	if ((result = users_load(context, user_id, &user)) != DB_OK || user == NULL) {
 		if (user)

@@ -156,6 +156,125 @@ static void suspended_tenant_gets_403_for_tokens_keys_and_login_until_resumed(vo
     json_object_put(entry);
 }
 
+/* ---- user administration ------------------------------------------------- */
+
+/* The id of the built-in profile with this role, as admin_token sees it. */
+static int64_t builtin_profile(const char *admin_token, const char *role)
+{
+    struct api_reply reply;
+    int64_t id = 0;
+    if (api_call("GET", "/api/v1/profiles?limit=100", NULL, admin_token, NULL, &reply) && reply.status == 200) {
+        json_object *items = json_path_get(reply.body, "data");
+        for (size_t i = 0; items && i < json_object_array_length(items); i++) {
+            const char *found = json_path_string(json_object_array_get_idx(items, i), "role");
+            if (found && strcmp(found, role) == 0)
+                json_path_int64(json_object_array_get_idx(items, i), "id", &id);
+        }
+    }
+    api_reply_free(&reply);
+    ITEST_CHECK(id > 0, "built-in profile %s found", role);
+    return id;
+}
+
+/* POST path with body as token; the new resource's data.id, or 0 (checks status). */
+static int64_t create_expect(const char *label, const char *path, const char *body, const char *token, long status)
+{
+    struct api_reply reply;
+    int64_t id = 0;
+    if (!api_call("POST", path, body, token, NULL, &reply))
+        return 0;
+    expect_status(label, &reply, status, NULL);
+    if (reply.status == 201)
+        json_path_int64(reply.body, "data.id", &id);
+    api_reply_free(&reply);
+    return id;
+}
+
+static void users_manage_grants_and_changes_only_what_the_caller_holds(void)
+{
+    char slug[64], admin_token[TOKEN_MAX], body[512], path[128];
+    if (!ITEST_CHECK(find_make_tenant_admin("grant", "Grant Co", admin_password, slug, sizeof slug, admin_token),
+                     "make a tenant"))
+        return;
+    int64_t admin_profile = builtin_profile(admin_token, "tenant_admin");
+    int64_t viewer_profile = builtin_profile(admin_token, "viewer");
+    /* A helpdesk profile: users.manage and exactly the Viewer's permissions. */
+    int64_t helpdesk_profile = create_expect(
+        "create the helpdesk profile", "/api/v1/profiles",
+        "{\"name\":\"Helpdesk\",\"permissions\":[\"users.manage\",\"finance.view\",\"find.view\",\"hr.view\",\"sales.view\"]}",
+        admin_token, 201);
+    snprintf(body, sizeof body,
+             "{\"email\":\"desk@%s.test\",\"name\":\"Desk\",\"password\":\"%s\",\"profileId\":%lld}", slug,
+             admin_password, (long long)helpdesk_profile);
+    int64_t desk_id = create_expect("the admin creates the helpdesk user", "/api/v1/users", body, admin_token, 201);
+    char desk_email[160], desk_token[TOKEN_MAX];
+    snprintf(desk_email, sizeof desk_email, "desk@%s.test", slug);
+    if (!desk_id || !ITEST_CHECK(api_login(desk_email, admin_password, slug, desk_token, NULL) == 200, "desk login"))
+        return;
+
+    /* Lesser role: the helpdesk cannot make a Tenant Admin, nor a second helpdesk... */
+    snprintf(body, sizeof body,
+             "{\"email\":\"boss@%s.test\",\"name\":\"Boss\",\"password\":\"%s\",\"profileId\":%lld}", slug,
+             admin_password, (long long)admin_profile);
+    struct api_reply reply;
+    if (api_call("POST", "/api/v1/users", body, desk_token, NULL, &reply)) {
+        expect_status("helpdesk creates a Tenant Admin", &reply, 403, "FORBIDDEN");
+        json_object *details = json_path_get(reply.body, "error.details");
+        json_object *first = details && json_object_array_length(details) > 0
+                                 ? json_object_array_get_idx(details, 0) : NULL;
+        const char *field = first ? json_path_string(first, "field") : NULL;
+        const char *issue = first ? json_path_string(first, "issue") : NULL;
+        ITEST_CHECK(field && strcmp(field, "profileId") == 0 && issue && strstr(issue, "audit.view") != NULL,
+                    "the refusal names profileId and what is lacking: %s", json_object_to_json_string(reply.body));
+        api_reply_free(&reply);
+    }
+    /* ...but can make a Viewer, whose permissions it holds. */
+    snprintf(body, sizeof body,
+             "{\"email\":\"peek@%s.test\",\"name\":\"Peek\",\"password\":\"%s\",\"profileId\":%lld}", slug,
+             admin_password, (long long)viewer_profile);
+    int64_t peek_id = create_expect("helpdesk creates a Viewer", "/api/v1/users", body, desk_token, 201);
+    if (!peek_id)
+        return;
+    snprintf(path, sizeof path, "/api/v1/users/%lld", (long long)peek_id);
+    snprintf(body, sizeof body, "{\"profileId\":%lld}", (long long)admin_profile);
+    call_expect("helpdesk promotes the Viewer to Tenant Admin", "PATCH", path, body, desk_token, 403, "FORBIDDEN");
+    call_expect("helpdesk renames the Viewer", "PATCH", path, "{\"name\":\"Peek Renamed\"}", desk_token, 200, NULL);
+
+    /* The Tenant Admin holds more than the helpdesk: out of its reach. */
+    char admin_email[160];
+    snprintf(admin_email, sizeof admin_email, "admin@%s.test", slug);
+    struct api_reply listing;
+    int64_t admin_id = 0;
+    snprintf(path, sizeof path, "/api/v1/users?q=admin%%40&limit=5");
+    if (api_call("GET", path, NULL, admin_token, NULL, &listing) && listing.status == 200) {
+        json_object *items = json_path_get(listing.body, "data");
+        if (items && json_object_array_length(items) > 0)
+            json_path_int64(json_object_array_get_idx(items, 0), "id", &admin_id);
+        api_reply_free(&listing);
+    }
+    snprintf(path, sizeof path, "/api/v1/users/%lld", (long long)admin_id);
+    call_expect("helpdesk deactivates the Tenant Admin", "PATCH", path, "{\"status\":\"deactivated\"}", desk_token, 403,
+                "FORBIDDEN");
+    call_expect("helpdesk DELETEs the Tenant Admin", "DELETE", path, NULL, desk_token, 403, "FORBIDDEN");
+    call_expect("the Tenant Admin is still active", "GET", "/api/v1/auth/me", NULL, admin_token, 200, NULL);
+    /* The Tenant Admin holds everything: it changes the helpdesk freely. */
+    snprintf(path, sizeof path, "/api/v1/users/%lld", (long long)desk_id);
+    snprintf(body, sizeof body, "{\"profileId\":%lld}", (long long)viewer_profile);
+    call_expect("the admin moves the helpdesk to Viewer", "PATCH", path, body, admin_token, 200, NULL);
+    call_expect("the helpdesk's next request has lost users.manage", "GET", "/api/v1/users", NULL, desk_token, 403,
+                "FORBIDDEN");
+
+    json_object *entry = latest_audit(admin_token, "user.update");
+    json_object *details = audit_details(entry);
+    int64_t before = 0, after = 0;
+    ITEST_CHECK(details && json_path_int64(details, "before.profileId", &before) && before == helpdesk_profile &&
+                    json_path_int64(details, "after.profileId", &after) && after == viewer_profile,
+                "user.update records the profile before and after: %s",
+                entry ? json_object_to_json_string(entry) : "(none)");
+    json_object_put(details);
+    json_object_put(entry);
+}
+
 /* ---- sessions ------------------------------------------------------------ */
 
 /* Logs in with a User-Agent (the session's device); copies the tokens. */
@@ -373,6 +492,8 @@ bool platform_suite_register(void)
                                : "INTUKA_TEST_ADMIN or INTUKA_TEST_CONFIG is empty";
     return itest_add_test(suite, "suspended_tenant_gets_403_for_tokens_keys_and_login_until_resumed",
                           suspended_tenant_gets_403_for_tokens_keys_and_login_until_resumed, no_admin) &&
+           itest_add_test(suite, "users_manage_grants_and_changes_only_what_the_caller_holds",
+                          users_manage_grants_and_changes_only_what_the_caller_holds, no_admin) &&
            itest_add_test(suite, "sessions_are_listed_with_device_and_revoked_one_by_one_or_all_but_this_one",
                           sessions_are_listed_with_device_and_revoked_one_by_one_or_all_but_this_one, no_admin) &&
            itest_add_test(suite, "two_refreshes_at_once_get_one_pair_and_a_late_reuse_revokes_the_session",

@@ -56,6 +56,34 @@ static void rbac_normalize_sorts_dedupes_and_refuses_unknown(void)
 	CU_ASSERT_STRING_EQUAL(out, "");
 }
 
+static void rbac_a_profile_is_grantable_only_when_its_permissions_are_a_subset(void)
+{
+	char missing[RBAC_PERMISSIONS_TEXT_MAX];
+	const char *manager = rbac_builtin_role(RBAC_ROLE_MANAGER)->permissions;
+	const char *admin = rbac_builtin_role(RBAC_ROLE_TENANT_ADMIN)->permissions;
+	const char *viewer = rbac_builtin_role(RBAC_ROLE_VIEWER)->permissions;
+	/* Everything nests as documented; a list covers itself. */
+	CU_ASSERT_EQUAL(rbac_list_missing(admin, admin, missing, sizeof(missing)), 0);
+	CU_ASSERT_EQUAL(rbac_list_missing(admin, viewer, missing, sizeof(missing)), 0);
+	CU_ASSERT_EQUAL(rbac_list_missing(manager, viewer, missing, sizeof(missing)), 0);
+	CU_ASSERT_STRING_EQUAL(missing, "");
+	/* A users.manage holder without the rest cannot hand out Tenant Admin. */
+	CU_ASSERT_EQUAL(rbac_list_missing("sales.view users.manage", admin, missing, sizeof(missing)), 15);
+	CU_ASSERT_EQUAL(rbac_list_missing("sales.view users.manage", "audit.view sales.view users.manage", missing,
+				sizeof(missing)), 1);
+	CU_ASSERT_STRING_EQUAL(missing, "audit.view");
+	CU_ASSERT_EQUAL(rbac_list_missing(manager, admin, missing, sizeof(missing)), 4);
+	CU_ASSERT_STRING_EQUAL(missing, "audit.view find.provision profiles.manage users.manage");
+	/* The empty profile is anyone's to give; nothing is granted by nothing. */
+	CU_ASSERT_EQUAL(rbac_list_missing("", "", missing, sizeof(missing)), 0);
+	CU_ASSERT_EQUAL(rbac_list_missing(NULL, "hr.view", missing, sizeof(missing)), 1);
+	/* Whole words: sales.view does not cover sales.viewer or sales. */
+	CU_ASSERT_EQUAL(rbac_list_missing("sales.view", "sales", missing, sizeof(missing)), 1);
+	CU_ASSERT_EQUAL(rbac_list_missing("sales.viewer", "sales.view", missing, sizeof(missing)), 1);
+	/* A short buffer still counts every missing permission. */
+	CU_ASSERT_EQUAL(rbac_list_missing("", admin, missing, 8), 17);
+}
+
 static void ratelimit_windows_align_and_the_limit_plus_one_is_refused(void)
 {
 	CU_ASSERT_EQUAL(ratelimit_window_start(1000, 60), 960);
@@ -283,6 +311,8 @@ static const struct unit_test identity_tests[] = {
 	{"rbac_builtin_roles_nest_as_documented", rbac_builtin_roles_nest_as_documented},
 	{"rbac_list_grants_matches_whole_words_only", rbac_list_grants_matches_whole_words_only},
 	{"rbac_normalize_sorts_dedupes_and_refuses_unknown", rbac_normalize_sorts_dedupes_and_refuses_unknown},
+	{"rbac_a_profile_is_grantable_only_when_its_permissions_are_a_subset",
+		rbac_a_profile_is_grantable_only_when_its_permissions_are_a_subset},
 	{"ratelimit_windows_align_and_the_limit_plus_one_is_refused", ratelimit_windows_align_and_the_limit_plus_one_is_refused},
 	{"ratelimit_reports_the_tightest_of_two_buckets", ratelimit_reports_the_tightest_of_two_buckets},
 	{"ratelimit_bucket_names_hide_the_email", ratelimit_bucket_names_hide_the_email},
