@@ -20,3 +20,35 @@ ALTER TABLE sessions
 -- refreshing together) while the database alone cannot open it.
 ALTER TABLE refresh_tokens
   ADD COLUMN IF NOT EXISTS successor_sealed VARBINARY(2048) NULL AFTER retired_at;
+
+-- users: an administrator made the user choose a new password. The current
+-- password no longer logs in; a password reset (the mailed link, or a new
+-- one from /auth/password/forgot) clears the flag.
+ALTER TABLE users
+  ADD COLUMN IF NOT EXISTS password_reset_required TINYINT(1) NOT NULL DEFAULT 0 AFTER status;
+
+-- Invitations by email: a single-use link (its token stored as a SHA-256
+-- hash) valid 72 hours; accepting it creates the user with the invitation's
+-- profile. invited_by is NULL for the first Tenant Admin, invited by the
+-- operator. Status is derived: accepted, revoked, expired or pending.
+CREATE TABLE IF NOT EXISTS invitations (
+  tenant_id        BIGINT UNSIGNED NOT NULL,
+  invitation_id    BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  token_hash       BINARY(32) NOT NULL,
+  email            VARCHAR(254) NOT NULL,
+  display_name     VARCHAR(200) NOT NULL DEFAULT '',
+  profile_id       BIGINT UNSIGNED NOT NULL,
+  invited_by       BIGINT UNSIGNED NULL,
+  created_at       DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  expires_at       DATETIME(3) NOT NULL,
+  sent_count       INT UNSIGNED NOT NULL DEFAULT 1,
+  accepted_at      DATETIME(3) NULL,
+  accepted_user_id BIGINT UNSIGNED NULL,
+  revoked_at       DATETIME(3) NULL,
+  PRIMARY KEY (tenant_id, invitation_id),
+  UNIQUE KEY invitations_token (tenant_id, token_hash),
+  KEY invitations_tenant_email (tenant_id, email),
+  KEY invitations_tenant_created (tenant_id, created_at),
+  -- InnoDB wants the AUTO_INCREMENT column first in some index.
+  KEY invitations_invitation_id (invitation_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -77,6 +77,7 @@ static const struct config_key config_keys[] = {
 	STRING_KEY(mail_command, "/usr/sbin/sendmail -t -i"),
 	STRING_KEY(mail_from, "intuka@localhost"),
 	STRING_KEY(password_reset_url, ""),
+	STRING_KEY(invitation_url, ""),
 	STRING_KEY(find_default_plan, "starter"),
 	STRING_KEY(find_upgrade_url, "/pricing"),
 	INT_KEY(chat_stream_pace_ms, 0, 1000, "0"),

@@ -60,6 +60,7 @@ struct config {
 	char mail_command[CONFIG_PATH_MAX];
 	char mail_from[CONFIG_TEXT_MAX];
 	char password_reset_url[CONFIG_PATH_MAX];
+	char invitation_url[CONFIG_PATH_MAX]; /* the invitation token is appended; "" = the bare token */
 	/* find API */
 	char find_default_plan[CONFIG_TEXT_MAX]; /* plan of tenants without a plan row */
 	char find_upgrade_url[CONFIG_PATH_MAX];  /* sent with 402 TRIAL_EXPIRED */

@@ -13,6 +13,7 @@
 #include "find/webhook_outbox.h"
 #include "http/router.h"
 #include "modules/idempotency.h"
+#include "modules/invitation.h"
 #include "modules/modules.h"
 #include "modules/resource.h"
 #include "modules/tenant_lifecycle.h"
@@ -23,6 +24,7 @@ static const struct route_table *const registry_routes[] = {
 	&system_route_table,
 	&auth_route_table,
 	&users_route_table,
+	&invitations_route_table,
 	&profiles_route_table,
 	&audit_route_table,
 	&sales_route_table,
@@ -53,6 +55,8 @@ static const struct statement_table *const registry_statement_list[] = {
 	&system_statement_table,
 	&auth_statement_table,
 	&users_statement_table,
+	&invitations_statement_table,
+	&invitation_statement_table,
 	&profiles_statement_table,
 	&audit_view_statement_table,
 	&sales_statement_table,

@@ -21,6 +21,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
+#include "modules/invitation.h"
 #include "modules/module_util.h"
 #include "modules/modules.h"
 
@@ -46,6 +47,7 @@ static void auth_password_change(struct request_context *context);
 static void auth_sessions_list(struct request_context *context);
 static void auth_sessions_revoke(struct request_context *context);
 static void auth_logout_others(struct request_context *context);
+static void auth_accept_invitation(struct request_context *context);
 
 static const struct field_spec login_fields[] = {
 	{.name = "email", .type = FIELD_EMAIL, .required = 1, .min_length = 3, .max_length = IDENTIFIER_EMAIL_MAX},
@@ -79,6 +81,14 @@ static const struct field_spec change_fields[] = {
 };
 static const struct input_spec change_input = INPUT_SPEC(change_fields);
 
+static const struct field_spec accept_fields[] = {
+	{.name = "token", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = SECRET_TOKEN_TEXT_MAX},
+	{.name = "password", .type = FIELD_STRING, .required = 1, .min_length = AUTH_PASSWORD_MIN,
+		.max_length = PASSWORD_MAX_BYTES},
+	{.name = "name", .type = FIELD_STRING, .min_length = 1, .max_length = 200},
+};
+static const struct input_spec accept_input = INPUT_SPEC(accept_fields);
+
 static const struct route auth_routes[] = {
 	{.method = HTTP_POST, .pattern = "/api/v1/auth/login", .credentials = ROUTE_PUBLIC,
 		.input = &login_input, .handler = auth_login},
@@ -101,6 +111,8 @@ static const struct route auth_routes[] = {
 		.input = &reset_input, .handler = auth_password_reset},
 	{.method = HTTP_POST, .pattern = "/api/v1/auth/password/change", .credentials = ROUTE_CRED_JWT,
 		.input = &change_input, .handler = auth_password_change},
+	{.method = HTTP_POST, .pattern = "/api/v1/auth/invitations/accept", .credentials = ROUTE_PUBLIC,
+		.input = &accept_input, .handler = auth_accept_invitation},
 };
 
 const struct route_table auth_route_table = {
@@ -117,20 +129,23 @@ enum auth_statement {
 	AUTH_STMT_RESET_FIND,
 	AUTH_STMT_RESET_USE,
 	AUTH_STMT_RESET_RETIRE_ALL,
+	AUTH_STMT_USER_INSERT,
 	AUTH_STMT__MAX
 };
 
 static const struct db_statement_def auth_statements[AUTH_STMT__MAX] = {
 	/* Global: the tenant is what we are looking for. */
 	[AUTH_STMT_LOGIN_LOOKUP] = {.name = "auth.login_lookup",
-		.sql = "SELECT t.tenant_id, t.status, u.user_id, u.password_hash, u.status, p.version "
+		.sql = "SELECT t.tenant_id, t.status, u.user_id, u.password_hash, u.status, p.version, "
+		"u.password_reset_required "
 		"FROM tenants t "
 		"LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.email = ? "
 		"LEFT JOIN profiles p ON p.tenant_id = u.tenant_id AND p.profile_id = u.profile_id "
 		"WHERE t.slug = ?",
 		.tenant_bound = 0},
 	[AUTH_STMT_UPDATE_PASSWORD] = {.name = "auth.update_password",
-		.sql = "UPDATE users SET password_hash = ? WHERE tenant_id = ? AND user_id = ?", .tenant_bound = 1},
+		.sql = "UPDATE users SET password_hash = ?, password_reset_required = 0 WHERE tenant_id = ? AND user_id = ?",
+		.tenant_bound = 1},
 	[AUTH_STMT_PASSWORD_HASH] = {.name = "auth.password_hash",
 		.sql = "SELECT password_hash FROM users WHERE tenant_id = ? AND user_id = ?", .tenant_bound = 1},
 	[AUTH_STMT_RESET_INSERT] = {.name = "auth.reset_insert",
@@ -148,6 +163,9 @@ static const struct db_statement_def auth_statements[AUTH_STMT__MAX] = {
 	/* A new password makes every reset link still in a mailbox useless. */
 	[AUTH_STMT_RESET_RETIRE_ALL] = {.name = "auth.reset_retire_all",
 		.sql = "UPDATE password_resets SET used_at = NOW(3) WHERE tenant_id = ? AND user_id = ? AND used_at IS NULL",
+		.tenant_bound = 1},
+	[AUTH_STMT_USER_INSERT] = {.name = "auth.user_insert",
+		.sql = "INSERT INTO users (tenant_id, email, display_name, password_hash, profile_id) VALUES (?, ?, ?, ?, ?)",
 		.tenant_bound = 1},
 };
 
@@ -259,8 +277,8 @@ static int auth_issue_access_token(struct request_context *context, uint64_t ten
 	return jwt_sign(context->keyring, &claims, out, out_size);
 }
 
-static void auth_respond_tokens(struct request_context *context, const char *access_token, const char *refresh_token,
-	int64_t expires_in_s, uint64_t user_id, const char *message)
+static void auth_respond_tokens(struct request_context *context, enum status status, const char *access_token,
+	const char *refresh_token, int64_t expires_in_s, uint64_t user_id, const char *message)
 {
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "accessToken", json_object_new_string(access_token));
@@ -270,7 +288,7 @@ static void auth_respond_tokens(struct request_context *context, const char *acc
 	json_object *user = json_object_new_object();
 	json_object_object_add(user, "id", json_object_new_int64((int64_t)user_id));
 	json_object_object_add(data, "user", user);
-	response_ok(context->response, STATUS_OK, data, message);
+	response_ok(context->response, status, data, message);
 }
 
 struct login_row {
@@ -281,12 +299,13 @@ struct login_row {
 	char password_hash[PASSWORD_HASH_TEXT_MAX];
 	int user_active;
 	int64_t profile_version;
+	int password_reset_required;
 };
 
 static int auth_read_login(void *callback_context, const struct db_row *row)
 {
 	struct login_row *out = callback_context;
-	if (row->column_count != 6 || row->values[0] == NULL)
+	if (row->column_count != 7 || row->values[0] == NULL)
 		return 0;
 	out->tenant_found = 1;
 	out->tenant_id = strtoull(row->values[0], NULL, 10);
@@ -296,6 +315,7 @@ static int auth_read_login(void *callback_context, const struct db_row *row)
 		snprintf(out->password_hash, sizeof(out->password_hash), "%s", row->values[3]);
 		out->user_active = row->values[4] && strcmp(row->values[4], "active") == 0 && row->values[5] != NULL;
 		out->profile_version = row->values[5] ? strtoll(row->values[5], NULL, 10) : 0;
+		out->password_reset_required = row->values[6] && row->values[6][0] == '1';
 	}
 	return 0;
 }
@@ -342,12 +362,16 @@ static void auth_login(struct request_context *context)
 		response_error(context->response, STATUS_TENANT_SUSPENDED, AUTH_SUSPENDED_MESSAGE);
 		return;
 	}
-	if (!password_ok || !row.tenant_found || !row.tenant_active || !row.user_active) {
+	if (!password_ok || !row.tenant_found || !row.tenant_active || !row.user_active ||
+		row.password_reset_required) {
+		/* A forced reset refuses the old password like a wrong one: it may
+		 * be what leaked. */
 		const char *reason = !row.tenant_found ? "unknown tenant"
 			: !row.user_id                     ? "unknown email"
 			: !password_ok                     ? "wrong password"
 			: !row.tenant_active               ? "tenant suspended"
-							   : "user deactivated";
+			: !row.user_active                 ? "user deactivated"
+							   : "password reset required";
 		auth_audit(context, row.tenant_id, row.user_id, "auth.login", "failure", reason);
 		response_error(context->response, STATUS_UNAUTHORIZED, "Invalid email or password");
 		return;
@@ -385,7 +409,7 @@ static void auth_login(struct request_context *context)
 		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
 		return;
 	}
-	auth_respond_tokens(context, access_token, grant.refresh_token, config->access_token_ttl_s, row.user_id,
+	auth_respond_tokens(context, STATUS_OK, access_token, grant.refresh_token, config->access_token_ttl_s, row.user_id,
 		"Logged in");
 }
 
@@ -421,7 +445,7 @@ static void auth_refresh(struct request_context *context)
 	case SESSION_REPLAYED:
 		/* A replay answers the first exchange's pair, so its access token
 		 * has a little less time left. */
-		auth_respond_tokens(context, pair.access_token, pair.refresh_token,
+		auth_respond_tokens(context, STATUS_OK, pair.access_token, pair.refresh_token,
 			pair.access_expires_at_s - context->now_s, pair.user_id, "Tokens refreshed");
 		break;
 	case SESSION_REUSED:
@@ -544,6 +568,104 @@ static void auth_sessions_revoke(struct request_context *context)
 	json_object_object_add(data, "id", json_object_new_int64((int64_t)session_id));
 	json_object_object_add(data, "current", json_object_new_boolean(session_id == auth->session_id));
 	response_ok(context->response, STATUS_OK, data, "Session revoked");
+}
+
+/* An invitation's link: the invitee chooses a password (and may correct
+ * the name) and is logged in. The token works once, for 72 hours. */
+static void auth_accept_invitation(struct request_context *context)
+{
+	struct ratelimit_bucket bucket;
+	auth_address_bucket(&bucket, "ia", context->request->remote_addr,
+		(uint32_t)context->config->login_address_rate_limit, (uint32_t)context->config->login_rate_window_s);
+	if (auth_rate_limit(context, &bucket, 1) != 0)
+		return;
+	uint64_t tenant_id = 0;
+	unsigned char hash[SECRET_TOKEN_HASH_BYTES];
+	if (secret_token_parse(INVITATION_TOKEN_PREFIX, input_string(context->request, "token"), &tenant_id, hash) != 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid or expired invitation");
+		response_add_detail(context->response, "token", "is invalid or expired");
+		return;
+	}
+	char password_hash_text[PASSWORD_HASH_TEXT_MAX];
+	if (module_password_hash_or_reply(context, input_string(context->request, "password"), password_hash_text,
+		    sizeof(password_hash_text)) != 0)
+		return;
+	int result = db_begin(context->db);
+	struct invitation_info invitation;
+	int found = 0;
+	if (result == DB_OK)
+		result = invitation_lock_by_token(context->db, tenant_id, hash, &invitation, &found);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "accept invitation");
+		return;
+	}
+	if (!found || strcmp(invitation.status, "pending") != 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid or expired invitation");
+		response_add_detail(context->response, "token", "is invalid or expired");
+		return;
+	}
+	if (!invitation.tenant_active) {
+		response_error(context->response, STATUS_TENANT_SUSPENDED, AUTH_SUSPENDED_MESSAGE);
+		return;
+	}
+	if (!invitation.profile_exists) {
+		response_error(context->response, STATUS_UNPROCESSABLE,
+			"The invitation's profile no longer exists; ask for a new invitation");
+		return;
+	}
+	const char *name = input_string(context->request, "name");
+	if (name == NULL)
+		name = invitation.name;
+	uint64_t user_id = 0;
+	struct db_param insert[] = {DB_UINT(tenant_id), DB_TEXT(invitation.email), DB_TEXT(name),
+		DB_TEXT(password_hash_text), DB_UINT(invitation.profile_id)};
+	result = db_exec(context->db, &auth_statements[AUTH_STMT_USER_INSERT], insert, 5, NULL, &user_id);
+	if (result == DB_DUPLICATE) {
+		response_error(context->response, STATUS_CONFLICT, "A user with this email already exists");
+		response_add_detail(context->response, "token", "its email is already a user of this tenant");
+		return;
+	}
+	struct session_grant grant;
+	memset(&grant, 0, sizeof(grant));
+	if (result == DB_OK)
+		result = invitation_mark_accepted(context->db, tenant_id, invitation.invitation_id, user_id);
+	if (result == DB_OK)
+		result = session_start(context->db, tenant_id, user_id, (uint32_t)context->config->refresh_token_ttl_s,
+			context->request->remote_addr, context->request->user_agent, &grant);
+	if (result == DB_OK) {
+		json_object *details = json_object_new_object();
+		json_object *after = json_object_new_object();
+		json_object_object_add(after, "userId", json_object_new_int64((int64_t)user_id));
+		json_object_object_add(after, "email", json_object_new_string(invitation.email));
+		json_object_object_add(after, "profileId", json_object_new_int64((int64_t)invitation.profile_id));
+		json_object_object_add(after, "status", json_object_new_string("accepted"));
+		json_object_object_add(details, "after", after);
+		char target[24], details_text[1000];
+		snprintf(target, sizeof(target), "%llu", (unsigned long long)invitation.invitation_id);
+		snprintf(details_text, sizeof(details_text), "%s",
+			json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN));
+		json_object_put(details);
+		struct audit_event event = {.tenant_id = tenant_id, .actor_user_id = user_id, .action = "invitation.accept",
+			.outcome = "success", .target_type = "invitation", .target_id = target,
+			.client_address = context->request->remote_addr, .request_id = context->request->request_id,
+			.details = details_text};
+		result = audit_record(context->db, &event);
+	}
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "accept invitation");
+		return;
+	}
+	char access_token[JWT_TOKEN_MAX + 1];
+	if (auth_issue_access_token(context, tenant_id, user_id, grant.session_id, invitation.profile_version,
+		    access_token, sizeof(access_token)) != 0) {
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "accept invitation: cannot sign the access token");
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+		return;
+	}
+	auth_respond_tokens(context, STATUS_CREATED, access_token, grant.refresh_token, context->config->access_token_ttl_s,
+		user_id, "Invitation accepted");
 }
 
 static void auth_me(struct request_context *context)

@@ -11,6 +11,7 @@
 extern const struct route_table system_route_table;
 extern const struct route_table auth_route_table;
 extern const struct route_table users_route_table;
+extern const struct route_table invitations_route_table;
 extern const struct route_table profiles_route_table;
 extern const struct route_table audit_route_table;
 extern const struct route_table sales_route_table;
@@ -31,6 +32,7 @@ extern const struct route_table find_webhooks_route_table;
 extern const struct statement_table system_statement_table;
 extern const struct statement_table auth_statement_table;
 extern const struct statement_table users_statement_table;
+extern const struct statement_table invitations_statement_table;
 extern const struct statement_table profiles_statement_table;
 extern const struct statement_table audit_view_statement_table;
 extern const struct statement_table sales_statement_table;

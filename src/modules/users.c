@@ -9,6 +9,7 @@
 #include "auth/audit.h"
 #include "auth/password.h"
 #include "auth/rbac.h"
+#include "auth/secret_token.h"
 #include "auth/session.h"
 #include "handler/context.h"
 #include "core/identifiers.h"
@@ -19,6 +20,8 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
+#include "modules/account_mail.h"
+#include "modules/invitation.h"
 #include "modules/module_util.h"
 #include "modules/modules.h"
 
@@ -31,6 +34,12 @@ static void users_create(struct request_context *context);
 static void users_get(struct request_context *context);
 static void users_update(struct request_context *context);
 static void users_delete(struct request_context *context);
+static void users_force_reset(struct request_context *context);
+static void users_sessions_list(struct request_context *context);
+static void users_sessions_revoke(struct request_context *context);
+
+/* The prefix of password reset tokens, as POST /auth/password/reset reads them. */
+#define USERS_RESET_PREFIX "pr1"
 
 static const struct field_spec create_fields[] = {
 	{.name = "email", .type = FIELD_EMAIL, .required = 1, .min_length = 3, .max_length = IDENTIFIER_EMAIL_MAX},
@@ -68,6 +77,14 @@ static const struct route users_routes[] = {
 		.credentials = ROUTE_CRED_JWT, .input = &update_input, .handler = users_update},
 	{.method = HTTP_DELETE, .pattern = "/api/v1/users/{id}", .permission = "users.manage",
 		.credentials = ROUTE_CRED_JWT, .handler = users_delete},
+	{.method = HTTP_POST, .pattern = "/api/v1/users/{id}/password-reset", .permission = "users.manage",
+		.credentials = ROUTE_CRED_JWT, .input = &input_no_body, .handler = users_force_reset},
+	{.method = HTTP_GET, .pattern = "/api/v1/users/{id}/sessions", .permission = "users.manage",
+		.credentials = ROUTE_CRED_JWT, .handler = users_sessions_list},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/users/{id}/sessions", .permission = "users.manage",
+		.credentials = ROUTE_CRED_JWT, .handler = users_sessions_revoke},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/users/{id}/sessions/{sessionId}", .permission = "users.manage",
+		.credentials = ROUTE_CRED_JWT, .handler = users_sessions_revoke},
 };
 
 const struct route_table users_route_table = {
@@ -85,7 +102,8 @@ static const struct sort_whitelist users_sorts = {users_sort_fields, 3, "created
 
 #define USERS_COLUMNS \
 	"SELECT u.user_id, u.email, u.display_name, u.status, u.profile_id, p.name, " \
-	"DATE_FORMAT(u.created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(u.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ')"
+	"DATE_FORMAT(u.created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(u.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
+	"u.password_reset_required"
 #define USERS_FROM " FROM users u LEFT JOIN profiles p ON p.tenant_id = u.tenant_id AND p.profile_id = u.profile_id"
 /* Filters: each optional value is bound twice ("? IS NULL OR ..."). */
 #define USERS_WHERE \
@@ -107,6 +125,10 @@ enum users_statement {
 	USERS_STMT_TARGET,
 	USERS_STMT_UPDATE,
 	USERS_STMT_COUNT,
+	USERS_STMT_REQUIRE_RESET,
+	USERS_STMT_RESET_RETIRE_ALL,
+	USERS_STMT_RESET_INSERT,
+	USERS_STMT_EMAIL,
 	USERS_STMT__MAX
 };
 
@@ -139,7 +161,8 @@ static const struct db_statement_def users_statements[USERS_STMT__MAX] = {
 	/* What an administrative change needs of its target: its permissions
 	 * (the caller must hold them) and the state the audit calls "before". */
 	[USERS_STMT_TARGET] = {.name = "users.target",
-		.sql = "SELECT u.display_name, u.status, u.profile_id, IFNULL(p.permissions, '') FROM users u "
+		.sql = "SELECT u.display_name, u.status, u.profile_id, IFNULL(p.permissions, ''), u.password_reset_required "
+		"FROM users u "
 		"LEFT JOIN profiles p ON p.tenant_id = u.tenant_id AND p.profile_id = u.profile_id "
 		"WHERE u.tenant_id = ? AND u.user_id = ?",
 		.tenant_bound = 1},
@@ -149,8 +172,20 @@ static const struct db_statement_def users_statements[USERS_STMT__MAX] = {
 		.tenant_bound = 1},
 	/* Only when a page past the end comes back empty and COUNT OVER had no row to ride on. */
 	[USERS_STMT_COUNT] = {.name = "users.count",
-		.sql = "SELECT 0, '', '', '', NULL, NULL, NULL, NULL, COUNT(*)" USERS_FROM USERS_WHERE,
+		.sql = "SELECT 0, '', '', '', NULL, NULL, NULL, NULL, 0, COUNT(*)" USERS_FROM USERS_WHERE,
 		.tenant_bound = 1},
+	[USERS_STMT_REQUIRE_RESET] = {.name = "users.require_reset",
+		.sql = "UPDATE users SET password_reset_required = 1 WHERE tenant_id = ? AND user_id = ?", .tenant_bound = 1},
+	/* Links still in a mailbox stop working: only the new one does. */
+	[USERS_STMT_RESET_RETIRE_ALL] = {.name = "users.reset_retire_all",
+		.sql = "UPDATE password_resets SET used_at = NOW(3) WHERE tenant_id = ? AND user_id = ? AND used_at IS NULL",
+		.tenant_bound = 1},
+	[USERS_STMT_RESET_INSERT] = {.name = "users.reset_insert",
+		.sql = "INSERT INTO password_resets (tenant_id, token_hash, user_id, expires_at) "
+		"VALUES (?, ?, ?, NOW(3) + INTERVAL ? SECOND)",
+		.tenant_bound = 1},
+	[USERS_STMT_EMAIL] = {.name = "users.email",
+		.sql = "SELECT email FROM users WHERE tenant_id = ? AND user_id = ?", .tenant_bound = 1},
 };
 
 const struct statement_table users_statement_table = {"users", users_statements, USERS_STMT__MAX};
@@ -177,13 +212,15 @@ static json_object *users_row_to_json(const struct db_row *row)
 	json_object_object_add(user, "profile", profile);
 	json_object_object_add(user, "createdAt", module_string_or_null(row->values[6]));
 	json_object_object_add(user, "updatedAt", module_string_or_null(row->values[7]));
+	json_object_object_add(user, "passwordResetRequired",
+		json_object_new_boolean(row->values[8] != NULL && row->values[8][0] == '1'));
 	return user;
 }
 
 static int users_collect(void *callback_context, const struct db_row *row)
 {
 	struct users_rows *rows = callback_context;
-	if (row->column_count < 8 || row->values[0] == NULL)
+	if (row->column_count < 9 || row->values[0] == NULL)
 		return 0;
 	json_object *user = users_row_to_json(row);
 	if (rows->items != NULL)
@@ -193,8 +230,8 @@ static int users_collect(void *callback_context, const struct db_row *row)
 			json_object_put(rows->single);
 		rows->single = user;
 	}
-	if (row->column_count == 9 && row->values[8] != NULL)
-		rows->total = strtoull(row->values[8], NULL, 10);
+	if (row->column_count == 10 && row->values[9] != NULL)
+		rows->total = strtoull(row->values[9], NULL, 10);
 	return 0;
 }
 
@@ -300,14 +337,16 @@ struct users_target {
 	char status[16];
 	int64_t profile_id;
 	char permissions[RBAC_PERMISSIONS_TEXT_MAX];
+	int password_reset_required;
 };
 
 static int users_read_target(void *callback_context, const struct db_row *row)
 {
 	struct users_target *out = callback_context;
-	if (row->column_count != 4 || row->values[1] == NULL)
+	if (row->column_count != 5 || row->values[1] == NULL)
 		return 0;
 	out->found = 1;
+	out->password_reset_required = row->values[4] != NULL && row->values[4][0] == '1';
 	snprintf(out->name, sizeof(out->name), "%s", row->values[0] ? row->values[0] : "");
 	snprintf(out->status, sizeof(out->status), "%s", row->values[1]);
 	out->profile_id = row->values[2] ? strtoll(row->values[2], NULL, 10) : 0;
@@ -379,6 +418,27 @@ static int users_audit_in_transaction(struct request_context *context, const cha
 		.client_address = context->request->remote_addr, .request_id = context->request->request_id,
 		.details = details};
 	return audit_record(context->db, &event);
+}
+
+struct users_email {
+	char *out;
+	size_t out_size;
+};
+
+static int users_copy_email(void *callback_context, const struct db_row *row)
+{
+	struct users_email *email = callback_context;
+	if (row->column_count == 1 && row->values[0] != NULL)
+		snprintf(email->out, email->out_size, "%s", row->values[0]);
+	return 0;
+}
+
+static int users_read_email(struct request_context *context, uint64_t user_id, char *out, size_t out_size)
+{
+	struct users_email email = {.out = out, .out_size = out_size};
+	out[0] = '\0';
+	struct db_param key[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(user_id)};
+	return db_query(context->db, &users_statements[USERS_STMT_EMAIL], key, 2, users_copy_email, &email);
 }
 
 static void users_audit(struct request_context *context, const char *action, uint64_t target_user_id,
@@ -523,4 +583,155 @@ static void users_delete(struct request_context *context)
 	users_apply_update(context, user_id, NULL, NULL, "deactivated", "user.deactivate");
 	if (status_is_success(context->response->status))
 		snprintf(context->response->message, sizeof(context->response->message), "User deactivated");
+}
+
+/* An administrator makes a user choose a new password: the current one
+ * stops working, every session ends, and a link valid 72 hours is mailed
+ * (the same reset token POST /auth/password/reset takes). For one's own
+ * password there is /auth/password/change. */
+static void users_force_reset(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	uint64_t user_id = module_path_id(context, "id");
+	if (user_id != 0 && user_id == auth->user_id) {
+		response_error(context->response, STATUS_UNPROCESSABLE,
+			"Use /auth/password/change for your own password");
+		return;
+	}
+	struct users_target target;
+	if (users_load_administrable_or_reply(context, user_id, &target) != 0)
+		return;
+	if (strcmp(target.status, "active") != 0) {
+		response_error(context->response, STATUS_UNPROCESSABLE, "The user is deactivated; reactivate them first");
+		return;
+	}
+	char token[SECRET_TOKEN_TEXT_MAX];
+	unsigned char hash[SECRET_TOKEN_HASH_BYTES];
+	if (secret_token_new(USERS_RESET_PREFIX, auth->tenant_id, token, sizeof(token), hash) != 0) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+		return;
+	}
+	struct db_param key[] = {DB_UINT(auth->tenant_id), DB_UINT(user_id)};
+	struct db_param insert[] = {DB_UINT(auth->tenant_id), DB_BLOB(hash, sizeof(hash)), DB_UINT(user_id),
+		DB_INT(ACCOUNT_LINK_TTL_S)};
+	uint64_t revoked = 0;
+	char details[256];
+	snprintf(details, sizeof(details),
+		"{\"before\":{\"passwordResetRequired\":%s},\"after\":{\"passwordResetRequired\":true},\"revokedSessions\":",
+		target.password_reset_required ? "true" : "false");
+	char email[IDENTIFIER_EMAIL_MAX + 1], tenant_name[201], tenant_slug[IDENTIFIER_SLUG_MAX + 1];
+	int result;
+	if ((result = db_begin(context->db)) == DB_OK &&
+		(result = db_exec(context->db, &users_statements[USERS_STMT_REQUIRE_RESET], key, 2, NULL, NULL)) == DB_OK &&
+		(result = db_exec(context->db, &users_statements[USERS_STMT_RESET_RETIRE_ALL], key, 2, NULL, NULL)) == DB_OK &&
+		(result = db_exec(context->db, &users_statements[USERS_STMT_RESET_INSERT], insert, 4, NULL, NULL)) == DB_OK &&
+		(result = session_revoke_user(context->db, auth->tenant_id, user_id, 0, "password_reset_forced", &revoked)) ==
+			DB_OK &&
+		(result = users_read_email(context, user_id, email, sizeof(email))) == DB_OK &&
+		(result = invitation_tenant_names(context->db, auth->tenant_id, tenant_name, sizeof(tenant_name), tenant_slug,
+			 sizeof(tenant_slug))) == DB_OK) {
+		size_t used = strlen(details);
+		snprintf(details + used, sizeof(details) - used, "%llu}", (unsigned long long)revoked);
+		if ((result = users_audit_in_transaction(context, "user.password_reset_forced", user_id, details)) == DB_OK)
+			result = db_commit(context->db);
+	}
+	if (result != DB_OK) {
+		explicit_bzero(token, sizeof(token));
+		respond_db_failure(context, result, "users force reset");
+		return;
+	}
+	account_mail_later(context, ACCOUNT_MAIL_FORCED_RESET, email, token, tenant_name, tenant_slug);
+	explicit_bzero(token, sizeof(token));
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "revokedSessions", json_object_new_int64((int64_t)revoked));
+	response_ok(context->response, STATUS_OK, data, "Password reset required; a link was mailed to the user");
+}
+
+struct users_session_listing {
+	json_object *items;
+	uint64_t current_session_id;
+};
+
+static void users_add_session(void *callback_context, const struct session_info *session)
+{
+	struct users_session_listing *listing = callback_context;
+	json_object *item = json_object_new_object();
+	json_object_object_add(item, "id", json_object_new_int64((int64_t)session->session_id));
+	json_object_object_add(item, "device", json_object_new_string(session->device));
+	json_object_object_add(item, "address", json_object_new_string(session->client_address));
+	json_object_object_add(item, "createdAt", json_object_new_string(session->created_at));
+	json_object_object_add(item, "lastUsedAt", json_object_new_string(session->last_used_at));
+	json_object_object_add(item, "expiresAt", json_object_new_string(session->expires_at));
+	json_object_object_add(item, "current", json_object_new_boolean(session->session_id == listing->current_session_id));
+	json_object_array_add(listing->items, item);
+}
+
+/* Reading a user's sessions needs users.manage only, as reading the user does. */
+static void users_sessions_list(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	uint64_t user_id = module_path_id(context, "id");
+	json_object *user = NULL;
+	int result = user_id ? users_load(context, user_id, &user) : DB_OK;
+	if (result != DB_OK || user == NULL) {
+		if (result != DB_OK)
+			respond_db_failure(context, result, "users sessions");
+		else
+			module_not_found(context, "User");
+		return;
+	}
+	json_object_put(user);
+	struct users_session_listing listing = {.items = json_object_new_array(),
+		.current_session_id = user_id == auth->user_id ? auth->session_id : 0};
+	result = session_list(context->db, auth->tenant_id, user_id, users_add_session, &listing);
+	if (result != DB_OK) {
+		json_object_put(listing.items);
+		respond_db_failure(context, result, "users sessions");
+		return;
+	}
+	response_ok(context->response, STATUS_OK, listing.items, "Sessions");
+}
+
+/* DELETE /users/{id}/sessions/{sessionId}: one session; without a session
+ * id, every session of the user (the caller's own current one excepted). */
+static void users_sessions_revoke(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	uint64_t user_id = module_path_id(context, "id");
+	int one = request_path_param(context->request, "sessionId") != NULL;
+	uint64_t session_id = one ? module_path_id(context, "sessionId") : 0;
+	struct users_target target;
+	if (users_load_administrable_or_reply(context, user_id, &target) != 0)
+		return;
+	if (one && session_id == 0) {
+		module_not_found(context, "Session");
+		return;
+	}
+	uint64_t revoked = 0;
+	char details[128];
+	int result = db_begin(context->db);
+	if (result == DB_OK && one) {
+		result = session_revoke_own(context->db, auth->tenant_id, user_id, session_id, "revoked_by_admin", &revoked);
+		if (result == DB_OK && revoked == 0) {
+			module_not_found(context, "Session");
+			return;
+		}
+		snprintf(details, sizeof(details), "{\"sessionId\":%llu}", (unsigned long long)session_id);
+	} else if (result == DB_OK) {
+		result = session_revoke_user(context->db, auth->tenant_id, user_id,
+			user_id == auth->user_id ? auth->session_id : 0, "revoked_by_admin", &revoked);
+		snprintf(details, sizeof(details), "{\"revokedSessions\":%llu}", (unsigned long long)revoked);
+	}
+	if (result == DB_OK)
+		result = users_audit_in_transaction(context, one ? "user.session_revoke" : "user.sessions_revoke", user_id,
+			details);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "users sessions revoke");
+		return;
+	}
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "revokedSessions", json_object_new_int64((int64_t)revoked));
+	response_ok(context->response, STATUS_OK, data, one ? "Session revoked" : "Sessions revoked");
 }

@@ -19,6 +19,7 @@
 #include "identity_client.h"
 #include "itest_check.h"
 #include "json_path.h"
+#include "stack_control.h"
 #include "suites.h"
 #include "test_environment.h"
 
@@ -399,6 +400,367 @@ static void sessions_are_listed_with_device_and_revoked_one_by_one_or_all_but_th
     json_object_put(entry);
 }
 
+/* ---- mail ------------------------------------------------------------------ */
+
+/* The tenant id behind an access token (GET /auth/me). */
+static int64_t tenant_id_of(const char *token)
+{
+    struct api_reply reply;
+    int64_t id = 0;
+    if (api_call("GET", "/api/v1/auth/me", NULL, token, NULL, &reply) && reply.status == 200)
+        json_path_int64(reply.body, "data.tenant.id", &id);
+    api_reply_free(&reply);
+    return id;
+}
+
+/* The newest token starting with "<kind>.<tenant id>." in the captured mail. */
+static bool newest_mailed_token(const char *kind, int64_t tenant_id, char *token, size_t token_size)
+{
+    const char *mail_file = getenv("INTUKA_TEST_MAIL_FILE");
+    FILE *file = mail_file ? fopen(mail_file, "r") : NULL;
+    if (file == NULL)
+        return false;
+    char prefix[48], line[1024];
+    snprintf(prefix, sizeof prefix, "%s.%lld.", kind, (long long)tenant_id);
+    bool found = false;
+    while (fgets(line, sizeof line, file) != NULL) {
+        char *start = strstr(line, prefix);
+        if (start != NULL) {
+            start[strcspn(start, " \r\n")] = '\0';
+            snprintf(token, token_size, "%s", start);
+            found = true;
+        }
+    }
+    fclose(file);
+    return found;
+}
+
+/* Waits (mail goes out after the response) for a token other than previous. */
+static bool wait_for_mailed_token(const char *kind, int64_t tenant_id, const char *previous, char *token,
+                                  size_t token_size)
+{
+    for (int attempt = 0; attempt < 50; attempt++) {
+        if (newest_mailed_token(kind, tenant_id, token, token_size) && strcmp(token, previous) != 0)
+            return true;
+        usleep(100 * 1000);
+    }
+    return ITEST_CHECK(false, "no new %s token of tenant %lld reached the mail command", kind, (long long)tenant_id);
+}
+
+/* POST /auth/invitations/accept; the access token on 201 (buffer TOKEN_MAX). */
+static long accept_invitation(const char *token, const char *password, char *access)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"token\":\"%s\",\"password\":\"%s\"}", token, password);
+    struct api_reply reply;
+    if (!api_call("POST", "/api/v1/auth/invitations/accept", body, NULL, NULL, &reply))
+        return 0;
+    long status = reply.status;
+    if (status == 201 && access != NULL) {
+        const char *text = json_path_string(reply.body, "data.accessToken");
+        snprintf(access, TOKEN_MAX, "%s", text ? text : "");
+    }
+    api_reply_free(&reply);
+    return status;
+}
+
+/* A user made through the API with a built-in role; its id. */
+static int64_t make_user(const char *admin_token, const char *slug, const char *local, const char *role)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"email\":\"%s@%s.test\",\"name\":\"%s\",\"password\":\"%s\",\"profileId\":%lld}", local,
+             slug, local, admin_password, (long long)builtin_profile(admin_token, role));
+    return create_expect("create a user", "/api/v1/users", body, admin_token, 201);
+}
+
+/* ---- invitations ----------------------------------------------------------- */
+
+static void invitation_links_are_single_use_72_hours_and_accepting_logs_the_invitee_in(void)
+{
+    char slug[64], admin_token[TOKEN_MAX], other_slug[64], other_token[TOKEN_MAX], body[512], path[128];
+    if (!ITEST_CHECK(find_make_tenant_admin("invite", "Invite Co", admin_password, slug, sizeof slug, admin_token),
+                     "make a tenant") ||
+        !ITEST_CHECK(find_make_tenant_admin("invite-other", "Other Co", admin_password, other_slug, sizeof other_slug,
+                                            other_token),
+                     "make another tenant"))
+        return;
+    int64_t tenant_id = tenant_id_of(admin_token);
+    int64_t user_profile = builtin_profile(admin_token, "user");
+    snprintf(body, sizeof body, "{\"email\":\"Newbie@%s.test\",\"name\":\"Newbie\",\"profileId\":%lld}", slug,
+             (long long)user_profile);
+    int64_t invitation_id = create_expect("invite", "/api/v1/invitations", body, admin_token, 201);
+    char first_token[128] = "", second_token[128] = "";
+    if (!invitation_id || !wait_for_mailed_token("iv1", tenant_id, "", first_token, sizeof first_token))
+        return;
+    create_expect("the same address again", "/api/v1/invitations", body, admin_token, 409);
+    snprintf(body, sizeof body, "{\"email\":\"admin@%s.test\",\"profileId\":%lld}", slug, (long long)user_profile);
+    create_expect("an address that is already a user", "/api/v1/invitations", body, admin_token, 409);
+    snprintf(body, sizeof body, "{\"email\":\"x@%s.test\",\"profileId\":999999999}", slug);
+    create_expect("a profile that is not the tenant's", "/api/v1/invitations", body, admin_token, 422);
+
+    snprintf(path, sizeof path, "/api/v1/invitations/%lld", (long long)invitation_id);
+    call_expect("another tenant cannot see the invitation", "GET", path, NULL, other_token, 404, "NOT_FOUND");
+    call_expect("nor revoke it", "DELETE", path, NULL, other_token, 404, "NOT_FOUND");
+    /* A lesser role: a Viewer has no users.manage. */
+    char viewer_token[TOKEN_MAX], viewer_email[160];
+    make_user(admin_token, slug, "viewer", "viewer");
+    snprintf(viewer_email, sizeof viewer_email, "viewer@%s.test", slug);
+    if (ITEST_CHECK(api_login(viewer_email, admin_password, slug, viewer_token, NULL) == 200, "viewer login")) {
+        call_expect("a Viewer lists invitations", "GET", "/api/v1/invitations", NULL, viewer_token, 403, "FORBIDDEN");
+        snprintf(body, sizeof body, "{\"email\":\"v@%s.test\",\"profileId\":%lld}", slug, (long long)user_profile);
+        call_expect("a Viewer invites", "POST", "/api/v1/invitations", body, viewer_token, 403, "FORBIDDEN");
+    }
+
+    /* Resend: a new link, the old one stops working. */
+    snprintf(path, sizeof path, "/api/v1/invitations/%lld/resend", (long long)invitation_id);
+    call_expect("resend", "POST", path, NULL, admin_token, 200, NULL);
+    if (!wait_for_mailed_token("iv1", tenant_id, first_token, second_token, sizeof second_token))
+        return;
+    ITEST_CHECK(accept_invitation(first_token, "newbie-password-1", NULL) == 400, "the first link no longer works");
+    char newbie_token[TOKEN_MAX];
+    ITEST_CHECK(accept_invitation(second_token, "short", NULL) == 400, "a too short password is refused");
+    if (!ITEST_CHECK(accept_invitation(second_token, "newbie-password-1", newbie_token) == 201,
+                     "the new link creates the user and logs them in"))
+        return;
+    struct api_reply reply;
+    if (api_call("GET", "/api/v1/auth/me", NULL, newbie_token, NULL, &reply)) {
+        expect_status("the invitee's token", &reply, 200, NULL);
+        const char *email = json_path_string(reply.body, "data.email");
+        const char *profile = json_path_string(reply.body, "data.profile.name");
+        char expected[160];
+        snprintf(expected, sizeof expected, "newbie@%s.test", slug);
+        ITEST_CHECK(email && strcmp(email, expected) == 0 && profile && strcmp(profile, "User") == 0,
+                    "the invitee is %s with the invitation's profile: %s", expected,
+                    json_object_to_json_string(reply.body));
+        api_reply_free(&reply);
+    }
+    ITEST_CHECK(accept_invitation(second_token, "newbie-password-2", NULL) == 400, "the link works once");
+    char newbie_email[160];
+    snprintf(newbie_email, sizeof newbie_email, "newbie@%s.test", slug);
+    ITEST_CHECK(api_login(newbie_email, "newbie-password-1", slug, NULL, NULL) == 200,
+                "the invitee logs in with the chosen password");
+    snprintf(path, sizeof path, "/api/v1/invitations/%lld", (long long)invitation_id);
+    if (api_call("GET", path, NULL, admin_token, NULL, &reply)) {
+        const char *status = json_path_string(reply.body, "data.status");
+        int64_t user_id = 0, sent = 0;
+        ITEST_CHECK(status && strcmp(status, "accepted") == 0 && json_path_int64(reply.body, "data.userId", &user_id) &&
+                        user_id > 0 && json_path_int64(reply.body, "data.sentCount", &sent) && sent == 2,
+                    "the invitation is accepted, names the user and was sent twice: %s",
+                    json_object_to_json_string(reply.body));
+        api_reply_free(&reply);
+    }
+    call_expect("an accepted invitation cannot be revoked", "DELETE", path, NULL, admin_token, 422, "UNPROCESSABLE");
+
+    /* Revoked: its link is refused. */
+    snprintf(body, sizeof body, "{\"email\":\"gone@%s.test\",\"profileId\":%lld}", slug, (long long)user_profile);
+    int64_t revoked_id = create_expect("invite again", "/api/v1/invitations", body, admin_token, 201);
+    char revoked_token[128];
+    if (revoked_id && wait_for_mailed_token("iv1", tenant_id, second_token, revoked_token, sizeof revoked_token)) {
+        snprintf(path, sizeof path, "/api/v1/invitations/%lld", (long long)revoked_id);
+        call_expect("revoke", "DELETE", path, NULL, admin_token, 200, NULL);
+        ITEST_CHECK(accept_invitation(revoked_token, "gone-password-1", NULL) == 400, "a revoked link is refused");
+        snprintf(path, sizeof path, "/api/v1/invitations/%lld/resend", (long long)revoked_id);
+        call_expect("a revoked invitation is not resent", "POST", path, NULL, admin_token, 422, "UNPROCESSABLE");
+    }
+
+    /* Expired after 72 hours (moved back in time here): refused, then resent. */
+    if (test_environment_has(test_environment.db_sql_command)) {
+        snprintf(body, sizeof body, "{\"email\":\"late@%s.test\",\"profileId\":%lld}", slug, (long long)user_profile);
+        int64_t late_id = create_expect("invite a late one", "/api/v1/invitations", body, admin_token, 201);
+        char late_token[128], renewed[128], sql[256], out[64];
+        if (late_id && wait_for_mailed_token("iv1", tenant_id, revoked_token, late_token, sizeof late_token)) {
+            snprintf(sql, sizeof sql,
+                     "UPDATE invitations SET expires_at = NOW(3) - INTERVAL 1 SECOND "
+                     "WHERE tenant_id = %lld AND invitation_id = %lld", (long long)tenant_id, (long long)late_id);
+            stack_sql(sql, out, sizeof out);
+            ITEST_CHECK(accept_invitation(late_token, "late-password-1", NULL) == 400, "an expired link is refused");
+            snprintf(path, sizeof path, "/api/v1/invitations?status=expired");
+            if (api_call("GET", path, NULL, admin_token, NULL, &reply)) {
+                int64_t total = 0;
+                json_path_int64(reply.body, "pagination.total", &total);
+                ITEST_CHECK(total == 1, "one expired invitation is listed: %lld", (long long)total);
+                api_reply_free(&reply);
+            }
+            snprintf(path, sizeof path, "/api/v1/invitations/%lld/resend", (long long)late_id);
+            call_expect("resend an expired invitation", "POST", path, NULL, admin_token, 200, NULL);
+            if (wait_for_mailed_token("iv1", tenant_id, late_token, renewed, sizeof renewed))
+                ITEST_CHECK(accept_invitation(renewed, "late-password-1", NULL) == 201, "the renewed link works");
+        }
+    }
+
+    json_object *entry = latest_audit(admin_token, "invitation.accept");
+    json_object *details = audit_details(entry);
+    const char *after = details ? json_path_string(details, "after.status") : NULL;
+    ITEST_CHECK(after && strcmp(after, "accepted") == 0, "invitation.accept is audited: %s",
+                entry ? json_object_to_json_string(entry) : "(none)");
+    json_object_put(details);
+    json_object_put(entry);
+    entry = latest_audit(admin_token, "invitation.revoke");
+    ITEST_CHECK(entry != NULL, "invitation.revoke is audited");
+    json_object_put(entry);
+}
+
+static void an_invitation_carries_only_a_profile_the_inviter_holds(void)
+{
+    char slug[64], admin_token[TOKEN_MAX], body[512];
+    if (!ITEST_CHECK(find_make_tenant_admin("invgrant", "Grant Co", admin_password, slug, sizeof slug, admin_token),
+                     "make a tenant"))
+        return;
+    int64_t helpdesk_profile = create_expect(
+        "create the helpdesk profile", "/api/v1/profiles",
+        "{\"name\":\"Helpdesk\",\"permissions\":[\"users.manage\",\"finance.view\",\"find.view\",\"hr.view\",\"sales.view\"]}",
+        admin_token, 201);
+    snprintf(body, sizeof body, "{\"email\":\"desk@%s.test\",\"name\":\"Desk\",\"password\":\"%s\",\"profileId\":%lld}",
+             slug, admin_password, (long long)helpdesk_profile);
+    create_expect("the helpdesk user", "/api/v1/users", body, admin_token, 201);
+    char desk_email[160], desk_token[TOKEN_MAX];
+    snprintf(desk_email, sizeof desk_email, "desk@%s.test", slug);
+    if (!ITEST_CHECK(api_login(desk_email, admin_password, slug, desk_token, NULL) == 200, "desk login"))
+        return;
+    snprintf(body, sizeof body, "{\"email\":\"boss@%s.test\",\"profileId\":%lld}", slug,
+             (long long)builtin_profile(admin_token, "tenant_admin"));
+    call_expect("the helpdesk invites a Tenant Admin", "POST", "/api/v1/invitations", body, desk_token, 403,
+                "FORBIDDEN");
+    snprintf(body, sizeof body, "{\"email\":\"peek@%s.test\",\"profileId\":%lld}", slug,
+             (long long)builtin_profile(admin_token, "viewer"));
+    call_expect("the helpdesk invites a Viewer", "POST", "/api/v1/invitations", body, desk_token, 201, NULL);
+}
+
+/* ---- a Tenant Admin's hold on other users ---------------------------------- */
+
+static void forced_reset_ends_sessions_refuses_the_old_password_and_mails_a_link(void)
+{
+    char slug[64], admin_token[TOKEN_MAX], other_slug[64], other_token[TOKEN_MAX], path[128], email[160];
+    if (!ITEST_CHECK(find_make_tenant_admin("reset", "Reset Co", admin_password, slug, sizeof slug, admin_token),
+                     "make a tenant") ||
+        !ITEST_CHECK(find_make_tenant_admin("reset-other", "Other Co", admin_password, other_slug, sizeof other_slug,
+                                            other_token),
+                     "make another tenant"))
+        return;
+    int64_t tenant_id = tenant_id_of(admin_token);
+    int64_t user_id = make_user(admin_token, slug, "clerk", "user");
+    make_user(admin_token, slug, "viewer", "viewer");
+    snprintf(email, sizeof email, "clerk@%s.test", slug);
+    char first[TOKEN_MAX], second[TOKEN_MAX], viewer_token[TOKEN_MAX], viewer_email[160];
+    snprintf(viewer_email, sizeof viewer_email, "viewer@%s.test", slug);
+    if (!user_id || !ITEST_CHECK(api_login(email, admin_password, slug, first, NULL) == 200, "clerk login") ||
+        !ITEST_CHECK(api_login(email, admin_password, slug, second, NULL) == 200, "clerk second login") ||
+        !ITEST_CHECK(api_login(viewer_email, admin_password, slug, viewer_token, NULL) == 200, "viewer login"))
+        return;
+    char before[128] = "";
+    newest_mailed_token("pr1", tenant_id, before, sizeof before);
+    snprintf(path, sizeof path, "/api/v1/users/%lld/password-reset", (long long)user_id);
+    call_expect("a Viewer forces a reset", "POST", path, NULL, viewer_token, 403, "FORBIDDEN");
+    call_expect("another tenant's admin forces a reset", "POST", path, NULL, other_token, 404, "NOT_FOUND");
+    call_expect("the clerk is untouched so far", "GET", "/api/v1/auth/me", NULL, first, 200, NULL);
+    struct api_reply reply;
+    if (api_call("POST", path, NULL, admin_token, NULL, &reply)) {
+        expect_status("the admin forces a reset", &reply, 200, NULL);
+        int64_t revoked = 0;
+        json_path_int64(reply.body, "data.revokedSessions", &revoked);
+        ITEST_CHECK(revoked == 2, "both of the clerk's sessions ended: %lld", (long long)revoked);
+        api_reply_free(&reply);
+    }
+    call_expect("the clerk's token", "GET", "/api/v1/auth/me", NULL, second, 401, "UNAUTHORIZED");
+    ITEST_CHECK(api_login(email, admin_password, slug, NULL, NULL) == 401, "the old password no longer logs in");
+    snprintf(path, sizeof path, "/api/v1/users/%lld", (long long)user_id);
+    if (api_call("GET", path, NULL, admin_token, NULL, &reply)) {
+        json_object *flag = json_path_get(reply.body, "data.passwordResetRequired");
+        ITEST_CHECK(flag && json_object_get_boolean(flag), "the user shows passwordResetRequired: %s",
+                    json_object_to_json_string(reply.body));
+        api_reply_free(&reply);
+    }
+    char token[128];
+    if (!wait_for_mailed_token("pr1", tenant_id, before, token, sizeof token))
+        return;
+    char body[256];
+    snprintf(body, sizeof body, "{\"token\":\"%s\",\"newPassword\":\"clerk-new-password-1\"}", token);
+    call_expect("the mailed link resets the password", "POST", "/api/v1/auth/password/reset", body, NULL, 200, NULL);
+    call_expect("and works once", "POST", "/api/v1/auth/password/reset", body, NULL, 400, "VALIDATION_ERROR");
+    ITEST_CHECK(api_login(email, "clerk-new-password-1", slug, NULL, NULL) == 200, "the new password logs in");
+    if (api_call("GET", path, NULL, admin_token, NULL, &reply)) {
+        json_object *flag = json_path_get(reply.body, "data.passwordResetRequired");
+        ITEST_CHECK(flag && !json_object_get_boolean(flag), "the reset cleared passwordResetRequired");
+        api_reply_free(&reply);
+    }
+    /* One's own password has its own route. */
+    int64_t admin_id = 0;
+    if (api_call("GET", "/api/v1/auth/me", NULL, admin_token, NULL, &reply)) {
+        json_path_int64(reply.body, "data.id", &admin_id);
+        api_reply_free(&reply);
+    }
+    snprintf(path, sizeof path, "/api/v1/users/%lld/password-reset", (long long)admin_id);
+    call_expect("an admin forces their own reset", "POST", path, NULL, admin_token, 422, "UNPROCESSABLE");
+    json_object *entry = latest_audit(admin_token, "user.password_reset_forced");
+    json_object *details = audit_details(entry);
+    json_object *after = details ? json_path_get(details, "after.passwordResetRequired") : NULL;
+    ITEST_CHECK(after && json_object_get_boolean(after), "user.password_reset_forced is audited with before and after: %s",
+                entry ? json_object_to_json_string(entry) : "(none)");
+    json_object_put(details);
+    json_object_put(entry);
+}
+
+static void an_admin_lists_and_ends_another_users_sessions(void)
+{
+    char slug[64], admin_token[TOKEN_MAX], other_slug[64], other_token[TOKEN_MAX], path[160], email[160];
+    if (!ITEST_CHECK(find_make_tenant_admin("usess", "User Sessions Co", admin_password, slug, sizeof slug,
+                                            admin_token),
+                     "make a tenant") ||
+        !ITEST_CHECK(find_make_tenant_admin("usess-other", "Other Co", admin_password, other_slug, sizeof other_slug,
+                                            other_token),
+                     "make another tenant"))
+        return;
+    int64_t user_id = make_user(admin_token, slug, "roamer", "user");
+    snprintf(email, sizeof email, "roamer@%s.test", slug);
+    char laptop[TOKEN_MAX], phone[TOKEN_MAX], user_token[TOKEN_MAX];
+    if (!user_id || !login_with_device(email, slug, "roamer-laptop", laptop, NULL) ||
+        !login_with_device(email, slug, "roamer-phone", phone, NULL))
+        return;
+    snprintf(path, sizeof path, "/api/v1/users/%lld/sessions", (long long)user_id);
+    call_expect("another tenant lists the sessions", "GET", path, NULL, other_token, 404, "NOT_FOUND");
+    call_expect("another tenant ends them", "DELETE", path, NULL, other_token, 404, "NOT_FOUND");
+    struct api_reply reply;
+    int64_t phone_id = 0;
+    if (api_call("GET", path, NULL, admin_token, NULL, &reply)) {
+        expect_status("the admin lists the user's sessions", &reply, 200, NULL);
+        json_object *sessions = json_path_get(reply.body, "data");
+        bool current = true;
+        phone_id = session_with_device(sessions, "roamer-phone", &current);
+        ITEST_CHECK(sessions && json_object_array_length(sessions) == 2 && phone_id > 0 && !current,
+                    "two sessions, none the admin's own: %s", json_object_to_json_string(reply.body));
+        api_reply_free(&reply);
+    }
+    /* A lesser role cannot end the sessions of someone above it. */
+    if (ITEST_CHECK(api_login(email, admin_password, slug, user_token, NULL) == 200, "the user's own login")) {
+        int64_t admin_id = 0;
+        if (api_call("GET", "/api/v1/auth/me", NULL, admin_token, NULL, &reply)) {
+            json_path_int64(reply.body, "data.id", &admin_id);
+            api_reply_free(&reply);
+        }
+        char admin_path[160];
+        snprintf(admin_path, sizeof admin_path, "/api/v1/users/%lld/sessions", (long long)admin_id);
+        call_expect("a User ends the admin's sessions", "DELETE", admin_path, NULL, user_token, 403, "FORBIDDEN");
+    }
+    snprintf(path, sizeof path, "/api/v1/users/%lld/sessions/%lld", (long long)user_id, (long long)phone_id);
+    call_expect("the admin ends the phone's session", "DELETE", path, NULL, admin_token, 200, NULL);
+    call_expect("the phone is logged out", "GET", "/api/v1/auth/me", NULL, phone, 401, "UNAUTHORIZED");
+    call_expect("the laptop is not", "GET", "/api/v1/auth/me", NULL, laptop, 200, NULL);
+    call_expect("the same session again", "DELETE", path, NULL, admin_token, 404, "NOT_FOUND");
+    snprintf(path, sizeof path, "/api/v1/users/%lld/sessions", (long long)user_id);
+    if (api_call("DELETE", path, NULL, admin_token, NULL, &reply)) {
+        expect_status("the admin ends every session of the user", &reply, 200, NULL);
+        int64_t revoked = 0;
+        json_path_int64(reply.body, "data.revokedSessions", &revoked);
+        ITEST_CHECK(revoked == 2, "the laptop and the user's own login: %lld", (long long)revoked);
+        api_reply_free(&reply);
+    }
+    call_expect("the laptop is logged out", "GET", "/api/v1/auth/me", NULL, laptop, 401, "UNAUTHORIZED");
+    call_expect("the admin is not", "GET", "/api/v1/auth/me", NULL, admin_token, 200, NULL);
+    json_object *entry = latest_audit(admin_token, "user.sessions_revoke");
+    ITEST_CHECK(entry != NULL, "user.sessions_revoke is audited");
+    json_object_put(entry);
+}
+
 struct parallel_refresh {
     const char *body;
     pthread_barrier_t *start;
@@ -494,6 +856,14 @@ bool platform_suite_register(void)
                           suspended_tenant_gets_403_for_tokens_keys_and_login_until_resumed, no_admin) &&
            itest_add_test(suite, "users_manage_grants_and_changes_only_what_the_caller_holds",
                           users_manage_grants_and_changes_only_what_the_caller_holds, no_admin) &&
+           itest_add_test(suite, "invitation_links_are_single_use_72_hours_and_accepting_logs_the_invitee_in",
+                          invitation_links_are_single_use_72_hours_and_accepting_logs_the_invitee_in, no_admin) &&
+           itest_add_test(suite, "an_invitation_carries_only_a_profile_the_inviter_holds",
+                          an_invitation_carries_only_a_profile_the_inviter_holds, no_admin) &&
+           itest_add_test(suite, "forced_reset_ends_sessions_refuses_the_old_password_and_mails_a_link",
+                          forced_reset_ends_sessions_refuses_the_old_password_and_mails_a_link, no_admin) &&
+           itest_add_test(suite, "an_admin_lists_and_ends_another_users_sessions",
+                          an_admin_lists_and_ends_another_users_sessions, no_admin) &&
            itest_add_test(suite, "sessions_are_listed_with_device_and_revoked_one_by_one_or_all_but_this_one",
                           sessions_are_listed_with_device_and_revoked_one_by_one_or_all_but_this_one, no_admin) &&
            itest_add_test(suite, "two_refreshes_at_once_get_one_pair_and_a_late_reuse_revokes_the_session",
