@@ -79,6 +79,7 @@ static const struct statement_table *const registry_statement_list[] = {
 	&find_threads_statement_table,
 	&find_webhooks_statement_table,
 	&tenant_lifecycle_statement_table,
+	&tenant_tables_statement_table,
 };
 #define REGISTRY_STATEMENT_COUNT (sizeof(registry_statement_list) / sizeof(registry_statement_list[0]))
 

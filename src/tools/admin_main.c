@@ -19,6 +19,8 @@ static void admin_usage(FILE *out)
 		"  tenant list                             list tenants\n"
 		"  tenant suspend SLUG [--reason TEXT]     refuse the tenant's users and keys (403 TENANT_SUSPENDED)\n"
 		"  tenant resume SLUG                      reactivate a suspended tenant\n"
+		"  tenant export SLUG DIR                  every row of the tenant, one JSON-lines file per table in DIR\n"
+		"  tenant delete SLUG --export-dir DIR     a suspended tenant: export to DIR, then erase every row\n"
 		"  user create TENANT_SLUG EMAIL [--name NAME]\n"
 		"                                          create a user (password from INTUKA_USER_PASSWORD or stdin)\n"
 		"  find-plan show SLUG                     the tenant's find API plan\n"

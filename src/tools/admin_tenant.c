@@ -160,6 +160,107 @@ static int admin_tenant_set_status(struct admin_context *context, const char *sl
 	return ADMIN_EXIT_OK;
 }
 
+/* tenant export SLUG DIR: one JSON-lines file per table into DIR. */
+static int admin_tenant_export(struct admin_context *context, const char *slug, const char *directory)
+{
+	struct tenant_summary tenant;
+	if (!admin_find_tenant(context, slug, &tenant))
+		return ADMIN_EXIT_FAILURE;
+	struct tenant_file_sink files;
+	struct tenant_export_sink sink;
+	if (tenant_file_sink_open(&files, directory, &sink) != 0) {
+		fprintf(stderr, "intuka-admin: export directory: %s\n", files.error);
+		return ADMIN_EXIT_FAILURE;
+	}
+	char who[96];
+	struct tenant_actor actor;
+	admin_actor(who, sizeof(who), &actor);
+	uint64_t rows[64] = {0};
+	int sink_failed = 0;
+	int result = tenant_lifecycle_export(context->db, tenant.tenant_id, &actor, &sink, rows, &sink_failed);
+	if (sink_failed || result != DB_OK) {
+		db_rollback(context->db);
+		if (sink_failed)
+			fprintf(stderr, "intuka-admin: writing the export failed: %s\n", files.error);
+		else
+			admin_report_db_error(context, "exporting the tenant");
+		return ADMIN_EXIT_FAILURE;
+	}
+	size_t count = 0;
+	const char *const *tables = tenant_lifecycle_tables(&count);
+	uint64_t total = 0;
+	printf("TABLE\tROWS\n");
+	for (size_t i = 0; i < count; i++) {
+		printf("%s\t%llu\n", tables[i], (unsigned long long)rows[i]);
+		total += rows[i];
+	}
+	printf("exported tenant %s: %llu rows in %zu files under %s\n", slug, (unsigned long long)total, count, directory);
+	return ADMIN_EXIT_OK;
+}
+
+/* tenant delete SLUG --export-dir DIR: export, then erase, reported per table. */
+static int admin_tenant_delete(struct admin_context *context, const char *slug, const char *directory)
+{
+	struct tenant_summary tenant;
+	if (!admin_find_tenant(context, slug, &tenant))
+		return ADMIN_EXIT_FAILURE;
+	if (strcmp(tenant.status, "suspended") != 0) {
+		fprintf(stderr, "intuka-admin: tenant %s is %s; suspend it first (tenant suspend %s)\n", slug, tenant.status,
+			slug);
+		return ADMIN_EXIT_FAILURE;
+	}
+	struct tenant_file_sink files;
+	struct tenant_export_sink sink;
+	if (tenant_file_sink_open(&files, directory, &sink) != 0) {
+		fprintf(stderr, "intuka-admin: export directory: %s\n", files.error);
+		return ADMIN_EXIT_FAILURE;
+	}
+	char who[96];
+	struct tenant_actor actor;
+	admin_actor(who, sizeof(who), &actor);
+	static struct tenant_delete_report report;
+	int result = DB_OK;
+	enum tenant_delete_outcome outcome = tenant_lifecycle_delete(context->db, tenant.tenant_id, &actor, &sink, &report,
+		&result);
+	if (outcome != TENANT_DELETE_OK)
+		db_rollback(context->db);
+	switch (outcome) {
+	case TENANT_DELETE_OK:
+		break;
+	case TENANT_DELETE_NOT_FOUND:
+		fprintf(stderr, "intuka-admin: no tenant with slug \"%s\"\n", slug);
+		return ADMIN_EXIT_FAILURE;
+	case TENANT_DELETE_NOT_SUSPENDED:
+		fprintf(stderr, "intuka-admin: tenant %s is no longer suspended; nothing was deleted\n", slug);
+		return ADMIN_EXIT_FAILURE;
+	case TENANT_DELETE_UNKNOWN_TABLE:
+		fprintf(stderr,
+			"intuka-admin: the database has a tenant table this intuka-admin does not know (%s); "
+			"nothing was deleted (upgrade intuka-admin)\n",
+			report.unknown_table);
+		return ADMIN_EXIT_FAILURE;
+	case TENANT_DELETE_EXPORT_FAILED:
+		fprintf(stderr, "intuka-admin: writing the export failed (%s); nothing was deleted\n", files.error);
+		return ADMIN_EXIT_FAILURE;
+	case TENANT_DELETE_DB_FAILED:
+		admin_report_db_error(context, "deleting the tenant (nothing was deleted)");
+		return ADMIN_EXIT_FAILURE;
+	}
+	uint64_t exported = 0, deleted = 0;
+	size_t count = 0;
+	const char *const *tables = tenant_lifecycle_tables(&count);
+	printf("TABLE\tEXPORTED\tDELETED\n");
+	for (size_t i = 0; i < count; i++) {
+		printf("%s\t%llu\t%llu\n", tables[i], (unsigned long long)report.exported[i],
+			(unsigned long long)report.deleted[i]);
+		exported += report.exported[i];
+		deleted += report.deleted[i];
+	}
+	printf("deleted tenant %s (id %llu): %llu rows exported to %s, %llu rows deleted\n", slug,
+		(unsigned long long)tenant.tenant_id, (unsigned long long)exported, directory, (unsigned long long)deleted);
+	return ADMIN_EXIT_OK;
+}
+
 int admin_tenant(struct admin_context *context, int argc, char **argv)
 {
 	if (argc == 1 && strcmp(argv[0], "list") == 0) {
@@ -176,8 +277,12 @@ int admin_tenant(struct admin_context *context, int argc, char **argv)
 		return admin_tenant_set_status(context, argv[1], "suspended", argc == 4 ? argv[3] : "");
 	if (argc == 2 && strcmp(argv[0], "resume") == 0)
 		return admin_tenant_set_status(context, argv[1], "active", "");
+	if (argc == 3 && strcmp(argv[0], "export") == 0)
+		return admin_tenant_export(context, argv[1], argv[2]);
+	if (argc == 4 && strcmp(argv[0], "delete") == 0 && strcmp(argv[2], "--export-dir") == 0)
+		return admin_tenant_delete(context, argv[1], argv[3]);
 	fprintf(stderr, "usage: intuka-admin tenant create SLUG NAME | tenant list | tenant suspend SLUG [--reason TEXT]\n"
-			"       | tenant resume SLUG\n");
+			"       | tenant resume SLUG | tenant export SLUG DIR | tenant delete SLUG --export-dir DIR\n");
 	return ADMIN_EXIT_USAGE;
 }
 

@@ -14,6 +14,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "command_runner.h"
 #include "find_client.h"
 #include "http_client.h"
 #include "identity_client.h"
@@ -761,6 +762,138 @@ static void an_admin_lists_and_ends_another_users_sessions(void)
     json_object_put(entry);
 }
 
+/* ---- export and deletion from the shell ---------------------------------- */
+
+/* intuka-admin with arguments; exit status, stdout into out (may be NULL). */
+static int admin_output(const char *const arguments[], char *out, size_t out_size)
+{
+    const char *argv[16] = { test_environment.admin_binary, "-c", test_environment.config_file };
+    size_t count = 3;
+    for (const char *const *argument = arguments; *argument != NULL && count < 15; argument++)
+        argv[count++] = *argument;
+    argv[count] = NULL;
+    struct command_result result;
+    if (!command_run(argv, NULL, NULL, &result))
+        return -1;
+    if (out != NULL)
+        snprintf(out, out_size, "%s%s", result.stdout_text, result.stderr_text);
+    int status = result.exit_status;
+    command_result_free(&result);
+    return status;
+}
+
+/* Lines of a file, or -1 when it cannot be read. */
+static long file_lines(const char *path, const char *must_contain, bool *contains)
+{
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return -1;
+    long lines = 0;
+    char line[8192];
+    *contains = must_contain == NULL;
+    while (fgets(line, sizeof line, file) != NULL) {
+        lines += strchr(line, '\n') != NULL;
+        if (must_contain != NULL && strstr(line, must_contain) != NULL)
+            *contains = true;
+    }
+    fclose(file);
+    return lines;
+}
+
+/* The rows the tenant still has in every table the delete report named. */
+static long remaining_rows(const char *report, int64_t tenant_id)
+{
+    char sql[8192] = "SELECT 0", line[128];
+    size_t used = strlen(sql);
+    for (const char *cursor = report; cursor && *cursor; cursor = strchr(cursor, '\n'), cursor = cursor ? cursor + 1 : NULL) {
+        size_t length = strcspn(cursor, "\t\n");
+        if (cursor[length] != '\t' || length == 0 || length >= 64 || strncmp(cursor, "TABLE", 5) == 0)
+            continue;
+        snprintf(line, sizeof line, "%.*s", (int)length, cursor);
+        used += (size_t)snprintf(sql + used, sizeof sql - used, " + (SELECT COUNT(*) FROM %s WHERE tenant_id = %lld)",
+                                 line, (long long)tenant_id);
+    }
+    snprintf(sql + used, sizeof sql - used, " + (SELECT COUNT(*) FROM tenants WHERE tenant_id = %lld)",
+             (long long)tenant_id);
+    char out[64];
+    if (!stack_sql(sql, out, sizeof out))
+        return -1;
+    return atol(out);
+}
+
+static void tenant_export_and_delete_from_the_shell_leave_files_and_no_row(void)
+{
+    char slug[64], token[TOKEN_MAX], other_slug[64], other_token[TOKEN_MAX], email[160];
+    if (!ITEST_CHECK(find_make_tenant_admin("gone", "Gone Co", admin_password, slug, sizeof slug, token),
+                     "make the tenant to delete") ||
+        !ITEST_CHECK(find_make_tenant_admin("stays", "Stays Co", admin_password, other_slug, sizeof other_slug,
+                                            other_token),
+                     "make a tenant that stays"))
+        return;
+    int64_t tenant_id = tenant_id_of(token);
+    snprintf(email, sizeof email, "admin@%s.test", slug);
+    create_expect("a lead", "/api/v1/sales/leads", "{\"firstName\":\"Ada\",\"lastName\":\"Lovelace\"}", token, 201);
+    char key[128];
+    ITEST_CHECK(find_create_key(token, "{\"label\":\"server\",\"keyType\":\"secret\"}", key, sizeof key, NULL, 0) == 201,
+                "a find key");
+    char body[256];
+    snprintf(body, sizeof body, "{\"email\":\"later@%s.test\",\"profileId\":%lld}", slug,
+             (long long)builtin_profile(token, "viewer"));
+    create_expect("an invitation", "/api/v1/invitations", body, token, 201);
+
+    char base[] = "/tmp/intuka-itest-export-XXXXXX", export_dir[128], delete_dir[128], path[256];
+    if (!ITEST_CHECK(mkdtemp(base) != NULL, "a temporary directory"))
+        return;
+    snprintf(export_dir, sizeof export_dir, "%s/export", base);
+    snprintf(delete_dir, sizeof delete_dir, "%s/before-delete", base);
+    static char output[16384];
+    const char *export_args[] = { "tenant", "export", slug, export_dir, NULL };
+    ITEST_CHECK(admin_output(export_args, output, sizeof output) == 0, "tenant export: %.400s", output);
+    bool contains = false;
+    snprintf(path, sizeof path, "%s/users.jsonl", export_dir);
+    ITEST_CHECK(file_lines(path, email, &contains) == 1 && contains, "users.jsonl holds the admin");
+    snprintf(path, sizeof path, "%s/sales_leads.jsonl", export_dir);
+    ITEST_CHECK(file_lines(path, "Lovelace", &contains) == 1 && contains, "sales_leads.jsonl holds the lead");
+    snprintf(path, sizeof path, "%s/find_api_keys.jsonl", export_dir);
+    ITEST_CHECK(file_lines(path, "\"key_hash\":\"", &contains) == 1 && contains,
+                "find_api_keys.jsonl holds the key, its hash as hex");
+    ITEST_CHECK(admin_output(export_args, output, sizeof output) == 1 && strstr(output, "jsonl") != NULL,
+                "a second export into the same directory refuses to overwrite: %.300s", output);
+
+    const char *delete_args[] = { "tenant", "delete", slug, "--export-dir", delete_dir, NULL };
+    ITEST_CHECK(admin_output(delete_args, output, sizeof output) == 1 && strstr(output, "suspend it first") != NULL,
+                "an active tenant is not deleted: %.300s", output);
+    call_expect("the active tenant still works", "GET", "/api/v1/auth/me", NULL, token, 200, NULL);
+    const char *suspend[] = { "tenant", "suspend", slug, NULL };
+    if (!ITEST_CHECK(admin_command(suspend, NULL) == 0, "suspend"))
+        return;
+    if (!ITEST_CHECK(admin_output(delete_args, output, sizeof output) == 0, "tenant delete: %.600s", output))
+        return;
+    ITEST_CHECK(strstr(output, "users\t1\t1\n") != NULL && strstr(output, "sales_leads\t1\t1\n") != NULL &&
+                    strstr(output, "invitations\t1\t1\n") != NULL,
+                "the report names each table with rows exported and deleted: %.1500s", output);
+    snprintf(path, sizeof path, "%s/users.jsonl", delete_dir);
+    ITEST_CHECK(file_lines(path, email, &contains) == 1 && contains, "the export before deletion holds the admin");
+    if (test_environment_has(test_environment.db_sql_command))
+        ITEST_CHECK(remaining_rows(output, tenant_id) == 0, "no row of the tenant is left in any table");
+    ITEST_CHECK(api_login(email, admin_password, slug, NULL, NULL) == 401, "its admin cannot log in");
+    call_expect("its token", "GET", "/api/v1/auth/me", NULL, token, 401, "UNAUTHORIZED");
+    ITEST_CHECK(find_status("GET", "/products/p-1", NULL, key, NULL, NULL) == 401, "its key is gone");
+    call_expect("the other tenant is untouched", "GET", "/api/v1/auth/me", NULL, other_token, 200, NULL);
+    const char *again[] = { "tenant", "delete", slug, "--export-dir", delete_dir, NULL };
+    ITEST_CHECK(admin_output(again, output, sizeof output) == 1, "deleting it again: no such tenant");
+    if (test_environment_has(test_environment.db_sql_command)) {
+        char sql[256], details[1024];
+        snprintf(sql, sizeof sql,
+                 "SELECT details FROM audit_log WHERE tenant_id = 0 AND action = 'tenant.delete' AND target_id = '%lld'",
+                 (long long)tenant_id);
+        if (stack_sql(sql, details, sizeof details))
+            ITEST_CHECK(strstr(details, "intuka-admin") != NULL && strstr(details, slug) != NULL &&
+                            strstr(details, "\"users\":1") != NULL,
+                        "the operator's log keeps tenant.delete with who, before and the rows: %s", details);
+    }
+}
+
 struct parallel_refresh {
     const char *body;
     pthread_barrier_t *start;
@@ -854,6 +987,8 @@ bool platform_suite_register(void)
                                : "INTUKA_TEST_ADMIN or INTUKA_TEST_CONFIG is empty";
     return itest_add_test(suite, "suspended_tenant_gets_403_for_tokens_keys_and_login_until_resumed",
                           suspended_tenant_gets_403_for_tokens_keys_and_login_until_resumed, no_admin) &&
+           itest_add_test(suite, "tenant_export_and_delete_from_the_shell_leave_files_and_no_row",
+                          tenant_export_and_delete_from_the_shell_leave_files_and_no_row, no_admin) &&
            itest_add_test(suite, "users_manage_grants_and_changes_only_what_the_caller_holds",
                           users_manage_grants_and_changes_only_what_the_caller_holds, no_admin) &&
            itest_add_test(suite, "invitation_links_are_single_use_72_hours_and_accepting_logs_the_invitee_in",

@@ -24,6 +24,9 @@ static const char *const global_statements[] = {
 	/* The operator (intuka-admin, the operator API) names a tenant by its
 	 * slug; no tenant's user reaches it. */
 	"tenant_lifecycle.by_slug",
+	/* Which tables have a tenant_id column (information_schema): a tenant
+	 * is deleted only while every one of them is in tenant_tables. */
+	"tenant_lifecycle.schema_tenant_tables",
 };
 
 /* Scoped means: an INSERT whose first column is tenant_id, or a condition

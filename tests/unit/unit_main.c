@@ -51,6 +51,7 @@ int main(void)
 		register_rate_lease_suite,
 		register_webhooks_suite,
 		register_worker_suite,
+		register_tenant_lifecycle_suite,
 	};
 	for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++) {
 		if (registrations[i]() != 0) {
