@@ -12,6 +12,7 @@
 #define CONFIG_JWT_KEYS_MAX 8
 #define CONFIG_JWT_KID_MAX 33
 #define CONFIG_JWT_SECRET_MAX 256
+#define CONFIG_OPERATOR_KEY_MIN 32
 
 struct config {
 	char listen[CONFIG_PATH_MAX];
@@ -61,6 +62,11 @@ struct config {
 	char mail_from[CONFIG_TEXT_MAX];
 	char password_reset_url[CONFIG_PATH_MAX];
 	char invitation_url[CONFIG_PATH_MAX]; /* the invitation token is appended; "" = the bare token */
+	/* operator API */
+	char operator_key[CONFIG_TEXT_MAX]; /* secrets file; "" = no operator API (404) */
+	int operator_rate_limit;            /* failed operator-key attempts per address and window */
+	int operator_rate_window_s;
+	char tenant_export_dir[CONFIG_PATH_MAX]; /* where an API deletion writes its export; "" = none */
 	/* find API */
 	char find_default_plan[CONFIG_TEXT_MAX]; /* plan of tenants without a plan row */
 	char find_upgrade_url[CONFIG_PATH_MAX];  /* sent with 402 TRIAL_EXPIRED */

@@ -41,6 +41,7 @@ static const struct route_table *const registry_routes[] = {
 	&find_chat_route_table,
 	&find_threads_route_table,
 	&find_webhooks_route_table,
+	&operator_route_table,
 };
 
 const struct route_table *const *registry_route_tables(size_t *table_count)
@@ -80,6 +81,7 @@ static const struct statement_table *const registry_statement_list[] = {
 	&find_webhooks_statement_table,
 	&tenant_lifecycle_statement_table,
 	&tenant_tables_statement_table,
+	&operator_statement_table,
 };
 #define REGISTRY_STATEMENT_COUNT (sizeof(registry_statement_list) / sizeof(registry_statement_list[0]))
 

@@ -48,7 +48,7 @@ struct path_params {
 	const char *values[ROUTE_MAX_PARAMS];
 };
 
-enum auth_kind { AUTH_NONE, AUTH_JWT, AUTH_SECRET_KEY, AUTH_PUBLISHABLE_KEY };
+enum auth_kind { AUTH_NONE, AUTH_JWT, AUTH_SECRET_KEY, AUTH_PUBLISHABLE_KEY, AUTH_OPERATOR };
 
 /* Who the request speaks for; filled by the authentication step from the
  * verified token and the current database state. Strings are in the arena. */

@@ -28,6 +28,7 @@ extern const struct route_table find_prompts_route_table;
 extern const struct route_table find_chat_route_table;
 extern const struct route_table find_threads_route_table;
 extern const struct route_table find_webhooks_route_table;
+extern const struct route_table operator_route_table;
 
 extern const struct statement_table system_statement_table;
 extern const struct statement_table auth_statement_table;
@@ -54,6 +55,7 @@ extern const struct statement_table find_prompts_statement_table;
 extern const struct statement_table find_chat_statement_table;
 extern const struct statement_table find_threads_statement_table;
 extern const struct statement_table find_webhooks_statement_table;
+extern const struct statement_table operator_statement_table;
 
 struct resource_def;
 /* NULL-terminated lists of the generic records each module serves. */

@@ -1,6 +1,7 @@
 /* Tenant lookup, suspension and reactivation, with their audit entries. */
 #include "modules/tenant_lifecycle.h"
 #include "auth/audit.h"
+#include "auth/rbac.h"
 #include "core/hex.h"
 
 #include <errno.h>
@@ -23,6 +24,9 @@ enum tenant_lifecycle_statement {
 	TENANT_STMT_SET_STATUS,
 	TENANT_STMT_ERASE_TENANT,
 	TENANT_STMT_SCHEMA_TENANT_TABLES,
+	TENANT_STMT_INSERT,
+	TENANT_STMT_SEED_ROLE,
+	TENANT_STMT_ADMIN_PROFILE,
 	TENANT_STMT__MAX
 };
 
@@ -45,6 +49,15 @@ static const struct db_statement_def tenant_lifecycle_statements[TENANT_STMT__MA
 		.sql = "SELECT TABLE_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
 		"AND COLUMN_NAME = 'tenant_id' AND TABLE_NAME <> 'tenants'",
 		.tenant_bound = 0},
+	/* A new tenant: the tenant is what is being made. */
+	[TENANT_STMT_INSERT] = {.name = "tenant_lifecycle.insert", .sql = "INSERT INTO tenants (slug, name) VALUES (?, ?)",
+		.tenant_bound = 0},
+	[TENANT_STMT_SEED_ROLE] = {.name = "tenant_lifecycle.seed_role",
+		.sql = "INSERT INTO profiles (tenant_id, name, description, builtin_role, permissions) VALUES (?, ?, ?, ?, ?)",
+		.tenant_bound = 1},
+	[TENANT_STMT_ADMIN_PROFILE] = {.name = "tenant_lifecycle.admin_profile",
+		.sql = "SELECT profile_id FROM profiles WHERE tenant_id = ? AND builtin_role = 'tenant_admin'",
+		.tenant_bound = 1},
 };
 
 const struct statement_table tenant_lifecycle_statement_table = {
@@ -111,6 +124,57 @@ int tenant_lifecycle_audit(struct db *db, uint64_t tenant_id, int in_tenant_log,
 	return result;
 }
 
+static int tenant_lifecycle_read_id(void *callback_context, const struct db_row *row)
+{
+	if (row->column_count == 1 && row->values[0] != NULL)
+		*(uint64_t *)callback_context = strtoull(row->values[0], NULL, 10);
+	return 0;
+}
+
+int tenant_lifecycle_create(struct db *db, const char *slug, const char *name, const struct tenant_actor *actor,
+	struct tenant_summary *created, uint64_t *admin_profile_id, int *duplicate)
+{
+	*duplicate = 0;
+	*admin_profile_id = 0;
+	uint64_t tenant_id = 0;
+	struct db_param insert[] = {DB_TEXT(slug), DB_TEXT(name)};
+	int result = db_exec(db, &tenant_lifecycle_statements[TENANT_STMT_INSERT], insert, 2, NULL, &tenant_id);
+	if (result == DB_DUPLICATE) {
+		*duplicate = 1;
+		return DB_OK;
+	}
+	if (result != DB_OK)
+		return result;
+	/* The roles come from auth/rbac.c, the one place that defines them. */
+	for (int role = 0; role < RBAC_ROLE__MAX; role++) {
+		const struct rbac_role_definition *definition = rbac_builtin_role((enum rbac_builtin_role)role);
+		struct db_param seed[] = {DB_UINT(tenant_id), DB_TEXT(definition->name), DB_TEXT(definition->description),
+			DB_TEXT(definition->key), DB_TEXT(definition->permissions)};
+		if ((result = db_exec(db, &tenant_lifecycle_statements[TENANT_STMT_SEED_ROLE], seed, 5, NULL, NULL)) != DB_OK)
+			return result;
+	}
+	struct db_param key[] = {DB_UINT(tenant_id)};
+	if ((result = db_query(db, &tenant_lifecycle_statements[TENANT_STMT_ADMIN_PROFILE], key, 1,
+		     tenant_lifecycle_read_id, admin_profile_id)) != DB_OK)
+		return result;
+	struct tenant_row row = {.out = created};
+	if ((result = db_query(db, &tenant_lifecycle_statements[TENANT_STMT_BY_ID], key, 1, tenant_lifecycle_read, &row)) !=
+		DB_OK)
+		return result;
+	json_object *details = json_object_new_object();
+	json_object_object_add(details, "by", json_object_new_string(actor->who));
+	json_object_object_add(details, "before", NULL);
+	json_object *after = json_object_new_object();
+	json_object_object_add(after, "slug", json_object_new_string(slug));
+	json_object_object_add(after, "name", json_object_new_string(name));
+	json_object_object_add(after, "status", json_object_new_string("active"));
+	json_object_object_add(details, "after", after);
+	char text[1000];
+	snprintf(text, sizeof(text), "%s", json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN));
+	json_object_put(details);
+	return tenant_lifecycle_audit(db, tenant_id, 1, "tenant.create", actor, text);
+}
+
 /* {"by": who, "before": {...}, "after": {...}} as audit details. */
 static void tenant_lifecycle_status_details(const struct tenant_actor *actor, const struct tenant_summary *before,
 	const struct tenant_summary *after, char *out, size_t out_size)
@@ -166,18 +230,23 @@ int tenant_lifecycle_set_status(struct db *db, uint64_t tenant_id, const char *s
 
 /* ---- the tables a tenant's rows live in ---------------------------------- */
 
-/* Three statements per table: a plain export, a locking one (deletion),
- * the erasure. Table names come from this list only, never from a request. */
+/* Four statements per table: a plain export, a locking one (deletion), the
+ * erasure and a count. Table names come from this list only, never from a
+ * request. */
 #define TENANT_TABLE(table)                                                                                       \
 	{.name = "tenant_tables.export_" #table, .sql = "SELECT * FROM " #table " WHERE tenant_id = ?",             \
 		.tenant_bound = 1},                                                                                 \
 	{.name = "tenant_tables.export_locked_" #table,                                                           \
 		.sql = "SELECT * FROM " #table " WHERE tenant_id = ? LOCK IN SHARE MODE", .tenant_bound = 1},       \
 	{.name = "tenant_tables.erase_" #table, .sql = "DELETE FROM " #table " WHERE tenant_id = ?",                \
+		.tenant_bound = 1},                                                                                 \
+	{.name = "tenant_tables.count_" #table, .sql = "SELECT COUNT(*) FROM " #table " WHERE tenant_id = ?",       \
 		.tenant_bound = 1}
+#define TENANT_TABLE_STATEMENTS 4
 #define TENANT_TABLE_EXPORT 0
 #define TENANT_TABLE_EXPORT_LOCKED 1
 #define TENANT_TABLE_ERASE 2
+#define TENANT_TABLE_COUNT_ROWS 3
 
 static const char *const tenant_tables[] = {
 	"audit_log", "rate_counters", "password_resets", "refresh_tokens", "sessions", "invitations",
@@ -207,8 +276,9 @@ static const struct db_statement_def tenant_table_statements[] = {
 	TENANT_TABLE(find_key_origins), TENANT_TABLE(find_api_keys), TENANT_TABLE(find_tenant_plans),
 	TENANT_TABLE(users), TENANT_TABLE(profiles),
 };
-_Static_assert(sizeof(tenant_table_statements) / sizeof(tenant_table_statements[0]) == 3 * TENANT_TABLE_COUNT,
-	"three statements per tenant table");
+_Static_assert(sizeof(tenant_table_statements) / sizeof(tenant_table_statements[0]) ==
+		TENANT_TABLE_STATEMENTS * TENANT_TABLE_COUNT,
+	"four statements per tenant table");
 _Static_assert(TENANT_TABLE_COUNT <= sizeof(((struct tenant_delete_report *)0)->deleted) / sizeof(uint64_t),
 	"a report holds every table");
 
@@ -299,7 +369,7 @@ int tenant_lifecycle_export_table(struct db *db, uint64_t tenant_id, size_t tabl
 	struct tenant_export_rows export = {.sink = sink, .table = table};
 	struct db_param key[] = {DB_UINT(tenant_id)};
 	const struct db_statement_def *statement =
-		&tenant_table_statements[3 * table_index + (locked ? TENANT_TABLE_EXPORT_LOCKED : TENANT_TABLE_EXPORT)];
+		&tenant_table_statements[TENANT_TABLE_STATEMENTS * table_index + (locked ? TENANT_TABLE_EXPORT_LOCKED : TENANT_TABLE_EXPORT)];
 	int result = db_query(db, statement, key, 1, tenant_lifecycle_export_row, &export);
 	*rows = export.rows;
 	if (result == DB_OK && !export.sink_failed && sink->end_table != NULL &&
@@ -307,6 +377,16 @@ int tenant_lifecycle_export_table(struct db *db, uint64_t tenant_id, size_t tabl
 		export.sink_failed = 1;
 	*sink_failed = export.sink_failed;
 	return result;
+}
+
+int tenant_lifecycle_count_table(struct db *db, uint64_t tenant_id, size_t table_index, uint64_t *rows)
+{
+	*rows = 0;
+	if (table_index >= TENANT_TABLE_COUNT)
+		return DB_ERROR;
+	struct db_param key[] = {DB_UINT(tenant_id)};
+	return db_query(db, &tenant_table_statements[TENANT_TABLE_STATEMENTS * table_index + TENANT_TABLE_COUNT_ROWS], key,
+		1, tenant_lifecycle_read_id, rows);
 }
 
 /* ---- export to files --------------------------------------------------- */
@@ -513,7 +593,7 @@ enum tenant_delete_outcome tenant_lifecycle_delete(struct db *db, uint64_t tenan
 			return TENANT_DELETE_EXPORT_FAILED;
 	}
 	for (size_t i = 0; i < TENANT_TABLE_COUNT; i++) {
-		*result = db_exec(db, &tenant_table_statements[3 * i + TENANT_TABLE_ERASE], key, 1, &report->deleted[i], NULL);
+		*result = db_exec(db, &tenant_table_statements[TENANT_TABLE_STATEMENTS * i + TENANT_TABLE_ERASE], key, 1, &report->deleted[i], NULL);
 		if (*result != DB_OK)
 			return TENANT_DELETE_DB_FAILED;
 	}

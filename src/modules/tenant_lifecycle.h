@@ -40,6 +40,13 @@ struct tenant_summary {
  * none. Returns a db_result. */
 int tenant_lifecycle_find(struct db *db, uint64_t tenant_id, const char *slug, struct tenant_summary *out, int *found);
 
+/* Inside the caller's transaction: a new active tenant with its four
+ * built-in roles (auth/rbac.c), audited as tenant.create in both logs.
+ * created is filled; *admin_profile_id is its Tenant Admin profile;
+ * *duplicate is 1 (and nothing made) when the slug is taken. */
+int tenant_lifecycle_create(struct db *db, const char *slug, const char *name, const struct tenant_actor *actor,
+	struct tenant_summary *created, uint64_t *admin_profile_id, int *duplicate);
+
 /* Sets status ("active" or "suspended") with its reason ("" when none), in
  * its own transaction, and audits it. before and after are filled (before
  * as it was, after as it is now); *found is 0 when no such tenant. Setting
@@ -82,6 +89,9 @@ struct tenant_export_sink {
  * the sink refused. Returns a db_result. */
 int tenant_lifecycle_export_table(struct db *db, uint64_t tenant_id, size_t table_index, int locked,
 	const struct tenant_export_sink *sink, uint64_t *rows, int *sink_failed);
+
+/* How many rows one table holds of the tenant. Returns a db_result. */
+int tenant_lifecycle_count_table(struct db *db, uint64_t tenant_id, size_t table_index, uint64_t *rows);
 
 /* JSON-lines files in a directory: <directory>/<table>.jsonl, created
  * exclusively with mode 0600 and synced to disk when the table ends. The

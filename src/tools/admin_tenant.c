@@ -16,8 +16,6 @@
 #define ADMIN_PASSWORD_MIN_BYTES 10
 #define ADMIN_NAME_MAX_BYTES 200
 
-static const struct db_statement_def tenant_insert = {.name = "admin.tenant_insert",
-	.sql = "INSERT INTO tenants (slug, name) VALUES (?, ?)", .tenant_bound = 0};
 static const struct db_statement_def tenant_list = {.name = "admin.tenant_list",
 	.sql = "SELECT tenant_id, slug, status, name, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM tenants "
 	"ORDER BY tenant_id",
@@ -71,6 +69,17 @@ static int admin_print_tenant(void *callback_context, const struct db_row *row)
 	return 0;
 }
 
+/* The audit log names the shell account that ran the command. */
+static void admin_actor(char *who, size_t who_size, struct tenant_actor *actor)
+{
+	const struct passwd *account = getpwuid(geteuid());
+	if (account != NULL)
+		snprintf(who, who_size, "intuka-admin (%s)", account->pw_name);
+	else
+		snprintf(who, who_size, "intuka-admin (uid %lu)", (unsigned long)geteuid());
+	*actor = (struct tenant_actor){.who = who, .client_address = "", .request_id = ""};
+}
+
 static int admin_tenant_create(struct admin_context *context, const char *slug, const char *name)
 {
 	if (!identifier_is_valid_slug(slug)) {
@@ -83,36 +92,28 @@ static int admin_tenant_create(struct admin_context *context, const char *slug, 
 		fprintf(stderr, "intuka-admin: tenant name must be 1-%d bytes\n", ADMIN_NAME_MAX_BYTES);
 		return ADMIN_EXIT_FAILURE;
 	}
-	struct db_param params[] = {DB_TEXT(slug), DB_TEXT(name)};
-	uint64_t tenant_id = 0;
+	char who[96];
+	struct tenant_actor actor;
+	admin_actor(who, sizeof(who), &actor);
+	struct tenant_summary created;
+	uint64_t admin_profile_id = 0;
+	int duplicate = 0;
+	/* The tenant, its built-in roles and the audit entry appear together or not at all. */
 	enum db_result result = db_begin(context->db);
 	if (result == DB_OK)
-		result = db_exec(context->db, &tenant_insert, params, 2, NULL, &tenant_id);
-	if (result == DB_DUPLICATE) {
+		result = tenant_lifecycle_create(context->db, slug, name, &actor, &created, &admin_profile_id, &duplicate);
+	if (result == DB_OK && duplicate) {
 		db_rollback(context->db);
 		fprintf(stderr, "intuka-admin: a tenant with slug \"%s\" already exists\n", slug);
 		return ADMIN_EXIT_FAILURE;
 	}
-	/* The tenant and its built-in roles appear together or not at all. */
-	if (result != DB_OK || admin_seed_builtin_profiles(context, tenant_id) != 0 ||
-		(result = db_commit(context->db)) != DB_OK) {
+	if (result != DB_OK || (result = db_commit(context->db)) != DB_OK) {
 		db_rollback(context->db);
 		admin_report_db_error(context, "creating the tenant");
 		return ADMIN_EXIT_FAILURE;
 	}
-	printf("created tenant %s (id %llu)\n", slug, (unsigned long long)tenant_id);
+	printf("created tenant %s (id %llu)\n", slug, (unsigned long long)created.tenant_id);
 	return ADMIN_EXIT_OK;
-}
-
-/* The audit log names the shell account that ran the command. */
-static void admin_actor(char *who, size_t who_size, struct tenant_actor *actor)
-{
-	const struct passwd *account = getpwuid(geteuid());
-	if (account != NULL)
-		snprintf(who, who_size, "intuka-admin (%s)", account->pw_name);
-	else
-		snprintf(who, who_size, "intuka-admin (uid %lu)", (unsigned long)geteuid());
-	*actor = (struct tenant_actor){.who = who, .client_address = "", .request_id = ""};
 }
 
 /* The tenant named by slug, or a message and 0. */

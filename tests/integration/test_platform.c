@@ -894,6 +894,295 @@ static void tenant_export_and_delete_from_the_shell_leave_files_and_no_row(void)
     }
 }
 
+/* ---- the operator API ------------------------------------------------------ */
+
+static char operator_key[256];
+
+static bool load_operator_key(void)
+{
+    if (operator_key[0] != '\0')
+        return true;
+    return ITEST_CHECK(identity_config_lookup("operator_key", true, operator_key, sizeof operator_key) &&
+                           strlen(operator_key) >= 32,
+                       "the stack's secrets file holds operator_key");
+}
+
+/* A raw call with the operator key; the whole answer (freed by the caller). */
+static bool operator_raw(const char *method, const char *path, const char *body, struct http_response *response)
+{
+    char authorization[320];
+    snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", operator_key);
+    const char *headers[] = { authorization, NULL };
+    struct http_request request = {
+        .method = method, .path_and_query = path, .content_type = body ? "application/json" : NULL,
+        .body = body, .body_length = body ? strlen(body) : 0, .extra_headers = headers,
+    };
+    char error_text[256];
+    memset(response, 0, sizeof *response);
+    return ITEST_CHECK(http_client_send(&request, response, error_text, sizeof error_text), "%s %s: no answer: %s",
+                       method, path, error_text);
+}
+
+static void operator_api_takes_the_operator_key_and_nothing_else(void)
+{
+    char slug[64], token[TOKEN_MAX], key[128];
+    if (!load_operator_key() ||
+        !ITEST_CHECK(find_make_tenant_admin("opkey", "Key Co", admin_password, slug, sizeof slug, token),
+                     "make a tenant"))
+        return;
+    ITEST_CHECK(find_create_key(token, "{\"label\":\"server\",\"keyType\":\"secret\"}", key, sizeof key, NULL, 0) == 201,
+                "a find key");
+    call_expect("no credential", "GET", "/api/v1/operator/tenants", NULL, NULL, 401, "UNAUTHORIZED");
+    call_expect("a Tenant Admin's token", "GET", "/api/v1/operator/tenants", NULL, token, 401, "UNAUTHORIZED");
+    call_expect("a secret find key", "GET", "/api/v1/operator/tenants", NULL, key, 401, "UNAUTHORIZED");
+    char wrong[256];
+    snprintf(wrong, sizeof wrong, "%s", operator_key);
+    wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
+    call_expect("a key one character off", "GET", "/api/v1/operator/tenants", NULL, wrong, 401, "UNAUTHORIZED");
+    call_expect("the operator key", "GET", "/api/v1/operator/tenants", NULL, operator_key, 200, NULL);
+    /* And the operator key opens no tenant's API. */
+    call_expect("the operator key on a tenant route", "GET", "/api/v1/users", NULL, operator_key, 401, "UNAUTHORIZED");
+    call_expect("the operator key on /auth/me", "GET", "/api/v1/auth/me", NULL, operator_key, 401, "UNAUTHORIZED");
+}
+
+/* The tenant's new id and its admin's mailed invitation token. */
+static bool operator_create_tenant(const char *prefix, char *slug, size_t slug_size, int64_t *tenant_id, char *token,
+                                   size_t token_size)
+{
+    identity_unique_slug(prefix, slug, slug_size);
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"slug\":\"%s\",\"name\":\"%s Ltd\",\"adminEmail\":\"Owner@%s.test\",\"adminName\":\"Olive Owner\"}", slug,
+             prefix, slug);
+    struct api_reply reply;
+    if (!api_call("POST", "/api/v1/operator/tenants", body, operator_key, NULL, &reply))
+        return false;
+    expect_status("POST /operator/tenants", &reply, 201, NULL);
+    *tenant_id = 0;
+    json_path_int64(reply.body, "data.id", tenant_id);
+    const char *status = json_path_string(reply.body, "data.status");
+    const char *invited = json_path_string(reply.body, "data.invitation.email");
+    char expected[160];
+    snprintf(expected, sizeof expected, "owner@%s.test", slug);
+    bool ok = ITEST_CHECK(*tenant_id > 0 && status && strcmp(status, "active") == 0 && invited &&
+                              strcmp(invited, expected) == 0,
+                          "an active tenant and its invited admin: %s",
+                          reply.body ? json_object_to_json_string(reply.body) : "");
+    api_reply_free(&reply);
+    return ok && wait_for_mailed_token("iv1", *tenant_id, "", token, token_size);
+}
+
+/* The closing path of the platform: an operator call, then nothing but the
+ * tenant's own API from the invitation to an approved invoice. */
+static void a_tenant_made_by_the_operator_runs_from_invitation_to_first_invoice(void)
+{
+    char slug[64], invitation[128], owner[TOKEN_MAX], body[512];
+    int64_t tenant_id = 0;
+    if (!load_operator_key() || !operator_create_tenant("opnew", slug, sizeof slug, &tenant_id, invitation,
+                                                        sizeof invitation))
+        return;
+    snprintf(body, sizeof body, "{\"slug\":\"%s\",\"name\":\"Again\",\"adminEmail\":\"x@y.test\"}", slug);
+    call_expect("the same slug again", "POST", "/api/v1/operator/tenants", body, operator_key, 409, "CONFLICT");
+    call_expect("a slug that cannot be a host name", "POST", "/api/v1/operator/tenants",
+                "{\"slug\":\"Bad Slug\",\"name\":\"X\",\"adminEmail\":\"x@y.test\"}", operator_key, 400,
+                "VALIDATION_ERROR");
+    if (!ITEST_CHECK(accept_invitation(invitation, "owner-password-1", owner) == 201, "the owner accepts"))
+        return;
+    struct api_reply reply;
+    if (api_call("GET", "/api/v1/auth/me", NULL, owner, NULL, &reply)) {
+        const char *profile = json_path_string(reply.body, "data.profile.name");
+        ITEST_CHECK(profile && strcmp(profile, "Tenant Admin") == 0, "the owner is the Tenant Admin: %s",
+                    json_object_to_json_string(reply.body));
+        api_reply_free(&reply);
+    }
+    /* A colleague who approves: invited as Manager. */
+    snprintf(body, sizeof body, "{\"email\":\"approver@%s.test\",\"name\":\"Abe\",\"profileId\":%lld}", slug,
+             (long long)builtin_profile(owner, "manager"));
+    char colleague_invitation[128], approver[TOKEN_MAX];
+    if (!create_expect("invite the approver", "/api/v1/invitations", body, owner, 201) ||
+        !wait_for_mailed_token("iv1", tenant_id, invitation, colleague_invitation, sizeof colleague_invitation) ||
+        !ITEST_CHECK(accept_invitation(colleague_invitation, "approver-pass-1", approver) == 201, "the approver accepts"))
+        return;
+    int64_t invoice = create_expect(
+        "the first invoice", "/api/v1/finance/invoices",
+        "{\"number\":\"INV-0001\",\"customerName\":\"First Customer\",\"issueDate\":\"2026-03-01\","
+        "\"lines\":[{\"description\":\"Setup\",\"quantity\":1,\"unitPrice\":100000,\"taxRateBp\":1950}]}",
+        owner, 201);
+    if (!invoice)
+        return;
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld/submit", (long long)invoice);
+    call_expect("submit it", "POST", path, NULL, owner, 200, NULL);
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld/approve", (long long)invoice);
+    call_expect("the approver approves it", "POST", path, NULL, approver, 200, NULL);
+    if (api_call("GET", "/api/v1/operator/audit?action=tenant.create&limit=100", NULL, operator_key, NULL, &reply)) {
+        expect_status("the operator's audit log", &reply, 200, NULL);
+        json_object *items = json_path_get(reply.body, "data");
+        bool seen = false;
+        char target[32];
+        snprintf(target, sizeof target, "%lld", (long long)tenant_id);
+        for (size_t i = 0; items && i < json_object_array_length(items); i++) {
+            const char *id = json_path_string(json_object_array_get_idx(items, i), "targetId");
+            seen |= id && strcmp(id, target) == 0;
+        }
+        ITEST_CHECK(seen, "tenant.create of tenant %s is in the operator's log", target);
+        api_reply_free(&reply);
+    }
+}
+
+static void the_operator_suspends_exports_and_deletes_a_tenant(void)
+{
+    char slug[64], invitation[128], owner[TOKEN_MAX], other_slug[64], other_token[TOKEN_MAX], path[192], body[256];
+    int64_t tenant_id = 0;
+    if (!load_operator_key() ||
+        !operator_create_tenant("opdel", slug, sizeof slug, &tenant_id, invitation, sizeof invitation) ||
+        !ITEST_CHECK(accept_invitation(invitation, "owner-password-1", owner) == 201, "the owner accepts") ||
+        !ITEST_CHECK(find_make_tenant_admin("opdel-other", "Other Co", admin_password, other_slug, sizeof other_slug,
+                                            other_token),
+                     "another tenant"))
+        return;
+    create_expect("a lead", "/api/v1/sales/leads", "{\"firstName\":\"Ada\",\"lastName\":\"Lovelace\"}", owner, 201);
+    char tenant_path[96];
+    snprintf(tenant_path, sizeof tenant_path, "/api/v1/operator/tenants/%lld", (long long)tenant_id);
+
+    snprintf(path, sizeof path, "%s/suspend", tenant_path);
+    call_expect("suspend", "POST", path, "{\"reason\":\"unpaid\"}", operator_key, 200, NULL);
+    call_expect("the owner is refused", "GET", "/api/v1/auth/me", NULL, owner, 403, "TENANT_SUSPENDED");
+    call_expect("the other tenant is not", "GET", "/api/v1/auth/me", NULL, other_token, 200, NULL);
+    struct api_reply reply;
+    if (api_call("GET", tenant_path, NULL, operator_key, NULL, &reply)) {
+        const char *status = json_path_string(reply.body, "data.status");
+        const char *reason = json_path_string(reply.body, "data.statusReason");
+        ITEST_CHECK(status && strcmp(status, "suspended") == 0 && reason && strcmp(reason, "unpaid") == 0,
+                    "the tenant shows its status and reason: %s", json_object_to_json_string(reply.body));
+        api_reply_free(&reply);
+    }
+
+    /* The export: the tables with their rows, then one table as JSON lines. */
+    snprintf(path, sizeof path, "%s/export", tenant_path);
+    if (api_call("GET", path, NULL, operator_key, NULL, &reply)) {
+        expect_status("the export's tables", &reply, 200, NULL);
+        json_object *tables = json_path_get(reply.body, "data.tables");
+        int64_t users = -1, leads = -1;
+        for (size_t i = 0; tables && i < json_object_array_length(tables); i++) {
+            json_object *item = json_object_array_get_idx(tables, i);
+            const char *name = json_path_string(item, "table");
+            if (name && strcmp(name, "users") == 0)
+                json_path_int64(item, "rows", &users);
+            if (name && strcmp(name, "sales_leads") == 0)
+                json_path_int64(item, "rows", &leads);
+        }
+        ITEST_CHECK(tables && json_object_array_length(tables) >= 30 && users == 1 && leads == 1,
+                    "every table is listed with its rows (users %lld, sales_leads %lld)", (long long)users,
+                    (long long)leads);
+        api_reply_free(&reply);
+    }
+    struct http_response response;
+    snprintf(path, sizeof path, "%s/export/sales_leads", tenant_path);
+    if (operator_raw("GET", path, NULL, &response)) {
+        const char *type = http_response_header(&response, "Content-Type");
+        const char *rows = http_response_header(&response, "X-Export-Rows");
+        long lines = 0;
+        for (size_t i = 0; i < response.body_length; i++)
+            lines += response.body[i] == '\n';
+        ITEST_CHECK(response.status == 200 && type && strstr(type, "application/x-ndjson") && rows &&
+                        atol(rows) == 1 && lines == 1 && strstr(response.body, "\"last_name\":\"Lovelace\"") != NULL,
+                    "sales_leads streams as JSON lines, as many as X-Export-Rows: %ld %s %s %.300s", response.status,
+                    type ? type : "-", rows ? rows : "-", response.body);
+        http_response_free(&response);
+    }
+    snprintf(path, sizeof path, "%s/export/tenants", tenant_path);
+    call_expect("a table that holds no tenant's rows", "GET", path, NULL, operator_key, 404, "NOT_FOUND");
+
+    /* Deletion asks for the slug, and a suspended tenant. */
+    call_expect("delete without confirm", "DELETE", tenant_path, NULL, operator_key, 400, "VALIDATION_ERROR");
+    snprintf(path, sizeof path, "%s?confirm=%s", tenant_path, other_slug);
+    call_expect("delete confirming another slug", "DELETE", path, NULL, operator_key, 400, "VALIDATION_ERROR");
+    snprintf(path, sizeof path, "%s/reactivate", tenant_path);
+    call_expect("reactivate", "POST", path, NULL, operator_key, 200, NULL);
+    call_expect("the owner's same token works again", "GET", "/api/v1/auth/me", NULL, owner, 200, NULL);
+    snprintf(path, sizeof path, "%s?confirm=%s", tenant_path, slug);
+    call_expect("delete an active tenant", "DELETE", path, NULL, operator_key, 409, "CONFLICT");
+    snprintf(body, sizeof body, "%s/suspend", tenant_path);
+    call_expect("suspend again", "POST", body, NULL, operator_key, 200, NULL);
+    if (!api_call("DELETE", path, NULL, operator_key, NULL, &reply))
+        return;
+    expect_status("delete", &reply, 200, NULL);
+    json_object *tables = json_path_get(reply.body, "data.tables");
+    bool balanced = tables != NULL;
+    int64_t users_deleted = 0;
+    for (size_t i = 0; tables && i < json_object_array_length(tables); i++) {
+        json_object *item = json_object_array_get_idx(tables, i);
+        int64_t exported = -1, deleted = -2;
+        json_path_int64(item, "exported", &exported);
+        json_path_int64(item, "deleted", &deleted);
+        balanced &= exported == deleted;
+        const char *name = json_path_string(item, "table");
+        if (name && strcmp(name, "users") == 0)
+            users_deleted = deleted;
+    }
+    ITEST_CHECK(balanced && users_deleted == 1, "every table reports as many rows exported as deleted: %s",
+                json_object_to_json_string(reply.body));
+    const char *directory = json_path_string(reply.body, "data.exportDirectory");
+    char file[512];
+    snprintf(file, sizeof file, "%s/users.jsonl", directory ? directory : "/nonexistent");
+    bool contains = false;
+    char owner_email[160];
+    snprintf(owner_email, sizeof owner_email, "owner@%s.test", slug);
+    ITEST_CHECK(file_lines(file, owner_email, &contains) == 1 && contains, "the export on the server holds the owner: %s",
+                file);
+    api_reply_free(&reply);
+    call_expect("the tenant is gone", "GET", tenant_path, NULL, operator_key, 404, "NOT_FOUND");
+    call_expect("its owner's token", "GET", "/api/v1/auth/me", NULL, owner, 401, "UNAUTHORIZED");
+    call_expect("the other tenant", "GET", "/api/v1/auth/me", NULL, other_token, 200, NULL);
+    if (test_environment_has(test_environment.db_sql_command)) {
+        char rows_sql[64];
+        snprintf(rows_sql, sizeof rows_sql, "sessions\t1\t1\nusers\t1\t1\naudit_log\t1\t1\n");
+        ITEST_CHECK(remaining_rows(rows_sql, tenant_id) == 0, "no row of the tenant is left");
+    }
+    if (api_call("GET", "/api/v1/operator/audit?action=tenant.delete&limit=100", NULL, operator_key, NULL, &reply)) {
+        json_object *items = json_path_get(reply.body, "data");
+        bool seen = false;
+        char target[32];
+        snprintf(target, sizeof target, "%lld", (long long)tenant_id);
+        for (size_t i = 0; items && i < json_object_array_length(items); i++) {
+            json_object *item = json_object_array_get_idx(items, i);
+            const char *id = json_path_string(item, "targetId");
+            const char *details = json_path_string(item, "details");
+            seen |= id && strcmp(id, target) == 0 && details && strstr(details, "\"by\":\"operator\"") &&
+                    strstr(details, slug);
+        }
+        ITEST_CHECK(seen, "tenant.delete is in the operator's log with who and before");
+        api_reply_free(&reply);
+    }
+}
+
+/* Last of the suite: it uses up the address's allowance of failures. */
+static void failed_operator_keys_are_limited_per_address_even_for_the_right_key(void)
+{
+    if (!load_operator_key())
+        return;
+    char wrong[300], window_text[16] = "900";
+    snprintf(wrong, sizeof wrong, "wrong-%.250s", operator_key);
+    identity_config_lookup("operator_rate_window_s", false, window_text, sizeof window_text);
+    long last = 0;
+    struct api_reply reply;
+    for (int attempt = 0; attempt < 12 && last != 429; attempt++) {
+        if (!api_call("GET", "/api/v1/operator/tenants", NULL, wrong, NULL, &reply))
+            return;
+        last = reply.status;
+        api_reply_free(&reply);
+    }
+    ITEST_CHECK(last == 429, "wrong keys end in 429, got %ld", last);
+    if (api_call("GET", "/api/v1/operator/tenants", NULL, operator_key, NULL, &reply)) {
+        expect_status("the right key while limited", &reply, 429, "RATE_LIMITED");
+        ITEST_CHECK(reply.retry_after[0] != '\0', "with Retry-After");
+        api_reply_free(&reply);
+    }
+    sleep((unsigned)atoi(window_text) + 1);
+    call_expect("the right key after the window", "GET", "/api/v1/operator/tenants", NULL, operator_key, 200, NULL);
+}
+
 struct parallel_refresh {
     const char *body;
     pthread_barrier_t *start;
@@ -1002,5 +1291,13 @@ bool platform_suite_register(void)
            itest_add_test(suite, "sessions_are_listed_with_device_and_revoked_one_by_one_or_all_but_this_one",
                           sessions_are_listed_with_device_and_revoked_one_by_one_or_all_but_this_one, no_admin) &&
            itest_add_test(suite, "two_refreshes_at_once_get_one_pair_and_a_late_reuse_revokes_the_session",
-                          two_refreshes_at_once_get_one_pair_and_a_late_reuse_revokes_the_session, no_admin);
+                          two_refreshes_at_once_get_one_pair_and_a_late_reuse_revokes_the_session, no_admin) &&
+           itest_add_test(suite, "operator_api_takes_the_operator_key_and_nothing_else",
+                          operator_api_takes_the_operator_key_and_nothing_else, no_admin) &&
+           itest_add_test(suite, "a_tenant_made_by_the_operator_runs_from_invitation_to_first_invoice",
+                          a_tenant_made_by_the_operator_runs_from_invitation_to_first_invoice, no_admin) &&
+           itest_add_test(suite, "the_operator_suspends_exports_and_deletes_a_tenant",
+                          the_operator_suspends_exports_and_deletes_a_tenant, no_admin) &&
+           itest_add_test(suite, "failed_operator_keys_are_limited_per_address_even_for_the_right_key",
+                          failed_operator_keys_are_limited_per_address_even_for_the_right_key, no_admin);
 }

@@ -1,6 +1,7 @@
 /* Pure logic of the identity layer: permissions, rate windows, tenant
  * hosts, opaque tokens and declarative body validation. */
 #include "unit_suites.h"
+#include "auth/operator_key.h"
 #include "auth/ratelimit.h"
 #include "auth/rbac.h"
 #include "auth/secret_token.h"
@@ -218,6 +219,20 @@ static void refresh_reuse_replays_only_inside_the_grace_window_with_a_kept_succe
 	CU_ASSERT_EQUAL(config_parse_text(&config, "refresh_reuse_grace_s = 61\n", "t", 0, error, sizeof(error)), -1);
 }
 
+static void operator_key_matches_only_the_whole_configured_key(void)
+{
+	const char *key = "0123456789abcdef0123456789abcdef";
+	CU_ASSERT_TRUE(operator_key_matches(key, "0123456789abcdef0123456789abcdef"));
+	CU_ASSERT_FALSE(operator_key_matches(key, "0123456789abcdef0123456789abcde"));   /* a prefix */
+	CU_ASSERT_FALSE(operator_key_matches(key, "0123456789abcdef0123456789abcdef0")); /* longer */
+	CU_ASSERT_FALSE(operator_key_matches(key, "1123456789abcdef0123456789abcdef"));
+	CU_ASSERT_FALSE(operator_key_matches(key, ""));
+	CU_ASSERT_FALSE(operator_key_matches(key, NULL));
+	/* No key configured: nothing opens the operator API, not even nothing. */
+	CU_ASSERT_FALSE(operator_key_matches("", ""));
+	CU_ASSERT_FALSE(operator_key_matches(NULL, key));
+}
+
 static const struct field_spec sample_fields[] = {
 	{.name = "email", .type = FIELD_EMAIL, .required = 1, .min_length = 3, .max_length = 254},
 	{.name = "age", .type = FIELD_INTEGER, .min_value = 0, .max_value = 150},
@@ -322,6 +337,7 @@ static const struct unit_test identity_tests[] = {
 		refresh_successor_opens_only_with_its_own_token_and_binding},
 	{"refresh_reuse_replays_only_inside_the_grace_window_with_a_kept_successor",
 		refresh_reuse_replays_only_inside_the_grace_window_with_a_kept_successor},
+	{"operator_key_matches_only_the_whole_configured_key", operator_key_matches_only_the_whole_configured_key},
 	{"validation_accepts_a_good_body", validation_accepts_a_good_body},
 	{"validation_reports_every_bad_field_and_unknown_ones", validation_reports_every_bad_field_and_unknown_ones},
 };

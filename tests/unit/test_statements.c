@@ -27,6 +27,15 @@ static const char *const global_statements[] = {
 	/* Which tables have a tenant_id column (information_schema): a tenant
 	 * is deleted only while every one of them is in tenant_tables. */
 	"tenant_lifecycle.schema_tenant_tables",
+	/* A new tenant row: the tenant is what is being made. */
+	"tenant_lifecycle.insert",
+	/* The operator API's list of every tenant of the installation, per
+	 * sort; its credential is the installation's, not a tenant's. */
+	"operator.tenants_list",
+	"operator.tenants_list_created_asc",
+	"operator.tenants_list_slug_desc",
+	"operator.tenants_list_slug_asc",
+	"operator.tenants_count",
 };
 
 /* Scoped means: an INSERT whose first column is tenant_id, or a condition
