@@ -22,10 +22,10 @@ static const struct db_statement_def key_principal_statements[KEY_STMT__MAX] = {
 	[KEY_STMT_LOOKUP] = {.name = "auth.key_lookup",
 		.sql = "SELECT k.tenant_id, t.slug, k.key_id, k.key_hash, k.key_type, k.scopes, k.allowed_origins, "
 		"IFNULL(UNIX_TIMESTAMP(k.expires_at), 0), k.revoked_at IS NOT NULL, "
-		"IFNULL(UNIX_TIMESTAMP(k.last_used_at), 0), "
+		"IFNULL(UNIX_TIMESTAMP(k.last_used_at), 0), t.status = 'active', "
 		"IFNULL((SELECT FLOOR(UNIX_TIMESTAMP(p.updated_at) * 1000) FROM find_tenant_plans p "
 		"WHERE p.tenant_id = k.tenant_id), -1) "
-		"FROM find_api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id AND t.status = 'active' "
+		"FROM find_api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id "
 		"WHERE k.key_hash = ?",
 		.tenant_bound = 0},
 	[KEY_STMT_TOUCH] = {.name = "auth.key_touch",
@@ -52,15 +52,16 @@ struct key_row {
 	int64_t expires_at_s;
 	int revoked;
 	int64_t last_used_s;
+	int tenant_active;
 	int64_t plan_changed_ms;
 };
 
 static int key_principal_read(void *callback_context, const struct db_row *row)
 {
 	struct key_row *key = callback_context;
-	if (row->column_count != 11 || row->lengths[3] != API_KEY_HASH_BYTES)
+	if (row->column_count != 12 || row->lengths[3] != API_KEY_HASH_BYTES)
 		return 1;
-	for (size_t i = 0; i < 11; i++)
+	for (size_t i = 0; i < 12; i++)
 		if (row->values[i] == NULL)
 			return 1;
 	key->found = 1;
@@ -74,7 +75,8 @@ static int key_principal_read(void *callback_context, const struct db_row *row)
 	key->expires_at_s = strtoll(row->values[7], NULL, 10);
 	key->revoked = row->values[8][0] == '1';
 	key->last_used_s = strtoll(row->values[9], NULL, 10);
-	key->plan_changed_ms = strtoll(row->values[10], NULL, 10);
+	key->tenant_active = row->values[10][0] == '1';
+	key->plan_changed_ms = strtoll(row->values[11], NULL, 10);
 	return 0;
 }
 
@@ -97,6 +99,8 @@ enum key_principal_outcome key_principal_load(struct db *db, const char *key, in
 		return KEY_PRINCIPAL_UNKNOWN;
 	if (row.expires_at_s != 0 && now_s >= row.expires_at_s)
 		return KEY_PRINCIPAL_EXPIRED;
+	if (!row.tenant_active)
+		return KEY_PRINCIPAL_TENANT_SUSPENDED;
 
 	auth->tenant_id = row.tenant_id;
 	auth->tenant_slug = arena_strdup(arena, row.tenant_slug);

@@ -32,8 +32,17 @@ struct principal_row {
 	struct arena *arena;
 	struct auth_context *auth;
 	int found;
-	int usable;
+	int usable;           /* session live, user active (the tenant aside) */
+	int tenant_suspended;
 };
+
+/* What a found principal row allows. */
+static enum principal_outcome principal_verdict(const struct principal_row *row)
+{
+	if (!row->found || !row->usable)
+		return PRINCIPAL_GONE;
+	return row->tenant_suspended ? PRINCIPAL_TENANT_SUSPENDED : PRINCIPAL_OK;
+}
 
 static int principal_read(void *callback_context, const struct db_row *row)
 {
@@ -45,8 +54,8 @@ static int principal_read(void *callback_context, const struct db_row *row)
 			return 0;
 	struct auth_context *auth = out->auth;
 	out->found = 1;
-	out->usable = strcmp(row->values[1], "active") == 0 && strcmp(row->values[4], "active") == 0 &&
-		row->values[9][0] == '1';
+	out->usable = strcmp(row->values[4], "active") == 0 && row->values[9][0] == '1';
+	out->tenant_suspended = strcmp(row->values[1], "active") != 0;
 	auth->tenant_slug = arena_strdup(out->arena, row->values[0]);
 	auth->email = arena_strdup(out->arena, row->values[2]);
 	auth->display_name = arena_strdup(out->arena, row->values[3]);
@@ -61,14 +70,15 @@ enum principal_outcome principal_load(struct db *db, uint64_t tenant_id, uint64_
 	struct arena *arena, struct auth_context *auth)
 {
 	struct db_param params[] = {DB_UINT(session_id), DB_UINT(tenant_id), DB_UINT(user_id)};
-	struct principal_row row = {arena, auth, 0, 0};
+	struct principal_row row = {.arena = arena, .auth = auth};
 	enum db_result result = db_query(db, &principal_statements[0], params, 3, principal_read, &row);
 	if (result == DB_UNAVAILABLE)
 		return PRINCIPAL_DB_UNAVAILABLE;
 	if (result != DB_OK)
 		return PRINCIPAL_DB_ERROR;
-	if (!row.found || !row.usable)
-		return PRINCIPAL_GONE;
+	enum principal_outcome verdict = principal_verdict(&row);
+	if (verdict != PRINCIPAL_OK)
+		return verdict;
 	auth->tenant_id = tenant_id;
 	auth->user_id = user_id;
 	auth->session_id = session_id;

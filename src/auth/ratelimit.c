@@ -16,6 +16,7 @@ enum ratelimit_statement {
 	RATELIMIT_STMT_ADD_3,
 	RATELIMIT_STMT_TAKE_BACK,
 	RATELIMIT_STMT_PURGE,
+	RATELIMIT_STMT_PEEK,
 	RATELIMIT_STMT__MAX
 };
 
@@ -44,6 +45,10 @@ static const struct db_statement_def ratelimit_statements[RATELIMIT_STMT__MAX] =
 		.sql = "DELETE FROM rate_counters WHERE tenant_id = ? AND window_start < ? LIMIT 5000",
 		.tenant_bound = 1,
 		.retry_safe = 1},
+	/* For buckets that count failures only: read before trying. */
+	[RATELIMIT_STMT_PEEK] = {.name = "ratelimit.peek",
+		.sql = "SELECT hits FROM rate_counters WHERE tenant_id = ? AND bucket = ? AND window_start = ?",
+		.tenant_bound = 1},
 };
 
 const struct db_statement_def *ratelimit_statement_table(size_t *count)
@@ -83,6 +88,13 @@ void ratelimit_evaluate(const struct ratelimit_bucket *buckets, const uint32_t *
 	}
 	if (outcome->remaining == UINT32_MAX)
 		outcome->remaining = 0;
+}
+
+static int ratelimit_read_count(void *callback_context, const struct db_row *row)
+{
+	if (row->column_count == 1 && row->values[0] != NULL)
+		*(uint64_t *)callback_context = strtoull(row->values[0], NULL, 10);
+	return 0;
 }
 
 struct ratelimit_add_rows {
@@ -190,4 +202,17 @@ int ratelimit_bucket_hashed(char *out, size_t out_size, const char *prefix, cons
 		return -1;
 	snprintf(out, out_size, "%s:%s", prefix, digest);
 	return 0;
+}
+
+int ratelimit_peek(struct db *db, const struct ratelimit_bucket *bucket, int64_t now_s,
+	struct ratelimit_outcome *outcome)
+{
+	uint64_t hits = 0;
+	struct db_param params[] = {DB_UINT(bucket->tenant_id), DB_TEXT(bucket->name),
+		DB_INT(ratelimit_window_start(now_s, bucket->window_s))};
+	int result = db_query(db, &ratelimit_statements[RATELIMIT_STMT_PEEK], params, 3, ratelimit_read_count, &hits);
+	/* As if this attempt were counted: refused once the limit is reached. */
+	uint32_t counted = hits >= UINT32_MAX ? UINT32_MAX : (uint32_t)hits + 1;
+	ratelimit_evaluate(bucket, &counted, 1, now_s, outcome);
+	return result;
 }

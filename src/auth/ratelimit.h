@@ -54,6 +54,11 @@ int ratelimit_take_back(struct db *db, uint64_t tenant_id, const char *bucket, i
  * db_result. For the rare, security-relevant limits (login, forgot). */
 int ratelimit_hit(struct db *db, const struct ratelimit_bucket *buckets, size_t bucket_count, int64_t now_s,
 	struct ratelimit_outcome *outcome);
+/* For a bucket that counts only failures (operator key attempts): the
+ * verdict the next attempt would get, without counting it; count a failure
+ * with ratelimit_hit. Returns a db_result. */
+int ratelimit_peek(struct db *db, const struct ratelimit_bucket *bucket, int64_t now_s,
+	struct ratelimit_outcome *outcome);
 /* X-RateLimit-* headers, and Retry-After when refused. */
 void ratelimit_add_headers(struct response *response, const struct ratelimit_outcome *outcome, int64_t now_s);
 const struct db_statement_def *ratelimit_statement_table(size_t *count);

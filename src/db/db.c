@@ -209,6 +209,33 @@ static void db_bind_params(MYSQL_BIND *binds, const struct db_param *params, siz
 	}
 }
 
+/* Integers and floating point are numbers; DECIMAL stays text so no digit
+ * is lost; strings in the binary character set (63) are bytes. */
+static enum db_column_kind db_column_kind_of(const MYSQL_FIELD *field)
+{
+	switch (field->type) {
+	case MYSQL_TYPE_TINY:
+	case MYSQL_TYPE_SHORT:
+	case MYSQL_TYPE_INT24:
+	case MYSQL_TYPE_LONG:
+	case MYSQL_TYPE_LONGLONG:
+	case MYSQL_TYPE_YEAR:
+	case MYSQL_TYPE_FLOAT:
+	case MYSQL_TYPE_DOUBLE:
+		return DB_COLUMN_NUMBER;
+	case MYSQL_TYPE_STRING:
+	case MYSQL_TYPE_VAR_STRING:
+	case MYSQL_TYPE_VARCHAR:
+	case MYSQL_TYPE_TINY_BLOB:
+	case MYSQL_TYPE_BLOB:
+	case MYSQL_TYPE_MEDIUM_BLOB:
+	case MYSQL_TYPE_LONG_BLOB:
+		return field->charsetnr == 63 ? DB_COLUMN_BINARY : DB_COLUMN_TEXT;
+	default:
+		return DB_COLUMN_TEXT;
+	}
+}
+
 /* Fetch every row as text. Columns start with small buffers and grow when
  * the server reports truncation, so wide rows cost nothing up front. */
 static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_callback on_row,
@@ -220,6 +247,19 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 	if (column_count > DB_MAX_COLUMNS) {
 		snprintf(db->last_error, sizeof(db->last_error), "too many columns (%zu)", column_count);
 		return DB_ERROR;
+	}
+	/* Names and kinds: the statement's own field list (Connector/C keeps it
+	 * with the handle), not a copy of the metadata made for every query. */
+	const MYSQL_FIELD *fields = handle->fields;
+	if (fields == NULL) {
+		snprintf(db->last_error, sizeof(db->last_error), "no field list for a result set");
+		return DB_ERROR;
+	}
+	const char *names[DB_MAX_COLUMNS];
+	enum db_column_kind kinds[DB_MAX_COLUMNS];
+	for (size_t c = 0; c < column_count; c++) {
+		names[c] = fields[c].name;
+		kinds[c] = db_column_kind_of(&fields[c]);
 	}
 	MYSQL_BIND binds[DB_MAX_COLUMNS];
 	unsigned long lengths[DB_MAX_COLUMNS];
@@ -274,7 +314,8 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 			}
 		}
 		if (!stop) {
-			struct db_row row = {column_count, values, lengths};
+			struct db_row row = {.column_count = column_count, .values = values, .lengths = lengths,
+				.names = names, .kinds = kinds};
 			stop = on_row(callback_context, &row);
 		}
 		/* Rebind after growing a buffer so the next fetch uses it. */

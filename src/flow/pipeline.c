@@ -8,6 +8,7 @@
 #include "auth/cors.h"
 #include "auth/jwt.h"
 #include "auth/key_principal.h"
+#include "auth/operator_key.h"
 #include "auth/principal.h"
 #include "auth/rate_lease.h"
 #include "auth/ratelimit.h"
@@ -29,6 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* A genuine credential of a suspended tenant: the caller is known, so 403
+ * and not 401; the tenant's data is kept until its operator decides. */
+#define PIPELINE_SUSPENDED_MESSAGE "This tenant is suspended; contact your provider"
 
 static void pipeline_unauthorized(struct request_context *context, const char *message)
 {
@@ -65,6 +70,9 @@ static int pipeline_authenticate_key(struct request_context *context, const stru
 	case KEY_PRINCIPAL_UNKNOWN:
 		pipeline_unauthorized(context, "Invalid or expired API key");
 		return -1;
+	case KEY_PRINCIPAL_TENANT_SUSPENDED:
+		response_error(context->response, STATUS_TENANT_SUSPENDED, PIPELINE_SUSPENDED_MESSAGE);
+		return -1;
 	case KEY_PRINCIPAL_DB_UNAVAILABLE:
 		respond_db_failure(context, DB_UNAVAILABLE, "authenticate key");
 		return -1;
@@ -79,6 +87,48 @@ static int pipeline_authenticate_key(struct request_context *context, const stru
 							     : "This key type cannot use this route");
 		return -1;
 	}
+	return 0;
+}
+
+/* The operator key. Without one configured there is no operator API: 404,
+ * as for a path that does not exist, and nothing is counted. Failed
+ * attempts count per client address, and once over the limit even the
+ * right key is refused until the window ends, so the limit bounds guessing. */
+static int pipeline_authenticate_operator(struct request_context *context)
+{
+	struct request *request = context->request;
+	const struct config *config = context->config;
+	if (config->operator_key[0] == '\0') {
+		response_error(context->response, STATUS_NOT_FOUND, "No such resource");
+		return -1;
+	}
+	struct ratelimit_bucket bucket = {.tenant_id = 0, .limit = (uint32_t)config->operator_rate_limit,
+		.window_s = (uint32_t)config->operator_rate_window_s};
+	snprintf(bucket.name, sizeof(bucket.name), "op:%.64s", request->remote_addr ? request->remote_addr : "-");
+	struct ratelimit_outcome outcome;
+	int result = ratelimit_peek(context->db, &bucket, context->now_s, &outcome);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "operator rate limit");
+		return -1;
+	}
+	if (!outcome.allowed) {
+		ratelimit_add_headers(context->response, &outcome, context->now_s);
+		response_error(context->response, STATUS_RATE_LIMITED, "Too many attempts, try again later");
+		return -1;
+	}
+	if (!operator_key_matches(config->operator_key, pipeline_bearer_token(request->authorization))) {
+		log_msg(LOG_LEVEL_WARN, request->request_id, "operator key refused from %s",
+			request->remote_addr ? request->remote_addr : "-");
+		result = ratelimit_hit(context->db, &bucket, 1, context->now_s, &outcome);
+		if (result != DB_OK) {
+			respond_db_failure(context, result, "operator rate limit");
+			return -1;
+		}
+		pipeline_unauthorized(context, "Invalid operator key");
+		return -1;
+	}
+	request->auth.kind = AUTH_OPERATOR;
+	request->auth.tenant_id = 0;
 	return 0;
 }
 
@@ -138,6 +188,8 @@ static int pipeline_authenticate(struct request_context *context, const struct r
 {
 	if (route->credentials == ROUTE_PUBLIC)
 		return 0;
+	if (route->credentials & ROUTE_CRED_OPERATOR)
+		return pipeline_authenticate_operator(context);
 	struct request *request = context->request;
 	const char *token = pipeline_bearer_token(request->authorization);
 	if (token != NULL && api_key_type_of(token) != API_KEY_NONE)
@@ -177,6 +229,9 @@ static int pipeline_authenticate(struct request_context *context, const struct r
 	case PRINCIPAL_GONE:
 		pipeline_unauthorized(context, "Session is no longer valid");
 		return -1;
+	case PRINCIPAL_TENANT_SUSPENDED:
+		response_error(context->response, STATUS_TENANT_SUSPENDED, PIPELINE_SUSPENDED_MESSAGE);
+		return -1;
 	case PRINCIPAL_DB_UNAVAILABLE:
 		respond_db_failure(context, DB_UNAVAILABLE, "authenticate");
 		return -1;
@@ -190,7 +245,7 @@ static int pipeline_authenticate(struct request_context *context, const struct r
  * b.<base_domain> is refused even though it is genuine. */
 static int pipeline_resolve_tenant(struct request_context *context, const struct route *route)
 {
-	if (route->credentials == ROUTE_PUBLIC)
+	if (route->credentials == ROUTE_PUBLIC || context->request->auth.kind == AUTH_OPERATOR)
 		return 0;
 	char host_slug[64];
 	const struct request *request = context->request;
@@ -208,6 +263,8 @@ static int pipeline_admit(struct request_context *context, const struct route *r
 {
 	if (route->credentials == ROUTE_PUBLIC)
 		return 0; /* public routes with a cost (login, forgot) count in their handler */
+	if (context->request->auth.kind == AUTH_OPERATOR)
+		return 0; /* failed operator attempts counted while authenticating */
 	if (table->gate != NULL)
 		return table->gate->admit(context, route);
 	if (!rate->counted) {

@@ -13,8 +13,10 @@
 #include "find/webhook_outbox.h"
 #include "http/router.h"
 #include "modules/idempotency.h"
+#include "modules/invitation.h"
 #include "modules/modules.h"
 #include "modules/resource.h"
+#include "modules/tenant_lifecycle.h"
 
 #include <stdio.h>
 
@@ -22,6 +24,7 @@ static const struct route_table *const registry_routes[] = {
 	&system_route_table,
 	&auth_route_table,
 	&users_route_table,
+	&invitations_route_table,
 	&profiles_route_table,
 	&audit_route_table,
 	&sales_route_table,
@@ -38,6 +41,7 @@ static const struct route_table *const registry_routes[] = {
 	&find_chat_route_table,
 	&find_threads_route_table,
 	&find_webhooks_route_table,
+	&operator_route_table,
 };
 
 const struct route_table *const *registry_route_tables(size_t *table_count)
@@ -52,6 +56,8 @@ static const struct statement_table *const registry_statement_list[] = {
 	&system_statement_table,
 	&auth_statement_table,
 	&users_statement_table,
+	&invitations_statement_table,
+	&invitation_statement_table,
 	&profiles_statement_table,
 	&audit_view_statement_table,
 	&sales_statement_table,
@@ -73,6 +79,9 @@ static const struct statement_table *const registry_statement_list[] = {
 	&find_chat_statement_table,
 	&find_threads_statement_table,
 	&find_webhooks_statement_table,
+	&tenant_lifecycle_statement_table,
+	&tenant_tables_statement_table,
+	&operator_statement_table,
 };
 #define REGISTRY_STATEMENT_COUNT (sizeof(registry_statement_list) / sizeof(registry_statement_list[0]))
 

@@ -322,6 +322,7 @@ int request_parse(struct request *request, char **envp, request_body_reader read
 	request->idempotency_key = request_param(envp, "HTTP_IDEMPOTENCY_KEY");
 	request->workspace_header = request_param(envp, "HTTP_X_WORKSPACE_ID");
 	request->cors_request_method = request_param(envp, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
+	request->user_agent = request_param(envp, "HTTP_USER_AGENT");
 
 	if (request_parse_query(request, limits, response) != 0)
 		return -1;

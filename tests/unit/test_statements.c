@@ -21,6 +21,21 @@ static const char *const global_statements[] = {
 	 * binds that tenant_id. The purge drops finished rows by the same index. */
 	"find_webhooks.claim_due",
 	"find_webhooks.purge_finished",
+	/* The operator (intuka-admin, the operator API) names a tenant by its
+	 * slug; no tenant's user reaches it. */
+	"tenant_lifecycle.by_slug",
+	/* Which tables have a tenant_id column (information_schema): a tenant
+	 * is deleted only while every one of them is in tenant_tables. */
+	"tenant_lifecycle.schema_tenant_tables",
+	/* A new tenant row: the tenant is what is being made. */
+	"tenant_lifecycle.insert",
+	/* The operator API's list of every tenant of the installation, per
+	 * sort; its credential is the installation's, not a tenant's. */
+	"operator.tenants_list",
+	"operator.tenants_list_created_asc",
+	"operator.tenants_list_slug_desc",
+	"operator.tenants_list_slug_asc",
+	"operator.tenants_count",
 };
 
 /* Scoped means: an INSERT whose first column is tenant_id, or a condition

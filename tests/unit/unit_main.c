@@ -52,6 +52,7 @@ int main(void)
 		register_json_text_suite,
 		register_webhooks_suite,
 		register_worker_suite,
+		register_tenant_lifecycle_suite,
 	};
 	for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++) {
 		if (registrations[i]() != 0) {

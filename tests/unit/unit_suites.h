@@ -36,6 +36,7 @@ int register_rate_lease_suite(void);
 int register_json_text_suite(void);
 int register_webhooks_suite(void);
 int register_worker_suite(void);
+int register_tenant_lifecycle_suite(void);
 
 /* Adds a suite with the given tests; returns 0 or -1. */
 struct unit_test {
