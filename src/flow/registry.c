@@ -4,6 +4,7 @@
 #include "auth/cors.h"
 #include "auth/key_principal.h"
 #include "auth/principal.h"
+#include "auth/rate_lease.h"
 #include "auth/ratelimit.h"
 #include "auth/session.h"
 #include "core/config.h"
@@ -15,10 +16,12 @@
 #include "modules/idempotency.h"
 #include "modules/invitation.h"
 #include "modules/modules.h"
+#include "modules/find_search_log.h"
 #include "modules/resource.h"
 #include "modules/tenant_lifecycle.h"
 
 #include <stdio.h>
+#include <time.h>
 
 static const struct route_table *const registry_routes[] = {
 	&system_route_table,
@@ -135,4 +138,22 @@ int registry_prepare(const struct config *config, char *error, size_t error_size
 		}
 	}
 	return find_plan_check_default(config->find_default_plan, error, error_size);
+}
+
+static int64_t registry_now_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+void registry_worker_idle(struct db *db)
+{
+	find_search_log_flush(db, registry_now_ms(), 0);
+}
+
+void registry_worker_exit(struct db *db)
+{
+	find_search_log_flush(db, registry_now_ms(), 1);
+	rate_lease_release_all(db, (int64_t)time(NULL));
 }

@@ -8,7 +8,6 @@
  * client that stops reading never holds a worker, whatever the web server
  * passes on. Every write has a deadline (send_timeout_ms). */
 #include "server/worker.h"
-#include "auth/rate_lease.h"
 #include "auth/jwt.h"
 #include "core/alloc.h"
 #include "server/fcgi_frame.h"
@@ -19,6 +18,7 @@
 #include "handler/context.h"
 #include "core/log.h"
 #include "flow/pipeline.h"
+#include "flow/registry.h"
 #include "db/db.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -345,13 +345,17 @@ int worker_run(const struct config *config, int listen_fd)
 
 	while (!worker_stop_requested && (max_requests == 0 || info.requests_served < max_requests)) {
 		struct epoll_event ready;
-		int ready_count = epoll_pwait(poll_fd, &ready, 1, -1, &wait_mask);
+		int ready_count = epoll_pwait(poll_fd, &ready, 1, REGISTRY_IDLE_MS, &wait_mask);
 		if (ready_count < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("worker: epoll_pwait: %s", strerror(errno));
 			exit_status = 1;
 			break;
+		}
+		if (ready_count == 0) {
+			registry_worker_idle(db);
+			continue;
 		}
 		int accepted = FCGX_Accept_r(&fcgx);
 		if (accepted < 0) {
@@ -413,8 +417,8 @@ int worker_run(const struct config *config, int listen_fd)
 	response_sender_stop(sender);
 	FCGX_Free(&fcgx, 0);
 	jwt_keyring_clear(&keyring);
-	/* Units this worker leased but did not use go back to the others. */
-	rate_lease_release_all(db, (int64_t)time(NULL));
+	/* Batched logs and unused rate leases go out before the worker does. */
+	registry_worker_exit(db);
 	db_free(db);
 	arena_destroy(&arena);
 	close(poll_fd);
