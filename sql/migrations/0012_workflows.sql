@@ -1,0 +1,33 @@
+-- Workflows without dead ends.
+--
+-- Leave requests: half days. start_half_day = the first day is taken from
+-- noon, end_half_day = the last day ends at noon. half_days is what the
+-- request charges against a balance (two per Monday-to-Friday day, less the
+-- halves), fixed when filed or edited.
+ALTER TABLE hr_leave_requests
+  ADD COLUMN IF NOT EXISTS start_half_day TINYINT(1) NOT NULL DEFAULT 0 AFTER end_date,
+  ADD COLUMN IF NOT EXISTS end_half_day TINYINT(1) NOT NULL DEFAULT 0 AFTER start_half_day,
+  ADD COLUMN IF NOT EXISTS half_days INT UNSIGNED NULL AFTER working_days;
+
+-- Requests filed before half days existed charge their working days.
+UPDATE hr_leave_requests SET half_days = 2 * working_days WHERE half_days IS NULL;
+
+-- The balance check of one employee's leave of one type: pending and
+-- approved requests by start date.
+ALTER TABLE hr_leave_requests
+  ADD KEY IF NOT EXISTS hr_leave_requests_balance (tenant_id, employee_id, leave_type, status, start_date);
+
+-- Leave allowances: how many days of a leave type an employee may take in a
+-- calendar year, in half days. A type without a row for the year is not
+-- counted against a balance.
+CREATE TABLE IF NOT EXISTS hr_leave_allowances (
+  tenant_id      BIGINT UNSIGNED NOT NULL,
+  employee_id    BIGINT UNSIGNED NOT NULL,
+  leave_type     ENUM('annual', 'sick', 'unpaid', 'other') NOT NULL,
+  year           SMALLINT UNSIGNED NOT NULL,
+  half_days      INT UNSIGNED NOT NULL,
+  created_by     BIGINT UNSIGNED NULL,
+  created_at     DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  updated_at     DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+  PRIMARY KEY (tenant_id, employee_id, leave_type, year)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
