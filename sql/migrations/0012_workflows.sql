@@ -31,3 +31,18 @@ CREATE TABLE IF NOT EXISTS hr_leave_allowances (
   updated_at     DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
   PRIMARY KEY (tenant_id, employee_id, leave_type, year)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Invoices past payment: a paid invoice is voided (with a reason) or
+-- credited by a credit note, itself a row of finance_invoices
+-- (document_type 'credit_note') with the credited invoice's lines and
+-- amounts, pointing back at it (credited_invoice_id); the credited invoice
+-- points at its credit note (credit_note_id).
+ALTER TABLE finance_invoices
+  MODIFY COLUMN status ENUM('draft', 'submitted', 'approved', 'rejected', 'paid', 'void', 'credited')
+    NOT NULL DEFAULT 'draft',
+  ADD COLUMN IF NOT EXISTS document_type ENUM('invoice', 'credit_note') NOT NULL DEFAULT 'invoice' AFTER number,
+  ADD COLUMN IF NOT EXISTS credited_invoice_id BIGINT UNSIGNED NULL AFTER document_type,
+  ADD COLUMN IF NOT EXISTS credit_note_id BIGINT UNSIGNED NULL AFTER credited_invoice_id,
+  ADD COLUMN IF NOT EXISTS voided_by BIGINT UNSIGNED NULL AFTER paid_at,
+  ADD COLUMN IF NOT EXISTS voided_at DATETIME(3) NULL AFTER voided_by,
+  ADD COLUMN IF NOT EXISTS void_reason VARCHAR(1000) NULL AFTER voided_at;

@@ -1,9 +1,12 @@
 /* Finance module: invoices (with line items whose totals the server computes
  * in integer minor units) and expenses on the generic record engine, and the
  * approval flow both share: draft -> submitted -> approved | rejected, then
- * approved -> paid. Only drafts may be edited or deleted. Permissions:
- * finance.view, finance.create, finance.edit (and submit), finance.delete,
- * finance.approve (approve, reject, pay; never one's own document). */
+ * approved -> paid; a rejected document goes back to draft when its author
+ * reopens it. A paid invoice is voided (with a reason) or credited by a
+ * credit note. Only drafts may be edited or deleted. Permissions:
+ * finance.view, finance.create, finance.edit (submit, reopen one's own),
+ * finance.delete, finance.approve (approve, reject, pay, void, credit; never
+ * approve or reject one's own document). */
 #include "auth/audit.h"
 #include "handler/context.h"
 #include "core/log.h"
@@ -26,7 +29,9 @@
 #define FINANCE_LINE_DESCRIPTION_MAX 500
 #define FINANCE_NOTE_MAX 1000
 
-static const char *const document_statuses[] = {"draft", "submitted", "approved", "rejected", "paid", NULL};
+static const char *const document_statuses[] = {"draft", "submitted", "approved", "rejected", "paid", "void",
+	"credited", NULL};
+static const char *const document_types[] = {"invoice", "credit_note", NULL};
 
 /* Set only by the flow's routes, never by a body. */
 #define FLOW_FIELDS \
@@ -57,6 +62,15 @@ static const struct resource_field invoice_fields[] = {
 	{.api_name = "tax", .column = "tax_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
 	{.api_name = "total", .column = "total_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY | RESOURCE_SORT},
 	FLOW_FIELDS,
+	/* after payment: voided, or credited by a credit note (itself an invoice row) */
+	{.api_name = "documentType", .column = "document_type", .kind = RESOURCE_ENUM,
+		.flags = RESOURCE_READONLY | RESOURCE_FILTER, .enum_values = document_types},
+	{.api_name = "creditedInvoiceId", .column = "credited_invoice_id", .kind = RESOURCE_INTEGER,
+		.flags = RESOURCE_READONLY},
+	{.api_name = "creditNoteId", .column = "credit_note_id", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
+	{.api_name = "voidedBy", .column = "voided_by", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
+	{.api_name = "voidedAt", .column = "voided_at", .kind = RESOURCE_TIMESTAMP, .flags = RESOURCE_READONLY},
+	{.api_name = "voidReason", .column = "void_reason", .kind = RESOURCE_TEXT, .flags = RESOURCE_READONLY},
 };
 
 static const struct resource_field expense_fields[] = {
@@ -104,6 +118,7 @@ enum finance_document_statement {
 	DOC_STMT_APPROVE,
 	DOC_STMT_REJECT,
 	DOC_STMT_PAY,
+	DOC_STMT_REOPEN,
 	DOC_STMT_DELETE,
 	DOC_STMT__MAX
 };
@@ -116,6 +131,11 @@ enum finance_statement {
 	FINANCE_STMT_LINES_DELETE,
 	FINANCE_STMT_LINES_SELECT,
 	FINANCE_STMT_TOTALS,
+	FINANCE_STMT_VOID,
+	FINANCE_STMT_CREDIT_LOCK,
+	FINANCE_STMT_CREDIT_INSERT,
+	FINANCE_STMT_CREDIT_LINES,
+	FINANCE_STMT_CREDITED,
 	FINANCE_STMT__MAX
 };
 
@@ -142,12 +162,28 @@ static void finance_submit(struct request_context *context);
 static void finance_approve(struct request_context *context);
 static void finance_reject(struct request_context *context);
 static void finance_pay(struct request_context *context);
+static void finance_reopen(struct request_context *context);
+static void finance_void(struct request_context *context);
+static void finance_credit_note(struct request_context *context);
 
 /* Approve and reject take no body or a note; submit and pay take nothing. */
 static const struct field_spec decision_fields[] = {
 	{.name = "note", .type = FIELD_STRING, .max_length = FINANCE_NOTE_MAX},
 };
 static const struct input_spec decision_input = INPUT_SPEC_BODY_OPTIONAL(decision_fields);
+
+/* Voiding a paid invoice needs a reason. */
+static const struct field_spec void_fields[] = {
+	{.name = "reason", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = FINANCE_NOTE_MAX},
+};
+static const struct input_spec void_input = INPUT_SPEC(void_fields);
+
+/* A credit note has its own number (unique like every invoice number). */
+static const struct field_spec credit_note_fields[] = {
+	{.name = "number", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = 40},
+	{.name = "notes", .type = FIELD_STRING, .max_length = 2000},
+};
+static const struct input_spec credit_note_input = INPUT_SPEC(credit_note_fields);
 
 #define FLOW_ROUTES(base, document) \
 	{.method = HTTP_POST, .pattern = base "/{id}/submit", .permission = "finance.edit",                           \
@@ -157,13 +193,20 @@ static const struct input_spec decision_input = INPUT_SPEC_BODY_OPTIONAL(decisio
 	{.method = HTTP_POST, .pattern = base "/{id}/reject", .permission = "finance.approve",                        \
 		.credentials = ROUTE_CRED_JWT, .input = &decision_input, .handler = finance_reject, .data = &document},  \
 	{.method = HTTP_POST, .pattern = base "/{id}/pay", .permission = "finance.approve",                           \
-		.credentials = ROUTE_CRED_JWT, .input = &input_no_body, .handler = finance_pay, .data = &document}
+		.credentials = ROUTE_CRED_JWT, .input = &input_no_body, .handler = finance_pay, .data = &document},      \
+	{.method = HTTP_POST, .pattern = base "/{id}/reopen", .permission = "finance.edit",                          \
+		.credentials = ROUTE_CRED_JWT, .input = &input_no_body, .handler = finance_reopen, .data = &document}
 
 /* The engine's handlers take a resource_def as data, finance's own a finance_document. */
 static const struct route finance_routes[] = {
 	/* longer paths before the "{id}" patterns */
 	FLOW_ROUTES("/api/v1/finance/invoices", invoice_document),
 	FLOW_ROUTES("/api/v1/finance/expenses", expense_document),
+	{.method = HTTP_POST, .pattern = "/api/v1/finance/invoices/{id}/void", .permission = "finance.approve",
+		.credentials = ROUTE_CRED_JWT, .input = &void_input, .handler = finance_void, .data = &invoice_document},
+	{.method = HTTP_POST, .pattern = "/api/v1/finance/invoices/{id}/credit-note", .permission = "finance.approve",
+		.credentials = ROUTE_CRED_JWT, .input = &credit_note_input, .handler = finance_credit_note,
+		.data = &invoice_document},
 	{.method = HTTP_GET, .pattern = "/api/v1/finance/invoices", .permission = "finance.view",
 		.credentials = ROUTE_CRED_JWT, .query = &resource_list_query,
 		.handler = resource_list, .data = &finance_invoices},
@@ -219,6 +262,9 @@ const struct resource_def *const finance_resources[] = {&finance_invoices, &fina
 	[block + DOC_STMT_PAY] = {"finance." kind "_pay", \
 		"UPDATE " table " SET status = 'paid', paid_at = NOW(3), version = version + 1 " \
 		"WHERE tenant_id = ? AND " id " = ? AND deleted_at IS NULL AND status = 'approved'", 1}, \
+	[block + DOC_STMT_REOPEN] = {"finance." kind "_reopen", \
+		"UPDATE " table " SET status = 'draft', submitted_at = NULL, version = version + 1 " \
+		"WHERE tenant_id = ? AND " id " = ? AND deleted_at IS NULL AND status = 'rejected' AND created_by <=> ?", 1}, \
 	[block + DOC_STMT_DELETE] = {"finance." kind "_delete", \
 		"UPDATE " table " SET deleted_at = NOW(3), version = version + 1 WHERE tenant_id = ? AND " id " = ? " \
 		"AND deleted_at IS NULL AND status = 'draft' AND (? = 0 OR version = ?)", 1}
@@ -249,11 +295,46 @@ static const struct db_statement_def finance_statements[FINANCE_STMT__MAX] = {
 		.sql = "UPDATE finance_invoices SET subtotal_minor = ?, tax_minor = ?, total_minor = ? "
 		"WHERE tenant_id = ? AND invoice_id = ?",
 		.tenant_bound = 1},
+	[FINANCE_STMT_VOID] = {.name = "finance.invoice_void",
+		.sql = "UPDATE finance_invoices SET status = 'void', voided_by = ?, voided_at = NOW(3), void_reason = ?, "
+		"version = version + 1 WHERE tenant_id = ? AND invoice_id = ? AND deleted_at IS NULL AND status = 'paid'",
+		.tenant_bound = 1},
+	[FINANCE_STMT_CREDIT_LOCK] = {.name = "finance.invoice_credit_lock",
+		.sql = "SELECT status, document_type FROM finance_invoices WHERE tenant_id = ? AND invoice_id = ? "
+		"AND deleted_at IS NULL FOR UPDATE",
+		.tenant_bound = 1},
+	/* The credit note: the credited invoice's customer, currency and
+	 * amounts, issued today and approved by whoever issues it. */
+	[FINANCE_STMT_CREDIT_INSERT] = {.name = "finance.credit_note_insert",
+		.sql = "INSERT INTO finance_invoices (tenant_id, number, document_type, credited_invoice_id, customer_name, "
+		"account_id, currency, issue_date, notes, subtotal_minor, tax_minor, total_minor, status, submitted_at, "
+		"decided_by, decided_at, created_by) SELECT tenant_id, ?, 'credit_note', invoice_id, customer_name, "
+		"account_id, currency, UTC_DATE(), ?, subtotal_minor, tax_minor, total_minor, 'approved', NOW(3), ?, NOW(3), ? "
+		"FROM finance_invoices WHERE tenant_id = ? AND invoice_id = ?",
+		.tenant_bound = 1},
+	[FINANCE_STMT_CREDIT_LINES] = {.name = "finance.credit_note_lines",
+		.sql = "INSERT INTO finance_invoice_lines (tenant_id, invoice_id, line_no, description, quantity, "
+		"unit_price_minor, tax_rate_bp, line_total_minor, tax_minor) SELECT tenant_id, ?, line_no, description, "
+		"quantity, unit_price_minor, tax_rate_bp, line_total_minor, tax_minor FROM finance_invoice_lines "
+		"WHERE tenant_id = ? AND invoice_id = ?",
+		.tenant_bound = 1},
+	[FINANCE_STMT_CREDITED] = {.name = "finance.invoice_credited",
+		.sql = "UPDATE finance_invoices SET status = 'credited', credit_note_id = ?, version = version + 1 "
+		"WHERE tenant_id = ? AND invoice_id = ? AND deleted_at IS NULL AND status = 'paid'",
+		.tenant_bound = 1},
 };
 
 const struct statement_table finance_statement_table = {"finance", finance_statements, FINANCE_STMT__MAX};
 
 /* ---------------------------------------------------------------- the flow */
+
+/* Who may take a step beyond the route's permission, and what its UPDATE binds. */
+enum finance_step_kind {
+	FINANCE_STEP_PLAIN,    /* (tenant, id) */
+	FINANCE_STEP_DECISION, /* (user, note, tenant, id, user): records the decider; never one's own document */
+	FINANCE_STEP_AUTHOR,   /* (tenant, id, user): only the document's author */
+	FINANCE_STEP_REASON,   /* (user, reason, tenant, id): records who and why */
+};
 
 struct finance_transition {
 	enum finance_document_statement statement;
@@ -261,16 +342,23 @@ struct finance_transition {
 	const char *from_status; /* the only status it applies to */
 	const char *to_status;
 	const char *done;        /* "approved", for messages */
-	int decision;            /* records the decider and a note; never on one's own document */
+	enum finance_step_kind kind;
+	const struct db_statement_def *fixed; /* a statement of one document only, instead of its block's */
+	const char *text_field;  /* the body member audited with it: "note", "reason" */
 };
 
 static const struct finance_transition finance_submit_step = {DOC_STMT_SUBMIT, "submit", "draft", "submitted",
-	"submitted", 0};
+	"submitted", FINANCE_STEP_PLAIN, NULL, NULL};
 static const struct finance_transition finance_approve_step = {DOC_STMT_APPROVE, "approve", "submitted", "approved",
-	"approved", 1};
+	"approved", FINANCE_STEP_DECISION, NULL, "note"};
 static const struct finance_transition finance_reject_step = {DOC_STMT_REJECT, "reject", "submitted", "rejected",
-	"rejected", 1};
-static const struct finance_transition finance_pay_step = {DOC_STMT_PAY, "pay", "approved", "paid", "marked paid", 0};
+	"rejected", FINANCE_STEP_DECISION, NULL, "note"};
+static const struct finance_transition finance_pay_step = {DOC_STMT_PAY, "pay", "approved", "paid", "marked paid",
+	FINANCE_STEP_PLAIN, NULL, NULL};
+static const struct finance_transition finance_reopen_step = {DOC_STMT_REOPEN, "reopen", "rejected", "draft",
+	"reopened", FINANCE_STEP_AUTHOR, NULL, NULL};
+static const struct finance_transition finance_void_step = {DOC_STMT__MAX, "void", "paid", "void", "voided",
+	FINANCE_STEP_REASON, &finance_statements[FINANCE_STMT_VOID], "reason"};
 
 
 /* ---------------------------------------------------------------- helpers */
@@ -280,6 +368,7 @@ struct finance_state {
 	char status[16];
 	uint64_t created_by;
 	int64_t version;
+	char document_type[16];
 };
 
 static int finance_read_state(void *callback_context, const struct db_row *row)
@@ -291,6 +380,18 @@ static int finance_read_state(void *callback_context, const struct db_row *row)
 	snprintf(state->status, sizeof(state->status), "%s", row->values[0]);
 	state->created_by = row->values[1] ? strtoull(row->values[1], NULL, 10) : 0;
 	state->version = row->values[2] ? strtoll(row->values[2], NULL, 10) : 0;
+	return 0;
+}
+
+/* (status, document_type) of an invoice. */
+static int finance_read_kind(void *callback_context, const struct db_row *row)
+{
+	struct finance_state *state = callback_context;
+	if (row->column_count != 2 || row->values[0] == NULL || row->values[1] == NULL)
+		return 0;
+	state->found = 1;
+	snprintf(state->status, sizeof(state->status), "%s", row->values[0]);
+	snprintf(state->document_type, sizeof(state->document_type), "%s", row->values[1]);
 	return 0;
 }
 
@@ -784,15 +885,40 @@ static void finance_explain_refusal(struct request_context *context, const struc
 			transition->from_status, transition->done);
 		response_error(context->response, STATUS_UNPROCESSABLE, message);
 		response_add_detail(context->response, "status", "is %s", state.status);
-	} else if (transition->decision && state.created_by == context->request->auth.user_id) {
+	} else if (transition->kind == FINANCE_STEP_DECISION && state.created_by == context->request->auth.user_id) {
 		snprintf(message, sizeof(message), "You cannot %s your own %s; another approver must decide",
 			transition->action, document->kind);
 		response_error(context->response, STATUS_FORBIDDEN, message);
 		response_add_detail(context->response, "createdBy", "is you");
+	} else if (transition->kind == FINANCE_STEP_AUTHOR && state.created_by != context->request->auth.user_id) {
+		snprintf(message, sizeof(message), "Only the author of this %s can %s it", document->kind,
+			transition->action);
+		response_error(context->response, STATUS_FORBIDDEN, message);
+		response_add_detail(context->response, "createdBy", "is another user");
 	} else {
 		/* the status matched again after the miss: changed meanwhile */
 		response_error(context->response, STATUS_CONFLICT, "Concurrent update, try again");
 	}
+}
+
+/* Audit details of a step: {"before": {"status"}, "after": {"status"
+ * [, "creditNoteId"]} [, "note" | "reason": text]}. */
+static void finance_change_details(const char *from, const char *to, const char *text_field, const char *text,
+	uint64_t credit_note_id, char *out, size_t size)
+{
+	json_object *details = json_object_new_object();
+	json_object *before = json_object_new_object();
+	json_object *after = json_object_new_object();
+	json_object_object_add(before, "status", json_object_new_string(from));
+	json_object_object_add(after, "status", json_object_new_string(to));
+	if (credit_note_id != 0)
+		json_object_object_add(after, "creditNoteId", json_object_new_int64((int64_t)credit_note_id));
+	json_object_object_add(details, "before", before);
+	json_object_object_add(details, "after", after);
+	if (text_field != NULL && text != NULL)
+		json_object_object_add(details, text_field, json_object_new_string(text));
+	snprintf(out, size, "%s", json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN));
+	json_object_put(details);
 }
 
 /* One step of the flow: a single conditional UPDATE decides it, so of two
@@ -808,27 +934,34 @@ static void finance_transition(struct request_context *context, const struct fin
 		module_not_found(context, resource->singular);
 		return;
 	}
-	/* The route declares the body: a note for decisions, nothing otherwise. */
-	const char *note = transition->decision ? input_string(context->request, "note") : NULL;
+	/* The route declares the body: a note for decisions, a reason to void, nothing otherwise. */
+	const char *note = transition->text_field ? input_string(context->request, transition->text_field) : NULL;
 	const struct auth_context *auth = &context->request->auth;
-	struct db_param decision[] = {DB_UINT(auth->user_id), note ? DB_TEXT(note) : DB_NULL, DB_UINT(auth->tenant_id),
-		DB_UINT(id), DB_UINT(auth->user_id)};
-	struct db_param plain[] = {DB_UINT(auth->tenant_id), DB_UINT(id)};
-	const struct db_statement_def *statement = &document->statements[transition->statement];
+	struct db_param params[5];
+	size_t count = 0;
+	if (transition->kind == FINANCE_STEP_DECISION || transition->kind == FINANCE_STEP_REASON) {
+		params[count++] = DB_UINT(auth->user_id);
+		params[count++] = note ? DB_TEXT(note) : DB_NULL;
+	}
+	params[count++] = DB_UINT(auth->tenant_id);
+	params[count++] = DB_UINT(id);
+	if (transition->kind == FINANCE_STEP_DECISION || transition->kind == FINANCE_STEP_AUTHOR)
+		params[count++] = DB_UINT(auth->user_id);
+	const struct db_statement_def *statement =
+		transition->fixed ? transition->fixed : &document->statements[transition->statement];
 	uint64_t matched = 0;
 	int result = db_begin(context->db);
 	if (result == DB_OK)
-		result = transition->decision ? db_exec(context->db, statement, decision, 5, &matched, NULL)
-					      : db_exec(context->db, statement, plain, 2, &matched, NULL);
+		result = db_exec(context->db, statement, params, count, &matched, NULL);
 	if (result == DB_OK && matched == 0) {
 		finance_explain_refusal(context, document, transition, id);
 		return;
 	}
-	char action[64], target[24], details[FINANCE_NOTE_MAX + 64];
+	char action[64], target[24], details[FINANCE_NOTE_MAX * 2 + 96];
 	snprintf(action, sizeof(action), "finance.%s.%s", document->kind, transition->action);
 	snprintf(target, sizeof(target), "%llu", (unsigned long long)id);
-	snprintf(details, sizeof(details), "%s -> %s%s%s", transition->from_status, transition->to_status,
-		note ? ": " : "", note ? note : "");
+	finance_change_details(transition->from_status, transition->to_status, transition->text_field, note, 0, details,
+		sizeof(details));
 	struct audit_event event = {auth->tenant_id, auth->user_id, action, "success", document->kind, target,
 		context->request->remote_addr, context->request->request_id, details};
 	if (result == DB_OK)
@@ -863,4 +996,88 @@ static void finance_reject(struct request_context *context)
 static void finance_pay(struct request_context *context)
 {
 	finance_transition(context, &finance_pay_step);
+}
+
+/* The author of a rejected document takes it back to draft, to edit and
+ * submit again; the last decision stays on it until the next one. */
+static void finance_reopen(struct request_context *context)
+{
+	finance_transition(context, &finance_reopen_step);
+}
+
+static void finance_void(struct request_context *context)
+{
+	finance_transition(context, &finance_void_step);
+}
+
+/* A paid invoice is credited in full: in one transaction, with the invoice
+ * locked, a credit note (a new invoice row, documentType credit_note,
+ * approved, numbered by the body) with the invoice's lines and amounts,
+ * and the invoice becomes credited, pointing at it. The credit note then
+ * follows the flow from approved: pay records the refund. */
+static void finance_credit_note(struct request_context *context)
+{
+	const struct finance_document *document = context->route->data;
+	const struct resource_def *resource = document->resource;
+	resource_prepare(resource);
+	uint64_t id = module_path_id(context, "id");
+	if (id == 0) {
+		module_not_found(context, resource->singular);
+		return;
+	}
+	const struct auth_context *auth = &context->request->auth;
+	const char *number = input_string(context->request, "number");
+	const char *notes = input_string(context->request, "notes");
+	struct finance_state state = {0};
+	struct db_param key[] = {DB_UINT(auth->tenant_id), DB_UINT(id)};
+	int result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_query(context->db, &finance_statements[FINANCE_STMT_CREDIT_LOCK], key, 2, finance_read_kind,
+			&state);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	if (!state.found) {
+		module_not_found(context, resource->singular);
+		return;
+	}
+	if (strcmp(state.document_type, "invoice") != 0 || strcmp(state.status, "paid") != 0) {
+		int note = strcmp(state.document_type, "invoice") != 0;
+		response_error(context->response, STATUS_UNPROCESSABLE,
+			note ? "A credit note cannot be credited" : "Only a paid invoice can be credited");
+		response_add_detail(context->response, note ? "documentType" : "status", "is %s",
+			note ? state.document_type : state.status);
+		return;
+	}
+	uint64_t credit_id = 0;
+	struct db_param insert[] = {DB_TEXT(number), DB_TEXT(notes ? notes : ""), DB_UINT(auth->user_id),
+		DB_UINT(auth->user_id), DB_UINT(auth->tenant_id), DB_UINT(id)};
+	result = db_exec(context->db, &finance_statements[FINANCE_STMT_CREDIT_INSERT], insert, 6, NULL, &credit_id);
+	struct db_param lines[] = {DB_UINT(credit_id), DB_UINT(auth->tenant_id), DB_UINT(id)};
+	if (result == DB_OK)
+		result = db_exec(context->db, &finance_statements[FINANCE_STMT_CREDIT_LINES], lines, 3, NULL, NULL);
+	struct db_param credited[] = {DB_UINT(credit_id), DB_UINT(auth->tenant_id), DB_UINT(id)};
+	uint64_t matched = 0;
+	if (result == DB_OK)
+		result = db_exec(context->db, &finance_statements[FINANCE_STMT_CREDITED], credited, 3, &matched, NULL);
+	if (result == DB_OK && matched != 1)
+		result = DB_ERROR; /* the row is locked and was paid: cannot happen */
+	if (result == DB_OK)
+		result = resource_count_rows(context, resource, 1);
+	char target[24], details[FINANCE_NOTE_MAX + 160];
+	snprintf(target, sizeof(target), "%llu", (unsigned long long)id);
+	finance_change_details("paid", "credited", notes ? "notes" : NULL, notes, credit_id, details, sizeof(details));
+	struct audit_event event = {auth->tenant_id, auth->user_id, "finance.invoice.credit", "success", "invoice",
+		target, context->request->remote_addr, context->request->request_id, details};
+	if (result == DB_OK)
+		result = audit_record(context->db, &event);
+	if (result != DB_OK) {
+		finance_db_failure(context, document, result);
+		return;
+	}
+	finance_respond(context, document, credit_id, 1, "Credit note created");
+	if (!status_is_success(context->response->status) || (result = db_commit(context->db)) != DB_OK) {
+		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
+	}
 }

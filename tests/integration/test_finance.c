@@ -920,6 +920,172 @@ static void concurrent_approvals_of_one_invoice_have_exactly_one_winner(void)
     fin_reply_free(&reply);
 }
 
+/* ------------------------------------------------------------------ no dead ends */
+
+/* One audit entry of action for target whose details hold needle. */
+static bool audit_has(const char *action, int64_t target, const struct finance_user *actor, const char *needle)
+{
+    char path[160], target_text[24];
+    snprintf(path, sizeof path, "/api/v1/audit?action=%s&limit=100", action);
+    snprintf(target_text, sizeof target_text, "%lld", (long long)target);
+    struct fin_reply reply;
+    bool found = false;
+    if (fin_call("GET", path, NULL, &admin_a, NULL, &reply) && expect(path, &reply, 200, NULL)) {
+        json_object *items = json_path_get(reply.body, "data");
+        for (size_t i = 0; items && i < json_object_array_length(items) && !found; i++) {
+            json_object *entry = json_object_array_get_idx(items, i);
+            const char *id = json_path_string(entry, "targetId");
+            const char *details = json_path_string(entry, "details");
+            int64_t who = 0;
+            json_path_int64(entry, "actorUserId", &who);
+            found = id && strcmp(id, target_text) == 0 && who == actor->id && details && strstr(details, needle);
+        }
+    }
+    fin_reply_free(&reply);
+    return found;
+}
+
+static void a_rejected_document_is_reopened_by_its_author_and_resubmitted(void)
+{
+    int64_t invoice = create_invoice(&clerk, one_line, NULL);
+    int64_t expense = create_expense(&clerk, "reopen", 1500);
+    if (!invoice || !expense || !step("invoice", invoice, "submit", NULL, &clerk, 200, NULL) ||
+        !step("expense", expense, "submit", NULL, &clerk, 200, NULL))
+        return;
+    /* only a rejected document reopens */
+    step("invoice", invoice, "reopen", NULL, &clerk, 422, "UNPROCESSABLE");
+    step("invoice", invoice, "reject", "{\"note\":\"wrong customer\"}", &manager_1, 200, NULL);
+    step("expense", expense, "reject", NULL, &manager_1, 200, NULL);
+    /* by its author only: another holder of finance.edit is refused, a viewer
+     * lacks the permission, another tenant does not see it */
+    struct fin_reply reply;
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld/reopen", (long long)invoice);
+    if (fin_call("POST", path, NULL, &manager_2, NULL, &reply) && expect("reopen by another", &reply, 403, "FORBIDDEN"))
+        ITEST_CHECK(has_detail(&reply, "createdBy"), "the refusal names createdBy");
+    fin_reply_free(&reply);
+    step("invoice", invoice, "reopen", NULL, &viewer, 403, "FORBIDDEN");
+    step("invoice", invoice, "reopen", NULL, &admin_b, 404, "NOT_FOUND");
+    step("invoice", invoice, "reopen", "{\"note\":\"x\"}", &clerk, 400, "VALIDATION_ERROR");
+    if (fin_call("POST", path, NULL, &clerk, NULL, &reply) && expect("reopen by the author", &reply, 200, NULL))
+        ITEST_CHECK(strcmp(data_string(&reply, "status"), "draft") == 0 &&
+                        strcmp(data_string(&reply, "decisionNote"), "wrong customer") == 0 &&
+                        strcmp(reply.etag, "\"4\"") == 0,
+                    "a draft again, the last decision still shown, version 4: %s",
+                    json_object_to_json_string(reply.body));
+    fin_reply_free(&reply);
+    step("invoice", invoice, "reopen", NULL, &clerk, 422, "UNPROCESSABLE");
+    /* edited and submitted again, then approved */
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld", (long long)invoice);
+    call_expect("edit the reopened draft", "PATCH", path, "{\"customerName\":\"Right Customer\"}", &clerk, 200, NULL);
+    step("invoice", invoice, "submit", NULL, &clerk, 200, NULL);
+    step("invoice", invoice, "approve", NULL, &manager_2, 200, NULL);
+    step("expense", expense, "reopen", NULL, &clerk, 200, NULL);
+    step("expense", expense, "submit", NULL, &clerk, 200, NULL);
+    step("expense", expense, "approve", NULL, &manager_1, 200, NULL);
+    ITEST_CHECK(audit_has("finance.invoice.reopen", invoice, &clerk, "\"before\":{\"status\":\"rejected\"}"),
+                "the reopening is audited with the status before and after");
+    ITEST_CHECK(audit_has("finance.expense.reopen", expense, &clerk, "\"after\":{\"status\":\"draft\"}"),
+                "the expense's too");
+}
+
+/* A paid invoice by manager 1, approved and paid by manager 2. */
+static int64_t paid_invoice(void)
+{
+    int64_t id = create_invoice(&manager_1, one_line, NULL);
+    if (!id || !step("invoice", id, "submit", NULL, &manager_1, 200, NULL) ||
+        !step("invoice", id, "approve", NULL, &manager_2, 200, NULL) ||
+        !step("invoice", id, "pay", NULL, &manager_2, 200, NULL))
+        return 0;
+    return id;
+}
+
+static void a_paid_invoice_is_voided_with_a_reason(void)
+{
+    int64_t id = paid_invoice();
+    int64_t draft = create_invoice(&manager_1, one_line, NULL);
+    if (!id || !draft)
+        return;
+    step("invoice", draft, "void", "{\"reason\":\"never sent\"}", &manager_2, 422, "UNPROCESSABLE");
+    step("invoice", id, "void", NULL, &manager_2, 400, "VALIDATION_ERROR");
+    step("invoice", id, "void", "{\"reason\":\"\"}", &manager_2, 400, "VALIDATION_ERROR");
+    step("invoice", id, "void", "{\"reason\":\"x\"}", &clerk, 403, "FORBIDDEN");
+    step("invoice", id, "void", "{\"reason\":\"x\"}", &admin_b, 404, "NOT_FOUND");
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld/void", (long long)id);
+    struct fin_reply reply;
+    if (fin_call("POST", path, "{\"reason\":\"Billed twice\"}", &manager_1, NULL, &reply) &&
+        expect("void", &reply, 200, NULL))
+        ITEST_CHECK(strcmp(data_string(&reply, "status"), "void") == 0 &&
+                        strcmp(data_string(&reply, "voidReason"), "Billed twice") == 0 &&
+                        data_int(&reply, "voidedBy") == manager_1.id && data_string(&reply, "voidedAt")[0],
+                    "void, with who, when and why: %s", json_object_to_json_string(reply.body));
+    fin_reply_free(&reply);
+    step("invoice", id, "void", "{\"reason\":\"again\"}", &manager_1, 422, "UNPROCESSABLE");
+    step("invoice", id, "credit-note", "{\"number\":\"CN-VOID\"}", &manager_1, 422, "UNPROCESSABLE");
+    step("invoice", id, "pay", NULL, &manager_1, 422, "UNPROCESSABLE");
+    ITEST_CHECK(audit_has("finance.invoice.void", id, &manager_1, "\"reason\":\"Billed twice\""),
+                "the void is audited with its reason");
+    ITEST_CHECK(list_total(&viewer, "/api/v1/finance/invoices?status=void") >= 1, "the status filter knows void");
+}
+
+static void a_paid_invoice_is_credited_by_a_credit_note(void)
+{
+    struct fin_reply original;
+    int64_t id = paid_invoice();
+    if (!id)
+        return;
+    char path[128], number[32];
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld", (long long)id);
+    if (!fin_call("GET", path, NULL, &viewer, NULL, &original) || !expect("GET paid", &original, 200, NULL)) {
+        fin_reply_free(&original);
+        return;
+    }
+    int64_t total = data_int(&original, "total");
+    snprintf(number, sizeof number, "%s", data_string(&original, "number"));
+    fin_reply_free(&original);
+    step("invoice", id, "credit-note", "{\"number\":\"CN-1\"}", &clerk, 403, "FORBIDDEN");
+    step("invoice", id, "credit-note", "{\"number\":\"CN-1\"}", &admin_b, 404, "NOT_FOUND");
+    step("invoice", id, "credit-note", "{}", &manager_1, 400, "VALIDATION_ERROR");
+    char body[96];
+    snprintf(body, sizeof body, "{\"number\":\"%s\"}", number);
+    step("invoice", id, "credit-note", body, &manager_1, 409, "CONFLICT");
+    snprintf(body, sizeof body, "{\"number\":\"CN-%u\",\"notes\":\"goods returned\"}", ++invoice_counter);
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld/credit-note", (long long)id);
+    struct fin_reply reply;
+    int64_t credit = 0;
+    if (fin_call("POST", path, body, &manager_2, NULL, &reply) && expect("credit note", &reply, 201, NULL)) {
+        credit = data_int(&reply, "id");
+        json_object *lines = json_path_get(reply.body, "data.lines");
+        ITEST_CHECK(credit > 0 && credit != id && strcmp(data_string(&reply, "documentType"), "credit_note") == 0 &&
+                        data_int(&reply, "creditedInvoiceId") == id && data_int(&reply, "total") == total &&
+                        strcmp(data_string(&reply, "status"), "approved") == 0 &&
+                        data_int(&reply, "decidedBy") == manager_2.id &&
+                        strcmp(data_string(&reply, "notes"), "goods returned") == 0 && lines &&
+                        json_object_array_length(lines) == 1,
+                    "a credit note of the whole invoice, approved by its issuer: %s",
+                    json_object_to_json_string(reply.body));
+    }
+    fin_reply_free(&reply);
+    if (!credit)
+        return;
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld", (long long)id);
+    if (fin_call("GET", path, NULL, &viewer, NULL, &reply) && expect("GET credited", &reply, 200, NULL))
+        ITEST_CHECK(strcmp(data_string(&reply, "status"), "credited") == 0 && data_int(&reply, "creditNoteId") == credit &&
+                        strcmp(data_string(&reply, "documentType"), "invoice") == 0,
+                    "the invoice is credited and names its credit note: %s", json_object_to_json_string(reply.body));
+    fin_reply_free(&reply);
+    step("invoice", id, "credit-note", "{\"number\":\"CN-TWICE\"}", &manager_2, 422, "UNPROCESSABLE");
+    step("invoice", id, "void", "{\"reason\":\"late\"}", &manager_2, 422, "UNPROCESSABLE");
+    /* the refund is the credit note's payment; a credit note is not credited */
+    step("invoice", credit, "pay", NULL, &manager_1, 200, NULL);
+    step("invoice", credit, "credit-note", "{\"number\":\"CN-OF-CN\"}", &manager_2, 422, "UNPROCESSABLE");
+    ITEST_CHECK(audit_has("finance.invoice.credit", id, &manager_2, "\"status\":\"credited\""),
+                "the credit is audited with before and after");
+    ITEST_CHECK(list_total(&viewer, "/api/v1/finance/invoices?documentType=credit_note") >= 1,
+                "credit notes can be listed apart");
+}
+
 bool finance_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("finance", finance_suite_init, NULL);
@@ -950,5 +1116,11 @@ bool finance_suite_register(void)
            itest_add_test(suite, "idempotent_retry_of_an_invoice_create_makes_one_invoice",
                           idempotent_retry_of_an_invoice_create_makes_one_invoice, NULL) &&
            itest_add_test(suite, "concurrent_approvals_of_one_invoice_have_exactly_one_winner",
-                          concurrent_approvals_of_one_invoice_have_exactly_one_winner, NULL);
+                          concurrent_approvals_of_one_invoice_have_exactly_one_winner, NULL) &&
+           itest_add_test(suite, "a_rejected_document_is_reopened_by_its_author_and_resubmitted",
+                          a_rejected_document_is_reopened_by_its_author_and_resubmitted, NULL) &&
+           itest_add_test(suite, "a_paid_invoice_is_voided_with_a_reason", a_paid_invoice_is_voided_with_a_reason,
+                          NULL) &&
+           itest_add_test(suite, "a_paid_invoice_is_credited_by_a_credit_note",
+                          a_paid_invoice_is_credited_by_a_credit_note, NULL);
 }
