@@ -46,3 +46,26 @@ ALTER TABLE finance_invoices
   ADD COLUMN IF NOT EXISTS voided_by BIGINT UNSIGNED NULL AFTER paid_at,
   ADD COLUMN IF NOT EXISTS voided_at DATETIME(3) NULL AFTER voided_by,
   ADD COLUMN IF NOT EXISTS void_reason VARCHAR(1000) NULL AFTER voided_at;
+
+-- Approval thresholds: above limit_minor (in currency) an approval by a
+-- holder of the profile is the first of two; a second approver completes
+-- it. A profile without a row for a currency approves any amount alone.
+CREATE TABLE IF NOT EXISTS finance_approval_limits (
+  tenant_id      BIGINT UNSIGNED NOT NULL,
+  profile_id     BIGINT UNSIGNED NOT NULL,
+  currency       CHAR(3) NOT NULL,
+  limit_minor    BIGINT NOT NULL,
+  created_by     BIGINT UNSIGNED NULL,
+  created_at     DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  updated_at     DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+  PRIMARY KEY (tenant_id, profile_id, currency),
+  CONSTRAINT finance_approval_limits_positive CHECK (limit_minor >= 0)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The first of two approvals of a document above its approver's limit.
+ALTER TABLE finance_invoices
+  ADD COLUMN IF NOT EXISTS first_approved_by BIGINT UNSIGNED NULL AFTER submitted_at,
+  ADD COLUMN IF NOT EXISTS first_approved_at DATETIME(3) NULL AFTER first_approved_by;
+ALTER TABLE finance_expenses
+  ADD COLUMN IF NOT EXISTS first_approved_by BIGINT UNSIGNED NULL AFTER submitted_at,
+  ADD COLUMN IF NOT EXISTS first_approved_at DATETIME(3) NULL AFTER first_approved_by;

@@ -1086,6 +1086,110 @@ static void a_paid_invoice_is_credited_by_a_credit_note(void)
                 "credit notes can be listed apart");
 }
 
+static void approvals_above_a_profiles_limit_need_a_second_approver(void)
+{
+    struct fin_reply reply;
+    int64_t manager_profile = 0;
+    if (fin_call("GET", "/api/v1/auth/me", NULL, &manager_1, NULL, &reply) && expect("me", &reply, 200, NULL))
+        json_path_int64(reply.body, "data.profile.id", &manager_profile);
+    fin_reply_free(&reply);
+    if (!ITEST_CHECK(manager_profile > 0, "the manager's profile id is known"))
+        return;
+    char body[160];
+    snprintf(body, sizeof body, "{\"profileId\":%lld,\"currency\":\"EUR\",\"limit\":10000}", (long long)manager_profile);
+    /* limits are an administrator's: profiles.manage */
+    call_expect("manager sets a limit", "PUT", "/api/v1/finance/approval-limits", body, &manager_1, 403, "FORBIDDEN");
+    call_expect("user sets a limit", "PUT", "/api/v1/finance/approval-limits", body, &clerk, 403, "FORBIDDEN");
+    call_expect("another tenant's profile", "PUT", "/api/v1/finance/approval-limits", body, &admin_b, 422,
+                "UNPROCESSABLE");
+    if (fin_call("PUT", "/api/v1/finance/approval-limits", "{\"profileId\":0,\"currency\":\"eur\",\"limit\":-1}",
+                 &admin_a, NULL, &reply) &&
+        expect("bad limit", &reply, 400, "VALIDATION_ERROR"))
+        ITEST_CHECK(has_detail(&reply, "profileId") && has_detail(&reply, "currency") && has_detail(&reply, "limit"),
+                    "every bad field is named: %s", json_object_to_json_string(reply.body));
+    fin_reply_free(&reply);
+    if (!call_expect("admin sets a limit", "PUT", "/api/v1/finance/approval-limits", body, &admin_a, 200, NULL))
+        return;
+    if (fin_call("GET", "/api/v1/finance/approval-limits", NULL, &viewer, NULL, &reply) &&
+        expect("list limits", &reply, 200, NULL)) {
+        json_object *first = json_object_array_get_idx(json_path_get(reply.body, "data"), 0);
+        int64_t profile = 0, limit = 0;
+        json_path_int64(first, "profileId", &profile);
+        json_path_int64(first, "limit", &limit);
+        ITEST_CHECK(profile == manager_profile && limit == 10000 &&
+                        json_path_string(first, "currency") &&
+                        strcmp(json_path_string(first, "currency"), "EUR") == 0,
+                    "the limit is listed: %s", json_object_to_json_string(reply.body));
+    }
+    fin_reply_free(&reply);
+    if (fin_call("GET", "/api/v1/finance/approval-limits", NULL, &admin_b, NULL, &reply) &&
+        expect("other tenant's limits", &reply, 200, NULL))
+        ITEST_CHECK(json_object_array_length(json_path_get(reply.body, "data")) == 0, "tenant B sees none of A's");
+    fin_reply_free(&reply);
+
+    /* 12000 EUR is over the manager's 10000 */
+    int64_t big = create_invoice(&clerk, one_line, NULL);
+    if (!big || !step("invoice", big, "submit", NULL, &clerk, 200, NULL))
+        return;
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld/approve", (long long)big);
+    if (fin_call("POST", path, NULL, &manager_1, NULL, &reply) && expect("first approval", &reply, 200, NULL))
+        ITEST_CHECK(strcmp(data_string(&reply, "status"), "submitted") == 0 &&
+                        data_int(&reply, "firstApprovedBy") == manager_1.id && data_string(&reply, "firstApprovedAt")[0],
+                    "still submitted, with the first approval: %s", json_object_to_json_string(reply.body));
+    fin_reply_free(&reply);
+    if (fin_call("POST", path, NULL, &manager_1, NULL, &reply) && expect("same approver twice", &reply, 403, "FORBIDDEN"))
+        ITEST_CHECK(has_detail(&reply, "firstApprovedBy"), "names firstApprovedBy");
+    fin_reply_free(&reply);
+    step("invoice", big, "approve", NULL, &clerk, 403, "FORBIDDEN");
+    if (fin_call("POST", path, NULL, &manager_2, NULL, &reply) && expect("second approval", &reply, 200, NULL))
+        ITEST_CHECK(strcmp(data_string(&reply, "status"), "approved") == 0 && data_int(&reply, "decidedBy") == manager_2.id &&
+                        data_int(&reply, "firstApprovedBy") == manager_1.id,
+                    "approved by the second: %s", json_object_to_json_string(reply.body));
+    fin_reply_free(&reply);
+    ITEST_CHECK(audit_has("finance.invoice.first_approve", big, &manager_1, "\"firstApprovedBy\":"),
+                "the first approval is audited");
+
+    /* within the limit, or in a currency without one: one approval */
+    int64_t small = create_expense(&clerk, "limits", 9999);
+    if (small && step("expense", small, "submit", NULL, &clerk, 200, NULL))
+        step("expense", small, "approve", NULL, &manager_1, 200, NULL);
+    int64_t usd = 0;
+    if (fin_call("POST", "/api/v1/finance/expenses",
+                 "{\"description\":\"Hotel\",\"amount\":500000,\"currency\":\"USD\"}", &clerk, NULL, &reply) &&
+        expect("USD expense", &reply, 201, NULL))
+        usd = data_int(&reply, "id");
+    fin_reply_free(&reply);
+    if (usd && step("expense", usd, "submit", NULL, &clerk, 200, NULL))
+        step("expense", usd, "approve", NULL, &manager_1, 200, NULL);
+    char get[128];
+    snprintf(get, sizeof get, "/api/v1/finance/expenses/%lld", (long long)small);
+    if (fin_call("GET", get, NULL, &viewer, NULL, &reply) && expect("GET small", &reply, 200, NULL))
+        ITEST_CHECK(strcmp(data_string(&reply, "status"), "approved") == 0, "9999 is within 10000: approved at once");
+    fin_reply_free(&reply);
+
+    /* a rejected document's first approval goes with the reopening */
+    int64_t again = create_expense(&clerk, "limits", 20000);
+    if (again && step("expense", again, "submit", NULL, &clerk, 200, NULL) &&
+        step("expense", again, "approve", NULL, &manager_1, 200, NULL) &&
+        step("expense", again, "reject", NULL, &manager_2, 200, NULL) &&
+        step("expense", again, "reopen", NULL, &clerk, 200, NULL)) {
+        snprintf(get, sizeof get, "/api/v1/finance/expenses/%lld", (long long)again);
+        if (fin_call("GET", get, NULL, &viewer, NULL, &reply) && expect("GET reopened", &reply, 200, NULL))
+            ITEST_CHECK(json_path_get(reply.body, "data.firstApprovedBy") == NULL &&
+                            strcmp(data_string(&reply, "status"), "draft") == 0,
+                        "the first approval is cleared: %s", json_object_to_json_string(reply.body));
+        fin_reply_free(&reply);
+    }
+    ITEST_CHECK(audit_has("finance.approval_limit.set", manager_profile, &admin_a, "\"after\":10000"),
+                "the limit is audited with before and after");
+    /* null removes it */
+    snprintf(body, sizeof body, "{\"profileId\":%lld,\"currency\":\"EUR\",\"limit\":null}", (long long)manager_profile);
+    call_expect("remove the limit", "PUT", "/api/v1/finance/approval-limits", body, &admin_a, 200, NULL);
+    ITEST_CHECK(audit_has("finance.approval_limit.set", manager_profile, &admin_a, "\"before\":10000,\"after\":null"),
+                "the removal is audited");
+}
+
 bool finance_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("finance", finance_suite_init, NULL);
@@ -1122,5 +1226,7 @@ bool finance_suite_register(void)
            itest_add_test(suite, "a_paid_invoice_is_voided_with_a_reason", a_paid_invoice_is_voided_with_a_reason,
                           NULL) &&
            itest_add_test(suite, "a_paid_invoice_is_credited_by_a_credit_note",
-                          a_paid_invoice_is_credited_by_a_credit_note, NULL);
+                          a_paid_invoice_is_credited_by_a_credit_note, NULL) &&
+           itest_add_test(suite, "approvals_above_a_profiles_limit_need_a_second_approver",
+                          approvals_above_a_profiles_limit_need_a_second_approver, NULL);
 }
