@@ -69,3 +69,23 @@ ALTER TABLE finance_invoices
 ALTER TABLE finance_expenses
   ADD COLUMN IF NOT EXISTS first_approved_by BIGINT UNSIGNED NULL AFTER submitted_at,
   ADD COLUMN IF NOT EXISTS first_approved_at DATETIME(3) NULL AFTER first_approved_by;
+
+-- Opportunities: why one was lost (required to enter closed_lost, kept as
+-- the last loss's reason), and the history of its stages, a row per
+-- change (from_stage NULL for the stage it was created in).
+ALTER TABLE sales_opportunities
+  ADD COLUMN IF NOT EXISTS lost_reason VARCHAR(500) NULL AFTER probability;
+
+CREATE TABLE IF NOT EXISTS sales_opportunity_stages (
+  tenant_id      BIGINT UNSIGNED NOT NULL,
+  history_id     BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  opportunity_id BIGINT UNSIGNED NOT NULL,
+  from_stage     ENUM('prospecting', 'qualification', 'proposal', 'negotiation', 'closed_won', 'closed_lost') NULL,
+  to_stage       ENUM('prospecting', 'qualification', 'proposal', 'negotiation', 'closed_won', 'closed_lost') NOT NULL,
+  lost_reason    VARCHAR(500) NULL,
+  changed_by     BIGINT UNSIGNED NULL,
+  changed_at     DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  PRIMARY KEY (tenant_id, history_id),
+  KEY sales_opportunity_stages_id (history_id),
+  KEY sales_opportunity_stages_opportunity (tenant_id, opportunity_id, history_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

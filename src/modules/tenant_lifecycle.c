@@ -251,7 +251,7 @@ int tenant_lifecycle_set_status(struct db *db, uint64_t tenant_id, const char *s
 static const char *const tenant_tables[] = {
 	"audit_log", "rate_counters", "password_resets", "refresh_tokens", "sessions", "invitations",
 	"idempotency_keys", "resource_counts",
-	"sales_leads", "sales_opportunities", "sales_contacts", "sales_accounts",
+	"sales_leads", "sales_opportunity_stages", "sales_opportunities", "sales_contacts", "sales_accounts",
 	"finance_approval_limits", "finance_invoice_lines", "finance_invoices", "finance_expenses",
 	"hr_leave_allowances", "hr_leave_requests", "hr_employees", "hr_departments",
 	"find_webhook_deliveries", "find_webhooks", "find_feedback", "find_thread_products", "find_messages",
@@ -265,7 +265,8 @@ static const struct db_statement_def tenant_table_statements[] = {
 	TENANT_TABLE(audit_log), TENANT_TABLE(rate_counters), TENANT_TABLE(password_resets),
 	TENANT_TABLE(refresh_tokens), TENANT_TABLE(sessions), TENANT_TABLE(invitations),
 	TENANT_TABLE(idempotency_keys), TENANT_TABLE(resource_counts),
-	TENANT_TABLE(sales_leads), TENANT_TABLE(sales_opportunities), TENANT_TABLE(sales_contacts),
+	TENANT_TABLE(sales_leads), TENANT_TABLE(sales_opportunity_stages), TENANT_TABLE(sales_opportunities),
+	TENANT_TABLE(sales_contacts),
 	TENANT_TABLE(sales_accounts),
 	TENANT_TABLE(finance_approval_limits), TENANT_TABLE(finance_invoice_lines), TENANT_TABLE(finance_invoices),
 	TENANT_TABLE(finance_expenses),
