@@ -305,10 +305,11 @@ static const struct db_statement_def hr_statements[HR_STMT__MAX] = {
 		.sql = "SELECT employee_id, employment_status FROM hr_employees "
 		"WHERE tenant_id = ? AND employee_id = ? AND deleted_at IS NULL",
 		.tenant_bound = 1},
-	/* Approvals of one employee's leave queue up on this row: a write (not
-	 * SELECT ... FOR UPDATE) so that on a Galera cluster two nodes approving
-	 * at once also conflict, at commit. updated_at stays: the employee
-	 * record itself does not change. */
+	/* Approvals of one employee's leave, and the balance checks of its
+	 * filings and edits, queue up on this row: a write (not SELECT ... FOR
+	 * UPDATE) so that on a Galera cluster two nodes approving at once also
+	 * conflict, at commit. updated_at stays: the employee record itself
+	 * does not change. */
 	[HR_STMT_EMPLOYEE_LOCK] = {.name = "hr.employee_lock",
 		.sql = "UPDATE hr_employees SET leave_approvals = leave_approvals + 1, updated_at = updated_at "
 		"WHERE tenant_id = ? AND employee_id = ?",
