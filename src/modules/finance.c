@@ -467,7 +467,7 @@ static void finance_refuse_not_draft(struct request_context *context, const stru
 	char message[160];
 	snprintf(message, sizeof(message), "%s is %s, not draft: it cannot be %s", document->resource->singular,
 		state->status, what);
-	response_error(context->response, STATUS_UNPROCESSABLE, message);
+	response_error(context->response, STATUS_CONFLICT, message);
 	response_add_detail(context->response, "status", "is %s", state->status);
 }
 
@@ -831,7 +831,7 @@ static void finance_invoice_create(struct request_context *context)
 }
 
 /* PATCH of a draft. The row is locked first, so a concurrent submit either
- * happens before (and this answers 422) or waits for this edit to commit. */
+ * happens before (and this answers 409) or waits for this edit to commit. */
 static void finance_update(struct request_context *context)
 {
 	const struct finance_document *document = context->route->data;
@@ -926,7 +926,7 @@ static void finance_delete(struct request_context *context)
 }
 
 /* Why a transition's UPDATE matched nothing, read after the rollback (so it
- * sees what the winner of a race committed): 404, 422 or 403. */
+ * sees what the winner of a race committed): 404, 409 (wrong state) or 403. */
 static void finance_explain_refusal(struct request_context *context, const struct finance_document *document,
 	const struct finance_transition *transition, uint64_t id)
 {
@@ -941,7 +941,7 @@ static void finance_explain_refusal(struct request_context *context, const struc
 	} else if (strcmp(state.status, transition->from_status) != 0) {
 		snprintf(message, sizeof(message), "%s is %s, not %s: it cannot be %s", resource->singular, state.status,
 			transition->from_status, transition->done);
-		response_error(context->response, STATUS_UNPROCESSABLE, message);
+		response_error(context->response, STATUS_CONFLICT, message);
 		response_add_detail(context->response, "status", "is %s", state.status);
 	} else if (transition->kind == FINANCE_STEP_DECISION && state.created_by == context->request->auth.user_id) {
 		snprintf(message, sizeof(message), "You cannot %s your own %s; another approver must decide",
@@ -981,7 +981,7 @@ static void finance_change_details(const char *from, const char *to, const char 
 
 /* One step of the flow: a single conditional UPDATE decides it, so of two
  * concurrent approvals the second waits for the first's row lock, then
- * matches nothing and answers 422. The audit entry commits with the change. */
+ * matches nothing and answers 409. The audit entry commits with the change. */
 static void finance_transition_run(struct request_context *context, const struct finance_transition *transition,
 	int in_transaction)
 {
@@ -1209,8 +1209,9 @@ static void finance_credit_note(struct request_context *context)
 		return;
 	}
 	if (strcmp(state.document_type, "invoice") != 0 || strcmp(state.status, "paid") != 0) {
+		/* crediting a credit note breaks a rule (422); an invoice not paid is in the wrong state (409) */
 		int note = strcmp(state.document_type, "invoice") != 0;
-		response_error(context->response, STATUS_UNPROCESSABLE,
+		response_error(context->response, note ? STATUS_UNPROCESSABLE : STATUS_CONFLICT,
 			note ? "A credit note cannot be credited" : "Only a paid invoice can be credited");
 		response_add_detail(context->response, note ? "documentType" : "status", "is %s",
 			note ? state.document_type : state.status);

@@ -1071,7 +1071,7 @@ static void hr_leave_change_details(const struct hr_leave_row *before, const str
 	json_object_put(details);
 }
 
-/* 422 for a decision the status does not allow, 409 for a stale If-Match;
+/* 409 for a step the status does not allow (the wrong state), 409 for a stale If-Match;
  * 0 with the next status otherwise. */
 static int hr_leave_refuse_transition(struct request_context *context, const struct hr_leave_row *leave,
 	enum hr_leave_action action, int64_t expected_version, enum hr_leave_status *next)
@@ -1080,7 +1080,7 @@ static int hr_leave_refuse_transition(struct request_context *context, const str
 		char message[96];
 		snprintf(message, sizeof(message), "Cannot %s a leave request that is %s", hr_leave_action_name(action),
 			hr_leave_status_name(leave->status));
-		response_error(context->response, STATUS_UNPROCESSABLE, message);
+		response_error(context->response, STATUS_CONFLICT, message);
 		response_add_detail(context->response, "status", "is %s; only pending requests can be approved, rejected, "
 			"edited or cancelled", hr_leave_status_name(leave->status));
 		return -1;

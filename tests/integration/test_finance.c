@@ -559,14 +559,14 @@ static void invoice_goes_submitted_approved_paid_with_another_approver(void)
         ITEST_CHECK(strcmp(reply.etag, "\"3\"") == 0, "version 3 after create, submit, approve; ETag %s", reply.etag);
     }
     fin_reply_free(&reply);
-    step("invoice", id, "approve", NULL, &manager_2, 422, "UNPROCESSABLE");
+    step("invoice", id, "approve", NULL, &manager_2, 409, "CONFLICT");
     snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld/pay", (long long)id);
     if (fin_call("POST", path, NULL, &manager_2, NULL, &reply) && expect("pay", &reply, 200, NULL))
         ITEST_CHECK(strcmp(data_string(&reply, "status"), "paid") == 0 && data_string(&reply, "paidAt")[0],
                     "paid, with paidAt");
     fin_reply_free(&reply);
-    step("invoice", id, "pay", NULL, &manager_2, 422, "UNPROCESSABLE");
-    step("invoice", id, "submit", NULL, &manager_1, 422, "UNPROCESSABLE");
+    step("invoice", id, "pay", NULL, &manager_2, 409, "CONFLICT");
+    step("invoice", id, "submit", NULL, &manager_1, 409, "CONFLICT");
 
     /* Every step is in the audit log with the document id. */
     static const char *const actions[] = { "submit", "approve", "pay" };
@@ -595,7 +595,7 @@ static void expense_is_rejected_with_a_note_and_cannot_be_paid(void)
     int64_t id = create_expense(&clerk, "travel", 4200);
     if (!id || !step("expense", id, "submit", NULL, &clerk, 200, NULL))
         return;
-    step("expense", id, "pay", NULL, &manager_1, 422, "UNPROCESSABLE");
+    step("expense", id, "pay", NULL, &manager_1, 409, "CONFLICT");
     char path[96];
     snprintf(path, sizeof path, "/api/v1/finance/expenses/%lld/reject", (long long)id);
     struct fin_reply reply;
@@ -606,8 +606,8 @@ static void expense_is_rejected_with_a_note_and_cannot_be_paid(void)
                         data_int(&reply, "decidedBy") == manager_1.id,
                     "rejected by manager 1 with the note");
     fin_reply_free(&reply);
-    step("expense", id, "pay", NULL, &manager_1, 422, "UNPROCESSABLE");
-    step("expense", id, "approve", NULL, &manager_2, 422, "UNPROCESSABLE");
+    step("expense", id, "pay", NULL, &manager_1, 409, "CONFLICT");
+    step("expense", id, "approve", NULL, &manager_2, 409, "CONFLICT");
     step("expense", id, "reject", "{\"note\":5}", &manager_1, 400, "VALIDATION_ERROR");
     step("expense", id, "reject", "{\"reason\":\"x\"}", &manager_1, 400, "VALIDATION_ERROR");
 }
@@ -626,22 +626,22 @@ static void approving_ones_own_document_is_403(void)
     step("expense", expense, "approve", NULL, &manager_2, 200, NULL);
 }
 
-static void wrong_state_transitions_are_422(void)
+static void wrong_state_transitions_are_409(void)
 {
     int64_t draft = create_invoice(&manager_1, one_line, NULL);
     if (!draft)
         return;
-    step("invoice", draft, "approve", NULL, &manager_2, 422, "UNPROCESSABLE");
-    step("invoice", draft, "reject", NULL, &manager_2, 422, "UNPROCESSABLE");
-    step("invoice", draft, "pay", NULL, &manager_2, 422, "UNPROCESSABLE");
+    step("invoice", draft, "approve", NULL, &manager_2, 409, "CONFLICT");
+    step("invoice", draft, "reject", NULL, &manager_2, 409, "CONFLICT");
+    step("invoice", draft, "pay", NULL, &manager_2, 409, "CONFLICT");
     /* Submit and pay take nothing: a body with members is refused, not ignored;
      * a decision's note must be text. */
     step("invoice", draft, "submit", "{\"note\":\"please\"}", &clerk, 400, "VALIDATION_ERROR");
     step("invoice", draft, "reject", "{\"note\":7}", &manager_2, 400, "VALIDATION_ERROR");
     if (!step("invoice", draft, "submit", "{}", &clerk, 200, NULL))
         return;
-    step("invoice", draft, "submit", NULL, &clerk, 422, "UNPROCESSABLE");
-    step("invoice", draft, "pay", NULL, &manager_2, 422, "UNPROCESSABLE");
+    step("invoice", draft, "submit", NULL, &clerk, 409, "CONFLICT");
+    step("invoice", draft, "pay", NULL, &manager_2, 409, "CONFLICT");
 }
 
 static void only_drafts_can_be_edited_or_deleted(void)
@@ -653,11 +653,11 @@ static void only_drafts_can_be_edited_or_deleted(void)
         return;
     char path[96];
     snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld", (long long)id);
-    call_expect("PATCH submitted invoice", "PATCH", path, "{\"notes\":\"late change\"}", &manager_1, 422,
-                "UNPROCESSABLE");
+    call_expect("PATCH submitted invoice", "PATCH", path, "{\"notes\":\"late change\"}", &manager_1, 409,
+                "CONFLICT");
     call_expect("PATCH submitted invoice lines", "PATCH", path, "{\"lines\":[{\"description\":\"x\",\"quantity\":1,"
-                "\"unitPrice\":1}]}", &manager_1, 422, "UNPROCESSABLE");
-    call_expect("DELETE submitted invoice", "DELETE", path, NULL, &admin_a, 422, "UNPROCESSABLE");
+                "\"unitPrice\":1}]}", &manager_1, 409, "CONFLICT");
+    call_expect("DELETE submitted invoice", "DELETE", path, NULL, &admin_a, 409, "CONFLICT");
     struct fin_reply reply;
     if (fin_call("GET", path, NULL, &manager_1, NULL, &reply) && expect("GET after refusals", &reply, 200, NULL))
         ITEST_CHECK(strcmp(data_string(&reply, "notes"), "") == 0 && data_int(&reply, "total") == 12000,
@@ -668,8 +668,8 @@ static void only_drafts_can_be_edited_or_deleted(void)
     if (!expense || !step("expense", expense, "submit", NULL, &clerk, 200, NULL))
         return;
     snprintf(path, sizeof path, "/api/v1/finance/expenses/%lld", (long long)expense);
-    call_expect("PATCH submitted expense", "PATCH", path, "{\"amount\":1}", &clerk, 422, "UNPROCESSABLE");
-    call_expect("DELETE submitted expense", "DELETE", path, NULL, &admin_a, 422, "UNPROCESSABLE");
+    call_expect("PATCH submitted expense", "PATCH", path, "{\"amount\":1}", &clerk, 409, "CONFLICT");
+    call_expect("DELETE submitted expense", "DELETE", path, NULL, &admin_a, 409, "CONFLICT");
 }
 
 static void stale_if_match_is_409_and_soft_delete_hides_the_draft(void)
@@ -833,7 +833,7 @@ static void idempotent_retry_of_an_invoice_create_makes_one_invoice(void)
 }
 
 /* Each child approves once and reports through its exit status. */
-enum { RACE_WON = 0, RACE_LOST_422 = 1, RACE_OTHER = 2 };
+enum { RACE_WON = 0, RACE_LOST_409 = 1, RACE_OTHER = 2 };
 
 static void concurrent_approvals_of_one_invoice_have_exactly_one_winner(void)
 {
@@ -867,7 +867,7 @@ static void concurrent_approvals_of_one_invoice_have_exactly_one_winner(void)
             memset(&response, 0, sizeof response);
             int outcome = RACE_OTHER;
             if (http_client_send(&request, &response, error_text, sizeof error_text))
-                outcome = response.status == 200 ? RACE_WON : response.status == 422 ? RACE_LOST_422 : RACE_OTHER;
+                outcome = response.status == 200 ? RACE_WON : response.status == 409 ? RACE_LOST_409 : RACE_OTHER;
             if (outcome == RACE_OTHER)
                 fprintf(stderr, "racer %zu: status %ld %s\n", i, response.status, response.body ? response.body : "");
             http_response_free(&response);
@@ -886,13 +886,13 @@ static void concurrent_approvals_of_one_invoice_have_exactly_one_winner(void)
             other++;
         else if (WEXITSTATUS(status) == RACE_WON)
             won++;
-        else if (WEXITSTATUS(status) == RACE_LOST_422)
+        else if (WEXITSTATUS(status) == RACE_LOST_409)
             lost++;
         else
             other++;
     }
     ITEST_CHECK(started == RACERS, "%zu racers started", started);
-    ITEST_CHECK(won == 1 && lost == RACERS - 1 && other == 0, "exactly one 200 and %d x 422: got %d won, %d lost, %d other",
+    ITEST_CHECK(won == 1 && lost == RACERS - 1 && other == 0, "exactly one 200 and %d x 409: got %d won, %d lost, %d other",
                 RACERS - 1, won, lost, other);
 
     struct fin_reply reply;
@@ -953,7 +953,7 @@ static void a_rejected_document_is_reopened_by_its_author_and_resubmitted(void)
         !step("expense", expense, "submit", NULL, &clerk, 200, NULL))
         return;
     /* only a rejected document reopens */
-    step("invoice", invoice, "reopen", NULL, &clerk, 422, "UNPROCESSABLE");
+    step("invoice", invoice, "reopen", NULL, &clerk, 409, "CONFLICT");
     step("invoice", invoice, "reject", "{\"note\":\"wrong customer\"}", &manager_1, 200, NULL);
     step("expense", expense, "reject", NULL, &manager_1, 200, NULL);
     /* by its author only: another holder of finance.edit is refused, a viewer
@@ -974,7 +974,7 @@ static void a_rejected_document_is_reopened_by_its_author_and_resubmitted(void)
                     "a draft again, the last decision still shown, version 4: %s",
                     json_object_to_json_string(reply.body));
     fin_reply_free(&reply);
-    step("invoice", invoice, "reopen", NULL, &clerk, 422, "UNPROCESSABLE");
+    step("invoice", invoice, "reopen", NULL, &clerk, 409, "CONFLICT");
     /* edited and submitted again, then approved */
     snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld", (long long)invoice);
     call_expect("edit the reopened draft", "PATCH", path, "{\"customerName\":\"Right Customer\"}", &clerk, 200, NULL);
@@ -1006,7 +1006,7 @@ static void a_paid_invoice_is_voided_with_a_reason(void)
     int64_t draft = create_invoice(&manager_1, one_line, NULL);
     if (!id || !draft)
         return;
-    step("invoice", draft, "void", "{\"reason\":\"never sent\"}", &manager_2, 422, "UNPROCESSABLE");
+    step("invoice", draft, "void", "{\"reason\":\"never sent\"}", &manager_2, 409, "CONFLICT");
     step("invoice", id, "void", NULL, &manager_2, 400, "VALIDATION_ERROR");
     step("invoice", id, "void", "{\"reason\":\"\"}", &manager_2, 400, "VALIDATION_ERROR");
     step("invoice", id, "void", "{\"reason\":\"x\"}", &clerk, 403, "FORBIDDEN");
@@ -1021,9 +1021,9 @@ static void a_paid_invoice_is_voided_with_a_reason(void)
                         data_int(&reply, "voidedBy") == manager_1.id && data_string(&reply, "voidedAt")[0],
                     "void, with who, when and why: %s", json_object_to_json_string(reply.body));
     fin_reply_free(&reply);
-    step("invoice", id, "void", "{\"reason\":\"again\"}", &manager_1, 422, "UNPROCESSABLE");
-    step("invoice", id, "credit-note", "{\"number\":\"CN-VOID\"}", &manager_1, 422, "UNPROCESSABLE");
-    step("invoice", id, "pay", NULL, &manager_1, 422, "UNPROCESSABLE");
+    step("invoice", id, "void", "{\"reason\":\"again\"}", &manager_1, 409, "CONFLICT");
+    step("invoice", id, "credit-note", "{\"number\":\"CN-VOID\"}", &manager_1, 409, "CONFLICT");
+    step("invoice", id, "pay", NULL, &manager_1, 409, "CONFLICT");
     ITEST_CHECK(audit_has("finance.invoice.void", id, &manager_1, "\"reason\":\"Billed twice\""),
                 "the void is audited with its reason");
     ITEST_CHECK(list_total(&viewer, "/api/v1/finance/invoices?status=void") >= 1, "the status filter knows void");
@@ -1075,8 +1075,8 @@ static void a_paid_invoice_is_credited_by_a_credit_note(void)
                         strcmp(data_string(&reply, "documentType"), "invoice") == 0,
                     "the invoice is credited and names its credit note: %s", json_object_to_json_string(reply.body));
     fin_reply_free(&reply);
-    step("invoice", id, "credit-note", "{\"number\":\"CN-TWICE\"}", &manager_2, 422, "UNPROCESSABLE");
-    step("invoice", id, "void", "{\"reason\":\"late\"}", &manager_2, 422, "UNPROCESSABLE");
+    step("invoice", id, "credit-note", "{\"number\":\"CN-TWICE\"}", &manager_2, 409, "CONFLICT");
+    step("invoice", id, "void", "{\"reason\":\"late\"}", &manager_2, 409, "CONFLICT");
     /* the refund is the credit note's payment; a credit note is not credited */
     step("invoice", credit, "pay", NULL, &manager_1, 200, NULL);
     step("invoice", credit, "credit-note", "{\"number\":\"CN-OF-CN\"}", &manager_2, 422, "UNPROCESSABLE");
@@ -1209,7 +1209,7 @@ bool finance_suite_register(void)
            itest_add_test(suite, "expense_is_rejected_with_a_note_and_cannot_be_paid",
                           expense_is_rejected_with_a_note_and_cannot_be_paid, NULL) &&
            itest_add_test(suite, "approving_ones_own_document_is_403", approving_ones_own_document_is_403, NULL) &&
-           itest_add_test(suite, "wrong_state_transitions_are_422", wrong_state_transitions_are_422, NULL) &&
+           itest_add_test(suite, "wrong_state_transitions_are_409", wrong_state_transitions_are_409, NULL) &&
            itest_add_test(suite, "only_drafts_can_be_edited_or_deleted", only_drafts_can_be_edited_or_deleted, NULL) &&
            itest_add_test(suite, "stale_if_match_is_409_and_soft_delete_hides_the_draft",
                           stale_if_match_is_409_and_soft_delete_hides_the_draft, NULL) &&

@@ -690,10 +690,10 @@ static void employee_files_own_leave_and_an_overlapping_approval_is_422(void)
         hr_reply_free(&reply);
     }
     ITEST_CHECK(leave_action_status(MANAGER, second, "reject") == 200, "the overlapping request can be rejected");
-    ITEST_CHECK(leave_action_status(MANAGER, second, "approve") == 422, "a rejected request cannot be approved");
-    ITEST_CHECK(leave_action_status(MANAGER, first, "approve") == 422, "an approved request cannot be approved again");
-    ITEST_CHECK(leave_action_status(MANAGER, first, "reject") == 422, "nor rejected afterwards");
-    ITEST_CHECK(leave_action_status(ALICE, first, "cancel") == 422, "nor cancelled once approved");
+    ITEST_CHECK(leave_action_status(MANAGER, second, "approve") == 409, "a rejected request cannot be approved");
+    ITEST_CHECK(leave_action_status(MANAGER, first, "approve") == 409, "an approved request cannot be approved again");
+    ITEST_CHECK(leave_action_status(MANAGER, first, "reject") == 409, "nor rejected afterwards");
+    ITEST_CHECK(leave_action_status(ALICE, first, "cancel") == 409, "nor cancelled once approved");
     ITEST_CHECK(leave_action_status(ALICE, second, "approve") == 403, "an employee cannot approve");
     /* the decisions are in the audit log */
     struct api_reply audit;
@@ -864,8 +864,8 @@ static void the_owner_cancels_pending_leave_and_nobody_else_does(void)
         ITEST_CHECK(strcmp(data_string(&reply, "status"), "cancelled") == 0, "cancelled");
         hr_reply_free(&reply);
     }
-    ITEST_CHECK(leave_action_status(BOB, bobs, "cancel") == 422, "cancelling twice is 422");
-    ITEST_CHECK(leave_action_status(MANAGER, bobs, "approve") == 422, "a cancelled request cannot be approved");
+    ITEST_CHECK(leave_action_status(BOB, bobs, "cancel") == 409, "cancelling twice is 409");
+    ITEST_CHECK(leave_action_status(MANAGER, bobs, "approve") == 409, "a cancelled request cannot be approved");
     char path[96];
     snprintf(path, sizeof path, "/leave-requests/%lld/cancel", (long long)bobs);
     call_expect(BOB, "POST", path, "{\"why\":\"x\"}", NULL, 400, "VALIDATION_ERROR");
@@ -1387,7 +1387,7 @@ static void leave_balances_count_half_days_and_refuse_what_exceeds_them(void)
     /* approval moves it to taken; decided requests are no longer edited */
     ITEST_CHECK(leave_action_status(MANAGER, first, "approve") == 200, "approved within the balance");
     ITEST_CHECK(bob_annual_is(BOB, "3", "2", "0.5", "0.5"), "2 taken, 0.5 pending");
-    call_expect(BOB, "PATCH", path, "{\"reason\":\"later\"}", NULL, 422, "UNPROCESSABLE");
+    call_expect(BOB, "PATCH", path, "{\"reason\":\"later\"}", NULL, 409, "CONFLICT");
 
     /* an allowance lowered below what is booked: remaining goes negative and
      * the pending half day can no longer be approved */
