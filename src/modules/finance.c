@@ -1,9 +1,14 @@
 /* Finance module: invoices (with line items whose totals the server computes
  * in integer minor units) and expenses on the generic record engine, and the
  * approval flow both share: draft -> submitted -> approved | rejected, then
- * approved -> paid. Only drafts may be edited or deleted. Permissions:
- * finance.view, finance.create, finance.edit (and submit), finance.delete,
- * finance.approve (approve, reject, pay; never one's own document). */
+ * approved -> paid; a rejected document goes back to draft when its author
+ * reopens it. A paid invoice is voided (with a reason) or credited by a
+ * credit note. Only drafts may be edited or deleted. Permissions:
+ * finance.view, finance.create, finance.edit (submit, reopen one's own),
+ * finance.delete, finance.approve (approve, reject, pay, void, credit; never
+ * approve or reject one's own document). Above the approval limit of the
+ * approver's profile in the document's currency, an approval is the first
+ * of two: a second approver completes it. profiles.manage sets the limits. */
 #include "auth/audit.h"
 #include "handler/context.h"
 #include "core/log.h"
@@ -12,6 +17,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
+#include "modules/finance_approval.h"
 #include "modules/finance_money.h"
 #include "modules/idempotency.h"
 #include "modules/module_util.h"
@@ -26,13 +32,18 @@
 #define FINANCE_LINE_DESCRIPTION_MAX 500
 #define FINANCE_NOTE_MAX 1000
 
-static const char *const document_statuses[] = {"draft", "submitted", "approved", "rejected", "paid", NULL};
+static const char *const document_statuses[] = {"draft", "submitted", "approved", "rejected", "paid", "void",
+	"credited", NULL};
+static const char *const document_types[] = {"invoice", "credit_note", NULL};
 
 /* Set only by the flow's routes, never by a body. */
 #define FLOW_FIELDS \
 	{.api_name = "status", .column = "status", .kind = RESOURCE_ENUM, .flags = RESOURCE_READONLY | RESOURCE_FILTER, \
 		.enum_values = document_statuses}, \
 	{.api_name = "submittedAt", .column = "submitted_at", .kind = RESOURCE_TIMESTAMP, .flags = RESOURCE_READONLY}, \
+	{.api_name = "firstApprovedBy", .column = "first_approved_by", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY}, \
+	{.api_name = "firstApprovedAt", .column = "first_approved_at", .kind = RESOURCE_TIMESTAMP, \
+		.flags = RESOURCE_READONLY}, \
 	{.api_name = "decidedBy", .column = "decided_by", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY}, \
 	{.api_name = "decidedAt", .column = "decided_at", .kind = RESOURCE_TIMESTAMP, .flags = RESOURCE_READONLY}, \
 	{.api_name = "decisionNote", .column = "decision_note", .kind = RESOURCE_TEXT, .flags = RESOURCE_READONLY}, \
@@ -57,6 +68,15 @@ static const struct resource_field invoice_fields[] = {
 	{.api_name = "tax", .column = "tax_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
 	{.api_name = "total", .column = "total_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY | RESOURCE_SORT},
 	FLOW_FIELDS,
+	/* after payment: voided, or credited by a credit note (itself an invoice row) */
+	{.api_name = "documentType", .column = "document_type", .kind = RESOURCE_ENUM,
+		.flags = RESOURCE_READONLY | RESOURCE_FILTER, .enum_values = document_types},
+	{.api_name = "creditedInvoiceId", .column = "credited_invoice_id", .kind = RESOURCE_INTEGER,
+		.flags = RESOURCE_READONLY},
+	{.api_name = "creditNoteId", .column = "credit_note_id", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
+	{.api_name = "voidedBy", .column = "voided_by", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
+	{.api_name = "voidedAt", .column = "voided_at", .kind = RESOURCE_TIMESTAMP, .flags = RESOURCE_READONLY},
+	{.api_name = "voidReason", .column = "void_reason", .kind = RESOURCE_TEXT, .flags = RESOURCE_READONLY},
 };
 
 static const struct resource_field expense_fields[] = {
@@ -104,6 +124,9 @@ enum finance_document_statement {
 	DOC_STMT_APPROVE,
 	DOC_STMT_REJECT,
 	DOC_STMT_PAY,
+	DOC_STMT_REOPEN,
+	DOC_STMT_APPROVAL_LOCK, /* what an approval decides on, locking the row */
+	DOC_STMT_FIRST_APPROVE,
 	DOC_STMT_DELETE,
 	DOC_STMT__MAX
 };
@@ -116,6 +139,17 @@ enum finance_statement {
 	FINANCE_STMT_LINES_DELETE,
 	FINANCE_STMT_LINES_SELECT,
 	FINANCE_STMT_TOTALS,
+	FINANCE_STMT_VOID,
+	FINANCE_STMT_CREDIT_LOCK,
+	FINANCE_STMT_CREDIT_INSERT,
+	FINANCE_STMT_CREDIT_LINES,
+	FINANCE_STMT_CREDITED,
+	FINANCE_STMT_LIMIT,
+	FINANCE_STMT_LIMITS_LIST,
+	FINANCE_STMT_LIMIT_LOCK,
+	FINANCE_STMT_LIMIT_SET,
+	FINANCE_STMT_LIMIT_REMOVE,
+	FINANCE_STMT_PROFILE_EXISTS,
 	FINANCE_STMT__MAX
 };
 
@@ -142,12 +176,38 @@ static void finance_submit(struct request_context *context);
 static void finance_approve(struct request_context *context);
 static void finance_reject(struct request_context *context);
 static void finance_pay(struct request_context *context);
+static void finance_reopen(struct request_context *context);
+static void finance_void(struct request_context *context);
+static void finance_credit_note(struct request_context *context);
+static void finance_limits_list(struct request_context *context);
+static void finance_limit_set(struct request_context *context);
 
 /* Approve and reject take no body or a note; submit and pay take nothing. */
 static const struct field_spec decision_fields[] = {
 	{.name = "note", .type = FIELD_STRING, .max_length = FINANCE_NOTE_MAX},
 };
 static const struct input_spec decision_input = INPUT_SPEC_BODY_OPTIONAL(decision_fields);
+
+/* Voiding a paid invoice needs a reason. */
+static const struct field_spec void_fields[] = {
+	{.name = "reason", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = FINANCE_NOTE_MAX},
+};
+static const struct input_spec void_input = INPUT_SPEC(void_fields);
+
+/* A credit note has its own number (unique like every invoice number). */
+static const struct field_spec credit_note_fields[] = {
+	{.name = "number", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = 40},
+	{.name = "notes", .type = FIELD_STRING, .max_length = 2000},
+};
+static const struct input_spec credit_note_input = INPUT_SPEC(credit_note_fields);
+
+/* limit: minor units of currency; null removes the limit */
+static const struct field_spec limit_fields[] = {
+	{.name = "profileId", .type = FIELD_INTEGER, .required = 1, .min_value = 1, .max_value = INT64_MAX},
+	{.name = "currency", .type = FIELD_CURRENCY, .required = 1},
+	{.name = "limit", .type = FIELD_INTEGER, .required = 1, .nullable = 1, .min_value = 0, .max_value = INT64_MAX / 4},
+};
+static const struct input_spec limit_input = INPUT_SPEC(limit_fields);
 
 #define FLOW_ROUTES(base, document) \
 	{.method = HTTP_POST, .pattern = base "/{id}/submit", .permission = "finance.edit",                           \
@@ -157,13 +217,24 @@ static const struct input_spec decision_input = INPUT_SPEC_BODY_OPTIONAL(decisio
 	{.method = HTTP_POST, .pattern = base "/{id}/reject", .permission = "finance.approve",                        \
 		.credentials = ROUTE_CRED_JWT, .input = &decision_input, .handler = finance_reject, .data = &document},  \
 	{.method = HTTP_POST, .pattern = base "/{id}/pay", .permission = "finance.approve",                           \
-		.credentials = ROUTE_CRED_JWT, .input = &input_no_body, .handler = finance_pay, .data = &document}
+		.credentials = ROUTE_CRED_JWT, .input = &input_no_body, .handler = finance_pay, .data = &document},      \
+	{.method = HTTP_POST, .pattern = base "/{id}/reopen", .permission = "finance.edit",                          \
+		.credentials = ROUTE_CRED_JWT, .input = &input_no_body, .handler = finance_reopen, .data = &document}
 
 /* The engine's handlers take a resource_def as data, finance's own a finance_document. */
 static const struct route finance_routes[] = {
 	/* longer paths before the "{id}" patterns */
 	FLOW_ROUTES("/api/v1/finance/invoices", invoice_document),
 	FLOW_ROUTES("/api/v1/finance/expenses", expense_document),
+	{.method = HTTP_POST, .pattern = "/api/v1/finance/invoices/{id}/void", .permission = "finance.approve",
+		.credentials = ROUTE_CRED_JWT, .input = &void_input, .handler = finance_void, .data = &invoice_document},
+	{.method = HTTP_POST, .pattern = "/api/v1/finance/invoices/{id}/credit-note", .permission = "finance.approve",
+		.credentials = ROUTE_CRED_JWT, .input = &credit_note_input, .handler = finance_credit_note,
+		.data = &invoice_document},
+	{.method = HTTP_GET, .pattern = "/api/v1/finance/approval-limits", .permission = "finance.view",
+		.credentials = ROUTE_CRED_JWT, .handler = finance_limits_list},
+	{.method = HTTP_PUT, .pattern = "/api/v1/finance/approval-limits", .permission = "profiles.manage",
+		.credentials = ROUTE_CRED_JWT, .input = &limit_input, .handler = finance_limit_set},
 	{.method = HTTP_GET, .pattern = "/api/v1/finance/invoices", .permission = "finance.view",
 		.credentials = ROUTE_CRED_JWT, .query = &resource_list_query,
 		.handler = resource_list, .data = &finance_invoices},
@@ -199,7 +270,7 @@ const struct resource_def *const finance_resources[] = {&finance_invoices, &fina
 
 /* ---------------------------------------------------------------- statements */
 
-#define DOCUMENT_STATEMENTS(block, kind, table, id) \
+#define DOCUMENT_STATEMENTS(block, kind, table, id, amount) \
 	[block + DOC_STMT_STATE] = {"finance." kind "_state", \
 		"SELECT status, created_by, version FROM " table " WHERE tenant_id = ? AND " id " = ? AND deleted_at IS NULL", 1}, \
 	[block + DOC_STMT_LOCK] = {"finance." kind "_lock", \
@@ -219,14 +290,25 @@ const struct resource_def *const finance_resources[] = {&finance_invoices, &fina
 	[block + DOC_STMT_PAY] = {"finance." kind "_pay", \
 		"UPDATE " table " SET status = 'paid', paid_at = NOW(3), version = version + 1 " \
 		"WHERE tenant_id = ? AND " id " = ? AND deleted_at IS NULL AND status = 'approved'", 1}, \
+	[block + DOC_STMT_REOPEN] = {"finance." kind "_reopen", \
+		"UPDATE " table " SET status = 'draft', submitted_at = NULL, first_approved_by = NULL, " \
+		"first_approved_at = NULL, version = version + 1 " \
+		"WHERE tenant_id = ? AND " id " = ? AND deleted_at IS NULL AND status = 'rejected' AND created_by <=> ?", 1}, \
+	[block + DOC_STMT_APPROVAL_LOCK] = {"finance." kind "_approval_lock", \
+		"SELECT status, created_by, " amount ", currency, first_approved_by FROM " table " WHERE tenant_id = ? " \
+		"AND " id " = ? AND deleted_at IS NULL FOR UPDATE", 1}, \
+	[block + DOC_STMT_FIRST_APPROVE] = {"finance." kind "_first_approve", \
+		"UPDATE " table " SET first_approved_by = ?, first_approved_at = NOW(3), version = version + 1 " \
+		"WHERE tenant_id = ? AND " id " = ? AND deleted_at IS NULL AND status = 'submitted' " \
+		"AND first_approved_by IS NULL AND NOT (created_by <=> ?)", 1}, \
 	[block + DOC_STMT_DELETE] = {"finance." kind "_delete", \
 		"UPDATE " table " SET deleted_at = NOW(3), version = version + 1 WHERE tenant_id = ? AND " id " = ? " \
 		"AND deleted_at IS NULL AND status = 'draft' AND (? = 0 OR version = ?)", 1}
 
 
 static const struct db_statement_def finance_statements[FINANCE_STMT__MAX] = {
-	DOCUMENT_STATEMENTS(FINANCE_INVOICE_BLOCK, "invoice", "finance_invoices", "invoice_id"),
-	DOCUMENT_STATEMENTS(FINANCE_EXPENSE_BLOCK, "expense", "finance_expenses", "expense_id"),
+	DOCUMENT_STATEMENTS(FINANCE_INVOICE_BLOCK, "invoice", "finance_invoices", "invoice_id", "total_minor"),
+	DOCUMENT_STATEMENTS(FINANCE_EXPENSE_BLOCK, "expense", "finance_expenses", "expense_id", "amount_minor"),
 	/* All of an invoice's lines in one round trip, whatever their number: the
 	 * server-computed lines travel as one JSON array that JSON_TABLE unpacks
 	 * (integers convert exactly; the amounts are never floating point). */
@@ -249,11 +331,68 @@ static const struct db_statement_def finance_statements[FINANCE_STMT__MAX] = {
 		.sql = "UPDATE finance_invoices SET subtotal_minor = ?, tax_minor = ?, total_minor = ? "
 		"WHERE tenant_id = ? AND invoice_id = ?",
 		.tenant_bound = 1},
+	[FINANCE_STMT_VOID] = {.name = "finance.invoice_void",
+		.sql = "UPDATE finance_invoices SET status = 'void', voided_by = ?, voided_at = NOW(3), void_reason = ?, "
+		"version = version + 1 WHERE tenant_id = ? AND invoice_id = ? AND deleted_at IS NULL AND status = 'paid'",
+		.tenant_bound = 1},
+	[FINANCE_STMT_CREDIT_LOCK] = {.name = "finance.invoice_credit_lock",
+		.sql = "SELECT status, document_type FROM finance_invoices WHERE tenant_id = ? AND invoice_id = ? "
+		"AND deleted_at IS NULL FOR UPDATE",
+		.tenant_bound = 1},
+	/* The credit note: the credited invoice's customer, currency and
+	 * amounts, issued today and approved by whoever issues it. */
+	[FINANCE_STMT_CREDIT_INSERT] = {.name = "finance.credit_note_insert",
+		.sql = "INSERT INTO finance_invoices (tenant_id, number, document_type, credited_invoice_id, customer_name, "
+		"account_id, currency, issue_date, notes, subtotal_minor, tax_minor, total_minor, status, submitted_at, "
+		"decided_by, decided_at, created_by) SELECT tenant_id, ?, 'credit_note', invoice_id, customer_name, "
+		"account_id, currency, UTC_DATE(), ?, subtotal_minor, tax_minor, total_minor, 'approved', NOW(3), ?, NOW(3), ? "
+		"FROM finance_invoices WHERE tenant_id = ? AND invoice_id = ?",
+		.tenant_bound = 1},
+	[FINANCE_STMT_CREDIT_LINES] = {.name = "finance.credit_note_lines",
+		.sql = "INSERT INTO finance_invoice_lines (tenant_id, invoice_id, line_no, description, quantity, "
+		"unit_price_minor, tax_rate_bp, line_total_minor, tax_minor) SELECT tenant_id, ?, line_no, description, "
+		"quantity, unit_price_minor, tax_rate_bp, line_total_minor, tax_minor FROM finance_invoice_lines "
+		"WHERE tenant_id = ? AND invoice_id = ?",
+		.tenant_bound = 1},
+	[FINANCE_STMT_CREDITED] = {.name = "finance.invoice_credited",
+		.sql = "UPDATE finance_invoices SET status = 'credited', credit_note_id = ?, version = version + 1 "
+		"WHERE tenant_id = ? AND invoice_id = ? AND deleted_at IS NULL AND status = 'paid'",
+		.tenant_bound = 1},
+	[FINANCE_STMT_LIMIT] = {.name = "finance.approval_limit",
+		.sql = "SELECT limit_minor FROM finance_approval_limits WHERE tenant_id = ? AND profile_id = ? AND currency = ?",
+		.tenant_bound = 1},
+	[FINANCE_STMT_LIMITS_LIST] = {.name = "finance.approval_limits",
+		.sql = "SELECT l.profile_id, p.name, l.currency, l.limit_minor FROM finance_approval_limits l "
+		"JOIN profiles p ON p.tenant_id = l.tenant_id AND p.profile_id = l.profile_id "
+		"WHERE l.tenant_id = ? ORDER BY l.profile_id, l.currency LIMIT 1000",
+		.tenant_bound = 1},
+	[FINANCE_STMT_LIMIT_LOCK] = {.name = "finance.approval_limit_lock",
+		.sql = "SELECT limit_minor FROM finance_approval_limits WHERE tenant_id = ? AND profile_id = ? AND currency = ? "
+		"FOR UPDATE",
+		.tenant_bound = 1},
+	[FINANCE_STMT_LIMIT_SET] = {.name = "finance.approval_limit_set",
+		.sql = "INSERT INTO finance_approval_limits (tenant_id, profile_id, currency, limit_minor, created_by) "
+		"VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE limit_minor = VALUES(limit_minor)",
+		.tenant_bound = 1},
+	[FINANCE_STMT_LIMIT_REMOVE] = {.name = "finance.approval_limit_remove",
+		.sql = "DELETE FROM finance_approval_limits WHERE tenant_id = ? AND profile_id = ? AND currency = ?",
+		.tenant_bound = 1},
+	[FINANCE_STMT_PROFILE_EXISTS] = {.name = "finance.profile_exists",
+		.sql = "SELECT COUNT(*) FROM profiles WHERE tenant_id = ? AND profile_id = ?",
+		.tenant_bound = 1},
 };
 
 const struct statement_table finance_statement_table = {"finance", finance_statements, FINANCE_STMT__MAX};
 
 /* ---------------------------------------------------------------- the flow */
+
+/* Who may take a step beyond the route's permission, and what its UPDATE binds. */
+enum finance_step_kind {
+	FINANCE_STEP_PLAIN,    /* (tenant, id) */
+	FINANCE_STEP_DECISION, /* (user, note, tenant, id, user): records the decider; never one's own document */
+	FINANCE_STEP_AUTHOR,   /* (tenant, id, user): only the document's author */
+	FINANCE_STEP_REASON,   /* (user, reason, tenant, id): records who and why */
+};
 
 struct finance_transition {
 	enum finance_document_statement statement;
@@ -261,16 +400,23 @@ struct finance_transition {
 	const char *from_status; /* the only status it applies to */
 	const char *to_status;
 	const char *done;        /* "approved", for messages */
-	int decision;            /* records the decider and a note; never on one's own document */
+	enum finance_step_kind kind;
+	const struct db_statement_def *fixed; /* a statement of one document only, instead of its block's */
+	const char *text_field;  /* the body member audited with it: "note", "reason" */
 };
 
 static const struct finance_transition finance_submit_step = {DOC_STMT_SUBMIT, "submit", "draft", "submitted",
-	"submitted", 0};
+	"submitted", FINANCE_STEP_PLAIN, NULL, NULL};
 static const struct finance_transition finance_approve_step = {DOC_STMT_APPROVE, "approve", "submitted", "approved",
-	"approved", 1};
+	"approved", FINANCE_STEP_DECISION, NULL, "note"};
 static const struct finance_transition finance_reject_step = {DOC_STMT_REJECT, "reject", "submitted", "rejected",
-	"rejected", 1};
-static const struct finance_transition finance_pay_step = {DOC_STMT_PAY, "pay", "approved", "paid", "marked paid", 0};
+	"rejected", FINANCE_STEP_DECISION, NULL, "note"};
+static const struct finance_transition finance_pay_step = {DOC_STMT_PAY, "pay", "approved", "paid", "marked paid",
+	FINANCE_STEP_PLAIN, NULL, NULL};
+static const struct finance_transition finance_reopen_step = {DOC_STMT_REOPEN, "reopen", "rejected", "draft",
+	"reopened", FINANCE_STEP_AUTHOR, NULL, NULL};
+static const struct finance_transition finance_void_step = {DOC_STMT__MAX, "void", "paid", "void", "voided",
+	FINANCE_STEP_REASON, &finance_statements[FINANCE_STMT_VOID], "reason"};
 
 
 /* ---------------------------------------------------------------- helpers */
@@ -280,6 +426,7 @@ struct finance_state {
 	char status[16];
 	uint64_t created_by;
 	int64_t version;
+	char document_type[16];
 };
 
 static int finance_read_state(void *callback_context, const struct db_row *row)
@@ -291,6 +438,18 @@ static int finance_read_state(void *callback_context, const struct db_row *row)
 	snprintf(state->status, sizeof(state->status), "%s", row->values[0]);
 	state->created_by = row->values[1] ? strtoull(row->values[1], NULL, 10) : 0;
 	state->version = row->values[2] ? strtoll(row->values[2], NULL, 10) : 0;
+	return 0;
+}
+
+/* (status, document_type) of an invoice. */
+static int finance_read_kind(void *callback_context, const struct db_row *row)
+{
+	struct finance_state *state = callback_context;
+	if (row->column_count != 2 || row->values[0] == NULL || row->values[1] == NULL)
+		return 0;
+	state->found = 1;
+	snprintf(state->status, sizeof(state->status), "%s", row->values[0]);
+	snprintf(state->document_type, sizeof(state->document_type), "%s", row->values[1]);
 	return 0;
 }
 
@@ -308,7 +467,7 @@ static void finance_refuse_not_draft(struct request_context *context, const stru
 	char message[160];
 	snprintf(message, sizeof(message), "%s is %s, not draft: it cannot be %s", document->resource->singular,
 		state->status, what);
-	response_error(context->response, STATUS_UNPROCESSABLE, message);
+	response_error(context->response, STATUS_CONFLICT, message);
 	response_add_detail(context->response, "status", "is %s", state->status);
 }
 
@@ -672,7 +831,7 @@ static void finance_invoice_create(struct request_context *context)
 }
 
 /* PATCH of a draft. The row is locked first, so a concurrent submit either
- * happens before (and this answers 422) or waits for this edit to commit. */
+ * happens before (and this answers 409) or waits for this edit to commit. */
 static void finance_update(struct request_context *context)
 {
 	const struct finance_document *document = context->route->data;
@@ -767,7 +926,7 @@ static void finance_delete(struct request_context *context)
 }
 
 /* Why a transition's UPDATE matched nothing, read after the rollback (so it
- * sees what the winner of a race committed): 404, 422 or 403. */
+ * sees what the winner of a race committed): 404, 409 (wrong state) or 403. */
 static void finance_explain_refusal(struct request_context *context, const struct finance_document *document,
 	const struct finance_transition *transition, uint64_t id)
 {
@@ -782,23 +941,49 @@ static void finance_explain_refusal(struct request_context *context, const struc
 	} else if (strcmp(state.status, transition->from_status) != 0) {
 		snprintf(message, sizeof(message), "%s is %s, not %s: it cannot be %s", resource->singular, state.status,
 			transition->from_status, transition->done);
-		response_error(context->response, STATUS_UNPROCESSABLE, message);
+		response_error(context->response, STATUS_CONFLICT, message);
 		response_add_detail(context->response, "status", "is %s", state.status);
-	} else if (transition->decision && state.created_by == context->request->auth.user_id) {
+	} else if (transition->kind == FINANCE_STEP_DECISION && state.created_by == context->request->auth.user_id) {
 		snprintf(message, sizeof(message), "You cannot %s your own %s; another approver must decide",
 			transition->action, document->kind);
 		response_error(context->response, STATUS_FORBIDDEN, message);
 		response_add_detail(context->response, "createdBy", "is you");
+	} else if (transition->kind == FINANCE_STEP_AUTHOR && state.created_by != context->request->auth.user_id) {
+		snprintf(message, sizeof(message), "Only the author of this %s can %s it", document->kind,
+			transition->action);
+		response_error(context->response, STATUS_FORBIDDEN, message);
+		response_add_detail(context->response, "createdBy", "is another user");
 	} else {
 		/* the status matched again after the miss: changed meanwhile */
 		response_error(context->response, STATUS_CONFLICT, "Concurrent update, try again");
 	}
 }
 
+/* Audit details of a step: {"before": {"status"}, "after": {"status"
+ * [, "creditNoteId"]} [, "note" | "reason": text]}. */
+static void finance_change_details(const char *from, const char *to, const char *text_field, const char *text,
+	uint64_t credit_note_id, char *out, size_t size)
+{
+	json_object *details = json_object_new_object();
+	json_object *before = json_object_new_object();
+	json_object *after = json_object_new_object();
+	json_object_object_add(before, "status", json_object_new_string(from));
+	json_object_object_add(after, "status", json_object_new_string(to));
+	if (credit_note_id != 0)
+		json_object_object_add(after, "creditNoteId", json_object_new_int64((int64_t)credit_note_id));
+	json_object_object_add(details, "before", before);
+	json_object_object_add(details, "after", after);
+	if (text_field != NULL && text != NULL)
+		json_object_object_add(details, text_field, json_object_new_string(text));
+	snprintf(out, size, "%s", json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN));
+	json_object_put(details);
+}
+
 /* One step of the flow: a single conditional UPDATE decides it, so of two
  * concurrent approvals the second waits for the first's row lock, then
- * matches nothing and answers 422. The audit entry commits with the change. */
-static void finance_transition(struct request_context *context, const struct finance_transition *transition)
+ * matches nothing and answers 409. The audit entry commits with the change. */
+static void finance_transition_run(struct request_context *context, const struct finance_transition *transition,
+	int in_transaction)
 {
 	const struct finance_document *document = context->route->data;
 	const struct resource_def *resource = document->resource;
@@ -808,27 +993,34 @@ static void finance_transition(struct request_context *context, const struct fin
 		module_not_found(context, resource->singular);
 		return;
 	}
-	/* The route declares the body: a note for decisions, nothing otherwise. */
-	const char *note = transition->decision ? input_string(context->request, "note") : NULL;
+	/* The route declares the body: a note for decisions, a reason to void, nothing otherwise. */
+	const char *note = transition->text_field ? input_string(context->request, transition->text_field) : NULL;
 	const struct auth_context *auth = &context->request->auth;
-	struct db_param decision[] = {DB_UINT(auth->user_id), note ? DB_TEXT(note) : DB_NULL, DB_UINT(auth->tenant_id),
-		DB_UINT(id), DB_UINT(auth->user_id)};
-	struct db_param plain[] = {DB_UINT(auth->tenant_id), DB_UINT(id)};
-	const struct db_statement_def *statement = &document->statements[transition->statement];
+	struct db_param params[5];
+	size_t count = 0;
+	if (transition->kind == FINANCE_STEP_DECISION || transition->kind == FINANCE_STEP_REASON) {
+		params[count++] = DB_UINT(auth->user_id);
+		params[count++] = note ? DB_TEXT(note) : DB_NULL;
+	}
+	params[count++] = DB_UINT(auth->tenant_id);
+	params[count++] = DB_UINT(id);
+	if (transition->kind == FINANCE_STEP_DECISION || transition->kind == FINANCE_STEP_AUTHOR)
+		params[count++] = DB_UINT(auth->user_id);
+	const struct db_statement_def *statement =
+		transition->fixed ? transition->fixed : &document->statements[transition->statement];
 	uint64_t matched = 0;
-	int result = db_begin(context->db);
+	int result = in_transaction ? DB_OK : db_begin(context->db);
 	if (result == DB_OK)
-		result = transition->decision ? db_exec(context->db, statement, decision, 5, &matched, NULL)
-					      : db_exec(context->db, statement, plain, 2, &matched, NULL);
+		result = db_exec(context->db, statement, params, count, &matched, NULL);
 	if (result == DB_OK && matched == 0) {
 		finance_explain_refusal(context, document, transition, id);
 		return;
 	}
-	char action[64], target[24], details[FINANCE_NOTE_MAX + 64];
+	char action[64], target[24], details[FINANCE_NOTE_MAX * 2 + 96];
 	snprintf(action, sizeof(action), "finance.%s.%s", document->kind, transition->action);
 	snprintf(target, sizeof(target), "%llu", (unsigned long long)id);
-	snprintf(details, sizeof(details), "%s -> %s%s%s", transition->from_status, transition->to_status,
-		note ? ": " : "", note ? note : "");
+	finance_change_details(transition->from_status, transition->to_status, transition->text_field, note, 0, details,
+		sizeof(details));
 	struct audit_event event = {auth->tenant_id, auth->user_id, action, "success", document->kind, target,
 		context->request->remote_addr, context->request->request_id, details};
 	if (result == DB_OK)
@@ -845,14 +1037,121 @@ static void finance_transition(struct request_context *context, const struct fin
 	}
 }
 
+static void finance_transition(struct request_context *context, const struct finance_transition *transition)
+{
+	finance_transition_run(context, transition, 0);
+}
+
 static void finance_submit(struct request_context *context)
 {
 	finance_transition(context, &finance_submit_step);
 }
 
+/* What an approval decides on: the row locked (DOC_STMT_APPROVAL_LOCK). */
+struct finance_approval_row {
+	int found;
+	char status[16];
+	uint64_t created_by, first_approved_by;
+	int64_t amount;
+	char currency[4];
+};
+
+static int finance_read_approval_row(void *callback_context, const struct db_row *row)
+{
+	struct finance_approval_row *out = callback_context;
+	if (row->column_count != 5 || row->values[0] == NULL || row->values[2] == NULL || row->values[3] == NULL)
+		return 0;
+	out->found = 1;
+	snprintf(out->status, sizeof(out->status), "%s", row->values[0]);
+	out->created_by = row->values[1] ? strtoull(row->values[1], NULL, 10) : 0;
+	out->amount = strtoll(row->values[2], NULL, 10);
+	snprintf(out->currency, sizeof(out->currency), "%s", row->values[3]);
+	out->first_approved_by = row->values[4] ? strtoull(row->values[4], NULL, 10) : 0;
+	return 0;
+}
+
+static int finance_read_limit(void *callback_context, const struct db_row *row)
+{
+	if (row->column_count == 1 && row->values[0] != NULL)
+		*(int64_t *)callback_context = strtoll(row->values[0], NULL, 10);
+	return 0;
+}
+
+/* Approve, with the threshold: the row is locked, then the caller's
+ * profile limit in the document's currency says whether this approval
+ * completes it or is the first of two (a second approver, neither the
+ * creator nor the first, completes it). The state and the creator are
+ * refused as for every step; the first approver approving again is 403. */
 static void finance_approve(struct request_context *context)
 {
-	finance_transition(context, &finance_approve_step);
+	const struct finance_document *document = context->route->data;
+	const struct resource_def *resource = document->resource;
+	resource_prepare(resource);
+	uint64_t id = module_path_id(context, "id");
+	if (id == 0) {
+		module_not_found(context, resource->singular);
+		return;
+	}
+	const struct auth_context *auth = &context->request->auth;
+	struct finance_approval_row row = {0};
+	int64_t limit = -1;
+	struct db_param key[] = {DB_UINT(auth->tenant_id), DB_UINT(id)};
+	int result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_query(context->db, &document->statements[DOC_STMT_APPROVAL_LOCK], key, 2,
+			finance_read_approval_row, &row);
+	struct db_param limit_key[] = {DB_UINT(auth->tenant_id), DB_UINT(auth->profile_id), DB_TEXT(row.currency)};
+	if (result == DB_OK && row.found && strcmp(row.status, "submitted") == 0)
+		result = db_query(context->db, &finance_statements[FINANCE_STMT_LIMIT], limit_key, 3, finance_read_limit,
+			&limit);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	if (!row.found || strcmp(row.status, "submitted") != 0 || row.created_by == auth->user_id) {
+		finance_explain_refusal(context, document, &finance_approve_step, id);
+		return;
+	}
+	enum finance_approval_step step = finance_approval_decide(row.amount, limit, row.first_approved_by, auth->user_id);
+	if (step == FINANCE_APPROVAL_SAME_TWICE) {
+		char message[160];
+		snprintf(message, sizeof(message), "You already approved this %s; above your approval limit a second "
+			"approver must approve it", document->kind);
+		response_error(context->response, STATUS_FORBIDDEN, message);
+		response_add_detail(context->response, "firstApprovedBy", "is you");
+		return;
+	}
+	if (step == FINANCE_APPROVAL_FIRST) {
+		struct db_param first[] = {DB_UINT(auth->user_id), DB_UINT(auth->tenant_id), DB_UINT(id),
+			DB_UINT(auth->user_id)};
+		uint64_t matched = 0;
+		result = db_exec(context->db, &document->statements[DOC_STMT_FIRST_APPROVE], first, 4, &matched, NULL);
+		if (result == DB_OK && matched != 1)
+			result = DB_ERROR; /* the row is locked and matched every condition: cannot happen */
+		char action[64], target[24], details[160];
+		snprintf(action, sizeof(action), "finance.%s.first_approve", document->kind);
+		snprintf(target, sizeof(target), "%llu", (unsigned long long)id);
+		snprintf(details, sizeof(details),
+			"{\"before\":{\"status\":\"submitted\",\"firstApprovedBy\":null},"
+			"\"after\":{\"status\":\"submitted\",\"firstApprovedBy\":%llu},\"limit\":%lld}",
+			(unsigned long long)auth->user_id, (long long)limit);
+		struct audit_event event = {auth->tenant_id, auth->user_id, action, "success", document->kind, target,
+			context->request->remote_addr, context->request->request_id, details};
+		if (result == DB_OK)
+			result = audit_record(context->db, &event);
+		if (result != DB_OK) {
+			respond_db_failure(context, result, resource->name);
+			return;
+		}
+		char message[160];
+		snprintf(message, sizeof(message), "%s above your approval limit: first approval recorded, a second "
+			"approver must approve it", resource->singular);
+		finance_respond(context, document, id, 0, message);
+		if (!status_is_success(context->response->status) || (result = db_commit(context->db)) != DB_OK)
+			respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
+		return;
+	}
+	finance_transition_run(context, &finance_approve_step, 1);
 }
 
 static void finance_reject(struct request_context *context)
@@ -863,4 +1162,172 @@ static void finance_reject(struct request_context *context)
 static void finance_pay(struct request_context *context)
 {
 	finance_transition(context, &finance_pay_step);
+}
+
+/* The author of a rejected document takes it back to draft, to edit and
+ * submit again; the last decision stays on it until the next one. */
+static void finance_reopen(struct request_context *context)
+{
+	finance_transition(context, &finance_reopen_step);
+}
+
+static void finance_void(struct request_context *context)
+{
+	finance_transition(context, &finance_void_step);
+}
+
+/* A paid invoice is credited in full: in one transaction, with the invoice
+ * locked, a credit note (a new invoice row, documentType credit_note,
+ * approved, numbered by the body) with the invoice's lines and amounts,
+ * and the invoice becomes credited, pointing at it. The credit note then
+ * follows the flow from approved: pay records the refund. */
+static void finance_credit_note(struct request_context *context)
+{
+	const struct finance_document *document = context->route->data;
+	const struct resource_def *resource = document->resource;
+	resource_prepare(resource);
+	uint64_t id = module_path_id(context, "id");
+	if (id == 0) {
+		module_not_found(context, resource->singular);
+		return;
+	}
+	const struct auth_context *auth = &context->request->auth;
+	const char *number = input_string(context->request, "number");
+	const char *notes = input_string(context->request, "notes");
+	struct finance_state state = {0};
+	struct db_param key[] = {DB_UINT(auth->tenant_id), DB_UINT(id)};
+	int result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_query(context->db, &finance_statements[FINANCE_STMT_CREDIT_LOCK], key, 2, finance_read_kind,
+			&state);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	if (!state.found) {
+		module_not_found(context, resource->singular);
+		return;
+	}
+	if (strcmp(state.document_type, "invoice") != 0 || strcmp(state.status, "paid") != 0) {
+		/* crediting a credit note breaks a rule (422); an invoice not paid is in the wrong state (409) */
+		int note = strcmp(state.document_type, "invoice") != 0;
+		response_error(context->response, note ? STATUS_UNPROCESSABLE : STATUS_CONFLICT,
+			note ? "A credit note cannot be credited" : "Only a paid invoice can be credited");
+		response_add_detail(context->response, note ? "documentType" : "status", "is %s",
+			note ? state.document_type : state.status);
+		return;
+	}
+	uint64_t credit_id = 0;
+	struct db_param insert[] = {DB_TEXT(number), DB_TEXT(notes ? notes : ""), DB_UINT(auth->user_id),
+		DB_UINT(auth->user_id), DB_UINT(auth->tenant_id), DB_UINT(id)};
+	result = db_exec(context->db, &finance_statements[FINANCE_STMT_CREDIT_INSERT], insert, 6, NULL, &credit_id);
+	struct db_param lines[] = {DB_UINT(credit_id), DB_UINT(auth->tenant_id), DB_UINT(id)};
+	if (result == DB_OK)
+		result = db_exec(context->db, &finance_statements[FINANCE_STMT_CREDIT_LINES], lines, 3, NULL, NULL);
+	struct db_param credited[] = {DB_UINT(credit_id), DB_UINT(auth->tenant_id), DB_UINT(id)};
+	uint64_t matched = 0;
+	if (result == DB_OK)
+		result = db_exec(context->db, &finance_statements[FINANCE_STMT_CREDITED], credited, 3, &matched, NULL);
+	if (result == DB_OK && matched != 1)
+		result = DB_ERROR; /* the row is locked and was paid: cannot happen */
+	if (result == DB_OK)
+		result = resource_count_rows(context, resource, 1);
+	char target[24], details[FINANCE_NOTE_MAX + 160];
+	snprintf(target, sizeof(target), "%llu", (unsigned long long)id);
+	finance_change_details("paid", "credited", notes ? "notes" : NULL, notes, credit_id, details, sizeof(details));
+	struct audit_event event = {auth->tenant_id, auth->user_id, "finance.invoice.credit", "success", "invoice",
+		target, context->request->remote_addr, context->request->request_id, details};
+	if (result == DB_OK)
+		result = audit_record(context->db, &event);
+	if (result != DB_OK) {
+		finance_db_failure(context, document, result);
+		return;
+	}
+	finance_respond(context, document, credit_id, 1, "Credit note created");
+	if (!status_is_success(context->response->status) || (result = db_commit(context->db)) != DB_OK) {
+		respond_db_failure(context, result == DB_OK ? DB_ERROR : result, resource->name);
+	}
+}
+
+/* GET /finance/approval-limits: every limit of the tenant. */
+static int finance_collect_limit(void *callback_context, const struct db_row *row)
+{
+	json_object *list = callback_context;
+	if (row->column_count != 4 || row->values[0] == NULL)
+		return 0;
+	json_object *entry = json_object_new_object();
+	json_object_object_add(entry, "profileId", finance_int_json(row->values[0]));
+	json_object_object_add(entry, "profileName", module_string_or_null(row->values[1]));
+	json_object_object_add(entry, "currency", module_string_or_null(row->values[2]));
+	json_object_object_add(entry, "limit", finance_int_json(row->values[3]));
+	json_object_array_add(list, entry);
+	return 0;
+}
+
+static void finance_limits_list(struct request_context *context)
+{
+	json_object *list = json_object_new_array();
+	struct db_param tenant[] = {DB_UINT(context->request->auth.tenant_id)};
+	int result = db_query(context->db, &finance_statements[FINANCE_STMT_LIMITS_LIST], tenant, 1, finance_collect_limit,
+		list);
+	if (result != DB_OK) {
+		json_object_put(list);
+		respond_db_failure(context, result, "approval limits");
+		return;
+	}
+	response_ok(context->response, STATUS_OK, list, "Approval limits");
+}
+
+/* PUT /finance/approval-limits {"profileId", "currency", "limit"}: sets (or,
+ * with null, removes) a profile's limit in a currency, audited with before
+ * and after. */
+static void finance_limit_set(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	int64_t profile_id = input_integer(context->request, "profileId", 0);
+	const char *currency = input_string(context->request, "currency");
+	json_object *limit = input_field(context->request, "limit");
+	uint64_t profiles = 0;
+	int64_t before = -1;
+	struct db_param profile[] = {DB_UINT(auth->tenant_id), DB_INT(profile_id)};
+	struct db_param key[] = {DB_UINT(auth->tenant_id), DB_INT(profile_id), DB_TEXT(currency)};
+	struct db_param set[] = {DB_UINT(auth->tenant_id), DB_INT(profile_id), DB_TEXT(currency),
+		DB_INT(limit ? json_object_get_int64(limit) : 0), DB_UINT(auth->user_id)};
+	int result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_query(context->db, &finance_statements[FINANCE_STMT_PROFILE_EXISTS], profile, 2, module_read_uint64,
+			&profiles);
+	if (result == DB_OK && profiles == 0) {
+		response_error(context->response, STATUS_UNPROCESSABLE, "Referenced record does not exist");
+		response_add_detail(context->response, "profileId", "no such profile in this tenant");
+		return;
+	}
+	if (result == DB_OK)
+		result = db_query(context->db, &finance_statements[FINANCE_STMT_LIMIT_LOCK], key, 3, finance_read_limit, &before);
+	if (result == DB_OK)
+		result = limit ? db_exec(context->db, &finance_statements[FINANCE_STMT_LIMIT_SET], set, 5, NULL, NULL)
+			       : db_exec(context->db, &finance_statements[FINANCE_STMT_LIMIT_REMOVE], key, 3, NULL, NULL);
+	json_object *details = json_object_new_object();
+	json_object_object_add(details, "currency", json_object_new_string(currency));
+	json_object_object_add(details, "before", before >= 0 ? json_object_new_int64(before) : NULL);
+	json_object_object_add(details, "after", limit ? json_object_new_int64(json_object_get_int64(limit)) : NULL);
+	char target[24];
+	snprintf(target, sizeof(target), "%lld", (long long)profile_id);
+	struct audit_event event = {auth->tenant_id, auth->user_id, "finance.approval_limit.set", "success", "profile",
+		target, context->request->remote_addr, context->request->request_id,
+		json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN)};
+	if (result == DB_OK)
+		result = audit_record(context->db, &event);
+	json_object_put(details);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "approval limits");
+		return;
+	}
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "profileId", json_object_new_int64(profile_id));
+	json_object_object_add(data, "currency", json_object_new_string(currency));
+	json_object_object_add(data, "limit", limit ? json_object_new_int64(json_object_get_int64(limit)) : NULL);
+	response_ok(context->response, STATUS_OK, data, limit ? "Approval limit set" : "Approval limit removed");
 }

@@ -3,8 +3,11 @@
  * national id are shown only to hr.manage, and changes to them are audited.
  * A leave request belongs to an employee: a user files their own through
  * the employee record linked to their user, sees only their own, and may
- * cancel it while pending; hr.manage sees and files for everyone and
- * approves or rejects, never into an overlap with approved leave. */
+ * edit or cancel it while pending; hr.manage sees and files for everyone and
+ * approves or rejects (never their own leave), never into an overlap with
+ * approved leave. Leave may start or end with a half day; where hr.manage
+ * set an allowance for the employee, type and year, a request beyond what
+ * remains of it is refused. */
 #include "auth/audit.h"
 #include "auth/rbac.h"
 #include "core/arena.h"
@@ -27,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define HR_MANAGE "hr.manage"
 
@@ -89,6 +93,10 @@ static const struct resource_field leave_fields[] = {
 	{.api_name = "endDate", .column = "end_date", .kind = RESOURCE_DATE, .flags = RESOURCE_SORT | RESOURCE_READONLY},
 	{.api_name = "days", .column = "days", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
 	{.api_name = "workingDays", .column = "working_days", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
+	{.api_name = "startHalfDay", .column = "start_half_day", .kind = RESOURCE_BOOLEAN, .flags = RESOURCE_READONLY},
+	{.api_name = "endHalfDay", .column = "end_half_day", .kind = RESOURCE_BOOLEAN, .flags = RESOURCE_READONLY},
+	/* what the request charges against a balance, in half days */
+	{.api_name = "halfDays", .column = "half_days", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
 	{.api_name = "reason", .column = "reason", .kind = RESOURCE_TEXT, .flags = RESOURCE_READONLY, .max_length = 1000},
 	{.api_name = "status", .column = "status", .kind = RESOURCE_ENUM, .flags = RESOURCE_FILTER | RESOURCE_READONLY,
 		.enum_values = leave_statuses},
@@ -142,6 +150,9 @@ static void hr_leave_get(struct request_context *context);
 static void hr_leave_approve(struct request_context *context);
 static void hr_leave_reject(struct request_context *context);
 static void hr_leave_cancel(struct request_context *context);
+static void hr_leave_update(struct request_context *context);
+static void hr_leave_balances(struct request_context *context);
+static void hr_leave_allowance_set(struct request_context *context);
 
 static const struct field_spec leave_create_fields[] = {
 	{.name = "employeeId", .type = FIELD_INTEGER, .min_value = 1, .max_value = INT64_MAX},
@@ -149,8 +160,36 @@ static const struct field_spec leave_create_fields[] = {
 	{.name = "startDate", .type = FIELD_DATE, .required = 1},
 	{.name = "endDate", .type = FIELD_DATE, .required = 1},
 	{.name = "reason", .type = FIELD_STRING, .max_length = 1000},
+	{.name = "startHalfDay", .type = FIELD_BOOLEAN},
+	{.name = "endHalfDay", .type = FIELD_BOOLEAN},
 };
 static const struct input_spec leave_create_input = INPUT_SPEC(leave_create_fields);
+
+/* A pending request's owner changes any of these; the rest stays. */
+static const struct field_spec leave_update_fields[] = {
+	{.name = "leaveType", .type = FIELD_ENUM, .enum_values = leave_types},
+	{.name = "startDate", .type = FIELD_DATE},
+	{.name = "endDate", .type = FIELD_DATE},
+	{.name = "reason", .type = FIELD_STRING, .max_length = 1000},
+	{.name = "startHalfDay", .type = FIELD_BOOLEAN},
+	{.name = "endHalfDay", .type = FIELD_BOOLEAN},
+};
+static const struct input_spec leave_update_input = INPUT_SPEC(leave_update_fields);
+
+/* days: whole days a year (null removes the allowance: the type is no longer counted) */
+static const struct field_spec allowance_fields[] = {
+	{.name = "year", .type = FIELD_INTEGER, .required = 1, .min_value = HR_LEAVE_YEAR_MIN,
+		.max_value = HR_LEAVE_YEAR_MAX},
+	{.name = "leaveType", .type = FIELD_ENUM, .required = 1, .enum_values = leave_types},
+	{.name = "days", .type = FIELD_INTEGER, .required = 1, .nullable = 1, .min_value = 0,
+		.max_value = HR_LEAVE_MAX_DAYS},
+};
+static const struct input_spec allowance_input = INPUT_SPEC(allowance_fields);
+
+static const struct query_field balance_query_fields[] = {
+	{.name = "year", .type = QUERY_INTEGER, .min_value = HR_LEAVE_YEAR_MIN, .max_value = HR_LEAVE_YEAR_MAX},
+};
+static const struct query_spec balance_query = QUERY_SPEC(balance_query_fields);
 
 /* Approve and reject take no body or a note; cancel takes nothing. */
 static const struct field_spec decision_fields[] = {
@@ -181,6 +220,13 @@ static const struct route hr_routes[] = {
 	{.method = HTTP_POST, .pattern = HR_BASE "/employees", .permission = HR_MANAGE,
 		.credentials = ROUTE_CRED_JWT, .input = &employee_runtime.create_input, .handler = hr_employee_create,
 		.data = &hr_employees},
+	/* longer paths before the "{id}" patterns */
+	{.method = HTTP_GET, .pattern = HR_BASE "/employees/{id}/leave-balances", .permission = "hr.view",
+		.credentials = ROUTE_CRED_JWT, .query = &balance_query, .handler = hr_leave_balances,
+		.data = &hr_employees},
+	{.method = HTTP_PUT, .pattern = HR_BASE "/employees/{id}/leave-allowances", .permission = HR_MANAGE,
+		.credentials = ROUTE_CRED_JWT, .input = &allowance_input, .handler = hr_leave_allowance_set,
+		.data = &hr_employees},
 	{.method = HTTP_GET, .pattern = HR_BASE "/employees/{id}", .permission = "hr.view",
 		.credentials = ROUTE_CRED_JWT, .handler = resource_get, .data = &hr_employees},
 	{.method = HTTP_PATCH, .pattern = HR_BASE "/employees/{id}", .permission = HR_MANAGE,
@@ -197,6 +243,9 @@ static const struct route hr_routes[] = {
 		.data = &hr_leave_requests},
 	{.method = HTTP_GET, .pattern = HR_BASE "/leave-requests/{id}", .permission = "hr.view",
 		.credentials = ROUTE_CRED_JWT, .handler = hr_leave_get, .data = &hr_leave_requests},
+	{.method = HTTP_PATCH, .pattern = HR_BASE "/leave-requests/{id}", .permission = "hr.view",
+		.credentials = ROUTE_CRED_JWT, .input = &leave_update_input, .handler = hr_leave_update,
+		.data = &hr_leave_requests},
 	{.method = HTTP_DELETE, .pattern = HR_BASE "/leave-requests/{id}", .permission = HR_MANAGE,
 		.credentials = ROUTE_CRED_JWT, .handler = resource_delete, .data = &hr_leave_requests},
 	{.method = HTTP_POST, .pattern = HR_BASE "/leave-requests/{id}/approve", .permission = HR_MANAGE,
@@ -229,6 +278,12 @@ enum hr_statement {
 	HR_STMT_LEAVE_OVERLAP,
 	HR_STMT_LEAVE_DECIDE,
 	HR_STMT_LEAVE_CANCEL,
+	HR_STMT_LEAVE_UPDATE,
+	HR_STMT_LEAVE_BOOKED,
+	HR_STMT_ALLOWANCE,
+	HR_STMT_ALLOWANCE_LOCK,
+	HR_STMT_ALLOWANCE_SET,
+	HR_STMT_ALLOWANCE_REMOVE,
 	HR_STMT__MAX
 };
 
@@ -250,10 +305,11 @@ static const struct db_statement_def hr_statements[HR_STMT__MAX] = {
 		.sql = "SELECT employee_id, employment_status FROM hr_employees "
 		"WHERE tenant_id = ? AND employee_id = ? AND deleted_at IS NULL",
 		.tenant_bound = 1},
-	/* Approvals of one employee's leave queue up on this row: a write (not
-	 * SELECT ... FOR UPDATE) so that on a Galera cluster two nodes approving
-	 * at once also conflict, at commit. updated_at stays: the employee
-	 * record itself does not change. */
+	/* Approvals of one employee's leave, and the balance checks of its
+	 * filings and edits, queue up on this row: a write (not SELECT ... FOR
+	 * UPDATE) so that on a Galera cluster two nodes approving at once also
+	 * conflict, at commit. updated_at stays: the employee record itself
+	 * does not change. */
 	[HR_STMT_EMPLOYEE_LOCK] = {.name = "hr.employee_lock",
 		.sql = "UPDATE hr_employees SET leave_approvals = leave_approvals + 1, updated_at = updated_at "
 		"WHERE tenant_id = ? AND employee_id = ?",
@@ -264,10 +320,11 @@ static const struct db_statement_def hr_statements[HR_STMT__MAX] = {
 		.tenant_bound = 1},
 	[HR_STMT_LEAVE_INSERT] = {.name = "hr.leave_insert",
 		.sql = "INSERT INTO hr_leave_requests (tenant_id, created_by, employee_id, leave_type, start_date, end_date, days, "
-		"working_days, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		"working_days, reason, start_half_day, end_half_day, half_days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		.tenant_bound = 1},
 	[HR_STMT_LEAVE_STATE] = {.name = "hr.leave_state",
-		.sql = "SELECT employee_id, status, DATE_FORMAT(start_date, '%Y-%m-%d'), DATE_FORMAT(end_date, '%Y-%m-%d'), version "
+		.sql = "SELECT employee_id, status, DATE_FORMAT(start_date, '%Y-%m-%d'), DATE_FORMAT(end_date, '%Y-%m-%d'), version, "
+		"leave_type, start_half_day, end_half_day "
 		"FROM hr_leave_requests WHERE tenant_id = ? AND leave_request_id = ? AND deleted_at IS NULL",
 		.tenant_bound = 1},
 	/* A locking read: it sees approvals committed while we waited for the
@@ -287,6 +344,37 @@ static const struct db_statement_def hr_statements[HR_STMT__MAX] = {
 		.sql = "UPDATE hr_leave_requests SET status = 'cancelled', version = version + 1 "
 		"WHERE tenant_id = ? AND leave_request_id = ? AND employee_id = ? AND status = 'pending' "
 		"AND deleted_at IS NULL AND (? = 0 OR version = ?)",
+		.tenant_bound = 1},
+	[HR_STMT_LEAVE_UPDATE] = {.name = "hr.leave_update",
+		.sql = "UPDATE hr_leave_requests SET leave_type = ?, start_date = ?, end_date = ?, start_half_day = ?, "
+		"end_half_day = ?, days = ?, working_days = ?, half_days = ?, reason = COALESCE(?, reason), "
+		"version = version + 1 WHERE tenant_id = ? AND leave_request_id = ? AND employee_id = ? "
+		"AND status = 'pending' AND deleted_at IS NULL AND (? = 0 OR version = ?)",
+		.tenant_bound = 1},
+	/* One employee's pending and approved leave touching a year, other than
+	 * the request being decided or edited. A locking read, after the
+	 * employee's lock, like the overlap check; bounded (a year holds at
+	 * most 732 half days of counted leave). */
+	[HR_STMT_LEAVE_BOOKED] = {.name = "hr.leave_booked",
+		.sql = "SELECT leave_type, status, DATE_FORMAT(start_date, '%Y-%m-%d'), DATE_FORMAT(end_date, '%Y-%m-%d'), "
+		"start_half_day, end_half_day FROM hr_leave_requests WHERE tenant_id = ? AND employee_id = ? "
+		"AND status IN ('pending', 'approved') AND deleted_at IS NULL AND start_date <= ? AND end_date >= ? "
+		"AND leave_request_id <> ? LIMIT 5000 FOR UPDATE",
+		.tenant_bound = 1},
+	[HR_STMT_ALLOWANCE] = {.name = "hr.allowances",
+		.sql = "SELECT leave_type, half_days FROM hr_leave_allowances WHERE tenant_id = ? AND employee_id = ? "
+		"AND year = ?",
+		.tenant_bound = 1},
+	[HR_STMT_ALLOWANCE_LOCK] = {.name = "hr.allowance_lock",
+		.sql = "SELECT half_days FROM hr_leave_allowances WHERE tenant_id = ? AND employee_id = ? AND leave_type = ? "
+		"AND year = ? FOR UPDATE",
+		.tenant_bound = 1},
+	[HR_STMT_ALLOWANCE_SET] = {.name = "hr.allowance_set",
+		.sql = "INSERT INTO hr_leave_allowances (tenant_id, employee_id, leave_type, year, half_days, created_by) "
+		"VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE half_days = VALUES(half_days)",
+		.tenant_bound = 1},
+	[HR_STMT_ALLOWANCE_REMOVE] = {.name = "hr.allowance_remove",
+		.sql = "DELETE FROM hr_leave_allowances WHERE tenant_id = ? AND employee_id = ? AND leave_type = ? AND year = ?",
 		.tenant_bound = 1},
 };
 
@@ -668,15 +756,216 @@ static void hr_leave_get(struct request_context *context)
 	response_ok(context->response, STATUS_OK, record, resource->singular);
 }
 
+struct hr_leave_row {
+	int found;
+	uint64_t employee_id;
+	enum hr_leave_status status;
+	char start_date[11], end_date[11];
+	int64_t version;
+	char leave_type[16];
+	int start_half, end_half;
+};
+
+static int hr_read_leave(void *callback_context, const struct db_row *row)
+{
+	struct hr_leave_row *leave = callback_context;
+	if (row->column_count != 8 || row->values[0] == NULL || row->values[2] == NULL || row->values[3] == NULL ||
+		row->values[5] == NULL || hr_leave_status_parse(row->values[1], &leave->status) != 0)
+		return 0;
+	leave->found = 1;
+	leave->employee_id = strtoull(row->values[0], NULL, 10);
+	snprintf(leave->start_date, sizeof(leave->start_date), "%s", row->values[2]);
+	snprintf(leave->end_date, sizeof(leave->end_date), "%s", row->values[3]);
+	leave->version = row->values[4] ? strtoll(row->values[4], NULL, 10) : 0;
+	snprintf(leave->leave_type, sizeof(leave->leave_type), "%s", row->values[5]);
+	leave->start_half = row->values[6] != NULL && strcmp(row->values[6], "1") == 0;
+	leave->end_half = row->values[7] != NULL && strcmp(row->values[7], "1") == 0;
+	return 0;
+}
+
+static int hr_leave_read(struct request_context *context, uint64_t id, struct hr_leave_row *leave)
+{
+	memset(leave, 0, sizeof(*leave));
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id)};
+	return db_query(context->db, &hr_statements[HR_STMT_LEAVE_STATE], params, 2, hr_read_leave, leave);
+}
+
+/* ------------------------------------------------------------ leave balances */
+
+#define HR_LEAVE_TYPES (sizeof(leave_types) / sizeof(leave_types[0]) - 1)
+
+static int hr_leave_type_index(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < HR_LEAVE_TYPES; i++)
+		if (strcmp(leave_types[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* One employee's leave in one calendar year, per leave type. */
+struct hr_year_balances {
+	int64_t year, first, last; /* day numbers of its first and last day */
+	struct hr_leave_balance types[HR_LEAVE_TYPES];
+};
+
+static int hr_read_allowance(void *callback_context, const struct db_row *row)
+{
+	struct hr_year_balances *year = callback_context;
+	int type = row->column_count == 2 ? hr_leave_type_index(row->values[0]) : -1;
+	if (type >= 0 && row->values[1] != NULL)
+		year->types[type].allowance = strtoll(row->values[1], NULL, 10);
+	return 0;
+}
+
+static int hr_read_booked(void *callback_context, const struct db_row *row)
+{
+	struct hr_year_balances *year = callback_context;
+	int type = row->column_count == 6 ? hr_leave_type_index(row->values[0]) : -1;
+	int64_t start = 0, end = 0;
+	if (type < 0 || row->values[1] == NULL || hr_leave_day_number(row->values[2], &start) != 0 ||
+		hr_leave_day_number(row->values[3], &end) != 0)
+		return 0;
+	int64_t halves = hr_leave_half_days(start, end, row->values[4] && strcmp(row->values[4], "1") == 0,
+		row->values[5] && strcmp(row->values[5], "1") == 0, year->first, year->last);
+	if (strcmp(row->values[1], "approved") == 0)
+		year->types[type].taken += halves;
+	else
+		year->types[type].pending += halves;
+	return 0;
+}
+
+/* The allowances and booked leave of an employee in year, leaving out
+ * request except_id (0: none). Inside a transaction after the employee's
+ * lock, the booked leave is read with locks. */
+static int hr_load_year(struct request_context *context, uint64_t employee_id, int64_t year, uint64_t except_id,
+	struct hr_year_balances *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->year = year;
+	hr_leave_year_bounds(year, &out->first, &out->last);
+	for (size_t i = 0; i < HR_LEAVE_TYPES; i++)
+		out->types[i].allowance = -1;
+	char first[11], last[11];
+	snprintf(first, sizeof(first), "%04lld-01-01", (long long)year);
+	snprintf(last, sizeof(last), "%04lld-12-31", (long long)year);
+	uint64_t tenant_id = context->request->auth.tenant_id;
+	struct db_param allowance[] = {DB_UINT(tenant_id), DB_UINT(employee_id), DB_INT(year)};
+	struct db_param booked[] = {DB_UINT(tenant_id), DB_UINT(employee_id), DB_TEXT(last), DB_TEXT(first),
+		DB_UINT(except_id)};
+	int result = db_query(context->db, &hr_statements[HR_STMT_ALLOWANCE], allowance, 3, hr_read_allowance, out);
+	if (result == DB_OK)
+		result = db_query(context->db, &hr_statements[HR_STMT_LEAVE_BOOKED], booked, 5, hr_read_booked, out);
+	return result;
+}
+
+/* Half days as the API shows days: 9 is 4.5, 10 is 5. */
+static json_object *hr_days_json(int64_t halves)
+{
+	return halves % 2 ? json_object_new_double((double)halves / 2.0) : json_object_new_int64(halves / 2);
+}
+
+static json_object *hr_balance_json(const char *leave_type, const struct hr_leave_balance *balance)
+{
+	json_object *entry = json_object_new_object();
+	int counted = balance->allowance >= 0;
+	json_object_object_add(entry, "leaveType", json_object_new_string(leave_type));
+	json_object_object_add(entry, "allowance", counted ? hr_days_json(balance->allowance) : NULL);
+	json_object_object_add(entry, "taken", hr_days_json(balance->taken));
+	json_object_object_add(entry, "pending", hr_days_json(balance->pending));
+	json_object_object_add(entry, "remaining", counted ? hr_days_json(hr_leave_remaining(balance)) : NULL);
+	return entry;
+}
+
+/* Half days as text in days: "4.5", "-0.5", "5". */
+static const char *hr_days_text(int64_t halves, char *out, size_t size)
+{
+	uint64_t magnitude = halves < 0 ? (uint64_t)(-(halves + 1)) + 1 : (uint64_t)halves;
+	snprintf(out, size, "%s%llu%s", halves < 0 ? "-" : "", (unsigned long long)(magnitude / 2),
+		magnitude % 2 ? ".5" : "");
+	return out;
+}
+
+/* A proposed request (for an employee, of a type, from start_text to
+ * end_text with its halves) against the balance of each year it touches,
+ * inside the caller's transaction: the employee's row is locked first so
+ * that two requests of one employee are checked one after the other.
+ * except_id is the request itself when it is edited or approved;
+ * with_pending 0 counts only approved leave (an approval: pending requests
+ * wait their turn). 0 when it fits; otherwise answered (422, or the
+ * database failure), -1. */
+static int hr_leave_check_balance(struct request_context *context, uint64_t employee_id, const char *leave_type,
+	const char *start_text, const char *end_text, int start_half, int end_half, uint64_t except_id, int with_pending)
+{
+	int type = hr_leave_type_index(leave_type);
+	int64_t start = 0, end = 0;
+	if (type < 0 || hr_leave_day_number(start_text, &start) != 0 || hr_leave_day_number(end_text, &end) != 0) {
+		respond_db_failure(context, DB_ERROR, "leave requests");
+		return -1;
+	}
+	struct db_param employee[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(employee_id)};
+	int result = db_exec(context->db, &hr_statements[HR_STMT_EMPLOYEE_LOCK], employee, 2, NULL, NULL);
+	/* a request covers at most 366 days: one or two years */
+	for (int64_t year = atoi(start_text); result == DB_OK && year <= atoi(end_text); year++) {
+		struct hr_year_balances balances;
+		result = hr_load_year(context, employee_id, year, except_id, &balances);
+		if (result != DB_OK)
+			break;
+		struct hr_leave_balance balance = balances.types[type];
+		if (!with_pending)
+			balance.pending = 0;
+		int64_t requested = hr_leave_half_days(start, end, start_half, end_half, balances.first, balances.last);
+		if (hr_leave_fits(&balance, requested))
+			continue;
+		char needed[32], remaining[32];
+		response_error(context->response, STATUS_UNPROCESSABLE, "The request exceeds the leave balance");
+		response_add_detail(context->response, "endDate", "needs %s days of %s leave in %lld; %s remain",
+			hr_days_text(requested, needed, sizeof(needed)), leave_type, (long long)year,
+			hr_days_text(hr_leave_remaining(&balance), remaining, sizeof(remaining)));
+		return -1;
+	}
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "leave requests");
+		return -1;
+	}
+	return 0;
+}
+
 static void hr_refuse_bad_dates(struct request_context *context, const char *issue)
 {
 	response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid request body");
 	response_add_detail(context->response, "endDate", "%s", issue);
 }
 
+/* The dates and halves of a request as filed or edited: 0 with the day
+ * numbers, or 400 naming the fault and -1. */
+static int hr_leave_check_dates(struct request_context *context, const char *start_text, const char *end_text,
+	int start_half, int end_half, int64_t *start, int64_t *end)
+{
+	if (hr_leave_day_number(start_text, start) != 0 || hr_leave_day_number(end_text, end) != 0) {
+		hr_refuse_bad_dates(context, "startDate and endDate must be dates written YYYY-MM-DD");
+		return -1;
+	}
+	if (*end < *start) {
+		hr_refuse_bad_dates(context, "must not be before startDate");
+		return -1;
+	}
+	if (hr_leave_calendar_days(*start, *end) > HR_LEAVE_MAX_DAYS) {
+		hr_refuse_bad_dates(context, "a leave request covers at most 366 days");
+		return -1;
+	}
+	if (hr_leave_halves_valid(*start, *end, start_half, end_half) != 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid request body");
+		response_add_detail(context->response, "endHalfDay",
+			"a one-day request is either a half day (one of startHalfDay, endHalfDay) or a whole day, not both halves");
+		return -1;
+	}
+	return 0;
+}
+
 struct hr_leave_create_state {
 	int for_other;
 	int64_t start, end;
+	int start_half, end_half;
 	struct hr_employee_link employee;
 };
 
@@ -693,7 +982,9 @@ static int hr_leave_create_check(struct request_context *context, void *state)
 	}
 	const struct hr_employee_link *employee = &create->employee;
 	if (employee->found && strcmp(employee->status, "terminated") != 0)
-		return 0;
+		return hr_leave_check_balance(context, employee->employee_id, input_string(context->request, "leaveType"),
+			input_string(context->request, "startDate"), input_string(context->request, "endDate"), create->start_half,
+			create->end_half, 0, 1);
 	if (!employee->found && create->for_other) {
 		response_error(context->response, STATUS_UNPROCESSABLE, "Referenced record does not exist");
 		response_add_detail(context->response, "employeeId", "no such employee in this tenant");
@@ -717,8 +1008,11 @@ static int hr_leave_create_insert(struct request_context *context, void *state, 
 	struct db_param params[] = {DB_UINT(auth->tenant_id), DB_UINT(auth->user_id), DB_UINT(create->employee.employee_id),
 		DB_TEXT(input_string(context->request, "leaveType")), DB_TEXT(input_string(context->request, "startDate")),
 		DB_TEXT(input_string(context->request, "endDate")), DB_INT(hr_leave_calendar_days(create->start, create->end)),
-		DB_INT(hr_leave_working_days(create->start, create->end)), DB_TEXT(reason ? reason : "")};
-	int result = db_exec(context->db, &hr_statements[HR_STMT_LEAVE_INSERT], params, 9, NULL, id);
+		DB_INT(hr_leave_working_days(create->start, create->end)), DB_TEXT(reason ? reason : ""),
+		DB_INT(create->start_half), DB_INT(create->end_half),
+		DB_INT(hr_leave_half_days(create->start, create->end, create->start_half, create->end_half, create->start,
+			create->end))};
+	int result = db_exec(context->db, &hr_statements[HR_STMT_LEAVE_INSERT], params, 12, NULL, id);
 	if (result == DB_OK)
 		result = resource_count_rows(context, resource_of(context), 1);
 	return result;
@@ -732,18 +1026,10 @@ static void hr_leave_create(struct request_context *context)
 	const char *start_text = input_string(context->request, "startDate");
 	const char *end_text = input_string(context->request, "endDate");
 	int64_t start = 0, end = 0;
-	if (hr_leave_day_number(start_text, &start) != 0 || hr_leave_day_number(end_text, &end) != 0) {
-		hr_refuse_bad_dates(context, "startDate and endDate must be dates written YYYY-MM-DD");
+	int start_half = input_boolean(context->request, "startHalfDay", 0);
+	int end_half = input_boolean(context->request, "endHalfDay", 0);
+	if (hr_leave_check_dates(context, start_text, end_text, start_half, end_half, &start, &end) != 0)
 		return;
-	}
-	if (end < start) {
-		hr_refuse_bad_dates(context, "must not be before startDate");
-		return;
-	}
-	if (hr_leave_calendar_days(start, end) > HR_LEAVE_MAX_DAYS) {
-		hr_refuse_bad_dates(context, "a leave request covers at most 366 days");
-		return;
-	}
 	int for_other = input_has_field(context->request, "employeeId");
 	if (for_other && !hr_is_manager(context)) {
 		response_error(context->response, STATUS_FORBIDDEN, "Permission denied");
@@ -751,42 +1037,41 @@ static void hr_leave_create(struct request_context *context)
 			HR_MANAGE);
 		return;
 	}
-	struct hr_leave_create_state state = {.for_other = for_other, .start = start, .end = end};
+	struct hr_leave_create_state state = {.for_other = for_other, .start = start, .end = end,
+		.start_half = start_half, .end_half = end_half};
 	const struct resource_create_steps steps = {.check = hr_leave_create_check, .insert = hr_leave_create_insert,
 		.message = "Leave request created", .state = &state};
 	resource_create_with(context, resource, &steps);
 }
 
-struct hr_leave_row {
-	int found;
-	uint64_t employee_id;
-	enum hr_leave_status status;
-	char start_date[11], end_date[11];
-	int64_t version;
-};
+#define HR_LEAVE_DETAILS_MAX 400
 
-static int hr_read_leave(void *callback_context, const struct db_row *row)
+static json_object *hr_leave_state_json(const struct hr_leave_row *leave, const char *status)
 {
-	struct hr_leave_row *leave = callback_context;
-	if (row->column_count != 5 || row->values[0] == NULL || row->values[2] == NULL || row->values[3] == NULL ||
-		hr_leave_status_parse(row->values[1], &leave->status) != 0)
-		return 0;
-	leave->found = 1;
-	leave->employee_id = strtoull(row->values[0], NULL, 10);
-	snprintf(leave->start_date, sizeof(leave->start_date), "%s", row->values[2]);
-	snprintf(leave->end_date, sizeof(leave->end_date), "%s", row->values[3]);
-	leave->version = row->values[4] ? strtoll(row->values[4], NULL, 10) : 0;
-	return 0;
+	json_object *state = json_object_new_object();
+	json_object_object_add(state, "status", json_object_new_string(status));
+	json_object_object_add(state, "leaveType", json_object_new_string(leave->leave_type));
+	json_object_object_add(state, "startDate", json_object_new_string(leave->start_date));
+	json_object_object_add(state, "endDate", json_object_new_string(leave->end_date));
+	json_object_object_add(state, "startHalfDay", json_object_new_boolean(leave->start_half));
+	json_object_object_add(state, "endHalfDay", json_object_new_boolean(leave->end_half));
+	return state;
 }
 
-static int hr_leave_read(struct request_context *context, uint64_t id, struct hr_leave_row *leave)
+/* The audit details of a change to a leave request: {"employeeId",
+ * "before": {...}, "after": {...}} with status, type, dates and halves. */
+static void hr_leave_change_details(const struct hr_leave_row *before, const struct hr_leave_row *after,
+	const char *after_status, char *out, size_t size)
 {
-	memset(leave, 0, sizeof(*leave));
-	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id)};
-	return db_query(context->db, &hr_statements[HR_STMT_LEAVE_STATE], params, 2, hr_read_leave, leave);
+	json_object *details = json_object_new_object();
+	json_object_object_add(details, "employeeId", json_object_new_int64((int64_t)before->employee_id));
+	json_object_object_add(details, "before", hr_leave_state_json(before, hr_leave_status_name(before->status)));
+	json_object_object_add(details, "after", hr_leave_state_json(after, after_status));
+	snprintf(out, size, "%s", json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN));
+	json_object_put(details);
 }
 
-/* 422 for a decision the status does not allow, 409 for a stale If-Match;
+/* 409 for a step the status does not allow (the wrong state), 409 for a stale If-Match;
  * 0 with the next status otherwise. */
 static int hr_leave_refuse_transition(struct request_context *context, const struct hr_leave_row *leave,
 	enum hr_leave_action action, int64_t expected_version, enum hr_leave_status *next)
@@ -795,9 +1080,9 @@ static int hr_leave_refuse_transition(struct request_context *context, const str
 		char message[96];
 		snprintf(message, sizeof(message), "Cannot %s a leave request that is %s", hr_leave_action_name(action),
 			hr_leave_status_name(leave->status));
-		response_error(context->response, STATUS_UNPROCESSABLE, message);
-		response_add_detail(context->response, "status", "is %s; only pending requests can be approved, rejected "
-			"or cancelled", hr_leave_status_name(leave->status));
+		response_error(context->response, STATUS_CONFLICT, message);
+		response_add_detail(context->response, "status", "is %s; only pending requests can be approved, rejected, "
+			"edited or cancelled", hr_leave_status_name(leave->status));
 		return -1;
 	}
 	if (expected_version != 0 && expected_version != leave->version) {
@@ -842,8 +1127,9 @@ static int hr_leave_action_target(struct request_context *context, uint64_t id, 
 
 /* Approve or reject in one transaction: read the request, lock its employee
  * (so approvals of one employee's leave run one at a time), refuse an
- * approval that overlaps approved leave, then one conditional UPDATE from
- * pending, and the audit entry. */
+ * approval that overlaps approved leave or exceeds the balance, then one
+ * conditional UPDATE from pending, and the audit entry. Nobody decides
+ * their own leave (403), as nobody approves their own invoice. */
 static void hr_leave_decide(struct request_context *context, enum hr_leave_action action)
 {
 	const struct resource_def *resource = resource_of(context);
@@ -852,8 +1138,11 @@ static void hr_leave_decide(struct request_context *context, enum hr_leave_actio
 	if (hr_leave_action_target(context, id, expected_version) != 0)
 		return;
 	const struct auth_context *auth = &context->request->auth;
+	struct hr_employee_link own;
 	struct hr_leave_row leave;
-	int result = db_begin(context->db);
+	int result = hr_own_employee(context, &own);
+	if (result == DB_OK)
+		result = db_begin(context->db);
 	if (result == DB_OK)
 		result = hr_leave_read(context, id, &leave);
 	if (result != DB_OK) {
@@ -866,6 +1155,14 @@ static void hr_leave_decide(struct request_context *context, enum hr_leave_actio
 		return;
 	}
 	if (hr_leave_refuse_transition(context, &leave, action, expected_version, &next) != 0) {
+		return;
+	}
+	if (own.found && own.employee_id == leave.employee_id) {
+		char message[96];
+		snprintf(message, sizeof(message), "You cannot %s your own leave request; another manager must decide",
+			hr_leave_action_name(action));
+		response_error(context->response, STATUS_FORBIDDEN, message);
+		response_add_detail(context->response, "employeeId", "is your own employee record");
 		return;
 	}
 	if (action == HR_LEAVE_APPROVE) {
@@ -888,6 +1185,9 @@ static void hr_leave_decide(struct request_context *context, enum hr_leave_actio
 				leave.start_date, leave.end_date, (unsigned long long)overlapping);
 			return;
 		}
+		if (hr_leave_check_balance(context, leave.employee_id, leave.leave_type, leave.start_date, leave.end_date,
+			leave.start_half, leave.end_half, id, 0) != 0)
+			return;
 	}
 	const char *note = input_string(context->request, "decisionNote");
 	struct db_param decide[] = {DB_TEXT(hr_leave_status_name(next)), DB_UINT(auth->user_id),
@@ -899,9 +1199,8 @@ static void hr_leave_decide(struct request_context *context, enum hr_leave_actio
 		hr_leave_explain_miss(context, id, action, expected_version);
 		return;
 	}
-	char details[96];
-	snprintf(details, sizeof(details), "employee %llu, %s to %s", (unsigned long long)leave.employee_id,
-		leave.start_date, leave.end_date);
+	char details[HR_LEAVE_DETAILS_MAX];
+	hr_leave_change_details(&leave, &leave, hr_leave_status_name(next), details, sizeof(details));
 	if (result == DB_OK)
 		result = hr_audit(context, action == HR_LEAVE_APPROVE ? "hr.leave.approve" : "hr.leave.reject",
 			"leave_request", id, details);
@@ -968,9 +1267,8 @@ static void hr_leave_cancel(struct request_context *context)
 		hr_leave_explain_miss(context, id, HR_LEAVE_CANCEL, expected_version);
 		return;
 	}
-	char details[96];
-	snprintf(details, sizeof(details), "employee %llu, %s to %s", (unsigned long long)leave.employee_id,
-		leave.start_date, leave.end_date);
+	char details[HR_LEAVE_DETAILS_MAX];
+	hr_leave_change_details(&leave, &leave, "cancelled", details, sizeof(details));
 	if (result == DB_OK)
 		result = hr_audit(context, "hr.leave.cancel", "leave_request", id, details);
 	if (result == DB_OK)
@@ -980,4 +1278,199 @@ static void hr_leave_cancel(struct request_context *context)
 		return;
 	}
 	resource_respond_one(context, resource, id, 0, "Leave request cancelled");
+}
+
+/* The employee a pending request is for changes its type, dates, halves or
+ * reason (hr.manage rejects instead, like cancelling). The new days are
+ * counted again and checked against the balance, leaving the request's
+ * own old days out. */
+static void hr_leave_update(struct request_context *context)
+{
+	const struct resource_def *resource = resource_of(context);
+	uint64_t id = module_path_id(context, "id");
+	int64_t expected_version = resource_if_match(context);
+	if (hr_leave_action_target(context, id, expected_version) != 0)
+		return;
+	const struct auth_context *auth = &context->request->auth;
+	struct hr_employee_link own;
+	struct hr_leave_row leave;
+	int result = hr_own_employee(context, &own);
+	if (result == DB_OK)
+		result = db_begin(context->db);
+	if (result == DB_OK)
+		result = hr_leave_read(context, id, &leave);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	enum hr_leave_status next;
+	if (!leave.found || !own.found || leave.employee_id != own.employee_id) {
+		if (leave.found && hr_is_manager(context)) {
+			response_error(context->response, STATUS_FORBIDDEN, "Only the employee can change their own leave request");
+			response_add_detail(context->response, "employeeId", "is not your employee record; reject the request instead");
+		} else {
+			module_not_found(context, resource->singular);
+		}
+		return;
+	}
+	if (hr_leave_refuse_transition(context, &leave, HR_LEAVE_EDIT, expected_version, &next) != 0)
+		return;
+	struct hr_leave_row after = leave;
+	const char *text = input_string(context->request, "leaveType");
+	if (text != NULL)
+		snprintf(after.leave_type, sizeof(after.leave_type), "%s", text);
+	if ((text = input_string(context->request, "startDate")) != NULL)
+		snprintf(after.start_date, sizeof(after.start_date), "%s", text);
+	if ((text = input_string(context->request, "endDate")) != NULL)
+		snprintf(after.end_date, sizeof(after.end_date), "%s", text);
+	after.start_half = input_boolean(context->request, "startHalfDay", leave.start_half);
+	after.end_half = input_boolean(context->request, "endHalfDay", leave.end_half);
+	int64_t start = 0, end = 0;
+	if (hr_leave_check_dates(context, after.start_date, after.end_date, after.start_half, after.end_half, &start,
+		&end) != 0)
+		return;
+	if (hr_leave_check_balance(context, leave.employee_id, after.leave_type, after.start_date, after.end_date,
+		after.start_half, after.end_half, id, 1) != 0)
+		return;
+	const char *reason = input_string(context->request, "reason");
+	struct db_param update[] = {DB_TEXT(after.leave_type), DB_TEXT(after.start_date), DB_TEXT(after.end_date),
+		DB_INT(after.start_half), DB_INT(after.end_half), DB_INT(hr_leave_calendar_days(start, end)),
+		DB_INT(hr_leave_working_days(start, end)),
+		DB_INT(hr_leave_half_days(start, end, after.start_half, after.end_half, start, end)),
+		reason ? DB_TEXT(reason) : DB_NULL, DB_UINT(auth->tenant_id), DB_UINT(id), DB_UINT(own.employee_id),
+		DB_INT(expected_version), DB_INT(expected_version)};
+	uint64_t matched = 0;
+	result = db_exec(context->db, &hr_statements[HR_STMT_LEAVE_UPDATE], update, 14, &matched, NULL);
+	if (result == DB_OK && matched == 0) {
+		hr_leave_explain_miss(context, id, HR_LEAVE_EDIT, expected_version);
+		return;
+	}
+	char details[HR_LEAVE_DETAILS_MAX];
+	hr_leave_change_details(&leave, &after, "pending", details, sizeof(details));
+	if (result == DB_OK)
+		result = hr_audit(context, "hr.leave.update", "leave_request", id, details);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	resource_respond_one(context, resource, id, 0, "Leave request updated");
+}
+
+/* The employee of /employees/{id}/...: any of the tenant's with hr.manage,
+ * else only one's own (another's answers 404, as their leave does). 0, or
+ * answered and -1. */
+static int hr_balance_employee(struct request_context *context, uint64_t *employee_id)
+{
+	*employee_id = module_path_id(context, "id");
+	struct hr_employee_link link = {0};
+	int result = DB_OK;
+	if (*employee_id != 0)
+		result = hr_is_manager(context) ? hr_employee_by_id(context, *employee_id, &link)
+						: hr_own_employee(context, &link);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "employees");
+		return -1;
+	}
+	if (!link.found || link.employee_id != *employee_id) {
+		module_not_found(context, "Employee");
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t hr_current_year(void)
+{
+	time_t now = time(NULL);
+	struct tm utc;
+	gmtime_r(&now, &utc);
+	return utc.tm_year + 1900;
+}
+
+static json_object *hr_balances_json(uint64_t employee_id, const struct hr_year_balances *balances)
+{
+	json_object *data = json_object_new_object();
+	json_object *list = json_object_new_array();
+	json_object_object_add(data, "employeeId", json_object_new_int64((int64_t)employee_id));
+	json_object_object_add(data, "year", json_object_new_int64(balances->year));
+	for (size_t i = 0; i < HR_LEAVE_TYPES; i++)
+		json_object_array_add(list, hr_balance_json(leave_types[i], &balances->types[i]));
+	json_object_object_add(data, "balances", list);
+	return data;
+}
+
+/* GET /employees/{id}/leave-balances?year=: per leave type, the allowance
+ * (null when none is set), taken (approved), pending and remaining days. */
+static void hr_leave_balances(struct request_context *context)
+{
+	uint64_t employee_id;
+	if (hr_balance_employee(context, &employee_id) != 0)
+		return;
+	struct hr_year_balances balances;
+	int result = db_begin(context->db);
+	if (result == DB_OK)
+		result = hr_load_year(context, employee_id, query_integer(context->request, "year", hr_current_year()), 0,
+			&balances);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "leave balances");
+		return;
+	}
+	response_ok(context->response, STATUS_OK, hr_balances_json(employee_id, &balances), "Leave balances");
+}
+
+static int hr_read_half_days(void *callback_context, const struct db_row *row)
+{
+	if (row->column_count == 1 && row->values[0] != NULL)
+		*(int64_t *)callback_context = strtoll(row->values[0], NULL, 10);
+	return 0;
+}
+
+/* PUT /employees/{id}/leave-allowances {"year", "leaveType", "days"}: sets
+ * (or with null removes) an allowance, audited with before and after. An
+ * allowance below what is already booked is allowed: remaining goes
+ * negative and further requests of that type are refused. */
+static void hr_leave_allowance_set(struct request_context *context)
+{
+	uint64_t employee_id;
+	if (hr_balance_employee(context, &employee_id) != 0)
+		return;
+	const struct auth_context *auth = &context->request->auth;
+	int64_t year = input_integer(context->request, "year", 0);
+	const char *leave_type = input_string(context->request, "leaveType");
+	json_object *days = input_field(context->request, "days");
+	int64_t before = -1;
+	struct db_param employee[] = {DB_UINT(auth->tenant_id), DB_UINT(employee_id)};
+	struct db_param key[] = {DB_UINT(auth->tenant_id), DB_UINT(employee_id), DB_TEXT(leave_type), DB_INT(year)};
+	struct db_param set[] = {DB_UINT(auth->tenant_id), DB_UINT(employee_id), DB_TEXT(leave_type), DB_INT(year),
+		DB_INT(days ? 2 * json_object_get_int64(days) : 0), DB_UINT(auth->user_id)};
+	int result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_exec(context->db, &hr_statements[HR_STMT_EMPLOYEE_LOCK], employee, 2, NULL, NULL);
+	if (result == DB_OK)
+		result = db_query(context->db, &hr_statements[HR_STMT_ALLOWANCE_LOCK], key, 4, hr_read_half_days, &before);
+	if (result == DB_OK)
+		result = days ? db_exec(context->db, &hr_statements[HR_STMT_ALLOWANCE_SET], set, 6, NULL, NULL)
+			      : db_exec(context->db, &hr_statements[HR_STMT_ALLOWANCE_REMOVE], key, 4, NULL, NULL);
+	json_object *details = json_object_new_object();
+	json_object_object_add(details, "leaveType", json_object_new_string(leave_type));
+	json_object_object_add(details, "year", json_object_new_int64(year));
+	json_object_object_add(details, "before", before >= 0 ? hr_days_json(before) : NULL);
+	json_object_object_add(details, "after", days ? hr_days_json(2 * json_object_get_int64(days)) : NULL);
+	if (result == DB_OK)
+		result = hr_audit(context, "hr.leave_allowance.set", "employee", employee_id,
+			json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN));
+	json_object_put(details);
+	struct hr_year_balances balances;
+	if (result == DB_OK)
+		result = hr_load_year(context, employee_id, year, 0, &balances);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "leave allowances");
+		return;
+	}
+	response_ok(context->response, STATUS_OK, hr_balances_json(employee_id, &balances), "Leave allowance set");
 }

@@ -54,6 +54,50 @@ int64_t hr_leave_working_days(int64_t start, int64_t end)
 	return working;
 }
 
+void hr_leave_year_bounds(int64_t year, int64_t *first, int64_t *last)
+{
+	*first = hr_leave_days_from_civil(year, 1, 1);
+	*last = hr_leave_days_from_civil(year, 12, 31);
+}
+
+static int hr_leave_is_working(int64_t day)
+{
+	int weekday = hr_leave_weekday(day);
+	return weekday != 0 && weekday != 6;
+}
+
+int64_t hr_leave_half_days(int64_t start, int64_t end, int start_half, int end_half, int64_t from, int64_t to)
+{
+	int64_t first = start > from ? start : from;
+	int64_t last = end < to ? end : to;
+	if (last < first)
+		return 0;
+	int64_t halves = 2 * hr_leave_working_days(first, last);
+	if (start_half && start >= first && hr_leave_is_working(start))
+		halves--;
+	if (end_half && end <= last && hr_leave_is_working(end))
+		halves--;
+	return halves < 0 ? 0 : halves;
+}
+
+int hr_leave_halves_valid(int64_t start, int64_t end, int start_half, int end_half)
+{
+	return start == end && start_half && end_half ? -1 : 0;
+}
+
+int64_t hr_leave_remaining(const struct hr_leave_balance *balance)
+{
+	if (balance->allowance < 0)
+		return INT64_MAX;
+	return balance->allowance - balance->taken - balance->pending;
+}
+
+int hr_leave_fits(const struct hr_leave_balance *balance, int64_t requested)
+{
+	/* a request that charges nothing (a weekend) never exceeds a balance */
+	return balance->allowance < 0 || requested <= 0 || requested <= hr_leave_remaining(balance);
+}
+
 static const char *const hr_leave_status_names[HR_LEAVE_STATUS__MAX] = {
 	[HR_LEAVE_PENDING] = "pending",
 	[HR_LEAVE_APPROVED] = "approved",
@@ -65,6 +109,7 @@ static const char *const hr_leave_action_names[HR_LEAVE_ACTION__MAX] = {
 	[HR_LEAVE_APPROVE] = "approve",
 	[HR_LEAVE_REJECT] = "reject",
 	[HR_LEAVE_CANCEL] = "cancel",
+	[HR_LEAVE_EDIT] = "edit",
 };
 
 const char *hr_leave_status_name(enum hr_leave_status status)
@@ -96,6 +141,7 @@ int hr_leave_transition(enum hr_leave_status from, enum hr_leave_action action, 
 		[HR_LEAVE_APPROVE] = HR_LEAVE_APPROVED,
 		[HR_LEAVE_REJECT] = HR_LEAVE_REJECTED,
 		[HR_LEAVE_CANCEL] = HR_LEAVE_CANCELLED,
+		[HR_LEAVE_EDIT] = HR_LEAVE_PENDING,
 	};
 	if (from != HR_LEAVE_PENDING || (unsigned)action >= HR_LEAVE_ACTION__MAX)
 		return -1;

@@ -1,7 +1,10 @@
 /* Sales module: leads, accounts, contacts and opportunities on the generic
  * record engine, plus lead conversion (account, contact and optionally an
  * opportunity in one transaction) and the opportunity pipeline summary.
+ * An opportunity enters closed_lost only with a lostReason, and every
+ * change of its stage is kept in its stage history (and audited).
  * Permissions: sales.view, sales.create, sales.edit, sales.delete. */
+#include "auth/audit.h"
 #include "auth/rbac.h"
 #include "handler/context.h"
 #include "core/log.h"
@@ -92,6 +95,9 @@ static const struct resource_field opportunity_fields[] = {
 	{.api_name = "closeDate", .column = "close_date", .kind = RESOURCE_DATE, .flags = RESOURCE_NULLABLE | RESOURCE_SORT},
 	{.api_name = "probability", .column = "probability", .kind = RESOURCE_INTEGER, .min_value = 0, .max_value = 100,
 		.default_sql = "10"},
+	/* required to enter closed_lost; kept afterwards as the last loss's reason */
+	{.api_name = "lostReason", .column = "lost_reason", .kind = RESOURCE_TEXT, .flags = RESOURCE_NULLABLE,
+		.max_length = 500},
 	OWNER_FIELD,
 };
 
@@ -144,6 +150,9 @@ static const struct resource_def sales_opportunities = {
 
 static void sales_convert_lead(struct request_context *context);
 static void sales_opportunity_summary(struct request_context *context);
+static void sales_opportunity_create(struct request_context *context);
+static void sales_opportunity_update(struct request_context *context);
+static void sales_opportunity_stages(struct request_context *context);
 
 static const struct field_spec convert_fields[] = {
 	{.name = "accountName", .type = FIELD_STRING, .min_length = 1, .max_length = 200},
@@ -181,7 +190,22 @@ static const struct route sales_routes[] = {
 	RESOURCE_ROUTES("/api/v1/sales/leads", sales_leads, lead_runtime),
 	RESOURCE_ROUTES("/api/v1/sales/accounts", sales_accounts, account_runtime),
 	RESOURCE_ROUTES("/api/v1/sales/contacts", sales_contacts, contact_runtime),
-	RESOURCE_ROUTES("/api/v1/sales/opportunities", sales_opportunities, opportunity_runtime),
+	{.method = HTTP_GET, .pattern = "/api/v1/sales/opportunities/{id}/stage-history", .permission = "sales.view",
+		.credentials = ROUTE_CRED_JWT, .handler = sales_opportunity_stages, .data = &sales_opportunities},
+	/* the engine's routes, with the stage rules and history on create and update */
+	{.method = HTTP_GET, .pattern = "/api/v1/sales/opportunities", .permission = "sales.view",
+		.credentials = ROUTE_CRED_JWT, .query = &resource_list_query, .handler = resource_list,
+		.data = &sales_opportunities},
+	{.method = HTTP_POST, .pattern = "/api/v1/sales/opportunities", .permission = "sales.create",
+		.credentials = ROUTE_CRED_JWT, .input = &opportunity_runtime.create_input, .handler = sales_opportunity_create,
+		.data = &sales_opportunities},
+	{.method = HTTP_GET, .pattern = "/api/v1/sales/opportunities/{id}", .permission = "sales.view",
+		.credentials = ROUTE_CRED_JWT, .handler = resource_get, .data = &sales_opportunities},
+	{.method = HTTP_PATCH, .pattern = "/api/v1/sales/opportunities/{id}", .permission = "sales.edit",
+		.credentials = ROUTE_CRED_JWT, .input = &opportunity_runtime.update_input, .handler = sales_opportunity_update,
+		.data = &sales_opportunities},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/sales/opportunities/{id}", .permission = "sales.delete",
+		.credentials = ROUTE_CRED_JWT, .handler = resource_delete, .data = &sales_opportunities},
 };
 
 const struct route_table sales_route_table = {
@@ -200,6 +224,10 @@ enum sales_statement {
 	SALES_STMT_INSERT_OPPORTUNITY,
 	SALES_STMT_MARK_CONVERTED,
 	SALES_STMT_SUMMARY,
+	SALES_STMT_STAGE_LOCK,
+	SALES_STMT_STAGE_INSERT,
+	SALES_STMT_STAGE_HISTORY,
+	SALES_STMT_OPPORTUNITY_EXISTS,
 	SALES_STMT__MAX
 };
 
@@ -229,6 +257,24 @@ static const struct db_statement_def sales_statements[SALES_STMT__MAX] = {
 		.sql = "SELECT stage, currency, COUNT(*), SUM(amount_minor) FROM sales_opportunities "
 		"WHERE tenant_id = ? AND deleted_at IS NULL GROUP BY stage, currency ORDER BY stage, currency",
 		.tenant_bound = 1},
+	/* An update reads the stage it changes with the row locked, so two
+	 * concurrent stage changes are recorded in the order they happen. */
+	[SALES_STMT_STAGE_LOCK] = {.name = "sales.opportunity_stage_lock",
+		.sql = "SELECT stage, lost_reason FROM sales_opportunities WHERE tenant_id = ? AND opportunity_id = ? "
+		"AND deleted_at IS NULL FOR UPDATE",
+		.tenant_bound = 1},
+	[SALES_STMT_STAGE_INSERT] = {.name = "sales.opportunity_stage_insert",
+		.sql = "INSERT INTO sales_opportunity_stages (tenant_id, opportunity_id, from_stage, to_stage, lost_reason, "
+		"changed_by) VALUES (?, ?, ?, ?, ?, ?)",
+		.tenant_bound = 1},
+	[SALES_STMT_STAGE_HISTORY] = {.name = "sales.opportunity_stage_history",
+		.sql = "SELECT from_stage, to_stage, lost_reason, changed_by, DATE_FORMAT(changed_at, '%Y-%m-%dT%H:%i:%s.%fZ') "
+		"FROM sales_opportunity_stages WHERE tenant_id = ? AND opportunity_id = ? ORDER BY history_id LIMIT 1000",
+		.tenant_bound = 1},
+	[SALES_STMT_OPPORTUNITY_EXISTS] = {.name = "sales.opportunity_exists",
+		.sql = "SELECT COUNT(*) FROM sales_opportunities WHERE tenant_id = ? AND opportunity_id = ? "
+		"AND deleted_at IS NULL",
+		.tenant_bound = 1},
 };
 
 const struct statement_table sales_statement_table = {"sales", sales_statements, SALES_STMT__MAX};
@@ -255,6 +301,9 @@ static int sales_read_lead(void *callback_context, const struct db_row *row)
 	lead->owner_user_id = row->values[6] ? strtoull(row->values[6], NULL, 10) : 0;
 	return 0;
 }
+
+static int sales_record_stage(struct request_context *context, uint64_t id, const char *from, const char *to,
+	const char *lost_reason);
 
 /* Inside the transaction: account, contact, optional opportunity, lead update. */
 static int sales_convert_in_transaction(struct request_context *context, uint64_t lead_id, const struct lead_row *lead,
@@ -300,7 +349,8 @@ static int sales_convert_in_transaction(struct request_context *context, uint64_
 			DB_INT(input_integer(context->request, "amount", 0)), DB_TEXT(currency ? currency : "EUR"),
 			close_date ? DB_TEXT(close_date) : DB_NULL, owner};
 		result = db_exec(context->db, &sales_statements[SALES_STMT_INSERT_OPPORTUNITY], opportunity, 9, NULL, &ids[2]);
-		if (result != DB_OK || (result = resource_count_rows(context, &sales_opportunities, 1)) != DB_OK)
+		if (result != DB_OK || (result = resource_count_rows(context, &sales_opportunities, 1)) != DB_OK ||
+			(result = sales_record_stage(context, ids[2], NULL, "prospecting", NULL)) != DB_OK)
 			return result;
 	}
 	struct db_param mark[] = {DB_UINT(ids[0]), DB_UINT(ids[1]), ids[2] ? DB_UINT(ids[2]) : DB_NULL,
@@ -401,4 +451,187 @@ static void sales_opportunity_summary(struct request_context *context)
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "stages", stages);
 	response_ok(context->response, STATUS_OK, data, "Opportunity pipeline by stage");
+}
+
+/* ------------------------------------------------------ opportunity stages */
+
+#define SALES_LOST_STAGE "closed_lost"
+
+/* One row of the stage history and its audit entry, in the caller's
+ * transaction. from NULL: the stage it was created in. */
+static int sales_record_stage(struct request_context *context, uint64_t id, const char *from, const char *to,
+	const char *lost_reason)
+{
+	const struct auth_context *auth = &context->request->auth;
+	struct db_param row[] = {DB_UINT(auth->tenant_id), DB_UINT(id), from ? DB_TEXT(from) : DB_NULL, DB_TEXT(to),
+		lost_reason ? DB_TEXT(lost_reason) : DB_NULL, DB_UINT(auth->user_id)};
+	int result = db_exec(context->db, &sales_statements[SALES_STMT_STAGE_INSERT], row, 6, NULL, NULL);
+	if (result != DB_OK)
+		return result;
+	json_object *details = json_object_new_object();
+	json_object *before = json_object_new_object();
+	json_object *after = json_object_new_object();
+	json_object_object_add(before, "stage", from ? json_object_new_string(from) : NULL);
+	json_object_object_add(after, "stage", json_object_new_string(to));
+	if (lost_reason != NULL)
+		json_object_object_add(after, "lostReason", json_object_new_string(lost_reason));
+	json_object_object_add(details, "before", before);
+	json_object_object_add(details, "after", after);
+	char target[24];
+	snprintf(target, sizeof(target), "%llu", (unsigned long long)id);
+	struct audit_event event = {auth->tenant_id, auth->user_id, "sales.opportunity.stage", "success", "opportunity",
+		target, context->request->remote_addr, context->request->request_id,
+		json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN)};
+	result = audit_record(context->db, &event);
+	json_object_put(details);
+	return result;
+}
+
+/* The stage after the write: the body's, else the stored one (NULL on create: the default). */
+static const char *sales_stage_after(const struct request_context *context, const char *stored)
+{
+	const char *stage = input_string(context->request, "stage");
+	return stage ? stage : stored ? stored : "prospecting";
+}
+
+/* The lostReason after the write: the body's (null clears it), else the stored one. */
+static const char *sales_lost_reason_after(const struct request_context *context, const char *stored)
+{
+	if (input_has_field(context->request, "lostReason"))
+		return input_string(context->request, "lostReason");
+	return stored;
+}
+
+/* closed_lost needs a reason: 0, or 422 naming lostReason and -1. */
+static int sales_check_lost_reason(struct request_context *context, const char *stage, const char *reason)
+{
+	if (strcmp(stage, SALES_LOST_STAGE) != 0 || (reason != NULL && reason[0] != '\0'))
+		return 0;
+	response_error(context->response, STATUS_UNPROCESSABLE, "A lost opportunity needs a lostReason");
+	response_add_detail(context->response, "lostReason", "is required when stage is closed_lost");
+	return -1;
+}
+
+static int sales_opportunity_create_check(struct request_context *context, void *state)
+{
+	(void)state;
+	return sales_check_lost_reason(context, sales_stage_after(context, NULL), sales_lost_reason_after(context, NULL));
+}
+
+static int sales_opportunity_create_history(struct request_context *context, void *state, uint64_t id)
+{
+	(void)state;
+	const char *stage = sales_stage_after(context, NULL);
+	return sales_record_stage(context, id, NULL, stage,
+		strcmp(stage, SALES_LOST_STAGE) == 0 ? sales_lost_reason_after(context, NULL) : NULL);
+}
+
+/* The engine's create, plus the lost reason rule and the first row of the
+ * stage history, in the create's transaction. */
+static void sales_opportunity_create(struct request_context *context)
+{
+	if (resource_check_references_or_reply(context, &sales_opportunities) != 0)
+		return;
+	const struct resource_create_steps steps = {.check = sales_opportunity_create_check,
+		.after_insert = sales_opportunity_create_history, .message = "Opportunity created"};
+	resource_create_with(context, &sales_opportunities, &steps);
+}
+
+struct sales_stage_row {
+	int found;
+	char stage[16];
+	int has_reason;
+	char lost_reason[501];
+};
+
+static int sales_read_stage(void *callback_context, const struct db_row *row)
+{
+	struct sales_stage_row *out = callback_context;
+	if (row->column_count != 2 || row->values[0] == NULL)
+		return 0;
+	out->found = 1;
+	snprintf(out->stage, sizeof(out->stage), "%s", row->values[0]);
+	out->has_reason = row->values[1] != NULL;
+	snprintf(out->lost_reason, sizeof(out->lost_reason), "%s", row->values[1] ? row->values[1] : "");
+	return 0;
+}
+
+/* The engine's PATCH in a transaction that first locks the row and reads
+ * its stage: entering closed_lost needs a lostReason, and a change of stage
+ * adds a row to the history and an audit entry, committed with the change. */
+static void sales_opportunity_update(struct request_context *context)
+{
+	uint64_t id = module_path_id(context, "id");
+	if (id == 0 || resource_if_match(context) < 0) {
+		resource_update(context); /* answers 404 / 400 in the engine's words */
+		return;
+	}
+	struct sales_stage_row old = {0};
+	struct db_param key[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id)};
+	int result = db_begin(context->db);
+	if (result == DB_OK)
+		result = db_query(context->db, &sales_statements[SALES_STMT_STAGE_LOCK], key, 2, sales_read_stage, &old);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, sales_opportunities.name);
+		return;
+	}
+	if (!old.found) {
+		module_not_found(context, sales_opportunities.singular);
+		return;
+	}
+	const char *stage = sales_stage_after(context, old.stage);
+	const char *reason = sales_lost_reason_after(context, old.has_reason ? old.lost_reason : NULL);
+	if (sales_check_lost_reason(context, stage, reason) != 0)
+		return;
+	resource_update(context);
+	if (!status_is_success(context->response->status))
+		return;
+	if (strcmp(stage, old.stage) != 0)
+		result = sales_record_stage(context, id, old.stage, stage,
+			strcmp(stage, SALES_LOST_STAGE) == 0 ? reason : NULL);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK)
+		respond_db_failure(context, result, sales_opportunities.name);
+}
+
+static int sales_collect_stage_change(void *callback_context, const struct db_row *row)
+{
+	json_object *list = callback_context;
+	if (row->column_count != 5 || row->values[1] == NULL)
+		return 0;
+	json_object *entry = json_object_new_object();
+	json_object_object_add(entry, "fromStage", module_string_or_null(row->values[0]));
+	json_object_object_add(entry, "toStage", json_object_new_string(row->values[1]));
+	json_object_object_add(entry, "lostReason", module_string_or_null(row->values[2]));
+	json_object_object_add(entry, "changedBy",
+		row->values[3] ? json_object_new_int64(strtoll(row->values[3], NULL, 10)) : NULL);
+	json_object_object_add(entry, "changedAt", module_string_or_null(row->values[4]));
+	json_object_array_add(list, entry);
+	return 0;
+}
+
+/* GET /sales/opportunities/{id}/stage-history: oldest first. */
+static void sales_opportunity_stages(struct request_context *context)
+{
+	uint64_t id = module_path_id(context, "id");
+	uint64_t live = 0;
+	struct db_param key[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(id)};
+	int result = id == 0 ? DB_OK
+			     : db_query(context->db, &sales_statements[SALES_STMT_OPPORTUNITY_EXISTS], key, 2,
+				       module_read_uint64, &live);
+	if (result == DB_OK && live == 0) {
+		module_not_found(context, sales_opportunities.singular);
+		return;
+	}
+	json_object *list = json_object_new_array();
+	if (result == DB_OK)
+		result = db_query(context->db, &sales_statements[SALES_STMT_STAGE_HISTORY], key, 2,
+			sales_collect_stage_change, list);
+	if (result != DB_OK) {
+		json_object_put(list);
+		respond_db_failure(context, result, "stage history");
+		return;
+	}
+	response_ok(context->response, STATUS_OK, list, "Opportunity stage history");
 }

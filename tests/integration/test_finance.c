@@ -559,14 +559,14 @@ static void invoice_goes_submitted_approved_paid_with_another_approver(void)
         ITEST_CHECK(strcmp(reply.etag, "\"3\"") == 0, "version 3 after create, submit, approve; ETag %s", reply.etag);
     }
     fin_reply_free(&reply);
-    step("invoice", id, "approve", NULL, &manager_2, 422, "UNPROCESSABLE");
+    step("invoice", id, "approve", NULL, &manager_2, 409, "CONFLICT");
     snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld/pay", (long long)id);
     if (fin_call("POST", path, NULL, &manager_2, NULL, &reply) && expect("pay", &reply, 200, NULL))
         ITEST_CHECK(strcmp(data_string(&reply, "status"), "paid") == 0 && data_string(&reply, "paidAt")[0],
                     "paid, with paidAt");
     fin_reply_free(&reply);
-    step("invoice", id, "pay", NULL, &manager_2, 422, "UNPROCESSABLE");
-    step("invoice", id, "submit", NULL, &manager_1, 422, "UNPROCESSABLE");
+    step("invoice", id, "pay", NULL, &manager_2, 409, "CONFLICT");
+    step("invoice", id, "submit", NULL, &manager_1, 409, "CONFLICT");
 
     /* Every step is in the audit log with the document id. */
     static const char *const actions[] = { "submit", "approve", "pay" };
@@ -595,7 +595,7 @@ static void expense_is_rejected_with_a_note_and_cannot_be_paid(void)
     int64_t id = create_expense(&clerk, "travel", 4200);
     if (!id || !step("expense", id, "submit", NULL, &clerk, 200, NULL))
         return;
-    step("expense", id, "pay", NULL, &manager_1, 422, "UNPROCESSABLE");
+    step("expense", id, "pay", NULL, &manager_1, 409, "CONFLICT");
     char path[96];
     snprintf(path, sizeof path, "/api/v1/finance/expenses/%lld/reject", (long long)id);
     struct fin_reply reply;
@@ -606,8 +606,8 @@ static void expense_is_rejected_with_a_note_and_cannot_be_paid(void)
                         data_int(&reply, "decidedBy") == manager_1.id,
                     "rejected by manager 1 with the note");
     fin_reply_free(&reply);
-    step("expense", id, "pay", NULL, &manager_1, 422, "UNPROCESSABLE");
-    step("expense", id, "approve", NULL, &manager_2, 422, "UNPROCESSABLE");
+    step("expense", id, "pay", NULL, &manager_1, 409, "CONFLICT");
+    step("expense", id, "approve", NULL, &manager_2, 409, "CONFLICT");
     step("expense", id, "reject", "{\"note\":5}", &manager_1, 400, "VALIDATION_ERROR");
     step("expense", id, "reject", "{\"reason\":\"x\"}", &manager_1, 400, "VALIDATION_ERROR");
 }
@@ -626,22 +626,22 @@ static void approving_ones_own_document_is_403(void)
     step("expense", expense, "approve", NULL, &manager_2, 200, NULL);
 }
 
-static void wrong_state_transitions_are_422(void)
+static void wrong_state_transitions_are_409(void)
 {
     int64_t draft = create_invoice(&manager_1, one_line, NULL);
     if (!draft)
         return;
-    step("invoice", draft, "approve", NULL, &manager_2, 422, "UNPROCESSABLE");
-    step("invoice", draft, "reject", NULL, &manager_2, 422, "UNPROCESSABLE");
-    step("invoice", draft, "pay", NULL, &manager_2, 422, "UNPROCESSABLE");
+    step("invoice", draft, "approve", NULL, &manager_2, 409, "CONFLICT");
+    step("invoice", draft, "reject", NULL, &manager_2, 409, "CONFLICT");
+    step("invoice", draft, "pay", NULL, &manager_2, 409, "CONFLICT");
     /* Submit and pay take nothing: a body with members is refused, not ignored;
      * a decision's note must be text. */
     step("invoice", draft, "submit", "{\"note\":\"please\"}", &clerk, 400, "VALIDATION_ERROR");
     step("invoice", draft, "reject", "{\"note\":7}", &manager_2, 400, "VALIDATION_ERROR");
     if (!step("invoice", draft, "submit", "{}", &clerk, 200, NULL))
         return;
-    step("invoice", draft, "submit", NULL, &clerk, 422, "UNPROCESSABLE");
-    step("invoice", draft, "pay", NULL, &manager_2, 422, "UNPROCESSABLE");
+    step("invoice", draft, "submit", NULL, &clerk, 409, "CONFLICT");
+    step("invoice", draft, "pay", NULL, &manager_2, 409, "CONFLICT");
 }
 
 static void only_drafts_can_be_edited_or_deleted(void)
@@ -653,11 +653,11 @@ static void only_drafts_can_be_edited_or_deleted(void)
         return;
     char path[96];
     snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld", (long long)id);
-    call_expect("PATCH submitted invoice", "PATCH", path, "{\"notes\":\"late change\"}", &manager_1, 422,
-                "UNPROCESSABLE");
+    call_expect("PATCH submitted invoice", "PATCH", path, "{\"notes\":\"late change\"}", &manager_1, 409,
+                "CONFLICT");
     call_expect("PATCH submitted invoice lines", "PATCH", path, "{\"lines\":[{\"description\":\"x\",\"quantity\":1,"
-                "\"unitPrice\":1}]}", &manager_1, 422, "UNPROCESSABLE");
-    call_expect("DELETE submitted invoice", "DELETE", path, NULL, &admin_a, 422, "UNPROCESSABLE");
+                "\"unitPrice\":1}]}", &manager_1, 409, "CONFLICT");
+    call_expect("DELETE submitted invoice", "DELETE", path, NULL, &admin_a, 409, "CONFLICT");
     struct fin_reply reply;
     if (fin_call("GET", path, NULL, &manager_1, NULL, &reply) && expect("GET after refusals", &reply, 200, NULL))
         ITEST_CHECK(strcmp(data_string(&reply, "notes"), "") == 0 && data_int(&reply, "total") == 12000,
@@ -668,8 +668,8 @@ static void only_drafts_can_be_edited_or_deleted(void)
     if (!expense || !step("expense", expense, "submit", NULL, &clerk, 200, NULL))
         return;
     snprintf(path, sizeof path, "/api/v1/finance/expenses/%lld", (long long)expense);
-    call_expect("PATCH submitted expense", "PATCH", path, "{\"amount\":1}", &clerk, 422, "UNPROCESSABLE");
-    call_expect("DELETE submitted expense", "DELETE", path, NULL, &admin_a, 422, "UNPROCESSABLE");
+    call_expect("PATCH submitted expense", "PATCH", path, "{\"amount\":1}", &clerk, 409, "CONFLICT");
+    call_expect("DELETE submitted expense", "DELETE", path, NULL, &admin_a, 409, "CONFLICT");
 }
 
 static void stale_if_match_is_409_and_soft_delete_hides_the_draft(void)
@@ -833,7 +833,7 @@ static void idempotent_retry_of_an_invoice_create_makes_one_invoice(void)
 }
 
 /* Each child approves once and reports through its exit status. */
-enum { RACE_WON = 0, RACE_LOST_422 = 1, RACE_OTHER = 2 };
+enum { RACE_WON = 0, RACE_LOST_409 = 1, RACE_OTHER = 2 };
 
 static void concurrent_approvals_of_one_invoice_have_exactly_one_winner(void)
 {
@@ -867,7 +867,7 @@ static void concurrent_approvals_of_one_invoice_have_exactly_one_winner(void)
             memset(&response, 0, sizeof response);
             int outcome = RACE_OTHER;
             if (http_client_send(&request, &response, error_text, sizeof error_text))
-                outcome = response.status == 200 ? RACE_WON : response.status == 422 ? RACE_LOST_422 : RACE_OTHER;
+                outcome = response.status == 200 ? RACE_WON : response.status == 409 ? RACE_LOST_409 : RACE_OTHER;
             if (outcome == RACE_OTHER)
                 fprintf(stderr, "racer %zu: status %ld %s\n", i, response.status, response.body ? response.body : "");
             http_response_free(&response);
@@ -886,13 +886,13 @@ static void concurrent_approvals_of_one_invoice_have_exactly_one_winner(void)
             other++;
         else if (WEXITSTATUS(status) == RACE_WON)
             won++;
-        else if (WEXITSTATUS(status) == RACE_LOST_422)
+        else if (WEXITSTATUS(status) == RACE_LOST_409)
             lost++;
         else
             other++;
     }
     ITEST_CHECK(started == RACERS, "%zu racers started", started);
-    ITEST_CHECK(won == 1 && lost == RACERS - 1 && other == 0, "exactly one 200 and %d x 422: got %d won, %d lost, %d other",
+    ITEST_CHECK(won == 1 && lost == RACERS - 1 && other == 0, "exactly one 200 and %d x 409: got %d won, %d lost, %d other",
                 RACERS - 1, won, lost, other);
 
     struct fin_reply reply;
@@ -920,6 +920,276 @@ static void concurrent_approvals_of_one_invoice_have_exactly_one_winner(void)
     fin_reply_free(&reply);
 }
 
+/* ------------------------------------------------------------------ no dead ends */
+
+/* One audit entry of action for target whose details hold needle. */
+static bool audit_has(const char *action, int64_t target, const struct finance_user *actor, const char *needle)
+{
+    char path[160], target_text[24];
+    snprintf(path, sizeof path, "/api/v1/audit?action=%s&limit=100", action);
+    snprintf(target_text, sizeof target_text, "%lld", (long long)target);
+    struct fin_reply reply;
+    bool found = false;
+    if (fin_call("GET", path, NULL, &admin_a, NULL, &reply) && expect(path, &reply, 200, NULL)) {
+        json_object *items = json_path_get(reply.body, "data");
+        for (size_t i = 0; items && i < json_object_array_length(items) && !found; i++) {
+            json_object *entry = json_object_array_get_idx(items, i);
+            const char *id = json_path_string(entry, "targetId");
+            const char *details = json_path_string(entry, "details");
+            int64_t who = 0;
+            json_path_int64(entry, "actorUserId", &who);
+            found = id && strcmp(id, target_text) == 0 && who == actor->id && details && strstr(details, needle);
+        }
+    }
+    fin_reply_free(&reply);
+    return found;
+}
+
+static void a_rejected_document_is_reopened_by_its_author_and_resubmitted(void)
+{
+    int64_t invoice = create_invoice(&clerk, one_line, NULL);
+    int64_t expense = create_expense(&clerk, "reopen", 1500);
+    if (!invoice || !expense || !step("invoice", invoice, "submit", NULL, &clerk, 200, NULL) ||
+        !step("expense", expense, "submit", NULL, &clerk, 200, NULL))
+        return;
+    /* only a rejected document reopens */
+    step("invoice", invoice, "reopen", NULL, &clerk, 409, "CONFLICT");
+    step("invoice", invoice, "reject", "{\"note\":\"wrong customer\"}", &manager_1, 200, NULL);
+    step("expense", expense, "reject", NULL, &manager_1, 200, NULL);
+    /* by its author only: another holder of finance.edit is refused, a viewer
+     * lacks the permission, another tenant does not see it */
+    struct fin_reply reply;
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld/reopen", (long long)invoice);
+    if (fin_call("POST", path, NULL, &manager_2, NULL, &reply) && expect("reopen by another", &reply, 403, "FORBIDDEN"))
+        ITEST_CHECK(has_detail(&reply, "createdBy"), "the refusal names createdBy");
+    fin_reply_free(&reply);
+    step("invoice", invoice, "reopen", NULL, &viewer, 403, "FORBIDDEN");
+    step("invoice", invoice, "reopen", NULL, &admin_b, 404, "NOT_FOUND");
+    step("invoice", invoice, "reopen", "{\"note\":\"x\"}", &clerk, 400, "VALIDATION_ERROR");
+    if (fin_call("POST", path, NULL, &clerk, NULL, &reply) && expect("reopen by the author", &reply, 200, NULL))
+        ITEST_CHECK(strcmp(data_string(&reply, "status"), "draft") == 0 &&
+                        strcmp(data_string(&reply, "decisionNote"), "wrong customer") == 0 &&
+                        strcmp(reply.etag, "\"4\"") == 0,
+                    "a draft again, the last decision still shown, version 4: %s",
+                    json_object_to_json_string(reply.body));
+    fin_reply_free(&reply);
+    step("invoice", invoice, "reopen", NULL, &clerk, 409, "CONFLICT");
+    /* edited and submitted again, then approved */
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld", (long long)invoice);
+    call_expect("edit the reopened draft", "PATCH", path, "{\"customerName\":\"Right Customer\"}", &clerk, 200, NULL);
+    step("invoice", invoice, "submit", NULL, &clerk, 200, NULL);
+    step("invoice", invoice, "approve", NULL, &manager_2, 200, NULL);
+    step("expense", expense, "reopen", NULL, &clerk, 200, NULL);
+    step("expense", expense, "submit", NULL, &clerk, 200, NULL);
+    step("expense", expense, "approve", NULL, &manager_1, 200, NULL);
+    ITEST_CHECK(audit_has("finance.invoice.reopen", invoice, &clerk, "\"before\":{\"status\":\"rejected\"}"),
+                "the reopening is audited with the status before and after");
+    ITEST_CHECK(audit_has("finance.expense.reopen", expense, &clerk, "\"after\":{\"status\":\"draft\"}"),
+                "the expense's too");
+}
+
+/* A paid invoice by manager 1, approved and paid by manager 2. */
+static int64_t paid_invoice(void)
+{
+    int64_t id = create_invoice(&manager_1, one_line, NULL);
+    if (!id || !step("invoice", id, "submit", NULL, &manager_1, 200, NULL) ||
+        !step("invoice", id, "approve", NULL, &manager_2, 200, NULL) ||
+        !step("invoice", id, "pay", NULL, &manager_2, 200, NULL))
+        return 0;
+    return id;
+}
+
+static void a_paid_invoice_is_voided_with_a_reason(void)
+{
+    int64_t id = paid_invoice();
+    int64_t draft = create_invoice(&manager_1, one_line, NULL);
+    if (!id || !draft)
+        return;
+    step("invoice", draft, "void", "{\"reason\":\"never sent\"}", &manager_2, 409, "CONFLICT");
+    step("invoice", id, "void", NULL, &manager_2, 400, "VALIDATION_ERROR");
+    step("invoice", id, "void", "{\"reason\":\"\"}", &manager_2, 400, "VALIDATION_ERROR");
+    step("invoice", id, "void", "{\"reason\":\"x\"}", &clerk, 403, "FORBIDDEN");
+    step("invoice", id, "void", "{\"reason\":\"x\"}", &admin_b, 404, "NOT_FOUND");
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld/void", (long long)id);
+    struct fin_reply reply;
+    if (fin_call("POST", path, "{\"reason\":\"Billed twice\"}", &manager_1, NULL, &reply) &&
+        expect("void", &reply, 200, NULL))
+        ITEST_CHECK(strcmp(data_string(&reply, "status"), "void") == 0 &&
+                        strcmp(data_string(&reply, "voidReason"), "Billed twice") == 0 &&
+                        data_int(&reply, "voidedBy") == manager_1.id && data_string(&reply, "voidedAt")[0],
+                    "void, with who, when and why: %s", json_object_to_json_string(reply.body));
+    fin_reply_free(&reply);
+    step("invoice", id, "void", "{\"reason\":\"again\"}", &manager_1, 409, "CONFLICT");
+    step("invoice", id, "credit-note", "{\"number\":\"CN-VOID\"}", &manager_1, 409, "CONFLICT");
+    step("invoice", id, "pay", NULL, &manager_1, 409, "CONFLICT");
+    ITEST_CHECK(audit_has("finance.invoice.void", id, &manager_1, "\"reason\":\"Billed twice\""),
+                "the void is audited with its reason");
+    ITEST_CHECK(list_total(&viewer, "/api/v1/finance/invoices?status=void") >= 1, "the status filter knows void");
+}
+
+static void a_paid_invoice_is_credited_by_a_credit_note(void)
+{
+    struct fin_reply original;
+    int64_t id = paid_invoice();
+    if (!id)
+        return;
+    char path[128], number[32];
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld", (long long)id);
+    if (!fin_call("GET", path, NULL, &viewer, NULL, &original) || !expect("GET paid", &original, 200, NULL)) {
+        fin_reply_free(&original);
+        return;
+    }
+    int64_t total = data_int(&original, "total");
+    snprintf(number, sizeof number, "%s", data_string(&original, "number"));
+    fin_reply_free(&original);
+    step("invoice", id, "credit-note", "{\"number\":\"CN-1\"}", &clerk, 403, "FORBIDDEN");
+    step("invoice", id, "credit-note", "{\"number\":\"CN-1\"}", &admin_b, 404, "NOT_FOUND");
+    step("invoice", id, "credit-note", "{}", &manager_1, 400, "VALIDATION_ERROR");
+    char body[96];
+    snprintf(body, sizeof body, "{\"number\":\"%s\"}", number);
+    step("invoice", id, "credit-note", body, &manager_1, 409, "CONFLICT");
+    snprintf(body, sizeof body, "{\"number\":\"CN-%u\",\"notes\":\"goods returned\"}", ++invoice_counter);
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld/credit-note", (long long)id);
+    struct fin_reply reply;
+    int64_t credit = 0;
+    if (fin_call("POST", path, body, &manager_2, NULL, &reply) && expect("credit note", &reply, 201, NULL)) {
+        credit = data_int(&reply, "id");
+        json_object *lines = json_path_get(reply.body, "data.lines");
+        ITEST_CHECK(credit > 0 && credit != id && strcmp(data_string(&reply, "documentType"), "credit_note") == 0 &&
+                        data_int(&reply, "creditedInvoiceId") == id && data_int(&reply, "total") == total &&
+                        strcmp(data_string(&reply, "status"), "approved") == 0 &&
+                        data_int(&reply, "decidedBy") == manager_2.id &&
+                        strcmp(data_string(&reply, "notes"), "goods returned") == 0 && lines &&
+                        json_object_array_length(lines) == 1,
+                    "a credit note of the whole invoice, approved by its issuer: %s",
+                    json_object_to_json_string(reply.body));
+    }
+    fin_reply_free(&reply);
+    if (!credit)
+        return;
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld", (long long)id);
+    if (fin_call("GET", path, NULL, &viewer, NULL, &reply) && expect("GET credited", &reply, 200, NULL))
+        ITEST_CHECK(strcmp(data_string(&reply, "status"), "credited") == 0 && data_int(&reply, "creditNoteId") == credit &&
+                        strcmp(data_string(&reply, "documentType"), "invoice") == 0,
+                    "the invoice is credited and names its credit note: %s", json_object_to_json_string(reply.body));
+    fin_reply_free(&reply);
+    step("invoice", id, "credit-note", "{\"number\":\"CN-TWICE\"}", &manager_2, 409, "CONFLICT");
+    step("invoice", id, "void", "{\"reason\":\"late\"}", &manager_2, 409, "CONFLICT");
+    /* the refund is the credit note's payment; a credit note is not credited */
+    step("invoice", credit, "pay", NULL, &manager_1, 200, NULL);
+    step("invoice", credit, "credit-note", "{\"number\":\"CN-OF-CN\"}", &manager_2, 422, "UNPROCESSABLE");
+    ITEST_CHECK(audit_has("finance.invoice.credit", id, &manager_2, "\"status\":\"credited\""),
+                "the credit is audited with before and after");
+    ITEST_CHECK(list_total(&viewer, "/api/v1/finance/invoices?documentType=credit_note") >= 1,
+                "credit notes can be listed apart");
+}
+
+static void approvals_above_a_profiles_limit_need_a_second_approver(void)
+{
+    struct fin_reply reply;
+    int64_t manager_profile = 0;
+    if (fin_call("GET", "/api/v1/auth/me", NULL, &manager_1, NULL, &reply) && expect("me", &reply, 200, NULL))
+        json_path_int64(reply.body, "data.profile.id", &manager_profile);
+    fin_reply_free(&reply);
+    if (!ITEST_CHECK(manager_profile > 0, "the manager's profile id is known"))
+        return;
+    char body[160];
+    snprintf(body, sizeof body, "{\"profileId\":%lld,\"currency\":\"EUR\",\"limit\":10000}", (long long)manager_profile);
+    /* limits are an administrator's: profiles.manage */
+    call_expect("manager sets a limit", "PUT", "/api/v1/finance/approval-limits", body, &manager_1, 403, "FORBIDDEN");
+    call_expect("user sets a limit", "PUT", "/api/v1/finance/approval-limits", body, &clerk, 403, "FORBIDDEN");
+    call_expect("another tenant's profile", "PUT", "/api/v1/finance/approval-limits", body, &admin_b, 422,
+                "UNPROCESSABLE");
+    if (fin_call("PUT", "/api/v1/finance/approval-limits", "{\"profileId\":0,\"currency\":\"eur\",\"limit\":-1}",
+                 &admin_a, NULL, &reply) &&
+        expect("bad limit", &reply, 400, "VALIDATION_ERROR"))
+        ITEST_CHECK(has_detail(&reply, "profileId") && has_detail(&reply, "currency") && has_detail(&reply, "limit"),
+                    "every bad field is named: %s", json_object_to_json_string(reply.body));
+    fin_reply_free(&reply);
+    if (!call_expect("admin sets a limit", "PUT", "/api/v1/finance/approval-limits", body, &admin_a, 200, NULL))
+        return;
+    if (fin_call("GET", "/api/v1/finance/approval-limits", NULL, &viewer, NULL, &reply) &&
+        expect("list limits", &reply, 200, NULL)) {
+        json_object *first = json_object_array_get_idx(json_path_get(reply.body, "data"), 0);
+        int64_t profile = 0, limit = 0;
+        json_path_int64(first, "profileId", &profile);
+        json_path_int64(first, "limit", &limit);
+        ITEST_CHECK(profile == manager_profile && limit == 10000 &&
+                        json_path_string(first, "currency") &&
+                        strcmp(json_path_string(first, "currency"), "EUR") == 0,
+                    "the limit is listed: %s", json_object_to_json_string(reply.body));
+    }
+    fin_reply_free(&reply);
+    if (fin_call("GET", "/api/v1/finance/approval-limits", NULL, &admin_b, NULL, &reply) &&
+        expect("other tenant's limits", &reply, 200, NULL))
+        ITEST_CHECK(json_object_array_length(json_path_get(reply.body, "data")) == 0, "tenant B sees none of A's");
+    fin_reply_free(&reply);
+
+    /* 12000 EUR is over the manager's 10000 */
+    int64_t big = create_invoice(&clerk, one_line, NULL);
+    if (!big || !step("invoice", big, "submit", NULL, &clerk, 200, NULL))
+        return;
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/finance/invoices/%lld/approve", (long long)big);
+    if (fin_call("POST", path, NULL, &manager_1, NULL, &reply) && expect("first approval", &reply, 200, NULL))
+        ITEST_CHECK(strcmp(data_string(&reply, "status"), "submitted") == 0 &&
+                        data_int(&reply, "firstApprovedBy") == manager_1.id && data_string(&reply, "firstApprovedAt")[0],
+                    "still submitted, with the first approval: %s", json_object_to_json_string(reply.body));
+    fin_reply_free(&reply);
+    if (fin_call("POST", path, NULL, &manager_1, NULL, &reply) && expect("same approver twice", &reply, 403, "FORBIDDEN"))
+        ITEST_CHECK(has_detail(&reply, "firstApprovedBy"), "names firstApprovedBy");
+    fin_reply_free(&reply);
+    step("invoice", big, "approve", NULL, &clerk, 403, "FORBIDDEN");
+    if (fin_call("POST", path, NULL, &manager_2, NULL, &reply) && expect("second approval", &reply, 200, NULL))
+        ITEST_CHECK(strcmp(data_string(&reply, "status"), "approved") == 0 && data_int(&reply, "decidedBy") == manager_2.id &&
+                        data_int(&reply, "firstApprovedBy") == manager_1.id,
+                    "approved by the second: %s", json_object_to_json_string(reply.body));
+    fin_reply_free(&reply);
+    ITEST_CHECK(audit_has("finance.invoice.first_approve", big, &manager_1, "\"firstApprovedBy\":"),
+                "the first approval is audited");
+
+    /* within the limit, or in a currency without one: one approval */
+    int64_t small = create_expense(&clerk, "limits", 9999);
+    if (small && step("expense", small, "submit", NULL, &clerk, 200, NULL))
+        step("expense", small, "approve", NULL, &manager_1, 200, NULL);
+    int64_t usd = 0;
+    if (fin_call("POST", "/api/v1/finance/expenses",
+                 "{\"description\":\"Hotel\",\"amount\":500000,\"currency\":\"USD\"}", &clerk, NULL, &reply) &&
+        expect("USD expense", &reply, 201, NULL))
+        usd = data_int(&reply, "id");
+    fin_reply_free(&reply);
+    if (usd && step("expense", usd, "submit", NULL, &clerk, 200, NULL))
+        step("expense", usd, "approve", NULL, &manager_1, 200, NULL);
+    char get[128];
+    snprintf(get, sizeof get, "/api/v1/finance/expenses/%lld", (long long)small);
+    if (fin_call("GET", get, NULL, &viewer, NULL, &reply) && expect("GET small", &reply, 200, NULL))
+        ITEST_CHECK(strcmp(data_string(&reply, "status"), "approved") == 0, "9999 is within 10000: approved at once");
+    fin_reply_free(&reply);
+
+    /* a rejected document's first approval goes with the reopening */
+    int64_t again = create_expense(&clerk, "limits", 20000);
+    if (again && step("expense", again, "submit", NULL, &clerk, 200, NULL) &&
+        step("expense", again, "approve", NULL, &manager_1, 200, NULL) &&
+        step("expense", again, "reject", NULL, &manager_2, 200, NULL) &&
+        step("expense", again, "reopen", NULL, &clerk, 200, NULL)) {
+        snprintf(get, sizeof get, "/api/v1/finance/expenses/%lld", (long long)again);
+        if (fin_call("GET", get, NULL, &viewer, NULL, &reply) && expect("GET reopened", &reply, 200, NULL))
+            ITEST_CHECK(json_path_get(reply.body, "data.firstApprovedBy") == NULL &&
+                            strcmp(data_string(&reply, "status"), "draft") == 0,
+                        "the first approval is cleared: %s", json_object_to_json_string(reply.body));
+        fin_reply_free(&reply);
+    }
+    ITEST_CHECK(audit_has("finance.approval_limit.set", manager_profile, &admin_a, "\"after\":10000"),
+                "the limit is audited with before and after");
+    /* null removes it */
+    snprintf(body, sizeof body, "{\"profileId\":%lld,\"currency\":\"EUR\",\"limit\":null}", (long long)manager_profile);
+    call_expect("remove the limit", "PUT", "/api/v1/finance/approval-limits", body, &admin_a, 200, NULL);
+    ITEST_CHECK(audit_has("finance.approval_limit.set", manager_profile, &admin_a, "\"before\":10000,\"after\":null"),
+                "the removal is audited");
+}
+
 bool finance_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("finance", finance_suite_init, NULL);
@@ -939,7 +1209,7 @@ bool finance_suite_register(void)
            itest_add_test(suite, "expense_is_rejected_with_a_note_and_cannot_be_paid",
                           expense_is_rejected_with_a_note_and_cannot_be_paid, NULL) &&
            itest_add_test(suite, "approving_ones_own_document_is_403", approving_ones_own_document_is_403, NULL) &&
-           itest_add_test(suite, "wrong_state_transitions_are_422", wrong_state_transitions_are_422, NULL) &&
+           itest_add_test(suite, "wrong_state_transitions_are_409", wrong_state_transitions_are_409, NULL) &&
            itest_add_test(suite, "only_drafts_can_be_edited_or_deleted", only_drafts_can_be_edited_or_deleted, NULL) &&
            itest_add_test(suite, "stale_if_match_is_409_and_soft_delete_hides_the_draft",
                           stale_if_match_is_409_and_soft_delete_hides_the_draft, NULL) &&
@@ -950,5 +1220,13 @@ bool finance_suite_register(void)
            itest_add_test(suite, "idempotent_retry_of_an_invoice_create_makes_one_invoice",
                           idempotent_retry_of_an_invoice_create_makes_one_invoice, NULL) &&
            itest_add_test(suite, "concurrent_approvals_of_one_invoice_have_exactly_one_winner",
-                          concurrent_approvals_of_one_invoice_have_exactly_one_winner, NULL);
+                          concurrent_approvals_of_one_invoice_have_exactly_one_winner, NULL) &&
+           itest_add_test(suite, "a_rejected_document_is_reopened_by_its_author_and_resubmitted",
+                          a_rejected_document_is_reopened_by_its_author_and_resubmitted, NULL) &&
+           itest_add_test(suite, "a_paid_invoice_is_voided_with_a_reason", a_paid_invoice_is_voided_with_a_reason,
+                          NULL) &&
+           itest_add_test(suite, "a_paid_invoice_is_credited_by_a_credit_note",
+                          a_paid_invoice_is_credited_by_a_credit_note, NULL) &&
+           itest_add_test(suite, "approvals_above_a_profiles_limit_need_a_second_approver",
+                          approvals_above_a_profiles_limit_need_a_second_approver, NULL);
 }

@@ -690,10 +690,10 @@ static void employee_files_own_leave_and_an_overlapping_approval_is_422(void)
         hr_reply_free(&reply);
     }
     ITEST_CHECK(leave_action_status(MANAGER, second, "reject") == 200, "the overlapping request can be rejected");
-    ITEST_CHECK(leave_action_status(MANAGER, second, "approve") == 422, "a rejected request cannot be approved");
-    ITEST_CHECK(leave_action_status(MANAGER, first, "approve") == 422, "an approved request cannot be approved again");
-    ITEST_CHECK(leave_action_status(MANAGER, first, "reject") == 422, "nor rejected afterwards");
-    ITEST_CHECK(leave_action_status(ALICE, first, "cancel") == 422, "nor cancelled once approved");
+    ITEST_CHECK(leave_action_status(MANAGER, second, "approve") == 409, "a rejected request cannot be approved");
+    ITEST_CHECK(leave_action_status(MANAGER, first, "approve") == 409, "an approved request cannot be approved again");
+    ITEST_CHECK(leave_action_status(MANAGER, first, "reject") == 409, "nor rejected afterwards");
+    ITEST_CHECK(leave_action_status(ALICE, first, "cancel") == 409, "nor cancelled once approved");
     ITEST_CHECK(leave_action_status(ALICE, second, "approve") == 403, "an employee cannot approve");
     /* the decisions are in the audit log */
     struct api_reply audit;
@@ -864,8 +864,8 @@ static void the_owner_cancels_pending_leave_and_nobody_else_does(void)
         ITEST_CHECK(strcmp(data_string(&reply, "status"), "cancelled") == 0, "cancelled");
         hr_reply_free(&reply);
     }
-    ITEST_CHECK(leave_action_status(BOB, bobs, "cancel") == 422, "cancelling twice is 422");
-    ITEST_CHECK(leave_action_status(MANAGER, bobs, "approve") == 422, "a cancelled request cannot be approved");
+    ITEST_CHECK(leave_action_status(BOB, bobs, "cancel") == 409, "cancelling twice is 409");
+    ITEST_CHECK(leave_action_status(MANAGER, bobs, "approve") == 409, "a cancelled request cannot be approved");
     char path[96];
     snprintf(path, sizeof path, "/leave-requests/%lld/cancel", (long long)bobs);
     call_expect(BOB, "POST", path, "{\"why\":\"x\"}", NULL, 400, "VALIDATION_ERROR");
@@ -1177,6 +1177,247 @@ static const char *lost_write_message(const struct lost_write_request *in_flight
  * plain 503. Either way the department is as it was, and the same request
  * then succeeds.
  */
+/* ---------------------------------------------------------------- workflows: self-approval, balances, edits */
+
+/* The audit entries of action on target: 1 when one by actor has details
+ * holding every one of the needles. */
+static bool audit_has(const char *action, int64_t target, enum hr_actor actor, const char *const *needles,
+                      size_t needle_count)
+{
+    char path[160], target_text[24];
+    snprintf(path, sizeof path, "/api/v1/audit?action=%s&limit=100", action);
+    snprintf(target_text, sizeof target_text, "%lld", (long long)target);
+    struct api_reply audit;
+    bool found = false;
+    if (!api_call("GET", path, NULL, tokens[ADMIN], NULL, &audit))
+        return false;
+    json_object *items = json_path_get(audit.body, "data");
+    for (size_t i = 0; items && i < json_object_array_length(items) && !found; i++) {
+        json_object *entry = json_object_array_get_idx(items, i);
+        const char *id = json_path_string(entry, "targetId");
+        const char *details = json_path_string(entry, "details");
+        int64_t who = 0;
+        json_path_int64(entry, "actorUserId", &who);
+        bool all = id && strcmp(id, target_text) == 0 && who == user_ids[actor] && details != NULL;
+        for (size_t n = 0; all && n < needle_count; n++)
+            all = strstr(details, needles[n]) != NULL;
+        found = all;
+    }
+    api_reply_free(&audit);
+    return found;
+}
+
+static void nobody_approves_or_rejects_their_own_leave(void)
+{
+    /* the manager becomes an employee too */
+    char body[200];
+    snprintf(body, sizeof body, "{\"firstName\":\"Mona\",\"lastName\":\"Manager\",\"userId\":%lld}",
+             (long long)user_ids[MANAGER]);
+    int64_t mona = create(ADMIN, "/employees", body);
+    int64_t own = file_leave(MANAGER, "annual", "2028-02-07", "2028-02-08");
+    snprintf(body, sizeof body, "{\"employeeId\":%lld,\"leaveType\":\"sick\",\"startDate\":\"2028-02-14\","
+             "\"endDate\":\"2028-02-14\"}", (long long)mona);
+    int64_t filed_as_manager = create(MANAGER, "/leave-requests", body);
+    if (!ITEST_CHECK(mona > 0 && own > 0 && filed_as_manager > 0, "the manager's employee and two requests exist"))
+        return;
+    static const char *const decisions[] = { "approve", "reject" };
+    const int64_t requests[] = { own, filed_as_manager };
+    for (size_t r = 0; r < 2; r++) {
+        for (size_t d = 0; d < 2; d++) {
+            struct hr_reply reply;
+            if (leave_action(MANAGER, requests[r], decisions[d], &reply) == 0)
+                continue;
+            expect("decide one's own leave", &reply, 403, "FORBIDDEN");
+            ITEST_CHECK(has_detail(&reply, "employeeId") &&
+                            json_path_string(reply.body, "error.message") != NULL &&
+                            strstr(json_path_string(reply.body, "error.message"), "your own") != NULL,
+                        "the refusal says it is one's own: %s", json_object_to_json_string(reply.body));
+            hr_reply_free(&reply);
+        }
+    }
+    char path[96];
+    snprintf(path, sizeof path, "/leave-requests/%lld", (long long)own);
+    struct hr_reply reply;
+    if (hr_call(MANAGER, "GET", path, NULL, NULL, NULL, &reply)) {
+        ITEST_CHECK(reply.status == 200 && strcmp(data_string(&reply, "status"), "pending") == 0,
+                    "the refused decisions changed nothing");
+        hr_reply_free(&reply);
+    }
+    /* another manager decides */
+    ITEST_CHECK(leave_action_status(ADMIN, own, "approve") == 200, "the tenant admin approves the manager's leave");
+    ITEST_CHECK(leave_action_status(ADMIN, filed_as_manager, "reject") == 200, "and rejects the other");
+    static const char *const approved[] = { "\"before\":{\"status\":\"pending\"", "\"after\":{\"status\":\"approved\"" };
+    ITEST_CHECK(audit_has("hr.leave.approve", own, ADMIN, approved, 2),
+                "the approval is audited with the status before and after");
+    /* deleting the employee frees the manager's user for the other tests */
+    snprintf(path, sizeof path, "/employees/%lld", (long long)mona);
+    call_expect(ADMIN, "DELETE", path, NULL, NULL, 200, NULL);
+}
+
+/* One entry of a balances answer: the value of field for leave_type, as
+ * text ("1.5", "3", "null"); "" when missing. */
+static const char *balance_of(const struct hr_reply *reply, const char *leave_type, const char *field, char *out,
+                              size_t size)
+{
+    json_object *list = reply->body ? json_path_get(reply->body, "data.balances") : NULL;
+    snprintf(out, size, "%s", "");
+    for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+        json_object *entry = json_object_array_get_idx(list, i);
+        const char *type = json_path_string(entry, "leaveType");
+        json_object *value = NULL;
+        if (type && strcmp(type, leave_type) == 0 && json_object_object_get_ex(entry, field, &value))
+            snprintf(out, size, "%s", value ? json_object_to_json_string(value) : "null");
+    }
+    return out;
+}
+
+/* GET Bob's balances for 2029 as actor and compare annual's four numbers. */
+static bool bob_annual_is(enum hr_actor actor, const char *allowance, const char *taken, const char *pending,
+                          const char *remaining)
+{
+    char path[96], got[4][32];
+    snprintf(path, sizeof path, "/employees/%lld/leave-balances?year=2029", (long long)bob_employee);
+    struct hr_reply reply;
+    if (!hr_call(actor, "GET", path, NULL, NULL, NULL, &reply))
+        return false;
+    bool ok = expect("GET balances", &reply, 200, NULL);
+    balance_of(&reply, "annual", "allowance", got[0], sizeof got[0]);
+    balance_of(&reply, "annual", "taken", got[1], sizeof got[1]);
+    balance_of(&reply, "annual", "pending", got[2], sizeof got[2]);
+    balance_of(&reply, "annual", "remaining", got[3], sizeof got[3]);
+    ok = ITEST_CHECK(ok && strcmp(got[0], allowance) == 0 && strcmp(got[1], taken) == 0 &&
+                         strcmp(got[2], pending) == 0 && strcmp(got[3], remaining) == 0 && data_int(&reply, "year") == 2029,
+                     "annual 2029: allowance %s taken %s pending %s remaining %s, got %s", allowance, taken, pending,
+                     remaining, json_object_to_json_string(reply.body));
+    hr_reply_free(&reply);
+    return ok;
+}
+
+static void leave_balances_count_half_days_and_refuse_what_exceeds_them(void)
+{
+    char allowances[96], balances[96];
+    snprintf(allowances, sizeof allowances, "/employees/%lld/leave-allowances", (long long)bob_employee);
+    snprintf(balances, sizeof balances, "/employees/%lld/leave-balances?year=2029", (long long)bob_employee);
+    static const char three_days[] = "{\"year\":2029,\"leaveType\":\"annual\",\"days\":3}";
+    /* only hr.manage sets allowances */
+    call_expect(BOB, "PUT", allowances, three_days, NULL, 403, "FORBIDDEN");
+    call_expect(VIEWER, "PUT", allowances, three_days, NULL, 403, "FORBIDDEN");
+    struct hr_reply reply;
+    if (hr_call(MANAGER, "PUT", allowances, "{\"year\":1800,\"leaveType\":\"holiday\",\"days\":-1}", NULL, NULL,
+                &reply)) {
+        expect("bad allowance", &reply, 400, "VALIDATION_ERROR");
+        ITEST_CHECK(has_detail(&reply, "year") && has_detail(&reply, "leaveType") && has_detail(&reply, "days"),
+                    "every bad field is named: %s", json_object_to_json_string(reply.body));
+        hr_reply_free(&reply);
+    }
+    call_expect(MANAGER, "PUT", allowances, "{\"year\":2029,\"leaveType\":\"annual\"}", NULL, 400, "VALIDATION_ERROR");
+    call_expect(MANAGER, "PUT", allowances, three_days, NULL, 200, NULL);
+    ITEST_CHECK(bob_annual_is(BOB, "3", "0", "0", "3"), "a fresh allowance");
+    /* sick leave has no allowance: not counted */
+    if (hr_call(BOB, "GET", balances, NULL, NULL, NULL, &reply)) {
+        char allowance[32], remaining[32];
+        ITEST_CHECK(strcmp(balance_of(&reply, "sick", "allowance", allowance, sizeof allowance), "null") == 0 &&
+                        strcmp(balance_of(&reply, "sick", "remaining", remaining, sizeof remaining), "null") == 0,
+                    "a type without an allowance shows null: %s", json_object_to_json_string(reply.body));
+        hr_reply_free(&reply);
+    }
+    /* Monday 2029-01-01 and Tuesday 2029-01-02 until noon: 1.5 days */
+    int64_t first = create(BOB, "/leave-requests",
+                           "{\"leaveType\":\"annual\",\"startDate\":\"2029-01-01\",\"endDate\":\"2029-01-02\","
+                           "\"endHalfDay\":true}");
+    if (!ITEST_CHECK(first > 0, "a request with a half day is filed"))
+        return;
+    char path[96];
+    snprintf(path, sizeof path, "/leave-requests/%lld", (long long)first);
+    if (hr_call(BOB, "GET", path, NULL, NULL, NULL, &reply)) {
+        json_object *end_half = json_path_get(reply.body, "data.endHalfDay");
+        json_object *start_half = json_path_get(reply.body, "data.startHalfDay");
+        ITEST_CHECK(data_int(&reply, "halfDays") == 3 && data_int(&reply, "workingDays") == 2 &&
+                        end_half && json_object_get_boolean(end_half) && start_half &&
+                        !json_object_get_boolean(start_half),
+                    "3 half days, the last one a half: %s", json_object_to_json_string(reply.body));
+        hr_reply_free(&reply);
+    }
+    ITEST_CHECK(bob_annual_is(BOB, "3", "0", "1.5", "1.5"), "pending leave counts against the balance");
+    ITEST_CHECK(bob_annual_is(MANAGER, "3", "0", "1.5", "1.5"), "the manager sees the same");
+    /* two more days do not fit in 1.5 */
+    if (hr_call(BOB, "POST", "/leave-requests",
+                "{\"leaveType\":\"annual\",\"startDate\":\"2029-01-08\",\"endDate\":\"2029-01-09\"}", NULL, NULL,
+                &reply)) {
+        expect("a request over the balance", &reply, 422, "UNPROCESSABLE");
+        ITEST_CHECK(has_detail(&reply, "endDate"), "the refusal names endDate: %s",
+                    json_object_to_json_string(reply.body));
+        hr_reply_free(&reply);
+    }
+    /* other types are not counted against annual */
+    int64_t unpaid = file_leave(BOB, "unpaid", "2029-01-08", "2029-01-09");
+    ITEST_CHECK(unpaid > 0, "unpaid leave has no allowance and is filed");
+    /* half a day does fit */
+    int64_t half = create(BOB, "/leave-requests",
+                          "{\"leaveType\":\"annual\",\"startDate\":\"2029-01-10\",\"endDate\":\"2029-01-10\","
+                          "\"startHalfDay\":true}");
+    ITEST_CHECK(half > 0, "half a day fits");
+    ITEST_CHECK(bob_annual_is(BOB, "3", "0", "2", "1"), "two days pending");
+    call_expect(BOB, "POST", "/leave-requests",
+                "{\"leaveType\":\"sick\",\"startDate\":\"2029-01-11\",\"endDate\":\"2029-01-11\",\"startHalfDay\":true,"
+                "\"endHalfDay\":true}", NULL, 400, "VALIDATION_ERROR");
+
+    /* editing a pending request: counted again, itself left out */
+    call_expect(BOB, "PATCH", path, "{\"endDate\":\"2029-01-03\",\"endHalfDay\":false}", NULL, 422, "UNPROCESSABLE");
+    call_expect(BOB, "PATCH", path, "{\"status\":\"approved\"}", NULL, 400, "VALIDATION_ERROR");
+    call_expect(BOB, "PATCH", path, "{\"endDate\":\"2028-12-31\"}", NULL, 400, "VALIDATION_ERROR");
+    call_expect(ALICE, "PATCH", path, "{\"reason\":\"mine\"}", NULL, 404, "NOT_FOUND");
+    call_expect(MANAGER, "PATCH", path, "{\"reason\":\"mine\"}", NULL, 403, "FORBIDDEN");
+    call_expect(ADMIN_B, "PATCH", path, "{\"reason\":\"mine\"}", NULL, 404, "NOT_FOUND");
+    call_expect(BOB, "PATCH", path, "{\"reason\":\"stale\"}", "\"9\"", 409, "CONFLICT");
+    if (hr_call(BOB, "PATCH", path, "{\"endHalfDay\":false,\"reason\":\"Two full days\"}", "\"1\"", NULL, &reply)) {
+        expect("edit own pending request", &reply, 200, NULL);
+        ITEST_CHECK(data_int(&reply, "halfDays") == 4 && data_int(&reply, "version") == 2 &&
+                        strcmp(data_string(&reply, "status"), "pending") == 0 &&
+                        strcmp(data_string(&reply, "reason"), "Two full days") == 0 &&
+                        strcmp(data_string(&reply, "startDate"), "2029-01-01") == 0,
+                    "two full days, still pending, version 2: %s", json_object_to_json_string(reply.body));
+        hr_reply_free(&reply);
+    }
+    static const char *const edited[] = { "\"before\":{\"status\":\"pending\"", "\"endHalfDay\":true",
+                                          "\"after\":{\"status\":\"pending\"", "\"endHalfDay\":false" };
+    ITEST_CHECK(audit_has("hr.leave.update", first, BOB, edited, 4), "the edit is audited with before and after");
+    ITEST_CHECK(bob_annual_is(BOB, "3", "0", "2.5", "0.5"), "2.5 days pending");
+
+    /* approval moves it to taken; decided requests are no longer edited */
+    ITEST_CHECK(leave_action_status(MANAGER, first, "approve") == 200, "approved within the balance");
+    ITEST_CHECK(bob_annual_is(BOB, "3", "2", "0.5", "0.5"), "2 taken, 0.5 pending");
+    call_expect(BOB, "PATCH", path, "{\"reason\":\"later\"}", NULL, 409, "CONFLICT");
+
+    /* an allowance lowered below what is booked: remaining goes negative and
+     * the pending half day can no longer be approved */
+    call_expect(MANAGER, "PUT", allowances, "{\"year\":2029,\"leaveType\":\"annual\",\"days\":1}", NULL, 200, NULL);
+    ITEST_CHECK(bob_annual_is(BOB, "1", "2", "0.5", "-1.5"), "remaining goes negative");
+    if (leave_action(MANAGER, half, "approve", &reply) != 0) {
+        expect("approve over a lowered allowance", &reply, 422, "UNPROCESSABLE");
+        hr_reply_free(&reply);
+    }
+    static const char *const lowered[] = { "\"leaveType\":\"annual\"", "\"year\":2029", "\"before\":3",
+                                           "\"after\":1" };
+    ITEST_CHECK(audit_has("hr.leave_allowance.set", bob_employee, MANAGER, lowered, 4),
+                "the allowance change is audited with before and after");
+    /* null removes the allowance: annual is no longer counted */
+    call_expect(MANAGER, "PUT", allowances, "{\"year\":2029,\"leaveType\":\"annual\",\"days\":null}", NULL, 200, NULL);
+    ITEST_CHECK(bob_annual_is(BOB, "null", "2", "0.5", "null"), "without an allowance");
+    ITEST_CHECK(leave_action_status(MANAGER, half, "approve") == 200, "then the half day can be approved");
+
+    /* only one's own balances; other tenants see nothing */
+    snprintf(path, sizeof path, "/employees/%lld/leave-balances", (long long)bob_employee);
+    call_expect(ALICE, "GET", path, NULL, NULL, 404, "NOT_FOUND");
+    call_expect(CAROL, "GET", path, NULL, NULL, 404, "NOT_FOUND");
+    call_expect(ADMIN_B, "GET", path, NULL, NULL, 404, "NOT_FOUND");
+    call_expect(ADMIN_B, "PUT", allowances, three_days, NULL, 404, "NOT_FOUND");
+    call_expect(BOB, "GET", path, NULL, NULL, 200, NULL);
+    call_expect(BOB, "GET", "/employees/999999999/leave-balances", NULL, NULL, 404, "NOT_FOUND");
+    call_expect(BOB, "GET", "/employees/1/leave-balances?year=1800", NULL, NULL, 400, "VALIDATION_ERROR");
+    call_expect(BOB, "GET", "/employees/1/leave-balances?month=1", NULL, NULL, 400, "VALIDATION_ERROR");
+}
+
 static void a_write_cut_off_by_a_lost_connection_is_503_and_never_run_twice(void)
 {
     int64_t department = create(MANAGER, "/departments", "{\"name\":\"Night shift\",\"code\":\"NIGHT\"}");
@@ -1247,6 +1488,8 @@ bool hr_suite_register(void)
            HR_TEST(stale_if_match_is_409_and_a_malformed_one_400) &&
            HR_TEST(a_retried_create_with_the_same_idempotency_key_returns_the_same_record) &&
            HR_TEST(salary_changes_are_audited_without_the_amounts) &&
+           HR_TEST(nobody_approves_or_rejects_their_own_leave) &&
+           HR_TEST(leave_balances_count_half_days_and_refuse_what_exceeds_them) &&
            itest_add_test(suite, "a_write_cut_off_by_a_lost_connection_is_503_and_never_run_twice",
                           a_write_cut_off_by_a_lost_connection_is_503_and_never_run_twice,
                           test_environment_has(test_environment.db_sql_command)

@@ -449,6 +449,131 @@ static void idempotent_retry_creates_one_lead(void)
     http_response_free(&response);
 }
 
+/* GET the stage history of an opportunity as token: the reply (caller frees). */
+static bool stage_history(int64_t id, const char *token, struct api_reply *reply)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/sales/opportunities/%lld/stage-history", (long long)id);
+    return api_call("GET", path, NULL, token, NULL, reply);
+}
+
+static long patch_opportunity(int64_t id, const char *body, const char *token)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/sales/opportunities/%lld", (long long)id);
+    struct api_reply reply;
+    long status = 0;
+    if (api_call("PATCH", path, body, token, NULL, &reply)) {
+        status = reply.status;
+        api_reply_free(&reply);
+    }
+    return status;
+}
+
+static void opportunities_need_a_lost_reason_and_keep_their_stage_history(void)
+{
+    int64_t id = create_record("/api/v1/sales/opportunities", "{\"name\":\"Fleet renewal\",\"amount\":1000}", user_token);
+    if (!ITEST_CHECK(id > 0, "opportunity created"))
+        return;
+    struct api_reply reply;
+    /* entering closed_lost needs a reason, on create as on update */
+    if (api_call("POST", "/api/v1/sales/opportunities", "{\"name\":\"Lost at once\",\"stage\":\"closed_lost\"}",
+                 user_token, NULL, &reply)) {
+        expect("create lost without a reason", &reply, 422, "UNPROCESSABLE");
+        json_object *details = json_path_get(reply.body, "error.details");
+        const char *field = details ? json_path_string(json_object_array_get_idx(details, 0), "field") : NULL;
+        ITEST_CHECK(field && strcmp(field, "lostReason") == 0, "the refusal names lostReason");
+        api_reply_free(&reply);
+    }
+    ITEST_CHECK(patch_opportunity(id, "{\"stage\":\"proposal\"}", user_token) == 200, "to proposal");
+    ITEST_CHECK(patch_opportunity(id, "{\"stage\":\"closed_lost\"}", user_token) == 422, "lost without a reason: 422");
+    ITEST_CHECK(patch_opportunity(id, "{\"stage\":\"closed_lost\",\"lostReason\":\"\"}", user_token) == 422,
+                "an empty reason is no reason");
+    char long_reason[600];
+    memset(long_reason, 'r', sizeof long_reason);
+    char body[700];
+    snprintf(body, sizeof body, "{\"stage\":\"closed_lost\",\"lostReason\":\"%.501s\"}", long_reason);
+    ITEST_CHECK(patch_opportunity(id, body, user_token) == 400, "a reason over 500 bytes: 400");
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/sales/opportunities/%lld", (long long)id);
+    if (api_call("PATCH", path, "{\"stage\":\"closed_lost\",\"lostReason\":\"Price\"}", user_token, NULL, &reply)) {
+        expect("lost with a reason", &reply, 200, NULL);
+        const char *reason = json_path_string(reply.body, "data.lostReason");
+        ITEST_CHECK(reason && strcmp(reason, "Price") == 0, "lostReason kept: %s", reason ? reason : "-");
+        api_reply_free(&reply);
+    }
+    ITEST_CHECK(patch_opportunity(id, "{\"lostReason\":null}", user_token) == 422,
+                "a lost opportunity cannot lose its reason");
+    ITEST_CHECK(patch_opportunity(id, "{\"probability\":5}", user_token) == 200, "no stage change");
+    ITEST_CHECK(patch_opportunity(id, "{\"stage\":\"negotiation\"}", user_token) == 200, "reopened");
+    /* refusals */
+    ITEST_CHECK(patch_opportunity(id, "{\"stage\":\"closed_won\"}", viewer_token) == 403, "a viewer cannot change it");
+    ITEST_CHECK(patch_opportunity(id, "{\"stage\":\"closed_won\"}", other_token) == 404, "another tenant: 404");
+    if (stage_history(id, other_token, &reply)) {
+        expect("another tenant's history", &reply, 404, "NOT_FOUND");
+        api_reply_free(&reply);
+    }
+    if (stage_history(999999999, user_token, &reply)) {
+        expect("no such opportunity", &reply, 404, "NOT_FOUND");
+        api_reply_free(&reply);
+    }
+    /* the history: created, proposal, lost (with the reason), negotiation; not the refused ones */
+    static const char *const from[] = { NULL, "prospecting", "proposal", "closed_lost" };
+    static const char *const to[] = { "prospecting", "proposal", "closed_lost", "negotiation" };
+    if (stage_history(id, viewer_token, &reply)) {
+        expect("history", &reply, 200, NULL);
+        json_object *list = json_path_get(reply.body, "data");
+        bool same = list && json_object_array_length(list) == 4;
+        for (size_t i = 0; same && i < 4; i++) {
+            json_object *entry = json_object_array_get_idx(list, i);
+            const char *f = json_path_string(entry, "fromStage"), *t = json_path_string(entry, "toStage");
+            const char *when = json_path_string(entry, "changedAt");
+            int64_t by = 0;
+            json_path_int64(entry, "changedBy", &by);
+            same = (from[i] ? f && strcmp(f, from[i]) == 0 : f == NULL) && t && strcmp(t, to[i]) == 0 && by > 0 &&
+                   when && strlen(when) == 27;
+        }
+        const char *reason = list ? json_path_string(json_object_array_get_idx(list, 2), "lostReason") : NULL;
+        ITEST_CHECK(same && reason && strcmp(reason, "Price") == 0, "four changes in order, the loss with its reason: %s",
+                    json_object_to_json_string(reply.body));
+        api_reply_free(&reply);
+    }
+    /* an opportunity made by converting a lead starts its history too */
+    int64_t lead = create_record("/api/v1/sales/leads", "{\"lastName\":\"Lovelace\",\"company\":\"Engines\"}", user_token);
+    char convert[96];
+    snprintf(convert, sizeof convert, "/api/v1/sales/leads/%lld/convert", (long long)lead);
+    int64_t converted = 0;
+    if (lead > 0 && api_call("POST", convert, "{\"createOpportunity\":true}", user_token, NULL, &reply)) {
+        expect("convert", &reply, 200, NULL);
+        json_path_int64(reply.body, "data.opportunity.id", &converted);
+        api_reply_free(&reply);
+    }
+    if (converted > 0 && stage_history(converted, user_token, &reply)) {
+        json_object *list = json_path_get(reply.body, "data");
+        ITEST_CHECK(reply.status == 200 && list && json_object_array_length(list) == 1,
+                    "the converted opportunity's history has its first stage: %s",
+                    json_object_to_json_string(reply.body));
+        api_reply_free(&reply);
+    }
+    /* stage changes are audited with before and after */
+    char admin[128], admin_token[TOKEN_MAX];
+    snprintf(admin, sizeof admin, "admin@%s.test", tenant);
+    if (ITEST_CHECK(api_login(admin, password, tenant, admin_token, NULL) == 200, "the admin logs in") &&
+        api_call("GET", "/api/v1/audit?action=sales.opportunity.stage&limit=100", NULL, admin_token, NULL, &reply)) {
+        char target[24];
+        snprintf(target, sizeof target, "%lld", (long long)id);
+        json_object *items = json_path_get(reply.body, "data");
+        int found = 0;
+        for (size_t i = 0; items && i < json_object_array_length(items); i++) {
+            json_object *entry = json_object_array_get_idx(items, i);
+            const char *t = json_path_string(entry, "targetId"), *details = json_path_string(entry, "details");
+            found += t && strcmp(t, target) == 0 && details && strstr(details, "\"before\":{\"stage\":") != NULL;
+        }
+        ITEST_CHECK(reply.status == 200 && found == 4, "four audit entries with before and after, found %d", found);
+        api_reply_free(&reply);
+    }
+}
+
 bool sales_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("sales", sales_suite_init, NULL);
@@ -463,5 +588,7 @@ bool sales_suite_register(void)
                           lead_conversion_creates_account_contact_and_opportunity_once, NULL) &&
            itest_add_test(suite, "viewer_cannot_write_sales", viewer_cannot_write_sales, NULL) &&
            itest_add_test(suite, "another_tenants_records_are_not_found", another_tenants_records_are_not_found, NULL) &&
-           itest_add_test(suite, "idempotent_retry_creates_one_lead", idempotent_retry_creates_one_lead, NULL);
+           itest_add_test(suite, "idempotent_retry_creates_one_lead", idempotent_retry_creates_one_lead, NULL) &&
+           itest_add_test(suite, "opportunities_need_a_lost_reason_and_keep_their_stage_history",
+                          opportunities_need_a_lost_reason_and_keep_their_stage_history, NULL);
 }

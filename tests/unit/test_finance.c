@@ -1,6 +1,8 @@
 /* Invoice money maths: line totals, tax rounded half up in basis points,
- * the bounds of the inputs and refusal of anything that overflows int64. */
+ * the bounds of the inputs and refusal of anything that overflows int64;
+ * and the approval threshold rule. */
 #include "unit_suites.h"
+#include "modules/finance_approval.h"
 #include "modules/finance_money.h"
 
 #include <stdint.h>
@@ -104,7 +106,34 @@ static void totals_add_subtotal_and_tax_and_refuse_overflow(void)
 	CU_ASSERT_EQUAL(sum.tax_minor, INT64_MAX / 2);
 }
 
+static void within_the_limit_or_without_one_a_single_approval_is_enough(void)
+{
+	CU_ASSERT_EQUAL(finance_approval_decide(100000, -1, 0, 7), FINANCE_APPROVAL_FULL);     /* no limit */
+	CU_ASSERT_EQUAL(finance_approval_decide(100000, 100000, 0, 7), FINANCE_APPROVAL_FULL); /* at the limit */
+	CU_ASSERT_EQUAL(finance_approval_decide(0, 0, 0, 7), FINANCE_APPROVAL_FULL);
+	CU_ASSERT_EQUAL(finance_approval_decide(INT64_MAX / 4, -1, 0, 7), FINANCE_APPROVAL_FULL);
+}
+
+static void above_the_limit_the_first_approval_waits_for_a_second_person(void)
+{
+	/* one minor unit over */
+	CU_ASSERT_EQUAL(finance_approval_decide(100001, 100000, 0, 7), FINANCE_APPROVAL_FIRST);
+	CU_ASSERT_EQUAL(finance_approval_decide(1, 0, 0, 7), FINANCE_APPROVAL_FIRST); /* a zero limit: always two */
+	/* the same person again is not a second approver */
+	CU_ASSERT_EQUAL(finance_approval_decide(100001, 100000, 7, 7), FINANCE_APPROVAL_SAME_TWICE);
+	/* anyone else completes it, whatever their own limit */
+	CU_ASSERT_EQUAL(finance_approval_decide(100001, 100000, 7, 8), FINANCE_APPROVAL_FULL);
+	CU_ASSERT_EQUAL(finance_approval_decide(100001, 5, 7, 8), FINANCE_APPROVAL_FULL);
+	CU_ASSERT_EQUAL(finance_approval_decide(100001, -1, 7, 8), FINANCE_APPROVAL_FULL);
+	/* a first approver whose limit now allows the amount completes it alone */
+	CU_ASSERT_EQUAL(finance_approval_decide(100001, 200000, 7, 7), FINANCE_APPROVAL_FULL);
+}
+
 static const struct unit_test finance_tests[] = {
+	{"within_the_limit_or_without_one_a_single_approval_is_enough",
+		within_the_limit_or_without_one_a_single_approval_is_enough},
+	{"above_the_limit_the_first_approval_waits_for_a_second_person",
+		above_the_limit_the_first_approval_waits_for_a_second_person},
 	{"line_total_is_quantity_times_unit_price_with_tax_rounded", line_total_is_quantity_times_unit_price_with_tax_rounded},
 	{"tax_exactly_half_a_minor_unit_rounds_up", tax_exactly_half_a_minor_unit_rounds_up},
 	{"tax_on_the_largest_amounts_is_exact_and_never_overflows", tax_on_the_largest_amounts_is_exact_and_never_overflows},

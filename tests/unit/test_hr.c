@@ -1,5 +1,6 @@
 /* HR leave rules without a database: day numbers, inclusive overlap,
- * calendar and working day counts, and the status transitions. */
+ * calendar and working day counts, the status transitions, half days and
+ * balance arithmetic. */
 #include "unit_suites.h"
 #include "modules/hr_leave.h"
 
@@ -112,6 +113,14 @@ static void only_pending_requests_can_be_decided_or_cancelled(void)
 	CU_ASSERT_EQUAL(next, HR_LEAVE_CANCELLED);
 	enum hr_leave_status finals[] = {HR_LEAVE_APPROVED, HR_LEAVE_REJECTED, HR_LEAVE_CANCELLED};
 	enum hr_leave_action actions[] = {HR_LEAVE_APPROVE, HR_LEAVE_REJECT, HR_LEAVE_CANCEL};
+	CU_ASSERT_EQUAL(hr_leave_transition(HR_LEAVE_PENDING, HR_LEAVE_EDIT, &next), 0);
+	CU_ASSERT_EQUAL(next, HR_LEAVE_PENDING); /* an edited request is still pending */
+	enum hr_leave_status final_ones[] = {HR_LEAVE_APPROVED, HR_LEAVE_REJECTED, HR_LEAVE_CANCELLED};
+	for (size_t s = 0; s < 3; s++) {
+		next = HR_LEAVE_APPROVED;
+		CU_ASSERT_EQUAL(hr_leave_transition(final_ones[s], HR_LEAVE_EDIT, &next), -1);
+		CU_ASSERT_EQUAL(next, HR_LEAVE_APPROVED);
+	}
 	for (size_t s = 0; s < 3; s++) {
 		for (size_t a = 0; a < 3; a++) {
 			next = HR_LEAVE_PENDING;
@@ -135,7 +144,84 @@ static void status_names_round_trip_and_unknown_ones_are_refused(void)
 	CU_ASSERT_STRING_EQUAL(hr_leave_action_name(HR_LEAVE_CANCEL), "cancel");
 }
 
+static int64_t all_time_halves(const char *start, const char *end, int start_half, int end_half)
+{
+	return hr_leave_half_days(day(start), day(end), start_half, end_half, day("2000-01-01"), day("2099-12-31"));
+}
+
+static void half_days_count_two_per_working_day_less_the_halves(void)
+{
+	/* Monday 2027-03-01 to Friday 2027-03-05: five working days */
+	CU_ASSERT_EQUAL(all_time_halves("2027-03-01", "2027-03-05", 0, 0), 10);
+	CU_ASSERT_EQUAL(all_time_halves("2027-03-01", "2027-03-05", 1, 0), 9);  /* from Monday noon: 4.5 */
+	CU_ASSERT_EQUAL(all_time_halves("2027-03-01", "2027-03-05", 0, 1), 9);  /* to Friday noon */
+	CU_ASSERT_EQUAL(all_time_halves("2027-03-01", "2027-03-05", 1, 1), 8);
+	/* a single half day */
+	CU_ASSERT_EQUAL(all_time_halves("2027-03-03", "2027-03-03", 1, 0), 1);
+	CU_ASSERT_EQUAL(all_time_halves("2027-03-03", "2027-03-03", 0, 1), 1);
+	CU_ASSERT_EQUAL(all_time_halves("2027-03-03", "2027-03-03", 0, 0), 2);
+	/* a half on a Saturday or Sunday takes nothing away: the day counted nothing */
+	CU_ASSERT_EQUAL(all_time_halves("2027-03-06", "2027-03-12", 1, 0), 10); /* Saturday to Friday */
+	CU_ASSERT_EQUAL(all_time_halves("2027-03-01", "2027-03-07", 0, 1), 10); /* Monday to Sunday */
+	CU_ASSERT_EQUAL(all_time_halves("2027-03-06", "2027-03-07", 1, 1), 0);
+}
+
+static void half_days_are_split_between_the_years_a_request_touches(void)
+{
+	int64_t first_2026, last_2026, first_2027, last_2027;
+	hr_leave_year_bounds(2026, &first_2026, &last_2026);
+	hr_leave_year_bounds(2027, &first_2027, &last_2027);
+	CU_ASSERT_EQUAL(first_2026, day("2026-01-01"));
+	CU_ASSERT_EQUAL(last_2026, day("2026-12-31"));
+	CU_ASSERT_EQUAL(first_2027, last_2026 + 1);
+	/* Tuesday 2026-12-29 (from noon) to Tuesday 2027-01-05 (to noon):
+	 * 29, 30, 31 in 2026 (2.5 days), 1, 4, 5 in 2027 (2.5 days) */
+	int64_t start = day("2026-12-29"), end = day("2027-01-05");
+	CU_ASSERT_EQUAL(hr_leave_half_days(start, end, 1, 1, first_2026, last_2026), 5);
+	CU_ASSERT_EQUAL(hr_leave_half_days(start, end, 1, 1, first_2027, last_2027), 5);
+	/* a half belongs to the year of its day only */
+	CU_ASSERT_EQUAL(hr_leave_half_days(start, end, 0, 1, first_2026, last_2026), 6);
+	CU_ASSERT_EQUAL(hr_leave_half_days(start, end, 1, 0, first_2027, last_2027), 6);
+	/* a year the request does not touch */
+	CU_ASSERT_EQUAL(hr_leave_half_days(start, end, 0, 0, day("2028-01-01"), day("2028-12-31")), 0);
+}
+
+static void both_halves_of_a_single_day_are_refused(void)
+{
+	CU_ASSERT_EQUAL(hr_leave_halves_valid(day("2027-03-03"), day("2027-03-03"), 1, 1), -1);
+	CU_ASSERT_EQUAL(hr_leave_halves_valid(day("2027-03-03"), day("2027-03-03"), 1, 0), 0);
+	CU_ASSERT_EQUAL(hr_leave_halves_valid(day("2027-03-03"), day("2027-03-04"), 1, 1), 0);
+	CU_ASSERT_EQUAL(hr_leave_halves_valid(day("2027-03-03"), day("2027-03-04"), 0, 0), 0);
+}
+
+static void a_request_fits_what_remains_of_the_allowance(void)
+{
+	/* 25 days allowed, 10 taken, 4.5 pending: 10.5 remain */
+	struct hr_leave_balance balance = {.allowance = 50, .taken = 20, .pending = 9};
+	CU_ASSERT_EQUAL(hr_leave_remaining(&balance), 21);
+	CU_ASSERT_TRUE(hr_leave_fits(&balance, 21));
+	CU_ASSERT_TRUE(hr_leave_fits(&balance, 0));
+	CU_ASSERT_FALSE(hr_leave_fits(&balance, 22)); /* half a day too many */
+	/* an allowance lowered below what is booked: negative, nothing fits but nothing */
+	struct hr_leave_balance lowered = {.allowance = 10, .taken = 20, .pending = 0};
+	CU_ASSERT_EQUAL(hr_leave_remaining(&lowered), -10);
+	CU_ASSERT_FALSE(hr_leave_fits(&lowered, 1));
+	CU_ASSERT_TRUE(hr_leave_fits(&lowered, 0));
+	/* a zero allowance allows only requests that charge nothing */
+	struct hr_leave_balance zero = {.allowance = 0, .taken = 0, .pending = 0};
+	CU_ASSERT_FALSE(hr_leave_fits(&zero, 1));
+	/* without an allowance the type is not counted */
+	struct hr_leave_balance none = {.allowance = -1, .taken = 700, .pending = 700};
+	CU_ASSERT_EQUAL(hr_leave_remaining(&none), INT64_MAX);
+	CU_ASSERT_TRUE(hr_leave_fits(&none, 732));
+}
+
 static const struct unit_test hr_tests[] = {
+	{"half_days_count_two_per_working_day_less_the_halves", half_days_count_two_per_working_day_less_the_halves},
+	{"half_days_are_split_between_the_years_a_request_touches",
+		half_days_are_split_between_the_years_a_request_touches},
+	{"both_halves_of_a_single_day_are_refused", both_halves_of_a_single_day_are_refused},
+	{"a_request_fits_what_remains_of_the_allowance", a_request_fits_what_remains_of_the_allowance},
 	{"day_numbers_count_from_1970_and_respect_leap_years", day_numbers_count_from_1970_and_respect_leap_years},
 	{"day_numbers_refuse_what_is_not_a_calendar_date", day_numbers_refuse_what_is_not_a_calendar_date},
 	{"ranges_sharing_a_day_overlap_because_both_ends_are_included",

@@ -190,6 +190,8 @@ static const struct {
 	{"/api/v1/finance/invoices", "the record's fields plus lines, checked together (finance_read_body)"},
 	{"/api/v1/finance/invoices/{id}", "the same, for a PATCH"},
 	{"/api/v1/finance/expenses/{id}", "finance_read_body, as for invoices"},
+	{"/api/v1/hr/leave-requests/{id}", "a pending request's own fields (leave_update_input): the engine serves leave "
+		"requests read-only"},
 	{"/api/v1/find/products", "documents keep members the API does not know (find_documents)"},
 	{"/api/v1/find/posts", "documents (find_documents)"},
 	{"/api/v1/find/taxonomies", "documents (find_documents)"},
