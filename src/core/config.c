@@ -88,7 +88,7 @@ static const struct config_key config_keys[] = {
 	STRING_KEY(chat_llm_base_url, ""),
 	STRING_KEY(chat_llm_model, ""),
 	SECRET_KEY(chat_llm_api_key),
-	INT_KEY(chat_llm_timeout_ms, 500, 600000, "60000"),
+	INT_KEY(chat_llm_timeout_ms, 500, 600000, "30000"),
 	INT_KEY(chat_llm_stall_ms, 200, 600000, "15000"),
 	INT_KEY(chat_llm_max_tokens, 16, 65536, "1024"),
 	INT_KEY(chat_llm_tool_rounds, 0, 5, "2"),

@@ -76,7 +76,7 @@ struct config {
 	char chat_llm_base_url[CONFIG_PATH_MAX];
 	char chat_llm_model[CONFIG_TEXT_MAX];
 	char chat_llm_api_key[CONFIG_TEXT_MAX]; /* secrets file; "" = no Authorization header */
-	int chat_llm_timeout_ms;                /* one whole model call */
+	int chat_llm_timeout_ms;                /* the model's whole work on one message, every call */
 	int chat_llm_stall_ms;                  /* silence that ends a model call */
 	int chat_llm_max_tokens;                /* max_tokens of every model call */
 	int chat_llm_tool_rounds;               /* model calls that may use tools, per chat message */

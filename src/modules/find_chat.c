@@ -73,6 +73,7 @@ enum find_chat_statement {
 	CHAT_STMT_PROVIDER,
 	CHAT_STMT_PROMPT_INSTRUCTIONS,
 	CHAT_STMT_LLM_USAGE_ADD,
+	CHAT_STMT_HISTORY,
 	CHAT_STMT__MAX
 };
 
@@ -161,6 +162,13 @@ static const struct db_statement_def find_chat_statements[CHAT_STMT__MAX] = {
 	[CHAT_STMT_PROMPT_INSTRUCTIONS] = {.name = "find_chat.prompt_instructions",
 		.sql = "SELECT e.prompt, e.canned_response FROM find_prompts e WHERE e.tenant_id = ?" CHAT_IN_WORKSPACE
 		CHAT_PROMPT_ACTIVE " AND e.canned_response <> '' ORDER BY e.priority DESC, e.prompt_id LIMIT 10",
+		.tenant_bound = 1},
+	/* The thread's last turns for the model, only from a thread this
+	 * request may write to (its workspace; from a browser, its visitor). */
+	[CHAT_STMT_HISTORY] = {.name = "find_chat.history",
+		.sql = "SELECT m.role, m.content FROM find_messages m JOIN find_threads t ON t.tenant_id = m.tenant_id "
+		"AND t.thread_id = m.thread_id WHERE m.tenant_id = ? AND m.thread_id = ? AND (? = '' OR t.workspace = ?) "
+		"AND (? = 0 OR t.user_id = '' OR t.user_id = ?) ORDER BY m.message_index DESC LIMIT 6",
 		.tenant_bound = 1},
 	[CHAT_STMT_LLM_USAGE_ADD] = {.name = "find_chat.llm_usage_add",
 		.sql = "INSERT INTO find_llm_usage (tenant_id, period, tokens, calls) VALUES (?, ?, ?, ?) "
@@ -690,6 +698,53 @@ static int find_chat_instruction_row(void *callback_context, const struct db_row
 	return 0;
 }
 
+#define FIND_CHAT_HISTORY_TURN_MAX 2000 /* bytes of one earlier turn given to the model */
+
+static int find_chat_history_row(void *callback_context, const struct db_row *row)
+{
+	json_object *turns = callback_context;
+	if (row->column_count != 2 || row->values[0] == NULL || row->values[1] == NULL)
+		return 1;
+	if (strcmp(row->values[0], "user") != 0 && strcmp(row->values[0], "assistant") != 0)
+		return 0;
+	const char *content = row->values[1];
+	size_t length = strlen(content);
+	if (length > FIND_CHAT_HISTORY_TURN_MAX) {
+		length = FIND_CHAT_HISTORY_TURN_MAX;
+		while (length > 0 && ((unsigned char)content[length] & 0xC0) == 0x80)
+			length--;
+	}
+	json_object *turn = json_object_new_object();
+	json_object_object_add(turn, "role", json_object_new_string(row->values[0]));
+	json_object_object_add(turn, "content", json_object_new_string_len(content, (int)length));
+	json_object_array_add(turns, turn);
+	return 0;
+}
+
+/* Earlier turns of the thread, oldest first, appended to messages. */
+static enum db_result find_chat_history(struct request_context *context, const struct find_chat_request *ask,
+	json_object *messages)
+{
+	const char *workspace = find_workspace(context);
+	int from_browser = context->request->auth.kind == AUTH_PUBLISHABLE_KEY;
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(ask->thread_id),
+		DB_TEXT(workspace), DB_TEXT(workspace), DB_INT(from_browser), DB_TEXT(ask->visitor_id)};
+	json_object *turns = json_object_new_array();
+	enum db_result result =
+		db_query(context->db, &find_chat_statements[CHAT_STMT_HISTORY], params, 6, find_chat_history_row, turns);
+	for (size_t i = json_object_array_length(turns); result == DB_OK && i > 0; i--)
+		json_object_array_add(messages, json_object_get(json_object_array_get_idx(turns, i - 1)));
+	json_object_put(turns);
+	return result;
+}
+
+static int64_t find_chat_now_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 /* One model run: what was streamed, what the tools returned, what it cost. */
 struct find_chat_model_run {
 	struct request_context *context;
@@ -901,12 +956,30 @@ static enum find_chat_model_outcome find_chat_model_converse(struct find_chat_mo
 	} else {
 		json_object_put(facts);
 	}
+	looked = find_chat_history(context, ask, messages);
+	if (looked != DB_OK) {
+		json_object_put(messages);
+		*db_failure = looked;
+		return CHAT_MODEL_DB_FAILED;
+	}
 	json_object_array_add(messages, find_chat_model_message("user", ask->message));
 
 	enum find_chat_model_outcome outcome = CHAT_MODEL_FAILED;
 	struct llm_completion *completion = xmalloc(sizeof(*completion));
+	/* The timeout bounds the model's whole work on the message, every round
+	 * included, so the web server's FastCGI timeout can be set above it. */
+	struct llm_endpoint endpoint = terms->endpoint;
+	int64_t deadline_ms = find_chat_now_ms() + terms->endpoint.timeout_ms;
 	for (int round = 0; round <= config->chat_llm_tool_rounds; round++) {
 		int tools_allowed = round < config->chat_llm_tool_rounds;
+		int64_t left_ms = deadline_ms - find_chat_now_ms();
+		if (left_ms < 200) {
+			log_msg(LOG_LEVEL_WARN, context->request->request_id, "chat model: out of time after %d round(s)", round);
+			break;
+		}
+		endpoint.timeout_ms = (int)left_ms;
+		if (endpoint.stall_ms > endpoint.timeout_ms)
+			endpoint.stall_ms = endpoint.timeout_ms;
 		json_object *request = json_object_new_object();
 		json_object_object_add(request, "model", json_object_new_string(terms->endpoint.model));
 		json_object_object_add(request, "messages", json_object_get(messages));
@@ -920,7 +993,7 @@ static enum find_chat_model_outcome find_chat_model_converse(struct find_chat_mo
 		const char *body = json_object_to_json_string_ext(request, JSON_C_TO_STRING_PLAIN);
 		llm_completion_init(completion, find_chat_model_text, run);
 		char why[300];
-		enum llm_call_result called = llm_chat_stream(&terms->endpoint, body, completion, why, sizeof(why));
+		enum llm_call_result called = llm_chat_stream(&endpoint, body, completion, why, sizeof(why));
 		find_chat_model_count(run, completion, strlen(body));
 		json_object_put(request);
 		if (called == LLM_CALL_CLIENT_GONE || run->client_gone) {

@@ -170,6 +170,14 @@ static void model_answer_says_mode_model_and_counts_tokens(void)
     ITEST_CHECK(thread_message_count("llm-text") == 2, "both turns stored");
     ITEST_CHECK(stub_log_has("\"max_tokens\":"), "every call carries max_tokens");
     ITEST_CHECK(stub_log_has("Never reveal"), "the instructions go to the model");
+    /* The next message of the thread brings the earlier turns along. */
+    ITEST_CHECK(chat("{\"message\":\"And what else?\",\"threadId\":\"llm-text\"}", &reply) == 200, "HTTP %ld",
+                reply.status);
+    find_reply_free(&reply);
+    ITEST_CHECK(stub_log_has("{\"role\":\"user\",\"content\":\"Hello there\"},{\"role\":\"assistant\",\"content\":"
+                             "\"Hello from the model.\"},{\"role\":\"user\",\"content\":\"And what else?\"}"),
+                "the thread's earlier turns precede the new message");
+    ITEST_CHECK(thread_message_count("llm-text") == 4, "four turns stored");
 }
 
 static void tool_calls_stay_in_the_tenant_and_invented_ids_are_dropped(void)
