@@ -3,6 +3,7 @@
  * error events), the tools' argument validation, the query constraints
  * (price, stock, sale) and the card citations (invented ids dropped). */
 #include "unit_suites.h"
+#include "find/llm_client.h"
 #include "find/llm_sse.h"
 #include "modules/find_chat_model.h"
 
@@ -269,7 +270,39 @@ static void citations_leave_the_text_and_invented_ids_are_dropped(void)
 	find_chat_cites_release(&cites);
 }
 
+/* No network needed: literal addresses are refused before any connection,
+ * and port 9 on loopback (discard) refuses connections. */
+static enum llm_call_result call_once(const char *base_url, int tenant_set, int allow_private_targets)
+{
+	struct llm_endpoint endpoint = {.timeout_ms = 2000, .stall_ms = 1000, .tenant_set = tenant_set,
+		.allow_private_targets = allow_private_targets};
+	snprintf(endpoint.base_url, sizeof(endpoint.base_url), "%s", base_url);
+	snprintf(endpoint.model, sizeof(endpoint.model), "m");
+	struct llm_completion *completion = malloc(sizeof(*completion));
+	llm_completion_init(completion, NULL, NULL);
+	char why[300];
+	enum llm_call_result result = llm_chat_stream(&endpoint, "{}", completion, why, sizeof(why));
+	free(completion);
+	return result;
+}
+
+static void tenant_endpoints_are_held_to_the_address_rule_and_the_operators_are_not(void)
+{
+	/* a tenant's URL on loopback: refused unless private targets are allowed */
+	CU_ASSERT_EQUAL(call_once("http://127.0.0.1:9/v1", 1, 0), LLM_CALL_REFUSED);
+	CU_ASSERT_EQUAL(call_once("http://[::1]:9/v1", 1, 0), LLM_CALL_REFUSED);
+	CU_ASSERT_EQUAL(call_once("http://10.1.2.3:9/v1", 1, 0), LLM_CALL_REFUSED);
+	CU_ASSERT_NOT_EQUAL(call_once("http://127.0.0.1:9/v1", 1, 1), LLM_CALL_REFUSED);
+	/* the metadata service stays out of reach whatever is allowed */
+	CU_ASSERT_EQUAL(call_once("http://169.254.169.254/v1", 1, 1), LLM_CALL_REFUSED);
+	CU_ASSERT_EQUAL(call_once("http://user:pw@example.com/v1", 1, 0), LLM_CALL_REFUSED);
+	/* the operator's own URL (a local Ollama) is tried: it fails to connect, it is not refused */
+	CU_ASSERT_EQUAL(call_once("http://127.0.0.1:9/v1", 0, 0), LLM_CALL_FAILED);
+}
+
 static const struct unit_test find_llm_tests[] = {
+	{"tenant_endpoints_are_held_to_the_address_rule_and_the_operators_are_not",
+		tenant_endpoints_are_held_to_the_address_rule_and_the_operators_are_not},
 	{"sse_events_survive_any_cut_and_line_ending", sse_events_survive_any_cut_and_line_ending},
 	{"sse_refuses_a_line_over_its_cap", sse_refuses_a_line_over_its_cap},
 	{"completion_gathers_deltas_tool_calls_and_usage", completion_gathers_deltas_tool_calls_and_usage},
