@@ -604,8 +604,12 @@ enum find_chat_mode { CHAT_MODE_RETRIEVAL, CHAT_MODE_MODEL };
 /* The model's standing instructions. The shop's answers and whatever the
  * tools return go in as data in their own messages, so the text of a
  * product cannot pose as an instruction. */
+/* A model that recites its instructions writes this first: no text that
+ * holds it reaches the visitor, and the answer falls back to retrieval. */
+#define FIND_CHAT_PROMPT_CANARY "ik-7f3a9c"
+
 static const char find_chat_system_prompt[] =
-	"You are the shopping assistant of an online shop. Answer the visitor briefly and helpfully, in the "
+	"[" FIND_CHAT_PROMPT_CANARY "] You are the shopping assistant of an online shop. Answer the visitor briefly and helpfully, in the "
 	"visitor's language. To find products call search_products; to find articles call search_posts. Put price "
 	"limits, categories, brands, stock and sale wishes into the tool's parameters. Recommend only items a tool "
 	"returned, and never invent products, prices or ids. To show an item as a card, write [[product:ID]] or "
@@ -750,6 +754,7 @@ struct find_chat_model_run {
 	struct request_context *context;
 	int streaming;
 	int client_gone;
+	int recited; /* the model began to recite its instructions */
 	struct find_chat_cites cites;
 	char text[LLM_TEXT_MAX + 1]; /* visible text, markers removed */
 	size_t text_length;
@@ -763,6 +768,19 @@ static int find_chat_model_visible(struct find_chat_model_run *run, const char *
 {
 	if (length == 0)
 		return 0;
+	/* The canary may be cut across deltas: look at the end of what was
+	 * shown joined to this piece, before this piece is shown. */
+	char window[2 * sizeof(FIND_CHAT_PROMPT_CANARY)];
+	size_t tail = run->text_length < sizeof(FIND_CHAT_PROMPT_CANARY) ? run->text_length : sizeof(FIND_CHAT_PROMPT_CANARY);
+	size_t head = length < sizeof(FIND_CHAT_PROMPT_CANARY) ? length : sizeof(FIND_CHAT_PROMPT_CANARY);
+	memcpy(window, run->text + run->text_length - tail, tail);
+	memcpy(window + tail, visible, head);
+	window[tail + head] = '\0';
+	if (strstr(window, FIND_CHAT_PROMPT_CANARY) != NULL || memmem(visible, length, FIND_CHAT_PROMPT_CANARY,
+		sizeof(FIND_CHAT_PROMPT_CANARY) - 1) != NULL) {
+		run->recited = 1;
+		return -1;
+	}
 	size_t room = LLM_TEXT_MAX - run->text_length;
 	size_t kept = length < room ? length : room;
 	memcpy(run->text + run->text_length, visible, kept);
@@ -996,6 +1014,10 @@ static enum find_chat_model_outcome find_chat_model_converse(struct find_chat_mo
 		enum llm_call_result called = llm_chat_stream(&endpoint, body, completion, why, sizeof(why));
 		find_chat_model_count(run, completion, strlen(body));
 		json_object_put(request);
+		if (run->recited) {
+			log_msg(LOG_LEVEL_WARN, context->request->request_id, "chat model recited its instructions: dropped");
+			break;
+		}
 		if (called == LLM_CALL_CLIENT_GONE || run->client_gone) {
 			outcome = CHAT_MODEL_CLIENT_GONE;
 			break;
@@ -1049,7 +1071,7 @@ static enum find_chat_model_outcome find_chat_model_converse(struct find_chat_mo
 		char rest[FIND_CHAT_CITE_HOLD_MAX + 1];
 		size_t length = find_chat_cites_finish(&run->cites, rest, sizeof(rest));
 		if (find_chat_model_visible(run, rest, length) != 0)
-			outcome = CHAT_MODEL_CLIENT_GONE;
+			outcome = run->recited ? CHAT_MODEL_FAILED : CHAT_MODEL_CLIENT_GONE;
 	}
 	return outcome;
 }

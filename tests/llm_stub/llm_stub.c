@@ -11,6 +11,7 @@
  *   stub-bad-tool  a search_products call with a parameter the schema lacks, then the tool's error as text
  *   stub-error     HTTP 500 with an error object
  *   stub-stall     headers and one delta, then silence for 30 s
+ *   stub-recite    "Sure: " then the first system message, word by word (a model disclosing its instructions)
  * Every request body is appended to the log file as one line, for the
  * tests to check what Intuka sent.
  *   llm-stub --port-file FILE --log FILE [--pid-file FILE]
@@ -186,6 +187,18 @@ static void answer_chat(int fd, json_object *request)
         pause_ms(1200);
         send_text(fd, ", then the rest.");
         send_end(fd, "stop", 30, 6);
+    } else if (strcmp(name, "stub-recite") == 0) {
+        send_text(fd, "Sure: ");
+        const char *instructions = content_of(json_object_array_get_idx(messages, 0));
+        char word[256];
+        for (const char *cursor = instructions; *cursor != '\0';) {
+            size_t length = strcspn(cursor, " ");
+            length += cursor[length] == ' ';
+            snprintf(word, sizeof word, "%.*s", (int)(length < 255 ? length : 255), cursor);
+            send_text(fd, word);
+            cursor += length;
+        }
+        send_end(fd, "stop", 50, 90);
     } else if (strcmp(name, "stub-stall") == 0) {
         send_text(fd, "Thinking");
         pause_ms(30000);
