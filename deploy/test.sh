@@ -122,6 +122,7 @@ teardown() {
 		[[ -f "$state/flavour" ]] && stack_down "${state%/}"
 	done
 	[[ -n "$DB_DIR" ]] && mariadb_stop "$DB_DIR"
+	llm_stub_stop
 	if [[ "${INTUKA_TEST_KEEP:-0}" == 1 || "$FAILED" -gt 0 ]]; then
 		log "state kept for inspection: $TEST_ROOT"
 	else
@@ -229,8 +230,29 @@ phase_fuzz() {
 }
 
 phase_build_itest() {
-	log "make tests/integration/intuka-itest"
-	(cd "$INTUKA_REPO" && make -j2 tests/integration/intuka-itest)
+	log "make tests/integration/intuka-itest tests/llm_stub/llm-stub"
+	(cd "$INTUKA_REPO" && make -j2 tests/integration/intuka-itest tests/llm_stub/llm-stub)
+}
+
+# The language-model provider of the chat tests (tests/llm_stub): one for
+# every flavour, on a loopback port, in its own process group so that its
+# per-connection children (a stalled answer sleeps) go with it.
+LLM_STUB_PID=""
+llm_stub_port_ready() { [[ -s "$TEST_ROOT/llm-stub.port" ]]; }
+llm_stub_start() {
+	setsid "$INTUKA_REPO/tests/llm_stub/llm-stub" --port-file "$TEST_ROOT/llm-stub.port" \
+		--log "$TEST_ROOT/llm-stub-requests.log" --pid-file "$TEST_ROOT/llm-stub.pid" \
+		</dev/null >>"$TEST_ROOT/llm-stub.err" 2>&1 &
+	wait_until 10 llm_stub_port_ready || return 1
+	LLM_STUB_PID=$(pidfile_read "$TEST_ROOT/llm-stub.pid")
+	export INTUKA_TEST_LLM_URL="http://127.0.0.1:$(cat "$TEST_ROOT/llm-stub.port")/v1"
+	export INTUKA_TEST_LLM_LOG="$TEST_ROOT/llm-stub-requests.log"
+	log "language-model stub up: pid $LLM_STUB_PID ($INTUKA_TEST_LLM_URL)"
+}
+llm_stub_stop() {
+	[[ -n "$LLM_STUB_PID" ]] || return 0
+	kill -s TERM -- "-$LLM_STUB_PID" 2>/dev/null || true
+	LLM_STUB_PID=""
 }
 
 # intukad --check: 0 for a valid configuration, 78 for an invalid one.
@@ -440,6 +462,7 @@ main() {
 	check "MariaDB: user intuka logs in with the generated password" mariadb_check_app_login "$DB_DIR" "$SECRETS"
 
 	phase_config_checks
+	llm_stub_start || bail "the language-model stub (tests/llm_stub) did not start"
 	for flavour in $SERVERS; do
 		phase_flavour "$flavour"
 	done

@@ -188,6 +188,12 @@ stack_write_config() {
 		tenant_export_dir = $INTUKA_STACK_EXPORT_DIR
 		# A visible typing pace, so tests can tell streamed chat from buffered.
 		chat_stream_pace_ms = $INTUKA_STACK_CHAT_STREAM_PACE_MS
+		# No installation-wide language model: the chat tests give their
+		# tenants the loopback stub (tests/llm_stub), which a tenant's
+		# provider may only reach here; a stall ends a call after 2 s.
+		chat_llm_allow_private_targets = 1
+		chat_llm_stall_ms = 2000
+		chat_llm_timeout_ms = 8000
 		# Webhook deliveries (intukad --deliver-webhooks).
 		webhook_allow_private_targets = $INTUKA_STACK_WEBHOOK_ALLOW_PRIVATE
 		webhook_poll_interval_ms = $INTUKA_STACK_WEBHOOK_POLL_MS

@@ -85,6 +85,15 @@ static const struct config_key config_keys[] = {
 	STRING_KEY(find_default_plan, "starter"),
 	STRING_KEY(find_upgrade_url, "/pricing"),
 	INT_KEY(chat_stream_pace_ms, 0, 1000, "0"),
+	STRING_KEY(chat_llm_base_url, ""),
+	STRING_KEY(chat_llm_model, ""),
+	SECRET_KEY(chat_llm_api_key),
+	INT_KEY(chat_llm_timeout_ms, 500, 600000, "30000"),
+	INT_KEY(chat_llm_stall_ms, 200, 600000, "15000"),
+	INT_KEY(chat_llm_max_tokens, 16, 65536, "1024"),
+	INT_KEY(chat_llm_tool_rounds, 0, 5, "2"),
+	INT_KEY(chat_llm_tokens_per_chat, 0, 1000000, "4000"),
+	INT_KEY(chat_llm_allow_private_targets, 0, 1, "0"),
 	INT_KEY(webhook_allow_private_targets, 0, 1, "0"),
 	INT_KEY(webhook_suspend_after_failures, 1, 1000, "5"),
 	INT_KEY(webhook_poll_interval_ms, 50, 60000, "1000"),
@@ -363,6 +372,17 @@ int config_validate(const struct config *config, char *error, size_t error_size)
 			snprintf(error, error_size,
 				"operator_key: at least %d printable characters without spaces (e.g. openssl rand -hex 32)",
 				CONFIG_OPERATOR_KEY_MIN);
+			return -1;
+		}
+	}
+	if (config->chat_llm_base_url[0] != '\0') {
+		if (strncmp(config->chat_llm_base_url, "http://", 7) != 0 &&
+			strncmp(config->chat_llm_base_url, "https://", 8) != 0) {
+			snprintf(error, error_size, "chat_llm_base_url: must start with http:// or https://");
+			return -1;
+		}
+		if (config->chat_llm_model[0] == '\0') {
+			snprintf(error, error_size, "chat_llm_model: required with chat_llm_base_url");
 			return -1;
 		}
 	}

@@ -71,6 +71,17 @@ struct config {
 	char find_default_plan[CONFIG_TEXT_MAX]; /* plan of tenants without a plan row */
 	char find_upgrade_url[CONFIG_PATH_MAX];  /* sent with 402 TRIAL_EXPIRED */
 	int chat_stream_pace_ms; /* pause between streamed text_delta chunks (typing effect) */
+	/* chat's language model (find/llm_client.h, docs/chat.md): any
+	 * OpenAI-compatible endpoint; "" = none, chat answers by retrieval */
+	char chat_llm_base_url[CONFIG_PATH_MAX];
+	char chat_llm_model[CONFIG_TEXT_MAX];
+	char chat_llm_api_key[CONFIG_TEXT_MAX]; /* secrets file; "" = no Authorization header */
+	int chat_llm_timeout_ms;                /* the model's whole work on one message, every call */
+	int chat_llm_stall_ms;                  /* silence that ends a model call */
+	int chat_llm_max_tokens;                /* max_tokens of every model call */
+	int chat_llm_tool_rounds;               /* model calls that may use tools, per chat message */
+	int chat_llm_tokens_per_chat;           /* monthly tokens per chat of the plan's allowance; 0 = no cap */
+	int chat_llm_allow_private_targets;     /* 1: a tenant's provider may be on loopback/private addresses */
 	/* find webhooks (src/find/webhook_*.c, src/server/deliverer.c) */
 	int webhook_allow_private_targets;  /* 1: loopback, RFC 1918/ULA and CGNAT targets allowed */
 	int webhook_suspend_after_failures; /* failed deliveries in a row that suspend a webhook */

@@ -30,6 +30,9 @@ static void admin_usage(FILE *out)
 		"      --max-taxonomies N --max-webhooks N --rate-per-minute N --rate-per-hour N\n"
 		"  find-webhook-emit SLUG EVENT [--workspace NAME] [--data JSON]\n"
 		"                                          queue an event for the tenant's webhooks (as a content write would)\n"
+		"  find-chat-model set SLUG [--base-url URL] [--model NAME] [--api-key-file FILE] [--timeout-ms N] [--off]\n"
+		"                                          the tenant's own language model for chat (docs/chat.md)\n"
+		"  find-chat-model clear SLUG              back to the installation's chat_llm_* settings\n"
 		"  health                                  check the database and the schema version\n"
 		"  -c FILE   configuration file (default " INTUKA_DEFAULT_CONFIG ")\n");
 }
@@ -113,6 +116,8 @@ int main(int argc, char **argv)
 		status = admin_user(&context, rest_count, rest);
 	} else if (strcmp(command, "find-plan") == 0) {
 		status = admin_find_plan(&context, rest_count, rest);
+	} else if (strcmp(command, "find-chat-model") == 0) {
+		status = admin_find_chat_model(&context, rest_count, rest);
 	} else if (strcmp(command, "find-webhook-emit") == 0) {
 		status = admin_find_webhook_emit(&context, rest_count, rest);
 	} else if (strcmp(command, "health") == 0 && rest_count == 0) {

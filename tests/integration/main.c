@@ -44,6 +44,7 @@ static const struct suite_entry {
     { "find_insights", find_insights_suite_register },
     { "find_content", find_content_suite_register },
     { "find_chat", find_chat_suite_register },
+    { "find_llm", find_llm_suite_register },
     { "find_webhooks", find_webhooks_suite_register },
     { "find_queries", find_queries_suite_register },
     { "slow_readers", slow_readers_suite_register },

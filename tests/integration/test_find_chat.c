@@ -763,10 +763,10 @@ static void streamed_chat_arrives_line_by_line(void)
     ITEST_CHECK(status == 200, "streamed chat: HTTP %ld", status);
     ITEST_CHECK(strstr(capture.content_type, "application/x-ndjson") != NULL, "content type: %s", capture.content_type);
 
-    /* Every line is one JSON chunk: text_delta+, product*, post*, prompts, complete. */
+    /* Every line is one JSON chunk: text_delta+, product*, post*, prompts, usage, complete. */
     char text[1024] = "";
     unsigned deltas = 0, lines = 0;
-    int stage = 0; /* 0 deltas, 1 items, 2 prompts seen, 3 complete seen */
+    int stage = 0; /* 0 deltas, 1 items, 2 prompts seen, 3 usage seen, 4 complete seen */
     bool shape_ok = true;
     int64_t first_delta_ms = 0;
     const char *thread = NULL;
@@ -796,9 +796,12 @@ static void streamed_chat_arrives_line_by_line(void)
         } else if (strcmp(type, "prompts") == 0) {
             shape_ok &= stage <= 1 && json_object_is_type(json_path_get(chunk, "data"), json_type_array);
             stage = 2;
-        } else if (strcmp(type, "complete") == 0) {
-            shape_ok &= stage == 2;
+        } else if (strcmp(type, "usage") == 0) {
+            shape_ok &= stage == 2 && json_object_is_type(json_path_get(chunk, "data.totalTokens"), json_type_int);
             stage = 3;
+        } else if (strcmp(type, "complete") == 0) {
+            shape_ok &= stage == 3;
+            stage = 4;
             json_object_put(complete);
             complete = json_object_get(chunk);
             thread = json_path_string(complete, "data.threadId");
@@ -809,7 +812,9 @@ static void streamed_chat_arrives_line_by_line(void)
         start += line_length + 1;
     }
     int64_t ended_ms = capture.pieces ? capture.piece_ms[(capture.pieces < STREAM_MAX_PIECES ? capture.pieces : STREAM_MAX_PIECES) - 1] : 0;
-    ITEST_CHECK(shape_ok && stage == 3, "chunk order text_delta, items, prompts, complete (%u lines)", lines);
+    ITEST_CHECK(shape_ok && stage == 4, "chunk order text_delta, items, prompts, usage, complete (%u lines)", lines);
+    const char *mode = complete ? json_path_string(complete, "data.mode") : NULL;
+    ITEST_CHECK(mode && strcmp(mode, "retrieval") == 0, "no model configured: complete says mode retrieval");
     ITEST_CHECK(deltas >= 4, "the intro comes in several text_delta chunks: %u", deltas);
     ITEST_CHECK(strcmp(text, RETURNS_ANSWER) == 0, "the deltas join to the canned answer: %s", text);
     ITEST_CHECK(thread && strcmp(thread, "it-stream") == 0, "complete carries the thread id");
