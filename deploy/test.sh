@@ -162,7 +162,7 @@ on_exit() {
 # so every binary run from here on (unit tests, intukad, intuka-admin, the
 # integration tests) reports leaks and stops at the first error.
 phase_build() {
-	local -a flags=(--enable-debug)
+	local -a flags=(--enable-debug --enable-tests)
 	if [[ "$SANITIZE" == 1 ]]; then
 		flags+=(--enable-sanitizers)
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
