@@ -27,6 +27,7 @@ struct config {
 	char pid_file[CONFIG_PATH_MAX];
 	char log_target[CONFIG_TEXT_MAX];
 	char log_level[CONFIG_TEXT_MAX];
+	char log_file[CONFIG_PATH_MAX]; /* log_target = file: appended to, reopened on SIGUSR1 */
 	char db_host[CONFIG_TEXT_MAX];
 	int db_port;
 	char db_socket[CONFIG_PATH_MAX];

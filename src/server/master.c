@@ -1,5 +1,6 @@
 /* Master loop: spawn, reap, respawn with back-off, reload by generations,
- * drain on SIGTERM with a deadline. */
+ * reopen log files on SIGUSR1 (its own, then each worker's), drain on
+ * SIGTERM with a deadline. */
 #include "server/master.h"
 #include "auth/hash_slots.h"
 #include "auth/jwt.h"
@@ -45,6 +46,7 @@ static volatile sig_atomic_t master_got_child;
 static volatile sig_atomic_t master_got_reload;
 static volatile sig_atomic_t master_got_stop;
 static volatile sig_atomic_t master_got_alarm;
+static volatile sig_atomic_t master_got_reopen;
 
 static void master_on_signal(int signal_number)
 {
@@ -57,6 +59,9 @@ static void master_on_signal(int signal_number)
 		break;
 	case SIGALRM:
 		master_got_alarm = 1;
+		break;
+	case SIGUSR1:
+		master_got_reopen = 1;
 		break;
 	default:
 		master_got_stop = 1;
@@ -71,7 +76,7 @@ static long long master_now_ms(void)
 	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-static const int master_signals[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGALRM};
+static const int master_signals[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGALRM, SIGUSR1};
 #define MASTER_SIGNAL_COUNT (sizeof(master_signals) / sizeof(master_signals[0]))
 
 static int master_install_signals(sigset_t *previous_mask)
@@ -94,12 +99,18 @@ static int master_install_signals(sigset_t *previous_mask)
 	return 0;
 }
 
-/* In the child: default dispositions and the mask the master started with. */
+/* In the child: default dispositions and the mask the master started with,
+ * except SIGUSR1, which stays blocked until the worker has its own handler:
+ * a reopen forwarded in between waits for it instead of killing the worker
+ * (SIGUSR1's default action). */
 static void master_reset_child_signals(const sigset_t *original_mask)
 {
 	for (size_t i = 0; i < MASTER_SIGNAL_COUNT; i++)
-		signal(master_signals[i], SIG_DFL);
-	sigprocmask(SIG_SETMASK, original_mask, NULL);
+		if (master_signals[i] != SIGUSR1)
+			signal(master_signals[i], SIG_DFL);
+	sigset_t child_mask = *original_mask;
+	sigaddset(&child_mask, SIGUSR1);
+	sigprocmask(SIG_SETMASK, &child_mask, NULL);
 }
 
 static size_t master_count(const struct master_state *state, unsigned generation)
@@ -213,6 +224,18 @@ static void master_reap(struct master_state *state)
 	}
 }
 
+/* SIGUSR1 (logrotate's postrotate): the master's file first, then every
+ * worker's, which each worker opens again between two requests. */
+static void master_reopen_logs(struct master_state *state)
+{
+	char error[CONFIG_ERROR_MAX];
+	if (log_reopen(error, sizeof(error)) != 0)
+		log_error("master: cannot reopen the log, still writing to the old one: %s", error);
+	else
+		log_info("master: log reopened");
+	master_signal_all(state, SIGUSR1);
+}
+
 static void master_reload(struct master_state *state, const struct master_options *options, struct config *config,
 	int listen_fd, const sigset_t *original_mask)
 {
@@ -245,11 +268,10 @@ static void master_reload(struct master_state *state, const struct master_option
 	explicit_bzero(fresh, sizeof(*fresh));
 	free(fresh);
 
-	enum log_level level = LOG_LEVEL_INFO;
-	enum log_target target = LOG_TARGET_STDERR;
-	log_level_parse(config->log_level, &level);
-	log_target_parse(config->log_target, &target);
-	log_init(target, level, "intukad");
+	/* A log file that cannot be opened leaves logging as it was (the
+	 * workers of the new generation inherit it); the rest still applies. */
+	if (log_configure(config->log_target, config->log_level, config->log_file, "intukad", error, sizeof(error)) != 0)
+		log_error("master: reload: logging unchanged: %s", error);
 
 	/* New generation first, then retire the old one: there is never a
 	 * moment with nobody accepting, and old workers finish what they hold. */
@@ -306,6 +328,10 @@ int master_run(const struct master_options *options, struct config *config)
 			if (!state.draining)
 				master_reload(&state, options, config, listen_fd, &original_mask);
 		}
+		if (master_got_reopen) {
+			master_got_reopen = 0;
+			master_reopen_logs(&state);
+		}
 		master_got_alarm = 0;
 		long long now_ms = master_now_ms();
 		if (state.draining) {
@@ -327,7 +353,7 @@ int master_run(const struct master_options *options, struct config *config)
 		int need_timer = state.draining ||
 			master_count(&state, state.generation) < (size_t)config->workers;
 		alarm(need_timer ? 1 : 0);
-		if (!master_got_child && !master_got_reload && !master_got_stop && !master_got_alarm)
+		if (!master_got_child && !master_got_reload && !master_got_stop && !master_got_alarm && !master_got_reopen)
 			sigsuspend(&wait_mask);
 	}
 	alarm(0);
