@@ -1,12 +1,16 @@
 /* Master loop: spawn, reap, respawn with back-off, reload by generations,
  * reopen log files on SIGUSR1 (its own, then each worker's), drain on
- * SIGTERM with a deadline. */
+ * SIGTERM with a deadline. Under systemd (Type=notify) it reports ready once
+ * the socket listens and the database answers, and says when it reloads
+ * and stops. */
 #include "server/master.h"
 #include "auth/hash_slots.h"
 #include "auth/jwt.h"
 #include "flow/registry.h"
 #include "core/log.h"
+#include "db/db.h"
 #include "server/keys.h"
+#include "server/notify.h"
 #include "server/worker.h"
 
 #include <errno.h>
@@ -40,6 +44,9 @@ struct master_state {
 	int draining;
 	long long drain_deadline_ms;
 	int fatal;
+	int ready;                  /* the service manager was told READY=1 */
+	long long next_ready_check_ms;
+	int ready_failures;         /* database checks that failed before readiness */
 };
 
 static volatile sig_atomic_t master_got_child;
@@ -224,6 +231,34 @@ static void master_reap(struct master_state *state)
 	}
 }
 
+/* Readiness: the socket listens already (main opened it); the database must
+ * answer too, so that "systemctl start" returning means requests can be
+ * served. Until it does, the status line says why and the check is
+ * repeated every second; systemd's TimeoutStartSec decides when to give up. */
+static void master_check_ready(struct master_state *state, const struct config *config)
+{
+	struct db *probe = db_new(config);
+	enum db_result result = db_ensure_connected(probe);
+	char status[600];
+	if (result == DB_OK) {
+		state->ready = 1;
+		snprintf(status, sizeof(status), "READY=1\nSTATUS=serving on %.500s with %d workers", config->listen,
+			config->workers);
+		if (state->ready_failures > 0)
+			log_info("master: the database answers; ready");
+	} else {
+		state->next_ready_check_ms = master_now_ms() + 1000;
+		/* Once at warn level, then quietly: the status line keeps the reason. */
+		log_msg(state->ready_failures == 0 ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG, NULL,
+			"master: waiting for the database before reporting ready: %s", db_last_error(probe));
+		state->ready_failures++;
+		snprintf(status, sizeof(status), "STATUS=waiting for the database: %.500s", db_last_error(probe));
+	}
+	db_free(probe);
+	if (notify_send(status) < 0)
+		log_warn("master: cannot notify the service manager (NOTIFY_SOCKET): %s", strerror(errno));
+}
+
 /* SIGUSR1 (logrotate's postrotate): the master's file first, then every
  * worker's, which each worker opens again between two requests. */
 static void master_reopen_logs(struct master_state *state)
@@ -236,8 +271,8 @@ static void master_reopen_logs(struct master_state *state)
 	master_signal_all(state, SIGUSR1);
 }
 
-static void master_reload(struct master_state *state, const struct master_options *options, struct config *config,
-	int listen_fd, const sigset_t *original_mask)
+static void master_reload_apply(struct master_state *state, const struct master_options *options,
+	struct config *config, int listen_fd, const sigset_t *original_mask)
 {
 	struct config *fresh = malloc(sizeof(*fresh));
 	char error[CONFIG_ERROR_MAX];
@@ -285,6 +320,17 @@ static void master_reload(struct master_state *state, const struct master_option
 		config->workers);
 }
 
+static void master_reload(struct master_state *state, const struct master_options *options, struct config *config,
+	int listen_fd, const sigset_t *original_mask)
+{
+	notify_send("RELOADING=1");
+	master_reload_apply(state, options, config, listen_fd, original_mask);
+	/* Back to ready whatever happened: a refused reload keeps the running
+	 * configuration serving. */
+	if (state->ready)
+		notify_send("READY=1");
+}
+
 int master_run(const struct master_options *options, struct config *config)
 {
 	static struct master_state state; /* large; not on the stack */
@@ -317,6 +363,7 @@ int master_run(const struct master_options *options, struct config *config)
 			master_got_stop = 1;
 		if (master_got_stop && !state.draining) {
 			master_got_stop = 0;
+			notify_send("STOPPING=1");
 			state.draining = 1;
 			state.drain_deadline_ms = master_now_ms() + (long long)config->shutdown_timeout_s * 1000;
 			log_info("master: draining %zu workers (deadline %d s)", master_count_all(&state),
@@ -342,15 +389,20 @@ int master_run(const struct master_options *options, struct config *config)
 				master_signal_all(&state, SIGKILL);
 				state.drain_deadline_ms = now_ms + 60 * 1000; /* only kill once; reap follows */
 			}
-		} else if (now_ms >= state.next_spawn_ms) {
-			while (master_count(&state, state.generation) < (size_t)config->workers)
-				if (master_spawn(&state, config, listen_fd, &original_mask) != 0) {
-					state.next_spawn_ms = now_ms + MASTER_BACKOFF_MAX_MS;
-					break;
-				}
+		} else {
+			if (now_ms >= state.next_spawn_ms) {
+				while (master_count(&state, state.generation) < (size_t)config->workers)
+					if (master_spawn(&state, config, listen_fd, &original_mask) != 0) {
+						state.next_spawn_ms = now_ms + MASTER_BACKOFF_MAX_MS;
+						break;
+					}
+			}
+			if (!state.ready && now_ms >= state.next_ready_check_ms)
+				master_check_ready(&state, config);
 		}
-		/* Wake up for timers: a pending respawn or the drain deadline. */
-		int need_timer = state.draining ||
+		/* Wake up for timers: a pending respawn, the drain deadline, or the
+		 * next database check before readiness. */
+		int need_timer = state.draining || !state.ready ||
 			master_count(&state, state.generation) < (size_t)config->workers;
 		alarm(need_timer ? 1 : 0);
 		if (!master_got_child && !master_got_reload && !master_got_stop && !master_got_alarm && !master_got_reopen)
