@@ -98,6 +98,11 @@ static const struct config_key config_keys[] = {
 
 static const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);
 
+const char *config_key_name(size_t index)
+{
+	return index < config_key_count ? config_keys[index].name : NULL;
+}
+
 static const struct config_key *config_find_key(const char *name)
 {
 	for (size_t i = 0; i < config_key_count; i++)

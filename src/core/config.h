@@ -97,5 +97,8 @@ int config_parse_text(struct config *config, const char *text, const char *sourc
 	char *error, size_t error_size);
 int config_apply_environment(struct config *config, char *error, size_t error_size);
 int config_validate(const struct config *config, char *error, size_t error_size);
+/* The keys of the configuration table, for the test that the manual page
+ * describes each: the name of key index, or NULL past the last. */
+const char *config_key_name(size_t index);
 
 #endif
