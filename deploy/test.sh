@@ -230,6 +230,21 @@ phase_fuzz() {
 	fi
 }
 
+# make distcheck: the release tarball holds everything needed to build,
+# test (make check), install and uninstall out of tree. One check.
+phase_distcheck() {
+	local rc=0
+	log "make distcheck"
+	(cd "$INTUKA_REPO" && make -j2 distcheck) >"$TEST_ROOT/distcheck.log" 2>&1 || rc=$?
+	if ((rc == 0)) && grep -q 'archives ready for distribution' "$TEST_ROOT/distcheck.log"; then
+		pass 1
+		log "ok: make distcheck ($(grep -E '^# (TOTAL|PASS)' "$TEST_ROOT/distcheck.log" | tr '\n' ' '))"
+	else
+		show_log_tails "$TEST_ROOT/distcheck.log"
+		fail 1 "make distcheck (exit $rc; log: $TEST_ROOT/distcheck.log)"
+	fi
+}
+
 phase_build_itest() {
 	log "make tests/integration/intuka-itest"
 	(cd "$INTUKA_REPO" && make -j2 tests/integration/intuka-itest)
@@ -431,6 +446,7 @@ main() {
 	log "test state in $TEST_ROOT"
 
 	phase_unit_tests
+	phase_distcheck
 	phase_fuzz
 	phase_build_itest || bail "make tests/integration/intuka-itest failed"
 

@@ -7,16 +7,19 @@
 # Build and test: compiler, autotools and the -dev packages configure.ac probes;
 # clang with its libFuzzer and sanitizer runtimes (libclang-rt-dev, only a
 # recommendation of clang) and llvm-symbolizer (llvm) for the fuzz targets.
+# mandoc checks the manual pages (make check); debhelper, fakeroot and
+# lintian build and check the Debian package (deploy/test.sh --package).
 INTUKA_BUILD_PACKAGES=(
 	build-essential autoconf automake pkg-config
 	libfcgi-dev libjson-c-dev libmariadb-dev libssl-dev libargon2-dev libcunit1-dev libcurl4-openssl-dev
 	clang libclang-rt-dev llvm
+	mandoc debhelper fakeroot lintian
 )
 # Run: database, both web servers, mod_fcgid, and the tools the scripts call
 # (openssl for random secrets, iproute2 for ss, jq to build and read the
-# JSON of the demo's API calls).
+# JSON of the demo's API calls, logrotate for the package's rotation check).
 INTUKA_RUN_PACKAGES=(
-	mariadb-server mariadb-client lighttpd apache2 libapache2-mod-fcgid curl openssl iproute2 jq
+	mariadb-server mariadb-client lighttpd apache2 libapache2-mod-fcgid curl openssl iproute2 jq logrotate
 )
 # Debian's hook that invoke-rc.d asks before starting a service.
 DEPS_POLICY_RC_D=/usr/sbin/policy-rc.d
