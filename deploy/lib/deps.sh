@@ -17,9 +17,10 @@ INTUKA_BUILD_PACKAGES=(
 )
 # Run: database, both web servers, mod_fcgid, and the tools the scripts call
 # (openssl for random secrets, iproute2 for ss, jq to build and read the
-# JSON of the demo's API calls, logrotate for the package's rotation check).
+# JSON of the demo's API calls; logrotate and socat, which receives the
+# sd_notify datagrams, for the package's checks).
 INTUKA_RUN_PACKAGES=(
-	mariadb-server mariadb-client lighttpd apache2 libapache2-mod-fcgid curl openssl iproute2 jq logrotate
+	mariadb-server mariadb-client lighttpd apache2 libapache2-mod-fcgid curl openssl iproute2 jq logrotate socat
 )
 # Debian's hook that invoke-rc.d asks before starting a service.
 DEPS_POLICY_RC_D=/usr/sbin/policy-rc.d
