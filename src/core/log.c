@@ -15,6 +15,9 @@ static enum log_level log_current_level = LOG_LEVEL_INFO;
 static const char *log_program_name = "intuka";
 /* The file of LOG_TARGET_FILE, kept to open it again on log_reopen. */
 static char log_file_path[1024];
+/* What stderr was before the log file took its place, for a reload that
+ * goes back to log_target = stderr or syslog; -1 while no file did. */
+static int log_original_stderr = -1;
 
 static const char *const log_level_names[LOG_LEVEL__MAX] = {"error", "warn", "info", "debug"};
 static const int log_syslog_priorities[LOG_LEVEL__MAX] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
@@ -25,6 +28,8 @@ void log_init(enum log_target target, enum log_level level, const char *program_
 		closelog();
 	log_current_target = target;
 	log_current_level = level;
+	if (target != LOG_TARGET_FILE)
+		log_file_path[0] = '\0'; /* nothing to reopen any more */
 	log_program_name = program_name;
 	if (target == LOG_TARGET_SYSLOG)
 		openlog(program_name, LOG_PID | LOG_NDELAY, LOG_DAEMON);
@@ -70,10 +75,19 @@ int log_configure(const char *target_text, const char *level_text, const char *f
 				sizeof(log_file_path));
 			return -1;
 		}
+		if (log_file_path[0] == '\0') {
+			if (log_original_stderr >= 0)
+				close(log_original_stderr);
+			log_original_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+		}
 		if (log_open_onto_stderr(file_path, error, error_size) != 0)
 			return -1;
 		snprintf(log_file_path, sizeof(log_file_path), "%s", file_path);
 	} else {
+		if (log_file_path[0] != '\0' && log_original_stderr >= 0 && dup2(log_original_stderr, STDERR_FILENO) < 0) {
+			snprintf(error, error_size, "log_target: cannot go back to stderr: %s", strerror(errno));
+			return -1;
+		}
 		log_file_path[0] = '\0';
 	}
 	log_init(target, level, program_name);

@@ -99,6 +99,39 @@ static void log_reopen_failure_keeps_the_old_file(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "written after the failed reopen"));
 }
 
+/* A reload from log_target = file back to stderr: lines go where stderr
+ * went before, not on into the file. */
+static void log_back_to_stderr_leaves_the_file(void)
+{
+	char directory[] = "/tmp/intuka-log-test.XXXXXX";
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(directory));
+	char path[256], stderr_path[256], text[4096], error[CONFIG_ERROR_MAX] = "";
+	snprintf(path, sizeof(path), "%s/intukad.log", directory);
+	snprintf(stderr_path, sizeof(stderr_path), "%s/stderr.txt", directory);
+	log_test_save_stderr();
+	/* What "stderr" is for this test: a file of its own. */
+	FILE *plain_stderr = fopen(stderr_path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plain_stderr);
+	dup2(fileno(plain_stderr), STDERR_FILENO);
+	fclose(plain_stderr);
+	int to_file = log_configure("file", "info", path, "unit-tests", error, sizeof(error));
+	log_info("into the log file");
+	int to_stderr = log_configure("stderr", "info", NULL, "unit-tests", error, sizeof(error));
+	log_info("back on stderr");
+	log_test_restore_stderr();
+	CU_ASSERT_EQUAL(to_file, 0);
+	CU_ASSERT_EQUAL(to_stderr, 0);
+	log_test_read(path, text, sizeof(text));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "into the log file"));
+	CU_ASSERT_PTR_NULL(strstr(text, "back on stderr"));
+	log_test_read(stderr_path, text, sizeof(text));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "back on stderr"));
+	CU_ASSERT_PTR_NULL(strstr(text, "into the log file"));
+	unlink(path);
+	unlink(stderr_path);
+	rmdir(directory);
+}
+
 static void log_configure_refuses_what_it_cannot_use(void)
 {
 	char error[CONFIG_ERROR_MAX] = "";
@@ -155,6 +188,7 @@ int register_log_suite(void)
 		{.name = "log: file target receives lines and reopens after a move",
 			.function = log_file_target_receives_lines_and_reopens_after_a_move},
 		{.name = "log: a failed reopen keeps the old file", .function = log_reopen_failure_keeps_the_old_file},
+		{.name = "log: back to stderr leaves the file", .function = log_back_to_stderr_leaves_the_file},
 		{.name = "log: configure refuses what it cannot use", .function = log_configure_refuses_what_it_cannot_use},
 		{.name = "log: targets parse; config wants an absolute log_file",
 			.function = log_targets_parse_and_config_wants_an_absolute_log_file},
