@@ -184,8 +184,8 @@ package_notify_listen() {
 
 package_notified() { grep -q "$2" "$1" 2>/dev/null; }
 
-# Without systemd as PID 1: what RuntimeDirectory= and LogsDirectory= would
-# make, then ExecStartPre and ExecStart of intukad.service as user intuka,
+# Without systemd as PID 1: what RuntimeDirectory=, LogsDirectory= and
+# StateDirectory= would make, then ExecStartPre and ExecStart of intukad.service as user intuka,
 # with a NOTIFY_SOCKET of ours to see readiness. The database user does not
 # exist yet: intukad must not report ready before package_create_database.
 package_start_without_systemd() {
@@ -193,6 +193,8 @@ package_start_without_systemd() {
 	local -a pre start
 	install -d -o intuka -g intuka -m "$(package_unit_value intukad.service RuntimeDirectoryMode)" "$PACKAGE_RUN_DIR"
 	install -d -o intuka -g intuka -m 0755 "$PACKAGE_LOG_DIR"
+	install -d -o intuka -g intuka -m "$(package_unit_value intukad.service StateDirectoryMode)" \
+		"/var/lib/$(package_unit_value intukad.service StateDirectory)"
 	mapfile -t pre < <(package_unit_command intukad.service ExecStartPre)
 	mapfile -t start < <(package_unit_command intukad.service ExecStart)
 	log "ExecStartPre as intuka: ${pre[*]}"
@@ -340,6 +342,8 @@ package_remove() {
 	log "dpkg --purge intuka"
 	dpkg --purge intuka >"$state/purge.log" 2>&1 || show_log_tails "$state/purge.log"
 	rm -rf "$PACKAGE_RUN_DIR"
+	# The package keeps tenant exports on purge; the test made none.
+	rmdir /var/lib/intuka/exports /var/lib/intuka 2>/dev/null || true
 	rm -f "$state/package-installed"
 }
 
