@@ -2,7 +2,6 @@
 #include "core/json_text.h"
 #include "core/alloc.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,9 +93,18 @@ void json_text_string(struct json_text *text, const char *value)
 
 void json_text_int64(struct json_text *text, int64_t value)
 {
+	/* Digits from the end: a page writes a hundred numbers, snprintf's
+	 * format parsing for each shows in a profile. */
 	char number[24];
-	int length = snprintf(number, sizeof(number), "%" PRId64, value);
-	json_text_raw(text, number, (size_t)length);
+	char *at = number + sizeof(number);
+	uint64_t magnitude = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
+	do {
+		*--at = (char)('0' + magnitude % 10);
+		magnitude /= 10;
+	} while (magnitude != 0);
+	if (value < 0)
+		*--at = '-';
+	json_text_raw(text, at, (size_t)(number + sizeof(number) - at));
 }
 
 void json_text_member(struct json_text *text, const char *name, int first)

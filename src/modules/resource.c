@@ -207,17 +207,18 @@ int resource_prepare(const struct resource_def *resource)
 			sql.used = 0;
 			resource_select_columns(resource, &sql, "r.");
 			/* The live counter rides along as a last column: the page and
-			 * its total in one round trip. The name is the resource's own
-			 * constant, never client text. */
-			sql_add(&sql, ", (SELECT c.live_rows FROM resource_counts c WHERE c.tenant_id = r.tenant_id"
-				" AND c.resource = '%s')", resource->name);
+			 * its total in one round trip. Joined on the tenant and the
+			 * resource's own constant name (never client text), the counter
+			 * row is a constant table: read once, not once per row. */
+			sql_add(&sql, ", c.live_rows");
 			sql_add(&sql,
 				" FROM %s r JOIN (SELECT tenant_id, %s FROM %s WHERE tenant_id = ? AND deleted_at IS NULL"
 				" ORDER BY %s %s, %s %s LIMIT ? OFFSET ?) page ON page.tenant_id = r.tenant_id AND page.%s = r.%s"
+				" LEFT JOIN resource_counts c ON c.tenant_id = r.tenant_id AND c.resource = '%s'"
 				" ORDER BY r.%s %s, r.%s %s",
 				resource->table, resource->id_column, resource->table, runtime->sort_fields[s].sql_fragment,
 				direction, resource->id_column, direction, resource->id_column, resource->id_column,
-				runtime->sort_fields[s].sql_fragment, direction, resource->id_column, direction);
+				resource->name, runtime->sort_fields[s].sql_fragment, direction, resource->id_column, direction);
 			struct db_statement_def *plain = &runtime->plain_list_statements[s * 2 + (size_t)ascending];
 			plain->name = resource->name;
 			plain->sql = resource_store_sql(runtime, slot++, &sql);
@@ -225,11 +226,10 @@ int resource_prepare(const struct resource_def *resource)
 
 			sql.used = 0;
 			resource_select_columns(resource, &sql, "r.");
-			sql_add(&sql, ", (SELECT c.live_rows FROM resource_counts c WHERE c.tenant_id = r.tenant_id"
-				" AND c.resource = '%s')", resource->name);
-			sql_add(&sql, " FROM %s r WHERE r.tenant_id = ? AND r.deleted_at IS NULL ORDER BY r.%s %s, r.%s %s"
-				" LIMIT ? OFFSET ?", resource->table, runtime->sort_fields[s].sql_fragment, direction,
-				resource->id_column, direction);
+			sql_add(&sql, ", c.live_rows FROM %s r LEFT JOIN resource_counts c ON c.tenant_id = r.tenant_id"
+				" AND c.resource = '%s' WHERE r.tenant_id = ? AND r.deleted_at IS NULL ORDER BY r.%s %s, r.%s %s"
+				" LIMIT ? OFFSET ?", resource->table, resource->name, runtime->sort_fields[s].sql_fragment,
+				direction, resource->id_column, direction);
 			runtime->shallow_list_statements[s * 2 + (size_t)ascending] =
 				resource_generated(resource->name, resource_store_sql(runtime, slot++, &sql));
 		}

@@ -2,9 +2,12 @@
  * API fields once, and gets list (filters, q, created range, whitelisted
  * sort, pagination), get, create, update (PATCH with If-Match against the
  * row version, answered with an ETag) and soft delete, with validation,
- * permissions per action, sensitive fields and Idempotency-Key replay on
- * create. The SQL is generated once per process from the description, as
- * prepared statements whose first parameter is always the tenant id. */
+ * sensitive fields and Idempotency-Key replay on create. Each route names
+ * the permission it needs (the route table is the one place); a record names
+ * the permission that sees deleted rows and the one that sees sensitive
+ * fields. The SQL is generated once per process from the description, as
+ * prepared statements bound to the tenant: the tenant id is the first
+ * parameter of reads and inserts, and of UPDATEs the first of their WHERE. */
 #ifndef INTUKA_MODULES_RESOURCE_H
 #define INTUKA_MODULES_RESOURCE_H
 
@@ -101,9 +104,6 @@ struct resource_def {
 	const char *singular; /* "Lead" */
 	const char *table;
 	const char *id_column;
-	const char *view_permission;
-	const char *create_permission;
-	const char *edit_permission;
 	const char *delete_permission;
 	const char *sensitive_permission; /* NULL: no sensitive fields */
 	const struct resource_field *fields;

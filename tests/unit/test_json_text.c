@@ -36,6 +36,14 @@ static void objects_and_numbers_parse_back(void)
 	json_text_int64(&text, -9223372036854775807LL - 1);
 	json_text_member(&text, "name", 0);
 	json_text_string(&text, "A\nB");
+	json_text_member(&text, "numbers", 0);
+	json_text_raw(&text, "[", 1);
+	json_text_int64(&text, 0);
+	json_text_raw(&text, ",", 1);
+	json_text_int64(&text, 9223372036854775807LL);
+	json_text_raw(&text, ",", 1);
+	json_text_int64(&text, -42);
+	json_text_raw(&text, "]", 1);
 	json_text_char(&text, '}');
 	size_t length = 0;
 	char *bytes = json_text_take(&text, &length);
@@ -45,6 +53,7 @@ static void objects_and_numbers_parse_back(void)
 	json_object *value = NULL;
 	CU_ASSERT_TRUE(json_object_object_get_ex(parsed, "id", &value) && json_object_get_int64(value) == INT64_MIN);
 	CU_ASSERT_TRUE(json_object_object_get_ex(parsed, "name", &value) && strcmp(json_object_get_string(value), "A\nB") == 0);
+	CU_ASSERT_TRUE(strstr(bytes, "\"numbers\":[0,9223372036854775807,-42]") != NULL);
 	json_object_put(parsed);
 	free(bytes);
 }
