@@ -8,7 +8,7 @@
 # ./configure --prefix and serves through Apache mod_fcgid and .htaccess)
 # and "package" (the Debian package built, installed, started as its
 # systemd units say, rotated by logrotate, purged), each with the smoke
-# suite. Ends with one line "N passed, N failed".
+# suite. Ends with the time each phase took and one line "N passed, N failed".
 #
 #   deploy/test.sh              debug build (-O0 -g -Werror)
 #   deploy/test.sh --sanitize   debug build with ASan + UBSan (or INTUKA_SANITIZE=1)
@@ -67,6 +67,7 @@ SECRETS=""        # its secrets file (db_password)
 PASSED=0
 FAILED=0
 FAILURES=()       # names of failed checks, for the recap
+TIMINGS=()        # "phase: N s" for each phase run, for the recap (CI has 90 minutes)
 TORN_DOWN=0
 SUMMARY_PRINTED=0
 BAILED=0          # set when we stop on purpose after recording the failure
@@ -90,6 +91,13 @@ bail() {
 	fail 1 "$1"
 	BAILED=1
 	exit 1
+}
+
+# timed_since NAME START: records how long phase NAME took since START
+# (a value of $SECONDS), logged now and repeated in the recap.
+timed_since() {
+	TIMINGS+=("$1: $((SECONDS - $2)) s")
+	log "time: $1 took $((SECONDS - $2)) s"
 }
 
 # A check done by this script counts as one test.
@@ -145,6 +153,11 @@ print_summary() {
 	local name
 	((SUMMARY_PRINTED)) && return 0
 	SUMMARY_PRINTED=1
+	if ((${#TIMINGS[@]} > 0)); then
+		printf '\nTimes:' >&2
+		printf ' %s;' "${TIMINGS[@]}" >&2
+		printf ' all: %d s\n' "$SECONDS" >&2
+	fi
 	if ((FAILED > 0)); then
 		printf '\nFailed:\n' >&2
 		for name in "${FAILURES[@]}"; do
@@ -455,7 +468,7 @@ check_sanitizer_logs() {
 }
 
 main() {
-	local flavour
+	local flavour started
 	case "${1:-}" in
 	--sanitize) SANITIZE=1 ;;
 	--package)
@@ -482,7 +495,9 @@ main() {
 	trap 'exit 143' TERM
 
 	deps_ensure
+	started=$SECONDS
 	phase_build || bail "build (autoreconf, ./configure or make) failed"
+	timed_since build "$started"
 	TEST_ROOT=$(mktemp -d /tmp/intuka-test.XXXXXX)
 	# The web server user must pass through to the state directories.
 	chmod 0711 "$TEST_ROOT"
@@ -491,9 +506,15 @@ main() {
 	if ((PACKAGE_ONLY)); then
 		log "--package: unit tests, distcheck and fuzzing not run (the package build runs make check)"
 	else
+		started=$SECONDS
 		phase_unit_tests
+		timed_since "unit tests" "$started"
+		started=$SECONDS
 		phase_distcheck
+		timed_since distcheck "$started"
+		started=$SECONDS
 		phase_fuzz
+		timed_since fuzzing "$started"
 	fi
 	phase_build_itest || bail "make tests/integration/intuka-itest failed"
 
@@ -506,11 +527,13 @@ main() {
 
 	((PACKAGE_ONLY)) || phase_config_checks
 	for flavour in $SERVERS; do
+		started=$SECONDS
 		case "$flavour" in
 		shared) phase_shared "$TEST_ROOT/shared" ;;
 		package) phase_package "$TEST_ROOT/package" ;;
 		*) phase_flavour "$flavour" ;;
 		esac
+		timed_since "$flavour" "$started"
 	done
 	check "no sanitizer report in server or worker logs" check_sanitizer_logs
 
