@@ -17,10 +17,13 @@ INTUKA_BUILD_PACKAGES=(
 )
 # Run: database, both web servers, mod_fcgid, and the tools the scripts call
 # (openssl for random secrets, iproute2 for ss, jq to build and read the
-# JSON of the demo's API calls; logrotate and socat, which receives the
-# sd_notify datagrams, for the package's checks).
+# JSON of the demo's API calls; for the package's checks logrotate, socat,
+# which receives the sd_notify datagrams, adduser, which the package's
+# postinst needs and dpkg -i does not fetch, and systemd for
+# systemd-analyze security, also where systemd is not PID 1).
 INTUKA_RUN_PACKAGES=(
 	mariadb-server mariadb-client lighttpd apache2 libapache2-mod-fcgid curl openssl iproute2 jq logrotate socat
+	adduser systemd
 )
 # Debian's hook that invoke-rc.d asks before starting a service.
 DEPS_POLICY_RC_D=/usr/sbin/policy-rc.d
