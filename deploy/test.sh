@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Builds Intuka for development and runs every test: the CUnit unit tests
-# (make check), the fuzz targets under libFuzzer (tests/fuzz/run.sh, one
-# check per target), then the integration test program against a fresh
-# private stack for each web server flavour, plus a few checks of the
-# server's process behaviour done from here. Ends with one line
-# "N passed, N failed".
+# (make check), make distcheck, the fuzz targets under libFuzzer
+# (tests/fuzz/run.sh, one check per target), then the integration test
+# program against a fresh private stack for each web server flavour, plus a
+# few checks of the server's process behaviour done from here; then the
+# installed flavours: "shared" (a non-root user installs under $HOME with
+# ./configure --prefix and serves through Apache mod_fcgid and .htaccess)
+# and "package" (the Debian package built, installed, started as its
+# systemd units say, rotated by logrotate, purged), each with the smoke
+# suite. Ends with the time each phase took and one line "N passed, N failed".
 #
 #   deploy/test.sh              debug build (-O0 -g -Werror)
 #   deploy/test.sh --sanitize   debug build with ASan + UBSan (or INTUKA_SANITIZE=1)
+#   deploy/test.sh --package    only the Debian package: build, install, start, smoke suite
 #
-# Environment: INTUKA_TEST_SERVERS (default "lighttpd apache fcgid"),
+# Environment: INTUKA_TEST_SERVERS (default "lighttpd apache fcgid shared package"),
 # INTUKA_TEST_SUITES (integration suites to run, e.g. "find_content"; default all),
 # INTUKA_TEST_KEEP=1 keeps the temporary state directory for inspection,
 # INTUKA_ITEST_TIMEOUT_S bounds one integration run (default 1200),
@@ -41,8 +46,13 @@ export INTUKA_STACK_WEBHOOK_POLL_MS="${INTUKA_STACK_WEBHOOK_POLL_MS:-100}"
 export INTUKA_STACK_WEBHOOK_LEASE_S="${INTUKA_STACK_WEBHOOK_LEASE_S:-35}"
 # shellcheck source=deploy/lib/stack.sh
 source "$DEPLOY_DIR/lib/stack.sh"
+# shellcheck source=deploy/lib/package.sh
+source "$DEPLOY_DIR/lib/package.sh"
+# shellcheck source=deploy/lib/shared.sh
+source "$DEPLOY_DIR/lib/shared.sh"
 
-SERVERS="${INTUKA_TEST_SERVERS:-lighttpd apache fcgid}"
+SERVERS="${INTUKA_TEST_SERVERS:-lighttpd apache fcgid shared package}"
+PACKAGE_ONLY=0 # --package: build, then the package flavour alone
 SANITIZE="${INTUKA_SANITIZE:-0}"
 ITEST_TIMEOUT_S="${INTUKA_ITEST_TIMEOUT_S:-1200}"
 FUZZ_SECONDS="${INTUKA_FUZZ_SECONDS:-60}"
@@ -57,6 +67,7 @@ SECRETS=""        # its secrets file (db_password)
 PASSED=0
 FAILED=0
 FAILURES=()       # names of failed checks, for the recap
+TIMINGS=()        # "phase: N s" for each phase run, for the recap (CI has 90 minutes)
 TORN_DOWN=0
 SUMMARY_PRINTED=0
 BAILED=0          # set when we stop on purpose after recording the failure
@@ -80,6 +91,13 @@ bail() {
 	fail 1 "$1"
 	BAILED=1
 	exit 1
+}
+
+# timed_since NAME START: records how long phase NAME took since START
+# (a value of $SECONDS), logged now and repeated in the recap.
+timed_since() {
+	TIMINGS+=("$1: $((SECONDS - $2)) s")
+	log "time: $1 took $((SECONDS - $2)) s"
 }
 
 # A check done by this script counts as one test.
@@ -120,6 +138,8 @@ teardown() {
 	[[ -n "$TEST_ROOT" && -d "$TEST_ROOT" ]] || return 0
 	for state in "$TEST_ROOT"/*/; do
 		[[ -f "$state/flavour" ]] && stack_down "${state%/}"
+		package_remove "${state%/}"
+		shared_remove "${state%/}"
 	done
 	[[ -n "$DB_DIR" ]] && mariadb_stop "$DB_DIR"
 	llm_stub_stop
@@ -134,6 +154,11 @@ print_summary() {
 	local name
 	((SUMMARY_PRINTED)) && return 0
 	SUMMARY_PRINTED=1
+	if ((${#TIMINGS[@]} > 0)); then
+		printf '\nTimes:' >&2
+		printf ' %s;' "${TIMINGS[@]}" >&2
+		printf ' all: %d s\n' "$SECONDS" >&2
+	fi
 	if ((FAILED > 0)); then
 		printf '\nFailed:\n' >&2
 		for name in "${FAILURES[@]}"; do
@@ -163,7 +188,7 @@ on_exit() {
 # so every binary run from here on (unit tests, intukad, intuka-admin, the
 # integration tests) reports leaks and stops at the first error.
 phase_build() {
-	local -a flags=(--enable-debug)
+	local -a flags=(--enable-debug --enable-tests)
 	if [[ "$SANITIZE" == 1 ]]; then
 		flags+=(--enable-sanitizers)
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -226,6 +251,21 @@ phase_fuzz() {
 		fail 1 "tests/fuzz/run.sh reported $counted of $FUZZ_TARGET_COUNT targets (exit $rc)"
 	elif ((rc != 0 && FAILED == failed_before)); then
 		fail 1 "tests/fuzz/run.sh exited with status $rc"
+	fi
+}
+
+# make distcheck: the release tarball holds everything needed to build,
+# test (make check), install and uninstall out of tree. One check.
+phase_distcheck() {
+	local rc=0
+	log "make distcheck"
+	(cd "$INTUKA_REPO" && make -j2 distcheck) >"$TEST_ROOT/distcheck.log" 2>&1 || rc=$?
+	if ((rc == 0)) && grep -q 'archives ready for distribution' "$TEST_ROOT/distcheck.log"; then
+		pass 1
+		log "ok: make distcheck ($(grep -E '^# (TOTAL|PASS)' "$TEST_ROOT/distcheck.log" | tr '\n' ' '))"
+	else
+		show_log_tails "$TEST_ROOT/distcheck.log"
+		fail 1 "make distcheck (exit $rc; log: $TEST_ROOT/distcheck.log)"
 	fi
 }
 
@@ -333,6 +373,33 @@ check_graceful_shutdown() {
 	[[ -z "$leftovers" ]] || { log "processes still using $conf: $leftovers"; return 1; }
 }
 
+# Runs the integration program and counts its CUnit summary like
+# phase_flavour does: LABEL LOG [VAR=VALUE...] -- COMMAND...
+itest_run_counted() {
+	local label="$1" logfile="$2" rc=0 passed failed runs
+	local -a environment=()
+	shift 2
+	while (($# > 0)) && [[ "$1" != -- ]]; do
+		environment+=("$1")
+		shift
+	done
+	shift
+	if env "${environment[@]}" timeout --foreground --kill-after=10 "$ITEST_TIMEOUT_S" "$@" </dev/null 2>&1 |
+		tee "$logfile"; then
+		rc=0
+	else
+		rc=${PIPESTATUS[0]}
+	fi
+	read -r passed failed runs < <(cunit_counts "$logfile")
+	pass "$passed"
+	((failed == 0)) || fail "$failed" "$label: $failed integration test(s) failed"
+	if ((runs == 0)); then
+		fail 1 "$label: intuka-itest printed no CUnit run summary (exit $rc)"
+	elif ((rc != 0 && failed == 0)); then
+		fail 1 "$label: intuka-itest exited with status $rc"
+	fi
+}
+
 # Brings up FLAVOUR on a fresh schema and runs the integration tests on it.
 phase_flavour() {
 	local flavour="$1" state="$TEST_ROOT/$1" port db_port conf master_pidfile=""
@@ -423,35 +490,54 @@ check_sanitizer_logs() {
 }
 
 main() {
-	local flavour
+	local flavour started
 	case "${1:-}" in
 	--sanitize) SANITIZE=1 ;;
+	--package)
+		PACKAGE_ONLY=1
+		SERVERS=package
+		;;
 	"") ;;
 	-h | --help)
-		sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		return 0
 		;;
-	*) die "unknown argument: $1 (only --sanitize)" ;;
+	*) die "unknown argument: $1 (--sanitize or --package)" ;;
 	esac
 	for flavour in $SERVERS; do
 		case "$flavour" in
-		lighttpd | apache | fcgid) ;;
-		*) die "INTUKA_TEST_SERVERS: unknown web server '$flavour' (lighttpd, apache, fcgid)" ;;
+		lighttpd | apache | fcgid | shared | package) ;;
+		*) die "INTUKA_TEST_SERVERS: unknown flavour '$flavour' (lighttpd, apache, fcgid, shared, package)" ;;
 		esac
 	done
+	((EUID == 0)) || [[ " $SERVERS " != *" package "* && " $SERVERS " != *" shared "* ]] ||
+		die "the package and shared flavours install packages and create a user: run as root, or leave them out of INTUKA_TEST_SERVERS"
 	trap on_exit EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 
 	deps_ensure
+	started=$SECONDS
 	phase_build || bail "build (autoreconf, ./configure or make) failed"
+	timed_since build "$started"
 	TEST_ROOT=$(mktemp -d /tmp/intuka-test.XXXXXX)
 	# The web server user must pass through to the state directories.
 	chmod 0711 "$TEST_ROOT"
 	log "test state in $TEST_ROOT"
 
-	phase_unit_tests
-	phase_fuzz
+	if ((PACKAGE_ONLY)); then
+		log "--package: unit tests, distcheck and fuzzing not run (the package build runs make check)"
+	else
+		started=$SECONDS
+		phase_unit_tests
+		timed_since "unit tests" "$started"
+		started=$SECONDS
+		phase_distcheck
+		timed_since distcheck "$started"
+		started=$SECONDS
+		phase_fuzz
+		timed_since fuzzing "$started"
+	fi
 	phase_build_itest || bail "make tests/integration/intuka-itest failed"
 
 	DB_DIR="$TEST_ROOT/mariadb"
@@ -461,10 +547,16 @@ main() {
 	secrets_ensure_jwt_key "$SECRETS" || bail "writing a JWT key into the secrets file failed"
 	check "MariaDB: user intuka logs in with the generated password" mariadb_check_app_login "$DB_DIR" "$SECRETS"
 
-	phase_config_checks
-	llm_stub_start || bail "the language-model stub (tests/llm_stub) did not start"
+	((PACKAGE_ONLY)) || phase_config_checks
+	((PACKAGE_ONLY)) || llm_stub_start || bail "the language-model stub (tests/llm_stub) did not start"
 	for flavour in $SERVERS; do
-		phase_flavour "$flavour"
+		started=$SECONDS
+		case "$flavour" in
+		shared) phase_shared "$TEST_ROOT/shared" ;;
+		package) phase_package "$TEST_ROOT/package" ;;
+		*) phase_flavour "$flavour" ;;
+		esac
+		timed_since "$flavour" "$started"
 	done
 	check "no sanitizer report in server or worker logs" check_sanitizer_logs
 

@@ -40,13 +40,17 @@ static void main_usage(FILE *out)
 		"  -V, --version      print the version\n");
 }
 
-static void main_apply_logging(const struct config *config)
+/* From here on log lines go where the configuration says; a log file that
+ * cannot be opened is a configuration error, said on stderr. */
+static int main_apply_logging(const struct config *config)
 {
-	enum log_level level = LOG_LEVEL_INFO;
-	enum log_target target = LOG_TARGET_STDERR;
-	log_level_parse(config->log_level, &level);
-	log_target_parse(config->log_target, &target);
-	log_init(target, level, "intukad");
+	char error[CONFIG_ERROR_MAX];
+	if (log_configure(config->log_target, config->log_level, config->log_file, "intukad", error, sizeof(error)) !=
+		0) {
+		log_error("configuration error: %s", error);
+		return -1;
+	}
+	return 0;
 }
 
 /* The delivery process drops to the service user like the master does; it
@@ -135,7 +139,8 @@ int main(int argc, char **argv)
 		printf("%s: configuration ok\n", config_path);
 		return 0;
 	}
-	main_apply_logging(&config);
+	if (main_apply_logging(&config) != 0)
+		return EXIT_CONFIG;
 	/* Once, before any fork: workers send /test deliveries, the deliverer all others. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("libcurl initialisation failed");

@@ -7,16 +7,23 @@
 # Build and test: compiler, autotools and the -dev packages configure.ac probes;
 # clang with its libFuzzer and sanitizer runtimes (libclang-rt-dev, only a
 # recommendation of clang) and llvm-symbolizer (llvm) for the fuzz targets.
+# mandoc checks the manual pages (make check); debhelper, fakeroot and
+# lintian build and check the Debian package (deploy/test.sh --package).
 INTUKA_BUILD_PACKAGES=(
 	build-essential autoconf automake pkg-config
 	libfcgi-dev libjson-c-dev libmariadb-dev libssl-dev libargon2-dev libcunit1-dev libcurl4-openssl-dev
 	clang libclang-rt-dev llvm
+	mandoc debhelper fakeroot lintian
 )
 # Run: database, both web servers, mod_fcgid, and the tools the scripts call
 # (openssl for random secrets, iproute2 for ss, jq to build and read the
-# JSON of the demo's API calls).
+# JSON of the demo's API calls; for the package's checks logrotate, socat,
+# which receives the sd_notify datagrams, adduser, which the package's
+# postinst needs and dpkg -i does not fetch, and systemd for
+# systemd-analyze security, also where systemd is not PID 1).
 INTUKA_RUN_PACKAGES=(
-	mariadb-server mariadb-client lighttpd apache2 libapache2-mod-fcgid curl openssl iproute2 jq
+	mariadb-server mariadb-client lighttpd apache2 libapache2-mod-fcgid curl openssl iproute2 jq logrotate socat
+	adduser systemd
 )
 # Debian's hook that invoke-rc.d asks before starting a service.
 DEPS_POLICY_RC_D=/usr/sbin/policy-rc.d

@@ -19,8 +19,9 @@
 #   lighttpd/ apache/      rendered web server configs and their logs
 #                          (lighttpd/errors/: its JSON error documents)
 #   fcgid/                 Apache + mod_fcgid: httpd.conf, logs, public_html/
-#                          (.htaccess, intuka.fcgi) and intuka/ (bin/intukad,
-#                          intuka.conf, secrets.conf), laid out as on a shared host
+#                          (.htaccess, intuka.fcgi) and intuka/ (sbin/intukad,
+#                          etc/intuka/{intuka,secrets}.conf), laid out as
+#                          "make install" with --prefix=$HOME/intuka does
 #   flavour, port, config  what is running, for "status" and "stop"
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
@@ -394,9 +395,9 @@ apache_start() {
 #   STATE SECRETS DB_PORT
 fcgid_prepare() {
 	local state="$1" secrets="$2" db_port="$3" dir="$1/fcgid" conf
-	conf="$dir/intuka/intuka.conf"
-	mkdir -p "$dir/public_html" "$dir/intuka/bin" "$dir/run" "$dir/fcgid-ipc" || return 1
-	chmod 0711 "$dir" "$dir/intuka" "$dir/intuka/bin"
+	conf="$dir/intuka/etc/intuka/intuka.conf"
+	mkdir -p "$dir/public_html" "$dir/intuka/sbin" "$dir/intuka/etc/intuka" "$dir/run" "$dir/fcgid-ipc" || return 1
+	chmod 0711 "$dir" "$dir/intuka" "$dir/intuka/sbin" "$dir/intuka/etc" "$dir/intuka/etc/intuka"
 	chmod 0755 "$dir/public_html"
 	cp "$INTUKA_REPO/deploy/apache/shared-hosting/.htaccess" \
 		"$INTUKA_REPO/deploy/apache/shared-hosting/intuka.fcgi" "$dir/public_html/"
@@ -405,16 +406,16 @@ fcgid_prepare() {
 	cp "$state/www/static.txt" "$dir/public_html/static.txt"
 	# A copy of the binary: Apache's user must be able to execute it, and the
 	# repository may sit below a directory it cannot enter.
-	install -m 0755 "$INTUKAD_BIN" "$dir/intuka/bin/intukad" || return 1
+	install -m 0755 "$INTUKAD_BIN" "$dir/intuka/sbin/intukad" || return 1
 	# The processes run as the web server user, who must read the secrets:
 	# 0640 with its group instead of 0600.
-	install -m 0640 "$secrets" "$dir/intuka/secrets.conf" || return 1
+	install -m 0640 "$secrets" "$dir/intuka/etc/intuka/secrets.conf" || return 1
 	if ((EUID == 0)); then
-		chgrp "$INTUKA_WEB_GROUP" "$dir/intuka/secrets.conf"
+		chgrp "$INTUKA_WEB_GROUP" "$dir/intuka/etc/intuka/secrets.conf"
 		chown "$INTUKA_WEB_USER:$INTUKA_WEB_GROUP" "$dir/fcgid-ipc"
 	fi
 	# No pid_file: there is no master, mod_fcgid owns the processes.
-	stack_write_config "$conf" "$(stack_socket "$state")" "" "$dir/intuka/secrets.conf" "$db_port" || return 1
+	stack_write_config "$conf" "$(stack_socket "$state")" "" "$dir/intuka/etc/intuka/secrets.conf" "$db_port" || return 1
 	printf '%s\n' "$conf"
 }
 
@@ -442,7 +443,10 @@ web_stop() {
 	local state="$1" pid name=lighttpd
 	pid=$(web_pid "$state")
 	[[ -n "$pid" ]] || return 0
-	[[ "$(cat "$state/flavour" 2>/dev/null || true)" == lighttpd ]] || name=apache2
+	case "$(cat "$state/flavour" 2>/dev/null || true)" in
+	lighttpd | package) ;;
+	*) name=apache2 ;;
+	esac
 	proc_stop "$name" "$pid" 15 TERM || true
 	rm -f "$state/pids/web.pid"
 }

@@ -44,6 +44,7 @@ static const struct config_key config_keys[] = {
 	STRING_KEY(pid_file, ""),
 	STRING_KEY(log_target, "stderr"),
 	STRING_KEY(log_level, "info"),
+	STRING_KEY(log_file, ""),
 	STRING_KEY(db_host, "127.0.0.1"),
 	INT_KEY(db_port, 1, 65535, "3306"),
 	STRING_KEY(db_socket, ""),
@@ -105,6 +106,11 @@ static const struct config_key config_keys[] = {
 };
 
 static const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);
+
+const char *config_key_name(size_t index)
+{
+	return index < config_key_count ? config_keys[index].name : NULL;
+}
 
 static const struct config_key *config_find_key(const char *name)
 {
@@ -338,7 +344,12 @@ int config_validate(const struct config *config, char *error, size_t error_size)
 		return -1;
 	}
 	if (log_target_parse(config->log_target, &target) != 0) {
-		snprintf(error, error_size, "log_target: expected stderr or syslog, got \"%s\"", config->log_target);
+		snprintf(error, error_size, "log_target: expected stderr, file or syslog, got \"%s\"", config->log_target);
+		return -1;
+	}
+	if (target == LOG_TARGET_FILE && config->log_file[0] != '/') {
+		snprintf(error, error_size, "log_file: log_target = file needs an absolute path, got \"%s\"",
+			config->log_file);
 		return -1;
 	}
 	if (config->jwt_signing_kid[0] != '\0') {

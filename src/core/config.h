@@ -27,6 +27,7 @@ struct config {
 	char pid_file[CONFIG_PATH_MAX];
 	char log_target[CONFIG_TEXT_MAX];
 	char log_level[CONFIG_TEXT_MAX];
+	char log_file[CONFIG_PATH_MAX]; /* log_target = file: appended to, reopened on SIGUSR1 */
 	char db_host[CONFIG_TEXT_MAX];
 	int db_port;
 	char db_socket[CONFIG_PATH_MAX];
@@ -107,5 +108,8 @@ int config_parse_text(struct config *config, const char *text, const char *sourc
 	char *error, size_t error_size);
 int config_apply_environment(struct config *config, char *error, size_t error_size);
 int config_validate(const struct config *config, char *error, size_t error_size);
+/* The keys of the configuration table, for the test that the manual page
+ * describes each: the name of key index, or NULL past the last. */
+const char *config_key_name(size_t index);
 
 #endif

@@ -1,6 +1,8 @@
 /* JSON-lines logger shared by master, workers and the admin tool. */
 #include "core/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +13,11 @@
 static enum log_target log_current_target = LOG_TARGET_STDERR;
 static enum log_level log_current_level = LOG_LEVEL_INFO;
 static const char *log_program_name = "intuka";
+/* The file of LOG_TARGET_FILE, kept to open it again on log_reopen. */
+static char log_file_path[1024];
+/* What stderr was before the log file took its place, for a reload that
+ * goes back to log_target = stderr or syslog; -1 while no file did. */
+static int log_original_stderr = -1;
 
 static const char *const log_level_names[LOG_LEVEL__MAX] = {"error", "warn", "info", "debug"};
 static const int log_syslog_priorities[LOG_LEVEL__MAX] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
@@ -21,9 +28,82 @@ void log_init(enum log_target target, enum log_level level, const char *program_
 		closelog();
 	log_current_target = target;
 	log_current_level = level;
+	if (target != LOG_TARGET_FILE)
+		log_file_path[0] = '\0'; /* nothing to reopen any more */
 	log_program_name = program_name;
 	if (target == LOG_TARGET_SYSLOG)
 		openlog(program_name, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/* Opens path for appending and puts it on stderr (fd 2). */
+static int log_open_onto_stderr(const char *path, char *error, size_t error_size)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0) {
+		snprintf(error, error_size, "log_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fd != STDERR_FILENO) {
+		/* dup2 clears FD_CLOEXEC on fd 2: children (mail_command) keep it. */
+		int failed = dup2(fd, STDERR_FILENO) < 0;
+		int saved_errno = errno;
+		close(fd);
+		if (failed) {
+			snprintf(error, error_size, "log_file %s: dup2: %s", path, strerror(saved_errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int log_configure(const char *target_text, const char *level_text, const char *file_path, const char *program_name,
+	char *error, size_t error_size)
+{
+	enum log_target target;
+	enum log_level level;
+	if (log_target_parse(target_text, &target) != 0) {
+		snprintf(error, error_size, "log_target: expected stderr, file or syslog, got \"%s\"", target_text);
+		return -1;
+	}
+	if (log_level_parse(level_text, &level) != 0) {
+		snprintf(error, error_size, "log_level: expected error, warn, info or debug, got \"%s\"", level_text);
+		return -1;
+	}
+	if (target == LOG_TARGET_FILE) {
+		if (file_path == NULL || file_path[0] == '\0' || strlen(file_path) >= sizeof(log_file_path)) {
+			snprintf(error, error_size, "log_file: log_target = file needs a path (below %zu bytes)",
+				sizeof(log_file_path));
+			return -1;
+		}
+		if (log_file_path[0] == '\0') {
+			if (log_original_stderr >= 0)
+				close(log_original_stderr);
+			log_original_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+		}
+		if (log_open_onto_stderr(file_path, error, error_size) != 0)
+			return -1;
+		snprintf(log_file_path, sizeof(log_file_path), "%s", file_path);
+	} else {
+		if (log_file_path[0] != '\0' && log_original_stderr >= 0 && dup2(log_original_stderr, STDERR_FILENO) < 0) {
+			snprintf(error, error_size, "log_target: cannot go back to stderr: %s", strerror(errno));
+			return -1;
+		}
+		log_file_path[0] = '\0';
+	}
+	log_init(target, level, program_name);
+	return 0;
+}
+
+int log_reopen(char *error, size_t error_size)
+{
+	if (log_current_target == LOG_TARGET_SYSLOG) {
+		closelog();
+		openlog(log_program_name, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		return 0;
+	}
+	if (log_current_target != LOG_TARGET_FILE || log_file_path[0] == '\0')
+		return 0;
+	return log_open_onto_stderr(log_file_path, error, error_size);
 }
 
 int log_level_parse(const char *text, enum log_level *level)
@@ -43,6 +123,8 @@ int log_target_parse(const char *text, enum log_target *target)
 		*target = LOG_TARGET_STDERR;
 	else if (strcmp(text, "syslog") == 0)
 		*target = LOG_TARGET_SYSLOG;
+	else if (strcmp(text, "file") == 0)
+		*target = LOG_TARGET_FILE;
 	else
 		return -1;
 	return 0;

@@ -28,11 +28,19 @@
 #define DELIVERER_ERROR_PAUSE_MS 2000
 
 static volatile sig_atomic_t deliverer_stop_requested;
+static volatile sig_atomic_t deliverer_reopen_requested;
 
 static void deliverer_on_stop_signal(int signal_number)
 {
 	(void)signal_number;
 	deliverer_stop_requested = 1;
+}
+
+/* SIGUSR1: open the log file again (logrotate's postrotate). */
+static void deliverer_on_reopen_signal(int signal_number)
+{
+	(void)signal_number;
+	deliverer_reopen_requested = 1;
 }
 
 static int deliverer_install_signals(void)
@@ -43,6 +51,11 @@ static int deliverer_install_signals(void)
 	sigemptyset(&action.sa_mask);
 	/* No SA_RESTART: a stop request cuts the idle sleep short. */
 	if (sigaction(SIGTERM, &action, NULL) != 0 || sigaction(SIGINT, &action, NULL) != 0)
+		return -1;
+	/* SA_RESTART: a reopen must not cut a delivery's network calls short. */
+	action.sa_handler = deliverer_on_reopen_signal;
+	action.sa_flags = SA_RESTART;
+	if (sigaction(SIGUSR1, &action, NULL) != 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -131,6 +144,15 @@ int deliverer_run(const struct config *config, const char *pid_file)
 		(long)getpid(), config->webhook_batch_size, config->webhook_lease_s, config->webhook_poll_interval_ms,
 		config->webhook_allow_private_targets ? "allowed" : "refused");
 	while (!deliverer_stop_requested) {
+		if (deliverer_reopen_requested) {
+			deliverer_reopen_requested = 0;
+			char reopen_error[CONFIG_ERROR_MAX];
+			if (log_reopen(reopen_error, sizeof(reopen_error)) != 0)
+				log_error("webhook deliverer: cannot reopen the log, still writing to the old one: %s",
+					reopen_error);
+			else
+				log_info("webhook deliverer: log reopened");
+		}
 		time_t now = time(NULL);
 		if (now - last_purge >= DELIVERER_PURGE_INTERVAL_S) {
 			uint64_t deleted = 0;

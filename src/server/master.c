@@ -1,11 +1,16 @@
 /* Master loop: spawn, reap, respawn with back-off, reload by generations,
- * drain on SIGTERM with a deadline. */
+ * reopen log files on SIGUSR1 (its own, then each worker's), drain on
+ * SIGTERM with a deadline. Under systemd (Type=notify) it reports ready once
+ * the socket listens and the database answers, and says when it reloads
+ * and stops. */
 #include "server/master.h"
 #include "auth/hash_slots.h"
 #include "auth/jwt.h"
 #include "flow/registry.h"
 #include "core/log.h"
+#include "db/db.h"
 #include "server/keys.h"
+#include "server/notify.h"
 #include "server/worker.h"
 
 #include <errno.h>
@@ -39,12 +44,16 @@ struct master_state {
 	int draining;
 	long long drain_deadline_ms;
 	int fatal;
+	int ready;                  /* the service manager was told READY=1 */
+	long long next_ready_check_ms;
+	int ready_failures;         /* database checks that failed before readiness */
 };
 
 static volatile sig_atomic_t master_got_child;
 static volatile sig_atomic_t master_got_reload;
 static volatile sig_atomic_t master_got_stop;
 static volatile sig_atomic_t master_got_alarm;
+static volatile sig_atomic_t master_got_reopen;
 
 static void master_on_signal(int signal_number)
 {
@@ -57,6 +66,9 @@ static void master_on_signal(int signal_number)
 		break;
 	case SIGALRM:
 		master_got_alarm = 1;
+		break;
+	case SIGUSR1:
+		master_got_reopen = 1;
 		break;
 	default:
 		master_got_stop = 1;
@@ -71,7 +83,7 @@ static long long master_now_ms(void)
 	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-static const int master_signals[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGALRM};
+static const int master_signals[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGALRM, SIGUSR1};
 #define MASTER_SIGNAL_COUNT (sizeof(master_signals) / sizeof(master_signals[0]))
 
 static int master_install_signals(sigset_t *previous_mask)
@@ -94,12 +106,18 @@ static int master_install_signals(sigset_t *previous_mask)
 	return 0;
 }
 
-/* In the child: default dispositions and the mask the master started with. */
+/* In the child: default dispositions and the mask the master started with,
+ * except SIGUSR1, which stays blocked until the worker has its own handler:
+ * a reopen forwarded in between waits for it instead of killing the worker
+ * (SIGUSR1's default action). */
 static void master_reset_child_signals(const sigset_t *original_mask)
 {
 	for (size_t i = 0; i < MASTER_SIGNAL_COUNT; i++)
-		signal(master_signals[i], SIG_DFL);
-	sigprocmask(SIG_SETMASK, original_mask, NULL);
+		if (master_signals[i] != SIGUSR1)
+			signal(master_signals[i], SIG_DFL);
+	sigset_t child_mask = *original_mask;
+	sigaddset(&child_mask, SIGUSR1);
+	sigprocmask(SIG_SETMASK, &child_mask, NULL);
 }
 
 static size_t master_count(const struct master_state *state, unsigned generation)
@@ -213,8 +231,48 @@ static void master_reap(struct master_state *state)
 	}
 }
 
-static void master_reload(struct master_state *state, const struct master_options *options, struct config *config,
-	int listen_fd, const sigset_t *original_mask)
+/* Readiness: the socket listens already (main opened it); the database must
+ * answer too, so that "systemctl start" returning means requests can be
+ * served. Until it does, the status line says why and the check is
+ * repeated every second; systemd's TimeoutStartSec decides when to give up. */
+static void master_check_ready(struct master_state *state, const struct config *config)
+{
+	struct db *probe = db_new(config);
+	enum db_result result = db_ensure_connected(probe);
+	char status[600];
+	if (result == DB_OK) {
+		state->ready = 1;
+		snprintf(status, sizeof(status), "READY=1\nSTATUS=serving on %.500s with %d workers", config->listen,
+			config->workers);
+		if (state->ready_failures > 0)
+			log_info("master: the database answers; ready");
+	} else {
+		state->next_ready_check_ms = master_now_ms() + 1000;
+		/* Once at warn level, then quietly: the status line keeps the reason. */
+		log_msg(state->ready_failures == 0 ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG, NULL,
+			"master: waiting for the database before reporting ready: %s", db_last_error(probe));
+		state->ready_failures++;
+		snprintf(status, sizeof(status), "STATUS=waiting for the database: %.500s", db_last_error(probe));
+	}
+	db_free(probe);
+	if (notify_send(status) < 0)
+		log_warn("master: cannot notify the service manager (NOTIFY_SOCKET): %s", strerror(errno));
+}
+
+/* SIGUSR1 (logrotate's postrotate): the master's file first, then every
+ * worker's, which each worker opens again between two requests. */
+static void master_reopen_logs(struct master_state *state)
+{
+	char error[CONFIG_ERROR_MAX];
+	if (log_reopen(error, sizeof(error)) != 0)
+		log_error("master: cannot reopen the log, still writing to the old one: %s", error);
+	else
+		log_info("master: log reopened");
+	master_signal_all(state, SIGUSR1);
+}
+
+static void master_reload_apply(struct master_state *state, const struct master_options *options,
+	struct config *config, int listen_fd, const sigset_t *original_mask)
 {
 	struct config *fresh = malloc(sizeof(*fresh));
 	char error[CONFIG_ERROR_MAX];
@@ -245,11 +303,10 @@ static void master_reload(struct master_state *state, const struct master_option
 	explicit_bzero(fresh, sizeof(*fresh));
 	free(fresh);
 
-	enum log_level level = LOG_LEVEL_INFO;
-	enum log_target target = LOG_TARGET_STDERR;
-	log_level_parse(config->log_level, &level);
-	log_target_parse(config->log_target, &target);
-	log_init(target, level, "intukad");
+	/* A log file that cannot be opened leaves logging as it was (the
+	 * workers of the new generation inherit it); the rest still applies. */
+	if (log_configure(config->log_target, config->log_level, config->log_file, "intukad", error, sizeof(error)) != 0)
+		log_error("master: reload: logging unchanged: %s", error);
 
 	/* New generation first, then retire the old one: there is never a
 	 * moment with nobody accepting, and old workers finish what they hold. */
@@ -261,6 +318,17 @@ static void master_reload(struct master_state *state, const struct master_option
 	master_signal_generation(state, old_generation, SIGTERM);
 	log_info("master: configuration reloaded; generation %u serving with %d workers", state->generation,
 		config->workers);
+}
+
+static void master_reload(struct master_state *state, const struct master_options *options, struct config *config,
+	int listen_fd, const sigset_t *original_mask)
+{
+	notify_send("RELOADING=1");
+	master_reload_apply(state, options, config, listen_fd, original_mask);
+	/* Back to ready whatever happened: a refused reload keeps the running
+	 * configuration serving. */
+	if (state->ready)
+		notify_send("READY=1");
 }
 
 int master_run(const struct master_options *options, struct config *config)
@@ -295,6 +363,7 @@ int master_run(const struct master_options *options, struct config *config)
 			master_got_stop = 1;
 		if (master_got_stop && !state.draining) {
 			master_got_stop = 0;
+			notify_send("STOPPING=1");
 			state.draining = 1;
 			state.drain_deadline_ms = master_now_ms() + (long long)config->shutdown_timeout_s * 1000;
 			log_info("master: draining %zu workers (deadline %d s)", master_count_all(&state),
@@ -306,6 +375,10 @@ int master_run(const struct master_options *options, struct config *config)
 			if (!state.draining)
 				master_reload(&state, options, config, listen_fd, &original_mask);
 		}
+		if (master_got_reopen) {
+			master_got_reopen = 0;
+			master_reopen_logs(&state);
+		}
 		master_got_alarm = 0;
 		long long now_ms = master_now_ms();
 		if (state.draining) {
@@ -316,18 +389,23 @@ int master_run(const struct master_options *options, struct config *config)
 				master_signal_all(&state, SIGKILL);
 				state.drain_deadline_ms = now_ms + 60 * 1000; /* only kill once; reap follows */
 			}
-		} else if (now_ms >= state.next_spawn_ms) {
-			while (master_count(&state, state.generation) < (size_t)config->workers)
-				if (master_spawn(&state, config, listen_fd, &original_mask) != 0) {
-					state.next_spawn_ms = now_ms + MASTER_BACKOFF_MAX_MS;
-					break;
-				}
+		} else {
+			if (now_ms >= state.next_spawn_ms) {
+				while (master_count(&state, state.generation) < (size_t)config->workers)
+					if (master_spawn(&state, config, listen_fd, &original_mask) != 0) {
+						state.next_spawn_ms = now_ms + MASTER_BACKOFF_MAX_MS;
+						break;
+					}
+			}
+			if (!state.ready && now_ms >= state.next_ready_check_ms)
+				master_check_ready(&state, config);
 		}
-		/* Wake up for timers: a pending respawn or the drain deadline. */
-		int need_timer = state.draining ||
+		/* Wake up for timers: a pending respawn, the drain deadline, or the
+		 * next database check before readiness. */
+		int need_timer = state.draining || !state.ready ||
 			master_count(&state, state.generation) < (size_t)config->workers;
 		alarm(need_timer ? 1 : 0);
-		if (!master_got_child && !master_got_reload && !master_got_stop && !master_got_alarm)
+		if (!master_got_child && !master_got_reload && !master_got_stop && !master_got_alarm && !master_got_reopen)
 			sigsuspend(&wait_mask);
 	}
 	alarm(0);

@@ -2,7 +2,8 @@
  * libfcgi block in accept(): FCGX_ShutdownPending() would also make libfcgi
  * report end-of-input on the request in hand, cutting its body short. With
  * SIGTERM blocked except inside epoll_pwait, a stop request lands between
- * requests only, and EPOLLEXCLUSIVE wakes one idle worker per connection.
+ * requests only, and EPOLLEXCLUSIVE wakes one idle worker per connection;
+ * SIGUSR1 (reopen the log file) the same way.
  * A finished answer is framed here and sent without waiting: what the web
  * server cannot take at once goes to the worker's response sender, so a
  * client that stops reading never holds a worker, whatever the web server
@@ -49,11 +50,18 @@
 #define WORKER_SENDER_MAX_BYTES (64 * 1024 * 1024)
 
 static volatile sig_atomic_t worker_stop_requested;
+static volatile sig_atomic_t worker_reopen_requested;
 
 static void worker_on_stop_signal(int signal_number)
 {
 	(void)signal_number;
 	worker_stop_requested = 1;
+}
+
+static void worker_on_reopen_signal(int signal_number)
+{
+	(void)signal_number;
+	worker_reopen_requested = 1;
 }
 
 static long worker_read_body(void *reader_context, char *buffer, size_t buffer_size)
@@ -264,6 +272,9 @@ static int worker_install_signals(sigset_t *wait_mask)
 	action.sa_flags = SA_RESTART;
 	if (sigaction(SIGTERM, &action, NULL) != 0 || sigaction(SIGINT, &action, NULL) != 0)
 		return -1;
+	action.sa_handler = worker_on_reopen_signal;
+	if (sigaction(SIGUSR1, &action, NULL) != 0)
+		return -1;
 	/* Reload belongs to the master; a worker is replaced, not reloaded. */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
@@ -271,10 +282,12 @@ static int worker_install_signals(sigset_t *wait_mask)
 	sigemptyset(&blocked);
 	sigaddset(&blocked, SIGTERM);
 	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &blocked, wait_mask) != 0)
 		return -1;
 	sigdelset(wait_mask, SIGTERM);
 	sigdelset(wait_mask, SIGINT);
+	sigdelset(wait_mask, SIGUSR1);
 	return 0;
 }
 
@@ -344,6 +357,12 @@ int worker_run(const struct config *config, int listen_fd)
 		log_warn("worker: no response sender thread; slow clients will be waited for, up to send_timeout_ms");
 
 	while (!worker_stop_requested && (max_requests == 0 || info.requests_served < max_requests)) {
+		if (worker_reopen_requested) {
+			worker_reopen_requested = 0;
+			char reopen_error[CONFIG_ERROR_MAX];
+			if (log_reopen(reopen_error, sizeof(reopen_error)) != 0)
+				log_error("worker: cannot reopen the log, still writing to the old one: %s", reopen_error);
+		}
 		struct epoll_event ready;
 		int ready_count = epoll_pwait(poll_fd, &ready, 1, REGISTRY_IDLE_MS, &wait_mask);
 		if (ready_count < 0) {

@@ -63,8 +63,11 @@ bool test_environment_load(void)
     if (test_environment_has(test_environment.flavour)
         && strcmp(test_environment.flavour, "lighttpd") != 0
         && strcmp(test_environment.flavour, "apache") != 0
-        && strcmp(test_environment.flavour, "fcgid") != 0) {
-        fprintf(stderr, "intuka-itest: INTUKA_TEST_FLAVOUR must be lighttpd, apache or fcgid, got \"%s\"\n",
+        && strcmp(test_environment.flavour, "fcgid") != 0
+        && strcmp(test_environment.flavour, "package") != 0
+        && strcmp(test_environment.flavour, "shared") != 0) {
+        fprintf(stderr, "intuka-itest: INTUKA_TEST_FLAVOUR must be lighttpd, apache, fcgid, package or shared, "
+                        "got \"%s\"\n",
                 test_environment.flavour);
         return false;
     }
@@ -76,7 +79,7 @@ void test_environment_print_usage(const char *program_name)
     fprintf(stderr,
             "usage: %s [SUITE...]   (contract, anomaly, admin, identity, sales, hr, finance, find_access,\n"
             "       find_insights, find_content, find_chat, find_webhooks, find_queries,\n"
-            "       slow_readers, web_errors, sdk_contract; none: all)\n"
+            "       slow_readers, web_errors, sdk_contract, smoke; none: all)\n"
             "Runs the Intuka integration tests against a running stack (all suites when no name is given).\n"
             "Environment:\n"
             "  INTUKA_TEST_BASE_URL        required, loopback, e.g. http://127.0.0.1:8080\n"

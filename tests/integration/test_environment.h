@@ -10,7 +10,7 @@
 
 struct test_environment {
     const char *base_url;          /* e.g. http://127.0.0.1:8080, no trailing slash needed */
-    const char *flavour;           /* lighttpd | apache | fcgid */
+    const char *flavour;           /* lighttpd | apache | fcgid | package | shared */
     const char *master_pid_file;   /* "" under fcgid: Apache owns the processes */
     const char *intukad_start_command; /* shell command starting the master again; "" under fcgid */
     const char *db_stop_command;   /* shell command, must exit 0 once MariaDB is down */

@@ -181,6 +181,31 @@ static void config_load_reports_a_missing_file(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(error, "/nonexistent/intuka.conf"));
 }
 
+/* intuka.conf(5) names each key as ".Cm key" (mdoc): a key added to the
+ * table without a word in the manual page fails here. */
+static void config_every_key_is_described_in_the_manual_page(void)
+{
+	FILE *page = fopen(INTUKA_CONF_MAN_PAGE, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(page);
+	static char text[128 * 1024];
+	size_t length = fread(text, 1, sizeof(text) - 1, page);
+	text[length] = '\0';
+	fclose(page);
+	size_t described = 0;
+	for (size_t i = 0; config_key_name(i) != NULL; i++) {
+		char needle[128];
+		snprintf(needle, sizeof(needle), "Cm %s ", config_key_name(i));
+		if (strstr(text, needle) != NULL)
+			described++;
+		else {
+			printf("\n    %s is not described in man/intuka.conf.5 (no \".It Cm %s\")\n", config_key_name(i),
+				config_key_name(i));
+			CU_FAIL("a configuration key is missing from man/intuka.conf.5");
+		}
+	}
+	CU_ASSERT(described > 50);
+}
+
 static const struct unit_test config_tests[] = {
 	{"config_operator_key_is_a_long_secret_or_nothing", config_operator_key_is_a_long_secret_or_nothing},
 	{"config_defaults_are_valid", config_defaults_are_valid},
@@ -194,6 +219,7 @@ static const struct unit_test config_tests[] = {
 	{"config_validate_rejects_unknown_log_level", config_validate_rejects_unknown_log_level},
 	{"config_load_refuses_a_world_readable_secrets_file", config_load_refuses_a_world_readable_secrets_file},
 	{"config_load_reports_a_missing_file", config_load_reports_a_missing_file},
+	{"config_every_key_is_described_in_the_manual_page", config_every_key_is_described_in_the_manual_page},
 };
 
 int register_config_suite(void)

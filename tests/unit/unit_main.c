@@ -35,6 +35,8 @@ int main(void)
 		register_identifiers_suite,
 		register_identity_logic_suite,
 		register_jwt_suite,
+		register_log_suite,
+		register_notify_suite,
 		register_json_body_suite,
 		register_json_strict_suite,
 		register_openapi_routes_suite,

@@ -19,6 +19,8 @@ int register_find_llm_suite(void);
 int register_identifiers_suite(void);
 int register_identity_logic_suite(void);
 int register_jwt_suite(void);
+int register_log_suite(void);
+int register_notify_suite(void);
 int register_json_body_suite(void);
 int register_json_strict_suite(void);
 int register_openapi_routes_suite(void);
