@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* U+FFFD REPLACEMENT CHARACTER, for a byte that begins no UTF-8 character. */
 #define RESPONSE_REPLACEMENT "\xef\xbf\xbd"
@@ -184,6 +185,49 @@ int response_add_header(struct response *response, const char *name, const char 
 	}
 	response->extra_headers_length += (size_t)written;
 	return 0;
+}
+
+/* The line of extra_headers starting at line is called name (any case). */
+static int response_line_is(const char *line, const char *name)
+{
+	size_t length = strlen(name);
+	return strncasecmp(line, name, length) == 0 && line[length] == ':';
+}
+
+int response_header_value(const struct response *response, const char *name, char *out, size_t out_size)
+{
+	out[0] = '\0';
+	for (const char *line = response->extra_headers; *line != '\0';) {
+		const char *end = strstr(line, "\r\n");
+		if (end == NULL)
+			break;
+		if (response_line_is(line, name)) {
+			const char *value = line + strlen(name) + 1;
+			value += strspn(value, " ");
+			snprintf(out, out_size, "%.*s", (int)(end - value), value);
+			return 0;
+		}
+		line = end + 2;
+	}
+	return -1;
+}
+
+void response_remove_header(struct response *response, const char *name)
+{
+	char *line = response->extra_headers;
+	while (*line != '\0') {
+		char *end = strstr(line, "\r\n");
+		if (end == NULL)
+			break;
+		end += 2;
+		if (response_line_is(line, name)) {
+			size_t rest = response->extra_headers_length - (size_t)(end - response->extra_headers);
+			memmove(line, end, rest + 1);
+			response->extra_headers_length -= (size_t)(end - line);
+		} else {
+			line = end;
+		}
+	}
 }
 
 const char *response_render_body(const struct response *response, json_object **holder, size_t *length)
