@@ -65,6 +65,11 @@ static void response_drop_trees(struct response *response)
 	response->data = NULL;
 	response->details = NULL;
 	response->pagination = NULL;
+	/* Whatever answers next replaces a document too. */
+	response->document = NULL;
+	response->document_length = 0;
+	response->document_type = NULL;
+	response->cache_control = NULL;
 }
 
 void response_reset(struct response *response)
@@ -113,6 +118,29 @@ void response_ok(struct response *response, enum status status, json_object *dat
 	response->status = status;
 	response->data = data;
 	response_copy_utf8(response->message, sizeof(response->message), message ? message : "OK");
+}
+
+void response_document(struct response *response, const unsigned char *bytes, size_t length,
+	const char *content_type, const char *cache_control)
+{
+	response_drop_trees(response);
+	response->status = STATUS_OK;
+	response->document = bytes;
+	response->document_length = length;
+	response->document_type = content_type;
+	response->cache_control = cache_control;
+	response->message[0] = '\0';
+}
+
+void response_not_modified(struct response *response, const char *cache_control)
+{
+	response_drop_trees(response);
+	response->status = STATUS_NOT_MODIFIED;
+	response->document = NULL;
+	response->document_length = 0;
+	response->document_type = NULL;
+	response->cache_control = cache_control;
+	response->message[0] = '\0';
 }
 
 void response_list(struct response *response, json_object *items, json_object *pagination, const char *message)
@@ -232,6 +260,17 @@ void response_remove_header(struct response *response, const char *name)
 
 const char *response_render_body(const struct response *response, json_object **holder, size_t *length)
 {
+	/* A 304 has no body; a document goes out as it is. */
+	if (response->status == STATUS_NOT_MODIFIED) {
+		*holder = NULL;
+		*length = 0;
+		return "";
+	}
+	if (response->document != NULL && status_is_success(response->status)) {
+		*holder = NULL;
+		*length = response->document_length;
+		return (const char *)response->document;
+	}
 	json_object *envelope = json_object_new_object();
 	if (status_is_success(response->status)) {
 		json_object_object_add(envelope, "success", json_object_new_boolean(1));
@@ -264,16 +303,23 @@ size_t response_render_headers(const struct response *response, const char *requ
 			strstr(response->extra_headers, "Retry-After:") == NULL
 		? "Retry-After: " RESPONSE_UNAVAILABLE_RETRY_AFTER_S "\r\n"
 		: "";
+	/* A 304 describes a body it does not carry: no type and no length. */
+	char content[160] = "";
+	if (response->status != STATUS_NOT_MODIFIED)
+		snprintf(content, sizeof(content), "Content-Type: %s\r\nContent-Length: %zu\r\n",
+			response->document != NULL && status_is_success(response->status) ? response->document_type
+											    : "application/json; charset=utf-8",
+			body_length);
 	int written = snprintf(out, out_size,
 		"Status: %d %s\r\n"
-		"Content-Type: application/json; charset=utf-8\r\n"
-		"Content-Length: %zu\r\n"
+		"%s"
 		"X-Request-Id: %s\r\n"
-		"Cache-Control: no-store\r\n"
+		"Cache-Control: %s\r\n"
 		"X-Content-Type-Options: nosniff\r\n"
 		"%s%s\r\n",
-		status_http_code(response->status), status_reason(response->status), body_length, request_id,
-		retry_after, response->extra_headers);
+		status_http_code(response->status), status_reason(response->status), content, request_id,
+		response->cache_control != NULL ? response->cache_control : "no-store", retry_after,
+		response->extra_headers);
 	if (written < 0)
 		return 0;
 	return (size_t)written < out_size ? (size_t)written : out_size - 1;
