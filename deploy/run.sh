@@ -10,7 +10,9 @@
 #
 # Environment: INTUKA_STATE_DIR (default: REPO/.run) holds the database, the
 # configuration, the secrets and all logs; INTUKA_PORT (default 8080);
-# INTUKA_DEMO_PASSWORD for admin@demo.test (default: generated, printed once).
+# INTUKA_DEMO_PASSWORD for admin@demo.test (default: generated, printed once);
+# INTUKA_INSTALL_TEST_PACKAGES=1 also installs what deploy/test.sh needs
+# (chromium), for a machine that will run the tests too.
 set -euo pipefail
 
 DEPLOY_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -153,7 +155,12 @@ run_preflight() {
 
 run_up() {
 	local conf
-	deps_ensure
+	# The test packages (a headless browser) only when asked: a server needs none.
+	if [[ "${INTUKA_INSTALL_TEST_PACKAGES:-0}" == 1 ]]; then
+		deps_ensure test
+	else
+		deps_ensure
+	fi
 	# A plain ./configure: release flags, no debug or sanitizers.
 	# shellcheck disable=SC2119
 	build_all

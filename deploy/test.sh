@@ -19,7 +19,11 @@
 # INTUKA_TEST_KEEP=1 keeps the temporary state directory for inspection,
 # INTUKA_ITEST_TIMEOUT_S bounds one integration run (default 1200),
 # INTUKA_FUZZ_SECONDS is how long each fuzz target runs (default 60; 0 still
-# builds every target and runs each seed once, a few seconds in all).
+# builds every target and runs each seed once, a few seconds in all),
+# INTUKA_TEST_ARTEFACTS is where tests leave files for people to look at
+# (default .test-artefacts/ in the repository, one directory per web server;
+# kept after the run, replaced by the next one), e.g. the screenshot of
+# /api/v1/docs in headless Chromium.
 # Runs as root on Debian 12 (installs missing packages). Everything it starts
 # runs from a mktemp directory on free ports and is stopped on exit.
 set -euo pipefail
@@ -56,6 +60,7 @@ PACKAGE_ONLY=0 # --package: build, then the package flavour alone
 SANITIZE="${INTUKA_SANITIZE:-0}"
 ITEST_TIMEOUT_S="${INTUKA_ITEST_TIMEOUT_S:-1200}"
 FUZZ_SECONDS="${INTUKA_FUZZ_SECONDS:-60}"
+ARTEFACTS_DIR="${INTUKA_TEST_ARTEFACTS:-$INTUKA_REPO/.test-artefacts}"
 FUZZ_TARGET_COUNT=5 # tests/fuzz/run.sh's targets, to bound the whole phase
 ITEST_BIN="$INTUKA_REPO/tests/integration/intuka-itest"
 # Words: names of integration suites; empty runs every suite.
@@ -406,6 +411,10 @@ phase_flavour() {
 	local rc=0 passed failed runs stop_cmd start_cmd sql_cmd failed_before="$FAILED" deliverer_start_cmd
 	local intukad_start_cmd=""
 	log "===== integration tests behind $flavour ====="
+	# This run's artefacts replace the last run's, outside the state directory
+	# so that they outlive a passing run.
+	rm -rf "${ARTEFACTS_DIR:?}/$flavour"
+	mkdir -p "$ARTEFACTS_DIR/$flavour"
 	# The previous flavour's tests may have left MariaDB stopped.
 	if ! mariadb_start "$DB_DIR" || ! mariadb_reset_app_db "$DB_DIR"; then
 		fail 1 "$flavour: MariaDB not available"
@@ -448,6 +457,7 @@ phase_flavour() {
 		INTUKA_TEST_DELIVERY_PIDFILE="$(deliverer_pidfile "$state")" \
 		INTUKA_TEST_DELIVERY_START_CMD="$deliverer_start_cmd" \
 		INTUKA_TEST_WEB_CLIENT_TIMEOUT_S="$INTUKA_STACK_CLIENT_TIMEOUT_S" \
+		INTUKA_TEST_ARTEFACTS_DIR="$ARTEFACTS_DIR/$flavour" \
 		timeout --foreground --kill-after=10 "$ITEST_TIMEOUT_S" "$ITEST_BIN" "${ITEST_SUITES[@]}" </dev/null 2>&1 |
 		tee "$state/itest.log"; then
 		rc=0
@@ -516,7 +526,7 @@ main() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 
-	deps_ensure
+	deps_ensure test
 	started=$SECONDS
 	phase_build || bail "build (autoreconf, ./configure or make) failed"
 	timed_since build "$started"

@@ -5,16 +5,22 @@
 # Sourced, never executed; needs common.sh.
 
 # Build and test: compiler, autotools and the -dev packages configure.ac probes;
-# clang with its libFuzzer and sanitizer runtimes (libclang-rt-dev, only a
-# recommendation of clang) and llvm-symbolizer (llvm) for the fuzz targets.
+# python3 with PyYAML, which turn docs/openapi.yaml into the description
+# intukad serves (docs/openapi_docs.py); clang with its libFuzzer and
+# sanitizer runtimes (libclang-rt-dev, only a recommendation of clang) and
+# llvm-symbolizer (llvm) for the fuzz targets.
 # mandoc checks the manual pages (make check); debhelper, fakeroot and
 # lintian build and check the Debian package (deploy/test.sh --package).
 INTUKA_BUILD_PACKAGES=(
-	build-essential autoconf automake pkg-config
+	build-essential autoconf automake pkg-config python3 python3-yaml
 	libfcgi-dev libjson-c-dev libmariadb-dev libssl-dev libargon2-dev libcunit1-dev libcurl4-openssl-dev
 	clang libclang-rt-dev llvm
 	mandoc debhelper fakeroot lintian
 )
+# Tests only: the headless browser that renders GET /api/v1/docs (the
+# api_docs integration suite). deploy/test.sh installs it; deploy/run.sh
+# needs it only with INTUKA_INSTALL_TEST_PACKAGES=1.
+INTUKA_TEST_PACKAGES=(chromium)
 # Run: database, both web servers, mod_fcgid, and the tools the scripts call
 # (openssl for random secrets, iproute2 for ss, jq to build and read the
 # JSON of the demo's API calls; for the package's checks logrotate, socat,
@@ -80,9 +86,13 @@ deps_apt_install() {
 	return "$rc"
 }
 
-# Makes sure every package Intuka needs to build, test and run is installed.
+# Makes sure every package Intuka needs to build and run is installed, and
+# with "test" as argument also what the tests need.
 deps_ensure() {
 	local -a wanted=("${INTUKA_BUILD_PACKAGES[@]}" "${INTUKA_RUN_PACKAGES[@]}")
+	if [[ "${1:-}" == test ]]; then
+		wanted+=("${INTUKA_TEST_PACKAGES[@]}")
+	fi
 	local -a missing
 	mapfile -t missing < <(deps_missing "${wanted[@]}")
 	if ((${#missing[@]} == 0)); then

@@ -172,21 +172,54 @@ int ratelimit_hit(struct db *db, const struct ratelimit_bucket *buckets, size_t 
 	return DB_OK;
 }
 
+/* Whether the reported set should give way to outcome: a request counted
+ * in several places (the per-user limit, then its route's own bucket) still
+ * answers one set of headers. A refusal goes before any admission (it is
+ * what Retry-After is about); otherwise the bucket with the fewest requests
+ * left, and on a tie the one whose window ends later (it keeps the client
+ * waiting longer). */
+static int ratelimit_outcome_is_tighter(const struct response *response, const struct ratelimit_outcome *outcome)
+{
+	char remaining_text[32], reset_text[32], retry_text[32];
+	if (response_header_value(response, "X-RateLimit-Remaining", remaining_text, sizeof(remaining_text)) != 0 ||
+		response_header_value(response, "X-RateLimit-Reset", reset_text, sizeof(reset_text)) != 0)
+		return 1;
+	int reported_refused = response_header_value(response, "Retry-After", retry_text, sizeof(retry_text)) == 0;
+	if ((outcome->allowed == 0) != reported_refused)
+		return !outcome->allowed;
+	unsigned long long reported_remaining = strtoull(remaining_text, NULL, 10);
+	long long reported_reset = strtoll(reset_text, NULL, 10);
+	if (outcome->remaining != reported_remaining)
+		return outcome->remaining < reported_remaining;
+	return outcome->reset_epoch_s > reported_reset;
+}
+
 void ratelimit_add_headers(struct response *response, const struct ratelimit_outcome *outcome, int64_t now_s)
 {
+	(void)now_s;
 	char value[32];
+	int tighter = ratelimit_outcome_is_tighter(response, outcome);
+	if (!outcome->allowed) {
+		/* Wait for the last window of all the refusing buckets to end. */
+		uint32_t retry_after = outcome->retry_after_s ? outcome->retry_after_s : 1;
+		if (response_header_value(response, "Retry-After", value, sizeof(value)) == 0 &&
+			strtoul(value, NULL, 10) > retry_after)
+			retry_after = (uint32_t)strtoul(value, NULL, 10);
+		response_remove_header(response, "Retry-After");
+		snprintf(value, sizeof(value), "%u", retry_after);
+		response_add_header(response, "Retry-After", value);
+	}
+	if (!tighter)
+		return;
+	response_remove_header(response, "X-RateLimit-Limit");
+	response_remove_header(response, "X-RateLimit-Remaining");
+	response_remove_header(response, "X-RateLimit-Reset");
 	snprintf(value, sizeof(value), "%u", outcome->limit);
 	response_add_header(response, "X-RateLimit-Limit", value);
 	snprintf(value, sizeof(value), "%u", outcome->remaining);
 	response_add_header(response, "X-RateLimit-Remaining", value);
 	snprintf(value, sizeof(value), "%lld", (long long)outcome->reset_epoch_s);
 	response_add_header(response, "X-RateLimit-Reset", value);
-	if (!outcome->allowed) {
-		uint32_t retry_after = outcome->retry_after_s ? outcome->retry_after_s : 1;
-		(void)now_s;
-		snprintf(value, sizeof(value), "%u", retry_after);
-		response_add_header(response, "Retry-After", value);
-	}
 }
 
 int ratelimit_purge(struct db *db, uint64_t tenant_id, int64_t now_s, uint32_t max_age_s)
@@ -195,12 +228,65 @@ int ratelimit_purge(struct db *db, uint64_t tenant_id, int64_t now_s, uint32_t m
 	return db_exec(db, &ratelimit_statements[RATELIMIT_STMT_PURGE], params, 2, NULL, NULL);
 }
 
-int ratelimit_bucket_hashed(char *out, size_t out_size, const char *prefix, const char *text)
+static const struct ratelimit_kind_info ratelimit_kinds[RATELIMIT_KIND__MAX] = {
+	[RATELIMIT_KIND_USER] = {.prefix = "u", .requests = "every route with an access token", .counted_per = "user",
+		.limit_setting = "rate_limit_per_minute", .window = "60 s"},
+	[RATELIMIT_KIND_TENANT] = {.prefix = "t", .requests = "every route with an access token",
+		.counted_per = "tenant", .limit_setting = "rate_limit_tenant_per_minute", .window = "60 s"},
+	[RATELIMIT_KIND_LOGIN_ACCOUNT] = {.prefix = "le", .requests = "`POST /auth/login`",
+		.counted_per = "account", .limit_setting = "login_rate_limit", .window = "login_rate_window_s"},
+	[RATELIMIT_KIND_LOGIN_ADDRESS] = {.prefix = "la", .requests = "`POST /auth/login`",
+		.counted_per = "client address", .limit_setting = "login_address_rate_limit",
+		.window = "login_rate_window_s"},
+	[RATELIMIT_KIND_FORGOT_ACCOUNT] = {.prefix = "fe", .requests = "`POST /auth/password/forgot`",
+		.counted_per = "account", .limit_setting = "forgot_rate_limit", .window = "forgot_rate_window_s"},
+	[RATELIMIT_KIND_FORGOT_ADDRESS] = {.prefix = "fa", .requests = "`POST /auth/password/forgot`",
+		.counted_per = "client address", .limit_setting = "login_address_rate_limit",
+		.window = "forgot_rate_window_s"},
+	[RATELIMIT_KIND_RESET_ADDRESS] = {.prefix = "rr", .requests = "`POST /auth/password/reset`",
+		.counted_per = "client address", .limit_setting = "login_address_rate_limit",
+		.window = "login_rate_window_s"},
+	[RATELIMIT_KIND_REFRESH_ADDRESS] = {.prefix = "ra", .requests = "`POST /auth/refresh`",
+		.counted_per = "client address", .limit_setting = "rate_limit_per_minute", .window = "60 s"},
+	[RATELIMIT_KIND_INVITATION_ADDRESS] = {.prefix = "ia", .requests = "`POST /auth/invitations/accept`",
+		.counted_per = "client address", .limit_setting = "login_address_rate_limit",
+		.window = "login_rate_window_s"},
+	[RATELIMIT_KIND_PASSWORD_CHANGE] = {.prefix = "pc", .requests = "`POST /auth/password/change`",
+		.counted_per = "user", .limit_setting = "login_rate_limit", .window = "login_rate_window_s"},
+	[RATELIMIT_KIND_OPERATOR_ADDRESS] = {.prefix = "op", .requests = "failed operator key attempts",
+		.counted_per = "client address", .limit_setting = "operator_rate_limit",
+		.window = "operator_rate_window_s"},
+	[RATELIMIT_KIND_FIND_MINUTE] = {.prefix = "fm", .requests = "every find API route",
+		.counted_per = "API key, or user with an access token", .limit_setting = "rateLimit.perMinute",
+		.window = "60 s"},
+	[RATELIMIT_KIND_FIND_HOUR] = {.prefix = "fh", .requests = "every find API route",
+		.counted_per = "API key, or user with an access token", .limit_setting = "rateLimit.perHour",
+		.window = "3600 s"},
+	[RATELIMIT_KIND_FIND_MONTH] = {.prefix = "fq", .requests = "find API routes with a monthly allowance",
+		.counted_per = "tenant and feature", .limit_setting = "monthly allowance",
+		.window = "calendar month"},
+};
+
+const struct ratelimit_kind_info *ratelimit_kind_info(enum ratelimit_kind kind)
+{
+	return (unsigned)kind < RATELIMIT_KIND__MAX ? &ratelimit_kinds[kind] : NULL;
+}
+
+void ratelimit_bucket_name(char *out, size_t out_size, enum ratelimit_kind kind, const char *subject)
+{
+	const char *prefix = (unsigned)kind < RATELIMIT_KIND__MAX ? ratelimit_kinds[kind].prefix : "?";
+	if (subject == NULL)
+		snprintf(out, out_size, "%s", prefix);
+	else
+		snprintf(out, out_size, "%s:%s", prefix, subject);
+}
+
+int ratelimit_bucket_hashed(char *out, size_t out_size, enum ratelimit_kind kind, const char *text)
 {
 	char digest[65];
 	if (hex_sha256(text, strlen(text), digest) != 0)
 		return -1;
-	snprintf(out, out_size, "%s:%s", prefix, digest);
+	ratelimit_bucket_name(out, out_size, kind, digest);
 	return 0;
 }
 

@@ -59,13 +59,53 @@ int ratelimit_hit(struct db *db, const struct ratelimit_bucket *buckets, size_t 
  * with ratelimit_hit. Returns a db_result. */
 int ratelimit_peek(struct db *db, const struct ratelimit_bucket *bucket, int64_t now_s,
 	struct ratelimit_outcome *outcome);
-/* X-RateLimit-* headers, and Retry-After when refused. */
+/* X-RateLimit-* headers, and Retry-After when refused. A response carries
+ * one set: counted in several buckets, it reports a refusing one before any
+ * other, else the one with the fewest requests left (on a tie, the one whose
+ * window ends later), and Retry-After the longest wait of the refusals. */
 void ratelimit_add_headers(struct response *response, const struct ratelimit_outcome *outcome, int64_t now_s);
 const struct db_statement_def *ratelimit_statement_table(size_t *count);
 /* Drop windows older than max_age_s for one tenant (cheap, by primary key prefix). */
 int ratelimit_purge(struct db *db, uint64_t tenant_id, int64_t now_s, uint32_t max_age_s);
-/* Bucket name "prefix:" + hex SHA-256 of text, so emails never sit in the
- * table; 0, or -1 when no digest could be made. */
-int ratelimit_bucket_hashed(char *out, size_t out_size, const char *prefix, const char *text);
+/* Every kind of bucket counted in rate_counters. A bucket is named from its
+ * kind only (ratelimit_bucket_name, ratelimit_bucket_hashed), so counting
+ * something new needs a row in the catalogue, and docs/api.md's "Rate
+ * limits" table must have a row for each kind (tests/unit/test_api_doc_tables.c). */
+enum ratelimit_kind {
+	RATELIMIT_KIND_USER,
+	RATELIMIT_KIND_TENANT,
+	RATELIMIT_KIND_LOGIN_ACCOUNT,
+	RATELIMIT_KIND_LOGIN_ADDRESS,
+	RATELIMIT_KIND_FORGOT_ACCOUNT,
+	RATELIMIT_KIND_FORGOT_ADDRESS,
+	RATELIMIT_KIND_RESET_ADDRESS,
+	RATELIMIT_KIND_REFRESH_ADDRESS,
+	RATELIMIT_KIND_INVITATION_ADDRESS,
+	RATELIMIT_KIND_PASSWORD_CHANGE,
+	RATELIMIT_KIND_OPERATOR_ADDRESS,
+	RATELIMIT_KIND_FIND_MINUTE,
+	RATELIMIT_KIND_FIND_HOUR,
+	RATELIMIT_KIND_FIND_MONTH,
+	RATELIMIT_KIND__MAX
+};
+
+/* A kind as the documentation's table describes it: the requests it counts
+ * (first column, as written there), what it counts per, the setting its
+ * limit comes from (a configuration key, or the plan's member) and its
+ * window (a configuration key, or fixed). */
+struct ratelimit_kind_info {
+	const char *prefix; /* of the bucket's name in rate_counters */
+	const char *requests;
+	const char *counted_per;
+	const char *limit_setting;
+	const char *window;
+};
+
+const struct ratelimit_kind_info *ratelimit_kind_info(enum ratelimit_kind kind);
+/* "prefix:subject", or the prefix alone when subject is NULL. */
+void ratelimit_bucket_name(char *out, size_t out_size, enum ratelimit_kind kind, const char *subject);
+/* "prefix:" + hex SHA-256 of text, so emails never sit in the table; 0, or
+ * -1 when no digest could be made. */
+int ratelimit_bucket_hashed(char *out, size_t out_size, enum ratelimit_kind kind, const char *text);
 
 #endif

@@ -6,6 +6,7 @@
 enum status {
 	STATUS_OK,
 	STATUS_CREATED,
+	STATUS_NOT_MODIFIED, /* 304: the client's copy (If-None-Match) is current; no body */
 	STATUS_VALIDATION_ERROR,
 	STATUS_UNAUTHORIZED,
 	STATUS_FORBIDDEN,

@@ -10,7 +10,7 @@
 
 void find_meter_quota_bucket(const char *feature, char *out, size_t out_size)
 {
-	snprintf(out, out_size, "fq:%s", feature);
+	ratelimit_bucket_name(out, out_size, RATELIMIT_KIND_FIND_MONTH, feature);
 }
 
 int64_t find_meter_next_month(int64_t now_s, char reset_date[11])
@@ -50,8 +50,8 @@ int find_meter_hit(struct db *db, const struct find_meter_request *request, stru
 {
 	char minute_bucket[64], hour_bucket[64], quota_bucket[64], reset_date[11];
 	/* Distinct names: a minute and an hour window can start at the same second. */
-	snprintf(minute_bucket, sizeof(minute_bucket), "fm:%s", request->caller);
-	snprintf(hour_bucket, sizeof(hour_bucket), "fh:%s", request->caller);
+	ratelimit_bucket_name(minute_bucket, sizeof(minute_bucket), RATELIMIT_KIND_FIND_MINUTE, request->caller);
+	ratelimit_bucket_name(hour_bucket, sizeof(hour_bucket), RATELIMIT_KIND_FIND_HOUR, request->caller);
 	find_meter_quota_bucket(request->feature, quota_bucket, sizeof(quota_bucket));
 	int64_t month_end_s = find_meter_next_month(request->now_s, reset_date);
 	int64_t minute_start = ratelimit_window_start(request->now_s, 60);

@@ -104,7 +104,8 @@ static int pipeline_authenticate_operator(struct request_context *context)
 	}
 	struct ratelimit_bucket bucket = {.tenant_id = 0, .limit = (uint32_t)config->operator_rate_limit,
 		.window_s = (uint32_t)config->operator_rate_window_s};
-	snprintf(bucket.name, sizeof(bucket.name), "op:%.64s", request->remote_addr ? request->remote_addr : "-");
+	ratelimit_bucket_name(bucket.name, sizeof(bucket.name), RATELIMIT_KIND_OPERATOR_ADDRESS,
+		request->remote_addr ? request->remote_addr : "-");
 	struct ratelimit_outcome outcome;
 	int result = ratelimit_peek(context->db, &bucket, context->now_s, &outcome);
 	if (result != DB_OK) {
@@ -138,13 +139,15 @@ static size_t pipeline_user_buckets(const struct config *config, uint64_t tenant
 	struct ratelimit_bucket buckets[2])
 {
 	buckets[0].tenant_id = tenant_id;
-	snprintf(buckets[0].name, sizeof(buckets[0].name), "u:%llu", (unsigned long long)user_id);
+	char user[24];
+	snprintf(user, sizeof(user), "%llu", (unsigned long long)user_id);
+	ratelimit_bucket_name(buckets[0].name, sizeof(buckets[0].name), RATELIMIT_KIND_USER, user);
 	buckets[0].limit = (uint32_t)config->rate_limit_per_minute;
 	buckets[0].window_s = 60;
 	if (config->rate_limit_tenant_per_minute <= 0)
 		return 1;
 	buckets[1].tenant_id = tenant_id;
-	snprintf(buckets[1].name, sizeof(buckets[1].name), "t");
+	ratelimit_bucket_name(buckets[1].name, sizeof(buckets[1].name), RATELIMIT_KIND_TENANT, NULL);
 	buckets[1].limit = (uint32_t)config->rate_limit_tenant_per_minute;
 	buckets[1].window_s = 60;
 	return 2;

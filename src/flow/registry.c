@@ -25,6 +25,7 @@
 
 static const struct route_table *const registry_routes[] = {
 	&system_route_table,
+	&api_docs_route_table,
 	&auth_route_table,
 	&users_route_table,
 	&invitations_route_table,

@@ -87,6 +87,7 @@ struct request {
 	const char *authorization;
 	const char *remote_addr;
 	const char *if_match;        /* If-Match header, raw */
+	const char *if_none_match;   /* If-None-Match header, raw */
 	const char *idempotency_key; /* Idempotency-Key header, raw */
 	const char *workspace_header; /* X-Workspace-ID header, raw */
 	const char *cors_request_method; /* Access-Control-Request-Method (preflight) */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* U+FFFD REPLACEMENT CHARACTER, for a byte that begins no UTF-8 character. */
 #define RESPONSE_REPLACEMENT "\xef\xbf\xbd"
@@ -64,6 +65,11 @@ static void response_drop_trees(struct response *response)
 	response->data = NULL;
 	response->details = NULL;
 	response->pagination = NULL;
+	/* Whatever answers next replaces a document too. */
+	response->document = NULL;
+	response->document_length = 0;
+	response->document_type = NULL;
+	response->cache_control = NULL;
 }
 
 void response_reset(struct response *response)
@@ -112,6 +118,29 @@ void response_ok(struct response *response, enum status status, json_object *dat
 	response->status = status;
 	response->data = data;
 	response_copy_utf8(response->message, sizeof(response->message), message ? message : "OK");
+}
+
+void response_document(struct response *response, const unsigned char *bytes, size_t length,
+	const char *content_type, const char *cache_control)
+{
+	response_drop_trees(response);
+	response->status = STATUS_OK;
+	response->document = bytes;
+	response->document_length = length;
+	response->document_type = content_type;
+	response->cache_control = cache_control;
+	response->message[0] = '\0';
+}
+
+void response_not_modified(struct response *response, const char *cache_control)
+{
+	response_drop_trees(response);
+	response->status = STATUS_NOT_MODIFIED;
+	response->document = NULL;
+	response->document_length = 0;
+	response->document_type = NULL;
+	response->cache_control = cache_control;
+	response->message[0] = '\0';
 }
 
 void response_list(struct response *response, json_object *items, json_object *pagination, const char *message)
@@ -186,8 +215,62 @@ int response_add_header(struct response *response, const char *name, const char 
 	return 0;
 }
 
+/* The line of extra_headers starting at line is called name (any case). */
+static int response_line_is(const char *line, const char *name)
+{
+	size_t length = strlen(name);
+	return strncasecmp(line, name, length) == 0 && line[length] == ':';
+}
+
+int response_header_value(const struct response *response, const char *name, char *out, size_t out_size)
+{
+	out[0] = '\0';
+	for (const char *line = response->extra_headers; *line != '\0';) {
+		const char *end = strstr(line, "\r\n");
+		if (end == NULL)
+			break;
+		if (response_line_is(line, name)) {
+			const char *value = line + strlen(name) + 1;
+			value += strspn(value, " ");
+			snprintf(out, out_size, "%.*s", (int)(end - value), value);
+			return 0;
+		}
+		line = end + 2;
+	}
+	return -1;
+}
+
+void response_remove_header(struct response *response, const char *name)
+{
+	char *line = response->extra_headers;
+	while (*line != '\0') {
+		char *end = strstr(line, "\r\n");
+		if (end == NULL)
+			break;
+		end += 2;
+		if (response_line_is(line, name)) {
+			size_t rest = response->extra_headers_length - (size_t)(end - response->extra_headers);
+			memmove(line, end, rest + 1);
+			response->extra_headers_length -= (size_t)(end - line);
+		} else {
+			line = end;
+		}
+	}
+}
+
 const char *response_render_body(const struct response *response, json_object **holder, size_t *length)
 {
+	/* A 304 has no body; a document goes out as it is. */
+	if (response->status == STATUS_NOT_MODIFIED) {
+		*holder = NULL;
+		*length = 0;
+		return "";
+	}
+	if (response->document != NULL && status_is_success(response->status)) {
+		*holder = NULL;
+		*length = response->document_length;
+		return (const char *)response->document;
+	}
 	json_object *envelope = json_object_new_object();
 	if (status_is_success(response->status)) {
 		json_object_object_add(envelope, "success", json_object_new_boolean(1));
@@ -220,16 +303,23 @@ size_t response_render_headers(const struct response *response, const char *requ
 			strstr(response->extra_headers, "Retry-After:") == NULL
 		? "Retry-After: " RESPONSE_UNAVAILABLE_RETRY_AFTER_S "\r\n"
 		: "";
+	/* A 304 describes a body it does not carry: no type and no length. */
+	char content[160] = "";
+	if (response->status != STATUS_NOT_MODIFIED)
+		snprintf(content, sizeof(content), "Content-Type: %s\r\nContent-Length: %zu\r\n",
+			response->document != NULL && status_is_success(response->status) ? response->document_type
+											    : "application/json; charset=utf-8",
+			body_length);
 	int written = snprintf(out, out_size,
 		"Status: %d %s\r\n"
-		"Content-Type: application/json; charset=utf-8\r\n"
-		"Content-Length: %zu\r\n"
+		"%s"
 		"X-Request-Id: %s\r\n"
-		"Cache-Control: no-store\r\n"
+		"Cache-Control: %s\r\n"
 		"X-Content-Type-Options: nosniff\r\n"
 		"%s%s\r\n",
-		status_http_code(response->status), status_reason(response->status), body_length, request_id,
-		retry_after, response->extra_headers);
+		status_http_code(response->status), status_reason(response->status), content, request_id,
+		response->cache_control != NULL ? response->cache_control : "no-store", retry_after,
+		response->extra_headers);
 	if (written < 0)
 		return 0;
 	return (size_t)written < out_size ? (size_t)written : out_size - 1;

@@ -27,6 +27,12 @@ struct response {
 	/* Members added inside "error" (e.g. trial_ended_at); set after response_error. */
 	json_object *error_extra;
 	char message[256];
+	/* A document answered as it is instead of the envelope (the API's own
+	 * description): static bytes, not owned, with their type and caching. */
+	const unsigned char *document;
+	size_t document_length;
+	const char *document_type;
+	const char *cache_control; /* NULL: no-store */
 	char extra_headers[RESPONSE_HEADERS_MAX]; /* "Name: value\r\n" lines */
 	size_t extra_headers_length;
 };
@@ -40,6 +46,13 @@ void response_ok(struct response *response, enum status status, json_object *dat
  * json-c value goes (data, a member): it is written out as it is. Takes
  * bytes (malloc'd). */
 json_object *response_json_text(char *bytes, size_t length);
+/* Success with a document as the body instead of the envelope: bytes (not
+ * owned, they must outlive the response) of content_type, with
+ * Cache-Control: cache_control. */
+void response_document(struct response *response, const unsigned char *bytes, size_t length,
+	const char *content_type, const char *cache_control);
+/* 304 Not Modified: no body; cache_control as for the document it stands for. */
+void response_not_modified(struct response *response, const char *cache_control);
 void response_list(struct response *response, json_object *items, json_object *pagination, const char *message);
 /* Error: replaces any earlier success data. */
 void response_error(struct response *response, enum status status, const char *message);
@@ -50,6 +63,11 @@ void response_set_envelope_member(struct response *response, const char *name, j
 void response_set_error_member(struct response *response, const char *name, json_object *value);
 /* Adds a header line; refuses (returns -1) names or values with CR/LF. */
 int response_add_header(struct response *response, const char *name, const char *value);
+/* The value of the first header line called name (any case) copied into
+ * out; 0, or -1 when there is none (out is then ""). */
+int response_header_value(const struct response *response, const char *name, char *out, size_t out_size);
+/* Removes every header line called name (any case). */
+void response_remove_header(struct response *response, const char *name);
 
 /* Render the JSON envelope. The returned string belongs to *holder, which the
  * caller releases with json_object_put. */

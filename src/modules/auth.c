@@ -231,18 +231,20 @@ static int auth_rate_limit(struct request_context *context, struct ratelimit_buc
 	return 0;
 }
 
-static void auth_address_bucket(struct ratelimit_bucket *bucket, const char *prefix, const char *address,
+static void auth_address_bucket(struct ratelimit_bucket *bucket, enum ratelimit_kind kind, const char *address,
 	uint32_t limit, uint32_t window_s)
 {
+	char subject[65];
+	snprintf(subject, sizeof(subject), "%.64s", address ? address : "-");
 	bucket->tenant_id = 0;
-	snprintf(bucket->name, sizeof(bucket->name), "%s:%.64s", prefix, address ? address : "-");
+	ratelimit_bucket_name(bucket->name, sizeof(bucket->name), kind, subject);
 	bucket->limit = limit;
 	bucket->window_s = window_s;
 }
 
 /* 0, or -1 after answering 500 (no digest: one bucket for everyone would
  * lock every account out together). */
-static int auth_account_bucket(struct request_context *context, struct ratelimit_bucket *bucket, const char *prefix,
+static int auth_account_bucket(struct request_context *context, struct ratelimit_bucket *bucket, enum ratelimit_kind kind,
 	uint64_t tenant_id, const char *slug, const char *email, uint32_t limit, uint32_t window_s)
 {
 	char key[IDENTIFIER_SLUG_MAX + IDENTIFIER_EMAIL_MAX + 2];
@@ -250,7 +252,7 @@ static int auth_account_bucket(struct request_context *context, struct ratelimit
 	bucket->tenant_id = tenant_id;
 	bucket->limit = limit;
 	bucket->window_s = window_s;
-	if (ratelimit_bucket_hashed(bucket->name, sizeof(bucket->name), prefix, key) != 0) {
+	if (ratelimit_bucket_hashed(bucket->name, sizeof(bucket->name), kind, key) != 0) {
 		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "rate limit: no SHA-256 digest");
 		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
 		return -1;
@@ -343,10 +345,10 @@ static void auth_login(struct request_context *context)
 	}
 	const struct config *config = context->config;
 	struct ratelimit_bucket buckets[2];
-	if (auth_account_bucket(context, &buckets[0], "le", row.tenant_id, slug, email,
+	if (auth_account_bucket(context, &buckets[0], RATELIMIT_KIND_LOGIN_ACCOUNT, row.tenant_id, slug, email,
 		    (uint32_t)config->login_rate_limit, (uint32_t)config->login_rate_window_s) != 0)
 		return;
-	auth_address_bucket(&buckets[1], "la", context->request->remote_addr,
+	auth_address_bucket(&buckets[1], RATELIMIT_KIND_LOGIN_ADDRESS, context->request->remote_addr,
 		(uint32_t)config->login_address_rate_limit, (uint32_t)config->login_rate_window_s);
 	if (auth_rate_limit(context, buckets, 2) != 0)
 		return;
@@ -430,7 +432,7 @@ static int auth_sign_refreshed(void *signer_context, uint64_t tenant_id, struct 
 static void auth_refresh(struct request_context *context)
 {
 	struct ratelimit_bucket bucket;
-	auth_address_bucket(&bucket, "ra", context->request->remote_addr, (uint32_t)context->config->rate_limit_per_minute,
+	auth_address_bucket(&bucket, RATELIMIT_KIND_REFRESH_ADDRESS, context->request->remote_addr, (uint32_t)context->config->rate_limit_per_minute,
 		60);
 	if (auth_rate_limit(context, &bucket, 1) != 0)
 		return;
@@ -575,7 +577,7 @@ static void auth_sessions_revoke(struct request_context *context)
 static void auth_accept_invitation(struct request_context *context)
 {
 	struct ratelimit_bucket bucket;
-	auth_address_bucket(&bucket, "ia", context->request->remote_addr,
+	auth_address_bucket(&bucket, RATELIMIT_KIND_INVITATION_ADDRESS, context->request->remote_addr,
 		(uint32_t)context->config->login_address_rate_limit, (uint32_t)context->config->login_rate_window_s);
 	if (auth_rate_limit(context, &bucket, 1) != 0)
 		return;
@@ -769,10 +771,10 @@ static void auth_password_forgot(struct request_context *context)
 	/* Per account, and per client address so one client cannot send
 	 * reset mail to any number of addresses. */
 	struct ratelimit_bucket buckets[2];
-	if (auth_account_bucket(context, &buckets[0], "fe", row.tenant_id, slug, email,
+	if (auth_account_bucket(context, &buckets[0], RATELIMIT_KIND_FORGOT_ACCOUNT, row.tenant_id, slug, email,
 		    (uint32_t)context->config->forgot_rate_limit, (uint32_t)context->config->forgot_rate_window_s) != 0)
 		return;
-	auth_address_bucket(&buckets[1], "fa", context->request->remote_addr,
+	auth_address_bucket(&buckets[1], RATELIMIT_KIND_FORGOT_ADDRESS, context->request->remote_addr,
 		(uint32_t)context->config->login_address_rate_limit, (uint32_t)context->config->forgot_rate_window_s);
 	if (auth_rate_limit(context, buckets, 2) != 0)
 		return;
@@ -807,7 +809,7 @@ static int auth_read_reset(void *callback_context, const struct db_row *row)
 static void auth_password_reset(struct request_context *context)
 {
 	struct ratelimit_bucket bucket;
-	auth_address_bucket(&bucket, "rr", context->request->remote_addr,
+	auth_address_bucket(&bucket, RATELIMIT_KIND_RESET_ADDRESS, context->request->remote_addr,
 		(uint32_t)context->config->login_address_rate_limit, (uint32_t)context->config->login_rate_window_s);
 	if (auth_rate_limit(context, &bucket, 1) != 0)
 		return;
@@ -877,7 +879,9 @@ static void auth_password_change(struct request_context *context)
 	struct ratelimit_bucket bucket = {.tenant_id = auth->tenant_id,
 		.limit = (uint32_t)context->config->login_rate_limit,
 		.window_s = (uint32_t)context->config->login_rate_window_s};
-	snprintf(bucket.name, sizeof(bucket.name), "pc:%llu", (unsigned long long)auth->user_id);
+	char user[24];
+	snprintf(user, sizeof(user), "%llu", (unsigned long long)auth->user_id);
+	ratelimit_bucket_name(bucket.name, sizeof(bucket.name), RATELIMIT_KIND_PASSWORD_CHANGE, user);
 	if (auth_rate_limit(context, &bucket, 1) != 0)
 		return;
 	const char *current = input_string(context->request, "currentPassword");

@@ -9,6 +9,7 @@
 #include "http/router.h"
 
 extern const struct route_table system_route_table;
+extern const struct route_table api_docs_route_table;
 extern const struct route_table auth_route_table;
 extern const struct route_table users_route_table;
 extern const struct route_table invitations_route_table;

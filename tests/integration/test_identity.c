@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -975,6 +976,67 @@ static void password_change_needs_the_current_one_and_ends_other_sessions(void)
     }
 }
 
+/* How many times the response carries a header (any case). */
+static size_t header_occurrences(const struct http_response *response, const char *name)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < response->header_count; i++)
+        if (strcasecmp(response->headers[i].name, name) == 0)
+            count++;
+    return count;
+}
+
+/*
+ * Password change counts its own bucket (login_rate_limit per user, 10 per
+ * 15 minutes) after the per-user limit every authenticated route counts
+ * (200 a minute): the answer carries one set of X-RateLimit-* headers, the
+ * tighter bucket's, not one set per bucket.
+ */
+static void password_change_answers_one_set_of_rate_headers(void)
+{
+    char email[128], limit_text[32] = "", access[TOKEN_MAX], authorization[TOKEN_MAX + 32], error_text[256];
+    snprintf(email, sizeof email, "rate-headers@%s.test", tenant_b);
+    const char *create[] = { "user", "create", tenant_b, email, NULL };
+    if (!ITEST_CHECK(admin_command(create, "rate-headers-1") == 0, "create user") ||
+        !login_as(email, "rate-headers-1", tenant_b, access, NULL))
+        return;
+    if (!ITEST_CHECK(identity_config_lookup("login_rate_limit", false, limit_text, sizeof limit_text),
+                     "login_rate_limit in the stack's configuration"))
+        return;
+    snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", access);
+    const char *headers[] = { authorization, NULL };
+    static const char body[] = "{\"currentPassword\":\"not-the-current-one\",\"newPassword\":\"rate-headers-2\"}";
+    for (int attempt = 1; attempt <= 2; attempt++) {
+        struct http_request request = { .method = "POST", .path_and_query = "/api/v1/auth/password/change",
+                                        .content_type = "application/json", .body = body,
+                                        .body_length = sizeof body - 1, .extra_headers = headers };
+        struct http_response response;
+        memset(&response, 0, sizeof response);
+        if (!ITEST_CHECK(http_client_send(&request, &response, error_text, sizeof error_text),
+                         "password change: no answer: %s", error_text)) {
+            http_response_free(&response);
+            return;
+        }
+        ITEST_CHECK(response.status == 400, "attempt %d with a wrong current password: expected 400, got %ld",
+                    attempt, response.status);
+        static const char *const names[] = { "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset" };
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            ITEST_CHECK(header_occurrences(&response, names[i]) == 1, "attempt %d: %s appears %zu times, expected once",
+                        attempt, names[i], header_occurrences(&response, names[i]));
+        ITEST_CHECK(header_occurrences(&response, "Retry-After") == 0, "attempt %d: no Retry-After on a 400",
+                    attempt);
+        const char *limit = http_response_header(&response, "X-RateLimit-Limit");
+        const char *remaining = http_response_header(&response, "X-RateLimit-Remaining");
+        ITEST_CHECK(limit != NULL && strcmp(limit, limit_text) == 0,
+                    "attempt %d: X-RateLimit-Limit is the password change bucket's %s, got \"%s\"", attempt,
+                    limit_text, limit != NULL ? limit : "(none)");
+        ITEST_CHECK(remaining != NULL && atol(remaining) == atol(limit_text) - attempt,
+                    "attempt %d: X-RateLimit-Remaining %ld, got \"%s\"", attempt, atol(limit_text) - attempt,
+                    remaining != NULL ? remaining : "(none)");
+        http_response_free(&response);
+    }
+}
+
 static void users_api_validates_input_field_by_field(void)
 {
     char token[TOKEN_MAX];
@@ -1080,6 +1142,8 @@ bool identity_suite_register(void)
                           password_forgot_is_uniform_and_a_reset_token_works_once, NULL) &&
            itest_add_test(suite, "password_change_needs_the_current_one_and_ends_other_sessions",
                           password_change_needs_the_current_one_and_ends_other_sessions, NULL) &&
+           itest_add_test(suite, "password_change_answers_one_set_of_rate_headers",
+                          password_change_answers_one_set_of_rate_headers, NULL) &&
            itest_add_test(suite, "users_api_validates_input_field_by_field", users_api_validates_input_field_by_field,
                           NULL) &&
            itest_add_test(suite, "audit_records_logins_and_refresh_reuse_for_admins",

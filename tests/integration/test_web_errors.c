@@ -443,6 +443,31 @@ static void paths_the_web_server_refuses_are_answered_in_json(void)
     web_errors_expect("GET /api/v1/intuka.conf", &conf_request, &dot_path);
 }
 
+/* A path outside /api/ is the web server's, and it has no such file: its
+ * 404 is the API's envelope too (lighttpd's error document, Apache's
+ * ErrorDocument). /api without its slash is outside as well; a path under
+ * /api/ that no route serves is intukad's 404. */
+static void paths_outside_the_api_are_404_in_json(void)
+{
+    static const struct expected_answers outside = {
+        .by_flavour = {
+            [FLAVOUR_LIGHTTPD] = { .status = 404, .code = "NOT_FOUND", .by = BY_WEB_SERVER },
+            [FLAVOUR_APACHE] = { .status = 404, .code = "NOT_FOUND", .by = BY_WEB_SERVER },
+            [FLAVOUR_FCGID] = { .status = 404, .code = "NOT_FOUND", .by = BY_WEB_SERVER },
+        },
+    };
+    static const struct expected_answers inside = FROM_INTUKAD_EVERYWHERE(404, "NOT_FOUND");
+    const struct http_request page_request = { .method = "GET", .path_and_query = "/no-such-page" };
+    const struct http_request api_request = { .method = "GET", .path_and_query = "/api" };
+    const struct http_request nested_request = { .method = "GET", .path_and_query = "/docs/v1/no-such-page.html" };
+    const struct http_request version_request = { .method = "GET", .path_and_query = "/api/v2/health" };
+
+    web_errors_expect("GET /no-such-page", &page_request, &outside);
+    web_errors_expect("GET /api", &api_request, &outside);
+    web_errors_expect("GET /docs/v1/no-such-page.html", &nested_request, &outside);
+    web_errors_expect("GET /api/v2/health", &version_request, &inside);
+}
+
 /* Apache would echo a TRACE back as message/http; it is refused (TraceEnable
  * Off). lighttpd passes it on to intukad. */
 static void trace_is_refused_in_json(void)
@@ -704,6 +729,7 @@ bool web_errors_suite_register(void)
           chunked_body_over_web_server_limit_is_refused_in_json },
         { "chunked_body_reaches_intukad_whole", chunked_body_reaches_intukad_whole },
         { "paths_the_web_server_refuses_are_answered_in_json", paths_the_web_server_refuses_are_answered_in_json },
+        { "paths_outside_the_api_are_404_in_json", paths_outside_the_api_are_404_in_json },
         { "trace_is_refused_in_json", trace_is_refused_in_json },
     };
     CU_pSuite suite = CU_add_suite("web_errors", NULL, NULL);

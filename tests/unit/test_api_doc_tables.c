@@ -1,8 +1,10 @@
 /* docs/api.md's permission tables say what the code grants: the catalogue
  * table lists exactly rbac_catalogue(), and each built-in profile's row lists
  * exactly its permissions. A permission added in code without its line in the
- * documentation (as find.* once was) fails here. */
+ * documentation (as find.* once was) fails here. Likewise the rate limit
+ * table lists exactly the kinds of bucket the code counts in. */
 #include "unit_suites.h"
+#include "auth/ratelimit.h"
 #include "auth/rbac.h"
 
 #include <stdio.h>
@@ -133,11 +135,97 @@ static void permission_tables_match_the_catalogue_and_the_built_in_profiles(void
 	}
 }
 
+#define DOC_CELLS 4
+
+/* The cells of a table row "| a | b | c | d |", trimmed; how many. */
+static size_t doc_row_cells(char *line, char *cells[DOC_CELLS])
+{
+	size_t count = 0;
+	char *cell = line + 1;
+	for (char *bar = strchr(cell, '|'); bar != NULL && count < DOC_CELLS; bar = strchr(cell, '|')) {
+		*bar = '\0';
+		cell += strspn(cell, " ");
+		for (char *end = bar; end > cell && end[-1] == ' '; end--)
+			end[-1] = '\0';
+		cells[count++] = cell;
+		cell = bar + 1;
+	}
+	return count;
+}
+
+/* The row documents the kind: the same requests, counted per the same
+ * thing (the cell may explain it further), its limit's setting and its
+ * window named. */
+static int doc_row_documents(char *const cells[DOC_CELLS], const struct ratelimit_kind_info *kind)
+{
+	return strcmp(cells[0], kind->requests) == 0 &&
+		strncmp(cells[1], kind->counted_per, strlen(kind->counted_per)) == 0 &&
+		strstr(cells[2], kind->limit_setting) != NULL && strstr(cells[3], kind->window) != NULL;
+}
+
+static void rate_limit_table_lists_every_kind_of_bucket(void)
+{
+	FILE *file = fopen(INTUKA_API_DOC_FILE, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+	int documented[RATELIMIT_KIND__MAX] = {0};
+	int in_section = 0, rows = 0, unmatched_rows = 0;
+	char line[DOC_LINE_MAX];
+	while (fgets(line, sizeof(line), file) != NULL) {
+		if (strncmp(line, "## ", 3) == 0) {
+			in_section = strncmp(line, "## Rate limits", 14) == 0;
+			continue;
+		}
+		if (!in_section || line[0] != '|' || strncmp(line, "|---", 4) == 0 ||
+			strncmp(line, "| requests |", 12) == 0)
+			continue;
+		char *cells[DOC_CELLS];
+		if (doc_row_cells(line, cells) != DOC_CELLS)
+			continue; /* the headers' table has two columns */
+		rows++;
+		int matched = 0;
+		for (int k = 0; k < RATELIMIT_KIND__MAX; k++)
+			if (doc_row_documents(cells, ratelimit_kind_info((enum ratelimit_kind)k))) {
+				documented[k]++;
+				matched++;
+			}
+		if (matched != 1) {
+			fprintf(stderr, "docs/api.md rate limit row \"%s | %s\" documents %d kinds of bucket\n", cells[0],
+				cells[1], matched);
+			unmatched_rows++;
+		}
+	}
+	fclose(file);
+	for (int k = 0; k < RATELIMIT_KIND__MAX; k++) {
+		const struct ratelimit_kind_info *kind = ratelimit_kind_info((enum ratelimit_kind)k);
+		if (documented[k] != 1)
+			fprintf(stderr, "docs/api.md rate limit table: bucket \"%s\" (%s, per %s, %s, %s) has %d rows\n",
+				kind->prefix, kind->requests, kind->counted_per, kind->limit_setting, kind->window,
+				documented[k]);
+		CU_ASSERT_EQUAL(documented[k], 1);
+	}
+	CU_ASSERT_EQUAL(unmatched_rows, 0);
+	CU_ASSERT_EQUAL(rows, RATELIMIT_KIND__MAX);
+}
+
+/* The check itself can fail: a catalogue row the table lacks is missed. */
+static void rate_limit_rows_are_told_apart(void)
+{
+	char row[] = "| `POST /auth/password/change` | user (besides the per-user limit above) | `login_rate_limit`, 10 | "
+		     "`login_rate_window_s`, 900 s |";
+	char *cells[DOC_CELLS];
+	CU_ASSERT_EQUAL_FATAL(doc_row_cells(row, cells), DOC_CELLS);
+	CU_ASSERT_TRUE(doc_row_documents(cells, ratelimit_kind_info(RATELIMIT_KIND_PASSWORD_CHANGE)));
+	CU_ASSERT_FALSE(doc_row_documents(cells, ratelimit_kind_info(RATELIMIT_KIND_USER)));
+	CU_ASSERT_FALSE(doc_row_documents(cells, ratelimit_kind_info(RATELIMIT_KIND_LOGIN_ACCOUNT)));
+}
+
 int register_api_doc_tables_suite(void)
 {
 	static const struct unit_test tests[] = {
 		{"permission_tables_match_the_catalogue_and_the_built_in_profiles",
 			permission_tables_match_the_catalogue_and_the_built_in_profiles},
+		{"rate_limit_table_lists_every_kind_of_bucket", rate_limit_table_lists_every_kind_of_bucket},
+		{"rate_limit_rows_are_told_apart", rate_limit_rows_are_told_apart},
 	};
 	return UNIT_SUITE("api_doc_tables", tests);
 }

@@ -120,10 +120,78 @@ static void ratelimit_reports_the_tightest_of_two_buckets(void)
 	CU_ASSERT_EQUAL(outcome.retry_after_s, 30);
 }
 
+/* How many header lines of the response are called name. */
+static int response_header_count(const struct response *response, const char *name)
+{
+	int count = 0;
+	size_t length = strlen(name);
+	for (const char *line = response->extra_headers; *line != '\0';) {
+		if (strncmp(line, name, length) == 0 && line[length] == ':')
+			count++;
+		const char *end = strstr(line, "\r\n");
+		if (end == NULL)
+			break;
+		line = end + 2;
+	}
+	return count;
+}
+
+static void ratelimit_headers_report_one_set_the_tightest(void)
+{
+	struct response response;
+	response_init(&response);
+	response_add_header(&response, "X-Request-Kept", "1");
+	struct ratelimit_outcome per_user = {.allowed = 1, .limit = 200, .remaining = 199, .reset_epoch_s = 1020};
+	struct ratelimit_outcome own = {.allowed = 1, .limit = 10, .remaining = 9, .reset_epoch_s = 1800};
+	ratelimit_add_headers(&response, &per_user, 1000);
+	ratelimit_add_headers(&response, &own, 1000);
+	char value[32];
+	CU_ASSERT_EQUAL(response_header_count(&response, "X-RateLimit-Limit"), 1);
+	CU_ASSERT_EQUAL(response_header_count(&response, "X-RateLimit-Remaining"), 1);
+	CU_ASSERT_EQUAL(response_header_count(&response, "X-RateLimit-Reset"), 1);
+	CU_ASSERT_EQUAL(response_header_count(&response, "X-Request-Kept"), 1);
+	CU_ASSERT_EQUAL(response_header_value(&response, "x-ratelimit-limit", value, sizeof(value)), 0);
+	CU_ASSERT_STRING_EQUAL(value, "10");
+	response_header_value(&response, "X-RateLimit-Remaining", value, sizeof(value));
+	CU_ASSERT_STRING_EQUAL(value, "9");
+	/* A looser bucket counted afterwards does not replace it. */
+	ratelimit_add_headers(&response, &per_user, 1000);
+	response_header_value(&response, "X-RateLimit-Limit", value, sizeof(value));
+	CU_ASSERT_STRING_EQUAL(value, "10");
+	CU_ASSERT_EQUAL(response_header_count(&response, "X-RateLimit-Limit"), 1);
+	/* A tie goes to the window that ends later. */
+	struct ratelimit_outcome same_left_later = {.allowed = 1, .limit = 50, .remaining = 9, .reset_epoch_s = 3600};
+	ratelimit_add_headers(&response, &same_left_later, 1000);
+	response_header_value(&response, "X-RateLimit-Limit", value, sizeof(value));
+	CU_ASSERT_STRING_EQUAL(value, "50");
+	/* A refusal is reported before any admission, with the longest wait of
+	 * the refusals. */
+	struct ratelimit_outcome refused_long = {.allowed = 0, .limit = 10, .remaining = 0, .reset_epoch_s = 1800,
+		.retry_after_s = 800};
+	struct ratelimit_outcome refused_short = {.allowed = 0, .limit = 200, .remaining = 0, .reset_epoch_s = 1020,
+		.retry_after_s = 20};
+	ratelimit_add_headers(&response, &refused_long, 1000);
+	ratelimit_add_headers(&response, &refused_short, 1000);
+	CU_ASSERT_EQUAL(response_header_count(&response, "Retry-After"), 1);
+	response_header_value(&response, "Retry-After", value, sizeof(value));
+	CU_ASSERT_STRING_EQUAL(value, "800");
+	response_header_value(&response, "X-RateLimit-Remaining", value, sizeof(value));
+	CU_ASSERT_STRING_EQUAL(value, "0");
+	response_header_value(&response, "X-RateLimit-Limit", value, sizeof(value));
+	CU_ASSERT_STRING_EQUAL(value, "10");
+	CU_ASSERT_EQUAL(response_header_count(&response, "X-RateLimit-Limit"), 1);
+	/* An admission counted after a refusal does not hide it. */
+	ratelimit_add_headers(&response, &own, 1000);
+	response_header_value(&response, "X-RateLimit-Remaining", value, sizeof(value));
+	CU_ASSERT_STRING_EQUAL(value, "0");
+	CU_ASSERT_EQUAL(response_header_count(&response, "X-Request-Kept"), 1);
+	response_reset(&response);
+}
+
 static void ratelimit_bucket_names_hide_the_email(void)
 {
 	char name[RATELIMIT_BUCKET_MAX];
-	ratelimit_bucket_hashed(name, sizeof(name), "le", "demo|admin@demo.test");
+	ratelimit_bucket_hashed(name, sizeof(name), RATELIMIT_KIND_LOGIN_ACCOUNT, "demo|admin@demo.test");
 	CU_ASSERT_EQUAL(strncmp(name, "le:", 3), 0);
 	CU_ASSERT_EQUAL(strlen(name), 3 + 64);
 	CU_ASSERT_PTR_NULL(strstr(name, "admin"));
@@ -330,6 +398,7 @@ static const struct unit_test identity_tests[] = {
 		rbac_a_profile_is_grantable_only_when_its_permissions_are_a_subset},
 	{"ratelimit_windows_align_and_the_limit_plus_one_is_refused", ratelimit_windows_align_and_the_limit_plus_one_is_refused},
 	{"ratelimit_reports_the_tightest_of_two_buckets", ratelimit_reports_the_tightest_of_two_buckets},
+	{"ratelimit_headers_report_one_set_the_tightest", ratelimit_headers_report_one_set_the_tightest},
 	{"ratelimit_bucket_names_hide_the_email", ratelimit_bucket_names_hide_the_email},
 	{"tenant_host_finds_the_slug_under_the_base_domain_only", tenant_host_finds_the_slug_under_the_base_domain_only},
 	{"secret_tokens_round_trip_and_refuse_tampering", secret_tokens_round_trip_and_refuse_tampering},

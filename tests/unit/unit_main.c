@@ -51,6 +51,7 @@ int main(void)
 		register_timestamp_suite,
 		register_hex_suite,
 		register_api_doc_tables_suite,
+		register_api_docs_suite,
 		register_rate_lease_suite,
 		register_json_text_suite,
 		register_webhooks_suite,

@@ -35,6 +35,7 @@ int register_stream_suite(void);
 int register_timestamp_suite(void);
 int register_hex_suite(void);
 int register_api_doc_tables_suite(void);
+int register_api_docs_suite(void);
 int register_rate_lease_suite(void);
 int register_json_text_suite(void);
 int register_webhooks_suite(void);
