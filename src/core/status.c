@@ -12,6 +12,7 @@ struct status_info {
 static const struct status_info status_table[STATUS__MAX] = {
 	[STATUS_OK] = {200, NULL, "OK"},
 	[STATUS_CREATED] = {201, NULL, "Created"},
+	[STATUS_NOT_MODIFIED] = {304, NULL, "Not Modified"},
 	[STATUS_VALIDATION_ERROR] = {400, "VALIDATION_ERROR", "Bad Request"},
 	[STATUS_UNAUTHORIZED] = {401, "UNAUTHORIZED", "Unauthorized"},
 	[STATUS_FORBIDDEN] = {403, "FORBIDDEN", "Forbidden"},

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* U+FFFD REPLACEMENT CHARACTER, for a byte that begins no UTF-8 character. */
 #define RESPONSE_REPLACEMENT "\xef\xbf\xbd"
@@ -186,8 +187,36 @@ int response_add_header(struct response *response, const char *name, const char 
 	return 0;
 }
 
+int response_header_value(const struct response *response, const char *name, char *out, size_t out_size)
+{
+	size_t name_length = strlen(name);
+	for (const char *line = response->extra_headers; *line != '\0';) {
+		const char *end = strstr(line, "\r\n");
+		if (end == NULL)
+			return -1;
+		if ((size_t)(end - line) > name_length + 1 && strncasecmp(line, name, name_length) == 0 &&
+			line[name_length] == ':') {
+			const char *value = line + name_length + 1;
+			value += strspn(value, " ");
+			size_t length = (size_t)(end - value);
+			if (length >= out_size)
+				return -1;
+			memcpy(out, value, length);
+			out[length] = '\0';
+			return 0;
+		}
+		line = end + 2;
+	}
+	return -1;
+}
+
 const char *response_render_body(const struct response *response, json_object **holder, size_t *length)
 {
+	if (response->status == STATUS_NOT_MODIFIED) { /* a 304 has no body (RFC 9110 15.4.5) */
+		*holder = NULL;
+		*length = 0;
+		return "";
+	}
 	json_object *envelope = json_object_new_object();
 	if (status_is_success(response->status)) {
 		json_object_object_add(envelope, "success", json_object_new_boolean(1));
@@ -220,15 +249,19 @@ size_t response_render_headers(const struct response *response, const char *requ
 			strstr(response->extra_headers, "Retry-After:") == NULL
 		? "Retry-After: " RESPONSE_UNAVAILABLE_RETRY_AFTER_S "\r\n"
 		: "";
+	/* A 304 describes the body the client holds: no type or length of its own. */
+	char entity[96] = "";
+	if (response->status != STATUS_NOT_MODIFIED)
+		snprintf(entity, sizeof(entity), "Content-Type: application/json; charset=utf-8\r\nContent-Length: %zu\r\n",
+			body_length);
 	int written = snprintf(out, out_size,
 		"Status: %d %s\r\n"
-		"Content-Type: application/json; charset=utf-8\r\n"
-		"Content-Length: %zu\r\n"
+		"%s"
 		"X-Request-Id: %s\r\n"
 		"Cache-Control: no-store\r\n"
 		"X-Content-Type-Options: nosniff\r\n"
 		"%s%s\r\n",
-		status_http_code(response->status), status_reason(response->status), body_length, request_id,
+		status_http_code(response->status), status_reason(response->status), entity, request_id,
 		retry_after, response->extra_headers);
 	if (written < 0)
 		return 0;

@@ -51,6 +51,10 @@ void response_set_error_member(struct response *response, const char *name, json
 /* Adds a header line; refuses (returns -1) names or values with CR/LF. */
 int response_add_header(struct response *response, const char *name, const char *value);
 
+/* The value of a header added with response_add_header (names compared
+ * without case), copied to out: 0, or -1 when absent or too long. */
+int response_header_value(const struct response *response, const char *name, char *out, size_t out_size);
+
 /* Render the JSON envelope. The returned string belongs to *holder, which the
  * caller releases with json_object_put. */
 const char *response_render_body(const struct response *response, json_object **holder, size_t *length);
