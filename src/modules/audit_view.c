@@ -117,4 +117,5 @@ static void audit_list(struct request_context *context)
 		return;
 	}
 	response_list(context->response, rows.items, pagination_block(&page_request, rows.total), "Audit log");
+	respond_tag_list(context);
 }
