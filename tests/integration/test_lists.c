@@ -656,6 +656,78 @@ static void hand_built_lists_carry_an_etag_and_answer_304(void)
     }
 }
 
+static void audit_log_picks_fields_and_exports_csv_within_bounds(void)
+{
+    struct list_reply reply;
+    /* logins of this suite's users are in the log */
+    if (list_call("GET", "/api/v1/audit?action=auth.login&fields=action,outcome", NULL, &admin_a, NULL, &reply) &&
+        expect("audit fields", &reply, 200, NULL)) {
+        json_object *first = first_item(&reply);
+        ITEST_CHECK(first && json_object_object_length(first) == 3 && json_path_string(first, "outcome"),
+                    "id, action and outcome: %s", first ? json_object_to_json_string(first) : "none");
+    }
+    list_reply_free(&reply);
+    if (list_call("GET", "/api/v1/audit?fields=action,secret", NULL, &admin_a, NULL, &reply) &&
+        expect("audit unknown field", &reply, 400, "VALIDATION_ERROR")) {
+        const char *issue = detail_issue(&reply, "fields");
+        ITEST_CHECK(issue && strstr(issue, "\"secret\""), "names secret: %s", issue ? issue : "none");
+    }
+    list_reply_free(&reply);
+    int64_t logins = list_total("audit logins", "/api/v1/audit?action=auth.login", &admin_a);
+    if (list_call("GET", "/api/v1/audit?action=auth.login&format=csv", NULL, &admin_a, NULL, &reply) &&
+        expect("audit csv", &reply, 200, NULL)) {
+        ITEST_CHECK(strncmp(reply.text, "id,occurredAt,actorUserId,action,outcome,", 41) == 0, "header: %.120s",
+                    reply.text);
+        ITEST_CHECK((int64_t)csv_lines(&reply) == logins + 1, "a row per login (%lld), got %zu lines",
+                    (long long)logins, csv_lines(&reply));
+        ITEST_CHECK(strstr(reply.disposition, "audit-log.csv") != NULL, "file name: %s", reply.disposition);
+    }
+    list_reply_free(&reply);
+    /* tenant B's export holds none of A's entries, and a viewer gets none at all */
+    if (list_call("GET", "/api/v1/audit?format=csv&fields=actorUserId", NULL, &admin_b, NULL, &reply) &&
+        expect("audit csv B", &reply, 200, NULL)) {
+        char a_user[32];
+        snprintf(a_user, sizeof a_user, ",%lld\r\n", (long long)admin_a.id);
+        ITEST_CHECK(csv_lines(&reply) > 1 && strstr(reply.text, a_user) == NULL, "B's entries only: %.300s",
+                    reply.text);
+    }
+    list_reply_free(&reply);
+    if (list_call("GET", "/api/v1/audit?format=csv", NULL, &viewer_a, NULL, &reply))
+        expect("viewer audit csv", &reply, 403, "FORBIDDEN");
+    list_reply_free(&reply);
+    if (!test_environment_has(test_environment.db_sql_command))
+        return;
+    /* past the bound: 413 before any CSV */
+    char sql[1400];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO audit_log (tenant_id, action, outcome) SELECT t.tenant_id, 'bulk.test', 'success'"
+             " FROM tenants t, (SELECT 0 d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4"
+             " UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) a,"
+             " (SELECT 0 d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4"
+             " UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) b,"
+             " (SELECT 0 d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4"
+             " UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) c,"
+             " (SELECT 0 d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4"
+             " UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) e"
+             " WHERE t.slug = '%s'; INSERT INTO audit_log (tenant_id, action, outcome) SELECT tenant_id, 'bulk.test',"
+             " 'success' FROM tenants WHERE slug = '%s'; SELECT COUNT(*) FROM audit_log l JOIN tenants t"
+             " ON t.tenant_id = l.tenant_id WHERE t.slug = '%s' AND l.action = 'bulk.test'",
+             tenant_b, tenant_b, tenant_b);
+    if (!ITEST_CHECK(sql_number(sql) == CSV_MAX_ROWS + 1, "10001 audit entries inserted"))
+        return;
+    if (list_call("GET", "/api/v1/audit?action=bulk.test&format=csv", NULL, &admin_b, NULL, &reply) &&
+        expect("audit past the bound", &reply, 413, "PAYLOAD_TOO_LARGE")) {
+        const char *issue = detail_issue(&reply, "rows");
+        ITEST_CHECK(issue && strstr(issue, "10001 rows match"), "the detail: %s", issue ? issue : "none");
+    }
+    list_reply_free(&reply);
+    /* A's export is untouched by B's entries */
+    if (list_call("GET", "/api/v1/audit?action=bulk.test&format=csv", NULL, &admin_a, NULL, &reply) &&
+        expect("audit A", &reply, 200, NULL))
+        ITEST_CHECK(csv_lines(&reply) == 1, "only the header for A, got %zu lines", csv_lines(&reply));
+    list_reply_free(&reply);
+}
+
 bool lists_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("lists", lists_suite_init, NULL);
@@ -680,5 +752,7 @@ bool lists_suite_register(void)
            itest_add_test(suite, "if_none_match_answers_304_on_lists_and_single_reads",
                           if_none_match_answers_304_on_lists_and_single_reads, NULL) &&
            itest_add_test(suite, "hand_built_lists_carry_an_etag_and_answer_304",
-                          hand_built_lists_carry_an_etag_and_answer_304, NULL);
+                          hand_built_lists_carry_an_etag_and_answer_304, NULL) &&
+           itest_add_test(suite, "audit_log_picks_fields_and_exports_csv_within_bounds",
+                          audit_log_picks_fields_and_exports_csv_within_bounds, NULL);
 }
