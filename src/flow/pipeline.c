@@ -21,6 +21,7 @@
 #include "flow/registry.h"
 #include "handler/context.h"
 #include "handler/respond.h"
+#include "http/etag.h"
 #include "http/query.h"
 #include "http/response.h"
 #include "http/router.h"
@@ -335,6 +336,21 @@ static void pipeline_close_transaction(struct request_context *context)
 	}
 }
 
+/* If-None-Match on a read that answered with an ETag (a record's version, a
+ * list page's hash): when one of the client's tags matches, 304 and no
+ * body, the ETag kept. Handlers only set ETags; the rule lives here once. */
+static void pipeline_answer_not_modified(struct request_context *context)
+{
+	const struct request *request = context->request;
+	char etag[128];
+	if (request->if_none_match == NULL || (request->method != HTTP_GET && request->method != HTTP_HEAD) ||
+		context->response->status != STATUS_OK ||
+		response_header_value(context->response, "ETag", etag, sizeof(etag)) != 0)
+		return;
+	if (etag_none_match_hits(request->if_none_match, etag))
+		response_not_modified(context->response, context->response->cache_control);
+}
+
 /* OPTIONS: a browser's preflight, answered for routes open to browsers. */
 static void pipeline_preflight(struct request_context *context, const struct route_table *const *tables,
 	size_t table_count)
@@ -402,4 +418,5 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 
 	route->handler(context);
 	pipeline_close_transaction(context);
+	pipeline_answer_not_modified(context);
 }

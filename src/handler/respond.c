@@ -3,8 +3,29 @@
 #include "handler/context.h"
 #include "core/log.h"
 #include "db/db.h"
+#include "http/etag.h"
 #include "http/request.h"
 #include "http/response.h"
+
+#include <string.h>
+
+void respond_tag_list(struct request_context *context)
+{
+	const struct response *response = context->response;
+	if (response->status != STATUS_OK)
+		return;
+	json_object *parts[] = {response->data, response->pagination};
+	uint64_t hash = ETAG_HASH_SEED;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		size_t length = 0;
+		const char *text = parts[i] ? json_object_to_json_string_length(parts[i], JSON_C_TO_STRING_PLAIN, &length) : "";
+		hash = etag_hash(hash, text, length);
+		hash = etag_hash(hash, "\n", 1); /* keeps the parts apart */
+	}
+	char etag[ETAG_HASH_SIZE];
+	etag_format_hash(hash, etag);
+	response_add_header(context->response, "ETag", etag);
+}
 
 void respond_db_failure(struct request_context *context, int result, const char *what)
 {

@@ -54,6 +54,27 @@ int stream_send_json(struct request_context *context, json_object *chunk)
 	return 0;
 }
 
+int stream_send_bytes(struct request_context *context, const char *data, size_t length)
+{
+	struct response_stream *stream = context->stream;
+	if (stream == NULL || !stream->started || stream->failed)
+		return -1;
+	if ((length > 0 && stream->write(stream->sink, data, length) != 0) ||
+		(stream->flush != NULL && stream->flush(stream->sink) != 0)) {
+		stream->failed = 1;
+		return -1;
+	}
+	stream->body_bytes += length;
+	stream->chunk_count++;
+	return 0;
+}
+
+void stream_cut(struct request_context *context)
+{
+	if (context->stream != NULL && context->stream->started)
+		context->stream->cut = 1;
+}
+
 int stream_started(const struct request_context *context)
 {
 	return context->stream != NULL && context->stream->started;

@@ -19,6 +19,10 @@ struct response_stream {
 	int (*flush)(void *sink);
 	int started;
 	int failed;          /* after a failed write, later chunks are dropped */
+	/* Set by a handler that cannot finish a body it started (a database
+	 * failure halfway through a CSV export): the worker cuts the connection
+	 * so the client sees an incomplete answer, never a short complete one. */
+	int cut;
 	size_t body_bytes;   /* for the access log */
 	unsigned chunk_count;
 };
@@ -31,6 +35,10 @@ struct response_stream {
 int stream_begin(struct request_context *context, const char *content_type);
 /* One JSON value and "\n", flushed. Returns 0 or -1 (client gone). */
 int stream_send_json(struct request_context *context, json_object *chunk);
+/* Bytes as they are (CSV rows), flushed. Returns 0 or -1 (client gone). */
+int stream_send_bytes(struct request_context *context, const char *data, size_t length);
+/* Ends a started body as incomplete (see cut). */
+void stream_cut(struct request_context *context);
 /* Whether this request's response went out as a stream. */
 int stream_started(const struct request_context *context);
 

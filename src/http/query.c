@@ -18,7 +18,8 @@
 #define QUERY_DEFAULT_MAX_ITEMS 50
 /* JSON text of an object parameter; members are short values. */
 #define QUERY_OBJECT_MAX_BYTES 4096
-#define QUERY_ISSUE_SIZE 160
+/* Room for an enum's allowed values (a list's field names). */
+#define QUERY_ISSUE_SIZE 640
 
 struct query_failures {
 	struct response *response;
@@ -131,7 +132,11 @@ static const char *query_check_text(const struct query_field *field, const char 
 				return issue;
 			}
 			if (field->enum_values != NULL && !query_enum_has(field->enum_values, item, item_length)) {
-				query_enum_issue(field->enum_values, "items must each be one of", issue, issue_size);
+				/* Name the item at fault: in a long list it is not obvious. */
+				char prefix[160];
+				snprintf(prefix, sizeof(prefix), "has an unknown item \"%.*s\"; items must each be one of",
+					item_length > 64 ? 64 : (int)item_length, item);
+				query_enum_issue(field->enum_values, prefix, issue, issue_size);
 				return issue;
 			}
 			if (++items > max_items) {
@@ -290,7 +295,10 @@ int query_validate(struct request *request, const struct query_spec *spec, const
 		const char *name = request->query_params[i].name;
 		const char *value = request->query_params[i].value;
 		const char *bracket = strchr(name, '[');
-		const struct query_field *field = query_find_field(spec, name, bracket ? (size_t)(bracket - name) : strlen(name));
+		size_t name_length = bracket ? (size_t)(bracket - name) : strlen(name);
+		const struct query_field *field = query_find_field(spec, name, name_length);
+		if (field == NULL && spec != NULL && spec->extra != NULL)
+			field = query_find_field(spec->extra(route_data), name, name_length);
 		if (query_repeated(request, i)) {
 			query_fail(&failures, name, "given more than once");
 			continue;

@@ -44,6 +44,10 @@ struct query_spec {
 	/* Parameters known only at run time (a generic list's filter fields):
 	 * returns 1 when the route accepts name; the handler checks its value. */
 	int (*accepts)(const void *route_data, const char *name);
+	/* Parameters the route's data declares besides these (a generic list's
+	 * ranges, search and field names, per resource): typed and checked
+	 * like fields. NULL, or returning NULL: none. */
+	const struct query_spec *(*extra)(const void *route_data);
 };
 
 #define QUERY_SPEC(field_array) {.fields = field_array, .field_count = sizeof(field_array) / sizeof(field_array[0])}

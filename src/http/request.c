@@ -329,6 +329,7 @@ int request_parse(struct request *request, char **envp, request_body_reader read
 	request->remote_addr = request_env_copy(request, envp, "REMOTE_ADDR");
 	request->if_match = request_env_copy(request, envp, "HTTP_IF_MATCH");
 	request->if_none_match = request_env_copy(request, envp, "HTTP_IF_NONE_MATCH");
+	request->accept = request_env_copy(request, envp, "HTTP_ACCEPT");
 	request->idempotency_key = request_env_copy(request, envp, "HTTP_IDEMPOTENCY_KEY");
 	request->workspace_header = request_env_copy(request, envp, "HTTP_X_WORKSPACE_ID");
 	request->cors_request_method = request_env_copy(request, envp, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");

@@ -87,7 +87,8 @@ struct request {
 	const char *authorization;
 	const char *remote_addr;
 	const char *if_match;        /* If-Match header, raw */
-	const char *if_none_match;   /* If-None-Match header, raw */
+	const char *if_none_match;   /* If-None-Match header, raw (http/etag.h) */
+	const char *accept;          /* Accept header, raw (a list answers CSV for text/csv) */
 	const char *idempotency_key; /* Idempotency-Key header, raw */
 	const char *workspace_header; /* X-Workspace-ID header, raw */
 	const char *cors_request_method; /* Access-Control-Request-Method (preflight) */

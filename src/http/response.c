@@ -224,15 +224,20 @@ static int response_line_is(const char *line, const char *name)
 
 int response_header_value(const struct response *response, const char *name, char *out, size_t out_size)
 {
-	out[0] = '\0';
+	size_t name_length = strlen(name);
 	for (const char *line = response->extra_headers; *line != '\0';) {
 		const char *end = strstr(line, "\r\n");
 		if (end == NULL)
-			break;
-		if (response_line_is(line, name)) {
-			const char *value = line + strlen(name) + 1;
+			return -1;
+		if ((size_t)(end - line) > name_length + 1 && strncasecmp(line, name, name_length) == 0 &&
+			line[name_length] == ':') {
+			const char *value = line + name_length + 1;
 			value += strspn(value, " ");
-			snprintf(out, out_size, "%.*s", (int)(end - value), value);
+			size_t length = (size_t)(end - value);
+			if (length >= out_size)
+				return -1;
+			memcpy(out, value, length);
+			out[length] = '\0';
 			return 0;
 		}
 		line = end + 2;

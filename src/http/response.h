@@ -63,11 +63,12 @@ void response_set_envelope_member(struct response *response, const char *name, j
 void response_set_error_member(struct response *response, const char *name, json_object *value);
 /* Adds a header line; refuses (returns -1) names or values with CR/LF. */
 int response_add_header(struct response *response, const char *name, const char *value);
-/* The value of the first header line called name (any case) copied into
- * out; 0, or -1 when there is none (out is then ""). */
-int response_header_value(const struct response *response, const char *name, char *out, size_t out_size);
 /* Removes every header line called name (any case). */
 void response_remove_header(struct response *response, const char *name);
+
+/* The value of a header added with response_add_header (names compared
+ * without case), copied to out: 0, or -1 when absent or too long. */
+int response_header_value(const struct response *response, const char *name, char *out, size_t out_size);
 
 /* Render the JSON envelope. The returned string belongs to *holder, which the
  * caller releases with json_object_put. */

@@ -37,41 +37,11 @@ const struct route_table api_docs_route_table = {
 	.route_count = sizeof(api_docs_routes) / sizeof(api_docs_routes[0]),
 };
 
-/* If-None-Match holds etag: "*", or a comma-separated list of entity tags,
- * compared weakly (a W/ prefix is ignored) as RFC 9110 asks for this header. */
-int api_docs_etag_listed(const char *if_none_match, const char *etag)
-{
-	if (if_none_match == NULL)
-		return 0;
-	size_t etag_length = strlen(etag);
-	for (const char *item = if_none_match; *item != '\0';) {
-		item += strspn(item, " \t,");
-		size_t length = strcspn(item, ",");
-		while (length > 0 && (item[length - 1] == ' ' || item[length - 1] == '\t'))
-			length--;
-		if (length == 1 && item[0] == '*')
-			return 1;
-		const char *tag = item;
-		size_t tag_length = length;
-		if (tag_length >= 2 && tag[0] == 'W' && tag[1] == '/') {
-			tag += 2;
-			tag_length -= 2;
-		}
-		if (tag_length == etag_length && memcmp(tag, etag, etag_length) == 0)
-			return 1;
-		item += strcspn(item, ",");
-	}
-	return 0;
-}
-
 static void api_docs_answer(struct request_context *context, const struct api_document *document)
 {
 	struct response *response = context->response;
+	/* If-None-Match is answered by the pipeline, as for every tagged read. */
 	response_add_header(response, "ETag", document->etag);
-	if (api_docs_etag_listed(context->request->if_none_match, document->etag)) {
-		response_not_modified(response, API_DOCS_CACHE_CONTROL);
-		return;
-	}
 	response_document(response, document->bytes, document->length, document->content_type,
 		API_DOCS_CACHE_CONTROL);
 }

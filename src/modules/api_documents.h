@@ -18,7 +18,4 @@ extern const struct api_document api_document_yaml;
 extern const struct api_document api_document_json;
 extern const struct api_document api_document_html;
 
-/* Whether an If-None-Match value lists etag (or is "*"); weak comparison. */
-int api_docs_etag_listed(const char *if_none_match, const char *etag);
-
 #endif

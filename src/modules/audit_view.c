@@ -1,6 +1,8 @@
 /* Audit API: GET /audit lists the tenant's audit trail, newest first by
- * default, filtered by action, actor and time range. Needs audit.view. */
+ * default, filtered by action, actor and time range, with fields= and CSV
+ * exports (handler/list_export.h). Needs audit.view. */
 #include "handler/context.h"
+#include "handler/list_export.h"
 #include "handler/respond.h"
 #include "db/db.h"
 #include "http/pagination.h"
@@ -17,12 +19,19 @@
 
 static void audit_list(struct request_context *context);
 
+/* An entry's members, in order: what fields= and CSV columns name. */
+static const char *const audit_columns[] = {"id", "occurredAt", "actorUserId", "action", "outcome", "targetType",
+	"targetId", "clientAddress", "requestId", "details", NULL};
+static const char *const audit_formats[] = {"json", "csv", NULL};
+
 static const struct query_field audit_list_query_fields[] = {
 	PAGINATION_QUERY_FIELDS,
 	{.name = "action", .type = QUERY_TEXT, .min_length = 1, .max_length = 64},
 	{.name = "actorUserId", .type = QUERY_INTEGER, .min_value = 1, .max_value = INT64_MAX},
 	{.name = "from", .type = QUERY_TIMESTAMP},
 	{.name = "to", .type = QUERY_TIMESTAMP},
+	{.name = "fields", .type = QUERY_LIST, .max_length = 32, .max_value = 10, .enum_values = audit_columns},
+	{.name = "format", .type = QUERY_ENUM, .enum_values = audit_formats},
 };
 static const struct query_spec audit_list_query = QUERY_SPEC(audit_list_query_fields);
 
@@ -84,6 +93,26 @@ static int audit_collect(void *callback_context, const struct db_row *row)
 	return 0;
 }
 
+/* The filters of one request, bound in AUDIT_WHERE's order. */
+struct audit_query {
+	struct db_param params[11];
+	const struct db_statement_def *statement;
+	char from_sql[TIMESTAMP_SQL_SIZE];
+	char to_sql[TIMESTAMP_SQL_SIZE];
+};
+
+static int audit_fetch(struct request_context *context, void *state, uint64_t limit, uint64_t offset,
+	json_object *items, uint64_t *total)
+{
+	struct audit_query *query = state;
+	query->params[9] = DB_INT((int64_t)limit);
+	query->params[10] = DB_INT((int64_t)offset);
+	struct audit_rows rows = {items, 0};
+	int result = db_query(context->db, query->statement, query->params, 11, audit_collect, &rows);
+	*total = rows.total;
+	return result;
+}
+
 static void audit_list(struct request_context *context)
 {
 	struct page_request page_request;
@@ -94,9 +123,9 @@ static void audit_list(struct request_context *context)
 	int64_t actor = query_integer(context->request, "actorUserId", 0);
 	const char *from = query_text(context->request, "from");
 	const char *to = query_text(context->request, "to");
-	char from_sql[TIMESTAMP_SQL_SIZE] = "", to_sql[TIMESTAMP_SQL_SIZE] = "";
-	if ((from && timestamp_parse(from, TIMESTAMP_OR_DATE, from_sql) != 0) ||
-		(to && timestamp_parse(to, TIMESTAMP_OR_DATE, to_sql) != 0)) {
+	struct audit_query query = {.statement = &audit_view_statements[page_request.sort_descending ? 0 : 1]};
+	if ((from && timestamp_parse(from, TIMESTAMP_OR_DATE, query.from_sql) != 0) ||
+		(to && timestamp_parse(to, TIMESTAMP_OR_DATE, query.to_sql) != 0)) {
 		response_error(context->response, STATUS_INTERNAL_ERROR, "Time range not understood");
 		return;
 	}
@@ -104,17 +133,27 @@ static void audit_list(struct request_context *context)
 		DB_UINT(context->request->auth.tenant_id),
 		action ? DB_TEXT(action) : DB_NULL, action ? DB_TEXT(action) : DB_NULL,
 		actor ? DB_INT(actor) : DB_NULL, actor ? DB_INT(actor) : DB_NULL,
-		from ? DB_TEXT(from_sql) : DB_NULL, from ? DB_TEXT(from_sql) : DB_NULL,
-		to ? DB_TEXT(to_sql) : DB_NULL, to ? DB_TEXT(to_sql) : DB_NULL,
-		DB_INT(page_request.limit), DB_INT((int64_t)pagination_offset(&page_request)),
+		from ? DB_TEXT(query.from_sql) : DB_NULL, from ? DB_TEXT(query.from_sql) : DB_NULL,
+		to ? DB_TEXT(query.to_sql) : DB_NULL, to ? DB_TEXT(query.to_sql) : DB_NULL,
 	};
-	struct audit_rows rows = {json_object_new_array(), 0};
-	int result = db_query(context->db, &audit_view_statements[page_request.sort_descending ? 0 : 1], params,
-		sizeof(params) / sizeof(params[0]), audit_collect, &rows);
+	memcpy(query.params, params, sizeof(params));
+	struct list_export export = {.file_name = "audit-log", .columns = audit_columns, .fetch = audit_fetch,
+		.state = &query};
+	if (list_export_select_or_reply(context, audit_columns, &export.selected) != 0)
+		return;
+	if (list_export_wanted(context)) {
+		list_export_csv(context, &export);
+		return;
+	}
+	json_object *items = json_object_new_array();
+	uint64_t total = 0;
+	int result = audit_fetch(context, &query, page_request.limit, pagination_offset(&page_request), items, &total);
 	if (result != DB_OK) {
-		json_object_put(rows.items);
+		json_object_put(items);
 		respond_db_failure(context, result, "audit list");
 		return;
 	}
-	response_list(context->response, rows.items, pagination_block(&page_request, rows.total), "Audit log");
+	list_export_pick(items, audit_columns, export.selected);
+	response_list(context->response, items, pagination_block(&page_request, total), "Audit log");
+	respond_tag_list(context);
 }

@@ -60,13 +60,15 @@ static const struct resource_field invoice_fields[] = {
 	{.api_name = "currency", .column = "currency", .kind = RESOURCE_CURRENCY, .flags = RESOURCE_FILTER,
 		.default_sql = "'EUR'"},
 	{.api_name = "issueDate", .column = "issue_date", .kind = RESOURCE_DATE, .flags = RESOURCE_SORT,
-		.default_sql = "CURRENT_DATE"},
-	{.api_name = "dueDate", .column = "due_date", .kind = RESOURCE_DATE, .flags = RESOURCE_NULLABLE | RESOURCE_SORT},
+		.default_sql = "CURRENT_DATE", .range_name = "issued"},
+	{.api_name = "dueDate", .column = "due_date", .kind = RESOURCE_DATE, .flags = RESOURCE_NULLABLE | RESOURCE_SORT,
+		.range_name = "due"},
 	{.api_name = "notes", .column = "notes", .kind = RESOURCE_TEXT, .max_length = 2000},
 	/* computed from the lines, in minor units */
 	{.api_name = "subtotal", .column = "subtotal_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
 	{.api_name = "tax", .column = "tax_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
-	{.api_name = "total", .column = "total_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY | RESOURCE_SORT},
+	{.api_name = "total", .column = "total_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY | RESOURCE_SORT,
+		.range_name = "amount"},
 	FLOW_FIELDS,
 	/* after payment: voided, or credited by a credit note (itself an invoice row) */
 	{.api_name = "documentType", .column = "document_type", .kind = RESOURCE_ENUM,
@@ -84,14 +86,19 @@ static const struct resource_field expense_fields[] = {
 		.flags = RESOURCE_REQUIRED | RESOURCE_SEARCH, .max_length = 500},
 	{.api_name = "category", .column = "category", .kind = RESOURCE_TEXT, .flags = RESOURCE_FILTER, .max_length = 100},
 	{.api_name = "amount", .column = "amount_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_REQUIRED | RESOURCE_SORT,
-		.min_value = 1, .max_value = INT64_MAX / 4},
+		.min_value = 1, .max_value = INT64_MAX / 4, .range_name = "amount"},
 	{.api_name = "currency", .column = "currency", .kind = RESOURCE_CURRENCY, .flags = RESOURCE_FILTER,
 		.default_sql = "'EUR'"},
 	{.api_name = "expenseDate", .column = "expense_date", .kind = RESOURCE_DATE, .flags = RESOURCE_SORT,
-		.default_sql = "CURRENT_DATE"},
+		.default_sql = "CURRENT_DATE", .range_name = "spent"},
 	FLOW_FIELDS,
 };
 
+
+/* Sent for approval or approved, not yet paid, and past its due date. */
+static const struct resource_condition invoice_conditions[] = {
+	{.name = "overdue", .sql = "status IN ('submitted', 'approved') AND due_date < CURRENT_DATE"},
+};
 
 static struct resource_runtime invoice_runtime, expense_runtime;
 
@@ -104,6 +111,8 @@ static const struct resource_def finance_invoices = {
 	.fields = invoice_fields,
 	.field_count = sizeof(invoice_fields) / sizeof(invoice_fields[0]),
 	.runtime = &invoice_runtime,
+	.conditions = invoice_conditions,
+	.condition_count = sizeof(invoice_conditions) / sizeof(invoice_conditions[0]),
 };
 static const struct resource_def finance_expenses = {
 	.name = "expenses",

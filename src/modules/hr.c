@@ -68,7 +68,8 @@ static const struct resource_field employee_fields[] = {
 		.max_length = 254},
 	{.api_name = "jobTitle", .column = "job_title", .kind = RESOURCE_TEXT, .flags = RESOURCE_FILTER | RESOURCE_SORT,
 		.max_length = 100},
-	{.api_name = "hireDate", .column = "hire_date", .kind = RESOURCE_DATE, .flags = RESOURCE_NULLABLE | RESOURCE_SORT},
+	{.api_name = "hireDate", .column = "hire_date", .kind = RESOURCE_DATE, .flags = RESOURCE_NULLABLE | RESOURCE_SORT,
+		.range_name = "hired"},
 	{.api_name = "employmentStatus", .column = "employment_status", .kind = RESOURCE_ENUM, .flags = RESOURCE_FILTER,
 		.enum_values = employment_statuses, .default_sql = "'active'"},
 	/* money travels as integer minor units (cents) */
@@ -89,8 +90,10 @@ static const struct resource_field leave_fields[] = {
 		.reference_id_column = "employee_id"},
 	{.api_name = "leaveType", .column = "leave_type", .kind = RESOURCE_ENUM, .flags = RESOURCE_FILTER | RESOURCE_READONLY,
 		.enum_values = leave_types},
-	{.api_name = "startDate", .column = "start_date", .kind = RESOURCE_DATE, .flags = RESOURCE_SORT | RESOURCE_READONLY},
-	{.api_name = "endDate", .column = "end_date", .kind = RESOURCE_DATE, .flags = RESOURCE_SORT | RESOURCE_READONLY},
+	{.api_name = "startDate", .column = "start_date", .kind = RESOURCE_DATE, .flags = RESOURCE_SORT | RESOURCE_READONLY,
+		.range_name = "start"},
+	{.api_name = "endDate", .column = "end_date", .kind = RESOURCE_DATE, .flags = RESOURCE_SORT | RESOURCE_READONLY,
+		.range_name = "end"},
 	{.api_name = "days", .column = "days", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
 	{.api_name = "workingDays", .column = "working_days", .kind = RESOURCE_INTEGER, .flags = RESOURCE_READONLY},
 	{.api_name = "startHalfDay", .column = "start_half_day", .kind = RESOURCE_BOOLEAN, .flags = RESOURCE_READONLY},
@@ -704,16 +707,11 @@ static void hr_leave_list(struct request_context *context)
 		resource_list(context); /* a malformed filter: the engine says how */
 		return;
 	}
-	if (!own.found || (asked != 0 && asked != own.employee_id)) {
-		/* Nothing of theirs matches: an empty page, after the usual checks. */
-		struct page_request page;
-		if (pagination_parse_or_reply(context->request, &resource->runtime->sorts, &page, context->response) != 0)
-			return;
-		response_list(context->response, json_object_new_array(), pagination_block(&page, 0), resource->name);
-		return;
-	}
 	char own_id[24];
-	snprintf(own_id, sizeof(own_id), "%llu", (unsigned long long)own.employee_id);
+	/* Nothing of theirs can match: an id no employee has gives the engine's
+	 * empty answer, checks, ETag and CSV included. */
+	uint64_t listed = !own.found || (asked != 0 && asked != own.employee_id) ? (uint64_t)INT64_MAX : own.employee_id;
+	snprintf(own_id, sizeof(own_id), "%llu", (unsigned long long)listed);
 	hr_force_query(context->request, "employeeId", own_id);
 	resource_list(context);
 }

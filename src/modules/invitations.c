@@ -175,6 +175,7 @@ static void invitations_list(struct request_context *context)
 		return;
 	}
 	response_list(context->response, rows.items, pagination_block(&page_request, rows.total), "Invitations");
+	respond_tag_list(context);
 }
 
 /* The invitation as JSON into *out (NULL when not in this tenant). */

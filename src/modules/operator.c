@@ -237,6 +237,7 @@ static void operator_tenants_list(struct request_context *context)
 		return;
 	}
 	response_list(context->response, rows.items, pagination_block(&page_request, rows.total), "Tenants");
+	respond_tag_list(context);
 }
 
 /* The tenant as JSON into *out (NULL when there is none). */
@@ -639,4 +640,5 @@ static void operator_audit_list(struct request_context *context)
 		return;
 	}
 	response_list(context->response, rows.items, pagination_block(&page_request, rows.total), "Audit log");
+	respond_tag_list(context);
 }

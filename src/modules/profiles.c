@@ -174,6 +174,7 @@ static void profiles_list(struct request_context *context)
 		return;
 	}
 	response_list(context->response, rows.items, pagination_block(&page_request, rows.total), "Profiles");
+	respond_tag_list(context);
 }
 
 static int profiles_load(struct request_context *context, uint64_t profile_id, struct profiles_rows *rows)

@@ -7,6 +7,10 @@
 #include "handler/context.h"
 #include "core/log.h"
 #include "handler/respond.h"
+#include "handler/stream.h"
+#include "http/csv.h"
+#include "http/etag.h"
+#include "http/list_params.h"
 #include "http/query.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -57,7 +61,8 @@ static void resource_select_columns(const struct resource_def *resource, struct 
 	sql_add(sql, ", %screated_by, %screated_at, %supdated_at, %sdeleted_at IS NOT NULL", alias, alias, alias, alias);
 }
 
-/* WHERE clause shared by list and count: tenant, deleted, filters, created range, q. */
+/* WHERE clause shared by list and count: tenant, deleted, filters, created
+ * range, ranges, conditions, q. resource_list binds in this order. */
 static void resource_list_where(const struct resource_def *resource, struct sql_text *sql)
 {
 	sql_add(sql, " WHERE tenant_id = ? AND (deleted_at IS NULL OR ? = 1)");
@@ -65,11 +70,24 @@ static void resource_list_where(const struct resource_def *resource, struct sql_
 		if (resource->fields[i].flags & RESOURCE_FILTER)
 			sql_add(sql, " AND (? IS NULL OR %s = ?)", resource->fields[i].column);
 	sql_add(sql, " AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?)");
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		if (field->range_name == NULL)
+			continue;
+		if (field->kind == RESOURCE_DATE) /* Before, After: exclusive */
+			sql_add(sql, " AND (? IS NULL OR %s < ?) AND (? IS NULL OR %s > ?)", field->column, field->column);
+		else /* Min, Max: inclusive */
+			sql_add(sql, " AND (? IS NULL OR %s >= ?) AND (? IS NULL OR %s <= ?)", field->column, field->column);
+	}
+	for (size_t i = 0; i < resource->condition_count; i++)
+		sql_add(sql, " AND (? IS NULL OR COALESCE((%s), FALSE) = ?)", resource->conditions[i].sql);
 	if (resource->runtime->search_count > 0) {
+		/* '!' escapes LIKE's % and _ in the client's text (list_like_prefix):
+		 * unlike a backslash it means the same under every sql_mode. */
 		sql_add(sql, " AND (? IS NULL");
 		for (size_t i = 0; i < resource->field_count; i++)
 			if (resource->fields[i].flags & RESOURCE_SEARCH)
-				sql_add(sql, " OR %s LIKE ?", resource->fields[i].column);
+				sql_add(sql, " OR %s LIKE ? ESCAPE '!'", resource->fields[i].column);
 		sql_add(sql, ")");
 	}
 }
@@ -153,12 +171,65 @@ static struct db_statement_def resource_generated(const char *name, const char *
 }
 
 /* What a filtered list binds: tenant and includeDeleted, two per filter,
- * the created range (4), q once plus once per searched column, and the
- * page (2). resource_list fills exactly this many. */
-static size_t resource_list_param_count(const struct resource_runtime *runtime)
+ * the created range (4), four per range, two per condition, q once plus
+ * once per searched column, and the page (2). resource_list fills exactly
+ * this many. */
+static size_t resource_list_param_count(const struct resource_def *resource)
 {
+	const struct resource_runtime *runtime = resource->runtime;
 	size_t search = runtime->search_count > 0 ? 1 + runtime->search_count : 0;
-	return 2 + 2 * runtime->filter_count + 4 + search + 2;
+	return 2 + 2 * runtime->filter_count + 4 + 4 * runtime->range_count + 2 * resource->condition_count + search + 2;
+}
+
+/* Names fields= accepts beyond the resource's own, in the order records show them. */
+static const char *const resource_meta_names[] = {"createdBy", "createdAt", "updatedAt", "deleted", "version"};
+#define RESOURCE_META_COUNT (sizeof(resource_meta_names) / sizeof(resource_meta_names[0]))
+enum resource_meta { RESOURCE_META_CREATED_BY, RESOURCE_META_CREATED_AT, RESOURCE_META_UPDATED_AT,
+	RESOURCE_META_DELETED, RESOURCE_META_VERSION };
+
+static const char *const resource_formats[] = {"json", "csv", NULL};
+
+/* The list's typed parameters that depend on the resource: q where fields
+ * are searched, fields=, each range's pair and each condition. 0 or -1. */
+static int resource_prepare_list_query(const struct resource_def *resource)
+{
+	struct resource_runtime *runtime = resource->runtime;
+	size_t names = 0, count = 0;
+	runtime->field_names[names++] = "id";
+	for (size_t i = 0; i < resource->field_count; i++)
+		runtime->field_names[names++] = resource->fields[i].api_name;
+	for (size_t i = 0; i < RESOURCE_META_COUNT; i++)
+		runtime->field_names[names++] = resource_meta_names[i];
+	runtime->field_names[names] = NULL;
+	runtime->list_query_fields[count++] = (struct query_field){.name = "fields", .type = QUERY_LIST,
+		.max_length = 64, .max_value = (int64_t)names, .enum_values = runtime->field_names};
+	if (runtime->search_count > 0)
+		runtime->list_query_fields[count++] = (struct query_field){.name = "q", .type = QUERY_TEXT,
+			.min_length = 1, .max_length = RESOURCE_Q_MAX};
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		if (field->range_name == NULL)
+			continue;
+		int is_date = field->kind == RESOURCE_DATE;
+		if ((!is_date && field->kind != RESOURCE_INTEGER) || (field->flags & RESOURCE_SENSITIVE))
+			return -1; /* a description error: ranges are on money and dates only */
+		snprintf(runtime->range_names[i][0], sizeof(runtime->range_names[i][0]), "%s%s", field->range_name,
+			is_date ? "Before" : "Min");
+		snprintf(runtime->range_names[i][1], sizeof(runtime->range_names[i][1]), "%s%s", field->range_name,
+			is_date ? "After" : "Max");
+		for (int end = 0; end < 2; end++)
+			runtime->list_query_fields[count++] = is_date
+				? (struct query_field){.name = runtime->range_names[i][end], .type = QUERY_DATE}
+				: (struct query_field){.name = runtime->range_names[i][end], .type = QUERY_INTEGER,
+					.min_value = INT64_MIN / 4, .max_value = INT64_MAX / 4};
+	}
+	if (resource->condition_count > RESOURCE_MAX_CONDITIONS)
+		return -1;
+	for (size_t i = 0; i < resource->condition_count; i++)
+		runtime->list_query_fields[count++] = (struct query_field){.name = resource->conditions[i].name,
+			.type = QUERY_BOOLEAN};
+	runtime->list_query = (struct query_spec){.fields = runtime->list_query_fields, .field_count = count};
+	return 0;
 }
 
 int resource_prepare(const struct resource_def *resource)
@@ -170,18 +241,21 @@ int resource_prepare(const struct resource_def *resource)
 	size_t slot = 0;
 	runtime->filter_count = 0;
 	runtime->search_count = 0;
+	runtime->range_count = 0;
 	size_t sort_count = 0;
 	runtime->sort_fields[sort_count++] = (struct sort_field){"created_at", "created_at"};
 	for (size_t i = 0; i < resource->field_count; i++) {
 		const struct resource_field *field = &resource->fields[i];
 		runtime->filter_count += (field->flags & RESOURCE_FILTER) != 0;
 		runtime->search_count += (field->flags & RESOURCE_SEARCH) != 0;
+		runtime->range_count += field->range_name != NULL;
 		if ((field->flags & RESOURCE_SORT) && sort_count < RESOURCE_MAX_SORTS)
 			runtime->sort_fields[sort_count++] = (struct sort_field){field->api_name, field->column};
 	}
 	if (sort_count < RESOURCE_MAX_SORTS)
 		runtime->sort_fields[sort_count++] = (struct sort_field){"updated_at", "updated_at"};
-	if (resource->field_count > RESOURCE_MAX_FIELDS || resource_list_param_count(runtime) > DB_MAX_PARAMS)
+	if (resource->field_count > RESOURCE_MAX_FIELDS || resource_list_param_count(resource) > DB_MAX_PARAMS ||
+		resource_prepare_list_query(resource) != 0)
 		return -1;
 	runtime->sorts = (struct sort_whitelist){runtime->sort_fields, (unsigned)sort_count, "created_at"};
 
@@ -341,7 +415,25 @@ struct resource_rows {
 	int total_seen;
 	uint64_t total;
 	size_t item_count;
+	/* fields=: bit k shows runtime->field_names[k] (id always); 0 shows all. */
+	uint64_t selected;
+	struct json_text *csv;   /* CSV mode: rows of this batch */
 };
+
+/* Bits of a selection: id is 0, field i is 1 + i, meta names follow. */
+static int resource_field_shown(const struct resource_rows *rows, size_t field_index)
+{
+	const struct resource_field *field = &rows->resource->fields[field_index];
+	if ((field->flags & RESOURCE_SENSITIVE) && !rows->show_sensitive)
+		return 0;
+	return rows->selected == 0 || (rows->selected & (UINT64_C(1) << (1 + field_index))) != 0;
+}
+
+static int resource_meta_shown(const struct resource_rows *rows, enum resource_meta meta)
+{
+	return rows->selected == 0 ||
+		(rows->selected & (UINT64_C(1) << (1 + rows->resource->field_count + (size_t)meta))) != 0;
+}
 
 /* A stored date and time in the API's form, or null. */
 static void resource_write_timestamp(struct json_text *text, const char *value)
@@ -383,28 +475,103 @@ static void resource_write_record(struct json_text *text, const struct resource_
 	json_text_member(text, "id", 1);
 	json_text_int64(text, strtoll(row->values[0], NULL, 10));
 	for (size_t i = 0; i < resource->field_count; i++) {
-		const struct resource_field *field = &resource->fields[i];
-		if ((field->flags & RESOURCE_SENSITIVE) && !rows->show_sensitive)
+		if (!resource_field_shown(rows, i))
 			continue;
-		json_text_member(text, field->api_name, 0);
-		resource_write_value(text, field, row->values[2 + i]);
+		json_text_member(text, resource->fields[i].api_name, 0);
+		resource_write_value(text, &resource->fields[i], row->values[2 + i]);
 	}
 	size_t tail = 2 + resource->field_count;
-	json_text_member(text, "createdBy", 0);
-	if (row->values[tail] != NULL)
-		json_text_int64(text, strtoll(row->values[tail], NULL, 10));
-	else
-		json_text_raw(text, "null", 4);
-	json_text_member(text, "createdAt", 0);
-	resource_write_timestamp(text, row->values[tail + 1]);
-	json_text_member(text, "updatedAt", 0);
-	resource_write_timestamp(text, row->values[tail + 2]);
-	if (row->values[tail + 3] && row->values[tail + 3][0] == '1') {
+	if (resource_meta_shown(rows, RESOURCE_META_CREATED_BY)) {
+		json_text_member(text, "createdBy", 0);
+		if (row->values[tail] != NULL)
+			json_text_int64(text, strtoll(row->values[tail], NULL, 10));
+		else
+			json_text_raw(text, "null", 4);
+	}
+	if (resource_meta_shown(rows, RESOURCE_META_CREATED_AT)) {
+		json_text_member(text, "createdAt", 0);
+		resource_write_timestamp(text, row->values[tail + 1]);
+	}
+	if (resource_meta_shown(rows, RESOURCE_META_UPDATED_AT)) {
+		json_text_member(text, "updatedAt", 0);
+		resource_write_timestamp(text, row->values[tail + 2]);
+	}
+	if (row->values[tail + 3] && row->values[tail + 3][0] == '1' && resource_meta_shown(rows, RESOURCE_META_DELETED)) {
 		json_text_member(text, "deleted", 0);
 		json_text_raw(text, "true", 4);
 	}
-	json_text_member(text, "version", 0);
-	json_text_int64(text, strtoll(row->values[1], NULL, 10));
+	if (resource_meta_shown(rows, RESOURCE_META_VERSION)) {
+		json_text_member(text, "version", 0);
+		json_text_int64(text, strtoll(row->values[1], NULL, 10));
+	}
+}
+
+/* The CSV header: the names a record of this selection shows, in order. */
+static void resource_write_csv_header(struct json_text *out, const struct resource_rows *rows)
+{
+	const struct resource_def *resource = rows->resource;
+	csv_plain_cell(out, "id");
+	for (size_t i = 0; i < resource->field_count; i++)
+		if (resource_field_shown(rows, i)) {
+			csv_separator(out);
+			csv_plain_cell(out, resource->fields[i].api_name);
+		}
+	for (size_t m = 0; m < RESOURCE_META_COUNT; m++)
+		if (resource_meta_shown(rows, (enum resource_meta)m)) {
+			csv_separator(out);
+			csv_plain_cell(out, resource_meta_names[m]);
+		}
+	csv_row_end(out);
+}
+
+/* A stored date and time as a CSV cell in the API's form. */
+static void resource_csv_timestamp(struct json_text *out, const char *value)
+{
+	char formatted[TIMESTAMP_JSON_SIZE];
+	if (value != NULL && timestamp_from_sql(value, formatted) == 0)
+		csv_plain_cell(out, formatted);
+}
+
+/* One record as a CSV row: the same cells as resource_write_record, every
+ * column present (an empty cell for null), text made formula-safe. */
+static void resource_write_csv_row(struct json_text *out, const struct resource_rows *rows, const struct db_row *row)
+{
+	const struct resource_def *resource = rows->resource;
+	csv_plain_cell(out, row->values[0]);
+	for (size_t i = 0; i < resource->field_count; i++) {
+		if (!resource_field_shown(rows, i))
+			continue;
+		const struct resource_field *field = &resource->fields[i];
+		const char *value = row->values[2 + i];
+		csv_separator(out);
+		switch (field->kind) {
+		case RESOURCE_INTEGER:
+		case RESOURCE_REFERENCE:
+			csv_plain_cell(out, value); /* digits and a sign as MariaDB wrote them */
+			break;
+		case RESOURCE_BOOLEAN:
+			csv_plain_cell(out, value == NULL ? NULL : value[0] == '1' ? "true" : "false");
+			break;
+		case RESOURCE_TIMESTAMP:
+			resource_csv_timestamp(out, value);
+			break;
+		default:
+			csv_text_cell(out, value);
+		}
+	}
+	size_t tail = 2 + resource->field_count;
+	int deleted = row->values[tail + 3] && row->values[tail + 3][0] == '1';
+	const char *meta[RESOURCE_META_COUNT] = {row->values[tail], NULL, NULL, deleted ? "true" : "false", row->values[1]};
+	for (size_t m = 0; m < RESOURCE_META_COUNT; m++) {
+		if (!resource_meta_shown(rows, (enum resource_meta)m))
+			continue;
+		csv_separator(out);
+		if (m == RESOURCE_META_CREATED_AT || m == RESOURCE_META_UPDATED_AT)
+			resource_csv_timestamp(out, row->values[tail + (m == RESOURCE_META_CREATED_AT ? 1 : 2)]);
+		else
+			csv_plain_cell(out, meta[m]);
+	}
+	csv_row_end(out);
 }
 
 static int resource_collect(void *callback_context, const struct db_row *row)
@@ -417,6 +584,11 @@ static int resource_collect(void *callback_context, const struct db_row *row)
 	if (rows->with_total && row->values[expected - 1] != NULL) {
 		rows->total = strtoull(row->values[expected - 1], NULL, 10);
 		rows->total_seen = 1;
+	}
+	if (rows->csv != NULL) {
+		resource_write_csv_row(rows->csv, rows, row);
+		rows->item_count++;
+		return 0;
 	}
 	if (rows->items != NULL) {
 		json_text_char(rows->items, rows->item_count++ == 0 ? '[' : ',');
@@ -523,12 +695,19 @@ static int resource_bad_query(struct request_context *context, int *failures, co
 static int resource_accepts_filter(const void *route_data, const char *name)
 {
 	const struct resource_def *resource = route_data;
-	/* q only where some field is searched; its value is checked in resource_list. */
-	unsigned wanted = strcmp(name, "q") == 0 ? RESOURCE_SEARCH : RESOURCE_FILTER;
 	for (size_t i = 0; resource != NULL && i < resource->field_count; i++)
-		if ((resource->fields[i].flags & wanted) && (wanted == RESOURCE_SEARCH || strcmp(resource->fields[i].api_name, name) == 0))
+		if ((resource->fields[i].flags & RESOURCE_FILTER) && strcmp(resource->fields[i].api_name, name) == 0)
 			return 1;
 	return 0;
+}
+
+/* q, fields=, ranges and conditions: typed per resource (resource_prepare). */
+static const struct query_spec *resource_list_query_of(const void *route_data)
+{
+	const struct resource_def *resource = route_data;
+	if (resource == NULL || resource_prepare(resource) != 0)
+		return NULL;
+	return &resource->runtime->list_query;
 }
 
 static const struct query_field resource_list_query_fields[] = {
@@ -536,11 +715,13 @@ static const struct query_field resource_list_query_fields[] = {
 	{.name = "includeDeleted", .type = QUERY_BOOLEAN},
 	{.name = "createdFrom", .type = QUERY_TIMESTAMP},
 	{.name = "createdTo", .type = QUERY_TIMESTAMP},
+	{.name = "format", .type = QUERY_ENUM, .enum_values = resource_formats},
 };
 const struct query_spec resource_list_query = {
 	.fields = resource_list_query_fields,
 	.field_count = sizeof(resource_list_query_fields) / sizeof(resource_list_query_fields[0]),
 	.accepts = resource_accepts_filter,
+	.extra = resource_list_query_of,
 };
 
 static int resource_filter_value_ok(const struct resource_field *field, const char *value)
@@ -568,26 +749,69 @@ static int resource_filter_value_ok(const struct resource_field *field, const ch
 	}
 }
 
-void resource_list(struct request_context *context)
+/* What one list request asks, bound in resource_list_where's order. The
+ * parameters point into this struct's buffers. */
+struct resource_list_request {
+	struct page_request page;
+	struct db_param params[DB_MAX_PARAMS]; /* resource_prepare refused a resource needing more */
+	size_t where_count;
+	int filtered;
+	int show_sensitive;
+	uint64_t selected;
+	char boolean_values[RESOURCE_MAX_FIELDS][2];
+	char from[TIMESTAMP_SQL_SIZE];
+	char to[TIMESTAMP_SQL_SIZE];
+	char pattern[RESOURCE_Q_MAX * 2 + 2];
+};
+
+/* fields=: the selection, refused (403) when it names a field the caller
+ * may not see, rather than answered without it. 0 or -1 with the response set. */
+static int resource_select_or_reply(struct request_context *context, const struct resource_def *resource,
+	struct resource_list_request *list)
 {
-	const struct resource_def *resource = resource_of(context);
+	const char *text = query_text(context->request, "fields");
+	list->selected = 0;
+	if (text == NULL)
+		return 0;
+	char unknown[72];
+	if (list_select(text, resource->runtime->field_names, &list->selected, unknown, sizeof(unknown)) != 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid list parameters");
+		response_add_detail(context->response, "fields", "has an unknown item \"%s\"", unknown);
+		return -1;
+	}
+	list->selected |= 1; /* id: a record is always named */
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		if ((field->flags & RESOURCE_SENSITIVE) && !list->show_sensitive &&
+			(list->selected & (UINT64_C(1) << (1 + i)))) {
+			response_error(context->response, STATUS_FORBIDDEN, "Permission denied");
+			response_add_detail(context->response, "fields", "%s requires %s", field->api_name,
+				resource->sensitive_permission);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Binds the WHERE of a filtered list from the query (the pipeline checked
+ * the declared types; values that depend on the field are checked here).
+ * 0, or -1 with the response set. */
+static int resource_bind_list_or_reply(struct request_context *context, const struct resource_def *resource,
+	struct resource_list_request *list)
+{
 	struct resource_runtime *runtime = resource->runtime;
-	struct page_request page_request;
-	if (pagination_parse_or_reply(context->request, &runtime->sorts, &page_request, context->response) != 0)
-		return;
+	struct db_param *params = list->params;
+	size_t count = 0;
 	int failures = 0;
 	int include_deleted = query_boolean(context->request, "includeDeleted", 0);
 	if (include_deleted && !rbac_list_grants(context->request->auth.permissions, resource->delete_permission)) {
 		response_error(context->response, STATUS_FORBIDDEN, "Permission denied");
 		response_add_detail(context->response, "includeDeleted", "requires %s", resource->delete_permission);
-		return;
+		return -1;
 	}
-	struct db_param params[DB_MAX_PARAMS]; /* resource_prepare refused a resource needing more */
-	size_t count = 0;
-	int filtered = include_deleted;
+	list->filtered = include_deleted;
 	params[count++] = DB_UINT(context->request->auth.tenant_id);
 	params[count++] = DB_INT(include_deleted);
-	char boolean_values[RESOURCE_MAX_FIELDS][2];
 	for (size_t i = 0; i < resource->field_count; i++) {
 		const struct resource_field *field = &resource->fields[i];
 		if (!(field->flags & RESOURCE_FILTER))
@@ -598,56 +822,199 @@ void resource_list(struct request_context *context)
 			value = NULL;
 		}
 		if (value != NULL && field->kind == RESOURCE_BOOLEAN) {
-			snprintf(boolean_values[i], sizeof(boolean_values[i]), "%d", strcmp(value, "true") == 0);
-			value = boolean_values[i];
+			snprintf(list->boolean_values[i], sizeof(list->boolean_values[i]), "%d", strcmp(value, "true") == 0);
+			value = list->boolean_values[i];
 		}
-		filtered |= value != NULL;
+		list->filtered |= value != NULL;
 		params[count++] = value ? DB_TEXT(value) : DB_NULL;
 		params[count++] = value ? DB_TEXT(value) : DB_NULL;
 	}
-	char from[TIMESTAMP_SQL_SIZE] = "", to[TIMESTAMP_SQL_SIZE] = "";
 	const char *from_text = query_text(context->request, "createdFrom");
 	const char *to_text = query_text(context->request, "createdTo");
-	if (from_text && timestamp_parse(from_text, TIMESTAMP_OR_DATE, from) != 0)
+	if (from_text && timestamp_parse(from_text, TIMESTAMP_OR_DATE, list->from) != 0)
 		resource_bad_query(context, &failures, "createdFrom", "must be an RFC 3339 date-time or a date");
-	if (to_text && timestamp_parse(to_text, TIMESTAMP_OR_DATE, to) != 0)
+	if (to_text && timestamp_parse(to_text, TIMESTAMP_OR_DATE, list->to) != 0)
 		resource_bad_query(context, &failures, "createdTo", "must be an RFC 3339 date-time or a date");
-	filtered |= from_text != NULL || to_text != NULL;
-	params[count++] = from_text ? DB_TEXT(from) : DB_NULL;
-	params[count++] = from_text ? DB_TEXT(from) : DB_NULL;
-	params[count++] = to_text ? DB_TEXT(to) : DB_NULL;
-	params[count++] = to_text ? DB_TEXT(to) : DB_NULL;
-	char pattern[RESOURCE_Q_MAX + 2];
-	const char *q = query_text(context->request, "q");
+	list->filtered |= from_text != NULL || to_text != NULL;
+	params[count++] = from_text ? DB_TEXT(list->from) : DB_NULL;
+	params[count++] = from_text ? DB_TEXT(list->from) : DB_NULL;
+	params[count++] = to_text ? DB_TEXT(list->to) : DB_NULL;
+	params[count++] = to_text ? DB_TEXT(list->to) : DB_NULL;
+	/* Ranges: the pipeline checked dates and integers against the declared types. */
+	for (size_t i = 0; i < resource->field_count; i++) {
+		if (resource->fields[i].range_name == NULL)
+			continue;
+		for (int end = 0; end < 2; end++) {
+			const char *name = runtime->range_names[i][end];
+			const char *value = query_text(context->request, name);
+			struct db_param bound = value == NULL ? DB_NULL
+				: resource->fields[i].kind == RESOURCE_DATE ? DB_TEXT(value)
+				: DB_INT(query_integer(context->request, name, 0));
+			list->filtered |= value != NULL;
+			params[count++] = bound;
+			params[count++] = bound;
+		}
+	}
+	for (size_t i = 0; i < resource->condition_count; i++) {
+		const char *value = query_text(context->request, resource->conditions[i].name);
+		struct db_param bound = value == NULL ? DB_NULL
+			: DB_INT(query_boolean(context->request, resource->conditions[i].name, 0));
+		list->filtered |= value != NULL;
+		params[count++] = bound;
+		params[count++] = bound;
+	}
 	if (runtime->search_count > 0) {
-		if (q != NULL && (strlen(q) == 0 || strlen(q) > RESOURCE_Q_MAX || strpbrk(q, "%_\\") != NULL)) {
-			resource_bad_query(context, &failures, "q", "1 to 100 characters, without % _ or \\");
+		/* Declared 1 to RESOURCE_Q_MAX bytes without control characters;
+		 * LIKE's own characters are escaped, so they match themselves. */
+		const char *q = query_text(context->request, "q");
+		if (q != NULL && list_like_prefix(q, list->pattern, sizeof(list->pattern)) != 0) {
+			resource_bad_query(context, &failures, "q", "is too long");
 			q = NULL;
 		}
-		if (q != NULL)
-			snprintf(pattern, sizeof(pattern), "%s%%", q); /* prefix match: the index stays usable */
-		filtered |= q != NULL;
-		params[count++] = q ? DB_TEXT(pattern) : DB_NULL;
+		list->filtered |= q != NULL;
+		params[count++] = q ? DB_TEXT(list->pattern) : DB_NULL;
 		for (size_t i = 0; i < runtime->search_count; i++)
-			params[count++] = q ? DB_TEXT(pattern) : DB_NULL;
-	} else if (q != NULL) {
-		resource_bad_query(context, &failures, "q", "this list has no text search");
+			params[count++] = q ? DB_TEXT(list->pattern) : DB_NULL;
 	}
+	list->where_count = count;
+	return failures ? -1 : 0;
+}
+
+/* One batch of a CSV export, through the statement the JSON page would use. */
+static int resource_csv_batch(struct request_context *context, const struct resource_def *resource,
+	struct resource_list_request *list, size_t sort_index, uint64_t offset, struct resource_rows *rows)
+{
+	struct resource_runtime *runtime = resource->runtime;
+	if (!list->filtered) {
+		struct db_param plain[] = {list->params[0], DB_INT(RESOURCE_CSV_BATCH_ROWS), DB_INT((int64_t)offset)};
+		return db_query(context->db, &runtime->plain_list_statements[sort_index], plain, 3, resource_collect, rows);
+	}
+	list->params[list->where_count] = DB_INT(RESOURCE_CSV_BATCH_ROWS);
+	list->params[list->where_count + 1] = DB_INT((int64_t)offset);
+	return db_query(context->db, &runtime->list_statements[sort_index], list->params, list->where_count + 2,
+		resource_collect, rows);
+}
+
+/* The whole filtered list as CSV, streamed a batch at a time. The count and
+ * every batch read one snapshot (a read transaction), so rows written
+ * meanwhile neither repeat nor go missing between batches. Past
+ * RESOURCE_CSV_MAX_ROWS the answer is a 413 before any byte of CSV. */
+static void resource_list_csv(struct request_context *context, const struct resource_def *resource,
+	struct resource_list_request *list, size_t sort_index)
+{
+	struct resource_runtime *runtime = resource->runtime;
+	int failures = 0;
+	if (query_text(context->request, "page") != NULL)
+		resource_bad_query(context, &failures, "page", "a CSV export is the whole filtered list: narrow it with filters");
+	if (query_text(context->request, "limit") != NULL)
+		resource_bad_query(context, &failures, "limit", "a CSV export is the whole filtered list: narrow it with filters");
 	if (failures)
 		return;
-	size_t where_count = count;
-	params[count++] = DB_INT(page_request.limit);
-	params[count++] = DB_INT((int64_t)pagination_offset(&page_request));
+	uint64_t total = 0;
+	int result = db_begin(context->db);
+	if (result == DB_OK && !list->filtered) {
+		struct db_param counter[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(resource->name)};
+		result = db_query(context->db, &runtime->statements[RESOURCE_STMT_COUNTER_GET], counter, 2, module_read_uint64,
+			&total);
+	} else if (result == DB_OK) {
+		result = db_query(context->db, &runtime->statements[RESOURCE_STMT_COUNT], list->params, list->where_count,
+			module_read_uint64, &total);
+	}
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+		return;
+	}
+	if (total > RESOURCE_CSV_MAX_ROWS) {
+		response_error(context->response, STATUS_PAYLOAD_TOO_LARGE, "Too many rows for one CSV export");
+		response_add_detail(context->response, "rows", "%llu rows match; an export holds at most %d: narrow the list "
+			"with filters, q or ranges", (unsigned long long)total, RESOURCE_CSV_MAX_ROWS);
+		return;
+	}
+	char filename[64], disposition[128];
+	snprintf(filename, sizeof(filename), "%s", resource->name);
+	for (char *c = filename; *c != '\0'; c++)
+		if (*c == ' ') /* "leave requests" -> "leave-requests.csv" */
+			*c = '-';
+	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.csv\"", filename);
+	response_add_header(context->response, "Content-Disposition", disposition);
+	if (stream_begin(context, CSV_CONTENT_TYPE) != 0) {
+		if (!stream_started(context)) {
+			response_error(context->response, STATUS_INTERNAL_ERROR, "CSV export needs a streamed answer");
+			return;
+		}
+		result = db_commit(context->db); /* the client went away with the headers */
+		if (result != DB_OK)
+			log_msg(LOG_LEVEL_WARN, context->request->request_id, "csv export: %s", db_last_error(context->db));
+		return;
+	}
+	struct json_text batch;
+	json_text_init(&batch);
+	struct resource_rows rows = {.resource = resource, .show_sensitive = list->show_sensitive,
+		.with_total = !list->filtered, .selected = list->selected, .csv = &batch};
+	resource_write_csv_header(&batch, &rows);
+	int client_gone = 0;
+	for (uint64_t offset = 0; result == DB_OK && !client_gone; offset += RESOURCE_CSV_BATCH_ROWS) {
+		rows.item_count = 0;
+		result = resource_csv_batch(context, resource, list, sort_index, offset, &rows);
+		if (result != DB_OK)
+			break;
+		client_gone = stream_send_bytes(context, batch.bytes, batch.length) != 0;
+		json_text_release(&batch);
+		json_text_init(&batch);
+		if (rows.item_count < RESOURCE_CSV_BATCH_ROWS || offset + RESOURCE_CSV_BATCH_ROWS >= RESOURCE_CSV_MAX_ROWS)
+			break;
+	}
+	json_text_release(&batch);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		/* The status line is out: the connection is cut so the client sees
+		 * an incomplete answer; the pipeline rolls back what is open. */
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "csv export of %s: %s", resource->name,
+			db_last_error(context->db));
+		stream_cut(context);
+		response_error(context->response, STATUS_INTERNAL_ERROR, "CSV export failed");
+	}
+}
+
+/* The ETag of a page: a hash of its records and its pagination, so any
+ * change to a row on it, to the total or to the page asked changes it. */
+static void resource_page_etag(const char *items, size_t items_length, const struct page_request *page, uint64_t total,
+	char etag[ETAG_HASH_SIZE])
+{
+	uint64_t tail[3] = {total, page->page, page->limit};
+	uint64_t hash = etag_hash(ETAG_HASH_SEED, items, items_length);
+	etag_format_hash(etag_hash(hash, tail, sizeof(tail)), etag);
+}
+
+void resource_list(struct request_context *context)
+{
+	const struct resource_def *resource = resource_of(context);
+	struct resource_runtime *runtime = resource->runtime;
+	struct resource_list_request list;
+	if (pagination_parse_or_reply(context->request, &runtime->sorts, &list.page, context->response) != 0)
+		return;
+	list.show_sensitive = resource_shows_sensitive(context, resource);
+	if (resource_bind_list_or_reply(context, resource, &list) != 0 || resource_select_or_reply(context, resource, &list) != 0)
+		return;
+	size_t sort_index = module_sort_statement_index(&runtime->sorts, &list.page);
+	if (csv_requested(query_text(context->request, "format"), context->request->accept)) {
+		resource_list_csv(context, resource, &list, sort_index);
+		return;
+	}
+	struct db_param *params = list.params;
+	size_t where_count = list.where_count, count = where_count;
+	params[count++] = DB_INT(list.page.limit);
+	params[count++] = DB_INT((int64_t)pagination_offset(&list.page));
 
 	struct json_text items;
 	json_text_init(&items);
-	struct resource_rows rows = {resource, resource_shows_sensitive(context, resource), &items, NULL, 0,
-		!filtered, 0, 0};
-	size_t sort_index = module_sort_statement_index(&runtime->sorts, &page_request);
+	struct resource_rows rows = {.resource = resource, .show_sensitive = list.show_sensitive, .items = &items,
+		.with_total = !list.filtered, .selected = list.selected};
 	int result;
-	if (!filtered) {
+	if (!list.filtered) {
 		struct db_param plain[] = {params[0], params[where_count], params[where_count + 1]};
-		const struct db_statement_def *statement = pagination_offset(&page_request) <= RESOURCE_SHALLOW_OFFSET_MAX
+		const struct db_statement_def *statement = pagination_offset(&list.page) <= RESOURCE_SHALLOW_OFFSET_MAX
 			? &runtime->shallow_list_statements[sort_index]
 			: &runtime->plain_list_statements[sort_index];
 		result = db_query(context->db, statement, plain, 3, resource_collect, &rows);
@@ -659,7 +1026,7 @@ void resource_list(struct request_context *context)
 	 * was empty), COUNT(*) otherwise. */
 	uint64_t total = rows.total;
 	if (result == DB_OK && !rows.total_seen) {
-		if (!filtered) {
+		if (!list.filtered) {
 			struct db_param counter[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(resource->name)};
 			result = db_query(context->db, &runtime->statements[RESOURCE_STMT_COUNTER_GET], counter, 2,
 				module_read_uint64, &total);
@@ -676,7 +1043,11 @@ void resource_list(struct request_context *context)
 	json_text_raw(&items, rows.item_count == 0 ? "[]" : "]", rows.item_count == 0 ? 2 : 1);
 	size_t items_length;
 	char *items_bytes = json_text_take(&items, &items_length);
-	response_list(context->response, response_json_text(items_bytes, items_length), pagination_block(&page_request, total),
+	char etag[ETAG_HASH_SIZE];
+	resource_page_etag(items_bytes, items_length, &list.page, total, etag);
+	/* If-None-Match is answered for every read that sets an ETag, in the pipeline. */
+	response_add_header(context->response, "ETag", etag);
+	response_list(context->response, response_json_text(items_bytes, items_length), pagination_block(&list.page, total),
 		resource->name);
 }
 

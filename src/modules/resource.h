@@ -5,7 +5,10 @@
  * sensitive fields and Idempotency-Key replay on create. Each route names
  * the permission it needs (the route table is the one place); a record names
  * the permission that sees deleted rows and the one that sees sensitive
- * fields. The SQL is generated once per process from the description, as
+ * fields. Lists also take ranges on the money and date fields a resource
+ * names, its boolean conditions (overdue), fields= to pick fields, and
+ * answer CSV (format=csv or Accept: text/csv) and 304 to If-None-Match.
+ * The SQL is generated once per process from the description, as
  * prepared statements bound to the tenant: the tenant id is the first
  * parameter of reads and inserts, and of UPDATEs the first of their WHERE. */
 #ifndef INTUKA_MODULES_RESOURCE_H
@@ -57,10 +60,33 @@ struct resource_field {
 	const char *reference_live_condition; /* NULL: "deleted_at IS NULL" */
 	const char *default_sql;      /* value on create when absent (SQL literal), NULL = column default */
 	const char *const *filter_values; /* RESOURCE_ENUM: values accepted as a filter, NULL = enum_values */
+	/* Range filters on money (RESOURCE_INTEGER) or a date (RESOURCE_DATE):
+	 * "amount" gives amountMin and amountMax (integers, both inclusive),
+	 * "due" gives dueBefore and dueAfter (dates, both exclusive). NULL: none.
+	 * Never on a sensitive field: a range would tell what the value hides. */
+	const char *range_name;
+};
+
+/* A boolean list filter defined by a condition on the row: name=true keeps
+ * the rows where it holds, name=false those where it does not (or is NULL). */
+struct resource_condition {
+	const char *name; /* "overdue" */
+	const char *sql;  /* fixed SQL on the table's own columns, never client text */
 };
 
 #define RESOURCE_MAX_FIELDS 24
 #define RESOURCE_MAX_SORTS 8
+#define RESOURCE_MAX_CONDITIONS 4
+/* Names fields= accepts: the fields, id and the five the engine adds. */
+#define RESOURCE_MAX_FIELD_NAMES (RESOURCE_MAX_FIELDS + 6)
+/* A list's typed parameters beyond the common ones: q, fields, two per
+ * range, one per condition. */
+#define RESOURCE_MAX_LIST_QUERY (2 + 2 * RESOURCE_MAX_FIELDS + RESOURCE_MAX_CONDITIONS)
+/* A CSV export holds at most this many rows (past it: 413). Read and sent
+ * RESOURCE_CSV_BATCH_ROWS at a time, so a worker holds one batch (a few
+ * hundred kilobytes at the widest rows), never the export. */
+#define RESOURCE_CSV_MAX_ROWS 10000
+#define RESOURCE_CSV_BATCH_ROWS 500
 /* Unfiltered pages up to this offset are read in one step. */
 #define RESOURCE_SHALLOW_OFFSET_MAX 100
 
@@ -96,6 +122,13 @@ struct resource_runtime {
 	struct input_spec update_input;
 	size_t filter_count;
 	size_t search_count;
+	size_t range_count;
+	/* The list's own typed parameters (the route's query spec adds them
+	 * through resource_list_query.extra), and their names. */
+	struct query_field list_query_fields[RESOURCE_MAX_LIST_QUERY];
+	struct query_spec list_query;
+	char range_names[RESOURCE_MAX_FIELDS][2][64];
+	const char *field_names[RESOURCE_MAX_FIELD_NAMES + 1]; /* what fields= accepts, NULL-terminated */
 	char *sql_texts[RESOURCE_STMT__FIXED + RESOURCE_MAX_SORTS * 6 + RESOURCE_MAX_FIELDS];
 };
 
@@ -113,14 +146,18 @@ struct resource_def {
 	 * deleted through PATCH/DELETE (e.g. a converted lead), and why. */
 	const char *locked_condition;
 	const char *locked_message;
+	/* Boolean list filters (invoices' overdue): at most RESOURCE_MAX_CONDITIONS. */
+	const struct resource_condition *conditions;
+	size_t condition_count;
 };
 
 /* Generate SQL and specs once; safe to call on every request. 0 or -1. */
 int resource_prepare(const struct resource_def *resource);
 
 /* The query of resource_list: pagination, includeDeleted, createdFrom,
- * createdTo, and from the resource (the route's data) its filter fields
- * and q when it has searched fields. */
+ * createdTo, format, and from the resource (the route's data) its filter
+ * fields, q when it has searched fields, fields, its ranges and its
+ * conditions. */
 extern const struct query_spec resource_list_query;
 
 /* The one path of a create: a transaction, the Idempotency-Key (replayed or

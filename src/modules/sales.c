@@ -61,7 +61,7 @@ static const struct resource_field account_fields[] = {
 	{.api_name = "phone", .column = "phone", .kind = RESOURCE_TEXT, .max_length = 50},
 	OWNER_FIELD,
 	{.api_name = "annualRevenue", .column = "annual_revenue_minor", .kind = RESOURCE_INTEGER,
-		.flags = RESOURCE_NULLABLE, .min_value = 0, .max_value = INT64_MAX / 4},
+		.flags = RESOURCE_NULLABLE, .min_value = 0, .max_value = INT64_MAX / 4, .range_name = "revenue"},
 	{.api_name = "currency", .column = "currency", .kind = RESOURCE_CURRENCY, .flags = RESOURCE_NULLABLE},
 };
 
@@ -90,9 +90,10 @@ static const struct resource_field opportunity_fields[] = {
 		.enum_values = opportunity_stages, .default_sql = "'prospecting'"},
 	/* money travels as integer minor units (cents) */
 	{.api_name = "amount", .column = "amount_minor", .kind = RESOURCE_INTEGER, .flags = RESOURCE_SORT,
-		.min_value = 0, .max_value = INT64_MAX / 4},
+		.min_value = 0, .max_value = INT64_MAX / 4, .range_name = "amount"},
 	{.api_name = "currency", .column = "currency", .kind = RESOURCE_CURRENCY, .default_sql = "'EUR'"},
-	{.api_name = "closeDate", .column = "close_date", .kind = RESOURCE_DATE, .flags = RESOURCE_NULLABLE | RESOURCE_SORT},
+	{.api_name = "closeDate", .column = "close_date", .kind = RESOURCE_DATE, .flags = RESOURCE_NULLABLE | RESOURCE_SORT,
+		.range_name = "close"},
 	{.api_name = "probability", .column = "probability", .kind = RESOURCE_INTEGER, .min_value = 0, .max_value = 100,
 		.default_sql = "10"},
 	/* required to enter closed_lost; kept afterwards as the last loss's reason */

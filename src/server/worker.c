@@ -402,8 +402,9 @@ int worker_run(const struct config *config, int listen_fd)
 		/* A streamed response is already out; the envelope is for the rest. */
 		size_t sent_bytes =
 			stream.started ? stream.body_bytes : worker_answer(&fcgx, sender, &sink, &request, &response);
-		if (stream.started && sink.timed_out) {
-			worker_log_dropped(request.request_id, sink.timeout_ms);
+		if (stream.started && (sink.timed_out || stream.cut)) {
+			if (sink.timed_out)
+				worker_log_dropped(request.request_id, sink.timeout_ms);
 			/* libfcgi would try its unsent buffer again while closing: a
 			 * connection shut now fails those writes at once. */
 			shutdown(fcgx.ipcFd, SHUT_RDWR);

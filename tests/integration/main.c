@@ -51,6 +51,7 @@ static const struct suite_entry {
     { "web_errors", web_errors_suite_register },
     { "sdk_contract", sdk_contract_suite_register },
     { "platform", platform_suite_register },
+    { "lists", lists_suite_register },
     { "api_docs", api_docs_suite_register },
     /* Not a suite of its own so much as a pick of the others, for installed
      * stacks (deploy/test.sh: package, shared). */

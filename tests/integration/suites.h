@@ -27,6 +27,7 @@ bool slow_readers_suite_register(void);
 bool web_errors_suite_register(void);
 bool sdk_contract_suite_register(void);
 bool platform_suite_register(void);
+bool lists_suite_register(void);
 bool api_docs_suite_register(void);
 bool smoke_suite_register(void);
 

@@ -290,17 +290,22 @@ static void openapi_lists_exactly_the_query_each_route_declares(void)
 			if (operation == NULL)
 				continue; /* reported by the test above */
 			const struct query_spec *spec = route->query;
-			for (size_t f = 0; spec != NULL && f < spec->field_count; f++)
-				if (!openapi_lists(operation, spec->fields[f].name)) {
-					fprintf(stderr, "\n    %s %s takes ?%s, which docs/openapi.yaml does not list", method,
-						route->pattern, spec->fields[f].name);
-					CU_FAIL("a declared query parameter is not documented");
-				}
+			/* The route's own fields, then those its data declares (a list's ranges). */
+			const struct query_spec *extra = spec != NULL && spec->extra != NULL ? spec->extra(route->data) : NULL;
+			const struct query_spec *specs[] = {spec, extra};
+			for (size_t s = 0; s < 2; s++)
+				for (size_t f = 0; specs[s] != NULL && f < specs[s]->field_count; f++)
+					if (!openapi_lists(operation, specs[s]->fields[f].name)) {
+						fprintf(stderr, "\n    %s %s takes ?%s, which docs/openapi.yaml does not list", method,
+							route->pattern, specs[s]->fields[f].name);
+						CU_FAIL("a declared query parameter is not documented");
+					}
 			for (size_t q = 0; q < operation->query_count; q++) {
 				const char *name = operation->query[q];
 				int declared = 0;
-				for (size_t f = 0; spec != NULL && f < spec->field_count; f++)
-					declared |= strcmp(spec->fields[f].name, name) == 0;
+				for (size_t s = 0; s < 2; s++)
+					for (size_t f = 0; specs[s] != NULL && f < specs[s]->field_count; f++)
+						declared |= strcmp(specs[s]->fields[f].name, name) == 0;
 				if (!declared && spec != NULL && spec->accepts != NULL)
 					declared = spec->accepts(route->data, name);
 				if (!declared) {

@@ -273,6 +273,61 @@ static void query_brackets_on_a_plain_parameter_are_unknown(void)
 	query_case_end(&c);
 }
 
+static const struct query_field extra_fields[] = {
+	{.name = "amountMin", .type = QUERY_INTEGER, .min_value = -1000, .max_value = 1000},
+	{.name = "dueBefore", .type = QUERY_DATE},
+};
+static const struct query_spec extra_spec = QUERY_SPEC(extra_fields);
+
+static const struct query_spec *extra_of(const void *route_data)
+{
+	return route_data != NULL ? &extra_spec : NULL;
+}
+
+static const struct query_spec spec_with_extra = {.fields = fields, .field_count = sizeof(fields) / sizeof(fields[0]),
+	.extra = extra_of};
+
+static void query_route_data_declares_typed_parameters(void)
+{
+	struct query_case c;
+	query_case_run(&c, "limit=5&amountMin=-20&dueBefore=2026-12-31", &spec_with_extra, "invoices");
+	CU_ASSERT_EQUAL(c.result, 0);
+	CU_ASSERT_EQUAL(query_integer(&c.request, "amountMin", 0), -20);
+	query_case_end(&c);
+
+	query_case_run(&c, "amountMin=2000&dueBefore=31.12.2026", &spec_with_extra, "invoices");
+	CU_ASSERT_EQUAL(c.result, -1);
+	CU_ASSERT_EQUAL(query_case_detail_count(&c), 2);
+	CU_ASSERT(query_case_names(&c, "amountMin"));
+	CU_ASSERT(query_case_names(&c, "dueBefore"));
+	query_case_end(&c);
+
+	/* without the route's data, its parameters are unknown */
+	query_case_run(&c, "amountMin=5", &spec_with_extra, NULL);
+	CU_ASSERT_EQUAL(c.result, -1);
+	CU_ASSERT(query_case_names(&c, "amountMin"));
+	query_case_end(&c);
+}
+
+static const char *const field_names[] = {"id", "name", "total", NULL};
+static const struct query_field list_fields[] = {
+	{.name = "fields", .type = QUERY_LIST, .max_length = 64, .enum_values = field_names},
+};
+static const struct query_spec list_spec = QUERY_SPEC(list_fields);
+
+static void query_list_names_its_unknown_item(void)
+{
+	struct query_case c;
+	query_case_run(&c, "fields=name,salary,total", &list_spec, NULL);
+	CU_ASSERT_EQUAL(c.result, -1);
+	json_object *detail = json_object_array_get_idx(c.response.details, 0);
+	json_object *issue = NULL;
+	CU_ASSERT_FATAL(json_object_object_get_ex(detail, "issue", &issue));
+	CU_ASSERT_PTR_NOT_NULL(strstr(json_object_get_string(issue), "unknown item \"salary\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(json_object_get_string(issue), "id, name or total"));
+	query_case_end(&c);
+}
+
 int register_query_suite(void)
 {
 	static const struct unit_test tests[] = {
@@ -292,6 +347,8 @@ int register_query_suite(void)
 		{"object_refuses_unknown_members_and_wrong_types", query_object_refuses_unknown_members_and_wrong_types},
 		{"object_takes_one_form_and_one_level", query_object_takes_one_form_and_one_level},
 		{"brackets_on_a_plain_parameter_are_unknown", query_brackets_on_a_plain_parameter_are_unknown},
+		{"route_data_declares_typed_parameters", query_route_data_declares_typed_parameters},
+		{"list_names_its_unknown_item", query_list_names_its_unknown_item},
 	};
 	return UNIT_SUITE("query", tests);
 }

@@ -54,6 +54,7 @@ int main(void)
 		register_api_docs_suite,
 		register_rate_lease_suite,
 		register_json_text_suite,
+		register_list_params_suite,
 		register_webhooks_suite,
 		register_worker_suite,
 		register_tenant_lifecycle_suite,

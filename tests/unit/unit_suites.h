@@ -38,6 +38,7 @@ int register_api_doc_tables_suite(void);
 int register_api_docs_suite(void);
 int register_rate_lease_suite(void);
 int register_json_text_suite(void);
+int register_list_params_suite(void);
 int register_webhooks_suite(void);
 int register_worker_suite(void);
 int register_tenant_lifecycle_suite(void);
