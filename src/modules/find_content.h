@@ -11,6 +11,7 @@
 
 #include "db/db.h"
 #include "modules/find_documents.h"
+#include "modules/find_index.h"
 
 struct request_context;
 
@@ -78,6 +79,16 @@ int find_content_emit_upsert(struct request_context *context, const struct find_
 	const char *workspace, const char *id, int created);
 int find_content_emit_delete(struct request_context *context, const struct find_entity_def *def,
 	const char *workspace, json_object *ids);
+/* A row FC_EXISTS (or a match of FC_MATCH_IDS after its id) found: for
+ * products and posts its search number and the terms it is indexed under. */
+struct find_indexed_row {
+	int exists;
+	uint32_t doc; /* 0: not numbered, so not in the index */
+	struct find_index_terms terms;
+};
+/* Row callback filling a struct find_indexed_row (release its terms). */
+int find_content_read_indexed(void *callback_context, const struct db_row *row);
+
 /* Row callback: first column as a string appended to the json array callback_context. */
 int find_content_collect_ids(void *callback_context, const struct db_row *row);
 

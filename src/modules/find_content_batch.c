@@ -10,6 +10,7 @@
 #include "modules/find_common.h"
 #include "modules/find_content.h"
 #include "modules/find_documents.h"
+#include "modules/find_index_store.h"
 #include "modules/find_query.h"
 #include "modules/find_sql.h"
 
@@ -154,8 +155,42 @@ void find_bulk_delete(struct request_context *context)
 	response_ok(context->response, STATUS_OK, data, message);
 }
 
+/* The matches of one delete-by-query batch: their ids and, for products
+ * and posts, what the search index holds of them. */
+struct find_delete_matches {
+	json_object *ids;
+	struct find_indexed_row *rows;
+	size_t count;
+};
+
+static int find_collect_match(void *callback_context, const struct db_row *row)
+{
+	struct find_delete_matches *matches = callback_context;
+	if (row->column_count == 0 || row->values[0] == NULL)
+		return 0;
+	json_object_array_add(matches->ids, json_object_new_string(row->values[0]));
+	if (row->column_count < 8)
+		return 0;
+	struct find_indexed_row *indexed = &matches->rows[matches->count++];
+	memset(indexed, 0, sizeof(*indexed));
+	struct db_row rest = {.column_count = row->column_count - 1, .values = row->values + 1, .lengths = row->lengths + 1};
+	return find_content_read_indexed(indexed, &rest);
+}
+
+/* Takes the batch's postings out of the search index (in its transaction). */
+static int find_delete_unindex(struct request_context *context, const struct find_entity_def *def,
+	const struct find_delete_matches *matches)
+{
+	struct find_index_change changes[FIND_DELETE_BATCH];
+	size_t count = 0;
+	for (size_t i = 0; i < matches->count; i++)
+		if (matches->rows[i].doc != 0)
+			changes[count++] = (struct find_index_change){.doc = matches->rows[i].doc, .old_terms = &matches->rows[i].terms};
+	return count ? find_index_apply(context->db, find_content_tenant(context), def->kind, changes, count) : DB_OK;
+}
+
 /* Deletes what the filters match in batches, each batch one transaction
- * (ids selected, then their terms, rows and count removed). */
+ * (ids selected, then their terms, postings, rows and count removed). */
 void find_delete_by_query(struct request_context *context)
 {
 	const struct find_entity_def *def = find_content_def(context);
@@ -180,11 +215,13 @@ void find_delete_by_query(struct request_context *context)
 		params[0] = DB_UINT(find_content_tenant(context));
 		params[1] = DB_TEXT(workspace);
 		size_t count = 2 + find_filters_bind(def->kind, &filters, params + 2);
-		json_object *ids = json_object_new_array();
+		struct find_indexed_row rows[FIND_DELETE_BATCH];
+		struct find_delete_matches matches = {.ids = json_object_new_array(), .rows = rows};
+		json_object *ids = matches.ids;
 		uint64_t removed = 0;
 		result = db_begin(context->db);
 		if (result == DB_OK)
-			result = db_query(context->db, &def->statements[FC_MATCH_IDS], params, count, find_content_collect_ids, ids);
+			result = db_query(context->db, &def->statements[FC_MATCH_IDS], params, count, find_collect_match, &matches);
 		size_t matched = json_object_array_length(ids);
 		if (result == DB_OK && matched > 0) {
 			const char *id_list = json_object_to_json_string_ext(ids, JSON_C_TO_STRING_PLAIN);
@@ -195,6 +232,8 @@ void find_delete_by_query(struct request_context *context)
 				result = db_exec(context->db, &def->statements[FC_DELETE_IDS], targets, 3, &removed, NULL);
 			if (result == DB_OK && removed > 0)
 				result = find_content_counter_add(context, def, -(int64_t)removed);
+			if (result == DB_OK)
+				result = find_delete_unindex(context, def, &matches);
 			/* One event per batch, in its transaction, naming the ids it
 			 * matched (an id another request deleted meanwhile is named too:
 			 * it is gone either way). */
@@ -204,6 +243,8 @@ void find_delete_by_query(struct request_context *context)
 		if (result == DB_OK)
 			result = db_commit(context->db);
 		json_object_put(ids);
+		for (size_t i = 0; i < matches.count; i++)
+			find_index_terms_release(&rows[i].terms);
 		if (result != DB_OK) {
 			db_rollback(context->db);
 			break;

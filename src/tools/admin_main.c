@@ -26,6 +26,7 @@ static void admin_usage(FILE *out)
 		"      --max-taxonomies N --max-webhooks N --rate-per-minute N --rate-per-hour N\n"
 		"  find-webhook-emit SLUG EVENT [--workspace NAME] [--data JSON]\n"
 		"                                          queue an event for the tenant's webhooks (as a content write would)\n"
+		"  find-reindex [SLUG]                     rebuild the find search index of every tenant, or of one\n"
 		"  health                                  check the database and the schema version\n"
 		"  -c FILE   configuration file (default " INTUKA_DEFAULT_CONFIG ")\n");
 }
@@ -111,6 +112,8 @@ int main(int argc, char **argv)
 		status = admin_find_plan(&context, rest_count, rest);
 	} else if (strcmp(command, "find-webhook-emit") == 0) {
 		status = admin_find_webhook_emit(&context, rest_count, rest);
+	} else if (strcmp(command, "find-reindex") == 0) {
+		status = admin_find_reindex(&context, rest_count, rest);
 	} else if (strcmp(command, "health") == 0 && rest_count == 0) {
 		status = admin_health(&context);
 	} else {
