@@ -157,7 +157,8 @@ void find_index_terms_build(const char *name, const char *const *texts, size_t t
 			words++;
 		}
 	}
-	qsort(counts, count, sizeof(*counts), find_index_count_compare);
+	if (count > 1)
+		qsort(counts, count, sizeof(*counts), find_index_count_compare);
 	out->items = count ? xmalloc(count * sizeof(*out->items)) : NULL;
 	out->count = 0;
 	for (size_t i = 0; i < count;) {
@@ -793,37 +794,109 @@ static int find_index_evaluate(struct find_index_walk_state *state, uint64_t hig
 	return 0;
 }
 
-/* Block-max past the count: the next range [*low, *high) worth reading for
- * a one-term driver, from the highest impact of each of its buckets; 0 when
- * no bucket left can beat threshold. */
-static int find_index_next_block_range(struct find_index_walk_state *state, const uint8_t *maxima, uint64_t first,
-	uint64_t bucket_count, double threshold, uint64_t *low, uint64_t *high)
+/* Block-max past the count: the highest impact of every remaining bucket
+ * of every term, read once (a bucket's header, not its postings). */
+#define FIND_INDEX_BLOCK_TERMS_MAX 8 /* more terms: the term bounds alone */
+
+struct find_index_block_maxima {
+	uint8_t *maxima[FIND_INDEX_QUERY_TERMS_MAX];
+	uint64_t first[FIND_INDEX_QUERY_TERMS_MAX];
+	unsigned step_bits; /* ranges are buckets of this many bits */
+	int loaded;
+};
+
+static void find_index_block_maxima_release(struct find_index_block_maxima *blocks)
 {
-	const struct find_index_query_term *driver = NULL;
-	for (size_t i = 0; i < state->query->term_count; i++)
-		if (state->query->terms[i].position == state->driver && state->query->terms[i].documents > 0)
-			driver = &state->query->terms[i];
-	double others = state->upper_bound - state->position_bound[state->driver];
-	uint64_t bucket = find_index_bucket_of((uint32_t)*low, driver->bits);
-	if (bucket < first)
-		bucket = first;
-	for (; bucket < first + bucket_count; bucket++) {
-		uint8_t max = maxima[bucket - first];
-		if (max > 0 && driver->weight * driver->idf * max + others > threshold)
+	for (size_t i = 0; i < FIND_INDEX_QUERY_TERMS_MAX; i++)
+		free(blocks->maxima[i]);
+}
+
+static int find_index_block_maxima_load(struct find_index_walk_state *state, struct find_index_block_maxima *blocks,
+	uint64_t low)
+{
+	struct find_index_query *query = state->query;
+	blocks->loaded = 1;
+	blocks->step_bits = 0;
+	for (size_t i = 0; i < query->term_count; i++) {
+		struct find_index_query_term *term = &query->terms[i];
+		if (term->documents == 0)
+			continue;
+		/* Ranges follow the finest buckets of the terms candidates come from. */
+		if (term->position >= 0 && (state->driver < 0 || term->position == state->driver) && term->bits > blocks->step_bits)
+			blocks->step_bits = term->bits;
+		blocks->first[i] = find_index_bucket_of((uint32_t)low, term->bits);
+		uint64_t count = ((uint64_t)1 << term->bits) - blocks->first[i];
+		blocks->maxima[i] = xcalloc((size_t)count, 1);
+		int stopped = state->source->maxima(state->source->context, query, i, blocks->first[i],
+			blocks->first[i] + count - 1, blocks->maxima[i]);
+		if (stopped != 0)
+			return stopped;
+	}
+	return 0;
+}
+
+/* The best score a document in [low, high) could have, by the bucket maxima
+ * of every term (0 when it cannot match: a required word has no posting
+ * there, or no word has in the any-word mode). */
+static double find_index_range_bound(struct find_index_walk_state *state, const struct find_index_block_maxima *blocks,
+	uint64_t low, uint64_t high)
+{
+	struct find_index_query *query = state->query;
+	double position_bound[FIND_INDEX_QUERY_WORDS_MAX] = {0}, boost = 0;
+	for (size_t i = 0; i < query->term_count; i++) {
+		const struct find_index_query_term *term = &query->terms[i];
+		if (blocks->maxima[i] == NULL)
+			continue;
+		uint64_t from = find_index_bucket_of((uint32_t)low, term->bits), to = find_index_bucket_of((uint32_t)(high - 1), term->bits);
+		uint8_t max = 0;
+		for (uint64_t bucket = from < blocks->first[i] ? blocks->first[i] : from; bucket <= to; bucket++)
+			if (blocks->maxima[i][bucket - blocks->first[i]] > max)
+				max = blocks->maxima[i][bucket - blocks->first[i]];
+		double bound = term->weight * term->idf * max;
+		if (term->position < 0)
+			boost += bound;
+		else if (bound > position_bound[term->position])
+			position_bound[term->position] = bound;
+	}
+	double total = boost;
+	int any = 0;
+	for (int position = 0; position < query->positions; position++) {
+		if (position_bound[position] <= 0 && query->mode == FIND_INDEX_ALL_WORDS)
+			return 0;
+		any |= position_bound[position] > 0;
+		total += position_bound[position];
+	}
+	return any ? total : 0;
+}
+
+/* The next range [*low, *high) that could hold a document beating
+ * threshold: up to FIND_INDEX_BLOCK_RUN_MAX such ranges in a row; 0 when
+ * none is left. */
+static int find_index_next_block_range(struct find_index_walk_state *state, const struct find_index_block_maxima *blocks,
+	double threshold, uint64_t *low, uint64_t *high)
+{
+	uint64_t ranges = (uint64_t)1 << blocks->step_bits;
+	uint64_t range = find_index_bucket_of((uint32_t)*low, blocks->step_bits);
+	for (; range < ranges; range++) {
+		uint64_t start = find_index_bucket_first((uint32_t)range, blocks->step_bits);
+		uint64_t end = range + 1 >= ranges ? FIND_INDEX_RANGE_END : find_index_bucket_first((uint32_t)range + 1, blocks->step_bits);
+		if (start < *low)
+			start = *low;
+		if (find_index_range_bound(state, blocks, start, end) > threshold)
 			break;
 	}
-	if (bucket >= first + bucket_count)
+	if (range >= ranges)
 		return 0;
-	uint64_t end = bucket + 1;
-	while (end < first + bucket_count && end - bucket < FIND_INDEX_BLOCK_RUN_MAX) {
-		uint8_t max = maxima[end - first];
-		if (!(max > 0 && driver->weight * driver->idf * max + others > threshold))
+	uint64_t last = range + 1;
+	while (last < ranges && last - range < FIND_INDEX_BLOCK_RUN_MAX) {
+		uint64_t end = last + 1 >= ranges ? FIND_INDEX_RANGE_END : find_index_bucket_first((uint32_t)last + 1, blocks->step_bits);
+		if (!(find_index_range_bound(state, blocks, find_index_bucket_first((uint32_t)last, blocks->step_bits), end) > threshold))
 			break;
-		end++;
+		last++;
 	}
-	uint64_t start = find_index_bucket_first((uint32_t)bucket, driver->bits);
+	uint64_t start = find_index_bucket_first((uint32_t)range, blocks->step_bits);
 	*low = start > *low ? start : *low;
-	*high = end >= ((uint64_t)1 << driver->bits) ? FIND_INDEX_RANGE_END : find_index_bucket_first((uint32_t)end, driver->bits);
+	*high = last >= ranges ? FIND_INDEX_RANGE_END : find_index_bucket_first((uint32_t)last, blocks->step_bits);
 	return 1;
 }
 
@@ -865,17 +938,15 @@ int find_index_walk(struct find_index_query *query, const struct find_index_limi
 		for (int position = 0; position < query->positions; position++)
 			state.driver_documents += position_documents[position];
 	}
-	size_t driver_terms = 0;
+	size_t live_terms = 0;
 	for (size_t i = 0; i < query->term_count; i++)
-		if (state.driver >= 0 && query->terms[i].position == state.driver && query->terms[i].documents > 0)
-			driver_terms++;
+		live_terms += query->terms[i].documents > 0;
 
 	uint64_t round = limits->round_postings ? limits->round_postings : 4096;
 	double fraction = state.driver_documents <= round ? 1.0 : (double)round / (double)state.driver_documents;
 	uint64_t low = 0, counted_end = FIND_INDEX_RANGE_END;
 	int counting = 1, stopped = 0;
-	uint8_t *maxima = NULL;
-	uint64_t maxima_first = 0, maxima_count = 0;
+	struct find_index_block_maxima blocks = {0};
 	while (low < FIND_INDEX_RANGE_END) {
 		uint64_t high;
 		if (counting) {
@@ -885,24 +956,10 @@ int find_index_walk(struct find_index_query *query, const struct find_index_limi
 			double threshold = find_index_heap_threshold(&heap);
 			if (heap.count == heap.capacity && threshold >= state.upper_bound)
 				break; /* MaxScore: nothing left can enter the top k */
-			if (heap.count == heap.capacity && source->maxima != NULL && driver_terms == 1) {
-				if (maxima == NULL) {
-					const struct find_index_query_term *driver = NULL;
-					size_t driver_index = 0;
-					for (size_t i = 0; i < query->term_count; i++)
-						if (query->terms[i].position == state.driver && query->terms[i].documents > 0) {
-							driver = &query->terms[i];
-							driver_index = i;
-						}
-					maxima_first = find_index_bucket_of((uint32_t)low, driver->bits);
-					maxima_count = ((uint64_t)1 << driver->bits) - maxima_first;
-					maxima = xcalloc((size_t)maxima_count, 1);
-					stopped = source->maxima(source->context, query, driver_index, maxima_first,
-						maxima_first + maxima_count - 1, maxima);
-					if (stopped != 0)
-						break;
-				}
-				if (!find_index_next_block_range(&state, maxima, maxima_first, maxima_count, threshold, &low, &high))
+			if (heap.count == heap.capacity && source->maxima != NULL && live_terms <= FIND_INDEX_BLOCK_TERMS_MAX) {
+				if (!blocks.loaded && (stopped = find_index_block_maxima_load(&state, &blocks, low)) != 0)
+					break;
+				if (!find_index_next_block_range(&state, &blocks, threshold, &low, &high))
 					break;
 			} else {
 				double span = fraction * (double)FIND_INDEX_RANGE_END;
@@ -933,7 +990,7 @@ int find_index_walk(struct find_index_query *query, const struct find_index_limi
 		}
 		low = high;
 	}
-	free(maxima);
+	find_index_block_maxima_release(&blocks);
 	free(state.docs);
 	free(state.scores);
 	free(state.passed);
@@ -948,7 +1005,8 @@ int find_index_walk(struct find_index_query *query, const struct find_index_limi
 			(double)counted_end / (double)FIND_INDEX_RANGE_END);
 	}
 	result->top_count = heap.count;
-	qsort(result->top, result->top_count, sizeof(result->top[0]), find_index_hit_order);
+	if (result->top_count > 1)
+		qsort(result->top, result->top_count, sizeof(result->top[0]), find_index_hit_order);
 	return 0;
 }
 

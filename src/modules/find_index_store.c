@@ -71,11 +71,14 @@ static const struct db_statement_def find_index_statements[FIS__MAX] = {
 	[FIS_HEADS_DELETE] = {.name = "find_index.heads_delete",
 		.sql = "DELETE t FROM " FIS_TERMS " JOIN find_search_terms t ON t.tenant_id = ? AND t.entity = ?"
 		" AND t.term = jt.term", .tenant_bound = 1},
-	/* The words' statistics, and the tenant's live documents for idf. */
+	/* The words' statistics, the tenant's live documents for idf, and the
+	 * postings of the words small enough for one bucket (a narrow search
+	 * then needs no other read of the index). */
 	[FIS_HEADS] = {.name = "find_index.heads",
 		.sql = "SELECT " FIS_HEAD_COLUMNS ", (SELECT rc.live_rows FROM resource_counts rc WHERE rc.tenant_id = t.tenant_id"
-		" AND rc.resource = ?) FROM " FIS_TERMS " JOIN find_search_terms t ON t.tenant_id = ? AND t.entity = ?"
-		" AND t.term = jt.term WHERE t.documents > 0", .tenant_bound = 1},
+		" AND rc.resource = ?), p.postings FROM " FIS_TERMS " JOIN find_search_terms t ON t.tenant_id = ? AND t.entity = ?"
+		" AND t.term = jt.term LEFT JOIN find_search_postings p ON t.bucket_bits = 0 AND p.tenant_id = t.tenant_id"
+		" AND p.entity = t.entity AND p.term = t.term AND p.bucket = 0 WHERE t.documents > 0", .tenant_bound = 1},
 	/* Terms that begin with what is being typed: the first 256 in order, of
 	 * which the caller keeps the most frequent. */
 	[FIS_PREFIX] = {.name = "find_index.prefix",
@@ -549,6 +552,8 @@ struct find_index_head {
 	uint32_t documents;
 	uint8_t max_impact;
 	unsigned bits;
+	unsigned char *postings; /* the one bucket of a small term, when read with it (owned) */
+	size_t postings_length;
 };
 
 struct find_index_heads {
@@ -574,7 +579,38 @@ static int find_index_collect_head(void *callback_context, const struct db_row *
 	head->bits = (unsigned)strtoul(row->values[3], NULL, 10);
 	if (row->column_count > 4 && row->values[4] != NULL)
 		heads->collection_documents = strtoull(row->values[4], NULL, 10);
+	head->postings = NULL;
+	head->postings_length = 0;
+	if (row->column_count > 5 && row->values[5] != NULL && head->bits == 0) {
+		head->postings = xmalloc(row->lengths[5] ? row->lengths[5] : 1);
+		memcpy(head->postings, row->values[5], row->lengths[5]);
+		head->postings_length = row->lengths[5];
+	}
 	return 0;
+}
+
+static void find_index_heads_release(struct find_index_heads *heads)
+{
+	for (size_t i = 0; i < heads->count; i++)
+		free(heads->items[i].postings);
+	free(heads->items);
+	memset(heads, 0, sizeof(*heads));
+}
+
+/* Adds a term read with its statistics, and its postings when they came too
+ * (the walk then has nothing to fetch for it). Returns the term's index or -1. */
+static int find_index_add_head(struct find_index_query *query, const struct find_index_head *head, int position,
+	double weight, int *malformed)
+{
+	int index = find_index_query_add(query, head->term, position, weight, head->documents, head->max_impact, head->bits);
+	if (index >= 0 && head->postings != NULL) {
+		struct find_index_query_term *term = &query->terms[index];
+		if (find_index_postings_decode(head->postings, head->postings_length, &term->postings) == 0)
+			term->next_bucket = 1;
+		else
+			*malformed = 1;
+	}
+	return index;
 }
 
 static const struct find_index_head *find_index_heads_find(const struct find_index_heads *heads, const char *term)
@@ -597,7 +633,8 @@ static int find_index_head_by_documents(const void *a, const void *b)
 static void find_index_add_alternatives(struct find_index_query *query, struct find_index_heads *heads, int position,
 	double weight, const char *skip)
 {
-	qsort(heads->items, heads->count, sizeof(*heads->items), find_index_head_by_documents);
+	if (heads->count > 1)
+		qsort(heads->items, heads->count, sizeof(*heads->items), find_index_head_by_documents);
 	size_t added = 0;
 	for (size_t i = 0; i < heads->count && added + 1 < FIND_INDEX_ALTERNATIVES_MAX; i++) {
 		if (strcmp(heads->items[i].term, skip) == 0)
@@ -642,7 +679,10 @@ static int find_index_lookup_typos(struct db *db, uint64_t tenant_id, const char
 			out->items = xrealloc(out->items, out->capacity * sizeof(*out->items));
 		}
 		out->items[out->count++] = found.items[i];
+		found.items[i].postings = NULL; /* out owns it now */
 	}
+	for (size_t i = 0; i < found.count; i++)
+		free(found.items[i].postings);
 	free(found.items);
 	return result;
 }
@@ -666,6 +706,7 @@ int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_k
 		}
 	}
 	struct find_index_heads heads = {0};
+	int malformed = 0;
 	const char *counter = kind == FIND_POST ? "find.posts" : "find.products";
 	struct db_param params[] = {DB_TEXT(counter), DB_TEXT(find_index_json(terms)), DB_UINT(tenant_id), DB_TEXT(entity)};
 	int result = db_query(db, &find_index_statements[FIS_HEADS], params, 4, find_index_collect_head, &heads);
@@ -678,7 +719,7 @@ int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_k
 		int typed_short = last && text->last_is_prefix &&
 			(strlen(word) < FIND_INDEX_WORD_MIN_BYTES || find_index_is_stopword(word, strlen(word)));
 		if (head != NULL && !typed_short)
-			find_index_query_add(query, word, i, 1.0, head->documents, head->max_impact, head->bits);
+			find_index_add_head(query, head, i, 1.0, &malformed);
 		struct find_index_heads alternatives = {0};
 		if (plan->prefix_last && last && text->last_is_prefix) {
 			result = find_index_lookup_prefix(db, tenant_id, entity, word, &alternatives);
@@ -689,16 +730,17 @@ int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_k
 			if (result == DB_OK)
 				find_index_add_alternatives(query, &alternatives, i, FIND_INDEX_WEIGHT_TYPO, word);
 		}
-		free(alternatives.items);
+		find_index_heads_release(&alternatives);
 		if (plan->pairs && i > 0) {
 			snprintf(pair, sizeof(pair), "%s %s", text->words[i - 1], word);
 			const struct find_index_head *pair_head = find_index_heads_find(&heads, pair);
 			if (pair_head != NULL)
-				find_index_query_add(query, pair, -1, FIND_INDEX_WEIGHT_PAIR, pair_head->documents,
-					pair_head->max_impact, pair_head->bits);
+				find_index_add_head(query, pair_head, -1, FIND_INDEX_WEIGHT_PAIR, &malformed);
 		}
 	}
-	free(heads.items);
+	find_index_heads_release(&heads);
+	if (result == DB_OK && malformed)
+		result = DB_ERROR;
 	/* The collection is at least as large as its most frequent term. */
 	for (size_t i = 0; i < query->term_count; i++)
 		if (query->collection_documents < query->terms[i].documents)

@@ -166,22 +166,23 @@ static const struct db_statement_def find_search_log_statement[] = {
 		" api_key_id, search_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", .tenant_bound = 1},
 };
 
-/* The documents of the top hits, by search number, and the products whose
- * SKU is the text (an exact SKU comes first). */
+/* The documents of the top hits, by search number; for a text without
+ * spaces, with the products whose SKU is the text (pinned: they come first). */
+#define HIT_DOCUMENTS(table)                                                                                  \
+	"SELECT e.search_doc, e.document, 0 AS pinned FROM JSON_TABLE(?, '$[*]' COLUMNS (d INT UNSIGNED PATH '$')) md" \
+	" JOIN " table " e ON e.tenant_id = ? AND e.search_doc = md.d"
+#define SKU_DOCUMENTS(where)                                                                                  \
+	"(" HIT_DOCUMENTS("find_products") ") UNION ALL (SELECT e.search_doc, e.document, 1 FROM find_products e"    \
+	" WHERE e.tenant_id = ? AND e.sku = ?" where " AND e.search_doc IS NOT NULL" FIND_SQL_PRODUCT_FILTERS VISIBLE \
+	" LIMIT 5)"
 enum find_search_hit_statement { HITS_PRODUCT_DOCUMENTS, HITS_POST_DOCUMENTS, HITS_SKU_WS, HITS_SKU_ANY, HITS__MAX };
 static const struct db_statement_def find_search_hit_statements[HITS__MAX] = {
-	[HITS_PRODUCT_DOCUMENTS] = {.name = "find.products.search_documents",
-		.sql = "SELECT e.search_doc, e.document FROM JSON_TABLE(?, '$[*]' COLUMNS (d INT UNSIGNED PATH '$')) md"
-		" JOIN find_products e ON e.tenant_id = ? AND e.search_doc = md.d", .tenant_bound = 1},
-	[HITS_POST_DOCUMENTS] = {.name = "find.posts.search_documents",
-		.sql = "SELECT e.search_doc, e.document FROM JSON_TABLE(?, '$[*]' COLUMNS (d INT UNSIGNED PATH '$')) md"
-		" JOIN find_posts e ON e.tenant_id = ? AND e.search_doc = md.d", .tenant_bound = 1},
-	[HITS_SKU_WS] = {.name = "find.products.search_sku",
-		.sql = "SELECT e.search_doc FROM find_products e WHERE e.tenant_id = ? AND e.sku = ? AND e.workspace = ?"
-		" AND e.search_doc IS NOT NULL" FIND_SQL_PRODUCT_FILTERS VISIBLE " LIMIT 5", .tenant_bound = 1},
-	[HITS_SKU_ANY] = {.name = "find.products.search_sku_any",
-		.sql = "SELECT e.search_doc FROM find_products e WHERE e.tenant_id = ? AND e.sku = ?"
-		" AND e.search_doc IS NOT NULL" FIND_SQL_PRODUCT_FILTERS VISIBLE " LIMIT 5", .tenant_bound = 1},
+	[HITS_PRODUCT_DOCUMENTS] = {.name = "find.products.search_documents", .sql = HIT_DOCUMENTS("find_products"),
+		.tenant_bound = 1},
+	[HITS_POST_DOCUMENTS] = {.name = "find.posts.search_documents", .sql = HIT_DOCUMENTS("find_posts"),
+		.tenant_bound = 1},
+	[HITS_SKU_WS] = {.name = "find.products.search_documents_sku", .sql = SKU_DOCUMENTS(WS), .tenant_bound = 1},
+	[HITS_SKU_ANY] = {.name = "find.products.search_documents_sku_any", .sql = SKU_DOCUMENTS(""), .tenant_bound = 1},
 };
 const struct statement_table find_search_hits_statement_table = {"find.search_hits", find_search_hit_statements,
 	HITS__MAX};
@@ -499,121 +500,134 @@ static int find_search_index(struct request_context *context, const struct find_
 	return status;
 }
 
-static int find_search_collect_sku(void *callback_context, const struct db_row *row)
-{
-	struct find_index_result *pinned = callback_context;
-	if (row->column_count >= 1 && row->values[0] != NULL && pinned->top_count < FIND_INDEX_TOP_MAX)
-		pinned->top[pinned->top_count++].doc = (uint32_t)strtoul(row->values[0], NULL, 10);
-	return 0;
-}
-
-/* A product whose SKU is exactly the text comes first (when it passes the
- * filters), above every word match. */
-static int find_search_pin_sku(struct request_context *context, const struct find_search_request *request,
-	struct find_index_result *result)
-{
-	if (request->kind != FIND_PRODUCT || request->text_length > 191 || strpbrk(request->text, " \t\r\n") != NULL)
-		return DB_OK;
-	const char *workspace = find_workspace(context);
-	struct db_param params[3 + FIND_SQL_PRODUCT_FILTER_PARAMS + 1];
-	size_t count = 0;
-	params[count++] = DB_UINT(context->request->auth.tenant_id);
-	params[count++] = DB_TEXTN(request->text, request->text_length);
-	if (workspace[0] != '\0')
-		params[count++] = DB_TEXT(workspace);
-	count += find_filters_bind(FIND_PRODUCT, &request->filters, params + count);
-	params[count++] = DB_INT(context->request->auth.kind == AUTH_PUBLISHABLE_KEY);
-	struct find_index_result pinned = {0};
-	int status = db_query(context->db, &find_search_hit_statements[workspace[0] ? HITS_SKU_WS : HITS_SKU_ANY], params,
-		count, find_search_collect_sku, &pinned);
-	if (status != DB_OK || pinned.top_count == 0)
-		return status;
-	double best = result->top_count ? result->top[0].score : 0;
-	struct find_index_hit merged[FIND_INDEX_TOP_MAX];
-	size_t merged_count = 0;
-	for (size_t i = 0; i < pinned.top_count && merged_count < (size_t)request->limit; i++)
-		merged[merged_count++] = (struct find_index_hit){.doc = pinned.top[i].doc, .score = best + 10};
-	for (size_t i = 0; i < result->top_count && merged_count < (size_t)request->limit; i++) {
-		int repeat = 0;
-		for (size_t j = 0; j < pinned.top_count && !repeat; j++)
-			repeat = pinned.top[j].doc == result->top[i].doc;
-		if (!repeat)
-			merged[merged_count++] = result->top[i];
-	}
-	uint64_t unseen = 0;
-	for (size_t j = 0; j < pinned.top_count; j++) {
-		int seen = 0;
-		for (size_t i = 0; i < result->top_count && !seen; i++)
-			seen = result->top[i].doc == pinned.top[j].doc;
-		unseen += !seen;
-	}
-	memcpy(result->top, merged, merged_count * sizeof(merged[0]));
-	result->top_count = merged_count;
-	/* A pinned product the words did not match is one more result. */
-	if (result->total_is_exact)
-		result->total += unseen;
-	return DB_OK;
-}
+#define FIND_SEARCH_PINNED_MAX 5
 
 struct find_search_documents {
 	const struct find_index_result *result;
-	json_object **documents; /* by position in result->top */
-	size_t *lengths;
+	json_object *documents[FIND_INDEX_TOP_MAX]; /* by position in result->top */
+	size_t lengths[FIND_INDEX_TOP_MAX];
+	/* products whose SKU is the text, in the order found */
+	uint32_t pinned_docs[FIND_SEARCH_PINNED_MAX];
+	json_object *pinned[FIND_SEARCH_PINNED_MAX];
+	size_t pinned_lengths[FIND_SEARCH_PINNED_MAX];
+	size_t pinned_count;
 };
+
+static json_object *find_search_parse_document(const char *text)
+{
+	json_object *document = json_tokener_parse(text);
+	if (document != NULL && !json_object_is_type(document, json_type_object)) {
+		json_object_put(document);
+		document = NULL;
+	}
+	return document;
+}
 
 static int find_search_collect_document(void *callback_context, const struct db_row *row)
 {
 	struct find_search_documents *documents = callback_context;
-	if (row->column_count < 2 || row->values[0] == NULL || row->values[1] == NULL)
+	if (row->column_count < 3 || row->values[0] == NULL || row->values[1] == NULL)
 		return 0;
 	uint32_t doc = (uint32_t)strtoul(row->values[0], NULL, 10);
+	if (row->values[2] != NULL && strcmp(row->values[2], "1") == 0) {
+		if (documents->pinned_count < FIND_SEARCH_PINNED_MAX) {
+			size_t at = documents->pinned_count++;
+			documents->pinned_docs[at] = doc;
+			documents->pinned[at] = find_search_parse_document(row->values[1]);
+			documents->pinned_lengths[at] = row->lengths[1];
+		}
+		return 0;
+	}
 	for (size_t i = 0; i < documents->result->top_count; i++) {
 		if (documents->result->top[i].doc != doc || documents->documents[i] != NULL)
 			continue;
-		json_object *document = json_tokener_parse(row->values[1]);
-		if (document != NULL && !json_object_is_type(document, json_type_object)) {
-			json_object_put(document);
-			document = NULL;
-		}
-		documents->documents[i] = document;
+		documents->documents[i] = find_search_parse_document(row->values[1]);
 		documents->lengths[i] = row->lengths[1];
 	}
 	return 0;
 }
 
-/* The top hits' documents in rank order, each with its score, cut at the
- * page's byte budget. */
-static int find_search_hits_page(struct request_context *context, const struct find_search_request *request,
-	const struct find_index_result *result, struct find_search_rows *rows)
+/* Adds one document with its score to the page unless the byte budget is spent. */
+static void find_search_page_add(struct find_search_rows *rows, json_object *document, size_t length, double score)
 {
-	if (result->top_count == 0)
+	if (rows->truncated ||
+		(json_object_array_length(rows->results) > 0 && rows->document_bytes + length > FIND_SEARCH_PAGE_MAX_BYTES)) {
+		rows->truncated = 1;
+		json_object_put(document);
+		return;
+	}
+	/* Scores are rounded: the walk's sums are not meant to be read to the last bit. */
+	json_object_object_add(document, "score", json_object_new_double(floor(score * 1000 + 0.5) / 1000));
+	json_object_array_add(rows->results, document);
+	rows->document_bytes += length;
+}
+
+/* The page: products whose SKU is exactly the text first (when they pass
+ * the filters), then the top hits in rank order, each with its score, cut at
+ * the page's byte budget. One statement reads both. */
+static int find_search_hits_page(struct request_context *context, const struct find_search_request *request,
+	struct find_index_result *result, struct find_search_rows *rows)
+{
+	int by_sku = request->kind == FIND_PRODUCT && request->text_length <= 191 &&
+		strpbrk(request->text, " \t\r\n") == NULL;
+	if (result->top_count == 0 && !by_sku)
 		return DB_OK;
 	uint32_t docs[FIND_INDEX_TOP_MAX];
 	for (size_t i = 0; i < result->top_count; i++)
 		docs[i] = result->top[i].doc;
 	char *doc_list = find_index_doc_list(docs, result->top_count);
-	json_object *found[FIND_INDEX_TOP_MAX] = {0};
-	size_t lengths[FIND_INDEX_TOP_MAX] = {0};
-	struct find_search_documents documents = {.result = result, .documents = found, .lengths = lengths};
-	struct db_param params[] = {DB_TEXT(doc_list), DB_UINT(context->request->auth.tenant_id)};
-	int status = db_query(context->db,
-		&find_search_hit_statements[request->kind == FIND_POST ? HITS_POST_DOCUMENTS : HITS_PRODUCT_DOCUMENTS], params, 2,
-		find_search_collect_document, &documents);
-	free(doc_list);
-	for (size_t i = 0; i < result->top_count; i++) {
-		if (found[i] == NULL)
-			continue;
-		if (status != DB_OK || rows->truncated ||
-			(json_object_array_length(rows->results) > 0 && rows->document_bytes + lengths[i] > FIND_SEARCH_PAGE_MAX_BYTES)) {
-			rows->truncated |= status == DB_OK;
-			json_object_put(found[i]);
-			continue;
-		}
-		/* Scores are rounded: the walk's sums are not meant to be read to the last bit. */
-		json_object_object_add(found[i], "score", json_object_new_double(floor(result->top[i].score * 1000 + 0.5) / 1000));
-		json_object_array_add(rows->results, found[i]);
-		rows->document_bytes += lengths[i];
+	const char *workspace = find_workspace(context);
+	struct db_param params[6 + FIND_SQL_PRODUCT_FILTER_PARAMS]; /* 5 around the filters, and the visibility flag */
+	size_t count = 0;
+	params[count++] = DB_TEXT(doc_list);
+	params[count++] = DB_UINT(context->request->auth.tenant_id);
+	const struct db_statement_def *statement =
+		&find_search_hit_statements[request->kind == FIND_POST ? HITS_POST_DOCUMENTS : HITS_PRODUCT_DOCUMENTS];
+	if (by_sku) {
+		params[count++] = DB_UINT(context->request->auth.tenant_id);
+		params[count++] = DB_TEXTN(request->text, request->text_length);
+		if (workspace[0] != '\0')
+			params[count++] = DB_TEXT(workspace);
+		count += find_filters_bind(FIND_PRODUCT, &request->filters, params + count);
+		params[count++] = DB_INT(context->request->auth.kind == AUTH_PUBLISHABLE_KEY);
+		statement = &find_search_hit_statements[workspace[0] != '\0' ? HITS_SKU_WS : HITS_SKU_ANY];
 	}
+	struct find_search_documents *documents = xcalloc(1, sizeof(*documents));
+	documents->result = result;
+	int status = db_query(context->db, statement, params, count, find_search_collect_document, documents);
+	free(doc_list);
+	double best = result->top_count ? result->top[0].score : 0;
+	size_t shown = 0;
+	for (size_t i = 0; i < documents->pinned_count; i++) {
+		int seen = 0;
+		for (size_t j = 0; j < result->top_count && !seen; j++)
+			seen = result->top[j].doc == documents->pinned_docs[i];
+		/* A pinned product the words did not match is one more result. */
+		if (!seen && result->total_is_exact)
+			result->total++;
+		if (documents->pinned[i] == NULL)
+			continue;
+		if (status == DB_OK && shown < (size_t)request->limit) {
+			find_search_page_add(rows, documents->pinned[i], documents->pinned_lengths[i], best + 10);
+			shown++;
+		} else {
+			json_object_put(documents->pinned[i]);
+		}
+	}
+	for (size_t i = 0; i < result->top_count; i++) {
+		if (documents->documents[i] == NULL)
+			continue;
+		int pinned = 0;
+		for (size_t j = 0; j < documents->pinned_count && !pinned; j++)
+			pinned = documents->pinned_docs[j] == result->top[i].doc;
+		if (status == DB_OK && !pinned && shown < (size_t)request->limit) {
+			find_search_page_add(rows, documents->documents[i], documents->lengths[i], result->top[i].score);
+			shown++;
+		} else {
+			json_object_put(documents->documents[i]);
+		}
+	}
+	free(documents);
 	return status;
 }
 
@@ -660,8 +674,6 @@ static void find_search(struct request_context *context)
 		struct find_index_text text;
 		find_index_text_parse(request.text, request.text_length, &text);
 		result = find_search_index(context, &request, &text, &hits);
-		if (result == DB_OK)
-			result = find_search_pin_sku(context, &request, &hits);
 		if (result == DB_OK)
 			result = find_search_hits_page(context, &request, &hits, &rows);
 		rows.total = hits.total;

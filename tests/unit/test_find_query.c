@@ -424,7 +424,8 @@ static void filtered_statements_have_the_placeholders_the_binder_fills(void)
 		/* tenant, workspace, the candidates' numbers */
 		{"find.products.search_candidates", FIND_PRODUCT, 2 + 1 + 1},
 		{"find.products.search_candidates_any", FIND_PRODUCT, 1 + 1 + 1},
-		{"find.products.search_sku", FIND_PRODUCT, 2 + 1 + 1},
+		/* the page's numbers and tenant, then tenant, text, workspace */
+		{"find.products.search_documents_sku", FIND_PRODUCT, 2 + 3 + 1},
 		{"find.products.search_any_all", FIND_PRODUCT, 1 + 1 + 1},
 		{"find.products.facets", FIND_PRODUCT, 2 + 1 + 1 + 1},
 		{"find.products.price_facet_any", FIND_PRODUCT, 5 + 1 + 1 + 1},
