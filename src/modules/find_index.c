@@ -651,42 +651,43 @@ static void find_index_drop_before(struct find_index_query *query, uint64_t doc)
 	}
 }
 
-/* Fetches what [low, high) needs of every term with postings. */
-static int find_index_fetch_range(struct find_index_walk_state *state, uint64_t low, uint64_t high,
-	uint64_t *postings_read)
+/* A range of document numbers the walk reads: [low, high). */
+struct find_index_range {
+	uint64_t low, high;
+};
+
+/* Fetches what the ranges (ascending) need of every term with postings, in
+ * one call: the buckets that overlap them and were not read before. */
+static int find_index_fetch_ranges(struct find_index_walk_state *state, const struct find_index_range *ranges,
+	size_t range_count, uint64_t *postings_read)
 {
 	struct find_index_query *query = state->query;
-	uint8_t want[FIND_INDEX_QUERY_TERMS_MAX] = {0};
-	uint64_t first[FIND_INDEX_QUERY_TERMS_MAX], last[FIND_INDEX_QUERY_TERMS_MAX];
+	struct find_index_bucket_request *requests = NULL;
+	size_t count = 0, capacity = 0;
 	size_t before[FIND_INDEX_QUERY_TERMS_MAX];
-	int any = 0;
 	for (size_t i = 0; i < query->term_count; i++) {
 		struct find_index_query_term *term = &query->terms[i];
+		before[i] = term->postings.count;
 		if (term->documents == 0)
 			continue;
-		uint64_t from = find_index_bucket_of((uint32_t)low, term->bits);
-		if (from < term->next_bucket)
-			from = term->next_bucket;
-		uint64_t to = find_index_bucket_of((uint32_t)(high - 1), term->bits);
-		if (from > to)
-			continue;
-		want[i] = 1;
-		first[i] = from;
-		last[i] = to;
-		before[i] = term->postings.count;
-		any = 1;
-	}
-	if (!any)
-		return 0;
-	int stopped = state->source->fetch(state->source->context, query, want, first, last);
-	if (stopped != 0)
-		return stopped;
-	for (size_t i = 0; i < query->term_count; i++)
-		if (want[i]) {
-			query->terms[i].next_bucket = last[i] + 1;
-			*postings_read += query->terms[i].postings.count - before[i];
+		for (size_t r = 0; r < range_count; r++) {
+			uint64_t from = find_index_bucket_of((uint32_t)ranges[r].low, term->bits);
+			uint64_t to = find_index_bucket_of((uint32_t)(ranges[r].high - 1), term->bits);
+			for (uint64_t bucket = from < term->next_bucket ? term->next_bucket : from; bucket <= to; bucket++) {
+				if (count == capacity) {
+					capacity = capacity ? capacity * 2 : 256;
+					requests = xrealloc(requests, capacity * sizeof(*requests));
+				}
+				requests[count++] = (struct find_index_bucket_request){.term = (uint32_t)i, .bucket = (uint32_t)bucket};
+				term->next_bucket = bucket + 1;
+			}
 		}
-	return 0;
+	}
+	int stopped = count ? state->source->fetch(state->source->context, query, requests, count) : 0;
+	free(requests);
+	for (size_t i = 0; i < query->term_count && stopped == 0; i++)
+		*postings_read += query->terms[i].postings.count - before[i];
+	return stopped;
 }
 
 /* The smallest document >= doc among the candidate terms, below high; 0 when none. */
@@ -825,14 +826,9 @@ static int find_index_block_maxima_load(struct find_index_walk_state *state, str
 		if (term->position >= 0 && (state->driver < 0 || term->position == state->driver) && term->bits > blocks->step_bits)
 			blocks->step_bits = term->bits;
 		blocks->first[i] = find_index_bucket_of((uint32_t)low, term->bits);
-		uint64_t count = ((uint64_t)1 << term->bits) - blocks->first[i];
-		blocks->maxima[i] = xcalloc((size_t)count, 1);
-		int stopped = state->source->maxima(state->source->context, query, i, blocks->first[i],
-			blocks->first[i] + count - 1, blocks->maxima[i]);
-		if (stopped != 0)
-			return stopped;
+		blocks->maxima[i] = xcalloc((size_t)(((uint64_t)1 << term->bits) - blocks->first[i]), 1);
 	}
-	return 0;
+	return state->source->maxima(state->source->context, query, blocks->first, blocks->maxima);
 }
 
 /* The best score a document in [low, high) could have, by the bucket maxima
@@ -869,35 +865,31 @@ static double find_index_range_bound(struct find_index_walk_state *state, const 
 	return any ? total : 0;
 }
 
-/* The next range [*low, *high) that could hold a document beating
- * threshold: up to FIND_INDEX_BLOCK_RUN_MAX such ranges in a row; 0 when
- * none is left. */
-static int find_index_next_block_range(struct find_index_walk_state *state, const struct find_index_block_maxima *blocks,
-	double threshold, uint64_t *low, uint64_t *high)
+/* The ranges from low on that could hold a document beating threshold,
+ * adjacent ones merged, at most FIND_INDEX_BLOCK_RANGES_MAX: read in one
+ * fetch. Returns how many (0: none is left). */
+#define FIND_INDEX_BLOCK_RANGES_MAX 64
+static size_t find_index_block_ranges(struct find_index_walk_state *state, const struct find_index_block_maxima *blocks,
+	double threshold, uint64_t low, struct find_index_range *ranges)
 {
-	uint64_t ranges = (uint64_t)1 << blocks->step_bits;
-	uint64_t range = find_index_bucket_of((uint32_t)*low, blocks->step_bits);
-	for (; range < ranges; range++) {
-		uint64_t start = find_index_bucket_first((uint32_t)range, blocks->step_bits);
-		uint64_t end = range + 1 >= ranges ? FIND_INDEX_RANGE_END : find_index_bucket_first((uint32_t)range + 1, blocks->step_bits);
-		if (start < *low)
-			start = *low;
-		if (find_index_range_bound(state, blocks, start, end) > threshold)
+	uint64_t steps = (uint64_t)1 << blocks->step_bits;
+	size_t count = 0;
+	for (uint64_t step = find_index_bucket_of((uint32_t)low, blocks->step_bits); step < steps; step++) {
+		uint64_t start = find_index_bucket_first((uint32_t)step, blocks->step_bits);
+		uint64_t end = step + 1 >= steps ? FIND_INDEX_RANGE_END : find_index_bucket_first((uint32_t)step + 1, blocks->step_bits);
+		if (start < low)
+			start = low;
+		if (!(find_index_range_bound(state, blocks, start, end) > threshold))
+			continue;
+		if (count > 0 && ranges[count - 1].high == start) {
+			ranges[count - 1].high = end;
+			continue;
+		}
+		if (count == FIND_INDEX_BLOCK_RANGES_MAX)
 			break;
+		ranges[count++] = (struct find_index_range){.low = start, .high = end};
 	}
-	if (range >= ranges)
-		return 0;
-	uint64_t last = range + 1;
-	while (last < ranges && last - range < FIND_INDEX_BLOCK_RUN_MAX) {
-		uint64_t end = last + 1 >= ranges ? FIND_INDEX_RANGE_END : find_index_bucket_first((uint32_t)last + 1, blocks->step_bits);
-		if (!(find_index_range_bound(state, blocks, find_index_bucket_first((uint32_t)last, blocks->step_bits), end) > threshold))
-			break;
-		last++;
-	}
-	uint64_t start = find_index_bucket_first((uint32_t)range, blocks->step_bits);
-	*low = start > *low ? start : *low;
-	*high = last >= ranges ? FIND_INDEX_RANGE_END : find_index_bucket_first((uint32_t)last, blocks->step_bits);
-	return 1;
+	return count;
 }
 
 int find_index_walk(struct find_index_query *query, const struct find_index_limits *limits,
@@ -944,36 +936,50 @@ int find_index_walk(struct find_index_query *query, const struct find_index_limi
 
 	uint64_t round = limits->round_postings ? limits->round_postings : 4096;
 	double fraction = state.driver_documents <= round ? 1.0 : (double)round / (double)state.driver_documents;
+	/* All words: if they were independent, the matches would be
+	 * N x the product of their shares; size the first read to count the
+	 * bound at once (at most 8 rounds' worth). */
+	if (query->mode == FIND_INDEX_ALL_WORDS && fraction < 1.0 && query->collection_documents > 0) {
+		double expected = (double)query->collection_documents;
+		for (int position = 0; position < query->positions; position++)
+			expected *= (double)position_documents[position] / (double)query->collection_documents;
+		double wanted = expected > 0 ? 1.25 * (double)limits->total_bound / expected : 1.0;
+		double most = 8.0 * fraction;
+		fraction = wanted > most ? most : wanted > fraction ? wanted : fraction;
+		if (fraction > 1.0)
+			fraction = 1.0;
+	}
 	uint64_t low = 0, counted_end = FIND_INDEX_RANGE_END;
 	int counting = 1, stopped = 0;
 	struct find_index_block_maxima blocks = {0};
+	struct find_index_range ranges[FIND_INDEX_BLOCK_RANGES_MAX];
 	while (low < FIND_INDEX_RANGE_END) {
-		uint64_t high;
-		if (counting) {
-			double span = fraction * (double)FIND_INDEX_RANGE_END;
-			high = span >= (double)(FIND_INDEX_RANGE_END - low) ? FIND_INDEX_RANGE_END : low + (uint64_t)span + 1;
-		} else {
+		size_t range_count = 1;
+		double span = fraction * (double)FIND_INDEX_RANGE_END;
+		ranges[0].low = low;
+		ranges[0].high = span >= (double)(FIND_INDEX_RANGE_END - low) ? FIND_INDEX_RANGE_END : low + (uint64_t)span + 1;
+		if (!counting) {
 			double threshold = find_index_heap_threshold(&heap);
 			if (heap.count == heap.capacity && threshold >= state.upper_bound)
 				break; /* MaxScore: nothing left can enter the top k */
 			if (heap.count == heap.capacity && source->maxima != NULL && live_terms <= FIND_INDEX_BLOCK_TERMS_MAX) {
 				if (!blocks.loaded && (stopped = find_index_block_maxima_load(&state, &blocks, low)) != 0)
 					break;
-				if (!find_index_next_block_range(&state, &blocks, threshold, &low, &high))
-					break;
-			} else {
-				double span = fraction * (double)FIND_INDEX_RANGE_END;
-				high = span >= (double)(FIND_INDEX_RANGE_END - low) ? FIND_INDEX_RANGE_END : low + (uint64_t)span + 1;
+				range_count = find_index_block_ranges(&state, &blocks, threshold, low, ranges);
+				if (range_count == 0)
+					break; /* block-max: no bucket left can enter the top k */
 			}
 		}
-		stopped = find_index_fetch_range(&state, low, high, &result->postings_read);
-		/* A bucket first read after a skip may hold documents before low:
-		 * they were judged unable to enter the top k. */
-		find_index_drop_before(query, low);
-		if (stopped == 0)
-			stopped = find_index_evaluate(&state, high, counting, &heap, result, limits->sample_max);
+		stopped = find_index_fetch_ranges(&state, ranges, range_count, &result->postings_read);
+		for (size_t r = 0; r < range_count && stopped == 0; r++) {
+			/* Postings before the range are behind the walk, or in buckets
+			 * judged unable to enter the top k. */
+			find_index_drop_before(query, ranges[r].low);
+			stopped = find_index_evaluate(&state, ranges[r].high, counting, &heap, result, limits->sample_max);
+		}
 		if (stopped != 0)
 			break;
+		uint64_t high = ranges[range_count - 1].high;
 		find_index_drop_before(query, high);
 		if (counting && result->matches_counted >= limits->total_bound && high < FIND_INDEX_RANGE_END) {
 			counting = 0;

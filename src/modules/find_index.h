@@ -187,20 +187,27 @@ void find_index_query_prepare(struct find_index_query *query);
 int find_index_query_impossible(const struct find_index_query *query);
 void find_index_query_release(struct find_index_query *query);
 
-/* Where the walk gets postings and checks documents. fetch reads, for each
- * term i with want[i] = 1, the buckets first_bucket[i]..last_bucket[i] and
- * appends their postings to terms[i].postings in document order. verify
- * (may be NULL: every document passes) sets passed[j] for the documents that
- * pass what the index does not know (workspace, filters, visibility). Both
- * return 0, or non-zero to stop the walk with that value. */
+/* One bucket of one term the walk wants. */
+struct find_index_bucket_request {
+	uint32_t term; /* index in query->terms */
+	uint32_t bucket;
+};
+
+/* Where the walk gets postings and checks documents. fetch reads the
+ * requested buckets (grouped by term, buckets ascending within a term) and
+ * appends their postings to terms[term].postings in that order. maxima (may
+ * be NULL: no block-max) sets, for each term i with maxima[i] not NULL, the
+ * highest impact of each of its buckets from first_bucket[i] to its last
+ * (0 for a bucket with no postings). verify (may be NULL: every document
+ * passes) sets passed[j] for the documents that pass what the index does not
+ * know (workspace, filters, visibility). Each returns 0, or non-zero to stop
+ * the walk with that value. */
 struct find_index_source {
-	int (*fetch)(void *context, struct find_index_query *query, const uint8_t *want, const uint64_t *first_bucket,
-		const uint64_t *last_bucket);
+	int (*fetch)(void *context, struct find_index_query *query, const struct find_index_bucket_request *requests,
+		size_t count);
+	int (*maxima)(void *context, const struct find_index_query *query, const uint64_t *first_bucket,
+		uint8_t *const *maxima);
 	int (*verify)(void *context, const uint32_t *docs, size_t count, uint8_t *passed);
-	/* Block-max (may be NULL): the highest impact of each bucket
-	 * first_bucket..last_bucket of term (0 for a bucket with no postings). */
-	int (*maxima)(void *context, const struct find_index_query *query, size_t term, uint64_t first_bucket,
-		uint64_t last_bucket, uint8_t *maxima);
 	void *context;        /* of fetch and maxima */
 	void *verify_context; /* of verify */
 };

@@ -12,7 +12,6 @@
 
 enum find_index_statement {
 	FIS_HEADS_LOCK,
-	FIS_BUCKETS_LOCK,
 	FIS_TERM_BUCKETS_LOCK,
 	FIS_BUCKETS_WRITE,
 	FIS_BUCKETS_DELETE,
@@ -36,15 +35,22 @@ enum find_index_statement {
 	"JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, term VARCHAR(128) CHARACTER SET utf8mb4 PATH '$[0]',"    \
 	" bucket INT UNSIGNED PATH '$[1]')) jt"
 #define FIS_HEAD_COLUMNS "t.term, t.documents, t.max_impact, t.bucket_bits"
+#define FIND_INDEX_MAXIMA_SLOTS 4
+#define FIS_MAXIMA_SLOT(slot)                                                                                     \
+	"(SELECT " slot ", p.bucket, p.max_impact FROM find_search_postings p WHERE p.tenant_id = ? AND p.entity = ?"  \
+	" AND p.term = ? AND p.bucket BETWEEN ? AND ?)"
 
 static const struct db_statement_def find_index_statements[FIS__MAX] = {
+	/* A write's terms with, for each of its documents, the bucket the
+	 * document falls in: both locked, in one read. A term or bucket not there
+	 * yet is locked as a gap, so two writers adding it meet as a deadlock and
+	 * one is retried. */
 	[FIS_HEADS_LOCK] = {.name = "find_index.heads_lock",
-		.sql = "SELECT " FIS_HEAD_COLUMNS " FROM " FIS_TERMS " JOIN find_search_terms t ON t.tenant_id = ?"
-		" AND t.entity = ? AND t.term = jt.term FOR UPDATE", .tenant_bound = 1},
-	[FIS_BUCKETS_LOCK] = {.name = "find_index.buckets_lock",
-		.sql = "SELECT p.term, p.bucket, p.postings FROM " FIS_PAIRS " JOIN find_search_postings p"
-		" ON p.tenant_id = ? AND p.entity = ? AND p.term = jt.term AND p.bucket = jt.bucket FOR UPDATE",
-		.tenant_bound = 1},
+		.sql = "SELECT " FIS_HEAD_COLUMNS ", p.bucket, p.postings FROM JSON_TABLE(?, '$[*]' COLUMNS (term VARCHAR(128)"
+		" CHARACTER SET utf8mb4 PATH '$[0]', doc INT UNSIGNED PATH '$[1]')) jt JOIN find_search_terms t"
+		" ON t.tenant_id = ? AND t.entity = ? AND t.term = jt.term LEFT JOIN find_search_postings p"
+		" ON p.tenant_id = t.tenant_id AND p.entity = t.entity AND p.term = t.term"
+		" AND p.bucket = IF(t.bucket_bits = 0, 0, jt.doc >> (32 - t.bucket_bits)) FOR UPDATE", .tenant_bound = 1},
 	[FIS_TERM_BUCKETS_LOCK] = {.name = "find_index.term_buckets_lock",
 		.sql = "SELECT p.term, p.bucket, p.postings FROM " FIS_TERMS " JOIN find_search_postings p"
 		" ON p.tenant_id = ? AND p.entity = ? AND p.term = jt.term FOR UPDATE", .tenant_bound = 1},
@@ -95,9 +101,10 @@ static const struct db_statement_def find_index_statements[FIS__MAX] = {
 	[FIS_BUCKETS] = {.name = "find_index.buckets",
 		.sql = "SELECT jt.n, p.postings FROM " FIS_PAIRS " JOIN find_search_postings p ON p.tenant_id = ?"
 		" AND p.entity = ? AND p.term = jt.term AND p.bucket = jt.bucket ORDER BY jt.n", .tenant_bound = 1},
+	/* The highest impact of each bucket of up to four terms (block-max). */
 	[FIS_MAXIMA] = {.name = "find_index.maxima",
-		.sql = "SELECT p.bucket, p.max_impact FROM find_search_postings p WHERE p.tenant_id = ? AND p.entity = ?"
-		" AND p.term = ? AND p.bucket BETWEEN ? AND ?", .tenant_bound = 1},
+		.sql = FIS_MAXIMA_SLOT("0") " UNION ALL " FIS_MAXIMA_SLOT("1") " UNION ALL " FIS_MAXIMA_SLOT("2")
+		" UNION ALL " FIS_MAXIMA_SLOT("3"), .tenant_bound = 1},
 	[FIS_REBUILD_PRODUCTS] = {.name = "find_index.rebuild_products",
 		.sql = "SELECT search_doc, name, content, excerpt, sku, categories_text, tags_text, brands_text"
 		" FROM find_products WHERE tenant_id = ?", .tenant_bound = 1},
@@ -184,6 +191,7 @@ struct find_index_apply_term {
 struct find_index_apply {
 	struct find_index_apply_term *terms;
 	size_t count, capacity;
+	int malformed;
 };
 
 static struct find_index_apply_term *find_index_apply_find(struct find_index_apply *apply, const char *term)
@@ -305,6 +313,15 @@ static int find_index_read_head(void *callback_context, const struct db_row *row
 	term->old_documents = (uint32_t)strtoul(row->values[1], NULL, 10);
 	term->old_max = (uint8_t)strtoul(row->values[2], NULL, 10);
 	term->old_bits = (unsigned)strtoul(row->values[3], NULL, 10);
+	if (row->column_count >= 6 && row->values[4] != NULL && row->values[5] != NULL) {
+		struct find_index_apply_bucket *bucket =
+			find_index_apply_bucket_of(term, (uint32_t)strtoul(row->values[4], NULL, 10));
+		if (!bucket->stored) {
+			bucket->stored = 1;
+			if (find_index_postings_decode((const unsigned char *)row->values[5], row->lengths[5], &bucket->postings) != 0)
+				apply->malformed = 1;
+		}
+	}
 	return 0;
 }
 
@@ -436,46 +453,35 @@ int find_index_apply(struct db *db, uint64_t tenant_id, enum find_entity_kind ki
 	if (apply.count == 0)
 		return DB_OK;
 	const char *entity = find_index_entity(kind);
+	/* (term, document) pairs in term order: terms are locked in sorted
+	 * order, so two writers never wait on each other in a circle. */
 	json_object *terms = json_object_new_array();
 	for (size_t i = 0; i < apply.count; i++)
-		json_object_array_add(terms, json_object_new_string(apply.terms[i].term));
-	/* Terms are locked in sorted order, so two writers never wait on each other in a circle. */
+		for (size_t o = 0; o < apply.terms[i].op_count; o++) {
+			json_object *pair = json_object_new_array();
+			json_object_array_add(pair, json_object_new_string(apply.terms[i].term));
+			json_object_array_add(pair, json_object_new_int64(apply.terms[i].ops[o].doc));
+			json_object_array_add(terms, pair);
+		}
 	struct db_param lock_params[] = {DB_TEXT(find_index_json(terms)), DB_UINT(tenant_id), DB_TEXT(entity)};
 	int result = db_query(db, &find_index_statements[FIS_HEADS_LOCK], lock_params, 3, find_index_read_head, &apply);
-	json_object *whole_terms = json_object_new_array(), *pairs = json_object_new_array();
+	json_object *whole_terms = json_object_new_array();
 	for (size_t i = 0; result == DB_OK && i < apply.count; i++) {
 		struct find_index_apply_term *term = &apply.terms[i];
 		int64_t documents = (int64_t)term->old_documents + term->delta;
 		term->new_documents = documents < 0 ? 0 : (uint32_t)documents;
 		term->new_bits = find_index_bucket_bits_for(term->new_documents, term->exists ? term->old_bits : 0);
 		term->whole = term->exists && (term->new_bits != term->old_bits || term->new_documents == 0);
-		if (term->whole) {
+		if (term->whole)
 			json_object_array_add(whole_terms, json_object_new_string(term->term));
-			continue;
-		}
-		for (size_t o = 0; o < term->op_count; o++) {
-			uint32_t bucket = find_index_bucket_of(term->ops[o].doc, term->new_bits);
-			int seen = 0;
-			for (size_t b = 0; b < term->bucket_count && !seen; b++)
-				seen = term->buckets[b].bucket == bucket;
-			if (!seen) {
-				find_index_apply_bucket_of(term, bucket);
-				json_object *pair = json_object_new_array();
-				json_object_array_add(pair, json_object_new_string(term->term));
-				json_object_array_add(pair, json_object_new_int64(bucket));
-				json_object_array_add(pairs, pair);
-			}
-		}
 	}
 	struct find_index_bucket_reader reader = {.apply = &apply};
-	if (result == DB_OK && json_object_array_length(pairs) > 0) {
-		struct db_param params[] = {DB_TEXT(find_index_json(pairs)), DB_UINT(tenant_id), DB_TEXT(entity)};
-		result = db_query(db, &find_index_statements[FIS_BUCKETS_LOCK], params, 3, find_index_read_bucket, &reader);
-	}
 	if (result == DB_OK && json_object_array_length(whole_terms) > 0) {
 		struct db_param params[] = {DB_TEXT(find_index_json(whole_terms)), DB_UINT(tenant_id), DB_TEXT(entity)};
 		result = db_query(db, &find_index_statements[FIS_TERM_BUCKETS_LOCK], params, 3, find_index_read_bucket, &reader);
 	}
+	if (result == DB_OK && apply.malformed)
+		result = DB_ERROR;
 	if (result == DB_OK && reader.malformed)
 		result = DB_ERROR;
 	json_object *deletes = json_object_new_array(), *heads = json_object_new_array(),
@@ -537,7 +543,6 @@ int find_index_apply(struct db *db, uint64_t tenant_id, enum find_entity_kind ki
 	json_object_put(writer.rows);
 	json_object_put(terms);
 	json_object_put(whole_terms);
-	json_object_put(pairs);
 	json_object_put(deletes);
 	json_object_put(heads);
 	json_object_put(dropped);
@@ -790,26 +795,22 @@ static int find_index_fetch_flush(struct find_index_db_source *source, struct fi
 
 /* Pairs are sent term by term in bucket order and rows come back in that
  * order, so each term's postings are appended in document order. */
-static int find_index_db_fetch(void *context, struct find_index_query *query, const uint8_t *want,
-	const uint64_t *first_bucket, const uint64_t *last_bucket)
+static int find_index_db_fetch(void *context, struct find_index_query *query,
+	const struct find_index_bucket_request *requests, size_t count)
 {
 	struct find_index_db_source *source = context;
 	size_t *term_of = xmalloc(FIND_INDEX_PAIRS_PER_FETCH * sizeof(size_t));
 	json_object *pairs = json_object_new_array();
 	struct find_index_fetch fetch = {.query = query, .term_of = term_of};
 	int result = DB_OK;
-	for (size_t i = 0; i < query->term_count && result == DB_OK; i++) {
-		if (!want[i])
-			continue;
-		for (uint64_t bucket = first_bucket[i]; bucket <= last_bucket[i] && result == DB_OK; bucket++) {
-			if (json_object_array_length(pairs) == FIND_INDEX_PAIRS_PER_FETCH)
-				result = find_index_fetch_flush(source, &fetch, &pairs);
-			term_of[json_object_array_length(pairs)] = i;
-			json_object *pair = json_object_new_array();
-			json_object_array_add(pair, json_object_new_string(query->terms[i].term));
-			json_object_array_add(pair, json_object_new_int64((int64_t)bucket));
-			json_object_array_add(pairs, pair);
-		}
+	for (size_t i = 0; i < count && result == DB_OK; i++) {
+		if (json_object_array_length(pairs) == FIND_INDEX_PAIRS_PER_FETCH)
+			result = find_index_fetch_flush(source, &fetch, &pairs);
+		term_of[json_object_array_length(pairs)] = requests[i].term;
+		json_object *pair = json_object_new_array();
+		json_object_array_add(pair, json_object_new_string(query->terms[requests[i].term].term));
+		json_object_array_add(pair, json_object_new_int64(requests[i].bucket));
+		json_object_array_add(pairs, pair);
 	}
 	if (result == DB_OK)
 		result = find_index_fetch_flush(source, &fetch, &pairs);
@@ -822,30 +823,65 @@ static int find_index_db_fetch(void *context, struct find_index_query *query, co
 }
 
 struct find_index_maxima_reader {
-	uint8_t *maxima;
-	uint64_t first, last;
+	const size_t *term_of; /* slot -> term index */
+	const uint64_t *first_bucket;
+	uint8_t *const *maxima;
+	const struct find_index_query *query;
 };
 
 static int find_index_read_maximum(void *callback_context, const struct db_row *row)
 {
 	struct find_index_maxima_reader *reader = callback_context;
-	if (row->column_count < 2 || row->values[0] == NULL || row->values[1] == NULL)
+	if (row->column_count < 3 || row->values[0] == NULL || row->values[1] == NULL || row->values[2] == NULL)
 		return 0;
-	uint64_t bucket = strtoull(row->values[0], NULL, 10);
-	if (bucket >= reader->first && bucket <= reader->last)
-		reader->maxima[bucket - reader->first] = (uint8_t)strtoul(row->values[1], NULL, 10);
+	size_t slot = strtoul(row->values[0], NULL, 10);
+	if (slot >= FIND_INDEX_MAXIMA_SLOTS)
+		return 0;
+	size_t term = reader->term_of[slot];
+	uint64_t bucket = strtoull(row->values[1], NULL, 10);
+	uint64_t last = ((uint64_t)1 << reader->query->terms[term].bits) - 1;
+	if (bucket >= reader->first_bucket[term] && bucket <= last)
+		reader->maxima[term][bucket - reader->first_bucket[term]] = (uint8_t)strtoul(row->values[2], NULL, 10);
 	return 0;
 }
 
-static int find_index_db_maxima(void *context, const struct find_index_query *query, size_t term,
-	uint64_t first_bucket, uint64_t last_bucket, uint8_t *maxima)
+/* The maxima of up to FIND_INDEX_MAXIMA_SLOTS terms per statement. */
+static int find_index_db_maxima(void *context, const struct find_index_query *query, const uint64_t *first_bucket,
+	uint8_t *const *maxima)
 {
 	struct find_index_db_source *source = context;
-	struct find_index_maxima_reader reader = {.maxima = maxima, .first = first_bucket, .last = last_bucket};
-	struct db_param params[] = {DB_UINT(source->tenant_id), DB_TEXT(find_index_entity(source->kind)),
-		DB_TEXT(query->terms[term].term), DB_UINT(first_bucket), DB_UINT(last_bucket)};
-	source->db_result = db_query(source->db, &find_index_statements[FIS_MAXIMA], params, 5, find_index_read_maximum,
-		&reader);
+	const char *entity = find_index_entity(source->kind);
+	size_t next = 0;
+	source->db_result = DB_OK;
+	while (source->db_result == DB_OK) {
+		size_t term_of[FIND_INDEX_MAXIMA_SLOTS];
+		struct db_param params[FIND_INDEX_MAXIMA_SLOTS * 5];
+		size_t slots = 0;
+		for (; next < query->term_count && slots < FIND_INDEX_MAXIMA_SLOTS; next++) {
+			if (maxima[next] == NULL)
+				continue;
+			term_of[slots] = next;
+			params[slots * 5] = DB_UINT(source->tenant_id);
+			params[slots * 5 + 1] = DB_TEXT(entity);
+			params[slots * 5 + 2] = DB_TEXT(query->terms[next].term);
+			params[slots * 5 + 3] = DB_UINT(first_bucket[next]);
+			params[slots * 5 + 4] = DB_UINT(((uint64_t)1 << query->terms[next].bits) - 1);
+			slots++;
+		}
+		if (slots == 0)
+			break;
+		for (size_t slot = slots; slot < FIND_INDEX_MAXIMA_SLOTS; slot++) {
+			params[slot * 5] = DB_UINT(source->tenant_id);
+			params[slot * 5 + 1] = DB_TEXT(entity);
+			params[slot * 5 + 2] = DB_NULL; /* an empty slot matches no row */
+			params[slot * 5 + 3] = DB_UINT(0);
+			params[slot * 5 + 4] = DB_UINT(0);
+		}
+		struct find_index_maxima_reader reader = {.term_of = term_of, .first_bucket = first_bucket, .maxima = maxima,
+			.query = query};
+		source->db_result = db_query(source->db, &find_index_statements[FIS_MAXIMA], params,
+			FIND_INDEX_MAXIMA_SLOTS * 5, find_index_read_maximum, &reader);
+	}
 	return source->db_result == DB_OK ? 0 : 1;
 }
 
