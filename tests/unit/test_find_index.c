@@ -4,6 +4,7 @@
 #include "modules/find_index.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,36 @@ static void a_typed_short_word_is_kept_only_when_asked(void)
 	position = 0;
 	CU_ASSERT_EQUAL(find_index_next_word("lamp ", 5, &position, word, 1, &ended), 4);
 	CU_ASSERT_TRUE(ended);
+}
+
+static void a_search_text_keeps_each_word_once_and_the_word_being_typed(void)
+{
+	struct find_index_text text;
+	find_index_text_parse("Wireless wireless HEADPH", 24, &text);
+	CU_ASSERT_EQUAL_FATAL(text.count, 2);
+	CU_ASSERT_STRING_EQUAL(text.words[0], "wireless");
+	CU_ASSERT_STRING_EQUAL(text.words[1], "headph");
+	CU_ASSERT_TRUE(text.last_is_prefix);
+	/* A separator after the last word: nothing is being typed. */
+	find_index_text_parse("lamp for the desk ", 18, &text);
+	CU_ASSERT_EQUAL_FATAL(text.count, 2);
+	CU_ASSERT_STRING_EQUAL(text.words[1], "desk");
+	CU_ASSERT_FALSE(text.last_is_prefix);
+	/* A single character or a stopword being typed is kept, last. */
+	find_index_text_parse("camping l", 9, &text);
+	CU_ASSERT_EQUAL_FATAL(text.count, 2);
+	CU_ASSERT_STRING_EQUAL(text.words[1], "l");
+	CU_ASSERT_TRUE(text.last_is_prefix);
+	find_index_text_parse("a the", 5, &text);
+	CU_ASSERT_EQUAL(text.count, 1);
+	find_index_text_parse("  ", 2, &text);
+	CU_ASSERT_EQUAL(text.count, 0);
+	/* At most FIND_INDEX_QUERY_WORDS_MAX words. */
+	char many[40 * 6 + 1] = "";
+	for (int i = 0; i < 40; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "w%03d ", i);
+	find_index_text_parse(many, strlen(many), &text);
+	CU_ASSERT_EQUAL(text.count, FIND_INDEX_QUERY_WORDS_MAX);
 }
 
 static void impact_grows_with_frequency_and_the_name_and_falls_with_length(void)
@@ -465,6 +496,8 @@ int register_find_index_suite(void)
 		{"words are lowercased, stopwords and single characters left out",
 			words_are_lowercased_and_stopwords_and_single_characters_left_out},
 		{"a typed short word is kept only when asked", a_typed_short_word_is_kept_only_when_asked},
+		{"a search text keeps each word once and the word being typed",
+			a_search_text_keeps_each_word_once_and_the_word_being_typed},
 		{"impact grows with frequency and the name, falls with length",
 			impact_grows_with_frequency_and_the_name_and_falls_with_length},
 		{"document terms are sorted, distinct, with name pairs", document_terms_are_sorted_distinct_and_carry_name_pairs},
