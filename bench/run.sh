@@ -9,6 +9,8 @@
 #   bench/run.sh --duration S   seconds per scenario (warm-up not included)
 #   bench/run.sh --connections N  concurrent connections (default 32)
 #   bench/run.sh --keep         keep the temporary directory (logs, wrk output)
+#   bench/run.sh --rounds N     rounds of the interleaved (c) / peers block (default 3)
+#   bench/run.sh --profile      also profile the workers during (c) with perf (top functions)
 #
 # Environment: INTUKA_STACK_WORKERS (intukad workers, default 4).
 #
@@ -31,10 +33,16 @@ source "$DEPLOY_DIR/lib/mariadb.sh"
 export INTUKA_STACK_LOGIN_ADDRESS_LIMIT=1000000
 # shellcheck source=deploy/lib/stack.sh
 source "$DEPLOY_DIR/lib/stack.sh"
+# shellcheck source=bench/peers/peers.sh
+source "$BENCH_DIR/peers/peers.sh"
 
 # ---------------------------------------------------------------- settings
 
 QUICK=0
+PROFILE=0
+PROFILE_REPORT=""
+# Rounds of the interleaved block: (c), the C peer, the PHP peer, in turn.
+ROUNDS=3
 DURATION_S=10
 WARMUP_S=2
 CONNECTIONS=32
@@ -71,7 +79,7 @@ LUA_SCRIPT="$BENCH_DIR/wrk/requests.lua"
 DURATION_ARG=""
 
 usage() {
-	sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 while (($# > 0)); do
@@ -95,6 +103,12 @@ while (($# > 0)); do
 		shift
 		;;
 	--keep) KEEP=1 ;;
+	--profile) PROFILE=1 ;;
+	--rounds)
+		[[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a number"
+		ROUNDS="$2"
+		shift
+		;;
 	-h | --help)
 		usage
 		exit 0
@@ -130,6 +144,7 @@ bench_cleanup() {
 	if ((rc != 0)) && [[ -n "$STATE" && -d "$STATE" ]]; then
 		show_log_tails "$STATE/intukad.log" "$STATE/lighttpd/error.log" "$DB_DIR/error.log"
 	fi
+	peers_stop || true
 	if [[ -n "$STATE" && -d "$STATE" ]]; then
 		stack_down "$STATE" || true
 	fi
@@ -176,6 +191,7 @@ stack_write_config() {
 
 bench_require_tools() {
 	deps_ensure
+	peers_require_tools
 	if ! command -v wrk >/dev/null 2>&1; then
 		((EUID == 0)) || die "wrk is not installed (apt-get install wrk)"
 		log "installing wrk"
@@ -245,7 +261,7 @@ bench_generate_products() {
 	for ((low = 1; low <= rows; low += BATCH_ROWS)); do
 		high=$((low + BATCH_ROWS - 1))
 		((high <= rows)) || high=$rows
-		# search_doc is the product's search number, as migration 0010
+		# search_doc is the product's search number, as migration 0011
 		# numbers existing rows (bench_doc below); the postings are written
 		# afterwards by intuka-admin find-reindex, as an operator would after
 		# loading rows with SQL.
@@ -285,7 +301,7 @@ bench_generate_products() {
 
 # bench_doc(n) for the INSERTs above: the search number of the n-th product
 # of a tenant, the same 32-bit mix as find_index_doc_number() and migration
-# 0010 (xor-shifts and odd multipliers: no two products of a tenant share one).
+# 0011 (xor-shifts and odd multipliers: no two products of a tenant share one).
 bench_define_doc_numbers() {
 	bench_sql -e "
 		DROP FUNCTION IF EXISTS bench_mix;
@@ -526,7 +542,7 @@ bench_access_stats() {
 bench_wrk() {
 	local connections="$1" duration="$2" requests="$3" rc=0
 	BENCH_REQUESTS="$requests" wrk -t "$THREADS" -c "$connections" -d "${duration}s" --timeout 10s \
-		-s "$LUA_SCRIPT" "http://127.0.0.1:$PORT" &
+		-s "$LUA_SCRIPT" "http://127.0.0.1:${BENCH_TARGET_PORT:-$PORT}" &
 	WRK_PID=$!
 	wait "$WRK_PID" || rc=$?
 	WRK_PID=""
@@ -552,12 +568,21 @@ bench_ticks() {
 # (busy time of all CPUs; "other" = machine - these - wrk: kernel threads
 # doing the disk I/O, and whatever else runs on this shared machine).
 bench_cpu_snapshot() {
-	local master
-	master=$(intukad_pid "$STATE")
-	# shellcheck disable=SC2046 # one argument per pid
-	printf '%s %s %s %s\n' "$(bench_ticks "$(mariadb_pid "$DB_DIR")")" \
-		"$(bench_ticks "$master" $(bench_worker_pids "$master"))" \
-		"$(bench_ticks "$(web_pid "$STATE")")" \
+	local master app web
+	case "${BENCH_APP:-intukad}" in
+	intukad)
+		master=$(intukad_pid "$STATE")
+		# shellcheck disable=SC2046 # one argument per pid
+		app=$(bench_ticks "$master" $(bench_worker_pids "$master"))
+		web=$(web_pid "$STATE")
+		;;
+	*)
+		# shellcheck disable=SC2046 # one argument per pid
+		app=$(bench_ticks $(peers_app_pids "${BENCH_APP#peer-}"))
+		web=$(cat "$PEER_DIR/lighttpd.pid")
+		;;
+	esac
+	printf '%s %s %s %s\n' "$(bench_ticks "$(mariadb_pid "$DB_DIR")")" "$app" "$(bench_ticks "$web")" \
 		"$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)"
 }
 
@@ -651,18 +676,21 @@ bench_row() {
 	access="${RESULT[$id:access]}"
 	db="${RESULT[$id:db]}"
 	awk -v label="$label" -v conns="${RESULT[$id:conns]}" -v rps="$rps" -v p50="$p50" -v p99="$p99" \
-		-v errors="$errors" -v access="$access" -v db="$db" '
+		-v errors="$errors" -v access="$access" -v db="$db" -v requests="$(bench_field "$line" requests)" '
 		BEGIN {
 			split(access, a, " "); split(db, d, " ")
 			lines = a[1]
+			# Peers write no access lines: their server-wide figures are per wrk request.
+			n = lines > 0 ? lines : requests
+			rt = "-"; range = "-"; q = "-"; rows = "-"; fs = "-"
 			if (lines > 0) {
 				rt = sprintf("%.2f", a[2] / lines)
 				range = (a[3] == a[4]) ? a[3] : a[3] "-" a[4]
-				q = sprintf("%.2f", (d[4] - d[1]) / lines)
-				rows = sprintf("%.0f", (d[5] - d[2]) / lines)
-				fs = sprintf("%.2f", (d[6] - d[3]) / lines)
-			} else {
-				rt = "-"; range = "-"; q = "-"; rows = "-"; fs = "-"
+			}
+			if (n > 0) {
+				q = sprintf("%.2f", (d[4] - d[1]) / n)
+				rows = sprintf("%.0f", (d[5] - d[2]) / n)
+				fs = sprintf("%.2f", (d[6] - d[3]) / n)
 			}
 			printf "%-46s %5d %9.1f %8.2f %8.2f %7s %6s %7s %8s %7s %6d\n",
 				label, conns, rps, p50, p99, rt, range, q, rows, fs, errors + (lines > 0 ? a[5] : 0)
@@ -836,6 +864,69 @@ bench_evidence() {
 	fi
 }
 
+# ---------------------------------------------------------------- peers
+
+# (c) and the two peers in turn, ROUNDS times: each round measures the three
+# within a minute of each other, so a noisy moment of the machine hits all
+# three. (c) is the round with the median req/s of (c).
+bench_peers_block() {
+	local round
+	peers_start "$INTUKA_STACK_WORKERS"
+	peers_prepare_requests
+	peers_check
+	for ((round = 1; round <= ROUNDS; round++)); do
+		bench_scenario "c-r$round" "$CONNECTIONS" list
+		BENCH_TARGET_PORT=$PEER_PORT BENCH_APP=peer-c bench_scenario "peer-c-r$round" "$CONNECTIONS" peer-c
+		BENCH_TARGET_PORT=$PEER_PORT BENCH_APP=peer-php bench_scenario "peer-php-r$round" "$CONNECTIONS" peer-php
+	done
+	bench_alias_median c c
+	bench_alias_median peer-c peer-c
+	bench_alias_median peer-php peer-php
+	((PROFILE)) && bench_profile list
+	return 0
+}
+
+# perf over intukad's workers while wrk sends request file NAME: where a
+# worker's CPU goes, by function (children included), for the report.
+bench_profile() {
+	local name="$1" master pids
+	command -v perf >/dev/null 2>&1 || deps_apt_install linux-perf >&2 || die "perf is not available"
+	master=$(intukad_pid "$STATE")
+	pids=$(bench_worker_pids "$master" | paste -sd, -)
+	log "profiling the workers ($pids) for ${DURATION_S}s of $name"
+	local load
+	bench_wrk "$CONNECTIONS" "$((DURATION_S + 2))" "$WORK/req/$name.tsv" >"$WORK/wrk-profile.out" 2>&1 &
+	load=$!
+	sleep 1
+	perf record -q -g -F 999 -p "$pids" -o "$WORK/perf.data" -- sleep "$DURATION_S" >/dev/null 2>&1 ||
+		die "perf record failed"
+	# Only this job: the stack's daemons are this shell's children too.
+	wait "$load" || true
+	PROFILE_REPORT=$(perf report -i "$WORK/perf.data" --stdio --no-children --sort symbol --percent-limit 1.5 \
+		-g none 2>/dev/null | grep -E '^ +[0-9]' | head -n 30)
+}
+
+# Stores under ID the figures of the round of PREFIX-rN with the median req/s.
+bench_alias_median() {
+	local id="$1" prefix="$2" round field best
+	best=$(for ((round = 1; round <= ROUNDS; round++)); do
+		printf '%s %d\n' "$(bench_figures "$prefix-r$round" | cut -d ' ' -f 1)" "$round"
+	done | sort -n | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2) { print $2 }')
+	for field in conns wrk access db cpu; do
+		RESULT[$id:$field]="${RESULT[$prefix-r$best:$field]}"
+	done
+	RESULT[$id:round]=$best
+}
+
+# req/s of every round of PREFIX, as "a / b / c".
+bench_rounds_text() {
+	local prefix="$1" round text=""
+	for ((round = 1; round <= ROUNDS; round++)); do
+		text+="${text:+ / }$(bench_figures "$prefix-r$round" | cut -d ' ' -f 1)"
+	done
+	printf '%s' "$text"
+}
+
 # ---------------------------------------------------------------- report
 
 bench_ratio() {
@@ -866,7 +957,7 @@ bench_report() {
 	bench_row b "(b) GET /api/v1/version (FastCGI, no db)"
 	bench_row c "(c) GET /sales/leads?page=2&limit=25 (JWT)"
 	bench_row d "(d) POST /find/products/search (secret key)"
-	bench_row e "(e) POST /api/v1/auth/login (PBKDF2 600k)"
+	bench_row e "(e) POST /api/v1/auth/login (Argon2id)"
 	bench_row f "(f) POST /api/v1/sales/leads (create)"
 	read -r rps_b _ _ < <(bench_figures b)
 	read -r rps_c _ p99_c < <(bench_figures c)
@@ -874,6 +965,19 @@ bench_report() {
 	ratio=$(bench_ratio "$rps_c" "$rps_b")
 	printf '\n(c)/(b) throughput: %s   (d)/(b) throughput: %s\n' "$ratio" "$(bench_ratio "$rps_d" "$rps_b")"
 	printf '(d) searches %s on the 10k tenant (about 42 of its products have both words)\n\n' "$SEARCH_BROAD"
+
+	local rps_peer_c rps_peer_php p99_peer_c p99_peer_php
+	bench_header_row "Peers: (c) interleaved, ${ROUNDS} rounds, median"
+	bench_row c "(c) Intuka, page 2 (JWT, session, total)"
+	bench_row peer-c "C peer: JWT, durable counter, page, no total"
+	bench_row peer-php "PHP-FPM + PDO peer: the same work"
+	read -r rps_peer_c _ p99_peer_c < <(bench_figures peer-c)
+	read -r rps_peer_php _ p99_peer_php < <(bench_figures peer-php)
+	printf '\nreq/s by round: (c) %s; C peer %s; PHP peer %s\n' "$(bench_rounds_text c)" \
+		"$(bench_rounds_text peer-c)" "$(bench_rounds_text peer-php)"
+	printf '(c)/C peer: %s   (c)/PHP peer: %s   (p99: (c) %s ms, C %s ms, PHP %s ms)\n\n' \
+		"$(bench_ratio "$rps_c" "$rps_peer_c")" "$(bench_ratio "$rps_c" "$rps_peer_php")" "$p99_c" \
+		"$p99_peer_c" "$p99_peer_php"
 
 	bench_header_row "Scale: GET /sales/leads, ${#SIZE_LABELS[@]} size(s), 100 tenants"
 	for i in "${!SIZE_LABELS[@]}"; do
@@ -913,10 +1017,12 @@ bench_report() {
 	fi
 
 	printf 'CPU per request, microseconds (user + system, all threads), and other CPU use meanwhile\n'
-	printf '%-46s %9s %9s %9s %9s %9s %9s\n' scenario mariadbd intukad lighttpd wrk total "others"
+	printf '%-46s %9s %9s %9s %9s %9s %9s\n' scenario mariadbd "app" lighttpd wrk total "others"
 	bench_cpu_row a "(a) static file"
 	bench_cpu_row b "(b) version"
 	bench_cpu_row c "(c) list page 2"
+	bench_cpu_row peer-c "C peer (app column: its processes)"
+	bench_cpu_row peer-php "PHP peer (app column: PHP-FPM)"
 	bench_cpu_row d "(d) search"
 	bench_cpu_row e "(e) login"
 	bench_cpu_row f "(f) create"
@@ -934,6 +1040,11 @@ bench_report() {
 	printf '%s\n\n' "$MEMORY_REPORT"
 
 	printf 'Targets\n'
+	local peer_ratio
+	peer_ratio=$(bench_ratio "$rps_c" "$rps_peer_c")
+	printf '  (c) >= 1.0x the C peer:              %s  -> %s\n' "$peer_ratio" "$(bench_verdict "$peer_ratio >= 1.0")"
+	peer_ratio=$(bench_ratio "$rps_c" "$rps_peer_php")
+	printf '  (c) >= 1.3x the PHP peer:            %s  -> %s\n' "$peer_ratio" "$(bench_verdict "$peer_ratio >= 1.3")"
 	printf '  (c) >= 60%% of (b) throughput:        %s  -> %s\n' "$ratio" \
 		"$(bench_verdict "$ratio >= 0.60")"
 	printf '  p99 of (c) < 10 ms at %s connections: %s ms  -> %s\n' "$CONNECTIONS" "$p99_c" \
@@ -956,6 +1067,10 @@ bench_report() {
 	fi
 	printf '  no worker memory growth:             max %s kB over %s requests  -> %s\n' "$MEMORY_MAX_GROWTH_KB" \
 		"$MEMORY_SERVED" "$(bench_verdict "$MEMORY_MAX_GROWTH_KB <= 256 && $MEMORY_SAME_PIDS == 1")"
+	if ((PROFILE)); then
+		printf '\nProfile of the workers during (c), self time by function (perf, %ss):\n%s\n' "$DURATION_S" \
+			"$PROFILE_REPORT"
+	fi
 	printf '\n%s\n' "$EVIDENCE"
 	printf 'Columns: conns = concurrent connections; p50/p99 = wrk latency percentiles; rt/req = MariaDB round\n'
 	printf 'trips per request from intukad'"'"'s access lines (rt = min-max seen); q/req, rows/req, fs/req = MariaDB\n'
@@ -987,9 +1102,9 @@ main() {
 
 	bench_scenario a "$CONNECTIONS" static
 	bench_scenario b "$CONNECTIONS" version
-	bench_scenario c "$CONNECTIONS" list
+	bench_peers_block
 	bench_scenario d "$CONNECTIONS" search
-	# One login is one PBKDF2 of 600,000 iterations (~0.3 s of a core): with
+	# One login is one Argon2id hash (m=19 MiB, t=2: ~20 ms of a core): with
 	# one connection per worker the latency is the cost of a login, not the
 	# queue in front of the workers.
 	bench_scenario e "$INTUKA_STACK_WORKERS" login

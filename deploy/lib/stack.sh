@@ -37,6 +37,14 @@ INTUKA_STACK_SHUTDOWN_TIMEOUT_S="${INTUKA_STACK_SHUTDOWN_TIMEOUT_S:-10}"
 INTUKA_STACK_BASE_DOMAIN="${INTUKA_STACK_BASE_DOMAIN:-intuka.test}"
 # Logins per 15 minutes from one client address (the product default is 10).
 INTUKA_STACK_LOGIN_ADDRESS_LIMIT="${INTUKA_STACK_LOGIN_ADDRESS_LIMIT:-10}"
+# refresh_reuse_grace_s of the stack: short, so the tests that present a
+# retired refresh token after the window wait little (the product default is 10).
+INTUKA_STACK_REFRESH_GRACE_S="${INTUKA_STACK_REFRESH_GRACE_S:-3}"
+# The operator API's window for failed key attempts: short, so the test
+# that exhausts it waits little (the product default is 900 s).
+INTUKA_STACK_OPERATOR_WINDOW_S="${INTUKA_STACK_OPERATOR_WINDOW_S:-5}"
+# Where the operator API's deletions write their exports (set by stack_up).
+INTUKA_STACK_EXPORT_DIR=""
 # Where the stack's mail command appends messages (set by stack_up).
 INTUKA_STACK_MAIL_DIR=""
 # Pause between streamed chat text chunks: the find_chat integration suite
@@ -162,6 +170,7 @@ stack_write_config() {
 		jwt_audience = intuka-api
 		access_token_ttl_s = 900
 		refresh_token_ttl_s = 2592000
+		refresh_reuse_grace_s = $INTUKA_STACK_REFRESH_GRACE_S
 		rate_limit_per_minute = 200
 		login_rate_limit = 10
 		login_rate_window_s = 900
@@ -173,6 +182,10 @@ stack_write_config() {
 		# No mail server here: messages are appended to a file.
 		mail_command = cat >> $INTUKA_STACK_MAIL_DIR/mail.log
 		mail_from = intuka@localhost
+		# The operator API (its key is in the secrets file).
+		operator_rate_limit = 10
+		operator_rate_window_s = $INTUKA_STACK_OPERATOR_WINDOW_S
+		tenant_export_dir = $INTUKA_STACK_EXPORT_DIR
 		# A visible typing pace, so tests can tell streamed chat from buffered.
 		chat_stream_pace_ms = $INTUKA_STACK_CHAT_STREAM_PACE_MS
 		# Webhook deliveries (intukad --deliver-webhooks).
@@ -182,6 +195,19 @@ stack_write_config() {
 		webhook_lease_s = $INTUKA_STACK_WEBHOOK_LEASE_S
 	EOF
 	chmod 0644 "$conf"
+}
+
+# Makes sure SECRETS holds an operator key (operator_key), which opens the
+# operator API; keeps an existing one.
+secrets_ensure_operator_key() {
+	local file="$1"
+	if ! grep -q '^[[:space:]]*operator_key[[:space:]]*=' "$file" 2>/dev/null; then
+		(
+			umask 077
+			printf 'operator_key = %s\n' "$(openssl rand -hex 32)" >>"$file"
+		)
+	fi
+	chmod 0600 "$file"
 }
 
 # Makes sure SECRETS holds a JWT signing key (jwt_key.<kid>); keeps an
@@ -205,11 +231,11 @@ stack_migrate() {
 		return 1
 	}
 	printf '%s\n' "$out"
-	# Migration 0010 numbers the products and posts already stored but leaves
+	# Migration 0011 numbers the products and posts already stored but leaves
 	# their search postings to find-reindex (docs/operations.md): an upgrade
 	# that applies it indexes them at once.
-	if grep -q '^applying 0010_find_search_index.sql' <<<"$out"; then
-		log "intuka-admin find-reindex (migration 0010 was applied)"
+	if grep -q '^applying 0011_find_search_index.sql' <<<"$out"; then
+		log "intuka-admin find-reindex (migration 0011 was applied)"
 		intuka_admin -c "$conf" find-reindex
 	fi
 }
@@ -450,6 +476,15 @@ stack_up() {
 	printf '%s\n' "$flavour" >"$state/flavour"
 	printf '%s\n' "$port" >"$state/port"
 	secrets_ensure_jwt_key "$secrets" || return 1
+	secrets_ensure_operator_key "$secrets" || return 1
+	# Where the operator API's deletions write their exports; the workers
+	# run as the web server user under fcgid.
+	INTUKA_STACK_EXPORT_DIR="$state/exports"
+	mkdir -p "$INTUKA_STACK_EXPORT_DIR"
+	if ((EUID == 0)); then
+		chown "$INTUKA_WEB_USER:$INTUKA_WEB_GROUP" "$INTUKA_STACK_EXPORT_DIR"
+	fi
+	chmod 0700 "$INTUKA_STACK_EXPORT_DIR"
 	# The mail file is written by the workers, which run as the web server
 	# user under fcgid.
 	INTUKA_STACK_MAIL_DIR="$state/mail"

@@ -22,8 +22,10 @@ static const struct db_statement_def key_principal_statements[KEY_STMT__MAX] = {
 	[KEY_STMT_LOOKUP] = {.name = "auth.key_lookup",
 		.sql = "SELECT k.tenant_id, t.slug, k.key_id, k.key_hash, k.key_type, k.scopes, k.allowed_origins, "
 		"IFNULL(UNIX_TIMESTAMP(k.expires_at), 0), k.revoked_at IS NOT NULL, "
-		"IFNULL(UNIX_TIMESTAMP(k.last_used_at), 0) "
-		"FROM find_api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id AND t.status = 'active' "
+		"IFNULL(UNIX_TIMESTAMP(k.last_used_at), 0), t.status = 'active', "
+		"IFNULL((SELECT FLOOR(UNIX_TIMESTAMP(p.updated_at) * 1000) FROM find_tenant_plans p "
+		"WHERE p.tenant_id = k.tenant_id), -1) "
+		"FROM find_api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id "
 		"WHERE k.key_hash = ?",
 		.tenant_bound = 0},
 	[KEY_STMT_TOUCH] = {.name = "auth.key_touch",
@@ -50,14 +52,16 @@ struct key_row {
 	int64_t expires_at_s;
 	int revoked;
 	int64_t last_used_s;
+	int tenant_active;
+	int64_t plan_changed_ms;
 };
 
 static int key_principal_read(void *callback_context, const struct db_row *row)
 {
 	struct key_row *key = callback_context;
-	if (row->column_count != 10 || row->lengths[3] != API_KEY_HASH_BYTES)
+	if (row->column_count != 12 || row->lengths[3] != API_KEY_HASH_BYTES)
 		return 1;
-	for (size_t i = 0; i < 10; i++)
+	for (size_t i = 0; i < 12; i++)
 		if (row->values[i] == NULL)
 			return 1;
 	key->found = 1;
@@ -71,6 +75,8 @@ static int key_principal_read(void *callback_context, const struct db_row *row)
 	key->expires_at_s = strtoll(row->values[7], NULL, 10);
 	key->revoked = row->values[8][0] == '1';
 	key->last_used_s = strtoll(row->values[9], NULL, 10);
+	key->tenant_active = row->values[10][0] == '1';
+	key->plan_changed_ms = strtoll(row->values[11], NULL, 10);
 	return 0;
 }
 
@@ -93,6 +99,8 @@ enum key_principal_outcome key_principal_load(struct db *db, const char *key, in
 		return KEY_PRINCIPAL_UNKNOWN;
 	if (row.expires_at_s != 0 && now_s >= row.expires_at_s)
 		return KEY_PRINCIPAL_EXPIRED;
+	if (!row.tenant_active)
+		return KEY_PRINCIPAL_TENANT_SUSPENDED;
 
 	auth->tenant_id = row.tenant_id;
 	auth->tenant_slug = arena_strdup(arena, row.tenant_slug);
@@ -103,6 +111,7 @@ enum key_principal_outcome key_principal_load(struct db *db, const char *key, in
 	else
 		auth->permissions = row.scopes[0] ? arena_strdup(arena, row.scopes) : KEY_SECRET_PERMISSIONS;
 	auth->key_allowed_origins = arena_strdup(arena, row.allowed_origins);
+	auth->plan_changed_ms = row.plan_changed_ms;
 	if (auth->tenant_slug == NULL || auth->permissions == NULL || auth->key_allowed_origins == NULL)
 		return KEY_PRINCIPAL_DB_ERROR;
 

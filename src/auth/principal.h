@@ -1,7 +1,11 @@
 /* The principal behind a verified access token, read fresh on every
  * request in one query: the user must be active, the tenant active and the
  * session not revoked, and the profile's current permissions apply (so a
- * profile change takes effect on the next request, not the next login). */
+ * profile change takes effect on the next request, not the next login).
+ * The tenant's suspension is read in that same row as the session's
+ * revocation: whatever keeps a principal between requests must keep
+ * reading that row (or an epoch that suspension moves too), so a suspended
+ * tenant is refused on the very next request. */
 #ifndef INTUKA_AUTH_PRINCIPAL_H
 #define INTUKA_AUTH_PRINCIPAL_H
 
@@ -13,17 +17,16 @@ struct auth_context;
 struct db;
 struct db_statement_def;
 
-enum principal_outcome { PRINCIPAL_OK, PRINCIPAL_GONE, PRINCIPAL_DB_UNAVAILABLE, PRINCIPAL_DB_ERROR };
+enum principal_outcome {
+	PRINCIPAL_OK,
+	PRINCIPAL_GONE,             /* session revoked or expired, user deactivated: 401 */
+	PRINCIPAL_TENANT_SUSPENDED, /* a live session of an active user, but the tenant is suspended: 403 */
+	PRINCIPAL_DB_UNAVAILABLE,
+	PRINCIPAL_DB_ERROR,
+};
 
 enum principal_outcome principal_load(struct db *db, uint64_t tenant_id, uint64_t user_id, uint64_t session_id,
 	struct arena *arena, struct auth_context *auth);
-/* The same, counting one hit in each rate bucket (1 or 2) in the same round
- * trip; on PRINCIPAL_OK outcome holds the rate verdict. */
-struct ratelimit_bucket;
-struct ratelimit_outcome;
-enum principal_outcome principal_load_counted(struct db *db, uint64_t tenant_id, uint64_t user_id,
-	uint64_t session_id, const struct ratelimit_bucket *buckets, size_t bucket_count, int64_t now_s,
-	struct arena *arena, struct auth_context *auth, struct ratelimit_outcome *outcome);
 const struct db_statement_def *principal_statement_table(size_t *count);
 
 #endif

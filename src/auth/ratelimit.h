@@ -1,6 +1,7 @@
 /* Fixed-window rate limits counted in MariaDB, so every worker on every
  * node sees the same count. One INSERT ... ON DUPLICATE KEY UPDATE ...
- * RETURNING counts up to two buckets in a single round trip. */
+ * RETURNING counts up to three buckets in a single round trip. Exact counts
+ * here (one write per request); rate_lease.h takes units in advance. */
 #ifndef INTUKA_AUTH_RATELIMIT_H
 #define INTUKA_AUTH_RATELIMIT_H
 
@@ -32,8 +33,31 @@ int64_t ratelimit_window_start(int64_t now_s, uint32_t window_s);
 /* Combine per-bucket counts into one outcome (pure; exposed for tests). */
 void ratelimit_evaluate(const struct ratelimit_bucket *buckets, const uint32_t *hits, size_t bucket_count,
 	int64_t now_s, struct ratelimit_outcome *outcome);
-/* Count one hit in each bucket (1 or 2) and evaluate. Returns a db_result. */
+/* One row of rate_counters to add to, and its total once added. */
+struct ratelimit_count {
+	uint64_t tenant_id;
+	const char *bucket;
+	int64_t window_start;
+	uint32_t add;   /* 0 reads the total */
+	uint64_t total; /* after the addition */
+	int seen;
+};
+
+#define RATELIMIT_ADD_MAX 3
+
+/* Add to 1..RATELIMIT_ADD_MAX rows in one round trip and read their totals
+ * back. Returns a db_result. */
+int ratelimit_add(struct db *db, struct ratelimit_count *counts, size_t count);
+/* Subtract amount (never below 0): units handed back. Returns a db_result. */
+int ratelimit_take_back(struct db *db, uint64_t tenant_id, const char *bucket, int64_t window_start, uint32_t amount);
+/* Count one hit in each bucket (1 or 2), exactly, and evaluate. Returns a
+ * db_result. For the rare, security-relevant limits (login, forgot). */
 int ratelimit_hit(struct db *db, const struct ratelimit_bucket *buckets, size_t bucket_count, int64_t now_s,
+	struct ratelimit_outcome *outcome);
+/* For a bucket that counts only failures (operator key attempts): the
+ * verdict the next attempt would get, without counting it; count a failure
+ * with ratelimit_hit. Returns a db_result. */
+int ratelimit_peek(struct db *db, const struct ratelimit_bucket *bucket, int64_t now_s,
 	struct ratelimit_outcome *outcome);
 /* X-RateLimit-* headers, and Retry-After when refused. */
 void ratelimit_add_headers(struct response *response, const struct ratelimit_outcome *outcome, int64_t now_s);

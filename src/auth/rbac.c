@@ -93,6 +93,39 @@ int rbac_list_grants(const char *list, const char *permission)
 	return 0;
 }
 
+size_t rbac_list_missing(const char *holder, const char *wanted, char *out, size_t out_size)
+{
+	size_t missing = 0, used = 0;
+	if (out_size > 0)
+		out[0] = '\0';
+	for (const char *cursor = wanted ? wanted : ""; *cursor != '\0';) {
+		while (*cursor == ' ')
+			cursor++;
+		size_t length = strcspn(cursor, " ");
+		if (length == 0)
+			break;
+		char permission[64];
+		/* A word longer than any permission cannot be granted either. */
+		int fits = length < sizeof(permission);
+		if (fits) {
+			memcpy(permission, cursor, length);
+			permission[length] = '\0';
+		}
+		if (!fits || !rbac_list_grants(holder, permission)) {
+			missing++;
+			if (used + length + 2 <= out_size) {
+				if (used > 0)
+					out[used++] = ' ';
+				memcpy(out + used, cursor, length);
+				used += length;
+				out[used] = '\0';
+			}
+		}
+		cursor += length;
+	}
+	return missing;
+}
+
 int rbac_normalize(const char *const *items, size_t item_count, char *out, size_t out_size, const char **unknown)
 {
 	int chosen[RBAC_PERMISSION_COUNT] = {0};

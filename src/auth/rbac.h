@@ -34,6 +34,11 @@ const char *const *rbac_catalogue(size_t *count);
 /* 1 when list (normalized, space-separated) grants permission. */
 int rbac_list_grants(const char *list, const char *permission);
 
+/* The permissions of wanted (a list) that holder (a list) does not grant,
+ * space-separated into out; returns how many. 0 means wanted is a subset of
+ * holder: a user may hand on only what they hold themselves. */
+size_t rbac_list_missing(const char *holder, const char *wanted, char *out, size_t out_size);
+
 /* Build a normalized list from items; -1 with the offending item in
  * *unknown when one is not in the catalogue. Duplicates collapse. */
 int rbac_normalize(const char *const *items, size_t item_count, char *out, size_t out_size, const char **unknown);

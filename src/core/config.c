@@ -66,6 +66,7 @@ static const struct config_key config_keys[] = {
 	INT_KEY(jwt_leeway_s, 0, 300, "30"),
 	INT_KEY(access_token_ttl_s, 60, 86400, "900"),
 	INT_KEY(refresh_token_ttl_s, 300, 31536000, "2592000"),
+	INT_KEY(refresh_reuse_grace_s, 0, 60, "10"),
 	INT_KEY(rate_limit_per_minute, 1, 1000000, "200"),
 	INT_KEY(rate_limit_tenant_per_minute, 0, 100000000, "0"),
 	INT_KEY(login_rate_limit, 1, 100000, "10"),
@@ -76,6 +77,11 @@ static const struct config_key config_keys[] = {
 	STRING_KEY(mail_command, "/usr/sbin/sendmail -t -i"),
 	STRING_KEY(mail_from, "intuka@localhost"),
 	STRING_KEY(password_reset_url, ""),
+	STRING_KEY(invitation_url, ""),
+	SECRET_KEY(operator_key),
+	INT_KEY(operator_rate_limit, 1, 100000, "10"),
+	INT_KEY(operator_rate_window_s, 1, 86400, "900"),
+	STRING_KEY(tenant_export_dir, ""),
 	STRING_KEY(find_default_plan, "starter"),
 	STRING_KEY(find_upgrade_url, "/pricing"),
 	INT_KEY(chat_stream_pace_ms, 0, 1000, "0"),
@@ -346,6 +352,19 @@ int config_validate(const struct config *config, char *error, size_t error_size)
 		strlen(config->jwt_audience) > 127) {
 		snprintf(error, error_size, "jwt_issuer and jwt_audience must be 1 to 127 characters");
 		return -1;
+	}
+	if (config->operator_key[0] != '\0') {
+		size_t length = strlen(config->operator_key);
+		int printable = 1;
+		for (const char *p = config->operator_key; *p != '\0'; p++)
+			printable &= *p > 0x20 && *p < 0x7f;
+		/* Never the value: it is a secret. */
+		if (length < CONFIG_OPERATOR_KEY_MIN || !printable) {
+			snprintf(error, error_size,
+				"operator_key: at least %d printable characters without spaces (e.g. openssl rand -hex 32)",
+				CONFIG_OPERATOR_KEY_MIN);
+			return -1;
+		}
 	}
 	if (config->db_name[0] == '\0' || config->db_user[0] == '\0') {
 		snprintf(error, error_size, "db_name and db_user must not be empty");

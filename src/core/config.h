@@ -12,6 +12,7 @@
 #define CONFIG_JWT_KEYS_MAX 8
 #define CONFIG_JWT_KID_MAX 33
 #define CONFIG_JWT_SECRET_MAX 256
+#define CONFIG_OPERATOR_KEY_MIN 32
 
 struct config {
 	char listen[CONFIG_PATH_MAX];
@@ -49,6 +50,7 @@ struct config {
 	int jwt_leeway_s;
 	int access_token_ttl_s;
 	int refresh_token_ttl_s;
+	int refresh_reuse_grace_s; /* a retired refresh token answers its successor pair this long */
 	int rate_limit_per_minute;
 	int rate_limit_tenant_per_minute;
 	int login_rate_limit;
@@ -59,6 +61,12 @@ struct config {
 	char mail_command[CONFIG_PATH_MAX];
 	char mail_from[CONFIG_TEXT_MAX];
 	char password_reset_url[CONFIG_PATH_MAX];
+	char invitation_url[CONFIG_PATH_MAX]; /* the invitation token is appended; "" = the bare token */
+	/* operator API */
+	char operator_key[CONFIG_TEXT_MAX]; /* secrets file; "" = no operator API (404) */
+	int operator_rate_limit;            /* failed operator-key attempts per address and window */
+	int operator_rate_window_s;
+	char tenant_export_dir[CONFIG_PATH_MAX]; /* where an API deletion writes its export; "" = none */
 	/* find API */
 	char find_default_plan[CONFIG_TEXT_MAX]; /* plan of tenants without a plan row */
 	char find_upgrade_url[CONFIG_PATH_MAX];  /* sent with 402 TRIAL_EXPIRED */

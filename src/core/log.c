@@ -81,12 +81,29 @@ size_t log_json_escape(char *out, size_t out_size, const char *text)
 
 static void log_timestamp(char *out, size_t out_size)
 {
+	/* The date and time to the second change once a second: kept, so a
+	 * busy worker formats them once a second, not once a line. */
+	static time_t kept_second = -1;
+	static char kept_text[24];
 	struct timespec now;
-	struct tm utc;
 	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &utc);
-	size_t len = strftime(out, out_size, "%Y-%m-%dT%H:%M:%S", &utc);
-	snprintf(out + len, out_size - len, ".%03ldZ", now.tv_nsec / 1000000);
+	if (now.tv_sec != kept_second) {
+		struct tm utc;
+		gmtime_r(&now.tv_sec, &utc);
+		if (strftime(kept_text, sizeof(kept_text), "%Y-%m-%dT%H:%M:%S", &utc) == 0)
+			kept_text[0] = '\0';
+		kept_second = now.tv_sec;
+	}
+	long milliseconds = now.tv_nsec / 1000000;
+	char fraction[6] = {'.', (char)('0' + milliseconds / 100), (char)('0' + milliseconds / 10 % 10),
+		(char)('0' + milliseconds % 10), 'Z', '\0'};
+	size_t length = strlen(kept_text);
+	if (length + sizeof(fraction) > out_size) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, kept_text, length);
+	memcpy(out + length, fraction, sizeof(fraction));
 }
 
 static void log_emit(enum log_level level, const char *line_body)

@@ -27,6 +27,7 @@ static const struct status_info status_table[STATUS__MAX] = {
 	[STATUS_SUBSCRIPTION_INACTIVE] = {403, "SUBSCRIPTION_INACTIVE", "Forbidden"},
 	[STATUS_PLAN_LIMIT_REACHED] = {403, "PLAN_LIMIT_REACHED", "Forbidden"},
 	[STATUS_QUOTA_EXCEEDED] = {429, "QUOTA_EXCEEDED", "Too Many Requests"},
+	[STATUS_TENANT_SUSPENDED] = {403, "TENANT_SUSPENDED", "Forbidden"},
 	[STATUS_HEADERS_TOO_LARGE] = {431, "HEADERS_TOO_LARGE", "Request Header Fields Too Large"},
 	[STATUS_INTERNAL_ERROR] = {500, "INTERNAL_ERROR", "Internal Server Error"},
 	[STATUS_SERVICE_UNAVAILABLE] = {503, "SERVICE_UNAVAILABLE", "Service Unavailable"},

@@ -21,6 +21,7 @@ enum status {
 	STATUS_SUBSCRIPTION_INACTIVE, /* 403 (find API) */
 	STATUS_PLAN_LIMIT_REACHED, /* 403: an indexing cap of the plan */
 	STATUS_QUOTA_EXCEEDED, /* 429: the monthly allowance is used up */
+	STATUS_TENANT_SUSPENDED, /* 403: the tenant is suspended by its operator */
 	STATUS_HEADERS_TOO_LARGE,
 	STATUS_INTERNAL_ERROR,
 	STATUS_SERVICE_UNAVAILABLE,

@@ -16,6 +16,9 @@
 #define DB_STATEMENT_CACHE_SLOTS 1024 /* power of two, well above every statement the modules define */
 #define DB_MAX_COLUMNS 64
 #define DB_COLUMN_INITIAL_BYTES 256
+/* A column buffer that grew past this is freed after its query: a rare
+ * large value does not stay in every worker's memory. */
+#define DB_COLUMN_KEPT_BYTES (64 * 1024)
 
 struct db_cached_statement {
 	const struct db_statement_def *definition;
@@ -29,6 +32,10 @@ struct db {
 	struct db_cached_statement cache[DB_STATEMENT_CACHE_SLOTS];
 	struct db_counters counters;
 	char last_error[512];
+	/* Fetch buffers, one per column, kept from query to query: rows are
+	 * fetched one query at a time on a connection, so they are never shared. */
+	char *column_buffers[DB_MAX_COLUMNS];
+	size_t column_capacities[DB_MAX_COLUMNS];
 };
 
 struct db *db_new(const struct config *config)
@@ -62,6 +69,8 @@ void db_free(struct db *db)
 	if (db == NULL)
 		return;
 	db_disconnect(db);
+	for (size_t c = 0; c < DB_MAX_COLUMNS; c++)
+		free(db->column_buffers[c]);
 	free(db);
 }
 
@@ -200,31 +209,71 @@ static void db_bind_params(MYSQL_BIND *binds, const struct db_param *params, siz
 	}
 }
 
+/* Integers and floating point are numbers; DECIMAL stays text so no digit
+ * is lost; strings in the binary character set (63) are bytes. */
+static enum db_column_kind db_column_kind_of(const MYSQL_FIELD *field)
+{
+	switch (field->type) {
+	case MYSQL_TYPE_TINY:
+	case MYSQL_TYPE_SHORT:
+	case MYSQL_TYPE_INT24:
+	case MYSQL_TYPE_LONG:
+	case MYSQL_TYPE_LONGLONG:
+	case MYSQL_TYPE_YEAR:
+	case MYSQL_TYPE_FLOAT:
+	case MYSQL_TYPE_DOUBLE:
+		return DB_COLUMN_NUMBER;
+	case MYSQL_TYPE_STRING:
+	case MYSQL_TYPE_VAR_STRING:
+	case MYSQL_TYPE_VARCHAR:
+	case MYSQL_TYPE_TINY_BLOB:
+	case MYSQL_TYPE_BLOB:
+	case MYSQL_TYPE_MEDIUM_BLOB:
+	case MYSQL_TYPE_LONG_BLOB:
+		return field->charsetnr == 63 ? DB_COLUMN_BINARY : DB_COLUMN_TEXT;
+	default:
+		return DB_COLUMN_TEXT;
+	}
+}
+
 /* Fetch every row as text. Columns start with small buffers and grow when
  * the server reports truncation, so wide rows cost nothing up front. */
 static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_callback on_row,
 	void *callback_context)
 {
-	MYSQL_RES *metadata = mysql_stmt_result_metadata(handle);
-	if (metadata == NULL)
+	size_t column_count = mysql_stmt_field_count(handle);
+	if (column_count == 0)
 		return DB_OK; /* statement returns no result set */
-	size_t column_count = mysql_num_fields(metadata);
-	mysql_free_result(metadata);
 	if (column_count > DB_MAX_COLUMNS) {
 		snprintf(db->last_error, sizeof(db->last_error), "too many columns (%zu)", column_count);
 		return DB_ERROR;
+	}
+	/* Names and kinds: the statement's own field list (Connector/C keeps it
+	 * with the handle), not a copy of the metadata made for every query. */
+	const MYSQL_FIELD *fields = handle->fields;
+	if (fields == NULL) {
+		snprintf(db->last_error, sizeof(db->last_error), "no field list for a result set");
+		return DB_ERROR;
+	}
+	const char *names[DB_MAX_COLUMNS];
+	enum db_column_kind kinds[DB_MAX_COLUMNS];
+	for (size_t c = 0; c < column_count; c++) {
+		names[c] = fields[c].name;
+		kinds[c] = db_column_kind_of(&fields[c]);
 	}
 	MYSQL_BIND binds[DB_MAX_COLUMNS];
 	unsigned long lengths[DB_MAX_COLUMNS];
 	my_bool nulls[DB_MAX_COLUMNS];
 	my_bool errors[DB_MAX_COLUMNS];
-	char *buffers[DB_MAX_COLUMNS];
-	size_t capacities[DB_MAX_COLUMNS];
+	char **buffers = db->column_buffers;
+	size_t *capacities = db->column_capacities;
 	const char *values[DB_MAX_COLUMNS];
 	memset(binds, 0, sizeof(binds));
 	for (size_t c = 0; c < column_count; c++) {
-		capacities[c] = DB_COLUMN_INITIAL_BYTES;
-		buffers[c] = xmalloc(capacities[c]);
+		if (buffers[c] == NULL) {
+			capacities[c] = DB_COLUMN_INITIAL_BYTES;
+			buffers[c] = xmalloc(capacities[c]);
+		}
 		binds[c].buffer_type = MYSQL_TYPE_STRING;
 		binds[c].buffer = buffers[c];
 		binds[c].buffer_length = (unsigned long)capacities[c] - 1;
@@ -265,7 +314,8 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 			}
 		}
 		if (!stop) {
-			struct db_row row = {column_count, values, lengths};
+			struct db_row row = {.column_count = column_count, .values = values, .lengths = lengths,
+				.names = names, .kinds = kinds};
 			stop = on_row(callback_context, &row);
 		}
 		/* Rebind after growing a buffer so the next fetch uses it. */
@@ -275,8 +325,12 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 		}
 	}
 done:
-	for (size_t c = 0; c < column_count; c++)
-		free(buffers[c]);
+	for (size_t c = 0; c < column_count; c++) {
+		if (capacities[c] > DB_COLUMN_KEPT_BYTES) {
+			free(buffers[c]);
+			buffers[c] = NULL;
+		}
+	}
 	return result;
 }
 

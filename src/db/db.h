@@ -66,12 +66,18 @@ enum db_result {
 	DB_OUTCOME_UNKNOWN,
 };
 
+/* How a column's text is to be read by code that does not know the
+ * statement (a tenant's export): as a number, as text, or as bytes. */
+enum db_column_kind { DB_COLUMN_TEXT, DB_COLUMN_NUMBER, DB_COLUMN_BINARY };
+
 /* One fetched row: values are NUL-terminated text (NULL for SQL NULL), valid
- * only during the callback. */
+ * only during the callback, as are the column names and kinds. */
 struct db_row {
 	size_t column_count;
 	const char *const *values;
 	const unsigned long *lengths;
+	const char *const *names;
+	const enum db_column_kind *kinds;
 };
 
 /* Return 0 to continue, non-zero to stop fetching (the rest is discarded). */

@@ -97,7 +97,9 @@ static int find_gate_origin_and_workspace(struct request_context *context, struc
 static int find_gate_plan(struct request_context *context, struct find_request *state)
 {
 	struct find_plan *plan = arena_alloc(context->request->arena, sizeof(*plan));
-	int result = find_plan_load(context->db, context->request->auth.tenant_id, context->config->find_default_plan, plan);
+	const struct auth_context *auth = &context->request->auth;
+	int result = find_plan_load_known(context->db, auth->tenant_id, context->config->find_default_plan,
+		auth->plan_changed_ms, plan);
 	if (result != DB_OK) {
 		respond_db_failure(context, result, "find plan");
 		return -1;

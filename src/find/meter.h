@@ -1,6 +1,7 @@
-/* Metering of find requests in one round trip: the per-minute and per-hour
- * counters of the caller (an API key, or a user with a JWT) and the
- * tenant's monthly counter of the route's feature, all in rate_counters.
+/* Metering of find requests: the per-minute and per-hour counters of the
+ * caller (an API key, or a user with a JWT) and the tenant's monthly counter
+ * of the route's feature, all in rate_counters and taken from this worker's
+ * leases (auth/rate_lease.h): most requests count without a round trip.
  * A monthly row is keyed by the first second of the next month, so the
  * periodic purge of old windows removes it once its month is over. */
 #ifndef INTUKA_FIND_METER_H
@@ -12,7 +13,6 @@
 #include "auth/ratelimit.h"
 
 struct db;
-struct db_statement_def;
 
 struct find_meter_request {
 	uint64_t tenant_id;
@@ -43,9 +43,8 @@ int64_t find_meter_next_month(int64_t now_s, char reset_date[11]);
 /* Pure: the decision from the three counts (for tests and for find_meter_hit). */
 void find_meter_evaluate(const struct find_meter_request *request, uint32_t minute_hits, uint32_t hour_hits,
 	uint64_t quota_hits, struct find_meter_outcome *outcome);
-/* Count and decide. A request refused for its rate or its quota gives its
- * quota unit back, so refusals never use the allowance. Returns a db_result. */
+/* Count and decide. A request refused for its rate or its quota uses none
+ * of the allowance. Returns a db_result. */
 int find_meter_hit(struct db *db, const struct find_meter_request *request, struct find_meter_outcome *outcome);
-const struct db_statement_def *find_meter_statement_table(size_t *count);
 
 #endif

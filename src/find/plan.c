@@ -153,6 +153,35 @@ static int find_plan_read_row(void *callback_context, const struct db_row *row)
 	return 0;
 }
 
+/* Plans this worker read, by tenant (a direct-mapped table: a collision
+ * only costs a read). */
+#define FIND_PLAN_CACHE_SLOTS 128
+
+struct find_plan_cached {
+	uint64_t tenant_id;
+	int64_t changed_ms;
+	struct find_plan plan;
+};
+
+static struct find_plan_cached find_plan_cache[FIND_PLAN_CACHE_SLOTS];
+
+int find_plan_load_known(struct db *db, uint64_t tenant_id, const char *default_plan, int64_t changed_ms,
+	struct find_plan *plan)
+{
+	struct find_plan_cached *slot = &find_plan_cache[tenant_id % FIND_PLAN_CACHE_SLOTS];
+	if (changed_ms != 0 && slot->tenant_id == tenant_id && slot->changed_ms == changed_ms) {
+		*plan = slot->plan;
+		return DB_OK;
+	}
+	int result = find_plan_load(db, tenant_id, default_plan, plan);
+	if (result == DB_OK && changed_ms != 0) {
+		slot->tenant_id = tenant_id;
+		slot->changed_ms = changed_ms;
+		slot->plan = *plan;
+	}
+	return result;
+}
+
 int find_plan_load(struct db *db, uint64_t tenant_id, const char *default_plan, struct find_plan *plan)
 {
 	struct find_plan_row row = {.plan = plan};

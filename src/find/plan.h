@@ -48,6 +48,12 @@ uint32_t find_plan_allowance(const struct find_plan *plan, enum find_meter meter
 /* The plan of a tenant: its row, or default_plan of the catalogue when it
  * has none. Returns an enum db_result. */
 int find_plan_load(struct db *db, uint64_t tenant_id, const char *default_plan, struct find_plan *plan);
+/* The same, from this worker's copy while the plan's change stamp is still
+ * changed_ms (auth_context.plan_changed_ms, read with an API key): a key's
+ * request then needs no round trip for its plan. changed_ms 0: not known,
+ * always read. Returns an enum db_result. */
+int find_plan_load_known(struct db *db, uint64_t tenant_id, const char *default_plan, int64_t changed_ms,
+	struct find_plan *plan);
 /* 0 when default_plan names a plan of the catalogue, else -1 with why. */
 int find_plan_check_default(const char *default_plan, char *error, size_t error_size);
 const struct db_statement_def *find_plan_statement_table(size_t *count);

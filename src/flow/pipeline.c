@@ -8,7 +8,9 @@
 #include "auth/cors.h"
 #include "auth/jwt.h"
 #include "auth/key_principal.h"
+#include "auth/operator_key.h"
 #include "auth/principal.h"
+#include "auth/rate_lease.h"
 #include "auth/ratelimit.h"
 #include "auth/rbac.h"
 #include "auth/tenant_host.h"
@@ -28,6 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* A genuine credential of a suspended tenant: the caller is known, so 403
+ * and not 401; the tenant's data is kept until its operator decides. */
+#define PIPELINE_SUSPENDED_MESSAGE "This tenant is suspended; contact your provider"
 
 static void pipeline_unauthorized(struct request_context *context, const char *message)
 {
@@ -64,6 +70,9 @@ static int pipeline_authenticate_key(struct request_context *context, const stru
 	case KEY_PRINCIPAL_UNKNOWN:
 		pipeline_unauthorized(context, "Invalid or expired API key");
 		return -1;
+	case KEY_PRINCIPAL_TENANT_SUSPENDED:
+		response_error(context->response, STATUS_TENANT_SUSPENDED, PIPELINE_SUSPENDED_MESSAGE);
+		return -1;
 	case KEY_PRINCIPAL_DB_UNAVAILABLE:
 		respond_db_failure(context, DB_UNAVAILABLE, "authenticate key");
 		return -1;
@@ -78,6 +87,48 @@ static int pipeline_authenticate_key(struct request_context *context, const stru
 							     : "This key type cannot use this route");
 		return -1;
 	}
+	return 0;
+}
+
+/* The operator key. Without one configured there is no operator API: 404,
+ * as for a path that does not exist, and nothing is counted. Failed
+ * attempts count per client address, and once over the limit even the
+ * right key is refused until the window ends, so the limit bounds guessing. */
+static int pipeline_authenticate_operator(struct request_context *context)
+{
+	struct request *request = context->request;
+	const struct config *config = context->config;
+	if (config->operator_key[0] == '\0') {
+		response_error(context->response, STATUS_NOT_FOUND, "No such resource");
+		return -1;
+	}
+	struct ratelimit_bucket bucket = {.tenant_id = 0, .limit = (uint32_t)config->operator_rate_limit,
+		.window_s = (uint32_t)config->operator_rate_window_s};
+	snprintf(bucket.name, sizeof(bucket.name), "op:%.64s", request->remote_addr ? request->remote_addr : "-");
+	struct ratelimit_outcome outcome;
+	int result = ratelimit_peek(context->db, &bucket, context->now_s, &outcome);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "operator rate limit");
+		return -1;
+	}
+	if (!outcome.allowed) {
+		ratelimit_add_headers(context->response, &outcome, context->now_s);
+		response_error(context->response, STATUS_RATE_LIMITED, "Too many attempts, try again later");
+		return -1;
+	}
+	if (!operator_key_matches(config->operator_key, pipeline_bearer_token(request->authorization))) {
+		log_msg(LOG_LEVEL_WARN, request->request_id, "operator key refused from %s",
+			request->remote_addr ? request->remote_addr : "-");
+		result = ratelimit_hit(context->db, &bucket, 1, context->now_s, &outcome);
+		if (result != DB_OK) {
+			respond_db_failure(context, result, "operator rate limit");
+			return -1;
+		}
+		pipeline_unauthorized(context, "Invalid operator key");
+		return -1;
+	}
+	request->auth.kind = AUTH_OPERATOR;
+	request->auth.tenant_id = 0;
 	return 0;
 }
 
@@ -99,18 +150,46 @@ static size_t pipeline_user_buckets(const struct config *config, uint64_t tenant
 	return 2;
 }
 
-/* Outcome of the rate count, taken while authenticating (the platform API
- * counts in the same round trip as the principal lookup). */
+/* Outcome of the platform API's rate count, taken with the principal. */
 struct pipeline_rate {
 	int counted;
 	struct ratelimit_outcome outcome;
 };
+
+/* The per-user (and per-tenant) limits from this worker's leases: most
+ * requests count without a round trip (auth/rate_lease.h). */
+static int pipeline_count_user(struct request_context *context, uint64_t tenant_id, uint64_t user_id,
+	struct pipeline_rate *rate)
+{
+	struct ratelimit_bucket buckets[2];
+	size_t bucket_count = pipeline_user_buckets(context->config, tenant_id, user_id, buckets);
+	struct rate_lease_want wants[2];
+	struct rate_lease_got got[2];
+	for (size_t i = 0; i < bucket_count; i++) {
+		int64_t start = ratelimit_window_start(context->now_s, buckets[i].window_s);
+		wants[i] = (struct rate_lease_want){.tenant_id = buckets[i].tenant_id, .bucket = buckets[i].name,
+			.window_start = start, .window_end = start + buckets[i].window_s, .limit = buckets[i].limit,
+			.take = 1};
+	}
+	int admitted = 0;
+	int result = rate_lease_take(context->db, wants, bucket_count, context->now_s, got, &admitted);
+	if (result != DB_OK)
+		return result;
+	uint32_t hits[2];
+	for (size_t i = 0; i < bucket_count; i++)
+		hits[i] = got[i].count > UINT32_MAX ? UINT32_MAX : (uint32_t)got[i].count;
+	ratelimit_evaluate(buckets, hits, bucket_count, context->now_s, &rate->outcome);
+	rate->counted = 1;
+	return DB_OK;
+}
 
 static int pipeline_authenticate(struct request_context *context, const struct route *route,
 	const struct route_table *table, struct pipeline_rate *rate)
 {
 	if (route->credentials == ROUTE_PUBLIC)
 		return 0;
+	if (route->credentials & ROUTE_CRED_OPERATOR)
+		return pipeline_authenticate_operator(context);
 	struct request *request = context->request;
 	const char *token = pipeline_bearer_token(request->authorization);
 	if (token != NULL && api_key_type_of(token) != API_KEY_NONE)
@@ -133,17 +212,15 @@ static int pipeline_authenticate(struct request_context *context, const struct r
 		return -1;
 	}
 	uint64_t user_id = strtoull(claims.sub, NULL, 10);
-	enum principal_outcome outcome;
-	if (table->gate != NULL) {
-		/* The gate counts with its own limits. */
-		outcome = principal_load(context->db, claims.tenant_id, user_id, claims.session_id, request->arena,
-			&request->auth);
-	} else {
-		struct ratelimit_bucket buckets[2];
-		size_t bucket_count = pipeline_user_buckets(context->config, claims.tenant_id, user_id, buckets);
-		outcome = principal_load_counted(context->db, claims.tenant_id, user_id, claims.session_id, buckets,
-			bucket_count, context->now_s, request->arena, &request->auth, &rate->outcome);
-		rate->counted = outcome == PRINCIPAL_OK;
+	enum principal_outcome outcome =
+		principal_load(context->db, claims.tenant_id, user_id, claims.session_id, request->arena, &request->auth);
+	/* The gate counts with its own limits; the platform API here. */
+	if (outcome == PRINCIPAL_OK && table->gate == NULL) {
+		int result = pipeline_count_user(context, claims.tenant_id, user_id, rate);
+		if (result != DB_OK) {
+			respond_db_failure(context, result, "rate limit");
+			return -1;
+		}
 	}
 	switch (outcome) {
 	case PRINCIPAL_OK:
@@ -151,6 +228,9 @@ static int pipeline_authenticate(struct request_context *context, const struct r
 		return 0;
 	case PRINCIPAL_GONE:
 		pipeline_unauthorized(context, "Session is no longer valid");
+		return -1;
+	case PRINCIPAL_TENANT_SUSPENDED:
+		response_error(context->response, STATUS_TENANT_SUSPENDED, PIPELINE_SUSPENDED_MESSAGE);
 		return -1;
 	case PRINCIPAL_DB_UNAVAILABLE:
 		respond_db_failure(context, DB_UNAVAILABLE, "authenticate");
@@ -165,7 +245,7 @@ static int pipeline_authenticate(struct request_context *context, const struct r
  * b.<base_domain> is refused even though it is genuine. */
 static int pipeline_resolve_tenant(struct request_context *context, const struct route *route)
 {
-	if (route->credentials == ROUTE_PUBLIC)
+	if (route->credentials == ROUTE_PUBLIC || context->request->auth.kind == AUTH_OPERATOR)
 		return 0;
 	char host_slug[64];
 	const struct request *request = context->request;
@@ -183,6 +263,8 @@ static int pipeline_admit(struct request_context *context, const struct route *r
 {
 	if (route->credentials == ROUTE_PUBLIC)
 		return 0; /* public routes with a cost (login, forgot) count in their handler */
+	if (context->request->auth.kind == AUTH_OPERATOR)
+		return 0; /* failed operator attempts counted while authenticating */
 	if (table->gate != NULL)
 		return table->gate->admit(context, route);
 	if (!rate->counted) {

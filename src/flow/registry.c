@@ -4,25 +4,30 @@
 #include "auth/cors.h"
 #include "auth/key_principal.h"
 #include "auth/principal.h"
+#include "auth/rate_lease.h"
 #include "auth/ratelimit.h"
 #include "auth/session.h"
 #include "core/config.h"
 #include "db/db.h"
 #include "find/events.h"
-#include "find/meter.h"
 #include "find/plan.h"
 #include "find/webhook_outbox.h"
 #include "http/router.h"
 #include "modules/idempotency.h"
+#include "modules/invitation.h"
 #include "modules/modules.h"
+#include "modules/find_search_log.h"
 #include "modules/resource.h"
+#include "modules/tenant_lifecycle.h"
 
 #include <stdio.h>
+#include <time.h>
 
 static const struct route_table *const registry_routes[] = {
 	&system_route_table,
 	&auth_route_table,
 	&users_route_table,
+	&invitations_route_table,
 	&profiles_route_table,
 	&audit_route_table,
 	&sales_route_table,
@@ -39,6 +44,7 @@ static const struct route_table *const registry_routes[] = {
 	&find_chat_route_table,
 	&find_threads_route_table,
 	&find_webhooks_route_table,
+	&operator_route_table,
 };
 
 const struct route_table *const *registry_route_tables(size_t *table_count)
@@ -53,6 +59,8 @@ static const struct statement_table *const registry_statement_list[] = {
 	&system_statement_table,
 	&auth_statement_table,
 	&users_statement_table,
+	&invitations_statement_table,
+	&invitation_statement_table,
 	&profiles_statement_table,
 	&audit_view_statement_table,
 	&sales_statement_table,
@@ -76,6 +84,9 @@ static const struct statement_table *const registry_statement_list[] = {
 	&find_chat_statement_table,
 	&find_threads_statement_table,
 	&find_webhooks_statement_table,
+	&tenant_lifecycle_statement_table,
+	&tenant_tables_statement_table,
+	&operator_statement_table,
 };
 #define REGISTRY_STATEMENT_COUNT (sizeof(registry_statement_list) / sizeof(registry_statement_list[0]))
 
@@ -93,7 +104,6 @@ static const struct {
 	{"key_principal", key_principal_statement_table},
 	{"cors", cors_statement_table},
 	{"find_plan", find_plan_statement_table},
-	{"find_meter", find_meter_statement_table},
 	{"find_events", find_events_statement_table},
 	{"webhook_outbox", webhook_outbox_statement_table},
 };
@@ -130,4 +140,22 @@ int registry_prepare(const struct config *config, char *error, size_t error_size
 		}
 	}
 	return find_plan_check_default(config->find_default_plan, error, error_size);
+}
+
+static int64_t registry_now_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+void registry_worker_idle(struct db *db)
+{
+	find_search_log_flush(db, registry_now_ms(), 0);
+}
+
+void registry_worker_exit(struct db *db)
+{
+	find_search_log_flush(db, registry_now_ms(), 1);
+	rate_lease_release_all(db, (int64_t)time(NULL));
 }

@@ -19,4 +19,13 @@ const struct statement_table *const *registry_statement_tables(size_t *table_cou
  * statements and the input specs its routes declare). 0, or -1 with why. */
 int registry_prepare(const struct config *config, char *error, size_t error_size);
 
+struct db;
+/* A worker between requests, at least every REGISTRY_IDLE_MS: work the
+ * modules keep for later (batched logs past their wait) is done here. */
+#define REGISTRY_IDLE_MS 100
+void registry_worker_idle(struct db *db);
+/* A worker about to exit: what the modules hold goes out (batched logs,
+ * unused rate leases). */
+void registry_worker_exit(struct db *db);
+
 #endif

@@ -283,6 +283,15 @@ static size_t request_header_bytes(char **envp)
 	return total;
 }
 
+/* A parameter copied into the request's arena: libfcgi frees its own copy
+ * when the answer is finished, and work after the answer (an audit entry,
+ * a mail) still reads the request. NULL when absent. */
+static const char *request_env_copy(struct request *request, char **envp, const char *name)
+{
+	const char *value = request_param(envp, name);
+	return value ? arena_strdup(request->arena, value) : NULL;
+}
+
 int request_parse(struct request *request, char **envp, request_body_reader read_body, void *reader_context,
 	const struct request_limits *limits, struct response *response)
 {
@@ -313,15 +322,16 @@ int request_parse(struct request *request, char **envp, request_body_reader read
 		response_add_detail(response, "headers", "at most %zu bytes are accepted", limits->max_header_bytes);
 		return -1;
 	}
-	request->content_type = request_param(envp, "CONTENT_TYPE");
-	request->host = request_param(envp, "HTTP_HOST");
-	request->origin = request_param(envp, "HTTP_ORIGIN");
-	request->authorization = request_param(envp, "HTTP_AUTHORIZATION");
-	request->remote_addr = request_param(envp, "REMOTE_ADDR");
-	request->if_match = request_param(envp, "HTTP_IF_MATCH");
-	request->idempotency_key = request_param(envp, "HTTP_IDEMPOTENCY_KEY");
-	request->workspace_header = request_param(envp, "HTTP_X_WORKSPACE_ID");
-	request->cors_request_method = request_param(envp, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
+	request->content_type = request_env_copy(request, envp, "CONTENT_TYPE");
+	request->host = request_env_copy(request, envp, "HTTP_HOST");
+	request->origin = request_env_copy(request, envp, "HTTP_ORIGIN");
+	request->authorization = request_env_copy(request, envp, "HTTP_AUTHORIZATION");
+	request->remote_addr = request_env_copy(request, envp, "REMOTE_ADDR");
+	request->if_match = request_env_copy(request, envp, "HTTP_IF_MATCH");
+	request->idempotency_key = request_env_copy(request, envp, "HTTP_IDEMPOTENCY_KEY");
+	request->workspace_header = request_env_copy(request, envp, "HTTP_X_WORKSPACE_ID");
+	request->cors_request_method = request_env_copy(request, envp, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
+	request->user_agent = request_env_copy(request, envp, "HTTP_USER_AGENT");
 
 	if (request_parse_query(request, limits, response) != 0)
 		return -1;

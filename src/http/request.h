@@ -48,7 +48,7 @@ struct path_params {
 	const char *values[ROUTE_MAX_PARAMS];
 };
 
-enum auth_kind { AUTH_NONE, AUTH_JWT, AUTH_SECRET_KEY, AUTH_PUBLISHABLE_KEY };
+enum auth_kind { AUTH_NONE, AUTH_JWT, AUTH_SECRET_KEY, AUTH_PUBLISHABLE_KEY, AUTH_OPERATOR };
 
 /* Who the request speaks for; filled by the authentication step from the
  * verified token and the current database state. Strings are in the arena. */
@@ -66,6 +66,10 @@ struct auth_context {
 	enum auth_kind kind;
 	uint64_t api_key_id; /* set for API keys */
 	const char *key_allowed_origins; /* publishable keys: space-separated origins */
+	/* API keys: when the tenant's find plan last changed (milliseconds, -1
+	 * for none), read with the key, so the gate may keep the plan it read
+	 * before while it has not changed. 0 when unknown (JWTs). */
+	int64_t plan_changed_ms;
 };
 
 struct request {
@@ -86,6 +90,7 @@ struct request {
 	const char *idempotency_key; /* Idempotency-Key header, raw */
 	const char *workspace_header; /* X-Workspace-ID header, raw */
 	const char *cors_request_method; /* Access-Control-Request-Method (preflight) */
+	const char *user_agent;       /* User-Agent header, raw (what a session shows as its device) */
 	char request_id[REQUEST_ID_MAX + 1];
 	const char *body;
 	size_t body_length;

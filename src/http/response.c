@@ -74,6 +74,38 @@ void response_reset(struct response *response)
 	response_init(response);
 }
 
+struct response_text {
+	char *bytes;
+	size_t length;
+};
+
+static int response_text_serialize(json_object *object, struct printbuf *buffer, int level, int flags)
+{
+	(void)level;
+	(void)flags;
+	const struct response_text *text = json_object_get_userdata(object);
+	printbuf_memappend(buffer, text->bytes, (int)text->length);
+	return 0;
+}
+
+static void response_text_free(json_object *object, void *userdata)
+{
+	(void)object;
+	struct response_text *text = userdata;
+	free(text->bytes);
+	free(text);
+}
+
+json_object *response_json_text(char *bytes, size_t length)
+{
+	json_object *value = json_object_new_object();
+	struct response_text *text = xmalloc(sizeof(*text));
+	text->bytes = bytes;
+	text->length = length;
+	json_object_set_serializer(value, response_text_serialize, text, response_text_free);
+	return value;
+}
+
 void response_ok(struct response *response, enum status status, json_object *data, const char *message)
 {
 	response_drop_trees(response);

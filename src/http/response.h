@@ -36,6 +36,10 @@ void response_reset(struct response *response);
 
 /* Success with data (ownership of data moves to the response). */
 void response_ok(struct response *response, enum status status, json_object *data, const char *message);
+/* A value already written as JSON text (core/json_text.h), to put where a
+ * json-c value goes (data, a member): it is written out as it is. Takes
+ * bytes (malloc'd). */
+json_object *response_json_text(char *bytes, size_t length);
 void response_list(struct response *response, json_object *items, json_object *pagination, const char *message);
 /* Error: replaces any earlier success data. */
 void response_error(struct response *response, enum status status, const char *message);

@@ -20,6 +20,9 @@ enum route_credential {
 	ROUTE_CRED_JWT = 1u << 0,
 	ROUTE_CRED_SECRET_KEY = 1u << 1,
 	ROUTE_CRED_PUBLISHABLE_KEY = 1u << 2,
+	/* The installation's operator key (secrets file), alone: a route that
+	 * takes it takes nothing else, and no tenant's route takes it. */
+	ROUTE_CRED_OPERATOR = 1u << 3,
 };
 
 struct route {

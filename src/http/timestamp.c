@@ -42,6 +42,28 @@ static int timestamp_read_date(const char *text, struct tm *fields)
 	return 0;
 }
 
+int timestamp_from_sql(const char *text, char out[TIMESTAMP_JSON_SIZE])
+{
+	size_t length = strlen(text);
+	if (length < 19 || text[10] != ' ' || text[13] != ':' || text[16] != ':' || (length > 19 && text[19] != '.'))
+		return -1;
+	size_t fraction_digits = 0;
+	if (length > 19) {
+		fraction_digits = length - 20;
+		if (fraction_digits == 0 || fraction_digits > 6 || strspn(text + 20, "0123456789") != fraction_digits)
+			return -1;
+	}
+	memcpy(out, text, 10);
+	out[10] = 'T';
+	memcpy(out + 11, text + 11, 8);
+	out[19] = '.';
+	for (size_t i = 0; i < 6; i++)
+		out[20 + i] = i < fraction_digits ? text[20 + i] : '0';
+	out[26] = 'Z';
+	out[27] = '\0';
+	return 0;
+}
+
 int timestamp_is_date(const char *text)
 {
 	struct tm fields;

@@ -24,6 +24,14 @@ int timestamp_parse(const char *text, enum timestamp_form form, char out[TIMESTA
 /* The same instant as whole seconds since the epoch (a fraction is dropped). */
 int timestamp_parse_seconds(const char *text, enum timestamp_form form, int64_t *seconds);
 
+/* "YYYY-MM-DDTHH:MM:SS.ffffffZ" plus its terminator. */
+#define TIMESTAMP_JSON_SIZE 28
+
+/* A DATETIME as MariaDB sends it ("2026-11-23 08:11:02.123", any number of
+ * fraction digits, none included) in the API's form
+ * ("2026-11-23T08:11:02.123000Z"); 0, or -1 when text has another shape. */
+int timestamp_from_sql(const char *text, char out[TIMESTAMP_JSON_SIZE]);
+
 /* 1 when text has the date-only shape "YYYY-MM-DD": a real calendar day of
  * the years 1900 to 2999 (every date and time the API reads is in them). */
 int timestamp_is_date(const char *text);

@@ -172,6 +172,11 @@ int validate_input(const struct request *request, const struct input_spec *spec,
 	return failures ? -1 : 0;
 }
 
+int validate_path_segment_reachable(const char *text)
+{
+	return strcmp(text, ".") != 0 && strcmp(text, "..") != 0;
+}
+
 int input_has_field(const struct request *request, const char *name)
 {
 	json_object *value = NULL;

@@ -63,5 +63,9 @@ int input_boolean(const struct request *request, const char *name, int fallback)
 json_object *input_field(const struct request *request, const char *name);
 /* 1 when the body has the member at all, even with a null value. */
 int input_has_field(const struct request *request, const char *name);
+/* 0 when text is "." or "..". Clients' URL parsers (fetch, curl) drop such a
+ * path segment however it is percent-encoded, so a resource a body names so
+ * could be created but never reached at its own URL (/X/{id}). */
+int validate_path_segment_reachable(const char *text);
 
 #endif

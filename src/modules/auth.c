@@ -21,6 +21,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
+#include "modules/invitation.h"
 #include "modules/module_util.h"
 #include "modules/modules.h"
 
@@ -33,6 +34,7 @@
 #define AUTH_RESET_PREFIX "pr1"
 #define AUTH_RESET_TTL_S 1800
 #define AUTH_MAIL_TIMEOUT_MS 10000
+#define AUTH_SUSPENDED_MESSAGE "This tenant is suspended; contact your provider"
 
 static void auth_login(struct request_context *context);
 static void auth_refresh(struct request_context *context);
@@ -42,6 +44,10 @@ static void auth_me(struct request_context *context);
 static void auth_password_forgot(struct request_context *context);
 static void auth_password_reset(struct request_context *context);
 static void auth_password_change(struct request_context *context);
+static void auth_sessions_list(struct request_context *context);
+static void auth_sessions_revoke(struct request_context *context);
+static void auth_logout_others(struct request_context *context);
+static void auth_accept_invitation(struct request_context *context);
 
 static const struct field_spec login_fields[] = {
 	{.name = "email", .type = FIELD_EMAIL, .required = 1, .min_length = 3, .max_length = IDENTIFIER_EMAIL_MAX},
@@ -75,6 +81,14 @@ static const struct field_spec change_fields[] = {
 };
 static const struct input_spec change_input = INPUT_SPEC(change_fields);
 
+static const struct field_spec accept_fields[] = {
+	{.name = "token", .type = FIELD_STRING, .required = 1, .min_length = 1, .max_length = SECRET_TOKEN_TEXT_MAX},
+	{.name = "password", .type = FIELD_STRING, .required = 1, .min_length = AUTH_PASSWORD_MIN,
+		.max_length = PASSWORD_MAX_BYTES},
+	{.name = "name", .type = FIELD_STRING, .min_length = 1, .max_length = 200},
+};
+static const struct input_spec accept_input = INPUT_SPEC(accept_fields);
+
 static const struct route auth_routes[] = {
 	{.method = HTTP_POST, .pattern = "/api/v1/auth/login", .credentials = ROUTE_PUBLIC,
 		.input = &login_input, .handler = auth_login},
@@ -84,13 +98,21 @@ static const struct route auth_routes[] = {
 		.input = &input_no_body, .handler = auth_logout},
 	{.method = HTTP_POST, .pattern = "/api/v1/auth/logout-all", .credentials = ROUTE_CRED_JWT,
 		.input = &input_no_body, .handler = auth_logout_all},
+	{.method = HTTP_POST, .pattern = "/api/v1/auth/logout-others", .credentials = ROUTE_CRED_JWT,
+		.input = &input_no_body, .handler = auth_logout_others},
 	{.method = HTTP_GET, .pattern = "/api/v1/auth/me", .credentials = ROUTE_CRED_JWT, .handler = auth_me},
+	{.method = HTTP_GET, .pattern = "/api/v1/auth/sessions", .credentials = ROUTE_CRED_JWT,
+		.handler = auth_sessions_list},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/auth/sessions/{id}", .credentials = ROUTE_CRED_JWT,
+		.handler = auth_sessions_revoke},
 	{.method = HTTP_POST, .pattern = "/api/v1/auth/password/forgot", .credentials = ROUTE_PUBLIC,
 		.input = &forgot_input, .handler = auth_password_forgot},
 	{.method = HTTP_POST, .pattern = "/api/v1/auth/password/reset", .credentials = ROUTE_PUBLIC,
 		.input = &reset_input, .handler = auth_password_reset},
 	{.method = HTTP_POST, .pattern = "/api/v1/auth/password/change", .credentials = ROUTE_CRED_JWT,
 		.input = &change_input, .handler = auth_password_change},
+	{.method = HTTP_POST, .pattern = "/api/v1/auth/invitations/accept", .credentials = ROUTE_PUBLIC,
+		.input = &accept_input, .handler = auth_accept_invitation},
 };
 
 const struct route_table auth_route_table = {
@@ -107,20 +129,23 @@ enum auth_statement {
 	AUTH_STMT_RESET_FIND,
 	AUTH_STMT_RESET_USE,
 	AUTH_STMT_RESET_RETIRE_ALL,
+	AUTH_STMT_USER_INSERT,
 	AUTH_STMT__MAX
 };
 
 static const struct db_statement_def auth_statements[AUTH_STMT__MAX] = {
 	/* Global: the tenant is what we are looking for. */
 	[AUTH_STMT_LOGIN_LOOKUP] = {.name = "auth.login_lookup",
-		.sql = "SELECT t.tenant_id, t.status, u.user_id, u.password_hash, u.status, p.version "
+		.sql = "SELECT t.tenant_id, t.status, u.user_id, u.password_hash, u.status, p.version, "
+		"u.password_reset_required "
 		"FROM tenants t "
 		"LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.email = ? "
 		"LEFT JOIN profiles p ON p.tenant_id = u.tenant_id AND p.profile_id = u.profile_id "
 		"WHERE t.slug = ?",
 		.tenant_bound = 0},
 	[AUTH_STMT_UPDATE_PASSWORD] = {.name = "auth.update_password",
-		.sql = "UPDATE users SET password_hash = ? WHERE tenant_id = ? AND user_id = ?", .tenant_bound = 1},
+		.sql = "UPDATE users SET password_hash = ?, password_reset_required = 0 WHERE tenant_id = ? AND user_id = ?",
+		.tenant_bound = 1},
 	[AUTH_STMT_PASSWORD_HASH] = {.name = "auth.password_hash",
 		.sql = "SELECT password_hash FROM users WHERE tenant_id = ? AND user_id = ?", .tenant_bound = 1},
 	[AUTH_STMT_RESET_INSERT] = {.name = "auth.reset_insert",
@@ -138,6 +163,9 @@ static const struct db_statement_def auth_statements[AUTH_STMT__MAX] = {
 	/* A new password makes every reset link still in a mailbox useless. */
 	[AUTH_STMT_RESET_RETIRE_ALL] = {.name = "auth.reset_retire_all",
 		.sql = "UPDATE password_resets SET used_at = NOW(3) WHERE tenant_id = ? AND user_id = ? AND used_at IS NULL",
+		.tenant_bound = 1},
+	[AUTH_STMT_USER_INSERT] = {.name = "auth.user_insert",
+		.sql = "INSERT INTO users (tenant_id, email, display_name, password_hash, profile_id) VALUES (?, ?, ?, ?, ?)",
 		.tenant_bound = 1},
 };
 
@@ -249,18 +277,18 @@ static int auth_issue_access_token(struct request_context *context, uint64_t ten
 	return jwt_sign(context->keyring, &claims, out, out_size);
 }
 
-static void auth_respond_tokens(struct request_context *context, const char *access_token, const char *refresh_token,
-	uint64_t user_id, const char *message)
+static void auth_respond_tokens(struct request_context *context, enum status status, const char *access_token,
+	const char *refresh_token, int64_t expires_in_s, uint64_t user_id, const char *message)
 {
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "accessToken", json_object_new_string(access_token));
 	json_object_object_add(data, "refreshToken", json_object_new_string(refresh_token));
 	json_object_object_add(data, "tokenType", json_object_new_string("Bearer"));
-	json_object_object_add(data, "expiresIn", json_object_new_int(context->config->access_token_ttl_s));
+	json_object_object_add(data, "expiresIn", json_object_new_int64(expires_in_s > 0 ? expires_in_s : 0));
 	json_object *user = json_object_new_object();
 	json_object_object_add(user, "id", json_object_new_int64((int64_t)user_id));
 	json_object_object_add(data, "user", user);
-	response_ok(context->response, STATUS_OK, data, message);
+	response_ok(context->response, status, data, message);
 }
 
 struct login_row {
@@ -271,12 +299,13 @@ struct login_row {
 	char password_hash[PASSWORD_HASH_TEXT_MAX];
 	int user_active;
 	int64_t profile_version;
+	int password_reset_required;
 };
 
 static int auth_read_login(void *callback_context, const struct db_row *row)
 {
 	struct login_row *out = callback_context;
-	if (row->column_count != 6 || row->values[0] == NULL)
+	if (row->column_count != 7 || row->values[0] == NULL)
 		return 0;
 	out->tenant_found = 1;
 	out->tenant_id = strtoull(row->values[0], NULL, 10);
@@ -286,6 +315,7 @@ static int auth_read_login(void *callback_context, const struct db_row *row)
 		snprintf(out->password_hash, sizeof(out->password_hash), "%s", row->values[3]);
 		out->user_active = row->values[4] && strcmp(row->values[4], "active") == 0 && row->values[5] != NULL;
 		out->profile_version = row->values[5] ? strtoll(row->values[5], NULL, 10) : 0;
+		out->password_reset_required = row->values[6] && row->values[6][0] == '1';
 	}
 	return 0;
 }
@@ -325,12 +355,23 @@ static void auth_login(struct request_context *context)
 	if (verdict < 0)
 		return;
 	int password_ok = verdict == 1;
-	if (!password_ok || !row.tenant_found || !row.tenant_active || !row.user_active) {
+	if (password_ok && row.tenant_found && !row.tenant_active && row.user_active) {
+		/* Only the account's own password learns why: everyone else gets
+		 * the uniform refusal below. */
+		auth_audit(context, row.tenant_id, row.user_id, "auth.login", "failure", "tenant suspended");
+		response_error(context->response, STATUS_TENANT_SUSPENDED, AUTH_SUSPENDED_MESSAGE);
+		return;
+	}
+	if (!password_ok || !row.tenant_found || !row.tenant_active || !row.user_active ||
+		row.password_reset_required) {
+		/* A forced reset refuses the old password like a wrong one: it may
+		 * be what leaked. */
 		const char *reason = !row.tenant_found ? "unknown tenant"
 			: !row.user_id                     ? "unknown email"
 			: !password_ok                     ? "wrong password"
 			: !row.tenant_active               ? "tenant suspended"
-							   : "user deactivated";
+			: !row.user_active                 ? "user deactivated"
+							   : "password reset required";
 		auth_audit(context, row.tenant_id, row.user_id, "auth.login", "failure", reason);
 		response_error(context->response, STATUS_UNAUTHORIZED, "Invalid email or password");
 		return;
@@ -342,7 +383,7 @@ static void auth_login(struct request_context *context)
 		return;
 	}
 	result = session_start(context->db, row.tenant_id, row.user_id, (uint32_t)config->refresh_token_ttl_s,
-		context->request->remote_addr, &grant);
+		context->request->remote_addr, context->request->user_agent, &grant);
 	if (result == DB_OK)
 		auth_audit(context, row.tenant_id, row.user_id, "auth.login", "success", "");
 	if (result != DB_OK || (result = db_commit(context->db)) != DB_OK) {
@@ -368,7 +409,22 @@ static void auth_login(struct request_context *context)
 		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
 		return;
 	}
-	auth_respond_tokens(context, access_token, grant.refresh_token, row.user_id, "Logged in");
+	auth_respond_tokens(context, STATUS_OK, access_token, grant.refresh_token, config->access_token_ttl_s, row.user_id,
+		"Logged in");
+}
+
+/* Signs the access token of a refreshed pair, inside the exchange: the
+ * user must still be active, and the token carries the profile's version. */
+static int auth_sign_refreshed(void *signer_context, uint64_t tenant_id, struct session_pair *pair)
+{
+	struct request_context *context = signer_context;
+	struct auth_context *auth = &context->request->auth;
+	if (principal_load(context->db, tenant_id, pair->user_id, pair->session_id, context->request->arena, auth) !=
+		PRINCIPAL_OK)
+		return -1;
+	pair->access_expires_at_s = context->now_s + context->config->access_token_ttl_s;
+	return auth_issue_access_token(context, tenant_id, pair->user_id, pair->session_id, auth->profile_version,
+		pair->access_token, sizeof(pair->access_token));
 }
 
 static void auth_refresh(struct request_context *context)
@@ -379,42 +435,35 @@ static void auth_refresh(struct request_context *context)
 	if (auth_rate_limit(context, &bucket, 1) != 0)
 		return;
 	uint64_t tenant_id = 0;
-	struct session_grant grant;
-	memset(&grant, 0, sizeof(grant));
+	struct session_pair pair;
+	memset(&pair, 0, sizeof(pair));
 	enum session_outcome outcome = session_rotate(context->db, input_string(context->request, "refreshToken"),
-		(uint32_t)context->config->refresh_token_ttl_s, &tenant_id, &grant);
+		(uint32_t)context->config->refresh_token_ttl_s, (uint32_t)context->config->refresh_reuse_grace_s,
+		auth_sign_refreshed, context, &tenant_id, &pair);
 	switch (outcome) {
 	case SESSION_OK:
+	case SESSION_REPLAYED:
+		/* A replay answers the first exchange's pair, so its access token
+		 * has a little less time left. */
+		auth_respond_tokens(context, STATUS_OK, pair.access_token, pair.refresh_token,
+			pair.access_expires_at_s - context->now_s, pair.user_id, "Tokens refreshed");
 		break;
 	case SESSION_REUSED:
-		auth_audit(context, tenant_id, grant.user_id, "auth.refresh_reuse", "denied",
-			"retired refresh token presented; session revoked");
+		auth_audit(context, tenant_id, pair.user_id, "auth.refresh_reuse", "denied",
+			"retired refresh token presented after the grace window; session revoked");
 		response_error(context->response, STATUS_UNAUTHORIZED, "Invalid refresh token");
-		return;
+		break;
 	case SESSION_INVALID:
 		response_error(context->response, STATUS_UNAUTHORIZED, "Invalid refresh token");
-		return;
+		break;
+	case SESSION_TENANT_SUSPENDED:
+		response_error(context->response, STATUS_TENANT_SUSPENDED, AUTH_SUSPENDED_MESSAGE);
+		break;
 	case SESSION_DB_ERROR:
 		respond_db_failure(context, DB_UNAVAILABLE, "refresh");
-		return;
+		break;
 	}
-	struct auth_context *auth = &context->request->auth;
-	enum principal_outcome state =
-		principal_load(context->db, tenant_id, grant.user_id, grant.session_id, context->request->arena, auth);
-	if (state != PRINCIPAL_OK) {
-		if (state == PRINCIPAL_GONE)
-			response_error(context->response, STATUS_UNAUTHORIZED, "Invalid refresh token");
-		else
-			respond_db_failure(context, state == PRINCIPAL_DB_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR, "refresh");
-		return;
-	}
-	char access_token[JWT_TOKEN_MAX + 1];
-	if (auth_issue_access_token(context, tenant_id, grant.user_id, grant.session_id, auth->profile_version,
-		    access_token, sizeof(access_token)) != 0) {
-		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
-		return;
-	}
-	auth_respond_tokens(context, access_token, grant.refresh_token, grant.user_id, "Tokens refreshed");
+	explicit_bzero(&pair, sizeof(pair));
 }
 
 static void auth_logout(struct request_context *context)
@@ -444,6 +493,180 @@ static void auth_logout_all(struct request_context *context)
 	response_ok(context->response, STATUS_OK, data, "Logged out everywhere");
 }
 
+/* Every session of the user but this one: "log out my other devices". */
+static void auth_logout_others(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	uint64_t revoked = 0;
+	int result = session_revoke_user(context->db, auth->tenant_id, auth->user_id, auth->session_id, "logout_others",
+		&revoked);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "logout-others");
+		return;
+	}
+	char details[64];
+	snprintf(details, sizeof(details), "{\"revokedSessions\":%llu}", (unsigned long long)revoked);
+	auth_audit(context, auth->tenant_id, auth->user_id, "auth.logout_others", "success", details);
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "revokedSessions", json_object_new_int64((int64_t)revoked));
+	response_ok(context->response, STATUS_OK, data, "Other sessions logged out");
+}
+
+struct auth_session_listing {
+	json_object *items;
+	uint64_t current_session_id;
+};
+
+static void auth_add_session(void *callback_context, const struct session_info *session)
+{
+	struct auth_session_listing *listing = callback_context;
+	json_object *item = json_object_new_object();
+	json_object_object_add(item, "id", json_object_new_int64((int64_t)session->session_id));
+	json_object_object_add(item, "device", json_object_new_string(session->device));
+	json_object_object_add(item, "address", json_object_new_string(session->client_address));
+	json_object_object_add(item, "createdAt", json_object_new_string(session->created_at));
+	json_object_object_add(item, "lastUsedAt", json_object_new_string(session->last_used_at));
+	json_object_object_add(item, "expiresAt", json_object_new_string(session->expires_at));
+	json_object_object_add(item, "current", json_object_new_boolean(session->session_id == listing->current_session_id));
+	json_object_array_add(listing->items, item);
+}
+
+static void auth_sessions_list(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	struct auth_session_listing listing = {.items = json_object_new_array(), .current_session_id = auth->session_id};
+	int result = session_list(context->db, auth->tenant_id, auth->user_id, auth_add_session, &listing);
+	if (result != DB_OK) {
+		json_object_put(listing.items);
+		respond_db_failure(context, result, "sessions list");
+		return;
+	}
+	response_ok(context->response, STATUS_OK, listing.items, "Sessions");
+}
+
+/* One of one's own sessions, this one included (then it is a logout). */
+static void auth_sessions_revoke(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	uint64_t session_id = module_path_id(context, "id");
+	uint64_t revoked = 0;
+	int result = session_id ? session_revoke_own(context->db, auth->tenant_id, auth->user_id, session_id,
+					  "session_revoke", &revoked)
+				: DB_OK;
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "session revoke");
+		return;
+	}
+	if (revoked == 0) {
+		module_not_found(context, "Session");
+		return;
+	}
+	char details[64];
+	snprintf(details, sizeof(details), "{\"sessionId\":%llu}", (unsigned long long)session_id);
+	auth_audit(context, auth->tenant_id, auth->user_id, "auth.session_revoke", "success", details);
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "id", json_object_new_int64((int64_t)session_id));
+	json_object_object_add(data, "current", json_object_new_boolean(session_id == auth->session_id));
+	response_ok(context->response, STATUS_OK, data, "Session revoked");
+}
+
+/* An invitation's link: the invitee chooses a password (and may correct
+ * the name) and is logged in. The token works once, for 72 hours. */
+static void auth_accept_invitation(struct request_context *context)
+{
+	struct ratelimit_bucket bucket;
+	auth_address_bucket(&bucket, "ia", context->request->remote_addr,
+		(uint32_t)context->config->login_address_rate_limit, (uint32_t)context->config->login_rate_window_s);
+	if (auth_rate_limit(context, &bucket, 1) != 0)
+		return;
+	uint64_t tenant_id = 0;
+	unsigned char hash[SECRET_TOKEN_HASH_BYTES];
+	if (secret_token_parse(INVITATION_TOKEN_PREFIX, input_string(context->request, "token"), &tenant_id, hash) != 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid or expired invitation");
+		response_add_detail(context->response, "token", "is invalid or expired");
+		return;
+	}
+	char password_hash_text[PASSWORD_HASH_TEXT_MAX];
+	if (module_password_hash_or_reply(context, input_string(context->request, "password"), password_hash_text,
+		    sizeof(password_hash_text)) != 0)
+		return;
+	int result = db_begin(context->db);
+	struct invitation_info invitation;
+	int found = 0;
+	if (result == DB_OK)
+		result = invitation_lock_by_token(context->db, tenant_id, hash, &invitation, &found);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "accept invitation");
+		return;
+	}
+	if (!found || strcmp(invitation.status, "pending") != 0) {
+		response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid or expired invitation");
+		response_add_detail(context->response, "token", "is invalid or expired");
+		return;
+	}
+	if (!invitation.tenant_active) {
+		response_error(context->response, STATUS_TENANT_SUSPENDED, AUTH_SUSPENDED_MESSAGE);
+		return;
+	}
+	if (!invitation.profile_exists) {
+		response_error(context->response, STATUS_UNPROCESSABLE,
+			"The invitation's profile no longer exists; ask for a new invitation");
+		return;
+	}
+	const char *name = input_string(context->request, "name");
+	if (name == NULL)
+		name = invitation.name;
+	uint64_t user_id = 0;
+	struct db_param insert[] = {DB_UINT(tenant_id), DB_TEXT(invitation.email), DB_TEXT(name),
+		DB_TEXT(password_hash_text), DB_UINT(invitation.profile_id)};
+	result = db_exec(context->db, &auth_statements[AUTH_STMT_USER_INSERT], insert, 5, NULL, &user_id);
+	if (result == DB_DUPLICATE) {
+		response_error(context->response, STATUS_CONFLICT, "A user with this email already exists");
+		response_add_detail(context->response, "token", "its email is already a user of this tenant");
+		return;
+	}
+	struct session_grant grant;
+	memset(&grant, 0, sizeof(grant));
+	if (result == DB_OK)
+		result = invitation_mark_accepted(context->db, tenant_id, invitation.invitation_id, user_id);
+	if (result == DB_OK)
+		result = session_start(context->db, tenant_id, user_id, (uint32_t)context->config->refresh_token_ttl_s,
+			context->request->remote_addr, context->request->user_agent, &grant);
+	if (result == DB_OK) {
+		json_object *details = json_object_new_object();
+		json_object *after = json_object_new_object();
+		json_object_object_add(after, "userId", json_object_new_int64((int64_t)user_id));
+		json_object_object_add(after, "email", json_object_new_string(invitation.email));
+		json_object_object_add(after, "profileId", json_object_new_int64((int64_t)invitation.profile_id));
+		json_object_object_add(after, "status", json_object_new_string("accepted"));
+		json_object_object_add(details, "after", after);
+		char target[24], details_text[1000];
+		snprintf(target, sizeof(target), "%llu", (unsigned long long)invitation.invitation_id);
+		snprintf(details_text, sizeof(details_text), "%s",
+			json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN));
+		json_object_put(details);
+		struct audit_event event = {.tenant_id = tenant_id, .actor_user_id = user_id, .action = "invitation.accept",
+			.outcome = "success", .target_type = "invitation", .target_id = target,
+			.client_address = context->request->remote_addr, .request_id = context->request->request_id,
+			.details = details_text};
+		result = audit_record(context->db, &event);
+	}
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "accept invitation");
+		return;
+	}
+	char access_token[JWT_TOKEN_MAX + 1];
+	if (auth_issue_access_token(context, tenant_id, user_id, grant.session_id, invitation.profile_version,
+		    access_token, sizeof(access_token)) != 0) {
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "accept invitation: cannot sign the access token");
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+		return;
+	}
+	auth_respond_tokens(context, STATUS_CREATED, access_token, grant.refresh_token, context->config->access_token_ttl_s,
+		user_id, "Invitation accepted");
+}
 
 static void auth_me(struct request_context *context)
 {

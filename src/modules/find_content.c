@@ -594,12 +594,15 @@ int find_content_collect_ids(void *callback_context, const struct db_row *row)
 
 /* The listIds narrowing as search filters ({categories, tags, status}),
  * so the id list and a search agree on what a filter means. Returns 1 when
- * some filter is given, 0 when none, -1 after answering 400. */
+ * some filter is given, 0 when none, -1 after answering 400. The filters
+ * borrow their text (status) from *given, which the caller puts once it is
+ * done with them: both queries of the page read it. */
 static int find_ids_filters(struct request_context *context, const struct find_entity_def *def,
-	struct find_filters *filters)
+	struct find_filters *filters, json_object **given_out)
 {
 	static const char *const names[] = {"categories", "tags", "status"};
 	json_object *given = json_object_new_object();
+	*given_out = given;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const char *text = query_text(context->request, names[i]);
 		if (text == NULL)
@@ -620,7 +623,6 @@ static int find_ids_filters(struct request_context *context, const struct find_e
 	int any = json_object_object_length(given) > 0;
 	struct find_errors errors = {0};
 	int parsed = any ? find_search_filters_parse(def->kind, given, filters, &errors) : 0;
-	json_object_put(given);
 	if (parsed != 0) {
 		find_content_respond_errors(context, "Invalid query parameters", &errors);
 		return -1;
@@ -634,10 +636,12 @@ static void find_ids(struct request_context *context)
 	int64_t limit = query_integer(context->request, "limit", FIND_IDS_LIMIT_DEFAULT);
 	int64_t offset = query_integer(context->request, "offset", 0);
 	struct find_filters filters;
+	json_object *given = NULL;
 	find_filters_init(&filters);
-	int filtered = def->kind == FIND_TAXONOMY ? 0 : find_ids_filters(context, def, &filters);
+	int filtered = def->kind == FIND_TAXONOMY ? 0 : find_ids_filters(context, def, &filters, &given);
 	if (filtered < 0) {
 		find_filters_release(&filters);
+		json_object_put(given);
 		return;
 	}
 	const char *workspace = find_workspace(context);
@@ -667,6 +671,7 @@ static void find_ids(struct request_context *context)
 			result = db_query(context->db, &def->statements[FC_COUNT_ANY], params, 1, module_read_uint64, &total);
 	}
 	find_filters_release(&filters);
+	json_object_put(given);
 	if (result != DB_OK) {
 		json_object_put(ids);
 		respond_db_failure(context, result, find_entity_plural(def->kind));

@@ -217,6 +217,9 @@ int find_prompt_parse(json_object *entity, struct find_prompt_fields *out, char 
 		if ((unsigned char)id_text[i] < 0x20 || id_text[i] == 0x7f)
 			return find_conversation_fail(field, field_size, "id", problem, problem_size,
 				"must not contain control characters");
+	if (!validate_path_segment_reachable(id_text))
+		return find_conversation_fail(field, field_size, "id", problem, problem_size,
+			"must not be \".\" or \"..\": no URL can name it, so the prompt could not be read or deleted by id");
 	memcpy(out->id, id_text, id_length + 1);
 
 	if (find_prompt_string(entity, "prompt", FIND_PROMPT_TEXT_MAX, 1, &out->prompt, field, field_size, problem,

@@ -3,6 +3,7 @@
  * member is kept in the stored document untouched. */
 #include "modules/find_documents.h"
 #include "core/alloc.h"
+#include "http/validate.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -318,6 +319,11 @@ static void find_check_id(json_object *entity, struct find_columns *columns, str
 	if (!json_object_is_type(value, json_type_string) || !find_id_valid(json_object_get_string(value))) {
 		find_errors_add(errors, "id", "must be a string of 1-%d characters without control characters",
 			FIND_ID_MAX_CHARS);
+		return;
+	}
+	if (!validate_path_segment_reachable(json_object_get_string(value))) {
+		find_errors_add(errors, "id", "must not be \".\" or \"..\": no URL can name it, so the document "
+			"could not be read or deleted by id");
 		return;
 	}
 	columns->id = json_object_get_string(value);

@@ -17,6 +17,7 @@
 #include "modules/find_documents.h"
 #include "modules/find_index_store.h"
 #include "modules/find_query.h"
+#include "modules/find_search_log.h"
 #include "modules/find_sql.h"
 #include "modules/modules.h"
 
@@ -160,11 +161,6 @@ static const struct db_statement_def find_post_search_statements[SEARCH_PRICE_FA
 		.sql = VALUE_FACETS("find_posts", POST_VALUES, "", FIND_SQL_POST_FILTERS), .tenant_bound = 1},
 };
 
-static const struct db_statement_def find_search_log_statement[] = {
-	{.name = "find.search_log",
-		.sql = "INSERT INTO find_search_log (tenant_id, entity, workspace, query_text, result_count, source,"
-		" api_key_id, search_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", .tenant_bound = 1},
-};
 
 /* The documents of the top hits, by search number; for a text without
  * spaces, with the products whose SKU is the text (pinned: they come first). */
@@ -191,7 +187,6 @@ const struct statement_table find_product_search_statement_table = {"find.produc
 	find_product_search_statements, sizeof(find_product_search_statements) / sizeof(find_product_search_statements[0])};
 const struct statement_table find_post_search_statement_table = {"find.posts.search", find_post_search_statements,
 	sizeof(find_post_search_statements) / sizeof(find_post_search_statements[0])};
-const struct statement_table find_search_log_statement_table = {"find.search_log", find_search_log_statement, 1};
 
 static const enum find_entity_kind find_search_products = FIND_PRODUCT;
 static const enum find_entity_kind find_search_posts = FIND_POST;
@@ -398,19 +393,6 @@ static int find_search_facets(struct request_context *context, const struct find
 
 _Static_assert(sizeof(struct find_search_log_entry) <= sizeof(((struct request_context *)0)->after_response_data),
 	"the search log entry must fit in after_response_data");
-
-static void find_search_log_write(struct request_context *context)
-{
-	struct find_search_log_entry entry;
-	memcpy(&entry, context->after_response_data, sizeof(entry));
-	struct db_param params[] = {DB_UINT(entry.tenant_id), DB_TEXT(entry.entity), DB_TEXT(entry.workspace),
-		DB_TEXT(entry.query), DB_UINT(entry.result_count), DB_TEXT(entry.source),
-		entry.api_key_id ? DB_UINT(entry.api_key_id) : DB_NULL,
-		entry.search_context[0] ? DB_TEXT(entry.search_context) : DB_NULL};
-	int result = db_exec(context->db, &find_search_log_statement[0], params, 8, NULL, NULL);
-	if (result != DB_OK)
-		log_msg(LOG_LEVEL_WARN, context->request->request_id, "search log not written: %s", db_last_error(context->db));
-}
 
 /* ------------------------------------------------------------- index path */
 
@@ -723,6 +705,6 @@ static void find_search(struct request_context *context)
 	find_search_log_fill(&entry, context->request->auth.tenant_id, context->request->auth.api_key_id, rows.total, kind,
 		find_source_name(context), find_workspace(context), request.text, request.search_context);
 	memcpy(context->after_response_data, &entry, sizeof(entry));
-	context->after_response = find_search_log_write;
+	context->after_response = find_search_log_after_response;
 	find_search_request_release(&request);
 }

@@ -11,6 +11,7 @@
 extern const struct route_table system_route_table;
 extern const struct route_table auth_route_table;
 extern const struct route_table users_route_table;
+extern const struct route_table invitations_route_table;
 extern const struct route_table profiles_route_table;
 extern const struct route_table audit_route_table;
 extern const struct route_table sales_route_table;
@@ -27,10 +28,12 @@ extern const struct route_table find_prompts_route_table;
 extern const struct route_table find_chat_route_table;
 extern const struct route_table find_threads_route_table;
 extern const struct route_table find_webhooks_route_table;
+extern const struct route_table operator_route_table;
 
 extern const struct statement_table system_statement_table;
 extern const struct statement_table auth_statement_table;
 extern const struct statement_table users_statement_table;
+extern const struct statement_table invitations_statement_table;
 extern const struct statement_table profiles_statement_table;
 extern const struct statement_table audit_view_statement_table;
 extern const struct statement_table sales_statement_table;
@@ -54,6 +57,7 @@ extern const struct statement_table find_prompts_statement_table;
 extern const struct statement_table find_chat_statement_table;
 extern const struct statement_table find_threads_statement_table;
 extern const struct statement_table find_webhooks_statement_table;
+extern const struct statement_table operator_statement_table;
 
 struct resource_def;
 /* NULL-terminated lists of the generic records each module serves. */

@@ -3,6 +3,7 @@
 #include "modules/resource.h"
 #include "auth/rbac.h"
 #include "core/alloc.h"
+#include "core/json_text.h"
 #include "handler/context.h"
 #include "core/log.h"
 #include "handler/respond.h"
@@ -46,22 +47,14 @@ static int resource_field_writable(const struct resource_field *field)
 	return !(field->flags & RESOURCE_READONLY);
 }
 
+/* Raw columns: dates and times come as MariaDB writes them and are put in
+ * the API's form in C (timestamp_from_sql), cheaper than DATE_FORMAT. */
 static void resource_select_columns(const struct resource_def *resource, struct sql_text *sql, const char *alias)
 {
 	sql_add(sql, "SELECT %s%s, %sversion", alias, resource->id_column, alias);
-	for (size_t i = 0; i < resource->field_count; i++) {
-		const struct resource_field *field = &resource->fields[i];
-		if (field->kind == RESOURCE_DATE)
-			sql_add(sql, ", DATE_FORMAT(%s%s, '%%Y-%%m-%%d')", alias, field->column);
-		else if (field->kind == RESOURCE_TIMESTAMP)
-			sql_add(sql, ", DATE_FORMAT(%s%s, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ')", alias, field->column);
-		else
-			sql_add(sql, ", %s%s", alias, field->column);
-	}
-	sql_add(sql,
-		", %screated_by, DATE_FORMAT(%screated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'), "
-		"DATE_FORMAT(%supdated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'), %sdeleted_at IS NOT NULL",
-		alias, alias, alias, alias);
+	for (size_t i = 0; i < resource->field_count; i++)
+		sql_add(sql, ", %s%s", alias, resource->fields[i].column);
+	sql_add(sql, ", %screated_by, %screated_at, %supdated_at, %sdeleted_at IS NOT NULL", alias, alias, alias, alias);
 }
 
 /* WHERE clause shared by list and count: tenant, deleted, filters, created range, q. */
@@ -214,21 +207,31 @@ int resource_prepare(const struct resource_def *resource)
 			sql.used = 0;
 			resource_select_columns(resource, &sql, "r.");
 			/* The live counter rides along as a last column: the page and
-			 * its total in one round trip. The name is the resource's own
-			 * constant, never client text. */
-			sql_add(&sql, ", (SELECT c.live_rows FROM resource_counts c WHERE c.tenant_id = r.tenant_id"
-				" AND c.resource = '%s')", resource->name);
+			 * its total in one round trip. Joined on the tenant and the
+			 * resource's own constant name (never client text), the counter
+			 * row is a constant table: read once, not once per row. */
+			sql_add(&sql, ", c.live_rows");
 			sql_add(&sql,
 				" FROM %s r JOIN (SELECT tenant_id, %s FROM %s WHERE tenant_id = ? AND deleted_at IS NULL"
 				" ORDER BY %s %s, %s %s LIMIT ? OFFSET ?) page ON page.tenant_id = r.tenant_id AND page.%s = r.%s"
+				" LEFT JOIN resource_counts c ON c.tenant_id = r.tenant_id AND c.resource = '%s'"
 				" ORDER BY r.%s %s, r.%s %s",
 				resource->table, resource->id_column, resource->table, runtime->sort_fields[s].sql_fragment,
 				direction, resource->id_column, direction, resource->id_column, resource->id_column,
-				runtime->sort_fields[s].sql_fragment, direction, resource->id_column, direction);
+				resource->name, runtime->sort_fields[s].sql_fragment, direction, resource->id_column, direction);
 			struct db_statement_def *plain = &runtime->plain_list_statements[s * 2 + (size_t)ascending];
 			plain->name = resource->name;
 			plain->sql = resource_store_sql(runtime, slot++, &sql);
 			plain->tenant_bound = 1;
+
+			sql.used = 0;
+			resource_select_columns(resource, &sql, "r.");
+			sql_add(&sql, ", c.live_rows FROM %s r LEFT JOIN resource_counts c ON c.tenant_id = r.tenant_id"
+				" AND c.resource = '%s' WHERE r.tenant_id = ? AND r.deleted_at IS NULL ORDER BY r.%s %s, r.%s %s"
+				" LIMIT ? OFFSET ?", resource->table, resource->name, runtime->sort_fields[s].sql_fragment,
+				direction, resource->id_column, direction);
+			runtime->shallow_list_statements[s * 2 + (size_t)ascending] =
+				resource_generated(resource->name, resource_store_sql(runtime, slot++, &sql));
 		}
 	}
 	sql.used = 0;
@@ -311,6 +314,8 @@ size_t resource_statements(const struct resource_def *resource, const struct db_
 		out[count++] = &runtime->list_statements[i];
 	for (size_t i = 0; i < runtime->sorts.field_count * 2 && count < capacity; i++)
 		out[count++] = &runtime->plain_list_statements[i];
+	for (size_t i = 0; i < runtime->sorts.field_count * 2 && count < capacity; i++)
+		out[count++] = &runtime->shallow_list_statements[i];
 	for (size_t i = 0; i < resource->field_count && count < capacity; i++)
 		if (resource->fields[i].kind == RESOURCE_REFERENCE)
 			out[count++] = &runtime->reference_checks[i];
@@ -329,27 +334,77 @@ const struct resource_def *resource_of(const struct request_context *context)
 struct resource_rows {
 	const struct resource_def *resource;
 	int show_sensitive;
-	json_object *items;  /* list mode */
-	json_object *single; /* get mode */
+	struct json_text *items; /* list mode: "[record,record" so far */
+	json_object *single;     /* get mode */
 	int64_t version;
-	int with_total;      /* rows end with the live counter (plain lists) */
+	int with_total;          /* rows end with the live counter (plain lists) */
 	int total_seen;
 	uint64_t total;
+	size_t item_count;
 };
 
-static json_object *resource_value_json(const struct resource_field *field, const char *value)
+/* A stored date and time in the API's form, or null. */
+static void resource_write_timestamp(struct json_text *text, const char *value)
 {
-	if (value == NULL)
-		return NULL;
+	char formatted[TIMESTAMP_JSON_SIZE];
+	if (value == NULL || timestamp_from_sql(value, formatted) != 0)
+		json_text_raw(text, "null", 4);
+	else
+		json_text_string(text, formatted);
+}
+
+static void resource_write_value(struct json_text *text, const struct resource_field *field, const char *value)
+{
+	if (value == NULL) {
+		json_text_raw(text, "null", 4);
+		return;
+	}
 	switch (field->kind) {
 	case RESOURCE_INTEGER:
 	case RESOURCE_REFERENCE:
-		return json_object_new_int64(strtoll(value, NULL, 10));
+		json_text_int64(text, strtoll(value, NULL, 10));
+		return;
 	case RESOURCE_BOOLEAN:
-		return json_object_new_boolean(value[0] == '1');
+		json_text_raw(text, value[0] == '1' ? "true" : "false", value[0] == '1' ? 4 : 5);
+		return;
+	case RESOURCE_TIMESTAMP:
+		resource_write_timestamp(text, value);
+		return;
 	default:
-		return json_object_new_string(value);
+		json_text_string(text, value);
 	}
+}
+
+/* One record as JSON text: written directly, as a page of them is the
+ * hottest answer there is (no json-c tree per value). */
+static void resource_write_record(struct json_text *text, const struct resource_rows *rows, const struct db_row *row)
+{
+	const struct resource_def *resource = rows->resource;
+	json_text_member(text, "id", 1);
+	json_text_int64(text, strtoll(row->values[0], NULL, 10));
+	for (size_t i = 0; i < resource->field_count; i++) {
+		const struct resource_field *field = &resource->fields[i];
+		if ((field->flags & RESOURCE_SENSITIVE) && !rows->show_sensitive)
+			continue;
+		json_text_member(text, field->api_name, 0);
+		resource_write_value(text, field, row->values[2 + i]);
+	}
+	size_t tail = 2 + resource->field_count;
+	json_text_member(text, "createdBy", 0);
+	if (row->values[tail] != NULL)
+		json_text_int64(text, strtoll(row->values[tail], NULL, 10));
+	else
+		json_text_raw(text, "null", 4);
+	json_text_member(text, "createdAt", 0);
+	resource_write_timestamp(text, row->values[tail + 1]);
+	json_text_member(text, "updatedAt", 0);
+	resource_write_timestamp(text, row->values[tail + 2]);
+	if (row->values[tail + 3] && row->values[tail + 3][0] == '1') {
+		json_text_member(text, "deleted", 0);
+		json_text_raw(text, "true", 4);
+	}
+	json_text_member(text, "version", 0);
+	json_text_int64(text, strtoll(row->values[1], NULL, 10));
 }
 
 static int resource_collect(void *callback_context, const struct db_row *row)
@@ -363,31 +418,27 @@ static int resource_collect(void *callback_context, const struct db_row *row)
 		rows->total = strtoull(row->values[expected - 1], NULL, 10);
 		rows->total_seen = 1;
 	}
-	json_object *record = json_object_new_object();
-	json_object_object_add(record, "id", json_object_new_int64(strtoll(row->values[0], NULL, 10)));
-	for (size_t i = 0; i < resource->field_count; i++) {
-		const struct resource_field *field = &resource->fields[i];
-		if ((field->flags & RESOURCE_SENSITIVE) && !rows->show_sensitive)
-			continue;
-		json_object_object_add(record, field->api_name, resource_value_json(field, row->values[2 + i]));
-	}
-	size_t tail = 2 + resource->field_count;
-	json_object_object_add(record, "createdBy",
-		row->values[tail] ? json_object_new_int64(strtoll(row->values[tail], NULL, 10)) : NULL);
-	json_object_object_add(record, "createdAt", module_string_or_null(row->values[tail + 1]));
-	json_object_object_add(record, "updatedAt", module_string_or_null(row->values[tail + 2]));
-	if (row->values[tail + 3] && row->values[tail + 3][0] == '1')
-		json_object_object_add(record, "deleted", json_object_new_boolean(1));
-	int64_t version = strtoll(row->values[1], NULL, 10);
-	json_object_object_add(record, "version", json_object_new_int64(version));
 	if (rows->items != NULL) {
-		json_object_array_add(rows->items, record);
-	} else {
-		if (rows->single)
-			json_object_put(rows->single);
-		rows->single = record;
-		rows->version = version;
+		json_text_char(rows->items, rows->item_count++ == 0 ? '[' : ',');
+		json_text_char(rows->items, '{');
+		resource_write_record(rows->items, rows, row);
+		json_text_char(rows->items, '}');
+		return 0;
 	}
+	/* One record: callers add to it, so it becomes a json-c object. */
+	struct json_text text;
+	json_text_init(&text);
+	json_text_char(&text, '{');
+	resource_write_record(&text, rows, row);
+	json_text_char(&text, '}');
+	json_object *record = json_tokener_parse(text.bytes);
+	json_text_release(&text);
+	if (record == NULL)
+		return 1;
+	if (rows->single)
+		json_object_put(rows->single);
+	rows->single = record;
+	rows->version = strtoll(row->values[1], NULL, 10);
 	return 0;
 }
 
@@ -588,13 +639,18 @@ void resource_list(struct request_context *context)
 	params[count++] = DB_INT(page_request.limit);
 	params[count++] = DB_INT((int64_t)pagination_offset(&page_request));
 
-	struct resource_rows rows = {resource, resource_shows_sensitive(context, resource), json_object_new_array(), NULL, 0,
+	struct json_text items;
+	json_text_init(&items);
+	struct resource_rows rows = {resource, resource_shows_sensitive(context, resource), &items, NULL, 0,
 		!filtered, 0, 0};
 	size_t sort_index = module_sort_statement_index(&runtime->sorts, &page_request);
 	int result;
 	if (!filtered) {
 		struct db_param plain[] = {params[0], params[where_count], params[where_count + 1]};
-		result = db_query(context->db, &runtime->plain_list_statements[sort_index], plain, 3, resource_collect, &rows);
+		const struct db_statement_def *statement = pagination_offset(&page_request) <= RESOURCE_SHALLOW_OFFSET_MAX
+			? &runtime->shallow_list_statements[sort_index]
+			: &runtime->plain_list_statements[sort_index];
+		result = db_query(context->db, statement, plain, 3, resource_collect, &rows);
 	} else {
 		result = db_query(context->db, &runtime->list_statements[sort_index], params, count, resource_collect, &rows);
 	}
@@ -613,11 +669,15 @@ void resource_list(struct request_context *context)
 		}
 	}
 	if (result != DB_OK) {
-		json_object_put(rows.items);
+		json_text_release(&items);
 		respond_db_failure(context, result, resource->name);
 		return;
 	}
-	response_list(context->response, rows.items, pagination_block(&page_request, total), resource->name);
+	json_text_raw(&items, rows.item_count == 0 ? "[]" : "]", rows.item_count == 0 ? 2 : 1);
+	size_t items_length;
+	char *items_bytes = json_text_take(&items, &items_length);
+	response_list(context->response, response_json_text(items_bytes, items_length), pagination_block(&page_request, total),
+		resource->name);
 }
 
 /* ------------------------------------------------------------- get/create */

@@ -2,9 +2,12 @@
  * API fields once, and gets list (filters, q, created range, whitelisted
  * sort, pagination), get, create, update (PATCH with If-Match against the
  * row version, answered with an ETag) and soft delete, with validation,
- * permissions per action, sensitive fields and Idempotency-Key replay on
- * create. The SQL is generated once per process from the description, as
- * prepared statements whose first parameter is always the tenant id. */
+ * sensitive fields and Idempotency-Key replay on create. Each route names
+ * the permission it needs (the route table is the one place); a record names
+ * the permission that sees deleted rows and the one that sees sensitive
+ * fields. The SQL is generated once per process from the description, as
+ * prepared statements bound to the tenant: the tenant id is the first
+ * parameter of reads and inserts, and of UPDATEs the first of their WHERE. */
 #ifndef INTUKA_MODULES_RESOURCE_H
 #define INTUKA_MODULES_RESOURCE_H
 
@@ -58,6 +61,8 @@ struct resource_field {
 
 #define RESOURCE_MAX_FIELDS 24
 #define RESOURCE_MAX_SORTS 8
+/* Unfiltered pages up to this offset are read in one step. */
+#define RESOURCE_SHALLOW_OFFSET_MAX 100
 
 /* Statements generated at first use; indexes of the fixed ones. */
 enum resource_statement {
@@ -79,6 +84,9 @@ struct resource_runtime {
 	 * name columns outside the sort index and cost a row lookup for every
 	 * entry a deep page skips, so the plain list gets its own statements. */
 	struct db_statement_def plain_list_statements[RESOURCE_MAX_SORTS * 2];
+	/* The same pages in one step, for the first pages: reading a few rows
+	 * directly costs less than the page of ids and its temporary table. */
+	struct db_statement_def shallow_list_statements[RESOURCE_MAX_SORTS * 2];
 	struct db_statement_def reference_checks[RESOURCE_MAX_FIELDS];
 	struct sort_field sort_fields[RESOURCE_MAX_SORTS];
 	struct sort_whitelist sorts;
@@ -88,7 +96,7 @@ struct resource_runtime {
 	struct input_spec update_input;
 	size_t filter_count;
 	size_t search_count;
-	char *sql_texts[RESOURCE_STMT__FIXED + RESOURCE_MAX_SORTS * 4 + RESOURCE_MAX_FIELDS];
+	char *sql_texts[RESOURCE_STMT__FIXED + RESOURCE_MAX_SORTS * 6 + RESOURCE_MAX_FIELDS];
 };
 
 struct resource_def {
@@ -96,9 +104,6 @@ struct resource_def {
 	const char *singular; /* "Lead" */
 	const char *table;
 	const char *id_column;
-	const char *view_permission;
-	const char *create_permission;
-	const char *edit_permission;
 	const char *delete_permission;
 	const char *sensitive_permission; /* NULL: no sensitive fields */
 	const struct resource_field *fields;

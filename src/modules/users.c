@@ -1,9 +1,15 @@
 /* Users API: list, create, read, update (name, profile, status) and
  * deactivate the users of the caller's tenant. Needs users.manage. A user
  * cannot deactivate themselves or change their own profile, so a tenant
- * never locks out its last administrator by accident. */
+ * never locks out its last administrator by accident. Nobody hands on more
+ * than they hold: a profile may be given only when its permissions are a
+ * subset of the caller's, and a user may be changed only when their
+ * permissions are too (so users.manage alone cannot make a Tenant Admin,
+ * nor demote or lock out one). */
 #include "auth/audit.h"
 #include "auth/password.h"
+#include "auth/rbac.h"
+#include "auth/secret_token.h"
 #include "auth/session.h"
 #include "handler/context.h"
 #include "core/identifiers.h"
@@ -14,6 +20,8 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
+#include "modules/account_mail.h"
+#include "modules/invitation.h"
 #include "modules/module_util.h"
 #include "modules/modules.h"
 
@@ -26,6 +34,12 @@ static void users_create(struct request_context *context);
 static void users_get(struct request_context *context);
 static void users_update(struct request_context *context);
 static void users_delete(struct request_context *context);
+static void users_force_reset(struct request_context *context);
+static void users_sessions_list(struct request_context *context);
+static void users_sessions_revoke(struct request_context *context);
+
+/* The prefix of password reset tokens, as POST /auth/password/reset reads them. */
+#define USERS_RESET_PREFIX "pr1"
 
 static const struct field_spec create_fields[] = {
 	{.name = "email", .type = FIELD_EMAIL, .required = 1, .min_length = 3, .max_length = IDENTIFIER_EMAIL_MAX},
@@ -63,6 +77,14 @@ static const struct route users_routes[] = {
 		.credentials = ROUTE_CRED_JWT, .input = &update_input, .handler = users_update},
 	{.method = HTTP_DELETE, .pattern = "/api/v1/users/{id}", .permission = "users.manage",
 		.credentials = ROUTE_CRED_JWT, .handler = users_delete},
+	{.method = HTTP_POST, .pattern = "/api/v1/users/{id}/password-reset", .permission = "users.manage",
+		.credentials = ROUTE_CRED_JWT, .input = &input_no_body, .handler = users_force_reset},
+	{.method = HTTP_GET, .pattern = "/api/v1/users/{id}/sessions", .permission = "users.manage",
+		.credentials = ROUTE_CRED_JWT, .handler = users_sessions_list},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/users/{id}/sessions", .permission = "users.manage",
+		.credentials = ROUTE_CRED_JWT, .handler = users_sessions_revoke},
+	{.method = HTTP_DELETE, .pattern = "/api/v1/users/{id}/sessions/{sessionId}", .permission = "users.manage",
+		.credentials = ROUTE_CRED_JWT, .handler = users_sessions_revoke},
 };
 
 const struct route_table users_route_table = {
@@ -80,7 +102,8 @@ static const struct sort_whitelist users_sorts = {users_sort_fields, 3, "created
 
 #define USERS_COLUMNS \
 	"SELECT u.user_id, u.email, u.display_name, u.status, u.profile_id, p.name, " \
-	"DATE_FORMAT(u.created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(u.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ')"
+	"DATE_FORMAT(u.created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(u.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
+	"u.password_reset_required"
 #define USERS_FROM " FROM users u LEFT JOIN profiles p ON p.tenant_id = u.tenant_id AND p.profile_id = u.profile_id"
 /* Filters: each optional value is bound twice ("? IS NULL OR ..."). */
 #define USERS_WHERE \
@@ -99,8 +122,13 @@ enum users_statement {
 	USERS_STMT_GET,
 	USERS_STMT_INSERT,
 	USERS_STMT_PROFILE_EXISTS,
+	USERS_STMT_TARGET,
 	USERS_STMT_UPDATE,
 	USERS_STMT_COUNT,
+	USERS_STMT_REQUIRE_RESET,
+	USERS_STMT_RESET_RETIRE_ALL,
+	USERS_STMT_RESET_INSERT,
+	USERS_STMT_EMAIL,
 	USERS_STMT__MAX
 };
 
@@ -128,15 +156,36 @@ static const struct db_statement_def users_statements[USERS_STMT__MAX] = {
 		.sql = "INSERT INTO users (tenant_id, email, display_name, password_hash, profile_id) VALUES (?, ?, ?, ?, ?)",
 		.tenant_bound = 1},
 	[USERS_STMT_PROFILE_EXISTS] = {.name = "users.profile_exists",
-		.sql = "SELECT profile_id FROM profiles WHERE tenant_id = ? AND profile_id = ?", .tenant_bound = 1},
+		.sql = "SELECT profile_id, permissions FROM profiles WHERE tenant_id = ? AND profile_id = ?",
+		.tenant_bound = 1},
+	/* What an administrative change needs of its target: its permissions
+	 * (the caller must hold them) and the state the audit calls "before". */
+	[USERS_STMT_TARGET] = {.name = "users.target",
+		.sql = "SELECT u.display_name, u.status, u.profile_id, IFNULL(p.permissions, ''), u.password_reset_required "
+		"FROM users u "
+		"LEFT JOIN profiles p ON p.tenant_id = u.tenant_id AND p.profile_id = u.profile_id "
+		"WHERE u.tenant_id = ? AND u.user_id = ?",
+		.tenant_bound = 1},
 	[USERS_STMT_UPDATE] = {.name = "users.update",
 		.sql = "UPDATE users SET display_name = COALESCE(?, display_name), profile_id = COALESCE(?, profile_id), "
 		"status = COALESCE(?, status) WHERE tenant_id = ? AND user_id = ?",
 		.tenant_bound = 1},
 	/* Only when a page past the end comes back empty and COUNT OVER had no row to ride on. */
 	[USERS_STMT_COUNT] = {.name = "users.count",
-		.sql = "SELECT 0, '', '', '', NULL, NULL, NULL, NULL, COUNT(*)" USERS_FROM USERS_WHERE,
+		.sql = "SELECT 0, '', '', '', NULL, NULL, NULL, NULL, 0, COUNT(*)" USERS_FROM USERS_WHERE,
 		.tenant_bound = 1},
+	[USERS_STMT_REQUIRE_RESET] = {.name = "users.require_reset",
+		.sql = "UPDATE users SET password_reset_required = 1 WHERE tenant_id = ? AND user_id = ?", .tenant_bound = 1},
+	/* Links still in a mailbox stop working: only the new one does. */
+	[USERS_STMT_RESET_RETIRE_ALL] = {.name = "users.reset_retire_all",
+		.sql = "UPDATE password_resets SET used_at = NOW(3) WHERE tenant_id = ? AND user_id = ? AND used_at IS NULL",
+		.tenant_bound = 1},
+	[USERS_STMT_RESET_INSERT] = {.name = "users.reset_insert",
+		.sql = "INSERT INTO password_resets (tenant_id, token_hash, user_id, expires_at) "
+		"VALUES (?, ?, ?, NOW(3) + INTERVAL ? SECOND)",
+		.tenant_bound = 1},
+	[USERS_STMT_EMAIL] = {.name = "users.email",
+		.sql = "SELECT email FROM users WHERE tenant_id = ? AND user_id = ?", .tenant_bound = 1},
 };
 
 const struct statement_table users_statement_table = {"users", users_statements, USERS_STMT__MAX};
@@ -163,13 +212,15 @@ static json_object *users_row_to_json(const struct db_row *row)
 	json_object_object_add(user, "profile", profile);
 	json_object_object_add(user, "createdAt", module_string_or_null(row->values[6]));
 	json_object_object_add(user, "updatedAt", module_string_or_null(row->values[7]));
+	json_object_object_add(user, "passwordResetRequired",
+		json_object_new_boolean(row->values[8] != NULL && row->values[8][0] == '1'));
 	return user;
 }
 
 static int users_collect(void *callback_context, const struct db_row *row)
 {
 	struct users_rows *rows = callback_context;
-	if (row->column_count < 8 || row->values[0] == NULL)
+	if (row->column_count < 9 || row->values[0] == NULL)
 		return 0;
 	json_object *user = users_row_to_json(row);
 	if (rows->items != NULL)
@@ -179,8 +230,8 @@ static int users_collect(void *callback_context, const struct db_row *row)
 			json_object_put(rows->single);
 		rows->single = user;
 	}
-	if (row->column_count == 9 && row->values[8] != NULL)
-		rows->total = strtoull(row->values[8], NULL, 10);
+	if (row->column_count == 10 && row->values[9] != NULL)
+		rows->total = strtoull(row->values[9], NULL, 10);
 	return 0;
 }
 
@@ -237,20 +288,157 @@ static int users_load(struct request_context *context, uint64_t user_id, json_ob
 	return result;
 }
 
-static int users_copy_found(void *callback_context, const struct db_row *row)
+struct users_profile_row {
+	int found;
+	char permissions[RBAC_PERMISSIONS_TEXT_MAX];
+};
+
+static int users_read_profile(void *callback_context, const struct db_row *row)
 {
-	(void)row;
-	*(int *)callback_context = 1;
+	struct users_profile_row *out = callback_context;
+	if (row->column_count == 2 && row->values[1] != NULL) {
+		out->found = 1;
+		snprintf(out->permissions, sizeof(out->permissions), "%s", row->values[1]);
+	}
 	return 0;
 }
 
-/* 1 when profile_id belongs to the caller's tenant. */
-static int users_profile_exists(struct request_context *context, int64_t profile_id, int *result)
+/* 0 when profile_id is a profile of this tenant whose permissions the
+ * caller holds every one of; otherwise -1 after answering (422 for no such
+ * profile, 403 naming what the caller lacks). */
+static int users_check_grantable_or_reply(struct request_context *context, int64_t profile_id)
 {
-	int found = 0;
+	struct users_profile_row profile = {0};
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_INT(profile_id)};
-	*result = db_query(context->db, &users_statements[USERS_STMT_PROFILE_EXISTS], params, 2, users_copy_found, &found);
-	return found;
+	int result = db_query(context->db, &users_statements[USERS_STMT_PROFILE_EXISTS], params, 2, users_read_profile,
+		&profile);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "users profile");
+		return -1;
+	}
+	if (!profile.found) {
+		response_error(context->response, STATUS_UNPROCESSABLE, "Profile does not exist");
+		response_add_detail(context->response, "profileId", "no such profile in this tenant");
+		return -1;
+	}
+	char missing[RBAC_PERMISSIONS_TEXT_MAX];
+	if (rbac_list_missing(context->request->auth.permissions, profile.permissions, missing, sizeof(missing)) > 0) {
+		response_error(context->response, STATUS_FORBIDDEN, "You cannot grant permissions you do not hold");
+		response_add_detail(context->response, "profileId", "the profile holds %.900s, which you do not", missing);
+		return -1;
+	}
+	return 0;
+}
+
+/* A user as an administrative change finds them. */
+struct users_target {
+	int found;
+	char name[201];
+	char status[16];
+	int64_t profile_id;
+	char permissions[RBAC_PERMISSIONS_TEXT_MAX];
+	int password_reset_required;
+};
+
+static int users_read_target(void *callback_context, const struct db_row *row)
+{
+	struct users_target *out = callback_context;
+	if (row->column_count != 5 || row->values[1] == NULL)
+		return 0;
+	out->found = 1;
+	out->password_reset_required = row->values[4] != NULL && row->values[4][0] == '1';
+	snprintf(out->name, sizeof(out->name), "%s", row->values[0] ? row->values[0] : "");
+	snprintf(out->status, sizeof(out->status), "%s", row->values[1]);
+	out->profile_id = row->values[2] ? strtoll(row->values[2], NULL, 10) : 0;
+	snprintf(out->permissions, sizeof(out->permissions), "%s", row->values[3] ? row->values[3] : "");
+	return 0;
+}
+
+/* 0 with target filled when user_id is a user of this tenant whose
+ * permissions the caller holds; otherwise -1 after answering (404, or 403
+ * naming what the caller lacks). */
+static int users_load_administrable_or_reply(struct request_context *context, uint64_t user_id,
+	struct users_target *target)
+{
+	memset(target, 0, sizeof(*target));
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(user_id)};
+	int result = user_id ? db_query(context->db, &users_statements[USERS_STMT_TARGET], params, 2, users_read_target,
+				       target)
+			     : DB_OK;
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "users target");
+		return -1;
+	}
+	if (!target->found) {
+		module_not_found(context, "User");
+		return -1;
+	}
+	char missing[RBAC_PERMISSIONS_TEXT_MAX];
+	if (rbac_list_missing(context->request->auth.permissions, target->permissions, missing, sizeof(missing)) > 0) {
+		response_error(context->response, STATUS_FORBIDDEN,
+			"You cannot administer a user who holds permissions you do not hold");
+		response_add_detail(context->response, "id", "the user holds %.900s, which you do not", missing);
+		return -1;
+	}
+	return 0;
+}
+
+/* {"name", "profileId", "status"} of a user, for the audit's before and after. */
+static json_object *users_state_json(const char *name, int64_t profile_id, const char *status)
+{
+	json_object *state = json_object_new_object();
+	json_object_object_add(state, "name", json_object_new_string(name));
+	json_object_object_add(state, "profileId", profile_id ? json_object_new_int64(profile_id) : NULL);
+	json_object_object_add(state, "status", json_object_new_string(status));
+	return state;
+}
+
+/* details: {"before": ..., "after": ...} (either may be NULL; both are taken), as text. */
+static void users_change_details(json_object *before, json_object *after, char *out, size_t out_size)
+{
+	json_object *details = json_object_new_object();
+	if (before != NULL)
+		json_object_object_add(details, "before", before);
+	if (after != NULL)
+		json_object_object_add(details, "after", after);
+	snprintf(out, out_size, "%s", json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN));
+	json_object_put(details);
+}
+
+/* The audit entry of a change to target_user_id, in the caller's
+ * transaction (so it commits with the change). Returns a db_result. */
+static int users_audit_in_transaction(struct request_context *context, const char *action, uint64_t target_user_id,
+	const char *details)
+{
+	char target[24];
+	snprintf(target, sizeof(target), "%llu", (unsigned long long)target_user_id);
+	const struct auth_context *auth = &context->request->auth;
+	struct audit_event event = {.tenant_id = auth->tenant_id, .actor_user_id = auth->user_id, .action = action,
+		.outcome = "success", .target_type = "user", .target_id = target,
+		.client_address = context->request->remote_addr, .request_id = context->request->request_id,
+		.details = details};
+	return audit_record(context->db, &event);
+}
+
+struct users_email {
+	char *out;
+	size_t out_size;
+};
+
+static int users_copy_email(void *callback_context, const struct db_row *row)
+{
+	struct users_email *email = callback_context;
+	if (row->column_count == 1 && row->values[0] != NULL)
+		snprintf(email->out, email->out_size, "%s", row->values[0]);
+	return 0;
+}
+
+static int users_read_email(struct request_context *context, uint64_t user_id, char *out, size_t out_size)
+{
+	struct users_email email = {.out = out, .out_size = out_size};
+	out[0] = '\0';
+	struct db_param key[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(user_id)};
+	return db_query(context->db, &users_statements[USERS_STMT_EMAIL], key, 2, users_copy_email, &email);
 }
 
 static void users_audit(struct request_context *context, const char *action, uint64_t target_user_id,
@@ -270,23 +458,15 @@ static void users_create(struct request_context *context)
 	char email[IDENTIFIER_EMAIL_MAX + 1];
 	identifier_lowercase(input_string(context->request, "email"), email, sizeof(email));
 	int64_t profile_id = input_integer(context->request, "profileId", 0);
-	int result;
-	if (!users_profile_exists(context, profile_id, &result)) {
-		if (result != DB_OK) {
-			respond_db_failure(context, result, "users create");
-			return;
-		}
-		response_error(context->response, STATUS_UNPROCESSABLE, "Profile does not exist");
-		response_add_detail(context->response, "profileId", "no such profile in this tenant");
+	if (users_check_grantable_or_reply(context, profile_id) != 0)
 		return;
-	}
 	char hash[PASSWORD_HASH_TEXT_MAX];
 	if (module_password_hash_or_reply(context, input_string(context->request, "password"), hash, sizeof(hash)) != 0)
 		return;
 	uint64_t user_id = 0;
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(email),
 		DB_TEXT(input_string(context->request, "name")), DB_TEXT(hash), DB_INT(profile_id)};
-	result = db_exec(context->db, &users_statements[USERS_STMT_INSERT], params, 5, NULL, &user_id);
+	int result = db_exec(context->db, &users_statements[USERS_STMT_INSERT], params, 5, NULL, &user_id);
 	if (result == DB_DUPLICATE) {
 		response_error(context->response, STATUS_CONFLICT, "A user with this email already exists");
 		response_add_detail(context->response, "email", "is already taken in this tenant");
@@ -296,7 +476,11 @@ static void users_create(struct request_context *context)
 		respond_db_failure(context, result, "users create");
 		return;
 	}
-	users_audit(context, "user.create", user_id, email);
+	char details[1000];
+	json_object *created = users_state_json(input_string(context->request, "name"), profile_id, "active");
+	json_object_object_add(created, "email", json_object_new_string(email));
+	users_change_details(NULL, created, details, sizeof(details));
+	users_audit(context, "user.create", user_id, details);
 	json_object *user = NULL;
 	result = users_load(context, user_id, &user);
 	if (result != DB_OK || user == NULL) {
@@ -334,42 +518,32 @@ static void users_apply_update(struct request_context *context, uint64_t user_id
 			"You cannot deactivate yourself or change your own profile");
 		return;
 	}
-	json_object *existing = NULL;
-	int result = users_load(context, user_id, &existing);
-	if (result != DB_OK || existing == NULL) {
-		if (result != DB_OK)
-			respond_db_failure(context, result, "users update");
-		else
-			module_not_found(context, "User");
+	struct users_target before;
+	if (users_load_administrable_or_reply(context, user_id, &before) != 0)
 		return;
-	}
-	json_object_put(existing);
-	if (profile_id != NULL && !users_profile_exists(context, *profile_id, &result)) {
-		if (result != DB_OK)
-			respond_db_failure(context, result, "users update");
-		else {
-			response_error(context->response, STATUS_UNPROCESSABLE, "Profile does not exist");
-			response_add_detail(context->response, "profileId", "no such profile in this tenant");
-		}
+	if (profile_id != NULL && users_check_grantable_or_reply(context, *profile_id) != 0)
 		return;
-	}
+	char details[1000];
+	users_change_details(users_state_json(before.name, before.profile_id, before.status),
+		users_state_json(name ? name : before.name, profile_id ? *profile_id : before.profile_id,
+			status ? status : before.status),
+		details, sizeof(details));
 	struct db_param params[] = {name ? DB_TEXT(name) : DB_NULL, profile_id ? DB_INT(*profile_id) : DB_NULL,
 		status ? DB_TEXT(status) : DB_NULL, DB_UINT(auth->tenant_id), DB_UINT(user_id)};
 	uint64_t revoked = 0;
+	int result;
+	/* The change and its audit entry commit together. */
 	if ((result = db_begin(context->db)) == DB_OK &&
 		(result = db_exec(context->db, &users_statements[USERS_STMT_UPDATE], params, 5, NULL, NULL)) == DB_OK &&
 		(status == NULL || strcmp(status, "deactivated") != 0 ||
 			(result = session_revoke_user(context->db, auth->tenant_id, user_id, 0, "deactivated", &revoked)) ==
-				DB_OK))
+				DB_OK) &&
+		(result = users_audit_in_transaction(context, action, user_id, details)) == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {
 		respond_db_failure(context, result, "users update");
 		return;
 	}
-	char details[96];
-	snprintf(details, sizeof(details), "%s%s%s", name ? "name " : "", profile_id ? "profile " : "",
-		status ? status : "");
-	users_audit(context, action, user_id, details);
 	json_object *user = NULL;
 	if ((result = users_load(context, user_id, &user)) != DB_OK || user == NULL) {
 		if (user)
@@ -409,4 +583,155 @@ static void users_delete(struct request_context *context)
 	users_apply_update(context, user_id, NULL, NULL, "deactivated", "user.deactivate");
 	if (status_is_success(context->response->status))
 		snprintf(context->response->message, sizeof(context->response->message), "User deactivated");
+}
+
+/* An administrator makes a user choose a new password: the current one
+ * stops working, every session ends, and a link valid 72 hours is mailed
+ * (the same reset token POST /auth/password/reset takes). For one's own
+ * password there is /auth/password/change. */
+static void users_force_reset(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	uint64_t user_id = module_path_id(context, "id");
+	if (user_id != 0 && user_id == auth->user_id) {
+		response_error(context->response, STATUS_UNPROCESSABLE,
+			"Use /auth/password/change for your own password");
+		return;
+	}
+	struct users_target target;
+	if (users_load_administrable_or_reply(context, user_id, &target) != 0)
+		return;
+	if (strcmp(target.status, "active") != 0) {
+		response_error(context->response, STATUS_UNPROCESSABLE, "The user is deactivated; reactivate them first");
+		return;
+	}
+	char token[SECRET_TOKEN_TEXT_MAX];
+	unsigned char hash[SECRET_TOKEN_HASH_BYTES];
+	if (secret_token_new(USERS_RESET_PREFIX, auth->tenant_id, token, sizeof(token), hash) != 0) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+		return;
+	}
+	struct db_param key[] = {DB_UINT(auth->tenant_id), DB_UINT(user_id)};
+	struct db_param insert[] = {DB_UINT(auth->tenant_id), DB_BLOB(hash, sizeof(hash)), DB_UINT(user_id),
+		DB_INT(ACCOUNT_LINK_TTL_S)};
+	uint64_t revoked = 0;
+	char details[256];
+	snprintf(details, sizeof(details),
+		"{\"before\":{\"passwordResetRequired\":%s},\"after\":{\"passwordResetRequired\":true},\"revokedSessions\":",
+		target.password_reset_required ? "true" : "false");
+	char email[IDENTIFIER_EMAIL_MAX + 1], tenant_name[201], tenant_slug[IDENTIFIER_SLUG_MAX + 1];
+	int result;
+	if ((result = db_begin(context->db)) == DB_OK &&
+		(result = db_exec(context->db, &users_statements[USERS_STMT_REQUIRE_RESET], key, 2, NULL, NULL)) == DB_OK &&
+		(result = db_exec(context->db, &users_statements[USERS_STMT_RESET_RETIRE_ALL], key, 2, NULL, NULL)) == DB_OK &&
+		(result = db_exec(context->db, &users_statements[USERS_STMT_RESET_INSERT], insert, 4, NULL, NULL)) == DB_OK &&
+		(result = session_revoke_user(context->db, auth->tenant_id, user_id, 0, "password_reset_forced", &revoked)) ==
+			DB_OK &&
+		(result = users_read_email(context, user_id, email, sizeof(email))) == DB_OK &&
+		(result = invitation_tenant_names(context->db, auth->tenant_id, tenant_name, sizeof(tenant_name), tenant_slug,
+			 sizeof(tenant_slug))) == DB_OK) {
+		size_t used = strlen(details);
+		snprintf(details + used, sizeof(details) - used, "%llu}", (unsigned long long)revoked);
+		if ((result = users_audit_in_transaction(context, "user.password_reset_forced", user_id, details)) == DB_OK)
+			result = db_commit(context->db);
+	}
+	if (result != DB_OK) {
+		explicit_bzero(token, sizeof(token));
+		respond_db_failure(context, result, "users force reset");
+		return;
+	}
+	account_mail_later(context, ACCOUNT_MAIL_FORCED_RESET, email, token, tenant_name, tenant_slug);
+	explicit_bzero(token, sizeof(token));
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "revokedSessions", json_object_new_int64((int64_t)revoked));
+	response_ok(context->response, STATUS_OK, data, "Password reset required; a link was mailed to the user");
+}
+
+struct users_session_listing {
+	json_object *items;
+	uint64_t current_session_id;
+};
+
+static void users_add_session(void *callback_context, const struct session_info *session)
+{
+	struct users_session_listing *listing = callback_context;
+	json_object *item = json_object_new_object();
+	json_object_object_add(item, "id", json_object_new_int64((int64_t)session->session_id));
+	json_object_object_add(item, "device", json_object_new_string(session->device));
+	json_object_object_add(item, "address", json_object_new_string(session->client_address));
+	json_object_object_add(item, "createdAt", json_object_new_string(session->created_at));
+	json_object_object_add(item, "lastUsedAt", json_object_new_string(session->last_used_at));
+	json_object_object_add(item, "expiresAt", json_object_new_string(session->expires_at));
+	json_object_object_add(item, "current", json_object_new_boolean(session->session_id == listing->current_session_id));
+	json_object_array_add(listing->items, item);
+}
+
+/* Reading a user's sessions needs users.manage only, as reading the user does. */
+static void users_sessions_list(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	uint64_t user_id = module_path_id(context, "id");
+	json_object *user = NULL;
+	int result = user_id ? users_load(context, user_id, &user) : DB_OK;
+	if (result != DB_OK || user == NULL) {
+		if (result != DB_OK)
+			respond_db_failure(context, result, "users sessions");
+		else
+			module_not_found(context, "User");
+		return;
+	}
+	json_object_put(user);
+	struct users_session_listing listing = {.items = json_object_new_array(),
+		.current_session_id = user_id == auth->user_id ? auth->session_id : 0};
+	result = session_list(context->db, auth->tenant_id, user_id, users_add_session, &listing);
+	if (result != DB_OK) {
+		json_object_put(listing.items);
+		respond_db_failure(context, result, "users sessions");
+		return;
+	}
+	response_ok(context->response, STATUS_OK, listing.items, "Sessions");
+}
+
+/* DELETE /users/{id}/sessions/{sessionId}: one session; without a session
+ * id, every session of the user (the caller's own current one excepted). */
+static void users_sessions_revoke(struct request_context *context)
+{
+	const struct auth_context *auth = &context->request->auth;
+	uint64_t user_id = module_path_id(context, "id");
+	int one = request_path_param(context->request, "sessionId") != NULL;
+	uint64_t session_id = one ? module_path_id(context, "sessionId") : 0;
+	struct users_target target;
+	if (users_load_administrable_or_reply(context, user_id, &target) != 0)
+		return;
+	if (one && session_id == 0) {
+		module_not_found(context, "Session");
+		return;
+	}
+	uint64_t revoked = 0;
+	char details[128];
+	int result = db_begin(context->db);
+	if (result == DB_OK && one) {
+		result = session_revoke_own(context->db, auth->tenant_id, user_id, session_id, "revoked_by_admin", &revoked);
+		if (result == DB_OK && revoked == 0) {
+			module_not_found(context, "Session");
+			return;
+		}
+		snprintf(details, sizeof(details), "{\"sessionId\":%llu}", (unsigned long long)session_id);
+	} else if (result == DB_OK) {
+		result = session_revoke_user(context->db, auth->tenant_id, user_id,
+			user_id == auth->user_id ? auth->session_id : 0, "revoked_by_admin", &revoked);
+		snprintf(details, sizeof(details), "{\"revokedSessions\":%llu}", (unsigned long long)revoked);
+	}
+	if (result == DB_OK)
+		result = users_audit_in_transaction(context, one ? "user.session_revoke" : "user.sessions_revoke", user_id,
+			details);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, "users sessions revoke");
+		return;
+	}
+	json_object *data = json_object_new_object();
+	json_object_object_add(data, "revokedSessions", json_object_new_int64((int64_t)revoked));
+	response_ok(context->response, STATUS_OK, data, one ? "Session revoked" : "Sessions revoked");
 }

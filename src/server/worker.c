@@ -18,6 +18,7 @@
 #include "handler/context.h"
 #include "core/log.h"
 #include "flow/pipeline.h"
+#include "flow/registry.h"
 #include "db/db.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -344,13 +345,17 @@ int worker_run(const struct config *config, int listen_fd)
 
 	while (!worker_stop_requested && (max_requests == 0 || info.requests_served < max_requests)) {
 		struct epoll_event ready;
-		int ready_count = epoll_pwait(poll_fd, &ready, 1, -1, &wait_mask);
+		int ready_count = epoll_pwait(poll_fd, &ready, 1, REGISTRY_IDLE_MS, &wait_mask);
 		if (ready_count < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("worker: epoll_pwait: %s", strerror(errno));
 			exit_status = 1;
 			break;
+		}
+		if (ready_count == 0) {
+			registry_worker_idle(db);
+			continue;
 		}
 		int accepted = FCGX_Accept_r(&fcgx);
 		if (accepted < 0) {
@@ -412,6 +417,8 @@ int worker_run(const struct config *config, int listen_fd)
 	response_sender_stop(sender);
 	FCGX_Free(&fcgx, 0);
 	jwt_keyring_clear(&keyring);
+	/* Batched logs and unused rate leases go out before the worker does. */
+	registry_worker_exit(db);
 	db_free(db);
 	arena_destroy(&arena);
 	close(poll_fd);

@@ -1,6 +1,6 @@
 /* intuka-admin find-reindex: rebuilds the find search index (postings and
  * term statistics) of every tenant, or of one, from the stored products and
- * posts. Needed once after migration 0010 on a database that already held
+ * posts. Needed once after migration 0011 on a database that already held
  * content, and after rows were loaded by SQL rather than through the API. */
 #include "tools/admin.h"
 #include "db/db.h"

@@ -5,16 +5,17 @@
 #include "core/config.h"
 #include "core/identifiers.h"
 #include "db/db.h"
+#include "modules/tenant_lifecycle.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ADMIN_PASSWORD_MIN_BYTES 10
 #define ADMIN_NAME_MAX_BYTES 200
 
-static const struct db_statement_def tenant_insert = {.name = "admin.tenant_insert",
-	.sql = "INSERT INTO tenants (slug, name) VALUES (?, ?)", .tenant_bound = 0};
 static const struct db_statement_def tenant_list = {.name = "admin.tenant_list",
 	.sql = "SELECT tenant_id, slug, status, name, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM tenants "
 	"ORDER BY tenant_id",
@@ -68,6 +69,17 @@ static int admin_print_tenant(void *callback_context, const struct db_row *row)
 	return 0;
 }
 
+/* The audit log names the shell account that ran the command. */
+static void admin_actor(char *who, size_t who_size, struct tenant_actor *actor)
+{
+	const struct passwd *account = getpwuid(geteuid());
+	if (account != NULL)
+		snprintf(who, who_size, "intuka-admin (%s)", account->pw_name);
+	else
+		snprintf(who, who_size, "intuka-admin (uid %lu)", (unsigned long)geteuid());
+	*actor = (struct tenant_actor){.who = who, .client_address = "", .request_id = ""};
+}
+
 static int admin_tenant_create(struct admin_context *context, const char *slug, const char *name)
 {
 	if (!identifier_is_valid_slug(slug)) {
@@ -80,24 +92,173 @@ static int admin_tenant_create(struct admin_context *context, const char *slug, 
 		fprintf(stderr, "intuka-admin: tenant name must be 1-%d bytes\n", ADMIN_NAME_MAX_BYTES);
 		return ADMIN_EXIT_FAILURE;
 	}
-	struct db_param params[] = {DB_TEXT(slug), DB_TEXT(name)};
-	uint64_t tenant_id = 0;
+	char who[96];
+	struct tenant_actor actor;
+	admin_actor(who, sizeof(who), &actor);
+	struct tenant_summary created;
+	uint64_t admin_profile_id = 0;
+	int duplicate = 0;
+	/* The tenant, its built-in roles and the audit entry appear together or not at all. */
 	enum db_result result = db_begin(context->db);
 	if (result == DB_OK)
-		result = db_exec(context->db, &tenant_insert, params, 2, NULL, &tenant_id);
-	if (result == DB_DUPLICATE) {
+		result = tenant_lifecycle_create(context->db, slug, name, &actor, &created, &admin_profile_id, &duplicate);
+	if (result == DB_OK && duplicate) {
 		db_rollback(context->db);
 		fprintf(stderr, "intuka-admin: a tenant with slug \"%s\" already exists\n", slug);
 		return ADMIN_EXIT_FAILURE;
 	}
-	/* The tenant and its built-in roles appear together or not at all. */
-	if (result != DB_OK || admin_seed_builtin_profiles(context, tenant_id) != 0 ||
-		(result = db_commit(context->db)) != DB_OK) {
+	if (result != DB_OK || (result = db_commit(context->db)) != DB_OK) {
 		db_rollback(context->db);
 		admin_report_db_error(context, "creating the tenant");
 		return ADMIN_EXIT_FAILURE;
 	}
-	printf("created tenant %s (id %llu)\n", slug, (unsigned long long)tenant_id);
+	printf("created tenant %s (id %llu)\n", slug, (unsigned long long)created.tenant_id);
+	return ADMIN_EXIT_OK;
+}
+
+/* The tenant named by slug, or a message and 0. */
+static int admin_find_tenant(struct admin_context *context, const char *slug, struct tenant_summary *tenant)
+{
+	int found = 0;
+	if (tenant_lifecycle_find(context->db, 0, slug, tenant, &found) != DB_OK) {
+		admin_report_db_error(context, "looking up the tenant");
+		return 0;
+	}
+	if (!found)
+		fprintf(stderr, "intuka-admin: no tenant with slug \"%s\"\n", slug);
+	return found;
+}
+
+/* tenant suspend SLUG [--reason TEXT] | tenant resume SLUG */
+static int admin_tenant_set_status(struct admin_context *context, const char *slug, const char *status,
+	const char *reason)
+{
+	if (strlen(reason) > TENANT_REASON_MAX) {
+		fprintf(stderr, "intuka-admin: the reason is longer than %d bytes\n", TENANT_REASON_MAX);
+		return ADMIN_EXIT_FAILURE;
+	}
+	struct tenant_summary tenant, before, after;
+	if (!admin_find_tenant(context, slug, &tenant))
+		return ADMIN_EXIT_FAILURE;
+	char who[96];
+	struct tenant_actor actor;
+	admin_actor(who, sizeof(who), &actor);
+	int found = 0;
+	if (tenant_lifecycle_set_status(context->db, tenant.tenant_id, status, reason, &actor, &before, &after, &found) !=
+		DB_OK) {
+		db_rollback(context->db);
+		admin_report_db_error(context, "changing the tenant's status");
+		return ADMIN_EXIT_FAILURE;
+	}
+	if (!found) {
+		fprintf(stderr, "intuka-admin: no tenant with slug \"%s\"\n", slug);
+		return ADMIN_EXIT_FAILURE;
+	}
+	if (strcmp(before.status, after.status) == 0)
+		printf("tenant %s is already %s\n", slug, after.status);
+	else
+		printf("tenant %s: %s -> %s\n", slug, before.status, after.status);
+	return ADMIN_EXIT_OK;
+}
+
+/* tenant export SLUG DIR: one JSON-lines file per table into DIR. */
+static int admin_tenant_export(struct admin_context *context, const char *slug, const char *directory)
+{
+	struct tenant_summary tenant;
+	if (!admin_find_tenant(context, slug, &tenant))
+		return ADMIN_EXIT_FAILURE;
+	struct tenant_file_sink files;
+	struct tenant_export_sink sink;
+	if (tenant_file_sink_open(&files, directory, &sink) != 0) {
+		fprintf(stderr, "intuka-admin: export directory: %s\n", files.error);
+		return ADMIN_EXIT_FAILURE;
+	}
+	char who[96];
+	struct tenant_actor actor;
+	admin_actor(who, sizeof(who), &actor);
+	uint64_t rows[64] = {0};
+	int sink_failed = 0;
+	int result = tenant_lifecycle_export(context->db, tenant.tenant_id, &actor, &sink, rows, &sink_failed);
+	if (sink_failed || result != DB_OK) {
+		db_rollback(context->db);
+		if (sink_failed)
+			fprintf(stderr, "intuka-admin: writing the export failed: %s\n", files.error);
+		else
+			admin_report_db_error(context, "exporting the tenant");
+		return ADMIN_EXIT_FAILURE;
+	}
+	size_t count = 0;
+	const char *const *tables = tenant_lifecycle_tables(&count);
+	uint64_t total = 0;
+	printf("TABLE\tROWS\n");
+	for (size_t i = 0; i < count; i++) {
+		printf("%s\t%llu\n", tables[i], (unsigned long long)rows[i]);
+		total += rows[i];
+	}
+	printf("exported tenant %s: %llu rows in %zu files under %s\n", slug, (unsigned long long)total, count, directory);
+	return ADMIN_EXIT_OK;
+}
+
+/* tenant delete SLUG --export-dir DIR: export, then erase, reported per table. */
+static int admin_tenant_delete(struct admin_context *context, const char *slug, const char *directory)
+{
+	struct tenant_summary tenant;
+	if (!admin_find_tenant(context, slug, &tenant))
+		return ADMIN_EXIT_FAILURE;
+	if (strcmp(tenant.status, "suspended") != 0) {
+		fprintf(stderr, "intuka-admin: tenant %s is %s; suspend it first (tenant suspend %s)\n", slug, tenant.status,
+			slug);
+		return ADMIN_EXIT_FAILURE;
+	}
+	struct tenant_file_sink files;
+	struct tenant_export_sink sink;
+	if (tenant_file_sink_open(&files, directory, &sink) != 0) {
+		fprintf(stderr, "intuka-admin: export directory: %s\n", files.error);
+		return ADMIN_EXIT_FAILURE;
+	}
+	char who[96];
+	struct tenant_actor actor;
+	admin_actor(who, sizeof(who), &actor);
+	static struct tenant_delete_report report;
+	int result = DB_OK;
+	enum tenant_delete_outcome outcome = tenant_lifecycle_delete(context->db, tenant.tenant_id, &actor, &sink, &report,
+		&result);
+	if (outcome != TENANT_DELETE_OK)
+		db_rollback(context->db);
+	switch (outcome) {
+	case TENANT_DELETE_OK:
+		break;
+	case TENANT_DELETE_NOT_FOUND:
+		fprintf(stderr, "intuka-admin: no tenant with slug \"%s\"\n", slug);
+		return ADMIN_EXIT_FAILURE;
+	case TENANT_DELETE_NOT_SUSPENDED:
+		fprintf(stderr, "intuka-admin: tenant %s is no longer suspended; nothing was deleted\n", slug);
+		return ADMIN_EXIT_FAILURE;
+	case TENANT_DELETE_UNKNOWN_TABLE:
+		fprintf(stderr,
+			"intuka-admin: the database has a tenant table this intuka-admin does not know (%s); "
+			"nothing was deleted (upgrade intuka-admin)\n",
+			report.unknown_table);
+		return ADMIN_EXIT_FAILURE;
+	case TENANT_DELETE_EXPORT_FAILED:
+		fprintf(stderr, "intuka-admin: writing the export failed (%s); nothing was deleted\n", files.error);
+		return ADMIN_EXIT_FAILURE;
+	case TENANT_DELETE_DB_FAILED:
+		admin_report_db_error(context, "deleting the tenant (nothing was deleted)");
+		return ADMIN_EXIT_FAILURE;
+	}
+	uint64_t exported = 0, deleted = 0;
+	size_t count = 0;
+	const char *const *tables = tenant_lifecycle_tables(&count);
+	printf("TABLE\tEXPORTED\tDELETED\n");
+	for (size_t i = 0; i < count; i++) {
+		printf("%s\t%llu\t%llu\n", tables[i], (unsigned long long)report.exported[i],
+			(unsigned long long)report.deleted[i]);
+		exported += report.exported[i];
+		deleted += report.deleted[i];
+	}
+	printf("deleted tenant %s (id %llu): %llu rows exported to %s, %llu rows deleted\n", slug,
+		(unsigned long long)tenant.tenant_id, (unsigned long long)exported, directory, (unsigned long long)deleted);
 	return ADMIN_EXIT_OK;
 }
 
@@ -113,7 +274,16 @@ int admin_tenant(struct admin_context *context, int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[0], "create") == 0)
 		return admin_tenant_create(context, argv[1], argv[2]);
-	fprintf(stderr, "usage: intuka-admin tenant create SLUG NAME | tenant list\n");
+	if ((argc == 2 || (argc == 4 && strcmp(argv[2], "--reason") == 0)) && strcmp(argv[0], "suspend") == 0)
+		return admin_tenant_set_status(context, argv[1], "suspended", argc == 4 ? argv[3] : "");
+	if (argc == 2 && strcmp(argv[0], "resume") == 0)
+		return admin_tenant_set_status(context, argv[1], "active", "");
+	if (argc == 3 && strcmp(argv[0], "export") == 0)
+		return admin_tenant_export(context, argv[1], argv[2]);
+	if (argc == 4 && strcmp(argv[0], "delete") == 0 && strcmp(argv[2], "--export-dir") == 0)
+		return admin_tenant_delete(context, argv[1], argv[3]);
+	fprintf(stderr, "usage: intuka-admin tenant create SLUG NAME | tenant list | tenant suspend SLUG [--reason TEXT]\n"
+			"       | tenant resume SLUG | tenant export SLUG DIR | tenant delete SLUG --export-dir DIR\n");
 	return ADMIN_EXIT_USAGE;
 }
 

@@ -167,6 +167,19 @@ static bool identity_config_value(const char *path, const char *key_prefix, char
     return found;
 }
 
+bool identity_config_lookup(const char *key, bool in_secrets, char *out, size_t out_size)
+{
+    char path[1024], name[128];
+    if (!in_secrets)
+        snprintf(path, sizeof path, "%s", test_environment.config_file);
+    else if (!identity_config_value(test_environment.config_file, "secrets_file", NULL, 0, path, sizeof path))
+        return false;
+    /* The prefix match would take "a_b" for "a": ask for the exact name. */
+    if (!identity_config_value(path, key, name, sizeof name, out, out_size))
+        return false;
+    return strcmp(name, key) == 0;
+}
+
 bool identity_load_signing_key(char *kid, size_t kid_size, unsigned char *secret, size_t *secret_length)
 {
     char secrets_path[1024], key_name[128], encoded[512];

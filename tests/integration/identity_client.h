@@ -39,6 +39,10 @@ int admin_command(const char *const arguments[], const char *password);
 /* Unique per run: "<prefix>-<time>-<pid>", valid as a tenant slug. */
 void identity_unique_slug(const char *prefix, char *out, size_t out_size);
 
+/* The value of key in the stack's configuration file (INTUKA_TEST_CONFIG), or
+ * in its secrets file when in_secrets; false when absent. */
+bool identity_config_lookup(const char *key, bool in_secrets, char *out, size_t out_size);
+
 /* Loads the signing key (first jwt_key.*) from the stack's secrets file. */
 bool identity_load_signing_key(char *kid, size_t kid_size, unsigned char *secret, size_t *secret_length);
 /* header and payload JSON texts -> a compact token signed with secret. */

@@ -50,6 +50,7 @@ static const struct suite_entry {
     { "slow_readers", slow_readers_suite_register },
     { "web_errors", web_errors_suite_register },
     { "sdk_contract", sdk_contract_suite_register },
+    { "platform", platform_suite_register },
 };
 
 enum { SUITE_ENTRY_COUNT = sizeof suite_entries / sizeof suite_entries[0] };

@@ -26,6 +26,7 @@ bool find_queries_suite_register(void);
 bool slow_readers_suite_register(void);
 bool web_errors_suite_register(void);
 bool sdk_contract_suite_register(void);
+bool platform_suite_register(void);
 
 /*
  * Registers a test and, when skip_reason is not NULL, deactivates it and says

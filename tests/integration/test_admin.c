@@ -231,6 +231,53 @@ static void admin_user_create_for_unknown_tenant_fails_with_message(void)
     command_result_free(&result);
 }
 
+static void admin_tenant_suspend_and_resume_report_the_change_and_refuse_unknown_slugs(void)
+{
+    struct command_result created = { 0 }, suspended = { 0 }, again = { 0 }, resumed = { 0 }, unknown = { 0 },
+                          usage = { 0 };
+    char slug[64], missing[64];
+
+    snprintf(slug, sizeof slug, "%s-susp", admin_run_tag);
+    snprintf(missing, sizeof missing, "%s-nosuch", admin_run_tag);
+    if (!admin_create_tenant("tenant create", slug, &created) || !admin_expect_exit("tenant create", &created, EXIT_OK))
+        goto out;
+    {
+        const char *const suspend[] = { "tenant", "suspend", slug, "--reason", "itest", NULL };
+        const char *const resume[] = { "tenant", "resume", slug, NULL };
+        const char *const suspend_missing[] = { "tenant", "suspend", missing, NULL };
+        const char *const suspend_without_slug[] = { "tenant", "suspend", NULL };
+
+        if (ITEST_CHECK(admin_run(suspend, NULL, &suspended), "cannot run tenant suspend")) {
+            admin_expect_exit("tenant suspend", &suspended, EXIT_OK);
+            ITEST_CHECK(strstr(suspended.stdout_text, "active -> suspended") != NULL,
+                        "tenant suspend reports the change, printed: %.200s", suspended.stdout_text);
+        }
+        if (ITEST_CHECK(admin_run(suspend, NULL, &again), "cannot run tenant suspend twice")) {
+            admin_expect_exit("tenant suspend of a suspended tenant", &again, EXIT_OK);
+            ITEST_CHECK(strstr(again.stdout_text, "already suspended") != NULL,
+                        "a second suspend changes nothing and says so, printed: %.200s", again.stdout_text);
+        }
+        if (ITEST_CHECK(admin_run(resume, NULL, &resumed), "cannot run tenant resume")) {
+            admin_expect_exit("tenant resume", &resumed, EXIT_OK);
+            ITEST_CHECK(strstr(resumed.stdout_text, "suspended -> active") != NULL,
+                        "tenant resume reports the change, printed: %.200s", resumed.stdout_text);
+        }
+        if (ITEST_CHECK(admin_run(suspend_missing, NULL, &unknown), "cannot run tenant suspend (unknown)")) {
+            admin_expect_exit("tenant suspend of an unknown slug", &unknown, EXIT_FAILURE_RUNTIME);
+            admin_expect_stderr_message("tenant suspend of an unknown slug", &unknown);
+        }
+        if (ITEST_CHECK(admin_run(suspend_without_slug, NULL, &usage), "cannot run tenant suspend (usage)"))
+            admin_expect_exit("tenant suspend without a slug", &usage, EXIT_USAGE);
+    }
+out:
+    command_result_free(&created);
+    command_result_free(&suspended);
+    command_result_free(&again);
+    command_result_free(&resumed);
+    command_result_free(&unknown);
+    command_result_free(&usage);
+}
+
 static void admin_without_arguments_exits_64(void)
 {
     const char *const argv[] = { test_environment.admin_binary, NULL };
@@ -293,6 +340,9 @@ bool admin_suite_register(void)
                           admin_user_create_for_existing_tenant_succeeds, no_admin_or_config)
         && itest_add_test(suite, "admin_user_create_for_unknown_tenant_fails_with_message",
                           admin_user_create_for_unknown_tenant_fails_with_message, no_admin_or_config)
+        && itest_add_test(suite, "admin_tenant_suspend_and_resume_report_the_change_and_refuse_unknown_slugs",
+                          admin_tenant_suspend_and_resume_report_the_change_and_refuse_unknown_slugs,
+                          no_admin_or_config)
         && itest_add_test(suite, "admin_without_arguments_exits_64", admin_without_arguments_exits_64, no_admin)
         && itest_add_test(suite, "admin_unknown_command_exits_64", admin_unknown_command_exits_64,
                           no_admin_or_config)

@@ -311,6 +311,38 @@ static void bulk_reports_bad_items_and_stores_good_ones(void)
     expect_call("bulk-deleted item gone", "GET", "/api/v1/find/products/g1", NULL, "bulk-ws", token, 404, NULL);
 }
 
+/* "." and ".." are ids no client can put in a URL (fetch and curl drop such a
+ * path segment, percent-encoded or not), so GET and DELETE /X/{id} could never
+ * reach them: they are refused where they are written. */
+static void dot_segment_ids_are_refused_since_no_url_reaches_them(void)
+{
+    struct api_reply reply;
+    if (find_call("POST", "/api/v1/find/products", "{\"id\":\"..\",\"name\":\"Unreachable\"}", "dots-ws", token,
+                  &reply)) {
+        json_object *details = json_path_get(reply.body, "error.details");
+        const char *field = details && json_object_array_length(details) == 1
+                                ? json_path_string(json_object_array_get_idx(details, 0), "field")
+                                : NULL;
+        ITEST_CHECK(reply.status == 400 && field != NULL && strcmp(field, "id") == 0,
+                    "upsert of id \"..\": expected 400 naming id, got %ld (%s)", reply.status,
+                    field ? field : "no single detail");
+        api_reply_free(&reply);
+    }
+    if (find_call("POST", "/api/v1/find/posts/bulk",
+                  "{\"entities\":[{\"id\":\".\",\"title\":\"Dot\"},{\"id\":\"...\",\"title\":\"Three dots\"}]}",
+                  "dots-ws", token, &reply)) {
+        char ok[64], failed[64];
+        join_ids(json_path_get(reply.body, "data.successfulIds"), ok, sizeof ok);
+        join_ids(json_path_get(reply.body, "data.failedItems"), failed, sizeof failed);
+        ITEST_CHECK(reply.status == 200 && strcmp(ok, "...") == 0 && strcmp(failed, ".") == 0,
+                    "bulk: ok [%s] failed [%s] (status %ld)", ok, failed, reply.status);
+        api_reply_free(&reply);
+    }
+    /* Dots that are not a whole segment are an ordinary id, reachable by URL. */
+    expect_call("id \"...\" read by its URL", "GET", "/api/v1/find/posts/...", NULL, "dots-ws", token, 200, NULL);
+    expect_call("id \"...\" deleted by its URL", "DELETE", "/api/v1/find/posts/...", NULL, "dots-ws", token, 200, NULL);
+}
+
 static void ids_page_with_total_and_has_more(void)
 {
     char body[1024] = "{\"entities\":[";
@@ -347,6 +379,41 @@ static void ids_page_with_total_and_has_more(void)
     expect_call("limit 0", "GET", "/api/v1/find/products/ids?limit=0", NULL, "page-ws", token, 400, NULL);
     expect_call("limit 1001", "GET", "/api/v1/find/products/ids?limit=1001", NULL, "page-ws", token, 400, NULL);
     expect_call("negative offset", "GET", "/api/v1/find/products/ids?offset=-1", NULL, "page-ws", token, 400, NULL);
+}
+
+/* A status filter narrows the count as it narrows the ids: total_count and
+ * has_more describe the filtered set (both queries read the same filter). */
+static void ids_filtered_by_status_count_what_they_list(void)
+{
+    const char *body = "{\"entities\":[{\"id\":\"s1\",\"name\":\"Shown one\",\"status\":\"publish\"},"
+                       "{\"id\":\"s2\",\"name\":\"Hidden\",\"status\":\"draft\"},"
+                       "{\"id\":\"s3\",\"name\":\"Shown three\",\"status\":\"publish\",\"tags\":[\"lit\"]}]}";
+    if (!ITEST_CHECK(bulk_all_stored("/api/v1/find/products/bulk", body, "ids-status-ws", 3) == 0, "status fixture"))
+        return;
+    const struct {
+        const char *query, *ids;
+        int64_t total;
+        bool has_more;
+    } cases[] = { { "status=publish", "s1,s3", 2, false }, { "status=draft", "s2", 1, false },
+                  { "status=publish&limit=1", "s1", 2, true }, { "status=publish&tags=lit", "s3", 1, false },
+                  { "status=trash", "", 0, false } };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[128], ids[128];
+        snprintf(path, sizeof path, "/api/v1/find/products/ids?%s", cases[i].query);
+        struct api_reply reply;
+        if (!find_call("GET", path, NULL, "ids-status-ws", token, &reply))
+            continue;
+        join_ids(json_path_get(reply.body, "data.ids"), ids, sizeof ids);
+        int64_t total = -1;
+        json_path_int64(reply.body, "data.total_count", &total);
+        json_object *more = json_path_get(reply.body, "data.has_more");
+        ITEST_CHECK(reply.status == 200 && strcmp(ids, cases[i].ids) == 0 && total == cases[i].total && more &&
+                        json_object_get_boolean(more) == cases[i].has_more,
+                    "%s: ids [%s] total_count %lld has_more %s (wanted [%s], %lld)", cases[i].query, ids,
+                    (long long)total, more ? json_object_to_json_string(more) : "absent", cases[i].ids,
+                    (long long)cases[i].total);
+        api_reply_free(&reply);
+    }
 }
 
 static void delete_by_query_counts_and_refuses_vague_filters(void)
@@ -936,7 +1003,11 @@ bool find_content_suite_register(void)
                           writes_need_a_valid_workspace_and_valid_fields, NULL) &&
            itest_add_test(suite, "bulk_reports_bad_items_and_stores_good_ones", bulk_reports_bad_items_and_stores_good_ones,
                           NULL) &&
+           itest_add_test(suite, "dot_segment_ids_are_refused_since_no_url_reaches_them",
+                          dot_segment_ids_are_refused_since_no_url_reaches_them, NULL) &&
            itest_add_test(suite, "ids_page_with_total_and_has_more", ids_page_with_total_and_has_more, NULL) &&
+           itest_add_test(suite, "ids_filtered_by_status_count_what_they_list",
+                          ids_filtered_by_status_count_what_they_list, NULL) &&
            itest_add_test(suite, "delete_by_query_counts_and_refuses_vague_filters",
                           delete_by_query_counts_and_refuses_vague_filters, NULL) &&
            itest_add_test(suite, "search_ranks_the_right_product_first", search_ranks_the_right_product_first, NULL) &&

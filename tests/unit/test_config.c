@@ -109,6 +109,28 @@ static void config_jwt_keys_live_in_the_secrets_file_and_need_a_signer(void)
 	CU_ASSERT_NOT_EQUAL(config_parse_text(&config, "jwt_key.b@d = x\n", "s", 1, error, sizeof(error)), 0);
 }
 
+static void config_operator_key_is_a_long_secret_or_nothing(void)
+{
+	struct config config;
+	char error[CONFIG_ERROR_MAX] = "";
+	config_set_defaults(&config);
+	config_parse_text(&config, "jwt_key.k1 = c2VjcmV0\n", "s", 1, error, sizeof(error));
+	CU_ASSERT_STRING_EQUAL(config.operator_key, ""); /* default: no operator API */
+	CU_ASSERT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
+	CU_ASSERT_NOT_EQUAL(
+		config_parse_text(&config, "operator_key = 0123456789abcdef0123456789abcdef\n", "main", 0, error, sizeof(error)), 0);
+	CU_ASSERT_PTR_NULL(strstr(error, "0123456789"));
+	CU_ASSERT_EQUAL(config_parse_text(&config, "operator_key = too-short-key\n", "s", 1, error, sizeof(error)), 0);
+	CU_ASSERT_NOT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "operator_key"));
+	CU_ASSERT_PTR_NULL(strstr(error, "too-short-key"));
+	CU_ASSERT_EQUAL(
+		config_parse_text(&config, "operator_key = 0123456789abcdef0123456789abcdef\n", "s", 1, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(config.operator_rate_limit, 10);
+	CU_ASSERT_EQUAL(config.operator_rate_window_s, 900);
+}
+
 static void config_validate_rejects_unknown_log_level(void)
 {
 	struct config config;
@@ -160,6 +182,7 @@ static void config_load_reports_a_missing_file(void)
 }
 
 static const struct unit_test config_tests[] = {
+	{"config_operator_key_is_a_long_secret_or_nothing", config_operator_key_is_a_long_secret_or_nothing},
 	{"config_defaults_are_valid", config_defaults_are_valid},
 	{"config_parses_keys_comments_and_blank_lines", config_parses_keys_comments_and_blank_lines},
 	{"config_refuses_out_of_range_and_non_numeric_values", config_refuses_out_of_range_and_non_numeric_values},

@@ -198,6 +198,9 @@ static void prompt_documents_are_checked_field_by_field(void)
 		{"{\"id\":\"a\",\"prompt\":\"x\",\"tags\":\"returns\"}", "tags"},
 		{"{\"id\":\"a\",\"prompt\":\"x\",\"priority\":\"high\"}", "priority"},
 		{"{\"id\":\"\",\"prompt\":\"x\"}", "id"},
+		/* No URL reaches "/prompts/.." or "/prompts/.": fetch and curl drop the segment. */
+		{"{\"id\":\"..\",\"prompt\":\"x\"}", "id"},
+		{"{\"id\":\".\",\"prompt\":\"x\"}", "id"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		json_object *entity = json_tokener_parse(bad[i][0]);

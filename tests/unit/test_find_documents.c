@@ -2,6 +2,7 @@
  * column values taken from it, and the indexing cap decision. */
 #include "unit_suites.h"
 #include "modules/find_documents.h"
+#include "http/validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,31 @@ static void ids_are_1_to_191_characters_without_controls(void)
 	CU_ASSERT_EQUAL(find_utf8_chars(id), 191);
 }
 
+static void dot_segment_ids_are_refused_since_no_url_reaches_them(void)
+{
+	json_object *object;
+	struct find_columns columns;
+	struct find_errors errors;
+	const char *refused[] = {"{\"id\":\"..\",\"name\":\"x\"}", "{\"id\":\".\",\"name\":\"x\"}"};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		CU_ASSERT_EQUAL(parse_text(FIND_PRODUCT, refused[i], &object, &columns, &errors), -1);
+		CU_ASSERT_TRUE(has_error(&errors, "id"));
+		json_object_put(object);
+	}
+	/* Dots inside an id stay in its one encoded segment and are fine. */
+	const char *kept[] = {"{\"id\":\"...\",\"name\":\"x\"}", "{\"id\":\"../a\",\"name\":\"x\"}",
+		"{\"id\":\".hidden\",\"name\":\"x\"}"};
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		CU_ASSERT_EQUAL(parse_text(FIND_PRODUCT, kept[i], &object, &columns, &errors), 0);
+		find_columns_release(&columns);
+		json_object_put(object);
+	}
+	CU_ASSERT_FALSE(validate_path_segment_reachable(".."));
+	CU_ASSERT_FALSE(validate_path_segment_reachable("."));
+	CU_ASSERT_TRUE(validate_path_segment_reachable("..."));
+	CU_ASSERT_TRUE(validate_path_segment_reachable("a/.."));
+}
+
 static void term_lists_and_documents_are_capped(void)
 {
 	json_object *object;
@@ -241,6 +267,7 @@ static const struct unit_test find_documents_tests[] = {
 	{"required_fields_differ_by_entity", required_fields_differ_by_entity},
 	{"taxonomy_parent_accepts_wordpress_numbers", taxonomy_parent_accepts_wordpress_numbers},
 	{"ids_are_1_to_191_characters_without_controls", ids_are_1_to_191_characters_without_controls},
+	{"dot_segment_ids_are_refused_since_no_url_reaches_them", dot_segment_ids_are_refused_since_no_url_reaches_them},
 	{"term_lists_and_documents_are_capped", term_lists_and_documents_are_capped},
 	{"a_non_object_entity_is_refused", a_non_object_entity_is_refused},
 	{"error_summary_lists_each_field", error_summary_lists_each_field},

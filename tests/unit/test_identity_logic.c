@@ -1,9 +1,12 @@
 /* Pure logic of the identity layer: permissions, rate windows, tenant
  * hosts, opaque tokens and declarative body validation. */
 #include "unit_suites.h"
+#include "auth/operator_key.h"
 #include "auth/ratelimit.h"
 #include "auth/rbac.h"
 #include "auth/secret_token.h"
+#include "auth/session.h"
+#include "core/config.h"
 #include "auth/tenant_host.h"
 #include "core/arena.h"
 #include "http/request.h"
@@ -52,6 +55,34 @@ static void rbac_normalize_sorts_dedupes_and_refuses_unknown(void)
 	CU_ASSERT_STRING_EQUAL(unknown, "sales.fly");
 	CU_ASSERT_EQUAL(rbac_normalize(NULL, 0, out, sizeof(out), &unknown), 0);
 	CU_ASSERT_STRING_EQUAL(out, "");
+}
+
+static void rbac_a_profile_is_grantable_only_when_its_permissions_are_a_subset(void)
+{
+	char missing[RBAC_PERMISSIONS_TEXT_MAX];
+	const char *manager = rbac_builtin_role(RBAC_ROLE_MANAGER)->permissions;
+	const char *admin = rbac_builtin_role(RBAC_ROLE_TENANT_ADMIN)->permissions;
+	const char *viewer = rbac_builtin_role(RBAC_ROLE_VIEWER)->permissions;
+	/* Everything nests as documented; a list covers itself. */
+	CU_ASSERT_EQUAL(rbac_list_missing(admin, admin, missing, sizeof(missing)), 0);
+	CU_ASSERT_EQUAL(rbac_list_missing(admin, viewer, missing, sizeof(missing)), 0);
+	CU_ASSERT_EQUAL(rbac_list_missing(manager, viewer, missing, sizeof(missing)), 0);
+	CU_ASSERT_STRING_EQUAL(missing, "");
+	/* A users.manage holder without the rest cannot hand out Tenant Admin. */
+	CU_ASSERT_EQUAL(rbac_list_missing("sales.view users.manage", admin, missing, sizeof(missing)), 15);
+	CU_ASSERT_EQUAL(rbac_list_missing("sales.view users.manage", "audit.view sales.view users.manage", missing,
+				sizeof(missing)), 1);
+	CU_ASSERT_STRING_EQUAL(missing, "audit.view");
+	CU_ASSERT_EQUAL(rbac_list_missing(manager, admin, missing, sizeof(missing)), 4);
+	CU_ASSERT_STRING_EQUAL(missing, "audit.view find.provision profiles.manage users.manage");
+	/* The empty profile is anyone's to give; nothing is granted by nothing. */
+	CU_ASSERT_EQUAL(rbac_list_missing("", "", missing, sizeof(missing)), 0);
+	CU_ASSERT_EQUAL(rbac_list_missing(NULL, "hr.view", missing, sizeof(missing)), 1);
+	/* Whole words: sales.view does not cover sales.viewer or sales. */
+	CU_ASSERT_EQUAL(rbac_list_missing("sales.view", "sales", missing, sizeof(missing)), 1);
+	CU_ASSERT_EQUAL(rbac_list_missing("sales.viewer", "sales.view", missing, sizeof(missing)), 1);
+	/* A short buffer still counts every missing permission. */
+	CU_ASSERT_EQUAL(rbac_list_missing("", admin, missing, 8), 17);
 }
 
 static void ratelimit_windows_align_and_the_limit_plus_one_is_refused(void)
@@ -134,6 +165,72 @@ static void secret_tokens_round_trip_and_refuse_tampering(void)
 	CU_ASSERT_EQUAL(secret_token_parse("rt1", "rt1.1.short", &tenant_id, parsed), -1);
 	CU_ASSERT_EQUAL(secret_token_parse("rt1", "rt1.1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", &tenant_id, parsed), -1);
 	CU_ASSERT_EQUAL(secret_token_parse("rt1", "rt1.x1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &tenant_id, parsed), -1);
+}
+
+static void refresh_successor_opens_only_with_its_own_token_and_binding(void)
+{
+	char token[SECRET_TOKEN_TEXT_MAX], other[SECRET_TOKEN_TEXT_MAX];
+	unsigned char hash[SECRET_TOKEN_HASH_BYTES], other_hash[SECRET_TOKEN_HASH_BYTES];
+	CU_ASSERT_EQUAL_FATAL(secret_token_new("rt1", 7, token, sizeof(token), hash), 0);
+	CU_ASSERT_EQUAL_FATAL(secret_token_new("rt1", 7, other, sizeof(other), other_hash), 0);
+	struct session_pair pair = {.session_id = 3, .user_id = 9, .access_expires_at_s = 1790000000};
+	snprintf(pair.refresh_token, sizeof(pair.refresh_token), "rt1.7.next");
+	memset(pair.access_token, 'a', 600);
+	pair.access_token[600] = '\0';
+	unsigned char sealed[SESSION_SEALED_MAX];
+	size_t sealed_length = 0;
+	CU_ASSERT_EQUAL_FATAL(session_seal_successor(token, hash, sizeof(hash), &pair, sealed, &sealed_length), 0);
+	CU_ASSERT_TRUE(sealed_length > 600 && sealed_length <= SESSION_SEALED_MAX);
+	/* The stored bytes do not hold the tokens in clear. */
+	CU_ASSERT_PTR_NULL(memmem(sealed, sealed_length, "rt1.7.next", 10));
+
+	struct session_pair opened;
+	memset(&opened, 0, sizeof(opened));
+	CU_ASSERT_EQUAL(session_open_successor(token, hash, sizeof(hash), sealed, sealed_length, &opened), 0);
+	CU_ASSERT_STRING_EQUAL(opened.refresh_token, pair.refresh_token);
+	CU_ASSERT_STRING_EQUAL(opened.access_token, pair.access_token);
+	CU_ASSERT_EQUAL(opened.access_expires_at_s, pair.access_expires_at_s);
+
+	/* Another token, another row's binding, one flipped byte: nothing opens. */
+	CU_ASSERT_EQUAL(session_open_successor(other, hash, sizeof(hash), sealed, sealed_length, &opened), -1);
+	CU_ASSERT_EQUAL(session_open_successor(token, other_hash, sizeof(other_hash), sealed, sealed_length, &opened), -1);
+	sealed[20] ^= 1;
+	CU_ASSERT_EQUAL(session_open_successor(token, hash, sizeof(hash), sealed, sealed_length, &opened), -1);
+	sealed[20] ^= 1;
+	CU_ASSERT_EQUAL(session_open_successor(token, hash, sizeof(hash), sealed, 20, &opened), -1);
+	/* A pair too large to keep is refused, not cut. */
+	memset(pair.access_token, 'a', JWT_TOKEN_MAX);
+	pair.access_token[JWT_TOKEN_MAX] = '\0';
+	CU_ASSERT_EQUAL(session_seal_successor(token, hash, sizeof(hash), &pair, sealed, &sealed_length), -1);
+}
+
+static void refresh_reuse_replays_only_inside_the_grace_window_with_a_kept_successor(void)
+{
+	CU_ASSERT_TRUE(session_reuse_is_replay(1, 1));
+	CU_ASSERT_FALSE(session_reuse_is_replay(0, 1)); /* after the window: the family is revoked */
+	CU_ASSERT_FALSE(session_reuse_is_replay(1, 0)); /* retired before successors were kept */
+	CU_ASSERT_FALSE(session_reuse_is_replay(0, 0));
+	struct config config;
+	config_set_defaults(&config);
+	CU_ASSERT_EQUAL(config.refresh_reuse_grace_s, 10);
+	char error[CONFIG_ERROR_MAX];
+	CU_ASSERT_EQUAL(config_parse_text(&config, "refresh_reuse_grace_s = 0\n", "t", 0, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(config.refresh_reuse_grace_s, 0);
+	CU_ASSERT_EQUAL(config_parse_text(&config, "refresh_reuse_grace_s = 61\n", "t", 0, error, sizeof(error)), -1);
+}
+
+static void operator_key_matches_only_the_whole_configured_key(void)
+{
+	const char *key = "0123456789abcdef0123456789abcdef";
+	CU_ASSERT_TRUE(operator_key_matches(key, "0123456789abcdef0123456789abcdef"));
+	CU_ASSERT_FALSE(operator_key_matches(key, "0123456789abcdef0123456789abcde"));   /* a prefix */
+	CU_ASSERT_FALSE(operator_key_matches(key, "0123456789abcdef0123456789abcdef0")); /* longer */
+	CU_ASSERT_FALSE(operator_key_matches(key, "1123456789abcdef0123456789abcdef"));
+	CU_ASSERT_FALSE(operator_key_matches(key, ""));
+	CU_ASSERT_FALSE(operator_key_matches(key, NULL));
+	/* No key configured: nothing opens the operator API, not even nothing. */
+	CU_ASSERT_FALSE(operator_key_matches("", ""));
+	CU_ASSERT_FALSE(operator_key_matches(NULL, key));
 }
 
 static const struct field_spec sample_fields[] = {
@@ -229,11 +326,18 @@ static const struct unit_test identity_tests[] = {
 	{"rbac_builtin_roles_nest_as_documented", rbac_builtin_roles_nest_as_documented},
 	{"rbac_list_grants_matches_whole_words_only", rbac_list_grants_matches_whole_words_only},
 	{"rbac_normalize_sorts_dedupes_and_refuses_unknown", rbac_normalize_sorts_dedupes_and_refuses_unknown},
+	{"rbac_a_profile_is_grantable_only_when_its_permissions_are_a_subset",
+		rbac_a_profile_is_grantable_only_when_its_permissions_are_a_subset},
 	{"ratelimit_windows_align_and_the_limit_plus_one_is_refused", ratelimit_windows_align_and_the_limit_plus_one_is_refused},
 	{"ratelimit_reports_the_tightest_of_two_buckets", ratelimit_reports_the_tightest_of_two_buckets},
 	{"ratelimit_bucket_names_hide_the_email", ratelimit_bucket_names_hide_the_email},
 	{"tenant_host_finds_the_slug_under_the_base_domain_only", tenant_host_finds_the_slug_under_the_base_domain_only},
 	{"secret_tokens_round_trip_and_refuse_tampering", secret_tokens_round_trip_and_refuse_tampering},
+	{"refresh_successor_opens_only_with_its_own_token_and_binding",
+		refresh_successor_opens_only_with_its_own_token_and_binding},
+	{"refresh_reuse_replays_only_inside_the_grace_window_with_a_kept_successor",
+		refresh_reuse_replays_only_inside_the_grace_window_with_a_kept_successor},
+	{"operator_key_matches_only_the_whole_configured_key", operator_key_matches_only_the_whole_configured_key},
 	{"validation_accepts_a_good_body", validation_accepts_a_good_body},
 	{"validation_reports_every_bad_field_and_unknown_ones", validation_reports_every_bad_field_and_unknown_ones},
 };

@@ -266,6 +266,29 @@ static void request_unknown_method_is_kept_as_other(void)
 	parsed_free(&parsed);
 }
 
+/* libfcgi frees the parameters when the answer is finished, and work after
+ * the answer still reads the request: nothing of it may point into them. */
+static void request_keeps_its_own_copies_of_the_parameters(void)
+{
+	char method[] = "REQUEST_METHOD=POST", uri[] = "REQUEST_URI=/api/v1/auth/password/forgot?x=1",
+	     address[] = "REMOTE_ADDR=203.0.113.9", agent[] = "HTTP_USER_AGENT=curl/8", host[] = "HTTP_HOST=a.example",
+	     origin[] = "HTTP_ORIGIN=https://shop.example", key[] = "HTTP_IDEMPOTENCY_KEY=k-1";
+	char *envp[] = {method, uri, address, agent, host, origin, key, NULL};
+	struct parsed parsed;
+	parse_envp(&parsed, envp, NULL);
+	CU_ASSERT_EQUAL_FATAL(parsed.result, 0);
+	for (char **entry = envp; *entry != NULL; entry++)
+		memset(*entry, 'Z', strlen(*entry));
+	CU_ASSERT_STRING_EQUAL(parsed.request.path, "/api/v1/auth/password/forgot");
+	CU_ASSERT_STRING_EQUAL(parsed.request.remote_addr, "203.0.113.9");
+	CU_ASSERT_STRING_EQUAL(parsed.request.user_agent, "curl/8");
+	CU_ASSERT_STRING_EQUAL(parsed.request.host, "a.example");
+	CU_ASSERT_STRING_EQUAL(parsed.request.origin, "https://shop.example");
+	CU_ASSERT_STRING_EQUAL(parsed.request.idempotency_key, "k-1");
+	CU_ASSERT_STRING_EQUAL(parsed.request.method_text, "POST");
+	parsed_free(&parsed);
+}
+
 static const struct unit_test request_tests[] = {
 	{"request_splits_path_and_decodes_query", request_splits_path_and_decodes_query},
 	{"request_path_over_the_limit_is_414", request_path_over_the_limit_is_414},
@@ -283,6 +306,7 @@ static const struct unit_test request_tests[] = {
 	{"request_query_that_is_not_utf8_is_400", request_query_that_is_not_utf8_is_400},
 	{"request_id_is_echoed_when_plain_and_generated_otherwise", request_id_is_echoed_when_plain_and_generated_otherwise},
 	{"request_unknown_method_is_kept_as_other", request_unknown_method_is_kept_as_other},
+	{"request_keeps_its_own_copies_of_the_parameters", request_keeps_its_own_copies_of_the_parameters},
 };
 
 int register_request_suite(void)

@@ -72,6 +72,22 @@ static void timestamp_seconds_follow_the_same_grammar(void)
 	CU_ASSERT_EQUAL(timestamp_parse_seconds("2027-01-31T12:00:00", TIMESTAMP_OR_DATE, &seconds), -1);
 }
 
+/* MariaDB's DATETIME text in the API's form, whatever the column's decimals. */
+static void timestamp_from_sql_writes_the_api_form(void)
+{
+	char out[TIMESTAMP_JSON_SIZE];
+	CU_ASSERT_EQUAL(timestamp_from_sql("2026-11-23 08:11:02.123", out), 0);
+	CU_ASSERT_STRING_EQUAL(out, "2026-11-23T08:11:02.123000Z");
+	CU_ASSERT_EQUAL(timestamp_from_sql("2026-11-23 08:11:02", out), 0);
+	CU_ASSERT_STRING_EQUAL(out, "2026-11-23T08:11:02.000000Z");
+	CU_ASSERT_EQUAL(timestamp_from_sql("2026-11-23 08:11:02.123456", out), 0);
+	CU_ASSERT_STRING_EQUAL(out, "2026-11-23T08:11:02.123456Z");
+	CU_ASSERT_EQUAL(timestamp_from_sql("2026-11-23", out), -1);
+	CU_ASSERT_EQUAL(timestamp_from_sql("2026-11-23T08:11:02", out), -1);
+	CU_ASSERT_EQUAL(timestamp_from_sql("2026-11-23 08:11:02.", out), -1);
+	CU_ASSERT_EQUAL(timestamp_from_sql("2026-11-23 08:11:02.1234567", out), -1);
+}
+
 int register_timestamp_suite(void)
 {
 	static const struct unit_test tests[] = {
@@ -80,6 +96,7 @@ int register_timestamp_suite(void)
 		{"dates_only_where_the_form_allows_them", timestamp_dates_only_where_the_form_allows_them},
 		{"refuses_what_rfc_3339_does_not_write", timestamp_refuses_what_rfc_3339_does_not_write},
 		{"seconds_follow_the_same_grammar", timestamp_seconds_follow_the_same_grammar},
+		{"from_sql_writes_the_api_form", timestamp_from_sql_writes_the_api_form},
 	};
 	return UNIT_SUITE("timestamp", tests);
 }

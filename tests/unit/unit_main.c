@@ -48,8 +48,11 @@ int main(void)
 		register_timestamp_suite,
 		register_hex_suite,
 		register_api_doc_tables_suite,
+		register_rate_lease_suite,
+		register_json_text_suite,
 		register_webhooks_suite,
 		register_worker_suite,
+		register_tenant_lifecycle_suite,
 	};
 	for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++) {
 		if (registrations[i]() != 0) {

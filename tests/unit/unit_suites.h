@@ -32,8 +32,11 @@ int register_stream_suite(void);
 int register_timestamp_suite(void);
 int register_hex_suite(void);
 int register_api_doc_tables_suite(void);
+int register_rate_lease_suite(void);
+int register_json_text_suite(void);
 int register_webhooks_suite(void);
 int register_worker_suite(void);
+int register_tenant_lifecycle_suite(void);
 
 /* Adds a suite with the given tests; returns 0 or -1. */
 struct unit_test {
