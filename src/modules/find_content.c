@@ -4,6 +4,7 @@
  * each write keeps find_terms and the live-row counter (resource_counts) in
  * step in the same transaction. */
 #include "handler/context.h"
+#include "core/alloc.h"
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
@@ -342,6 +343,62 @@ int find_content_read_indexed(void *callback_context, const struct db_row *row)
 	return 0;
 }
 
+/* The row of one upsert, its term rows, for a new id the live-row count
+ * checked against the plan's cap, and its event, inside the caller's open
+ * transaction; not its postings: *indexed and *doc say what they were and
+ * will be (doc 0 for taxonomies). FIND_CAP_REACHED and FIND_STORE_FAILED
+ * leave the transaction for the caller to roll back. */
+static enum find_store_outcome find_content_write(struct request_context *context, const struct find_entity_def *def,
+	const char *workspace, struct find_columns *columns, struct find_indexed_row *indexed, uint32_t *doc,
+	int *created, int *db_result)
+{
+	const struct db_statement_def *statements = def->statements;
+	int searchable = def->kind != FIND_TAXONOMY;
+	struct db_param keys[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(workspace), DB_TEXT(columns->id)};
+	struct db_param params[32];
+	*created = 0;
+	*doc = 0;
+	int result = db_query(context->db, &statements[FC_EXISTS], keys, 3, find_content_read_indexed, indexed);
+	if (result == DB_OK && searchable && (*doc = indexed->doc) == 0 && (*doc = find_index_new_doc()) == 0)
+		result = DB_ERROR;
+	if (result == DB_OK && indexed->exists) {
+		size_t count = find_bind_columns(columns, params);
+		if (searchable)
+			params[count++] = DB_UINT(*doc);
+		memcpy(params + count, keys, sizeof(keys));
+		result = db_exec(context->db, &statements[FC_UPDATE], params, count + 3, NULL, NULL);
+	} else if (result == DB_OK) {
+		memcpy(params, keys, sizeof(keys));
+		size_t count = 3;
+		if (searchable)
+			params[count++] = DB_UINT(*doc);
+		count += find_bind_columns(columns, params + count);
+		result = db_exec(context->db, &statements[FC_INSERT], params, count, NULL, NULL);
+		int64_t live_rows = 0;
+		struct db_param counter[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(def->counter_name)};
+		if (result == DB_OK)
+			result = find_content_counter_add(context, def, 1);
+		if (result == DB_OK)
+			result = db_query(context->db, &find_counter_statements[FIND_COUNTER_GET], counter, 2, find_read_int64,
+				&live_rows);
+		if (result == DB_OK && !find_cap_allows(live_rows, find_content_cap(context, def->kind)))
+			return FIND_CAP_REACHED;
+		*created = 1;
+	}
+	if (result == DB_OK && find_entity_has_facet(def->kind, FIND_FACET_CATEGORIES)) {
+		result = db_exec(context->db, &statements[FC_TERMS_DELETE], keys, 3, NULL, NULL);
+		if (result == DB_OK && strcmp(columns->term_rows, "[]") != 0) {
+			struct db_param terms[] = {keys[0], keys[1], keys[2], DB_TEXT(columns->term_rows)};
+			result = db_exec(context->db, &statements[FC_TERMS_INSERT], terms, 4, NULL, NULL);
+		}
+	}
+	/* In the same transaction: the event exists exactly when the write does. */
+	if (result == DB_OK)
+		result = find_content_emit_upsert(context, def, workspace, columns->id, *created);
+	*db_result = result;
+	return result == DB_OK ? FIND_STORED : FIND_STORE_FAILED;
+}
+
 /* One entity in its own transaction: the row, its terms, its postings in
  * the search index and, for a new id, the live-row counter checked against
  * the plan's cap. A race with another writer of the same new id (duplicate
@@ -349,10 +406,7 @@ int find_content_read_indexed(void *callback_context, const struct db_row *row)
 enum find_store_outcome find_content_store(struct request_context *context, const struct find_entity_def *def,
 	const char *workspace, struct find_columns *columns, int *created, int *db_result)
 {
-	const struct db_statement_def *statements = def->statements;
 	int searchable = def->kind != FIND_TAXONOMY;
-	struct db_param keys[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(workspace), DB_TEXT(columns->id)};
-	struct db_param params[32];
 	struct find_index_terms new_terms = {0};
 	if (searchable)
 		find_index_terms_of_columns(columns, &new_terms);
@@ -362,43 +416,14 @@ enum find_store_outcome find_content_store(struct request_context *context, cons
 		uint32_t doc = 0;
 		*created = 0;
 		result = db_begin(context->db);
+		enum find_store_outcome outcome = FIND_STORE_FAILED;
 		if (result == DB_OK)
-			result = db_query(context->db, &statements[FC_EXISTS], keys, 3, find_content_read_indexed, &indexed);
-		if (result == DB_OK && searchable && (doc = indexed.doc) == 0 && (doc = find_index_new_doc()) == 0)
-			result = DB_ERROR;
-		if (result == DB_OK && indexed.exists) {
-			size_t count = find_bind_columns(columns, params);
-			if (searchable)
-				params[count++] = DB_UINT(doc);
-			memcpy(params + count, keys, sizeof(keys));
-			result = db_exec(context->db, &statements[FC_UPDATE], params, count + 3, NULL, NULL);
-		} else if (result == DB_OK) {
-			memcpy(params, keys, sizeof(keys));
-			size_t count = 3;
-			if (searchable)
-				params[count++] = DB_UINT(doc);
-			count += find_bind_columns(columns, params + count);
-			result = db_exec(context->db, &statements[FC_INSERT], params, count, NULL, NULL);
-			int64_t live_rows = 0;
-			struct db_param counter[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(def->counter_name)};
-			if (result == DB_OK)
-				result = find_content_counter_add(context, def, 1);
-			if (result == DB_OK)
-				result = db_query(context->db, &find_counter_statements[FIND_COUNTER_GET], counter, 2,
-					find_read_int64, &live_rows);
-			if (result == DB_OK && !find_cap_allows(live_rows, find_content_cap(context, def->kind))) {
-				db_rollback(context->db);
-				find_index_terms_release(&new_terms);
-				return FIND_CAP_REACHED;
-			}
-			*created = 1;
-		}
-		if (result == DB_OK && find_entity_has_facet(def->kind, FIND_FACET_CATEGORIES)) {
-			result = db_exec(context->db, &statements[FC_TERMS_DELETE], keys, 3, NULL, NULL);
-			if (result == DB_OK && strcmp(columns->term_rows, "[]") != 0) {
-				struct db_param terms[] = {keys[0], keys[1], keys[2], DB_TEXT(columns->term_rows)};
-				result = db_exec(context->db, &statements[FC_TERMS_INSERT], terms, 4, NULL, NULL);
-			}
+			outcome = find_content_write(context, def, workspace, columns, &indexed, &doc, created, &result);
+		if (outcome == FIND_CAP_REACHED) {
+			db_rollback(context->db);
+			find_index_terms_release(&indexed.terms);
+			find_index_terms_release(&new_terms);
+			return FIND_CAP_REACHED;
 		}
 		/* The postings commit with the row: searchable when the answer goes out. */
 		if (result == DB_OK && searchable) {
@@ -407,9 +432,6 @@ enum find_store_outcome find_content_store(struct request_context *context, cons
 			result = find_index_apply(context->db, find_content_tenant(context), def->kind, &change, 1);
 		}
 		find_index_terms_release(&indexed.terms);
-		/* In the same transaction: the event exists exactly when the write does. */
-		if (result == DB_OK)
-			result = find_content_emit_upsert(context, def, workspace, columns->id, *created);
 		if (result == DB_OK)
 			result = db_commit(context->db);
 		if (result == DB_OK) {
@@ -423,6 +445,43 @@ enum find_store_outcome find_content_store(struct request_context *context, cons
 	find_index_terms_release(&new_terms);
 	*db_result = result;
 	return FIND_STORE_FAILED;
+}
+
+int find_content_store_group(struct request_context *context, const struct find_entity_def *def,
+	const char *workspace, struct find_columns *columns, size_t count, int *created)
+{
+	int searchable = def->kind != FIND_TAXONOMY;
+	struct find_index_terms *new_terms = xcalloc(count, sizeof(*new_terms));
+	struct find_indexed_row *indexed = xcalloc(count, sizeof(*indexed));
+	struct find_index_change *changes = xcalloc(count, sizeof(*changes));
+	int result = db_begin(context->db);
+	for (size_t i = 0; i < count && result == DB_OK; i++) {
+		uint32_t doc = 0;
+		/* The cap: the caller stores the items one by one, and says which one it refused. */
+		if (find_content_write(context, def, workspace, &columns[i], &indexed[i], &doc, &created[i], &result) ==
+				FIND_CAP_REACHED)
+			result = DB_ERROR;
+		if (result == DB_OK && searchable) {
+			find_index_terms_of_columns(&columns[i], &new_terms[i]);
+			changes[i] = (struct find_index_change){.doc = doc,
+				.old_terms = indexed[i].doc ? &indexed[i].terms : NULL, .new_terms = &new_terms[i]};
+		}
+	}
+	/* One apply for the group: a term's buckets are read and written once, not once per item. */
+	if (result == DB_OK && searchable)
+		result = find_index_apply(context->db, find_content_tenant(context), def->kind, changes, count);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK)
+		db_rollback(context->db);
+	for (size_t i = 0; i < count; i++) {
+		find_index_terms_release(&new_terms[i]);
+		find_index_terms_release(&indexed[i].terms);
+	}
+	free(changes);
+	free(indexed);
+	free(new_terms);
+	return result;
 }
 
 /* Removes one entity, its terms, its postings and its count; *found is 0 when absent. */

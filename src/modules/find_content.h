@@ -64,6 +64,13 @@ void find_content_respond_errors(struct request_context *context, const char *me
  * FIND_STORE_FAILED *db_result holds the enum db_result. */
 enum find_store_outcome find_content_store(struct request_context *context, const struct find_entity_def *def,
 	const char *workspace, struct find_columns *columns, int *created, int *db_result);
+/* Upserts count validated entities with distinct ids in one transaction,
+ * with one write of their postings (a bulk request's items, a group at a
+ * time). Returns DB_OK with created[i] set when every one is stored;
+ * otherwise (a database error, a race, the plan's cap) none is, and the
+ * caller stores them one by one with find_content_store. */
+int find_content_store_group(struct request_context *context, const struct find_entity_def *def,
+	const char *workspace, struct find_columns *columns, size_t count, int *created);
 /* Deletes one entity with its terms and count; *found is 0 when absent. Returns an enum db_result. */
 int find_content_remove(struct request_context *context, const struct find_entity_def *def, const char *workspace,
 	const char *id, int *found);

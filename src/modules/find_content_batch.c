@@ -1,7 +1,9 @@
 /* Bulk writes and delete-by-query for find content: many entities per
- * request, each item (or batch of matches) in its own transaction so one bad
- * item never undoes the others. */
+ * request, in groups of items (or batches of matches) with a transaction
+ * each; a group that fails is stored item by item, so one bad item never
+ * undoes the others. */
 #include "handler/context.h"
+#include "core/alloc.h"
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
@@ -67,6 +69,51 @@ static json_object *find_item_id(json_object *entity)
 	return NULL;
 }
 
+/* Items stored together in one transaction: the search index is written
+ * once per group (each of a term's buckets once), not once per item. */
+#define FIND_BULK_GROUP 50
+
+/* One item in its own transaction, its outcome added to the answer. */
+static void find_bulk_store_one(struct request_context *context, const struct find_entity_def *def,
+	const char *workspace, struct find_columns *columns, size_t index, json_object *successful, json_object *failed)
+{
+	char error[512];
+	int created = 0, result = DB_OK;
+	switch (find_content_store(context, def, workspace, columns, &created, &result)) {
+	case FIND_STORED:
+		json_object_array_add(successful, json_object_new_string(columns->id));
+		break;
+	case FIND_CAP_REACHED:
+		find_content_cap_message(context, def, error, sizeof(error));
+		find_add_failure(failed, json_object_new_string(columns->id), index, error);
+		break;
+	case FIND_STORE_FAILED:
+		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "%s bulk item %zu: database error %d: %s",
+			find_entity_plural(def->kind), index, result, db_last_error(context->db));
+		find_add_failure(failed, json_object_new_string(columns->id), index,
+			find_content_batch_failure_text(result, "internal error storing this item"));
+		break;
+	}
+}
+
+/* Stores the parsed items of a group (together, or one by one when that
+ * fails), adds their outcomes in order and releases them. */
+static void find_bulk_store_group(struct request_context *context, const struct find_entity_def *def,
+	const char *workspace, struct find_columns *columns, const size_t *indexes, size_t count, json_object *successful,
+	json_object *failed)
+{
+	int created[FIND_BULK_GROUP];
+	if (count > 1 && find_content_store_group(context, def, workspace, columns, count, created) == DB_OK) {
+		for (size_t i = 0; i < count; i++)
+			json_object_array_add(successful, json_object_new_string(columns[i].id));
+	} else {
+		for (size_t i = 0; i < count; i++)
+			find_bulk_store_one(context, def, workspace, &columns[i], indexes[i], successful, failed);
+	}
+	for (size_t i = 0; i < count; i++)
+		find_columns_release(&columns[i]);
+}
+
 void find_bulk_upsert(struct request_context *context)
 {
 	const struct find_entity_def *def = find_content_def(context);
@@ -78,33 +125,38 @@ void find_bulk_upsert(struct request_context *context)
 	json_object *failed = json_object_new_array();
 	size_t length = json_object_array_length(entities);
 	char error[512];
+	struct find_columns *group = xcalloc(FIND_BULK_GROUP, sizeof(*group));
+	size_t indexes[FIND_BULK_GROUP];
+	size_t grouped = 0;
 	for (size_t i = 0; i < length; i++) {
 		json_object *entity = json_object_array_get_idx(entities, i);
-		struct find_columns columns;
 		struct find_errors errors = {0};
-		if (find_document_parse(def->kind, entity, &columns, &errors) != 0) {
+		if (find_document_parse(def->kind, entity, &group[grouped], &errors) != 0) {
+			/* Outcomes stay in the order of the items: the group before this one first. */
+			find_bulk_store_group(context, def, workspace, group, indexes, grouped, successful, failed);
+			grouped = 0;
 			find_errors_summary(&errors, error, sizeof(error));
 			find_add_failure(failed, find_item_id(entity), i, error);
 			continue;
 		}
-		int created = 0, result = DB_OK;
-		switch (find_content_store(context, def, workspace, &columns, &created, &result)) {
-		case FIND_STORED:
-			json_object_array_add(successful, json_object_new_string(columns.id));
-			break;
-		case FIND_CAP_REACHED:
-			find_content_cap_message(context, def, error, sizeof(error));
-			find_add_failure(failed, json_object_new_string(columns.id), i, error);
-			break;
-		case FIND_STORE_FAILED:
-			log_msg(LOG_LEVEL_ERROR, context->request->request_id, "%s bulk item %zu: database error %d: %s",
-				find_entity_plural(def->kind), i, result, db_last_error(context->db));
-			find_add_failure(failed, json_object_new_string(columns.id), i,
-				find_content_batch_failure_text(result, "internal error storing this item"));
-			break;
+		/* An id already in the group is stored after it (the later item wins, as before). */
+		int repeated = 0;
+		for (size_t j = 0; j < grouped && !repeated; j++)
+			repeated = strcmp(group[j].id, group[grouped].id) == 0;
+		if (repeated) {
+			struct find_columns item = group[grouped];
+			find_bulk_store_group(context, def, workspace, group, indexes, grouped, successful, failed);
+			group[0] = item;
+			grouped = 0;
 		}
-		find_columns_release(&columns);
+		indexes[grouped++] = i;
+		if (grouped == FIND_BULK_GROUP) {
+			find_bulk_store_group(context, def, workspace, group, indexes, grouped, successful, failed);
+			grouped = 0;
+		}
 	}
+	find_bulk_store_group(context, def, workspace, group, indexes, grouped, successful, failed);
+	free(group);
 	size_t stored = json_object_array_length(successful);
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "successfulIds", successful);

@@ -381,6 +381,95 @@ static void writes_are_searchable_when_answered_and_gone_when_deleted(void)
     search_answer_free(&answer);
 }
 
+/* A bulk upsert stores its items in groups (one write of the index per
+ * group) and falls back to item by item when a group fails: here a bad item
+ * and a repeated id cut groups, and the plan's cap is reached inside one.
+ * Every item comes out as it would alone, in order, and each stored one is
+ * searchable when the answer arrives. */
+static void a_bulk_upsert_in_groups_gives_each_item_its_own_outcome(void)
+{
+    enum { ITEMS = 80, CAP = 60, BAD = 10, REPEATED = 20, REPEATED_OF = 15 };
+    char slug[64], group_token[TOKEN_MAX];
+    if (!ITEST_CHECK(scale_tenant("fsg", slug, sizeof slug, group_token) == 0, "group tenant"))
+        return;
+    char cap_text[16];
+    snprintf(cap_text, sizeof cap_text, "%d", CAP);
+    const char *plan[] = { "find-plan", "set", slug, "pro", "--max-products", cap_text, NULL };
+    if (!ITEST_CHECK(admin_command(plan, NULL) == 0, "plan with a cap of %d products", CAP))
+        return;
+    size_t size = 64 + ITEMS * 160;
+    char *body = malloc(size);
+    strcpy(body, "{\"entities\":[");
+    for (int i = 0; i < ITEMS; i++) {
+        char item[160];
+        if (i == BAD)
+            snprintf(item, sizeof item, "{\"id\":\"g%d\",\"name\":\"Grouped zq%d\",\"price\":\"cheap\"}", i, i);
+        else if (i == REPEATED)
+            snprintf(item, sizeof item, "{\"id\":\"g%d\",\"name\":\"Grouped zr%d\",\"status\":\"publish\"}",
+                     REPEATED_OF, i);
+        else
+            snprintf(item, sizeof item, "{\"id\":\"g%d\",\"name\":\"Grouped zq%d\",\"status\":\"publish\"}", i, i);
+        snprintf(body + strlen(body), size - strlen(body), "%s%s", i ? "," : "", item);
+    }
+    strcat(body, "]}");
+    struct api_reply reply;
+    bool sent = scale_call("POST", "/api/v1/find/products/bulk", body, "shop", group_token, &reply);
+    free(body);
+    if (!sent)
+        return;
+    /* Stored: items 0-61 but the bad one (item 20 updates g15, so the 60th
+     * new product is item 61); refused by the cap: 62-79. */
+    json_object *ok = json_path_get(reply.body, "data.successfulIds");
+    json_object *failures = json_path_get(reply.body, "data.failedItems");
+    size_t ok_count = ok ? json_object_array_length(ok) : 0;
+    size_t failure_count = failures ? json_object_array_length(failures) : 0;
+    ITEST_CHECK(reply.status == 200 && ok_count == 61 && failure_count == ITEMS - 61,
+                "bulk: %ld, %zu stored, %zu failed", reply.status, ok_count, failure_count);
+    for (size_t i = 0; i < failure_count; i++) {
+        json_object *item = json_object_array_get_idx(failures, i);
+        int64_t index = -1;
+        json_path_int64(item, "index", &index);
+        const char *error = json_path_string(item, "error");
+        int64_t expected = i == 0 ? BAD : 61 + (int64_t)i;
+        if (!ITEST_CHECK(index == expected && error != NULL && (i == 0 || strstr(error, "limit") != NULL),
+                         "failure %zu: index %lld (expected %lld), error %s", i, (long long)index,
+                         (long long)expected, error ? error : "-"))
+            break;
+    }
+    for (size_t i = 0; i < ok_count && i < 12; i++) {
+        const char *id = json_object_get_string(json_object_array_get_idx(ok, i));
+        char expected[16];
+        snprintf(expected, sizeof expected, "g%zu", i < BAD ? i : i + 1);
+        if (!ITEST_CHECK(id && strcmp(id, expected) == 0, "successful id %zu: %s, expected %s", i, id ? id : "-",
+                         expected))
+            break;
+    }
+    api_reply_free(&reply);
+    /* Searchable as answered: a word of the first group, one stored item by
+     * item after the cap stopped a group, the repeated id's later name (and
+     * not its earlier one), and nothing of the refused or bad items. */
+    static const struct {
+        const char *body;
+        const char *ids;
+    } cases[] = {
+        { "{\"text\":\"zq5 \"}", "g5" },   { "{\"text\":\"zq45 \"}", "g45" }, { "{\"text\":\"zq61 \"}", "g61" },
+        { "{\"text\":\"zr20 \"}", "g15" }, { "{\"text\":\"zq15 \"}", "" },    { "{\"text\":\"zq62 \"}", "" },
+        { "{\"text\":\"zq10 \"}", "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct search_answer answer;
+        if (search(group_token, "shop", cases[i].body, &answer))
+            ITEST_CHECK(strcmp(answer.ids, cases[i].ids) == 0, "%s: expected [%s], got [%s]", cases[i].body,
+                        cases[i].ids, answer.ids);
+        search_answer_free(&answer);
+    }
+    struct search_answer all;
+    if (search(group_token, "shop", "{\"text\":\"grouped\",\"limit\":1}", &all))
+        ITEST_CHECK(all.total == CAP && all.total_is_exact == 1, "grouped: %lld products indexed, expected %d",
+                    (long long)all.total, CAP);
+    search_answer_free(&all);
+}
+
 static void filters_and_workspaces_narrow_the_index_candidates(void)
 {
     struct search_answer answer;
@@ -453,6 +542,8 @@ bool find_search_scale_suite_register(void)
                           facets_are_exact_up_to_the_bound_then_sampled, NULL) &&
            itest_add_test(suite, "writes_are_searchable_when_answered_and_gone_when_deleted",
                           writes_are_searchable_when_answered_and_gone_when_deleted, NULL) &&
+           itest_add_test(suite, "a_bulk_upsert_in_groups_gives_each_item_its_own_outcome",
+                          a_bulk_upsert_in_groups_gives_each_item_its_own_outcome, NULL) &&
            itest_add_test(suite, "filters_and_workspaces_narrow_the_index_candidates",
                           filters_and_workspaces_narrow_the_index_candidates, NULL) &&
            itest_add_test(suite, "a_tenant_never_finds_or_reads_another_tenants_words",
