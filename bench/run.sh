@@ -130,6 +130,7 @@ WORK=""
 WRK_PID=""
 BENCH_PASSWORD=""
 PORT=""
+REINDEX_SECONDS=0
 
 # ---------------------------------------------------------------- cleanup
 
@@ -260,20 +261,20 @@ bench_generate_products() {
 	for ((low = 1; low <= rows; low += BATCH_ROWS)); do
 		high=$((low + BATCH_ROWS - 1))
 		((high <= rows)) || high=$rows
-		# search_name / search_text hold the words as tenant tokens
-		# "t<tenant>x<word>", as src/modules/find_fulltext.c writes them; the
-		# generated texts are plain lowercase-able words, so SQL can do it.
+		# search_doc is the product's search number, as migration 0011
+		# numbers existing rows (bench_doc below); the postings are written
+		# afterwards by intuka-admin find-reindex, as an operator would after
+		# loading rows with SQL.
 		bench_sql -e "
-			INSERT INTO find_products (tenant_id, workspace, product_id, name, content, excerpt, sku, price,
+			INSERT INTO find_products (tenant_id, workspace, product_id, search_doc, name, content, excerpt, sku, price,
 			                           regular_price, on_sale, stock_status, status, categories_text, tags_text,
-			                           brands_text, search_name, search_text, document)
-			SELECT $tenant_id, '$workspace', p.id, p.name, p.content, '', p.sku, p.price, p.price, p.on_sale,
-			       p.stock, 'publish', p.category, '', p.brand, bench_tokens(p.name),
-			       bench_tokens(CONCAT_WS(' ', p.name, p.content, p.sku, p.category, p.brand)),
+			                           brands_text, document)
+			SELECT $tenant_id, '$workspace', p.id, bench_doc(p.n), p.name, p.content, '', p.sku, p.price, p.price,
+			       p.on_sale, p.stock, 'publish', p.category, '', p.brand,
 			       JSON_OBJECT('id', p.id, 'name', p.name, 'content', p.content, 'sku', p.sku, 'price', p.price,
 			                   'on_sale', p.on_sale = 1, 'stock_status', p.stock, 'categories', JSON_ARRAY(p.category),
 			                   'brands', JSON_ARRAY(p.brand), 'status', 'publish')
-			FROM (SELECT CONCAT('p', seq) AS id,
+			FROM (SELECT seq AS n, CONCAT('p', seq) AS id,
 			             CONCAT(ELT(1 + seq % 12, 'Wireless', 'Compact', 'Classic', 'Rugged', 'Smart', 'Portable',
 			                 'Deluxe', 'Eco', 'Pro', 'Mini', 'Ultra', 'Vintage'), ' ',
 			                 ELT(1 + (seq DIV 12) % 20, 'Headphones', 'Lantern', 'Kettle', 'Backpack', 'Speaker',
@@ -298,14 +299,18 @@ bench_generate_products() {
 	done
 }
 
-# bench_tokens(text) for the INSERTs above: lowercased words of text, each
-# as a tenant token. Defined per tenant (the tenant id is part of the token).
-bench_define_tokens() {
-	local tenant_id="$1"
+# bench_doc(n) for the INSERTs above: the search number of the n-th product
+# of a tenant, the same 32-bit mix as find_index_doc_number() and migration
+# 0011 (xor-shifts and odd multipliers: no two products of a tenant share one).
+bench_define_doc_numbers() {
 	bench_sql -e "
-		DROP FUNCTION IF EXISTS bench_tokens;
-		CREATE FUNCTION bench_tokens(text TEXT) RETURNS TEXT DETERMINISTIC
-		RETURN CONCAT('t$tenant_id', 'x', REPLACE(LOWER(TRIM(text)), ' ', ' t${tenant_id}x'));"
+		DROP FUNCTION IF EXISTS bench_mix;
+		CREATE FUNCTION bench_mix(x BIGINT UNSIGNED, s INT, m BIGINT UNSIGNED) RETURNS BIGINT UNSIGNED DETERMINISTIC
+		RETURN ((x ^ (x >> s)) * m) & 4294967295;
+		DROP FUNCTION IF EXISTS bench_doc;
+		CREATE FUNCTION bench_doc(n BIGINT UNSIGNED) RETURNS INT UNSIGNED DETERMINISTIC
+		RETURN bench_mix(bench_mix(n, 16, 2146121005), 15, 2221713035)
+		       ^ (bench_mix(bench_mix(n, 16, 2146121005), 15, 2221713035) >> 16);"
 }
 
 bench_tenant_id() {
@@ -356,15 +361,14 @@ bench_seed() {
 		bench_generate_leads "$tenant_id" "$owner" 1 "${SIZE_ROWS[$i]}"
 	done
 	log "generating products: $NEIGHBOURS neighbour tenants x $NEIGHBOUR_PRODUCTS"
+	bench_define_doc_numbers
 	for tenant_id in $(bench_sql -e "SELECT tenant_id FROM tenants WHERE slug LIKE 'bench-n%' ORDER BY tenant_id"); do
-		bench_define_tokens "$tenant_id"
 		bench_generate_products "$tenant_id" "$NEIGHBOUR_PRODUCTS" shop
 	done
 	for i in "${!SIZE_LABELS[@]}"; do
 		slug="${MEASURED_SLUGS[$i]}"
 		tenant_id=$(bench_tenant_id "$slug")
 		log "generating products: $slug, ${SIZE_ROWS[$i]} rows"
-		bench_define_tokens "$tenant_id"
 		bench_generate_products "$tenant_id" "${SIZE_ROWS[$i]}" shop
 		# Searches are measured, not refused: no quota, no rate limit in the way.
 		intuka_admin -c "$conf" find-plan set "$slug" business --search-quota 2000000000 \
@@ -377,8 +381,14 @@ bench_seed() {
 		INSERT INTO resource_counts (tenant_id, resource, live_rows)
 		SELECT tenant_id, 'find.products', COUNT(*) FROM find_products GROUP BY tenant_id
 		ON DUPLICATE KEY UPDATE live_rows = VALUES(live_rows);
-		ANALYZE TABLE sales_leads, find_products, find_terms;
-		DROP FUNCTION IF EXISTS bench_tokens;" >/dev/null
+		DROP FUNCTION IF EXISTS bench_doc;
+		DROP FUNCTION IF EXISTS bench_mix;" >/dev/null
+	# The search index of every product, as after a load by SQL.
+	log "indexing products: intuka-admin find-reindex"
+	local reindex_started=$SECONDS
+	intuka_admin -c "$conf" find-reindex >"$WORK/reindex.out" || die "find-reindex failed"
+	REINDEX_SECONDS=$((SECONDS - reindex_started))
+	bench_sql -e "ANALYZE TABLE sales_leads, find_products, find_terms, find_search_terms, find_search_postings" >/dev/null
 	SEED_SECONDS=$((SECONDS - started))
 	DATA_SUMMARY=$(bench_sql -e "
 		SELECT CONCAT((SELECT COUNT(*) FROM tenants), ' tenants, ',
@@ -939,7 +949,7 @@ bench_report() {
 		"wrk $(dpkg-query -W -f='${Version}' wrk 2>/dev/null || printf '?')"
 	printf 'intukad: %s workers, log_level info (one access line per request); wrk: %s threads, %ss per scenario after %ss warm-up\n' \
 		"$INTUKA_STACK_WORKERS" "$THREADS" "$DURATION_S" "$WARMUP_S"
-	printf 'data: %s; generated in %ss%s\n\n' "$DATA_SUMMARY" "$SEED_SECONDS" \
+	printf 'data: %s; generated in %ss (search index: %ss)%s\n\n' "$DATA_SUMMARY" "$SEED_SECONDS" "$REINDEX_SECONDS" \
 		"$( ((QUICK)) && printf '; --quick: 10k rows only, short runs')"
 
 	bench_header_row "Same lighttpd, same intukad"

@@ -231,9 +231,20 @@ secrets_ensure_jwt_key() {
 }
 
 stack_migrate() {
-	local conf="$1"
+	local conf="$1" out
 	log "intuka-admin migrate"
-	intuka_admin -c "$conf" migrate
+	out=$(intuka_admin -c "$conf" migrate) || {
+		printf '%s\n' "$out"
+		return 1
+	}
+	printf '%s\n' "$out"
+	# Migration 0011 numbers the products and posts already stored but leaves
+	# their search postings to find-reindex (docs/operations.md): an upgrade
+	# that applies it indexes them at once.
+	if grep -q '^applying 0011_find_search_index.sql' <<<"$out"; then
+		log "intuka-admin find-reindex (migration 0011 was applied)"
+		intuka_admin -c "$conf" find-reindex
+	fi
 }
 
 # ---------------------------------------------------------------- intukad

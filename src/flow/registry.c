@@ -76,6 +76,8 @@ static const struct statement_table *const registry_statement_list[] = {
 	&find_product_search_statement_table,
 	&find_post_search_statement_table,
 	&find_search_log_statement_table,
+	&find_index_statement_table,
+	&find_search_hits_statement_table,
 	&find_feedback_statement_table,
 	&find_recommend_statement_table,
 	&find_analytics_statement_table,

@@ -18,7 +18,7 @@
 #include "modules/find_answer.h"
 #include "modules/find_chat_model.h"
 #include "modules/find_common.h"
-#include "modules/find_fulltext.h"
+#include "modules/find_index_store.h"
 #include "modules/find_conversation.h"
 #include "modules/module_util.h"
 #include "modules/modules.h"
@@ -74,6 +74,8 @@ enum find_chat_statement {
 	CHAT_STMT_PROMPT_INSTRUCTIONS,
 	CHAT_STMT_LLM_USAGE_ADD,
 	CHAT_STMT_HISTORY,
+	CHAT_STMT_PRODUCT_DOCUMENTS,
+	CHAT_STMT_POST_DOCUMENTS,
 	CHAT_STMT__MAX
 };
 
@@ -82,10 +84,10 @@ enum find_chat_statement {
 	" AND e.status = 'active' AND (e.active_from IS NULL OR e.active_from <= UTC_TIMESTAMP(3))"              \
 	" AND (e.active_to IS NULL OR e.active_to > UTC_TIMESTAMP(3))"
 #define CHAT_PROMPT_TEXT "MATCH(e.prompt, e.title, e.description, e.tags_text, e.categories_text) AGAINST (? IN NATURAL LANGUAGE MODE)"
-/* Products and posts are matched on their tenant tokens (find_fulltext.h)
- * with any word of the message. */
-#define CHAT_PRODUCT_TEXT "MATCH(e.search_text) AGAINST (? IN BOOLEAN MODE)"
-#define CHAT_POST_TEXT "MATCH(e.search_text) AGAINST (? IN BOOLEAN MODE)"
+/* Products and posts are matched in the search index (find_index.h) on any
+ * word of the message; these statements keep the candidates that the
+ * workspace, visibility and the message's filters allow. */
+#define CHAT_CANDIDATES " AND e.search_doc IN (SELECT md.d FROM JSON_TABLE(?, '$[*]' COLUMNS (d INT UNSIGNED PATH '$')) md)"
 /* Drafts and the like are never offered to visitors. */
 #define CHAT_VISIBLE " AND e.status NOT IN ('draft', 'private', 'trash', 'pending')"
 /* Any-of within a facet, given as one JSON array parameter (NULL: no condition). */
@@ -124,17 +126,24 @@ static const struct db_statement_def find_chat_statements[CHAT_STMT__MAX] = {
 		CHAT_PROMPT_ACTIVE " AND e.prompt_id <> ? ORDER BY e.priority DESC, e.updated_at DESC, e.prompt_id LIMIT 3",
 		.tenant_bound = 1},
 	[CHAT_STMT_PRODUCTS] = {.name = "find_chat.products",
-		.sql = "SELECT e.product_id, e.document, " CHAT_PRODUCT_TEXT " AS score FROM find_products e WHERE e.tenant_id = ?"
-		CHAT_IN_WORKSPACE " AND " CHAT_PRODUCT_TEXT CHAT_VISIBLE
+		.sql = "SELECT e.search_doc FROM find_products e WHERE e.tenant_id = ?"
+		CHAT_IN_WORKSPACE CHAT_CANDIDATES CHAT_VISIBLE
 		" AND (? IS NULL OR e.price >= ?) AND (? IS NULL OR e.price <= ?) AND (? IS NULL OR e.on_sale = ?)"
 		" AND (? IS NULL OR e.stock_status = ?)" CHAT_TERM_FILTER("product", "product_id", "categories")
-		CHAT_TERM_FILTER("product", "product_id", "brands") CHAT_TERM_FILTER("product", "product_id", "tags")
-		" ORDER BY score DESC, e.product_id LIMIT 3",
+		CHAT_TERM_FILTER("product", "product_id", "brands") CHAT_TERM_FILTER("product", "product_id", "tags"),
 		.tenant_bound = 1},
 	[CHAT_STMT_POSTS] = {.name = "find_chat.posts",
-		.sql = "SELECT e.post_id, e.document, " CHAT_POST_TEXT " AS score FROM find_posts e WHERE e.tenant_id = ?"
-		CHAT_IN_WORKSPACE " AND " CHAT_POST_TEXT CHAT_VISIBLE CHAT_TERM_FILTER("post", "post_id", "categories")
-		CHAT_TERM_FILTER("post", "post_id", "tags") " ORDER BY score DESC, e.post_id LIMIT 2",
+		.sql = "SELECT e.search_doc FROM find_posts e WHERE e.tenant_id = ?"
+		CHAT_IN_WORKSPACE CHAT_CANDIDATES CHAT_VISIBLE CHAT_TERM_FILTER("post", "post_id", "categories")
+		CHAT_TERM_FILTER("post", "post_id", "tags"),
+		.tenant_bound = 1},
+	[CHAT_STMT_PRODUCT_DOCUMENTS] = {.name = "find_chat.product_documents",
+		.sql = "SELECT e.search_doc, e.product_id, e.document FROM JSON_TABLE(?, '$[*]' COLUMNS (d INT UNSIGNED PATH"
+		" '$')) md JOIN find_products e ON e.tenant_id = ? AND e.search_doc = md.d",
+		.tenant_bound = 1},
+	[CHAT_STMT_POST_DOCUMENTS] = {.name = "find_chat.post_documents",
+		.sql = "SELECT e.search_doc, e.post_id, e.document FROM JSON_TABLE(?, '$[*]' COLUMNS (d INT UNSIGNED PATH"
+		" '$')) md JOIN find_posts e ON e.tenant_id = ? AND e.search_doc = md.d",
 		.tenant_bound = 1},
 	[CHAT_STMT_THREAD_ENSURE] = {.name = "find_chat.thread_ensure",
 		.sql = "INSERT INTO find_threads (tenant_id, thread_id, workspace, user_id, title) VALUES (?, ?, ?, ?, ?) "
@@ -448,11 +457,97 @@ static struct db_param find_chat_optional_text(const char *text)
 	return text ? DB_TEXT(text) : DB_NULL;
 }
 
-/* The text as a FULLTEXT query of any of its words; 0 when none is searchable. */
-static int find_chat_match_query(const struct request_context *context, const char *text, char *out, size_t out_size)
+/* The candidates' check: the statement with its parameters, the document
+ * list going in slot docs_slot. */
+struct find_chat_verifier {
+	struct request_context *context;
+	const struct db_statement_def *statement;
+	struct db_param *params;
+	size_t count, docs_slot;
+	int db_result;
+};
+
+static int find_chat_verify(void *callback_context, const uint32_t *docs, size_t count, uint8_t *passed)
 {
-	return find_fulltext_query(context->request->auth.tenant_id, text, strlen(text), FIND_FULLTEXT_ANY_WORD, out,
-		out_size);
+	struct find_chat_verifier *verifier = callback_context;
+	memset(passed, 0, count);
+	char *doc_list = find_index_doc_list(docs, count);
+	verifier->params[verifier->docs_slot] = DB_TEXT(doc_list);
+	struct find_index_passing passing = {.docs = docs, .count = count, .passed = passed};
+	verifier->db_result = db_query(verifier->context->db, verifier->statement, verifier->params, verifier->count,
+		find_index_mark_passed, &passing);
+	free(doc_list);
+	return verifier->db_result == DB_OK ? 0 : 1;
+}
+
+struct find_chat_hit_documents {
+	const struct find_index_result *hits;
+	char *ids[FIND_INDEX_TOP_MAX];
+	char *documents[FIND_INDEX_TOP_MAX];
+};
+
+static int find_chat_hit_document(void *callback_context, const struct db_row *row)
+{
+	struct find_chat_hit_documents *found = callback_context;
+	if (row->column_count < 3 || row->values[0] == NULL || row->values[1] == NULL)
+		return 0;
+	uint32_t doc = (uint32_t)strtoul(row->values[0], NULL, 10);
+	for (size_t i = 0; i < found->hits->top_count; i++)
+		if (found->hits->top[i].doc == doc && found->ids[i] == NULL) {
+			found->ids[i] = xstrdup(row->values[1]);
+			found->documents[i] = row->values[2] ? xstrdup(row->values[2]) : NULL;
+		}
+	return 0;
+}
+
+/* The best top_k of kind for any word of the message that the verifier lets
+ * through, into rows (best first, under the relevance floor). */
+static enum db_result find_chat_match(struct request_context *context, const char *message,
+	enum find_entity_kind kind, size_t top_k, struct find_chat_verifier *verifier, struct find_chat_rows *rows)
+{
+	struct find_index_text text;
+	find_index_text_parse(message, strlen(message), &text);
+	text.last_is_prefix = 0; /* a sent message is not being typed */
+	if (text.count == 0)
+		return DB_OK;
+	struct find_index_plan plan = {.mode = FIND_INDEX_ANY_WORD, .typos = 1, .pairs = text.count > 1};
+	struct find_index_query query;
+	uint64_t tenant_id = context->request->auth.tenant_id;
+	int result = find_index_query_build(context->db, tenant_id, kind, &text, &plan, &query);
+	struct find_index_db_source db_source = {.db = context->db, .tenant_id = tenant_id, .kind = kind};
+	struct find_index_source source;
+	find_index_db_source_init(&db_source, &source, find_chat_verify, verifier);
+	struct find_index_limits limits = {.top_k = top_k, .total_bound = 0, .sample_max = 0, .round_postings = 4096};
+	struct find_index_result hits = {0};
+	if (result == DB_OK && find_index_walk(&query, &limits, &source, &hits) != 0)
+		result = verifier->db_result != DB_OK ? verifier->db_result : db_source.db_result != DB_OK ? db_source.db_result : DB_ERROR;
+	find_index_query_release(&query);
+	if (result == DB_OK && hits.top_count > 0) {
+		uint32_t docs[FIND_INDEX_TOP_MAX];
+		for (size_t i = 0; i < hits.top_count; i++)
+			docs[i] = hits.top[i].doc;
+		char *doc_list = find_index_doc_list(docs, hits.top_count);
+		struct db_param params[] = {DB_TEXT(doc_list), DB_UINT(tenant_id)};
+		struct find_chat_hit_documents found = {.hits = &hits};
+		result = db_query(context->db,
+			&find_chat_statements[kind == FIND_POST ? CHAT_STMT_POST_DOCUMENTS : CHAT_STMT_PRODUCT_DOCUMENTS], params, 2,
+			find_chat_hit_document, &found);
+		free(doc_list);
+		/* In rank order, as the row reader expects: id, document, score. */
+		for (size_t i = 0; i < hits.top_count; i++) {
+			char score[32];
+			snprintf(score, sizeof(score), "%.6f", hits.top[i].score);
+			const char *values[] = {found.ids[i], found.documents[i], score};
+			unsigned long lengths[] = {0, 0, 0};
+			struct db_row row = {.column_count = 3, .values = values, .lengths = lengths};
+			if (result == DB_OK && found.ids[i] != NULL && find_chat_entity_row(rows, &row) != 0)
+				result = DB_OK; /* the floor: the rest score lower still */
+			free(found.ids[i]);
+			free(found.documents[i]);
+		}
+	}
+	find_index_result_release(&hits);
+	return result;
 }
 
 /* Products matching text under filter, in the request's tenant and
@@ -460,9 +555,6 @@ static int find_chat_match_query(const struct request_context *context, const ch
 static enum db_result find_chat_products(struct request_context *context, const char *text,
 	const struct find_filter *filter, json_object *documents, json_object *ids)
 {
-	char match_query[FIND_FULLTEXT_QUERY_MAX];
-	if (find_chat_match_query(context, text, match_query, sizeof(match_query)) <= 0)
-		return DB_OK;
 	const char *workspace = find_workspace(context);
 	struct db_param price_min = filter->has_price_min ? DB_TEXT("") : DB_NULL;
 	struct db_param price_max = filter->has_price_max ? DB_TEXT("") : DB_NULL;
@@ -477,35 +569,34 @@ static enum db_result find_chat_products(struct request_context *context, const 
 	}
 	struct db_param on_sale = filter->on_sale >= 0 ? DB_INT(filter->on_sale) : DB_NULL;
 	struct db_param stock = filter->stock_status[0] ? DB_TEXT(filter->stock_status) : DB_NULL;
-	struct db_param params[] = {DB_TEXT(match_query), DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace),
-		DB_TEXT(workspace), DB_TEXT(match_query), price_min, price_min, price_max, price_max, on_sale, on_sale,
-		stock, stock, find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
+		DB_NULL /* candidates */, price_min, price_min, price_max, price_max, on_sale, on_sale, stock, stock,
+		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_BRANDS)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_BRANDS)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_TAGS)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_TAGS))};
+	struct find_chat_verifier verifier = {.context = context, .statement = &find_chat_statements[CHAT_STMT_PRODUCTS],
+		.params = params, .count = sizeof(params) / sizeof(params[0]), .docs_slot = 3};
 	struct find_chat_rows rows = {documents, ids, 0};
-	return db_query(context->db, &find_chat_statements[CHAT_STMT_PRODUCTS], params, sizeof(params) / sizeof(params[0]),
-		find_chat_entity_row, &rows);
+	return find_chat_match(context, text, FIND_PRODUCT, 3, &verifier, &rows);
 }
 
 static enum db_result find_chat_posts(struct request_context *context, const char *text,
 	const struct find_filter *filter, json_object *documents, json_object *ids)
 {
-	char match_query[FIND_FULLTEXT_QUERY_MAX];
-	if (find_chat_match_query(context, text, match_query, sizeof(match_query)) <= 0)
-		return DB_OK;
 	const char *workspace = find_workspace(context);
-	struct db_param params[] = {DB_TEXT(match_query), DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace),
-		DB_TEXT(workspace), DB_TEXT(match_query),
+	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_TEXT(workspace), DB_TEXT(workspace),
+		DB_NULL /* candidates */,
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_CATEGORIES)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_TAGS)),
 		find_chat_optional_text(find_filter_terms_json(filter, FIND_FILTER_TAGS))};
+	struct find_chat_verifier verifier = {.context = context, .statement = &find_chat_statements[CHAT_STMT_POSTS],
+		.params = params, .count = sizeof(params) / sizeof(params[0]), .docs_slot = 3};
 	struct find_chat_rows rows = {documents, ids, 0};
-	return db_query(context->db, &find_chat_statements[CHAT_STMT_POSTS], params, sizeof(params) / sizeof(params[0]),
-		find_chat_entity_row, &rows);
+	return find_chat_match(context, text, FIND_POST, 2, &verifier, &rows);
 }
 
 static enum db_result find_chat_prompt(struct request_context *context, const struct find_chat_request *ask,

@@ -4,6 +4,7 @@
  * each write keeps find_terms and the live-row counter (resource_counts) in
  * step in the same transaction. */
 #include "handler/context.h"
+#include "core/alloc.h"
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
@@ -17,6 +18,7 @@
 #include "modules/find_common.h"
 #include "modules/find_content.h"
 #include "modules/find_documents.h"
+#include "modules/find_index_store.h"
 #include "modules/find_query.h"
 #include "modules/find_sql.h"
 #include "modules/module_util.h"
@@ -29,9 +31,9 @@
 #define FIND_IDS_LIMIT_DEFAULT 100
 #define FIND_IDS_LIMIT_MAX 1000
 
+/* FC_EXISTS locks the row and reads its number and the texts it was indexed
+ * with (find_index_store.h), so a write can take exactly those postings out. */
 #define FIND_SQL_COMMON(table, id_column, name)                                                                 \
-	[FC_EXISTS] = {name ".exists", "SELECT 1 FROM " table " WHERE tenant_id = ? AND workspace = ? AND " id_column   \
-		" = ? FOR UPDATE", 1},                                                                                    \
 	[FC_GET_WS] = {name ".get", "SELECT document FROM " table " WHERE tenant_id = ? AND workspace = ? AND " id_column \
 		" = ?", 1},                                                                                               \
 	[FC_GET_ANY] = {name ".get_any", "SELECT document FROM " table " WHERE tenant_id = ? AND " id_column " = ?"     \
@@ -69,40 +71,51 @@ static const struct db_statement_def find_product_statements[FC__MAX] = {
 	FIND_SQL_COMMON("find_products", "product_id", "find.products"),
 	FIND_SQL_TERMS("product", "find.products"),
 	FIND_SQL_IDS_FILTERED("find_products", "product_id", "find.products", FIND_SQL_PRODUCT_FILTERS),
+	[FC_EXISTS] = {.name = "find.products.exists",
+		.sql = "SELECT " FIND_SQL_PRODUCT_INDEXED " FROM find_products WHERE tenant_id = ? AND workspace = ?"
+		" AND product_id = ? FOR UPDATE", .tenant_bound = 1},
 	[FC_INSERT] = {.name = "find.products.insert",
-		.sql = "INSERT INTO find_products (tenant_id, workspace, product_id, name, content, excerpt, sku, price, sale_price,"
-		" regular_price, on_sale, stock_status, rating, status, categories_text, tags_text, brands_text, search_name,"
-		" search_text, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		.sql = "INSERT INTO find_products (tenant_id, workspace, product_id, search_doc, name, content, excerpt, sku, price,"
+		" sale_price, regular_price, on_sale, stock_status, rating, status, categories_text, tags_text, brands_text,"
+		" document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		.tenant_bound = 1},
 	[FC_UPDATE] = {.name = "find.products.update",
 		.sql = "UPDATE find_products SET name = ?, content = ?, excerpt = ?, sku = ?, price = ?, sale_price = ?,"
 		" regular_price = ?, on_sale = ?, stock_status = ?, rating = ?, status = ?, categories_text = ?, tags_text = ?,"
-		" brands_text = ?, search_name = ?, search_text = ?, document = ?, updated_at = NOW(3)"
+		" brands_text = ?, document = ?, search_doc = ?, updated_at = NOW(3)"
 		" WHERE tenant_id = ? AND workspace = ? AND product_id = ?", .tenant_bound = 1},
 	[FC_MATCH_IDS] = {.name = "find.products.match_ids",
-		.sql = "SELECT e.product_id FROM find_products e WHERE e.tenant_id = ? AND e.workspace = ?" FIND_SQL_PRODUCT_FILTERS
-		" ORDER BY e.product_id LIMIT " FIND_DELETE_BATCH_TEXT, .tenant_bound = 1},
+		.sql = "SELECT e.product_id, " FIND_SQL_PRODUCT_INDEXED_E " FROM find_products e WHERE e.tenant_id = ?"
+		" AND e.workspace = ?" FIND_SQL_PRODUCT_FILTERS " ORDER BY e.product_id LIMIT " FIND_DELETE_BATCH_TEXT
+		" FOR UPDATE", .tenant_bound = 1},
 };
 
 static const struct db_statement_def find_post_statements[FC__MAX] = {
 	FIND_SQL_COMMON("find_posts", "post_id", "find.posts"),
 	FIND_SQL_TERMS("post", "find.posts"),
 	FIND_SQL_IDS_FILTERED("find_posts", "post_id", "find.posts", FIND_SQL_POST_FILTERS),
+	[FC_EXISTS] = {.name = "find.posts.exists",
+		.sql = "SELECT " FIND_SQL_POST_INDEXED " FROM find_posts WHERE tenant_id = ? AND workspace = ? AND post_id = ?"
+		" FOR UPDATE", .tenant_bound = 1},
 	[FC_INSERT] = {.name = "find.posts.insert",
-		.sql = "INSERT INTO find_posts (tenant_id, workspace, post_id, title, content, excerpt, url, status, author_name,"
-		" categories_text, tags_text, search_name, search_text, document)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", .tenant_bound = 1},
+		.sql = "INSERT INTO find_posts (tenant_id, workspace, post_id, search_doc, title, content, excerpt, url, status,"
+		" author_name, categories_text, tags_text, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		.tenant_bound = 1},
 	[FC_UPDATE] = {.name = "find.posts.update",
 		.sql = "UPDATE find_posts SET title = ?, content = ?, excerpt = ?, url = ?, status = ?, author_name = ?,"
-		" categories_text = ?, tags_text = ?, search_name = ?, search_text = ?, document = ?, updated_at = NOW(3)"
+		" categories_text = ?, tags_text = ?, document = ?, search_doc = ?, updated_at = NOW(3)"
 		" WHERE tenant_id = ? AND workspace = ? AND post_id = ?", .tenant_bound = 1},
 	[FC_MATCH_IDS] = {.name = "find.posts.match_ids",
-		.sql = "SELECT e.post_id FROM find_posts e WHERE e.tenant_id = ? AND e.workspace = ?" FIND_SQL_POST_FILTERS
-		" ORDER BY e.post_id LIMIT " FIND_DELETE_BATCH_TEXT, .tenant_bound = 1},
+		.sql = "SELECT e.post_id, " FIND_SQL_POST_INDEXED_E " FROM find_posts e WHERE e.tenant_id = ?"
+		" AND e.workspace = ?" FIND_SQL_POST_FILTERS " ORDER BY e.post_id LIMIT " FIND_DELETE_BATCH_TEXT
+		" FOR UPDATE", .tenant_bound = 1},
 };
 
 static const struct db_statement_def find_taxonomy_statements[FC__MAX] = {
 	FIND_SQL_COMMON("find_taxonomies", "taxonomy_id", "find.taxonomies"),
+	[FC_EXISTS] = {.name = "find.taxonomies.exists",
+		.sql = "SELECT 1 FROM find_taxonomies WHERE tenant_id = ? AND workspace = ? AND taxonomy_id = ? FOR UPDATE",
+		.tenant_bound = 1},
 	[FC_INSERT] = {.name = "find.taxonomies.insert",
 		.sql = "INSERT INTO find_taxonomies (tenant_id, workspace, taxonomy_id, name, slug, taxonomy_name, parent, document)"
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)", .tenant_bound = 1},
@@ -251,8 +264,6 @@ static size_t find_bind_columns(const struct find_columns *columns, struct db_pa
 		params[count++] = DB_TEXT(columns->joined_terms[FIND_FACET_CATEGORIES]);
 		params[count++] = DB_TEXT(columns->joined_terms[FIND_FACET_TAGS]);
 		params[count++] = DB_TEXT(columns->joined_terms[FIND_FACET_BRANDS]);
-		params[count++] = DB_TEXT(columns->search_name);
-		params[count++] = DB_TEXT(columns->search_text);
 		break;
 	case FIND_POST:
 		params[count++] = DB_TEXT(columns->text[FIND_TEXT_TITLE]);
@@ -263,8 +274,6 @@ static size_t find_bind_columns(const struct find_columns *columns, struct db_pa
 		params[count++] = DB_TEXT(columns->text[FIND_TEXT_AUTHOR_NAME]);
 		params[count++] = DB_TEXT(columns->joined_terms[FIND_FACET_CATEGORIES]);
 		params[count++] = DB_TEXT(columns->joined_terms[FIND_FACET_TAGS]);
-		params[count++] = DB_TEXT(columns->search_name);
-		params[count++] = DB_TEXT(columns->search_text);
 		break;
 	default:
 		params[count++] = DB_TEXT(columns->text[FIND_TEXT_TITLE]);
@@ -322,81 +331,180 @@ int find_content_emit_delete(struct request_context *context, const struct find_
 	return result;
 }
 
-/* One entity in its own transaction: the row, its terms and, for a new id,
- * the live-row counter checked against the plan's cap. A race with another
- * writer of the same new id (duplicate key, deadlock) is retried once. */
+int find_content_read_indexed(void *callback_context, const struct db_row *row)
+{
+	struct find_indexed_row *indexed = callback_context;
+	indexed->exists = 1;
+	if (row->column_count >= 7 && row->values[0] != NULL) {
+		indexed->doc = (uint32_t)strtoul(row->values[0], NULL, 10);
+		find_index_terms_of_texts(row->values[1], (const char *const *)row->values + 2, row->column_count - 2,
+			&indexed->terms);
+	}
+	return 0;
+}
+
+/* The row of one upsert, its term rows, for a new id the live-row count
+ * checked against the plan's cap, and its event, inside the caller's open
+ * transaction; not its postings: *indexed and *doc say what they were and
+ * will be (doc 0 for taxonomies). FIND_CAP_REACHED and FIND_STORE_FAILED
+ * leave the transaction for the caller to roll back. */
+static enum find_store_outcome find_content_write(struct request_context *context, const struct find_entity_def *def,
+	const char *workspace, struct find_columns *columns, struct find_indexed_row *indexed, uint32_t *doc,
+	int *created, int *db_result)
+{
+	const struct db_statement_def *statements = def->statements;
+	int searchable = def->kind != FIND_TAXONOMY;
+	struct db_param keys[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(workspace), DB_TEXT(columns->id)};
+	struct db_param params[32];
+	*created = 0;
+	*doc = 0;
+	int result = db_query(context->db, &statements[FC_EXISTS], keys, 3, find_content_read_indexed, indexed);
+	if (result == DB_OK && searchable && (*doc = indexed->doc) == 0 && (*doc = find_index_new_doc()) == 0)
+		result = DB_ERROR;
+	if (result == DB_OK && indexed->exists) {
+		size_t count = find_bind_columns(columns, params);
+		if (searchable)
+			params[count++] = DB_UINT(*doc);
+		memcpy(params + count, keys, sizeof(keys));
+		result = db_exec(context->db, &statements[FC_UPDATE], params, count + 3, NULL, NULL);
+	} else if (result == DB_OK) {
+		memcpy(params, keys, sizeof(keys));
+		size_t count = 3;
+		if (searchable)
+			params[count++] = DB_UINT(*doc);
+		count += find_bind_columns(columns, params + count);
+		result = db_exec(context->db, &statements[FC_INSERT], params, count, NULL, NULL);
+		int64_t live_rows = 0;
+		struct db_param counter[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(def->counter_name)};
+		if (result == DB_OK)
+			result = find_content_counter_add(context, def, 1);
+		if (result == DB_OK)
+			result = db_query(context->db, &find_counter_statements[FIND_COUNTER_GET], counter, 2, find_read_int64,
+				&live_rows);
+		if (result == DB_OK && !find_cap_allows(live_rows, find_content_cap(context, def->kind)))
+			return FIND_CAP_REACHED;
+		*created = 1;
+	}
+	if (result == DB_OK && find_entity_has_facet(def->kind, FIND_FACET_CATEGORIES)) {
+		result = db_exec(context->db, &statements[FC_TERMS_DELETE], keys, 3, NULL, NULL);
+		if (result == DB_OK && strcmp(columns->term_rows, "[]") != 0) {
+			struct db_param terms[] = {keys[0], keys[1], keys[2], DB_TEXT(columns->term_rows)};
+			result = db_exec(context->db, &statements[FC_TERMS_INSERT], terms, 4, NULL, NULL);
+		}
+	}
+	/* In the same transaction: the event exists exactly when the write does. */
+	if (result == DB_OK)
+		result = find_content_emit_upsert(context, def, workspace, columns->id, *created);
+	*db_result = result;
+	return result == DB_OK ? FIND_STORED : FIND_STORE_FAILED;
+}
+
+/* One entity in its own transaction: the row, its terms, its postings in
+ * the search index and, for a new id, the live-row counter checked against
+ * the plan's cap. A race with another writer of the same new id (duplicate
+ * key, deadlock) or a search number drawn twice is retried. */
 enum find_store_outcome find_content_store(struct request_context *context, const struct find_entity_def *def,
 	const char *workspace, struct find_columns *columns, int *created, int *db_result)
 {
-	/* The search words carry the tenant (find_fulltext.h), so they are made here. */
-	find_columns_index_words(columns, find_content_tenant(context));
-	const struct db_statement_def *statements = def->statements;
-	struct db_param keys[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(workspace), DB_TEXT(columns->id)};
-	struct db_param params[32];
+	int searchable = def->kind != FIND_TAXONOMY;
+	struct find_index_terms new_terms = {0};
+	if (searchable)
+		find_index_terms_of_columns(columns, &new_terms);
 	int result = DB_OK;
-	for (int attempt = 0; attempt < 2; attempt++) {
-		uint64_t exists = 0;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct find_indexed_row indexed = {0};
+		uint32_t doc = 0;
 		*created = 0;
 		result = db_begin(context->db);
+		enum find_store_outcome outcome = FIND_STORE_FAILED;
 		if (result == DB_OK)
-			result = db_query(context->db, &statements[FC_EXISTS], keys, 3, module_read_uint64, &exists);
-		if (result == DB_OK && exists) {
-			size_t count = find_bind_columns(columns, params);
-			memcpy(params + count, keys, sizeof(keys));
-			result = db_exec(context->db, &statements[FC_UPDATE], params, count + 3, NULL, NULL);
-		} else if (result == DB_OK) {
-			memcpy(params, keys, sizeof(keys));
-			size_t count = 3 + find_bind_columns(columns, params + 3);
-			result = db_exec(context->db, &statements[FC_INSERT], params, count, NULL, NULL);
-			int64_t live_rows = 0;
-			struct db_param counter[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(def->counter_name)};
-			if (result == DB_OK)
-				result = find_content_counter_add(context, def, 1);
-			if (result == DB_OK)
-				result = db_query(context->db, &find_counter_statements[FIND_COUNTER_GET], counter, 2,
-					find_read_int64, &live_rows);
-			if (result == DB_OK && !find_cap_allows(live_rows, find_content_cap(context, def->kind))) {
-				db_rollback(context->db);
-				return FIND_CAP_REACHED;
-			}
-			*created = 1;
+			outcome = find_content_write(context, def, workspace, columns, &indexed, &doc, created, &result);
+		if (outcome == FIND_CAP_REACHED) {
+			db_rollback(context->db);
+			find_index_terms_release(&indexed.terms);
+			find_index_terms_release(&new_terms);
+			return FIND_CAP_REACHED;
 		}
-		if (result == DB_OK && find_entity_has_facet(def->kind, FIND_FACET_CATEGORIES)) {
-			result = db_exec(context->db, &statements[FC_TERMS_DELETE], keys, 3, NULL, NULL);
-			if (result == DB_OK && strcmp(columns->term_rows, "[]") != 0) {
-				struct db_param terms[] = {keys[0], keys[1], keys[2], DB_TEXT(columns->term_rows)};
-				result = db_exec(context->db, &statements[FC_TERMS_INSERT], terms, 4, NULL, NULL);
-			}
+		/* The postings commit with the row: searchable when the answer goes out. */
+		if (result == DB_OK && searchable) {
+			struct find_index_change change = {.doc = doc, .old_terms = indexed.doc ? &indexed.terms : NULL,
+				.new_terms = &new_terms};
+			result = find_index_apply(context->db, find_content_tenant(context), def->kind, &change, 1);
 		}
-		/* In the same transaction: the event exists exactly when the write does. */
-		if (result == DB_OK)
-			result = find_content_emit_upsert(context, def, workspace, columns->id, *created);
+		find_index_terms_release(&indexed.terms);
 		if (result == DB_OK)
 			result = db_commit(context->db);
-		if (result == DB_OK)
+		if (result == DB_OK) {
+			find_index_terms_release(&new_terms);
 			return FIND_STORED;
+		}
 		db_rollback(context->db);
 		if (result != DB_DUPLICATE && result != DB_DEADLOCK)
 			break;
 	}
+	find_index_terms_release(&new_terms);
 	*db_result = result;
 	return FIND_STORE_FAILED;
 }
 
-/* Removes one entity, its terms and its count; *found is 0 when absent. */
+int find_content_store_group(struct request_context *context, const struct find_entity_def *def,
+	const char *workspace, struct find_columns *columns, size_t count, int *created)
+{
+	int searchable = def->kind != FIND_TAXONOMY;
+	struct find_index_terms *new_terms = xcalloc(count, sizeof(*new_terms));
+	struct find_indexed_row *indexed = xcalloc(count, sizeof(*indexed));
+	struct find_index_change *changes = xcalloc(count, sizeof(*changes));
+	int result = db_begin(context->db);
+	for (size_t i = 0; i < count && result == DB_OK; i++) {
+		uint32_t doc = 0;
+		/* The cap: the caller stores the items one by one, and says which one it refused. */
+		if (find_content_write(context, def, workspace, &columns[i], &indexed[i], &doc, &created[i], &result) ==
+				FIND_CAP_REACHED)
+			result = DB_ERROR;
+		if (result == DB_OK && searchable) {
+			find_index_terms_of_columns(&columns[i], &new_terms[i]);
+			changes[i] = (struct find_index_change){.doc = doc,
+				.old_terms = indexed[i].doc ? &indexed[i].terms : NULL, .new_terms = &new_terms[i]};
+		}
+	}
+	/* One apply for the group: a term's buckets are read and written once, not once per item. */
+	if (result == DB_OK && searchable)
+		result = find_index_apply(context->db, find_content_tenant(context), def->kind, changes, count);
+	if (result == DB_OK)
+		result = db_commit(context->db);
+	if (result != DB_OK)
+		db_rollback(context->db);
+	for (size_t i = 0; i < count; i++) {
+		find_index_terms_release(&new_terms[i]);
+		find_index_terms_release(&indexed[i].terms);
+	}
+	free(changes);
+	free(indexed);
+	free(new_terms);
+	return result;
+}
+
+/* Removes one entity, its terms, its postings and its count; *found is 0 when absent. */
 int find_content_remove(struct request_context *context, const struct find_entity_def *def, const char *workspace,
 	const char *id, int *found)
 {
 	struct db_param keys[] = {DB_UINT(find_content_tenant(context)), DB_TEXT(workspace), DB_TEXT(id)};
 	uint64_t deleted = 0;
+	struct find_indexed_row indexed = {0};
 	*found = 0;
 	int result = db_begin(context->db);
 	if (result == DB_OK)
+		result = db_query(context->db, &def->statements[FC_EXISTS], keys, 3, find_content_read_indexed, &indexed);
+	if (result == DB_OK && indexed.exists)
 		result = db_exec(context->db, &def->statements[FC_DELETE], keys, 3, &deleted, NULL);
 	if (result == DB_OK && deleted > 0) {
 		result = find_content_counter_add(context, def, -(int64_t)deleted);
 		if (result == DB_OK && find_entity_has_facet(def->kind, FIND_FACET_CATEGORIES))
 			result = db_exec(context->db, &def->statements[FC_TERMS_DELETE], keys, 3, NULL, NULL);
+		if (result == DB_OK && indexed.doc != 0) {
+			struct find_index_change change = {.doc = indexed.doc, .old_terms = &indexed.terms};
+			result = find_index_apply(context->db, find_content_tenant(context), def->kind, &change, 1);
+		}
 		if (result == DB_OK) {
 			json_object *ids = json_object_new_array();
 			json_object_array_add(ids, json_object_new_string(id));
@@ -404,6 +512,7 @@ int find_content_remove(struct request_context *context, const struct find_entit
 			json_object_put(ids);
 		}
 	}
+	find_index_terms_release(&indexed.terms);
 	if (result == DB_OK)
 		result = db_commit(context->db);
 	if (result != DB_OK) {

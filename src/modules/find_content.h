@@ -11,6 +11,7 @@
 
 #include "db/db.h"
 #include "modules/find_documents.h"
+#include "modules/find_index.h"
 
 struct request_context;
 
@@ -63,6 +64,13 @@ void find_content_respond_errors(struct request_context *context, const char *me
  * FIND_STORE_FAILED *db_result holds the enum db_result. */
 enum find_store_outcome find_content_store(struct request_context *context, const struct find_entity_def *def,
 	const char *workspace, struct find_columns *columns, int *created, int *db_result);
+/* Upserts count validated entities with distinct ids in one transaction,
+ * with one write of their postings (a bulk request's items, a group at a
+ * time). Returns DB_OK with created[i] set when every one is stored;
+ * otherwise (a database error, a race, the plan's cap) none is, and the
+ * caller stores them one by one with find_content_store. */
+int find_content_store_group(struct request_context *context, const struct find_entity_def *def,
+	const char *workspace, struct find_columns *columns, size_t count, int *created);
 /* Deletes one entity with its terms and count; *found is 0 when absent. Returns an enum db_result. */
 int find_content_remove(struct request_context *context, const struct find_entity_def *def, const char *workspace,
 	const char *id, int *found);
@@ -78,6 +86,16 @@ int find_content_emit_upsert(struct request_context *context, const struct find_
 	const char *workspace, const char *id, int created);
 int find_content_emit_delete(struct request_context *context, const struct find_entity_def *def,
 	const char *workspace, json_object *ids);
+/* A row FC_EXISTS (or a match of FC_MATCH_IDS after its id) found: for
+ * products and posts its search number and the terms it is indexed under. */
+struct find_indexed_row {
+	int exists;
+	uint32_t doc; /* 0: not numbered, so not in the index */
+	struct find_index_terms terms;
+};
+/* Row callback filling a struct find_indexed_row (release its terms). */
+int find_content_read_indexed(void *callback_context, const struct db_row *row);
+
 /* Row callback: first column as a string appended to the json array callback_context. */
 int find_content_collect_ids(void *callback_context, const struct db_row *row);
 

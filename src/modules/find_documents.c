@@ -2,7 +2,6 @@
  * entity names the fields the API knows (type, bounds, column); any other
  * member is kept in the stored document untouched. */
 #include "modules/find_documents.h"
-#include "modules/find_fulltext.h"
 #include "core/alloc.h"
 #include "http/validate.h"
 
@@ -172,29 +171,8 @@ void find_columns_release(struct find_columns *columns)
 	}
 	free(columns->term_rows);
 	free(columns->document);
-	free(columns->search_name);
-	free(columns->search_text);
 	columns->term_rows = NULL;
 	columns->document = NULL;
-	columns->search_name = NULL;
-	columns->search_text = NULL;
-}
-
-void find_columns_index_words(struct find_columns *columns, uint64_t tenant_id)
-{
-	free(columns->search_name);
-	free(columns->search_text);
-	columns->search_name = NULL;
-	columns->search_text = NULL;
-	if (columns->kind != FIND_PRODUCT && columns->kind != FIND_POST)
-		return;
-	const char *name[] = {columns->text[FIND_TEXT_TITLE]};
-	const char *everything[] = {columns->text[FIND_TEXT_TITLE], columns->text[FIND_TEXT_CONTENT],
-		columns->text[FIND_TEXT_EXCERPT], columns->text[FIND_TEXT_SKU], columns->text[FIND_TEXT_AUTHOR_NAME],
-		columns->joined_terms[FIND_FACET_CATEGORIES], columns->joined_terms[FIND_FACET_TAGS],
-		columns->joined_terms[FIND_FACET_BRANDS]};
-	columns->search_name = find_fulltext_index_words(tenant_id, name, 1);
-	columns->search_text = find_fulltext_index_words(tenant_id, everything, sizeof(everything) / sizeof(everything[0]));
 }
 
 /* JSON number, or a string holding one (shops often send "19.99"); "" and null are absent. */

@@ -75,8 +75,6 @@ struct find_columns {
 	struct find_term_list terms[FIND_FACET__MAX];
 	char *joined_terms[FIND_FACET__MAX]; /* "a | b", for FULLTEXT */
 	char *term_rows;                     /* [["categories","a"],…] for one batched INSERT */
-	char *search_name;                   /* tenant tokens of the name/title (find_fulltext.h) */
-	char *search_text;                   /* tenant tokens of everything searchable */
 	char *document;                      /* the stored JSON text */
 	size_t document_length;
 };
@@ -96,8 +94,6 @@ int find_entity_has_facet(enum find_entity_kind kind, enum find_facet facet);
 int find_document_parse(enum find_entity_kind kind, json_object *entity, struct find_columns *columns,
 	struct find_errors *errors);
 void find_columns_release(struct find_columns *columns);
-/* Fills search_name and search_text for the tenant (products and posts). */
-void find_columns_index_words(struct find_columns *columns, uint64_t tenant_id);
 
 /* An id as the API accepts it: 1-191 characters, valid UTF-8 assumed, no
  * control characters. */

@@ -33,6 +33,14 @@
 #define FIND_SQL_TAXONOMY_FILTERS                                                                               \
 	" AND (? IS NULL OR e.taxonomy_name = ?) AND (? IS NULL OR e.parent = ?) AND (? IS NULL OR e.slug = ?)"
 
+/* What a product or post is indexed from (find_index_store.h): its search
+ * document number first, then the name or title, then the other texts. */
+#define FIND_SQL_PRODUCT_INDEXED "search_doc, name, content, excerpt, sku, categories_text, tags_text, brands_text"
+#define FIND_SQL_PRODUCT_INDEXED_E                                                                              \
+	"e.search_doc, e.name, e.content, e.excerpt, e.sku, e.categories_text, e.tags_text, e.brands_text"
+#define FIND_SQL_POST_INDEXED "search_doc, title, content, excerpt, author_name, categories_text, tags_text"
+#define FIND_SQL_POST_INDEXED_E "e.search_doc, e.title, e.content, e.excerpt, e.author_name, e.categories_text, e.tags_text"
+
 /* Parameters each filter fragment takes. */
 #define FIND_SQL_PRODUCT_FILTER_PARAMS 18
 #define FIND_SQL_POST_FILTER_PARAMS 8

@@ -256,8 +256,8 @@ static const char *const tenant_tables[] = {
 	"hr_leave_allowances", "hr_leave_requests", "hr_employees", "hr_departments",
 	"find_llm_usage", "find_llm_providers",
 	"find_webhook_deliveries", "find_webhooks", "find_feedback", "find_thread_products", "find_messages",
-	"find_threads", "find_prompts", "find_search_log", "find_terms", "find_taxonomies", "find_posts",
-	"find_products", "find_key_origins", "find_api_keys", "find_tenant_plans",
+	"find_threads", "find_prompts", "find_search_log", "find_search_postings", "find_search_terms", "find_terms",
+	"find_taxonomies", "find_posts", "find_products", "find_key_origins", "find_api_keys", "find_tenant_plans",
 	"users", "profiles",
 };
 #define TENANT_TABLE_COUNT (sizeof(tenant_tables) / sizeof(tenant_tables[0]))
@@ -276,7 +276,8 @@ static const struct db_statement_def tenant_table_statements[] = {
 	TENANT_TABLE(find_llm_usage), TENANT_TABLE(find_llm_providers),
 	TENANT_TABLE(find_webhook_deliveries), TENANT_TABLE(find_webhooks), TENANT_TABLE(find_feedback),
 	TENANT_TABLE(find_thread_products), TENANT_TABLE(find_messages), TENANT_TABLE(find_threads),
-	TENANT_TABLE(find_prompts), TENANT_TABLE(find_search_log), TENANT_TABLE(find_terms),
+	TENANT_TABLE(find_prompts), TENANT_TABLE(find_search_log), TENANT_TABLE(find_search_postings),
+	TENANT_TABLE(find_search_terms), TENANT_TABLE(find_terms),
 	TENANT_TABLE(find_taxonomies), TENANT_TABLE(find_posts), TENANT_TABLE(find_products),
 	TENANT_TABLE(find_key_origins), TENANT_TABLE(find_api_keys), TENANT_TABLE(find_tenant_plans),
 	TENANT_TABLE(users), TENANT_TABLE(profiles),

@@ -29,6 +29,7 @@ int admin_user(struct admin_context *context, int argc, char **argv);
 int admin_find_plan(struct admin_context *context, int argc, char **argv);
 int admin_find_webhook_emit(struct admin_context *context, int argc, char **argv);
 int admin_find_chat_model(struct admin_context *context, int argc, char **argv);
+int admin_find_reindex(struct admin_context *context, int argc, char **argv);
 /* Insert or refresh the built-in role profiles of one tenant (0 = all). */
 int admin_seed_builtin_profiles(struct admin_context *context, uint64_t tenant_id);
 /* Prints why the database cannot be reached, without secrets. */

@@ -33,6 +33,7 @@ static void admin_usage(FILE *out)
 		"  find-chat-model set SLUG [--base-url URL] [--model NAME] [--api-key-file FILE] [--timeout-ms N] [--off]\n"
 		"                                          the tenant's own language model for chat (docs/chat.md)\n"
 		"  find-chat-model clear SLUG              back to the installation's chat_llm_* settings\n"
+		"  find-reindex [SLUG]                     rebuild the find search index of every tenant, or of one\n"
 		"  health                                  check the database and the schema version\n"
 		"  -c FILE   configuration file (default " INTUKA_DEFAULT_CONFIG ")\n");
 }
@@ -120,6 +121,8 @@ int main(int argc, char **argv)
 		status = admin_find_chat_model(&context, rest_count, rest);
 	} else if (strcmp(command, "find-webhook-emit") == 0) {
 		status = admin_find_webhook_emit(&context, rest_count, rest);
+	} else if (strcmp(command, "find-reindex") == 0) {
+		status = admin_find_reindex(&context, rest_count, rest);
 	} else if (strcmp(command, "health") == 0 && rest_count == 0) {
 		status = admin_health(&context);
 	} else {

@@ -2,9 +2,9 @@
  * modules/find_query.c), for products and for posts. The input is the
  * request body: it goes through the strict JSON recogniser with the
  * product's default depth first, as every body does, and what passes is
- * parsed as a search of each entity, its text made into the FULLTEXT query
- * (modules/find_fulltext.c) and its search log entry filled, as the handler
- * does.
+ * parsed as a search of each entity, its text split into the search
+ * index's query words (modules/find_index.c) and its search log entry
+ * filled, as the handler does.
  * Properties: it never crashes, leaks or reads past the text; a refusal has
  * at least one error, and the VALIDATION_ERROR the handler builds from the
  * errors is strict JSON (so no error echoes a member name cut inside a
@@ -12,12 +12,13 @@
  * facetSize, facets the entity has, a value facet spec that is a strict
  * JSON array of [name, path] pairs, term filters that are strict JSON
  * arrays of 1-20 strings, prices >= 0 with min <= max, the filter slots the
- * entity binds); its FULLTEXT query is valid UTF-8 made of tenant tokens
- * only; and the body written back by json-c parses to the same search. */
+ * entity binds); its query words are valid UTF-8 words of the text, each
+ * once, at most the word cap; and the body written back by json-c parses
+ * to the same search. */
 #include "fuzz_check.h"
 
 #include "core/config.h"
-#include "modules/find_fulltext.h"
+#include "modules/find_index.h"
 #include "modules/find_query.h"
 
 #include <math.h>
@@ -141,34 +142,27 @@ static void fuzz_find_require_value_facets(const struct find_search_request *sea
 	json_object_put(spec);
 }
 
-/* The FULLTEXT query: valid UTF-8, at most the word cap, and nothing but
- * "+t7x<word>" tokens (or "t7x<word>") with single spaces between them. */
-static void fuzz_find_require_fulltext(const char *text, size_t text_length)
+/* The query words: each valid UTF-8 of letters, digits and multi-byte
+ * characters, lowercase, within the word bounds (a short one only as the
+ * word being typed, last), never twice, at most the word cap. */
+static void fuzz_find_require_words(const char *text, size_t text_length)
 {
-	char all[FIND_FULLTEXT_QUERY_MAX], any[FIND_FULLTEXT_QUERY_MAX];
-	int all_words = find_fulltext_query(FUZZ_FIND_TENANT_ID, text, text_length, FIND_FULLTEXT_ALL_WORDS, all,
-		sizeof(all));
-	int any_words = find_fulltext_query(FUZZ_FIND_TENANT_ID, text, text_length, FIND_FULLTEXT_ANY_WORD, any,
-		sizeof(any));
-	FUZZ_REQUIRE(all_words >= 0 && all_words <= FIND_FULLTEXT_MAX_QUERY_WORDS && all_words == any_words);
-	FUZZ_REQUIRE(fuzz_find_utf8_plain(all));
-	const char *cursor = all;
-	for (int word = 0; word < all_words; word++) {
-		if (word > 0) {
-			FUZZ_REQUIRE(*cursor == ' ');
-			cursor++;
-		}
-		FUZZ_REQUIRE(strncmp(cursor, "+t7x", 4) == 0);
-		cursor += 4;
-		size_t length = strcspn(cursor, " ");
-		FUZZ_REQUIRE(length >= FIND_FULLTEXT_MIN_WORD_BYTES && length <= FIND_FULLTEXT_MAX_WORD_BYTES);
+	struct find_index_text words;
+	find_index_text_parse(text, text_length, &words);
+	FUZZ_REQUIRE(words.count >= 0 && words.count <= FIND_INDEX_QUERY_WORDS_MAX);
+	for (int word = 0; word < words.count; word++) {
+		const char *cursor = words.words[word];
+		size_t length = strlen(cursor);
+		FUZZ_REQUIRE(length >= 1 && length <= FIND_INDEX_WORD_MAX_BYTES);
+		FUZZ_REQUIRE(length >= FIND_INDEX_WORD_MIN_BYTES || (word == words.count - 1 && words.last_is_prefix));
+		FUZZ_REQUIRE(fuzz_find_utf8_plain(cursor));
 		for (size_t i = 0; i < length; i++) {
 			unsigned char c = (unsigned char)cursor[i];
 			FUZZ_REQUIRE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80);
 		}
-		cursor += length;
+		for (int other = 0; other < word; other++)
+			FUZZ_REQUIRE(strcmp(words.words[other], cursor) != 0);
 	}
-	FUZZ_REQUIRE(*cursor == '\0');
 }
 
 static void fuzz_find_require_accepted(enum find_entity_kind kind, const struct find_search_request *search)
@@ -185,7 +179,7 @@ static void fuzz_find_require_accepted(enum find_entity_kind kind, const struct 
 	FUZZ_REQUIRE(search->search_context == NULL || find_search_context_valid(search->search_context));
 	fuzz_find_require_value_facets(search);
 	fuzz_find_require_filters(kind, &search->filters);
-	fuzz_find_require_fulltext(search->text, search->text_length);
+	fuzz_find_require_words(search->text, search->text_length);
 
 	struct find_search_log_entry entry;
 	find_search_log_fill(&entry, FUZZ_FIND_TENANT_ID, 0, 0, kind, "secret", "", search->text, search->search_context);

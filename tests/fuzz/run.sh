@@ -39,7 +39,7 @@ declare -A TARGET_SOURCES=(
 	[query]="$FUZZ_HTTP src/http/query.c src/http/timestamp.c"
 	[jwt]="$FUZZ_CORE src/auth/jwt.c"
 	[find_search]="$FUZZ_CORE src/core/status.c src/core/config.c src/http/response.c \
-src/http/validate.c src/core/identifiers.c src/http/timestamp.c src/modules/find_query.c src/modules/find_documents.c src/modules/find_fulltext.c"
+src/http/validate.c src/core/identifiers.c src/http/timestamp.c src/modules/find_query.c src/modules/find_documents.c src/modules/find_index.c"
 )
 # libFuzzer options beyond the common ones: inputs longer than the default
 # 4096 bytes where the parser has a limit just above it to cross.

@@ -43,6 +43,7 @@ static const struct suite_entry {
     { "find_access", find_access_suite_register },
     { "find_insights", find_insights_suite_register },
     { "find_content", find_content_suite_register },
+    { "find_search_scale", find_search_scale_suite_register },
     { "find_chat", find_chat_suite_register },
     { "find_llm", find_llm_suite_register },
     { "find_webhooks", find_webhooks_suite_register },

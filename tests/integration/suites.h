@@ -19,6 +19,7 @@ bool finance_suite_register(void);
 bool find_access_suite_register(void);
 bool find_insights_suite_register(void);
 bool find_content_suite_register(void);
+bool find_search_scale_suite_register(void);
 bool find_chat_suite_register(void);
 bool find_llm_suite_register(void);
 bool find_webhooks_suite_register(void);

@@ -421,14 +421,18 @@ static void filtered_statements_have_the_placeholders_the_binder_fills(void)
 		{"find.posts.match_ids", FIND_POST, 2},
 		{"find.taxonomies.match_ids", FIND_TAXONOMY, 2},
 		/* + 1 everywhere below: the browser-visibility flag */
-		{"find.products.search", FIND_PRODUCT, 3 + 2 + 1 + 1 + 1},
+		/* tenant, workspace, the candidates' numbers */
+		{"find.products.search_candidates", FIND_PRODUCT, 2 + 1 + 1},
+		{"find.products.search_candidates_any", FIND_PRODUCT, 1 + 1 + 1},
+		/* the page's numbers and tenant, then tenant, text, workspace */
+		{"find.products.search_documents_sku", FIND_PRODUCT, 2 + 3 + 1},
 		{"find.products.search_any_all", FIND_PRODUCT, 1 + 1 + 1},
 		{"find.products.facets", FIND_PRODUCT, 2 + 1 + 1 + 1},
 		{"find.products.price_facet_any", FIND_PRODUCT, 5 + 1 + 1 + 1},
 		/* the value facet spec first */
 		{"find.products.value_facets", FIND_PRODUCT, 1 + 2 + 1 + 1 + 1},
 		{"find.posts.value_facets_any_all", FIND_POST, 1 + 1 + 1 + 1},
-		{"find.posts.search", FIND_POST, 2 + 2 + 1 + 1 + 1},
+		{"find.posts.search_candidates", FIND_POST, 2 + 1 + 1},
 		{"find.posts.facets_any_all", FIND_POST, 1 + 1 + 1},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -28,7 +28,7 @@ int main(void)
 		register_find_access_suite,
 		register_find_insights_suite,
 		register_find_documents_suite,
-		register_find_fulltext_suite,
+		register_find_index_suite,
 		register_find_query_suite,
 		register_find_chat_suite,
 		register_find_llm_suite,

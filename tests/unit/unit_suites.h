@@ -12,7 +12,7 @@ int register_finance_suite(void);
 int register_find_access_suite(void);
 int register_find_insights_suite(void);
 int register_find_documents_suite(void);
-int register_find_fulltext_suite(void);
+int register_find_index_suite(void);
 int register_find_query_suite(void);
 int register_find_chat_suite(void);
 int register_find_llm_suite(void);
