@@ -29,6 +29,14 @@ struct db {
 	MYSQL *connection;
 	const struct config *config;
 	int in_transaction;
+	/* The nodes of db_hosts (or db_host alone) and the one in use: a lost
+	 * or unready node sends the worker to the next, round the list. */
+	struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];
+	size_t host_count;
+	size_t host_index;
+	/* The last error was a node refusing to work (1047): nothing ran. */
+	int node_not_ready;
+	struct db_attempt attempt;
 	struct db_cached_statement cache[DB_STATEMENT_CACHE_SLOTS];
 	struct db_counters counters;
 	char last_error[512];
@@ -42,6 +50,23 @@ struct db *db_new(const struct config *config)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
 	db->config = config;
+	char error[CONFIG_ERROR_MAX];
+	if (config->db_hosts[0] != '\0' && config->db_socket[0] == '\0' &&
+		config_parse_db_hosts(config->db_hosts, config->db_port, db->hosts, CONFIG_DB_HOSTS_MAX, &db->host_count,
+			error, sizeof(error)) != 0) {
+		/* config_validate refused this already; db_host stays usable. */
+		log_error("db_hosts: %s; using db_host", error);
+		db->host_count = 0;
+	}
+	if (db->host_count == 0) {
+		snprintf(db->hosts[0].host, sizeof(db->hosts[0].host), "%s", config->db_host);
+		db->hosts[0].port = config->db_port;
+		db->host_count = 1;
+	}
+	/* Every worker starts with the list's first node and moves on only when
+	 * it fails: the workers of one web node write through one Galera node,
+	 * so they conflict with each other as on one server (by waiting on
+	 * locks), not by failing certification at commit. */
 	return db;
 }
 
@@ -64,6 +89,15 @@ static void db_disconnect(struct db *db)
 	db->in_transaction = 0;
 }
 
+/* The node of this connection failed (lost, shutting down, not ready): the
+ * next connection starts with the next node of the list. */
+static void db_leave_node(struct db *db)
+{
+	db_disconnect(db);
+	if (db->host_count > 1)
+		db->host_index = (db->host_index + 1) % db->host_count;
+}
+
 void db_free(struct db *db)
 {
 	if (db == NULL)
@@ -84,7 +118,7 @@ const struct db_counters *db_get_counters(const struct db *db)
 	return &db->counters;
 }
 
-static int db_error_means_connection_lost(unsigned error_number)
+enum db_failure_class db_failure_class_of(unsigned error_number)
 {
 	switch (error_number) {
 	case CR_CONNECTION_ERROR:
@@ -97,22 +131,69 @@ static int db_error_means_connection_lost(unsigned error_number)
 	case ER_SERVER_SHUTDOWN:
 	case ER_CONNECTION_KILLED:
 	case ER_UNKNOWN_STMT_HANDLER:
-		return 1;
+		return DB_FAILURE_CONNECTION_LOST;
+	case ER_UNKNOWN_COM_ERROR: /* 1047, "WSREP has not yet prepared node for application use" */
+		return DB_FAILURE_NODE_NOT_READY;
+	case ER_LOCK_DEADLOCK:
+		return DB_FAILURE_CONFLICT;
+	case ER_DUP_ENTRY:
+		return DB_FAILURE_DUPLICATE;
 	default:
-		return 0;
+		return DB_FAILURE_OTHER;
 	}
+}
+
+unsigned db_repeat_delay_ms(unsigned repeat, uint32_t random_value)
+{
+	unsigned shift = repeat == 0 ? 0 : repeat - 1;
+	if (shift > 3)
+		shift = 3;
+	unsigned half = 10u << shift; /* 10, 20, 40, 80 */
+	return half + random_value % (half + 1);
+}
+
+int db_attempt_repeatable(const struct db_attempt *attempt, size_t host_count)
+{
+	if (attempt->applied_writes > 0)
+		return 0;
+	return attempt->conflicts > 0 || (attempt->unavailable > 0 && host_count > 1);
+}
+
+void db_attempt_start(struct db *db)
+{
+	memset(&db->attempt, 0, sizeof(db->attempt));
+}
+
+const struct db_attempt *db_attempt_record(const struct db *db)
+{
+	return &db->attempt;
+}
+
+size_t db_host_count(const struct db *db)
+{
+	return db->host_count;
 }
 
 static enum db_result db_classify(struct db *db, unsigned error_number, const char *message)
 {
 	snprintf(db->last_error, sizeof(db->last_error), "%u: %s", error_number, message);
-	if (db_error_means_connection_lost(error_number))
+	db->node_not_ready = 0;
+	switch (db_failure_class_of(error_number)) {
+	case DB_FAILURE_NODE_NOT_READY:
+		db->node_not_ready = 1;
+		db->attempt.unavailable++;
 		return DB_UNAVAILABLE;
-	if (error_number == ER_DUP_ENTRY)
+	case DB_FAILURE_CONNECTION_LOST:
+		db->attempt.unavailable++;
+		return DB_UNAVAILABLE;
+	case DB_FAILURE_DUPLICATE:
 		return DB_DUPLICATE;
-	if (error_number == ER_LOCK_DEADLOCK)
+	case DB_FAILURE_CONFLICT:
+		db->attempt.conflicts++;
 		return DB_DEADLOCK;
-	return DB_ERROR;
+	default:
+		return DB_ERROR;
+	}
 }
 
 enum db_result db_ensure_connected(struct db *db)
@@ -136,16 +217,25 @@ enum db_result db_ensure_connected(struct db *db)
 		"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,"
 		"ERROR_FOR_DIVISION_BY_ZERO'");
 	const char *socket_path = config->db_socket[0] ? config->db_socket : NULL;
-	db->counters.round_trips++;
-	if (mysql_real_connect(connection, socket_path ? NULL : config->db_host, config->db_user,
-		    config->db_password, config->db_name, (unsigned)config->db_port, socket_path,
-		    CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS) == NULL) {
+	/* Every node once, starting with the current one. */
+	for (size_t tried = 0; tried < db->host_count; tried++) {
+		const struct config_db_host *host = &db->hosts[db->host_index];
+		db->counters.round_trips++;
+		if (mysql_real_connect(connection, socket_path ? NULL : host->host, config->db_user, config->db_password,
+			    config->db_name, (unsigned)host->port, socket_path,
+			    CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS) != NULL) {
+			db->connection = connection;
+			return DB_OK;
+		}
 		db_classify(db, CR_CONNECTION_ERROR, mysql_error(connection));
-		mysql_close(connection);
-		return DB_UNAVAILABLE;
+		if (db->host_count > 1) {
+			log_warn("database node %s:%d unreachable (%s); trying the next", host->host, host->port,
+				db->last_error);
+			db->host_index = (db->host_index + 1) % db->host_count;
+		}
 	}
-	db->connection = connection;
-	return DB_OK;
+	mysql_close(connection);
+	return DB_UNAVAILABLE;
 }
 
 static MYSQL_STMT *db_prepared(struct db *db, const struct db_statement_def *definition, enum db_result *result)
@@ -394,8 +484,13 @@ static enum db_result db_run(struct db *db, const struct db_statement_def *state
 	int sent = 0;
 	enum db_result result =
 		db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context, &sent);
+	if (result == DB_OK && !db->in_transaction && !db_statement_retry_safe(statement))
+		db->attempt.applied_writes++;
 	if (result != DB_UNAVAILABLE)
 		return result;
+	/* A node that refused the statement (1047) did not run it. */
+	if (db->node_not_ready)
+		sent = 0;
 	/* The server went away (restart, failover, idle timeout). Inside a
 	 * transaction the server rolled the work back: nothing was applied and
 	 * the caller fails the request. Outside one, a fresh connection and one
@@ -404,18 +499,22 @@ static enum db_result db_run(struct db *db, const struct db_statement_def *state
 	int was_in_transaction = db->in_transaction;
 	if (db->connection != NULL) {
 		log_warn("database connection lost (%s); reconnecting", db->last_error);
-		db_disconnect(db);
+		db_leave_node(db);
 		db->counters.reconnects++;
 	}
 	if (was_in_transaction)
 		return DB_UNAVAILABLE;
 	if (sent && !db_statement_retry_safe(statement)) {
 		log_warn("%s: connection lost after the write was sent; not retried, outcome unknown", statement->name);
+		db->attempt.applied_writes++;
 		return DB_OUTCOME_UNKNOWN;
 	}
 	sent = 0;
-	return db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context,
+	result = db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context,
 		&sent);
+	if (result == DB_OK && !db_statement_retry_safe(statement))
+		db->attempt.applied_writes++;
+	return result;
 }
 
 enum db_result db_exec(struct db *db, const struct db_statement_def *statement, const struct db_param *params,
@@ -445,7 +544,7 @@ enum db_result db_begin(struct db *db)
 		result = db_simple(db, "START TRANSACTION");
 	if (result == DB_UNAVAILABLE && db->connection != NULL) {
 		/* Nothing has happened yet in this transaction: reconnect once. */
-		db_disconnect(db);
+		db_leave_node(db);
 		db->counters.reconnects++;
 		result = db_ensure_connected(db);
 		if (result == DB_OK)
@@ -462,12 +561,17 @@ enum db_result db_commit(struct db *db)
 		return DB_UNAVAILABLE;
 	enum db_result result = db_simple(db, "COMMIT");
 	db->in_transaction = 0;
-	if (result == DB_UNAVAILABLE) {
+	if (result == DB_UNAVAILABLE && db->node_not_ready) {
+		/* Refused by a node without quorum: not committed anywhere. */
+		db_leave_node(db);
+	} else if (result == DB_UNAVAILABLE) {
 		/* The COMMIT may have been applied before the answer was lost. */
 		log_warn("connection lost during COMMIT (%s); outcome unknown", db->last_error);
-		db_disconnect(db);
+		db_leave_node(db);
 		result = DB_OUTCOME_UNKNOWN;
 	}
+	if (result == DB_OK || result == DB_OUTCOME_UNKNOWN)
+		db->attempt.applied_writes++;
 	return result;
 }
 
@@ -479,7 +583,7 @@ int db_in_transaction(const struct db *db)
 void db_rollback(struct db *db)
 {
 	if (db->connection != NULL && db_simple(db, "ROLLBACK") == DB_UNAVAILABLE)
-		db_disconnect(db);
+		db_leave_node(db);
 	db->in_transaction = 0;
 }
 
@@ -500,6 +604,6 @@ enum db_result db_exec_script(struct db *db, const char *sql)
 			result = db_classify(db, mysql_errno(db->connection), mysql_error(db->connection));
 	} while (status == 0);
 	if (result == DB_UNAVAILABLE)
-		db_disconnect(db);
+		db_leave_node(db);
 	return result;
 }
