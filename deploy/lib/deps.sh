@@ -14,9 +14,11 @@ INTUKA_BUILD_PACKAGES=(
 )
 # Run: database, both web servers, mod_fcgid, and the tools the scripts call
 # (openssl for random secrets, iproute2 for ss, jq to build and read the
-# JSON of the demo's API calls).
+# JSON of the demo's API calls); galera-4 and rsync (its state transfers)
+# for deploy/cluster.sh and deploy/test.sh --galera.
 INTUKA_RUN_PACKAGES=(
 	mariadb-server mariadb-client lighttpd apache2 libapache2-mod-fcgid curl openssl iproute2 jq
+	galera-4 rsync
 )
 # Debian's hook that invoke-rc.d asks before starting a service.
 DEPS_POLICY_RC_D=/usr/sbin/policy-rc.d

@@ -66,6 +66,11 @@ INTUKA_STACK_WEBHOOK_POLL_MS="${INTUKA_STACK_WEBHOOK_POLL_MS:-500}"
 # deliverer's claims are retried after it.
 INTUKA_STACK_WEBHOOK_LEASE_S="${INTUKA_STACK_WEBHOOK_LEASE_S:-60}"
 
+# db_hosts of the stack: "host:port,host:port" of a Galera cluster's nodes,
+# in the order its workers prefer them (deploy/cluster.sh sets it); empty
+# for the single server of db_port.
+INTUKA_STACK_DB_HOSTS="${INTUKA_STACK_DB_HOSTS:-}"
+
 INTUKAD_BIN="$INTUKA_REPO/src/intukad"
 INTUKA_ADMIN_BIN="$INTUKA_REPO/src/intuka-admin"
 
@@ -151,6 +156,7 @@ stack_write_config() {
 		log_level = info
 		db_host = 127.0.0.1
 		db_port = $db_port
+		db_hosts = $INTUKA_STACK_DB_HOSTS
 		db_socket =
 		db_name = $INTUKA_DB_NAME
 		db_user = $INTUKA_DB_USER
