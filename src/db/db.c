@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define DB_STATEMENT_CACHE_SLOTS 1024 /* power of two, well above every statement the modules define */
 #define DB_MAX_COLUMNS 64
@@ -40,6 +41,8 @@ struct db {
 	struct db_cached_statement cache[DB_STATEMENT_CACHE_SLOTS];
 	struct db_counters counters;
 	char last_error[512];
+	/* Rows handed to callbacks by the current statement. */
+	size_t rows_delivered;
 	/* Fetch buffers, one per column, kept from query to query: rows are
 	 * fetched one query at a time on a connection, so they are never shared. */
 	char *column_buffers[DB_MAX_COLUMNS];
@@ -196,6 +199,20 @@ static enum db_result db_classify(struct db *db, unsigned error_number, const ch
 	}
 }
 
+/* A statement's error. A few failures (an error packet in the middle of a
+ * result set) leave the number on the connection rather than on the
+ * statement; with no number anywhere, nobody knows where the conversation
+ * with the server stands, and it is treated as lost. */
+static enum db_result db_classify_statement(struct db *db, MYSQL_STMT *handle)
+{
+	unsigned error_number = mysql_stmt_errno(handle);
+	if (error_number != 0)
+		return db_classify(db, error_number, mysql_stmt_error(handle));
+	if (db->connection != NULL && mysql_errno(db->connection) != 0)
+		return db_classify(db, mysql_errno(db->connection), mysql_error(db->connection));
+	return db_classify(db, CR_SERVER_LOST, "statement failed without an error number");
+}
+
 enum db_result db_ensure_connected(struct db *db)
 {
 	if (db->connection != NULL)
@@ -254,7 +271,7 @@ static MYSQL_STMT *db_prepared(struct db *db, const struct db_statement_def *def
 		}
 		db->counters.round_trips++;
 		if (mysql_stmt_prepare(handle, definition->sql, (unsigned long)strlen(definition->sql)) != 0) {
-			*result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+			*result = db_classify_statement(db, handle);
 			mysql_stmt_close(handle);
 			return NULL;
 		}
@@ -373,7 +390,7 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 	}
 	enum db_result result = DB_OK;
 	if (mysql_stmt_bind_result(handle, binds) != 0) {
-		result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+		result = db_classify_statement(db, handle);
 		goto done;
 	}
 	int stop = 0;
@@ -382,7 +399,7 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 		if (fetch_status == MYSQL_NO_DATA)
 			break;
 		if (fetch_status == 1) {
-			result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+			result = db_classify_statement(db, handle);
 			break;
 		}
 		for (size_t c = 0; c < column_count; c++) {
@@ -392,7 +409,7 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 				binds[c].buffer = buffers[c];
 				binds[c].buffer_length = (unsigned long)capacities[c] - 1;
 				if (mysql_stmt_fetch_column(handle, &binds[c], (unsigned)c, 0) != 0) {
-					result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+					result = db_classify_statement(db, handle);
 					goto done;
 				}
 			}
@@ -404,13 +421,14 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 			}
 		}
 		if (!stop) {
+			db->rows_delivered++;
 			struct db_row row = {.column_count = column_count, .values = values, .lengths = lengths,
 				.names = names, .kinds = kinds};
 			stop = on_row(callback_context, &row);
 		}
 		/* Rebind after growing a buffer so the next fetch uses it. */
 		if (fetch_status == MYSQL_DATA_TRUNCATED && mysql_stmt_bind_result(handle, binds) != 0) {
-			result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+			result = db_classify_statement(db, handle);
 			break;
 		}
 	}
@@ -461,12 +479,12 @@ static enum db_result db_run_once(struct db *db, const struct db_statement_def *
 	if (param_count > 0) {
 		db_bind_params(binds, params, param_count, lengths);
 		if (mysql_stmt_bind_param(handle, binds) != 0)
-			return db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+			return db_classify_statement(db, handle);
 	}
 	db->counters.round_trips++;
 	*sent = 1;
 	if (mysql_stmt_execute(handle) != 0)
-		return db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+		return db_classify_statement(db, handle);
 	if (affected_rows != NULL)
 		*affected_rows = mysql_stmt_affected_rows(handle);
 	if (insert_id != NULL)
@@ -477,13 +495,33 @@ static enum db_result db_run_once(struct db *db, const struct db_statement_def *
 	return result;
 }
 
+/* Times an autocommit statement that lost a conflict runs again before
+ * the conflict goes to the caller. */
+#define DB_AUTOCOMMIT_CONFLICT_RETRIES 3
+
 static enum db_result db_run(struct db *db, const struct db_statement_def *statement, const struct db_param *params,
 	size_t param_count, uint64_t *affected_rows, uint64_t *insert_id, db_row_callback on_row,
 	void *callback_context)
 {
 	int sent = 0;
+	db->rows_delivered = 0;
+	unsigned conflicts_before = db->attempt.conflicts;
 	enum db_result result =
 		db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context, &sent);
+	/* One statement outside a transaction that lost a conflict (a deadlock,
+	 * or on Galera another node's write to the same row certified first,
+	 * as counters of two web nodes do) was rolled back whole: run it again
+	 * after a short random pause, unless its rows were already handed on. */
+	for (unsigned retry = 1; result == DB_DEADLOCK && !db->in_transaction && db->rows_delivered == 0 &&
+	     retry <= DB_AUTOCOMMIT_CONFLICT_RETRIES; retry++) {
+		struct timespec pause = {.tv_sec = 0, .tv_nsec = (long)(1 + random() % (2u << retry)) * 1000000L};
+		nanosleep(&pause, NULL);
+		sent = 0;
+		result = db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row,
+			callback_context, &sent);
+	}
+	if (result != DB_DEADLOCK)
+		db->attempt.conflicts = conflicts_before; /* overcome here: nothing for the request to repeat */
 	if (result == DB_OK && !db->in_transaction && !db_statement_retry_safe(statement))
 		db->attempt.applied_writes++;
 	if (result != DB_UNAVAILABLE)

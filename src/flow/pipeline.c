@@ -361,12 +361,9 @@ static int pipeline_repeat_or_refuse(struct request_context *context, unsigned r
 	}
 	if (attempt->conflicts == 0)
 		return 0; /* the handler answered the lost database already: 503 */
-	log_msg(LOG_LEVEL_WARN, request_id, "%s %s: write conflict after %u run(s)%s: 503",
-		context->request->method_text, context->route->pattern, runs,
-		attempt->applied_writes > 0 ? ", part committed before it" : "");
-	response_error(context->response, STATUS_SERVICE_UNAVAILABLE,
-		"Concurrent writes to the same data on another node; this request's write was not saved. "
-		"Retry it (quote the request id X-Request-Id when reporting this)");
+	log_msg(LOG_LEVEL_WARN, request_id, "%s %s: write conflict after %u run(s)%s", context->request->method_text,
+		context->route->pattern, runs, attempt->applied_writes > 0 ? ", a commit before it" : "");
+	respond_db_failure(context, DB_DEADLOCK, context->route->pattern);
 	return 0;
 }
 
