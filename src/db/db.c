@@ -35,6 +35,8 @@ struct db {
 	struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];
 	size_t host_count;
 	size_t host_index;
+	/* When this worker last connected to a node other than its first. */
+	time_t failed_over_at;
 	/* The last error was a node refusing to work (1047): nothing ran. */
 	int node_not_ready;
 	struct db_attempt attempt;
@@ -67,9 +69,10 @@ struct db *db_new(const struct config *config)
 		db->host_count = 1;
 	}
 	/* Every worker starts with the list's first node and moves on only when
-	 * it fails: the workers of one web node write through one Galera node,
-	 * so they conflict with each other as on one server (by waiting on
-	 * locks), not by failing certification at commit. */
+	 * it fails (and stays on the next until that one fails): the workers of
+	 * one web node write through one Galera node, so they conflict with each
+	 * other as on one server (by waiting on locks), not by failing
+	 * certification at commit. */
 	return db;
 }
 
@@ -92,12 +95,16 @@ static void db_disconnect(struct db *db)
 	db->in_transaction = 0;
 }
 
-/* The node of this connection failed (lost, shutting down, not ready): the
- * next connection starts with the next node of the list. */
+/* The connection failed. A node that refused to work (1047: no quorum,
+ * still joining) is left for the next one of the list; after a lost
+ * connection the next connect tries the same node first (a session
+ * killed, an idle timeout: the node is fine), and a node that is gone
+ * refuses or times out there, so the connect moves on by itself. */
 static void db_leave_node(struct db *db)
 {
+	int not_ready = db->node_not_ready;
 	db_disconnect(db);
-	if (db->host_count > 1)
+	if (not_ready && db->host_count > 1)
 		db->host_index = (db->host_index + 1) % db->host_count;
 }
 
@@ -162,9 +169,22 @@ int db_attempt_repeatable(const struct db_attempt *attempt, size_t host_count)
 	return attempt->conflicts > 0 || (attempt->unavailable > 0 && host_count > 1);
 }
 
+/* Seconds on another node before a worker tries its first node again. */
+#define DB_FAILBACK_S 30
+
 void db_attempt_start(struct db *db)
 {
 	memset(&db->attempt, 0, sizeof(db->attempt));
+	/* Back to the first node a while after a failover, between requests,
+	 * so the web node's workers gather on one node again (its writes then
+	 * wait on locks there instead of failing certification). When the
+	 * first node is still away, the connect moves on at once (refused) or
+	 * after db_connect_timeout_s, once per DB_FAILBACK_S. */
+	if (db->connection != NULL && db->host_index != 0 && !db->in_transaction &&
+		time(NULL) - db->failed_over_at >= DB_FAILBACK_S) {
+		db_disconnect(db);
+		db->host_index = 0;
+	}
 }
 
 const struct db_attempt *db_attempt_record(const struct db *db)
@@ -242,6 +262,8 @@ enum db_result db_ensure_connected(struct db *db)
 			    config->db_name, (unsigned)host->port, socket_path,
 			    CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS) != NULL) {
 			db->connection = connection;
+			if (db->host_index != 0)
+				db->failed_over_at = time(NULL);
 			return DB_OK;
 		}
 		db_classify(db, CR_CONNECTION_ERROR, mysql_error(connection));
@@ -497,7 +519,7 @@ static enum db_result db_run_once(struct db *db, const struct db_statement_def *
 
 /* Times an autocommit statement that lost a conflict runs again before
  * the conflict goes to the caller. */
-#define DB_AUTOCOMMIT_CONFLICT_RETRIES 3
+#define DB_AUTOCOMMIT_CONFLICT_RETRIES 5
 
 static enum db_result db_run(struct db *db, const struct db_statement_def *statement, const struct db_param *params,
 	size_t param_count, uint64_t *affected_rows, uint64_t *insert_id, db_row_callback on_row,
