@@ -12,6 +12,7 @@
 # Sourced by deploy/cluster.sh and deploy/test.sh for its functions, or run
 # as a command so tests can kill and restart one node under load:
 #   deploy/lib/galera.sh start|stop|kill|status|sql NODE_DIR
+#   deploy/lib/galera.sh cluster-stop|cluster-start BASE   (every node of BASE)
 #
 # Layout of a node directory: what mariadb.sh keeps (my.cnf, data/,
 # mariadb.sock, mariadb.pid, error.log, port) and galera.ports
@@ -95,16 +96,41 @@ galera_node_ready() {
 		"$(galera_status_value "$dir" wsrep_local_state_comment)" == Synced ]]
 }
 
+# Prints the position (UUID:SEQNO) a node that was killed had reached,
+# found by mariadbd --wsrep-recover in its InnoDB logs; nothing when the
+# node stopped cleanly (its grastate.dat has the position) or never ran.
+# Without it a killed node would ask for a full copy (SST) instead of the
+# writes it missed (IST). (Debian's systemd unit does the same with
+# galera_recovery.)
+galera_recover_position() {
+	local dir="$1" line
+	[[ -f "$dir/data/grastate.dat" ]] || return 0
+	grep -q '^seqno:[[:space:]]*-1' "$dir/data/grastate.dat" || return 0
+	grep -q '^uuid:[[:space:]]*00000000-0000-0000-0000-000000000000' "$dir/data/grastate.dat" && return 0
+	rm -f "$dir/recover.log"
+	mariadbd --defaults-file="$(mariadb_cnf "$dir")" --wsrep-recover --log-error="$dir/recover.log" \
+		</dev/null >/dev/null 2>&1 || true
+	line=$(grep -o 'WSREP: Recovered position: [^ ]*' "$dir/recover.log" 2>/dev/null | tail -n 1)
+	line="${line##*: }"
+	if [[ "$line" =~ ^[0-9a-f-]{36}:[0-9]+$ ]]; then
+		log "Galera node $dir recovered position $line"
+		printf '%s\n' "$line"
+	fi
+	return 0
+}
+
 # Starts the node of NODE_DIR (configured by galera_write_cnf) and waits
 # until it is Synced. With "new", it bootstraps a new cluster instead of
 # joining one. Idempotent for a running node.
 galera_node_start() {
-	local dir="$1" mode="${2:-join}" pid
+	local dir="$1" mode="${2:-join}" pid position
 	local -a extra=()
 	if mariadb_running "$dir" && galera_node_ready "$dir" "$(mariadb_pid "$dir")"; then
 		return 0
 	fi
 	[[ "$mode" == new ]] && extra=(--wsrep-new-cluster)
+	position=$(galera_recover_position "$dir") || return 1
+	[[ -z "$position" ]] || extra+=("--wsrep-start-position=$position")
 	# A node killed in the middle of things left its pid file; a stale one
 	# would make mariadb_stop look at an unrelated process.
 	rm -f "$dir/mariadb.pid"
@@ -200,13 +226,28 @@ galera_db_hosts() {
 	printf '%s\n' "$out"
 }
 
+# Starts every node of BASE again after galera_cluster_stop: node 1 left
+# last, so it holds the newest state (safe_to_bootstrap) and bootstraps;
+# the others join it and catch up.
+galera_cluster_restart() {
+	local base="$1" dir
+	local -a dirs
+	mapfile -t dirs < <(find "$base" -maxdepth 1 -name 'db[0-9]*' -type d | sort -V)
+	galera_node_start "${dirs[0]}" new || return 1
+	for dir in "${dirs[@]:1}"; do
+		galera_node_start "$dir" || return 1
+	done
+}
+
 galera_main() {
 	local command="${1:-}" dir="${2:-}"
 	[[ -n "$command" && -d "$dir" ]] || {
-		printf 'usage: %s start|stop|kill|status|sql NODE_DIR\n' "$0" >&2
+		printf 'usage: %s start|stop|kill|status|sql NODE_DIR | cluster-stop|cluster-start BASE\n' "$0" >&2
 		exit 64
 	}
 	case "$command" in
+	cluster-stop) galera_cluster_stop "$dir" ;;
+	cluster-start) galera_cluster_restart "$dir" ;;
 	start) galera_node_start "$dir" ;;
 	stop) galera_node_stop "$dir" ;;
 	kill) galera_node_kill "$dir" ;;

@@ -6,7 +6,7 @@
 # --deliver-webhooks, the same for every flavour). Sourced; needs common.sh
 # and mariadb.sh. Also run as a command, so the integration tests can restart
 # the delivery process or the intukad master they stopped:
-#   deploy/lib/stack.sh deliverer-start|deliverer-stop|intukad-start STATE
+#   deploy/lib/stack.sh deliverer-start|deliverer-stop|intukad-start|web-start STATE
 #
 # Layout of a state directory STATE (mode 0711: the web server user may pass
 # through but not list it):
@@ -558,17 +558,19 @@ stack_status() {
 }
 
 # As a command: restart or stop the delivery process of a running stack, or
-# start its intukad master again (lighttpd and apache flavours).
+# start its intukad master again (lighttpd and apache flavours), or its
+# lighttpd (after a test killed it).
 stack_main() {
 	local command="${1:-}" state="${2:-}"
 	[[ -n "$command" && -d "$state" ]] || {
-		printf 'usage: %s deliverer-start|deliverer-stop|intukad-start STATE\n' "$0" >&2
+		printf 'usage: %s deliverer-start|deliverer-stop|intukad-start|web-start STATE\n' "$0" >&2
 		exit 64
 	}
 	case "$command" in
 	deliverer-start) deliverer_start "$state" ;;
 	deliverer-stop) deliverer_stop "$state" ;;
 	intukad-start) intukad_start "$state" "$(cat "$state/config")" ;;
+	web-start) lighttpd_start "$state" "$(cat "$state/port")" ;;
 	*)
 		printf 'unknown command: %s\n' "$command" >&2
 		exit 64
