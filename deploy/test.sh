@@ -555,8 +555,10 @@ galera_fault() {
 	check "galera $name: all database nodes Synced again" wait_until 120 galera_all_synced
 }
 
+# The joiner's log says "SST received" after an incremental transfer too;
+# a full copy is the rsync script's "SST completed on joiner".
 galera_caught_up_by_ist() {
-	grep -q 'IST received' "$1" && ! grep -q 'SST received' "$1"
+	grep -q 'IST received' "$1" && ! grep -q 'SST completed on joiner' "$1"
 }
 
 # Kills web node 1 whole: its lighttpd and its intukad master and workers.

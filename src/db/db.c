@@ -254,7 +254,9 @@ enum db_result db_ensure_connected(struct db *db)
 		"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,"
 		"ERROR_FOR_DIVISION_BY_ZERO'");
 	const char *socket_path = config->db_socket[0] ? config->db_socket : NULL;
-	/* Every node once, starting with the current one. */
+	/* Every node once, starting with the current one. A node passed over
+	 * here costs the request nothing: it does not count as unavailable. */
+	unsigned unavailable_before = db->attempt.unavailable;
 	for (size_t tried = 0; tried < db->host_count; tried++) {
 		const struct config_db_host *host = &db->hosts[db->host_index];
 		db->counters.round_trips++;
@@ -262,6 +264,7 @@ enum db_result db_ensure_connected(struct db *db)
 			    config->db_name, (unsigned)host->port, socket_path,
 			    CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS) != NULL) {
 			db->connection = connection;
+			db->attempt.unavailable = unavailable_before;
 			if (db->host_index != 0)
 				db->failed_over_at = time(NULL);
 			return DB_OK;
