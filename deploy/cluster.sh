@@ -3,8 +3,11 @@
 # N database nodes (default 3) and two web nodes, each an intukad master
 # with its own socket, its own lighttpd and its own webhook deliverer, all
 # on free loopback ports in one private directory. Both web nodes share the
-# secrets (JWT keys) and list every database node in db_hosts, each starting
-# with another node, so writes arrive at two Galera nodes at once.
+# secrets (JWT keys) and list every database node in db_hosts, all starting
+# with node 1: one node takes the writes (hot rows such as a tenant's
+# counters wait on locks there instead of failing certification), the
+# others are there to fail over to. INTUKA_CLUSTER_WRITERS=2 makes web node
+# 2 start with node 2 instead: writes then arrive at two nodes at once.
 #
 #   deploy/cluster.sh start [N]   bootstrap N database nodes, migrate once,
 #                                 start both web nodes; prints their URLs
@@ -13,7 +16,8 @@
 #                                 state, health of each web node
 #
 # Environment: INTUKA_CLUSTER_DIR (default /var/tmp/intuka-cluster-<hash of
-# the repository>); the binaries are built (release) when missing.
+# the repository>), INTUKA_CLUSTER_WRITERS (1 or 2 database nodes taking
+# writes, default 1); the binaries are built (release) when missing.
 # Layout: db1..dbN/ (deploy/lib/galera.sh), web1/ web2/ (deploy/lib/stack.sh
 # state directories), secrets.conf, urls (one web node URL a line).
 set -euo pipefail
@@ -34,9 +38,11 @@ source "$DEPLOY_DIR/lib/stack.sh"
 
 CLUSTER_DIR="${INTUKA_CLUSTER_DIR:-/var/tmp/intuka-cluster-$(printf '%s' "$INTUKA_REPO" | md5sum | cut -c1-12)}"
 WEB_NODES=2
+WRITERS="${INTUKA_CLUSTER_WRITERS:-1}"
+[[ "$WRITERS" == 1 || "$WRITERS" == 2 ]] || die "INTUKA_CLUSTER_WRITERS must be 1 or 2"
 
 usage() {
-	sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cluster_db_dirs() {
@@ -85,8 +91,8 @@ cluster_start() {
 	: >"$CLUSTER_DIR/urls"
 	for ((i = 1; i <= WEB_NODES; i++)); do
 		port=$(port_find_free)
-		# Web node i prefers database node i (wrapping): two writers.
-		INTUKA_STACK_DB_HOSTS=$(galera_db_hosts "$CLUSTER_DIR" "$(((i - 1) % count + 1))")
+		# Every web node starts with node 1, or web node i with node i.
+		INTUKA_STACK_DB_HOSTS=$(galera_db_hosts "$CLUSTER_DIR" "$(((i - 1) % WRITERS % count + 1))")
 		# The second web node's migrate finds the schema done: it is
 		# applied once for the cluster.
 		INTUKA_STACK_DB_HOSTS="$INTUKA_STACK_DB_HOSTS" stack_up lighttpd "$CLUSTER_DIR/web$i" "$port" "$secrets" \

@@ -621,10 +621,11 @@ galera_write_figures() {
 		printf '## Galera fault runs\n\n'
 		printf 'Written by `deploy/test.sh --galera`: 3 MariaDB Galera nodes (galera-4,\n'
 		printf 'rsync state transfers) and 2 web nodes (4 intukad workers and lighttpd\n'
-		printf 'each, db_hosts starting at database node 1 and 2), on loopback, debug\n'
-		printf 'build. 20 clients create leads with Idempotency-Keys for 45 s, 10\n'
-		printf 'starting on each web node and moving to the other after an unclear\n'
-		printf 'answer; the node is SIGKILLed at 10 s and started again at 25 s.\n\n'
+		printf 'each, db_hosts of both starting at database node 1, the writer), on\n'
+		printf 'loopback, debug build. 20 clients create leads with Idempotency-Keys\n'
+		printf 'for 45 s, 10 starting on each web node and moving to the other after\n'
+		printf 'an unclear answer; the node (database node 1, web node 1) is SIGKILLed\n'
+		printf 'at 10 s and started again at 25 s.\n\n'
 		printf -- '- date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
 		printf -- '- commit: %s\n' "$(git -C "$INTUKA_REPO" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 		printf -- '- machine: %s CPUs\n\n' "$(nproc)"
