@@ -419,6 +419,17 @@ check_sanitizer_logs() {
 GALERA_SUITES=(contract anomaly admin identity sales hr finance find_access find_insights find_content find_chat
 	find_webhooks find_queries slow_readers web_errors sdk_contract platform)
 
+# The database node directory whose port is the first of web node STATE's
+# db_hosts: where its workers write.
+galera_writer_of() {
+	local state="$1" first dir
+	first=$(sed -n 's/^db_hosts = \([^,]*\).*/\1/p' "$(cat "$state/config")")
+	for dir in "$CLUSTER_DIR"/db*; do
+		[[ "127.0.0.1:$(cat "$dir/port")" == "$first" ]] && { printf '%s\n' "$dir"; return 0; }
+	done
+	printf '%s\n' "$CLUSTER_DIR/db1"
+}
+
 # galera_itest NODE SUITE...: the integration program against web node NODE
 # of the cluster; its SQL goes to the database node its workers prefer, and
 # "stop the database" stops the whole cluster (one node away is no outage).
@@ -433,7 +444,7 @@ galera_itest() {
 		INTUKA_TEST_INTUKAD_START_CMD="$(shell_quote bash "$DEPLOY_DIR/lib/stack.sh" intukad-start "$state")" \
 		INTUKA_TEST_DB_STOP_CMD="$(shell_quote bash "$DEPLOY_DIR/lib/galera.sh" cluster-stop "$CLUSTER_DIR")" \
 		INTUKA_TEST_DB_START_CMD="$(shell_quote bash "$DEPLOY_DIR/lib/galera.sh" cluster-start "$CLUSTER_DIR")" \
-		INTUKA_TEST_DB_SQL_CMD="$(shell_quote bash "$DEPLOY_DIR/lib/galera.sh" sql "$CLUSTER_DIR/db$node")" \
+		INTUKA_TEST_DB_SQL_CMD="$(shell_quote bash "$DEPLOY_DIR/lib/galera.sh" sql "$(galera_writer_of "$state")")" \
 		INTUKA_TEST_CONFIG="$(cat "$state/config")" \
 		INTUKA_TEST_ADMIN="$INTUKA_ADMIN_BIN" \
 		INTUKA_TEST_BASE_DOMAIN="$INTUKA_STACK_BASE_DOMAIN" \
