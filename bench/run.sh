@@ -11,6 +11,9 @@
 #   bench/run.sh --keep         keep the temporary directory (logs, wrk output)
 #   bench/run.sh --rounds N     rounds of the interleaved (c) / peers block (default 3)
 #   bench/run.sh --profile      also profile the workers during (c) with perf (top functions)
+#   bench/run.sh --cluster      only (c) and (f), on the single-node stack and then on
+#                               deploy/cluster.sh's cluster (2 web nodes, 3 Galera nodes),
+#                               side by side: what certification costs (2 cores show no scaling)
 #
 # Environment: INTUKA_STACK_WORKERS (intukad workers, default 4).
 #
@@ -35,10 +38,13 @@ export INTUKA_STACK_LOGIN_ADDRESS_LIMIT=1000000
 source "$DEPLOY_DIR/lib/stack.sh"
 # shellcheck source=bench/peers/peers.sh
 source "$BENCH_DIR/peers/peers.sh"
+# shellcheck source=deploy/lib/galera.sh
+source "$DEPLOY_DIR/lib/galera.sh"
 
 # ---------------------------------------------------------------- settings
 
 QUICK=0
+CLUSTER=0
 PROFILE=0
 PROFILE_REPORT=""
 # Rounds of the interleaved block: (c), the C peer, the PHP peer, in turn.
@@ -79,7 +85,7 @@ LUA_SCRIPT="$BENCH_DIR/wrk/requests.lua"
 DURATION_ARG=""
 
 usage() {
-	sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 while (($# > 0)); do
@@ -104,6 +110,7 @@ while (($# > 0)); do
 		;;
 	--keep) KEEP=1 ;;
 	--profile) PROFILE=1 ;;
+	--cluster) CLUSTER=1 ;;
 	--rounds)
 		[[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a number"
 		ROUNDS="$2"
@@ -145,6 +152,9 @@ bench_cleanup() {
 		show_log_tails "$STATE/intukad.log" "$STATE/lighttpd/error.log" "$DB_DIR/error.log"
 	fi
 	peers_stop || true
+	if [[ -n "$BENCH_ROOT" && -d "$BENCH_ROOT/cluster" ]]; then
+		INTUKA_CLUSTER_DIR="$BENCH_ROOT/cluster" "$DEPLOY_DIR/cluster.sh" stop >&2 || true
+	fi
 	if [[ -n "$STATE" && -d "$STATE" ]]; then
 		stack_down "$STATE" || true
 	fi
@@ -1081,6 +1091,172 @@ bench_report() {
 
 # ---------------------------------------------------------------- main
 
+# ---------------------------------------------------------------- --cluster
+
+# The data (c) and (f) need, and nothing else: tenant bench-10k with
+# USERS_PER_TENANT users and 10k leads, bench-writes with its users.
+bench_seed_slim() {
+	local conf slug tenant_id owner i started
+	conf=$(cat "$STATE/config")
+	started=$SECONDS
+	for slug in bench-10k bench-writes; do
+		intuka_admin -c "$conf" tenant create "$slug" "Bench $slug" >/dev/null
+		intuka_run env INTUKA_USER_PASSWORD="$BENCH_PASSWORD" \
+			"$INTUKA_ADMIN_BIN" -c "$conf" user create "$slug" "user1@$slug.test" --name "Bench User 1" \
+			--role tenant_admin </dev/null >/dev/null
+		tenant_id=$(bench_tenant_id "$slug")
+		for ((i = 2; i <= USERS_PER_TENANT; i++)); do
+			bench_sql -e "INSERT INTO users (tenant_id, email, display_name, password_hash, profile_id)
+				SELECT tenant_id, 'user$i@$slug.test', 'Bench User $i', password_hash, profile_id
+				FROM users WHERE tenant_id = $tenant_id AND email = 'user1@$slug.test'"
+		done
+	done
+	tenant_id=$(bench_tenant_id bench-10k)
+	owner=$(bench_user_id "$tenant_id" user1@bench-10k.test)
+	bench_generate_leads "$tenant_id" "$owner" 1 10000
+	bench_sql -e "INSERT INTO resource_counts (tenant_id, resource, live_rows)
+		SELECT tenant_id, 'leads', COUNT(*) FROM sales_leads WHERE deleted_at IS NULL GROUP BY tenant_id
+		ON DUPLICATE KEY UPDATE live_rows = VALUES(live_rows);
+		ANALYZE TABLE sales_leads;" >/dev/null
+	SEED_SECONDS=$((SECONDS - started))
+}
+
+# WORK/req/list.tsv and create.tsv with tokens of the stack on PORT.
+bench_prepare_slim() {
+	local slug i
+	for slug in bench-10k bench-writes; do
+		for ((i = 1; i <= USERS_PER_TENANT; i++)); do
+			TOKENS[$slug:$i]=$(bench_login "$slug" "user$i@$slug.test")
+		done
+	done
+	bench_request_file list bench-10k GET '/api/v1/sales/leads?page=2&limit=25'
+	bench_request_file create bench-writes POST /api/v1/sales/leads "$CREATE_BODY"
+}
+
+# bench_spread ID NAME PORT...: wrk on every port at once, CONNECTIONS shared
+# among them, warm-up then DURATION_S; RESULT[ID:spread] = "rps p50_ms
+# p99_ms errors" (p50: the mean of the ports' medians; p99: the worst).
+bench_spread() {
+	local id="$1" name="$2" port phase n=0 out
+	shift 2
+	local per=$((CONNECTIONS / $#))
+	((per >= THREADS)) || per=$THREADS
+	for phase in warmup run; do
+		local -a pids=()
+		for port in "$@"; do
+			out="$WORK/spread-$id-$phase-$port.out"
+			BENCH_REQUESTS="$WORK/req/$name.tsv" wrk -t "$THREADS" -c "$per" \
+				-d "$( [[ $phase == warmup ]] && printf '%s' "$WARMUP_S" || printf '%s' "$DURATION_S")s" \
+				--timeout 10s -s "$LUA_SCRIPT" "http://127.0.0.1:$port" >"$out" 2>&1 &
+			pids+=($!)
+		done
+		for n in "${pids[@]}"; do
+			wait "$n" || die "wrk failed in $id ($phase)"
+		done
+		sleep 0.5
+	done
+	RESULT[$id:spread]=$(for port in "$@"; do grep '^BENCH ' "$WORK/spread-$id-run-$port.out" | tail -n 1; done |
+		awk '{
+			for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			rps += v["requests"] / (v["duration_us"] / 1e6); p50 += v["p50_us"]; n++
+			if (v["p99_us"] > p99) p99 = v["p99_us"]
+			errors += v["connect"] + v["read"] + v["write"] + v["status"] + v["timeout"]
+		} END { printf "%.1f %.2f %.2f %d\n", rps, p50 / (n ? n : 1) / 1000, p99 / 1000, errors }')
+}
+
+bench_spread_row() {
+	local label="$1" id="$2" rps p50 p99 errors
+	read -r rps p50 p99 errors <<<"${RESULT[$id:spread]:-- - - -}"
+	printf '%-58s %5s %9s %8s %8s %6s\n' "$label" "$CONNECTIONS" "$rps" "$p50" "$p99" "$errors"
+}
+
+# Sets KEY=VALUE pairs in web node STATE's config and reloads its master.
+bench_cluster_reload() {
+	local state="$1" conf pair lines
+	shift
+	conf=$(cat "$state/config")
+	for pair in "$@"; do
+		sed -i "s|^${pair%%=*} = .*|${pair%%=*} = ${pair#*=}|" "$conf"
+	done
+	lines=$(wc -l <"$state/intukad.log")
+	kill -HUP "$(intukad_pid "$state")"
+	wait_until 10 bench_reload_logged "$state" "$lines" || die "web node $state did not reload"
+}
+
+bench_reload_logged() {
+	tail -n +"$(($2 + 1))" "$1/intukad.log" | grep -q 'configuration reloaded'
+}
+
+# (c) and (f) on the single-node stack, then on the cluster: side by side.
+bench_cluster_main() {
+	local cluster state i single_seed
+	bench_stack_up
+	BENCH_PASSWORD="bench-$(openssl rand -hex 12)"
+	bench_seed_slim
+	single_seed=$SEED_SECONDS
+	bench_prepare_slim
+	bench_spread c-single list "$PORT"
+	bench_spread f-single create "$PORT"
+	stack_down "$STATE"
+	mariadb_stop "$DB_DIR"
+
+	cluster="$BENCH_ROOT/cluster"
+	local writers
+	# One writer node (both web nodes start their db_hosts with node 1, as
+	# deploy/cluster.sh does by default), then two (web node 2 with node 2).
+	for writers in 1 2; do
+		INTUKA_CLUSTER_WRITERS=$writers INTUKA_CLUSTER_DIR="$cluster" "$DEPLOY_DIR/cluster.sh" start 3 >&2 ||
+			die "the cluster did not start"
+		# The bench stack's tuning (see stack_write_config above) on both web nodes.
+		for i in 1 2; do
+			bench_cluster_reload "$cluster/web$i" rate_limit_per_minute=1000000 login_rate_limit=100000 \
+				login_address_rate_limit=1000000 max_requests_per_worker=0 access_token_ttl_s=7200
+		done
+		DB_DIR="$cluster/db1"
+		STATE="$cluster/web1"
+		PORT=$(cat "$STATE/port")
+		bench_seed_slim
+		wait_until 60 galera_all_nodes_synced "$cluster" || die "the cluster's nodes did not catch up with the data"
+		bench_prepare_slim
+		bench_spread "c-cluster-$writers" list "$(cat "$cluster/web1/port")" "$(cat "$cluster/web2/port")"
+		bench_spread "f-cluster-$writers" create "$(cat "$cluster/web1/port")" "$(cat "$cluster/web2/port")"
+		CONFLICTS[$writers]=$(cat "$cluster"/web*/intukad.log | grep -c 'write conflict' || true)
+		INTUKA_CLUSTER_DIR="$cluster" "$DEPLOY_DIR/cluster.sh" stop >&2
+	done
+
+	printf '\nIntuka on one node and on a Galera cluster, %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+	printf 'machine: %s CPUs, load average at start %s; commit %s; %s\n' "$(nproc)" "$LOAD_AT_START" \
+		"$(git -C "$INTUKA_REPO" rev-parse --short HEAD 2>/dev/null || printf '?')" \
+		"$(mariadbd --version | awk '{ print $2, $3 }' | sed 's/ for.*//'), galera-4 $(dpkg-query -W -f='${Version}' galera-4 2>/dev/null)"
+	printf 'single node: MariaDB + %s intukad workers + lighttpd; cluster: 3 Galera nodes (64 MiB buffer pools),\n' \
+		"$INTUKA_STACK_WORKERS"
+	printf '2 web nodes (%s workers + lighttpd each), wrk on both at once; one writer: both web nodes write\n' \
+		"$INTUKA_STACK_WORKERS"
+	printf 'through database node 1; two writers: web node 2 through node 2 (hot rows then fail certification).\n' 
+	printf 'All on these %s cores: the cluster runs 5 servers where one node runs 2, so it shows the cost\n' "$(nproc)"
+	printf 'of replication and certification, not scaling. %ss per scenario after %ss warm-up; data seeded in %ss / %ss.\n\n' \
+		"$DURATION_S" "$WARMUP_S" "$single_seed" "$SEED_SECONDS"
+	printf '%-58s %5s %9s %8s %8s %6s\n' "" conns "req/s" "p50 ms" "p99 ms" errors
+	bench_spread_row "(c) GET /sales/leads?page=2&limit=25, single node" c-single
+	bench_spread_row "(c) same, cluster, one writer node" c-cluster-1
+	bench_spread_row "(c) same, cluster, two writer nodes" c-cluster-2
+	bench_spread_row "(f) POST /api/v1/sales/leads, single node" f-single
+	bench_spread_row "(f) same, cluster, one writer node" f-cluster-1
+	bench_spread_row "(f) same, cluster, two writer nodes" f-cluster-2
+	printf '\nweb node log lines about write conflicts (a handler run repeated, or a conflict answered 503):\n'
+	printf 'one writer node: %s; two writer nodes: %s. errors: non-2xx answers (503 after the bounded repeats).\n' \
+		"${CONFLICTS[1]:-?}" "${CONFLICTS[2]:-?}"
+}
+
+declare -A CONFLICTS=()
+
+galera_all_nodes_synced() {
+	local dir
+	for dir in "$1"/db*; do
+		[[ "$(galera_status_value "$dir" wsrep_local_state_comment)" == Synced ]] || return 1
+	done
+}
+
 main() {
 	local i label started
 	started=$SECONDS
@@ -1092,6 +1268,11 @@ main() {
 	trap bench_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	if ((CLUSTER)); then
+		bench_cluster_main
+		log "done in $((SECONDS - started))s"
+		return 0
+	fi
 	bench_stack_up
 	MEASURED_SLUGS=()
 	for label in "${SIZE_LABELS[@]}"; do

@@ -8,13 +8,21 @@
 # ./configure --prefix and serves through Apache mod_fcgid and .htaccess)
 # and "package" (the Debian package built, installed, started as its
 # systemd units say, rotated by logrotate, purged), each with the smoke
-# suite. Ends with the time each phase took and one line "N passed, N failed".
+# suite; last "galera": a 3-node MariaDB Galera cluster with two web nodes,
+# the integration suites shared out between them, and the fault runs.
+# Ends with the time each phase took and one line "N passed, N failed".
 #
 #   deploy/test.sh              debug build (-O0 -g -Werror)
 #   deploy/test.sh --sanitize   debug build with ASan + UBSan (or INTUKA_SANITIZE=1)
 #   deploy/test.sh --package    only the Debian package: build, install, start, smoke suite
+#   deploy/test.sh --galera     debug build, unit tests, then the galera flavour
+#                               alone (deploy/cluster.sh: the integration suites
+#                               alternately on web node 1 and 2, then the fault
+#                               runs, a database node and a web node SIGKILLed
+#                               under 20 clients), whose figures it writes into
+#                               tests/FIGURES.md
 #
-# Environment: INTUKA_TEST_SERVERS (default "lighttpd apache fcgid shared package"),
+# Environment: INTUKA_TEST_SERVERS (default "lighttpd apache fcgid shared package galera"),
 # INTUKA_TEST_SUITES (integration suites to run, e.g. "find_content"; default all),
 # INTUKA_TEST_KEEP=1 keeps the temporary state directory for inspection,
 # INTUKA_ITEST_TIMEOUT_S bounds one integration run (default 1200),
@@ -54,8 +62,10 @@ source "$DEPLOY_DIR/lib/stack.sh"
 source "$DEPLOY_DIR/lib/package.sh"
 # shellcheck source=deploy/lib/shared.sh
 source "$DEPLOY_DIR/lib/shared.sh"
+# shellcheck source=deploy/lib/galera.sh
+source "$DEPLOY_DIR/lib/galera.sh"
 
-SERVERS="${INTUKA_TEST_SERVERS:-lighttpd apache fcgid shared package}"
+SERVERS="${INTUKA_TEST_SERVERS:-lighttpd apache fcgid shared package galera}"
 PACKAGE_ONLY=0 # --package: build, then the package flavour alone
 SANITIZE="${INTUKA_SANITIZE:-0}"
 ITEST_TIMEOUT_S="${INTUKA_ITEST_TIMEOUT_S:-1200}"
@@ -67,6 +77,8 @@ ITEST_BIN="$INTUKA_REPO/tests/integration/intuka-itest"
 read -r -a ITEST_SUITES <<<"${INTUKA_TEST_SUITES:-}"
 
 TEST_ROOT=""      # mktemp directory holding every state directory
+CLUSTER_DIR=""    # --galera: the cluster of deploy/cluster.sh
+GALERA=0
 DB_DIR=""         # the MariaDB shared by all flavours
 SECRETS=""        # its secrets file (db_password)
 PASSED=0
@@ -148,6 +160,9 @@ teardown() {
 	done
 	[[ -n "$DB_DIR" ]] && mariadb_stop "$DB_DIR"
 	llm_stub_stop
+	if [[ -n "$CLUSTER_DIR" && -d "$CLUSTER_DIR" ]]; then
+		INTUKA_CLUSTER_DIR="$CLUSTER_DIR" "$DEPLOY_DIR/cluster.sh" stop || true
+	fi
 	if [[ "${INTUKA_TEST_KEEP:-0}" == 1 || "$FAILED" -gt 0 ]]; then
 		log "state kept for inspection: $TEST_ROOT"
 	else
@@ -499,6 +514,251 @@ check_sanitizer_logs() {
 	return 1
 }
 
+# ---------------------------------------------------------------- galera
+
+# Every integration suite; --galera shares them out between the web nodes.
+GALERA_SUITES=(contract anomaly admin identity sales hr finance find_access find_insights find_content find_chat
+	find_webhooks find_queries slow_readers web_errors sdk_contract platform lists find_llm find_search_scale)
+
+# The database node directory whose port is the first of web node STATE's
+# db_hosts: where its workers write.
+galera_writer_of() {
+	local state="$1" first dir
+	first=$(sed -n 's/^db_hosts = \([^,]*\).*/\1/p' "$(cat "$state/config")")
+	for dir in "$CLUSTER_DIR"/db*; do
+		[[ "127.0.0.1:$(cat "$dir/port")" == "$first" ]] && { printf '%s\n' "$dir"; return 0; }
+	done
+	printf '%s\n' "$CLUSTER_DIR/db1"
+}
+
+# galera_itest NODE SUITE...: the integration program against web node NODE
+# of the cluster; its SQL goes to the database node its workers prefer, and
+# "stop the database" stops the whole cluster (one node away is no outage).
+galera_itest() {
+	local node="$1" state="$CLUSTER_DIR/web$1" url rc=0 passed failed runs
+	shift
+	url=$(sed -n "${node}p" "$CLUSTER_DIR/urls")
+	log "===== integration tests on web node $node ($url): $* ====="
+	if INTUKA_TEST_BASE_URL="$url" \
+		INTUKA_TEST_FLAVOUR=lighttpd \
+		INTUKA_TEST_MASTER_PIDFILE="$(stack_master_pidfile "$state")" \
+		INTUKA_TEST_INTUKAD_START_CMD="$(shell_quote bash "$DEPLOY_DIR/lib/stack.sh" intukad-start "$state")" \
+		INTUKA_TEST_DB_STOP_CMD="$(shell_quote bash "$DEPLOY_DIR/lib/galera.sh" cluster-stop "$CLUSTER_DIR")" \
+		INTUKA_TEST_DB_START_CMD="$(shell_quote bash "$DEPLOY_DIR/lib/galera.sh" cluster-start "$CLUSTER_DIR")" \
+		INTUKA_TEST_DB_SQL_CMD="$(shell_quote bash "$DEPLOY_DIR/lib/galera.sh" sql "$(galera_writer_of "$state")")" \
+		INTUKA_TEST_CONFIG="$(cat "$state/config")" \
+		INTUKA_TEST_ADMIN="$INTUKA_ADMIN_BIN" \
+		INTUKA_TEST_BASE_DOMAIN="$INTUKA_STACK_BASE_DOMAIN" \
+		INTUKA_TEST_MAIL_FILE="$state/mail/mail.log" \
+		INTUKA_TEST_DELIVERY_PIDFILE="$(deliverer_pidfile "$state")" \
+		INTUKA_TEST_DELIVERY_START_CMD="$(shell_quote bash "$DEPLOY_DIR/lib/stack.sh" deliverer-start "$state")" \
+		INTUKA_TEST_WEB_CLIENT_TIMEOUT_S="$INTUKA_STACK_CLIENT_TIMEOUT_S" \
+		INTUKA_TEST_DB_NODES="$(find "$CLUSTER_DIR" -maxdepth 1 -name 'db[0-9]*' -type d | wc -l)" \
+		timeout --foreground --kill-after=10 "$ITEST_TIMEOUT_S" "$ITEST_BIN" "$@" </dev/null 2>&1 |
+		tee -a "$CLUSTER_DIR/itest-web$node.log" >"$CLUSTER_DIR/itest-last.log"; then
+		rc=0
+	else
+		rc=${PIPESTATUS[0]}
+	fi
+	grep -E 'FAILED|^ +[0-9]+\. ' "$CLUSTER_DIR/itest-last.log" | head -n 40 || true
+	cunit_print_summaries "$CLUSTER_DIR/itest-last.log"
+	read -r passed failed runs < <(cunit_counts "$CLUSTER_DIR/itest-last.log")
+	pass "$passed"
+	((failed == 0)) || fail "$failed" "galera web node $node ($*): $failed integration test(s) failed"
+	if ((runs == 0)); then
+		fail 1 "galera web node $node ($*): intuka-itest printed no CUnit run summary (exit $rc)"
+	elif ((rc != 0 && failed == 0)); then
+		fail 1 "galera web node $node ($*): intuka-itest exited with status $rc"
+	fi
+}
+
+# Sets KEY=VALUE pairs in a web node's config and reloads its master (SIGHUP).
+galera_reload() {
+	local state="$1" conf pair lines
+	shift
+	conf=$(cat "$state/config")
+	for pair in "$@"; do
+		sed -i "s|^${pair%%=*} = .*|${pair%%=*} = ${pair#*=}|" "$conf"
+	done
+	lines=$(wc -l <"$state/intukad.log")
+	kill -HUP "$(intukad_pid "$state")"
+	wait_until 10 galera_reload_logged "$state" "$lines"
+}
+
+galera_reload_logged() {
+	tail -n +"$(($2 + 1))" "$1/intukad.log" | grep -q 'configuration reloaded'
+}
+
+# Every database node Synced in a cluster of all of them.
+galera_all_synced() {
+	local dir count
+	count=$(find "$CLUSTER_DIR" -maxdepth 1 -name 'db[0-9]*' -type d | wc -l)
+	for dir in "$CLUSTER_DIR"/db*; do
+		[[ "$(galera_status_value "$dir" wsrep_local_state_comment)" == Synced &&
+			"$(galera_status_value "$dir" wsrep_cluster_size)" == "$count" ]] || return 1
+	done
+}
+
+# The fault runs' tenant, user and token (GALERA_TOKEN, GALERA_TENANT_ID).
+galera_fault_setup() {
+	local conf="$CLUSTER_DIR/web1/intuka.conf" password answer url
+	password=$(openssl rand -hex 12)
+	intuka_admin -c "$conf" tenant create galera "Galera faults" >/dev/null || return 1
+	intuka_run env INTUKA_USER_PASSWORD="$password" "$INTUKA_ADMIN_BIN" -c "$conf" user create galera \
+		admin@galera.test --name "Fault Runner" </dev/null >/dev/null || return 1
+	url=$(sed -n 1p "$CLUSTER_DIR/urls")
+	answer=$(curl -sS --max-time 30 -H 'Content-Type: application/json' \
+		-d "{\"email\":\"admin@galera.test\",\"password\":\"$password\",\"tenantSlug\":\"galera\"}" \
+		"$url/api/v1/auth/login") || return 1
+	GALERA_TOKEN=$(jq -r '.data.accessToken // empty' <<<"$answer")
+	[[ -n "$GALERA_TOKEN" ]] || { log "fault run login failed: $answer"; return 1; }
+	GALERA_TENANT_ID=$(mariadb_sql "$CLUSTER_DIR/db1" "$INTUKA_DB_NAME" -e "SELECT tenant_id FROM tenants WHERE slug = 'galera'")
+	# 20 clients write far above the per-user limit of the suites.
+	galera_reload "$CLUSTER_DIR/web1" rate_limit_per_minute=1000000 || return 1
+	galera_reload "$CLUSTER_DIR/web2" rate_limit_per_minute=1000000 || return 1
+}
+
+# galera_fault NAME KILL_CMD RESTART_CMD: 20 clients (10 starting on each
+# web node, moving to the other after an unclear answer) create leads with
+# Idempotency-Keys for 45 s; at 10 s KILL_CMD, at 25 s RESTART_CMD. Then
+# every acknowledged create must be stored once. Prints the figures, one a
+# line, and appends them to GALERA_FIGURES.
+galera_fault() {
+	local name="$1" kill_cmd="$2" restart_cmd="$3" prefix="gf$1$$" work="$CLUSTER_DIR/fault-$1"
+	local client="$INTUKA_REPO/tests/figures_client.py" client_pid result lost restarted_s=- share
+	local -a urls
+	mapfile -t urls < "$CLUSTER_DIR/urls"
+	mkdir -p "$work"
+	log "===== fault run: $name ====="
+	python3 "$client" creates --url "${urls[0]}" --url "${urls[1]}" --token "$GALERA_TOKEN" --clients 20 \
+		--seconds 45 --retry-s 60 --prefix "$prefix" --out "$work/acknowledged.tsv" >"$work/creates.json" &
+	client_pid=$!
+	sleep 10
+	log "fault run $name: $kill_cmd"
+	eval "$kill_cmd" || log "fault run $name: the kill command failed"
+	sleep 15
+	log "fault run $name: $restart_cmd"
+	local began=$SECONDS
+	if eval "$restart_cmd"; then
+		restarted_s=$((SECONDS - began))
+	else
+		log "fault run $name: the restart command failed"
+	fi
+	wait "$client_pid" || true
+	result=$(cat "$work/creates.json")
+	mariadb_sql "$CLUSTER_DIR/db2" "$INTUKA_DB_NAME" -e \
+		"SELECT lead_id, last_name FROM sales_leads WHERE tenant_id = $GALERA_TENANT_ID AND last_name LIKE '$prefix-%'" \
+		>"$work/rows.tsv"
+	lost=$(python3 "$client" lost "$work/acknowledged.tsv" "$work/rows.tsv")
+	share=$(jq -r '(.failed_requests * 1000 / (if .requests > 0 then .requests else 1 end) | round) / 10' <<<"$result")
+	{
+		printf 'galera %s: acknowledged writes %s, lost %s\n' "$name" "$(jq .acknowledged <<<"$result")" "$(jq .lost <<<"$lost")"
+		printf 'galera %s: stored twice %s\n' "$name" "$(jq .duplicates <<<"$lost")"
+		printf 'galera %s: failed requests %s of %s (%s%%), unanswered creates %s, refused %s\n' "$name" \
+			"$(jq .failed_requests <<<"$result")" "$(jq .requests <<<"$result")" "$share" \
+			"$(jq .unanswered <<<"$result")" "$(jq .refused <<<"$result")"
+		printf 'galera %s: writes did not succeed for %s s at most (from %s s; the kill was at 10 s)\n' "$name" \
+			"$(jq .longest_write_gap_s <<<"$result")" "$(jq .longest_write_gap_from_s <<<"$result")"
+		printf 'galera %s: restart took %s s; statuses %s\n' "$name" "$restarted_s" "$(jq -c .statuses <<<"$result")"
+	} | tee -a "$GALERA_FIGURES"
+	check "galera $name: no acknowledged write lost, none stored twice" \
+		test "$(jq '.lost + .duplicates' <<<"$lost")" -eq 0
+	check "galera $name: every create answered" test "$(jq '.unanswered + .refused' <<<"$result")" -eq 0
+	check "galera $name: all database nodes Synced again" wait_until 120 galera_all_synced
+}
+
+# The joiner's log says "SST received" after an incremental transfer too;
+# a full copy is the rsync script's "SST completed on joiner".
+galera_caught_up_by_ist() {
+	grep -q 'IST received' "$1" && ! grep -q 'SST completed on joiner' "$1"
+}
+
+# Kills web node 1 whole: its lighttpd and its intukad master and workers.
+galera_kill_web_node() {
+	local state="$CLUSTER_DIR/web1" pid
+	for pid in "$(web_pid "$state")" "$(intukad_pid "$state")"; do
+		[[ -n "$pid" ]] && kill -KILL -- "-$pid" 2>/dev/null
+	done
+	rm -f "$state/pids/web.pid" "$state/pids/intukad.pid" "$(stack_socket "$state")" "$(stack_master_pidfile "$state")"
+}
+
+galera_restart_web_node() {
+	local state="$CLUSTER_DIR/web1"
+	intukad_start "$state" "$(cat "$state/config")" && lighttpd_start "$state" "$(cat "$state/port")"
+}
+
+phase_galera() {
+	local began=$SECONDS i node
+	local -a suites=("${ITEST_SUITES[@]}")
+	((${#suites[@]} > 0)) || suites=("${GALERA_SUITES[@]}")
+	CLUSTER_DIR="$TEST_ROOT/cluster"
+	GALERA_FIGURES="$TEST_ROOT/galera-figures.txt"
+	: >"$GALERA_FIGURES"
+	log "===== Galera: 3 database nodes, 2 web nodes ====="
+	if ! INTUKA_CLUSTER_DIR="$CLUSTER_DIR" "$DEPLOY_DIR/cluster.sh" start 3; then
+		fail 1 "galera: deploy/cluster.sh start failed"
+		return 0
+	fi
+	check "galera: 3 database nodes Synced" galera_all_synced
+	check "galera: schema applied once (one row per migration)" test "$(mariadb_sql "$CLUSTER_DIR/db3" \
+		"$INTUKA_DB_NAME" -e 'SELECT COUNT(*) = COUNT(DISTINCT version) FROM schema_migrations')" = 1
+	check "galera: every table InnoDB (Galera replicates nothing else)" test "$(mariadb_sql "$CLUSTER_DIR/db2" -e \
+		"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$INTUKA_DB_NAME' AND ENGINE <> 'InnoDB'")" = 0
+	# One suite on web node 1, the next on web node 2, and so on.
+	for ((i = 0; i < ${#suites[@]}; i++)); do
+		node=$((i % 2 + 1))
+		galera_itest "$node" "${suites[i]}"
+		wait_until 120 galera_all_synced || log "galera: not all nodes Synced after ${suites[i]}"
+	done
+	if galera_fault_setup; then
+		galera_fault database_node_killed \
+			"galera_node_kill '$CLUSTER_DIR/db1'" "galera_node_start '$CLUSTER_DIR/db1' >/dev/null"
+		# Node 1 bootstrapped the cluster: any state transfer it logs is the
+		# fault run's, and it must be the incremental one.
+		check "galera: the killed database node caught up by IST, not a full copy" \
+			galera_caught_up_by_ist "$CLUSTER_DIR/db1/error.log"
+		galera_fault web_node_killed galera_kill_web_node galera_restart_web_node
+	else
+		fail 1 "galera: fault run setup (tenant, user, login) failed"
+	fi
+	log "galera phase took $((SECONDS - began)) s"
+	printf 'galera: phase took %d s\n' "$((SECONDS - began))" >>"$GALERA_FIGURES"
+	# The figures in tests/FIGURES.md are rewritten by the explicit --galera
+	# run only: the default run leaves the tree as it found it.
+	((GALERA == 0)) || galera_write_figures
+}
+
+# Replaces the Galera section of tests/FIGURES.md with this run's figures.
+galera_write_figures() {
+	local file="$INTUKA_REPO/tests/FIGURES.md" section="$TEST_ROOT/galera-section.md"
+	{
+		printf '## Galera fault runs\n\n'
+		printf 'Written by `deploy/test.sh --galera`: 3 MariaDB Galera nodes (galera-4,\n'
+		printf 'rsync state transfers) and 2 web nodes (4 intukad workers and lighttpd\n'
+		printf 'each, db_hosts of both starting at database node 1, the writer), on\n'
+		printf 'loopback, debug build. 20 clients create leads with Idempotency-Keys\n'
+		printf 'for 45 s, 10 starting on each web node and moving to the other after\n'
+		printf 'an unclear answer; the node (database node 1, web node 1) is SIGKILLed\n'
+		printf 'at 10 s and started again at 25 s.\n\n'
+		printf -- '- date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+		printf -- '- commit: %s\n' "$(git -C "$INTUKA_REPO" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+		printf -- '- machine: %s CPUs\n\n' "$(nproc)"
+		printf '```\n'
+		cat "$GALERA_FIGURES"
+		printf '```\n'
+	} >"$section"
+	if grep -q '^## Galera fault runs' "$file"; then
+		# Everything from the heading to the next "## " heading is ours.
+		awk -v section="$section" '
+			/^## Galera fault runs/ { while ((getline line < section) > 0) print line; skip = 1; next }
+			skip && /^## / { skip = 0 }
+			!skip { print }
+		' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+	else
+		{ printf '\n'; cat "$section"; } >>"$file"
+	fi
+}
+
 main() {
 	local flavour started
 	case "${1:-}" in
@@ -507,17 +767,21 @@ main() {
 		PACKAGE_ONLY=1
 		SERVERS=package
 		;;
+	--galera)
+		GALERA=1
+		SERVERS=galera
+		;;
 	"") ;;
 	-h | --help)
-		sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '2,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		return 0
 		;;
-	*) die "unknown argument: $1 (--sanitize or --package)" ;;
+	*) die "unknown argument: $1 (--sanitize, --package or --galera)" ;;
 	esac
 	for flavour in $SERVERS; do
 		case "$flavour" in
-		lighttpd | apache | fcgid | shared | package) ;;
-		*) die "INTUKA_TEST_SERVERS: unknown flavour '$flavour' (lighttpd, apache, fcgid, shared, package)" ;;
+		lighttpd | apache | fcgid | shared | package | galera) ;;
+		*) die "INTUKA_TEST_SERVERS: unknown flavour '$flavour' (lighttpd, apache, fcgid, shared, package, galera)" ;;
 		esac
 	done
 	((EUID == 0)) || [[ " $SERVERS " != *" package "* && " $SERVERS " != *" shared "* ]] ||
@@ -541,6 +805,20 @@ main() {
 		started=$SECONDS
 		phase_unit_tests
 		timed_since "unit tests" "$started"
+		if ((GALERA)); then
+			# The fuzz targets and the single-server flavours are the plain run's.
+			phase_build_itest || bail "make tests/integration/intuka-itest failed"
+			llm_stub_start || bail "the language-model stub (tests/llm_stub) did not start"
+			started=$SECONDS
+			phase_galera
+			timed_since galera "$started"
+			check "no sanitizer report in server or worker logs" check_sanitizer_logs
+			teardown
+			print_summary
+			trap - EXIT
+			((FAILED == 0))
+			return
+		fi
 		started=$SECONDS
 		phase_distcheck
 		timed_since distcheck "$started"
@@ -564,6 +842,7 @@ main() {
 		case "$flavour" in
 		shared) phase_shared "$TEST_ROOT/shared" ;;
 		package) phase_package "$TEST_ROOT/package" ;;
+		galera) phase_galera ;;
 		*) phase_flavour "$flavour" ;;
 		esac
 		timed_since "$flavour" "$started"

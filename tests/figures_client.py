@@ -8,8 +8,9 @@ TSV) for the script to count; none of them decides what a figure means.
   json-corpus   bodies that are not strict JSON, one file each in a directory
   burst         N requests from P parallel clients started together; counts statuses
   creates       clients creating leads with Idempotency-Keys, retrying what
-                got no clear answer, while health is probed; writes what was
-                acknowledged
+                got no clear answer (on the next --url when several are
+                given, as a load balancer would), while health is probed;
+                writes what was acknowledged
   lost          acknowledged creates against the rows the database holds
   stub          a one-answer HTTP server that counts its hits (redirect checks)
 
@@ -360,7 +361,12 @@ def creates(args):
     Idempotency-Key and lastName; an answer that is not a clear yes or no
     (no answer, 5xx, 409 still in progress) is retried with the same key and
     body, as a client should, for up to RETRY_S seconds after the run. 201
-    is an acknowledgement; the acknowledged (key, id) pairs go to OUT."""
+    is an acknowledgement; the acknowledged (key, id) pairs go to OUT.
+    With several URLs (web nodes), client n starts on URL n modulo their
+    count and moves to the next URL after an answer that is not clear.
+    longest_write_gap_s is the longest time without any acknowledgement
+    while creates were being tried: how long writes did not succeed."""
+    urls = args.url
     headers = {"Authorization": "Bearer " + args.token, "Content-Type": "application/json"}
     deadline = time.monotonic() + args.seconds
     give_up = deadline + args.retry_s
@@ -374,11 +380,14 @@ def creates(args):
     stop_probe = threading.Event()
     started = time.monotonic()
 
-    def create_one(key):
+    acknowledged_at = []
+
+    def create_one(key, url_index):
         body = json.dumps({"lastName": key, "source": "figures"}).encode()
         while True:
             status, response_headers, data = request(
-                args.url, "POST", "/api/v1/sales/leads", dict(headers, **{"Idempotency-Key": key}), body)
+                urls[url_index % len(urls)], "POST", "/api/v1/sales/leads",
+                dict(headers, **{"Idempotency-Key": key}), body)
             with lock:
                 statuses[str(status)] += 1
             if status == 201:
@@ -388,30 +397,33 @@ def creates(args):
                     lead_id = None
                 with lock:
                     acknowledged.append((key, lead_id))
+                    acknowledged_at.append(time.monotonic() - started)
                     if response_headers.get("idempotent-replayed") == "true":
                         replays[0] += 1
-                return
+                return url_index
             if status != 0 and status < 500 and status != 409:
                 with lock:
                     refused.append((key, status, data[:200].decode("utf-8", "replace")))
-                return
+                return url_index
             if time.monotonic() > give_up:
                 with lock:
                     unanswered.append(key)
-                return
+                return url_index
+            url_index += 1
             time.sleep(0.2)
 
     def client(number):
         sequence = 0
+        url_index = number
         while time.monotonic() < deadline:
             sequence += 1
-            create_one("%s-%d-%d" % (args.prefix, number, sequence))
+            url_index = create_one("%s-%d-%d" % (args.prefix, number, sequence), url_index)
             if args.pause_ms:
                 time.sleep(args.pause_ms / 1000)
 
     def probe():
         while not stop_probe.is_set():
-            status, _, data = request(args.url, "GET", "/api/v1/health", timeout_s=5)
+            status, _, data = request(urls[0], "GET", "/api/v1/health", timeout_s=5)
             outages.observe(status == 200 and b'"database":{"status":"ok"' in data, time.monotonic() - started)
             stop_probe.wait(args.probe_ms / 1000)
 
@@ -431,6 +443,12 @@ def creates(args):
         for key, lead_id in acknowledged:
             handle.write("%s\t%s\n" % (key, lead_id))
     fivexx = sum(count for status, count in statuses.items() if status.startswith("5"))
+    moments = sorted(acknowledged_at)
+    gap, gap_from = 0.0, None
+    for earlier, later in zip([0.0] + moments, moments):
+        if later - earlier > gap:
+            gap, gap_from = later - earlier, earlier
+    requests_made = sum(statuses.values())
     json.dump({
         "creates": len(acknowledged) + len(refused) + len(unanswered),
         "acknowledged": len(acknowledged),
@@ -438,7 +456,10 @@ def creates(args):
         "refused": len(refused),
         "refused_first": refused[0] if refused else None,
         "unanswered": len(unanswered),
-        "requests": sum(statuses.values()),
+        "requests": requests_made,
+        "failed_requests": requests_made - statuses.get("201", 0),
+        "longest_write_gap_s": round(gap, 2),
+        "longest_write_gap_from_s": round(gap_from, 2) if gap_from is not None else None,
         "statuses": dict(statuses),
         "fivexx": fivexx,
         "health_probes": outages.probes,
@@ -527,7 +548,7 @@ def main():
     command.set_defaults(run=burst)
 
     command = commands.add_parser("creates")
-    command.add_argument("--url", required=True)
+    command.add_argument("--url", required=True, action="append", help="http://HOST:PORT, repeatable (web nodes)")
     command.add_argument("--token", required=True)
     command.add_argument("--clients", type=int, default=8)
     command.add_argument("--seconds", type=float, required=True)

@@ -26,10 +26,11 @@ INTUKA_TEST_PACKAGES=(chromium)
 # JSON of the demo's API calls; for the package's checks logrotate, socat,
 # which receives the sd_notify datagrams, adduser, which the package's
 # postinst needs and dpkg -i does not fetch, and systemd for
-# systemd-analyze security, also where systemd is not PID 1).
+# systemd-analyze security, also where systemd is not PID 1); galera-4 and
+# rsync (its state transfers) for deploy/cluster.sh and the galera flavour.
 INTUKA_RUN_PACKAGES=(
 	mariadb-server mariadb-client lighttpd apache2 libapache2-mod-fcgid curl openssl iproute2 jq logrotate socat
-	adduser systemd
+	adduser systemd galera-4 rsync
 )
 # Debian's hook that invoke-rc.d asks before starting a service.
 DEPS_POLICY_RC_D=/usr/sbin/policy-rc.d

@@ -6,7 +6,7 @@
 # --deliver-webhooks, the same for every flavour). Sourced; needs common.sh
 # and mariadb.sh. Also run as a command, so the integration tests can restart
 # the delivery process or the intukad master they stopped:
-#   deploy/lib/stack.sh deliverer-start|deliverer-stop|intukad-start STATE
+#   deploy/lib/stack.sh deliverer-start|deliverer-stop|intukad-start|web-start STATE
 #
 # Layout of a state directory STATE (mode 0711: the web server user may pass
 # through but not list it):
@@ -66,6 +66,11 @@ INTUKA_STACK_WEBHOOK_POLL_MS="${INTUKA_STACK_WEBHOOK_POLL_MS:-500}"
 # How long a claimed delivery stays with its process (35-3600 s); a killed
 # deliverer's claims are retried after it.
 INTUKA_STACK_WEBHOOK_LEASE_S="${INTUKA_STACK_WEBHOOK_LEASE_S:-60}"
+
+# db_hosts of the stack: "host:port,host:port" of a Galera cluster's nodes,
+# in the order its workers prefer them (deploy/cluster.sh sets it); empty
+# for the single server of db_port.
+INTUKA_STACK_DB_HOSTS="${INTUKA_STACK_DB_HOSTS:-}"
 
 INTUKAD_BIN="$INTUKA_REPO/src/intukad"
 INTUKA_ADMIN_BIN="$INTUKA_REPO/src/intuka-admin"
@@ -152,6 +157,7 @@ stack_write_config() {
 		log_level = info
 		db_host = 127.0.0.1
 		db_port = $db_port
+		db_hosts = $INTUKA_STACK_DB_HOSTS
 		db_socket =
 		db_name = $INTUKA_DB_NAME
 		db_user = $INTUKA_DB_USER
@@ -573,17 +579,19 @@ stack_status() {
 }
 
 # As a command: restart or stop the delivery process of a running stack, or
-# start its intukad master again (lighttpd and apache flavours).
+# start its intukad master again (lighttpd and apache flavours), or its
+# lighttpd (after a test killed it).
 stack_main() {
 	local command="${1:-}" state="${2:-}"
 	[[ -n "$command" && -d "$state" ]] || {
-		printf 'usage: %s deliverer-start|deliverer-stop|intukad-start STATE\n' "$0" >&2
+		printf 'usage: %s deliverer-start|deliverer-stop|intukad-start|web-start STATE\n' "$0" >&2
 		exit 64
 	}
 	case "$command" in
 	deliverer-start) deliverer_start "$state" ;;
 	deliverer-stop) deliverer_stop "$state" ;;
 	intukad-start) intukad_start "$state" "$(cat "$state/config")" ;;
+	web-start) lighttpd_start "$state" "$(cat "$state/port")" ;;
 	*)
 		printf 'unknown command: %s\n' "$command" >&2
 		exit 64

@@ -47,6 +47,7 @@ static const struct config_key config_keys[] = {
 	STRING_KEY(log_file, ""),
 	STRING_KEY(db_host, "127.0.0.1"),
 	INT_KEY(db_port, 1, 65535, "3306"),
+	STRING_KEY(db_hosts, ""),
 	STRING_KEY(db_socket, ""),
 	STRING_KEY(db_name, "intuka"),
 	STRING_KEY(db_user, "intuka"),
@@ -330,6 +331,115 @@ int config_apply_environment(struct config *config, char *error, size_t error_si
 	return 0;
 }
 
+/* One "host[:port]" item of length length, without surrounding spaces. */
+static int config_parse_db_host(const char *item, size_t length, int default_port, struct config_db_host *host,
+	char *error, size_t error_size)
+{
+	const char *name = item;
+	size_t name_length = length;
+	const char *port_text = NULL;
+	size_t port_length = 0;
+	if (length > 0 && item[0] == '[') {
+		/* [ipv6]:port: the colons inside the brackets are the address's. */
+		const char *close = memchr(item, ']', length);
+		if (close == NULL) {
+			snprintf(error, error_size, "\"%.*s\": no closing ]", (int)length, item);
+			return -1;
+		}
+		name = item + 1;
+		name_length = (size_t)(close - name);
+		size_t rest = length - (size_t)(close + 1 - item);
+		if (rest > 0) {
+			if (close[1] != ':') {
+				snprintf(error, error_size, "\"%.*s\": expected :port after ]", (int)length, item);
+				return -1;
+			}
+			port_text = close + 2;
+			port_length = rest - 1;
+		}
+	} else {
+		const char *colon = memchr(item, ':', length);
+		if (colon != NULL) {
+			if (memchr(colon + 1, ':', length - (size_t)(colon + 1 - item)) != NULL) {
+				snprintf(error, error_size, "\"%.*s\": write an IPv6 address as [address]:port", (int)length,
+					item);
+				return -1;
+			}
+			name_length = (size_t)(colon - item);
+			port_text = colon + 1;
+			port_length = length - name_length - 1;
+		}
+	}
+	if (name_length == 0 || name_length >= sizeof(host->host)) {
+		snprintf(error, error_size, "\"%.*s\": host name empty or longer than %zu bytes", (int)length, item,
+			sizeof(host->host) - 1);
+		return -1;
+	}
+	for (size_t i = 0; i < name_length; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!(isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':')) {
+			snprintf(error, error_size, "\"%.*s\": unexpected character in the host name", (int)length, item);
+			return -1;
+		}
+	}
+	int port = default_port;
+	if (port_text != NULL) {
+		port = 0;
+		if (port_length == 0 || port_length > 5) {
+			snprintf(error, error_size, "\"%.*s\": port must be 1-65535", (int)length, item);
+			return -1;
+		}
+		for (size_t i = 0; i < port_length; i++) {
+			if (port_text[i] < '0' || port_text[i] > '9') {
+				snprintf(error, error_size, "\"%.*s\": port must be 1-65535", (int)length, item);
+				return -1;
+			}
+			port = port * 10 + (port_text[i] - '0');
+		}
+		if (port < 1 || port > 65535) {
+			snprintf(error, error_size, "\"%.*s\": port must be 1-65535", (int)length, item);
+			return -1;
+		}
+	}
+	memcpy(host->host, name, name_length);
+	host->host[name_length] = '\0';
+	host->port = port;
+	return 0;
+}
+
+int config_parse_db_hosts(const char *text, int default_port, struct config_db_host *hosts, size_t capacity,
+	size_t *count, char *error, size_t error_size)
+{
+	*count = 0;
+	const char *cursor = text;
+	for (;;) {
+		const char *end = strchr(cursor, ',');
+		size_t length = end != NULL ? (size_t)(end - cursor) : strlen(cursor);
+		const char *item = cursor;
+		while (length > 0 && isspace((unsigned char)*item)) {
+			item++;
+			length--;
+		}
+		while (length > 0 && isspace((unsigned char)item[length - 1]))
+			length--;
+		if (length == 0) {
+			snprintf(error, error_size, "empty item in the list (expected host:port,host:port)");
+			return -1;
+		}
+		if (*count == capacity) {
+			snprintf(error, error_size, "more than %zu hosts", capacity);
+			return -1;
+		}
+		if (config_parse_db_host(item, length, default_port, &hosts[*count], error, error_size) != 0)
+			return -1;
+		(*count)++;
+		if (end == NULL)
+			break;
+		cursor = end + 1;
+	}
+	return 0;
+}
+
 int config_validate(const struct config *config, char *error, size_t error_size)
 {
 	enum log_level level;
@@ -394,6 +504,16 @@ int config_validate(const struct config *config, char *error, size_t error_size)
 		}
 		if (config->chat_llm_model[0] == '\0') {
 			snprintf(error, error_size, "chat_llm_model: required with chat_llm_base_url");
+			return -1;
+		}
+	}
+	if (config->db_hosts[0] != '\0') {
+		struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];
+		size_t host_count = 0;
+		char reason[CONFIG_ERROR_MAX];
+		if (config_parse_db_hosts(config->db_hosts, config->db_port, hosts, CONFIG_DB_HOSTS_MAX, &host_count, reason,
+			sizeof(reason)) != 0) {
+			snprintf(error, error_size, "db_hosts: %s", reason);
 			return -1;
 		}
 	}

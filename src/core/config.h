@@ -13,6 +13,8 @@
 #define CONFIG_JWT_KID_MAX 33
 #define CONFIG_JWT_SECRET_MAX 256
 #define CONFIG_OPERATOR_KEY_MIN 32
+/* Database nodes in db_hosts (a Galera cluster is rarely above 9). */
+#define CONFIG_DB_HOSTS_MAX 16
 
 struct config {
 	char listen[CONFIG_PATH_MAX];
@@ -30,6 +32,10 @@ struct config {
 	char log_file[CONFIG_PATH_MAX]; /* log_target = file: appended to, reopened on SIGUSR1 */
 	char db_host[CONFIG_TEXT_MAX];
 	int db_port;
+	/* "host:port,host:port": the nodes of a Galera cluster in the order this
+	 * node prefers them; a worker moves to the next when one is lost or not
+	 * ready. "" = db_host and db_port alone. */
+	char db_hosts[CONFIG_PATH_MAX];
 	char db_socket[CONFIG_PATH_MAX];
 	char db_name[CONFIG_TEXT_MAX];
 	char db_user[CONFIG_TEXT_MAX];
@@ -98,7 +104,18 @@ struct config {
 	int jwt_key_count;
 };
 
+/* One database node of db_hosts. */
+struct config_db_host {
+	char host[CONFIG_TEXT_MAX];
+	int port;
+};
+
 void config_set_defaults(struct config *config);
+/* Parses a db_hosts list: host[:port] or [ipv6]:port items separated by
+ * commas (spaces around them allowed); a missing port is default_port.
+ * Returns 0 with *count items (at least one), or -1 with a reason. */
+int config_parse_db_hosts(const char *text, int default_port, struct config_db_host *hosts, size_t capacity,
+	size_t *count, char *error, size_t error_size);
 /* Full load: defaults, file, secrets file, environment, validation.
  * Returns 0, or -1 with a one-line reason in error (never a secret value). */
 int config_load(struct config *config, const char *path, char *error, size_t error_size);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define DB_STATEMENT_CACHE_SLOTS 1024 /* power of two, well above every statement the modules define */
 #define DB_MAX_COLUMNS 64
@@ -29,9 +30,21 @@ struct db {
 	MYSQL *connection;
 	const struct config *config;
 	int in_transaction;
+	/* The nodes of db_hosts (or db_host alone) and the one in use: a lost
+	 * or unready node sends the worker to the next, round the list. */
+	struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];
+	size_t host_count;
+	size_t host_index;
+	/* When this worker last connected to a node other than its first. */
+	time_t failed_over_at;
+	/* The last error was a node refusing to work (1047): nothing ran. */
+	int node_not_ready;
+	struct db_attempt attempt;
 	struct db_cached_statement cache[DB_STATEMENT_CACHE_SLOTS];
 	struct db_counters counters;
 	char last_error[512];
+	/* Rows handed to callbacks by the current statement. */
+	size_t rows_delivered;
 	/* Fetch buffers, one per column, kept from query to query: rows are
 	 * fetched one query at a time on a connection, so they are never shared. */
 	char *column_buffers[DB_MAX_COLUMNS];
@@ -42,6 +55,24 @@ struct db *db_new(const struct config *config)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
 	db->config = config;
+	char error[CONFIG_ERROR_MAX];
+	if (config->db_hosts[0] != '\0' && config->db_socket[0] == '\0' &&
+		config_parse_db_hosts(config->db_hosts, config->db_port, db->hosts, CONFIG_DB_HOSTS_MAX, &db->host_count,
+			error, sizeof(error)) != 0) {
+		/* config_validate refused this already; db_host stays usable. */
+		log_error("db_hosts: %s; using db_host", error);
+		db->host_count = 0;
+	}
+	if (db->host_count == 0) {
+		snprintf(db->hosts[0].host, sizeof(db->hosts[0].host), "%s", config->db_host);
+		db->hosts[0].port = config->db_port;
+		db->host_count = 1;
+	}
+	/* Every worker starts with the list's first node and moves on only when
+	 * it fails (and stays on the next until that one fails): the workers of
+	 * one web node write through one Galera node, so they conflict with each
+	 * other as on one server (by waiting on locks), not by failing
+	 * certification at commit. */
 	return db;
 }
 
@@ -64,6 +95,19 @@ static void db_disconnect(struct db *db)
 	db->in_transaction = 0;
 }
 
+/* The connection failed. A node that refused to work (1047: no quorum,
+ * still joining) is left for the next one of the list; after a lost
+ * connection the next connect tries the same node first (a session
+ * killed, an idle timeout: the node is fine), and a node that is gone
+ * refuses or times out there, so the connect moves on by itself. */
+static void db_leave_node(struct db *db)
+{
+	int not_ready = db->node_not_ready;
+	db_disconnect(db);
+	if (not_ready && db->host_count > 1)
+		db->host_index = (db->host_index + 1) % db->host_count;
+}
+
 void db_free(struct db *db)
 {
 	if (db == NULL)
@@ -84,7 +128,7 @@ const struct db_counters *db_get_counters(const struct db *db)
 	return &db->counters;
 }
 
-static int db_error_means_connection_lost(unsigned error_number)
+enum db_failure_class db_failure_class_of(unsigned error_number)
 {
 	switch (error_number) {
 	case CR_CONNECTION_ERROR:
@@ -97,22 +141,96 @@ static int db_error_means_connection_lost(unsigned error_number)
 	case ER_SERVER_SHUTDOWN:
 	case ER_CONNECTION_KILLED:
 	case ER_UNKNOWN_STMT_HANDLER:
-		return 1;
+		return DB_FAILURE_CONNECTION_LOST;
+	case ER_UNKNOWN_COM_ERROR: /* 1047, "WSREP has not yet prepared node for application use" */
+		return DB_FAILURE_NODE_NOT_READY;
+	case ER_LOCK_DEADLOCK:
+		return DB_FAILURE_CONFLICT;
+	case ER_DUP_ENTRY:
+		return DB_FAILURE_DUPLICATE;
 	default:
-		return 0;
+		return DB_FAILURE_OTHER;
 	}
+}
+
+unsigned db_repeat_delay_ms(unsigned repeat, uint32_t random_value)
+{
+	unsigned shift = repeat == 0 ? 0 : repeat - 1;
+	if (shift > 3)
+		shift = 3;
+	unsigned half = 10u << shift; /* 10, 20, 40, 80 */
+	return half + random_value % (half + 1);
+}
+
+int db_attempt_repeatable(const struct db_attempt *attempt, size_t host_count)
+{
+	if (attempt->applied_writes > 0)
+		return 0;
+	return attempt->conflicts > 0 || (attempt->unavailable > 0 && host_count > 1);
+}
+
+/* Seconds on another node before a worker tries its first node again. */
+#define DB_FAILBACK_S 30
+
+void db_attempt_start(struct db *db)
+{
+	memset(&db->attempt, 0, sizeof(db->attempt));
+	/* Back to the first node a while after a failover, between requests,
+	 * so the web node's workers gather on one node again (its writes then
+	 * wait on locks there instead of failing certification). When the
+	 * first node is still away, the connect moves on at once (refused) or
+	 * after db_connect_timeout_s, once per DB_FAILBACK_S. */
+	if (db->connection != NULL && db->host_index != 0 && !db->in_transaction &&
+		time(NULL) - db->failed_over_at >= DB_FAILBACK_S) {
+		db_disconnect(db);
+		db->host_index = 0;
+	}
+}
+
+const struct db_attempt *db_attempt_record(const struct db *db)
+{
+	return &db->attempt;
+}
+
+size_t db_host_count(const struct db *db)
+{
+	return db->host_count;
 }
 
 static enum db_result db_classify(struct db *db, unsigned error_number, const char *message)
 {
 	snprintf(db->last_error, sizeof(db->last_error), "%u: %s", error_number, message);
-	if (db_error_means_connection_lost(error_number))
+	db->node_not_ready = 0;
+	switch (db_failure_class_of(error_number)) {
+	case DB_FAILURE_NODE_NOT_READY:
+		db->node_not_ready = 1;
+		db->attempt.unavailable++;
 		return DB_UNAVAILABLE;
-	if (error_number == ER_DUP_ENTRY)
+	case DB_FAILURE_CONNECTION_LOST:
+		db->attempt.unavailable++;
+		return DB_UNAVAILABLE;
+	case DB_FAILURE_DUPLICATE:
 		return DB_DUPLICATE;
-	if (error_number == ER_LOCK_DEADLOCK)
+	case DB_FAILURE_CONFLICT:
+		db->attempt.conflicts++;
 		return DB_DEADLOCK;
-	return DB_ERROR;
+	default:
+		return DB_ERROR;
+	}
+}
+
+/* A statement's error. A few failures (an error packet in the middle of a
+ * result set) leave the number on the connection rather than on the
+ * statement; with no number anywhere, nobody knows where the conversation
+ * with the server stands, and it is treated as lost. */
+static enum db_result db_classify_statement(struct db *db, MYSQL_STMT *handle)
+{
+	unsigned error_number = mysql_stmt_errno(handle);
+	if (error_number != 0)
+		return db_classify(db, error_number, mysql_stmt_error(handle));
+	if (db->connection != NULL && mysql_errno(db->connection) != 0)
+		return db_classify(db, mysql_errno(db->connection), mysql_error(db->connection));
+	return db_classify(db, CR_SERVER_LOST, "statement failed without an error number");
 }
 
 enum db_result db_ensure_connected(struct db *db)
@@ -136,16 +254,30 @@ enum db_result db_ensure_connected(struct db *db)
 		"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,"
 		"ERROR_FOR_DIVISION_BY_ZERO'");
 	const char *socket_path = config->db_socket[0] ? config->db_socket : NULL;
-	db->counters.round_trips++;
-	if (mysql_real_connect(connection, socket_path ? NULL : config->db_host, config->db_user,
-		    config->db_password, config->db_name, (unsigned)config->db_port, socket_path,
-		    CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS) == NULL) {
+	/* Every node once, starting with the current one. A node passed over
+	 * here costs the request nothing: it does not count as unavailable. */
+	unsigned unavailable_before = db->attempt.unavailable;
+	for (size_t tried = 0; tried < db->host_count; tried++) {
+		const struct config_db_host *host = &db->hosts[db->host_index];
+		db->counters.round_trips++;
+		if (mysql_real_connect(connection, socket_path ? NULL : host->host, config->db_user, config->db_password,
+			    config->db_name, (unsigned)host->port, socket_path,
+			    CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS) != NULL) {
+			db->connection = connection;
+			db->attempt.unavailable = unavailable_before;
+			if (db->host_index != 0)
+				db->failed_over_at = time(NULL);
+			return DB_OK;
+		}
 		db_classify(db, CR_CONNECTION_ERROR, mysql_error(connection));
-		mysql_close(connection);
-		return DB_UNAVAILABLE;
+		if (db->host_count > 1) {
+			log_warn("database node %s:%d unreachable (%s); trying the next", host->host, host->port,
+				db->last_error);
+			db->host_index = (db->host_index + 1) % db->host_count;
+		}
 	}
-	db->connection = connection;
-	return DB_OK;
+	mysql_close(connection);
+	return DB_UNAVAILABLE;
 }
 
 static MYSQL_STMT *db_prepared(struct db *db, const struct db_statement_def *definition, enum db_result *result)
@@ -164,7 +296,7 @@ static MYSQL_STMT *db_prepared(struct db *db, const struct db_statement_def *def
 		}
 		db->counters.round_trips++;
 		if (mysql_stmt_prepare(handle, definition->sql, (unsigned long)strlen(definition->sql)) != 0) {
-			*result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+			*result = db_classify_statement(db, handle);
 			mysql_stmt_close(handle);
 			return NULL;
 		}
@@ -283,7 +415,7 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 	}
 	enum db_result result = DB_OK;
 	if (mysql_stmt_bind_result(handle, binds) != 0) {
-		result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+		result = db_classify_statement(db, handle);
 		goto done;
 	}
 	int stop = 0;
@@ -292,7 +424,7 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 		if (fetch_status == MYSQL_NO_DATA)
 			break;
 		if (fetch_status == 1) {
-			result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+			result = db_classify_statement(db, handle);
 			break;
 		}
 		for (size_t c = 0; c < column_count; c++) {
@@ -302,7 +434,7 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 				binds[c].buffer = buffers[c];
 				binds[c].buffer_length = (unsigned long)capacities[c] - 1;
 				if (mysql_stmt_fetch_column(handle, &binds[c], (unsigned)c, 0) != 0) {
-					result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+					result = db_classify_statement(db, handle);
 					goto done;
 				}
 			}
@@ -314,13 +446,14 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 			}
 		}
 		if (!stop) {
+			db->rows_delivered++;
 			struct db_row row = {.column_count = column_count, .values = values, .lengths = lengths,
 				.names = names, .kinds = kinds};
 			stop = on_row(callback_context, &row);
 		}
 		/* Rebind after growing a buffer so the next fetch uses it. */
 		if (fetch_status == MYSQL_DATA_TRUNCATED && mysql_stmt_bind_result(handle, binds) != 0) {
-			result = db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+			result = db_classify_statement(db, handle);
 			break;
 		}
 	}
@@ -371,12 +504,12 @@ static enum db_result db_run_once(struct db *db, const struct db_statement_def *
 	if (param_count > 0) {
 		db_bind_params(binds, params, param_count, lengths);
 		if (mysql_stmt_bind_param(handle, binds) != 0)
-			return db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+			return db_classify_statement(db, handle);
 	}
 	db->counters.round_trips++;
 	*sent = 1;
 	if (mysql_stmt_execute(handle) != 0)
-		return db_classify(db, mysql_stmt_errno(handle), mysql_stmt_error(handle));
+		return db_classify_statement(db, handle);
 	if (affected_rows != NULL)
 		*affected_rows = mysql_stmt_affected_rows(handle);
 	if (insert_id != NULL)
@@ -387,15 +520,40 @@ static enum db_result db_run_once(struct db *db, const struct db_statement_def *
 	return result;
 }
 
+/* Times an autocommit statement that lost a conflict runs again before
+ * the conflict goes to the caller. */
+#define DB_AUTOCOMMIT_CONFLICT_RETRIES 5
+
 static enum db_result db_run(struct db *db, const struct db_statement_def *statement, const struct db_param *params,
 	size_t param_count, uint64_t *affected_rows, uint64_t *insert_id, db_row_callback on_row,
 	void *callback_context)
 {
 	int sent = 0;
+	db->rows_delivered = 0;
+	unsigned conflicts_before = db->attempt.conflicts;
 	enum db_result result =
 		db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context, &sent);
+	/* One statement outside a transaction that lost a conflict (a deadlock,
+	 * or on Galera another node's write to the same row certified first,
+	 * as counters of two web nodes do) was rolled back whole: run it again
+	 * after a short random pause, unless its rows were already handed on. */
+	for (unsigned retry = 1; result == DB_DEADLOCK && !db->in_transaction && db->rows_delivered == 0 &&
+	     retry <= DB_AUTOCOMMIT_CONFLICT_RETRIES; retry++) {
+		struct timespec pause = {.tv_sec = 0, .tv_nsec = (long)(1 + random() % (2u << retry)) * 1000000L};
+		nanosleep(&pause, NULL);
+		sent = 0;
+		result = db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row,
+			callback_context, &sent);
+	}
+	if (result != DB_DEADLOCK)
+		db->attempt.conflicts = conflicts_before; /* overcome here: nothing for the request to repeat */
+	if (result == DB_OK && !db->in_transaction && !db_statement_retry_safe(statement))
+		db->attempt.applied_writes++;
 	if (result != DB_UNAVAILABLE)
 		return result;
+	/* A node that refused the statement (1047) did not run it. */
+	if (db->node_not_ready)
+		sent = 0;
 	/* The server went away (restart, failover, idle timeout). Inside a
 	 * transaction the server rolled the work back: nothing was applied and
 	 * the caller fails the request. Outside one, a fresh connection and one
@@ -404,18 +562,22 @@ static enum db_result db_run(struct db *db, const struct db_statement_def *state
 	int was_in_transaction = db->in_transaction;
 	if (db->connection != NULL) {
 		log_warn("database connection lost (%s); reconnecting", db->last_error);
-		db_disconnect(db);
+		db_leave_node(db);
 		db->counters.reconnects++;
 	}
 	if (was_in_transaction)
 		return DB_UNAVAILABLE;
 	if (sent && !db_statement_retry_safe(statement)) {
 		log_warn("%s: connection lost after the write was sent; not retried, outcome unknown", statement->name);
+		db->attempt.applied_writes++;
 		return DB_OUTCOME_UNKNOWN;
 	}
 	sent = 0;
-	return db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context,
+	result = db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context,
 		&sent);
+	if (result == DB_OK && !db_statement_retry_safe(statement))
+		db->attempt.applied_writes++;
+	return result;
 }
 
 enum db_result db_exec(struct db *db, const struct db_statement_def *statement, const struct db_param *params,
@@ -445,7 +607,7 @@ enum db_result db_begin(struct db *db)
 		result = db_simple(db, "START TRANSACTION");
 	if (result == DB_UNAVAILABLE && db->connection != NULL) {
 		/* Nothing has happened yet in this transaction: reconnect once. */
-		db_disconnect(db);
+		db_leave_node(db);
 		db->counters.reconnects++;
 		result = db_ensure_connected(db);
 		if (result == DB_OK)
@@ -462,12 +624,17 @@ enum db_result db_commit(struct db *db)
 		return DB_UNAVAILABLE;
 	enum db_result result = db_simple(db, "COMMIT");
 	db->in_transaction = 0;
-	if (result == DB_UNAVAILABLE) {
+	if (result == DB_UNAVAILABLE && db->node_not_ready) {
+		/* Refused by a node without quorum: not committed anywhere. */
+		db_leave_node(db);
+	} else if (result == DB_UNAVAILABLE) {
 		/* The COMMIT may have been applied before the answer was lost. */
 		log_warn("connection lost during COMMIT (%s); outcome unknown", db->last_error);
-		db_disconnect(db);
+		db_leave_node(db);
 		result = DB_OUTCOME_UNKNOWN;
 	}
+	if (result == DB_OK || result == DB_OUTCOME_UNKNOWN)
+		db->attempt.applied_writes++;
 	return result;
 }
 
@@ -479,7 +646,7 @@ int db_in_transaction(const struct db *db)
 void db_rollback(struct db *db)
 {
 	if (db->connection != NULL && db_simple(db, "ROLLBACK") == DB_UNAVAILABLE)
-		db_disconnect(db);
+		db_leave_node(db);
 	db->in_transaction = 0;
 }
 
@@ -500,6 +667,6 @@ enum db_result db_exec_script(struct db *db, const char *sql)
 			result = db_classify(db, mysql_errno(db->connection), mysql_error(db->connection));
 	} while (status == 0);
 	if (result == DB_UNAVAILABLE)
-		db_disconnect(db);
+		db_leave_node(db);
 	return result;
 }

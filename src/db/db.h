@@ -66,6 +66,48 @@ enum db_result {
 	DB_OUTCOME_UNKNOWN,
 };
 
+/* What a server or client error number means to the code above, whatever
+ * the statement was. Pure; exposed for tests. */
+enum db_failure_class {
+	DB_FAILURE_OTHER,
+	DB_FAILURE_DUPLICATE,
+	/* The connection is gone (or going): reconnect, to another node when
+	 * there are several. A write already sent may have been applied. */
+	DB_FAILURE_CONNECTION_LOST,
+	/* 1047: a Galera node that is not part of the primary component (lost
+	 * quorum, still joining) refuses every statement; nothing ran. */
+	DB_FAILURE_NODE_NOT_READY,
+	/* 1213: a deadlock on one server, or on Galera a certification failure
+	 * (another node committed a write to the same rows first). The server
+	 * rolled the whole transaction back: repeating it whole is sound. */
+	DB_FAILURE_CONFLICT,
+};
+enum db_failure_class db_failure_class_of(unsigned error_number);
+
+/* What happened to the database in one run of a request's handler, for
+ * deciding whether running it again is sound (flow/pipeline.c). */
+struct db_attempt {
+	unsigned conflicts;   /* DB_FAILURE_CONFLICT answers */
+	unsigned unavailable; /* connections lost, nodes not ready, connects failed */
+	/* Commits and autocommit writes that took effect (or may have: an
+	 * outcome unknown counts): after one, the run cannot be repeated whole.
+	 * Writes marked retry_safe do not count. */
+	unsigned applied_writes;
+};
+
+/* Runs of a request's handler, the first included, when a conflict or a
+ * lost node made it fail before anything was applied. */
+#define DB_ATTEMPTS_MAX 4
+
+/* Milliseconds to wait before repeat number repeat (1-based) of a request:
+ * half fixed, half random from random_value, doubling from 10-20 ms up to
+ * 80-160 ms, so two nodes that conflicted do not meet again in step. */
+unsigned db_repeat_delay_ms(unsigned repeat, uint32_t random_value);
+/* 1 when a run with this record failed for a reason another run may not
+ * meet (a conflict; a lost or unready node when there is another node to
+ * move to) and applied nothing. Pure; exposed for tests. */
+int db_attempt_repeatable(const struct db_attempt *attempt, size_t host_count);
+
 /* How a column's text is to be read by code that does not know the
  * statement (a tenant's export): as a number, as text, or as bytes. */
 enum db_column_kind { DB_COLUMN_TEXT, DB_COLUMN_NUMBER, DB_COLUMN_BINARY };
@@ -118,6 +160,11 @@ enum db_result db_exec_script(struct db *db, const char *sql);
 /* Opens the connection now if it is not open; for health checks. */
 enum db_result db_ensure_connected(struct db *db);
 const char *db_last_error(const struct db *db);
+/* Starts a new record of what a handler's run does to the database. */
+void db_attempt_start(struct db *db);
+const struct db_attempt *db_attempt_record(const struct db *db);
+/* Database nodes this worker may use (1 without db_hosts). */
+size_t db_host_count(const struct db *db);
 const struct db_counters *db_get_counters(const struct db *db);
 
 #endif

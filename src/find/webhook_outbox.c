@@ -27,15 +27,19 @@ enum webhook_outbox_statement {
 
 static const struct db_statement_def webhook_outbox_statements[OUTBOX_STMT__MAX] = {
 	/* Global by nature: the delivery process serves every tenant. A range
-	 * of find_webhook_deliveries_due (status, next_attempt_at). */
+	 * of find_webhook_deliveries_due (status, next_attempt_at). Candidates
+	 * only, read without locks: the claim itself is the mark below. */
 	[OUTBOX_STMT_CLAIM_SELECT] = {.name = "find_webhooks.claim_due",
 		.sql = "SELECT tenant_id, delivery_id FROM find_webhook_deliveries "
 		"WHERE status = 'pending' AND next_attempt_at <= NOW(3) "
-		"ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED",
+		"ORDER BY next_attempt_at LIMIT ?",
 		.tenant_bound = 0},
+	/* Compare-and-set: the row is taken only while it is still due, so of
+	 * two processes that read it, on one server or on two Galera nodes,
+	 * one changes it (the other matches nothing, or loses certification). */
 	[OUTBOX_STMT_CLAIM_MARK] = {.name = "find_webhooks.claim_mark",
 		.sql = "UPDATE find_webhook_deliveries SET claim_token = ?, next_attempt_at = NOW(3) + INTERVAL ? SECOND "
-		"WHERE tenant_id = ? AND delivery_id = ?",
+		"WHERE tenant_id = ? AND delivery_id = ? AND status = 'pending' AND next_attempt_at <= NOW(3)",
 		.tenant_bound = 1},
 	[OUTBOX_STMT_RENEW] = {.name = "find_webhooks.claim_renew",
 		.sql = "UPDATE find_webhook_deliveries SET next_attempt_at = NOW(3) + INTERVAL ? SECOND "
@@ -132,23 +136,27 @@ int webhook_outbox_claim(struct db *db, const char *token, int lease_s, size_t l
 		limit = WEBHOOK_OUTBOX_BATCH_MAX;
 	struct webhook_claim_list list = {claims, 0, limit};
 	struct db_param select_params[] = {DB_UINT(limit)};
-	enum db_result result = db_begin(db);
-	if (result == DB_OK)
-		result = db_query(db, &webhook_outbox_statements[OUTBOX_STMT_CLAIM_SELECT], select_params, 1,
-			webhook_outbox_read_claim, &list);
-	for (size_t i = 0; result == DB_OK && i < list.count; i++) {
+	enum db_result result = db_query(db, &webhook_outbox_statements[OUTBOX_STMT_CLAIM_SELECT], select_params, 1,
+		webhook_outbox_read_claim, &list);
+	if (result != DB_OK)
+		return result;
+	/* One autocommit compare-and-set per candidate: the rows another
+	 * process took in between are dropped from the batch. A conflict is
+	 * such a row too; a lost connection leaves the row with us or not, and
+	 * either way its lease brings it back. */
+	size_t kept = 0;
+	for (size_t i = 0; i < list.count; i++) {
 		struct db_param params[] = {DB_TEXT(token), DB_INT(lease_s), DB_UINT(claims[i].tenant_id),
 			DB_UINT(claims[i].delivery_id)};
-		result = db_exec(db, &webhook_outbox_statements[OUTBOX_STMT_CLAIM_MARK], params, 4, NULL, NULL);
+		uint64_t taken = 0;
+		result = db_exec(db, &webhook_outbox_statements[OUTBOX_STMT_CLAIM_MARK], params, 4, &taken, NULL);
+		if (result == DB_OK && taken == 1)
+			claims[kept++] = claims[i];
+		else if (result != DB_OK && result != DB_DEADLOCK)
+			break;
 	}
-	if (result == DB_OK)
-		result = db_commit(db);
-	if (result != DB_OK) {
-		db_rollback(db);
-		return result;
-	}
-	*claimed_count = list.count;
-	return DB_OK;
+	*claimed_count = kept;
+	return kept > 0 || result == DB_OK || result == DB_DEADLOCK ? DB_OK : result;
 }
 
 static int webhook_outbox_read_delivery(void *callback_context, const struct db_row *row)

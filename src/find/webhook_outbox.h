@@ -49,10 +49,11 @@ struct webhook_delivery {
 /* A fresh claim token (32 hex digits). */
 int webhook_outbox_new_token(char *out, size_t out_size);
 
-/* In one short transaction: lock up to limit due rows with SKIP LOCKED (so
- * several delivery processes never wait on or take each other's rows),
- * stamp them with token and push their due time lease_s ahead. Returns an
- * enum db_result; *claimed_count rows are in claims. */
+/* Reads up to limit due rows and takes each with a compare-and-set that
+ * stamps token and pushes its due time lease_s ahead, only while the row is
+ * still due: several delivery processes, on one server or on the nodes of
+ * a Galera cluster, never take the same row. Returns an enum db_result;
+ * *claimed_count rows (those taken) are in claims. */
 int webhook_outbox_claim(struct db *db, const char *token, int lease_s, size_t limit, struct webhook_claim *claims,
 	size_t *claimed_count);
 

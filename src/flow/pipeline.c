@@ -22,6 +22,7 @@
 #include "handler/context.h"
 #include "handler/respond.h"
 #include "http/etag.h"
+#include "handler/stream.h"
 #include "http/query.h"
 #include "http/response.h"
 #include "http/router.h"
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* A genuine credential of a suspended tenant: the caller is known, so 403
  * and not 401; the tenant's data is kept until its operator decides. */
@@ -351,6 +353,39 @@ static void pipeline_answer_not_modified(struct request_context *context)
 		response_not_modified(context->response, context->response->cache_control);
 }
 
+/* The handler's run failed on a certification conflict (or on a node that
+ * was lost or not ready) before anything was committed: the server rolled
+ * it all back, so running the handler again from the start is sound, as
+ * long as nothing went to the client yet. Another failure of that kind, or
+ * one after a commit, is a 503 naming the request id: never a 500, never
+ * a write half made. Returns 1 when the handler is to run again. */
+static int pipeline_repeat_or_refuse(struct request_context *context, unsigned runs, size_t headers_length)
+{
+	const struct db_attempt *attempt = db_attempt_record(context->db);
+	if (status_is_success(context->response->status) || stream_started(context))
+		return 0;
+	if (attempt->conflicts == 0 && attempt->unavailable == 0)
+		return 0;
+	const char *request_id = context->request->request_id;
+	if (runs < DB_ATTEMPTS_MAX && db_attempt_repeatable(attempt, db_host_count(context->db))) {
+		unsigned delay_ms = db_repeat_delay_ms(runs, (uint32_t)random());
+		log_msg(LOG_LEVEL_INFO, request_id, "%s %s: run %u failed (%s) before anything was applied; again in %u ms",
+			context->request->method_text, context->route->pattern, runs,
+			attempt->conflicts > 0 ? "write conflict" : "database node lost", delay_ms);
+		struct timespec pause = {.tv_sec = 0, .tv_nsec = (long)delay_ms * 1000000L};
+		nanosleep(&pause, NULL);
+		response_rewind(context->response, headers_length);
+		context->after_response = NULL;
+		return 1;
+	}
+	if (attempt->conflicts == 0)
+		return 0; /* the handler answered the lost database already: 503 */
+	log_msg(LOG_LEVEL_WARN, request_id, "%s %s: write conflict after %u run(s)%s", context->request->method_text,
+		context->route->pattern, runs, attempt->applied_writes > 0 ? ", a commit before it" : "");
+	respond_db_failure(context, DB_DEADLOCK, context->route->pattern);
+	return 0;
+}
+
 /* OPTIONS: a browser's preflight, answered for routes open to browsers. */
 static void pipeline_preflight(struct request_context *context, const struct route_table *const *tables,
 	size_t table_count)
@@ -416,7 +451,13 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 		pipeline_validate_query(context, route) != 0 || pipeline_validate_input(context, route) != 0)
 		return;
 
-	route->handler(context);
-	pipeline_close_transaction(context);
+	size_t headers_length = response->extra_headers_length;
+	unsigned runs = 0;
+	do {
+		db_attempt_start(context->db);
+		runs++;
+		route->handler(context);
+		pipeline_close_transaction(context);
+	} while (pipeline_repeat_or_refuse(context, runs, headers_length));
 	pipeline_answer_not_modified(context);
 }

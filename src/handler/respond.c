@@ -46,8 +46,13 @@ void respond_db_failure(struct request_context *context, int result, const char 
 		response_error(context->response, STATUS_CONFLICT, "Resource already exists");
 		break;
 	case DB_DEADLOCK:
-		log_msg(LOG_LEVEL_WARN, request_id, "%s: deadlock: %s", what, db_last_error(context->db));
-		response_error(context->response, STATUS_CONFLICT, "Concurrent update, try again");
+		/* A deadlock, or on Galera a write certified first on another node:
+		 * the transaction was rolled back whole (the pipeline has already
+		 * run the handler again where that was sound). Nothing was saved;
+		 * the client may retry, and quotes X-Request-Id when reporting it. */
+		log_msg(LOG_LEVEL_WARN, request_id, "%s: write conflict: %s", what, db_last_error(context->db));
+		response_error(context->response, STATUS_SERVICE_UNAVAILABLE,
+			"Concurrent writes to the same data; nothing was saved, retry the request");
 		break;
 	default:
 		log_msg(LOG_LEVEL_ERROR, request_id, "%s: database error: %s", what, db_last_error(context->db));

@@ -72,6 +72,21 @@ static void response_drop_trees(struct response *response)
 	response->cache_control = NULL;
 }
 
+void response_rewind(struct response *response, size_t headers_length)
+{
+	response_drop_trees(response);
+	response->status = STATUS_OK;
+	response->message[0] = '\0';
+	response->document = NULL;
+	response->document_length = 0;
+	response->document_type = NULL;
+	response->cache_control = NULL;
+	if (headers_length < response->extra_headers_length) {
+		response->extra_headers_length = headers_length;
+		response->extra_headers[headers_length] = '\0';
+	}
+}
+
 void response_reset(struct response *response)
 {
 	response_drop_trees(response);

@@ -39,6 +39,10 @@ struct response {
 
 void response_init(struct response *response);
 void response_reset(struct response *response);
+/* Forgets a handler's outcome (status, data, error, the header lines after
+ * the first headers_length bytes) and keeps what came before it (the gate's
+ * envelope members, rate limit headers): the handler is run again. */
+void response_rewind(struct response *response, size_t headers_length);
 
 /* Success with data (ownership of data moves to the response). */
 void response_ok(struct response *response, enum status status, json_object *data, const char *message);

@@ -1,7 +1,10 @@
 /* Numbered migrations (sql/migrations/NNNN_name.sql) applied in order, each
  * recorded with its checksum in schema_migrations. Re-running applies only
- * what is missing; an applied file that later changed is refused. A named
- * lock keeps two admins from migrating at once. */
+ * what is missing; an applied file that later changed is refused. A lock
+ * row keeps two admins from migrating at once, on one server or on any
+ * nodes of a Galera cluster: GET_LOCK would be local to one node there,
+ * while the row's compare-and-set is an ordinary replicated write that
+ * Galera certifies, so of two admins on two nodes one wins. */
 #include "tools/admin.h"
 #include "core/alloc.h"
 #include "core/config.h"
@@ -14,8 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MIGRATION_MAX_FILES 1000
+/* How long the lock row stays taken by an admin that died holding it;
+ * renewed after every applied migration. */
+#define MIGRATION_LOCK_LEASE_S 900
+/* How long an admin waits for another one's migration. */
+#define MIGRATION_LOCK_WAIT_S 60
 #define MIGRATION_MAX_BYTES (4 * 1024 * 1024)
 
 struct migration_file {
@@ -31,10 +40,26 @@ static const struct db_statement_def migrate_create_table = {.name = "admin.crea
 	" applied_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)"
 	") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
 	.tenant_bound = 0};
-static const struct db_statement_def migrate_lock = {.name = "admin.migrate_lock", .sql = "SELECT GET_LOCK('intuka.migrate', 30)",
+static const struct db_statement_def migrate_create_lock = {.name = "admin.create_schema_migration_lock",
+	.sql = "CREATE TABLE IF NOT EXISTS schema_migration_lock ("
+	" lock_id TINYINT UNSIGNED NOT NULL PRIMARY KEY,"
+	" holder CHAR(32) NULL,"
+	" expires_at DATETIME(3) NULL"
+	") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
 	.tenant_bound = 0};
+static const struct db_statement_def migrate_lock_row = {.name = "admin.migrate_lock_row",
+	.sql = "INSERT IGNORE INTO schema_migration_lock (lock_id) VALUES (1)", .tenant_bound = 0, .retry_safe = 1};
+/* Taken when free or when its holder's lease ran out. */
+static const struct db_statement_def migrate_lock = {.name = "admin.migrate_lock",
+	.sql = "UPDATE schema_migration_lock SET holder = ?, expires_at = NOW(3) + INTERVAL ? SECOND "
+	"WHERE lock_id = 1 AND (holder IS NULL OR expires_at < NOW(3))",
+	.tenant_bound = 0};
+static const struct db_statement_def migrate_lock_renew = {.name = "admin.migrate_lock_renew",
+	.sql = "UPDATE schema_migration_lock SET expires_at = NOW(3) + INTERVAL ? SECOND WHERE lock_id = 1 AND holder = ?",
+	.tenant_bound = 0, .retry_safe = 1};
 static const struct db_statement_def migrate_unlock = {.name = "admin.migrate_unlock",
-	.sql = "SELECT RELEASE_LOCK('intuka.migrate')", .tenant_bound = 0};
+	.sql = "UPDATE schema_migration_lock SET holder = NULL, expires_at = NULL WHERE lock_id = 1 AND holder = ?",
+	.tenant_bound = 0, .retry_safe = 1};
 static const struct db_statement_def migrate_checksum = {.name = "admin.migration_checksum",
 	.sql = "SELECT checksum FROM schema_migrations WHERE version = ?", .tenant_bound = 0};
 static const struct db_statement_def migrate_record = {.name = "admin.migration_record",
@@ -151,7 +176,36 @@ int admin_schema_version(struct admin_context *context, long long *version)
 	return 0;
 }
 
-static int migration_apply_all(struct admin_context *context, struct migration_file *files, int count)
+/* Takes the lock row for holder, waiting up to MIGRATION_LOCK_WAIT_S for
+ * another admin. A conflict at commit (two nodes took it at once) means
+ * the other one has it. Returns 0 when taken. */
+static int migration_lock(struct admin_context *context, const char *holder)
+{
+	if (db_exec(context->db, &migrate_create_lock, NULL, 0, NULL, NULL) != DB_OK ||
+		db_exec(context->db, &migrate_lock_row, NULL, 0, NULL, NULL) != DB_OK) {
+		admin_report_db_error(context, "creating the migration lock");
+		return -1;
+	}
+	for (int waited_ms = 0; waited_ms <= MIGRATION_LOCK_WAIT_S * 1000; waited_ms += 250) {
+		struct db_param params[] = {DB_TEXT(holder), DB_INT(MIGRATION_LOCK_LEASE_S)};
+		uint64_t taken = 0;
+		enum db_result result = db_exec(context->db, &migrate_lock, params, 2, &taken, NULL);
+		if (result == DB_OK && taken == 1)
+			return 0;
+		if (result != DB_OK && result != DB_DEADLOCK) {
+			admin_report_db_error(context, "taking the migration lock");
+			return -1;
+		}
+		struct timespec pause = {.tv_sec = 0, .tv_nsec = 250 * 1000000L};
+		nanosleep(&pause, NULL);
+	}
+	fprintf(stderr, "intuka-admin: another migration is running (lock not obtained in %d s)\n",
+		MIGRATION_LOCK_WAIT_S);
+	return -1;
+}
+
+static int migration_apply_all(struct admin_context *context, struct migration_file *files, int count,
+	const char *holder)
 {
 	int applied = 0;
 	for (int i = 0; i < count; i++) {
@@ -196,6 +250,12 @@ static int migration_apply_all(struct admin_context *context, struct migration_f
 			admin_report_db_error(context, "recording a migration");
 			return -1;
 		}
+		struct db_param renew[] = {DB_INT(MIGRATION_LOCK_LEASE_S), DB_TEXT(holder)};
+		uint64_t renewed = 0;
+		if (db_exec(context->db, &migrate_lock_renew, renew, 2, &renewed, NULL) != DB_OK || renewed != 1) {
+			fprintf(stderr, "intuka-admin: the migration lock was lost after %s; stopping\n", file->file_name);
+			return -1;
+		}
 		applied++;
 	}
 	return applied;
@@ -211,15 +271,17 @@ int admin_migrate(struct admin_context *context)
 		admin_report_db_error(context, "creating schema_migrations");
 		return ADMIN_EXIT_FAILURE;
 	}
-	char locked[65] = "";
-	if (db_query(context->db, &migrate_lock, NULL, 0, migration_copy_first_column, locked) != DB_OK ||
-		strcmp(locked, "1") != 0) {
-		fprintf(stderr, "intuka-admin: another migration is running (lock not obtained in 30 s)\n");
+	char holder[33];
+	if (hex_random(16, holder, sizeof(holder)) != 0) {
+		fprintf(stderr, "intuka-admin: no random bytes for the migration lock\n");
 		return ADMIN_EXIT_FAILURE;
 	}
-	int applied = migration_apply_all(context, files, count);
-	char ignored[65];
-	db_query(context->db, &migrate_unlock, NULL, 0, migration_copy_first_column, ignored);
+	if (migration_lock(context, holder) != 0)
+		return ADMIN_EXIT_FAILURE;
+	int applied = migration_apply_all(context, files, count, holder);
+	struct db_param release[] = {DB_TEXT(holder)};
+	if (db_exec(context->db, &migrate_unlock, release, 1, NULL, NULL) != DB_OK)
+		admin_report_db_error(context, "releasing the migration lock (it lapses by itself)");
 	if (applied < 0)
 		return ADMIN_EXIT_FAILURE;
 	if (admin_seed_builtin_profiles(context, 0) != 0)

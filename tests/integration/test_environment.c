@@ -49,6 +49,9 @@ bool test_environment_load(void)
     test_environment.db_start_command = environment_value("INTUKA_TEST_DB_START_CMD");
     test_environment.config_file = environment_value("INTUKA_TEST_CONFIG");
     test_environment.admin_binary = environment_value("INTUKA_TEST_ADMIN");
+    test_environment.db_nodes = atoi(environment_value("INTUKA_TEST_DB_NODES"));
+    if (test_environment.db_nodes < 1)
+        test_environment.db_nodes = 1;
 
     if (!test_environment_has(test_environment.base_url)) {
         fprintf(stderr, "intuka-itest: INTUKA_TEST_BASE_URL is not set\n");
@@ -91,6 +94,7 @@ void test_environment_print_usage(const char *program_name)
             "  INTUKA_TEST_DB_START_CMD    shell command starting MariaDB (exit 0)\n"
             "  INTUKA_TEST_CONFIG          configuration file of the stack (for intuka-admin -c)\n"
             "  INTUKA_TEST_ADMIN           path of the intuka-admin binary\n"
+            "  INTUKA_TEST_DB_NODES        database nodes of db_hosts (a Galera cluster; default 1)\n"
             "  INTUKA_TEST_DELIVERY_PIDFILE    pid file of the webhook delivery process\n"
             "  INTUKA_TEST_DELIVERY_START_CMD  shell command starting it again (exit 0)\n"
             "  INTUKA_TEST_CONTRACT_DIR    directory of the SDK contract tables (default: the source tree's)\n"

@@ -18,6 +18,9 @@ struct test_environment {
     const char *db_sql_command;    /* shell command running SQL from stdin on the app database */
     const char *config_file;       /* intukad/intuka-admin configuration of this stack */
     const char *admin_binary;      /* path of intuka-admin */
+    /* Database nodes the stack's workers may move between (db_hosts of a
+     * Galera cluster): 1 for a single server. */
+    int db_nodes;
 };
 
 /* Points at getenv() storage: valid for the whole run, nothing to free. */

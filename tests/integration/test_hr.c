@@ -1177,7 +1177,9 @@ static const char *lost_write_message(const struct lost_write_request *in_flight
  * before the answer was lost), so it is 503 saying so and is not run again;
  * the DELETE's transaction was rolled back with the connection, so it is a
  * plain 503. Either way the department is as it was, and the same request
- * then succeeds.
+ * then succeeds. On a Galera cluster (several database nodes) the DELETE's
+ * handler runs again, on a fresh connection, since nothing of it had been
+ * applied: it answers 200 and the department is deleted once.
  */
 /* ---------------------------------------------------------------- workflows: self-approval, balances, edits */
 
@@ -1449,13 +1451,24 @@ static void a_write_cut_off_by_a_lost_connection_is_503_and_never_run_twice(void
 
     struct lost_write_request removal = { 0 };
     lose_connection_during(department, "DELETE", NULL, "UPDATE hr_departments SET deleted_at", &removal);
-    if (removal.answered) {
+    bool run_again = test_environment.db_nodes > 1;
+    if (removal.answered && run_again) {
+        ITEST_CHECK(removal.response.status == 200,
+                    "DELETE cut off inside its transaction, run again on a fresh connection: 200, got %ld: %s",
+                    removal.response.status, removal.response.body);
+    } else if (removal.answered) {
         ITEST_CHECK(removal.response.status == 503 &&
                         strstr(lost_write_message(&removal, message, sizeof message), "Database unavailable") != NULL,
                     "DELETE cut off inside its transaction: 503 Database unavailable, got %ld: %s",
                     removal.response.status, removal.response.body);
     }
     http_response_free(&removal.response);
+    if (run_again) {
+        /* Deleted once: gone, and a second DELETE finds nothing. */
+        call_expect(MANAGER, "GET", path, NULL, NULL, 404, NULL);
+        call_expect(MANAGER, "DELETE", path, NULL, NULL, 404, NULL);
+        return;
+    }
     call_expect(MANAGER, "GET", path, NULL, NULL, 200, NULL);
 
     /* Nothing was half done: the same requests now succeed. */

@@ -181,6 +181,61 @@ static void config_load_reports_a_missing_file(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(error, "/nonexistent/intuka.conf"));
 }
 
+static void config_db_hosts_parses_a_list_in_order(void)
+{
+	struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];
+	size_t count = 0;
+	char error[CONFIG_ERROR_MAX] = "";
+	CU_ASSERT_EQUAL_FATAL(config_parse_db_hosts("db1.example:3307, 10.0.0.2 ,[::1]:3309,db-4", 3306, hosts,
+				      CONFIG_DB_HOSTS_MAX, &count, error, sizeof(error)),
+		0);
+	CU_ASSERT_EQUAL_FATAL(count, 4);
+	CU_ASSERT_STRING_EQUAL(hosts[0].host, "db1.example");
+	CU_ASSERT_EQUAL(hosts[0].port, 3307);
+	CU_ASSERT_STRING_EQUAL(hosts[1].host, "10.0.0.2");
+	CU_ASSERT_EQUAL(hosts[1].port, 3306); /* no port: db_port */
+	CU_ASSERT_STRING_EQUAL(hosts[2].host, "::1");
+	CU_ASSERT_EQUAL(hosts[2].port, 3309);
+	CU_ASSERT_STRING_EQUAL(hosts[3].host, "db-4");
+	CU_ASSERT_EQUAL(hosts[3].port, 3306);
+	CU_ASSERT_EQUAL(config_parse_db_hosts("127.0.0.1:1", 3306, hosts, CONFIG_DB_HOSTS_MAX, &count, error,
+				sizeof(error)),
+		0);
+	CU_ASSERT_EQUAL(count, 1);
+}
+
+static void config_db_hosts_refuses_malformed_lists(void)
+{
+	static const char *const bad[] = {"", ",", "a:1,,b:2", "a:1,", "a:0", "a:65536", "a:", "a:12x", "a:123456",
+		":3306", "::1:3306", "[::1", "[::1]3306", "a b:1", "a;drop:1", "[]:1"};
+	struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];
+	size_t count = 0;
+	char error[CONFIG_ERROR_MAX];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		error[0] = '\0';
+		CU_ASSERT_EQUAL(config_parse_db_hosts(bad[i], 3306, hosts, CONFIG_DB_HOSTS_MAX, &count, error,
+					sizeof(error)),
+			-1);
+		CU_ASSERT_NOT_EQUAL(error[0], '\0');
+	}
+	/* More hosts than the array holds. */
+	CU_ASSERT_EQUAL(config_parse_db_hosts("a,b,c", 3306, hosts, 2, &count, error, sizeof(error)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "more than 2"));
+	/* A bad list fails validation, so intukad --check refuses it. */
+	struct config config;
+	config_set_defaults(&config);
+	CU_ASSERT_EQUAL_FATAL(config_parse_text(&config, "jwt_key.k1 = c2VjcmV0\n", "secrets", 1, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL_FATAL(config_parse_text(&config, "db_hosts = a:1,b:99999\n", "test.conf", 0, error,
+				      sizeof(error)),
+		0);
+	CU_ASSERT_EQUAL(config_validate(&config, error, sizeof(error)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "db_hosts"));
+	CU_ASSERT_EQUAL_FATAL(config_parse_text(&config, "db_hosts = a:1,b:2\n", "test.conf", 0, error,
+				      sizeof(error)),
+		0);
+	CU_ASSERT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
+}
+
 /* intuka.conf(5) names each key as ".Cm key" (mdoc): a key added to the
  * table without a word in the manual page fails here. */
 static void config_every_key_is_described_in_the_manual_page(void)
@@ -207,6 +262,8 @@ static void config_every_key_is_described_in_the_manual_page(void)
 }
 
 static const struct unit_test config_tests[] = {
+	{"config_db_hosts_parses_a_list_in_order", config_db_hosts_parses_a_list_in_order},
+	{"config_db_hosts_refuses_malformed_lists", config_db_hosts_refuses_malformed_lists},
 	{"config_operator_key_is_a_long_secret_or_nothing", config_operator_key_is_a_long_secret_or_nothing},
 	{"config_defaults_are_valid", config_defaults_are_valid},
 	{"config_parses_keys_comments_and_blank_lines", config_parses_keys_comments_and_blank_lines},

@@ -166,7 +166,34 @@ static void details_and_messages_stay_utf8_whatever_they_echo(void)
 	response_reset(&response);
 }
 
+/* A handler run again starts from what the pipeline had set before it. */
+static void rewind_keeps_what_came_before_the_handler(void)
+{
+	struct response response;
+	response_init(&response);
+	response_add_header(&response, "X-RateLimit-Limit", "200");
+	response_set_envelope_member(&response, "usage", json_object_new_int(7));
+	size_t before = response.extra_headers_length;
+	response_add_header(&response, "Location", "/api/v1/sales/leads/1");
+	response_error(&response, STATUS_CONFLICT, "Concurrent update");
+	response_add_detail(&response, "id", "is taken");
+	response_rewind(&response, before);
+	CU_ASSERT_EQUAL(response.status, STATUS_OK);
+	CU_ASSERT_EQUAL(response.extra_headers_length, before);
+	CU_ASSERT_PTR_NOT_NULL(strstr(response.extra_headers, "X-RateLimit-Limit: 200"));
+	CU_ASSERT_PTR_NULL(strstr(response.extra_headers, "Location"));
+	CU_ASSERT_PTR_NULL(response.details);
+	response_ok(&response, STATUS_CREATED, json_object_new_object(), "Created");
+	char *body = render(&response);
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "\"usage\":7"));
+	CU_ASSERT_PTR_NULL(strstr(body, "Concurrent"));
+	CU_ASSERT_PTR_NULL(strstr(body, "is taken"));
+	free(body);
+	response_reset(&response);
+}
+
 static const struct unit_test response_tests[] = {
+	{"rewind_keeps_what_came_before_the_handler", rewind_keeps_what_came_before_the_handler},
 	{"success_envelope_has_success_data_and_message", success_envelope_has_success_data_and_message},
 	{"list_envelope_carries_pagination", list_envelope_carries_pagination},
 	{"error_envelope_has_code_message_and_details", error_envelope_has_code_message_and_details},

@@ -22,6 +22,7 @@ int main(void)
 	int (*registrations[])(void) = {
 		register_arena_suite,
 		register_config_suite,
+		register_db_failover_suite,
 		register_fcgi_frame_suite,
 		register_hr_suite,
 		register_finance_suite,

@@ -6,6 +6,7 @@
 
 int register_arena_suite(void);
 int register_config_suite(void);
+int register_db_failover_suite(void);
 int register_fcgi_frame_suite(void);
 int register_hr_suite(void);
 int register_finance_suite(void);
