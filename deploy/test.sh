@@ -671,8 +671,9 @@ galera_rate_check() {
 	workers=$(sed -n 's/^workers = //p' "$CLUSTER_DIR/web1/intuka.conf")
 	unused_max=$((workers * 2 * 32))
 	floor=$((GALERA_RATE_LIMIT - unused_max))
-	# A minute window starts at :00; the burst (a few seconds) must not straddle two.
-	if (($(date +%s) % 60 > 50)); then
+	# A minute window starts at :00; the burst (3 s here, more on a loaded
+	# machine) must not straddle two.
+	if (($(date +%s) % 60 > 40)); then
 		log "galera rate check: waiting $((60 - $(date +%s) % 60)) s for a fresh minute window"
 		sleep $((60 - $(date +%s) % 60 + 1))
 	fi
@@ -897,7 +898,12 @@ galera_write_figures() {
 		printf 'loopback, debug build. 20 clients create leads with Idempotency-Keys\n'
 		printf 'for 45 s, 10 starting on each web node and moving to the other after\n'
 		printf 'an unclear answer; the node (database node 1, web node 1) is SIGKILLed\n'
-		printf 'at 10 s and started again at 25 s.\n\n'
+		printf 'at 10 s and started again at 25 s. Before the fault runs, two checks\n'
+		printf 'across both web nodes: one find key (plan limit 1600 a minute) sends\n'
+		printf '3200 requests alternately to the two nodes within one minute window\n'
+		printf '(accepted: at most 1600, at least 1600 - 4 workers x 2 nodes x 32\n'
+		printf 'leased units = 1344); 200 product writes through both nodes, each\n'
+		printf 'event delivered to a local receiver by the two deliverers.\n\n'
 		printf -- '- date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
 		printf -- '- commit: %s\n' "$(git -C "$INTUKA_REPO" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 		printf -- '- machine: %s CPUs\n\n' "$(nproc)"
