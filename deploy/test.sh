@@ -9,7 +9,9 @@
 # and "package" (the Debian package built, installed, started as its
 # systemd units say, rotated by logrotate, purged), each with the smoke
 # suite; last "galera": a 3-node MariaDB Galera cluster with two web nodes,
-# the integration suites shared out between them, and the fault runs.
+# the integration suites shared out between them, one find key's rate
+# limit and each webhook event's single delivery checked across both web
+# nodes, and the fault runs.
 # Ends with the time each phase took and one line "N passed, N failed".
 #
 #   deploy/test.sh              debug build (-O0 -g -Werror)
@@ -17,7 +19,8 @@
 #   deploy/test.sh --package    only the Debian package: build, install, start, smoke suite
 #   deploy/test.sh --galera     debug build, unit tests, then the galera flavour
 #                               alone (deploy/cluster.sh: the integration suites
-#                               alternately on web node 1 and 2, then the fault
+#                               alternately on web node 1 and 2, the rate-limit
+#                               and webhook checks across both, then the fault
 #                               runs, a database node and a web node SIGKILLed
 #                               under 20 clients), whose figures it writes into
 #                               tests/FIGURES.md
@@ -618,6 +621,156 @@ galera_fault_setup() {
 	galera_reload "$CLUSTER_DIR/web2" rate_limit_per_minute=1000000 || return 1
 }
 
+# ---- across web nodes: one rate limit, each webhook event delivered once
+
+# The per-key limit of galera_rate_check. Leases leave at most workers x
+# web nodes x RATE_LEASE_MAX (32) units unused (src/auth/rate_lease.h,
+# docs/api.md "Rate limits"): 4 x 2 x 32 = 256 here, so a limit of 1600
+# lets the check ask for 1344 of them at least (84%), and no more than 1600.
+GALERA_RATE_LIMIT=1600
+
+# The checks' tenant (galerachk) with a find plan of GALERA_RATE_LIMIT
+# requests a minute per key, an access token and two secret keys:
+# GALERA_RATE_KEY for the burst, GALERA_WRITE_KEY for the content writes.
+galera_checks_setup() {
+	local conf="$CLUSTER_DIR/web1/intuka.conf" password answer url key
+	password=$(openssl rand -hex 12)
+	intuka_admin -c "$conf" tenant create galerachk "Galera checks" >/dev/null || return 1
+	intuka_run env INTUKA_USER_PASSWORD="$password" "$INTUKA_ADMIN_BIN" -c "$conf" user create galerachk \
+		admin@galerachk.test --name "Check Runner" </dev/null >/dev/null || return 1
+	intuka_admin -c "$conf" find-plan set galerachk pro --max-webhooks 5 --rate-per-minute "$GALERA_RATE_LIMIT" \
+		--rate-per-hour 10000000 >/dev/null || return 1
+	url=$(sed -n 1p "$CLUSTER_DIR/urls")
+	answer=$(curl -sS --max-time 30 -H 'Content-Type: application/json' \
+		-d "{\"email\":\"admin@galerachk.test\",\"password\":\"$password\",\"tenantSlug\":\"galerachk\"}" \
+		"$url/api/v1/auth/login") || return 1
+	GALERA_CHECK_TOKEN=$(jq -r '.data.accessToken // empty' <<<"$answer")
+	[[ -n "$GALERA_CHECK_TOKEN" ]] || { log "galera checks: login failed: $answer"; return 1; }
+	for key in GALERA_RATE_KEY GALERA_WRITE_KEY; do
+		answer=$(curl -sS --max-time 30 -H "Authorization: Bearer $GALERA_CHECK_TOKEN" \
+			-H 'Content-Type: application/json' -d "{\"label\":\"$key\",\"keyType\":\"secret\"}" \
+			"$url/api/v1/find/provision/keys") || return 1
+		printf -v "$key" '%s' "$(jq -r '.data.key // empty' <<<"$answer")"
+		[[ -n "${!key}" ]] || { log "galera checks: no secret key: $answer"; return 1; }
+	done
+	GALERA_CHECK_TENANT_ID=$(mariadb_sql "$CLUSTER_DIR/db1" "$INTUKA_DB_NAME" -e \
+		"SELECT tenant_id FROM tenants WHERE slug = 'galerachk'")
+}
+
+# One find key, requests sent alternately to web node 1 and web node 2 by
+# 24 parallel clients, twice its per-minute limit in all, within one
+# clock-aligned minute. Every unit is counted in the shared rate_counters
+# row, so at most GALERA_RATE_LIMIT are accepted; what workers leased and
+# did not use is lost, at most workers x 2 nodes x 32, so at least the
+# limit less that.
+galera_rate_check() {
+	local -a urls
+	local result work="$CLUSTER_DIR/rate-check" workers unused_max floor windows accepted answered refused
+	mapfile -t urls <"$CLUSTER_DIR/urls"
+	mkdir -p "$work"
+	workers=$(sed -n 's/^workers = //p' "$CLUSTER_DIR/web1/intuka.conf")
+	unused_max=$((workers * 2 * 32))
+	floor=$((GALERA_RATE_LIMIT - unused_max))
+	# A minute window starts at :00; the burst (3 s here, more on a loaded
+	# machine) must not straddle two.
+	if (($(date +%s) % 60 > 40)); then
+		log "galera rate check: waiting $((60 - $(date +%s) % 60)) s for a fresh minute window"
+		sleep $((60 - $(date +%s) % 60 + 1))
+	fi
+	result=$(python3 "$INTUKA_REPO/tests/figures_client.py" burst --url "${urls[0]}" --url "${urls[1]}" \
+		--path /api/v1/find/webhooks/events --count $((GALERA_RATE_LIMIT * 2)) --parallel 24 \
+		--header "Authorization: Bearer $GALERA_RATE_KEY") || return 1
+	printf '%s\n' "$result" >"$work/burst.json"
+	windows=$(jq '.accepted_by_window | length' <<<"$result")
+	accepted=$(jq '[.accepted_by_window[]] | max // 0' <<<"$result")
+	answered=$(jq '[.statuses | to_entries[] | select(.key != "0") | .value] | add // 0' <<<"$result")
+	refused=$(jq '.statuses["429"] // 0' <<<"$result")
+	printf 'galera rate limit across web nodes: accepted %s of %s requests (limit %s a minute, at least %s by the lease bound; %s refused 429; %s window(s); web node 1 %s, web node 2 %s; %s s)\n' \
+		"$accepted" "$((GALERA_RATE_LIMIT * 2))" "$GALERA_RATE_LIMIT" "$floor" "$refused" "$windows" \
+		"$(jq -c --arg u "${urls[0]}" '.by_url[$u]' <<<"$result")" "$(jq -c --arg u "${urls[1]}" '.by_url[$u]' <<<"$result")" \
+		"$(jq .seconds <<<"$result")" | tee -a "$GALERA_FIGURES"
+	check "galera: one find key's requests through both web nodes: one window, at most the limit ($GALERA_RATE_LIMIT) accepted, at least $floor" \
+		test "$windows" -eq 1 -a "$accepted" -le "$GALERA_RATE_LIMIT" -a "$accepted" -ge "$floor"
+	check "galera: every request of the rate burst answered 2xx or 429" \
+		test "$((accepted + refused))" -eq "$((GALERA_RATE_LIMIT * 2))" -a "$answered" -eq "$((GALERA_RATE_LIMIT * 2))"
+}
+
+galera_deliverers_alive() {
+	proc_alive "$(deliverer_pid "$CLUSTER_DIR/web1")" && proc_alive "$(deliverer_pid "$CLUSTER_DIR/web2")"
+}
+
+galera_port_taken() { ! port_is_free "$1"; }
+
+# Deliveries of tenant galerachk that have finished, succeeded or not.
+galera_deliveries_done() {
+	[[ "$(mariadb_sql "$CLUSTER_DIR/db2" "$INTUKA_DB_NAME" -e "SELECT COUNT(*) FROM find_webhook_deliveries
+		WHERE tenant_id = $GALERA_CHECK_TENANT_ID AND status <> 'pending'")" -ge "$1" ]]
+}
+
+# With both web nodes' deliverers running: a webhook to a local receiver,
+# GALERA_WEBHOOK_EVENTS product writes alternately through both web nodes
+# (one product.upsert event each); every event must reach the receiver
+# exactly once, and both deliverers must have sent some. The claim token is
+# random per claim and cleared with the outcome, so the table does not say
+# which deliverer sent a delivery: each deliverer's log line does.
+GALERA_WEBHOOK_EVENTS=200
+galera_webhook_check() {
+	local -a urls
+	local work="$CLUSTER_DIR/webhook-check" port receiver_pid answer webhook_id result node pattern
+	local events received distinct missing duplicates writes sent1 sent2 began
+	mapfile -t urls <"$CLUSTER_DIR/urls"
+	mkdir -p "$work"
+	: >"$work/received.txt"
+	check "galera: a webhook deliverer runs on each web node" galera_deliverers_alive
+	port=$(port_find_free) || return 1
+	python3 "$INTUKA_REPO/tests/figures_client.py" receiver --port "$port" --delay-ms 20 \
+		--log "$work/received.txt" &
+	receiver_pid=$!
+	wait_until 10 galera_port_taken "$port" || { kill "$receiver_pid"; log "galera webhook check: no receiver"; return 1; }
+	answer=$(curl -sS --max-time 30 -H "Authorization: Bearer $GALERA_WRITE_KEY" -H 'Content-Type: application/json' \
+		-d "{\"name\":\"galera\",\"url\":\"http://127.0.0.1:$port/hook\",\"events\":[\"product.upsert\"]}" \
+		"${urls[1]}/api/v1/find/webhooks") || true
+	webhook_id=$(jq -r '.data.id // empty' <<<"$answer" 2>/dev/null)
+	if [[ -z "$webhook_id" ]]; then
+		kill "$receiver_pid"
+		log "galera webhook check: creating the webhook failed: $answer"
+		return 1
+	fi
+	began=$SECONDS
+	result=$(python3 "$INTUKA_REPO/tests/figures_client.py" burst --url "${urls[0]}" --url "${urls[1]}" \
+		--method POST --path /api/v1/find/products --count "$GALERA_WEBHOOK_EVENTS" --parallel 8 \
+		--header "Authorization: Bearer $GALERA_WRITE_KEY" --header 'X-Workspace-ID: galera-shop' \
+		--body '{"id":"gw-{i}","name":"Galera product {i}"}') || true
+	writes=$(jq '[.statuses | to_entries[] | select(.key | test("^2")) | .value] | add // 0' <<<"$result")
+	wait_until 60 galera_deliveries_done "$writes" || log "galera webhook check: deliveries still pending after 60 s"
+	# A delivery sent twice would reach the receiver about when its first
+	# copy was recorded: a moment more for stragglers.
+	sleep 2
+	kill "$receiver_pid"
+	wait "$receiver_pid" 2>/dev/null || true
+	mariadb_sql "$CLUSTER_DIR/db2" "$INTUKA_DB_NAME" -e "SELECT event_id FROM find_webhook_deliveries
+		WHERE tenant_id = $GALERA_CHECK_TENANT_ID AND webhook_id = $webhook_id" | sort >"$work/events.txt"
+	sort "$work/received.txt" >"$work/received-sorted.txt"
+	events=$(wc -l <"$work/events.txt")
+	received=$(wc -l <"$work/received-sorted.txt")
+	distinct=$(sort -u "$work/received-sorted.txt" | wc -l)
+	missing=$(comm -23 "$work/events.txt" <(sort -u "$work/received-sorted.txt") | wc -l)
+	duplicates=$((received - distinct))
+	# "webhook delivery N tenant T webhook W event product.upsert attempt 1: HTTP 200 ..."
+	pattern="tenant $GALERA_CHECK_TENANT_ID webhook $webhook_id event "
+	sent1=$(grep -c -F "$pattern" "$CLUSTER_DIR/web1/deliverer.log" || true)
+	sent2=$(grep -c -F "$pattern" "$CLUSTER_DIR/web2/deliverer.log" || true)
+	printf 'galera webhook deliveries across web nodes: %s events from %s of %s writes, received %s, missing %s, duplicates %s; sent by deliverer 1 %s, deliverer 2 %s; %s s\n' \
+		"$events" "$writes" "$GALERA_WEBHOOK_EVENTS" "$received" "$missing" "$duplicates" "$sent1" "$sent2" \
+		"$((SECONDS - began))" | tee -a "$GALERA_FIGURES"
+	check "galera: every write through both web nodes made one event" \
+		test "$writes" -eq "$GALERA_WEBHOOK_EVENTS" -a "$events" -eq "$writes"
+	check "galera: each webhook event delivered exactly once across both deliverers (0 missing, 0 duplicates)" \
+		test "$missing" -eq 0 -a "$duplicates" -eq 0 -a "$received" -eq "$events"
+	check "galera: both web nodes' deliverers sent deliveries, $events in all" \
+		test "$sent1" -gt 0 -a "$sent2" -gt 0 -a "$((sent1 + sent2))" -eq "$events"
+}
+
 # galera_fault NAME KILL_CMD RESTART_CMD: 20 clients (10 starting on each
 # web node, moving to the other after an unclear answer) create leads with
 # Idempotency-Keys for 45 s; at 10 s KILL_CMD, at 25 s RESTART_CMD. Then
@@ -710,6 +863,12 @@ phase_galera() {
 		galera_itest "$node" "${suites[i]}"
 		wait_until 120 galera_all_synced || log "galera: not all nodes Synced after ${suites[i]}"
 	done
+	if galera_checks_setup; then
+		galera_rate_check || fail 1 "galera: the rate check did not run"
+		galera_webhook_check || fail 1 "galera: the webhook check did not run"
+	else
+		fail 1 "galera: setup of the rate and webhook checks (tenant, user, keys) failed"
+	fi
 	if galera_fault_setup; then
 		galera_fault database_node_killed \
 			"galera_node_kill '$CLUSTER_DIR/db1'" "galera_node_start '$CLUSTER_DIR/db1' >/dev/null"
@@ -739,7 +898,12 @@ galera_write_figures() {
 		printf 'loopback, debug build. 20 clients create leads with Idempotency-Keys\n'
 		printf 'for 45 s, 10 starting on each web node and moving to the other after\n'
 		printf 'an unclear answer; the node (database node 1, web node 1) is SIGKILLed\n'
-		printf 'at 10 s and started again at 25 s.\n\n'
+		printf 'at 10 s and started again at 25 s. Before the fault runs, two checks\n'
+		printf 'across both web nodes: one find key (plan limit 1600 a minute) sends\n'
+		printf '3200 requests alternately to the two nodes within one minute window\n'
+		printf '(accepted: at most 1600, at least 1600 - 4 workers x 2 nodes x 32\n'
+		printf 'leased units = 1344); 200 product writes through both nodes, each\n'
+		printf 'event delivered to a local receiver by the two deliverers.\n\n'
 		printf -- '- date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
 		printf -- '- commit: %s\n' "$(git -C "$INTUKA_REPO" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 		printf -- '- machine: %s CPUs\n\n' "$(nproc)"
@@ -773,7 +937,7 @@ main() {
 		;;
 	"") ;;
 	-h | --help)
-		sed -n '2,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '2,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		return 0
 		;;
 	*) die "unknown argument: $1 (--sanitize, --package or --galera)" ;;

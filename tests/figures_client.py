@@ -7,12 +7,14 @@ TSV) for the script to count; none of them decides what a figure means.
   jwt-corpus    forged and malformed access tokens, one "name<TAB>token" a line
   json-corpus   bodies that are not strict JSON, one file each in a directory
   burst         N requests from P parallel clients started together; counts statuses
+                (spread over several --url in turn, per URL and per rate window)
   creates       clients creating leads with Idempotency-Keys, retrying what
                 got no clear answer (on the next --url when several are
                 given, as a load balancer would), while health is probed;
                 writes what was acknowledged
   lost          acknowledged creates against the rows the database holds
   stub          a one-answer HTTP server that counts its hits (redirect checks)
+  receiver      a webhook receiver: answers 200, logs each X-Webhook-Id
 
 Standard library only (Debian's python3).
 """
@@ -296,6 +298,10 @@ def burst(args):
     where {i} is the request's number."""
     headers = dict(header.split(": ", 1) for header in args.header)
     statuses = collections.Counter()
+    by_url = collections.defaultdict(collections.Counter)
+    # Answers other than 429 per rate window, keyed by X-RateLimit-Reset (the
+    # window's end): a burst that straddles two windows shows both.
+    accepted_by_window = collections.Counter()
     lock = threading.Lock()
     numbers = iter(range(args.count))
     gate = threading.Barrier(args.parallel)
@@ -314,9 +320,13 @@ def burst(args):
             body = args.body.replace("{i}", str(i)).encode() if args.body is not None else None
             if body is not None:
                 request_headers.setdefault("Content-Type", "application/json")
-            status, _, _ = request(args.url, args.method, args.path, request_headers, body)
+            url = args.url[i % len(args.url)]
+            status, answer_headers, _ = request(url, args.method, args.path, request_headers, body)
             with lock:
                 statuses[str(status)] += 1
+                by_url[url][str(status)] += 1
+                if 200 <= status < 300:
+                    accepted_by_window[answer_headers.get("x-ratelimit-reset", "-")] += 1
 
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(args.parallel)]
@@ -324,7 +334,9 @@ def burst(args):
         thread.start()
     for thread in threads:
         thread.join()
-    json.dump({"statuses": dict(statuses), "seconds": round(time.monotonic() - started, 2)}, sys.stdout)
+    json.dump({"statuses": dict(statuses), "seconds": round(time.monotonic() - started, 2),
+               "by_url": {url: dict(counts) for url, counts in by_url.items()},
+               "accepted_by_window": dict(accepted_by_window)}, sys.stdout)
     sys.stdout.write("\n")
 
 
@@ -523,6 +535,36 @@ def stub(args):
             connection.close()
 
 
+# ---------------------------------------------------------------- receiver
+
+def receiver(args):
+    """A webhook receiver on 127.0.0.1:PORT: every POST is answered 200 after
+    DELAY_MS (so one delivery process cannot take every due delivery alone)
+    and appends its X-Webhook-Id to LOG, one a line. Runs until SIGTERM."""
+    import http.server
+
+    lock = threading.Lock()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            with lock, open(args.log, "a") as handle:
+                handle.write("%s\n" % self.headers.get("X-Webhook-Id", "-"))
+            time.sleep(args.delay_ms / 1000.0)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *_):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server.serve_forever()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -537,7 +579,8 @@ def main():
     command.set_defaults(run=json_corpus)
 
     command = commands.add_parser("burst")
-    command.add_argument("--url", required=True, help="http://HOST:PORT")
+    command.add_argument("--url", required=True, action="append",
+                         help="http://HOST:PORT, repeatable: request i goes to the (i mod n)th")
     command.add_argument("--method", default="GET")
     command.add_argument("--path", required=True)
     command.add_argument("--header", action="append", default=[], help="'Name: value', repeatable")
@@ -570,6 +613,12 @@ def main():
     command.add_argument("--location")
     command.add_argument("--hits", required=True)
     command.set_defaults(run=stub)
+
+    command = commands.add_parser("receiver")
+    command.add_argument("--port", type=int, required=True)
+    command.add_argument("--delay-ms", type=int, default=0)
+    command.add_argument("--log", required=True)
+    command.set_defaults(run=receiver)
 
     args = parser.parse_args()
     args.run(args)
