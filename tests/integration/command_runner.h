@@ -9,11 +9,11 @@
 #include <stdbool.h>
 
 struct command_result {
-    int exit_status;        /* exit code, or -1 when killed by a signal or timed out */
-    int terminating_signal; /* the signal when exit_status is -1 after a crash, else 0 */
-    bool timed_out;
-    char *stdout_text;      /* NUL-terminated, possibly "" */
-    char *stderr_text;
+	int exit_status;        /* exit code, or -1 when killed by a signal or timed out */
+	int terminating_signal; /* the signal when exit_status is -1 after a crash, else 0 */
+	bool timed_out;
+	char *stdout_text;      /* NUL-terminated, possibly "" */
+	char *stderr_text;
 };
 
 /*
@@ -24,7 +24,7 @@ struct command_result {
  * safe to free.
  */
 bool command_run(const char *const argv[], const char *const extra_environment[], const char *stdin_text,
-                 struct command_result *result);
+				 struct command_result *result);
 
 void command_result_free(struct command_result *result);
 

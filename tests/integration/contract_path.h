@@ -38,20 +38,20 @@ bool contract_types_are_valid(json_object *named_types, const char *text, char *
 /* Each "path": "types" member of spec holds on root. label names root in
  * messages ("data"). True when nothing was reported. */
 bool contract_check_types(json_object *named_types, json_object *root, json_object *spec, const char *label,
-                          contract_report_fn report, void *context);
+						  contract_report_fn report, void *context);
 
 /* value alone against a type text ("@Product", "string"). */
 bool contract_check_value(json_object *named_types, json_object *value, const char *types, const char *label,
-                          contract_report_fn report, void *context);
+						  contract_report_fn report, void *context);
 
 /* Each "path": value of expected: every value reached equals it, and at least one is reached. */
 bool contract_check_equals(json_object *named_types, json_object *root, json_object *expected, const char *label,
-                           contract_report_fn report, void *context);
+						   contract_report_fn report, void *context);
 
 /* Each path of the array paths reaches at least one value, and every value
  * reached is a non-empty array or object. */
 bool contract_check_nonempty(json_object *named_types, json_object *root, json_object *paths, const char *label,
-                             contract_report_fn report, void *context);
+							 contract_report_fn report, void *context);
 
 /*
  * text with every ${name} replaced by lookup's value, percent-encoded as
@@ -60,10 +60,10 @@ bool contract_check_nonempty(json_object *named_types, json_object *root, json_o
  * with why (unknown name, malformed placeholder).
  */
 char *contract_expand_text(const char *text, bool encode, contract_lookup_fn lookup, void *context, char *why,
-                           size_t why_size);
+						   size_t why_size);
 
 /* A deep copy of value with placeholders expanded in every string; NULL with why. */
 json_object *contract_expand_json(json_object *value, contract_lookup_fn lookup, void *context, char *why,
-                                  size_t why_size);
+								  size_t why_size);
 
 #endif

@@ -13,19 +13,19 @@
 #include <json-c/json.h>
 
 struct contract_row {
-    char test_name[160];  /* "<method>" or "<method> (<case>)", unique in the table */
-    json_object *row;     /* borrowed from the table's document */
-    char problem[320];    /* not empty: the row is malformed and its test fails with this */
+	char test_name[160];  /* "<method>" or "<method> (<case>)", unique in the table */
+	json_object *row;     /* borrowed from the table's document */
+	char problem[320];    /* not empty: the row is malformed and its test fails with this */
 };
 
 struct contract_table {
-    json_object *document;  /* owned */
-    json_object *types;     /* borrowed: name -> spec of a named type */
-    json_object *envelope;  /* borrowed: spec of the members next to data in 2xx answers */
-    json_object *stream;    /* borrowed: {"types": [...], "data": {chunk type: type text}} */
-    struct contract_row *rows;
-    size_t row_count;
-    char problem[512];      /* not empty: the file cannot be used at all */
+	json_object *document;  /* owned */
+	json_object *types;     /* borrowed: name -> spec of a named type */
+	json_object *envelope;  /* borrowed: spec of the members next to data in 2xx answers */
+	json_object *stream;    /* borrowed: {"types": [...], "data": {chunk type: type text}} */
+	struct contract_row *rows;
+	size_t row_count;
+	char problem[512];      /* not empty: the file cannot be used at all */
 };
 
 /* Reads and checks the file. On false, table->problem says why and no row

@@ -10,20 +10,20 @@
 #include <CUnit/CUnit.h>
 
 bool itest_check_record(bool condition, unsigned int line, const char *file,
-                        const char *function, const char *format, ...)
+						const char *function, const char *format, ...)
 {
-    char message[1024];
-    va_list arguments;
+	char message[1024];
+	va_list arguments;
 
-    /* Passing checks still count as assertions, so format only on failure
-     * to keep the thousands of passing checks cheap. */
-    if (condition) {
-        CU_assertImplementation(CU_TRUE, line, "ok", file, function, CU_FALSE);
-        return true;
-    }
-    va_start(arguments, format);
-    vsnprintf(message, sizeof message, format, arguments);
-    va_end(arguments);
-    CU_assertImplementation(CU_FALSE, line, message, file, function, CU_FALSE);
-    return false;
+	/* Passing checks still count as assertions, so format only on failure
+	 * to keep the thousands of passing checks cheap. */
+	if (condition) {
+		CU_assertImplementation(CU_TRUE, line, "ok", file, function, CU_FALSE);
+		return true;
+	}
+	va_start(arguments, format);
+	vsnprintf(message, sizeof message, format, arguments);
+	va_end(arguments);
+	CU_assertImplementation(CU_FALSE, line, message, file, function, CU_FALSE);
+	return false;
 }

@@ -14,10 +14,10 @@
  * would only produce noise.
  */
 bool itest_check_record(bool condition, unsigned int line, const char *file,
-                        const char *function, const char *format, ...)
-    __attribute__((format(printf, 5, 6)));
+						const char *function, const char *format, ...)
+	__attribute__((format(printf, 5, 6)));
 
 #define ITEST_CHECK(condition, ...) \
-    itest_check_record((condition), __LINE__, __FILE__, __func__, __VA_ARGS__)
+	itest_check_record((condition), __LINE__, __FILE__, __func__, __VA_ARGS__)
 
 #endif

@@ -11,25 +11,25 @@
 #include <sys/types.h>
 
 enum health_expectation {
-    HEALTH_EXPECT_HEALTHY,       /* 200, database ok */
-    HEALTH_EXPECT_UNAVAILABLE,   /* 503 SERVICE_UNAVAILABLE */
+	HEALTH_EXPECT_HEALTHY,       /* 200, database ok */
+	HEALTH_EXPECT_UNAVAILABLE,   /* 503 SERVICE_UNAVAILABLE */
 };
 
 enum { PARALLEL_CLIENTS_MAX = 16 };
 
 struct parallel_clients {
-    pid_t client_pids[PARALLEL_CLIENTS_MAX];
-    size_t client_count;
-    size_t requests_per_client;
+	pid_t client_pids[PARALLEL_CLIENTS_MAX];
+	size_t client_count;
+	size_t requests_per_client;
 };
 
 struct parallel_clients_plan {
-    size_t client_count;
-    size_t requests_per_client;
-    /* Spreads a client's requests over time, so an event the test triggers
-     * (SIGHUP) is sure to fall inside the run rather than after it. */
-    unsigned int pause_between_requests_ms;
-    enum health_expectation expectation;
+	size_t client_count;
+	size_t requests_per_client;
+	/* Spreads a client's requests over time, so an event the test triggers
+	 * (SIGHUP) is sure to fall inside the run rather than after it. */
+	unsigned int pause_between_requests_ms;
+	enum health_expectation expectation;
 };
 
 /* Forks the planned children, each making its requests sequentially. On

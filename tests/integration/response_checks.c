@@ -13,143 +13,143 @@
 
 bool request_id_has_generated_form(const char *value)
 {
-    size_t length;
+	size_t length;
 
-    if (value == NULL)
-        return false;
-    length = strlen(value);
-    if (length != GENERATED_REQUEST_ID_LENGTH)
-        return false;
-    for (size_t i = 0; i < length; i++) {
-        if (!isxdigit((unsigned char)value[i]))
-            return false;
-    }
-    return true;
+	if (value == NULL)
+		return false;
+	length = strlen(value);
+	if (length != GENERATED_REQUEST_ID_LENGTH)
+		return false;
+	for (size_t i = 0; i < length; i++) {
+		if (!isxdigit((unsigned char)value[i]))
+			return false;
+	}
+	return true;
 }
 
 bool content_type_is_json(const char *content_type)
 {
-    static const char json_media_type[] = "application/json";
+	static const char json_media_type[] = "application/json";
 
-    return content_type != NULL
-        && strncasecmp(content_type, json_media_type, sizeof json_media_type - 1) == 0;
+	return content_type != NULL
+		&& strncasecmp(content_type, json_media_type, sizeof json_media_type - 1) == 0;
 }
 
 static bool envelope_error_is_well_formed(json_object *root, char *why, size_t why_size)
 {
-    json_object *error_object = json_path_get(root, "error");
-    json_object *details = json_path_get(root, "error.details");
-    const char *code = json_path_string(root, "error.code");
-    const char *message = json_path_string(root, "error.message");
+	json_object *error_object = json_path_get(root, "error");
+	json_object *details = json_path_get(root, "error.details");
+	const char *code = json_path_string(root, "error.code");
+	const char *message = json_path_string(root, "error.message");
 
-    if (error_object == NULL || !json_object_is_type(error_object, json_type_object)) {
-        snprintf(why, why_size, "success is false but \"error\" is not an object");
-        return false;
-    }
-    if (code == NULL || code[0] == '\0') {
-        snprintf(why, why_size, "error.code is missing, empty or not a string");
-        return false;
-    }
-    if (message == NULL || message[0] == '\0') {
-        snprintf(why, why_size, "error.message is missing, empty or not a string");
-        return false;
-    }
-    if (details == NULL || !json_object_is_type(details, json_type_array)) {
-        snprintf(why, why_size, "error.details is missing or not an array");
-        return false;
-    }
-    if (json_path_get(root, "data") != NULL) {
-        snprintf(why, why_size, "an error envelope must not carry \"data\"");
-        return false;
-    }
-    return true;
+	if (error_object == NULL || !json_object_is_type(error_object, json_type_object)) {
+		snprintf(why, why_size, "success is false but \"error\" is not an object");
+		return false;
+	}
+	if (code == NULL || code[0] == '\0') {
+		snprintf(why, why_size, "error.code is missing, empty or not a string");
+		return false;
+	}
+	if (message == NULL || message[0] == '\0') {
+		snprintf(why, why_size, "error.message is missing, empty or not a string");
+		return false;
+	}
+	if (details == NULL || !json_object_is_type(details, json_type_array)) {
+		snprintf(why, why_size, "error.details is missing or not an array");
+		return false;
+	}
+	if (json_path_get(root, "data") != NULL) {
+		snprintf(why, why_size, "an error envelope must not carry \"data\"");
+		return false;
+	}
+	return true;
 }
 
 bool envelope_is_well_formed(json_object *root, char *why, size_t why_size)
 {
-    json_object *success = json_path_get(root, "success");
+	json_object *success = json_path_get(root, "success");
 
-    if (!json_object_is_type(root, json_type_object)) {
-        snprintf(why, why_size, "body is not a JSON object");
-        return false;
-    }
-    if (success == NULL || !json_object_is_type(success, json_type_boolean)) {
-        snprintf(why, why_size, "\"success\" is missing or not a boolean");
-        return false;
-    }
-    if (!json_object_get_boolean(success))
-        return envelope_error_is_well_formed(root, why, why_size);
+	if (!json_object_is_type(root, json_type_object)) {
+		snprintf(why, why_size, "body is not a JSON object");
+		return false;
+	}
+	if (success == NULL || !json_object_is_type(success, json_type_boolean)) {
+		snprintf(why, why_size, "\"success\" is missing or not a boolean");
+		return false;
+	}
+	if (!json_object_get_boolean(success))
+		return envelope_error_is_well_formed(root, why, why_size);
 
-    if (json_path_get(root, "data") == NULL) {
-        snprintf(why, why_size, "success is true but \"data\" is missing");
-        return false;
-    }
-    if (json_path_string(root, "message") == NULL) {
-        snprintf(why, why_size, "success is true but \"message\" is missing or not a string");
-        return false;
-    }
-    if (json_path_get(root, "error") != NULL) {
-        snprintf(why, why_size, "a success envelope must not carry \"error\"");
-        return false;
-    }
-    return true;
+	if (json_path_get(root, "data") == NULL) {
+		snprintf(why, why_size, "success is true but \"data\" is missing");
+		return false;
+	}
+	if (json_path_string(root, "message") == NULL) {
+		snprintf(why, why_size, "success is true but \"message\" is missing or not a string");
+		return false;
+	}
+	if (json_path_get(root, "error") != NULL) {
+		snprintf(why, why_size, "a success envelope must not carry \"error\"");
+		return false;
+	}
+	return true;
 }
 
 static void check_request_id(const char *request_label, const struct http_response *response,
-                             const struct expected_response *expected)
+							 const struct expected_response *expected)
 {
-    const char *request_id = http_response_header(response, "X-Request-Id");
+	const char *request_id = http_response_header(response, "X-Request-Id");
 
-    if (!ITEST_CHECK(request_id != NULL, "%s: response has no X-Request-Id header", request_label))
-        return;
-    if (expected->sent_request_id != NULL && expected->request_id_echoed) {
-        ITEST_CHECK(strcmp(request_id, expected->sent_request_id) == 0,
-                    "%s: X-Request-Id \"%s\" was not echoed, got \"%s\"", request_label,
-                    expected->sent_request_id, request_id);
-        return;
-    }
-    ITEST_CHECK(request_id_has_generated_form(request_id),
-                "%s: X-Request-Id should be 32 hex chars generated by the server, got \"%s\"",
-                request_label, request_id);
-    if (expected->sent_request_id != NULL) {
-        ITEST_CHECK(strcmp(request_id, expected->sent_request_id) != 0,
-                    "%s: invalid X-Request-Id \"%s\" was echoed instead of replaced", request_label,
-                    expected->sent_request_id);
-    }
+	if (!ITEST_CHECK(request_id != NULL, "%s: response has no X-Request-Id header", request_label))
+		return;
+	if (expected->sent_request_id != NULL && expected->request_id_echoed) {
+		ITEST_CHECK(strcmp(request_id, expected->sent_request_id) == 0,
+					"%s: X-Request-Id \"%s\" was not echoed, got \"%s\"", request_label,
+					expected->sent_request_id, request_id);
+		return;
+	}
+	ITEST_CHECK(request_id_has_generated_form(request_id),
+				"%s: X-Request-Id should be 32 hex chars generated by the server, got \"%s\"",
+				request_label, request_id);
+	if (expected->sent_request_id != NULL) {
+		ITEST_CHECK(strcmp(request_id, expected->sent_request_id) != 0,
+					"%s: invalid X-Request-Id \"%s\" was echoed instead of replaced", request_label,
+					expected->sent_request_id);
+	}
 }
 
 json_object *check_common_response(const char *request_label, const struct http_response *response,
-                                   const struct expected_response *expected)
+								   const struct expected_response *expected)
 {
-    const char *content_type = http_response_header(response, "Content-Type");
-    json_object *root;
-    char why[512];
-    const char *error_code;
-    bool expect_success = expected->error_code == NULL;
+	const char *content_type = http_response_header(response, "Content-Type");
+	json_object *root;
+	char why[512];
+	const char *error_code;
+	bool expect_success = expected->error_code == NULL;
 
-    ITEST_CHECK(response->status == expected->status, "%s: expected status %ld, got %ld; body: %.300s",
-                request_label, expected->status, response->status, response->body);
-    ITEST_CHECK(content_type_is_json(content_type),
-                "%s: Content-Type should start with application/json, got \"%s\"", request_label,
-                content_type != NULL ? content_type : "(none)");
-    check_request_id(request_label, response, expected);
+	ITEST_CHECK(response->status == expected->status, "%s: expected status %ld, got %ld; body: %.300s",
+				request_label, expected->status, response->status, response->body);
+	ITEST_CHECK(content_type_is_json(content_type),
+				"%s: Content-Type should start with application/json, got \"%s\"", request_label,
+				content_type != NULL ? content_type : "(none)");
+	check_request_id(request_label, response, expected);
 
-    root = json_parse_whole(response->body, response->body_length, why, sizeof why);
-    if (!ITEST_CHECK(root != NULL, "%s: %s", request_label, why))
-        return NULL;
-    ITEST_CHECK(envelope_is_well_formed(root, why, sizeof why), "%s: envelope: %s; body: %.300s",
-                request_label, why, response->body);
+	root = json_parse_whole(response->body, response->body_length, why, sizeof why);
+	if (!ITEST_CHECK(root != NULL, "%s: %s", request_label, why))
+		return NULL;
+	ITEST_CHECK(envelope_is_well_formed(root, why, sizeof why), "%s: envelope: %s; body: %.300s",
+				request_label, why, response->body);
 
-    if (expect_success) {
-        ITEST_CHECK(json_object_get_boolean(json_path_get(root, "success")),
-                    "%s: expected success true; body: %.300s", request_label, response->body);
-    } else {
-        error_code = json_path_string(root, "error.code");
-        ITEST_CHECK(!json_object_get_boolean(json_path_get(root, "success")),
-                    "%s: expected success false; body: %.300s", request_label, response->body);
-        ITEST_CHECK(error_code != NULL && strcmp(error_code, expected->error_code) == 0,
-                    "%s: expected error.code %s, got %s", request_label, expected->error_code,
-                    error_code != NULL ? error_code : "(none)");
-    }
-    return root;
+	if (expect_success) {
+		ITEST_CHECK(json_object_get_boolean(json_path_get(root, "success")),
+					"%s: expected success true; body: %.300s", request_label, response->body);
+	} else {
+		error_code = json_path_string(root, "error.code");
+		ITEST_CHECK(!json_object_get_boolean(json_path_get(root, "success")),
+					"%s: expected success false; body: %.300s", request_label, response->body);
+		ITEST_CHECK(error_code != NULL && strcmp(error_code, expected->error_code) == 0,
+					"%s: expected error.code %s, got %s", request_label, expected->error_code,
+					error_code != NULL ? error_code : "(none)");
+	}
+	return root;
 }

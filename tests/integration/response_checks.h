@@ -16,10 +16,10 @@
 enum { GENERATED_REQUEST_ID_LENGTH = 32 };
 
 struct expected_response {
-    long status;
-    const char *error_code;        /* NULL: a success envelope is expected */
-    const char *sent_request_id;   /* X-Request-Id the request carried, or NULL */
-    bool request_id_echoed;        /* sent id is valid and must come back unchanged */
+	long status;
+	const char *error_code;        /* NULL: a success envelope is expected */
+	const char *sent_request_id;   /* X-Request-Id the request carried, or NULL */
+	bool request_id_echoed;        /* sent id is valid and must come back unchanged */
 };
 
 /* Exactly 32 hex digits: the shape of an id the server generated. */
@@ -40,6 +40,6 @@ bool envelope_is_well_formed(json_object *root, char *why, size_t why_size);
  * case-specific checks (the caller puts it), or NULL when it is not JSON.
  */
 json_object *check_common_response(const char *request_label, const struct http_response *response,
-                                   const struct expected_response *expected);
+								   const struct expected_response *expected);
 
 #endif

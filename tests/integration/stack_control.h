@@ -11,8 +11,8 @@
 #include <sys/types.h>
 
 struct pid_set {
-    pid_t *pids;      /* sorted ascending */
-    size_t count;
+	pid_t *pids;      /* sorted ascending */
+	size_t count;
 };
 
 /* Reads a positive pid from the file; false with the reason in why. */
