@@ -1,8 +1,12 @@
 -- Semantic ranking (docs/chat.md, "Semantic ranking").
 --
+-- find_llm_providers.embedding_model: a tenant's own embeddings model, at
+-- its row's base_url (or the installation's when the row has none); empty
+-- keeps the installation's chat_llm_embedding_model.
+--
 -- find_embeddings: one vector per product or post (entity 'product' or
 -- 'post', doc = its search_doc, unique per tenant and table), computed by
--- intukad --embed with the installation's chat_llm_embedding_model. The
+-- intukad --embed with the tenant's embeddings model (above). The
 -- vector is float32 little-endian, dimension floats (4 * dimension bytes).
 -- content_hash is the hash of the model and the text the vector was
 -- computed from: an upsert that changes nothing the text holds costs no
@@ -16,6 +20,9 @@
 -- alike; a dead process's rows are taken again when their lease ends.
 -- version grows with every upsert: a row re-queued while it was being
 -- embedded is not removed by the process that finished the older text.
+
+ALTER TABLE find_llm_providers
+  ADD COLUMN IF NOT EXISTS embedding_model VARCHAR(128) NOT NULL DEFAULT '' AFTER model;
 
 CREATE TABLE IF NOT EXISTS find_embeddings (
   tenant_id BIGINT UNSIGNED NOT NULL,

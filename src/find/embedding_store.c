@@ -43,9 +43,15 @@ static const struct db_statement_def embedding_statements[EMB_STMT__MAX] = {
 		.sql = "DELETE FROM find_embedding_queue WHERE " EMB_KEY, .tenant_bound = 1},
 	/* Global by nature: the process serves every tenant. A plain read (no
 	 * FOR UPDATE): the claim itself is the compare-and-set below. */
+	/* Rows of tenants without embeddings are left alone (no churn): they
+	 * become due when the installation or the tenant's row gets a model.
+	 * The first parameter: 1 when the installation has one. */
 	[EMB_STMT_DUE] = {.name = "find_embeddings.due",
-		.sql = "SELECT tenant_id, entity, doc, version, attempts FROM find_embedding_queue "
-		"WHERE next_attempt_at <= NOW(3) AND " EMB_FREE " ORDER BY next_attempt_at LIMIT ?",
+		.sql = "SELECT q.tenant_id, q.entity, q.doc, q.version, q.attempts FROM find_embedding_queue q "
+		"LEFT JOIN find_llm_providers p ON p.tenant_id = q.tenant_id "
+		"WHERE q.next_attempt_at <= NOW(3) AND (q.claim_token IS NULL OR q.lease_until < NOW(3)) "
+		"AND ((p.tenant_id IS NULL AND ? = 1) OR (p.enabled = 1 AND (p.embedding_model <> '' OR ? = 1))) "
+		"ORDER BY q.next_attempt_at LIMIT ?",
 		.tenant_bound = 0},
 	[EMB_STMT_CLAIM] = {.name = "find_embeddings.claim",
 		.sql = "UPDATE find_embedding_queue SET claim_token = ?, lease_until = NOW(3) + INTERVAL ? SECOND "
@@ -136,15 +142,15 @@ static int embedding_store_due_row(void *callback_context, const struct db_row *
 	return 0;
 }
 
-int embedding_store_claim(struct db *db, const char *token, int lease_s, size_t limit,
+int embedding_store_claim(struct db *db, int installation_model, const char *token, int lease_s, size_t limit,
 	struct embedding_claim *claims, size_t *claimed)
 {
 	*claimed = 0;
 	if (limit > EMBEDDING_CLAIM_BATCH_MAX)
 		limit = EMBEDDING_CLAIM_BATCH_MAX;
 	struct embedding_due_list list = {claims, 0, limit};
-	struct db_param due_params[] = {DB_INT((int64_t)limit)};
-	int result = db_query(db, &embedding_statements[EMB_STMT_DUE], due_params, 1, embedding_store_due_row, &list);
+	struct db_param due_params[] = {DB_INT(installation_model), DB_INT(installation_model), DB_INT((int64_t)limit)};
+	int result = db_query(db, &embedding_statements[EMB_STMT_DUE], due_params, 3, embedding_store_due_row, &list);
 	if (result != DB_OK)
 		return result;
 	size_t kept = 0;

@@ -31,11 +31,12 @@ struct embedding_claim {
 
 /* A fresh random claim token; 0, or -1 without randomness. */
 int embedding_store_new_token(char *token, size_t token_size);
-/* Claims up to limit due rows for lease_s: each by one UPDATE that only
- * succeeds while the row is unclaimed or its lease has ended; a row
- * another process took meanwhile (0 rows changed, or a certification
- * conflict on Galera) is skipped. Returns an enum db_result. */
-int embedding_store_claim(struct db *db, const char *token, int lease_s, size_t limit,
+/* Claims up to limit due rows for lease_s, of tenants with an embeddings
+ * model (installation_model: the installation has one): each by one
+ * UPDATE that only succeeds while the row is unclaimed or its lease has
+ * ended; a row another process took meanwhile (0 rows changed, or a
+ * certification conflict on Galera) is skipped. Returns an enum db_result. */
+int embedding_store_claim(struct db *db, int installation_model, const char *token, int lease_s, size_t limit,
 	struct embedding_claim *claims, size_t *claimed);
 
 /* The text to embed for a claimed document (found 0 when it is gone). */

@@ -12,6 +12,7 @@
 #include "find/events.h"
 #include "find/plan.h"
 #include "find/embedding_store.h"
+#include "find/llm_embed.h"
 #include "find/webhook_outbox.h"
 #include "http/router.h"
 #include "modules/idempotency.h"
@@ -110,6 +111,7 @@ static const struct {
 	{"find_events", find_events_statement_table},
 	{"webhook_outbox", webhook_outbox_statement_table},
 	{"embedding_store", embedding_store_statement_table},
+	{"llm_embed", llm_embed_statement_table},
 };
 #define REGISTRY_LAYER_COUNT (sizeof(registry_layer_list) / sizeof(registry_layer_list[0]))
 static struct statement_table registry_layer_tables[REGISTRY_LAYER_COUNT];

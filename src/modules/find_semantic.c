@@ -41,11 +41,10 @@ static const struct db_statement_def find_semantic_statements[SEMANTIC_STMT__MAX
 const struct statement_table find_semantic_statement_table = {
 	"find_semantic", find_semantic_statements, SEMANTIC_STMT__MAX};
 
-int find_semantic_enabled(const struct request_context *context)
+static int find_semantic_plan_has_it(const struct request_context *context)
 {
 	const struct find_request *find = find_request_of(context);
-	return find != NULL && find->plan != NULL && find->plan->semantic_search &&
-		context->config->chat_llm_base_url[0] != '\0' && context->config->chat_llm_embedding_model[0] != '\0';
+	return find != NULL && find->plan != NULL && find->plan->semantic_search;
 }
 
 void find_semantic_begin(struct request_context *context, enum find_entity_kind kind, const char *text,
@@ -53,11 +52,14 @@ void find_semantic_begin(struct request_context *context, enum find_entity_kind 
 {
 	memset(query, 0, sizeof(*query));
 	query->entity = kind == FIND_POST ? "post" : "product";
-	if ((kind != FIND_PRODUCT && kind != FIND_POST) || text_length == 0 || !find_semantic_enabled(context))
+	if ((kind != FIND_PRODUCT && kind != FIND_POST) || text_length == 0 || !find_semantic_plan_has_it(context))
 		return;
 	struct llm_endpoint endpoint;
-	if (llm_embed_endpoint(context->config, context->config->chat_llm_embedding_timeout_ms, &endpoint) != 0)
+	if (llm_embed_endpoint(context->db, context->config, context->request->auth.tenant_id,
+		    context->config->chat_llm_embedding_timeout_ms, &endpoint) != DB_OK ||
+		endpoint.model[0] == '\0')
 		return;
+	snprintf(query->model, sizeof(query->model), "%s", endpoint.model);
 	size_t length = embedding_text_cut(text, text_length, EMBEDDING_TEXT_MAX);
 	const char *texts[] = {text};
 	char why[256];
@@ -118,7 +120,7 @@ void find_semantic_rerank(struct request_context *context, const struct find_sem
 		struct find_semantic_rerank_work work = {.query = query, .candidates = candidates,
 			.count = hits->top_count, .scratch = xmalloc(EMBEDDING_DIMENSION_MAX * sizeof(float))};
 		int result = embedding_store_vectors(context->db, context->request->auth.tenant_id, query->entity,
-			context->config->chat_llm_embedding_model, docs, hits->top_count, find_semantic_vector_row, &work);
+			query->model, docs, hits->top_count, find_semantic_vector_row, &work);
 		free(work.scratch);
 		if (result == DB_OK) {
 			embedding_rerank(candidates, hits->top_count);
@@ -190,14 +192,19 @@ int find_semantic_neighbours(struct request_context *context, const char *worksp
 {
 	*neighbours = NULL;
 	*count = 0;
-	if (!find_semantic_enabled(context))
+	if (!find_semantic_plan_has_it(context))
 		return DB_OK;
-	const char *model = context->config->chat_llm_embedding_model;
 	uint64_t tenant_id = context->request->auth.tenant_id;
+	/* Only the model is needed: the stored vectors are compared, nothing is called. */
+	struct llm_endpoint endpoint;
+	int result = llm_embed_endpoint(context->db, context->config, tenant_id, 0, &endpoint);
+	if (result != DB_OK || endpoint.model[0] == '\0')
+		return result;
+	const char *model = endpoint.model;
 	float *source = xmalloc(EMBEDDING_DIMENSION_MAX * sizeof(float));
 	struct find_semantic_scan scan = {.arena = context->request->arena, .source = source, .scratch = source};
 	struct db_param source_params[] = {DB_TEXT(model), DB_UINT(tenant_id), DB_TEXT(workspace), DB_TEXT(product_id)};
-	int result = db_query(context->db, &find_semantic_statements[SEMANTIC_STMT_SOURCE], source_params, 4,
+	result = db_query(context->db, &find_semantic_statements[SEMANTIC_STMT_SOURCE], source_params, 4,
 		find_semantic_source_row, &scan);
 	if (result != DB_OK || scan.dimension == 0) {
 		free(source);

@@ -28,14 +28,15 @@ struct request_context;
 struct find_semantic_query {
 	int active;          /* the query has a vector: re-rank */
 	const char *entity;  /* "product" or "post" */
+	char model[256];     /* the tenant's embeddings model: only its vectors compare */
 	float *vector;       /* owned */
 	size_t dimension;
 };
 
-/* Whether this tenant's search may re-rank at all (plan and model). */
-int find_semantic_enabled(const struct request_context *context);
 /* Asks for the query's vector when enabled; query->active says whether
- * the search re-ranks. Never fails: a provider failure is logged. */
+ * the search re-ranks (the plan has semantic search, the tenant an
+ * embeddings model, the provider answered). Never fails: a failure is
+ * logged and the search ranks by text. */
 void find_semantic_begin(struct request_context *context, enum find_entity_kind kind, const char *text,
 	size_t text_length, struct find_semantic_query *query);
 /* How many text hits the walk should keep for this search. */

@@ -4,8 +4,10 @@
  * is retried per document with a growing delay (find/embedding.h) and
  * given up after EMBEDDING_ATTEMPTS_MAX attempts; anything this process
  * could not record stays claimed until the lease ends and is then taken
- * again. Without chat_llm_embedding_model it idles, so the service can run
- * whatever the configuration. */
+ * again. Each tenant's documents go to its own embeddings endpoint
+ * (find/llm_embed.h); rows of tenants without one stay queued untouched
+ * until a model is configured, so the service can run whatever the
+ * configuration. */
 #include "server/embedder.h"
 #include "core/alloc.h"
 #include "core/config.h"
@@ -26,8 +28,6 @@
 
 /* After a database error, wait before claiming again (not a busy loop). */
 #define EMBEDDER_ERROR_PAUSE_MS 2000
-/* Without a model configured, how often the loop wakes (only to stop). */
-#define EMBEDDER_IDLE_MS 60000
 
 static volatile sig_atomic_t embedder_stop_requested;
 static volatile sig_atomic_t embedder_reopen_requested;
@@ -84,8 +84,8 @@ static void embedder_log_db(const char *what, const struct embedding_claim *clai
 
 /* One claimed batch: documents gone or unchanged are settled without a
  * call, the rest embedded in one call. */
-static void embedder_run_batch(struct db *db, const struct config *config, const struct llm_endpoint *endpoint,
-	struct embedding_claim *claims, size_t claimed, const char *token)
+static void embedder_run_batch(struct db *db, const struct llm_endpoint *endpoint, struct embedding_claim *claims,
+	size_t claimed, const char *token)
 {
 	struct embedding_document *documents = xcalloc(claimed, sizeof(*documents));
 	const char **texts = xcalloc(claimed, sizeof(*texts));
@@ -141,14 +141,17 @@ static void embedder_run_batch(struct db *db, const struct config *config, const
 					claim->attempts + 1, why);
 		}
 		if (called == LLM_CALL_OK)
-			log_info("embedder: %zu embedded (%zu dimensions) in %lld ms, %zu unchanged, %zu deleted", stored,
-				dimension, (long long)took_ms, unchanged, gone);
+			log_info("embedder: tenant %llu: %zu embedded with %s (%zu dimensions) in %lld ms, %zu unchanged, "
+				"%zu deleted", (unsigned long long)claims[0].tenant_id, stored, endpoint->model, dimension,
+				(long long)took_ms, unchanged, gone);
 		else
-			log_warn("embedder: a call for %zu documents failed after %lld ms (%s): %s; retried with back-off",
-				wanted, (long long)took_ms, llm_call_result_name(called), why);
+			log_warn("embedder: tenant %llu: a call for %zu documents failed after %lld ms (%s): %s; retried "
+				"with back-off", (unsigned long long)claims[0].tenant_id, wanted, (long long)took_ms,
+				llm_call_result_name(called), why);
 		free(vectors);
 	} else if (gone + unchanged > 0) {
-		log_info("embedder: nothing to embed, %zu unchanged, %zu deleted", unchanged, gone);
+		log_info("embedder: tenant %llu: nothing to embed, %zu unchanged, %zu deleted",
+			(unsigned long long)claims[0].tenant_id, unchanged, gone);
 	}
 	for (size_t i = 0; i < claimed; i++)
 		embedding_store_document_free(&documents[i]);
@@ -157,7 +160,38 @@ static void embedder_run_batch(struct db *db, const struct config *config, const
 	free(lengths);
 	free(texts);
 	free(documents);
-	(void)config;
+}
+
+static int embedder_by_tenant(const void *left, const void *right)
+{
+	const struct embedding_claim *a = left, *b = right;
+	return a->tenant_id < b->tenant_id ? -1 : a->tenant_id > b->tenant_id;
+}
+
+/* The claimed rows, one call per tenant: each tenant's own endpoint. */
+static void embedder_run_claims(struct db *db, const struct config *config, struct embedding_claim *claims,
+	size_t claimed, const char *token)
+{
+	qsort(claims, claimed, sizeof(*claims), embedder_by_tenant);
+	for (size_t first = 0; first < claimed && !embedder_stop_requested;) {
+		size_t end = first + 1;
+		while (end < claimed && claims[end].tenant_id == claims[first].tenant_id)
+			end++;
+		struct llm_endpoint endpoint;
+		if (llm_embed_endpoint(db, config, claims[first].tenant_id, config->chat_llm_timeout_ms, &endpoint) !=
+			DB_OK) {
+			log_error("embedder: reading the provider of tenant %llu failed (retried after the lease): %s",
+				(unsigned long long)claims[first].tenant_id, db_last_error(db));
+		} else if (endpoint.model[0] == '\0') {
+			/* Its model was turned off since the claim: nothing to compute. */
+			for (size_t i = first; i < end; i++)
+				if (embedding_store_done(db, &claims[i], token, 0) != DB_OK)
+					embedder_log_db("dequeuing", &claims[i], db);
+		} else {
+			embedder_run_batch(db, &endpoint, claims + first, end - first, token);
+		}
+		first = end;
+	}
 }
 
 int embedder_run(const struct config *config, const char *pid_file)
@@ -170,16 +204,12 @@ int embedder_run(const struct config *config, const char *pid_file)
 		log_error("embedder: cannot write %s: %s", pid_file, strerror(errno));
 		return 1;
 	}
-	struct llm_endpoint endpoint;
-	int configured = llm_embed_endpoint(config, config->chat_llm_timeout_ms, &endpoint) == 0;
-	struct db *db = configured ? db_new(config) : NULL;
+	int installation_model = config->chat_llm_base_url[0] != '\0' && config->chat_llm_embedding_model[0] != '\0';
+	struct db *db = db_new(config);
 	struct embedding_claim *claims = xcalloc((size_t)config->embed_batch_size, sizeof(*claims));
-	if (configured)
-		log_info("embedder started (pid %ld, model %s, batch %d, lease %d s, poll %d ms)", (long)getpid(),
-			endpoint.model, config->embed_batch_size, config->embed_lease_s, config->embed_poll_interval_ms);
-	else
-		log_info("embedder started (pid %ld) without chat_llm_embedding_model: idle, search ranks by text",
-			(long)getpid());
+	log_info("embedder started (pid %ld, installation model %s, batch %d, lease %d s, poll %d ms)", (long)getpid(),
+		installation_model ? config->chat_llm_embedding_model : "none (tenants' own only)", config->embed_batch_size,
+		config->embed_lease_s, config->embed_poll_interval_ms);
 	while (!embedder_stop_requested) {
 		if (embedder_reopen_requested) {
 			embedder_reopen_requested = 0;
@@ -189,10 +219,6 @@ int embedder_run(const struct config *config, const char *pid_file)
 			else
 				log_info("embedder: log reopened");
 		}
-		if (!configured) {
-			embedder_sleep_ms(EMBEDDER_IDLE_MS);
-			continue;
-		}
 		char token[EMBEDDING_CLAIM_TOKEN_MAX];
 		size_t claimed = 0;
 		if (embedding_store_new_token(token, sizeof(token)) != 0) {
@@ -200,7 +226,7 @@ int embedder_run(const struct config *config, const char *pid_file)
 			embedder_sleep_ms(EMBEDDER_ERROR_PAUSE_MS);
 			continue;
 		}
-		enum db_result result = embedding_store_claim(db, token, config->embed_lease_s,
+		enum db_result result = embedding_store_claim(db, installation_model, token, config->embed_lease_s,
 			(size_t)config->embed_batch_size, claims, &claimed);
 		if (result != DB_OK) {
 			log_error("embedder: claiming failed: %s", db_last_error(db));
@@ -218,12 +244,11 @@ int embedder_run(const struct config *config, const char *pid_file)
 						(unsigned)claims[i].doc);
 			break;
 		}
-		embedder_run_batch(db, config, &endpoint, claims, claimed, token);
+		embedder_run_claims(db, config, claims, claimed, token);
 	}
 	log_info("embedder stopping");
 	free(claims);
-	if (db != NULL)
-		db_free(db);
+	db_free(db);
 	if (pid_file != NULL && unlink(pid_file) != 0 && errno != ENOENT)
 		log_warn("cannot remove %s: %s", pid_file, strerror(errno));
 	return 0;
