@@ -3,7 +3,9 @@
  * the queue's retry schedule, the plans that offer it, and recommendations
  * scored with a similarity. */
 #include "unit_suites.h"
+#include "db/db.h"
 #include "find/embedding.h"
+#include "find/embedding_store.h"
 #include "find/plan.h"
 #include "modules/find_recommend_score.h"
 
@@ -193,7 +195,44 @@ static void test_recommend_score_with_similarity(void)
 	CU_ASSERT(close_score > shares_score);
 }
 
+static const struct db_statement_def *semantic_statement(const char *name)
+{
+	size_t count = 0;
+	const struct db_statement_def *table = embedding_store_statement_table(&count);
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return &table[i];
+	return NULL;
+}
+
+/* The claim is a compare-and-set that holds on Galera: no row lock is relied
+ * on, the UPDATE itself only takes a row nobody holds or whose lease ended,
+ * and only tenants with a model are read. */
+static void queue_claims_are_compare_and_set_with_a_lease(void)
+{
+	const struct db_statement_def *due = semantic_statement("find_embeddings.due");
+	const struct db_statement_def *claim = semantic_statement("find_embeddings.claim");
+	const struct db_statement_def *dequeue = semantic_statement("find_embeddings.dequeue");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(due);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(claim);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dequeue);
+	CU_ASSERT_PTR_NULL(strstr(due->sql, "FOR UPDATE"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(due->sql, "lease_until < NOW(3)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(due->sql, "embedding_model"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(claim->sql, "UPDATE find_embedding_queue SET claim_token = ?"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(claim->sql, "(claim_token IS NULL OR lease_until < NOW(3))"));
+	/* Finishing names the token and the version embedded. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(dequeue->sql, "claim_token = ? AND version = ?"));
+	char token[EMBEDDING_CLAIM_TOKEN_MAX], other[EMBEDDING_CLAIM_TOKEN_MAX];
+	CU_ASSERT_EQUAL(embedding_store_new_token(token, sizeof(token)), 0);
+	CU_ASSERT_EQUAL(embedding_store_new_token(other, sizeof(other)), 0);
+	CU_ASSERT_EQUAL(strlen(token), 32);
+	CU_ASSERT_NOT_EQUAL(strcmp(token, other), 0);
+	CU_ASSERT_EQUAL(embedding_store_new_token(token, 8), -1);
+}
+
 static const struct unit_test find_semantic_tests[] = {
+	{"queue claims are a compare-and-set with a lease", queue_claims_are_compare_and_set_with_a_lease},
 	{"a vector survives packing, little-endian", test_vector_round_trip_is_little_endian},
 	{"broken or oversized vectors are refused", test_decode_refuses_broken_vectors},
 	{"cosine of parallel, orthogonal, opposite and zero vectors", test_cosine},
