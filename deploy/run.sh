@@ -73,6 +73,8 @@ run_is_running() {
 	[[ -n "$pid" ]] && proc_alive "$pid" && return 0
 	pid=$(deliverer_pid "$STATE_DIR")
 	[[ -n "$pid" ]] && proc_matches "$pid" deliver-webhooks && return 0
+	pid=$(embedder_pid "$STATE_DIR")
+	[[ -n "$pid" ]] && proc_matches "$pid" --embed && return 0
 	mariadb_running "$DB_DIR"
 }
 
@@ -179,6 +181,7 @@ run_up() {
 		  curl -i http://127.0.0.1:$PORT/api/v1/health
 		  admin tool: src/intuka-admin -c $conf tenant list
 		  logs:       $STATE_DIR/intukad.log, $STATE_DIR/deliverer.log (webhooks),
+		              $STATE_DIR/embedder.log (embeddings),
 		              $STATE_DIR/lighttpd/error.log, $DB_DIR/error.log
 	EOF
 }

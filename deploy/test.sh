@@ -335,8 +335,8 @@ phase_config_checks() {
 }
 
 # Prints the pids of intukad processes whose command line names CONF, except
-# the webhook delivery process (same binary and config, but not the master's:
-# it keeps running until stack_down stops it).
+# the webhook delivery and embedding processes (same binary and config, but
+# not the master's: they keep running until stack_down stops them).
 intukad_processes_using() {
 	local conf="$1" proc comm cmdline
 	for proc in /proc/[0-9]*; do
@@ -344,6 +344,7 @@ intukad_processes_using() {
 		[[ "$comm" == intukad* ]] || continue
 		cmdline=$(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null) || continue
 		[[ "$cmdline" == *--deliver-webhooks* ]] && continue
+		[[ "$cmdline" == *--embed* ]] && continue
 		[[ "$cmdline" == *"$conf"* ]] && printf '%s ' "${proc#/proc/}"
 	done
 	return 0

@@ -3,7 +3,8 @@
  * bin-path, spawn-fcgi); serve in this one process (--single, for Apache
  * mod_fcgid, which manages processes itself); or send webhook deliveries
  * (--deliver-webhooks: a process of its own beside whichever of the others
- * serves the API, so it runs the same way under every web server). */
+ * serves the API, so it runs the same way under every web server); or
+ * compute the embeddings of products and posts (--embed, the same way). */
 #include "config.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -12,6 +13,7 @@
 #include "server/keys.h"
 #include "server/listen_socket.h"
 #include "server/deliverer.h"
+#include "server/embedder.h"
 #include "server/master.h"
 #include "server/pid_file.h"
 #include "server/privileges.h"
@@ -31,12 +33,13 @@
 static void main_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: intukad -c FILE [--check] [--single | --deliver-webhooks [--pid-file FILE]]\n"
+		"usage: intukad -c FILE [--check] [--single | --deliver-webhooks | --embed [--pid-file FILE]]\n"
 		"  -c, --config FILE  configuration file (default " INTUKA_DEFAULT_CONFIG ")\n"
 		"      --check        validate the configuration and secrets file, then exit\n"
 		"      --single       serve on the socket inherited on fd 0 in this process (mod_fcgid)\n"
 		"      --deliver-webhooks  send the find API's webhook deliveries until SIGTERM\n"
-		"      --pid-file FILE     with --deliver-webhooks: write its pid there\n"
+		"      --embed             compute the embeddings of queued products and posts until SIGTERM\n"
+		"      --pid-file FILE     with --deliver-webhooks or --embed: write its pid there\n"
 		"  -V, --version      print the version\n");
 }
 
@@ -53,9 +56,9 @@ static int main_apply_logging(const struct config *config)
 	return 0;
 }
 
-/* The delivery process drops to the service user like the master does; it
- * needs no socket and no privileged resource. */
-static int main_deliver_webhooks(const struct config *config, const char *pid_file)
+/* The delivery and embedding processes drop to the service user like the
+ * master does; they need no socket and no privileged resource. */
+static int main_background(const struct config *config, const char *pid_file, int embed)
 {
 	char error[CONFIG_ERROR_MAX];
 	if (config->user[0] != '\0' && geteuid() == 0) {
@@ -67,7 +70,7 @@ static int main_deliver_webhooks(const struct config *config, const char *pid_fi
 			return EXIT_CONFIG;
 		}
 	}
-	return deliverer_run(config, pid_file);
+	return embed ? embedder_run(config, pid_file) : deliverer_run(config, pid_file);
 }
 
 int main(int argc, char **argv)
@@ -76,12 +79,14 @@ int main(int argc, char **argv)
 	int check_only = 0;
 	int single_process = 0;
 	int deliver_webhooks = 0;
+	int embed = 0;
 	const char *deliverer_pid_file = NULL;
 	static const struct option long_options[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check", no_argument, NULL, 'k'},
 		{"single", no_argument, NULL, 's'},
 		{"deliver-webhooks", no_argument, NULL, 'w'},
+		{"embed", no_argument, NULL, 'e'},
 		{"pid-file", required_argument, NULL, 'p'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -102,6 +107,9 @@ int main(int argc, char **argv)
 		case 'w':
 			deliver_webhooks = 1;
 			break;
+		case 'e':
+			embed = 1;
+			break;
 		case 'p':
 			deliverer_pid_file = optarg;
 			break;
@@ -116,7 +124,8 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || (deliver_webhooks && single_process) || (deliverer_pid_file && !deliver_webhooks)) {
+	if (optind != argc || deliver_webhooks + single_process + embed > 1 ||
+		(deliverer_pid_file && !deliver_webhooks && !embed)) {
 		main_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -146,8 +155,8 @@ int main(int argc, char **argv)
 		log_error("libcurl initialisation failed");
 		return 1;
 	}
-	if (deliver_webhooks)
-		return main_deliver_webhooks(&config, deliverer_pid_file);
+	if (deliver_webhooks || embed)
+		return main_background(&config, deliverer_pid_file, embed);
 
 	int inherited = listen_socket_is_inherited(STDIN_FILENO);
 	if (single_process) {

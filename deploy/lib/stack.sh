@@ -2,17 +2,19 @@
 # One running Intuka stack in a state directory: configuration and secrets,
 # schema migration, the intukad master, a web server in front of it
 # (lighttpd, Apache mod_proxy_fcgi, or Apache mod_fcgid where Apache starts
-# intukad itself), and the webhook delivery process (intukad
-# --deliver-webhooks, the same for every flavour). Sourced; needs common.sh
-# and mariadb.sh. Also run as a command, so the integration tests can restart
-# the delivery process or the intukad master they stopped:
-#   deploy/lib/stack.sh deliverer-start|deliverer-stop|intukad-start|web-start STATE
+# intukad itself), the webhook delivery process (intukad
+# --deliver-webhooks, the same for every flavour) and the embedding process
+# (intukad --embed, likewise). Sourced; needs common.sh and mariadb.sh. Also
+# run as a command, so the integration tests can restart the background
+# processes or the intukad master they stopped:
+#   deploy/lib/stack.sh deliverer-start|deliverer-stop|embedder-start|embedder-stop|intukad-start|web-start STATE
 #
 # Layout of a state directory STATE (mode 0711: the web server user may pass
 # through but not list it):
 #   intuka.conf            intukad / intuka-admin configuration
 #   intukad.log            the master's and workers' JSON log lines (stderr)
 #   deliverer.log          the webhook delivery process's JSON log lines
+#   embedder.log           the embedding process's JSON log lines
 #   run/                   0750 root:www-data: intuka.sock, intukad.pid
 #   www/static.txt         static file served next to the API (benchmarks)
 #   pids/                  pids of the processes this stack started
@@ -201,6 +203,9 @@ stack_write_config() {
 		chat_llm_allow_private_targets = 1
 		chat_llm_stall_ms = 2000
 		chat_llm_timeout_ms = 8000
+		# No installation-wide embeddings model either: the find_semantic
+		# suite gives its tenants the stub's (find-chat-model --embedding-model).
+		embed_poll_interval_ms = 200
 		# Webhook deliveries (intukad --deliver-webhooks).
 		webhook_allow_private_targets = $INTUKA_STACK_WEBHOOK_ALLOW_PRIVATE
 		webhook_poll_interval_ms = $INTUKA_STACK_WEBHOOK_POLL_MS
@@ -347,6 +352,45 @@ deliverer_stop() {
 	[[ -n "$pid" ]] || return 0
 	proc_stop deliver-webhooks "$pid" 40 TERM || true
 	rm -f "$(deliverer_pidfile "$state")"
+}
+
+# ---------------------------------------------------------------- embedder
+
+embedder_pidfile() { printf '%s/pids/embedder.pid\n' "$1"; }
+embedder_pid() { pidfile_read "$(embedder_pidfile "$1")"; }
+
+# Starts the embedding process of STATE with the stack's config, as the
+# deliverer is started (its own pid file, removed on a clean exit).
+embedder_start() {
+	local state="$1" conf pid pidfile rc=0
+	conf=$(cat "$state/config") || return 1
+	pidfile=$(embedder_pidfile "$state")
+	pid=$(embedder_pid "$state")
+	if [[ -n "$pid" ]] && proc_matches "$pid" --embed; then
+		die "embedder already running (pid $pid) for $state"
+	fi
+	rm -f "$pidfile"
+	intuka_env_prepare
+	setsid env "${INTUKA_ENV_UNSET[@]}" "$INTUKAD_BIN" -c "$conf" --embed --pid-file "$pidfile" \
+		</dev/null >>"$state/embedder.log" 2>&1 &
+	pid=$!
+	wait_until "$INTUKA_STACK_START_TIMEOUT_S" deliverer_ready "$pid" "$pidfile" || rc=$?
+	if ((rc != 0)); then
+		log "embedder did not start"
+		show_log_tails "$state/embedder.log"
+		proc_stop --embed "$pid" 5 || true
+		return 1
+	fi
+	log "embedder up: pid $pid (log: $state/embedder.log)"
+}
+
+# SIGTERM: it finishes the call in flight (bounded by chat_llm_timeout_ms).
+embedder_stop() {
+	local state="$1" pid
+	pid=$(embedder_pid "$state")
+	[[ -n "$pid" ]] || return 0
+	proc_stop --embed "$pid" 40 TERM || true
+	rm -f "$(embedder_pidfile "$state")"
 }
 
 # ---------------------------------------------------------------- web servers
@@ -528,7 +572,7 @@ stack_up() {
 	apache) intukad_start "$state" "$conf" && apache_start "$state" "$port" ;;
 	fcgid) fcgid_start "$state" "$port" ;;
 	esac || return 1
-	deliverer_start "$state"
+	deliverer_start "$state" && embedder_start "$state"
 }
 
 # Stops the web server first (no new requests), then intukad. Idempotent.
@@ -537,6 +581,7 @@ stack_down() {
 	[[ -d "$state" ]] || return 0
 	web_stop "$state"
 	deliverer_stop "$state"
+	embedder_stop "$state"
 	intukad_stop "$state"
 }
 
@@ -559,6 +604,13 @@ stack_status() {
 		printf 'webhooks  pid %-8s log %s\n' "$pid" "$state/deliverer.log"
 	else
 		printf 'webhooks  not running\n'
+		rc=1
+	fi
+	pid=$(embedder_pid "$state")
+	if [[ -n "$pid" ]] && proc_matches "$pid" --embed; then
+		printf 'embedder  pid %-8s log %s\n' "$pid" "$state/embedder.log"
+	else
+		printf 'embedder  not running\n'
 		rc=1
 	fi
 	pid=$(web_pid "$state")
@@ -584,12 +636,14 @@ stack_status() {
 stack_main() {
 	local command="${1:-}" state="${2:-}"
 	[[ -n "$command" && -d "$state" ]] || {
-		printf 'usage: %s deliverer-start|deliverer-stop|intukad-start|web-start STATE\n' "$0" >&2
+		printf 'usage: %s deliverer-start|deliverer-stop|embedder-start|embedder-stop|intukad-start|web-start STATE\n' "$0" >&2
 		exit 64
 	}
 	case "$command" in
 	deliverer-start) deliverer_start "$state" ;;
 	deliverer-stop) deliverer_stop "$state" ;;
+	embedder-start) embedder_start "$state" ;;
+	embedder-stop) embedder_stop "$state" ;;
 	intukad-start) intukad_start "$state" "$(cat "$state/config")" ;;
 	web-start) lighttpd_start "$state" "$(cat "$state/port")" ;;
 	*)

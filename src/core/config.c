@@ -96,6 +96,11 @@ static const struct config_key config_keys[] = {
 	INT_KEY(chat_llm_tool_rounds, 0, 5, "2"),
 	INT_KEY(chat_llm_tokens_per_chat, 0, 1000000, "4000"),
 	INT_KEY(chat_llm_allow_private_targets, 0, 1, "0"),
+	STRING_KEY(chat_llm_embedding_model, ""),
+	INT_KEY(chat_llm_embedding_timeout_ms, 100, 10000, "800"),
+	INT_KEY(embed_batch_size, 1, 256, "32"),
+	INT_KEY(embed_poll_interval_ms, 50, 60000, "1000"),
+	INT_KEY(embed_lease_s, 10, 3600, "120"),
 	INT_KEY(webhook_allow_private_targets, 0, 1, "0"),
 	INT_KEY(webhook_suspend_after_failures, 1, 1000, "5"),
 	INT_KEY(webhook_poll_interval_ms, 50, 60000, "1000"),
@@ -502,10 +507,15 @@ int config_validate(const struct config *config, char *error, size_t error_size)
 			snprintf(error, error_size, "chat_llm_base_url: must start with http:// or https://");
 			return -1;
 		}
-		if (config->chat_llm_model[0] == '\0') {
-			snprintf(error, error_size, "chat_llm_model: required with chat_llm_base_url");
+		/* A base URL serves chat, embeddings or both; it must serve one. */
+		if (config->chat_llm_model[0] == '\0' && config->chat_llm_embedding_model[0] == '\0') {
+			snprintf(error, error_size, "chat_llm_model: required with chat_llm_base_url "
+				"(or chat_llm_embedding_model alone)");
 			return -1;
 		}
+	} else if (config->chat_llm_embedding_model[0] != '\0') {
+		snprintf(error, error_size, "chat_llm_embedding_model: needs chat_llm_base_url");
+		return -1;
 	}
 	if (config->db_hosts[0] != '\0') {
 		struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];

@@ -89,6 +89,11 @@ struct config {
 	int chat_llm_tool_rounds;               /* model calls that may use tools, per chat message */
 	int chat_llm_tokens_per_chat;           /* monthly tokens per chat of the plan's allowance; 0 = no cap */
 	int chat_llm_allow_private_targets;     /* 1: a tenant's provider may be on loopback/private addresses */
+	char chat_llm_embedding_model[CONFIG_TEXT_MAX]; /* "" = no embeddings, text ranking only */
+	int chat_llm_embedding_timeout_ms;      /* the search's one call for the query's vector */
+	int embed_batch_size;                   /* documents per /embeddings call of intukad --embed */
+	int embed_poll_interval_ms;             /* its sleep when nothing is queued */
+	int embed_lease_s;                      /* how long a claimed queue row stays with its process */
 	/* find webhooks (src/find/webhook_*.c, src/server/deliverer.c) */
 	int webhook_allow_private_targets;  /* 1: loopback, RFC 1918/ULA and CGNAT targets allowed */
 	int webhook_suspend_after_failures; /* failed deliveries in a row that suspend a webhook */

@@ -26,10 +26,20 @@ const struct db_statement_def *find_plan_statement_table(size_t *count)
 /* Allowances per month and caps on indexed items. Tenants without a plan
  * row get the default plan named in the configuration. */
 static const struct find_plan find_plans[] = {
-	{"free", 1, 0, 1000, 100, 500, 500, 100, 10, 200, 1, 60, 1000},
-	{"starter", 1, 0, 10000, 1000, 5000, 5000, 1000, 50, 1000, 3, 120, 3000},
-	{"pro", 1, 0, 50000, 4000, 25000, 50000, 10000, 200, 5000, 10, 300, 10000},
-	{"business", 1, 0, 500000, 40000, 250000, 1000000, 100000, 1000, 50000, 50, 1200, 50000},
+	{.code = "free", .subscription_active = 1, .search_per_month = 1000, .chat_per_month = 100,
+		.recommendations_per_month = 500, .max_products = 500, .max_posts = 100, .max_prompts = 10,
+		.max_taxonomies = 200, .max_webhooks = 1, .rate_per_minute = 60, .rate_per_hour = 1000},
+	{.code = "starter", .subscription_active = 1, .search_per_month = 10000, .chat_per_month = 1000,
+		.recommendations_per_month = 5000, .max_products = 5000, .max_posts = 1000, .max_prompts = 50,
+		.max_taxonomies = 1000, .max_webhooks = 3, .rate_per_minute = 120, .rate_per_hour = 3000},
+	{.code = "pro", .subscription_active = 1, .search_per_month = 50000, .chat_per_month = 4000,
+		.recommendations_per_month = 25000, .max_products = 50000, .max_posts = 10000, .max_prompts = 200,
+		.max_taxonomies = 5000, .max_webhooks = 10, .rate_per_minute = 300, .rate_per_hour = 10000,
+		.semantic_search = 1},
+	{.code = "business", .subscription_active = 1, .search_per_month = 500000, .chat_per_month = 40000,
+		.recommendations_per_month = 250000, .max_products = 1000000, .max_posts = 100000, .max_prompts = 1000,
+		.max_taxonomies = 50000, .max_webhooks = 50, .rate_per_minute = 1200, .rate_per_hour = 50000,
+		.semantic_search = 1},
 };
 static const char *const find_plan_name_list[] = {"free", "starter", "pro", "business", NULL};
 
@@ -72,9 +82,9 @@ json_object *find_plan_tier_limits(const struct find_plan *plan)
 	json_object *limits = json_object_new_object();
 	json_object_object_add(limits, "plan", json_object_new_string(plan->code));
 	json_object *search = find_plan_feature(plan->search_per_month, "queriesPerMonth");
-	/* Search here is full-text only: no plan has semantic search. */
+	/* The plan's offer; without an embeddings model the search ranks by text. */
 	json_object *semantic = json_object_new_object();
-	json_object_object_add(semantic, "enabled", json_object_new_boolean(0));
+	json_object_object_add(semantic, "enabled", json_object_new_boolean(plan->semantic_search));
 	json_object_object_add(search, "semantic", semantic);
 	json_object_object_add(limits, "search", search);
 	json_object_object_add(limits, "chat", find_plan_feature(plan->chat_per_month, "messagesPerMonth"));
@@ -149,6 +159,8 @@ static int find_plan_read_row(void *callback_context, const struct db_row *row)
 		&plan->rate_per_minute, &plan->rate_per_hour};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		*fields[i] = find_plan_u32(values[3 + i]);
+	const struct find_plan *builtin = find_plan_builtin(plan->code);
+	plan->semantic_search = builtin != NULL && builtin->semantic_search;
 	out->found = 1;
 	return 0;
 }

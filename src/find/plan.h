@@ -28,6 +28,9 @@ struct find_plan {
 	uint32_t max_webhooks;
 	uint32_t rate_per_minute;
 	uint32_t rate_per_hour;
+	/* Search re-ranks by embeddings and recommendations use them
+	 * (docs/chat.md, "Semantic ranking"); from the catalogue by plan code. */
+	int semantic_search;
 };
 
 enum find_plan_verdict { FIND_PLAN_OK, FIND_PLAN_TRIAL_EXPIRED, FIND_PLAN_INACTIVE };

@@ -11,6 +11,8 @@
 #include "db/db.h"
 #include "find/events.h"
 #include "find/plan.h"
+#include "find/embedding_store.h"
+#include "find/llm_embed.h"
 #include "find/webhook_outbox.h"
 #include "http/router.h"
 #include "modules/idempotency.h"
@@ -78,6 +80,7 @@ static const struct statement_table *const registry_statement_list[] = {
 	&find_search_log_statement_table,
 	&find_index_statement_table,
 	&find_search_hits_statement_table,
+	&find_semantic_statement_table,
 	&find_feedback_statement_table,
 	&find_recommend_statement_table,
 	&find_analytics_statement_table,
@@ -107,6 +110,8 @@ static const struct {
 	{"find_plan", find_plan_statement_table},
 	{"find_events", find_events_statement_table},
 	{"webhook_outbox", webhook_outbox_statement_table},
+	{"embedding_store", embedding_store_statement_table},
+	{"llm_embed", llm_embed_statement_table},
 };
 #define REGISTRY_LAYER_COUNT (sizeof(registry_layer_list) / sizeof(registry_layer_list[0]))
 static struct statement_table registry_layer_tables[REGISTRY_LAYER_COUNT];

@@ -771,6 +771,9 @@ static enum db_result find_chat_model_terms(struct request_context *context, str
 	struct db_param params[] = {DB_UINT(tenant_id), DB_TEXT(terms->period), DB_UINT(tenant_id)};
 	enum db_result result =
 		db_query(context->db, &find_chat_statements[CHAT_STMT_PROVIDER], params, 3, find_chat_provider_row, terms);
+	/* An installation URL kept for embeddings alone serves no chat. */
+	if (terms->endpoint.model[0] == '\0')
+		terms->available = 0;
 	terms->endpoint.stall_ms = config->chat_llm_stall_ms < terms->endpoint.timeout_ms ? config->chat_llm_stall_ms
 											    : terms->endpoint.timeout_ms;
 	const struct find_plan *plan = find_request_of(context)->plan;

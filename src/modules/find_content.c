@@ -9,6 +9,7 @@
 #include "handler/respond.h"
 #include "db/db.h"
 #include "find/gate.h"
+#include "find/embedding_store.h"
 #include "find/events.h"
 #include "find/plan.h"
 #include "http/query.h"
@@ -395,6 +396,11 @@ static enum find_store_outcome find_content_write(struct request_context *contex
 	/* In the same transaction: the event exists exactly when the write does. */
 	if (result == DB_OK)
 		result = find_content_emit_upsert(context, def, workspace, columns->id, *created);
+	/* Queued with the write, so a committed document always gets its vector;
+	 * intukad --embed computes it, never this request. */
+	if (result == DB_OK && searchable)
+		result = embedding_store_enqueue(context->db, find_content_tenant(context), find_entity_singular(def->kind),
+			*doc);
 	*db_result = result;
 	return result == DB_OK ? FIND_STORED : FIND_STORE_FAILED;
 }
@@ -505,6 +511,9 @@ int find_content_remove(struct request_context *context, const struct find_entit
 			struct find_index_change change = {.doc = indexed.doc, .old_terms = &indexed.terms};
 			result = find_index_apply(context->db, find_content_tenant(context), def->kind, &change, 1);
 		}
+		if (result == DB_OK && indexed.doc != 0)
+			result = embedding_store_forget(context->db, find_content_tenant(context), find_entity_singular(def->kind),
+				indexed.doc);
 		if (result == DB_OK) {
 			json_object *ids = json_object_new_array();
 			json_object_array_add(ids, json_object_new_string(id));

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "find/embedding_store.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "modules/find_common.h"
@@ -235,9 +236,16 @@ static int find_delete_unindex(struct request_context *context, const struct fin
 {
 	struct find_index_change changes[FIND_DELETE_BATCH];
 	size_t count = 0;
-	for (size_t i = 0; i < matches->count; i++)
-		if (matches->rows[i].doc != 0)
+	int result = DB_OK;
+	for (size_t i = 0; i < matches->count && result == DB_OK; i++)
+		if (matches->rows[i].doc != 0) {
 			changes[count++] = (struct find_index_change){.doc = matches->rows[i].doc, .old_terms = &matches->rows[i].terms};
+			/* Their vectors go with them. */
+			result = embedding_store_forget(context->db, find_content_tenant(context), find_entity_singular(def->kind),
+				matches->rows[i].doc);
+		}
+	if (result != DB_OK)
+		return result;
 	return count ? find_index_apply(context->db, find_content_tenant(context), def->kind, changes, count) : DB_OK;
 }
 

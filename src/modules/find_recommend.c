@@ -16,6 +16,7 @@
 #include "modules/find_common.h"
 #include "modules/find_insights.h"
 #include "modules/find_recommend_score.h"
+#include "modules/find_semantic.h"
 #include "modules/module_util.h"
 #include "modules/modules.h"
 
@@ -27,7 +28,8 @@
 #define RECOMMEND_CANDIDATES_PER_STRATEGY 500
 /* Terms, co-occurrence and memory, plus what the client lists. */
 #define RECOMMEND_CANDIDATES_MAX                                                                                  \
-	(3 * RECOMMEND_CANDIDATES_PER_STRATEGY + FIND_RECOMMEND_MAX_BASKET + FIND_RECOMMEND_MAX_COMPLEMENTARY)
+	(3 * RECOMMEND_CANDIDATES_PER_STRATEGY + FIND_RECOMMEND_MAX_BASKET + FIND_RECOMMEND_MAX_COMPLEMENTARY +      \
+		FIND_SEMANTIC_NEIGHBOURS_MAX)
 #define RECOMMEND_LIMIT_TEXT "500"
 #define RECOMMEND_TERM_MATCHES_TEXT "20000"
 #define RECOMMEND_THREADS_TEXT "1000"
@@ -316,6 +318,34 @@ static int find_recommend_fallback_row(void *callback_context, const struct db_r
 	return 0;
 }
 
+/* With vectors (find_semantic.h): every candidate's similarity to the
+ * product, and the nearest products that share nothing else as candidates
+ * too (at most FIND_SEMANTIC_NEIGHBOURS_MAX). Room for them is reserved in
+ * RECOMMEND_CANDIDATES_MAX. */
+static enum db_result find_recommend_add_neighbours(struct request_context *context,
+	const struct find_recommend_request *request, struct find_recommend_work *work)
+{
+	struct find_semantic_neighbour *neighbours = NULL;
+	size_t count = 0, added = 0;
+	int result = find_semantic_neighbours(context, work->workspace, request->product_id, &neighbours, &count);
+	if (result != DB_OK || count == 0)
+		return result;
+	work->source.semantic = 1;
+	size_t known = work->sorted_count;
+	for (size_t i = 0; i < count; i++) {
+		struct find_recommend_candidate key = {.product_id = neighbours[i].product_id};
+		struct find_recommend_candidate *candidate =
+			bsearch(&key, work->candidates, known, sizeof(key), find_recommend_by_id);
+		if (candidate == NULL && added < FIND_SEMANTIC_NEIGHBOURS_MAX && neighbours[i].cosine > 0 &&
+			(candidate = find_recommend_candidate(work, neighbours[i].product_id)) != NULL)
+			added++;
+		if (candidate != NULL)
+			candidate->similarity = neighbours[i].cosine;
+	}
+	find_recommend_sort_by_id(work);
+	return DB_OK;
+}
+
 static void find_recommend_bad_request(struct request_context *context, const char *field, const char *issue)
 {
 	response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid request body");
@@ -347,6 +377,8 @@ static enum db_result find_recommend_gather(struct request_context *context,
 	if (result == DB_OK)
 		find_recommend_add_listed(request, work);
 	find_recommend_sort_by_id(work);
+	if (result == DB_OK)
+		result = find_recommend_add_neighbours(context, request, work);
 	if (result != DB_OK || work->candidate_count == 0)
 		return result;
 
@@ -388,6 +420,8 @@ static json_object *find_recommend_answer(json_object *recommendations, unsigned
 	for (int signal = 0; signal < FIND_SIGNAL__MAX; signal++)
 		if (strategies & (1u << signal))
 			json_object_array_add(used, json_object_new_string(find_signal_name((enum find_signal)signal)));
+	if (strategies & FIND_RECOMMEND_REASON_SEMANTIC)
+		json_object_array_add(used, json_object_new_string("semantic"));
 	if (fallback_applied)
 		json_object_array_add(used, json_object_new_string("recent"));
 	json_object *data = json_object_new_object();
@@ -449,6 +483,8 @@ static void find_recommend_products(struct request_context *context)
 			for (int signal = 0; signal < FIND_SIGNAL__MAX; signal++)
 				if (candidate->reasons & (1u << signal))
 					json_object_array_add(reasons, json_object_new_string(find_signal_reason((enum find_signal)signal)));
+			if (candidate->reasons & FIND_RECOMMEND_REASON_SEMANTIC)
+				json_object_array_add(reasons, json_object_new_string("semantically_similar"));
 			json_object_object_add(product, "reasons", reasons);
 			json_object_array_add(recommendations, product);
 			strategies |= candidate->reasons;

@@ -96,6 +96,12 @@ double find_recommend_score(const struct find_recommend_candidate *candidate,
 		score += weights->weight[signal] * strength;
 		contributed |= 1u << signal;
 	}
+	if (source->semantic) {
+		double similarity = candidate->similarity > 0 ? candidate->similarity : 0;
+		score = (1.0 - FIND_RECOMMEND_SEMANTIC_WEIGHT) * score + FIND_RECOMMEND_SEMANTIC_WEIGHT * similarity;
+		if (similarity > 0)
+			contributed |= FIND_RECOMMEND_REASON_SEMANTIC;
+	}
 	if (reasons != NULL)
 		*reasons = contributed;
 	/* Four decimals: equal evidence must tie exactly, whatever the summing order. */

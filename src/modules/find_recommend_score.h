@@ -56,15 +56,24 @@ enum find_weight_group { FIND_WEIGHT_SIMILAR, FIND_WEIGHT_BASKET, FIND_WEIGHT_ME
 /* "similarProducts", "basketAffinity", "memoryBased". */
 const char *find_weight_group_name(enum find_weight_group group);
 
-/* How many terms the source product has in each facet. */
+/* How many terms the source product has in each facet; semantic: the
+ * product has a vector and the candidates' similarities are set. */
 struct find_recommend_source {
 	unsigned term_count[FIND_SIGNAL_TERM_FACETS];
+	int semantic;
 };
+
+/* With a vector, a candidate's score is (1 - this) times its signals' score
+ * plus this times its cosine similarity to the product (negative counts 0),
+ * and a similarity above 0 is a reason (bit FIND_RECOMMEND_REASON_SEMANTIC). */
+#define FIND_RECOMMEND_SEMANTIC_WEIGHT 0.5
+#define FIND_RECOMMEND_REASON_SEMANTIC (1u << (FIND_SIGNAL__MAX + 1))
 
 struct find_recommend_candidate {
 	const char *product_id; /* borrowed */
 	unsigned shared[FIND_SIGNAL__MAX]; /* shared terms per facet; threads shown together; the visitor's threads */
 	double basket_frequency; /* basketAffinity's frequency, added to the threads shown together */
+	double similarity; /* cosine with the source's vector, when source->semantic */
 	unsigned complementary_rank; /* 1-based place in complimentaryProducts; 0 when not listed */
 	int passes_filter; /* the product exists in the workspace and meets productFilter */
 	void *user_data;   /* travels with the candidate through ranking */

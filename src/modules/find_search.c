@@ -18,6 +18,7 @@
 #include "modules/find_index_store.h"
 #include "modules/find_query.h"
 #include "modules/find_search_log.h"
+#include "modules/find_semantic.h"
 #include "modules/find_sql.h"
 #include "modules/modules.h"
 
@@ -655,7 +656,16 @@ static void find_search(struct request_context *context)
 	} else {
 		struct find_index_text text;
 		find_index_text_parse(request.text, request.text_length, &text);
-		result = find_search_index(context, &request, &text, &hits);
+		/* Semantic ranking (find_semantic.h): the walk keeps more text hits,
+		 * re-ranked by the query's vector and cut back to the page. */
+		struct find_semantic_query semantic;
+		find_semantic_begin(context, kind, request.text, request.text_length, &semantic);
+		struct find_search_request walked = request;
+		walked.limit = find_semantic_candidates(&semantic, request.limit);
+		result = find_search_index(context, &walked, &text, &hits);
+		if (result == DB_OK)
+			find_semantic_rerank(context, &semantic, &hits, (size_t)request.limit);
+		find_semantic_end(&semantic);
 		if (result == DB_OK)
 			result = find_search_hits_page(context, &request, &hits, &rows);
 		rows.total = hits.total;

@@ -175,7 +175,7 @@ json_object *find_tenant_usage_report(const struct find_plan *plan, const struct
 			find_tenant_availability(valid && offered[i].allowance > 0,
 				!valid ? lapse : "Not included in this plan"));
 	json_object_object_add(tier_features, "semantic_search",
-		find_tenant_availability(0, "Not offered: search is full-text"));
+		find_tenant_availability(valid && plan->semantic_search, !valid ? lapse : "Not included in this plan"));
 
 	json_object *indexes = json_object_new_object();
 	json_object_object_add(indexes, "products", find_tenant_index(figures->products));

@@ -54,6 +54,7 @@ extern const struct statement_table find_post_search_statement_table;
 extern const struct statement_table find_search_log_statement_table;
 extern const struct statement_table find_index_statement_table;
 extern const struct statement_table find_search_hits_statement_table;
+extern const struct statement_table find_semantic_statement_table;
 extern const struct statement_table find_prompts_statement_table;
 extern const struct statement_table find_chat_statement_table;
 extern const struct statement_table find_threads_statement_table;

@@ -16,9 +16,20 @@
 static const struct db_statement_def admin_chat_tenant = {.name = "admin.chat_tenant",
 	.sql = "SELECT tenant_id FROM tenants WHERE slug = ?", .tenant_bound = 0};
 static const struct db_statement_def admin_chat_set = {.name = "admin.chat_model_set",
-	.sql = "INSERT INTO find_llm_providers (tenant_id, enabled, base_url, model, api_key, timeout_ms) "
-	"VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE enabled = VALUES(enabled), base_url = VALUES(base_url), "
-	"model = VALUES(model), api_key = VALUES(api_key), timeout_ms = VALUES(timeout_ms)",
+	.sql = "INSERT INTO find_llm_providers (tenant_id, enabled, base_url, model, embedding_model, api_key, timeout_ms) "
+	"VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE enabled = VALUES(enabled), base_url = VALUES(base_url), "
+	"model = VALUES(model), embedding_model = VALUES(embedding_model), api_key = VALUES(api_key), "
+	"timeout_ms = VALUES(timeout_ms)",
+	.tenant_bound = 1};
+/* A new embeddings model: every document of the tenant is queued (one row
+ * each; a text already embedded with that model costs no call). */
+static const struct db_statement_def admin_chat_queue_products = {.name = "admin.embed_queue_products",
+	.sql = "INSERT IGNORE INTO find_embedding_queue (tenant_id, entity, doc) SELECT tenant_id, 'product', search_doc "
+	"FROM find_products WHERE tenant_id = ? AND search_doc IS NOT NULL",
+	.tenant_bound = 1};
+static const struct db_statement_def admin_chat_queue_posts = {.name = "admin.embed_queue_posts",
+	.sql = "INSERT IGNORE INTO find_embedding_queue (tenant_id, entity, doc) SELECT tenant_id, 'post', search_doc "
+	"FROM find_posts WHERE tenant_id = ? AND search_doc IS NOT NULL",
 	.tenant_bound = 1};
 static const struct db_statement_def admin_chat_clear = {.name = "admin.chat_model_clear",
 	.sql = "DELETE FROM find_llm_providers WHERE tenant_id = ?", .tenant_bound = 1};
@@ -34,7 +45,7 @@ static int admin_chat_read_id(void *callback_context, const struct db_row *row)
 static int admin_chat_usage(void)
 {
 	fprintf(stderr, "usage: intuka-admin find-chat-model set SLUG [--base-url URL] [--model NAME] "
-			"[--api-key-file FILE] [--timeout-ms N] [--off]\n"
+			"[--embedding-model NAME] [--api-key-file FILE] [--timeout-ms N] [--off]\n"
 			"       intuka-admin find-chat-model clear SLUG\n");
 	return ADMIN_EXIT_USAGE;
 }
@@ -58,7 +69,7 @@ int admin_find_chat_model(struct admin_context *context, int argc, char **argv)
 	if (argc < 2 || (strcmp(argv[0], "set") != 0 && strcmp(argv[0], "clear") != 0))
 		return admin_chat_usage();
 	int set = strcmp(argv[0], "set") == 0, enabled = 1;
-	const char *slug = argv[1], *base_url = "", *model = "";
+	const char *slug = argv[1], *base_url = "", *model = "", *embedding_model = "";
 	char api_key[LLM_API_KEY_MAX + 2] = "";
 	long timeout_ms = 0;
 	for (int i = 2; i < argc; i++) {
@@ -69,6 +80,8 @@ int admin_find_chat_model(struct admin_context *context, int argc, char **argv)
 			base_url = argv[++i];
 		} else if (set && has_value && strcmp(argv[i], "--model") == 0) {
 			model = argv[++i];
+		} else if (set && has_value && strcmp(argv[i], "--embedding-model") == 0) {
+			embedding_model = argv[++i];
 		} else if (set && has_value && strcmp(argv[i], "--api-key-file") == 0) {
 			if (admin_chat_read_key(argv[++i], api_key, sizeof(api_key)) != 0 || strlen(api_key) > LLM_API_KEY_MAX) {
 				fprintf(stderr, "intuka-admin: --api-key-file: cannot read a key of at most %d bytes\n",
@@ -92,8 +105,8 @@ int admin_find_chat_model(struct admin_context *context, int argc, char **argv)
 			LLM_BASE_URL_MAX);
 		return ADMIN_EXIT_USAGE;
 	}
-	if (strlen(model) > 128) {
-		fprintf(stderr, "intuka-admin: --model: at most 128 bytes\n");
+	if (strlen(model) > 128 || strlen(embedding_model) > 128) {
+		fprintf(stderr, "intuka-admin: --model, --embedding-model: at most 128 bytes\n");
 		return ADMIN_EXIT_USAGE;
 	}
 	uint64_t tenant_id = 0;
@@ -105,8 +118,13 @@ int admin_find_chat_model(struct admin_context *context, int argc, char **argv)
 	}
 	if (result == DB_OK && set) {
 		struct db_param params[] = {DB_UINT(tenant_id), DB_INT(enabled), DB_TEXT(base_url), DB_TEXT(model),
-			DB_TEXT(api_key), timeout_ms > 0 ? DB_INT((int)timeout_ms) : DB_NULL};
-		result = db_exec(context->db, &admin_chat_set, params, 6, NULL, NULL);
+			DB_TEXT(embedding_model), DB_TEXT(api_key), timeout_ms > 0 ? DB_INT((int)timeout_ms) : DB_NULL};
+		result = db_exec(context->db, &admin_chat_set, params, 7, NULL, NULL);
+		struct db_param tenant[] = {DB_UINT(tenant_id)};
+		if (result == DB_OK && enabled && embedding_model[0] != '\0')
+			result = db_exec(context->db, &admin_chat_queue_products, tenant, 1, NULL, NULL);
+		if (result == DB_OK && enabled && embedding_model[0] != '\0')
+			result = db_exec(context->db, &admin_chat_queue_posts, tenant, 1, NULL, NULL);
 	} else if (result == DB_OK) {
 		struct db_param params[] = {DB_UINT(tenant_id)};
 		result = db_exec(context->db, &admin_chat_clear, params, 1, NULL, NULL);

@@ -46,6 +46,7 @@ static const struct suite_entry {
 	{ "find_search_scale", find_search_scale_suite_register },
 	{ "find_chat", find_chat_suite_register },
 	{ "find_llm", find_llm_suite_register },
+	{ "find_semantic", find_semantic_suite_register },
 	{ "find_webhooks", find_webhooks_suite_register },
 	{ "find_queries", find_queries_suite_register },
 	{ "slow_readers", slow_readers_suite_register },

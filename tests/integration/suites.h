@@ -22,6 +22,7 @@ bool find_content_suite_register(void);
 bool find_search_scale_suite_register(void);
 bool find_chat_suite_register(void);
 bool find_llm_suite_register(void);
+bool find_semantic_suite_register(void);
 bool find_webhooks_suite_register(void);
 bool find_queries_suite_register(void);
 bool slow_readers_suite_register(void);

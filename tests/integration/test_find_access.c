@@ -636,8 +636,8 @@ static void envelope_carries_tier_limits_and_usage(void)
 	/* The SDK's TierLimits, with the earlier members beside them. */
 	json_object *semantic_enabled = json_path_get(reply.body, "tierLimits.search.semantic.enabled");
 	ITEST_CHECK(semantic_enabled && json_object_is_type(semantic_enabled, json_type_boolean) &&
-					!json_object_get_boolean(semantic_enabled),
-				"search.semantic.enabled is false");
+					json_object_get_boolean(semantic_enabled),
+				"search.semantic.enabled is true on the pro plan");
 	struct { const char *path; int64_t wanted; } members[] = {
 		{ "tierLimits.chat.messagesPerMonth", 4000 },   { "tierLimits.recommendations.perMonth", 25000 },
 		{ "tierLimits.indexing.products", 50000 },     { "tierLimits.indexing.posts", 10000 },

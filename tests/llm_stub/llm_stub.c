@@ -12,6 +12,8 @@
  *   stub-error     HTTP 500 with an error object
  *   stub-stall     headers and one delta, then silence for 30 s
  *   stub-recite    "Sure: " then the first system message, word by word (a model disclosing its instructions)
+ * Embeddings (any model): a hashed bag of words with a few synonyms folded
+ * (answer_embeddings); "embedfail" in an input is an HTTP 500, "embedstall" a 5 s pause.
  * Every request body is appended to the log file as one line, for the
  * tests to check what Intuka sent.
  *   llm-stub --port-file FILE --log FILE [--pid-file FILE]
@@ -20,6 +22,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,7 +238,53 @@ static void answer_chat(int fd, json_object *request)
     }
 }
 
-/* Deterministic 8-dimension vectors from the text's bytes. */
+/* Deterministic vectors that mean something: a hashed bag of words
+ * (STUB_DIMENSIONS buckets), stop words dropped and a few synonyms folded
+ * into one concept, so "sneakers" and "footwear" are close where a text
+ * search sees different words. An input holding "embedfail" makes the
+ * whole call answer HTTP 500; "embedstall" makes it wait 5 s first. */
+#define STUB_DIMENSIONS 256
+
+static const struct { const char *word, *concept; } stub_concepts[] = {
+    { "shoe", "footwear" },    { "shoes", "footwear" },    { "sneaker", "footwear" }, { "sneakers", "footwear" },
+    { "trainer", "footwear" }, { "trainers", "footwear" }, { "boot", "footwear" },    { "boots", "footwear" },
+    { "lamp", "light" },       { "lamps", "light" },       { "lantern", "light" },    { "lanterns", "light" },
+    { "torch", "light" },      { "flashlight", "light" },  { "coat", "jacket" },      { "raincoat", "jacket" },
+    { "parka", "jacket" },
+};
+static const char *const stub_stop_words[] = { "a", "an", "and", "for", "in", "of", "on", "the", "to", "with" };
+
+static void stub_embed_text(const char *text, double *vector)
+{
+    char word[64];
+    size_t length = 0;
+    for (size_t k = 0;; k++) {
+        unsigned char c = (unsigned char)text[k];
+        bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (letter && length + 1 < sizeof word) {
+            word[length++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        } else if (!letter && length > 0) {
+            word[length] = '\0';
+            length = 0;
+            const char *term = word;
+            bool stop = false;
+            for (size_t s = 0; s < sizeof stub_stop_words / sizeof stub_stop_words[0]; s++)
+                stop = stop || strcmp(word, stub_stop_words[s]) == 0;
+            for (size_t s = 0; s < sizeof stub_concepts / sizeof stub_concepts[0]; s++)
+                if (strcmp(word, stub_concepts[s].word) == 0)
+                    term = stub_concepts[s].concept;
+            if (!stop) {
+                unsigned long hash = 2166136261ul;
+                for (const char *p = term; *p; p++)
+                    hash = (hash ^ (unsigned char)*p) * 16777619ul;
+                vector[hash % STUB_DIMENSIONS] += 1.0;
+            }
+        }
+        if (c == '\0')
+            break;
+    }
+}
+
 static void answer_embeddings(int fd, json_object *request)
 {
     json_object *input = NULL;
@@ -247,14 +296,25 @@ static void answer_embeddings(int fd, json_object *request)
     } else if (input) {
         json_object_array_add(inputs, json_object_get(input));
     }
+    for (size_t i = 0; i < json_object_array_length(inputs); i++) {
+        const char *text = json_object_get_string(json_object_array_get_idx(inputs, i));
+        if (strstr(text, "embedstall") != NULL)
+            pause_ms(5000);
+        if (strstr(text, "embedfail") != NULL) {
+            json_object_put(inputs);
+            send_head(fd, 500, "application/json");
+            const char *error = "{\"error\":{\"message\":\"stub embeddings failure\",\"type\":\"server_error\"}}";
+            write_all(fd, error, strlen(error));
+            return;
+        }
+    }
     json_object *data = json_object_new_array();
     for (size_t i = 0; i < json_object_array_length(inputs); i++) {
         const char *text = json_object_get_string(json_object_array_get_idx(inputs, i));
-        double vector[8] = { 0 };
-        for (size_t k = 0; text[k] != '\0'; k++)
-            vector[(unsigned char)text[k] % 8] += 1.0;
+        double vector[STUB_DIMENSIONS] = { 0 };
+        stub_embed_text(text, vector);
         json_object *embedding = json_object_new_array();
-        for (int k = 0; k < 8; k++)
+        for (int k = 0; k < STUB_DIMENSIONS; k++)
             json_object_array_add(embedding, json_object_new_double(vector[k]));
         json_object *item = json_object_new_object();
         json_object_object_add(item, "object", json_object_new_string("embedding"));

@@ -131,6 +131,34 @@ static void config_operator_key_is_a_long_secret_or_nothing(void)
 	CU_ASSERT_EQUAL(config.operator_rate_window_s, 900);
 }
 
+static void config_embeddings_model_needs_a_url_and_may_stand_alone(void)
+{
+	struct config config;
+	char error[CONFIG_ERROR_MAX] = "";
+	config_set_defaults(&config);
+	config_parse_text(&config, "jwt_key.k1 = c2VjcmV0\n", "s", 1, error, sizeof(error));
+	CU_ASSERT_STRING_EQUAL(config.chat_llm_embedding_model, ""); /* default: text ranking only */
+	CU_ASSERT_EQUAL(config.chat_llm_embedding_timeout_ms, 800);
+	/* A URL serving embeddings only, without a chat model. */
+	CU_ASSERT_EQUAL(config_parse_text(&config,
+				"chat_llm_base_url = http://127.0.0.1:11434/v1\nchat_llm_embedding_model = nomic-embed-text\n",
+				"main", 0, error, sizeof(error)),
+		0);
+	CU_ASSERT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
+	/* A URL serving neither. */
+	snprintf(config.chat_llm_embedding_model, sizeof(config.chat_llm_embedding_model), "%s", "");
+	CU_ASSERT_NOT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "chat_llm_model"));
+	/* A model without a URL. */
+	snprintf(config.chat_llm_base_url, sizeof(config.chat_llm_base_url), "%s", "");
+	snprintf(config.chat_llm_embedding_model, sizeof(config.chat_llm_embedding_model), "%s", "m");
+	CU_ASSERT_NOT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "chat_llm_embedding_model"));
+	CU_ASSERT_NOT_EQUAL(config_parse_text(&config, "chat_llm_embedding_timeout_ms = 50\n", "main", 0, error,
+				    sizeof(error)),
+		0);
+}
+
 static void config_validate_rejects_unknown_log_level(void)
 {
 	struct config config;
@@ -274,6 +302,7 @@ static const struct unit_test config_tests[] = {
 	{"config_environment_overrides_the_file", config_environment_overrides_the_file},
 	{"config_jwt_keys_live_in_the_secrets_file_and_need_a_signer", config_jwt_keys_live_in_the_secrets_file_and_need_a_signer},
 	{"config_validate_rejects_unknown_log_level", config_validate_rejects_unknown_log_level},
+	{"config_embeddings_model_needs_a_url_and_may_stand_alone", config_embeddings_model_needs_a_url_and_may_stand_alone},
 	{"config_load_refuses_a_world_readable_secrets_file", config_load_refuses_a_world_readable_secrets_file},
 	{"config_load_reports_a_missing_file", config_load_reports_a_missing_file},
 	{"config_every_key_is_described_in_the_manual_page", config_every_key_is_described_in_the_manual_page},

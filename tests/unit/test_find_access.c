@@ -181,7 +181,7 @@ static void tier_limits_have_the_sdk_members_and_keep_the_earlier_ones(void)
 	/* The SDK's TierLimits. */
 	CU_ASSERT_EQUAL(tier_value(limits, "search.enabled"), 1);
 	CU_ASSERT_EQUAL(tier_value(limits, "search.queriesPerMonth"), 50000);
-	CU_ASSERT_EQUAL(tier_value(limits, "search.semantic.enabled"), 0);
+	CU_ASSERT_EQUAL(tier_value(limits, "search.semantic.enabled"), 1); /* pro has semantic search */
 	CU_ASSERT_EQUAL(tier_value(limits, "chat.messagesPerMonth"), 4000);
 	CU_ASSERT_EQUAL(tier_value(limits, "recommendations.enabled"), 0);
 	CU_ASSERT_EQUAL(tier_value(limits, "recommendations.perMonth"), 0);

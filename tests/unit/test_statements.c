@@ -21,6 +21,9 @@ static const char *const global_statements[] = {
 	 * binds that tenant_id. The purge drops finished rows by the same index. */
 	"find_webhooks.claim_due",
 	"find_webhooks.purge_finished",
+	/* The embedding process (intukad --embed) likewise reads due queue rows
+	 * of every tenant; the claim and all that follows bind the row's tenant. */
+	"find_embeddings.due",
 	/* The operator (intuka-admin, the operator API) names a tenant by its
 	 * slug; no tenant's user reaches it. */
 	"tenant_lifecycle.by_slug",
@@ -126,6 +129,8 @@ static const char *const retry_safe_writes[] = {
 	"ratelimit.add_1", "ratelimit.add_2", "ratelimit.add_3",  /* counts and leases: one extra unit at most */
 	"ratelimit.purge", "find_webhooks.purge_finished",        /* deletes expired rows: a repeat finds none */
 	"auth.key_touch", "find_webhooks.claim_renew",            /* set a time: a repeat sets it again */
+	"find_embeddings.save", "find_embeddings.unclaim",        /* set values: a repeat sets them again */
+	"find_embeddings.dequeue",                                /* deletes one claimed version: a repeat finds none */
 };
 
 static int is_listed_retry_safe_write(const char *name)

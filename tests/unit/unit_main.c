@@ -33,6 +33,7 @@ int main(void)
 		register_find_query_suite,
 		register_find_chat_suite,
 		register_find_llm_suite,
+		register_find_semantic_suite,
 		register_identifiers_suite,
 		register_identity_logic_suite,
 		register_jwt_suite,

@@ -17,6 +17,7 @@ int register_find_index_suite(void);
 int register_find_query_suite(void);
 int register_find_chat_suite(void);
 int register_find_llm_suite(void);
+int register_find_semantic_suite(void);
 int register_identifiers_suite(void);
 int register_identity_logic_suite(void);
 int register_jwt_suite(void);

@@ -1,0 +1,221 @@
+/* The /embeddings call: a plain JSON POST, its answer read whole. */
+#include "find/llm_embed.h"
+#include "core/alloc.h"
+#include "core/config.h"
+#include "db/db.h"
+#include "find/embedding.h"
+#include "find/webhook_policy.h"
+#include "find/webhook_target.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <curl/curl.h>
+
+#define LLM_EMBED_CONNECT_TIMEOUT_MS 5000
+
+struct llm_embed_answer {
+	char *data;
+	size_t length;
+	size_t capacity;
+	int too_long;
+};
+
+static size_t llm_embed_on_body(char *data, size_t size, size_t count, void *user_data)
+{
+	struct llm_embed_answer *answer = user_data;
+	size_t length = size * count;
+	if (answer->length + length > LLM_EMBED_ANSWER_MAX_BYTES) {
+		answer->too_long = 1;
+		return 0;
+	}
+	if (answer->length + length + 1 > answer->capacity) {
+		size_t capacity = answer->capacity ? answer->capacity : 16384;
+		while (capacity < answer->length + length + 1)
+			capacity *= 2;
+		answer->data = xrealloc(answer->data, capacity);
+		answer->capacity = capacity;
+	}
+	memcpy(answer->data + answer->length, data, length);
+	answer->length += length;
+	answer->data[answer->length] = '\0';
+	return length;
+}
+
+static const struct db_statement_def llm_embed_statements[] = {
+	{.name = "find_embeddings.provider",
+		.sql = "SELECT enabled, base_url, embedding_model, api_key FROM find_llm_providers WHERE tenant_id = ?",
+		.tenant_bound = 1},
+};
+
+const struct db_statement_def *llm_embed_statement_table(size_t *count)
+{
+	*count = sizeof(llm_embed_statements) / sizeof(llm_embed_statements[0]);
+	return llm_embed_statements;
+}
+
+struct llm_embed_row {
+	const struct config *config;
+	struct llm_endpoint *endpoint;
+};
+
+static int llm_embed_provider_row(void *callback_context, const struct db_row *row)
+{
+	struct llm_embed_row *found = callback_context;
+	struct llm_endpoint *endpoint = found->endpoint;
+	if (row->column_count != 4 || row->values[0] == NULL)
+		return 0;
+	const char *const *v = row->values;
+	if (strcmp(v[0], "0") == 0) {
+		endpoint->model[0] = '\0'; /* the tenant's model is off: text ranking */
+		return 0;
+	}
+	if (v[2] == NULL || v[2][0] == '\0')
+		return 0; /* the installation's embeddings stand */
+	snprintf(endpoint->model, sizeof(endpoint->model), "%s", v[2]);
+	if (v[1] != NULL && v[1][0] != '\0') {
+		/* The tenant's endpoint with its own key only, as for chat. */
+		snprintf(endpoint->base_url, sizeof(endpoint->base_url), "%s", v[1]);
+		snprintf(endpoint->api_key, sizeof(endpoint->api_key), "%s", v[3] ? v[3] : "");
+		endpoint->tenant_set = 1;
+	} else if (found->config->chat_llm_base_url[0] == '\0') {
+		endpoint->model[0] = '\0'; /* no URL anywhere */
+	}
+	return 0;
+}
+
+int llm_embed_endpoint(struct db *db, const struct config *config, uint64_t tenant_id, int timeout_ms,
+	struct llm_endpoint *endpoint)
+{
+	memset(endpoint, 0, sizeof(*endpoint));
+	if (config->chat_llm_base_url[0] != '\0')
+		snprintf(endpoint->model, sizeof(endpoint->model), "%s", config->chat_llm_embedding_model);
+	snprintf(endpoint->base_url, sizeof(endpoint->base_url), "%s", config->chat_llm_base_url);
+	snprintf(endpoint->api_key, sizeof(endpoint->api_key), "%s", config->chat_llm_api_key);
+	endpoint->timeout_ms = timeout_ms;
+	endpoint->stall_ms = timeout_ms;
+	endpoint->allow_private_targets = config->chat_llm_allow_private_targets;
+	struct llm_embed_row found = {config, endpoint};
+	struct db_param params[] = {DB_UINT(tenant_id)};
+	return db_query(db, &llm_embed_statements[0], params, 1, llm_embed_provider_row, &found);
+}
+
+struct llm_embed_socket_check {
+	int allow_private_targets;
+	int refused;
+};
+
+/* A tenant's endpoint: the address is checked again when the socket opens. */
+static curl_socket_t llm_embed_on_open_socket(void *user_data, curlsocktype purpose, struct curl_sockaddr *address)
+{
+	struct llm_embed_socket_check *check = user_data;
+	(void)purpose;
+	if (!webhook_address_allowed(webhook_address_classify(&address->addr), check->allow_private_targets)) {
+		check->refused = 1;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(address->family, address->socktype, address->protocol);
+}
+
+enum llm_call_result llm_embed(const struct llm_endpoint *endpoint, const char *const *texts,
+	const size_t *lengths, size_t count, float **vectors, size_t *dimension, char *why, size_t why_size)
+{
+	why[0] = '\0';
+	*vectors = NULL;
+	*dimension = 0;
+	char url[LLM_BASE_URL_MAX + 32];
+	size_t base_length = strlen(endpoint->base_url);
+	while (base_length > 0 && endpoint->base_url[base_length - 1] == '/')
+		base_length--;
+	snprintf(url, sizeof(url), "%.*s/embeddings", (int)base_length, endpoint->base_url);
+	struct webhook_target target;
+	struct curl_slist *pin = NULL;
+	struct llm_embed_socket_check check = {.allow_private_targets = endpoint->allow_private_targets};
+	if (endpoint->tenant_set) {
+		const char *problem = webhook_url_problem(url, &target);
+		if (problem != NULL) {
+			snprintf(why, why_size, "base url %s", problem);
+			return LLM_CALL_REFUSED;
+		}
+		enum webhook_target_result resolved =
+			webhook_target_resolve(&target, endpoint->allow_private_targets, why, why_size);
+		if (resolved != WEBHOOK_TARGET_OK)
+			return resolved == WEBHOOK_TARGET_REFUSED ? LLM_CALL_REFUSED : LLM_CALL_FAILED;
+		if (!target.host_is_literal) {
+			char entry[WEBHOOK_HOST_MAX + INET6_ADDRSTRLEN + 16];
+			if (target.pinned_family == AF_INET6)
+				snprintf(entry, sizeof(entry), "%s:%d:[%s]", target.host, target.port, target.pinned_address);
+			else
+				snprintf(entry, sizeof(entry), "%s:%d:%s", target.host, target.port, target.pinned_address);
+			pin = curl_slist_append(NULL, entry);
+		}
+	}
+	CURL *curl = curl_easy_init();
+	if (curl == NULL) {
+		curl_slist_free_all(pin);
+		snprintf(why, why_size, "could not start a transfer");
+		return LLM_CALL_FAILED;
+	}
+	char *body = embedding_request_json(endpoint->model, texts, lengths, count);
+	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (endpoint->api_key[0] != '\0') {
+		char authorization[LLM_API_KEY_MAX + 32];
+		snprintf(authorization, sizeof(authorization), "Authorization: Bearer %s", endpoint->api_key);
+		headers = curl_slist_append(headers, authorization);
+		explicit_bzero(authorization, sizeof(authorization));
+	}
+	struct llm_embed_answer answer = {0};
+	long timeout_ms = endpoint->timeout_ms > 0 ? endpoint->timeout_ms : 30000;
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_PROXY, "");
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+		timeout_ms < LLM_EMBED_CONNECT_TIMEOUT_MS ? timeout_ms : (long)LLM_EMBED_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "Intuka-Embed/1");
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, llm_embed_on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
+	if (endpoint->tenant_set) {
+		curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, llm_embed_on_open_socket);
+		curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &check);
+		if (pin != NULL)
+			curl_easy_setopt(curl, CURLOPT_RESOLVE, pin);
+	}
+	CURLcode code = curl_easy_perform(curl);
+	long status = 0;
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	enum llm_call_result result = LLM_CALL_OK;
+	if (check.refused) {
+		snprintf(why, why_size, "connection refused by the address rule");
+		result = LLM_CALL_REFUSED;
+	} else if (code == CURLE_OPERATION_TIMEDOUT) {
+		snprintf(why, why_size, "no answer within %ld ms", timeout_ms);
+		result = LLM_CALL_TIMEOUT;
+	} else if (answer.too_long) {
+		snprintf(why, why_size, "the answer is over %d bytes", LLM_EMBED_ANSWER_MAX_BYTES);
+		result = LLM_CALL_BAD_STREAM;
+	} else if (code != CURLE_OK) {
+		snprintf(why, why_size, "%s", curl_easy_strerror(code));
+		result = LLM_CALL_FAILED;
+	} else if (status < 200 || status >= 300) {
+		snprintf(why, why_size, "HTTP %ld: %.160s", status, answer.data ? answer.data : "");
+		result = LLM_CALL_HTTP_ERROR;
+	} else if (embedding_parse_answer(answer.data ? answer.data : "", count, vectors, dimension, why, why_size) != 0) {
+		result = LLM_CALL_BAD_STREAM;
+	}
+	free(answer.data);
+	free(body);
+	curl_slist_free_all(pin);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	return result;
+}
