@@ -1136,8 +1136,12 @@ bool identity_suite_register(void)
 						  login_upgrades_an_earlier_password_hash_to_argon2id,
 						  test_environment_has(test_environment.db_sql_command) ? NULL
 																				: "INTUKA_TEST_DB_SQL_CMD is empty") &&
+		   /* A 0.3 ms comparison needs one database server: on a Galera cluster
+			* squeezed onto the test machine it would measure the scheduler. The
+			* single-server flavours keep it. */
 		   itest_add_test(suite, "password_forgot_takes_as_long_for_existing_and_unknown_accounts",
-						  password_forgot_takes_as_long_for_existing_and_unknown_accounts, NULL) &&
+						  password_forgot_takes_as_long_for_existing_and_unknown_accounts,
+						  test_environment.db_nodes == 1 ? NULL : "timed on a single database server only") &&
 		   itest_add_test(suite, "password_forgot_is_uniform_and_a_reset_token_works_once",
 						  password_forgot_is_uniform_and_a_reset_token_works_once, NULL) &&
 		   itest_add_test(suite, "password_change_needs_the_current_one_and_ends_other_sessions",
