@@ -145,6 +145,8 @@ enum llm_call_result llm_chat_stream(const struct llm_endpoint *endpoint, const 
 		return LLM_CALL_FAILED;
 	}
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	/* No "Expect: 100-continue" wait (a second) before a larger body. */
+	headers = curl_slist_append(headers, "Expect:");
 	headers = curl_slist_append(headers, "Accept: text/event-stream");
 	if (endpoint->api_key[0] != '\0') {
 		char authorization[LLM_API_KEY_MAX + 32];

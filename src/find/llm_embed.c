@@ -160,6 +160,8 @@ enum llm_call_result llm_embed(const struct llm_endpoint *endpoint, const char *
 	}
 	char *body = embedding_request_json(endpoint->model, texts, lengths, count);
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	/* No "Expect: 100-continue" wait (a second) before a larger body. */
+	headers = curl_slist_append(headers, "Expect:");
 	if (endpoint->api_key[0] != '\0') {
 		char authorization[LLM_API_KEY_MAX + 32];
 		snprintf(authorization, sizeof(authorization), "Authorization: Bearer %s", endpoint->api_key);

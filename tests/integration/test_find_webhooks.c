@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,7 @@ static void receiver_handle(int fd)
 	char *buffer = malloc(RECEIVED_BODY_MAX + 8192);
 	size_t used = 0, capacity = RECEIVED_BODY_MAX + 8191;
 	char *header_end = NULL;
+	bool complete = false;
 	while (used < capacity) {
 		ssize_t got = recv(fd, buffer + used, capacity - used, 0);
 		if (got <= 0)
@@ -120,11 +122,18 @@ static void receiver_handle(int fd)
 			char length_text[32];
 			header_value(buffer, "Content-Length", length_text, sizeof length_text);
 			size_t body_length = (size_t)strtoul(length_text, NULL, 10);
-			if (used >= (size_t)(header_end + 4 - buffer) + body_length)
+			if (used >= (size_t)(header_end + 4 - buffer) + body_length) {
+				complete = true;
 				break;
+			}
 		}
 	}
-	if (header_end == NULL) {
+	/* A request cut off before its whole body (a sender that gave up on a
+	 * slow receiver, and will send again) is no delivery: it is not
+	 * recorded, and its truncated body is never checked as one. */
+	if (header_end == NULL || !complete) {
+		if (header_end != NULL)
+			printf("    receiver: a request ended before its body was whole (%zu bytes read)\n", used);
 		free(buffer);
 		return;
 	}
