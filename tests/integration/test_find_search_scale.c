@@ -524,6 +524,47 @@ static void a_tenant_never_finds_or_reads_another_tenants_words(void)
     ITEST_CHECK(sql_number(sql) == 0, "neighbour's terms hold none of the tenant's words");
 }
 
+/* The range maxima of a common word: set by find-reindex for a term of 16
+ * buckets or more (none for a small one), raised by a write that brings a
+ * higher impact into a range, so block-max never skips the item that now
+ * ranks first. */
+static void range_maxima_follow_writes_so_block_max_skips_nothing_that_ranks(void)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM find_search_terms WHERE tenant_id = (SELECT tenant_id FROM tenants WHERE slug = '%s')"
+             " AND entity = 'product' AND ((term = 'common' AND bucket_bits >= 4 AND LENGTH(range_maxima) = 256)"
+             " OR (term = 'rare' AND range_maxima IS NULL))",
+             tenant);
+    ITEST_CHECK(sql_number(sql) == 2, "range maxima for 'common' (5000 items), none for 'rare' (40)");
+    struct api_reply reply;
+    if (scale_call("POST", "/api/v1/find/products", "{\"id\":\"top-common\",\"name\":\"Common\",\"status\":\"publish\"}",
+                   "bulk", token, &reply))
+        ITEST_CHECK(reply.status == 200, "upsert top-common: %ld", reply.status);
+    api_reply_free(&reply);
+    /* The one-word name gives "common" its highest impact: the term's maximum,
+     * and the maximum of the range the item's number falls in. */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM find_search_terms t JOIN find_products p ON p.tenant_id = t.tenant_id"
+             " AND p.workspace = 'bulk' AND p.product_id = 'top-common'"
+             " WHERE t.tenant_id = (SELECT tenant_id FROM tenants WHERE slug = '%s') AND t.entity = 'product'"
+             " AND t.term = 'common' AND ORD(SUBSTRING(t.range_maxima, (p.search_doc >> 24) + 1, 1)) = t.max_impact",
+             tenant);
+    ITEST_CHECK(sql_number(sql) == 1, "the write raised the range maximum of top-common's range");
+    struct search_answer answer;
+    for (int limit = 1; limit <= 3; limit += 2) {
+        char body[64];
+        snprintf(body, sizeof body, "{\"text\":\"common\",\"limit\":%d}", limit);
+        if (search(token, "bulk", body, &answer))
+            ITEST_CHECK(strncmp(answer.ids, "top-common", 10) == 0 && (answer.ids[10] == '\0' || answer.ids[10] == ','),
+                        "%s: top-common first, got [%s]", body, answer.ids);
+        search_answer_free(&answer);
+    }
+    if (scale_call("DELETE", "/api/v1/find/products/top-common", NULL, "bulk", token, &reply))
+        ITEST_CHECK(reply.status == 200, "delete top-common: %ld", reply.status);
+    api_reply_free(&reply);
+}
+
 bool find_search_scale_suite_register(void)
 {
     CU_pSuite suite = CU_add_suite("find_search_scale", scale_suite_init, NULL);
@@ -547,5 +588,7 @@ bool find_search_scale_suite_register(void)
            itest_add_test(suite, "filters_and_workspaces_narrow_the_index_candidates",
                           filters_and_workspaces_narrow_the_index_candidates, NULL) &&
            itest_add_test(suite, "a_tenant_never_finds_or_reads_another_tenants_words",
-                          a_tenant_never_finds_or_reads_another_tenants_words, NULL);
+                          a_tenant_never_finds_or_reads_another_tenants_words, NULL) &&
+           itest_add_test(suite, "range_maxima_follow_writes_so_block_max_skips_nothing_that_ranks",
+                          range_maxima_follow_writes_so_block_max_skips_nothing_that_ranks, NULL);
 }
