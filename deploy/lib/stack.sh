@@ -250,10 +250,11 @@ stack_migrate() {
 	}
 	printf '%s\n' "$out"
 	# Migration 0011 numbers the products and posts already stored but leaves
-	# their search postings to find-reindex (docs/operations.md): an upgrade
-	# that applies it indexes them at once.
-	if grep -q '^applying 0011_find_search_index.sql' <<<"$out"; then
-		log "intuka-admin find-reindex (migration 0011 was applied)"
+	# their search postings to find-reindex (docs/operations.md), and 0015
+	# leaves the range maxima of the existing terms to it: an upgrade that
+	# applies either indexes them at once.
+	if grep -Eq '^applying (0011_find_search_index|0015_find_search_range_maxima)\.sql' <<<"$out"; then
+		log "intuka-admin find-reindex (migration 0011 or 0015 was applied)"
 		intuka_admin -c "$conf" find-reindex
 	fi
 }

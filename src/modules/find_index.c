@@ -231,6 +231,39 @@ uint64_t find_index_bucket_first(uint32_t bucket, unsigned bits)
 	return bits == 0 ? 0 : (uint64_t)bucket << (32 - bits);
 }
 
+uint32_t find_index_range_of(uint32_t doc)
+{
+	return doc >> (32 - FIND_INDEX_RANGE_BITS);
+}
+
+void find_index_range_maxima_add(uint8_t *maxima, const uint32_t *docs, const uint8_t *impacts, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		uint32_t range = find_index_range_of(docs[i]);
+		if (impacts[i] > maxima[range])
+			maxima[range] = impacts[i];
+	}
+}
+
+void find_index_range_maxima_to_buckets(const uint8_t *ranges, unsigned bits, uint64_t first_bucket,
+	uint8_t *bucket_maxima)
+{
+	uint64_t buckets = (uint64_t)1 << bits;
+	for (uint64_t bucket = first_bucket; bucket < buckets; bucket++) {
+		uint8_t max = 0;
+		if (bits >= FIND_INDEX_RANGE_BITS) {
+			max = ranges[bucket >> (bits - FIND_INDEX_RANGE_BITS)];
+		} else {
+			/* A bucket wider than a range: the highest of its ranges. */
+			uint64_t from = bucket << (FIND_INDEX_RANGE_BITS - bits), to = (bucket + 1) << (FIND_INDEX_RANGE_BITS - bits);
+			for (uint64_t range = from; range < to; range++)
+				if (ranges[range] > max)
+					max = ranges[range];
+		}
+		bucket_maxima[bucket - first_bucket] = max;
+	}
+}
+
 void find_index_postings_release(struct find_index_postings *postings)
 {
 	free(postings->docs);
@@ -513,6 +546,16 @@ int find_index_query_add(struct find_index_query *query, const char *term, int p
 	return (int)query->term_count++;
 }
 
+void find_index_query_set_range_maxima(struct find_index_query *query, int index, const uint8_t *maxima)
+{
+	if (index < 0 || (size_t)index >= query->term_count)
+		return;
+	struct find_index_query_term *term = &query->terms[index];
+	if (term->range_maxima == NULL)
+		term->range_maxima = xmalloc(FIND_INDEX_RANGES);
+	memcpy(term->range_maxima, maxima, FIND_INDEX_RANGES);
+}
+
 void find_index_query_prepare(struct find_index_query *query)
 {
 	for (size_t i = 0; i < query->term_count; i++) {
@@ -541,8 +584,11 @@ int find_index_query_impossible(const struct find_index_query *query)
 
 void find_index_query_release(struct find_index_query *query)
 {
-	for (size_t i = 0; i < query->term_count; i++)
+	for (size_t i = 0; i < query->term_count; i++) {
 		find_index_postings_release(&query->terms[i].postings);
+		free(query->terms[i].range_maxima);
+		query->terms[i].range_maxima = NULL;
+	}
 }
 
 /* ------------------------------------------------------------------- walk */
@@ -796,7 +842,9 @@ static int find_index_evaluate(struct find_index_walk_state *state, uint64_t hig
 }
 
 /* Block-max past the count: the highest impact of every remaining bucket
- * of every term, read once (a bucket's header, not its postings). */
+ * of every term, once: from the term's range maxima when its statistics
+ * carry them (nothing to read), otherwise read from the source (the
+ * buckets' headers). */
 #define FIND_INDEX_BLOCK_TERMS_MAX 8 /* more terms: the term bounds alone */
 
 struct find_index_block_maxima {
@@ -828,7 +876,22 @@ static int find_index_block_maxima_load(struct find_index_walk_state *state, str
 		blocks->first[i] = find_index_bucket_of((uint32_t)low, term->bits);
 		blocks->maxima[i] = xcalloc((size_t)(((uint64_t)1 << term->bits) - blocks->first[i]), 1);
 	}
-	return state->source->maxima(state->source->context, query, blocks->first, blocks->maxima);
+	uint8_t *wanted[FIND_INDEX_QUERY_TERMS_MAX] = {0};
+	int any = 0;
+	for (size_t i = 0; i < query->term_count; i++) {
+		if (blocks->maxima[i] == NULL)
+			continue;
+		if (query->terms[i].range_maxima != NULL) {
+			find_index_range_maxima_to_buckets(query->terms[i].range_maxima, query->terms[i].bits, blocks->first[i],
+				blocks->maxima[i]);
+		} else {
+			wanted[i] = blocks->maxima[i];
+			any = 1;
+		}
+	}
+	if (!any)
+		return 0;
+	return state->source->maxima(state->source->context, query, blocks->first, wanted);
 }
 
 /* The best score a document in [low, high) could have, by the bucket maxima
@@ -892,6 +955,20 @@ static size_t find_index_block_ranges(struct find_index_walk_state *state, const
 	return count;
 }
 
+/* Counting may stop at fraction covered of the range with matches counted
+ * when limits allow an early estimate and the total is past the bound
+ * beyond doubt: the count of a uniform sample is about binomial, so the
+ * estimate less four of its standard deviations (sqrt(matches) / covered)
+ * must still be past total_bound. A total at or under the bound is then
+ * counted exactly but for a chance well under 1 in 10,000. */
+static int find_index_surely_past(uint64_t matches, double covered, const struct find_index_limits *limits)
+{
+	if (limits->estimate_after == 0 || matches < limits->estimate_after || covered <= 0 || covered >= 1)
+		return 0;
+	double m = (double)matches;
+	return (m - 4.0 * sqrt(m)) / covered > (double)limits->total_bound;
+}
+
 int find_index_walk(struct find_index_query *query, const struct find_index_limits *limits,
 	const struct find_index_source *source, struct find_index_result *result)
 {
@@ -931,8 +1008,15 @@ int find_index_walk(struct find_index_query *query, const struct find_index_limi
 			state.driver_documents += position_documents[position];
 	}
 	size_t live_terms = 0;
-	for (size_t i = 0; i < query->term_count; i++)
+	int all_ranged = 1; /* block-max needs no source of bucket maxima */
+	for (size_t i = 0; i < query->term_count; i++) {
 		live_terms += query->terms[i].documents > 0;
+		if (query->terms[i].documents > 0 && query->terms[i].range_maxima == NULL)
+			all_ranged = 0;
+	}
+	/* The matches the count aims at: the bound, or fewer when the total
+	 * may be estimated past it and the words look common enough for that. */
+	uint64_t aim = limits->total_bound;
 
 	uint64_t round = limits->round_postings ? limits->round_postings : 4096;
 	double fraction = state.driver_documents <= round ? 1.0 : (double)round / (double)state.driver_documents;
@@ -943,7 +1027,9 @@ int find_index_walk(struct find_index_query *query, const struct find_index_limi
 		double expected = (double)query->collection_documents;
 		for (int position = 0; position < query->positions; position++)
 			expected *= (double)position_documents[position] / (double)query->collection_documents;
-		double wanted = expected > 0 ? 1.25 * (double)limits->total_bound / expected : 1.0;
+		if (limits->estimate_after > 0 && limits->estimate_after < aim && expected > 2.0 * (double)limits->total_bound)
+			aim = limits->estimate_after;
+		double wanted = expected > 0 ? 1.25 * (double)aim / expected : 1.0;
 		double most = 8.0 * fraction;
 		fraction = wanted > most ? most : wanted > fraction ? wanted : fraction;
 		if (fraction > 1.0)
@@ -962,7 +1048,8 @@ int find_index_walk(struct find_index_query *query, const struct find_index_limi
 			double threshold = find_index_heap_threshold(&heap);
 			if (heap.count == heap.capacity && threshold >= state.upper_bound)
 				break; /* MaxScore: nothing left can enter the top k */
-			if (heap.count == heap.capacity && source->maxima != NULL && live_terms <= FIND_INDEX_BLOCK_TERMS_MAX) {
+			if (heap.count == heap.capacity && (source->maxima != NULL || all_ranged) &&
+				live_terms <= FIND_INDEX_BLOCK_TERMS_MAX) {
 				if (!blocks.loaded && (stopped = find_index_block_maxima_load(&state, &blocks, low)) != 0)
 					break;
 				range_count = find_index_block_ranges(&state, &blocks, threshold, low, ranges);
@@ -981,15 +1068,23 @@ int find_index_walk(struct find_index_query *query, const struct find_index_limi
 			break;
 		uint64_t high = ranges[range_count - 1].high;
 		find_index_drop_before(query, high);
-		if (counting && result->matches_counted >= limits->total_bound && high < FIND_INDEX_RANGE_END) {
+		double covered = (double)high / (double)FIND_INDEX_RANGE_END;
+		if (counting && high < FIND_INDEX_RANGE_END &&
+			(result->matches_counted >= limits->total_bound ||
+				find_index_surely_past(result->matches_counted, covered, limits))) {
 			counting = 0;
 			counted_end = high;
 		}
-		/* Size the next range: counting, so the bound is likely reached in
-		 * one more fetch; past the count, larger steps. */
-		double covered = (double)high / (double)FIND_INDEX_RANGE_END;
+		/* Size the next range: counting, so the aim is likely reached in
+		 * one more fetch (the bound, unless the estimate so far is well
+		 * past it); past the count, larger steps. */
 		if (counting && result->matches_counted > 0) {
-			double needed = covered * (double)limits->total_bound / (double)result->matches_counted * 1.2 - covered;
+			double estimate = (double)result->matches_counted / covered;
+			uint64_t target = limits->estimate_after > 0 && limits->estimate_after < limits->total_bound &&
+					estimate > 2.0 * (double)limits->total_bound
+				? limits->estimate_after
+				: limits->total_bound;
+			double needed = covered * (double)target / (double)result->matches_counted * 1.2 - covered;
 			fraction = needed > fraction * 8 ? fraction * 8 : needed < fraction ? fraction : needed;
 		} else {
 			fraction *= 4;

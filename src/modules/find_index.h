@@ -97,6 +97,23 @@ uint32_t find_index_bucket_of(uint32_t doc, unsigned bits);
 /* First document number of bucket in a term of bits (the last is first of the next - 1). */
 uint64_t find_index_bucket_first(uint32_t bucket, unsigned bits);
 
+/* Range maxima: the number range cut into FIND_INDEX_RANGES equal ranges (the
+ * top FIND_INDEX_RANGE_BITS bits of a number). A term of at least
+ * FIND_INDEX_RANGE_MAXIMA_MIN_BITS bucket bits keeps, in its statistics row,
+ * the highest impact of its postings in each range (an upper bound: a
+ * removal may leave it stale, never too low), so a search bounds the
+ * blocks of its words without reading the buckets' headers. */
+#define FIND_INDEX_RANGE_BITS 8
+#define FIND_INDEX_RANGES (1u << FIND_INDEX_RANGE_BITS)
+#define FIND_INDEX_RANGE_MAXIMA_MIN_BITS 4
+uint32_t find_index_range_of(uint32_t doc);
+/* Raises maxima (FIND_INDEX_RANGES bytes) to the impact of every posting. */
+void find_index_range_maxima_add(uint8_t *maxima, const uint32_t *docs, const uint8_t *impacts, size_t count);
+/* The bound of each bucket of a term of bits from first_bucket to its last,
+ * from its range maxima (the highest of the ranges a bucket overlaps). */
+void find_index_range_maxima_to_buckets(const uint8_t *ranges, unsigned bits, uint64_t first_bucket,
+	uint8_t *bucket_maxima);
+
 /* A bucket decoded: documents ascending, each with its impact. */
 struct find_index_postings {
 	uint32_t *docs;
@@ -160,6 +177,9 @@ struct find_index_query_term {
 	uint8_t max_impact;
 	unsigned bits;
 	double idf;
+	/* FIND_INDEX_RANGES bytes (owned), or NULL: the walk asks the source
+	 * for the bucket maxima instead. */
+	uint8_t *range_maxima;
 	/* Walk state: postings of documents from the walk's current start on,
 	 * and the first bucket not fetched yet. */
 	struct find_index_postings postings;
@@ -181,6 +201,8 @@ struct find_index_query {
  * position); returns its index or -1. */
 int find_index_query_add(struct find_index_query *query, const char *term, int position, double weight,
 	uint32_t documents, uint8_t max_impact, unsigned bits);
+/* Gives term index its range maxima (copied). */
+void find_index_query_set_range_maxima(struct find_index_query *query, int index, const uint8_t *maxima);
 /* idf of every term (BM25's, from documents and collection_documents). */
 void find_index_query_prepare(struct find_index_query *query);
 /* 1 when some required position has no term with postings: nothing can match. */
@@ -234,6 +256,11 @@ struct find_index_result {
 struct find_index_limits {
 	size_t top_k;             /* 1..FIND_INDEX_TOP_MAX */
 	uint64_t total_bound;     /* count exactly up to this many matches */
+	/* When not 0: counting may stop once this many matches are counted and
+	 * the total is past total_bound beyond doubt (its estimate less four
+	 * standard deviations of the sampled count is), so a broad query does
+	 * not read the buckets of total_bound matches to report an estimate. */
+	uint64_t estimate_after;
 	size_t sample_max;        /* matches kept for facets */
 	uint64_t round_postings;  /* postings of the rarest word per fetch, at first */
 };

@@ -46,7 +46,7 @@ static const struct db_statement_def find_index_statements[FIS__MAX] = {
 	 * yet is locked as a gap, so two writers adding it meet as a deadlock and
 	 * one is retried. */
 	[FIS_HEADS_LOCK] = {.name = "find_index.heads_lock",
-		.sql = "SELECT " FIS_HEAD_COLUMNS ", p.bucket, p.postings FROM JSON_TABLE(?, '$[*]' COLUMNS (term VARCHAR(128)"
+		.sql = "SELECT " FIS_HEAD_COLUMNS ", p.bucket, p.postings, t.range_maxima FROM JSON_TABLE(?, '$[*]' COLUMNS (term VARCHAR(128)"
 		" CHARACTER SET utf8mb4 PATH '$[0]', doc INT UNSIGNED PATH '$[1]')) jt JOIN find_search_terms t"
 		" ON t.tenant_id = ? AND t.entity = ? AND t.term = jt.term LEFT JOIN find_search_postings p"
 		" ON p.tenant_id = t.tenant_id AND p.entity = t.entity AND p.term = t.term"
@@ -69,20 +69,22 @@ static const struct db_statement_def find_index_statements[FIS__MAX] = {
 		" AND p.term = jt.term", .tenant_bound = 1},
 	[FIS_HEADS_WRITE] = {.name = "find_index.heads_write",
 		.sql = "INSERT INTO find_search_terms (tenant_id, entity, term, term_reversed, documents, max_impact,"
-		" bucket_bits) SELECT ?, ?, jt.term, jt.reversed, jt.documents, jt.max_impact, jt.bits FROM JSON_TABLE(?,"
-		" '$[*]' COLUMNS (term VARCHAR(128) CHARACTER SET utf8mb4 PATH '$[0]', reversed VARCHAR(128) CHARACTER SET"
-		" utf8mb4 PATH '$[1]', documents INT UNSIGNED PATH '$[2]', max_impact INT UNSIGNED PATH '$[3]',"
-		" bits INT UNSIGNED PATH '$[4]')) jt ON DUPLICATE KEY UPDATE documents = VALUES(documents),"
-		" max_impact = VALUES(max_impact), bucket_bits = VALUES(bucket_bits)", .tenant_bound = 1},
+		" bucket_bits, range_maxima) SELECT ?, ?, jt.term, jt.reversed, jt.documents, jt.max_impact, jt.bits,"
+		" NULLIF(UNHEX(jt.ranges), '') FROM JSON_TABLE(?, '$[*]' COLUMNS (term VARCHAR(128) CHARACTER SET utf8mb4"
+		" PATH '$[0]', reversed VARCHAR(128) CHARACTER SET utf8mb4 PATH '$[1]', documents INT UNSIGNED PATH '$[2]',"
+		" max_impact INT UNSIGNED PATH '$[3]', bits INT UNSIGNED PATH '$[4]', ranges VARCHAR(512) PATH '$[5]')) jt"
+		" ON DUPLICATE KEY UPDATE documents = VALUES(documents), max_impact = VALUES(max_impact),"
+		" bucket_bits = VALUES(bucket_bits), range_maxima = VALUES(range_maxima)", .tenant_bound = 1},
 	[FIS_HEADS_DELETE] = {.name = "find_index.heads_delete",
 		.sql = "DELETE t FROM " FIS_TERMS " JOIN find_search_terms t ON t.tenant_id = ? AND t.entity = ?"
 		" AND t.term = jt.term", .tenant_bound = 1},
-	/* The words' statistics, the tenant's live documents for idf, and the
+	/* The words' statistics, the tenant's live documents for idf, the
 	 * postings of the words small enough for one bucket (a narrow search
-	 * then needs no other read of the index). */
+	 * then needs no other read of the index), and the range maxima of the
+	 * large ones (block-max then needs no read of bucket headers). */
 	[FIS_HEADS] = {.name = "find_index.heads",
 		.sql = "SELECT " FIS_HEAD_COLUMNS ", (SELECT rc.live_rows FROM resource_counts rc WHERE rc.tenant_id = t.tenant_id"
-		" AND rc.resource = ?), p.postings FROM " FIS_TERMS " JOIN find_search_terms t ON t.tenant_id = ? AND t.entity = ?"
+		" AND rc.resource = ?), p.postings, t.range_maxima FROM " FIS_TERMS " JOIN find_search_terms t ON t.tenant_id = ? AND t.entity = ?"
 		" AND t.term = jt.term LEFT JOIN find_search_postings p ON t.bucket_bits = 0 AND p.tenant_id = t.tenant_id"
 		" AND p.entity = t.entity AND p.term = t.term AND p.bucket = 0 WHERE t.documents > 0", .tenant_bound = 1},
 	/* Terms that begin with what is being typed: the first 256 in order, of
@@ -183,6 +185,8 @@ struct find_index_apply_term {
 	uint32_t new_documents;
 	uint8_t new_max;
 	unsigned new_bits;
+	int has_ranges; /* old_ranges were read (else unknown: NULL, or a new term) */
+	uint8_t old_ranges[FIND_INDEX_RANGES];
 	int whole; /* every bucket is read and rewritten: new bits, or no documents left */
 	struct find_index_apply_bucket *buckets;
 	size_t bucket_count, bucket_capacity;
@@ -313,6 +317,10 @@ static int find_index_read_head(void *callback_context, const struct db_row *row
 	term->old_documents = (uint32_t)strtoul(row->values[1], NULL, 10);
 	term->old_max = (uint8_t)strtoul(row->values[2], NULL, 10);
 	term->old_bits = (unsigned)strtoul(row->values[3], NULL, 10);
+	if (row->column_count >= 7 && row->values[6] != NULL && row->lengths[6] == FIND_INDEX_RANGES) {
+		term->has_ranges = 1;
+		memcpy(term->old_ranges, row->values[6], FIND_INDEX_RANGES);
+	}
 	if (row->column_count >= 6 && row->values[4] != NULL && row->values[5] != NULL) {
 		struct find_index_apply_bucket *bucket =
 			find_index_apply_bucket_of(term, (uint32_t)strtoul(row->values[4], NULL, 10));
@@ -432,8 +440,11 @@ static void find_index_write_whole(struct find_index_writer *writer, const char 
 }
 
 static void find_index_head_row(json_object *heads, const char *term, uint32_t documents, uint8_t max_impact,
-	unsigned bits)
+	unsigned bits, const uint8_t *ranges)
 {
+	char ranges_hex[2 * FIND_INDEX_RANGES + 1] = "";
+	if (ranges != NULL)
+		hex_encode(ranges, FIND_INDEX_RANGES, ranges_hex);
 	char reversed[FIND_INDEX_TERM_MAX_BYTES + 1];
 	find_index_reverse_chars(term, reversed, sizeof(reversed));
 	json_object *row = json_object_new_array();
@@ -442,6 +453,7 @@ static void find_index_head_row(json_object *heads, const char *term, uint32_t d
 	json_object_array_add(row, json_object_new_int64(documents));
 	json_object_array_add(row, json_object_new_int(max_impact));
 	json_object_array_add(row, json_object_new_int((int)bits));
+	json_object_array_add(row, json_object_new_string(ranges_hex));
 	json_object_array_add(heads, row);
 }
 
@@ -491,8 +503,10 @@ int find_index_apply(struct db *db, uint64_t tenant_id, enum find_entity_kind ki
 	/* Whole terms lose every bucket row first; what remains is written anew. */
 	if (result == DB_OK)
 		result = find_index_exec_json(db, FIS_TERM_BUCKETS_DELETE, whole_terms, tenant_id, entity, 1);
+	uint8_t ranges[FIND_INDEX_RANGES];
 	for (size_t i = 0; result == DB_OK && i < apply.count; i++) {
 		struct find_index_apply_term *term = &apply.terms[i];
+		int ranges_known = 0;
 		if (term->whole) {
 			struct find_index_postings all = {0};
 			for (size_t b = 0; b < term->bucket_count; b++)
@@ -503,6 +517,12 @@ int find_index_apply(struct db *db, uint64_t tenant_id, enum find_entity_kind ki
 			term->new_documents = (uint32_t)all.count;
 			term->new_bits = find_index_bucket_bits_for(term->new_documents, term->old_bits);
 			term->new_max = find_index_postings_max_impact(&all);
+			/* Rewritten whole: its range maxima exact again (or none, when
+			 * it has too few buckets to need them). */
+			ranges_known = term->new_bits >= FIND_INDEX_RANGE_MAXIMA_MIN_BITS;
+			memset(ranges, 0, sizeof(ranges));
+			if (ranges_known)
+				find_index_range_maxima_add(ranges, all.docs, all.impacts, all.count);
 			if (all.count > 0)
 				find_index_write_whole(&writer, term->term, &all, term->new_bits);
 			find_index_postings_release(&all);
@@ -525,9 +545,21 @@ int find_index_apply(struct db *db, uint64_t tenant_id, enum find_entity_kind ki
 			}
 			/* A removal may leave the term's maximum stale: still a bound. */
 			term->new_max = term->exists && term->old_max > term->added_max ? term->old_max : term->added_max;
+			/* The same for its range maxima, raised by what is added. A term
+			 * that exists without them (indexed before they were kept)
+			 * stays without until find-reindex; a new one has all its
+			 * postings here. */
+			ranges_known = term->new_bits >= FIND_INDEX_RANGE_MAXIMA_MIN_BITS && (term->has_ranges || !term->exists);
+			if (term->has_ranges)
+				memcpy(ranges, term->old_ranges, sizeof(ranges));
+			else
+				memset(ranges, 0, sizeof(ranges));
+			for (size_t o = 0; ranges_known && o < term->op_count; o++)
+				find_index_range_maxima_add(ranges, &term->ops[o].doc, &term->ops[o].impact, 1);
 		}
 		if (term->new_documents > 0)
-			find_index_head_row(heads, term->term, term->new_documents, term->new_max, term->new_bits);
+			find_index_head_row(heads, term->term, term->new_documents, term->new_max, term->new_bits,
+				ranges_known ? ranges : NULL);
 		else if (term->exists)
 			json_object_array_add(dropped, json_object_new_string(term->term));
 	}
@@ -559,6 +591,8 @@ struct find_index_head {
 	unsigned bits;
 	unsigned char *postings; /* the one bucket of a small term, when read with it (owned) */
 	size_t postings_length;
+	int has_ranges;
+	uint8_t ranges[FIND_INDEX_RANGES]; /* its range maxima, when it has them */
 };
 
 struct find_index_heads {
@@ -591,6 +625,9 @@ static int find_index_collect_head(void *callback_context, const struct db_row *
 		memcpy(head->postings, row->values[5], row->lengths[5]);
 		head->postings_length = row->lengths[5];
 	}
+	head->has_ranges = row->column_count > 6 && row->values[6] != NULL && row->lengths[6] == FIND_INDEX_RANGES;
+	if (head->has_ranges)
+		memcpy(head->ranges, row->values[6], FIND_INDEX_RANGES);
 	return 0;
 }
 
@@ -608,6 +645,8 @@ static int find_index_add_head(struct find_index_query *query, const struct find
 	double weight, int *malformed)
 {
 	int index = find_index_query_add(query, head->term, position, weight, head->documents, head->max_impact, head->bits);
+	if (index >= 0 && head->has_ranges)
+		find_index_query_set_range_maxima(query, index, head->ranges);
 	if (index >= 0 && head->postings != NULL) {
 		struct find_index_query_term *term = &query->terms[index];
 		if (find_index_postings_decode(head->postings, head->postings_length, &term->postings) == 0)
@@ -1048,7 +1087,11 @@ int find_index_rebuild(struct db *db, uint64_t tenant_id, enum find_entity_kind 
 		find_index_sort_postings(&entry->postings);
 		unsigned bits = find_index_bucket_bits_for((uint32_t)entry->postings.count, 0);
 		find_index_write_whole(&writer, entry->term, &entry->postings, bits);
-		find_index_head_row(heads, entry->term, (uint32_t)entry->postings.count, entry->max_impact, bits);
+		uint8_t ranges[FIND_INDEX_RANGES] = {0};
+		if (bits >= FIND_INDEX_RANGE_MAXIMA_MIN_BITS)
+			find_index_range_maxima_add(ranges, entry->postings.docs, entry->postings.impacts, entry->postings.count);
+		find_index_head_row(heads, entry->term, (uint32_t)entry->postings.count, entry->max_impact, bits,
+			bits >= FIND_INDEX_RANGE_MAXIMA_MIN_BITS ? ranges : NULL);
 		report->terms++;
 		if (json_object_array_length(heads) >= 2000) {
 			writer.result = find_index_exec_json(db, FIS_HEADS_WRITE, heads, tenant_id, entity, 0);
