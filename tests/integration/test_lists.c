@@ -624,7 +624,7 @@ static void if_none_match_answers_304_on_lists_and_single_reads(void)
 
 static void hand_built_lists_carry_an_etag_and_answer_304(void)
 {
-	const char *paths[] = { "/api/v1/profiles", "/api/v1/invitations", "/api/v1/audit?limit=5" };
+	const char *paths[] = { "/api/v1/profiles", "/api/v1/invitations", "/api/v1/audit?limit=5", "/api/v1/users" };
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
 		struct list_reply first, reply;
 		if (!list_call("GET", paths[i], NULL, &admin_a, NULL, &first) || !expect(paths[i], &first, 200, NULL) ||
@@ -728,6 +728,67 @@ static void audit_log_picks_fields_and_exports_csv_within_bounds(void)
 	list_reply_free(&reply);
 }
 
+static void users_list_takes_q_created_range_fields_and_csv_within_the_tenant(void)
+{
+	struct list_reply reply;
+	int64_t users = list_total("users", "/api/v1/users", &admin_a);
+	ITEST_CHECK(users >= 3, "tenant A has its three users: %lld", (long long)users);
+	/* q is a prefix of email or name; fields= keeps id and what it names */
+	if (list_call("GET", "/api/v1/users?q=viewer&fields=email,status", NULL, &admin_a, NULL, &reply) &&
+		expect("users q", &reply, 200, NULL)) {
+		json_object *first = first_item(&reply);
+		const char *email = first ? json_path_string(first, "email") : NULL;
+		int64_t total = -1;
+		json_path_int64(reply.body, "pagination.total", &total);
+		ITEST_CHECK(total == 1 && email && strcmp(email, viewer_a.email) == 0 &&
+						json_object_object_length(first) == 3 && json_path_string(first, "status"),
+					"the viewer alone, as id, email and status: %.300s", reply.text);
+	}
+	list_reply_free(&reply);
+	/* LIKE characters match themselves: no email starts with "%" or "_" */
+	expect_total("/api/v1/users?q=%25", &admin_a, 0);
+	expect_total("/api/v1/users?q=_", &admin_a, 0);
+	/* q never reaches another tenant: B's admin finds only B's "admin" */
+	if (list_call("GET", "/api/v1/users?q=admin", NULL, &admin_b, NULL, &reply) && expect("users q B", &reply, 200, NULL)) {
+		json_object *first = first_item(&reply);
+		const char *email = first ? json_path_string(first, "email") : NULL;
+		int64_t total = -1;
+		json_path_int64(reply.body, "pagination.total", &total);
+		ITEST_CHECK(total == 1 && email && strcmp(email, admin_b.email) == 0, "B's admin alone: %.300s", reply.text);
+	}
+	list_reply_free(&reply);
+	/* created range: the end exclusive; every user of the suite was created today */
+	char path[160];
+	snprintf(path, sizeof path, "/api/v1/users?createdFrom=2000-01-01&createdTo=2999-01-01");
+	expect_total(path, &admin_a, users);
+	expect_total("/api/v1/users?createdFrom=2999-01-01", &admin_a, 0);
+	expect_total("/api/v1/users?createdTo=2000-01-01", &admin_a, 0);
+	expect_refused("/api/v1/users?createdFrom=yesterday", &admin_a, 400, "VALIDATION_ERROR", "createdFrom");
+	expect_refused("/api/v1/users?fields=email,passwordHash", &admin_a, 400, "VALIDATION_ERROR", "fields");
+	/* CSV: every user of the tenant, none of B's */
+	if (list_call("GET", "/api/v1/users?format=csv&fields=email", NULL, &admin_a, NULL, &reply) &&
+		expect("users csv", &reply, 200, NULL)) {
+		ITEST_CHECK(strncmp(reply.text, "id,email\r\n", 10) == 0, "header: %.120s", reply.text);
+		ITEST_CHECK((int64_t)csv_lines(&reply) == users + 1, "a row per user (%lld), got %zu lines", (long long)users,
+					csv_lines(&reply));
+		ITEST_CHECK(strstr(reply.text, viewer_a.email) != NULL && strstr(reply.text, admin_b.email) == NULL,
+					"A's users only: %.400s", reply.text);
+		ITEST_CHECK(strstr(reply.disposition, "users.csv") != NULL, "file name: %s", reply.disposition);
+	}
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/users?format=csv", NULL, &admin_b, NULL, &reply) && expect("users csv B", &reply, 200, NULL))
+		ITEST_CHECK(strstr(reply.text, admin_a.email) == NULL && strstr(reply.text, admin_b.email) != NULL,
+					"B's users only: %.400s", reply.text);
+	list_reply_free(&reply);
+	/* a role without users.manage gets neither a page nor an export */
+	if (list_call("GET", "/api/v1/users?format=csv", NULL, &viewer_a, NULL, &reply))
+		expect("viewer users csv", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/users?q=admin", NULL, &viewer_a, NULL, &reply))
+		expect("viewer users q", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+}
+
 bool lists_suite_register(void)
 {
 	CU_pSuite suite = CU_add_suite("lists", lists_suite_init, NULL);
@@ -754,5 +815,7 @@ bool lists_suite_register(void)
 		   itest_add_test(suite, "hand_built_lists_carry_an_etag_and_answer_304",
 						  hand_built_lists_carry_an_etag_and_answer_304, NULL) &&
 		   itest_add_test(suite, "audit_log_picks_fields_and_exports_csv_within_bounds",
-						  audit_log_picks_fields_and_exports_csv_within_bounds, NULL);
+						  audit_log_picks_fields_and_exports_csv_within_bounds, NULL) &&
+		   itest_add_test(suite, "users_list_takes_q_created_range_fields_and_csv_within_the_tenant",
+						  users_list_takes_q_created_range_fields_and_csv_within_the_tenant, NULL);
 }
