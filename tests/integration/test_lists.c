@@ -789,6 +789,70 @@ static void users_list_takes_q_created_range_fields_and_csv_within_the_tenant(vo
 	list_reply_free(&reply);
 }
 
+/* Invites local@<tenant's slug>.test with the viewer's profile; whether it was made. */
+static bool invite(const struct list_user *user, const char *slug, const char *local)
+{
+	struct list_reply reply;
+	int64_t profile = 0;
+	char path[160], body[320];
+	snprintf(path, sizeof path, "/api/v1/users?q=%s&fields=profile", user == &admin_a ? "viewer" : "admin");
+	if (list_call("GET", path, NULL, user, NULL, &reply) && expect("profile to invite with", &reply, 200, NULL)) {
+		json_object *first = first_item(&reply);
+		if (first)
+			json_path_int64(first, "profile.id", &profile);
+	}
+	list_reply_free(&reply);
+	snprintf(body, sizeof body, "{\"email\":\"%s@%s.test\",\"profileId\":%lld}", local, slug, (long long)profile);
+	bool made = list_call("POST", "/api/v1/invitations", body, user, NULL, &reply) && expect(local, &reply, 201, NULL);
+	list_reply_free(&reply);
+	return made;
+}
+
+static void invitations_list_takes_q_fields_and_csv_within_the_tenant(void)
+{
+	struct list_reply reply;
+	if (!invite(&admin_a, tenant_a, "inv-one") || !invite(&admin_a, tenant_a, "inv-two") ||
+		!invite(&admin_b, tenant_b, "inv-one"))
+		return;
+	expect_total("/api/v1/invitations?q=inv-", &admin_a, 2);
+	expect_total("/api/v1/invitations?q=INV-T", &admin_a, 1);
+	expect_total("/api/v1/invitations?q=%25", &admin_a, 0);
+	expect_total("/api/v1/invitations?q=inv-&status=revoked", &admin_a, 0);
+	expect_total("/api/v1/invitations?q=inv-", &admin_b, 1);
+	if (list_call("GET", "/api/v1/invitations?q=inv-one&fields=email,status", NULL, &admin_a, NULL, &reply) &&
+		expect("invitations fields", &reply, 200, NULL)) {
+		json_object *first = first_item(&reply);
+		const char *email = first ? json_path_string(first, "email") : NULL;
+		const char *status = first ? json_path_string(first, "status") : NULL;
+		ITEST_CHECK(first && json_object_object_length(first) == 3 && email && strstr(email, tenant_a) &&
+						status && strcmp(status, "pending") == 0,
+					"id, email and status of A's invitation: %.300s", reply.text);
+	}
+	list_reply_free(&reply);
+	expect_refused("/api/v1/invitations?fields=tokenHash", &admin_a, 400, "VALIDATION_ERROR", "fields");
+	int64_t all = list_total("invitations", "/api/v1/invitations", &admin_a);
+	if (list_call("GET", "/api/v1/invitations?format=csv&fields=email,status", NULL, &admin_a, NULL, &reply) &&
+		expect("invitations csv", &reply, 200, NULL)) {
+		ITEST_CHECK(strncmp(reply.text, "id,email,status\r\n", 17) == 0, "header: %.120s", reply.text);
+		ITEST_CHECK((int64_t)csv_lines(&reply) == all + 1, "a row per invitation (%lld), got %zu lines",
+					(long long)all, csv_lines(&reply));
+		ITEST_CHECK(strstr(reply.text, tenant_b) == NULL, "A's invitations only: %.400s", reply.text);
+		ITEST_CHECK(strstr(reply.disposition, "invitations.csv") != NULL, "file name: %s", reply.disposition);
+	}
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/invitations?format=csv", NULL, &admin_b, NULL, &reply) &&
+		expect("invitations csv B", &reply, 200, NULL))
+		ITEST_CHECK(strstr(reply.text, tenant_a) == NULL && strstr(reply.text, tenant_b) != NULL,
+					"B's invitations only: %.400s", reply.text);
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/invitations?q=inv-", NULL, &viewer_a, NULL, &reply))
+		expect("viewer invitations q", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/invitations?format=csv", NULL, &viewer_a, NULL, &reply))
+		expect("viewer invitations csv", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+}
+
 bool lists_suite_register(void)
 {
 	CU_pSuite suite = CU_add_suite("lists", lists_suite_init, NULL);
@@ -817,5 +881,7 @@ bool lists_suite_register(void)
 		   itest_add_test(suite, "audit_log_picks_fields_and_exports_csv_within_bounds",
 						  audit_log_picks_fields_and_exports_csv_within_bounds, NULL) &&
 		   itest_add_test(suite, "users_list_takes_q_created_range_fields_and_csv_within_the_tenant",
-						  users_list_takes_q_created_range_fields_and_csv_within_the_tenant, NULL);
+						  users_list_takes_q_created_range_fields_and_csv_within_the_tenant, NULL) &&
+		   itest_add_test(suite, "invitations_list_takes_q_fields_and_csv_within_the_tenant",
+						  invitations_list_takes_q_fields_and_csv_within_the_tenant, NULL);
 }
