@@ -853,6 +853,53 @@ static void invitations_list_takes_q_fields_and_csv_within_the_tenant(void)
 	list_reply_free(&reply);
 }
 
+static void profiles_list_takes_q_fields_and_csv_within_the_tenant(void)
+{
+	struct list_reply reply;
+	const char *body_a = "{\"name\":\"Zq Alpha\",\"permissions\":[\"audit.view\"]}";
+	const char *body_b = "{\"name\":\"Zq Beta\",\"permissions\":[\"audit.view\"]}";
+	bool made = list_call("POST", "/api/v1/profiles", body_a, &admin_a, NULL, &reply) &&
+				expect("profile A", &reply, 201, NULL);
+	list_reply_free(&reply);
+	made = made && list_call("POST", "/api/v1/profiles", body_b, &admin_b, NULL, &reply) &&
+		   expect("profile B", &reply, 201, NULL);
+	list_reply_free(&reply);
+	if (!made)
+		return;
+	/* q is a prefix of the name, case-insensitive; fields= keeps id and what it names */
+	if (list_call("GET", "/api/v1/profiles?q=zq&fields=name,userCount", NULL, &admin_a, NULL, &reply) &&
+		expect("profiles q", &reply, 200, NULL)) {
+		json_object *first = first_item(&reply);
+		const char *name = first ? json_path_string(first, "name") : NULL;
+		int64_t total = -1;
+		json_path_int64(reply.body, "pagination.total", &total);
+		ITEST_CHECK(total == 1 && name && strcmp(name, "Zq Alpha") == 0 && json_object_object_length(first) == 3,
+					"A's profile alone, as id, name and userCount: %.300s", reply.text);
+	}
+	list_reply_free(&reply);
+	expect_total("/api/v1/profiles?q=%25", &admin_a, 0);
+	expect_total("/api/v1/profiles?q=Zq%20B", &admin_b, 1);
+	expect_total("/api/v1/profiles?q=Zq%20B", &admin_a, 0);
+	expect_refused("/api/v1/profiles?fields=name,secret", &admin_a, 400, "VALIDATION_ERROR", "fields");
+	int64_t all = list_total("profiles", "/api/v1/profiles", &admin_a);
+	if (list_call("GET", "/api/v1/profiles?format=csv&fields=name", NULL, &admin_a, NULL, &reply) &&
+		expect("profiles csv", &reply, 200, NULL)) {
+		ITEST_CHECK(strncmp(reply.text, "id,name\r\n", 9) == 0, "header: %.120s", reply.text);
+		ITEST_CHECK((int64_t)csv_lines(&reply) == all + 1, "a row per profile (%lld), got %zu lines", (long long)all,
+					csv_lines(&reply));
+		ITEST_CHECK(strstr(reply.text, "Zq Alpha") && !strstr(reply.text, "Zq Beta"), "A's profiles only: %.400s",
+					reply.text);
+		ITEST_CHECK(strstr(reply.disposition, "profiles.csv") != NULL, "file name: %s", reply.disposition);
+	}
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/profiles?format=csv", NULL, &viewer_a, NULL, &reply))
+		expect("viewer profiles csv", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/profiles?q=zq", NULL, &viewer_a, NULL, &reply))
+		expect("viewer profiles q", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+}
+
 bool lists_suite_register(void)
 {
 	CU_pSuite suite = CU_add_suite("lists", lists_suite_init, NULL);
@@ -883,5 +930,7 @@ bool lists_suite_register(void)
 		   itest_add_test(suite, "users_list_takes_q_created_range_fields_and_csv_within_the_tenant",
 						  users_list_takes_q_created_range_fields_and_csv_within_the_tenant, NULL) &&
 		   itest_add_test(suite, "invitations_list_takes_q_fields_and_csv_within_the_tenant",
-						  invitations_list_takes_q_fields_and_csv_within_the_tenant, NULL);
+						  invitations_list_takes_q_fields_and_csv_within_the_tenant, NULL) &&
+		   itest_add_test(suite, "profiles_list_takes_q_fields_and_csv_within_the_tenant",
+						  profiles_list_takes_q_fields_and_csv_within_the_tenant, NULL);
 }
