@@ -900,6 +900,26 @@ static void profiles_list_takes_q_fields_and_csv_within_the_tenant(void)
 	list_reply_free(&reply);
 }
 
+static void audit_log_q_is_a_prefix_of_action_or_target_within_the_tenant(void)
+{
+	int64_t logins = list_total("audit logins", "/api/v1/audit?action=auth.login", &admin_a);
+	ITEST_CHECK(logins > 0, "tenant A has logins in its log: %lld", (long long)logins);
+	expect_total("/api/v1/audit?q=auth.login", &admin_a, logins);
+	expect_total("/api/v1/audit?q=%25", &admin_a, 0);
+	expect_total("/api/v1/audit?q=auth_login", &admin_a, 0);
+	/* by target: A's user id is the target of A's own logins, never of B's */
+	char path[160];
+	snprintf(path, sizeof path, "/api/v1/audit?action=auth.login&q=%lld", (long long)admin_a.id);
+	int64_t own = list_total("audit by target", path, &admin_a);
+	ITEST_CHECK(own >= 1 && own <= logins, "A's admin's logins: %lld of %lld", (long long)own, (long long)logins);
+	int64_t logins_b = list_total("audit logins B", "/api/v1/audit?action=auth.login", &admin_b);
+	expect_total("/api/v1/audit?q=auth.login", &admin_b, logins_b);
+	struct list_reply reply;
+	if (list_call("GET", "/api/v1/audit?q=auth", NULL, &viewer_a, NULL, &reply))
+		expect("viewer audit q", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+}
+
 bool lists_suite_register(void)
 {
 	CU_pSuite suite = CU_add_suite("lists", lists_suite_init, NULL);
@@ -932,5 +952,7 @@ bool lists_suite_register(void)
 		   itest_add_test(suite, "invitations_list_takes_q_fields_and_csv_within_the_tenant",
 						  invitations_list_takes_q_fields_and_csv_within_the_tenant, NULL) &&
 		   itest_add_test(suite, "profiles_list_takes_q_fields_and_csv_within_the_tenant",
-						  profiles_list_takes_q_fields_and_csv_within_the_tenant, NULL);
+						  profiles_list_takes_q_fields_and_csv_within_the_tenant, NULL) &&
+		   itest_add_test(suite, "audit_log_q_is_a_prefix_of_action_or_target_within_the_tenant",
+						  audit_log_q_is_a_prefix_of_action_or_target_within_the_tenant, NULL);
 }
