@@ -1,10 +1,11 @@
 /* Audit API: GET /audit lists the tenant's audit trail, newest first by
- * default, filtered by action, actor and time range, with fields= and CSV
+ * default, filtered by action, actor, time range and q, with fields= and CSV
  * exports (handler/list_export.h). Needs audit.view. */
 #include "handler/context.h"
 #include "handler/list_export.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "http/list_params.h"
 #include "http/pagination.h"
 #include "http/request.h"
 #include "http/query.h"
@@ -30,6 +31,7 @@ static const struct query_field audit_list_query_fields[] = {
 	{.name = "actorUserId", .type = QUERY_INTEGER, .min_value = 1, .max_value = INT64_MAX},
 	{.name = "from", .type = QUERY_TIMESTAMP},
 	{.name = "to", .type = QUERY_TIMESTAMP},
+	{.name = "q", .type = QUERY_TEXT, .min_length = 1, .max_length = 100},
 	{.name = "fields", .type = QUERY_LIST, .max_length = 32, .max_value = 10, .enum_values = audit_columns},
 	{.name = "format", .type = QUERY_ENUM, .enum_values = audit_formats},
 };
@@ -53,7 +55,8 @@ static const struct sort_whitelist audit_sorts = {audit_sort_fields, 1, "created
 
 #define AUDIT_WHERE \
 	" WHERE tenant_id = ? AND (? IS NULL OR action = ?) AND (? IS NULL OR actor_user_id = ?) " \
-	"AND (? IS NULL OR occurred_at >= ?) AND (? IS NULL OR occurred_at < ?)"
+	"AND (? IS NULL OR occurred_at >= ?) AND (? IS NULL OR occurred_at < ?) " \
+	"AND (? IS NULL OR action LIKE ? ESCAPE '!' OR target_type LIKE ? ESCAPE '!' OR target_id LIKE ? ESCAPE '!')"
 #define AUDIT_LIST_SQL(order) \
 	"SELECT audit_id, DATE_FORMAT(occurred_at, '%Y-%m-%dT%H:%i:%s.%fZ'), actor_user_id, action, outcome, " \
 	"target_type, target_id, client_address, request_id, details, COUNT(*) OVER () FROM audit_log" AUDIT_WHERE \
@@ -95,8 +98,9 @@ static int audit_collect(void *callback_context, const struct db_row *row)
 
 /* The filters of one request, bound in AUDIT_WHERE's order. */
 struct audit_query {
-	struct db_param params[11];
+	struct db_param params[15];
 	const struct db_statement_def *statement;
+	char pattern[2 * 100 + 2];
 	char from_sql[TIMESTAMP_SQL_SIZE];
 	char to_sql[TIMESTAMP_SQL_SIZE];
 };
@@ -105,10 +109,10 @@ static int audit_fetch(struct request_context *context, void *state, uint64_t li
 	json_object *items, uint64_t *total)
 {
 	struct audit_query *query = state;
-	query->params[9] = DB_INT((int64_t)limit);
-	query->params[10] = DB_INT((int64_t)offset);
+	query->params[13] = DB_INT((int64_t)limit);
+	query->params[14] = DB_INT((int64_t)offset);
 	struct audit_rows rows = {items, 0};
-	int result = db_query(context->db, query->statement, query->params, 11, audit_collect, &rows);
+	int result = db_query(context->db, query->statement, query->params, 15, audit_collect, &rows);
 	*total = rows.total;
 	return result;
 }
@@ -123,8 +127,11 @@ static void audit_list(struct request_context *context)
 	int64_t actor = query_integer(context->request, "actorUserId", 0);
 	const char *from = query_text(context->request, "from");
 	const char *to = query_text(context->request, "to");
+	const char *text = query_text(context->request, "q");
 	struct audit_query query = {.statement = &audit_view_statements[page_request.sort_descending ? 0 : 1]};
-	if ((from && timestamp_parse(from, TIMESTAMP_OR_DATE, query.from_sql) != 0) ||
+	/* q's length is bounded by the spec, so the pattern always fits. */
+	if ((text && list_like_prefix(text, query.pattern, sizeof(query.pattern)) != 0) ||
+		(from && timestamp_parse(from, TIMESTAMP_OR_DATE, query.from_sql) != 0) ||
 		(to && timestamp_parse(to, TIMESTAMP_OR_DATE, query.to_sql) != 0)) {
 		response_error(context->response, STATUS_INTERNAL_ERROR, "Time range not understood");
 		return;
@@ -135,6 +142,8 @@ static void audit_list(struct request_context *context)
 		actor ? DB_INT(actor) : DB_NULL, actor ? DB_INT(actor) : DB_NULL,
 		from ? DB_TEXT(query.from_sql) : DB_NULL, from ? DB_TEXT(query.from_sql) : DB_NULL,
 		to ? DB_TEXT(query.to_sql) : DB_NULL, to ? DB_TEXT(query.to_sql) : DB_NULL,
+		text ? DB_TEXT(query.pattern) : DB_NULL, text ? DB_TEXT(query.pattern) : DB_NULL,
+		text ? DB_TEXT(query.pattern) : DB_NULL, text ? DB_TEXT(query.pattern) : DB_NULL,
 	};
 	memcpy(query.params, params, sizeof(params));
 	struct list_export export = {.file_name = "audit-log", .columns = audit_columns, .fetch = audit_fetch,

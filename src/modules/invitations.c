@@ -9,8 +9,11 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "handler/context.h"
+#include "handler/list_export.h"
 #include "handler/respond.h"
+#include "http/list_params.h"
 #include "http/pagination.h"
+#include "http/query.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -37,9 +40,16 @@ static const struct field_spec create_fields[] = {
 static const struct input_spec create_input = INPUT_SPEC(create_fields);
 
 static const char *const invitations_status_values[] = {"pending", "accepted", "revoked", "expired", NULL};
+/* An invitation's members, in order: what fields= and CSV columns name. */
+static const char *const invitations_columns[] = {"id", "email", "name", "profile", "status", "invitedBy",
+	"createdAt", "expiresAt", "acceptedAt", "userId", "sentCount", NULL};
+static const char *const invitations_formats[] = {"json", "csv", NULL};
 static const struct query_field invitations_list_query_fields[] = {
 	PAGINATION_QUERY_FIELDS,
 	{.name = "status", .type = QUERY_ENUM, .enum_values = invitations_status_values},
+	{.name = "q", .type = QUERY_TEXT, .min_length = 1, .max_length = 100},
+	{.name = "fields", .type = QUERY_LIST, .max_length = 32, .max_value = 11, .enum_values = invitations_columns},
+	{.name = "format", .type = QUERY_ENUM, .enum_values = invitations_formats},
 };
 static const struct query_spec invitations_list_query = QUERY_SPEC(invitations_list_query_fields);
 
@@ -79,7 +89,8 @@ static const struct sort_whitelist invitations_sorts = {invitations_sort_fields,
 	" FROM invitations i LEFT JOIN profiles p ON p.tenant_id = i.tenant_id AND p.profile_id = i.profile_id"
 #define INVITATIONS_LIST_SQL(order)                                                                               \
 	INVITATIONS_COLUMNS ", COUNT(*) OVER ()" INVITATIONS_FROM                                                  \
-	" WHERE i.tenant_id = ? AND (? IS NULL OR " INVITATIONS_STATUS " = ?) ORDER BY " order " LIMIT ? OFFSET ?"
+	" WHERE i.tenant_id = ? AND (? IS NULL OR " INVITATIONS_STATUS " = ?) "                                   \
+	"AND (? IS NULL OR i.email LIKE ? ESCAPE '!') ORDER BY " order " LIMIT ? OFFSET ?"
 
 enum invitations_statement {
 	INVITATIONS_STMT_LIST_DESC,
@@ -154,27 +165,67 @@ static int invitations_collect(void *callback_context, const struct db_row *row)
 	return 0;
 }
 
+/* The filters of one request, bound in INVITATIONS_LIST_SQL's order, then limit and offset. */
+struct invitations_query {
+	struct db_param params[7];
+	const struct db_statement_def *statement;
+	char pattern[2 * 100 + 2];
+};
+
+static int invitations_fetch(struct request_context *context, void *state, uint64_t limit, uint64_t offset,
+	json_object *items, uint64_t *total)
+{
+	struct invitations_query *query = state;
+	query->params[5] = DB_INT((int64_t)limit);
+	query->params[6] = DB_INT((int64_t)offset);
+	struct invitations_rows rows = {.items = items};
+	int result = db_query(context->db, query->statement, query->params, 7, invitations_collect, &rows);
+	*total = rows.total;
+	return result;
+}
+
 static void invitations_list(struct request_context *context)
 {
 	struct page_request page_request;
 	if (pagination_parse_or_reply(context->request, &invitations_sorts, &page_request, context->response) != 0)
 		return;
+	/* The route's query spec has checked every parameter's form. */
 	const char *status = query_text(context->request, "status");
+	const char *text = query_text(context->request, "q");
+	struct invitations_query query = {
+		.statement =
+			&invitations_statements[page_request.sort_descending ? INVITATIONS_STMT_LIST_DESC : INVITATIONS_STMT_LIST_ASC],
+	};
+	/* q's length is bounded by the spec, so the pattern always fits. */
+	if (text && list_like_prefix(text, query.pattern, sizeof(query.pattern)) != 0) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "List parameters not understood");
+		return;
+	}
 	struct db_param params[] = {
 		DB_UINT(context->request->auth.tenant_id),
 		status ? DB_TEXT(status) : DB_NULL, status ? DB_TEXT(status) : DB_NULL,
-		DB_INT(page_request.limit), DB_INT((int64_t)pagination_offset(&page_request)),
+		text ? DB_TEXT(query.pattern) : DB_NULL, text ? DB_TEXT(query.pattern) : DB_NULL,
 	};
-	struct invitations_rows rows = {.items = json_object_new_array()};
-	int result = db_query(context->db,
-		&invitations_statements[page_request.sort_descending ? INVITATIONS_STMT_LIST_DESC : INVITATIONS_STMT_LIST_ASC],
-		params, 5, invitations_collect, &rows);
+	memcpy(query.params, params, sizeof(params));
+	struct list_export export = {.file_name = "invitations", .columns = invitations_columns,
+		.fetch = invitations_fetch, .state = &query};
+	if (list_export_select_or_reply(context, invitations_columns, &export.selected) != 0)
+		return;
+	if (list_export_wanted(context)) {
+		list_export_csv(context, &export);
+		return;
+	}
+	json_object *items = json_object_new_array();
+	uint64_t total = 0;
+	int result = invitations_fetch(context, &query, page_request.limit, pagination_offset(&page_request), items,
+		&total);
 	if (result != DB_OK) {
-		json_object_put(rows.items);
+		json_object_put(items);
 		respond_db_failure(context, result, "invitations list");
 		return;
 	}
-	response_list(context->response, rows.items, pagination_block(&page_request, rows.total), "Invitations");
+	list_export_pick(items, invitations_columns, export.selected);
+	response_list(context->response, items, pagination_block(&page_request, total), "Invitations");
 	respond_tag_list(context);
 }
 

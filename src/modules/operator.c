@@ -11,8 +11,10 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "handler/context.h"
+#include "handler/list_export.h"
 #include "handler/respond.h"
 #include "handler/stream.h"
+#include "http/list_params.h"
 #include "http/pagination.h"
 #include "http/query.h"
 #include "http/request.h"
@@ -54,9 +56,16 @@ static const struct field_spec suspend_fields[] = {
 static const struct input_spec suspend_input = INPUT_SPEC_BODY_OPTIONAL(suspend_fields);
 
 static const char *const operator_status_values[] = {"active", "suspended", NULL};
+/* A tenant's members, in order: what fields= and CSV columns name. */
+static const char *const operator_tenant_columns[] = {"id", "slug", "name", "status", "statusReason", "createdAt",
+	"statusChangedAt", "activeUsers", NULL};
+static const char *const operator_formats[] = {"json", "csv", NULL};
 static const struct query_field tenants_list_query_fields[] = {
 	PAGINATION_QUERY_FIELDS,
 	{.name = "status", .type = QUERY_ENUM, .enum_values = operator_status_values},
+	{.name = "q", .type = QUERY_TEXT, .min_length = 1, .max_length = 100},
+	{.name = "fields", .type = QUERY_LIST, .max_length = 32, .max_value = 8, .enum_values = operator_tenant_columns},
+	{.name = "format", .type = QUERY_ENUM, .enum_values = operator_formats},
 };
 static const struct query_spec tenants_list_query = QUERY_SPEC(tenants_list_query_fields);
 
@@ -116,8 +125,10 @@ static const struct sort_whitelist operator_audit_sorts = {operator_audit_sort_f
 	"SELECT t.tenant_id, t.slug, t.name, t.status, t.status_reason, " OPERATOR_TIME("t.created_at") ", "        \
 	OPERATOR_TIME("t.status_changed_at") ", "                                                                   \
 	"(SELECT COUNT(*) FROM users u WHERE u.tenant_id = t.tenant_id AND u.status = 'active')"
+#define OPERATOR_TENANTS_WHERE                                                                                    \
+	" WHERE (? IS NULL OR t.status = ?) AND (? IS NULL OR t.slug LIKE ? ESCAPE '!' OR t.name LIKE ? ESCAPE '!')"
 #define OPERATOR_TENANTS_LIST_SQL(order)                                                                          \
-	OPERATOR_TENANT_COLUMNS ", COUNT(*) OVER () FROM tenants t WHERE (? IS NULL OR t.status = ?) ORDER BY " order \
+	OPERATOR_TENANT_COLUMNS ", COUNT(*) OVER () FROM tenants t" OPERATOR_TENANTS_WHERE " ORDER BY " order         \
 	" LIMIT ? OFFSET ?"
 #define OPERATOR_AUDIT_WHERE                                                                                      \
 	" WHERE tenant_id = ? AND (? IS NULL OR action = ?) AND (? IS NULL OR occurred_at >= ?) "                  \
@@ -153,7 +164,7 @@ static const struct db_statement_def operator_statements[OPERATOR_STMT__MAX] = {
 		.sql = OPERATOR_TENANTS_LIST_SQL("t.slug ASC"), .tenant_bound = 0},
 	/* Only when a page past the end comes back empty. */
 	[OPERATOR_STMT_COUNT] = {.name = "operator.tenants_count",
-		.sql = "SELECT COUNT(*) FROM tenants t WHERE (? IS NULL OR t.status = ?)", .tenant_bound = 0},
+		.sql = "SELECT COUNT(*) FROM tenants t" OPERATOR_TENANTS_WHERE, .tenant_bound = 0},
 	[OPERATOR_STMT_GET] = {.name = "operator.tenants_get",
 		.sql = OPERATOR_TENANT_COLUMNS " FROM tenants t WHERE t.tenant_id = ?", .tenant_bound = 1},
 	[OPERATOR_STMT_AUDIT_DESC] = {.name = "operator.audit_desc",
@@ -215,28 +226,69 @@ static int operator_collect_tenants(void *callback_context, const struct db_row 
 	return 0;
 }
 
+/* The filters of one request, bound in OPERATOR_TENANTS_WHERE's order, then limit and offset. */
+struct operator_tenants_query {
+	struct db_param params[7];
+	const struct db_statement_def *statement;
+	char pattern[2 * 100 + 2];
+};
+
+static int operator_tenants_fetch(struct request_context *context, void *state, uint64_t limit, uint64_t offset,
+	json_object *items, uint64_t *total)
+{
+	struct operator_tenants_query *query = state;
+	query->params[5] = DB_INT((int64_t)limit);
+	query->params[6] = DB_INT((int64_t)offset);
+	struct operator_rows rows = {.items = items};
+	int result = db_query(context->db, query->statement, query->params, 7, operator_collect_tenants, &rows);
+	*total = rows.total;
+	return result;
+}
+
 static void operator_tenants_list(struct request_context *context)
 {
 	struct page_request page_request;
 	if (pagination_parse_or_reply(context->request, &operator_sorts, &page_request, context->response) != 0)
 		return;
+	/* The route's query spec has checked every parameter's form. */
 	const char *status = query_text(context->request, "status");
+	const char *text = query_text(context->request, "q");
+	struct operator_tenants_query query = {
+		.statement = &operator_statements[module_sort_statement_index(&operator_sorts, &page_request)],
+	};
+	/* q's length is bounded by the spec, so the pattern always fits. */
+	if (text && list_like_prefix(text, query.pattern, sizeof(query.pattern)) != 0) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "List parameters not understood");
+		return;
+	}
 	struct db_param params[] = {
 		status ? DB_TEXT(status) : DB_NULL, status ? DB_TEXT(status) : DB_NULL,
-		DB_INT(page_request.limit), DB_INT((int64_t)pagination_offset(&page_request)),
+		text ? DB_TEXT(query.pattern) : DB_NULL, text ? DB_TEXT(query.pattern) : DB_NULL,
+		text ? DB_TEXT(query.pattern) : DB_NULL,
 	};
-	struct operator_rows rows = {.items = json_object_new_array()};
-	int result = db_query(context->db, &operator_statements[module_sort_statement_index(&operator_sorts, &page_request)],
-		params, 4, operator_collect_tenants, &rows);
-	if (result == DB_OK && json_object_array_length(rows.items) == 0 && page_request.page > 1)
-		result = db_query(context->db, &operator_statements[OPERATOR_STMT_COUNT], params, 2, module_read_uint64,
-			&rows.total);
+	memcpy(query.params, params, sizeof(params));
+	struct list_export export = {.file_name = "tenants", .columns = operator_tenant_columns,
+		.fetch = operator_tenants_fetch, .state = &query};
+	if (list_export_select_or_reply(context, operator_tenant_columns, &export.selected) != 0)
+		return;
+	if (list_export_wanted(context)) {
+		list_export_csv(context, &export);
+		return;
+	}
+	json_object *items = json_object_new_array();
+	uint64_t total = 0;
+	int result = operator_tenants_fetch(context, &query, page_request.limit, pagination_offset(&page_request), items,
+		&total);
+	if (result == DB_OK && json_object_array_length(items) == 0 && page_request.page > 1)
+		result = db_query(context->db, &operator_statements[OPERATOR_STMT_COUNT], query.params, 5, module_read_uint64,
+			&total);
 	if (result != DB_OK) {
-		json_object_put(rows.items);
+		json_object_put(items);
 		respond_db_failure(context, result, "operator tenants list");
 		return;
 	}
-	response_list(context->response, rows.items, pagination_block(&page_request, rows.total), "Tenants");
+	list_export_pick(items, operator_tenant_columns, export.selected);
+	response_list(context->response, items, pagination_block(&page_request, total), "Tenants");
 	respond_tag_list(context);
 }
 

@@ -6,9 +6,12 @@
 #include "auth/rbac.h"
 #include "handler/context.h"
 #include "core/log.h"
+#include "handler/list_export.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "http/list_params.h"
 #include "http/pagination.h"
+#include "http/query.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -41,7 +44,16 @@ static const struct field_spec update_fields[] = {
 };
 static const struct input_spec update_input = INPUT_SPEC(update_fields);
 
-static const struct query_field profiles_list_query_fields[] = {PAGINATION_QUERY_FIELDS};
+/* A profile's members, in order: what fields= and CSV columns name. */
+static const char *const profiles_columns[] = {"id", "name", "description", "builtIn", "role", "permissions",
+	"version", "createdAt", "updatedAt", "userCount", NULL};
+static const char *const profiles_formats[] = {"json", "csv", NULL};
+static const struct query_field profiles_list_query_fields[] = {
+	PAGINATION_QUERY_FIELDS,
+	{.name = "q", .type = QUERY_TEXT, .min_length = 1, .max_length = 100},
+	{.name = "fields", .type = QUERY_LIST, .max_length = 32, .max_value = 10, .enum_values = profiles_columns},
+	{.name = "format", .type = QUERY_ENUM, .enum_values = profiles_formats},
+};
 static const struct query_spec profiles_list_query = QUERY_SPEC(profiles_list_query_fields);
 
 static const struct route profiles_routes[] = {
@@ -74,7 +86,8 @@ static const struct sort_whitelist profiles_sorts = {profiles_sort_fields, 2, "c
 	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
 	"(SELECT COUNT(*) FROM users u WHERE u.tenant_id = profiles.tenant_id AND u.profile_id = profiles.profile_id)"
 #define PROFILES_LIST_SQL(order) \
-	PROFILES_COLUMNS ", COUNT(*) OVER () FROM profiles WHERE tenant_id = ? ORDER BY " order " LIMIT ? OFFSET ?"
+	PROFILES_COLUMNS ", COUNT(*) OVER () FROM profiles WHERE tenant_id = ? " \
+	"AND (? IS NULL OR name LIKE ? ESCAPE '!') ORDER BY " order " LIMIT ? OFFSET ?"
 
 enum profiles_statement {
 	PROFILES_STMT_LIST_CREATED_DESC,
@@ -157,23 +170,63 @@ static int profiles_collect(void *callback_context, const struct db_row *row)
 	return 0;
 }
 
+/* The filters of one request, bound in PROFILES_LIST_SQL's order, then limit and offset. */
+struct profiles_query {
+	struct db_param params[5];
+	const struct db_statement_def *statement;
+	char pattern[2 * 100 + 2];
+};
+
+static int profiles_fetch(struct request_context *context, void *state, uint64_t limit, uint64_t offset,
+	json_object *items, uint64_t *total)
+{
+	struct profiles_query *query = state;
+	query->params[3] = DB_INT((int64_t)limit);
+	query->params[4] = DB_INT((int64_t)offset);
+	struct profiles_rows rows = {items, NULL, 0, 0, 0};
+	int result = db_query(context->db, query->statement, query->params, 5, profiles_collect, &rows);
+	*total = rows.total;
+	return result;
+}
+
 static void profiles_list(struct request_context *context)
 {
 	struct page_request page_request;
 	if (pagination_parse_or_reply(context->request, &profiles_sorts, &page_request, context->response) != 0)
 		return;
-	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_INT(page_request.limit),
-		DB_INT((int64_t)pagination_offset(&page_request))};
-	struct profiles_rows rows = {json_object_new_array(), NULL, 0, 0, 0};
-	int result = db_query(context->db,
-		&profiles_statements[module_sort_statement_index(&profiles_sorts, &page_request)], params, 3,
-		profiles_collect, &rows);
+	/* The route's query spec has checked every parameter's form. */
+	const char *text = query_text(context->request, "q");
+	struct profiles_query query = {
+		.statement = &profiles_statements[module_sort_statement_index(&profiles_sorts, &page_request)],
+	};
+	/* q's length is bounded by the spec, so the pattern always fits. */
+	if (text && list_like_prefix(text, query.pattern, sizeof(query.pattern)) != 0) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "List parameters not understood");
+		return;
+	}
+	struct db_param params[] = {
+		DB_UINT(context->request->auth.tenant_id),
+		text ? DB_TEXT(query.pattern) : DB_NULL, text ? DB_TEXT(query.pattern) : DB_NULL,
+	};
+	memcpy(query.params, params, sizeof(params));
+	struct list_export export = {.file_name = "profiles", .columns = profiles_columns, .fetch = profiles_fetch,
+		.state = &query};
+	if (list_export_select_or_reply(context, profiles_columns, &export.selected) != 0)
+		return;
+	if (list_export_wanted(context)) {
+		list_export_csv(context, &export);
+		return;
+	}
+	json_object *items = json_object_new_array();
+	uint64_t total = 0;
+	int result = profiles_fetch(context, &query, page_request.limit, pagination_offset(&page_request), items, &total);
 	if (result != DB_OK) {
-		json_object_put(rows.items);
+		json_object_put(items);
 		respond_db_failure(context, result, "profiles list");
 		return;
 	}
-	response_list(context->response, rows.items, pagination_block(&page_request, rows.total), "Profiles");
+	list_export_pick(items, profiles_columns, export.selected);
+	response_list(context->response, items, pagination_block(&page_request, total), "Profiles");
 	respond_tag_list(context);
 }
 

@@ -12,13 +12,17 @@
 #include "auth/secret_token.h"
 #include "auth/session.h"
 #include "handler/context.h"
+#include "handler/list_export.h"
 #include "core/identifiers.h"
 #include "core/log.h"
 #include "handler/respond.h"
 #include "db/db.h"
+#include "http/list_params.h"
 #include "http/pagination.h"
+#include "http/query.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "http/timestamp.h"
 #include "http/validate.h"
 #include "modules/account_mail.h"
 #include "modules/invitation.h"
@@ -57,11 +61,19 @@ static const struct field_spec update_fields[] = {
 static const struct input_spec update_input = INPUT_SPEC(update_fields);
 
 static const char *const users_status_values[] = {"active", "deactivated", NULL};
+/* A user's members, in order: what fields= and CSV columns name. */
+static const char *const users_columns[] = {"id", "email", "name", "status", "profile", "createdAt", "updatedAt",
+	"passwordResetRequired", NULL};
+static const char *const users_formats[] = {"json", "csv", NULL};
 static const struct query_field users_list_query_fields[] = {
 	PAGINATION_QUERY_FIELDS,
 	{.name = "status", .type = QUERY_ENUM, .enum_values = users_status_values},
 	{.name = "profileId", .type = QUERY_INTEGER, .min_value = 1, .max_value = INT64_MAX},
-	{.name = "q", .type = QUERY_TEXT, .max_length = 100},
+	{.name = "q", .type = QUERY_TEXT, .min_length = 1, .max_length = 100},
+	{.name = "createdFrom", .type = QUERY_TIMESTAMP},
+	{.name = "createdTo", .type = QUERY_TIMESTAMP},
+	{.name = "fields", .type = QUERY_LIST, .max_length = 32, .max_value = 8, .enum_values = users_columns},
+	{.name = "format", .type = QUERY_ENUM, .enum_values = users_formats},
 };
 static const struct query_spec users_list_query = QUERY_SPEC(users_list_query_fields);
 
@@ -108,7 +120,8 @@ static const struct sort_whitelist users_sorts = {users_sort_fields, 3, "created
 /* Filters: each optional value is bound twice ("? IS NULL OR ..."). */
 #define USERS_WHERE \
 	" WHERE u.tenant_id = ? AND (? IS NULL OR u.status = ?) AND (? IS NULL OR u.profile_id = ?) " \
-	"AND (? IS NULL OR u.email LIKE ? OR u.display_name LIKE ?)"
+	"AND (? IS NULL OR u.email LIKE ? ESCAPE '!' OR u.display_name LIKE ? ESCAPE '!') " \
+	"AND (? IS NULL OR u.created_at >= ?) AND (? IS NULL OR u.created_at < ?)"
 #define USERS_LIST_SQL(order) \
 	USERS_COLUMNS ", COUNT(*) OVER ()" USERS_FROM USERS_WHERE " ORDER BY " order " LIMIT ? OFFSET ?"
 
@@ -235,47 +248,87 @@ static int users_collect(void *callback_context, const struct db_row *row)
 	return 0;
 }
 
+/* The filters of one request, bound in USERS_WHERE's order, then limit and offset. */
+struct users_query {
+	struct db_param params[14];
+	const struct db_statement_def *statement;
+	char pattern[2 * 100 + 2];
+	char from_sql[TIMESTAMP_SQL_SIZE];
+	char to_sql[TIMESTAMP_SQL_SIZE];
+};
+#define USERS_FILTER_PARAMS 12
+
+static int users_fetch(struct request_context *context, void *state, uint64_t limit, uint64_t offset,
+	json_object *items, uint64_t *total)
+{
+	struct users_query *query = state;
+	query->params[USERS_FILTER_PARAMS] = DB_INT((int64_t)limit);
+	query->params[USERS_FILTER_PARAMS + 1] = DB_INT((int64_t)offset);
+	struct users_rows rows = {items, NULL, 0};
+	int result = db_query(context->db, query->statement, query->params, USERS_FILTER_PARAMS + 2, users_collect,
+		&rows);
+	*total = rows.total;
+	return result;
+}
+
 static void users_list(struct request_context *context)
 {
 	struct page_request page_request;
 	if (pagination_parse_or_reply(context->request, &users_sorts, &page_request, context->response) != 0)
 		return;
-	/* The route's query spec has checked status, profileId and q's length. */
+	/* The route's query spec has checked every parameter's form. */
 	const char *status = query_text(context->request, "status");
 	int64_t profile_id = query_integer(context->request, "profileId", 0);
 	const char *text = query_text(context->request, "q");
-	char pattern[220];
-	if (text != NULL) {
-		if (strpbrk(text, "%_\\") != NULL) {
-			response_error(context->response, STATUS_VALIDATION_ERROR, "Invalid list parameters");
-			response_add_detail(context->response, "q", "at most 100 characters, without %% _ or \\");
-			return;
-		}
-		snprintf(pattern, sizeof(pattern), "%s%%", text); /* prefix match keeps the index usable */
+	const char *from = query_text(context->request, "createdFrom");
+	const char *to = query_text(context->request, "createdTo");
+	struct users_query query = {
+		.statement = &users_statements[module_sort_statement_index(&users_sorts, &page_request)],
+	};
+	/* q's length is bounded by the spec, so the pattern always fits. */
+	if ((text && list_like_prefix(text, query.pattern, sizeof(query.pattern)) != 0) ||
+		(from && timestamp_parse(from, TIMESTAMP_OR_DATE, query.from_sql) != 0) ||
+		(to && timestamp_parse(to, TIMESTAMP_OR_DATE, query.to_sql) != 0)) {
+		response_error(context->response, STATUS_INTERNAL_ERROR, "List parameters not understood");
+		return;
 	}
-	struct db_param params[] = {
+	struct db_param params[USERS_FILTER_PARAMS] = {
 		DB_UINT(context->request->auth.tenant_id),
 		status ? DB_TEXT(status) : DB_NULL, status ? DB_TEXT(status) : DB_NULL,
 		profile_id ? DB_INT(profile_id) : DB_NULL, profile_id ? DB_INT(profile_id) : DB_NULL,
-		text ? DB_TEXT(pattern) : DB_NULL, text ? DB_TEXT(pattern) : DB_NULL, text ? DB_TEXT(pattern) : DB_NULL,
-		DB_INT(page_request.limit), DB_INT((int64_t)pagination_offset(&page_request)),
+		text ? DB_TEXT(query.pattern) : DB_NULL, text ? DB_TEXT(query.pattern) : DB_NULL,
+		text ? DB_TEXT(query.pattern) : DB_NULL,
+		from ? DB_TEXT(query.from_sql) : DB_NULL, from ? DB_TEXT(query.from_sql) : DB_NULL,
+		to ? DB_TEXT(query.to_sql) : DB_NULL, to ? DB_TEXT(query.to_sql) : DB_NULL,
 	};
-	struct users_rows rows = {json_object_new_array(), NULL, 0};
-	const struct db_statement_def *statement = &users_statements[module_sort_statement_index(&users_sorts, &page_request)];
-	int result = db_query(context->db, statement, params, sizeof(params) / sizeof(params[0]), users_collect, &rows);
-	if (result == DB_OK && json_object_array_length(rows.items) == 0 && page_request.page > 1) {
+	memcpy(query.params, params, sizeof(params));
+	struct list_export export = {.file_name = "users", .columns = users_columns, .fetch = users_fetch,
+		.state = &query};
+	if (list_export_select_or_reply(context, users_columns, &export.selected) != 0)
+		return;
+	if (list_export_wanted(context)) {
+		list_export_csv(context, &export);
+		return;
+	}
+	json_object *items = json_object_new_array();
+	uint64_t total = 0;
+	int result = users_fetch(context, &query, page_request.limit, pagination_offset(&page_request), items, &total);
+	if (result == DB_OK && json_object_array_length(items) == 0 && page_request.page > 1) {
 		struct users_rows count = {NULL, NULL, 0};
-		result = db_query(context->db, &users_statements[USERS_STMT_COUNT], params, 8, users_collect, &count);
+		result = db_query(context->db, &users_statements[USERS_STMT_COUNT], query.params, USERS_FILTER_PARAMS,
+			users_collect, &count);
 		if (count.single)
 			json_object_put(count.single);
-		rows.total = count.total;
+		total = count.total;
 	}
 	if (result != DB_OK) {
-		json_object_put(rows.items);
+		json_object_put(items);
 		respond_db_failure(context, result, "users list");
 		return;
 	}
-	response_list(context->response, rows.items, pagination_block(&page_request, rows.total), "Users");
+	list_export_pick(items, users_columns, export.selected);
+	response_list(context->response, items, pagination_block(&page_request, total), "Users");
+	respond_tag_list(context);
 }
 
 /* Loads one user as JSON into *out (NULL when not in this tenant). */

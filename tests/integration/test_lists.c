@@ -624,7 +624,7 @@ static void if_none_match_answers_304_on_lists_and_single_reads(void)
 
 static void hand_built_lists_carry_an_etag_and_answer_304(void)
 {
-	const char *paths[] = { "/api/v1/profiles", "/api/v1/invitations", "/api/v1/audit?limit=5" };
+	const char *paths[] = { "/api/v1/profiles", "/api/v1/invitations", "/api/v1/audit?limit=5", "/api/v1/users" };
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
 		struct list_reply first, reply;
 		if (!list_call("GET", paths[i], NULL, &admin_a, NULL, &first) || !expect(paths[i], &first, 200, NULL) ||
@@ -728,6 +728,198 @@ static void audit_log_picks_fields_and_exports_csv_within_bounds(void)
 	list_reply_free(&reply);
 }
 
+static void users_list_takes_q_created_range_fields_and_csv_within_the_tenant(void)
+{
+	struct list_reply reply;
+	int64_t users = list_total("users", "/api/v1/users", &admin_a);
+	ITEST_CHECK(users >= 3, "tenant A has its three users: %lld", (long long)users);
+	/* q is a prefix of email or name; fields= keeps id and what it names */
+	if (list_call("GET", "/api/v1/users?q=viewer&fields=email,status", NULL, &admin_a, NULL, &reply) &&
+		expect("users q", &reply, 200, NULL)) {
+		json_object *first = first_item(&reply);
+		const char *email = first ? json_path_string(first, "email") : NULL;
+		int64_t total = -1;
+		json_path_int64(reply.body, "pagination.total", &total);
+		ITEST_CHECK(total == 1 && email && strcmp(email, viewer_a.email) == 0 &&
+						json_object_object_length(first) == 3 && json_path_string(first, "status"),
+					"the viewer alone, as id, email and status: %.300s", reply.text);
+	}
+	list_reply_free(&reply);
+	/* LIKE characters match themselves: no email starts with "%" or "_" */
+	expect_total("/api/v1/users?q=%25", &admin_a, 0);
+	expect_total("/api/v1/users?q=_", &admin_a, 0);
+	/* q never reaches another tenant: B's admin finds only B's "admin" */
+	if (list_call("GET", "/api/v1/users?q=admin", NULL, &admin_b, NULL, &reply) && expect("users q B", &reply, 200, NULL)) {
+		json_object *first = first_item(&reply);
+		const char *email = first ? json_path_string(first, "email") : NULL;
+		int64_t total = -1;
+		json_path_int64(reply.body, "pagination.total", &total);
+		ITEST_CHECK(total == 1 && email && strcmp(email, admin_b.email) == 0, "B's admin alone: %.300s", reply.text);
+	}
+	list_reply_free(&reply);
+	/* created range: the end exclusive; every user of the suite was created today */
+	char path[160];
+	snprintf(path, sizeof path, "/api/v1/users?createdFrom=2000-01-01&createdTo=2999-01-01");
+	expect_total(path, &admin_a, users);
+	expect_total("/api/v1/users?createdFrom=2999-01-01", &admin_a, 0);
+	expect_total("/api/v1/users?createdTo=2000-01-01", &admin_a, 0);
+	expect_refused("/api/v1/users?createdFrom=yesterday", &admin_a, 400, "VALIDATION_ERROR", "createdFrom");
+	expect_refused("/api/v1/users?fields=email,passwordHash", &admin_a, 400, "VALIDATION_ERROR", "fields");
+	/* CSV: every user of the tenant, none of B's */
+	if (list_call("GET", "/api/v1/users?format=csv&fields=email", NULL, &admin_a, NULL, &reply) &&
+		expect("users csv", &reply, 200, NULL)) {
+		ITEST_CHECK(strncmp(reply.text, "id,email\r\n", 10) == 0, "header: %.120s", reply.text);
+		ITEST_CHECK((int64_t)csv_lines(&reply) == users + 1, "a row per user (%lld), got %zu lines", (long long)users,
+					csv_lines(&reply));
+		ITEST_CHECK(strstr(reply.text, viewer_a.email) != NULL && strstr(reply.text, admin_b.email) == NULL,
+					"A's users only: %.400s", reply.text);
+		ITEST_CHECK(strstr(reply.disposition, "users.csv") != NULL, "file name: %s", reply.disposition);
+	}
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/users?format=csv", NULL, &admin_b, NULL, &reply) && expect("users csv B", &reply, 200, NULL))
+		ITEST_CHECK(strstr(reply.text, admin_a.email) == NULL && strstr(reply.text, admin_b.email) != NULL,
+					"B's users only: %.400s", reply.text);
+	list_reply_free(&reply);
+	/* a role without users.manage gets neither a page nor an export */
+	if (list_call("GET", "/api/v1/users?format=csv", NULL, &viewer_a, NULL, &reply))
+		expect("viewer users csv", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/users?q=admin", NULL, &viewer_a, NULL, &reply))
+		expect("viewer users q", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+}
+
+/* Invites local@<tenant's slug>.test with the viewer's profile; whether it was made. */
+static bool invite(const struct list_user *user, const char *slug, const char *local)
+{
+	struct list_reply reply;
+	int64_t profile = 0;
+	char path[160], body[320];
+	snprintf(path, sizeof path, "/api/v1/users?q=%s&fields=profile", user == &admin_a ? "viewer" : "admin");
+	if (list_call("GET", path, NULL, user, NULL, &reply) && expect("profile to invite with", &reply, 200, NULL)) {
+		json_object *first = first_item(&reply);
+		if (first)
+			json_path_int64(first, "profile.id", &profile);
+	}
+	list_reply_free(&reply);
+	snprintf(body, sizeof body, "{\"email\":\"%s@%s.test\",\"profileId\":%lld}", local, slug, (long long)profile);
+	bool made = list_call("POST", "/api/v1/invitations", body, user, NULL, &reply) && expect(local, &reply, 201, NULL);
+	list_reply_free(&reply);
+	return made;
+}
+
+static void invitations_list_takes_q_fields_and_csv_within_the_tenant(void)
+{
+	struct list_reply reply;
+	if (!invite(&admin_a, tenant_a, "inv-one") || !invite(&admin_a, tenant_a, "inv-two") ||
+		!invite(&admin_b, tenant_b, "inv-one"))
+		return;
+	expect_total("/api/v1/invitations?q=inv-", &admin_a, 2);
+	expect_total("/api/v1/invitations?q=INV-T", &admin_a, 1);
+	expect_total("/api/v1/invitations?q=%25", &admin_a, 0);
+	expect_total("/api/v1/invitations?q=inv-&status=revoked", &admin_a, 0);
+	expect_total("/api/v1/invitations?q=inv-", &admin_b, 1);
+	if (list_call("GET", "/api/v1/invitations?q=inv-one&fields=email,status", NULL, &admin_a, NULL, &reply) &&
+		expect("invitations fields", &reply, 200, NULL)) {
+		json_object *first = first_item(&reply);
+		const char *email = first ? json_path_string(first, "email") : NULL;
+		const char *status = first ? json_path_string(first, "status") : NULL;
+		ITEST_CHECK(first && json_object_object_length(first) == 3 && email && strstr(email, tenant_a) &&
+						status && strcmp(status, "pending") == 0,
+					"id, email and status of A's invitation: %.300s", reply.text);
+	}
+	list_reply_free(&reply);
+	expect_refused("/api/v1/invitations?fields=tokenHash", &admin_a, 400, "VALIDATION_ERROR", "fields");
+	int64_t all = list_total("invitations", "/api/v1/invitations", &admin_a);
+	if (list_call("GET", "/api/v1/invitations?format=csv&fields=email,status", NULL, &admin_a, NULL, &reply) &&
+		expect("invitations csv", &reply, 200, NULL)) {
+		ITEST_CHECK(strncmp(reply.text, "id,email,status\r\n", 17) == 0, "header: %.120s", reply.text);
+		ITEST_CHECK((int64_t)csv_lines(&reply) == all + 1, "a row per invitation (%lld), got %zu lines",
+					(long long)all, csv_lines(&reply));
+		ITEST_CHECK(strstr(reply.text, tenant_b) == NULL, "A's invitations only: %.400s", reply.text);
+		ITEST_CHECK(strstr(reply.disposition, "invitations.csv") != NULL, "file name: %s", reply.disposition);
+	}
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/invitations?format=csv", NULL, &admin_b, NULL, &reply) &&
+		expect("invitations csv B", &reply, 200, NULL))
+		ITEST_CHECK(strstr(reply.text, tenant_a) == NULL && strstr(reply.text, tenant_b) != NULL,
+					"B's invitations only: %.400s", reply.text);
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/invitations?q=inv-", NULL, &viewer_a, NULL, &reply))
+		expect("viewer invitations q", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/invitations?format=csv", NULL, &viewer_a, NULL, &reply))
+		expect("viewer invitations csv", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+}
+
+static void profiles_list_takes_q_fields_and_csv_within_the_tenant(void)
+{
+	struct list_reply reply;
+	const char *body_a = "{\"name\":\"Zq Alpha\",\"permissions\":[\"audit.view\"]}";
+	const char *body_b = "{\"name\":\"Zq Beta\",\"permissions\":[\"audit.view\"]}";
+	bool made = list_call("POST", "/api/v1/profiles", body_a, &admin_a, NULL, &reply) &&
+				expect("profile A", &reply, 201, NULL);
+	list_reply_free(&reply);
+	made = made && list_call("POST", "/api/v1/profiles", body_b, &admin_b, NULL, &reply) &&
+		   expect("profile B", &reply, 201, NULL);
+	list_reply_free(&reply);
+	if (!made)
+		return;
+	/* q is a prefix of the name, case-insensitive; fields= keeps id and what it names */
+	if (list_call("GET", "/api/v1/profiles?q=zq&fields=name,userCount", NULL, &admin_a, NULL, &reply) &&
+		expect("profiles q", &reply, 200, NULL)) {
+		json_object *first = first_item(&reply);
+		const char *name = first ? json_path_string(first, "name") : NULL;
+		int64_t total = -1;
+		json_path_int64(reply.body, "pagination.total", &total);
+		ITEST_CHECK(total == 1 && name && strcmp(name, "Zq Alpha") == 0 && json_object_object_length(first) == 3,
+					"A's profile alone, as id, name and userCount: %.300s", reply.text);
+	}
+	list_reply_free(&reply);
+	expect_total("/api/v1/profiles?q=%25", &admin_a, 0);
+	expect_total("/api/v1/profiles?q=Zq%20B", &admin_b, 1);
+	expect_total("/api/v1/profiles?q=Zq%20B", &admin_a, 0);
+	expect_refused("/api/v1/profiles?fields=name,secret", &admin_a, 400, "VALIDATION_ERROR", "fields");
+	int64_t all = list_total("profiles", "/api/v1/profiles", &admin_a);
+	if (list_call("GET", "/api/v1/profiles?format=csv&fields=name", NULL, &admin_a, NULL, &reply) &&
+		expect("profiles csv", &reply, 200, NULL)) {
+		ITEST_CHECK(strncmp(reply.text, "id,name\r\n", 9) == 0, "header: %.120s", reply.text);
+		ITEST_CHECK((int64_t)csv_lines(&reply) == all + 1, "a row per profile (%lld), got %zu lines", (long long)all,
+					csv_lines(&reply));
+		ITEST_CHECK(strstr(reply.text, "Zq Alpha") && !strstr(reply.text, "Zq Beta"), "A's profiles only: %.400s",
+					reply.text);
+		ITEST_CHECK(strstr(reply.disposition, "profiles.csv") != NULL, "file name: %s", reply.disposition);
+	}
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/profiles?format=csv", NULL, &viewer_a, NULL, &reply))
+		expect("viewer profiles csv", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+	if (list_call("GET", "/api/v1/profiles?q=zq", NULL, &viewer_a, NULL, &reply))
+		expect("viewer profiles q", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+}
+
+static void audit_log_q_is_a_prefix_of_action_or_target_within_the_tenant(void)
+{
+	int64_t logins = list_total("audit logins", "/api/v1/audit?action=auth.login", &admin_a);
+	ITEST_CHECK(logins > 0, "tenant A has logins in its log: %lld", (long long)logins);
+	expect_total("/api/v1/audit?q=auth.login", &admin_a, logins);
+	expect_total("/api/v1/audit?q=%25", &admin_a, 0);
+	expect_total("/api/v1/audit?q=auth_login", &admin_a, 0);
+	/* by target: A's user id is the target of A's own logins, never of B's */
+	char path[160];
+	snprintf(path, sizeof path, "/api/v1/audit?action=auth.login&q=%lld", (long long)admin_a.id);
+	int64_t own = list_total("audit by target", path, &admin_a);
+	ITEST_CHECK(own >= 1 && own <= logins, "A's admin's logins: %lld of %lld", (long long)own, (long long)logins);
+	int64_t logins_b = list_total("audit logins B", "/api/v1/audit?action=auth.login", &admin_b);
+	expect_total("/api/v1/audit?q=auth.login", &admin_b, logins_b);
+	struct list_reply reply;
+	if (list_call("GET", "/api/v1/audit?q=auth", NULL, &viewer_a, NULL, &reply))
+		expect("viewer audit q", &reply, 403, "FORBIDDEN");
+	list_reply_free(&reply);
+}
+
 bool lists_suite_register(void)
 {
 	CU_pSuite suite = CU_add_suite("lists", lists_suite_init, NULL);
@@ -754,5 +946,13 @@ bool lists_suite_register(void)
 		   itest_add_test(suite, "hand_built_lists_carry_an_etag_and_answer_304",
 						  hand_built_lists_carry_an_etag_and_answer_304, NULL) &&
 		   itest_add_test(suite, "audit_log_picks_fields_and_exports_csv_within_bounds",
-						  audit_log_picks_fields_and_exports_csv_within_bounds, NULL);
+						  audit_log_picks_fields_and_exports_csv_within_bounds, NULL) &&
+		   itest_add_test(suite, "users_list_takes_q_created_range_fields_and_csv_within_the_tenant",
+						  users_list_takes_q_created_range_fields_and_csv_within_the_tenant, NULL) &&
+		   itest_add_test(suite, "invitations_list_takes_q_fields_and_csv_within_the_tenant",
+						  invitations_list_takes_q_fields_and_csv_within_the_tenant, NULL) &&
+		   itest_add_test(suite, "profiles_list_takes_q_fields_and_csv_within_the_tenant",
+						  profiles_list_takes_q_fields_and_csv_within_the_tenant, NULL) &&
+		   itest_add_test(suite, "audit_log_q_is_a_prefix_of_action_or_target_within_the_tenant",
+						  audit_log_q_is_a_prefix_of_action_or_target_within_the_tenant, NULL);
 }

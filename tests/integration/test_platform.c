@@ -945,6 +945,72 @@ static void operator_api_takes_the_operator_key_and_nothing_else(void)
 	call_expect("the operator key on /auth/me", "GET", "/api/v1/auth/me", NULL, operator_key, 401, "UNAUTHORIZED");
 }
 
+/* The first record of a list answer, or NULL. */
+static json_object *operator_first(json_object *body)
+{
+	json_object *items = body ? json_path_get(body, "data") : NULL;
+	if (items == NULL || !json_object_is_type(items, json_type_array) || json_object_array_length(items) == 0)
+		return NULL;
+	return json_object_array_get_idx(items, 0);
+}
+
+static void operator_tenants_list_takes_q_fields_and_csv(void)
+{
+	char slug[64], token[TOKEN_MAX], path[256];
+	if (!load_operator_key() ||
+		!ITEST_CHECK(find_make_tenant_admin("opq", "Opq Qwerty Co", admin_password, slug, sizeof slug, token),
+					 "make a tenant"))
+		return;
+	struct api_reply reply;
+	/* q is a prefix of the slug or the name; fields= keeps id and what it names */
+	snprintf(path, sizeof path, "/api/v1/operator/tenants?q=%s&fields=slug,status", slug);
+	if (api_call("GET", path, NULL, operator_key, NULL, &reply)) {
+		expect_status("tenants by slug", &reply, 200, NULL);
+		int64_t total = -1;
+		json_path_int64(reply.body, "pagination.total", &total);
+		json_object *item = operator_first(reply.body);
+		const char *found = item ? json_path_string(item, "slug") : NULL;
+		ITEST_CHECK(total == 1 && found && strcmp(found, slug) == 0 && json_object_object_length(item) == 3,
+					"the tenant alone, as id, slug and status: %s",
+					reply.body ? json_object_to_json_string(reply.body) : "");
+		api_reply_free(&reply);
+	}
+	if (api_call("GET", "/api/v1/operator/tenants?q=opq%20QWERTY", NULL, operator_key, NULL, &reply)) {
+		int64_t total = -1;
+		json_path_int64(reply.body, "pagination.total", &total);
+		json_object *item = operator_first(reply.body);
+		const char *name = item ? json_path_string(item, "name") : NULL;
+		ITEST_CHECK(reply.status == 200 && total >= 1 && name && strncmp(name, "Opq Qwerty", 10) == 0,
+					"by name, case-insensitively: %s", reply.body ? json_object_to_json_string(reply.body) : "");
+		api_reply_free(&reply);
+	}
+	if (api_call("GET", "/api/v1/operator/tenants?q=%25", NULL, operator_key, NULL, &reply)) {
+		int64_t total = -1;
+		json_path_int64(reply.body, "pagination.total", &total);
+		ITEST_CHECK(reply.status == 200 && total == 0, "%% matches itself, and no tenant: %lld", (long long)total);
+		api_reply_free(&reply);
+	}
+	call_expect("an unknown field", "GET", "/api/v1/operator/tenants?fields=slug,secret", NULL, operator_key, 400,
+				"VALIDATION_ERROR");
+	/* the whole filtered set as CSV */
+	struct http_response response;
+	snprintf(path, sizeof path, "/api/v1/operator/tenants?q=%s&format=csv&fields=slug", slug);
+	if (operator_raw("GET", path, NULL, &response)) {
+		const char *disposition = http_response_header(&response, "Content-Disposition");
+		ITEST_CHECK(response.status == 200 && strncmp(response.body, "id,slug\r\n", 9) == 0 &&
+						strstr(response.body, slug) != NULL,
+					"a header and the tenant's row: %ld %.300s", response.status, response.body);
+		ITEST_CHECK(disposition && strstr(disposition, "tenants.csv"), "file name: %s",
+					disposition ? disposition : "none");
+		http_response_free(&response);
+	}
+	/* the tenant's own admin gets none of it */
+	call_expect("a Tenant Admin's token", "GET", "/api/v1/operator/tenants?format=csv", NULL, token, 401,
+				"UNAUTHORIZED");
+	snprintf(path, sizeof path, "/api/v1/operator/tenants?q=%s", slug);
+	call_expect("a Tenant Admin's token with q", "GET", path, NULL, token, 401, "UNAUTHORIZED");
+}
+
 /* The tenant's new id and its admin's mailed invitation token. */
 static bool operator_create_tenant(const char *prefix, char *slug, size_t slug_size, int64_t *tenant_id, char *token,
 								   size_t token_size)
@@ -1294,6 +1360,8 @@ bool platform_suite_register(void)
 						  two_refreshes_at_once_get_one_pair_and_a_late_reuse_revokes_the_session, no_admin) &&
 		   itest_add_test(suite, "operator_api_takes_the_operator_key_and_nothing_else",
 						  operator_api_takes_the_operator_key_and_nothing_else, no_admin) &&
+		   itest_add_test(suite, "operator_tenants_list_takes_q_fields_and_csv",
+						  operator_tenants_list_takes_q_fields_and_csv, no_admin) &&
 		   itest_add_test(suite, "a_tenant_made_by_the_operator_runs_from_invitation_to_first_invoice",
 						  a_tenant_made_by_the_operator_runs_from_invitation_to_first_invoice, no_admin) &&
 		   itest_add_test(suite, "the_operator_suspends_exports_and_deletes_a_tenant",
