@@ -864,9 +864,10 @@ static int find_chat_model_visible(struct find_chat_model_run *run, const char *
 		return 0;
 	/* The canary may be cut across deltas: look at the end of what was
 	 * shown joined to this piece, before this piece is shown. */
-	char window[2 * sizeof(FIND_CHAT_PROMPT_CANARY)];
-	size_t tail = run->text_length < sizeof(FIND_CHAT_PROMPT_CANARY) ? run->text_length : sizeof(FIND_CHAT_PROMPT_CANARY);
-	size_t head = length < sizeof(FIND_CHAT_PROMPT_CANARY) ? length : sizeof(FIND_CHAT_PROMPT_CANARY);
+	enum { CANARY_LENGTH = sizeof(FIND_CHAT_PROMPT_CANARY) - 1 };
+	char window[2 * CANARY_LENGTH + 1]; /* up to a canary's length from each side, and the NUL */
+	size_t tail = run->text_length < CANARY_LENGTH ? run->text_length : CANARY_LENGTH;
+	size_t head = length < CANARY_LENGTH ? length : CANARY_LENGTH;
 	memcpy(window, run->text + run->text_length - tail, tail);
 	memcpy(window + tail, visible, head);
 	window[tail + head] = '\0';
