@@ -107,37 +107,51 @@ const char *llm_call_result_name(enum llm_call_result result)
 	return (size_t)result < sizeof(names) / sizeof(names[0]) ? names[result] : "unknown";
 }
 
+/* The URL of path under the endpoint's base URL (its trailing slashes
+ * dropped). A tenant's endpoint is held to the webhook address rule, and
+ * its host pinned in *pin (a curl resolve list, NULL otherwise) to the
+ * address that passed, so a second lookup cannot lead elsewhere. */
+enum llm_call_result llm_endpoint_prepare(const struct llm_endpoint *endpoint, const char *path, char *url,
+	size_t url_size, struct curl_slist **pin, char *why, size_t why_size)
+{
+	*pin = NULL;
+	size_t base_length = strlen(endpoint->base_url);
+	while (base_length > 0 && endpoint->base_url[base_length - 1] == '/')
+		base_length--;
+	snprintf(url, url_size, "%.*s%s", (int)base_length, endpoint->base_url, path);
+	if (!endpoint->tenant_set)
+		return LLM_CALL_OK;
+	struct webhook_target target;
+	const char *problem = webhook_url_problem(url, &target);
+	if (problem != NULL) {
+		snprintf(why, why_size, "base url %s", problem);
+		return LLM_CALL_REFUSED;
+	}
+	enum webhook_target_result resolved =
+		webhook_target_resolve(&target, endpoint->allow_private_targets, why, why_size);
+	if (resolved != WEBHOOK_TARGET_OK)
+		return resolved == WEBHOOK_TARGET_REFUSED ? LLM_CALL_REFUSED : LLM_CALL_FAILED;
+	if (!target.host_is_literal) {
+		char entry[WEBHOOK_HOST_MAX + INET6_ADDRSTRLEN + 16];
+		if (target.pinned_family == AF_INET6)
+			snprintf(entry, sizeof(entry), "%s:%d:[%s]", target.host, target.port, target.pinned_address);
+		else
+			snprintf(entry, sizeof(entry), "%s:%d:%s", target.host, target.port, target.pinned_address);
+		*pin = curl_slist_append(NULL, entry);
+	}
+	return LLM_CALL_OK;
+}
+
 enum llm_call_result llm_chat_stream(const struct llm_endpoint *endpoint, const char *body,
 	struct llm_completion *completion, char *why, size_t why_size)
 {
 	why[0] = '\0';
 	char url[LLM_BASE_URL_MAX + 32];
-	size_t base_length = strlen(endpoint->base_url);
-	while (base_length > 0 && endpoint->base_url[base_length - 1] == '/')
-		base_length--;
-	snprintf(url, sizeof(url), "%.*s/chat/completions", (int)base_length, endpoint->base_url);
-
-	struct webhook_target target;
 	struct curl_slist *pin = NULL;
-	if (endpoint->tenant_set) {
-		const char *problem = webhook_url_problem(url, &target);
-		if (problem != NULL) {
-			snprintf(why, why_size, "base url %s", problem);
-			return LLM_CALL_REFUSED;
-		}
-		enum webhook_target_result resolved =
-			webhook_target_resolve(&target, endpoint->allow_private_targets, why, why_size);
-		if (resolved != WEBHOOK_TARGET_OK)
-			return resolved == WEBHOOK_TARGET_REFUSED ? LLM_CALL_REFUSED : LLM_CALL_FAILED;
-		if (!target.host_is_literal) {
-			char entry[WEBHOOK_HOST_MAX + INET6_ADDRSTRLEN + 16];
-			if (target.pinned_family == AF_INET6)
-				snprintf(entry, sizeof(entry), "%s:%d:[%s]", target.host, target.port, target.pinned_address);
-			else
-				snprintf(entry, sizeof(entry), "%s:%d:%s", target.host, target.port, target.pinned_address);
-			pin = curl_slist_append(NULL, entry);
-		}
-	}
+	enum llm_call_result prepared = llm_endpoint_prepare(endpoint, "/chat/completions", url, sizeof(url), &pin, why,
+		why_size);
+	if (prepared != LLM_CALL_OK)
+		return prepared;
 	CURL *curl = curl_easy_init();
 	if (curl == NULL) {
 		curl_slist_free_all(pin);

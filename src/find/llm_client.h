@@ -45,6 +45,13 @@ enum llm_call_result {
 enum llm_call_result llm_chat_stream(const struct llm_endpoint *endpoint, const char *body,
 	struct llm_completion *completion, char *why, size_t why_size);
 
+/* The URL of path under the endpoint's base URL, with a tenant's endpoint
+ * held to the webhook address rule and pinned (*pin: a curl resolve list
+ * or NULL, the caller's to free): LLM_CALL_OK, REFUSED or FAILED with why. */
+struct curl_slist;
+enum llm_call_result llm_endpoint_prepare(const struct llm_endpoint *endpoint, const char *path, char *url,
+	size_t url_size, struct curl_slist **pin, char *why, size_t why_size);
+
 const char *llm_call_result_name(enum llm_call_result result);
 
 #endif

@@ -126,32 +126,12 @@ enum llm_call_result llm_embed(const struct llm_endpoint *endpoint, const char *
 	*vectors = NULL;
 	*dimension = 0;
 	char url[LLM_BASE_URL_MAX + 32];
-	size_t base_length = strlen(endpoint->base_url);
-	while (base_length > 0 && endpoint->base_url[base_length - 1] == '/')
-		base_length--;
-	snprintf(url, sizeof(url), "%.*s/embeddings", (int)base_length, endpoint->base_url);
-	struct webhook_target target;
 	struct curl_slist *pin = NULL;
 	struct llm_embed_socket_check check = {.allow_private_targets = endpoint->allow_private_targets};
-	if (endpoint->tenant_set) {
-		const char *problem = webhook_url_problem(url, &target);
-		if (problem != NULL) {
-			snprintf(why, why_size, "base url %s", problem);
-			return LLM_CALL_REFUSED;
-		}
-		enum webhook_target_result resolved =
-			webhook_target_resolve(&target, endpoint->allow_private_targets, why, why_size);
-		if (resolved != WEBHOOK_TARGET_OK)
-			return resolved == WEBHOOK_TARGET_REFUSED ? LLM_CALL_REFUSED : LLM_CALL_FAILED;
-		if (!target.host_is_literal) {
-			char entry[WEBHOOK_HOST_MAX + INET6_ADDRSTRLEN + 16];
-			if (target.pinned_family == AF_INET6)
-				snprintf(entry, sizeof(entry), "%s:%d:[%s]", target.host, target.port, target.pinned_address);
-			else
-				snprintf(entry, sizeof(entry), "%s:%d:%s", target.host, target.port, target.pinned_address);
-			pin = curl_slist_append(NULL, entry);
-		}
-	}
+	enum llm_call_result prepared = llm_endpoint_prepare(endpoint, "/embeddings", url, sizeof(url), &pin, why,
+		why_size);
+	if (prepared != LLM_CALL_OK)
+		return prepared;
 	CURL *curl = curl_easy_init();
 	if (curl == NULL) {
 		curl_slist_free_all(pin);
