@@ -118,12 +118,6 @@ const struct statement_table invitations_statement_table = {
 	.statement_count = INVITATIONS_STMT__MAX,
 };
 
-struct invitations_rows {
-	json_object *items;
-	json_object *single;
-	uint64_t total;
-};
-
 static json_object *invitations_row_to_json(const struct db_row *row)
 {
 	json_object *item = json_object_new_object();
@@ -149,19 +143,11 @@ static json_object *invitations_row_to_json(const struct db_row *row)
 
 static int invitations_collect(void *callback_context, const struct db_row *row)
 {
-	struct invitations_rows *rows = callback_context;
+	struct module_rows *rows = callback_context;
 	if (row->column_count < 12 || row->values[0] == NULL)
 		return 0;
 	json_object *item = invitations_row_to_json(row);
-	if (rows->items != NULL)
-		json_object_array_add(rows->items, item);
-	else {
-		if (rows->single != NULL)
-			json_object_put(rows->single);
-		rows->single = item;
-	}
-	if (row->column_count == 13 && row->values[12] != NULL)
-		rows->total = strtoull(row->values[12], NULL, 10);
+	module_rows_take(rows, item, row, 12);
 	return 0;
 }
 
@@ -178,7 +164,7 @@ static int invitations_fetch(struct request_context *context, void *state, uint6
 	struct invitations_query *query = state;
 	query->params[5] = DB_INT((int64_t)limit);
 	query->params[6] = DB_INT((int64_t)offset);
-	struct invitations_rows rows = {.items = items};
+	struct module_rows rows = {.items = items};
 	int result = db_query(context->db, query->statement, query->params, 7, invitations_collect, &rows);
 	*total = rows.total;
 	return result;
@@ -233,7 +219,7 @@ static void invitations_list(struct request_context *context)
 static int invitations_load(struct request_context *context, uint64_t invitation_id, json_object **out)
 {
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(invitation_id)};
-	struct invitations_rows rows = {0};
+	struct module_rows rows = {0};
 	int result = db_query(context->db, &invitations_statements[INVITATIONS_STMT_GET], params, 2, invitations_collect,
 		&rows);
 	*out = rows.single;

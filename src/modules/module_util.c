@@ -104,3 +104,16 @@ int module_password_verify_or_reply(struct request_context *context, const char 
 		log_msg(LOG_LEVEL_ERROR, context->request->request_id, "a stored password hash is malformed");
 	return verdict == 1;
 }
+
+void module_rows_take(struct module_rows *rows, json_object *item, const struct db_row *row, size_t record_columns)
+{
+	if (rows->items != NULL)
+		json_object_array_add(rows->items, item);
+	else {
+		if (rows->single != NULL)
+			json_object_put(rows->single);
+		rows->single = item;
+	}
+	if (row->column_count == record_columns + 1 && row->values[record_columns] != NULL)
+		rows->total = strtoull(row->values[record_columns], NULL, 10);
+}

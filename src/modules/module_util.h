@@ -36,4 +36,17 @@ int module_password_hash_or_reply(struct request_context *context, const char *p
 /* 1 match, 0 mismatch or malformed stored hash, -1 after answering 503. */
 int module_password_verify_or_reply(struct request_context *context, const char *password, const char *encoded);
 
+/* What a read collects: the items of a list page (items set), or the one
+ * record (items NULL; a later row replaces it); and the total that a list
+ * statement gives in one more column after the record's. */
+struct module_rows {
+	json_object *items;
+	json_object *single;
+	uint64_t total;
+};
+
+/* Takes item (owned from here on) into rows; the row's column at
+ * record_columns, when there is one, is the list's total. */
+void module_rows_take(struct module_rows *rows, json_object *item, const struct db_row *row, size_t record_columns);
+
 #endif

@@ -187,12 +187,6 @@ static void operator_actor(struct request_context *context, struct tenant_actor 
 		.request_id = context->request->request_id};
 }
 
-struct operator_rows {
-	json_object *items;
-	json_object *single;
-	uint64_t total;
-};
-
 static json_object *operator_tenant_json(const struct db_row *row)
 {
 	json_object *tenant = json_object_new_object();
@@ -210,19 +204,11 @@ static json_object *operator_tenant_json(const struct db_row *row)
 
 static int operator_collect_tenants(void *callback_context, const struct db_row *row)
 {
-	struct operator_rows *rows = callback_context;
+	struct module_rows *rows = callback_context;
 	if (row->column_count < 8 || row->values[0] == NULL)
 		return 0;
 	json_object *tenant = operator_tenant_json(row);
-	if (rows->items != NULL)
-		json_object_array_add(rows->items, tenant);
-	else {
-		if (rows->single != NULL)
-			json_object_put(rows->single);
-		rows->single = tenant;
-	}
-	if (row->column_count == 9 && row->values[8] != NULL)
-		rows->total = strtoull(row->values[8], NULL, 10);
+	module_rows_take(rows, tenant, row, 8);
 	return 0;
 }
 
@@ -239,7 +225,7 @@ static int operator_tenants_fetch(struct request_context *context, void *state, 
 	struct operator_tenants_query *query = state;
 	query->params[5] = DB_INT((int64_t)limit);
 	query->params[6] = DB_INT((int64_t)offset);
-	struct operator_rows rows = {.items = items};
+	struct module_rows rows = {.items = items};
 	int result = db_query(context->db, query->statement, query->params, 7, operator_collect_tenants, &rows);
 	*total = rows.total;
 	return result;
@@ -296,7 +282,7 @@ static void operator_tenants_list(struct request_context *context)
 static int operator_load(struct request_context *context, uint64_t tenant_id, json_object **out)
 {
 	struct db_param params[] = {DB_UINT(tenant_id)};
-	struct operator_rows rows = {0};
+	struct module_rows rows = {0};
 	int result = tenant_id ? db_query(context->db, &operator_statements[OPERATOR_STMT_GET], params, 1,
 					 operator_collect_tenants, &rows)
 			       : DB_OK;

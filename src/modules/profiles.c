@@ -132,9 +132,7 @@ static const struct db_statement_def profiles_statements[PROFILES_STMT__MAX] = {
 const struct statement_table profiles_statement_table = {"profiles", profiles_statements, PROFILES_STMT__MAX};
 
 struct profiles_rows {
-	json_object *items;
-	json_object *single;
-	uint64_t total;
+	struct module_rows list;
 	int builtin;
 	int64_t user_count;
 };
@@ -158,15 +156,7 @@ static int profiles_collect(void *callback_context, const struct db_row *row)
 	json_object_object_add(profile, "userCount", json_object_new_int64(strtoll(row->values[8], NULL, 10)));
 	rows->builtin = row->values[3] != NULL;
 	rows->user_count = strtoll(row->values[8], NULL, 10);
-	if (rows->items != NULL)
-		json_object_array_add(rows->items, profile);
-	else {
-		if (rows->single)
-			json_object_put(rows->single);
-		rows->single = profile;
-	}
-	if (row->column_count == 10 && row->values[9] != NULL)
-		rows->total = strtoull(row->values[9], NULL, 10);
+	module_rows_take(&rows->list, profile, row, 9);
 	return 0;
 }
 
@@ -183,9 +173,9 @@ static int profiles_fetch(struct request_context *context, void *state, uint64_t
 	struct profiles_query *query = state;
 	query->params[3] = DB_INT((int64_t)limit);
 	query->params[4] = DB_INT((int64_t)offset);
-	struct profiles_rows rows = {items, NULL, 0, 0, 0};
+	struct profiles_rows rows = {.list = {.items = items}};
 	int result = db_query(context->db, query->statement, query->params, 5, profiles_collect, &rows);
-	*total = rows.total;
+	*total = rows.list.total;
 	return result;
 }
 
@@ -271,16 +261,16 @@ static void profiles_respond_one(struct request_context *context, uint64_t profi
 {
 	struct profiles_rows rows;
 	int result = profiles_load(context, profile_id, &rows);
-	if (result != DB_OK || rows.single == NULL) {
-		if (rows.single)
-			json_object_put(rows.single);
+	if (result != DB_OK || rows.list.single == NULL) {
+		if (rows.list.single)
+			json_object_put(rows.list.single);
 		if (result != DB_OK)
 			respond_db_failure(context, result, "profiles");
 		else
 			module_not_found(context, "Profile");
 		return;
 	}
-	response_ok(context->response, status, rows.single, message);
+	response_ok(context->response, status, rows.list.single, message);
 }
 
 static void profiles_create(struct request_context *context)
@@ -324,12 +314,12 @@ static int profiles_check_mutable(struct request_context *context, uint64_t prof
 		respond_db_failure(context, result, "profiles");
 		return -1;
 	}
-	if (profile_id == 0 || rows->single == NULL) {
+	if (profile_id == 0 || rows->list.single == NULL) {
 		module_not_found(context, "Profile");
 		return -1;
 	}
-	json_object_put(rows->single);
-	rows->single = NULL;
+	json_object_put(rows->list.single);
+	rows->list.single = NULL;
 	if (rows->builtin) {
 		response_error(context->response, STATUS_FORBIDDEN, "Built-in profiles are read-only");
 		return -1;

@@ -203,12 +203,6 @@ static const struct db_statement_def users_statements[USERS_STMT__MAX] = {
 
 const struct statement_table users_statement_table = {"users", users_statements, USERS_STMT__MAX};
 
-struct users_rows {
-	json_object *items;
-	json_object *single;
-	uint64_t total;
-};
-
 static json_object *users_row_to_json(const struct db_row *row)
 {
 	json_object *user = json_object_new_object();
@@ -232,19 +226,11 @@ static json_object *users_row_to_json(const struct db_row *row)
 
 static int users_collect(void *callback_context, const struct db_row *row)
 {
-	struct users_rows *rows = callback_context;
+	struct module_rows *rows = callback_context;
 	if (row->column_count < 9 || row->values[0] == NULL)
 		return 0;
 	json_object *user = users_row_to_json(row);
-	if (rows->items != NULL)
-		json_object_array_add(rows->items, user);
-	else {
-		if (rows->single != NULL)
-			json_object_put(rows->single);
-		rows->single = user;
-	}
-	if (row->column_count == 10 && row->values[9] != NULL)
-		rows->total = strtoull(row->values[9], NULL, 10);
+	module_rows_take(rows, user, row, 9);
 	return 0;
 }
 
@@ -264,7 +250,7 @@ static int users_fetch(struct request_context *context, void *state, uint64_t li
 	struct users_query *query = state;
 	query->params[USERS_FILTER_PARAMS] = DB_INT((int64_t)limit);
 	query->params[USERS_FILTER_PARAMS + 1] = DB_INT((int64_t)offset);
-	struct users_rows rows = {items, NULL, 0};
+	struct module_rows rows = {items, NULL, 0};
 	int result = db_query(context->db, query->statement, query->params, USERS_FILTER_PARAMS + 2, users_collect,
 		&rows);
 	*total = rows.total;
@@ -314,7 +300,7 @@ static void users_list(struct request_context *context)
 	uint64_t total = 0;
 	int result = users_fetch(context, &query, page_request.limit, pagination_offset(&page_request), items, &total);
 	if (result == DB_OK && json_object_array_length(items) == 0 && page_request.page > 1) {
-		struct users_rows count = {NULL, NULL, 0};
+		struct module_rows count = {NULL, NULL, 0};
 		result = db_query(context->db, &users_statements[USERS_STMT_COUNT], query.params, USERS_FILTER_PARAMS,
 			users_collect, &count);
 		if (count.single)
@@ -335,7 +321,7 @@ static void users_list(struct request_context *context)
 static int users_load(struct request_context *context, uint64_t user_id, json_object **out)
 {
 	struct db_param params[] = {DB_UINT(context->request->auth.tenant_id), DB_UINT(user_id)};
-	struct users_rows rows = {NULL, NULL, 0};
+	struct module_rows rows = {NULL, NULL, 0};
 	int result = db_query(context->db, &users_statements[USERS_STMT_GET], params, 2, users_collect, &rows);
 	*out = rows.single;
 	return result;
