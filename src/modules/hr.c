@@ -1222,6 +1222,37 @@ static void hr_leave_reject(struct request_context *context)
 	hr_leave_decide(context, HR_LEAVE_REJECT);
 }
 
+/* Leave request id and the caller's own employee link, read in a
+ * transaction begun here, for a step only that employee may take (verb:
+ * "cancel", "change"). 0 when the request is the caller's own; otherwise
+ * answered and -1: a database failure, 403 to hr.manage (who rejects
+ * instead), 404 to anyone else (they cannot see it). */
+static int hr_leave_own_or_reply(struct request_context *context, uint64_t id, const char *verb,
+	struct hr_employee_link *own, struct hr_leave_row *leave)
+{
+	const struct resource_def *resource = resource_of(context);
+	int result = hr_own_employee(context, own);
+	if (result == DB_OK)
+		result = db_begin(context->db);
+	if (result == DB_OK)
+		result = hr_leave_read(context, id, leave);
+	if (result != DB_OK) {
+		respond_db_failure(context, result, resource->name);
+		return -1;
+	}
+	if (leave->found && own->found && leave->employee_id == own->employee_id)
+		return 0;
+	if (leave->found && hr_is_manager(context)) {
+		char message[96];
+		snprintf(message, sizeof(message), "Only the employee can %s their own leave request", verb);
+		response_error(context->response, STATUS_FORBIDDEN, message);
+		response_add_detail(context->response, "employeeId", "is not your employee record; reject the request instead");
+	} else {
+		module_not_found(context, resource->singular);
+	}
+	return -1;
+}
+
 /* Only the employee the request is for may cancel it, while pending. Anyone
  * else gets 404 (they cannot see it) or, with hr.manage, 403 (reject it instead). */
 static void hr_leave_cancel(struct request_context *context)
@@ -1234,26 +1265,10 @@ static void hr_leave_cancel(struct request_context *context)
 	const struct auth_context *auth = &context->request->auth;
 	struct hr_employee_link own;
 	struct hr_leave_row leave;
-	int result = hr_own_employee(context, &own);
-	if (result == DB_OK)
-		result = db_begin(context->db);
-	if (result == DB_OK)
-		result = hr_leave_read(context, id, &leave);
-	if (result != DB_OK) {
-		respond_db_failure(context, result, resource->name);
+	if (hr_leave_own_or_reply(context, id, "cancel", &own, &leave) != 0)
 		return;
-	}
 	enum hr_leave_status next;
-	int owner = leave.found && own.found && leave.employee_id == own.employee_id;
-	if (!owner) {
-		if (leave.found && hr_is_manager(context)) {
-			response_error(context->response, STATUS_FORBIDDEN, "Only the employee can cancel their own leave request");
-			response_add_detail(context->response, "employeeId", "is not your employee record; reject the request instead");
-		} else {
-			module_not_found(context, resource->singular);
-		}
-		return;
-	}
+	int result = DB_OK;
 	if (hr_leave_refuse_transition(context, &leave, HR_LEAVE_CANCEL, expected_version, &next) != 0) {
 		return;
 	}
@@ -1292,25 +1307,10 @@ static void hr_leave_update(struct request_context *context)
 	const struct auth_context *auth = &context->request->auth;
 	struct hr_employee_link own;
 	struct hr_leave_row leave;
-	int result = hr_own_employee(context, &own);
-	if (result == DB_OK)
-		result = db_begin(context->db);
-	if (result == DB_OK)
-		result = hr_leave_read(context, id, &leave);
-	if (result != DB_OK) {
-		respond_db_failure(context, result, resource->name);
+	if (hr_leave_own_or_reply(context, id, "change", &own, &leave) != 0)
 		return;
-	}
 	enum hr_leave_status next;
-	if (!leave.found || !own.found || leave.employee_id != own.employee_id) {
-		if (leave.found && hr_is_manager(context)) {
-			response_error(context->response, STATUS_FORBIDDEN, "Only the employee can change their own leave request");
-			response_add_detail(context->response, "employeeId", "is not your employee record; reject the request instead");
-		} else {
-			module_not_found(context, resource->singular);
-		}
-		return;
-	}
+	int result = DB_OK;
 	if (hr_leave_refuse_transition(context, &leave, HR_LEAVE_EDIT, expected_version, &next) != 0)
 		return;
 	struct hr_leave_row after = leave;
