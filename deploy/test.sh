@@ -146,6 +146,41 @@ cunit_counts() {
 	' "$@" /dev/null
 }
 
+# Names the failed CUnit tests of the files, one per line, each with its
+# first failed assertion, so that the summary at the end of a long log
+# (all a CI page may show) says what failed: "suite/test (file:line - expr)".
+cunit_failed_tests() {
+	awk '
+		/^Suite: / { suite = substr($0, 8) }
+		/^  Test: .*\.\.\.FAILED/ {
+			name = $0
+			sub(/^  Test: /, "", name)
+			sub(/ *\.\.\.FAILED.*/, "", name)
+			pending = suite "/" name
+			next
+		}
+		pending != "" && /^    [0-9]+\. / {
+			detail = $0
+			sub(/^    [0-9]+\. */, "", detail)
+			print pending " (" substr(detail, 1, 160) ")"
+			pending = ""
+			next
+		}
+		pending != "" { print pending; pending = "" }
+		END { if (pending != "") print pending }
+	' "$@" /dev/null
+}
+
+# Records a failure of LABEL for each failed test named in the files, so
+# the final summary lists them: LABEL LOG...
+fail_named_tests() {
+	local label="$1" name
+	shift
+	while IFS= read -r name; do
+		FAILURES+=("$label: $name")
+	done < <(cunit_failed_tests "$@")
+}
+
 # Prints the CUnit run summary blocks of the files.
 cunit_print_summaries() {
 	awk '/Run Summary:/ { n = 5 } n > 0 { print; n-- }' "$@" /dev/null
@@ -237,6 +272,7 @@ phase_unit_tests() {
 	read -r passed failed runs < <(cunit_counts "${logs[@]}")
 	pass "$passed"
 	((failed == 0)) || fail "$failed" "unit tests (make check): $failed failed"
+	fail_named_tests "unit tests" "${logs[@]}"
 	if ((rc != 0)); then
 		show_log_tails "$TEST_ROOT/make-check.log" "$INTUKA_REPO/tests/test-suite.log" "$INTUKA_REPO/test-suite.log"
 		# A build error or crash is a failure even when no CUnit summary says so.
@@ -419,6 +455,7 @@ itest_run_counted() {
 	read -r passed failed runs < <(cunit_counts "$logfile")
 	pass "$passed"
 	((failed == 0)) || fail "$failed" "$label: $failed integration test(s) failed"
+	fail_named_tests "$label" "$logfile"
 	if ((runs == 0)); then
 		fail 1 "$label: intuka-itest printed no CUnit run summary (exit $rc)"
 	elif ((rc != 0 && failed == 0)); then
@@ -489,6 +526,7 @@ phase_flavour() {
 	read -r passed failed runs < <(cunit_counts "$state/itest.log")
 	pass "$passed"
 	((failed == 0)) || fail "$failed" "$flavour: $failed integration test(s) failed"
+	fail_named_tests "$flavour" "$state/itest.log"
 	if ((runs == 0)); then
 		fail 1 "$flavour: intuka-itest printed no CUnit run summary (exit $rc)"
 	elif ((rc != 0 && failed == 0)); then
@@ -571,6 +609,7 @@ galera_itest() {
 	read -r passed failed runs < <(cunit_counts "$CLUSTER_DIR/itest-last.log")
 	pass "$passed"
 	((failed == 0)) || fail "$failed" "galera web node $node ($*): $failed integration test(s) failed"
+	fail_named_tests "galera web node $node" "$CLUSTER_DIR/itest-last.log"
 	if ((runs == 0)); then
 		fail 1 "galera web node $node ($*): intuka-itest printed no CUnit run summary (exit $rc)"
 	elif ((rc != 0 && failed == 0)); then
