@@ -826,7 +826,8 @@ galera_fault() {
 	mkdir -p "$work"
 	log "===== fault run: $name ====="
 	python3 "$client" creates --url "${urls[0]}" --url "${urls[1]}" --token "$GALERA_TOKEN" --clients 20 \
-		--seconds 45 --retry-s 60 --prefix "$prefix" --out "$work/acknowledged.tsv" >"$work/creates.json" &
+		--seconds 45 --retry-s 60 --prefix "$prefix" --out "$work/acknowledged.tsv" \
+		--journal "$work/journal.tsv" >"$work/creates.json" &
 	client_pid=$!
 	sleep 10
 	log "fault run $name: $kill_cmd"
@@ -858,8 +859,30 @@ galera_fault() {
 	} | tee -a "$GALERA_FIGURES"
 	check "galera $name: no acknowledged write lost, none stored twice" \
 		test "$(jq '.lost + .duplicates' <<<"$lost")" -eq 0
+	galera_trace_keys "$work" "$(jq -r '(.lost_first + .duplicates_first)[]' <<<"$lost")"
+	jq -e '.refused > 0' <<<"$result" >/dev/null && log "fault run $name: refused first: $(jq -c .refused_first <<<"$result")"
 	check "galera $name: every create answered" test "$(jq '.unanswered + .refused' <<<"$result")" -eq 0
 	check "galera $name: all database nodes Synced again" wait_until 120 galera_all_synced
+}
+
+# For each KEY (newline-separated) of a fault run's WORK directory that was
+# lost or stored twice: its requests from the client's journal, the
+# database rows with its name, and every intukad log line of those
+# requests' ids on both web nodes: what a failure is traced by.
+galera_trace_keys() {
+	local work="$1" keys="$2" key id
+	[[ -n "$keys" ]] || return 0
+	while IFS= read -r key; do
+		[[ -n "$key" ]] || continue
+		log "trace of $key: requests (sent s, answered s, key, web node, status, request id, replayed, body)"
+		grep -F "	$key	" "$work/journal.tsv" >&2 || true
+		log "trace of $key: rows (lead_id, last_name) on database node 2"
+		grep -F "	$key" "$work/rows.tsv" >&2 || true
+		for id in $(grep -F "	$key	" "$work/journal.tsv" | cut -f6 | sort -u); do
+			[[ "$id" == - ]] && continue
+			grep -h -F "$id" "$CLUSTER_DIR"/web*/intukad.log >&2 || true
+		done
+	done <<<"$keys"
 }
 
 # The joiner's log says "SST received" after an incremental transfer too;

@@ -394,14 +394,25 @@ def creates(args):
 
     acknowledged_at = []
 
+    journal = open(args.journal, "w") if args.journal else None
+
     def create_one(key, url_index):
         body = json.dumps({"lastName": key, "source": "figures"}).encode()
         while True:
+            sent_at = time.monotonic() - started
             status, response_headers, data = request(
                 urls[url_index % len(urls)], "POST", "/api/v1/sales/leads",
                 dict(headers, **{"Idempotency-Key": key}), body)
             with lock:
                 statuses[str(status)] += 1
+                if journal:
+                    # One line per request: what a lost write is traced by
+                    # (the request id names its lines in the intukad logs).
+                    journal.write("%.3f\t%.3f\t%s\t%d\t%d\t%s\t%s\t%s\n" % (
+                        sent_at, time.monotonic() - started, key, url_index % len(urls), status,
+                        response_headers.get("x-request-id", "-"),
+                        response_headers.get("idempotent-replayed", "-"),
+                        data[:160].decode("utf-8", "replace").replace("\t", " ").replace("\n", " ")))
             if status == 201:
                 try:
                     lead_id = json.loads(data)["data"]["id"]
@@ -451,6 +462,8 @@ def creates(args):
         time.sleep(0.1)
     stop_probe.set()
     prober.join()
+    if journal:
+        journal.close()
     with open(args.out, "w") as handle:
         for key, lead_id in acknowledged:
             handle.write("%s\t%s\n" % (key, lead_id))
@@ -600,6 +613,8 @@ def main():
     command.add_argument("--probe-ms", type=int, default=100, help="health probe interval")
     command.add_argument("--prefix", required=True, help="keys and lastNames start with it")
     command.add_argument("--out", required=True, help="acknowledged creates: key<TAB>id a line")
+    command.add_argument("--journal", help="every request: sent, answered (s), key, url, status, request id, "
+                         "replayed, start of the body; tab-separated")
     command.set_defaults(run=creates)
 
     command = commands.add_parser("lost")

@@ -12,6 +12,9 @@
 
 static enum log_target log_current_target = LOG_TARGET_STDERR;
 static enum log_level log_current_level = LOG_LEVEL_INFO;
+/* The id of the request a worker is serving, or NULL / "" between requests;
+ * per thread, so the worker's sender thread never reads it mid-change. */
+static __thread const char *log_bound_request_id;
 static const char *log_program_name = "intuka";
 /* The file of LOG_TARGET_FILE, kept to open it again on log_reopen. */
 static char log_file_path[1024];
@@ -213,6 +216,11 @@ static void log_emit(enum log_level level, const char *line_body)
 	(void)ignored; /* nowhere left to report a failed log write */
 }
 
+void log_bind_request_id(const char *request_id_buffer)
+{
+	log_bound_request_id = request_id_buffer;
+}
+
 void log_msg(enum log_level level, const char *request_id, const char *format, ...)
 {
 	if (level > log_current_level)
@@ -226,6 +234,8 @@ void log_msg(enum log_level level, const char *request_id, const char *format, .
 	char escaped_message[6144];
 	log_json_escape(escaped_message, sizeof(escaped_message), message);
 	char body[7168];
+	if (request_id == NULL && log_bound_request_id != NULL && log_bound_request_id[0] != '\0')
+		request_id = log_bound_request_id;
 	if (request_id != NULL) {
 		char escaped_id[160];
 		log_json_escape(escaped_id, sizeof(escaped_id), request_id);

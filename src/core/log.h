@@ -34,6 +34,11 @@ int log_configure(const char *target_text, const char *level_text, const char *f
 int log_reopen(char *error, size_t error_size);
 int log_level_parse(const char *text, enum log_level *level);
 int log_target_parse(const char *text, enum log_target *target);
+/* A worker serves one request at a time: a line logged with no request id
+ * while it does (the database layer's failover and conflict warnings) names
+ * the request from this buffer, the request's own id field, empty between
+ * requests. NULL unbinds. */
+void log_bind_request_id(const char *request_id_buffer);
 /* request_id may be NULL outside a request. */
 void log_msg(enum log_level level, const char *request_id, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));

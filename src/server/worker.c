@@ -356,6 +356,7 @@ int worker_run(const struct config *config, int listen_fd)
 	if (sender == NULL)
 		log_warn("worker: no response sender thread; slow clients will be waited for, up to send_timeout_ms");
 
+	log_bind_request_id(request.request_id);
 	while (!worker_stop_requested && (max_requests == 0 || info.requests_served < max_requests)) {
 		if (worker_reopen_requested) {
 			worker_reopen_requested = 0;
@@ -433,6 +434,7 @@ int worker_run(const struct config *config, int listen_fd)
 		arena_reset(&arena);
 	}
 
+	log_bind_request_id(NULL);
 	/* Answers still on their way finish (or are dropped at their deadline) first. */
 	response_sender_stop(sender);
 	FCGX_Free(&fcgx, 0);

@@ -182,6 +182,52 @@ static void log_targets_parse_and_config_wants_an_absolute_log_file(void)
 	CU_ASSERT_NOT_EQUAL(config_validate(&config, error, sizeof(error)), 0);
 }
 
+/* Whether the line of text holding marker names a request id; -1 when no
+ * line holds it. */
+static int log_test_line_has_request_id(const char *text, const char *marker)
+{
+	const char *found = strstr(text, marker);
+	if (found == NULL)
+		return -1;
+	const char *line_start = found, *line_end = strchr(found, '\n');
+	while (line_start > text && line_start[-1] != '\n')
+		line_start--;
+	size_t length = line_end ? (size_t)(line_end - line_start) : strlen(line_start);
+	char line[1024];
+	snprintf(line, sizeof(line), "%.*s", (int)length, line_start);
+	return strstr(line, "\"requestId\"") != NULL;
+}
+
+/* A line logged without an id while a request is served (the database
+ * layer's warnings) names the bound request; between requests, none. */
+static void log_lines_name_the_request_being_served(void)
+{
+	char directory[] = "/tmp/intuka-log-test.XXXXXX";
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(directory));
+	char path[256], text[4096], error[CONFIG_ERROR_MAX] = "";
+	snprintf(path, sizeof(path), "%s/intukad.log", directory);
+	char request_id[40] = "";
+	log_test_save_stderr();
+	int configured = log_configure("file", "info", path, "unit-tests", error, sizeof(error));
+	log_bind_request_id(request_id);
+	snprintf(request_id, sizeof(request_id), "%s", "0123abcd");
+	log_warn("connection lost inside the request");
+	log_msg(LOG_LEVEL_WARN, "explicit-id", "an explicit id wins");
+	request_id[0] = '\0';
+	log_warn("between requests");
+	log_bind_request_id(NULL);
+	log_warn("unbound");
+	log_test_restore_stderr();
+	CU_ASSERT_EQUAL(configured, 0);
+	log_test_read(path, text, sizeof(text));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"requestId\":\"0123abcd\",\"msg\":\"connection lost inside the request\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"requestId\":\"explicit-id\",\"msg\":\"an explicit id wins\""));
+	CU_ASSERT_EQUAL(log_test_line_has_request_id(text, "between requests"), 0);
+	CU_ASSERT_EQUAL(log_test_line_has_request_id(text, "unbound"), 0);
+	unlink(path);
+	rmdir(directory);
+}
+
 int register_log_suite(void)
 {
 	static const struct unit_test tests[] = {
@@ -190,6 +236,8 @@ int register_log_suite(void)
 		{.name = "log: a failed reopen keeps the old file", .function = log_reopen_failure_keeps_the_old_file},
 		{.name = "log: back to stderr leaves the file", .function = log_back_to_stderr_leaves_the_file},
 		{.name = "log: configure refuses what it cannot use", .function = log_configure_refuses_what_it_cannot_use},
+		{.name = "log: lines name the request being served",
+			.function = log_lines_name_the_request_being_served},
 		{.name = "log: targets parse; config wants an absolute log_file",
 			.function = log_targets_parse_and_config_wants_an_absolute_log_file},
 	};
