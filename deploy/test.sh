@@ -870,14 +870,19 @@ galera_fault() {
 # database rows with its name, and every intukad log line of those
 # requests' ids on both web nodes: what a failure is traced by.
 galera_trace_keys() {
-	local work="$1" keys="$2" key id
+	local work="$1" keys="$2" key id node
 	[[ -n "$keys" ]] || return 0
 	while IFS= read -r key; do
 		[[ -n "$key" ]] || continue
 		log "trace of $key: requests (sent s, answered s, key, web node, status, request id, replayed, body)"
 		grep -F "	$key	" "$work/journal.tsv" >&2 || true
-		log "trace of $key: rows (lead_id, last_name) on database node 2"
-		grep -F "	$key" "$work/rows.tsv" >&2 || true
+		for node in "$CLUSTER_DIR"/db[0-9]*; do
+			log "trace of $key: rows (lead_id, last_name, created_at) on ${node##*/}"
+			mariadb_sql "$node" "$INTUKA_DB_NAME" -e "SELECT lead_id, last_name, created_at FROM sales_leads
+				WHERE tenant_id = $GALERA_TENANT_ID AND last_name = '$key'" >&2 || true
+			mariadb_sql "$node" "$INTUKA_DB_NAME" -e "SELECT COUNT(*) AS idempotency_rows FROM idempotency_keys
+				WHERE tenant_id = $GALERA_TENANT_ID AND key_hash = UNHEX(SHA2(CONCAT('key', CHAR(10), '$key'), 256))" >&2 || true
+		done
 		for id in $(grep -F "	$key	" "$work/journal.tsv" | cut -f6 | sort -u); do
 			[[ "$id" == - ]] && continue
 			grep -h -F "$id" "$CLUSTER_DIR"/web*/intukad.log >&2 || true
