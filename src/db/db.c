@@ -30,6 +30,13 @@ struct db {
 	MYSQL *connection;
 	const struct config *config;
 	int in_transaction;
+	/* DB_OK, or how the open transaction already failed: a conflict (the
+	 * server rolled it all back) or a lost connection (the server drops
+	 * it). Until the caller rolls back or begins anew, every statement and
+	 * the COMMIT of that transaction answer this without reaching the
+	 * server: one that ran would run on its own, in autocommit, and a
+	 * COMMIT would report done what was never written. */
+	enum db_result transaction_failure;
 	/* The nodes of db_hosts (or db_host alone) and the one in use: a lost
 	 * or unready node sends the worker to the next, round the list. */
 	struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];
@@ -93,6 +100,7 @@ static void db_disconnect(struct db *db)
 		mysql_close(db->connection);
 	db->connection = NULL;
 	db->in_transaction = 0;
+	db->transaction_failure = DB_OK;
 }
 
 /* The connection failed. A node that refused to work (1047: no quorum,
@@ -477,6 +485,31 @@ int db_statement_retry_safe(const struct db_statement_def *statement)
 	return strncasecmp(sql, "SELECT", 6) == 0 || strncasecmp(sql, "WITH", 4) == 0;
 }
 
+enum db_result db_statement_outcome(int in_transaction, unsigned server_status)
+{
+	return in_transaction && (server_status & SERVER_STATUS_IN_TRANS) == 0 ? DB_DEADLOCK : DB_OK;
+}
+
+/* After a statement answered without an error inside a transaction: the
+ * server must still hold that transaction (db_statement_outcome). When it
+ * does not, the transaction is over, and the request, which wrote nothing
+ * that stays, is run again like after any other conflict. */
+static enum db_result db_check_transaction_held(struct db *db, const char *what)
+{
+	unsigned server_status = SERVER_STATUS_IN_TRANS;
+	if (db->connection == NULL ||
+		mariadb_get_infov(db->connection, MARIADB_CONNECTION_SERVER_STATUS, &server_status) != 0)
+		return DB_OK; /* unknown: the statement's own answer stands */
+	if (db_statement_outcome(db->in_transaction, server_status) == DB_OK)
+		return DB_OK;
+	snprintf(db->last_error, sizeof(db->last_error), "%s: the server ended the transaction (a conflict it did "
+		"not report)", what);
+	log_warn("%s", db->last_error);
+	db->attempt.conflicts++;
+	db->transaction_failure = DB_DEADLOCK;
+	return DB_DEADLOCK;
+}
+
 int db_result_is_unavailable(enum db_result result)
 {
 	return result == DB_UNAVAILABLE || result == DB_OUTCOME_UNKNOWN;
@@ -530,6 +563,11 @@ static enum db_result db_run(struct db *db, const struct db_statement_def *state
 {
 	int sent = 0;
 	db->rows_delivered = 0;
+	if (db->in_transaction && db->transaction_failure != DB_OK) {
+		snprintf(db->last_error, sizeof(db->last_error), "%s: not run, its transaction already failed",
+			statement->name);
+		return db->transaction_failure;
+	}
 	unsigned conflicts_before = db->attempt.conflicts;
 	enum db_result result =
 		db_run_once(db, statement, params, param_count, affected_rows, insert_id, on_row, callback_context, &sent);
@@ -547,6 +585,10 @@ static enum db_result db_run(struct db *db, const struct db_statement_def *state
 	}
 	if (result != DB_DEADLOCK)
 		db->attempt.conflicts = conflicts_before; /* overcome here: nothing for the request to repeat */
+	else if (db->in_transaction)
+		db->transaction_failure = DB_DEADLOCK;
+	if (result == DB_OK && db->in_transaction)
+		result = db_check_transaction_held(db, statement->name);
 	if (result == DB_OK && !db->in_transaction && !db_statement_retry_safe(statement))
 		db->attempt.applied_writes++;
 	if (result != DB_UNAVAILABLE)
@@ -565,8 +607,12 @@ static enum db_result db_run(struct db *db, const struct db_statement_def *state
 		db_leave_node(db);
 		db->counters.reconnects++;
 	}
-	if (was_in_transaction)
+	if (was_in_transaction) {
+		/* Still open for the caller, to be rolled back, never committed. */
+		db->in_transaction = 1;
+		db->transaction_failure = DB_UNAVAILABLE;
 		return DB_UNAVAILABLE;
+	}
 	if (sent && !db_statement_retry_safe(statement)) {
 		log_warn("%s: connection lost after the write was sent; not retried, outcome unknown", statement->name);
 		db->attempt.applied_writes++;
@@ -613,15 +659,31 @@ enum db_result db_begin(struct db *db)
 		if (result == DB_OK)
 			result = db_simple(db, "START TRANSACTION");
 	}
-	if (result == DB_OK)
+	if (result == DB_OK) {
 		db->in_transaction = 1;
+		db->transaction_failure = DB_OK;
+	}
 	return result;
 }
 
 enum db_result db_commit(struct db *db)
 {
+	if (db->in_transaction && db->transaction_failure != DB_OK) {
+		enum db_result failure = db->transaction_failure;
+		snprintf(db->last_error, sizeof(db->last_error), "COMMIT not sent: the transaction already failed");
+		db->in_transaction = 0;
+		db->transaction_failure = DB_OK;
+		return failure;
+	}
 	if (db->connection == NULL)
 		return DB_UNAVAILABLE;
+	/* Sent now, a COMMIT of what the server already rolled back would
+	 * succeed with nothing in it. */
+	if (db_check_transaction_held(db, "COMMIT") != DB_OK) {
+		db->in_transaction = 0;
+		db->transaction_failure = DB_OK;
+		return DB_DEADLOCK;
+	}
 	enum db_result result = db_simple(db, "COMMIT");
 	db->in_transaction = 0;
 	if (result == DB_UNAVAILABLE && db->node_not_ready) {
@@ -648,6 +710,7 @@ void db_rollback(struct db *db)
 	if (db->connection != NULL && db_simple(db, "ROLLBACK") == DB_UNAVAILABLE)
 		db_leave_node(db);
 	db->in_transaction = 0;
+	db->transaction_failure = DB_OK;
 }
 
 enum db_result db_exec_script(struct db *db, const char *sql)

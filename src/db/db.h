@@ -108,6 +108,16 @@ unsigned db_repeat_delay_ms(unsigned repeat, uint32_t random_value);
  * move to) and applied nothing. Pure; exposed for tests. */
 int db_attempt_repeatable(const struct db_attempt *attempt, size_t host_count);
 
+/* What a statement that the server answered without an error means for
+ * the caller's transaction, given the connection's server status flags
+ * after it: DB_OK, or DB_DEADLOCK when the caller had a transaction open
+ * and the server no longer does. Galera ends a transaction that lost to a
+ * replicated write (a brute-force abort) by itself; the next statement is
+ * usually told so (1213), but one seen to run without an error then ran
+ * alone, in autocommit, and a COMMIT after it would report done what was
+ * rolled back. Pure; exposed for tests. */
+enum db_result db_statement_outcome(int in_transaction, unsigned server_status);
+
 /* How a column's text is to be read by code that does not know the
  * statement (a tenant's export): as a number, as text, or as bytes. */
 enum db_column_kind { DB_COLUMN_TEXT, DB_COLUMN_NUMBER, DB_COLUMN_BINARY };

@@ -429,6 +429,13 @@ int worker_run(const struct config *config, int listen_fd)
 			context.after_response(&context);
 			context.after_response = NULL;
 		}
+		/* Work after the answer owns no transaction past its end either:
+		 * the next request must not start inside one. */
+		if (db_in_transaction(db)) {
+			log_msg(LOG_LEVEL_ERROR, request.request_id, "work after the answer left a transaction open; "
+				"rolled back");
+			db_rollback(db);
+		}
 		request_reset(&request);
 		response_reset(&response);
 		arena_reset(&arena);

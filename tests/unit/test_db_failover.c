@@ -4,6 +4,7 @@
 #include "db/db.h"
 
 #include <errmsg.h>
+#include <mysql.h>
 #include <mysqld_error.h>
 #include <stdint.h>
 
@@ -62,7 +63,22 @@ static void db_repeat_delays_grow_with_jitter_and_stay_bounded(void)
 	CU_ASSERT_TRUE(db_repeat_delay_ms(1000, UINT32_MAX) <= 160);
 }
 
+/* A statement answered without an error counts as done in the caller's
+ * transaction only while the server still says it holds one. */
+static void db_statement_outcome_needs_the_transaction_still_held(void)
+{
+	CU_ASSERT_EQUAL(db_statement_outcome(1, SERVER_STATUS_IN_TRANS | SERVER_STATUS_AUTOCOMMIT), DB_OK);
+	CU_ASSERT_EQUAL(db_statement_outcome(1, SERVER_STATUS_IN_TRANS), DB_OK);
+	/* What Galera left after a brute-force abort: autocommit, no transaction. */
+	CU_ASSERT_EQUAL(db_statement_outcome(1, SERVER_STATUS_AUTOCOMMIT), DB_DEADLOCK);
+	CU_ASSERT_EQUAL(db_statement_outcome(1, 0), DB_DEADLOCK);
+	/* Outside a transaction there is nothing to lose. */
+	CU_ASSERT_EQUAL(db_statement_outcome(0, SERVER_STATUS_AUTOCOMMIT), DB_OK);
+	CU_ASSERT_EQUAL(db_statement_outcome(0, SERVER_STATUS_IN_TRANS), DB_OK);
+}
+
 static const struct unit_test db_failover_tests[] = {
+	{"db_statement_outcome_needs_the_transaction_still_held", db_statement_outcome_needs_the_transaction_still_held},
 	{"db_failure_classes_follow_the_error_numbers", db_failure_classes_follow_the_error_numbers},
 	{"db_attempt_is_repeated_only_when_nothing_was_applied", db_attempt_is_repeated_only_when_nothing_was_applied},
 	{"db_repeat_delays_grow_with_jitter_and_stay_bounded", db_repeat_delays_grow_with_jitter_and_stay_bounded},
