@@ -331,8 +331,8 @@ phase_distcheck() {
 }
 
 phase_build_itest() {
-	log "make tests/integration/intuka-itest tests/llm_stub/llm-stub"
-	(cd "$INTUKA_REPO" && make -j2 tests/integration/intuka-itest tests/llm_stub/llm-stub)
+	log "make tests/integration/intuka-itest tests/dbcheck/intuka-dbcheck tests/llm_stub/llm-stub"
+	(cd "$INTUKA_REPO" && make -j2 tests/integration/intuka-itest tests/dbcheck/intuka-dbcheck tests/llm_stub/llm-stub)
 }
 
 # The language-model provider of the chat tests (tests/llm_stub): one for
@@ -370,6 +370,14 @@ phase_config_checks() {
 	intuka_run "$INTUKAD_BIN" -c "$dir/broken.conf" --check >"$dir/broken.out" 2>&1 || rc=$?
 	check "intukad --check exits 78 on 'workers = banana' (got $rc)" test "$rc" -eq 78
 	((rc == 78)) || show_log_tails "$dir/broken.out"
+}
+
+# The database layer against the test MariaDB (tests/dbcheck): how a failed
+# transaction behaves, which no HTTP test can provoke on one server.
+phase_db_checks() {
+	local dir="$TEST_ROOT/config-check"
+	itest_run_counted "database layer" "$TEST_ROOT/dbcheck.log" INTUKA_TEST_CONFIG="$dir/intuka.conf" -- \
+		"$INTUKA_REPO/tests/dbcheck/intuka-dbcheck"
 }
 
 # Prints the pids of intukad processes whose command line names CONF, except
@@ -438,7 +446,7 @@ check_graceful_shutdown() {
 # Runs the integration program and counts its CUnit summary like
 # phase_flavour does: LABEL LOG [VAR=VALUE...] -- COMMAND...
 itest_run_counted() {
-	local label="$1" logfile="$2" rc=0 passed failed runs
+	local label="$1" logfile="$2" rc=0 passed failed runs program
 	local -a environment=()
 	shift 2
 	while (($# > 0)) && [[ "$1" != -- ]]; do
@@ -446,6 +454,7 @@ itest_run_counted() {
 		shift
 	done
 	shift
+	program=$(basename "$1")
 	if env "${environment[@]}" timeout --foreground --kill-after=10 "$ITEST_TIMEOUT_S" "$@" </dev/null 2>&1 |
 		tee "$logfile"; then
 		rc=0
@@ -454,12 +463,12 @@ itest_run_counted() {
 	fi
 	read -r passed failed runs < <(cunit_counts "$logfile")
 	pass "$passed"
-	((failed == 0)) || fail "$failed" "$label: $failed integration test(s) failed"
+	((failed == 0)) || fail "$failed" "$label: $failed test(s) failed"
 	fail_named_tests "$label" "$logfile"
 	if ((runs == 0)); then
-		fail 1 "$label: intuka-itest printed no CUnit run summary (exit $rc)"
+		fail 1 "$label: $program printed no CUnit run summary (exit $rc)"
 	elif ((rc != 0 && failed == 0)); then
-		fail 1 "$label: intuka-itest exited with status $rc"
+		fail 1 "$label: $program exited with status $rc"
 	fi
 }
 
@@ -1070,6 +1079,7 @@ main() {
 	check "MariaDB: user intuka logs in with the generated password" mariadb_check_app_login "$DB_DIR" "$SECRETS"
 
 	((PACKAGE_ONLY)) || phase_config_checks
+	((PACKAGE_ONLY)) || phase_db_checks
 	((PACKAGE_ONLY)) || llm_stub_start || bail "the language-model stub (tests/llm_stub) did not start"
 	for flavour in $SERVERS; do
 		started=$SECONDS
