@@ -870,7 +870,11 @@ galera_fault() {
 		test "$(jq '.lost + .duplicates' <<<"$lost")" -eq 0
 	galera_trace_keys "$work" "$(jq -r '(.lost_first + .duplicates_first)[]' <<<"$lost")"
 	jq -e '.refused > 0' <<<"$result" >/dev/null && log "fault run $name: refused first: $(jq -c .refused_first <<<"$result")"
-	check "galera $name: every create answered" test "$(jq '.unanswered + .refused' <<<"$result")" -eq 0
+	check "galera $name: every create answered, each 201 with its record" \
+		test "$(jq '.unanswered + .refused + .acknowledged_without_id' <<<"$result")" -eq 0
+	jq -e '.acknowledged_without_id > 0' <<<"$result" >/dev/null &&
+		log "fault run $name: a 201 without the record: $(jq -c .without_id_first <<<"$result")"
+	galera_trace_keys "$work" "$(jq -r '.without_id_first[0] // empty' <<<"$result")"
 	check "galera $name: all database nodes Synced again" wait_until 120 galera_all_synced
 }
 

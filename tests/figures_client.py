@@ -385,6 +385,7 @@ def creates(args):
     lock = threading.Lock()
     statuses = collections.Counter()
     acknowledged = []
+    without_id = []
     refused = []
     unanswered = []
     replays = [0]
@@ -419,6 +420,11 @@ def creates(args):
                 except (ValueError, KeyError, TypeError):
                     lead_id = None
                 with lock:
+                    if lead_id is None:
+                        # A yes without the record: not a lost write (the
+                        # rows decide that), a wrong answer of its own.
+                        without_id.append((key, data[:200].decode("utf-8", "replace")))
+                        return url_index
                     acknowledged.append((key, lead_id))
                     acknowledged_at.append(time.monotonic() - started)
                     if response_headers.get("idempotent-replayed") == "true":
@@ -475,8 +481,10 @@ def creates(args):
             gap, gap_from = later - earlier, earlier
     requests_made = sum(statuses.values())
     json.dump({
-        "creates": len(acknowledged) + len(refused) + len(unanswered),
+        "creates": len(acknowledged) + len(without_id) + len(refused) + len(unanswered),
         "acknowledged": len(acknowledged),
+        "acknowledged_without_id": len(without_id),
+        "without_id_first": without_id[0] if without_id else None,
         "replayed": replays[0],
         "refused": len(refused),
         "refused_first": refused[0] if refused else None,

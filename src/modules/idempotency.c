@@ -147,9 +147,20 @@ enum idempotency_outcome idempotency_begin(struct request_context *context, int 
 	} else if (row.status_code == 0 || row.data == NULL) {
 		response_error(context->response, STATUS_CONFLICT, "A request with this Idempotency-Key is still in progress");
 	} else {
-		json_object *data = json_tokener_parse(row.data);
-		response_ok(context->response, row.status_code == 201 ? STATUS_CREATED : STATUS_OK, data, row.message);
-		response_add_header(context->response, "Idempotent-Replayed", "true");
+		enum json_tokener_error parse_error = json_tokener_success;
+		json_object *data = json_tokener_parse_verbose(row.data, &parse_error);
+		if (data == NULL) {
+			/* Never a success without the stored answer (a client would take
+			 * it for the record and find no id in it): say so, and why. */
+			log_msg(LOG_LEVEL_ERROR, request->request_id, "idempotency: the stored answer (%zu bytes, status %d) "
+				"does not parse: %s; starts %.48s", strlen(row.data), row.status_code,
+				json_tokener_error_desc(parse_error), row.data);
+			response_error(context->response, STATUS_INTERNAL_ERROR, "Internal error");
+		} else {
+			response_ok(context->response, row.status_code == 201 ? STATUS_CREATED : STATUS_OK, data,
+				row.message);
+			response_add_header(context->response, "Idempotent-Replayed", "true");
+		}
 	}
 	free(row.data);
 	return IDEMPOTENCY_ANSWERED;
