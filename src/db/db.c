@@ -241,32 +241,46 @@ static enum db_result db_classify_statement(struct db *db, MYSQL_STMT *handle)
 	return db_classify(db, CR_SERVER_LOST, "statement failed without an error number");
 }
 
-enum db_result db_ensure_connected(struct db *db)
+/* A handle with every option a session needs. One per connection attempt:
+ * a failed mysql_real_connect leaves its handle's options reset (a later
+ * connect on it got the server's time zone and sql_mode, no read timeout,
+ * and string columns cut to their buffer without a truncation report). */
+static MYSQL *db_connection_new(const struct config *config)
 {
-	if (db->connection != NULL)
-		return DB_OK;
-	const struct config *config = db->config;
 	MYSQL *connection = mysql_init(NULL);
 	if (connection == NULL)
-		return DB_ERROR;
+		return NULL;
 	unsigned connect_timeout = (unsigned)config->db_connect_timeout_s;
 	unsigned read_timeout = (unsigned)config->db_read_timeout_s;
 	my_bool no_reconnect = 0; /* we re-prepare statements ourselves after a reconnect */
+	my_bool report_truncation = 1; /* db_fetch_rows grows a buffer on it */
 	mysql_optionsv(connection, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
 	mysql_optionsv(connection, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
 	mysql_optionsv(connection, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout);
 	mysql_optionsv(connection, MYSQL_OPT_RECONNECT, &no_reconnect);
+	mysql_optionsv(connection, MYSQL_REPORT_DATA_TRUNCATION, &report_truncation);
 	mysql_optionsv(connection, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	/* UTC and strict mode on every connection, whatever the server defaults are. */
 	mysql_optionsv(connection, MYSQL_INIT_COMMAND,
 		"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,"
 		"ERROR_FOR_DIVISION_BY_ZERO'");
+	return connection;
+}
+
+enum db_result db_ensure_connected(struct db *db)
+{
+	if (db->connection != NULL)
+		return DB_OK;
+	const struct config *config = db->config;
 	const char *socket_path = config->db_socket[0] ? config->db_socket : NULL;
 	/* Every node once, starting with the current one. A node passed over
 	 * here costs the request nothing: it does not count as unavailable. */
 	unsigned unavailable_before = db->attempt.unavailable;
 	for (size_t tried = 0; tried < db->host_count; tried++) {
 		const struct config_db_host *host = &db->hosts[db->host_index];
+		MYSQL *connection = db_connection_new(config);
+		if (connection == NULL)
+			return DB_ERROR;
 		db->counters.round_trips++;
 		if (mysql_real_connect(connection, socket_path ? NULL : host->host, config->db_user, config->db_password,
 			    config->db_name, (unsigned)host->port, socket_path,
@@ -278,13 +292,13 @@ enum db_result db_ensure_connected(struct db *db)
 			return DB_OK;
 		}
 		db_classify(db, CR_CONNECTION_ERROR, mysql_error(connection));
+		mysql_close(connection);
 		if (db->host_count > 1) {
 			log_warn("database node %s:%d unreachable (%s); trying the next", host->host, host->port,
 				db->last_error);
 			db->host_index = (db->host_index + 1) % db->host_count;
 		}
 	}
-	mysql_close(connection);
 	return DB_UNAVAILABLE;
 }
 
@@ -435,8 +449,13 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 			result = db_classify_statement(db, handle);
 			break;
 		}
+		int grew = 0;
 		for (size_t c = 0; c < column_count; c++) {
-			if (fetch_status == MYSQL_DATA_TRUNCATED && !nulls[c] && lengths[c] >= capacities[c]) {
+			/* The length is the value's whole length, whether or not the
+			 * fetch reported the cut: a value longer than its buffer is
+			 * fetched again into a bigger one, never read short. */
+			if (!nulls[c] && lengths[c] >= capacities[c]) {
+				grew = 1;
 				capacities[c] = lengths[c] + 1;
 				buffers[c] = xrealloc(buffers[c], capacities[c]);
 				binds[c].buffer = buffers[c];
@@ -460,7 +479,7 @@ static enum db_result db_fetch_rows(struct db *db, MYSQL_STMT *handle, db_row_ca
 			stop = on_row(callback_context, &row);
 		}
 		/* Rebind after growing a buffer so the next fetch uses it. */
-		if (fetch_status == MYSQL_DATA_TRUNCATED && mysql_stmt_bind_result(handle, binds) != 0) {
+		if (grew && mysql_stmt_bind_result(handle, binds) != 0) {
 			result = db_classify_statement(db, handle);
 			break;
 		}

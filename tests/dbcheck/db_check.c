@@ -10,6 +10,8 @@
  * - A transaction whose connection was killed answers its failure to every
  *   later statement and to COMMIT, sends nothing, and the next transaction
  *   after a rollback works on a fresh connection.
+ * - A session opened on the next node of db_hosts after the first refused
+ *   is set up like any other (UTC, strict mode, long values read whole).
  *
  * Every check works in a TEMPORARY table of its own session: nothing of the
  * schema is touched.
@@ -124,6 +126,61 @@ static void a_transaction_that_lost_its_connection_fails_until_rolled_back(void)
 	db_free(db);
 }
 
+struct session_settings {
+	char time_zone[32];
+	char sql_mode[256];
+	unsigned long long_value_length;
+	size_t long_value_read;
+};
+
+static int read_settings(void *callback_context, const struct db_row *row)
+{
+	struct session_settings *out = callback_context;
+	if (row->column_count != 3 || row->values[0] == NULL || row->values[1] == NULL || row->values[2] == NULL)
+		return 0;
+	snprintf(out->time_zone, sizeof(out->time_zone), "%s", row->values[0]);
+	snprintf(out->sql_mode, sizeof(out->sql_mode), "%s", row->values[1]);
+	out->long_value_length = row->lengths[2];
+	out->long_value_read = strlen(row->values[2]);
+	return 0;
+}
+
+static const struct db_statement_def session_settings = {.name = "dbcheck.session_settings",
+	.sql = "SELECT @@session.time_zone, @@session.sql_mode, REPEAT('x', 3000)", .tenant_bound = 0};
+
+/* What every session must have (db.c sets it at connect), on the first node
+ * of db_hosts and on the next one after the first refused: UTC, strict
+ * mode, and a long value read whole. */
+static void check_session(const char *db_hosts, const char *what)
+{
+	static struct config failing_over;
+	failing_over = config;
+	snprintf(failing_over.db_hosts, sizeof(failing_over.db_hosts), "%s", db_hosts);
+	failing_over.db_socket[0] = '\0';
+	struct db *db = db_new(&failing_over);
+	struct session_settings settings = {0};
+	int result = db_query(db, &session_settings, NULL, 0, read_settings, &settings);
+	printf("    %s (%s): time_zone %s, sql_mode %s, a value of %lu bytes read as %zu\n", what, db_hosts,
+		settings.time_zone, settings.sql_mode, settings.long_value_length, settings.long_value_read);
+	CU_ASSERT_EQUAL(result, DB_OK);
+	CU_ASSERT_STRING_EQUAL(settings.time_zone, "+00:00");
+	CU_ASSERT_PTR_NOT_NULL(strstr(settings.sql_mode, "STRICT_ALL_TABLES"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(settings.sql_mode, "NO_ZERO_DATE"));
+	CU_ASSERT_EQUAL(settings.long_value_length, 3000);
+	CU_ASSERT_EQUAL(settings.long_value_read, 3000);
+	db_free(db);
+}
+
+/* A refused node first (port 1 on loopback: nothing listens there). */
+static void a_session_after_a_refused_node_is_set_up_like_the_first(void)
+{
+	char direct[300], after_refusal[320];
+	snprintf(direct, sizeof(direct), "%s:%d", config.db_host, config.db_port);
+	snprintf(after_refusal, sizeof(after_refusal), "127.0.0.1:1,%s", direct);
+	check_session(direct, "first node");
+	check_session(after_refusal, "after a refused node");
+}
+
 int main(void)
 {
 	const char *config_path = getenv("INTUKA_TEST_CONFIG");
@@ -141,7 +198,9 @@ int main(void)
 		CU_add_test(suite, "a_transaction_the_server_ended_is_never_committed",
 			a_transaction_the_server_ended_is_never_committed) == NULL ||
 		CU_add_test(suite, "a_transaction_that_lost_its_connection_fails_until_rolled_back",
-			a_transaction_that_lost_its_connection_fails_until_rolled_back) == NULL) {
+			a_transaction_that_lost_its_connection_fails_until_rolled_back) == NULL ||
+		CU_add_test(suite, "a_session_after_a_refused_node_is_set_up_like_the_first",
+			a_session_after_a_refused_node_is_set_up_like_the_first) == NULL) {
 		CU_cleanup_registry();
 		return 1;
 	}
