@@ -8,11 +8,10 @@
 # ./configure --prefix and serves through Apache mod_fcgid and .htaccess)
 # and "package" (the Debian package built, installed, started as its
 # systemd units say, rotated by logrotate, purged), each with the smoke
-# suite. The "galera" flavour (a 3-node MariaDB Galera cluster with two web
-# nodes, the integration suites shared out between them, one find key's
-# rate limit and each webhook event's single delivery checked across both
-# web nodes, and the fault runs) runs when named: deploy/test.sh --galera,
-# or in INTUKA_TEST_SERVERS.
+# suite; last "galera": a 3-node MariaDB Galera cluster with two web nodes,
+# the integration suites shared out between them, one find key's rate
+# limit and each webhook event's single delivery checked across both web
+# nodes, and the fault runs (about 4 minutes).
 # Ends with the time each phase took and one line "N passed, N failed".
 #
 #   deploy/test.sh              debug build (-O0 -g -Werror)
@@ -26,8 +25,7 @@
 #                               under 20 clients), whose figures it writes into
 #                               tests/FIGURES.md
 #
-# Environment: INTUKA_TEST_SERVERS (default "lighttpd apache fcgid shared package";
-# "galera" is the cluster flavour, what --galera runs alone),
+# Environment: INTUKA_TEST_SERVERS (default "lighttpd apache fcgid shared package galera"),
 # INTUKA_TEST_SUITES (integration suites to run, e.g. "find_content"; default all),
 # INTUKA_TEST_KEEP=1 keeps the temporary state directory for inspection,
 # INTUKA_ITEST_TIMEOUT_S bounds one integration run (default 1200),
@@ -70,7 +68,7 @@ source "$DEPLOY_DIR/lib/shared.sh"
 # shellcheck source=deploy/lib/galera.sh
 source "$DEPLOY_DIR/lib/galera.sh"
 
-SERVERS="${INTUKA_TEST_SERVERS:-lighttpd apache fcgid shared package}"
+SERVERS="${INTUKA_TEST_SERVERS:-lighttpd apache fcgid shared package galera}"
 PACKAGE_ONLY=0 # --package: build, then the package flavour alone
 SANITIZE="${INTUKA_SANITIZE:-0}"
 ITEST_TIMEOUT_S="${INTUKA_ITEST_TIMEOUT_S:-1200}"
