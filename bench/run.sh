@@ -849,14 +849,15 @@ bench_evidence() {
 	sleep 0.3
 	mariadb_sql "$DB_DIR" -e "SET GLOBAL general_log = 0;"
 	# Lines: "[time]<TAB>   <connection id> <command><TAB><argument>". The last
-	# (c) request is the last connection's lines from its rate-counter upsert
-	# (which carries the principal lookup) on.
+	# (c) request is the lines of the last worker connection that read
+	# sales_leads, after its previous request's read of it up to its last:
+	# other connections (the embedding process polling its queue, the
+	# webhook deliverer) are left out.
 	EVIDENCE="Statements of one (c) request (a warm worker), from MariaDB's general log:"$'\n'
 	EVIDENCE+=$(head -n "$split_line" "$general" | bench_general_log_lines | awk -F '\t' '
 		{ n[$1]++; text[$1, n[$1]] = "  " $2 ": " $3 }
-		$2 == "Execute" && index($3, "INSERT INTO rate_counters") == 1 { start[$1] = n[$1] }
-		$2 == "Execute" { last = $1 }
-		END { for (i = start[last]; i <= n[last]; i++) print substr(text[last, i], 1, 160) }')
+		$2 == "Execute" && index($3, "sales_leads") { previous[$1] = latest[$1]; latest[$1] = n[$1]; last = $1 }
+		END { for (i = previous[last] + 1; i <= latest[last]; i++) print substr(text[last, i], 1, 160) }')
 	EVIDENCE+=$'\n'
 	sql=$(tail -n +"$((split_line + 1))" "$general" | bench_general_log_lines |
 		awk -F '\t' '$2 == "Execute" && index($3, "FROM sales_leads r JOIN") { print $3; exit }')
