@@ -142,6 +142,45 @@ enum llm_call_result llm_endpoint_prepare(const struct llm_endpoint *endpoint, c
 	return LLM_CALL_OK;
 }
 
+long llm_endpoint_timeout_ms(const struct llm_endpoint *endpoint)
+{
+	return endpoint->timeout_ms > 0 ? endpoint->timeout_ms : 30000;
+}
+
+struct curl_slist *llm_post_setup(void *curl, const struct llm_endpoint *endpoint, const char *url, const char *body,
+	const char *accept, const char *user_agent, long connect_max_ms)
+{
+	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	/* No "Expect: 100-continue" wait (a second) before a larger body. */
+	headers = curl_slist_append(headers, "Expect:");
+	if (accept != NULL) {
+		char accept_line[128];
+		snprintf(accept_line, sizeof(accept_line), "Accept: %s", accept);
+		headers = curl_slist_append(headers, accept_line);
+	}
+	if (endpoint->api_key[0] != '\0') {
+		char authorization[LLM_API_KEY_MAX + 32];
+		snprintf(authorization, sizeof(authorization), "Authorization: Bearer %s", endpoint->api_key);
+		headers = curl_slist_append(headers, authorization);
+		explicit_bzero(authorization, sizeof(authorization));
+	}
+	long timeout_ms = llm_endpoint_timeout_ms(endpoint);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_PROXY, "");
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < connect_max_ms ? timeout_ms : connect_max_ms);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, user_agent);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	return headers;
+}
+
 enum llm_call_result llm_chat_stream(const struct llm_endpoint *endpoint, const char *body,
 	struct llm_completion *completion, char *why, size_t why_size)
 {
@@ -158,16 +197,6 @@ enum llm_call_result llm_chat_stream(const struct llm_endpoint *endpoint, const 
 		snprintf(why, why_size, "could not start a transfer");
 		return LLM_CALL_FAILED;
 	}
-	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-	/* No "Expect: 100-continue" wait (a second) before a larger body. */
-	headers = curl_slist_append(headers, "Expect:");
-	headers = curl_slist_append(headers, "Accept: text/event-stream");
-	if (endpoint->api_key[0] != '\0') {
-		char authorization[LLM_API_KEY_MAX + 32];
-		snprintf(authorization, sizeof(authorization), "Authorization: Bearer %s", endpoint->api_key);
-		headers = curl_slist_append(headers, authorization);
-		explicit_bzero(authorization, sizeof(authorization));
-	}
 	struct llm_sse *sse = xmalloc(sizeof(*sse));
 	llm_sse_init(sse);
 	struct llm_transfer transfer = {
@@ -179,21 +208,8 @@ enum llm_call_result llm_chat_stream(const struct llm_endpoint *endpoint, const 
 		.tenant_set = endpoint->tenant_set,
 		.curl = curl,
 	};
-	long timeout_ms = endpoint->timeout_ms > 0 ? endpoint->timeout_ms : 30000;
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_PROXY, "");
-	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-		timeout_ms < LLM_CONNECT_TIMEOUT_MS ? timeout_ms : (long)LLM_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "Intuka-Chat/1");
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	struct curl_slist *headers =
+		llm_post_setup(curl, endpoint, url, body, "text/event-stream", "Intuka-Chat/1", LLM_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, llm_on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
@@ -219,7 +235,7 @@ enum llm_call_result llm_chat_stream(const struct llm_endpoint *endpoint, const 
 		snprintf(why, why_size, "no data for %d ms", endpoint->stall_ms);
 		result = LLM_CALL_STALLED;
 	} else if (code == CURLE_OPERATION_TIMEDOUT) {
-		snprintf(why, why_size, "no answer within %ld ms", timeout_ms);
+		snprintf(why, why_size, "no answer within %ld ms", llm_endpoint_timeout_ms(endpoint));
 		result = LLM_CALL_TIMEOUT;
 	} else if (transfer.bad_stream) {
 		snprintf(why, why_size, "the answer is not a usable event stream");

@@ -52,6 +52,17 @@ struct curl_slist;
 enum llm_call_result llm_endpoint_prepare(const struct llm_endpoint *endpoint, const char *path, char *url,
 	size_t url_size, struct curl_slist **pin, char *why, size_t why_size);
 
+/* Milliseconds a whole call may take: the endpoint's timeout, 30 s unset. */
+long llm_endpoint_timeout_ms(const struct llm_endpoint *endpoint);
+
+/* The options both model calls share on curl: a JSON POST of body to url
+ * with the endpoint's key, http(s) only, no redirect, no proxy, the
+ * endpoint's timeout (connect at most connect_max_ms), no "Expect:" wait,
+ * and accept (or none) as Accept. Returns the header list, the caller's to
+ * free after the transfer; the caller adds its reader and socket check. */
+struct curl_slist *llm_post_setup(void *curl, const struct llm_endpoint *endpoint, const char *url, const char *body,
+	const char *accept, const char *user_agent, long connect_max_ms);
+
 const char *llm_call_result_name(enum llm_call_result result);
 
 #endif

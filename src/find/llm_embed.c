@@ -139,31 +139,9 @@ enum llm_call_result llm_embed(const struct llm_endpoint *endpoint, const char *
 		return LLM_CALL_FAILED;
 	}
 	char *body = embedding_request_json(endpoint->model, texts, lengths, count);
-	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-	/* No "Expect: 100-continue" wait (a second) before a larger body. */
-	headers = curl_slist_append(headers, "Expect:");
-	if (endpoint->api_key[0] != '\0') {
-		char authorization[LLM_API_KEY_MAX + 32];
-		snprintf(authorization, sizeof(authorization), "Authorization: Bearer %s", endpoint->api_key);
-		headers = curl_slist_append(headers, authorization);
-		explicit_bzero(authorization, sizeof(authorization));
-	}
+	struct curl_slist *headers =
+		llm_post_setup(curl, endpoint, url, body, NULL, "Intuka-Embed/1", LLM_EMBED_CONNECT_TIMEOUT_MS);
 	struct llm_embed_answer answer = {0};
-	long timeout_ms = endpoint->timeout_ms > 0 ? endpoint->timeout_ms : 30000;
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_PROXY, "");
-	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-		timeout_ms < LLM_EMBED_CONNECT_TIMEOUT_MS ? timeout_ms : (long)LLM_EMBED_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "Intuka-Embed/1");
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, llm_embed_on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
 	if (endpoint->tenant_set) {
@@ -180,7 +158,7 @@ enum llm_call_result llm_embed(const struct llm_endpoint *endpoint, const char *
 		snprintf(why, why_size, "connection refused by the address rule");
 		result = LLM_CALL_REFUSED;
 	} else if (code == CURLE_OPERATION_TIMEDOUT) {
-		snprintf(why, why_size, "no answer within %ld ms", timeout_ms);
+		snprintf(why, why_size, "no answer within %ld ms", llm_endpoint_timeout_ms(endpoint));
 		result = LLM_CALL_TIMEOUT;
 	} else if (answer.too_long) {
 		snprintf(why, why_size, "the answer is over %d bytes", LLM_EMBED_ANSWER_MAX_BYTES);
