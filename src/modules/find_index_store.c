@@ -78,15 +78,17 @@ static const struct db_statement_def find_index_statements[FIS__MAX] = {
 	[FIS_HEADS_DELETE] = {.name = "find_index.heads_delete",
 		.sql = "DELETE t FROM " FIS_TERMS " JOIN find_search_terms t ON t.tenant_id = ? AND t.entity = ?"
 		" AND t.term = jt.term", .tenant_bound = 1},
-	/* The words' statistics, the tenant's live documents for idf, the
-	 * postings of the words small enough for one bucket (a narrow search
-	 * then needs no other read of the index), and the range maxima of the
-	 * large ones (block-max then needs no read of bucket headers). */
+	/* The words' statistics, the tenant's live documents for idf, every
+	 * bucket of the words of at most FIND_INDEX_PRELOAD_DOCUMENTS documents
+	 * (one row per bucket, in order: a search whose words are that rare
+	 * needs no other read of the index), and the range maxima of the large
+	 * ones (block-max then needs no read of bucket headers). */
 	[FIS_HEADS] = {.name = "find_index.heads",
 		.sql = "SELECT " FIS_HEAD_COLUMNS ", (SELECT rc.live_rows FROM resource_counts rc WHERE rc.tenant_id = t.tenant_id"
 		" AND rc.resource = ?), p.postings, t.range_maxima FROM " FIS_TERMS " JOIN find_search_terms t ON t.tenant_id = ? AND t.entity = ?"
-		" AND t.term = jt.term LEFT JOIN find_search_postings p ON t.bucket_bits = 0 AND p.tenant_id = t.tenant_id"
-		" AND p.entity = t.entity AND p.term = t.term AND p.bucket = 0 WHERE t.documents > 0", .tenant_bound = 1},
+		" AND t.term = jt.term LEFT JOIN find_search_postings p ON (t.bucket_bits = 0 OR t.documents <= ?)"
+		" AND p.tenant_id = t.tenant_id AND p.entity = t.entity AND p.term = t.term WHERE t.documents > 0"
+		" ORDER BY t.term, p.bucket", .tenant_bound = 1},
 	/* Terms that begin with what is being typed: the first 256 in order, of
 	 * which the caller keeps the most frequent. */
 	[FIS_PREFIX] = {.name = "find_index.prefix",
@@ -589,8 +591,10 @@ struct find_index_head {
 	uint32_t documents;
 	uint8_t max_impact;
 	unsigned bits;
-	unsigned char *postings; /* the one bucket of a small term, when read with it (owned) */
-	size_t postings_length;
+	/* Every posting of a term read whole with its statistics (complete:
+	 * the walk has nothing to fetch for it); owned. */
+	struct find_index_postings postings;
+	int complete;
 	int has_ranges;
 	uint8_t ranges[FIND_INDEX_RANGES]; /* its range maxima, when it has them */
 };
@@ -599,62 +603,80 @@ struct find_index_heads {
 	struct find_index_head *items;
 	size_t count, capacity;
 	uint64_t collection_documents;
+	int malformed; /* a bucket read with a head did not decode */
 };
 
+/* Rows come one per term, or one per bucket of a term read whole, its
+ * buckets in order (a term appears once in the statement's list). */
 static int find_index_collect_head(void *callback_context, const struct db_row *row)
 {
 	struct find_index_heads *heads = callback_context;
 	if (row->column_count < 4 || row->values[0] == NULL || row->lengths[0] > FIND_INDEX_TERM_MAX_BYTES)
 		return 0;
-	if (heads->count == heads->capacity) {
-		heads->capacity = heads->capacity ? heads->capacity * 2 : 32;
-		heads->items = xrealloc(heads->items, heads->capacity * sizeof(*heads->items));
+	struct find_index_head *head = heads->count ? &heads->items[heads->count - 1] : NULL;
+	int next_bucket = head != NULL && head->complete && strlen(head->term) == row->lengths[0] &&
+		memcmp(head->term, row->values[0], row->lengths[0]) == 0;
+	if (!next_bucket) {
+		if (heads->count == heads->capacity) {
+			heads->capacity = heads->capacity ? heads->capacity * 2 : 32;
+			heads->items = xrealloc(heads->items, heads->capacity * sizeof(*heads->items));
+		}
+		head = &heads->items[heads->count++];
+		memset(head, 0, sizeof(*head));
+		memcpy(head->term, row->values[0], row->lengths[0]);
+		head->term[row->lengths[0]] = '\0';
+		head->documents = (uint32_t)strtoul(row->values[1], NULL, 10);
+		head->max_impact = (uint8_t)strtoul(row->values[2], NULL, 10);
+		head->bits = (unsigned)strtoul(row->values[3], NULL, 10);
+		if (row->column_count > 4 && row->values[4] != NULL)
+			heads->collection_documents = strtoull(row->values[4], NULL, 10);
+		head->has_ranges = row->column_count > 6 && row->values[6] != NULL && row->lengths[6] == FIND_INDEX_RANGES;
+		if (head->has_ranges)
+			memcpy(head->ranges, row->values[6], FIND_INDEX_RANGES);
 	}
-	struct find_index_head *head = &heads->items[heads->count++];
-	memcpy(head->term, row->values[0], row->lengths[0]);
-	head->term[row->lengths[0]] = '\0';
-	head->documents = (uint32_t)strtoul(row->values[1], NULL, 10);
-	head->max_impact = (uint8_t)strtoul(row->values[2], NULL, 10);
-	head->bits = (unsigned)strtoul(row->values[3], NULL, 10);
-	if (row->column_count > 4 && row->values[4] != NULL)
-		heads->collection_documents = strtoull(row->values[4], NULL, 10);
-	head->postings = NULL;
-	head->postings_length = 0;
-	if (row->column_count > 5 && row->values[5] != NULL && head->bits == 0) {
-		head->postings = xmalloc(row->lengths[5] ? row->lengths[5] : 1);
-		memcpy(head->postings, row->values[5], row->lengths[5]);
-		head->postings_length = row->lengths[5];
+	if (row->column_count > 5 && row->values[5] != NULL) {
+		head->complete = 1;
+		if (find_index_postings_decode((const unsigned char *)row->values[5], row->lengths[5], &head->postings) != 0)
+			heads->malformed = 1;
 	}
-	head->has_ranges = row->column_count > 6 && row->values[6] != NULL && row->lengths[6] == FIND_INDEX_RANGES;
-	if (head->has_ranges)
-		memcpy(head->ranges, row->values[6], FIND_INDEX_RANGES);
 	return 0;
 }
 
 static void find_index_heads_release(struct find_index_heads *heads)
 {
 	for (size_t i = 0; i < heads->count; i++)
-		free(heads->items[i].postings);
+		find_index_postings_release(&heads->items[i].postings);
 	free(heads->items);
 	memset(heads, 0, sizeof(*heads));
 }
 
-/* Adds a term read with its statistics, and its postings when they came too
- * (the walk then has nothing to fetch for it). Returns the term's index or -1. */
+/* Adds a term read with its statistics, and its postings when they came
+ * whole with them (the walk then has nothing to fetch for it). Returns the
+ * term's index or -1. */
 static int find_index_add_head(struct find_index_query *query, const struct find_index_head *head, int position,
-	double weight, int *malformed)
+	double weight)
 {
 	int index = find_index_query_add(query, head->term, position, weight, head->documents, head->max_impact, head->bits);
 	if (index >= 0 && head->has_ranges)
 		find_index_query_set_range_maxima(query, index, head->ranges);
-	if (index >= 0 && head->postings != NULL) {
+	if (index >= 0 && head->complete) {
 		struct find_index_query_term *term = &query->terms[index];
-		if (find_index_postings_decode(head->postings, head->postings_length, &term->postings) == 0)
-			term->next_bucket = 1;
-		else
-			*malformed = 1;
+		find_index_postings_clear(&term->postings);
+		for (size_t i = 0; i < head->postings.count; i++)
+			find_index_postings_append(&term->postings, head->postings.docs[i], head->postings.impacts[i]);
+		term->next_bucket = (uint64_t)1 << head->bits;
 	}
 	return index;
+}
+
+/* The statement's list names each term once: its rows are then one term's
+ * (or its buckets') at a time. */
+static void find_index_terms_add_once(json_object *terms, const char *term)
+{
+	for (size_t i = 0; i < json_object_array_length(terms); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(terms, i)), term) == 0)
+			return;
+	json_object_array_add(terms, json_object_new_string(term));
 }
 
 static const struct find_index_head *find_index_heads_find(const struct find_index_heads *heads, const char *term)
@@ -723,11 +745,9 @@ static int find_index_lookup_typos(struct db *db, uint64_t tenant_id, const char
 			out->items = xrealloc(out->items, out->capacity * sizeof(*out->items));
 		}
 		out->items[out->count++] = found.items[i];
-		found.items[i].postings = NULL; /* out owns it now */
+		memset(&found.items[i].postings, 0, sizeof(found.items[i].postings)); /* out owns it now */
 	}
-	for (size_t i = 0; i < found.count; i++)
-		free(found.items[i].postings);
-	free(found.items);
+	find_index_heads_release(&found);
 	return result;
 }
 
@@ -743,18 +763,19 @@ int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_k
 	json_object *terms = json_object_new_array();
 	char pair[FIND_INDEX_TERM_MAX_BYTES + 1];
 	for (int i = 0; i < text->count; i++) {
-		json_object_array_add(terms, json_object_new_string(text->words[i]));
+		find_index_terms_add_once(terms, text->words[i]);
 		if (plan->pairs && i > 0) {
 			snprintf(pair, sizeof(pair), "%s %s", text->words[i - 1], text->words[i]);
-			json_object_array_add(terms, json_object_new_string(pair));
+			find_index_terms_add_once(terms, pair);
 		}
 	}
 	struct find_index_heads heads = {0};
-	int malformed = 0;
 	const char *counter = kind == FIND_POST ? "find.posts" : "find.products";
-	struct db_param params[] = {DB_TEXT(counter), DB_TEXT(find_index_json(terms)), DB_UINT(tenant_id), DB_TEXT(entity)};
-	int result = db_query(db, &find_index_statements[FIS_HEADS], params, 4, find_index_collect_head, &heads);
+	struct db_param params[] = {DB_TEXT(counter), DB_TEXT(find_index_json(terms)), DB_UINT(tenant_id), DB_TEXT(entity),
+		DB_UINT(FIND_INDEX_PRELOAD_DOCUMENTS)};
+	int result = db_query(db, &find_index_statements[FIS_HEADS], params, 5, find_index_collect_head, &heads);
 	json_object_put(terms);
+	int malformed = heads.malformed;
 	query->collection_documents = heads.collection_documents;
 	for (int i = 0; result == DB_OK && i < text->count; i++) {
 		const char *word = text->words[i];
@@ -763,7 +784,7 @@ int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_k
 		int typed_short = last && text->last_is_prefix &&
 			(strlen(word) < FIND_INDEX_WORD_MIN_BYTES || find_index_is_stopword(word, strlen(word)));
 		if (head != NULL && !typed_short)
-			find_index_add_head(query, head, i, 1.0, &malformed);
+			find_index_add_head(query, head, i, 1.0);
 		struct find_index_heads alternatives = {0};
 		if (plan->prefix_last && last && text->last_is_prefix) {
 			result = find_index_lookup_prefix(db, tenant_id, entity, word, &alternatives);
@@ -779,7 +800,7 @@ int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_k
 			snprintf(pair, sizeof(pair), "%s %s", text->words[i - 1], word);
 			const struct find_index_head *pair_head = find_index_heads_find(&heads, pair);
 			if (pair_head != NULL)
-				find_index_add_head(query, pair_head, -1, FIND_INDEX_WEIGHT_PAIR, &malformed);
+				find_index_add_head(query, pair_head, -1, FIND_INDEX_WEIGHT_PAIR);
 		}
 	}
 	find_index_heads_release(&heads);

@@ -48,6 +48,12 @@ struct find_index_plan {
 	int pairs;       /* adjacent words side by side in the name rank higher */
 };
 
+/* Terms of at most this many documents are read whole with their
+ * statistics: a search whose words are all that rare reads the index in
+ * one statement. The same as a search's first fetch of its rarest word
+ * (find_search.c), which would read every bucket of such terms anyway. */
+#define FIND_INDEX_PRELOAD_DOCUMENTS 4096
+
 /* Builds query for words: reads their statistics and, as plan allows, the
  * prefix and typo alternatives from the tenant's vocabulary. Returns an enum
  * db_result. */
