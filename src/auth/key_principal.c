@@ -14,7 +14,10 @@
  * costs one extra write a minute, not one per request. */
 #define KEY_LAST_USED_STEP_S 60
 
-enum key_principal_statement { KEY_STMT_LOOKUP, KEY_STMT_TOUCH, KEY_STMT__MAX };
+/* Keys a worker keeps (direct-mapped by hash: a collision only costs a lookup). */
+#define KEY_CACHE_SLOTS 64
+
+enum key_principal_statement { KEY_STMT_LOOKUP, KEY_STMT_TOUCH, KEY_STMT_CONFIRM, KEY_STMT__MAX };
 
 static const struct db_statement_def key_principal_statements[KEY_STMT__MAX] = {
 	/* Global by design: the key's hash is all a request brings, and the
@@ -24,7 +27,7 @@ static const struct db_statement_def key_principal_statements[KEY_STMT__MAX] = {
 		"IFNULL(UNIX_TIMESTAMP(k.expires_at), 0), k.revoked_at IS NOT NULL, "
 		"IFNULL(UNIX_TIMESTAMP(k.last_used_at), 0), t.status = 'active', "
 		"IFNULL((SELECT FLOOR(UNIX_TIMESTAMP(p.updated_at) * 1000) FROM find_tenant_plans p "
-		"WHERE p.tenant_id = k.tenant_id), -1) "
+		"WHERE p.tenant_id = k.tenant_id), -1), " KEY_PRINCIPAL_FINGERPRINT " "
 		"FROM find_api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id "
 		"WHERE k.key_hash = ?",
 		.tenant_bound = 0},
@@ -32,6 +35,7 @@ static const struct db_statement_def key_principal_statements[KEY_STMT__MAX] = {
 		.sql = "UPDATE find_api_keys SET last_used_at = FROM_UNIXTIME(?) WHERE tenant_id = ? AND key_id = ?",
 		.tenant_bound = 1,
 		.retry_safe = 1},
+	[KEY_STMT_CONFIRM] = {.name = "auth.key_confirm", .sql = "SELECT " KEY_PRINCIPAL_CONFIRM_COLUMN, .tenant_bound = 1},
 };
 
 const struct db_statement_def *key_principal_statement_table(size_t *count)
@@ -54,14 +58,29 @@ struct key_row {
 	int64_t last_used_s;
 	int tenant_active;
 	int64_t plan_changed_ms;
+	char fingerprint[KEY_PRINCIPAL_FINGERPRINT_CHARS + 1];
 };
+
+/* A key this worker found valid: its row as read, and when that was. */
+struct key_cached {
+	int used;
+	struct key_row row;
+};
+
+static struct key_cached key_cache[KEY_CACHE_SLOTS];
+
+static struct key_cached *key_cache_slot(const unsigned char hash[API_KEY_HASH_BYTES])
+{
+	return &key_cache[hash[0] % KEY_CACHE_SLOTS];
+}
 
 static int key_principal_read(void *callback_context, const struct db_row *row)
 {
 	struct key_row *key = callback_context;
-	if (row->column_count != 12 || row->lengths[3] != API_KEY_HASH_BYTES)
+	if (row->column_count != 13 || row->lengths[3] != API_KEY_HASH_BYTES ||
+		row->lengths[12] != KEY_PRINCIPAL_FINGERPRINT_CHARS)
 		return 1;
-	for (size_t i = 0; i < 12; i++)
+	for (size_t i = 0; i < 13; i++)
 		if (row->values[i] == NULL)
 			return 1;
 	key->found = 1;
@@ -77,7 +96,30 @@ static int key_principal_read(void *callback_context, const struct db_row *row)
 	key->last_used_s = strtoll(row->values[9], NULL, 10);
 	key->tenant_active = row->values[10][0] == '1';
 	key->plan_changed_ms = strtoll(row->values[11], NULL, 10);
+	memcpy(key->fingerprint, row->values[12], KEY_PRINCIPAL_FINGERPRINT_CHARS);
+	key->fingerprint[KEY_PRINCIPAL_FINGERPRINT_CHARS] = '\0';
 	return 0;
+}
+
+/* Fills auth from a row found valid. */
+static enum key_principal_outcome key_principal_fill(const struct key_row *row, struct arena *arena,
+	struct auth_context *auth)
+{
+	auth->tenant_id = row->tenant_id;
+	auth->tenant_slug = arena_strdup(arena, row->tenant_slug);
+	auth->api_key_id = row->key_id;
+	auth->kind = row->type == API_KEY_PUBLISHABLE ? AUTH_PUBLISHABLE_KEY : AUTH_SECRET_KEY;
+	if (row->type == API_KEY_PUBLISHABLE)
+		auth->permissions = KEY_PUBLISHABLE_PERMISSIONS;
+	else
+		auth->permissions = row->scopes[0] ? arena_strdup(arena, row->scopes) : KEY_SECRET_PERMISSIONS;
+	auth->key_allowed_origins = arena_strdup(arena, row->allowed_origins);
+	auth->plan_changed_ms = row->plan_changed_ms;
+	auth->key_fingerprint = arena_strdup(arena, row->fingerprint);
+	if (auth->tenant_slug == NULL || auth->permissions == NULL || auth->key_allowed_origins == NULL ||
+		auth->key_fingerprint == NULL)
+		return KEY_PRINCIPAL_DB_ERROR;
+	return KEY_PRINCIPAL_OK;
 }
 
 enum key_principal_outcome key_principal_load(struct db *db, const char *key, int64_t now_s, struct arena *arena,
@@ -94,6 +136,8 @@ enum key_principal_outcome key_principal_load(struct db *db, const char *key, in
 		return result == DB_UNAVAILABLE ? KEY_PRINCIPAL_DB_UNAVAILABLE : KEY_PRINCIPAL_DB_ERROR;
 	/* The index found the row by hash; the comparison that decides is the
 	 * constant-time one, and the type must match the key's own prefix. */
+	struct key_cached *cached = key_cache_slot(presented_hash);
+	cached->used = 0;
 	if (!row.found || row.revoked || CRYPTO_memcmp(row.key_hash, presented_hash, API_KEY_HASH_BYTES) != 0 ||
 		row.type != api_key_type_of(key))
 		return KEY_PRINCIPAL_UNKNOWN;
@@ -101,24 +145,88 @@ enum key_principal_outcome key_principal_load(struct db *db, const char *key, in
 		return KEY_PRINCIPAL_EXPIRED;
 	if (!row.tenant_active)
 		return KEY_PRINCIPAL_TENANT_SUSPENDED;
-
-	auth->tenant_id = row.tenant_id;
-	auth->tenant_slug = arena_strdup(arena, row.tenant_slug);
-	auth->api_key_id = row.key_id;
-	auth->kind = row.type == API_KEY_PUBLISHABLE ? AUTH_PUBLISHABLE_KEY : AUTH_SECRET_KEY;
-	if (row.type == API_KEY_PUBLISHABLE)
-		auth->permissions = KEY_PUBLISHABLE_PERMISSIONS;
-	else
-		auth->permissions = row.scopes[0] ? arena_strdup(arena, row.scopes) : KEY_SECRET_PERMISSIONS;
-	auth->key_allowed_origins = arena_strdup(arena, row.allowed_origins);
-	auth->plan_changed_ms = row.plan_changed_ms;
-	if (auth->tenant_slug == NULL || auth->permissions == NULL || auth->key_allowed_origins == NULL)
-		return KEY_PRINCIPAL_DB_ERROR;
+	enum key_principal_outcome outcome = key_principal_fill(&row, arena, auth);
+	if (outcome != KEY_PRINCIPAL_OK)
+		return outcome;
 
 	if (now_s - row.last_used_s >= KEY_LAST_USED_STEP_S) {
 		struct db_param touch[] = {DB_INT(now_s), DB_UINT(row.tenant_id), DB_UINT(row.key_id)};
-		/* A missed stamp is not worth refusing the request for. */
-		(void)db_exec(db, &key_principal_statements[KEY_STMT_TOUCH], touch, 3, NULL, NULL);
+		/* A missed stamp is not worth refusing the request for; the
+		 * cache then holds the key until the next minute's stamp. */
+		if (db_exec(db, &key_principal_statements[KEY_STMT_TOUCH], touch, 3, NULL, NULL) == DB_OK)
+			row.last_used_s = now_s;
 	}
+	cached->row = row;
+	cached->used = 1;
 	return KEY_PRINCIPAL_OK;
+}
+
+enum key_principal_outcome key_principal_cached(const char *key, int64_t now_s, struct arena *arena,
+	struct auth_context *auth)
+{
+	if (!api_key_well_formed(key))
+		return KEY_PRINCIPAL_UNKNOWN;
+	unsigned char presented_hash[API_KEY_HASH_BYTES];
+	api_key_hash(key, presented_hash);
+	const struct key_cached *cached = key_cache_slot(presented_hash);
+	/* The last-used stamp is written by lookups: once it is a minute old,
+	 * the next request looks the key up (and stamps it). */
+	if (!cached->used || CRYPTO_memcmp(cached->row.key_hash, presented_hash, API_KEY_HASH_BYTES) != 0 ||
+		cached->row.type != api_key_type_of(key) ||
+		(cached->row.expires_at_s != 0 && now_s >= cached->row.expires_at_s) ||
+		now_s - cached->row.last_used_s >= KEY_LAST_USED_STEP_S || now_s < cached->row.last_used_s)
+		return KEY_PRINCIPAL_UNKNOWN;
+	enum key_principal_outcome outcome = key_principal_fill(&cached->row, arena, auth);
+	if (outcome == KEY_PRINCIPAL_OK)
+		auth->key_unconfirmed = 1;
+	return outcome;
+}
+
+void key_principal_forget(const char *key)
+{
+	unsigned char hash[API_KEY_HASH_BYTES];
+	api_key_hash(key, hash);
+	struct key_cached *cached = key_cache_slot(hash);
+	if (CRYPTO_memcmp(cached->row.key_hash, hash, API_KEY_HASH_BYTES) == 0)
+		cached->used = 0;
+}
+
+void key_principal_confirm_bind(const struct auth_context *auth, struct db_param *params)
+{
+	params[0] = DB_UINT(auth->tenant_id);
+	params[1] = DB_UINT(auth->api_key_id);
+}
+
+void key_principal_confirm_read(struct auth_context *auth, const char *value, size_t length)
+{
+	if (!auth->key_unconfirmed)
+		return;
+	int same = value != NULL && auth->key_fingerprint != NULL && length == KEY_PRINCIPAL_FINGERPRINT_CHARS &&
+		strlen(auth->key_fingerprint) == length && memcmp(value, auth->key_fingerprint, length) == 0;
+	auth->key_unconfirmed = 0;
+	auth->key_changed = !same;
+}
+
+static int key_principal_read_confirmation(void *callback_context, const struct db_row *row)
+{
+	struct auth_context *auth = callback_context;
+	if (row->column_count != 1)
+		return 1;
+	key_principal_confirm_read(auth, row->values[0], row->lengths[0]);
+	return 0;
+}
+
+int key_principal_confirm(struct db *db, struct auth_context *auth)
+{
+	struct db_param params[KEY_PRINCIPAL_CONFIRM_PARAMS];
+	key_principal_confirm_bind(auth, params);
+	int result = db_query(db, &key_principal_statements[KEY_STMT_CONFIRM], params, KEY_PRINCIPAL_CONFIRM_PARAMS,
+		key_principal_read_confirmation, auth);
+	/* No row at all cannot happen (a scalar subquery answers NULL); say
+	 * changed rather than trust a key nothing confirmed. */
+	if (result == DB_OK && auth->key_unconfirmed) {
+		auth->key_unconfirmed = 0;
+		auth->key_changed = 1;
+	}
+	return result;
 }

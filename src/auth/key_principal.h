@@ -33,4 +33,45 @@ enum key_principal_outcome key_principal_load(struct db *db, const char *key, in
 	struct auth_context *auth);
 const struct db_statement_def *key_principal_statement_table(size_t *count);
 
+/* A worker keeps the keys it found valid, by hash. A key served from that
+ * cache is only provisional: before its request answers, the key's row is
+ * read again, cheaply, as an extra column of a statement the handler sends
+ * anyway (KEY_PRINCIPAL_CONFIRM_COLUMN) or, when none carried it, alone
+ * (key_principal_confirm); a changed row (revoked, rotated, expired, other
+ * scopes or origins, a suspended tenant, a new plan) sends the request
+ * round again with a fresh lookup. A revocation thus takes effect on the
+ * next request, as without the cache. */
+
+/* Everything a lookup reads of the key, its tenant and its plan, except the
+ * last-used stamp, hashed: equal fingerprints, the same principal. JSON_ARRAY
+ * quotes every member, so no two rows run together into the same text. */
+#define KEY_PRINCIPAL_FINGERPRINT                                                                               \
+	"SHA2(JSON_ARRAY(k.tenant_id, t.slug, t.status, k.key_id, HEX(k.key_hash), k.key_type, k.scopes,"          \
+	" k.allowed_origins, UNIX_TIMESTAMP(k.expires_at), k.revoked_at IS NOT NULL,"                              \
+	" (SELECT UNIX_TIMESTAMP(p.updated_at) FROM find_tenant_plans p WHERE p.tenant_id = k.tenant_id)), 256)"
+/* A scalar column of a cached key's fingerprint now (NULL when the key or
+ * its tenant is gone); bind its KEY_PRINCIPAL_CONFIRM_PARAMS parameters with
+ * key_principal_confirm_bind. */
+#define KEY_PRINCIPAL_CONFIRM_COLUMN                                                                            \
+	"(SELECT " KEY_PRINCIPAL_FINGERPRINT " FROM find_api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id"    \
+	" WHERE k.tenant_id = ? AND k.key_id = ?)"
+#define KEY_PRINCIPAL_CONFIRM_PARAMS 2
+#define KEY_PRINCIPAL_FINGERPRINT_CHARS 64
+
+struct db_param;
+
+/* The key from this worker's cache, when it holds it valid and its
+ * last-used stamp is recent: fills auth as key_principal_load would, marked
+ * unconfirmed. Returns KEY_PRINCIPAL_OK, or KEY_PRINCIPAL_UNKNOWN when the
+ * caller must look the key up. */
+enum key_principal_outcome key_principal_cached(const char *key, int64_t now_s, struct arena *arena,
+	struct auth_context *auth);
+void key_principal_confirm_bind(const struct auth_context *auth, struct db_param *params);
+/* A confirmation column's value (NULL: the key is gone). */
+void key_principal_confirm_read(struct auth_context *auth, const char *value, size_t length);
+/* Reads the key's fingerprint alone, for a request no statement confirmed. */
+int key_principal_confirm(struct db *db, struct auth_context *auth);
+/* Drops key from this worker's cache. */
+void key_principal_forget(const char *key);
+
 #endif

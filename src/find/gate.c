@@ -19,8 +19,9 @@
 #include <time.h>
 
 static int find_gate_admit(struct request_context *context, const struct route *route);
+static void find_gate_withdraw(struct request_context *context);
 
-const struct route_gate find_gate = {.name = "find", .admit = find_gate_admit};
+const struct route_gate find_gate = {.name = "find", .admit = find_gate_admit, .withdraw = find_gate_withdraw};
 
 struct find_request *find_request_of(const struct request_context *context)
 {
@@ -200,6 +201,7 @@ static int find_gate_meter(struct request_context *context, const struct route *
 		respond_db_failure(context, result, "find meter");
 		return -1;
 	}
+	find_request_of(context)->meter_taken = outcome.taken;
 	response_set_envelope_member(context->response, "usage", find_gate_usage(&outcome, meter.allowance));
 	ratelimit_add_headers(context->response, &outcome.rate, context->now_s);
 	if (!outcome.rate.allowed) {
@@ -217,9 +219,18 @@ static int find_gate_meter(struct request_context *context, const struct route *
 	return 0;
 }
 
+/* A request run again from the start hands back the units it took. */
+static void find_gate_withdraw(struct request_context *context)
+{
+	struct find_request *state = find_request_of(context);
+	if (state != NULL)
+		find_meter_put_back(&state->meter_taken);
+}
+
 static int find_gate_admit(struct request_context *context, const struct route *route)
 {
 	struct find_request *state = arena_alloc(context->request->arena, sizeof(*state));
+	memset(state, 0, sizeof(*state));
 	state->plan = NULL;
 	state->workspace = "";
 	context->gate_state = state;

@@ -7,6 +7,8 @@
 #ifndef INTUKA_FIND_GATE_H
 #define INTUKA_FIND_GATE_H
 
+#include "find/meter.h"
+
 #include "find/plan.h"
 #include "http/router.h"
 
@@ -22,6 +24,7 @@ struct find_route_terms {
 struct find_request {
 	const struct find_plan *plan;
 	const char *workspace; /* validated; "" when the request names none */
+	struct find_meter_taken meter_taken;
 };
 
 extern const struct route_gate find_gate;

@@ -57,7 +57,7 @@ int find_meter_hit(struct db *db, const struct find_meter_request *request, stru
 	int64_t minute_start = ratelimit_window_start(request->now_s, 60);
 	int64_t hour_start = ratelimit_window_start(request->now_s, 3600);
 	/* The month's row is keyed by its end (see find_meter.h). */
-	const struct rate_lease_want wants[3] = {
+	const struct rate_lease_want wants[FIND_METER_BUCKETS] = {
 		{.tenant_id = request->tenant_id, .bucket = minute_bucket, .window_start = minute_start,
 			.window_end = minute_start + 60, .limit = request->per_minute, .take = 1},
 		{.tenant_id = request->tenant_id, .bucket = hour_bucket, .window_start = hour_start,
@@ -79,5 +79,29 @@ int find_meter_hit(struct db *db, const struct find_meter_request *request, stru
 		(uint32_t)(got[1].count > UINT32_MAX ? UINT32_MAX : got[1].count), quota, outcome);
 	if (!admitted && !outcome->rate.allowed)
 		outcome->quota_exceeded = 0; /* the rate refused first: say that */
+	struct find_meter_taken *taken = &outcome->taken;
+	memset(taken, 0, sizeof(*taken));
+	taken->taken = admitted;
+	taken->tenant_id = request->tenant_id;
+	for (size_t i = 0; i < FIND_METER_BUCKETS; i++) {
+		snprintf(taken->buckets[i], sizeof(taken->buckets[i]), "%s", wants[i].bucket);
+		taken->window_start[i] = wants[i].window_start;
+		taken->window_end[i] = wants[i].window_end;
+		taken->limit[i] = wants[i].limit;
+		taken->take[i] = wants[i].take;
+	}
 	return DB_OK;
+}
+
+void find_meter_put_back(struct find_meter_taken *taken)
+{
+	if (!taken->taken)
+		return;
+	struct rate_lease_want wants[FIND_METER_BUCKETS];
+	for (size_t i = 0; i < FIND_METER_BUCKETS; i++)
+		wants[i] = (struct rate_lease_want){.tenant_id = taken->tenant_id, .bucket = taken->buckets[i],
+			.window_start = taken->window_start[i], .window_end = taken->window_end[i], .limit = taken->limit[i],
+			.take = taken->take[i]};
+	rate_lease_put_back(wants, FIND_METER_BUCKETS);
+	taken->taken = 0;
 }

@@ -25,6 +25,19 @@ struct find_meter_request {
 	int64_t now_s;
 };
 
+/* The units an admitted request took, so that it can hand them back
+ * (find_meter_put_back) when it is run again from the start. */
+#define FIND_METER_BUCKETS 3
+struct find_meter_taken {
+	int taken; /* 1 while the request holds its units */
+	uint64_t tenant_id;
+	char buckets[FIND_METER_BUCKETS][64];
+	int64_t window_start[FIND_METER_BUCKETS];
+	int64_t window_end[FIND_METER_BUCKETS];
+	uint32_t limit[FIND_METER_BUCKETS];
+	int take[FIND_METER_BUCKETS];
+};
+
 struct find_meter_outcome {
 	struct ratelimit_outcome rate; /* the tighter of minute and hour */
 	uint32_t remaining_per_minute;
@@ -33,6 +46,7 @@ struct find_meter_outcome {
 	uint64_t quota_used; /* after this request, capped at the allowance when refused */
 	int quota_exceeded;
 	char quota_reset_date[11]; /* "YYYY-MM-DD" (UTC), first day of next month */
+	struct find_meter_taken taken;
 };
 
 /* The rate_counters bucket of a feature's monthly count ("fq:search"). */
@@ -46,5 +60,7 @@ void find_meter_evaluate(const struct find_meter_request *request, uint32_t minu
 /* Count and decide. A request refused for its rate or its quota uses none
  * of the allowance. Returns a db_result. */
 int find_meter_hit(struct db *db, const struct find_meter_request *request, struct find_meter_outcome *outcome);
+/* Hands back what an admitted request took (in this worker's leases). */
+void find_meter_put_back(struct find_meter_taken *taken);
 
 #endif

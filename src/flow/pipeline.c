@@ -57,14 +57,20 @@ static const char *pipeline_bearer_token(const char *authorization)
 
 /* An API key, looked up by its hash. A genuine key on a route its type may
  * not use is a 403, not a 401: the caller is known, the route is not theirs. */
-static int pipeline_authenticate_key(struct request_context *context, const struct route *route, const char *key)
+static int pipeline_authenticate_key(struct request_context *context, const struct route *route, const char *key,
+	int key_cache)
 {
 	struct request *request = context->request;
 	if (!(route->credentials & (ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY))) {
 		pipeline_unauthorized(context, "API keys are not accepted on this route");
 		return -1;
 	}
-	switch (key_principal_load(context->db, key, context->now_s, request->arena, &request->auth)) {
+	enum key_principal_outcome outcome = KEY_PRINCIPAL_UNKNOWN;
+	if (key_cache && route->key_cache)
+		outcome = key_principal_cached(key, context->now_s, request->arena, &request->auth);
+	if (outcome != KEY_PRINCIPAL_OK)
+		outcome = key_principal_load(context->db, key, context->now_s, request->arena, &request->auth);
+	switch (outcome) {
 	case KEY_PRINCIPAL_OK:
 		break;
 	case KEY_PRINCIPAL_EXPIRED:
@@ -190,7 +196,7 @@ static int pipeline_count_user(struct request_context *context, uint64_t tenant_
 }
 
 static int pipeline_authenticate(struct request_context *context, const struct route *route,
-	const struct route_table *table, struct pipeline_rate *rate)
+	const struct route_table *table, struct pipeline_rate *rate, int key_cache)
 {
 	if (route->credentials == ROUTE_PUBLIC)
 		return 0;
@@ -199,7 +205,7 @@ static int pipeline_authenticate(struct request_context *context, const struct r
 	struct request *request = context->request;
 	const char *token = pipeline_bearer_token(request->authorization);
 	if (token != NULL && api_key_type_of(token) != API_KEY_NONE)
-		return pipeline_authenticate_key(context, route, token);
+		return pipeline_authenticate_key(context, route, token, key_cache);
 	if (token == NULL || !(route->credentials & ROUTE_CRED_JWT)) {
 		pipeline_unauthorized(context, "Authentication required");
 		return -1;
@@ -409,6 +415,49 @@ static void pipeline_preflight(struct request_context *context, const struct rou
 	}
 }
 
+/* Authentication to the answer, for a matched route; key_cache: whether an
+ * API key may come from the worker's cache (on a route that allows it). */
+static void pipeline_route(struct request_context *context, const struct route *route, const struct route_table *table,
+	int key_cache)
+{
+	struct response *response = context->response;
+	struct pipeline_rate rate = {0};
+	if (pipeline_authenticate(context, route, table, &rate, key_cache) != 0 ||
+		pipeline_resolve_tenant(context, route) != 0 || pipeline_admit(context, route, table, &rate) != 0 ||
+		pipeline_check_permission(context, route) != 0 || pipeline_validate_query(context, route) != 0 ||
+		pipeline_validate_input(context, route) != 0)
+		return;
+
+	size_t headers_length = response->extra_headers_length;
+	unsigned runs = 0;
+	do {
+		db_attempt_start(context->db);
+		runs++;
+		route->handler(context);
+		pipeline_close_transaction(context);
+	} while (pipeline_repeat_or_refuse(context, runs, headers_length));
+	pipeline_answer_not_modified(context);
+}
+
+/* A key served from the cache is confirmed before its answer leaves: by a
+ * handler's statement, or here. Returns 1 when the answer stands (the key
+ * did not change, or the database could not say: then a 503 in its place),
+ * 0 when the request must start again. */
+static int pipeline_key_stands(struct request_context *context)
+{
+	struct auth_context *auth = &context->request->auth;
+	if (auth->key_unconfirmed) {
+		int result = key_principal_confirm(context->db, auth);
+		if (result != DB_OK) {
+			response_reset(context->response);
+			context->after_response = NULL;
+			respond_db_failure(context, result, "confirm key");
+			return 1;
+		}
+	}
+	return !auth->key_changed;
+}
+
 void pipeline_process(struct request_context *context, char **envp, request_body_reader read_body,
 	void *reader_context)
 {
@@ -445,19 +494,23 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 	}
 
 	context->route = route;
-	struct pipeline_rate rate = {0};
-	if (pipeline_authenticate(context, route, table, &rate) != 0 || pipeline_resolve_tenant(context, route) != 0 ||
-		pipeline_admit(context, route, table, &rate) != 0 || pipeline_check_permission(context, route) != 0 ||
-		pipeline_validate_query(context, route) != 0 || pipeline_validate_input(context, route) != 0)
-		return;
-
-	size_t headers_length = response->extra_headers_length;
-	unsigned runs = 0;
-	do {
-		db_attempt_start(context->db);
-		runs++;
-		route->handler(context);
-		pipeline_close_transaction(context);
-	} while (pipeline_repeat_or_refuse(context, runs, headers_length));
-	pipeline_answer_not_modified(context);
+	pipeline_route(context, route, table, 1);
+	if (request->auth.key_unconfirmed || request->auth.key_changed) {
+		if (pipeline_key_stands(context))
+			return;
+		/* The key's row changed since this worker read it: whatever was
+		 * answered from the old one goes, and the request starts again
+		 * from a fresh lookup (which refuses a revoked key). */
+		log_msg(LOG_LEVEL_INFO, request->request_id, "API key %llu changed since this worker read it (revoked, "
+			"rotated, its tenant or plan changed): request run again after a fresh lookup",
+			(unsigned long long)request->auth.api_key_id);
+		key_principal_forget(pipeline_bearer_token(request->authorization));
+		if (table->gate != NULL && table->gate->withdraw != NULL && context->gate_state != NULL)
+			table->gate->withdraw(context);
+		response_reset(response);
+		context->after_response = NULL;
+		context->gate_state = NULL;
+		memset(&request->auth, 0, sizeof(request->auth));
+		pipeline_route(context, route, table, 0);
+	}
 }

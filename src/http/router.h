@@ -35,6 +35,10 @@ struct route {
 	route_handler handler;
 	const void *data; /* handler-specific, e.g. the resource a generic handler serves */
 	const void *gate_data; /* what the table's gate needs of this route (its own type) */
+	/* API keys may come from the worker's cache (auth/key_principal.h),
+	 * confirmed by the handler's reads or after it: only for routes that
+	 * write nothing and stream nothing, whose answer can be thrown away. */
+	int key_cache;
 };
 
 /* How an API surface plugs into the request flow. The pipeline calls admit
@@ -46,6 +50,9 @@ struct route {
 struct route_gate {
 	const char *name;
 	int (*admit)(struct request_context *context, const struct route *route);
+	/* Undoes what admit counted, for a request run again from the start
+	 * (a cached API key that changed); may be NULL. */
+	void (*withdraw)(struct request_context *context);
 };
 
 struct route_table {

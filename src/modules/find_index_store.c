@@ -2,8 +2,10 @@
  * the transactional write path, the walk's source, query building and the
  * full rebuild. */
 #include "modules/find_index_store.h"
+#include "auth/key_principal.h"
 #include "core/alloc.h"
 #include "core/hex.h"
+#include "http/request.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@ enum find_index_statement {
 	FIS_HEADS_WRITE,
 	FIS_HEADS_DELETE,
 	FIS_HEADS,
+	FIS_HEADS_CONFIRMING,
 	FIS_PREFIX,
 	FIS_TYPO,
 	FIS_BUCKETS,
@@ -39,6 +42,18 @@ enum find_index_statement {
 #define FIS_MAXIMA_SLOT(slot)                                                                                     \
 	"(SELECT " slot ", p.bucket, p.max_impact FROM find_search_postings p WHERE p.tenant_id = ? AND p.entity = ?"  \
 	" AND p.term = ? AND p.bucket BETWEEN ? AND ?)"
+
+/* The words' statistics, the tenant's live documents for idf, every
+ * bucket of the words of at most FIND_INDEX_PRELOAD_DOCUMENTS documents
+ * (one row per bucket, in order: a search whose words are that rare needs
+ * no other read of the index), and the range maxima of the large ones
+ * (block-max then needs no read of bucket headers); extra: more columns. */
+#define FIS_HEADS_SQL(extra)                                                                                      \
+	"SELECT " FIS_HEAD_COLUMNS ", (SELECT rc.live_rows FROM resource_counts rc WHERE rc.tenant_id = t.tenant_id"    \
+	" AND rc.resource = ?), p.postings, t.range_maxima" extra " FROM " FIS_TERMS " JOIN find_search_terms t"         \
+	" ON t.tenant_id = ? AND t.entity = ? AND t.term = jt.term LEFT JOIN find_search_postings p"                    \
+	" ON (t.bucket_bits = 0 OR t.documents <= ?) AND p.tenant_id = t.tenant_id AND p.entity = t.entity"             \
+	" AND p.term = t.term WHERE t.documents > 0 ORDER BY t.term, p.bucket"
 
 static const struct db_statement_def find_index_statements[FIS__MAX] = {
 	/* A write's terms with, for each of its documents, the bucket the
@@ -83,12 +98,10 @@ static const struct db_statement_def find_index_statements[FIS__MAX] = {
 	 * (one row per bucket, in order: a search whose words are that rare
 	 * needs no other read of the index), and the range maxima of the large
 	 * ones (block-max then needs no read of bucket headers). */
-	[FIS_HEADS] = {.name = "find_index.heads",
-		.sql = "SELECT " FIS_HEAD_COLUMNS ", (SELECT rc.live_rows FROM resource_counts rc WHERE rc.tenant_id = t.tenant_id"
-		" AND rc.resource = ?), p.postings, t.range_maxima FROM " FIS_TERMS " JOIN find_search_terms t ON t.tenant_id = ? AND t.entity = ?"
-		" AND t.term = jt.term LEFT JOIN find_search_postings p ON (t.bucket_bits = 0 OR t.documents <= ?)"
-		" AND p.tenant_id = t.tenant_id AND p.entity = t.entity AND p.term = t.term WHERE t.documents > 0"
-		" ORDER BY t.term, p.bucket", .tenant_bound = 1},
+	[FIS_HEADS] = {.name = "find_index.heads", .sql = FIS_HEADS_SQL(""), .tenant_bound = 1},
+	/* The same, with a cached API key's fingerprint (auth/key_principal.h). */
+	[FIS_HEADS_CONFIRMING] = {.name = "find_index.heads_confirming",
+		.sql = FIS_HEADS_SQL(", " KEY_PRINCIPAL_CONFIRM_COLUMN), .tenant_bound = 1},
 	/* Terms that begin with what is being typed: the first 256 in order, of
 	 * which the caller keeps the most frequent. */
 	[FIS_PREFIX] = {.name = "find_index.prefix",
@@ -604,6 +617,7 @@ struct find_index_heads {
 	size_t count, capacity;
 	uint64_t collection_documents;
 	int malformed; /* a bucket read with a head did not decode */
+	struct auth_context *key_check; /* reads the confirmation column, when there is one */
 };
 
 /* Rows come one per term, or one per bucket of a term read whole, its
@@ -634,6 +648,8 @@ static int find_index_collect_head(void *callback_context, const struct db_row *
 		if (head->has_ranges)
 			memcpy(head->ranges, row->values[6], FIND_INDEX_RANGES);
 	}
+	if (row->column_count > 7 && heads->key_check != NULL)
+		key_principal_confirm_read(heads->key_check, row->values[7], row->lengths[7]);
 	if (row->column_count > 5 && row->values[5] != NULL) {
 		head->complete = 1;
 		if (find_index_postings_decode((const unsigned char *)row->values[5], row->lengths[5], &head->postings) != 0)
@@ -752,7 +768,8 @@ static int find_index_lookup_typos(struct db *db, uint64_t tenant_id, const char
 }
 
 int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_kind kind,
-	const struct find_index_text *text, const struct find_index_plan *plan, struct find_index_query *query)
+	const struct find_index_text *text, const struct find_index_plan *plan, struct auth_context *key_check,
+	struct find_index_query *query)
 {
 	memset(query, 0, sizeof(*query));
 	query->mode = plan->mode;
@@ -769,11 +786,22 @@ int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_k
 			find_index_terms_add_once(terms, pair);
 		}
 	}
-	struct find_index_heads heads = {0};
+	int confirming = key_check != NULL && key_check->key_unconfirmed;
+	struct find_index_heads heads = {.key_check = confirming ? key_check : NULL};
 	const char *counter = kind == FIND_POST ? "find.posts" : "find.products";
-	struct db_param params[] = {DB_TEXT(counter), DB_TEXT(find_index_json(terms)), DB_UINT(tenant_id), DB_TEXT(entity),
-		DB_UINT(FIND_INDEX_PRELOAD_DOCUMENTS)};
-	int result = db_query(db, &find_index_statements[FIS_HEADS], params, 5, find_index_collect_head, &heads);
+	struct db_param params[5 + KEY_PRINCIPAL_CONFIRM_PARAMS];
+	size_t count = 0;
+	params[count++] = DB_TEXT(counter);
+	if (confirming) {
+		key_principal_confirm_bind(key_check, params + count);
+		count += KEY_PRINCIPAL_CONFIRM_PARAMS;
+	}
+	params[count++] = DB_TEXT(find_index_json(terms));
+	params[count++] = DB_UINT(tenant_id);
+	params[count++] = DB_TEXT(entity);
+	params[count++] = DB_UINT(FIND_INDEX_PRELOAD_DOCUMENTS);
+	int result = db_query(db, &find_index_statements[confirming ? FIS_HEADS_CONFIRMING : FIS_HEADS], params, count,
+		find_index_collect_head, &heads);
 	json_object_put(terms);
 	int malformed = heads.malformed;
 	query->collection_documents = heads.collection_documents;

@@ -14,6 +14,8 @@
 #include "modules/find_documents.h"
 #include "modules/find_index.h"
 
+struct auth_context;
+
 /* The terms a product or post is indexed under, from its parsed columns. */
 void find_index_terms_of_columns(const struct find_columns *columns, struct find_index_terms *out);
 /* The same from a stored row's texts (name or title, then the others in the
@@ -55,10 +57,13 @@ struct find_index_plan {
 #define FIND_INDEX_PRELOAD_DOCUMENTS 4096
 
 /* Builds query for words: reads their statistics and, as plan allows, the
- * prefix and typo alternatives from the tenant's vocabulary. Returns an enum
- * db_result. */
+ * prefix and typo alternatives from the tenant's vocabulary. key_check (may
+ * be NULL): a request whose API key came from the worker's cache; the
+ * statistics' statement then confirms it (auth/key_principal.h). Returns an
+ * enum db_result. */
 int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_kind kind,
-	const struct find_index_text *text, const struct find_index_plan *plan, struct find_index_query *query);
+	const struct find_index_text *text, const struct find_index_plan *plan, struct auth_context *key_check,
+	struct find_index_query *query);
 
 /* The walk's source over the database; verify and verify_context come from
  * the caller (filters it alone knows), may be NULL. */

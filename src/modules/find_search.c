@@ -199,10 +199,10 @@ static const struct find_route_terms find_search_terms = {.meter = FIND_METER_SE
 static const struct route find_search_routes[] = {
 	{.method = HTTP_POST, .pattern = "/api/v1/find/products/search", .permission = "find.view",
 		.credentials = ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY, .handler = find_search,
-		.data = &find_search_products, .gate_data = &find_search_terms},
+		.data = &find_search_products, .gate_data = &find_search_terms, .key_cache = 1},
 	{.method = HTTP_POST, .pattern = "/api/v1/find/posts/search", .permission = "find.view",
 		.credentials = ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY, .handler = find_search,
-		.data = &find_search_posts, .gate_data = &find_search_terms},
+		.data = &find_search_posts, .gate_data = &find_search_terms, .key_cache = 1},
 };
 
 const struct route_table find_search_route_table = {
@@ -447,7 +447,8 @@ static int find_search_walk(struct request_context *context, const struct find_s
 	const struct find_index_text *text, const struct find_index_plan *plan, struct find_index_result *result)
 {
 	struct find_index_query query;
-	int status = find_index_query_build(context->db, context->request->auth.tenant_id, request->kind, text, plan, &query);
+	int status = find_index_query_build(context->db, context->request->auth.tenant_id, request->kind, text, plan,
+		&context->request->auth, &query);
 	if (status != DB_OK) {
 		find_index_query_release(&query);
 		memset(result, 0, sizeof(*result));

@@ -1,6 +1,7 @@
 /* Semantic re-ranking of the text search's top hits, and the nearest
  * neighbours of a product for recommendations. */
 #include "modules/find_semantic.h"
+#include "auth/key_principal.h"
 #include "core/alloc.h"
 #include "core/arena.h"
 #include "core/config.h"
@@ -11,6 +12,7 @@
 #include "find/gate.h"
 #include "find/llm_embed.h"
 #include "find/plan.h"
+#include "auth/key_principal.h"
 #include "handler/context.h"
 #include "http/request.h"
 #include "modules/modules.h"
@@ -58,6 +60,11 @@ void find_semantic_begin(struct request_context *context, enum find_entity_kind 
 	if (llm_embed_endpoint(context->db, context->config, context->request->auth.tenant_id,
 		    context->config->chat_llm_embedding_timeout_ms, &endpoint) != DB_OK ||
 		endpoint.model[0] == '\0')
+		return;
+	/* An outside call goes only on behalf of a key confirmed now (a key
+	 * from the worker's cache is otherwise confirmed by the index read). */
+	struct auth_context *auth = &context->request->auth;
+	if (auth->key_unconfirmed && (key_principal_confirm(context->db, auth) != DB_OK || auth->key_changed))
 		return;
 	snprintf(query->model, sizeof(query->model), "%s", endpoint.model);
 	size_t length = embedding_text_cut(text, text_length, EMBEDDING_TEXT_MAX);

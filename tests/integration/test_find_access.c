@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
@@ -981,6 +982,126 @@ static void tenant_calls_answer_when_the_plan_has_lapsed(void)
 	}
 }
 
+/* ------------------------------------------------------- cached keys */
+
+/* Searches from several clients at once, so that every worker serves some
+ * and keeps the key in its cache: each answer must have status and, when
+ * per_minute is not 0, tierLimits.rateLimit.perMinute (the plan the answer
+ * was admitted under). A child reports its bad answers (the first on
+ * stderr) through its exit status. */
+#define CACHE_CLIENTS 8
+#define CACHE_REQUESTS_EACH 4
+
+static int cache_child(const char *key, const char *body, long status, int64_t per_minute)
+{
+	int bad = 0;
+	for (int i = 0; i < CACHE_REQUESTS_EACH; i++) {
+		struct find_reply reply = { 0 };
+		if (!find_call("POST", "/products/search", body, key, NULL, &reply)) {
+			bad++;
+			continue;
+		}
+		int64_t rate = -1;
+		if (reply.body != NULL)
+			json_path_int64(reply.body, "tierLimits.rateLimit.perMinute", &rate);
+		if (reply.status != status || (per_minute != 0 && rate != per_minute)) {
+			if (bad == 0)
+				fprintf(stderr, "    cached key: %s wanted %ld (perMinute %lld), got %ld %s\n", body, status,
+						(long long)per_minute, reply.status, reply.body ? json_object_to_json_string(reply.body) : "");
+			bad++;
+		}
+		find_reply_free(&reply);
+	}
+	return bad;
+}
+
+static int searches_from_many_clients(const char *key, const char *body, long status, int64_t per_minute)
+{
+	pid_t children[CACHE_CLIENTS];
+	int started = 0, bad = 0;
+	fflush(NULL);
+	for (; started < CACHE_CLIENTS; started++) {
+		children[started] = fork();
+		if (children[started] < 0)
+			break;
+		if (children[started] == 0)
+			_exit(cache_child(key, body, status, per_minute));
+	}
+	bad += (CACHE_CLIENTS - started) * CACHE_REQUESTS_EACH; /* never ran: each counts */
+	for (int i = 0; i < started; i++) {
+		int wait_status = 0;
+		if (waitpid(children[i], &wait_status, 0) != children[i] || !WIFEXITED(wait_status))
+			bad += CACHE_REQUESTS_EACH;
+		else
+			bad += WEXITSTATUS(wait_status);
+	}
+	return bad;
+}
+
+#define EXPECT_ALL(key, body, status, per_minute, what)                                                        \
+	do {                                                                                                       \
+		int bad_answers = searches_from_many_clients(key, body, status, per_minute);                           \
+		ITEST_CHECK(bad_answers == 0, "%s: %d of %d answers not %ld", what, bad_answers,                       \
+					CACHE_CLIENTS * CACHE_REQUESTS_EACH, (long)(status));                                      \
+	} while (0)
+
+/* Workers keep the API keys they found valid, and a search confirms the key
+ * in its own index read (or, when no word is in the index, alone): a change
+ * of the key, its tenant or its plan is seen on the very next request by
+ * every worker, as without the cache. */
+static void cached_keys_see_every_change_at_once(void)
+{
+	char tenant[64], admin[4097], key[80], id[32], rotated[80] = "", path[96];
+	const char *known = "{\"text\":\"lantern\",\"limit\":5}", *unknown = "{\"text\":\"qqzzxxyyw\",\"limit\":5}";
+	const char *const fast[] = { "--rate-per-minute", "5000", NULL }, *const faster[] = { "--rate-per-minute", "6000", NULL };
+	if (!ITEST_CHECK(find_make_tenant_admin("fkk", "Find key cache", password, tenant, sizeof tenant, admin),
+					 "tenant") ||
+		!ITEST_CHECK(set_plan(tenant, fast), "plan") ||
+		!ITEST_CHECK(find_create_key(admin, "{\"label\":\"cached\",\"keyType\":\"secret\"}", key, sizeof key, id,
+									 sizeof id) == 201, "key") ||
+		!ITEST_CHECK(index_product(key, "cache-shop", "p-cache", "Cache Lantern"), "product"))
+		return;
+	struct find_reply first;
+	if (find_call("POST", "/products/search", known, key, NULL, &first)) {
+		json_object *results = first.body ? json_path_get(first.body, "data.results") : NULL;
+		ITEST_CHECK(first.status == 200 && results && json_object_is_type(results, json_type_array) &&
+						json_object_array_length(results) == 1,
+					"the product is found: %ld", first.status);
+		find_reply_free(&first);
+	}
+	EXPECT_ALL(key, known, 200, 5000, "known word, before any change");
+	EXPECT_ALL(key, unknown, 200, 5000, "unknown word, before any change");
+
+	ITEST_CHECK(set_plan(tenant, faster), "plan changed");
+	EXPECT_ALL(key, known, 200, 6000, "the new plan, on the next request");
+	EXPECT_ALL(key, unknown, 200, 6000, "the new plan, no word in the index");
+
+	snprintf(path, sizeof path, "/provision/keys/%s/rotate", id);
+	struct find_reply rotation;
+	if (find_call("POST", path, NULL, admin, NULL, &rotation)) {
+		const char *text = rotation.body ? json_path_string(rotation.body, "data.key") : NULL;
+		snprintf(rotated, sizeof rotated, "%s", text ? text : "");
+		ITEST_CHECK(rotation.status == 200 && rotated[0] != '\0', "rotate: %ld", rotation.status);
+		find_reply_free(&rotation);
+	}
+	EXPECT_ALL(key, known, 401, 0, "the rotated-away key");
+	EXPECT_ALL(key, unknown, 401, 0, "the rotated-away key, no word in the index");
+	EXPECT_ALL(rotated, known, 200, 6000, "the new key text");
+
+	const char *const suspend[] = { "tenant", "suspend", tenant, NULL };
+	const char *const resume[] = { "tenant", "resume", tenant, NULL };
+	ITEST_CHECK(admin_command(suspend, NULL) == 0, "suspend");
+	EXPECT_ALL(rotated, known, 403, 0, "a suspended tenant's key");
+	EXPECT_ALL(rotated, unknown, 403, 0, "a suspended tenant's key, no word in the index");
+	ITEST_CHECK(admin_command(resume, NULL) == 0, "resume");
+	EXPECT_ALL(rotated, known, 200, 6000, "resumed");
+
+	snprintf(path, sizeof path, "/provision/keys/%s/revoke", id);
+	ITEST_CHECK(find_status("POST", path, NULL, admin, NULL, NULL) == 200, "revoke");
+	EXPECT_ALL(rotated, known, 401, 0, "the revoked key");
+	EXPECT_ALL(rotated, unknown, 401, 0, "the revoked key, no word in the index");
+}
+
 bool find_access_suite_register(void)
 {
 	CU_pSuite suite = CU_add_suite("find_access", find_access_init, NULL);
@@ -1015,5 +1136,6 @@ bool find_access_suite_register(void)
 		   itest_add_test(suite, "tenant_usage_reports_the_tenants_own_figures", tenant_usage_reports_the_tenants_own_figures,
 						  NULL) &&
 		   itest_add_test(suite, "tenant_calls_answer_when_the_plan_has_lapsed", tenant_calls_answer_when_the_plan_has_lapsed,
-						  NULL);
+						  NULL) &&
+		   itest_add_test(suite, "cached_keys_see_every_change_at_once", cached_keys_see_every_change_at_once, NULL);
 }

@@ -1,6 +1,9 @@
 /* Find API access logic: workspaces, key text, origins, plans and metering. */
 #include "unit_suites.h"
 #include "auth/api_key.h"
+#include "auth/key_principal.h"
+#include "core/arena.h"
+#include "http/request.h"
 #include "find/meter.h"
 #include "find/plan.h"
 #include "find/workspace.h"
@@ -430,7 +433,57 @@ static void envelope_members_survive_an_error_and_error_members_land_inside_erro
 	response_reset(&response);
 }
 
+/* A cached key stands only when the fingerprint read now is the one it was
+ * cached with; anything else (another row, none, a cut value) changes it. */
+static void a_cached_key_stands_only_on_the_same_fingerprint(void)
+{
+	const char *cached = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	const char *other = "f123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct auth_context auth = {.key_fingerprint = cached, .key_unconfirmed = 1};
+	key_principal_confirm_read(&auth, cached, strlen(cached));
+	CU_ASSERT_EQUAL(auth.key_unconfirmed, 0);
+	CU_ASSERT_EQUAL(auth.key_changed, 0);
+	/* A second column value (every row of a statement carries it) changes nothing. */
+	key_principal_confirm_read(&auth, other, strlen(other));
+	CU_ASSERT_EQUAL(auth.key_changed, 0);
+
+	struct auth_context changed = {.key_fingerprint = cached, .key_unconfirmed = 1};
+	key_principal_confirm_read(&changed, other, strlen(other));
+	CU_ASSERT_EQUAL(changed.key_unconfirmed, 0);
+	CU_ASSERT_EQUAL(changed.key_changed, 1);
+
+	struct auth_context gone = {.key_fingerprint = cached, .key_unconfirmed = 1};
+	key_principal_confirm_read(&gone, NULL, 0);
+	CU_ASSERT_EQUAL(gone.key_changed, 1);
+
+	struct auth_context cut = {.key_fingerprint = cached, .key_unconfirmed = 1};
+	key_principal_confirm_read(&cut, cached, 32);
+	CU_ASSERT_EQUAL(cut.key_changed, 1);
+
+	/* A key looked up in this request has nothing to confirm. */
+	struct auth_context looked_up = {.key_fingerprint = cached};
+	key_principal_confirm_read(&looked_up, other, strlen(other));
+	CU_ASSERT_EQUAL(looked_up.key_changed, 0);
+}
+
+/* A key this worker never found valid is not served from the cache, nor is
+ * a malformed one. */
+static void only_keys_found_valid_come_from_the_cache(void)
+{
+	struct arena arena;
+	arena_init(&arena, 4096);
+	struct auth_context auth = {0};
+	CU_ASSERT_EQUAL(key_principal_cached("if_sk_01234567890123456789012345678901", 1800000000, &arena, &auth),
+		KEY_PRINCIPAL_UNKNOWN);
+	CU_ASSERT_EQUAL(key_principal_cached("if_sk_short", 1800000000, &arena, &auth), KEY_PRINCIPAL_UNKNOWN);
+	CU_ASSERT_EQUAL(auth.key_unconfirmed, 0);
+	CU_ASSERT_EQUAL(auth.tenant_id, 0);
+	arena_destroy(&arena);
+}
+
 static const struct unit_test find_access_tests[] = {
+	{"a_cached_key_stands_only_on_the_same_fingerprint", a_cached_key_stands_only_on_the_same_fingerprint},
+	{"only_keys_found_valid_come_from_the_cache", only_keys_found_valid_come_from_the_cache},
 	{"workspace_header_turns_dots_into_hyphens_and_refuses_the_rest",
 		workspace_header_turns_dots_into_hyphens_and_refuses_the_rest},
 	{"workspace_from_origin_uses_the_lowercased_host", workspace_from_origin_uses_the_lowercased_host},
