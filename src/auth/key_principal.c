@@ -27,7 +27,9 @@ static const struct db_statement_def key_principal_statements[KEY_STMT__MAX] = {
 		"IFNULL(UNIX_TIMESTAMP(k.expires_at), 0), k.revoked_at IS NOT NULL, "
 		"IFNULL(UNIX_TIMESTAMP(k.last_used_at), 0), t.status = 'active', "
 		"IFNULL((SELECT FLOOR(UNIX_TIMESTAMP(p.updated_at) * 1000) FROM find_tenant_plans p "
-		"WHERE p.tenant_id = k.tenant_id), -1), " KEY_PRINCIPAL_FINGERPRINT " "
+		"WHERE p.tenant_id = k.tenant_id), -1), "
+		"IFNULL((SELECT FLOOR(UNIX_TIMESTAMP(l.updated_at) * 1000) FROM find_llm_providers l "
+		"WHERE l.tenant_id = k.tenant_id), -1), " KEY_PRINCIPAL_FINGERPRINT " "
 		"FROM find_api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id "
 		"WHERE k.key_hash = ?",
 		.tenant_bound = 0},
@@ -58,6 +60,7 @@ struct key_row {
 	int64_t last_used_s;
 	int tenant_active;
 	int64_t plan_changed_ms;
+	int64_t llm_changed_ms;
 	char fingerprint[KEY_PRINCIPAL_FINGERPRINT_CHARS + 1];
 };
 
@@ -77,10 +80,10 @@ static struct key_cached *key_cache_slot(const unsigned char hash[API_KEY_HASH_B
 static int key_principal_read(void *callback_context, const struct db_row *row)
 {
 	struct key_row *key = callback_context;
-	if (row->column_count != 13 || row->lengths[3] != API_KEY_HASH_BYTES ||
-		row->lengths[12] != KEY_PRINCIPAL_FINGERPRINT_CHARS)
+	if (row->column_count != 14 || row->lengths[3] != API_KEY_HASH_BYTES ||
+		row->lengths[13] != KEY_PRINCIPAL_FINGERPRINT_CHARS)
 		return 1;
-	for (size_t i = 0; i < 13; i++)
+	for (size_t i = 0; i < 14; i++)
 		if (row->values[i] == NULL)
 			return 1;
 	key->found = 1;
@@ -96,7 +99,8 @@ static int key_principal_read(void *callback_context, const struct db_row *row)
 	key->last_used_s = strtoll(row->values[9], NULL, 10);
 	key->tenant_active = row->values[10][0] == '1';
 	key->plan_changed_ms = strtoll(row->values[11], NULL, 10);
-	memcpy(key->fingerprint, row->values[12], KEY_PRINCIPAL_FINGERPRINT_CHARS);
+	key->llm_changed_ms = strtoll(row->values[12], NULL, 10);
+	memcpy(key->fingerprint, row->values[13], KEY_PRINCIPAL_FINGERPRINT_CHARS);
 	key->fingerprint[KEY_PRINCIPAL_FINGERPRINT_CHARS] = '\0';
 	return 0;
 }
@@ -115,6 +119,7 @@ static enum key_principal_outcome key_principal_fill(const struct key_row *row, 
 		auth->permissions = row->scopes[0] ? arena_strdup(arena, row->scopes) : KEY_SECRET_PERMISSIONS;
 	auth->key_allowed_origins = arena_strdup(arena, row->allowed_origins);
 	auth->plan_changed_ms = row->plan_changed_ms;
+	auth->llm_changed_ms = row->llm_changed_ms;
 	auth->key_fingerprint = arena_strdup(arena, row->fingerprint);
 	if (auth->tenant_slug == NULL || auth->permissions == NULL || auth->key_allowed_origins == NULL ||
 		auth->key_fingerprint == NULL)

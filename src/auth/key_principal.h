@@ -42,13 +42,14 @@ const struct db_statement_def *key_principal_statement_table(size_t *count);
  * round again with a fresh lookup. A revocation thus takes effect on the
  * next request, as without the cache. */
 
-/* Everything a lookup reads of the key, its tenant and its plan, except the
- * last-used stamp, hashed: equal fingerprints, the same principal. JSON_ARRAY
+/* Everything a lookup reads of the key, its tenant, its plan and its model
+ * provider, except the last-used stamp, hashed: equal fingerprints, the same principal. JSON_ARRAY
  * quotes every member, so no two rows run together into the same text. */
 #define KEY_PRINCIPAL_FINGERPRINT                                                                               \
 	"SHA2(JSON_ARRAY(k.tenant_id, t.slug, t.status, k.key_id, HEX(k.key_hash), k.key_type, k.scopes,"          \
 	" k.allowed_origins, UNIX_TIMESTAMP(k.expires_at), k.revoked_at IS NOT NULL,"                              \
-	" (SELECT UNIX_TIMESTAMP(p.updated_at) FROM find_tenant_plans p WHERE p.tenant_id = k.tenant_id)), 256)"
+	" (SELECT UNIX_TIMESTAMP(p.updated_at) FROM find_tenant_plans p WHERE p.tenant_id = k.tenant_id),"        \
+	" (SELECT UNIX_TIMESTAMP(l.updated_at) FROM find_llm_providers l WHERE l.tenant_id = k.tenant_id)), 256)"
 /* A scalar column of a cached key's fingerprint now (NULL when the key or
  * its tenant is gone); bind its KEY_PRINCIPAL_CONFIRM_PARAMS parameters with
  * key_principal_confirm_bind. */

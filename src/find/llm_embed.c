@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #define LLM_EMBED_CONNECT_TIMEOUT_MS 5000
 
@@ -100,6 +101,38 @@ int llm_embed_endpoint(struct db *db, const struct config *config, uint64_t tena
 	struct llm_embed_row found = {config, endpoint};
 	struct db_param params[] = {DB_UINT(tenant_id)};
 	return db_query(db, &llm_embed_statements[0], params, 1, llm_embed_provider_row, &found);
+}
+
+/* Endpoints this worker read, by tenant (direct-mapped: a collision only
+ * costs a read). They hold the tenant's provider key, as the rows do. */
+#define LLM_EMBED_CACHE_SLOTS 64
+
+struct llm_embed_cached {
+	uint64_t tenant_id;
+	int64_t changed_ms;
+	struct llm_endpoint endpoint;
+};
+
+static struct llm_embed_cached llm_embed_cache[LLM_EMBED_CACHE_SLOTS];
+
+int llm_embed_endpoint_known(struct db *db, const struct config *config, uint64_t tenant_id, int timeout_ms,
+	int64_t changed_ms, struct llm_endpoint *endpoint)
+{
+	struct llm_embed_cached *slot = &llm_embed_cache[tenant_id % LLM_EMBED_CACHE_SLOTS];
+	if (changed_ms != 0 && slot->tenant_id == tenant_id && slot->changed_ms == changed_ms) {
+		*endpoint = slot->endpoint;
+		endpoint->timeout_ms = timeout_ms;
+		endpoint->stall_ms = timeout_ms;
+		return DB_OK;
+	}
+	int result = llm_embed_endpoint(db, config, tenant_id, timeout_ms, endpoint);
+	if (result == DB_OK && changed_ms != 0) {
+		OPENSSL_cleanse(&slot->endpoint, sizeof(slot->endpoint));
+		slot->tenant_id = tenant_id;
+		slot->changed_ms = changed_ms;
+		slot->endpoint = *endpoint;
+	}
+	return result;
 }
 
 struct llm_embed_socket_check {

@@ -26,6 +26,12 @@ struct db;
  * off). Returns an enum db_result. */
 int llm_embed_endpoint(struct db *db, const struct config *config, uint64_t tenant_id, int timeout_ms,
 	struct llm_endpoint *endpoint);
+/* The same, kept by this worker while the tenant's provider row has the
+ * change stamp changed_ms (milliseconds, -1 for no row; read with an API key,
+ * auth_context.llm_changed_ms): a search reads the row only when it changed.
+ * changed_ms 0 (unknown: a JWT caller) always reads it. */
+int llm_embed_endpoint_known(struct db *db, const struct config *config, uint64_t tenant_id, int timeout_ms,
+	int64_t changed_ms, struct llm_endpoint *endpoint);
 const struct db_statement_def *llm_embed_statement_table(size_t *count);
 
 /* Embeds count texts: 0 with *vectors (count * *dimension floats, caller

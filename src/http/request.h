@@ -70,6 +70,8 @@ struct auth_context {
 	 * for none), read with the key, so the gate may keep the plan it read
 	 * before while it has not changed. 0 when unknown (JWTs). */
 	int64_t plan_changed_ms;
+	/* The same for the tenant's own model provider row (find_llm_providers). */
+	int64_t llm_changed_ms;
 	/* API keys served from the worker's cache (auth/key_principal.h): the
 	 * row's fingerprint when it was last read, and whether this request
 	 * has yet to read it again (key_unconfirmed) or found it changed. */

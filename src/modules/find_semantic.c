@@ -57,8 +57,9 @@ void find_semantic_begin(struct request_context *context, enum find_entity_kind 
 	if ((kind != FIND_PRODUCT && kind != FIND_POST) || text_length == 0 || !find_semantic_plan_has_it(context))
 		return;
 	struct llm_endpoint endpoint;
-	if (llm_embed_endpoint(context->db, context->config, context->request->auth.tenant_id,
-		    context->config->chat_llm_embedding_timeout_ms, &endpoint) != DB_OK ||
+	if (llm_embed_endpoint_known(context->db, context->config, context->request->auth.tenant_id,
+		    context->config->chat_llm_embedding_timeout_ms, context->request->auth.llm_changed_ms,
+		    &endpoint) != DB_OK ||
 		endpoint.model[0] == '\0')
 		return;
 	/* An outside call goes only on behalf of a key confirmed now (a key
