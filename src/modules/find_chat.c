@@ -513,7 +513,7 @@ static enum db_result find_chat_match(struct request_context *context, const cha
 	struct find_index_plan plan = {.mode = FIND_INDEX_ANY_WORD, .typos = 1, .pairs = text.count > 1};
 	struct find_index_query query;
 	uint64_t tenant_id = context->request->auth.tenant_id;
-	int result = find_index_query_build(context->db, tenant_id, kind, &text, &plan, NULL, &query);
+	int result = find_index_query_build(context->db, tenant_id, kind, &text, &plan, NULL, NULL, &query);
 	struct find_index_db_source db_source = {.db = context->db, .tenant_id = tenant_id, .kind = kind};
 	struct find_index_source source;
 	find_index_db_source_init(&db_source, &source, find_chat_verify, verifier);

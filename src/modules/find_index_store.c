@@ -767,27 +767,22 @@ static int find_index_lookup_typos(struct db *db, uint64_t tenant_id, const char
 	return result;
 }
 
-int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_kind kind,
-	const struct find_index_text *text, const struct find_index_plan *plan, struct auth_context *key_check,
-	struct find_index_query *query)
+/* The statistics (and small terms' postings) of text's words, and of the
+ * pairs of adjacent words when pairs is set, into heads. */
+static int find_index_read_heads(struct db *db, uint64_t tenant_id, enum find_entity_kind kind,
+	const struct find_index_text *text, int pairs, struct auth_context *key_check, struct find_index_heads *heads)
 {
-	memset(query, 0, sizeof(*query));
-	query->mode = plan->mode;
-	query->positions = text->count;
-	if (text->count == 0)
-		return DB_OK;
-	const char *entity = find_index_entity(kind);
 	json_object *terms = json_object_new_array();
 	char pair[FIND_INDEX_TERM_MAX_BYTES + 1];
 	for (int i = 0; i < text->count; i++) {
 		find_index_terms_add_once(terms, text->words[i]);
-		if (plan->pairs && i > 0) {
+		if (pairs && i > 0) {
 			snprintf(pair, sizeof(pair), "%s %s", text->words[i - 1], text->words[i]);
 			find_index_terms_add_once(terms, pair);
 		}
 	}
 	int confirming = key_check != NULL && key_check->key_unconfirmed;
-	struct find_index_heads heads = {.key_check = confirming ? key_check : NULL};
+	heads->key_check = confirming ? key_check : NULL;
 	const char *counter = kind == FIND_POST ? "find.posts" : "find.products";
 	struct db_param params[5 + KEY_PRINCIPAL_CONFIRM_PARAMS];
 	size_t count = 0;
@@ -798,17 +793,54 @@ int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_k
 	}
 	params[count++] = DB_TEXT(find_index_json(terms));
 	params[count++] = DB_UINT(tenant_id);
-	params[count++] = DB_TEXT(entity);
+	params[count++] = DB_TEXT(find_index_entity(kind));
 	params[count++] = DB_UINT(FIND_INDEX_PRELOAD_DOCUMENTS);
 	int result = db_query(db, &find_index_statements[confirming ? FIS_HEADS_CONFIRMING : FIS_HEADS], params, count,
-		find_index_collect_head, &heads);
+		find_index_collect_head, heads);
 	json_object_put(terms);
-	int malformed = heads.malformed;
-	query->collection_documents = heads.collection_documents;
+	heads->key_check = NULL;
+	return result;
+}
+
+void find_index_memo_release(struct find_index_memo *memo)
+{
+	if (memo->heads != NULL) {
+		find_index_heads_release(memo->heads);
+		free(memo->heads);
+	}
+	memo->heads = NULL;
+}
+
+int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_kind kind,
+	const struct find_index_text *text, const struct find_index_plan *plan, struct auth_context *key_check,
+	struct find_index_memo *memo, struct find_index_query *query)
+{
+	memset(query, 0, sizeof(*query));
+	query->mode = plan->mode;
+	query->positions = text->count;
+	if (text->count == 0)
+		return DB_OK;
+	const char *entity = find_index_entity(kind);
+	char pair[FIND_INDEX_TERM_MAX_BYTES + 1];
+	struct find_index_heads read_now = {0}, *heads = &read_now;
+	int result = DB_OK;
+	if (memo != NULL && memo->heads != NULL) {
+		heads = memo->heads; /* read by an earlier walk of this search */
+	} else {
+		result = find_index_read_heads(db, tenant_id, kind, text, plan->pairs, key_check, heads);
+		if (result == DB_OK && memo != NULL) {
+			memo->heads = xmalloc(sizeof(*memo->heads));
+			*memo->heads = read_now;
+			memset(&read_now, 0, sizeof(read_now));
+			heads = memo->heads;
+		}
+	}
+	int malformed = heads->malformed;
+	query->collection_documents = heads->collection_documents;
 	for (int i = 0; result == DB_OK && i < text->count; i++) {
 		const char *word = text->words[i];
 		int last = i == text->count - 1;
-		const struct find_index_head *head = find_index_heads_find(&heads, word);
+		const struct find_index_head *head = find_index_heads_find(heads, word);
 		int typed_short = last && text->last_is_prefix &&
 			(strlen(word) < FIND_INDEX_WORD_MIN_BYTES || find_index_is_stopword(word, strlen(word)));
 		if (head != NULL && !typed_short)
@@ -826,12 +858,12 @@ int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_k
 		find_index_heads_release(&alternatives);
 		if (plan->pairs && i > 0) {
 			snprintf(pair, sizeof(pair), "%s %s", text->words[i - 1], word);
-			const struct find_index_head *pair_head = find_index_heads_find(&heads, pair);
+			const struct find_index_head *pair_head = find_index_heads_find(heads, pair);
 			if (pair_head != NULL)
 				find_index_add_head(query, pair_head, -1, FIND_INDEX_WEIGHT_PAIR);
 		}
 	}
-	find_index_heads_release(&heads);
+	find_index_heads_release(&read_now); /* empty when the memo keeps them */
 	if (result == DB_OK && malformed)
 		result = DB_ERROR;
 	/* The collection is at least as large as its most frequent term. */

@@ -56,14 +56,23 @@ struct find_index_plan {
  * (find_search.c), which would read every bucket of such terms anyway. */
 #define FIND_INDEX_PRELOAD_DOCUMENTS 4096
 
-/* Builds query for words: reads their statistics and, as plan allows, the
- * prefix and typo alternatives from the tenant's vocabulary. key_check (may
- * be NULL): a request whose API key came from the worker's cache; the
- * statistics' statement then confirms it (auth/key_principal.h). Returns an
- * enum db_result. */
+/* The words' statistics a search read, kept for its later walks (the
+ * prefix and any-word walks read the same words): for one text and one
+ * setting of plan.pairs. Starts zeroed; release when the search is done. */
+struct find_index_heads;
+struct find_index_memo {
+	struct find_index_heads *heads;
+};
+void find_index_memo_release(struct find_index_memo *memo);
+
+/* Builds query for words: reads their statistics (or takes them from memo,
+ * which may be NULL) and, as plan allows, the prefix and typo alternatives
+ * from the tenant's vocabulary. key_check (may be NULL): a request whose API
+ * key came from the worker's cache; the statistics' statement then confirms
+ * it (auth/key_principal.h). Returns an enum db_result. */
 int find_index_query_build(struct db *db, uint64_t tenant_id, enum find_entity_kind kind,
 	const struct find_index_text *text, const struct find_index_plan *plan, struct auth_context *key_check,
-	struct find_index_query *query);
+	struct find_index_memo *memo, struct find_index_query *query);
 
 /* The walk's source over the database; verify and verify_context come from
  * the caller (filters it alone knows), may be NULL. */

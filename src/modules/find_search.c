@@ -444,11 +444,12 @@ static int find_search_needs_verify(const struct request_context *context, const
 
 /* One walk of the index with plan; fills result. Returns an enum db_result. */
 static int find_search_walk(struct request_context *context, const struct find_search_request *request,
-	const struct find_index_text *text, const struct find_index_plan *plan, struct find_index_result *result)
+	const struct find_index_text *text, const struct find_index_plan *plan, struct find_index_memo *memo,
+	struct find_index_result *result)
 {
 	struct find_index_query query;
 	int status = find_index_query_build(context->db, context->request->auth.tenant_id, request->kind, text, plan,
-		&context->request->auth, &query);
+		&context->request->auth, memo, &query);
 	if (status != DB_OK) {
 		find_index_query_release(&query);
 		memset(result, 0, sizeof(*result));
@@ -472,22 +473,25 @@ static int find_search_walk(struct request_context *context, const struct find_s
 
 /* Every word (typos allowed, phrases ranked); the word being typed as a
  * prefix when it is not a word of the tenant or the page is not full; any
- * word only when all of them find nothing. */
+ * word only when all of them find nothing. The words' statistics are read
+ * once, by the first walk. */
 static int find_search_index(struct request_context *context, const struct find_search_request *request,
 	const struct find_index_text *text, struct find_index_result *result)
 {
 	struct find_index_plan plan = {.mode = FIND_INDEX_ALL_WORDS, .typos = 1, .pairs = text->count > 1};
-	int status = find_search_walk(context, request, text, &plan, result);
+	struct find_index_memo memo = {0};
+	int status = find_search_walk(context, request, text, &plan, &memo, result);
 	if (status == DB_OK && text->last_is_prefix && result->top_count < (size_t)request->limit) {
 		find_index_result_release(result);
 		plan.prefix_last = 1;
-		status = find_search_walk(context, request, text, &plan, result);
+		status = find_search_walk(context, request, text, &plan, &memo, result);
 	}
 	if (status == DB_OK && result->total == 0 && text->count > 1) {
 		find_index_result_release(result);
 		plan.mode = FIND_INDEX_ANY_WORD;
-		status = find_search_walk(context, request, text, &plan, result);
+		status = find_search_walk(context, request, text, &plan, &memo, result);
 	}
+	find_index_memo_release(&memo);
 	return status;
 }
 
