@@ -1,6 +1,7 @@
 /* Key lookup by hash and the cheap last-used stamp. */
 #include "auth/key_principal.h"
 #include "auth/api_key.h"
+#include "auth/principal_confirm.h"
 #include "core/arena.h"
 #include "db/db.h"
 #include "http/request.h"
@@ -61,7 +62,7 @@ struct key_row {
 	int tenant_active;
 	int64_t plan_changed_ms;
 	int64_t llm_changed_ms;
-	char fingerprint[KEY_PRINCIPAL_FINGERPRINT_CHARS + 1];
+	char fingerprint[PRINCIPAL_FINGERPRINT_CHARS + 1];
 };
 
 /* A key this worker found valid: its row as read, and when that was. */
@@ -81,7 +82,7 @@ static int key_principal_read(void *callback_context, const struct db_row *row)
 {
 	struct key_row *key = callback_context;
 	if (row->column_count != 14 || row->lengths[3] != API_KEY_HASH_BYTES ||
-		row->lengths[13] != KEY_PRINCIPAL_FINGERPRINT_CHARS)
+		row->lengths[13] != PRINCIPAL_FINGERPRINT_CHARS)
 		return 1;
 	for (size_t i = 0; i < 14; i++)
 		if (row->values[i] == NULL)
@@ -100,8 +101,8 @@ static int key_principal_read(void *callback_context, const struct db_row *row)
 	key->tenant_active = row->values[10][0] == '1';
 	key->plan_changed_ms = strtoll(row->values[11], NULL, 10);
 	key->llm_changed_ms = strtoll(row->values[12], NULL, 10);
-	memcpy(key->fingerprint, row->values[13], KEY_PRINCIPAL_FINGERPRINT_CHARS);
-	key->fingerprint[KEY_PRINCIPAL_FINGERPRINT_CHARS] = '\0';
+	memcpy(key->fingerprint, row->values[13], PRINCIPAL_FINGERPRINT_CHARS);
+	key->fingerprint[PRINCIPAL_FINGERPRINT_CHARS] = '\0';
 	return 0;
 }
 
@@ -120,9 +121,9 @@ static enum key_principal_outcome key_principal_fill(const struct key_row *row, 
 	auth->key_allowed_origins = arena_strdup(arena, row->allowed_origins);
 	auth->plan_changed_ms = row->plan_changed_ms;
 	auth->llm_changed_ms = row->llm_changed_ms;
-	auth->key_fingerprint = arena_strdup(arena, row->fingerprint);
+	auth->principal_fingerprint = arena_strdup(arena, row->fingerprint);
 	if (auth->tenant_slug == NULL || auth->permissions == NULL || auth->key_allowed_origins == NULL ||
-		auth->key_fingerprint == NULL)
+		auth->principal_fingerprint == NULL)
 		return KEY_PRINCIPAL_DB_ERROR;
 	return KEY_PRINCIPAL_OK;
 }
@@ -183,7 +184,7 @@ enum key_principal_outcome key_principal_cached(const char *key, int64_t now_s, 
 		return KEY_PRINCIPAL_UNKNOWN;
 	enum key_principal_outcome outcome = key_principal_fill(&cached->row, arena, auth);
 	if (outcome == KEY_PRINCIPAL_OK)
-		auth->key_unconfirmed = 1;
+		auth->principal_unconfirmed = 1;
 	return outcome;
 }
 
@@ -202,22 +203,12 @@ void key_principal_confirm_bind(const struct auth_context *auth, struct db_param
 	params[1] = DB_UINT(auth->api_key_id);
 }
 
-void key_principal_confirm_read(struct auth_context *auth, const char *value, size_t length)
-{
-	if (!auth->key_unconfirmed)
-		return;
-	int same = value != NULL && auth->key_fingerprint != NULL && length == KEY_PRINCIPAL_FINGERPRINT_CHARS &&
-		strlen(auth->key_fingerprint) == length && memcmp(value, auth->key_fingerprint, length) == 0;
-	auth->key_unconfirmed = 0;
-	auth->key_changed = !same;
-}
-
 static int key_principal_read_confirmation(void *callback_context, const struct db_row *row)
 {
 	struct auth_context *auth = callback_context;
 	if (row->column_count != 1)
 		return 1;
-	key_principal_confirm_read(auth, row->values[0], row->lengths[0]);
+	principal_confirm_read(auth, row->values[0], row->lengths[0]);
 	return 0;
 }
 
@@ -229,9 +220,9 @@ int key_principal_confirm(struct db *db, struct auth_context *auth)
 		key_principal_read_confirmation, auth);
 	/* No row at all cannot happen (a scalar subquery answers NULL); say
 	 * changed rather than trust a key nothing confirmed. */
-	if (result == DB_OK && auth->key_unconfirmed) {
-		auth->key_unconfirmed = 0;
-		auth->key_changed = 1;
+	if (result == DB_OK && auth->principal_unconfirmed) {
+		auth->principal_unconfirmed = 0;
+		auth->principal_changed = 1;
 	}
 	return result;
 }

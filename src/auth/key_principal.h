@@ -33,14 +33,7 @@ enum key_principal_outcome key_principal_load(struct db *db, const char *key, in
 	struct auth_context *auth);
 const struct db_statement_def *key_principal_statement_table(size_t *count);
 
-/* A worker keeps the keys it found valid, by hash. A key served from that
- * cache is only provisional: before its request answers, the key's row is
- * read again, cheaply, as an extra column of a statement the handler sends
- * anyway (KEY_PRINCIPAL_CONFIRM_COLUMN) or, when none carried it, alone
- * (key_principal_confirm); a changed row (revoked, rotated, expired, other
- * scopes or origins, a suspended tenant, a new plan) sends the request
- * round again with a fresh lookup. A revocation thus takes effect on the
- * next request, as without the cache. */
+/* Keys this worker found valid are kept by hash (auth/principal_confirm.h). */
 
 /* Everything a lookup reads of the key, its tenant, its plan and its model
  * provider, except the last-used stamp, hashed: equal fingerprints, the same principal. JSON_ARRAY
@@ -57,7 +50,6 @@ const struct db_statement_def *key_principal_statement_table(size_t *count);
 	"(SELECT " KEY_PRINCIPAL_FINGERPRINT " FROM find_api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id"    \
 	" WHERE k.tenant_id = ? AND k.key_id = ?)"
 #define KEY_PRINCIPAL_CONFIRM_PARAMS 2
-#define KEY_PRINCIPAL_FINGERPRINT_CHARS 64
 
 struct db_param;
 
@@ -68,8 +60,6 @@ struct db_param;
 enum key_principal_outcome key_principal_cached(const char *key, int64_t now_s, struct arena *arena,
 	struct auth_context *auth);
 void key_principal_confirm_bind(const struct auth_context *auth, struct db_param *params);
-/* A confirmation column's value (NULL: the key is gone). */
-void key_principal_confirm_read(struct auth_context *auth, const char *value, size_t length);
 /* Reads the key's fingerprint alone, for a request no statement confirmed. */
 int key_principal_confirm(struct db *db, struct auth_context *auth);
 /* Drops key from this worker's cache. */

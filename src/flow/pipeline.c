@@ -10,6 +10,7 @@
 #include "auth/key_principal.h"
 #include "auth/operator_key.h"
 #include "auth/principal.h"
+#include "auth/principal_confirm.h"
 #include "auth/rate_lease.h"
 #include "auth/ratelimit.h"
 #include "auth/rbac.h"
@@ -58,7 +59,7 @@ static const char *pipeline_bearer_token(const char *authorization)
 /* An API key, looked up by its hash. A genuine key on a route its type may
  * not use is a 403, not a 401: the caller is known, the route is not theirs. */
 static int pipeline_authenticate_key(struct request_context *context, const struct route *route, const char *key,
-	int key_cache)
+	int use_cache)
 {
 	struct request *request = context->request;
 	if (!(route->credentials & (ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY))) {
@@ -66,7 +67,7 @@ static int pipeline_authenticate_key(struct request_context *context, const stru
 		return -1;
 	}
 	enum key_principal_outcome outcome = KEY_PRINCIPAL_UNKNOWN;
-	if (key_cache && route->key_cache)
+	if (use_cache && route->principal_cache)
 		outcome = key_principal_cached(key, context->now_s, request->arena, &request->auth);
 	if (outcome != KEY_PRINCIPAL_OK)
 		outcome = key_principal_load(context->db, key, context->now_s, request->arena, &request->auth);
@@ -162,10 +163,15 @@ static size_t pipeline_user_buckets(const struct config *config, uint64_t tenant
 	return 2;
 }
 
-/* Outcome of the platform API's rate count, taken with the principal. */
+/* Outcome of the platform API's rate count, taken with the principal, and
+ * the buckets it took a unit of (handed back if the request runs again). */
 struct pipeline_rate {
 	int counted;
 	struct ratelimit_outcome outcome;
+	struct ratelimit_bucket buckets[2];
+	struct rate_lease_want wants[2];
+	size_t bucket_count;
+	int admitted;
 };
 
 /* The per-user (and per-tenant) limits from this worker's leases: most
@@ -173,9 +179,9 @@ struct pipeline_rate {
 static int pipeline_count_user(struct request_context *context, uint64_t tenant_id, uint64_t user_id,
 	struct pipeline_rate *rate)
 {
-	struct ratelimit_bucket buckets[2];
+	struct ratelimit_bucket *buckets = rate->buckets;
 	size_t bucket_count = pipeline_user_buckets(context->config, tenant_id, user_id, buckets);
-	struct rate_lease_want wants[2];
+	struct rate_lease_want *wants = rate->wants;
 	struct rate_lease_got got[2];
 	for (size_t i = 0; i < bucket_count; i++) {
 		int64_t start = ratelimit_window_start(context->now_s, buckets[i].window_s);
@@ -187,6 +193,8 @@ static int pipeline_count_user(struct request_context *context, uint64_t tenant_
 	int result = rate_lease_take(context->db, wants, bucket_count, context->now_s, got, &admitted);
 	if (result != DB_OK)
 		return result;
+	rate->bucket_count = bucket_count;
+	rate->admitted = admitted;
 	uint32_t hits[2];
 	for (size_t i = 0; i < bucket_count; i++)
 		hits[i] = got[i].count > UINT32_MAX ? UINT32_MAX : (uint32_t)got[i].count;
@@ -196,7 +204,7 @@ static int pipeline_count_user(struct request_context *context, uint64_t tenant_
 }
 
 static int pipeline_authenticate(struct request_context *context, const struct route *route,
-	const struct route_table *table, struct pipeline_rate *rate, int key_cache)
+	const struct route_table *table, struct pipeline_rate *rate, int use_cache)
 {
 	if (route->credentials == ROUTE_PUBLIC)
 		return 0;
@@ -205,7 +213,7 @@ static int pipeline_authenticate(struct request_context *context, const struct r
 	struct request *request = context->request;
 	const char *token = pipeline_bearer_token(request->authorization);
 	if (token != NULL && api_key_type_of(token) != API_KEY_NONE)
-		return pipeline_authenticate_key(context, route, token, key_cache);
+		return pipeline_authenticate_key(context, route, token, use_cache);
 	if (token == NULL || !(route->credentials & ROUTE_CRED_JWT)) {
 		pipeline_unauthorized(context, "Authentication required");
 		return -1;
@@ -224,8 +232,12 @@ static int pipeline_authenticate(struct request_context *context, const struct r
 		return -1;
 	}
 	uint64_t user_id = strtoull(claims.sub, NULL, 10);
-	enum principal_outcome outcome =
-		principal_load(context->db, claims.tenant_id, user_id, claims.session_id, request->arena, &request->auth);
+	enum principal_outcome outcome = PRINCIPAL_GONE;
+	if (use_cache && route->principal_cache)
+		outcome = principal_cached(claims.tenant_id, user_id, claims.session_id, request->arena, &request->auth);
+	if (outcome != PRINCIPAL_OK)
+		outcome = principal_load(context->db, claims.tenant_id, user_id, claims.session_id, request->arena,
+			&request->auth);
 	/* The gate counts with its own limits; the platform API here. */
 	if (outcome == PRINCIPAL_OK && table->gate == NULL) {
 		int result = pipeline_count_user(context, claims.tenant_id, user_id, rate);
@@ -415,15 +427,14 @@ static void pipeline_preflight(struct request_context *context, const struct rou
 	}
 }
 
-/* Authentication to the answer, for a matched route; key_cache: whether an
- * API key may come from the worker's cache (on a route that allows it). */
+/* Authentication to the answer, for a matched route; use_cache: whether the
+ * caller may come from the worker's cache (on a route that allows it). */
 static void pipeline_route(struct request_context *context, const struct route *route, const struct route_table *table,
-	int key_cache)
+	int use_cache, struct pipeline_rate *rate)
 {
 	struct response *response = context->response;
-	struct pipeline_rate rate = {0};
-	if (pipeline_authenticate(context, route, table, &rate, key_cache) != 0 ||
-		pipeline_resolve_tenant(context, route) != 0 || pipeline_admit(context, route, table, &rate) != 0 ||
+	if (pipeline_authenticate(context, route, table, rate, use_cache) != 0 ||
+		pipeline_resolve_tenant(context, route) != 0 || pipeline_admit(context, route, table, rate) != 0 ||
 		pipeline_check_permission(context, route) != 0 || pipeline_validate_query(context, route) != 0 ||
 		pipeline_validate_input(context, route) != 0)
 		return;
@@ -439,23 +450,23 @@ static void pipeline_route(struct request_context *context, const struct route *
 	pipeline_answer_not_modified(context);
 }
 
-/* A key served from the cache is confirmed before its answer leaves: by a
- * handler's statement, or here. Returns 1 when the answer stands (the key
- * did not change, or the database could not say: then a 503 in its place),
- * 0 when the request must start again. */
-static int pipeline_key_stands(struct request_context *context)
+/* A caller served from the cache is confirmed before its answer leaves: by
+ * a handler's statement, or here. Returns 1 when the answer stands (the
+ * caller did not change, or the database could not say: then a 503 in its
+ * place), 0 when the request must start again. */
+static int pipeline_principal_stands(struct request_context *context)
 {
 	struct auth_context *auth = &context->request->auth;
-	if (auth->key_unconfirmed) {
-		int result = key_principal_confirm(context->db, auth);
+	if (auth->principal_unconfirmed) {
+		int result = principal_confirm_now(context->db, auth);
 		if (result != DB_OK) {
 			response_reset(context->response);
 			context->after_response = NULL;
-			respond_db_failure(context, result, "confirm key");
+			respond_db_failure(context, result, "confirm caller");
 			return 1;
 		}
 	}
-	return !auth->key_changed;
+	return !auth->principal_changed;
 }
 
 void pipeline_process(struct request_context *context, char **envp, request_body_reader read_body,
@@ -494,23 +505,32 @@ void pipeline_process(struct request_context *context, char **envp, request_body
 	}
 
 	context->route = route;
-	pipeline_route(context, route, table, 1);
-	if (request->auth.key_unconfirmed || request->auth.key_changed) {
-		if (pipeline_key_stands(context))
+	struct pipeline_rate rate = {0};
+	pipeline_route(context, route, table, 1, &rate);
+	struct auth_context *auth = &request->auth;
+	if (auth->principal_unconfirmed || auth->principal_changed) {
+		if (pipeline_principal_stands(context))
 			return;
-		/* The key's row changed since this worker read it: whatever was
+		/* The caller's row changed since this worker read it: whatever was
 		 * answered from the old one goes, and the request starts again
-		 * from a fresh lookup (which refuses a revoked key). */
-		log_msg(LOG_LEVEL_INFO, request->request_id, "API key %llu changed since this worker read it (revoked, "
-			"rotated, its tenant or plan changed): request run again after a fresh lookup",
-			(unsigned long long)request->auth.api_key_id);
-		key_principal_forget(pipeline_bearer_token(request->authorization));
+		 * from a fresh lookup (which refuses a revoked key or session). */
+		int is_key = auth->kind == AUTH_SECRET_KEY || auth->kind == AUTH_PUBLISHABLE_KEY;
+		log_msg(LOG_LEVEL_INFO, request->request_id, "%s %llu changed since this worker read it: request run "
+			"again after a fresh lookup", is_key ? "API key" : "session",
+			(unsigned long long)(is_key ? auth->api_key_id : auth->session_id));
+		if (is_key)
+			key_principal_forget(pipeline_bearer_token(request->authorization));
+		else
+			principal_forget(auth->tenant_id, auth->user_id, auth->session_id);
 		if (table->gate != NULL && table->gate->withdraw != NULL && context->gate_state != NULL)
 			table->gate->withdraw(context);
+		if (rate.counted && rate.admitted)
+			rate_lease_put_back(rate.wants, rate.bucket_count);
 		response_reset(response);
 		context->after_response = NULL;
 		context->gate_state = NULL;
-		memset(&request->auth, 0, sizeof(request->auth));
-		pipeline_route(context, route, table, 0);
+		memset(auth, 0, sizeof(*auth));
+		memset(&rate, 0, sizeof(rate));
+		pipeline_route(context, route, table, 0, &rate);
 	}
 }

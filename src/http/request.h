@@ -74,10 +74,10 @@ struct auth_context {
 	int64_t llm_changed_ms;
 	/* API keys served from the worker's cache (auth/key_principal.h): the
 	 * row's fingerprint when it was last read, and whether this request
-	 * has yet to read it again (key_unconfirmed) or found it changed. */
-	const char *key_fingerprint;
-	int key_unconfirmed;
-	int key_changed;
+	 * has yet to read it again (principal_unconfirmed) or found it changed. */
+	const char *principal_fingerprint;
+	int principal_unconfirmed;
+	int principal_changed;
 };
 
 struct request {

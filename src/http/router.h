@@ -35,10 +35,11 @@ struct route {
 	route_handler handler;
 	const void *data; /* handler-specific, e.g. the resource a generic handler serves */
 	const void *gate_data; /* what the table's gate needs of this route (its own type) */
-	/* API keys may come from the worker's cache (auth/key_principal.h),
-	 * confirmed by the handler's reads or after it: only for routes that
-	 * write nothing and stream nothing, whose answer can be thrown away. */
-	int key_cache;
+	/* The caller (API key, or JWT session) may come from the worker's
+	 * cache (auth/principal_confirm.h), confirmed by the handler's reads or
+	 * after it: only for routes that write nothing and stream nothing,
+	 * whose answer can be thrown away. */
+	int principal_cache;
 };
 
 /* How an API surface plugs into the request flow. The pipeline calls admit

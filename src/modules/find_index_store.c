@@ -3,6 +3,7 @@
  * full rebuild. */
 #include "modules/find_index_store.h"
 #include "auth/key_principal.h"
+#include "auth/principal_confirm.h"
 #include "core/alloc.h"
 #include "core/hex.h"
 #include "http/request.h"
@@ -649,7 +650,7 @@ static int find_index_collect_head(void *callback_context, const struct db_row *
 			memcpy(head->ranges, row->values[6], FIND_INDEX_RANGES);
 	}
 	if (row->column_count > 7 && heads->key_check != NULL)
-		key_principal_confirm_read(heads->key_check, row->values[7], row->lengths[7]);
+		principal_confirm_read(heads->key_check, row->values[7], row->lengths[7]);
 	if (row->column_count > 5 && row->values[5] != NULL) {
 		head->complete = 1;
 		if (find_index_postings_decode((const unsigned char *)row->values[5], row->lengths[5], &head->postings) != 0)
@@ -781,7 +782,8 @@ static int find_index_read_heads(struct db *db, uint64_t tenant_id, enum find_en
 			find_index_terms_add_once(terms, pair);
 		}
 	}
-	int confirming = key_check != NULL && key_check->key_unconfirmed;
+	int confirming = key_check != NULL && key_check->principal_unconfirmed &&
+		(key_check->kind == AUTH_SECRET_KEY || key_check->kind == AUTH_PUBLISHABLE_KEY);
 	heads->key_check = confirming ? key_check : NULL;
 	const char *counter = kind == FIND_POST ? "find.posts" : "find.products";
 	struct db_param params[5 + KEY_PRINCIPAL_CONFIRM_PARAMS];

@@ -199,10 +199,10 @@ static const struct find_route_terms find_search_terms = {.meter = FIND_METER_SE
 static const struct route find_search_routes[] = {
 	{.method = HTTP_POST, .pattern = "/api/v1/find/products/search", .permission = "find.view",
 		.credentials = ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY, .handler = find_search,
-		.data = &find_search_products, .gate_data = &find_search_terms, .key_cache = 1},
+		.data = &find_search_products, .gate_data = &find_search_terms, .principal_cache = 1},
 	{.method = HTTP_POST, .pattern = "/api/v1/find/posts/search", .permission = "find.view",
 		.credentials = ROUTE_CRED_JWT | ROUTE_CRED_SECRET_KEY | ROUTE_CRED_PUBLISHABLE_KEY, .handler = find_search,
-		.data = &find_search_posts, .gate_data = &find_search_terms, .key_cache = 1},
+		.data = &find_search_posts, .gate_data = &find_search_terms, .principal_cache = 1},
 };
 
 const struct route_table find_search_route_table = {

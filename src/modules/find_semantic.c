@@ -1,7 +1,7 @@
 /* Semantic re-ranking of the text search's top hits, and the nearest
  * neighbours of a product for recommendations. */
 #include "modules/find_semantic.h"
-#include "auth/key_principal.h"
+#include "auth/principal_confirm.h"
 #include "core/alloc.h"
 #include "core/arena.h"
 #include "core/config.h"
@@ -62,10 +62,10 @@ void find_semantic_begin(struct request_context *context, enum find_entity_kind 
 		    &endpoint) != DB_OK ||
 		endpoint.model[0] == '\0')
 		return;
-	/* An outside call goes only on behalf of a key confirmed now (a key
+	/* An outside call goes only on behalf of a key confirmed now (a caller
 	 * from the worker's cache is otherwise confirmed by the index read). */
 	struct auth_context *auth = &context->request->auth;
-	if (auth->key_unconfirmed && (key_principal_confirm(context->db, auth) != DB_OK || auth->key_changed))
+	if (auth->principal_unconfirmed && (principal_confirm_now(context->db, auth) != DB_OK || auth->principal_changed))
 		return;
 	snprintf(query->model, sizeof(query->model), "%s", endpoint.model);
 	size_t length = embedding_text_cut(text, text_length, EMBEDDING_TEXT_MAX);

@@ -205,7 +205,7 @@ static const struct input_spec decision_input = INPUT_SPEC_BODY_OPTIONAL(decisio
 static const struct route hr_routes[] = {
 	{.method = HTTP_GET, .pattern = HR_BASE "/departments", .permission = "hr.view",
 		.credentials = ROUTE_CRED_JWT, .query = &resource_list_query,
-		.handler = resource_list, .data = &hr_departments},
+		.handler = resource_list, .data = &hr_departments, .principal_cache = 1},
 	{.method = HTTP_POST, .pattern = HR_BASE "/departments", .permission = HR_MANAGE,
 		.credentials = ROUTE_CRED_JWT, .input = &department_runtime.create_input, .handler = resource_create,
 		.data = &hr_departments},
@@ -219,7 +219,7 @@ static const struct route hr_routes[] = {
 
 	{.method = HTTP_GET, .pattern = HR_BASE "/employees", .permission = "hr.view",
 		.credentials = ROUTE_CRED_JWT, .query = &resource_list_query,
-		.handler = resource_list, .data = &hr_employees},
+		.handler = resource_list, .data = &hr_employees, .principal_cache = 1},
 	{.method = HTTP_POST, .pattern = HR_BASE "/employees", .permission = HR_MANAGE,
 		.credentials = ROUTE_CRED_JWT, .input = &employee_runtime.create_input, .handler = hr_employee_create,
 		.data = &hr_employees},

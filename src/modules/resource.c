@@ -1,6 +1,8 @@
 /* The generic record engine: SQL generation from a resource description,
  * and the five standard handlers. */
 #include "modules/resource.h"
+#include "auth/principal.h"
+#include "auth/principal_confirm.h"
 #include "auth/rbac.h"
 #include "core/alloc.h"
 #include "core/json_text.h"
@@ -298,14 +300,18 @@ int resource_prepare(const struct resource_def *resource)
 			plain->sql = resource_store_sql(runtime, slot++, &sql);
 			plain->tenant_bound = 1;
 
-			sql.used = 0;
-			resource_select_columns(resource, &sql, "r.");
-			sql_add(&sql, ", c.live_rows FROM %s r LEFT JOIN resource_counts c ON c.tenant_id = r.tenant_id"
-				" AND c.resource = '%s' WHERE r.tenant_id = ? AND r.deleted_at IS NULL ORDER BY r.%s %s, r.%s %s"
-				" LIMIT ? OFFSET ?", resource->table, resource->name, runtime->sort_fields[s].sql_fragment,
-				direction, resource->id_column, direction);
-			runtime->shallow_list_statements[s * 2 + (size_t)ascending] =
-				resource_generated(resource->name, resource_store_sql(runtime, slot++, &sql));
+			for (int confirming = 0; confirming <= 1; confirming++) {
+				sql.used = 0;
+				resource_select_columns(resource, &sql, "r.");
+				sql_add(&sql, ", c.live_rows%s FROM %s r LEFT JOIN resource_counts c ON c.tenant_id = r.tenant_id"
+					" AND c.resource = '%s' WHERE r.tenant_id = ? AND r.deleted_at IS NULL ORDER BY r.%s %s, r.%s %s"
+					" LIMIT ? OFFSET ?", confirming ? ", " PRINCIPAL_CONFIRM_COLUMN : "", resource->table,
+					resource->name, runtime->sort_fields[s].sql_fragment, direction, resource->id_column, direction);
+				struct db_statement_def *shallow = confirming ? runtime->confirming_list_statements
+									      : runtime->shallow_list_statements;
+				shallow[s * 2 + (size_t)ascending] =
+					resource_generated(resource->name, resource_store_sql(runtime, slot++, &sql));
+			}
 		}
 	}
 	sql.used = 0;
@@ -390,6 +396,8 @@ size_t resource_statements(const struct resource_def *resource, const struct db_
 		out[count++] = &runtime->plain_list_statements[i];
 	for (size_t i = 0; i < runtime->sorts.field_count * 2 && count < capacity; i++)
 		out[count++] = &runtime->shallow_list_statements[i];
+	for (size_t i = 0; i < runtime->sorts.field_count * 2 && count < capacity; i++)
+		out[count++] = &runtime->confirming_list_statements[i];
 	for (size_t i = 0; i < resource->field_count && count < capacity; i++)
 		if (resource->fields[i].kind == RESOURCE_REFERENCE)
 			out[count++] = &runtime->reference_checks[i];
@@ -412,6 +420,7 @@ struct resource_rows {
 	json_object *single;     /* get mode */
 	int64_t version;
 	int with_total;          /* rows end with the live counter (plain lists) */
+	struct auth_context *confirm; /* and then a cached caller's fingerprint, when not NULL */
 	int total_seen;
 	uint64_t total;
 	size_t item_count;
@@ -578,13 +587,16 @@ static int resource_collect(void *callback_context, const struct db_row *row)
 {
 	struct resource_rows *rows = callback_context;
 	const struct resource_def *resource = rows->resource;
-	size_t expected = 2 + resource->field_count + 4 + (rows->with_total ? 1 : 0);
+	size_t expected = 2 + resource->field_count + 4 + (rows->with_total ? 1 : 0) + (rows->confirm ? 1 : 0);
 	if (row->column_count != expected || row->values[0] == NULL)
 		return 0;
-	if (rows->with_total && row->values[expected - 1] != NULL) {
-		rows->total = strtoull(row->values[expected - 1], NULL, 10);
+	size_t total_at = expected - 1 - (rows->confirm ? 1 : 0);
+	if (rows->with_total && row->values[total_at] != NULL) {
+		rows->total = strtoull(row->values[total_at], NULL, 10);
 		rows->total_seen = 1;
 	}
+	if (rows->confirm != NULL)
+		principal_confirm_read(rows->confirm, row->values[expected - 1], row->lengths[expected - 1]);
 	if (rows->csv != NULL) {
 		resource_write_csv_row(rows->csv, rows, row);
 		rows->item_count++;
@@ -1012,7 +1024,19 @@ void resource_list(struct request_context *context)
 	struct resource_rows rows = {.resource = resource, .show_sensitive = list.show_sensitive, .items = &items,
 		.with_total = !list.filtered, .selected = list.selected};
 	int result;
-	if (!list.filtered) {
+	struct auth_context *auth = &context->request->auth;
+	if (!list.filtered && pagination_offset(&list.page) <= RESOURCE_SHALLOW_OFFSET_MAX && auth->principal_unconfirmed &&
+		auth->kind == AUTH_JWT) {
+		/* The hot path: the page confirms a session from the worker's cache. */
+		struct db_param confirming[PRINCIPAL_CONFIRM_PARAMS + 3];
+		principal_confirm_bind(auth, confirming);
+		confirming[PRINCIPAL_CONFIRM_PARAMS] = params[0];
+		confirming[PRINCIPAL_CONFIRM_PARAMS + 1] = params[where_count];
+		confirming[PRINCIPAL_CONFIRM_PARAMS + 2] = params[where_count + 1];
+		rows.confirm = auth;
+		result = db_query(context->db, &runtime->confirming_list_statements[sort_index], confirming,
+			PRINCIPAL_CONFIRM_PARAMS + 3, resource_collect, &rows);
+	} else if (!list.filtered) {
 		struct db_param plain[] = {params[0], params[where_count], params[where_count + 1]};
 		const struct db_statement_def *statement = pagination_offset(&list.page) <= RESOURCE_SHALLOW_OFFSET_MAX
 			? &runtime->shallow_list_statements[sort_index]

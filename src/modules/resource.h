@@ -113,6 +113,9 @@ struct resource_runtime {
 	/* The same pages in one step, for the first pages: reading a few rows
 	 * directly costs less than the page of ids and its temporary table. */
 	struct db_statement_def shallow_list_statements[RESOURCE_MAX_SORTS * 2];
+	/* The same with a cached session's fingerprint as a last column: the
+	 * page confirms its caller (auth/principal_confirm.h). */
+	struct db_statement_def confirming_list_statements[RESOURCE_MAX_SORTS * 2];
 	struct db_statement_def reference_checks[RESOURCE_MAX_FIELDS];
 	struct sort_field sort_fields[RESOURCE_MAX_SORTS];
 	struct sort_whitelist sorts;
@@ -129,7 +132,7 @@ struct resource_runtime {
 	struct query_spec list_query;
 	char range_names[RESOURCE_MAX_FIELDS][2][64];
 	const char *field_names[RESOURCE_MAX_FIELD_NAMES + 1]; /* what fields= accepts, NULL-terminated */
-	char *sql_texts[RESOURCE_STMT__FIXED + RESOURCE_MAX_SORTS * 6 + RESOURCE_MAX_FIELDS];
+	char *sql_texts[RESOURCE_STMT__FIXED + RESOURCE_MAX_SORTS * 8 + RESOURCE_MAX_FIELDS];
 };
 
 struct resource_def {

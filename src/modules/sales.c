@@ -169,7 +169,7 @@ static const struct input_spec convert_input = INPUT_SPEC(convert_fields);
  * resource_prepare builds into the runtime at startup. */
 #define RESOURCE_ROUTES(base, resource, runtime) \
 	{.method = HTTP_GET, .pattern = base, .permission = "sales.view", .credentials = ROUTE_CRED_JWT,              \
-		.query = &resource_list_query, .handler = resource_list, .data = &resource},                          \
+		.query = &resource_list_query, .handler = resource_list, .data = &resource, .principal_cache = 1},    \
 	{.method = HTTP_POST, .pattern = base, .permission = "sales.create", .credentials = ROUTE_CRED_JWT,           \
 		.input = &runtime.create_input, .handler = resource_create, .data = &resource},                       \
 	{.method = HTTP_GET, .pattern = base "/{id}", .permission = "sales.view",                                     \
@@ -196,7 +196,7 @@ static const struct route sales_routes[] = {
 	/* the engine's routes, with the stage rules and history on create and update */
 	{.method = HTTP_GET, .pattern = "/api/v1/sales/opportunities", .permission = "sales.view",
 		.credentials = ROUTE_CRED_JWT, .query = &resource_list_query, .handler = resource_list,
-		.data = &sales_opportunities},
+		.data = &sales_opportunities, .principal_cache = 1},
 	{.method = HTTP_POST, .pattern = "/api/v1/sales/opportunities", .permission = "sales.create",
 		.credentials = ROUTE_CRED_JWT, .input = &opportunity_runtime.create_input, .handler = sales_opportunity_create,
 		.data = &sales_opportunities},

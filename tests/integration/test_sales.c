@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
@@ -582,6 +584,148 @@ static void opportunities_need_a_lost_reason_and_keep_their_stage_history(void)
 	}
 }
 
+/* ------------------------------------------------------- cached sessions */
+
+/* Lists from several clients at once, so that workers serve some each and
+ * keep the session in their cache; each answer must have status. A child
+ * reports its bad answers (the first on stderr) through its exit status.
+ * Few enough that the test stack's 200 requests a minute per user hold
+ * for the whole test. */
+#define CACHE_CLIENTS 4
+#define CACHE_REQUESTS_EACH 3
+
+static int cached_list_child(const char *token, const char *path, long status)
+{
+	int bad = 0;
+	for (int i = 0; i < CACHE_REQUESTS_EACH; i++) {
+		struct api_reply reply = { 0 };
+		if (!api_call("GET", path, NULL, token, NULL, &reply)) {
+			bad++;
+			continue;
+		}
+		if (reply.status != status) {
+			if (bad == 0)
+				fprintf(stderr, "    cached session: GET %s wanted %ld, got %ld %s\n", path, status, reply.status,
+						api_error_code(&reply));
+			bad++;
+		}
+		api_reply_free(&reply);
+	}
+	return bad;
+}
+
+static int lists_from_many_clients(const char *token, const char *path, long status)
+{
+	pid_t children[CACHE_CLIENTS];
+	int started = 0, bad = 0;
+	fflush(NULL);
+	for (; started < CACHE_CLIENTS; started++) {
+		children[started] = fork();
+		if (children[started] < 0)
+			break;
+		if (children[started] == 0)
+			_exit(cached_list_child(token, path, status));
+	}
+	bad += (CACHE_CLIENTS - started) * CACHE_REQUESTS_EACH; /* never ran: each counts */
+	for (int i = 0; i < started; i++) {
+		int wait_status = 0;
+		if (waitpid(children[i], &wait_status, 0) != children[i] || !WIFEXITED(wait_status))
+			bad += CACHE_REQUESTS_EACH;
+		else
+			bad += WEXITSTATUS(wait_status);
+	}
+	return bad;
+}
+
+#define EXPECT_ALL(token, path, status, what)                                                                  \
+	do {                                                                                                       \
+		int bad_answers = lists_from_many_clients(token, path, status);                                        \
+		ITEST_CHECK(bad_answers == 0, "%s: %d of %d answers not %ld", what, bad_answers,                       \
+					CACHE_CLIENTS * CACHE_REQUESTS_EACH, (long)(status));                                      \
+	} while (0)
+
+/* Workers keep the sessions they found valid, and a list page confirms its
+ * caller in its own statement (or, past the first pages, alone): a profile
+ * change, a deactivated user, a suspended tenant or a logout is seen on the
+ * very next request by every worker, as without the cache. */
+static void cached_sessions_see_every_change_at_once(void)
+{
+	char slug[64], admin[128], seller[128], admin_token[TOKEN_MAX], token[TOKEN_MAX], path[96];
+	identity_unique_slug("sac", slug, sizeof slug);
+	snprintf(admin, sizeof admin, "admin@%s.test", slug);
+	snprintf(seller, sizeof seller, "seller@%s.test", slug);
+	const char *const create[] = { "tenant", "create", slug, "Cache Co", NULL };
+	const char *const u_admin[] = { "user", "create", slug, admin, NULL };
+	if (!ITEST_CHECK(admin_command(create, NULL) == 0 && admin_command(u_admin, password) == 0, "tenant") ||
+		!ITEST_CHECK(sales_login(slug, admin, admin_token) == 0, "admin login"))
+		return;
+	struct api_reply reply;
+	int64_t profile_id = 0, user_id = 0;
+	if (!api_call("POST", "/api/v1/profiles", "{\"name\":\"Sellers\",\"permissions\":[\"sales.view\"]}", admin_token,
+				  NULL, &reply))
+		return;
+	json_path_int64(reply.body, "data.id", &profile_id);
+	ITEST_CHECK(reply.status == 201 && profile_id > 0, "profile: %ld", reply.status);
+	api_reply_free(&reply);
+	char body[512];
+	snprintf(body, sizeof body, "{\"email\":\"%s\",\"name\":\"Seller\",\"password\":\"%s\",\"profileId\":%lld}", seller,
+			 password, (long long)profile_id);
+	if (!api_call("POST", "/api/v1/users", body, admin_token, NULL, &reply))
+		return;
+	json_path_int64(reply.body, "data.id", &user_id);
+	ITEST_CHECK(reply.status == 201 && user_id > 0, "user: %ld", reply.status);
+	api_reply_free(&reply);
+	if (!ITEST_CHECK(sales_login(slug, seller, token) == 0, "seller login"))
+		return;
+	const char *first = "/api/v1/sales/leads?page=1&limit=5", *deep = "/api/v1/sales/leads?page=40&limit=5";
+	EXPECT_ALL(token, first, 200, "first page, before any change");
+	EXPECT_ALL(token, deep, 200, "a deep page, before any change");
+
+	char profile_path[64];
+	snprintf(profile_path, sizeof profile_path, "/api/v1/profiles/%lld", (long long)profile_id);
+	if (api_call("PATCH", profile_path, "{\"permissions\":[\"finance.view\"]}", admin_token, NULL, &reply)) {
+		ITEST_CHECK(reply.status == 200, "sales.view taken away: %ld", reply.status);
+		api_reply_free(&reply);
+	}
+	EXPECT_ALL(token, first, 403, "without sales.view, on the next request");
+	EXPECT_ALL(token, deep, 403, "without sales.view, a deep page");
+	if (api_call("PATCH", profile_path, "{\"permissions\":[\"sales.view\"]}", admin_token, NULL, &reply)) {
+		ITEST_CHECK(reply.status == 200, "sales.view given back: %ld", reply.status);
+		api_reply_free(&reply);
+	}
+	EXPECT_ALL(token, first, 200, "sales.view given back");
+
+	const char *const suspend[] = { "tenant", "suspend", slug, NULL };
+	const char *const resume[] = { "tenant", "resume", slug, NULL };
+	ITEST_CHECK(admin_command(suspend, NULL) == 0, "suspend");
+	EXPECT_ALL(token, first, 403, "a suspended tenant");
+	ITEST_CHECK(admin_command(resume, NULL) == 0, "resume");
+	EXPECT_ALL(token, first, 200, "resumed");
+
+	snprintf(path, sizeof path, "/api/v1/users/%lld", (long long)user_id);
+	if (api_call("PATCH", path, "{\"status\":\"deactivated\"}", admin_token, NULL, &reply)) {
+		ITEST_CHECK(reply.status == 200, "deactivate: %ld %s", reply.status, api_error_code(&reply));
+		api_reply_free(&reply);
+	}
+	EXPECT_ALL(token, first, 401, "a deactivated user");
+	EXPECT_ALL(token, deep, 401, "a deactivated user, a deep page");
+	if (api_call("PATCH", path, "{\"status\":\"active\"}", admin_token, NULL, &reply)) {
+		ITEST_CHECK(reply.status == 200, "reactivate: %ld %s", reply.status, api_error_code(&reply));
+		api_reply_free(&reply);
+	}
+
+	/* The seller's own logout, with a fresh session cached everywhere first. */
+	if (!ITEST_CHECK(sales_login(slug, seller, token) == 0, "seller login again"))
+		return;
+	EXPECT_ALL(token, first, 200, "a new session");
+	if (api_call("POST", "/api/v1/auth/logout", "{}", token, NULL, &reply)) {
+		ITEST_CHECK(reply.status == 200 || reply.status == 204, "logout: %ld", reply.status);
+		api_reply_free(&reply);
+	}
+	EXPECT_ALL(token, first, 401, "after logout");
+	EXPECT_ALL(token, deep, 401, "after logout, a deep page");
+}
+
 bool sales_suite_register(void)
 {
 	CU_pSuite suite = CU_add_suite("sales", sales_suite_init, NULL);
@@ -598,5 +742,7 @@ bool sales_suite_register(void)
 		   itest_add_test(suite, "another_tenants_records_are_not_found", another_tenants_records_are_not_found, NULL) &&
 		   itest_add_test(suite, "idempotent_retry_creates_one_lead", idempotent_retry_creates_one_lead, NULL) &&
 		   itest_add_test(suite, "opportunities_need_a_lost_reason_and_keep_their_stage_history",
-						  opportunities_need_a_lost_reason_and_keep_their_stage_history, NULL);
+						  opportunities_need_a_lost_reason_and_keep_their_stage_history, NULL) &&
+		   itest_add_test(suite, "cached_sessions_see_every_change_at_once", cached_sessions_see_every_change_at_once,
+						  NULL);
 }

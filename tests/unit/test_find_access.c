@@ -2,6 +2,7 @@
 #include "unit_suites.h"
 #include "auth/api_key.h"
 #include "auth/key_principal.h"
+#include "auth/principal_confirm.h"
 #include "core/arena.h"
 #include "http/request.h"
 #include "find/meter.h"
@@ -439,31 +440,31 @@ static void a_cached_key_stands_only_on_the_same_fingerprint(void)
 {
 	const char *cached = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 	const char *other = "f123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-	struct auth_context auth = {.key_fingerprint = cached, .key_unconfirmed = 1};
-	key_principal_confirm_read(&auth, cached, strlen(cached));
-	CU_ASSERT_EQUAL(auth.key_unconfirmed, 0);
-	CU_ASSERT_EQUAL(auth.key_changed, 0);
+	struct auth_context auth = {.principal_fingerprint = cached, .principal_unconfirmed = 1};
+	principal_confirm_read(&auth, cached, strlen(cached));
+	CU_ASSERT_EQUAL(auth.principal_unconfirmed, 0);
+	CU_ASSERT_EQUAL(auth.principal_changed, 0);
 	/* A second column value (every row of a statement carries it) changes nothing. */
-	key_principal_confirm_read(&auth, other, strlen(other));
-	CU_ASSERT_EQUAL(auth.key_changed, 0);
+	principal_confirm_read(&auth, other, strlen(other));
+	CU_ASSERT_EQUAL(auth.principal_changed, 0);
 
-	struct auth_context changed = {.key_fingerprint = cached, .key_unconfirmed = 1};
-	key_principal_confirm_read(&changed, other, strlen(other));
-	CU_ASSERT_EQUAL(changed.key_unconfirmed, 0);
-	CU_ASSERT_EQUAL(changed.key_changed, 1);
+	struct auth_context changed = {.principal_fingerprint = cached, .principal_unconfirmed = 1};
+	principal_confirm_read(&changed, other, strlen(other));
+	CU_ASSERT_EQUAL(changed.principal_unconfirmed, 0);
+	CU_ASSERT_EQUAL(changed.principal_changed, 1);
 
-	struct auth_context gone = {.key_fingerprint = cached, .key_unconfirmed = 1};
-	key_principal_confirm_read(&gone, NULL, 0);
-	CU_ASSERT_EQUAL(gone.key_changed, 1);
+	struct auth_context gone = {.principal_fingerprint = cached, .principal_unconfirmed = 1};
+	principal_confirm_read(&gone, NULL, 0);
+	CU_ASSERT_EQUAL(gone.principal_changed, 1);
 
-	struct auth_context cut = {.key_fingerprint = cached, .key_unconfirmed = 1};
-	key_principal_confirm_read(&cut, cached, 32);
-	CU_ASSERT_EQUAL(cut.key_changed, 1);
+	struct auth_context cut = {.principal_fingerprint = cached, .principal_unconfirmed = 1};
+	principal_confirm_read(&cut, cached, 32);
+	CU_ASSERT_EQUAL(cut.principal_changed, 1);
 
 	/* A key looked up in this request has nothing to confirm. */
-	struct auth_context looked_up = {.key_fingerprint = cached};
-	key_principal_confirm_read(&looked_up, other, strlen(other));
-	CU_ASSERT_EQUAL(looked_up.key_changed, 0);
+	struct auth_context looked_up = {.principal_fingerprint = cached};
+	principal_confirm_read(&looked_up, other, strlen(other));
+	CU_ASSERT_EQUAL(looked_up.principal_changed, 0);
 }
 
 /* A key this worker never found valid is not served from the cache, nor is
@@ -476,7 +477,7 @@ static void only_keys_found_valid_come_from_the_cache(void)
 	CU_ASSERT_EQUAL(key_principal_cached("if_sk_01234567890123456789012345678901", 1800000000, &arena, &auth),
 		KEY_PRINCIPAL_UNKNOWN);
 	CU_ASSERT_EQUAL(key_principal_cached("if_sk_short", 1800000000, &arena, &auth), KEY_PRINCIPAL_UNKNOWN);
-	CU_ASSERT_EQUAL(auth.key_unconfirmed, 0);
+	CU_ASSERT_EQUAL(auth.principal_unconfirmed, 0);
 	CU_ASSERT_EQUAL(auth.tenant_id, 0);
 	arena_destroy(&arena);
 }
