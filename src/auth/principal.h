@@ -1,11 +1,11 @@
-/* The principal behind a verified access token, read fresh on every
- * request in one query: the user must be active, the tenant active and the
- * session not revoked, and the profile's current permissions apply (so a
- * profile change takes effect on the next request, not the next login).
- * The tenant's suspension is read in that same row as the session's
- * revocation: whatever keeps a principal between requests must keep
- * reading that row (or an epoch that suspension moves too), so a suspended
- * tenant is refused on the very next request. */
+/* The principal behind a verified access token, read on every request in
+ * one query: the user must be active, the tenant active and the session not
+ * revoked, and the profile's current permissions apply (so a profile change
+ * takes effect on the next request, not the next login). The tenant's
+ * suspension is read in that same row as the session's revocation. A worker
+ * may keep a principal between requests (auth/principal_confirm.h), but then
+ * reads that row again within the request, as a fingerprint, so a change of
+ * any of it is seen on the very next request. */
 #ifndef INTUKA_AUTH_PRINCIPAL_H
 #define INTUKA_AUTH_PRINCIPAL_H
 
