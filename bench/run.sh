@@ -1060,6 +1060,17 @@ bench_report() {
 		"$(bench_verdict "$ratio >= 0.60")"
 	printf '  p99 of (c) < 10 ms at %s connections: %s ms  -> %s\n' "$CONNECTIONS" "$p99_c" \
 		"$(bench_verdict "$p99_c < 10")"
+	local scenario p50_s p99_s fewest
+	for scenario in c d; do
+		read -r _ p50_s p99_s < <(bench_figures "$scenario")
+		ratio=$(bench_ratio "$p99_s" "$p50_s")
+		printf '  p99 <= 2.5x p50, (%s):                %s  -> %s\n' "$scenario" "$ratio" "$(bench_verdict "$ratio <= 2.5")"
+	done
+	# The fewest round trips a search made: the others add the batched
+	# writes (a search log insert for 8 searches, a lease for a few dozen).
+	fewest=$(awk '{ print $3 }' <<<"${RESULT[d:access]:-0 0 99 99 0}")
+	printf '  (d) search in <= 2 round trips:      %s (rt/req with batched writes: %s)  -> %s\n' "$fewest" \
+		"$(awk '{ printf "%.2f", $1 > 0 ? $2 / $1 : 0 }' <<<"${RESULT[d:access]:-0 0}")" "$(bench_verdict "$fewest <= 2")"
 	if ((${#SIZE_LABELS[@]} > 1)); then
 		label="${SIZE_LABELS[-1]}"
 		read -r _ p50_10k p99_10k < <(bench_figures "scale-10k-p2")
