@@ -1070,7 +1070,7 @@ bench_report() {
 	# writes (a search log insert for 8 searches, a lease for a few dozen).
 	fewest=$(awk '{ print $3 }' <<<"${RESULT[d:access]:-0 0 99 99 0}")
 	printf '  (d) search in <= 2 round trips:      %s (rt/req with batched writes: %s)  -> %s\n' "$fewest" \
-		"$(awk '{ printf "%.2f", $1 > 0 ? $2 / $1 : 0 }' <<<"${RESULT[d:access]:-0 0}")" "$(bench_verdict "$fewest <= 2")"
+		"$(awk '{ printf "%.2f", ($1 > 0 ? $2 / $1 : 0) }' <<<"${RESULT[d:access]:-0 0}")" "$(bench_verdict "$fewest <= 2")"
 	if ((${#SIZE_LABELS[@]} > 1)); then
 		label="${SIZE_LABELS[-1]}"
 		read -r _ p50_10k p99_10k < <(bench_figures "scale-10k-p2")
