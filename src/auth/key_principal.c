@@ -203,26 +203,10 @@ void key_principal_confirm_bind(const struct auth_context *auth, struct db_param
 	params[1] = DB_UINT(auth->api_key_id);
 }
 
-static int key_principal_read_confirmation(void *callback_context, const struct db_row *row)
-{
-	struct auth_context *auth = callback_context;
-	if (row->column_count != 1)
-		return 1;
-	principal_confirm_read(auth, row->values[0], row->lengths[0]);
-	return 0;
-}
-
 int key_principal_confirm(struct db *db, struct auth_context *auth)
 {
 	struct db_param params[KEY_PRINCIPAL_CONFIRM_PARAMS];
 	key_principal_confirm_bind(auth, params);
-	int result = db_query(db, &key_principal_statements[KEY_STMT_CONFIRM], params, KEY_PRINCIPAL_CONFIRM_PARAMS,
-		key_principal_read_confirmation, auth);
-	/* No row at all cannot happen (a scalar subquery answers NULL); say
-	 * changed rather than trust a key nothing confirmed. */
-	if (result == DB_OK && auth->principal_unconfirmed) {
-		auth->principal_unconfirmed = 0;
-		auth->principal_changed = 1;
-	}
-	return result;
+	return principal_confirm_by(db, &key_principal_statements[KEY_STMT_CONFIRM], params, KEY_PRINCIPAL_CONFIRM_PARAMS,
+		auth);
 }

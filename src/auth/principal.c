@@ -156,25 +156,12 @@ void principal_confirm_bind(const struct auth_context *auth, struct db_param *pa
 	params[2] = DB_UINT(auth->user_id);
 }
 
-static int principal_read_confirmation(void *callback_context, const struct db_row *row)
-{
-	if (row->column_count != 1)
-		return 1;
-	principal_confirm_read(callback_context, row->values[0], row->lengths[0]);
-	return 0;
-}
-
 int principal_confirm_session(struct db *db, struct auth_context *auth)
 {
 	struct db_param params[PRINCIPAL_CONFIRM_PARAMS];
 	principal_confirm_bind(auth, params);
-	int result = db_query(db, &principal_statements[PRINCIPAL_STMT_CONFIRM], params, PRINCIPAL_CONFIRM_PARAMS,
-		principal_read_confirmation, auth);
-	if (result == DB_OK && auth->principal_unconfirmed) {
-		auth->principal_unconfirmed = 0; /* no row cannot happen; trust nothing unconfirmed */
-		auth->principal_changed = 1;
-	}
-	return result;
+	return principal_confirm_by(db, &principal_statements[PRINCIPAL_STMT_CONFIRM], params, PRINCIPAL_CONFIRM_PARAMS,
+		auth);
 }
 
 enum principal_outcome principal_load(struct db *db, uint64_t tenant_id, uint64_t user_id, uint64_t session_id,

@@ -16,6 +16,8 @@
 
 struct auth_context;
 struct db;
+struct db_param;
+struct db_statement_def;
 
 /* Fingerprints are SHA-256 in hex. */
 #define PRINCIPAL_FINGERPRINT_CHARS 64
@@ -24,6 +26,10 @@ struct db;
  * caller stands when it equals the cached fingerprint. Later values of the
  * same request change nothing. */
 void principal_confirm_read(struct auth_context *auth, const char *value, size_t length);
+/* Runs statement (one row, one column: the fingerprint now) and reads it;
+ * no row counts as changed. Returns a db_result. */
+int principal_confirm_by(struct db *db, const struct db_statement_def *statement, const struct db_param *params,
+	size_t param_count, struct auth_context *auth);
 /* Confirms a cached caller of either kind with a read of its own (when no
  * statement of the request carried the column). Returns a db_result. */
 int principal_confirm_now(struct db *db, struct auth_context *auth);

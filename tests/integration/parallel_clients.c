@@ -103,3 +103,36 @@ void parallel_clients_wait(struct parallel_clients *clients, size_t *bad_respons
 	}
 	clients->client_count = 0;
 }
+
+int parallel_clients_run_each(size_t count, int (*client)(const void *argument), const void *argument,
+							  int failure_weight)
+{
+	pid_t children[PARALLEL_CLIENTS_MAX];
+	size_t started = 0;
+	int bad = 0;
+	if (count > PARALLEL_CLIENTS_MAX)
+		count = PARALLEL_CLIENTS_MAX;
+	fflush(NULL);
+	for (; started < count; started++) {
+		children[started] = fork();
+		if (children[started] < 0)
+			break;
+		if (children[started] == 0) {
+			int answer = client(argument);
+			_exit(answer < 0 ? CLIENT_EXIT_BROKEN : answer > CLIENT_EXIT_MAX_COUNT ? CLIENT_EXIT_MAX_COUNT : answer);
+		}
+	}
+	bad += (int)(count - started) * failure_weight; /* never ran */
+	for (size_t i = 0; i < started; i++) {
+		int status = 0;
+		pid_t waited;
+		do
+			waited = waitpid(children[i], &status, 0);
+		while (waited < 0 && errno == EINTR);
+		if (waited != children[i] || !WIFEXITED(status) || WEXITSTATUS(status) == CLIENT_EXIT_BROKEN)
+			bad += failure_weight;
+		else
+			bad += WEXITSTATUS(status);
+	}
+	return bad;
+}

@@ -46,4 +46,13 @@ bool parallel_clients_any_running(const struct parallel_clients *clients);
  */
 void parallel_clients_wait(struct parallel_clients *clients, size_t *bad_responses);
 
+/*
+ * Runs client(argument) in count children at once and waits for them. Each
+ * child's exit status is its count of bad answers (capped at 254); returns
+ * their sum, where a child that could not start, crashed or answered 255
+ * ("could not do its job") counts failure_weight.
+ */
+int parallel_clients_run_each(size_t count, int (*client)(const void *argument), const void *argument,
+							  int failure_weight);
+
 #endif

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
@@ -18,6 +17,7 @@
 #include "identity_client.h"
 #include "itest_check.h"
 #include "json_path.h"
+#include "parallel_clients.h"
 #include "suites.h"
 #include "test_environment.h"
 
@@ -992,22 +992,30 @@ static void tenant_calls_answer_when_the_plan_has_lapsed(void)
 #define CACHE_CLIENTS 8
 #define CACHE_REQUESTS_EACH 4
 
-static int cache_child(const char *key, const char *body, long status, int64_t per_minute)
+struct cache_search {
+	const char *key, *body;
+	long status;
+	int64_t per_minute;
+};
+
+static int cache_child(const void *argument)
 {
+	const struct cache_search *search = argument;
 	int bad = 0;
 	for (int i = 0; i < CACHE_REQUESTS_EACH; i++) {
 		struct find_reply reply = { 0 };
-		if (!find_call("POST", "/products/search", body, key, NULL, &reply)) {
+		if (!find_call("POST", "/products/search", search->body, search->key, NULL, &reply)) {
 			bad++;
 			continue;
 		}
 		int64_t rate = -1;
 		if (reply.body != NULL)
 			json_path_int64(reply.body, "tierLimits.rateLimit.perMinute", &rate);
-		if (reply.status != status || (per_minute != 0 && rate != per_minute)) {
+		if (reply.status != search->status || (search->per_minute != 0 && rate != search->per_minute)) {
 			if (bad == 0)
-				fprintf(stderr, "    cached key: %s wanted %ld (perMinute %lld), got %ld %s\n", body, status,
-						(long long)per_minute, reply.status, reply.body ? json_object_to_json_string(reply.body) : "");
+				fprintf(stderr, "    cached key: %s wanted %ld (perMinute %lld), got %ld %s\n", search->body,
+						search->status, (long long)search->per_minute, reply.status,
+						reply.body ? json_object_to_json_string(reply.body) : "");
 			bad++;
 		}
 		find_reply_free(&reply);
@@ -1015,32 +1023,10 @@ static int cache_child(const char *key, const char *body, long status, int64_t p
 	return bad;
 }
 
-static int searches_from_many_clients(const char *key, const char *body, long status, int64_t per_minute)
-{
-	pid_t children[CACHE_CLIENTS];
-	int started = 0, bad = 0;
-	fflush(NULL);
-	for (; started < CACHE_CLIENTS; started++) {
-		children[started] = fork();
-		if (children[started] < 0)
-			break;
-		if (children[started] == 0)
-			_exit(cache_child(key, body, status, per_minute));
-	}
-	bad += (CACHE_CLIENTS - started) * CACHE_REQUESTS_EACH; /* never ran: each counts */
-	for (int i = 0; i < started; i++) {
-		int wait_status = 0;
-		if (waitpid(children[i], &wait_status, 0) != children[i] || !WIFEXITED(wait_status))
-			bad += CACHE_REQUESTS_EACH;
-		else
-			bad += WEXITSTATUS(wait_status);
-	}
-	return bad;
-}
-
 #define EXPECT_ALL(key, body, status, per_minute, what)                                                        \
 	do {                                                                                                       \
-		int bad_answers = searches_from_many_clients(key, body, status, per_minute);                           \
+		struct cache_search search = { (key), (body), (status), (per_minute) };                                \
+		int bad_answers = parallel_clients_run_each(CACHE_CLIENTS, cache_child, &search, CACHE_REQUESTS_EACH); \
 		ITEST_CHECK(bad_answers == 0, "%s: %d of %d answers not %ld", what, bad_answers,                       \
 					CACHE_CLIENTS * CACHE_REQUESTS_EACH, (long)(status));                                      \
 	} while (0)

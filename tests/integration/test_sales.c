@@ -7,14 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
 #include "identity_client.h"
 #include "itest_check.h"
 #include "json_path.h"
+#include "parallel_clients.h"
 #include "suites.h"
 #include "test_environment.h"
 
@@ -594,19 +593,25 @@ static void opportunities_need_a_lost_reason_and_keep_their_stage_history(void)
 #define CACHE_CLIENTS 4
 #define CACHE_REQUESTS_EACH 3
 
-static int cached_list_child(const char *token, const char *path, long status)
+struct cached_list {
+	const char *token, *path;
+	long status;
+};
+
+static int cached_list_child(const void *argument)
 {
+	const struct cached_list *list = argument;
 	int bad = 0;
 	for (int i = 0; i < CACHE_REQUESTS_EACH; i++) {
 		struct api_reply reply = { 0 };
-		if (!api_call("GET", path, NULL, token, NULL, &reply)) {
+		if (!api_call("GET", list->path, NULL, list->token, NULL, &reply)) {
 			bad++;
 			continue;
 		}
-		if (reply.status != status) {
+		if (reply.status != list->status) {
 			if (bad == 0)
-				fprintf(stderr, "    cached session: GET %s wanted %ld, got %ld %s\n", path, status, reply.status,
-						api_error_code(&reply));
+				fprintf(stderr, "    cached session: GET %s wanted %ld, got %ld %s\n", list->path, list->status,
+						reply.status, api_error_code(&reply));
 			bad++;
 		}
 		api_reply_free(&reply);
@@ -614,32 +619,10 @@ static int cached_list_child(const char *token, const char *path, long status)
 	return bad;
 }
 
-static int lists_from_many_clients(const char *token, const char *path, long status)
-{
-	pid_t children[CACHE_CLIENTS];
-	int started = 0, bad = 0;
-	fflush(NULL);
-	for (; started < CACHE_CLIENTS; started++) {
-		children[started] = fork();
-		if (children[started] < 0)
-			break;
-		if (children[started] == 0)
-			_exit(cached_list_child(token, path, status));
-	}
-	bad += (CACHE_CLIENTS - started) * CACHE_REQUESTS_EACH; /* never ran: each counts */
-	for (int i = 0; i < started; i++) {
-		int wait_status = 0;
-		if (waitpid(children[i], &wait_status, 0) != children[i] || !WIFEXITED(wait_status))
-			bad += CACHE_REQUESTS_EACH;
-		else
-			bad += WEXITSTATUS(wait_status);
-	}
-	return bad;
-}
-
 #define EXPECT_ALL(token, path, status, what)                                                                  \
 	do {                                                                                                       \
-		int bad_answers = lists_from_many_clients(token, path, status);                                        \
+		struct cached_list list = { (token), (path), (status) };                                               \
+		int bad_answers = parallel_clients_run_each(CACHE_CLIENTS, cached_list_child, &list, CACHE_REQUESTS_EACH); \
 		ITEST_CHECK(bad_answers == 0, "%s: %d of %d answers not %ld", what, bad_answers,                       \
 					CACHE_CLIENTS * CACHE_REQUESTS_EACH, (long)(status));                                      \
 	} while (0)
