@@ -46,3 +46,10 @@ int principal_confirm_now(struct db *db, struct auth_context *auth)
 		return key_principal_confirm(db, auth);
 	return principal_confirm_session(db, auth);
 }
+
+int principal_stands_now(struct db *db, struct auth_context *auth)
+{
+	if (auth->principal_unconfirmed && principal_confirm_now(db, auth) != DB_OK)
+		return 0;
+	return !auth->principal_changed;
+}

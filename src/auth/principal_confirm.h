@@ -33,5 +33,10 @@ int principal_confirm_by(struct db *db, const struct db_statement_def *statement
 /* Confirms a cached caller of either kind with a read of its own (when no
  * statement of the request carried the column). Returns a db_result. */
 int principal_confirm_now(struct db *db, struct auth_context *auth);
+/* Before something that cannot be taken back (a stream, a call to another
+ * service): 1 when the caller stands now (looked up in this request, or
+ * confirmed, by a read here if need be), 0 when it changed or the read
+ * failed (the pipeline then answers from a fresh lookup, or 503). */
+int principal_stands_now(struct db *db, struct auth_context *auth);
 
 #endif

@@ -1,7 +1,6 @@
 /* NDJSON lines through the request's stream sink. */
 #include "handler/stream.h"
 #include "auth/principal_confirm.h"
-#include "db/db.h"
 #include "handler/context.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -16,8 +15,7 @@ int stream_begin(struct request_context *context, const char *content_type)
 		return -1;
 	/* Nothing streams on behalf of a cached caller not confirmed yet: once
 	 * started, an answer cannot be taken back (auth/principal_confirm.h). */
-	struct auth_context *auth = &context->request->auth;
-	if (auth->principal_unconfirmed && (principal_confirm_now(context->db, auth) != DB_OK || auth->principal_changed))
+	if (!principal_stands_now(context->db, &context->request->auth))
 		return -1;
 	const struct response *response = context->response;
 	char headers[RESPONSE_HEADERS_MAX + 512];

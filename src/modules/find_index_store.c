@@ -94,11 +94,7 @@ static const struct db_statement_def find_index_statements[FIS__MAX] = {
 	[FIS_HEADS_DELETE] = {.name = "find_index.heads_delete",
 		.sql = "DELETE t FROM " FIS_TERMS " JOIN find_search_terms t ON t.tenant_id = ? AND t.entity = ?"
 		" AND t.term = jt.term", .tenant_bound = 1},
-	/* The words' statistics, the tenant's live documents for idf, every
-	 * bucket of the words of at most FIND_INDEX_PRELOAD_DOCUMENTS documents
-	 * (one row per bucket, in order: a search whose words are that rare
-	 * needs no other read of the index), and the range maxima of the large
-	 * ones (block-max then needs no read of bucket headers). */
+	/* The words' statistics and more (FIS_HEADS_SQL). */
 	[FIS_HEADS] = {.name = "find_index.heads", .sql = FIS_HEADS_SQL(""), .tenant_bound = 1},
 	/* The same, with a cached API key's fingerprint (auth/key_principal.h). */
 	[FIS_HEADS_CONFIRMING] = {.name = "find_index.heads_confirming",

@@ -12,7 +12,6 @@
 #include "find/gate.h"
 #include "find/llm_embed.h"
 #include "find/plan.h"
-#include "auth/key_principal.h"
 #include "handler/context.h"
 #include "http/request.h"
 #include "modules/modules.h"
@@ -62,10 +61,9 @@ void find_semantic_begin(struct request_context *context, enum find_entity_kind 
 		    &endpoint) != DB_OK ||
 		endpoint.model[0] == '\0')
 		return;
-	/* An outside call goes only on behalf of a key confirmed now (a caller
+	/* An outside call goes only on behalf of a caller confirmed now (one
 	 * from the worker's cache is otherwise confirmed by the index read). */
-	struct auth_context *auth = &context->request->auth;
-	if (auth->principal_unconfirmed && (principal_confirm_now(context->db, auth) != DB_OK || auth->principal_changed))
+	if (!principal_stands_now(context->db, &context->request->auth))
 		return;
 	snprintf(query->model, sizeof(query->model), "%s", endpoint.model);
 	size_t length = embedding_text_cut(text, text_length, EMBEDDING_TEXT_MAX);
